@@ -1,0 +1,79 @@
+package httpsig
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"fmt"
+	"strings"
+)
+
+// DigestAlgorithm names an RFC 3230 digest algorithm as written in the header.
+type DigestAlgorithm string
+
+const (
+	DigestSHA256 DigestAlgorithm = "SHA-256"
+	DigestSHA512 DigestAlgorithm = "SHA-512"
+)
+
+// ParseDigestAlgorithm accepts the names case-insensitively, with or without the dash.
+func ParseDigestAlgorithm(s string) (DigestAlgorithm, error) {
+	switch strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), "-", "")) {
+	case "SHA256":
+		return DigestSHA256, nil
+	case "SHA512":
+		return DigestSHA512, nil
+	}
+	return "", fmt.Errorf("unknown digest algorithm %q (want SHA-256 or SHA-512)", s)
+}
+
+func (a DigestAlgorithm) hash() crypto.Hash {
+	if a == DigestSHA512 {
+		return crypto.SHA512
+	}
+	return crypto.SHA256
+}
+
+// Sum returns the raw digest of body.
+func (a DigestAlgorithm) Sum(body []byte) []byte {
+	if a == DigestSHA512 {
+		s := sha512.Sum512(body)
+		return s[:]
+	}
+	s := sha256.Sum256(body)
+	return s[:]
+}
+
+// Digest returns the Digest header value for body: "SHA-256=<base64>". The
+// empty body has the digest of zero bytes, never an absent header.
+func Digest(a DigestAlgorithm, body []byte) string {
+	return string(a) + "=" + base64.StdEncoding.EncodeToString(a.Sum(body))
+}
+
+// DigestValue is one "alg=value" entry of a Digest header.
+type DigestValue struct {
+	Algorithm string // as written
+	Value     string
+}
+
+// ParseDigest splits a Digest header ("SHA-256=abc=, SHA-512=def=") into its
+// entries. Base64 padding makes '=' ambiguous, so only the first '=' splits.
+func ParseDigest(h string) ([]DigestValue, error) {
+	var out []DigestValue
+	for _, part := range strings.Split(h, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		i := strings.IndexByte(part, '=')
+		if i <= 0 || i == len(part)-1 {
+			return nil, fmt.Errorf("digest entry %q is not \"ALGORITHM=base64\"", part)
+		}
+		out = append(out, DigestValue{Algorithm: part[:i], Value: part[i+1:]})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("digest header is empty")
+	}
+	return out, nil
+}

@@ -1,0 +1,180 @@
+package httpsig
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Params are the parameters of a Signature header.
+type Params struct {
+	KeyID     string
+	Algorithm string
+	// Headers is the signed header list in signing order. HeadersSet is false
+	// when the parameter was absent, in which case the draft says ["date"].
+	Headers    []string
+	HeadersSet bool
+	Signature  string
+	Created    string
+	Expires    string
+	// Order is the order parameters appeared in, and Unknown holds parameters
+	// this package does not know, kept for the diagnosis.
+	Order   []string
+	Unknown map[string]string
+}
+
+// SignedHeaders is the effective header list: the default ["date"] of the
+// draft (section 2.1.6) when no headers parameter was given.
+func (p *Params) SignedHeaders() []string {
+	if !p.HeadersSet {
+		return []string{"date"}
+	}
+	return p.Headers
+}
+
+// String writes the header value in the canonical parameter order with
+// quoted values, as the Berlin Group examples do.
+func (p *Params) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "keyId=%q,algorithm=%q", p.KeyID, p.Algorithm)
+	if p.Created != "" {
+		fmt.Fprintf(&b, ",created=%s", p.Created)
+	}
+	if p.Expires != "" {
+		fmt.Fprintf(&b, ",expires=%s", p.Expires)
+	}
+	if p.HeadersSet {
+		fmt.Fprintf(&b, ",headers=%q", strings.Join(p.Headers, " "))
+	}
+	fmt.Fprintf(&b, ",signature=%q", p.Signature)
+	return b.String()
+}
+
+// HeaderParseError says what is wrong with a Signature header and where.
+type HeaderParseError struct {
+	Offset int
+	Msg    string
+}
+
+func (e *HeaderParseError) Error() string {
+	return fmt.Sprintf("signature header: %s (at character %d)", e.Msg, e.Offset+1)
+}
+
+// ParseSignature parses a Signature header value. It also accepts the value of
+// an Authorization header ("Signature keyId=...").
+func ParseSignature(h string) (*Params, error) {
+	s := h
+	off := 0
+	if t := strings.TrimLeft(s, " \t"); len(t) >= 10 && strings.EqualFold(t[:10], "signature ") {
+		off = len(s) - len(t) + 10
+	}
+	p := &Params{Unknown: map[string]string{}}
+	seen := map[string]bool{}
+	for {
+		for off < len(s) && (s[off] == ' ' || s[off] == '\t') {
+			off++
+		}
+		if off >= len(s) {
+			break
+		}
+		start := off
+		for off < len(s) && s[off] != '=' && s[off] != ',' && s[off] != ' ' {
+			off++
+		}
+		name := s[start:off]
+		if name == "" {
+			return nil, &HeaderParseError{Offset: start, Msg: "expected a parameter name"}
+		}
+		for off < len(s) && s[off] == ' ' {
+			off++
+		}
+		if off >= len(s) || s[off] != '=' {
+			return nil, &HeaderParseError{Offset: off, Msg: fmt.Sprintf("parameter %q has no '=value'", name)}
+		}
+		off++
+		for off < len(s) && s[off] == ' ' {
+			off++
+		}
+		var val string
+		if off < len(s) && s[off] == '"' {
+			off++
+			var b strings.Builder
+			closed := false
+			for off < len(s) {
+				c := s[off]
+				if c == '\\' && off+1 < len(s) {
+					b.WriteByte(s[off+1])
+					off += 2
+					continue
+				}
+				if c == '"' {
+					closed = true
+					off++
+					break
+				}
+				b.WriteByte(c)
+				off++
+			}
+			if !closed {
+				return nil, &HeaderParseError{Offset: start, Msg: fmt.Sprintf("value of %q has no closing quote", name)}
+			}
+			val = b.String()
+		} else {
+			vs := off
+			for off < len(s) && s[off] != ',' {
+				off++
+			}
+			val = strings.TrimSpace(s[vs:off])
+		}
+		lname := strings.ToLower(name)
+		if seen[lname] {
+			return nil, &HeaderParseError{Offset: start, Msg: fmt.Sprintf("parameter %q appears twice", name)}
+		}
+		seen[lname] = true
+		p.Order = append(p.Order, name)
+		switch lname {
+		case "keyid":
+			p.KeyID = val
+		case "algorithm":
+			p.Algorithm = val
+		case "headers":
+			p.HeadersSet = true
+			p.Headers = strings.Fields(val)
+		case "signature":
+			p.Signature = val
+		case "created":
+			p.Created = val
+		case "expires":
+			p.Expires = val
+		default:
+			p.Unknown[name] = val
+		}
+		for off < len(s) && (s[off] == ' ' || s[off] == '\t') {
+			off++
+		}
+		if off < len(s) {
+			if s[off] != ',' {
+				return nil, &HeaderParseError{Offset: off, Msg: fmt.Sprintf("expected ',' after parameter %q", name)}
+			}
+			off++
+		}
+	}
+	if p.KeyID == "" && !seen["keyid"] {
+		return nil, &HeaderParseError{Offset: 0, Msg: "keyId parameter is missing"}
+	}
+	if p.Signature == "" {
+		return nil, &HeaderParseError{Offset: 0, Msg: "signature parameter is missing or empty"}
+	}
+	for _, k := range []string{"created", "expires"} {
+		v := p.Created
+		if k == "expires" {
+			v = p.Expires
+		}
+		if v != "" {
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+				return nil, &HeaderParseError{Offset: 0, Msg: fmt.Sprintf("%s=%q is not a Unix time", k, v)}
+			}
+		}
+	}
+	return p, nil
+}

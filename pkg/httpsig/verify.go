@@ -1,0 +1,532 @@
+package httpsig
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+)
+
+// Status is the outcome of one check.
+type Status string
+
+const (
+	Pass Status = "pass"
+	Fail Status = "fail"
+	Warn Status = "warn"
+	Skip Status = "skip"
+)
+
+// Check IDs, stable for scripts that read --output json.
+const (
+	CheckSignatureHeader = "signature-header"
+	CheckCertificate     = "certificate"
+	CheckValidity        = "certificate-validity"
+	CheckKeyUsage        = "certificate-key-usage"
+	CheckHeaders         = "signed-headers"
+	CheckRequestID       = "x-request-id"
+	CheckDigest          = "digest"
+	CheckKeyID           = "key-id"
+	CheckAlgorithm       = "algorithm"
+	CheckSignature       = "signature"
+)
+
+// Check is one verification step with what was expected and what was found.
+type Check struct {
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Status   Status `json:"status"`
+	Expected string `json:"expected,omitempty"`
+	Got      string `json:"got,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+// Cause is a mistake that explains a failure: verified to make the signature
+// (or digest) match when undone, not a guess, unless Confirmed is false.
+type Cause struct {
+	ID        string `json:"id"`
+	Summary   string `json:"summary"`
+	Fix       string `json:"fix,omitempty"`
+	Confirmed bool   `json:"confirmed"`
+}
+
+// Diagnosis is the full answer of Verify.
+type Diagnosis struct {
+	Valid  bool    `json:"valid"`
+	Checks []Check `json:"checks"`
+	Causes []Cause `json:"causes,omitempty"`
+	// What the verifier worked from, for the explanation.
+	Profile       string       `json:"profile"`
+	KeyID         string       `json:"keyId,omitempty"`
+	KeyIDForm     *KeyIDFormat `json:"keyIdForm,omitempty"`
+	Algorithm     string       `json:"algorithm,omitempty"`
+	Headers       []string     `json:"headers,omitempty"`
+	SigningString string       `json:"signingString,omitempty"`
+	CertSubject   string       `json:"certificateSubject,omitempty"`
+}
+
+// VerifyOptions tune Verify. The zero value verifies the Berlin Group profile
+// with the certificate from TPP-Signature-Certificate at time.Now().
+type VerifyOptions struct {
+	Profile Profile
+	// Cert, when set, is used instead of TPP-Signature-Certificate.
+	Cert *x509.Certificate
+	// PublicKey verifies without a certificate (generic mode, draft test keys).
+	PublicKey *rsa.PublicKey
+	Now       func() time.Time
+	// KeyIDFormat, when set, makes any other keyId form a failure (a bank
+	// that accepts only one form); otherwise every form passes and is named.
+	KeyIDFormat *KeyIDFormat
+}
+
+func (d *Diagnosis) add(c Check) { d.Checks = append(d.Checks, c) }
+
+func (d *Diagnosis) cause(c Cause) { d.Causes = append(d.Causes, c) }
+
+// Check returns the check with the given ID, or nil.
+func (d *Diagnosis) Check(id string) *Check {
+	for i := range d.Checks {
+		if d.Checks[i].ID == id {
+			return &d.Checks[i]
+		}
+	}
+	return nil
+}
+
+// Verify checks a signed request and explains the result.
+func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
+	now := time.Now
+	if opt.Now != nil {
+		now = opt.Now
+	}
+	d := &Diagnosis{Profile: opt.Profile.String()}
+
+	// 1. The Signature header.
+	sigVals := m.Values("Signature")
+	var p *Params
+	switch {
+	case len(sigVals) == 0 && strings.HasPrefix(strings.ToLower(m.Get("Authorization")), "signature "):
+		sigVals = []string{m.Get("Authorization")}
+		fallthrough
+	case len(sigVals) == 1:
+		var err error
+		p, err = ParseSignature(sigVals[0])
+		if err != nil {
+			d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail, Got: clip(sigVals[0], 200), Detail: err.Error()})
+		} else {
+			d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Pass})
+		}
+	case len(sigVals) == 0:
+		d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail, Detail: "the request has no Signature header (the bank answers SIGNATURE_MISSING)"})
+	default:
+		d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail, Got: fmt.Sprintf("%d Signature headers", len(sigVals)), Detail: "exactly one Signature header is allowed"})
+	}
+	if p != nil {
+		d.KeyID, d.Algorithm, d.Headers = p.KeyID, p.Algorithm, p.SignedHeaders()
+		if len(p.Unknown) > 0 {
+			names := make([]string, 0, len(p.Unknown))
+			for k := range p.Unknown {
+				names = append(names, k)
+			}
+			slices.Sort(names)
+			d.Checks[len(d.Checks)-1].Detail = "unknown parameters ignored: " + strings.Join(names, ", ")
+		}
+	}
+
+	// 2. The certificate.
+	cert, pub := verifyCertificate(d, m, opt, now())
+
+	// 3. The header list.
+	if p != nil {
+		checkHeaderList(d, m, p, opt.Profile)
+	}
+	if opt.Profile == ProfileBerlinGroup {
+		checkRequestID(d, m)
+	}
+
+	// 4. Digest.
+	checkDigest(d, m, p, opt.Profile)
+
+	// 5. keyId and algorithm.
+	if p != nil && cert != nil {
+		checkKeyID(d, p, cert, opt.KeyIDFormat)
+	} else if p != nil {
+		d.add(Check{ID: CheckKeyID, Title: "keyId names the certificate", Status: Skip, Got: p.KeyID, Detail: "no certificate to compare with"})
+	}
+	if p != nil {
+		checkAlgorithm(d, p, cert, opt.Profile)
+	}
+
+	// 6. The signature itself.
+	if p != nil && pub != nil {
+		checkSignature(d, m, p, pub)
+	} else {
+		d.add(Check{ID: CheckSignature, Title: "signature verifies with the certificate's key", Status: Skip, Detail: "needs a parsable Signature header and a public key"})
+	}
+
+	d.Valid = true
+	for _, c := range d.Checks {
+		if c.Status == Fail || (c.ID == CheckSignature && c.Status == Skip) {
+			d.Valid = false
+		}
+	}
+	return d
+}
+
+func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now time.Time) (*x509.Certificate, *rsa.PublicKey) {
+	title := "certificate available (TPP-Signature-Certificate or --cert)"
+	var fromHeader *x509.Certificate
+	if v := m.Get("TPP-Signature-Certificate"); v != "" {
+		c, err := ParseCertificateHeader(v)
+		if err != nil {
+			if opt.Cert == nil {
+				d.add(Check{ID: CheckCertificate, Title: title, Status: Fail, Got: clip(v, 60), Detail: err.Error()})
+				return nil, nil
+			}
+		} else {
+			fromHeader = c
+		}
+	}
+	cert := opt.Cert
+	detail := ""
+	switch {
+	case cert != nil && fromHeader != nil && !bytes.Equal(cert.Raw, fromHeader.Raw):
+		d.add(Check{ID: CheckCertificate, Title: title, Status: Fail,
+			Expected: "the certificate given with --cert: " + cert.Subject.String(),
+			Got:      "TPP-Signature-Certificate holds another certificate: " + fromHeader.Subject.String(),
+			Detail:   "the bank verifies with the certificate in the header; send the QSealC whose key signs"})
+		d.CertSubject = cert.Subject.String()
+		return cert, rsaKey(cert)
+	case cert != nil && fromHeader != nil:
+		detail = "TPP-Signature-Certificate is the certificate given"
+	case cert != nil:
+		detail = "from the command line"
+		if opt.Profile == ProfileBerlinGroup {
+			d.add(Check{ID: CheckCertificate, Title: title, Status: Fail, Expected: "TPP-Signature-Certificate header", Got: "absent",
+				Detail: "the Berlin Group profile requires TPP-Signature-Certificate whenever there is a Signature (verifying with the given certificate anyway)"})
+			d.CertSubject = cert.Subject.String()
+			return cert, rsaKey(cert)
+		}
+	case fromHeader != nil:
+		cert = fromHeader
+		detail = "from TPP-Signature-Certificate"
+	case opt.PublicKey != nil:
+		d.add(Check{ID: CheckCertificate, Title: title, Status: Skip, Detail: "verifying with a bare public key"})
+		return nil, opt.PublicKey
+	default:
+		st := Fail
+		if opt.Profile == ProfileGeneric {
+			st = Skip
+		}
+		d.add(Check{ID: CheckCertificate, Title: title, Status: st, Detail: "no TPP-Signature-Certificate header and no --cert: nothing to verify with"})
+		return nil, nil
+	}
+	d.CertSubject = cert.Subject.String()
+	d.add(Check{ID: CheckCertificate, Title: title, Status: Pass, Got: cert.Subject.String(), Detail: detail})
+
+	vt := "certificate valid now"
+	switch t := now; {
+	case t.Before(cert.NotBefore):
+		d.add(Check{ID: CheckValidity, Title: vt, Status: Fail, Expected: "not before " + cert.NotBefore.UTC().Format(time.RFC3339), Got: t.UTC().Format(time.RFC3339), Detail: "the certificate is not valid yet (clock skew, or issued in the future)"})
+	case t.After(cert.NotAfter):
+		d.add(Check{ID: CheckValidity, Title: vt, Status: Fail, Expected: "not after " + cert.NotAfter.UTC().Format(time.RFC3339), Got: t.UTC().Format(time.RFC3339), Detail: "the certificate has expired (the bank answers CERTIFICATE_EXPIRED)"})
+	default:
+		d.add(Check{ID: CheckValidity, Title: vt, Status: Pass, Got: cert.NotBefore.UTC().Format("2006-01-02") + " to " + cert.NotAfter.UTC().Format("2006-01-02")})
+	}
+
+	ut := "certificate may sign (RSA key, digitalSignature or nonRepudiation)"
+	pub := rsaKey(cert)
+	switch {
+	case pub == nil:
+		d.add(Check{ID: CheckKeyUsage, Title: ut, Status: Fail, Expected: "an RSA public key", Got: fmt.Sprintf("%T", cert.PublicKey)})
+	case cert.KeyUsage != 0 && cert.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0:
+		d.add(Check{ID: CheckKeyUsage, Title: ut, Status: Fail, Expected: "keyUsage digitalSignature or nonRepudiation", Got: keyUsageString(cert.KeyUsage), Detail: "a QSealC carries digitalSignature and nonRepudiation; is this the QWAC?"})
+	default:
+		d.add(Check{ID: CheckKeyUsage, Title: ut, Status: Pass, Got: fmt.Sprintf("RSA %d bits, %s", pub.N.BitLen(), keyUsageString(cert.KeyUsage))})
+	}
+	return cert, pub
+}
+
+func rsaKey(c *x509.Certificate) *rsa.PublicKey {
+	k, _ := c.PublicKey.(*rsa.PublicKey)
+	return k
+}
+
+func keyUsageString(ku x509.KeyUsage) string {
+	if ku == 0 {
+		return "no keyUsage extension"
+	}
+	names := []struct {
+		b x509.KeyUsage
+		n string
+	}{
+		{x509.KeyUsageDigitalSignature, "digitalSignature"}, {x509.KeyUsageContentCommitment, "nonRepudiation"},
+		{x509.KeyUsageKeyEncipherment, "keyEncipherment"}, {x509.KeyUsageDataEncipherment, "dataEncipherment"},
+		{x509.KeyUsageKeyAgreement, "keyAgreement"}, {x509.KeyUsageCertSign, "keyCertSign"}, {x509.KeyUsageCRLSign, "cRLSign"},
+	}
+	var out []string
+	for _, x := range names {
+		if ku&x.b != 0 {
+			out = append(out, x.n)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// ParseCertificateHeader decodes TPP-Signature-Certificate: base64 DER, and
+// tolerates what people paste: PEM armour, line breaks, URL-safe base64.
+func ParseCertificateHeader(v string) (*x509.Certificate, error) {
+	s := strings.TrimSpace(v)
+	s = strings.TrimPrefix(s, "-----BEGIN CERTIFICATE-----")
+	s = strings.TrimSuffix(s, "-----END CERTIFICATE-----")
+	s = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
+			return -1
+		}
+		return r
+	}, s)
+	der, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		if der2, err2 := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "=")); err2 == nil {
+			der, err = der2, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("TPP-Signature-Certificate is not base64: %v", err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("TPP-Signature-Certificate is not a DER certificate: %v", err)
+	}
+	return c, nil
+}
+
+func checkHeaderList(d *Diagnosis, m *httpmsg.Request, p *Params, prof Profile) {
+	title := "signed header list"
+	headers := p.SignedHeaders()
+	var problems []string
+	for _, h := range headers {
+		if h != strings.ToLower(h) {
+			problems = append(problems, fmt.Sprintf("%q is not lower-case", h))
+		}
+		lh := strings.ToLower(h)
+		if lh == RequestTarget || lh == "(created)" || lh == "(expires)" {
+			continue
+		}
+		if !m.Has(lh) {
+			problems = append(problems, fmt.Sprintf("%q is listed but not in the request", lh))
+		}
+	}
+	if !p.HeadersSet {
+		problems = append(problems, "no headers parameter (the draft then signs only \"date\")")
+	}
+	expected := ""
+	if prof == ProfileBerlinGroup {
+		want := BerlinGroupHeaders(m)
+		expected = strings.Join(want, " ") + " (any order)"
+		lower := make([]string, len(headers))
+		for i, h := range headers {
+			lower[i] = strings.ToLower(h)
+		}
+		for _, w := range want {
+			if !slices.Contains(lower, w) {
+				if slices.Contains(bgConditional, w) {
+					problems = append(problems, fmt.Sprintf("%q is in the request, so it must be signed", w))
+				} else {
+					problems = append(problems, fmt.Sprintf("%q must be signed", w))
+				}
+			}
+		}
+		for _, h := range lower {
+			if !slices.Contains(want, h) && !slices.Contains(bgConditional, h) {
+				problems = append(problems, fmt.Sprintf("%q is not allowed in the Berlin Group header list", h))
+			}
+		}
+		seen := map[string]bool{}
+		for _, h := range lower {
+			if seen[h] {
+				problems = append(problems, fmt.Sprintf("%q is listed twice", h))
+			}
+			seen[h] = true
+		}
+	}
+	c := Check{ID: CheckHeaders, Title: title, Expected: expected, Got: strings.Join(headers, " ")}
+	if len(problems) > 0 {
+		c.Status = Fail
+		c.Detail = strings.Join(problems, "; ")
+	} else {
+		c.Status = Pass
+	}
+	d.add(c)
+}
+
+func checkRequestID(d *Diagnosis, m *httpmsg.Request) {
+	title := "X-Request-ID is a UUID"
+	v := m.Get("X-Request-ID")
+	switch {
+	case !m.Has("X-Request-ID"):
+		d.add(Check{ID: CheckRequestID, Title: title, Status: Fail, Expected: "a UUID", Got: "absent", Detail: "every Berlin Group request carries X-Request-ID"})
+	case uuid.Validate(v) != nil || len(v) != 36:
+		d.add(Check{ID: CheckRequestID, Title: title, Status: Warn, Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; some ASPSPs answer FORMAT_ERROR"})
+	default:
+		d.add(Check{ID: CheckRequestID, Title: title, Status: Pass, Got: v})
+	}
+}
+
+func checkDigest(d *Diagnosis, m *httpmsg.Request, p *Params, prof Profile) {
+	title := "Digest matches the body"
+	signed := p != nil && slices.ContainsFunc(p.SignedHeaders(), func(h string) bool { return strings.EqualFold(h, "digest") })
+	if !m.Has("Digest") {
+		if prof == ProfileBerlinGroup || signed {
+			d.add(Check{ID: CheckDigest, Title: title, Status: Fail, Expected: Digest(DigestSHA256, m.Body), Got: "absent", Detail: "Digest must be present whenever Signature is"})
+		} else {
+			d.add(Check{ID: CheckDigest, Title: title, Status: Skip, Detail: "no Digest header"})
+		}
+		return
+	}
+	got := m.Get("Digest")
+	vals, err := ParseDigest(got)
+	if err != nil {
+		d.add(Check{ID: CheckDigest, Title: title, Status: Fail, Got: got, Detail: err.Error()})
+		return
+	}
+	for _, v := range vals {
+		alg, err := ParseDigestAlgorithm(v.Algorithm)
+		if err != nil {
+			d.add(Check{ID: CheckDigest, Title: title, Status: Fail, Expected: Digest(DigestSHA256, m.Body), Got: got, Detail: err.Error()})
+			return
+		}
+		want := Digest(alg, m.Body)
+		wantVal := want[len(alg)+1:]
+		if v.Value == wantVal {
+			c := Check{ID: CheckDigest, Title: title, Status: Pass, Got: got, Detail: fmt.Sprintf("%s over %d body bytes", alg, len(m.Body))}
+			if v.Algorithm != string(alg) {
+				c.Status = Warn
+				c.Detail += fmt.Sprintf("; the algorithm is written %q, RFC 3230 and the bank write %q", v.Algorithm, alg)
+			}
+			d.add(c)
+			continue
+		}
+		d.add(Check{ID: CheckDigest, Title: title, Status: Fail, Expected: want, Got: got,
+			Detail: fmt.Sprintf("%s of the %d body bytes does not match (the bank answers SIGNATURE_INVALID or FORMAT_ERROR)", alg, len(m.Body))})
+		if c, ok := digestMistake(alg, v.Value, m.Body); ok {
+			d.cause(c)
+		} else {
+			d.cause(Cause{ID: "digest-other-body", Summary: "the digest was computed over other bytes than the body sent (none of the usual mistakes reproduces it)",
+				Fix: "compute the digest over the exact bytes you send, after any serialisation, and send those bytes unchanged"})
+		}
+		return
+	}
+}
+
+func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDFormat) {
+	title := "keyId names the certificate"
+	exp, _ := KeyID(cert, DefaultKeyIDFormat)
+	if want != nil {
+		exp, _ = KeyID(cert, *want)
+	}
+	mm := MatchKeyID(p.KeyID, cert)
+	if !mm.OK() {
+		d.add(Check{ID: CheckKeyID, Title: title, Status: Fail, Expected: exp, Got: p.KeyID, Detail: mm.Problem})
+		d.cause(Cause{ID: "keyid-mismatch", Confirmed: true, Summary: "the keyId does not name the certificate sent: " + mm.Problem,
+			Fix: "build the keyId from the QSealC you sign with (xs2a certs inspect shows it)"})
+		return
+	}
+	f := mm.Form()
+	d.KeyIDForm = &f
+	detail := fmt.Sprintf("serial written as %s, issuer DN as %s", f.Serial, f.DN)
+	if want != nil && (f.Serial != want.Serial || f.DN != want.DN) {
+		d.add(Check{ID: CheckKeyID, Title: title, Status: Fail, Expected: exp, Got: p.KeyID,
+			Detail: detail + fmt.Sprintf("; this ASPSP expects serial as %s and DN as %s", want.Serial, want.DN)})
+		d.cause(Cause{ID: "keyid-form", Confirmed: true, Summary: fmt.Sprintf("the keyId names the right certificate but in another form (%s) than the ASPSP expects (%s)", detail, fmt.Sprintf("%s/%s", want.Serial, want.DN)),
+			Fix: fmt.Sprintf("sign with --serial-form %s --dn-form %s", want.Serial, want.DN)})
+		return
+	}
+	d.add(Check{ID: CheckKeyID, Title: title, Status: Pass, Got: p.KeyID, Detail: detail})
+}
+
+func checkAlgorithm(d *Diagnosis, p *Params, cert *x509.Certificate, prof Profile) {
+	title := "algorithm matches the certificate"
+	a := Algorithm(p.Algorithm)
+	switch {
+	case p.Algorithm == "":
+		st := Fail
+		if prof == ProfileGeneric {
+			st = Warn
+		}
+		d.add(Check{ID: CheckAlgorithm, Title: title, Status: st, Expected: "rsa-sha256 or rsa-sha512", Got: "absent"})
+		return
+	case strings.EqualFold(p.Algorithm, string(HS2019)):
+		st := Warn
+		if prof == ProfileGeneric {
+			st = Pass
+		}
+		d.add(Check{ID: CheckAlgorithm, Title: title, Status: st, Got: p.Algorithm, Detail: "hs2019 does not name the hash; the Berlin Group examples name it (rsa-sha256); the hash is taken from the signature"})
+		return
+	case a.Hash() == 0:
+		d.add(Check{ID: CheckAlgorithm, Title: title, Status: Fail, Expected: "rsa-sha256 or rsa-sha512", Got: p.Algorithm})
+		return
+	}
+	if cert == nil || prof == ProfileGeneric {
+		d.add(Check{ID: CheckAlgorithm, Title: title, Status: Pass, Got: p.Algorithm})
+		return
+	}
+	want, err := AlgorithmForCertificate(cert)
+	switch {
+	case err != nil:
+		d.add(Check{ID: CheckAlgorithm, Title: title, Status: Warn, Got: p.Algorithm, Detail: err.Error()})
+	case !strings.EqualFold(string(want), p.Algorithm):
+		d.add(Check{ID: CheckAlgorithm, Title: title, Status: Fail, Expected: string(want), Got: p.Algorithm,
+			Detail: fmt.Sprintf("the certificate is signed with %s; the bank expects the signature hash to match", cert.SignatureAlgorithm)})
+	default:
+		d.add(Check{ID: CheckAlgorithm, Title: title, Status: Pass, Got: p.Algorithm})
+	}
+}
+
+func checkSignature(d *Diagnosis, m *httpmsg.Request, p *Params, pub *rsa.PublicKey) {
+	title := "signature verifies with the certificate's key"
+	headers := p.SignedHeaders()
+	ss, err := SigningString(m, headers, p)
+	if err != nil {
+		d.add(Check{ID: CheckSignature, Title: title, Status: Fail, Detail: "cannot build the signing string: " + err.Error()})
+		return
+	}
+	d.SigningString = ss
+	sig, err := base64.StdEncoding.DecodeString(p.Signature)
+	if err != nil {
+		d.add(Check{ID: CheckSignature, Title: title, Status: Fail, Got: clip(p.Signature, 40), Detail: "signature parameter is not base64: " + err.Error()})
+		return
+	}
+	rec := recoverDigest(pub, sig)
+	h := Algorithm(p.Algorithm).Hash()
+	if h == 0 && rec.ok {
+		h = rec.hash // hs2019: the signature says which hash
+	}
+	if h == 0 {
+		h = crypto.SHA256
+	}
+	if rec.ok && rec.hash == h && bytes.Equal(rec.digest, hashOf(h, []byte(ss))) {
+		d.add(Check{ID: CheckSignature, Title: title, Status: Pass, Detail: fmt.Sprintf("RSA PKCS#1 v1.5 with %s over %d bytes of signing string", hashName(h), len(ss))})
+		return
+	}
+	c := Check{ID: CheckSignature, Title: title, Status: Fail, Detail: "the signature does not match the signing string built from this request"}
+	d.add(c)
+	for _, cause := range explainSignature(m, p, pub, sig, rec, h, ss) {
+		d.cause(cause)
+	}
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
