@@ -1,0 +1,130 @@
+// Package app is the root of the xs2a command tree: global flags, the
+// configuration, and the one place where errors become exit codes.
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sign"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/version"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
+)
+
+// Version is set with -ldflags "-X .../app.Version=v1.2.3".
+var Version = ""
+
+// Main runs xs2a with the process's streams and returns the exit code.
+func Main(args []string) int {
+	return Run(args, iostreams.System())
+}
+
+// Run executes one invocation; it never calls os.Exit and never panics out.
+func Run(args []string, ios *iostreams.IOStreams) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			if os.Getenv("XS2A_DEBUG") == "1" {
+				fmt.Fprintf(ios.ErrOut, "xs2a: internal error: %v\n%s", r, debug.Stack())
+			} else {
+				fmt.Fprintf(ios.ErrOut, "xs2a: internal error: %v (please report it; XS2A_DEBUG=1 shows the stack)\n", r)
+			}
+			code = cmdutil.ExitFailure
+		}
+	}()
+	f := &cmdutil.Factory{IO: ios, Now: time.Now, Version: versionString()}
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	root.SetIn(ios.In)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	_, err := root.ExecuteC()
+	if err == nil {
+		return cmdutil.ExitOK
+	}
+	code = cmdutil.CodeOf(err)
+	if code == cmdutil.ExitFailure && isCobraUsageError(err) {
+		code = cmdutil.ExitUsage
+	}
+	var ee *cmdutil.ExitError
+	if errors.As(err, &ee) && ee.Silent {
+		return code
+	}
+	cs := ios.ErrColorScheme()
+	fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Red("xs2a: error:"), oneLine(err.Error()))
+	return code
+}
+
+func isCobraUsageError(err error) bool {
+	s := err.Error()
+	return strings.HasPrefix(s, "unknown command") || strings.HasPrefix(s, "unknown flag") ||
+		strings.HasPrefix(s, "unknown shorthand flag") || strings.Contains(s, "flag needs an argument") ||
+		strings.HasPrefix(s, "invalid argument") || strings.HasPrefix(s, "required flag") ||
+		strings.HasPrefix(s, "accepts ") || strings.HasPrefix(s, "if any flags in the group")
+}
+
+// oneLine keeps error output to one line, as scripts grep it.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func versionString() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// NewCmdRoot builds the command tree.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	var cfg *profile.Config
+	var cfgErr error
+	root := &cobra.Command{
+		Use:   "xs2a",
+		Short: "Berlin Group NextGenPSD2 (XS2A) client, request signer and emulated bank for TPP developers",
+		Long: `xs2a calls Berlin Group NextGenPSD2 Account Information APIs from the terminal,
+signs requests the way ASPSPs demand and explains exactly why a signature,
+certificate or token is rejected.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			cfg, cfgErr = loadConfig(cmd)
+			if cfgErr != nil {
+				return cfgErr
+			}
+			f.IO.SetColorDisabled(cfg.NoColor)
+			return nil
+		},
+	}
+	f.Config = func() (*profile.Config, error) {
+		if cfg == nil && cfgErr == nil {
+			return &profile.Config{Output: "text"}, nil
+		}
+		return cfg, cfgErr
+	}
+	pf := root.PersistentFlags()
+	pf.String("config", "", "config file (default "+DefaultConfigPath()+", or $XS2A_CONFIG)")
+	pf.StringP("profile", "p", "default", "profile (ASPSP environment) from the config file ($XS2A_PROFILE)")
+	pf.StringP("output", "o", "text", "output format: text or json ($XS2A_OUTPUT)")
+	pf.Bool("no-color", false, "never colour output (also NO_COLOR)")
+	pf.BoolP("verbose", "v", false, "show more detail on stderr")
+	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return cmdutil.UsageErrorf("%v (see '%s --help')", err, c.CommandPath())
+	})
+
+	root.AddCommand(version.NewCmdVersion(f))
+	root.AddCommand(sign.NewCmdSign(f, nil))
+	return root
+}

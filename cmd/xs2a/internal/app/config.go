@@ -1,0 +1,120 @@
+package app
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
+)
+
+// DefaultConfigPath is $XDG_CONFIG_HOME/xs2a/config.yaml (or the platform's equivalent).
+func DefaultConfigPath() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "xs2a", "config.yaml")
+}
+
+// loadConfig resolves the configuration with the usual precedence:
+// flags > XS2A_* environment > config file > defaults. Viper stays in this
+// package; commands only ever see the typed profile.Config.
+func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
+	v := viper.New()
+	v.SetEnvPrefix("XS2A")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
+	v.AutomaticEnv()
+	v.SetDefault("output", "text")
+	v.SetDefault("profile", "default")
+	for _, name := range []string{"profile", "output", "no-color", "verbose"} {
+		if fl := cmd.Flags().Lookup(name); fl != nil {
+			if err := v.BindPFlag(strings.ReplaceAll(name, "-", "_"), fl); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	path, explicit := "", false
+	if fl := cmd.Flags().Lookup("config"); fl != nil && fl.Changed {
+		path, explicit = fl.Value.String(), true
+	} else if p := os.Getenv("XS2A_CONFIG"); p != "" {
+		path, explicit = p, true
+	} else {
+		path = DefaultConfigPath()
+	}
+	cfg := &profile.Config{}
+	if path != "" {
+		v.SetConfigFile(path)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			var pe *fs.PathError
+			switch {
+			case errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist) && !explicit:
+				// No config yet: fine, everything comes from flags and environment.
+			case errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist):
+				return nil, cmdutil.UsageErrorf("config file %s does not exist", path)
+			default:
+				return nil, cmdutil.UsageErrorf("config file %s: %v", path, err)
+			}
+		} else {
+			cfg.File = path
+		}
+	}
+
+	cfg.Output = strings.ToLower(v.GetString("output"))
+	if err := profile.ValidateOutput(cfg.Output); err != nil {
+		return nil, cmdutil.UsageError(err)
+	}
+	cfg.NoColor = v.GetBool("no_color")
+	cfg.Verbose = v.GetBool("verbose")
+	cfg.ProfileName = v.GetString("profile")
+
+	profiles := v.GetStringMap("profiles")
+	if _, ok := profiles[strings.ToLower(cfg.ProfileName)]; !ok && profileChosen(cmd) {
+		names := make([]string, 0, len(profiles))
+		for k := range profiles {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		where := "no config file"
+		if cfg.File != "" {
+			where = cfg.File
+		}
+		return nil, cmdutil.UsageErrorf("profile %q is not defined (%s; profiles: %s)", cfg.ProfileName, where, strings.Join(names, ", "))
+	}
+	for _, key := range profile.Keys {
+		val := os.Getenv("XS2A_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(key)))
+		if val == "" {
+			val = v.GetString("profiles." + strings.ToLower(cfg.ProfileName) + "." + key)
+		}
+		if val != "" {
+			if err := cfg.Profile.Set(key, expandHome(val)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return cfg, nil
+}
+
+func profileChosen(cmd *cobra.Command) bool {
+	if fl := cmd.Flags().Lookup("profile"); fl != nil && fl.Changed {
+		return true
+	}
+	return os.Getenv("XS2A_PROFILE") != ""
+}
+
+func expandHome(p string) string {
+	if strings.HasPrefix(p, "~/") {
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, p[2:])
+		}
+	}
+	return p
+}

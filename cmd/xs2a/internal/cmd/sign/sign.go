@@ -1,0 +1,448 @@
+// Package sign implements `xs2a sign` and `xs2a sign verify`.
+package sign
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/pemfile"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
+)
+
+// Options are the parsed flags of `xs2a sign`.
+type Options struct {
+	F *cmdutil.Factory
+
+	RequestFile string
+	Method      string
+	URL         string
+	Headers     []string
+	Body        string
+	BodySet     bool
+	BodyFile    string
+
+	KeyFile, CertFile string
+	QWACCert, QWACKey string
+
+	Generic       bool
+	HeaderList    string
+	KeyIDOverride string
+	Algorithm     string
+	Digest        string
+	SerialForm    string
+	DNForm        string
+	NoRequestID   bool
+
+	Format  string
+	Explain bool
+}
+
+var formats = []string{"headers", "http", "json", "curl"}
+
+// NewCmdSign builds `xs2a sign`; runF replaces the run function in tests.
+func NewCmdSign(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{F: f}
+	cmd := &cobra.Command{
+		Use:   "sign [--request FILE | --url URL ...]",
+		Short: "Sign a request the Berlin Group way (Digest, Signature, TPP-Signature-Certificate)",
+		Long: `Sign an HTTP request per draft-cavage-http-signatures-10 as profiled by the
+Berlin Group: a Digest of the exact body, a Signature over x-request-id and
+digest (plus psu-id, psu-corporate-id and tpp-redirect-uri when present) with
+keyId "SN=<serial>,CA=<issuer DN>", and the QSealC in TPP-Signature-Certificate.
+
+The request comes from a raw HTTP/1.1 message (--request FILE, "-" for stdin,
+as copied from a log or proxy) or is built from --method, --url, --header and
+--body/--body-file. The key and certificate come from --key/--cert or the
+profile's qseal_key/qseal_cert.`,
+		Example: `  # sign a consent request and print the headers to add
+  xs2a sign --key qseal.key --cert qseal.pem --method POST \
+    --url https://api.example.com/v1/consents --body-file consent.json
+
+  # sign a raw request from a log, show every step, print the signed message
+  xs2a sign --request req.http --format http --explain
+
+  # sign, then check the result
+  xs2a sign --request req.http --format http | xs2a sign verify -`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.BodySet = cmd.Flags().Changed("body")
+			if !contains(formats, opts.Format) {
+				return cmdutil.UsageErrorf("invalid --format %q (want %s)", opts.Format, strings.Join(formats, ", "))
+			}
+			if cmdutil.WantsJSON(f) && !cmd.Flags().Changed("format") {
+				opts.Format = "json"
+			}
+			if opts.RequestFile != "" && (opts.URL != "" || cmd.Flags().Changed("method")) {
+				return cmdutil.UsageErrorf("--request and --url/--method are exclusive: the raw request already has them")
+			}
+			if opts.RequestFile == "" && opts.URL == "" {
+				return cmdutil.UsageErrorf("nothing to sign: give --request FILE (or - for stdin) or --url")
+			}
+			if opts.BodySet && opts.BodyFile != "" {
+				return cmdutil.UsageErrorf("--body and --body-file are exclusive")
+			}
+			if opts.HeaderList != "" && !opts.Generic {
+				return cmdutil.UsageErrorf("--headers chooses the signed headers in --generic mode only; the Berlin Group profile decides them")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return signRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.RequestFile, "request", "r", "", "raw HTTP/1.1 request `file` to sign (- for stdin)")
+	fl.StringVarP(&opts.Method, "method", "X", "", "HTTP method (default GET, or POST with a body)")
+	fl.StringVar(&opts.URL, "url", "", "request URL, e.g. https://api.example.com/v1/consents")
+	fl.StringArrayVarP(&opts.Headers, "header", "H", nil, "header \"Name: value\" (repeatable)")
+	fl.StringVarP(&opts.Body, "body", "d", "", "request body")
+	fl.StringVar(&opts.BodyFile, "body-file", "", "request body from `file` (- for stdin), bytes exactly as in the file")
+	fl.StringVar(&opts.KeyFile, "key", "", "QSealC private key (PEM or DER; default: profile qseal_key)")
+	fl.StringVar(&opts.CertFile, "cert", "", "QSealC certificate (PEM or DER; default: profile qseal_cert)")
+	fl.StringVar(&opts.QWACCert, "qwac-cert", "", "QWAC certificate for --format curl (default: profile qwac_cert)")
+	fl.StringVar(&opts.QWACKey, "qwac-key", "", "QWAC key for --format curl (default: profile qwac_key)")
+	fl.BoolVar(&opts.Generic, "generic", false, "plain draft-cavage signing of any header list, not the Berlin Group profile")
+	fl.StringVar(&opts.HeaderList, "headers", "", "space-separated headers to sign, with --generic (default \"date\")")
+	fl.StringVar(&opts.KeyIDOverride, "key-id", "", "write this keyId verbatim instead of deriving it from the certificate")
+	fl.StringVar(&opts.Algorithm, "algorithm", "", "rsa-sha256 or rsa-sha512 (default: matches the certificate)")
+	fl.StringVar(&opts.Digest, "digest", "", "digest algorithm SHA-256 or SHA-512 (default SHA-256)")
+	fl.StringVar(&opts.SerialForm, "serial-form", "", "keyId serial form: "+forms(httpsig.SerialForms)+" (default der-hex)")
+	fl.StringVar(&opts.DNForm, "dn-form", "", "keyId issuer DN form: "+forms(httpsig.DNForms)+" (default rfc4514-pct)")
+	fl.BoolVar(&opts.NoRequestID, "no-request-id", false, "do not add an X-Request-ID when the request has none")
+	fl.StringVarP(&opts.Format, "format", "f", "headers", "output: headers, http, json or curl")
+	fl.BoolVar(&opts.Explain, "explain", false, "show the digest input, signing string and keyId derivation on stderr")
+	_ = cmd.RegisterFlagCompletionFunc("format", fixed(formats...))
+	_ = cmd.RegisterFlagCompletionFunc("algorithm", fixed("rsa-sha256", "rsa-sha512"))
+	_ = cmd.RegisterFlagCompletionFunc("digest", fixed("SHA-256", "SHA-512"))
+	_ = cmd.RegisterFlagCompletionFunc("serial-form", fixed(strs(httpsig.SerialForms)...))
+	_ = cmd.RegisterFlagCompletionFunc("dn-form", fixed(strs(httpsig.DNForms)...))
+
+	cmd.AddCommand(NewCmdVerify(f, nil))
+	return cmd
+}
+
+func fixed(vals ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return vals, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+func strs[T ~string](in []T) []string {
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[i] = string(v)
+	}
+	return out
+}
+
+func forms[T ~string](in []T) string { return strings.Join(strs(in), ", ") }
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func signRun(o *Options) error {
+	cfg, err := o.F.Config()
+	if err != nil {
+		return err
+	}
+	m, scheme, err := o.buildRequest()
+	if err != nil {
+		return err
+	}
+	signer, err := o.signer(cfg)
+	if err != nil {
+		return err
+	}
+	hadRequestID := m.Has("X-Request-ID")
+	res, err := signer.Sign(m)
+	if err != nil {
+		if errors.Is(err, httpsig.ErrKeyMismatch) {
+			return cmdutil.CertError(fmt.Errorf("the key %s does not belong to the certificate %s", o.keyPath(cfg), o.certPath(cfg)))
+		}
+		return cmdutil.UsageError(err)
+	}
+	errOut := o.F.IO.ErrOut
+	cs := o.F.IO.ErrColorScheme()
+	for _, w := range res.Warnings {
+		fmt.Fprintf(errOut, "%s %s\n", cs.Yellow("warning:"), w)
+	}
+	if signer.Cert != nil {
+		now := o.F.Now()
+		if now.After(signer.Cert.NotAfter) {
+			fmt.Fprintf(errOut, "%s the certificate expired on %s: the bank will answer CERTIFICATE_EXPIRED\n", cs.Yellow("warning:"), signer.Cert.NotAfter.UTC().Format(time.DateOnly))
+		} else if now.Before(signer.Cert.NotBefore) {
+			fmt.Fprintf(errOut, "%s the certificate is not valid before %s\n", cs.Yellow("warning:"), signer.Cert.NotBefore.UTC().Format(time.RFC3339))
+		}
+	}
+	if !hadRequestID && m.Has("X-Request-ID") && !cmdutil.WantsJSON(o.F) {
+		fmt.Fprintf(errOut, "added X-Request-ID: %s\n", m.Get("X-Request-ID"))
+	}
+	if o.Explain {
+		explain(errOut, cs, m, res, signer)
+	}
+	return o.print(cfg, m, res, scheme, !hadRequestID)
+}
+
+func (o *Options) keyPath(cfg *profile.Config) string {
+	if o.KeyFile != "" {
+		return o.KeyFile
+	}
+	return cfg.Profile.QSealKey
+}
+
+func (o *Options) certPath(cfg *profile.Config) string {
+	if o.CertFile != "" {
+		return o.CertFile
+	}
+	return cfg.Profile.QSealCert
+}
+
+// buildRequest returns the message to sign and the URL scheme to print it with.
+func (o *Options) buildRequest() (*httpmsg.Request, string, error) {
+	var m *httpmsg.Request
+	scheme := "https"
+	if o.RequestFile != "" {
+		raw, err := cmdutil.ReadInput(o.F, o.RequestFile, "request")
+		if err != nil {
+			return nil, "", err
+		}
+		req, extra, err := httpmsg.ParseWithExtra(raw)
+		if err != nil {
+			return nil, "", cmdutil.UsageErrorf("%s: %v", displayName(o.RequestFile), err)
+		}
+		if extra > 0 {
+			fmt.Fprintf(o.F.IO.ErrOut, "note: %d byte(s) after the Content-Length body were ignored\n", extra)
+		}
+		if strings.HasPrefix(req.Target, "http://") {
+			scheme = "http"
+		}
+		m = req
+	} else {
+		u, err := url.Parse(o.URL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, "", cmdutil.UsageErrorf("--url %q is not an absolute http(s) URL", o.URL)
+		}
+		scheme = u.Scheme
+		body, err := o.body()
+		if err != nil {
+			return nil, "", err
+		}
+		method := strings.ToUpper(o.Method)
+		if method == "" {
+			method = "GET"
+			if body != nil {
+				method = "POST"
+			}
+		}
+		m = &httpmsg.Request{Method: method, Target: u.RequestURI(), Proto: "HTTP/1.1", Body: body,
+			Header: []httpmsg.Field{{Name: "Host", Value: u.Host}}}
+		if len(body) > 0 {
+			m.Header = append(m.Header, httpmsg.Field{Name: "Content-Type", Value: "application/json"},
+				httpmsg.Field{Name: "Content-Length", Value: strconv.Itoa(len(body))})
+		}
+	}
+	for _, h := range o.Headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return nil, "", cmdutil.UsageErrorf("--header %q is not \"Name: value\"", h)
+		}
+		m.Set(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	return m, scheme, nil
+}
+
+func (o *Options) body() ([]byte, error) {
+	switch {
+	case o.BodyFile != "":
+		return cmdutil.ReadInput(o.F, o.BodyFile, "body")
+	case o.BodySet:
+		return []byte(o.Body), nil
+	}
+	return nil, nil
+}
+
+func displayName(p string) string {
+	if p == "-" {
+		return "standard input"
+	}
+	return p
+}
+
+func (o *Options) signer(cfg *profile.Config) (*httpsig.Signer, error) {
+	s := &httpsig.Signer{AddRequestID: !o.NoRequestID, KeyIDOverride: o.KeyIDOverride}
+	if o.Generic {
+		s.Profile = httpsig.ProfileGeneric
+		s.Headers = strings.Fields(o.HeaderList)
+	}
+	sg := cfg.Profile.Signing
+	var err error
+	if a := first(o.Algorithm, sg.Algorithm); a != "" {
+		if s.Algorithm, err = httpsig.ParseAlgorithm(a); err != nil {
+			return nil, cmdutil.UsageError(err)
+		}
+	}
+	if d := first(o.Digest, sg.Digest); d != "" {
+		if s.Digest, err = httpsig.ParseDigestAlgorithm(d); err != nil {
+			return nil, cmdutil.UsageError(err)
+		}
+	}
+	if v := first(o.SerialForm, sg.SerialForm); v != "" {
+		if s.KeyID.Serial, err = httpsig.ParseSerialForm(v); err != nil {
+			return nil, cmdutil.UsageError(err)
+		}
+	}
+	if v := first(o.DNForm, sg.DNForm); v != "" {
+		if s.KeyID.DN, err = httpsig.ParseDNForm(v); err != nil {
+			return nil, cmdutil.UsageError(err)
+		}
+	}
+	keyPath, certPath := o.keyPath(cfg), o.certPath(cfg)
+	if keyPath == "" {
+		return nil, cmdutil.UsageErrorf("no signing key: give --key (and --cert), or set qseal_key in profile %q", cfg.ProfileName)
+	}
+	if certPath == "" && !(o.Generic && o.KeyIDOverride != "") {
+		return nil, cmdutil.UsageErrorf("no QSealC certificate: give --cert, or set qseal_cert in profile %q", cfg.ProfileName)
+	}
+	key, err := pemfile.ReadRSAKey(keyPath)
+	if err != nil {
+		return nil, fileError(err)
+	}
+	s.Key = key
+	if certPath != "" {
+		cert, err := pemfile.ReadCertificate(certPath)
+		if err != nil {
+			return nil, fileError(err)
+		}
+		if err := pemfile.CheckPair(key, cert, keyPath, certPath); err != nil {
+			return nil, cmdutil.CertError(err)
+		}
+		s.Cert = cert
+	}
+	return s, nil
+}
+
+// fileError classifies a pemfile error: a missing file is a usage error,
+// a file that is not what it should be is a certificate/key error.
+func fileError(err error) error {
+	if errors.Is(err, pemfile.ErrNotFound) {
+		return cmdutil.UsageError(err)
+	}
+	return cmdutil.CertError(err)
+}
+
+func first(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// signedJSON is the --format json document.
+type signedJSON struct {
+	Method        string          `json:"method"`
+	URL           string          `json:"url"`
+	Headers       []httpmsg.Field `json:"headers"`
+	Body          string          `json:"body"`
+	Added         []httpmsg.Field `json:"addedHeaders"`
+	SigningString string          `json:"signingString"`
+	KeyID         string          `json:"keyId"`
+	Algorithm     string          `json:"algorithm"`
+	SignedHeaders []string        `json:"signedHeaders"`
+	Warnings      []string        `json:"warnings,omitempty"`
+}
+
+func addedHeaders(m *httpmsg.Request, withRequestID bool) []httpmsg.Field {
+	var out []httpmsg.Field
+	names := []string{"Digest", "Signature", "TPP-Signature-Certificate"}
+	if withRequestID {
+		names = append([]string{"X-Request-ID"}, names...)
+	}
+	for _, n := range names {
+		if m.Has(n) {
+			out = append(out, httpmsg.Field{Name: n, Value: m.Get(n)})
+		}
+	}
+	return out
+}
+
+func (o *Options) print(cfg *profile.Config, m *httpmsg.Request, res *httpsig.Signed, scheme string, addedID bool) error {
+	w := o.F.IO.Out
+	switch o.Format {
+	case "http":
+		_, err := m.WriteTo(w)
+		return err
+	case "json":
+		added := addedHeaders(m, addedID)
+		return cmdutil.JSON(o.F, signedJSON{Method: m.Method, URL: fullURL(m, scheme), Headers: m.Header, Body: string(m.Body),
+			Added: added, SigningString: res.SigningString, KeyID: res.Params.KeyID, Algorithm: res.Params.Algorithm,
+			SignedHeaders: res.Params.Headers, Warnings: res.Warnings})
+	case "curl":
+		return writeCurl(w, m, scheme, first(o.QWACCert, cfg.Profile.QWACCert), first(o.QWACKey, cfg.Profile.QWACKey))
+	default:
+		for _, h := range addedHeaders(m, addedID) {
+			if _, err := fmt.Fprintf(w, "%s: %s\n", h.Name, h.Value); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func fullURL(m *httpmsg.Request, scheme string) string {
+	if strings.Contains(m.Target, "://") {
+		return m.Target
+	}
+	host := m.Get("Host")
+	if host == "" {
+		return m.Target
+	}
+	return scheme + "://" + host + m.Target
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func writeCurl(w io.Writer, m *httpmsg.Request, scheme, qwacCert, qwacKey string) error {
+	var b strings.Builder
+	b.WriteString("curl -sS")
+	if m.Method != "GET" {
+		b.WriteString(" -X " + m.Method)
+	}
+	if qwacCert != "" {
+		b.WriteString(" --cert " + shellQuote(qwacCert))
+		if qwacKey != "" {
+			b.WriteString(" --key " + shellQuote(qwacKey))
+		}
+	}
+	for _, h := range m.Header {
+		switch strings.ToLower(h.Name) {
+		case "host", "content-length":
+			continue // curl derives them from the URL and body
+		}
+		b.WriteString(" \\\n  -H " + shellQuote(h.Name+": "+h.Value))
+	}
+	if len(m.Body) > 0 {
+		b.WriteString(" \\\n  --data-binary " + shellQuote(string(m.Body)))
+	}
+	b.WriteString(" \\\n  " + shellQuote(fullURL(m, scheme)) + "\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}

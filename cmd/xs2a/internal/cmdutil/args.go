@@ -1,0 +1,57 @@
+package cmdutil
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// NoArgs rejects positional arguments with a usage error.
+func NoArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return UsageErrorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
+	}
+	return nil
+}
+
+// MaximumArgs allows at most n positional arguments.
+func MaximumArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return UsageErrorf("%s takes at most %d argument(s), got %d", cmd.CommandPath(), n, len(args))
+		}
+		return nil
+	}
+}
+
+// ExactArgs requires exactly n positional arguments, naming them in the error.
+func ExactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return UsageErrorf("%s needs %s", cmd.CommandPath(), what)
+		}
+		return nil
+	}
+}
+
+// ReadInput reads a file, or standard input for "-". A missing file is a
+// usage error, since the user named it.
+func ReadInput(f *Factory, path, what string) ([]byte, error) {
+	if path == "-" {
+		b, err := io.ReadAll(f.IO.In)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s from standard input: %w", what, err)
+		}
+		return b, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, UsageErrorf("%s file %s does not exist", what, path)
+		}
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	return b, nil
+}

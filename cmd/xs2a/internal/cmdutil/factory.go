@@ -1,0 +1,34 @@
+// Package cmdutil is what every xs2a command shares: the Factory of
+// dependencies, the exit-code table and the output helpers.
+package cmdutil
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
+)
+
+// Factory holds the dependencies commands need. Config is lazy because it is
+// resolved only after flags are parsed.
+type Factory struct {
+	IO      *iostreams.IOStreams
+	Config  func() (*profile.Config, error)
+	Now     func() time.Time
+	Version string
+}
+
+// JSON writes v as one indented JSON document.
+func JSON(f *Factory, v any) error {
+	enc := json.NewEncoder(f.IO.Out)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// WantsJSON reports whether --output json was asked for.
+func WantsJSON(f *Factory) bool {
+	cfg, err := f.Config()
+	return err == nil && cfg.Output == "json"
+}

@@ -1,0 +1,88 @@
+// Package profile is the typed configuration of xs2a: the settings of one
+// ASPSP environment (a "profile") and the global choices around it. It holds
+// no loading logic: the command layer fills it from the config file, XS2A_*
+// environment variables and flags, so library users can fill it any way.
+package profile
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Config is the resolved configuration a command runs with.
+type Config struct {
+	// File is the config file that was read, "" when none.
+	File        string
+	ProfileName string
+	Output      string // "text" or "json"
+	NoColor     bool
+	Verbose     bool
+	Profile     Profile
+}
+
+// Profile is one ASPSP environment (the embedded sandbox, a bank's sandbox, live).
+type Profile struct {
+	BaseURL      string `mapstructure:"base_url"`
+	TokenURL     string `mapstructure:"token_url"`
+	AuthorizeURL string `mapstructure:"authorize_url"`
+	ClientID     string `mapstructure:"client_id"`
+	ClientSecret string `mapstructure:"client_secret"`
+	APIKey       string `mapstructure:"api_key"`
+	APIKeyHeader string `mapstructure:"api_key_header"`
+	QWACCert     string `mapstructure:"qwac_cert"`
+	QWACKey      string `mapstructure:"qwac_key"`
+	QSealCert    string `mapstructure:"qseal_cert"`
+	QSealKey     string `mapstructure:"qseal_key"`
+	CABundle     string `mapstructure:"ca_bundle"`
+	RedirectURI  string `mapstructure:"redirect_uri"`
+	AccountType  string `mapstructure:"account_type"`
+	APIVersion   string `mapstructure:"api_version"`
+	PSUIPAddress string `mapstructure:"psu_ip_address"`
+	Signing      Signing
+}
+
+// Signing holds how an ASPSP wants requests signed.
+type Signing struct {
+	Algorithm  string `mapstructure:"algorithm"`   // rsa-sha256 | rsa-sha512 | "" (from the certificate)
+	Digest     string `mapstructure:"digest"`      // SHA-256 | SHA-512
+	SerialForm string `mapstructure:"serial_form"` // der-hex | hex | lower-hex | decimal
+	DNForm     string `mapstructure:"dn_form"`     // rfc4514-pct | rfc4514 | x509-order | x509-order-pct
+}
+
+// Keys lists every profile key as written in the config file, for loaders
+// that resolve keys one by one (so environment variables can set each).
+var Keys = []string{
+	"base_url", "token_url", "authorize_url", "client_id", "client_secret", "api_key", "api_key_header",
+	"qwac_cert", "qwac_key", "qseal_cert", "qseal_key", "ca_bundle", "redirect_uri", "account_type",
+	"api_version", "psu_ip_address",
+	"signing.algorithm", "signing.digest", "signing.serial_form", "signing.dn_form",
+}
+
+// Set assigns a key of Keys.
+func (p *Profile) Set(key, value string) error {
+	m := map[string]*string{
+		"base_url": &p.BaseURL, "token_url": &p.TokenURL, "authorize_url": &p.AuthorizeURL,
+		"client_id": &p.ClientID, "client_secret": &p.ClientSecret, "api_key": &p.APIKey,
+		"api_key_header": &p.APIKeyHeader, "qwac_cert": &p.QWACCert, "qwac_key": &p.QWACKey,
+		"qseal_cert": &p.QSealCert, "qseal_key": &p.QSealKey, "ca_bundle": &p.CABundle,
+		"redirect_uri": &p.RedirectURI, "account_type": &p.AccountType, "api_version": &p.APIVersion,
+		"psu_ip_address":    &p.PSUIPAddress,
+		"signing.algorithm": &p.Signing.Algorithm, "signing.digest": &p.Signing.Digest,
+		"signing.serial_form": &p.Signing.SerialForm, "signing.dn_form": &p.Signing.DNForm,
+	}
+	ptr, ok := m[key]
+	if !ok {
+		return fmt.Errorf("unknown profile key %q", key)
+	}
+	*ptr = value
+	return nil
+}
+
+// ValidateOutput checks an --output value.
+func ValidateOutput(s string) error {
+	switch strings.ToLower(s) {
+	case "text", "json":
+		return nil
+	}
+	return fmt.Errorf("invalid --output %q (want text or json)", s)
+}
