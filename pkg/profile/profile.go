@@ -12,7 +12,10 @@ import (
 // Config is the resolved configuration a command runs with.
 type Config struct {
 	// File is the config file that was read, "" when none.
-	File        string
+	File string
+	// Path is the config file in effect: File, or where one would be
+	// created (what --write-profile updates).
+	Path        string
 	ProfileName string
 	Output      string // "text" or "json"
 	NoColor     bool

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/certs"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sign"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/version"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
@@ -126,5 +127,6 @@ certificate or token is rejected.`,
 
 	root.AddCommand(version.NewCmdVersion(f))
 	root.AddCommand(sign.NewCmdSign(f, nil))
+	root.AddCommand(certs.NewCmdCerts(f))
 	return root
 }

@@ -1,0 +1,43 @@
+// Package certs implements `xs2a certs`: generate test QWAC/QSealC sets,
+// inspect real certificates, check a pair for readiness, and sign the
+// proof-of-possession challenge.
+package certs
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/pemfile"
+)
+
+// NewCmdCerts builds the `xs2a certs` group.
+func NewCmdCerts(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "certs",
+		Short: "Make test PSD2 certificates (QWAC, QSealC) and inspect real ones",
+		Args:  cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdutil.UsageErrorf("missing subcommand: generate, inspect, check or sign-challenge (see 'xs2a certs --help')")
+		},
+	}
+	cmd.AddCommand(NewCmdGenerate(f, nil), NewCmdInspect(f, nil), NewCmdCheck(f, nil), NewCmdSignChallenge(f, nil))
+	return cmd
+}
+
+// fileError: a missing file is a usage error (exit 2), a file that is not
+// what it should be a certificate error (exit 5).
+func fileError(err error) error {
+	if errors.Is(err, pemfile.ErrNotFound) {
+		return cmdutil.UsageError(err)
+	}
+	return cmdutil.CertError(err)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

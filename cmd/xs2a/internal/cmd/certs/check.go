@@ -1,0 +1,137 @@
+package certs
+
+import (
+	"crypto/rsa"
+	"crypto/x509"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/pemfile"
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
+)
+
+// CheckOptions are the flags of `xs2a certs check`.
+type CheckOptions struct {
+	F               *cmdutil.Factory
+	QWAC, QWACKey   string
+	QSeal, QSealKey string
+	CA              string
+	For             string
+}
+
+// NewCmdCheck builds `xs2a certs check`.
+func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Command {
+	o := &CheckOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "check [--qwac FILE --qseal FILE] [--ca BUNDLE] [--for ais]",
+		Short: "Check a QWAC and QSealC the way a bank will before going live",
+		Long: `The readiness check before going live: each certificate's chain (against
+--ca, or the system roots), validity, RSA key size, key pair (with --qwac-key
+and --qseal-key), QCStatements with the right QcType per use (web for the
+QWAC, eseal for the QSealC), the PSP role the service needs (PSP_AI for ais),
+organizationIdentifier, and the same organisation in both.
+
+Exit status 0 only when a bank would accept them; otherwise one line per
+problem on stdout and exit status 5. Files default to the profile's
+qwac_cert, qwac_key, qseal_cert and qseal_key.`,
+		Example: `  xs2a certs check --qwac certs/qwac.pem --qseal certs/qseal.pem --ca certs/ca.pem
+  xs2a certs check --profile live --ca qtsp-roots.pem --for pis`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, ok := qcert.ServiceRoles[strings.ToLower(o.For)]; !ok {
+				return cmdutil.UsageErrorf("--for %q is not a service (want ais, pis or piis)", o.For)
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return checkRun(o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.QWAC, "qwac", "", "QWAC certificate file, with intermediates if any (default: profile qwac_cert)")
+	fl.StringVar(&o.QWACKey, "qwac-key", "", "QWAC private key (default: profile qwac_key)")
+	fl.StringVar(&o.QSeal, "qseal", "", "QSealC certificate file (default: profile qseal_cert)")
+	fl.StringVar(&o.QSealKey, "qseal-key", "", "QSealC private key (default: profile qseal_key)")
+	fl.StringVar(&o.CA, "ca", "", "trusted CA bundle (PEM) for the chains (default: system roots)")
+	fl.StringVar(&o.For, "for", "ais", "service the certificates are for: ais, pis or piis")
+	return cmd
+}
+
+type checkJSON struct {
+	Ready    bool            `json:"ready"`
+	Service  string          `json:"service"`
+	Problems []qcert.Problem `json:"problems"`
+}
+
+func checkRun(o *CheckOptions) error {
+	cfg, err := o.F.Config()
+	if err != nil {
+		return err
+	}
+	pick := func(flag, prof string) string {
+		if flag != "" {
+			return flag
+		}
+		return prof
+	}
+	in := qcert.CheckInput{Service: o.For, Now: o.F.Now()}
+	qwac, qseal := pick(o.QWAC, cfg.Profile.QWACCert), pick(o.QSeal, cfg.Profile.QSealCert)
+	if qwac == "" || qseal == "" {
+		return cmdutil.UsageErrorf("give --qwac and --qseal (or set qwac_cert and qseal_cert in profile %q)", cfg.ProfileName)
+	}
+	if in.QWAC, err = pemfile.ReadCertificates(qwac); err != nil {
+		return fileError(err)
+	}
+	if in.QSeal, err = pemfile.ReadCertificates(qseal); err != nil {
+		return fileError(err)
+	}
+	readKey := func(p string) (*rsa.PrivateKey, error) {
+		if p == "" {
+			return nil, nil
+		}
+		k, err := pemfile.ReadRSAKey(p)
+		if err != nil {
+			return nil, fileError(err)
+		}
+		return k, nil
+	}
+	if in.QWACKey, err = readKey(pick(o.QWACKey, cfg.Profile.QWACKey)); err != nil {
+		return err
+	}
+	if in.QSealKey, err = readKey(pick(o.QSealKey, cfg.Profile.QSealKey)); err != nil {
+		return err
+	}
+	if o.CA != "" {
+		cas, err := pemfile.ReadCertificates(o.CA)
+		if err != nil {
+			return fileError(err)
+		}
+		in.Roots = x509.NewCertPool()
+		for _, c := range cas {
+			in.Roots.AddCert(c)
+		}
+	}
+	problems := qcert.Check(in)
+	if cmdutil.WantsJSON(o.F) {
+		if problems == nil {
+			problems = []qcert.Problem{}
+		}
+		if err := cmdutil.JSON(o.F, checkJSON{Ready: len(problems) == 0, Service: strings.ToLower(o.For), Problems: problems}); err != nil {
+			return err
+		}
+	} else {
+		cs := o.F.IO.ColorScheme()
+		for _, p := range problems {
+			fmt.Fprintf(o.F.IO.Out, "%s %s: %s (%s)\n", cs.FailureIcon(), p.Cert, p.Msg, p.Code)
+		}
+		if len(problems) == 0 {
+			fmt.Fprintf(o.F.IO.Out, "%s ready for %s: chain, validity, keys, QcType, roles and organisation as a bank expects\n", cs.SuccessIcon(), strings.ToUpper(o.For))
+		}
+	}
+	if len(problems) > 0 {
+		return &cmdutil.ExitError{Code: cmdutil.ExitCertificate, Err: fmt.Errorf("%s: a bank would refuse these certificates", plural(len(problems), "problem", "problems"))}
+	}
+	return nil
+}

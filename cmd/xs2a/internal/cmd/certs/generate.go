@@ -1,0 +1,211 @@
+package certs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/atomicfile"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
+)
+
+// GenerateOptions are the flags of `xs2a certs generate`.
+type GenerateOptions struct {
+	F            *cmdutil.Factory
+	Dir          string
+	Org          qcert.Org
+	Roles        string
+	KeySize      int
+	Days         int
+	Force        bool
+	WriteProfile string
+}
+
+// NewCmdGenerate builds `xs2a certs generate`.
+func NewCmdGenerate(f *cmdutil.Factory, runF func(*GenerateOptions) error) *cobra.Command {
+	o := &GenerateOptions{F: f, Org: qcert.DefaultOrg}
+	cmd := &cobra.Command{
+		Use:   "generate [--dir DIR]",
+		Short: "Make a test CA, QWAC, QSealC and sandbox server certificate",
+		Long: `Make a complete PSD2 test certificate set like the bank portal's "generate
+sandbox certificate set" button: a test CA standing in for a QTSP, a QWAC
+(clientAuth, QcType web) for mutual TLS, a QSealC (digitalSignature and
+nonRepudiation, QcType eseal) for signing, and a server certificate for the
+embedded sandbox (localhost, 127.0.0.1, ::1).
+
+The TPP certificates carry organizationIdentifier PSD<country>-<NCA>-<number>
+and ETSI TS 119 495 QCStatements: QcCompliance, QcType and the PSD2 statement
+with the roles, NCA name and NCA id. Keys are written with mode 0600, every
+file atomically, and nothing is overwritten without --force.`,
+		Example: `  xs2a certs generate --dir ./certs
+  xs2a certs generate --dir ./certs --org "Acme Payments AB" --country SE --nca-id FI \
+    --nca-name Finansinspektionen --auth-number 44059 --roles PSP_AI,PSP_PI --write-profile sandbox`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := qcert.ParseRoles(o.Roles); err != nil {
+				return cmdutil.UsageError(err)
+			}
+			o.Org.Country = strings.ToUpper(o.Org.Country)
+			o.Org.NCAID = strings.ToUpper(o.Org.NCAID)
+			if err := o.Org.Validate(); err != nil {
+				return cmdutil.UsageError(err)
+			}
+			valid := false
+			for _, s := range qcert.ValidKeySizes {
+				valid = valid || s == o.KeySize
+			}
+			if !valid {
+				return cmdutil.UsageErrorf("--key-size %d is not allowed: use 2048, 3072 or 4096 (banks refuse shorter RSA keys)", o.KeySize)
+			}
+			if o.Days < 1 || o.Days > 3650 {
+				return cmdutil.UsageErrorf("--days %d is outside 1..3650", o.Days)
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return generateRun(o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Dir, "dir", "xs2a-certs", "directory to write the set into (created with mode 0700)")
+	fl.StringVar(&o.Org.Name, "org", o.Org.Name, "organisation name (subject O)")
+	fl.StringVar(&o.Org.Country, "country", o.Org.Country, "country of the TPP (subject C, two letters)")
+	fl.StringVar(&o.Org.NCAID, "nca-id", o.Org.NCAID, "NCA abbreviation, e.g. FINFSA, BAFIN")
+	fl.StringVar(&o.Org.NCAName, "nca-name", o.Org.NCAName, "NCA name, as in the PSD2 statement")
+	fl.StringVar(&o.Org.AuthNumber, "auth-number", o.Org.AuthNumber, "authorisation number at the NCA")
+	fl.StringVar(&o.Org.Domain, "domain", o.Org.Domain, "QWAC common name and DNS name")
+	fl.StringVar(&o.Roles, "roles", "PSP_AI", "PSP roles, comma-separated: PSP_AS, PSP_PI, PSP_AI, PSP_IC")
+	fl.IntVar(&o.KeySize, "key-size", 2048, "RSA key size: 2048, 3072 or 4096")
+	fl.IntVar(&o.Days, "days", 365, "validity in days")
+	fl.BoolVar(&o.Force, "force", false, "overwrite existing files")
+	fl.StringVar(&o.WriteProfile, "write-profile", "", "also point this profile's qwac_*, qseal_* and ca_bundle at the new files")
+	_ = cmd.RegisterFlagCompletionFunc("roles", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"PSP_AI", "PSP_PI", "PSP_AS", "PSP_IC"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("key-size", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"2048", "3072", "4096"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.MarkFlagDirname("dir")
+	return cmd
+}
+
+// Files of a generated set, in writing order.
+var setFiles = []struct{ Name, What string }{
+	{"ca.pem", "test CA certificate (trust it for the sandbox and for certs check --ca)"},
+	{"ca.key", "test CA private key"},
+	{"qwac.pem", "QWAC, the TLS client certificate"},
+	{"qwac.key", "QWAC private key"},
+	{"qseal.pem", "QSealC, the signing certificate"},
+	{"qseal.key", "QSealC private key"},
+	{"server.pem", "sandbox server certificate (localhost, 127.0.0.1, ::1)"},
+	{"server.key", "sandbox server private key"},
+}
+
+type generatedJSON struct {
+	Dir                    string            `json:"dir"`
+	Files                  map[string]string `json:"files"`
+	OrganizationIdentifier string            `json:"organizationIdentifier"`
+	Roles                  []qcert.Role      `json:"roles"`
+	NotAfter               time.Time         `json:"notAfter"`
+	KeyGenerationMillis    int64             `json:"keyGenerationMillis"`
+	TotalMillis            int64             `json:"totalMillis"`
+	Profile                string            `json:"profile,omitempty"`
+}
+
+func generateRun(o *GenerateOptions) error {
+	roles, _ := qcert.ParseRoles(o.Roles)
+	if st, err := os.Stat(o.Dir); err == nil && !st.IsDir() {
+		return cmdutil.UsageErrorf("%s exists and is not a directory", o.Dir)
+	}
+	if !o.Force {
+		var existing []string
+		for _, sf := range setFiles {
+			if _, err := os.Lstat(filepath.Join(o.Dir, sf.Name)); err == nil {
+				existing = append(existing, sf.Name)
+			}
+		}
+		if len(existing) > 0 {
+			return cmdutil.UsageErrorf("%s already holds %s; nothing was written (use --force to replace them, or another --dir)", o.Dir, strings.Join(existing, ", "))
+		}
+	}
+	start := time.Now()
+	set, err := qcert.GenerateSet(qcert.Options{Org: o.Org, Roles: roles, KeySize: o.KeySize, Days: o.Days, Now: o.F.Now})
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", o.Dir, err)
+	}
+	contents := map[string][]byte{
+		"ca.pem": set.CA.CertPEM(), "ca.key": set.CA.KeyPEM(),
+		"qwac.pem": set.QWAC.CertPEM(), "qwac.key": set.QWAC.KeyPEM(),
+		"qseal.pem": set.QSeal.CertPEM(), "qseal.key": set.QSeal.KeyPEM(),
+		"server.pem": set.Server.CertPEM(), "server.key": set.Server.KeyPEM(),
+	}
+	paths := map[string]string{}
+	for _, sf := range setFiles {
+		p := filepath.Join(o.Dir, sf.Name)
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(sf.Name, ".key") {
+			mode = 0o600
+		}
+		write := atomicfile.WriteNew
+		if o.Force {
+			write = atomicfile.WriteFile
+		}
+		if err := write(p, contents[sf.Name], mode); err != nil {
+			if errors.Is(err, atomicfile.ErrExists) {
+				return cmdutil.UsageErrorf("%s appeared while generating; stopped (use --force)", p)
+			}
+			return err
+		}
+		paths[strings.ReplaceAll(sf.Name, ".", "_")] = p
+	}
+	total := time.Since(start)
+
+	cfg, _ := o.F.Config()
+	if o.WriteProfile != "" {
+		abs := func(p string) string {
+			a, err := filepath.Abs(p)
+			if err != nil {
+				return p
+			}
+			return a
+		}
+		if cfg == nil || cfg.Path == "" {
+			return cmdutil.UsageErrorf("no config file path to write profile %q to (use --config)", o.WriteProfile)
+		}
+		err := profile.UpdateFile(cfg.Path, o.WriteProfile, map[string]string{
+			"qwac_cert": abs(paths["qwac_pem"]), "qwac_key": abs(paths["qwac_key"]),
+			"qseal_cert": abs(paths["qseal_pem"]), "qseal_key": abs(paths["qseal_key"]),
+			"ca_bundle": abs(paths["ca_pem"]),
+		})
+		if err != nil {
+			return fmt.Errorf("updating profile %q in %s: %w", o.WriteProfile, cfg.Path, err)
+		}
+	}
+
+	if cmdutil.WantsJSON(o.F) {
+		return cmdutil.JSON(o.F, generatedJSON{Dir: o.Dir, Files: paths, OrganizationIdentifier: o.Org.OrganizationIdentifier(),
+			Roles: roles, NotAfter: set.QSeal.Cert.NotAfter, KeyGenerationMillis: set.KeyGenTime.Milliseconds(),
+			TotalMillis: total.Milliseconds(), Profile: o.WriteProfile})
+	}
+	out := o.F.IO.Out
+	cs := o.F.IO.ColorScheme()
+	fmt.Fprintf(out, "%s PSD2 test certificates for %s (%s), roles %s, valid until %s:\n",
+		cs.SuccessIcon(), o.Org.Name, o.Org.OrganizationIdentifier(), o.Roles, set.QSeal.Cert.NotAfter.Format(time.DateOnly))
+	for _, sf := range setFiles {
+		fmt.Fprintf(out, "  %-28s %s\n", filepath.Join(o.Dir, sf.Name), cs.Faint(sf.What))
+	}
+	if o.WriteProfile != "" {
+		fmt.Fprintf(o.F.IO.ErrOut, "profile %q in %s now uses these files\n", o.WriteProfile, cfg.Path)
+	}
+	fmt.Fprintf(o.F.IO.ErrOut, "generated in %s (key generation %s)\n", total.Round(time.Millisecond), set.KeyGenTime.Round(time.Millisecond))
+	return nil
+}

@@ -1,0 +1,158 @@
+package qcert
+
+import (
+	"crypto/rsa"
+	"crypto/x509"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Services and the PSP role each needs.
+var ServiceRoles = map[string]Role{"ais": RoleAI, "pis": RolePI, "piis": RoleIC, "as": RoleAS}
+
+// CheckInput is what a readiness check looks at.
+type CheckInput struct {
+	// QWAC and QSeal are the certificate files' contents: leaf first, then
+	// any intermediates the file holds.
+	QWAC, QSeal       []*x509.Certificate
+	QWACKey, QSealKey *rsa.PrivateKey // optional
+	Roots             *x509.CertPool  // nil: the system roots
+	Service           string          // ais (default), pis, piis
+	Now               time.Time
+}
+
+// Problem is one reason a bank would refuse the certificates.
+type Problem struct {
+	Cert string `json:"certificate"` // qwac, qseal or both
+	Code string `json:"code"`        // the Berlin Group code a bank would answer, roughly
+	Msg  string `json:"message"`
+}
+
+func (p Problem) String() string { return p.Cert + ": " + p.Msg }
+
+var orgIDRE = regexp.MustCompile(`^PSD[A-Z]{2}-[A-Z0-9]{2,8}-.+$`)
+
+// Check runs the readiness check before going live: chain, validity, key
+// pairs, QcType per use, the role the service needs and one organisation.
+func Check(in CheckInput) []Problem {
+	svc := strings.ToLower(in.Service)
+	if svc == "" {
+		svc = "ais"
+	}
+	role, ok := ServiceRoles[svc]
+	var ps []Problem
+	if !ok {
+		return []Problem{{Cert: "both", Code: "PARAMETER_NOT_SUPPORTED", Msg: fmt.Sprintf("unknown service %q (want ais, pis or piis)", in.Service)}}
+	}
+	type use struct {
+		name  string
+		chain []*x509.Certificate
+		key   *rsa.PrivateKey
+		qtype QcType
+		eku   x509.ExtKeyUsage
+	}
+	uses := []use{
+		{"qwac", in.QWAC, in.QWACKey, QcTypeWeb, x509.ExtKeyUsageClientAuth},
+		{"qseal", in.QSeal, in.QSealKey, QcTypeESeal, 0},
+	}
+	for _, u := range uses {
+		if len(u.chain) == 0 {
+			ps = append(ps, Problem{u.name, "CERTIFICATE_MISSING", "no certificate given"})
+			continue
+		}
+		c := u.chain[0]
+		add := func(code, f string, a ...any) { ps = append(ps, Problem{u.name, code, fmt.Sprintf(f, a...)}) }
+		inter := x509.NewCertPool()
+		for _, ic := range u.chain[1:] {
+			inter.AddCert(ic)
+		}
+		if _, err := c.Verify(x509.VerifyOptions{Roots: in.Roots, Intermediates: inter, CurrentTime: in.Now,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+			add("CERTIFICATE_INVALID", "chain does not verify: %v", err)
+		}
+		switch {
+		case in.Now.Before(c.NotBefore):
+			add("CERTIFICATE_INVALID", "not valid before %s", c.NotBefore.UTC().Format(time.RFC3339))
+		case in.Now.After(c.NotAfter):
+			add("CERTIFICATE_EXPIRED", "expired on %s", c.NotAfter.UTC().Format(time.DateOnly))
+		}
+		kt, bits := KeyInfo(c)
+		if kt != "RSA" {
+			add("CERTIFICATE_INVALID", "%s key; the Berlin Group profile needs RSA", kt)
+		} else if bits < 2048 {
+			add("CERTIFICATE_INVALID", "RSA key of %d bits; at least 2048 are required", bits)
+		}
+		if u.key != nil && !KeyMatches(c, u.key) {
+			add("CERTIFICATE_INVALID", "the private key does not belong to this certificate")
+		}
+		qc, err := FromCertificate(c)
+		switch {
+		case err != nil:
+			add("CERTIFICATE_INVALID", "qcStatements cannot be decoded: %v", err)
+		case qc == nil:
+			add("CERTIFICATE_INVALID", "no qcStatements extension (not an eIDAS PSD2 certificate)")
+		default:
+			for _, p := range qc.Problems {
+				add("CERTIFICATE_INVALID", "%s", p)
+			}
+			if !qc.Compliance {
+				add("CERTIFICATE_INVALID", "no QcCompliance statement")
+			}
+			if !qc.HasType(u.qtype) {
+				add("CERTIFICATE_INVALID", "QcType is %s; a %s must be %s", typesString(qc.Types), strings.ToUpper(u.name), u.qtype)
+			}
+			if qc.PSD2 == nil {
+				add("ROLE_INVALID", "no PSD2 QCStatement (roles of the PSP, NCA)")
+			} else if !qc.HasRole(role) {
+				add("ROLE_INVALID", "roles %s do not include %s, needed for %s", rolesString(qc.PSD2.Roles), role, strings.ToUpper(svc))
+			}
+		}
+		oid := OrganizationIdentifier(c)
+		if oid == "" {
+			add("CERTIFICATE_INVALID", "no organizationIdentifier (2.5.4.97) in the subject")
+		} else if !orgIDRE.MatchString(oid) {
+			add("CERTIFICATE_INVALID", "organizationIdentifier %q is not PSD<country>-<NCA>-<authorisation number>", oid)
+		}
+		if u.eku != 0 && len(c.ExtKeyUsage) > 0 && !slices.Contains(c.ExtKeyUsage, u.eku) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
+			add("CERTIFICATE_INVALID", "extended key usage lacks clientAuth, so it cannot authenticate a TLS client")
+		}
+		if u.name == "qseal" && c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+			add("CERTIFICATE_INVALID", "keyUsage has neither digitalSignature nor nonRepudiation, so it cannot seal")
+		}
+	}
+	if len(in.QWAC) > 0 && len(in.QSeal) > 0 {
+		a, b := OrganizationIdentifier(in.QWAC[0]), OrganizationIdentifier(in.QSeal[0])
+		if a != b {
+			ps = append(ps, Problem{"both", "CERTIFICATE_INVALID", fmt.Sprintf("organizationIdentifier differs: QWAC %q, QSealC %q (they must name the same TPP)", a, b)})
+		}
+		if !slices.Equal(in.QWAC[0].Subject.Organization, in.QSeal[0].Subject.Organization) {
+			ps = append(ps, Problem{"both", "CERTIFICATE_INVALID", fmt.Sprintf("organisation differs: QWAC %q, QSealC %q", in.QWAC[0].Subject.Organization, in.QSeal[0].Subject.Organization)})
+		}
+	}
+	return ps
+}
+
+func typesString(ts []QcType) string {
+	if len(ts) == 0 {
+		return "absent"
+	}
+	s := make([]string, len(ts))
+	for i, t := range ts {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ",")
+}
+
+func rolesString(rs []PSPRole) string {
+	if len(rs) == 0 {
+		return "(none)"
+	}
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = r.Name
+	}
+	return strings.Join(s, ",")
+}
