@@ -56,8 +56,9 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 		if err := v.ReadInConfig(); err != nil {
 			var pe *fs.PathError
 			switch {
-			case errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist) && !explicit:
-				// No config yet: fine, everything comes from flags and environment.
+			case errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist) && (!explicit || cmd.Annotations[cmdutil.AnnotationWritesConfig] != ""):
+				// No config yet: fine, everything comes from flags and
+				// environment, or the command is about to create it.
 			case errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist):
 				return nil, cmdutil.UsageErrorf("config file %s does not exist", path)
 			default:

@@ -19,6 +19,10 @@ type Factory struct {
 	Version string
 }
 
+// AnnotationWritesConfig marks commands that may create the config file, so
+// a --config naming a file that does not exist yet is not an error for them.
+const AnnotationWritesConfig = "xs2a/writes-config"
+
 // JSON writes v as one indented JSON document.
 func JSON(f *Factory, v any) error {
 	enc := json.NewEncoder(f.IO.Out)

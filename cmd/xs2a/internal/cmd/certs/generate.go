@@ -46,7 +46,8 @@ file atomically, and nothing is overwritten without --force.`,
 		Example: `  xs2a certs generate --dir ./certs
   xs2a certs generate --dir ./certs --org "Acme Payments AB" --country SE --nca-id FI \
     --nca-name Finansinspektionen --auth-number 44059 --roles PSP_AI,PSP_PI --write-profile sandbox`,
-		Args: cmdutil.NoArgs,
+		Args:        cmdutil.NoArgs,
+		Annotations: map[string]string{cmdutil.AnnotationWritesConfig: "true"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := qcert.ParseRoles(o.Roles); err != nil {
 				return cmdutil.UsageError(err)
