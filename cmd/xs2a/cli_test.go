@@ -423,6 +423,31 @@ func TestCertsThroughTheBinary(t *testing.T) {
 	}
 }
 
+func TestExampleConfigLoads(t *testing.T) {
+	example, err := filepath.Abs(filepath.Join("..", "..", "configs", "xs2a.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"sandbox", "adorsys-style"} {
+		r := xs2a(t, t.TempDir(), "", nil, "--config", example, "--profile", p, "version", "-o", "json")
+		if r.code != 0 || !json.Valid([]byte(r.stdout)) {
+			t.Errorf("profile %s of the example config: exit %d %s", p, r.code, r.stderr)
+		}
+	}
+	// The example's adorsys profile selects lower-hex serials: prove it reaches the signer.
+	r := xs2a(t, t.TempDir(), "", []string{"XS2A_QSEAL_CERT=" + f("qseal.pem"), "XS2A_QSEAL_KEY=" + f("qseal.key")},
+		"--config", example, "--profile", "adorsys-style", "sign", "--url", "https://x.example/v1/accounts", "-o", "json")
+	ins := xs2a(t, t.TempDir(), "", nil, "certs", "inspect", f("qseal.pem"), "-o", "json")
+	var docs []struct{ Serial map[string]string }
+	if err := json.Unmarshal([]byte(ins.stdout), &docs); err != nil || len(docs) != 1 {
+		t.Fatalf("inspect: %v", err)
+	}
+	want := `"keyId": "SN=` + docs[0].Serial["lower-hex"] + `,CA=CN=xs2a%20Test`
+	if r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("adorsys-style profile: exit %d, want %s in\n%s%s", r.code, want, r.stdout, r.stderr)
+	}
+}
+
 func TestVersionAndCompletions(t *testing.T) {
 	dir := t.TempDir()
 	r := xs2a(t, dir, "", nil, "version", "-o", "json")
