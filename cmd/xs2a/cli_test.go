@@ -137,7 +137,7 @@ func TestBadInputGivesOneLineAndDocumentedCode(t *testing.T) {
 		{"garbage certificate", append(sign, "--key", f("qseal.key"), "--cert", f("garbage.pem")), "", 5, `garbage\.pem: not a PEM file and not a DER certificate`},
 		{"mismatched key", append(sign, "--key", f("qwac.key"), "--cert", f("qseal.pem")), "", 5, `qwac\.key does not belong to the certificate .*qseal\.pem`},
 		{"encrypted key", append(sign, "--key", f("encrypted.key"), "--cert", f("qseal.pem")), "", 5, `encrypted\.key: the private key is encrypted; decrypt it first`},
-		{"EC key", append(sign, "--key", f("ec.key"), "--cert", f("qseal.pem")), "", 5, `holds a EC key; the Berlin Group profile signs with RSA`},
+		{"EC key", append(sign, "--key", f("ec.key"), "--cert", f("qseal.pem")), "", 5, `holds an EC key; the Berlin Group profile signs with RSA`},
 		{"unknown algorithm", append(sign, "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--algorithm", "hmac-sha256"), "", 2, `unknown signature algorithm "hmac-sha256"`},
 		{"unknown digest", append(sign, "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--digest", "MD5"), "", 2, `unknown digest algorithm "MD5"`},
 		{"unknown serial form", append(sign, "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--serial-form", "octal"), "", 2, `unknown serial form "octal"`},

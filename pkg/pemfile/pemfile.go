@@ -29,12 +29,11 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Sentinel causes, for errors.Is.
 var (
-	ErrNotFound   = errors.New("file not found")
-	ErrEncrypted  = errors.New("encrypted private key")
-	ErrNotRSA     = errors.New("not an RSA key")
-	ErrNoCert     = errors.New("no certificate")
-	ErrNoKey      = errors.New("no private key")
-	ErrKeyTooWeak = errors.New("RSA key shorter than 2048 bits")
+	ErrNotFound  = errors.New("file not found")
+	ErrEncrypted = errors.New("encrypted private key")
+	ErrNotRSA    = errors.New("not an RSA key")
+	ErrNoCert    = errors.New("no certificate")
+	ErrNoKey     = errors.New("no private key")
 )
 
 func read(path string) ([]byte, error) {
@@ -125,7 +124,9 @@ func ParseRSAKey(name string, b []byte) (*rsa.PrivateKey, error) {
 			if blk == nil {
 				return nil, &Error{Path: name, Msg: "no PRIVATE KEY block in the PEM data", Err: ErrNoKey}
 			}
-			if blk.Type == "CERTIFICATE" {
+			// Skip certificates (combined files) and the curve block
+			// `openssl ecparam -genkey` writes before an EC key.
+			if blk.Type == "CERTIFICATE" || blk.Type == "EC PARAMETERS" {
 				continue
 			}
 			break
@@ -148,7 +149,11 @@ func ParseRSAKey(name string, b []byte) (*rsa.PrivateKey, error) {
 		key, err = x509.ParsePKCS8PrivateKey(der)
 	case "DER":
 		if key, err = x509.ParsePKCS8PrivateKey(der); err != nil {
-			key, err = x509.ParsePKCS1PrivateKey(der)
+			if key, err = x509.ParsePKCS1PrivateKey(der); err != nil {
+				if ec, ecErr := x509.ParseECPrivateKey(der); ecErr == nil {
+					key, err = ec, nil
+				}
+			}
 		}
 	default:
 		return nil, &Error{Path: name, Msg: fmt.Sprintf("holds a %q block, not a private key", typ), Err: ErrNoKey}
@@ -163,7 +168,7 @@ func ParseRSAKey(name string, b []byte) (*rsa.PrivateKey, error) {
 	case *rsa.PrivateKey:
 		return k, nil
 	case *ecdsa.PrivateKey, ed25519.PrivateKey:
-		return nil, &Error{Path: name, Msg: fmt.Sprintf("holds a %s key; the Berlin Group profile signs with RSA (rsa-sha256): make an RSA key", keyKind(k)), Err: ErrNotRSA}
+		return nil, &Error{Path: name, Msg: fmt.Sprintf("holds %s key; the Berlin Group profile signs with RSA (rsa-sha256): make an RSA key", keyKind(k)), Err: ErrNotRSA}
 	default:
 		return nil, &Error{Path: name, Msg: fmt.Sprintf("holds a %T key, not RSA", k), Err: ErrNotRSA}
 	}
@@ -172,11 +177,11 @@ func ParseRSAKey(name string, b []byte) (*rsa.PrivateKey, error) {
 func keyKind(k any) string {
 	switch k.(type) {
 	case *ecdsa.PrivateKey:
-		return "EC"
+		return "an EC"
 	case ed25519.PrivateKey:
-		return "Ed25519"
+		return "an Ed25519"
 	}
-	return fmt.Sprintf("%T", k)
+	return fmt.Sprintf("a %T", k)
 }
 
 // MatchError says a key and a certificate do not belong together.

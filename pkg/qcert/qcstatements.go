@@ -47,7 +47,8 @@ func (r Role) OID() asn1.ObjectIdentifier { return roleOIDs[r] }
 func ParseRoles(s string) ([]Role, error) {
 	var out []Role
 	for _, p := range strings.Split(s, ",") {
-		p = strings.ToUpper(strings.TrimSpace(p))
+		given := strings.TrimSpace(p)
+		p = strings.ToUpper(given)
 		if p == "" {
 			continue
 		}
@@ -56,7 +57,7 @@ func ParseRoles(s string) ([]Role, error) {
 		}
 		r := Role(p)
 		if _, ok := roleOIDs[r]; !ok {
-			return nil, fmt.Errorf("unknown PSP role %q (want PSP_AS, PSP_PI, PSP_AI or PSP_IC)", strings.TrimSpace(p))
+			return nil, fmt.Errorf("unknown PSP role %q (want PSP_AS, PSP_PI, PSP_AI or PSP_IC)", given)
 		}
 		for _, have := range out {
 			if have == r {
