@@ -204,8 +204,11 @@ func ParseKeyID(keyID string) (serial, ca string, err error) {
 		return "", "", fmt.Errorf("keyId %q does not start with \"SN=\"", keyID)
 	}
 	rest := s[3:]
-	i := strings.Index(strings.ToUpper(rest), ",CA=")
-	j := strings.Index(strings.ToUpper(rest), ", CA=")
+	// Matched ASCII-only: strings.ToUpper changes the byte length of
+	// invalid UTF-8 and of some letters (ı, ſ, ɐ), and its offsets then do
+	// not fit rest.
+	i := indexFoldASCII(rest, ",CA=")
+	j := indexFoldASCII(rest, ", CA=")
 	switch {
 	case i >= 0 && (j < 0 || i < j):
 		return rest[:i], rest[i+4:], nil
@@ -213,6 +216,33 @@ func ParseKeyID(keyID string) (serial, ca string, err error) {
 		return rest[:j], rest[j+5:], nil
 	}
 	return "", "", fmt.Errorf("keyId %q has no \",CA=<issuer DN>\" part", keyID)
+}
+
+// indexFoldASCII is strings.Index with ASCII letters matched
+// case-insensitively; sub must be ASCII.
+func indexFoldASCII(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if asciiEqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+func asciiEqualFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'a' <= x && x <= 'z' {
+			x -= 'a' - 'A'
+		}
+		if 'a' <= y && y <= 'z' {
+			y -= 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // KeyIDMatch is the result of comparing a keyId with a certificate.

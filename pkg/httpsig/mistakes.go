@@ -104,6 +104,9 @@ func (f form) cost() int {
 	return c
 }
 
+// maxUnlistedSearch bounds the headers tried as "signed but not listed".
+const maxUnlistedSearch = 64
+
 // maxPermuted bounds the order search: 6 headers are 720 orders.
 const maxPermuted = 6
 
@@ -217,6 +220,11 @@ func searchForms(m *httpmsg.Request, p *Params, rec recovered) (form, bool) {
 			return form{dropped: drop}, true
 		}
 	}
+	// Bounded: this pass costs a signing string per request header, and the
+	// sandbox diagnoses requests from strangers.
+	if len(m.Header) > maxUnlistedSearch {
+		return form{}, false
+	}
 	for _, fld := range m.Header {
 		n := strings.ToLower(fld.Name)
 		if slices.Contains(listed, n) || n == "signature" {
@@ -282,7 +290,7 @@ func describeForm(f form, p *Params) []Cause {
 			Fix:     "list every header you sign in the headers parameter, in the signed order"})
 	}
 	if f.rt == 1 {
-		if slices.Contains(listed, RequestTarget) {
+		if slices.ContainsFunc(listed, func(s string) bool { return strings.EqualFold(s, RequestTarget) }) {
 			cs = append(cs, Cause{ID: "request-target-missing", Confirmed: true,
 				Summary: "(request-target) is listed but was not signed",
 				Fix:     "add the line \"(request-target): <lower-case method> <path?query>\" to the signing string"})
@@ -387,20 +395,29 @@ func bodyVariants(body []byte) []bodyVariant {
 	add("digest-crlf", "the body with CRLF line endings, but the body sent has LF", sendSame, bytes.ReplaceAll(bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n")))
 	add("digest-crlf", "the body with LF line endings, but the body sent has CRLF", sendSame, bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n")))
 	if json.Valid(body) {
+		// Re-serialised JSON often also gains or loses the final newline
+		// (a file or heredoc was digested, the library's output was sent),
+		// so each form is tried with and without one.
+		addJSON := func(what string, b []byte) {
+			b = bytes.TrimRight(b, "\r\n")
+			add("digest-json-reserialised", what+", but the body sent is formatted differently (re-serialised or pretty-printed after digesting)", sendSame, b)
+			add("digest-json-reserialised", what+" plus a trailing newline, but the body sent is formatted differently", sendSame, append(bytes.Clone(b), '\n'))
+		}
 		var b bytes.Buffer
 		if json.Compact(&b, body) == nil {
-			add("digest-json-reserialised", "the compact JSON of the body, but the body sent is formatted differently (re-serialised or pretty-printed after digesting)", sendSame, b.Bytes())
+			addJSON("the compact JSON of the body", bytes.Clone(b.Bytes()))
 		}
 		for _, ind := range []string{"  ", "    ", "\t"} {
 			b.Reset()
 			if json.Indent(&b, body, "", ind) == nil {
-				add("digest-json-reserialised", fmt.Sprintf("the body pretty-printed with %q indentation, but the body sent is formatted differently", ind), sendSame, b.Bytes())
+				// b is reused for the next indentation: keep a copy.
+				addJSON(fmt.Sprintf("the body pretty-printed with %q indentation", ind), bytes.Clone(b.Bytes()))
 			}
 		}
 		var v any
 		if json.Unmarshal(body, &v) == nil {
 			if sorted, err := json.Marshal(v); err == nil {
-				add("digest-json-reserialised", "the JSON re-serialised with sorted keys, but the body sent keeps another key order", sendSame, sorted)
+				addJSON("the JSON re-serialised with sorted keys", sorted)
 			}
 		}
 	}

@@ -36,7 +36,7 @@ func (p *Params) SignedHeaders() []string {
 // quoted values, as the Berlin Group examples do.
 func (p *Params) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "keyId=%q,algorithm=%q", p.KeyID, p.Algorithm)
+	fmt.Fprintf(&b, "keyId=%s,algorithm=%s", quoteParam(p.KeyID), quoteParam(p.Algorithm))
 	if p.Created != "" {
 		fmt.Fprintf(&b, ",created=%s", p.Created)
 	}
@@ -44,9 +44,27 @@ func (p *Params) String() string {
 		fmt.Fprintf(&b, ",expires=%s", p.Expires)
 	}
 	if p.HeadersSet {
-		fmt.Fprintf(&b, ",headers=%q", strings.Join(p.Headers, " "))
+		fmt.Fprintf(&b, ",headers=%s", quoteParam(strings.Join(p.Headers, " ")))
 	}
-	fmt.Fprintf(&b, ",signature=%q", p.Signature)
+	fmt.Fprintf(&b, ",signature=%s", quoteParam(p.Signature))
+	return b.String()
+}
+
+// quoteParam writes an HTTP quoted-string (RFC 9110 5.6.4): only '"' and '\' are
+// escaped, everything else is kept byte for byte, which is what
+// ParseSignature reads back. Go's %q would write Go escapes (\x00, \t,
+// \u00a0) that a server reads as the letters x00, t, u00a0.
+func quoteParam(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte('"')
 	return b.String()
 }
 
@@ -65,7 +83,10 @@ func (e *HeaderParseError) Error() string {
 func ParseSignature(h string) (*Params, error) {
 	s := h
 	off := 0
-	if t := strings.TrimLeft(s, " \t"); len(t) >= 10 && strings.EqualFold(t[:10], "signature ") {
+	// The "Signature " auth-scheme of an Authorization header, but not a
+	// first parameter named signature with a space before its '='.
+	if t := strings.TrimLeft(s, " \t"); len(t) >= 10 && strings.EqualFold(t[:10], "signature ") &&
+		!strings.HasPrefix(strings.TrimLeft(t[10:], " \t"), "=") {
 		off = len(s) - len(t) + 10
 	}
 	p := &Params{Unknown: map[string]string{}}

@@ -200,10 +200,10 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 	switch {
 	case cert != nil && fromHeader != nil && !bytes.Equal(cert.Raw, fromHeader.Raw):
 		d.add(Check{ID: CheckCertificate, Title: title, Status: Fail,
-			Expected: "the certificate given with --cert: " + cert.Subject.String(),
-			Got:      "TPP-Signature-Certificate holds another certificate: " + fromHeader.Subject.String(),
+			Expected: "the certificate given with --cert: " + subjectString(cert),
+			Got:      "TPP-Signature-Certificate holds another certificate: " + subjectString(fromHeader),
 			Detail:   "the bank verifies with the certificate in the header; send the QSealC whose key signs"})
-		d.CertSubject = cert.Subject.String()
+		d.CertSubject = subjectString(cert)
 		return cert, rsaKey(cert)
 	case cert != nil && fromHeader != nil:
 		detail = "TPP-Signature-Certificate is the certificate given"
@@ -212,7 +212,7 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 		if opt.Profile == ProfileBerlinGroup {
 			d.add(Check{ID: CheckCertificate, Title: title, Status: Fail, Expected: "TPP-Signature-Certificate header", Got: "absent",
 				Detail: "the Berlin Group profile requires TPP-Signature-Certificate whenever there is a Signature (verifying with the given certificate anyway)"})
-			d.CertSubject = cert.Subject.String()
+			d.CertSubject = subjectString(cert)
 			return cert, rsaKey(cert)
 		}
 	case fromHeader != nil:
@@ -229,8 +229,8 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 		d.add(Check{ID: CheckCertificate, Title: title, Status: st, Detail: "no TPP-Signature-Certificate header and no --cert: nothing to verify with"})
 		return nil, nil
 	}
-	d.CertSubject = cert.Subject.String()
-	d.add(Check{ID: CheckCertificate, Title: title, Status: Pass, Got: cert.Subject.String(), Detail: detail})
+	d.CertSubject = subjectString(cert)
+	d.add(Check{ID: CheckCertificate, Title: title, Status: Pass, Got: subjectString(cert), Detail: detail})
 
 	vt := "certificate valid now"
 	switch t := now; {
@@ -253,6 +253,15 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 		d.add(Check{ID: CheckKeyUsage, Title: ut, Status: Pass, Got: fmt.Sprintf("RSA %d bits, %s", pub.N.BitLen(), keyUsageString(cert.KeyUsage))})
 	}
 	return cert, pub
+}
+
+// subjectString names organizationIdentifier instead of printing its OID
+// and hex value, as pkix.Name.String would.
+func subjectString(c *x509.Certificate) string {
+	if s, err := FormatDN(c.RawSubject, DNRFC4514); err == nil {
+		return s
+	}
+	return c.Subject.String()
 }
 
 func rsaKey(c *x509.Certificate) *rsa.PublicKey {
@@ -325,7 +334,7 @@ func checkHeaderList(d *Diagnosis, m *httpmsg.Request, p *Params, prof Profile) 
 			problems = append(problems, fmt.Sprintf("%q is listed but not in the request", lh))
 		}
 	}
-	if !p.HeadersSet {
+	if !p.HeadersSet && prof == ProfileBerlinGroup {
 		problems = append(problems, "no headers parameter (the draft then signs only \"date\")")
 	}
 	expected := ""
