@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
 
 // Status is the outcome of one check.
@@ -273,21 +274,7 @@ func keyUsageString(ku x509.KeyUsage) string {
 	if ku == 0 {
 		return "no keyUsage extension"
 	}
-	names := []struct {
-		b x509.KeyUsage
-		n string
-	}{
-		{x509.KeyUsageDigitalSignature, "digitalSignature"}, {x509.KeyUsageContentCommitment, "nonRepudiation"},
-		{x509.KeyUsageKeyEncipherment, "keyEncipherment"}, {x509.KeyUsageDataEncipherment, "dataEncipherment"},
-		{x509.KeyUsageKeyAgreement, "keyAgreement"}, {x509.KeyUsageCertSign, "keyCertSign"}, {x509.KeyUsageCRLSign, "cRLSign"},
-	}
-	var out []string
-	for _, x := range names {
-		if ku&x.b != 0 {
-			out = append(out, x.n)
-		}
-	}
-	return strings.Join(out, ", ")
+	return strings.Join(qcert.KeyUsageNames(ku), ", ")
 }
 
 // ParseCertificateHeader decodes TPP-Signature-Certificate: base64 DER, and
