@@ -1,0 +1,314 @@
+package sandbox
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// PageSize is how many transactions one page of a report holds.
+const PageSize = 50
+
+type cardAccountJSON struct {
+	ResourceID  string          `json:"resourceId"`
+	MaskedPan   string          `json:"maskedPan"`
+	Currency    string          `json:"currency"`
+	OwnerName   string          `json:"ownerName,omitempty"`
+	Name        string          `json:"name"`
+	DisplayName string          `json:"displayName,omitempty"`
+	Product     string          `json:"product"`
+	Status      string          `json:"status"`
+	Usage       string          `json:"usage,omitempty"`
+	CreditLimit Amount          `json:"creditLimit"`
+	Balances    []Balance       `json:"balances,omitempty"`
+	Links       map[string]link `json:"_links,omitempty"`
+}
+
+// access is what an accounts call found: the consent, its PSU and the token.
+type access struct {
+	consent *Consent
+}
+
+// consentAccess checks the PSU token and Consent-ID of an accounts call and
+// counts it against frequencyPerDay when the PSU is not present.
+func (s *Server) consentAccess(c *call) (*access, *apiError) {
+	t, e := s.bearer(c)
+	if e != nil {
+		return nil, e
+	}
+	if t.kind != "user" {
+		return nil, reject(http.StatusUnauthorized, CodeTokenInvalid, "a client-credentials token cannot read accounts: use the access token from the authorization code exchange (scope AIS:<consentId>)")
+	}
+	cid := c.r.Header.Get("Consent-ID")
+	if cid == "" {
+		return nil, formatErr("Consent-ID", "the Consent-ID header is missing")
+	}
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	con := s.store.consents[cid]
+	switch {
+	case con == nil || con.OrganizationID != c.tpp.OrganizationID:
+		return nil, reject(http.StatusForbidden, CodeConsentUnknown, fmt.Sprintf("consent %q is not a consent of this TPP", cid))
+	case t.consentID != cid:
+		return nil, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("the access token was issued for consent %q, not for Consent-ID %q", t.consentID, cid))
+	}
+	s.expire(con)
+	switch con.Status {
+	case StatusValid:
+	case StatusExpired:
+		return nil, reject(http.StatusUnauthorized, CodeConsentExpired, fmt.Sprintf("consent %q expired after %s; ask the PSU for a new one", cid, con.ValidUntil.Format(time.DateOnly)))
+	default:
+		return nil, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("consent %q is %s, not valid", cid, con.Status))
+	}
+	if c.r.Header.Get("PSU-IP-Address") == "" {
+		day := s.bankDay(s.now())
+		if con.calls == nil {
+			con.calls = map[string]int{}
+		}
+		if con.calls[day] >= con.FrequencyPerDay {
+			return nil, reject(http.StatusTooManyRequests, CodeAccessExceeded,
+				fmt.Sprintf("consent %q allows %d accesses a day without the PSU (no PSU-IP-Address); today's are used", cid, con.FrequencyPerDay))
+		}
+		con.calls[day]++
+	}
+	con.LastAction = s.now()
+	return &access{consent: con}, nil
+}
+
+// card finds a card the consent covers for the given kind of access.
+func (s *Server) card(c *call, a *access, kind string) (*CardAccount, *apiError) {
+	id := c.r.PathValue("accountId")
+	var card *CardAccount
+	for _, k := range a.consent.PSU.Cards {
+		if k.ResourceID == id {
+			card = k
+		}
+	}
+	s.store.mu.Lock()
+	granted := map[string]map[string]bool{"accounts": a.consent.Accounts, "balances": a.consent.Balances, "transactions": a.consent.Transactions}[kind]
+	covered := granted[id] || (kind == "accounts" && (a.consent.Balances[id] || a.consent.Transactions[id]))
+	s.store.mu.Unlock()
+	switch {
+	case card == nil:
+		return nil, reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("card account %q does not exist for this PSU", id))
+	case !covered:
+		return nil, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("consent %q does not give access to the %s of card account %q", a.consent.ID, kind, id))
+	case card.Status == "blocked":
+		return nil, reject(http.StatusBadRequest, CodeResourceBlocked, fmt.Sprintf("card account %q is blocked", id))
+	}
+	return card, nil
+}
+
+func (s *Server) cardJSON(card *CardAccount, con *Consent, withBalance bool) cardAccountJSON {
+	j := cardAccountJSON{ResourceID: card.ResourceID, MaskedPan: card.MaskedPAN, Currency: card.Currency, OwnerName: card.OwnerName,
+		Name: card.Name, DisplayName: card.DisplayName, Product: card.Product, Status: card.Status, Usage: card.Usage,
+		CreditLimit: cents(card.Currency, card.CreditLimit), Links: map[string]link{}}
+	if con.Balances[card.ResourceID] {
+		j.Links["balances"] = link{Href: "/v1/card-accounts/" + card.ResourceID + "/balances"}
+		if withBalance && card.Status == "enabled" {
+			j.Balances = card.Balances(s.now())
+		}
+	}
+	if con.Transactions[card.ResourceID] {
+		j.Links["transactions"] = link{Href: "/v1/card-accounts/" + card.ResourceID + "/transactions"}
+	}
+	return j
+}
+
+func (s *Server) listCards(c *call) *apiError {
+	a, e := s.consentAccess(c)
+	if e != nil {
+		return e
+	}
+	withBalance := c.r.URL.Query().Get("withBalance") == "true"
+	out := []cardAccountJSON{}
+	s.store.mu.Lock()
+	for _, card := range a.consent.PSU.Cards {
+		id := card.ResourceID
+		if a.consent.Accounts[id] || a.consent.Balances[id] || a.consent.Transactions[id] {
+			out = append(out, s.cardJSON(card, a.consent, withBalance))
+		}
+	}
+	s.store.mu.Unlock()
+	c.w.Header().Set("X-Request-ID", c.rid)
+	writeJSON(c.w, http.StatusOK, map[string]any{"cardAccounts": out})
+	return nil
+}
+
+func (s *Server) getCard(c *call) *apiError {
+	a, e := s.consentAccess(c)
+	if e != nil {
+		return e
+	}
+	card, e := s.card(c, a, "accounts")
+	if e != nil {
+		return e
+	}
+	s.store.mu.Lock()
+	j := s.cardJSON(card, a.consent, c.r.URL.Query().Get("withBalance") == "true")
+	s.store.mu.Unlock()
+	c.w.Header().Set("X-Request-ID", c.rid)
+	writeJSON(c.w, http.StatusOK, map[string]any{"cardAccount": j})
+	return nil
+}
+
+func (s *Server) cardBalances(c *call) *apiError {
+	a, e := s.consentAccess(c)
+	if e != nil {
+		return e
+	}
+	card, e := s.card(c, a, "balances")
+	if e != nil {
+		return e
+	}
+	c.w.Header().Set("X-Request-ID", c.rid)
+	writeJSON(c.w, http.StatusOK, map[string]any{
+		"cardAccount": AccountReference{MaskedPAN: card.MaskedPAN, Currency: card.Currency},
+		"balances":    card.Balances(s.now()),
+	})
+	return nil
+}
+
+func (s *Server) cardTransactions(c *call) *apiError {
+	a, e := s.consentAccess(c)
+	if e != nil {
+		return e
+	}
+	card, e := s.card(c, a, "transactions")
+	if e != nil {
+		return e
+	}
+	q := c.r.URL.Query()
+	status := q.Get("bookingStatus")
+	switch status {
+	case "booked", "pending", "both":
+	case "":
+		return formatErr("bookingStatus", "bookingStatus is required: booked, pending or both")
+	case "information":
+		return reject(http.StatusBadRequest, CodeParameterNotSupported, "bookingStatus information (standing orders) is not supported for card accounts").withPath("bookingStatus")
+	default:
+		return formatErr("bookingStatus", "bookingStatus %q is not booked, pending or both", status)
+	}
+	if q.Get("deltaList") != "" || q.Get("entryReferenceFrom") != "" {
+		return reject(http.StatusBadRequest, CodeParameterNotSupported, "delta reports (deltaList, entryReferenceFrom) are not supported; use dateFrom and dateTo")
+	}
+	now := s.now()
+	today := dateOf(now.In(s.zone))
+	from, to := today, today
+	if v := q.Get("dateFrom"); v == "" {
+		return formatErr("dateFrom", "dateFrom is required (an ISO date)")
+	} else if d, err := time.Parse(time.DateOnly, v); err != nil {
+		return formatErr("dateFrom", "dateFrom %q is not an ISO date (YYYY-MM-DD)", v)
+	} else {
+		from = d
+	}
+	if v := q.Get("dateTo"); v != "" {
+		d, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return formatErr("dateTo", "dateTo %q is not an ISO date (YYYY-MM-DD)", v)
+		}
+		to = d
+	}
+	switch {
+	case from.After(to):
+		return reject(http.StatusBadRequest, CodePeriodInvalid, fmt.Sprintf("dateFrom %s is after dateTo %s", from.Format(time.DateOnly), to.Format(time.DateOnly)))
+	case from.After(today):
+		return reject(http.StatusBadRequest, CodePeriodInvalid, fmt.Sprintf("dateFrom %s is in the future", from.Format(time.DateOnly)))
+	case from.Before(today.AddDate(-2, 0, 0)):
+		return reject(http.StatusBadRequest, CodePeriodInvalid, "this card issuer keeps two years of transactions; dateFrom is earlier")
+	}
+	page := 0
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return formatErr("page", "page %q is not a page number", v)
+		}
+		page = n
+	}
+	var booked, pending []CardTransaction
+	for _, t := range card.Transactions(from, to, now) {
+		if t.booked {
+			booked = append(booked, t)
+		} else {
+			pending = append(pending, t)
+		}
+	}
+	var list []CardTransaction
+	switch status {
+	case "booked":
+		list = booked
+	case "pending":
+		list = pending
+	default:
+		list = append(append(list, pending...), booked...)
+	}
+	pages := (len(list) + PageSize - 1) / PageSize
+	if pages == 0 {
+		pages = 1
+	}
+	if page >= pages {
+		return formatErr("page", "page %d does not exist (the report has %d)", page, pages)
+	}
+	slice := list[page*PageSize : min(len(list), (page+1)*PageSize)]
+	report := map[string]any{}
+	var pb, pp []CardTransaction
+	for _, t := range slice {
+		if t.booked {
+			pb = append(pb, t)
+		} else {
+			pp = append(pp, t)
+		}
+	}
+	if status != "pending" {
+		report["booked"] = nonNil(pb)
+	}
+	if status != "booked" {
+		report["pending"] = nonNil(pp)
+	}
+	base := c.r.URL.Path
+	pageURL := func(n int) link {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		v.Set("page", strconv.Itoa(n))
+		return link{Href: base + "?" + v.Encode()}
+	}
+	links := map[string]link{"cardAccount": {Href: "/v1/card-accounts/" + card.ResourceID}, "first": pageURL(0), "last": pageURL(pages - 1)}
+	if page+1 < pages {
+		links["next"] = pageURL(page + 1)
+	}
+	if page > 0 {
+		links["previous"] = pageURL(page - 1)
+	}
+	report["_links"] = links
+	body := map[string]any{
+		"cardAccount":      AccountReference{MaskedPAN: card.MaskedPAN, Currency: card.Currency},
+		"cardTransactions": report,
+	}
+	if q.Get("withBalance") == "true" && a.consent.Balances[card.ResourceID] {
+		body["balances"] = card.Balances(now)
+	}
+	c.w.Header().Set("X-Request-ID", c.rid)
+	writeJSON(c.w, http.StatusOK, body)
+	return nil
+}
+
+func nonNil(t []CardTransaction) []CardTransaction {
+	if t == nil {
+		return []CardTransaction{}
+	}
+	return t
+}
+
+// listAccounts answers the payment-account list: a card issuer has none.
+func (s *Server) listAccounts(c *call) *apiError {
+	if _, e := s.consentAccess(c); e != nil {
+		return e
+	}
+	c.w.Header().Set("X-Request-ID", c.rid)
+	writeJSON(c.w, http.StatusOK, map[string]any{"accounts": []any{}})
+	return nil
+}

@@ -1,0 +1,414 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// MaxConsentDays is how far validUntil may reach; later dates are adjusted
+// down, as the specification allows ("Future dates might get adjusted").
+const MaxConsentDays = 180
+
+// consentRequest mirrors the OpenAPI "consents" schema with pointers, so a
+// missing field can be told from a zero value.
+type consentRequest struct {
+	Access                   *Access `json:"access"`
+	RecurringIndicator       *bool   `json:"recurringIndicator"`
+	ValidUntil               *string `json:"validUntil"`
+	FrequencyPerDay          *int    `json:"frequencyPerDay"`
+	CombinedServiceIndicator *bool   `json:"combinedServiceIndicator"`
+}
+
+func formatErr(path, f string, a ...any) *apiError {
+	return reject(http.StatusBadRequest, CodeFormatError, fmt.Sprintf(f, a...)).withPath(path)
+}
+
+// parseConsent validates a consent body and names the field at fault.
+func parseConsent(body []byte, today time.Time) (*Consent, *apiError) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, formatErr("", "the body is empty; a consent request carries a JSON object")
+	}
+	var req consentRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		if ute, ok := err.(*json.UnmarshalTypeError); ok {
+			return nil, formatErr(ute.Field, "%s must be a JSON %s, got %s", ute.Field, jsonType(ute.Type.Kind().String()), ute.Value)
+		}
+		if se, ok := err.(*json.SyntaxError); ok {
+			return nil, formatErr("", "the body is not valid JSON: %v at byte %d", se, se.Offset)
+		}
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return nil, formatErr(f, "unknown field %q in the consent request", f)
+		}
+		return nil, formatErr("", "the body is not a consent request: %v", err)
+	}
+	if dec.More() {
+		return nil, formatErr("", "the body has data after the JSON object")
+	}
+	switch {
+	case req.Access == nil:
+		return nil, formatErr("access", "access is required")
+	case req.RecurringIndicator == nil:
+		return nil, formatErr("recurringIndicator", "recurringIndicator is required")
+	case req.ValidUntil == nil:
+		return nil, formatErr("validUntil", "validUntil is required (an ISO date, e.g. %s)", today.AddDate(0, 0, 90).Format(time.DateOnly))
+	case req.FrequencyPerDay == nil:
+		return nil, formatErr("frequencyPerDay", "frequencyPerDay is required")
+	case req.CombinedServiceIndicator == nil:
+		return nil, formatErr("combinedServiceIndicator", "combinedServiceIndicator is required")
+	}
+	if *req.CombinedServiceIndicator {
+		return nil, reject(http.StatusBadRequest, CodeSessionsNotSupported, "combinedServiceIndicator true: this ASPSP does not support sessions with payment initiation").withPath("combinedServiceIndicator")
+	}
+	vu, err := time.Parse(time.DateOnly, *req.ValidUntil)
+	if err != nil {
+		return nil, formatErr("validUntil", "validUntil %q is not an ISO date (YYYY-MM-DD)", *req.ValidUntil)
+	}
+	if vu.Before(today) {
+		return nil, formatErr("validUntil", "validUntil %s is in the past (today is %s)", vu.Format(time.DateOnly), today.Format(time.DateOnly))
+	}
+	if max := today.AddDate(0, 0, MaxConsentDays); vu.After(max) {
+		vu = max
+	}
+	f := *req.FrequencyPerDay
+	switch {
+	case f < 1:
+		return nil, formatErr("frequencyPerDay", "frequencyPerDay must be at least 1, got %d", f)
+	case f > 4:
+		return nil, formatErr("frequencyPerDay", "frequencyPerDay %d exceeds 4, the maximum without a bilateral agreement", f)
+	case !*req.RecurringIndicator && f != 1:
+		return nil, formatErr("frequencyPerDay", "a one-off consent (recurringIndicator false) has frequencyPerDay 1, got %d", f)
+	}
+	if e := validateAccess(req.Access); e != nil {
+		return nil, e
+	}
+	return &Consent{Access: *req.Access, Recurring: *req.RecurringIndicator, ValidUntil: vu, FrequencyPerDay: f, Status: StatusReceived}, nil
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "bool":
+		return "boolean"
+	case "int", "int64":
+		return "integer"
+	case "string":
+		return "string"
+	case "ptr", "struct":
+		return "object"
+	case "slice":
+		return "array"
+	}
+	return kind
+}
+
+var maskedPANRE = regexp.MustCompile(`^[0-9]{6}[0-9*xX]{2,9}[0-9]{4}$`)
+
+func validateAccess(a *Access) *apiError {
+	for name, v := range map[string]string{"access.allPsd2": a.AllPsd2, "access.availableAccounts": a.AvailableAccounts,
+		"access.availableAccountsWithBalance": a.AvailableAccountsWithBalance} {
+		if v != "" && v != "allAccounts" && !(name != "access.allPsd2" && v == "allAccountsWithOwnerName") {
+			return formatErr(name, "%s must be \"allAccounts\", got %q", name, v)
+		}
+	}
+	lists := map[string][]AccountReference{"access.accounts": a.Accounts, "access.balances": a.Balances, "access.transactions": a.Transactions}
+	any := a.AllPsd2 != "" || a.AvailableAccounts != "" || a.AvailableAccountsWithBalance != ""
+	for name, refs := range lists {
+		if refs != nil {
+			any = true
+		}
+		for i, ref := range refs {
+			p := fmt.Sprintf("%s[%d]", name, i)
+			switch {
+			case ref.IBAN != "":
+				return reject(http.StatusBadRequest, CodeParameterNotSupported, fmt.Sprintf("%s: this card issuer has no IBAN accounts; reference card accounts by maskedPan", p)).withPath(p + ".iban")
+			case ref.MaskedPAN == "" && ref.PAN == "":
+				return formatErr(p, "%s names no account: give maskedPan (e.g. 524378******8693)", p)
+			case ref.MaskedPAN != "" && !maskedPANRE.MatchString(normPAN(ref.MaskedPAN)):
+				return formatErr(p+".maskedPan", "%s.maskedPan %q is not a masked card number (first 6 and last 4 digits)", p, ref.MaskedPAN)
+			}
+		}
+	}
+	if !any {
+		return formatErr("access", "access asks for nothing: give allPsd2, availableAccounts, availableAccountsWithBalance, or accounts/balances/transactions")
+	}
+	return nil
+}
+
+func normPAN(p string) string { return strings.ReplaceAll(p, " ", "") }
+
+func samePAN(ref AccountReference, card *CardAccount) bool {
+	p := normPAN(ref.MaskedPAN)
+	if p == "" {
+		p = normPAN(ref.PAN)
+	}
+	c := card.MaskedPAN
+	return len(p) >= 10 && p[:6] == c[:6] && p[len(p)-4:] == c[len(c)-4:]
+}
+
+// picks reports whether the PSU chooses the accounts on the consent page.
+func picks(a Access) bool {
+	return a.AvailableAccounts != "" || a.AvailableAccountsWithBalance != "" ||
+		(a.Accounts != nil && len(a.Accounts) == 0) || (a.Balances != nil && len(a.Balances) == 0) || (a.Transactions != nil && len(a.Transactions) == 0)
+}
+
+// grant records what the PSU gave: the card ids per kind of access.
+func grant(c *Consent, psu *PSU, picked []string) {
+	c.Accounts, c.Balances, c.Transactions = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	chosen := map[string]bool{}
+	for _, id := range picked {
+		chosen[id] = true
+	}
+	a := c.Access
+	for _, card := range psu.Cards {
+		switch {
+		case a.AllPsd2 != "":
+			c.Accounts[card.ResourceID], c.Balances[card.ResourceID], c.Transactions[card.ResourceID] = true, true, true
+			continue
+		case a.AvailableAccountsWithBalance != "":
+			if chosen[card.ResourceID] {
+				c.Accounts[card.ResourceID], c.Balances[card.ResourceID] = true, true
+			}
+			continue
+		case a.AvailableAccounts != "":
+			if chosen[card.ResourceID] {
+				c.Accounts[card.ResourceID] = true
+			}
+			continue
+		}
+		for kind, refs := range map[string][]AccountReference{"accounts": a.Accounts, "balances": a.Balances, "transactions": a.Transactions} {
+			ok := false
+			if refs != nil && len(refs) == 0 {
+				ok = chosen[card.ResourceID]
+			}
+			for _, ref := range refs {
+				ok = ok || samePAN(ref, card)
+			}
+			if !ok {
+				continue
+			}
+			c.Accounts[card.ResourceID] = true
+			switch kind {
+			case "balances":
+				c.Balances[card.ResourceID] = true
+			case "transactions":
+				c.Transactions[card.ResourceID] = true
+			}
+		}
+	}
+}
+
+func describeAccess(a Access) []string {
+	var out []string
+	refs := func(rs []AccountReference) string {
+		if len(rs) == 0 {
+			return "the card accounts you choose"
+		}
+		var ps []string
+		for _, r := range rs {
+			ps = append(ps, r.MaskedPAN+r.PAN)
+		}
+		return strings.Join(ps, ", ")
+	}
+	switch {
+	case a.AllPsd2 != "":
+		out = append(out, "all your card accounts, their balances and transactions")
+	case a.AvailableAccountsWithBalance != "":
+		out = append(out, "the list of the card accounts you choose, with balances")
+	case a.AvailableAccounts != "":
+		out = append(out, "the list of the card accounts you choose")
+	}
+	if a.Accounts != nil {
+		out = append(out, "details of "+refs(a.Accounts))
+	}
+	if a.Balances != nil {
+		out = append(out, "balances of "+refs(a.Balances))
+	}
+	if a.Transactions != nil {
+		out = append(out, "transactions of "+refs(a.Transactions))
+	}
+	return out
+}
+
+// --- handlers -------------------------------------------------------------
+
+type link struct {
+	Href string `json:"href"`
+}
+
+type consentCreated struct {
+	ConsentStatus string          `json:"consentStatus"`
+	ConsentID     string          `json:"consentId"`
+	Links         map[string]link `json:"_links"`
+}
+
+type consentInfo struct {
+	Access             Access `json:"access"`
+	RecurringIndicator bool   `json:"recurringIndicator"`
+	ValidUntil         string `json:"validUntil"`
+	FrequencyPerDay    int    `json:"frequencyPerDay"`
+	LastActionDate     string `json:"lastActionDate"`
+	ConsentStatus      string `json:"consentStatus"`
+}
+
+// clientToken checks the bearer token of consent management calls: the
+// client-credentials token of this TPP (a PSU token of this TPP is fine too).
+func (s *Server) clientToken(c *call) (*token, *apiError) {
+	t, e := s.bearer(c)
+	if e != nil {
+		return nil, e
+	}
+	key := c.r.Header.Get(s.opts.APIKeyHeader)
+	s.store.mu.Lock()
+	app := s.store.apps[t.clientID]
+	s.store.mu.Unlock()
+	switch {
+	case key == "":
+		return nil, formatErr(s.opts.APIKeyHeader, "the API key is missing: send it in the %s header", s.opts.APIKeyHeader)
+	case app == nil || key != app.APIKey:
+		return nil, reject(http.StatusUnauthorized, CodeTokenInvalid, fmt.Sprintf("the API key in %s is not the key of client %q", s.opts.APIKeyHeader, t.clientID)).withPath(s.opts.APIKeyHeader)
+	}
+	return t, nil
+}
+
+// bearer finds and checks the Authorization: Bearer token.
+func (s *Server) bearer(c *call) (*token, *apiError) {
+	h := c.r.Header.Get("Authorization")
+	if h == "" {
+		return nil, reject(http.StatusUnauthorized, CodeTokenInvalid, "no Authorization: Bearer token; get one from the token endpoint first")
+	}
+	v, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		return nil, reject(http.StatusUnauthorized, CodeTokenInvalid, "the Authorization header is not \"Bearer <token>\"")
+	}
+	s.store.mu.Lock()
+	t := s.store.tokens[strings.TrimSpace(v)]
+	s.store.mu.Unlock()
+	switch {
+	case t == nil || t.refresh:
+		return nil, reject(http.StatusUnauthorized, CodeTokenUnknown, "the bearer token is not one this ASPSP issued (or it is a refresh token)")
+	case t.revoked:
+		return nil, reject(http.StatusUnauthorized, CodeTokenInvalid, "the bearer token was revoked (its authorization code was used twice)")
+	case s.now().After(t.expires):
+		return nil, reject(http.StatusUnauthorized, CodeTokenExpired, fmt.Sprintf("the bearer token expired at %s; refresh it", t.expires.UTC().Format(time.RFC3339)))
+	case t.thumbprint != c.tpp.Thumbprint:
+		return nil, reject(http.StatusUnauthorized, CodeTokenInvalid, "the bearer token is bound to another client certificate (RFC 8705 x5t#S256); use the QWAC it was issued to")
+	}
+	return t, nil
+}
+
+func (s *Server) consentLinks(id string) map[string]link {
+	return map[string]link{
+		"scaOAuth": {Href: trimBase(s.URL) + "/.well-known/oauth-authorization-server"},
+		"self":     {Href: "/v1/consents/" + id},
+		"status":   {Href: "/v1/consents/" + id + "/status"},
+	}
+}
+
+func (s *Server) createConsent(c *call) *apiError {
+	t, e := s.clientToken(c)
+	if e != nil {
+		return e
+	}
+	if ct := c.r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return reject(http.StatusUnsupportedMediaType, CodeFormatError, fmt.Sprintf("Content-Type %q: the consent request is application/json", ct))
+	}
+	now := s.now()
+	con, e := parseConsent(c.body, dateOf(now.In(s.zone)))
+	if e != nil {
+		return e
+	}
+	con.ID = "cns-" + randomID(18)
+	con.OrganizationID = c.tpp.OrganizationID
+	con.ClientID = t.clientID
+	con.LastAction = now
+	s.store.mu.Lock()
+	s.store.consents[con.ID] = con
+	s.store.mu.Unlock()
+	h := c.w.Header()
+	h.Set("X-Request-ID", c.rid)
+	h.Set("Location", "/v1/consents/"+con.ID)
+	h.Set("ASPSP-SCA-Approach", "REDIRECT")
+	writeJSON(c.w, http.StatusCreated, consentCreated{ConsentStatus: con.Status, ConsentID: con.ID, Links: s.consentLinks(con.ID)})
+	return nil
+}
+
+// ownConsent finds a consent of the calling TPP, expiring it when its day has passed.
+func (s *Server) ownConsent(c *call) (*Consent, *apiError) {
+	id := c.r.PathValue("consentId")
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	con := s.store.consents[id]
+	if con == nil || con.OrganizationID != c.tpp.OrganizationID {
+		return nil, reject(http.StatusForbidden, CodeConsentUnknown, fmt.Sprintf("consent %q is not a consent of this TPP", id))
+	}
+	s.expire(con)
+	return con, nil
+}
+
+// expire moves a consent past its validUntil to expired; call with the lock held.
+func (s *Server) expire(con *Consent) {
+	today := dateOf(s.now().In(s.zone))
+	if con.ValidUntil.Before(today) && (con.Status == StatusValid || con.Status == StatusReceived) {
+		con.Status = StatusExpired
+	}
+}
+
+func (s *Server) getConsent(c *call) *apiError {
+	if _, e := s.clientToken(c); e != nil {
+		return e
+	}
+	con, e := s.ownConsent(c)
+	if e != nil {
+		return e
+	}
+	s.store.mu.Lock()
+	info := consentInfo{Access: con.Access, RecurringIndicator: con.Recurring, ValidUntil: con.ValidUntil.Format(time.DateOnly),
+		FrequencyPerDay: con.FrequencyPerDay, LastActionDate: con.LastAction.In(s.zone).Format(time.DateOnly), ConsentStatus: con.Status}
+	s.store.mu.Unlock()
+	c.w.Header().Set("X-Request-ID", c.rid)
+	writeJSON(c.w, http.StatusOK, info)
+	return nil
+}
+
+func (s *Server) consentStatus(c *call) *apiError {
+	if _, e := s.clientToken(c); e != nil {
+		return e
+	}
+	con, e := s.ownConsent(c)
+	if e != nil {
+		return e
+	}
+	s.store.mu.Lock()
+	st := con.Status
+	s.store.mu.Unlock()
+	c.w.Header().Set("X-Request-ID", c.rid)
+	writeJSON(c.w, http.StatusOK, map[string]string{"consentStatus": st})
+	return nil
+}
+
+func (s *Server) deleteConsent(c *call) *apiError {
+	if _, e := s.clientToken(c); e != nil {
+		return e
+	}
+	con, e := s.ownConsent(c)
+	if e != nil {
+		return e
+	}
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	switch con.Status {
+	case StatusTerminatedByTpp, StatusRevokedByPsu, StatusExpired, StatusRejected:
+		return reject(http.StatusConflict, CodeStatusInvalid, fmt.Sprintf("consent %q is already %s", con.ID, con.Status))
+	}
+	con.Status = StatusTerminatedByTpp
+	c.w.Header().Set("X-Request-ID", c.rid)
+	c.w.WriteHeader(http.StatusNoContent)
+	return nil
+}

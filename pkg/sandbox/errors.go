@@ -1,0 +1,154 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// Berlin Group message codes the sandbox answers with.
+const (
+	CodeFormatError           = "FORMAT_ERROR"
+	CodeParameterNotSupported = "PARAMETER_NOT_SUPPORTED"
+	CodeServiceInvalid        = "SERVICE_INVALID"
+	CodeResourceUnknown       = "RESOURCE_UNKNOWN"
+	CodeConsentUnknown        = "CONSENT_UNKNOWN"
+	CodeConsentInvalid        = "CONSENT_INVALID"
+	CodeConsentExpired        = "CONSENT_EXPIRED"
+	CodeCertificateInvalid    = "CERTIFICATE_INVALID"
+	CodeCertificateExpired    = "CERTIFICATE_EXPIRED"
+	CodeCertificateMissing    = "CERTIFICATE_MISSING"
+	CodeRoleInvalid           = "ROLE_INVALID"
+	CodeSignatureInvalid      = "SIGNATURE_INVALID"
+	CodeSignatureMissing      = "SIGNATURE_MISSING"
+	CodeTokenUnknown          = "TOKEN_UNKNOWN"
+	CodeTokenInvalid          = "TOKEN_INVALID"
+	CodeTokenExpired          = "TOKEN_EXPIRED"
+	CodePeriodInvalid         = "PERIOD_INVALID"
+	CodeStatusInvalid         = "STATUS_INVALID"
+	CodeAccessExceeded        = "ACCESS_EXCEEDED"
+	CodeSessionsNotSupported  = "SESSIONS_NOT_SUPPORTED"
+	CodeResourceBlocked       = "RESOURCE_BLOCKED"
+)
+
+// TPPMessage is one entry of tppMessages.
+type TPPMessage struct {
+	Category string `json:"category"`
+	Code     string `json:"code"`
+	Path     string `json:"path,omitempty"`
+	Text     string `json:"text,omitempty"`
+}
+
+// ErrorBody is the Berlin Group error answer.
+type ErrorBody struct {
+	TPPMessages []TPPMessage `json:"tppMessages"`
+}
+
+// apiError is a rejection on its way to the TPP.
+type apiError struct {
+	status int
+	msgs   []TPPMessage
+	header http.Header
+}
+
+func (e *apiError) Error() string {
+	var b strings.Builder
+	for i, m := range e.msgs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(m.Code)
+		if m.Text != "" {
+			b.WriteString(": " + m.Text)
+		}
+	}
+	return b.String()
+}
+
+// Code is the first message's code, for the request log.
+func (e *apiError) Code() string {
+	if len(e.msgs) == 0 {
+		return ""
+	}
+	return e.msgs[0].Code
+}
+
+// maxText is the OpenAPI file's maxLength of tppMessageText.
+const maxText = 500
+
+// reject builds an error with one message per text; long texts are split
+// into several messages with the same code so nothing of the diagnosis is
+// lost to the 500-character limit.
+func reject(status int, code string, texts ...string) *apiError {
+	e := &apiError{status: status}
+	for _, t := range texts {
+		for _, part := range splitText(t) {
+			e.msgs = append(e.msgs, TPPMessage{Category: "ERROR", Code: code, Text: part})
+		}
+	}
+	if len(e.msgs) == 0 {
+		e.msgs = []TPPMessage{{Category: "ERROR", Code: code}}
+	}
+	return e
+}
+
+func (e *apiError) withPath(p string) *apiError {
+	for i := range e.msgs {
+		e.msgs[i].Path = p
+	}
+	return e
+}
+
+func splitText(t string) []string {
+	var out []string
+	for len(t) > maxText {
+		cut := maxText
+		for cut > 0 && !utf8.RuneStart(t[cut]) {
+			cut--
+		}
+		if i := strings.LastIndexByte(t[:cut], ' '); i > maxText/2 {
+			cut = i
+		}
+		out = append(out, strings.TrimSpace(t[:cut]))
+		t = strings.TrimSpace(t[cut:])
+	}
+	if t != "" {
+		out = append(out, t)
+	}
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func writeAPIError(w http.ResponseWriter, e *apiError) {
+	for k, vs := range e.header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	writeJSON(w, e.status, ErrorBody{TPPMessages: e.msgs})
+}
+
+// oauthError is an RFC 6749 error answer of the token endpoint.
+type oauthError struct {
+	Status      int    `json:"-"`
+	Code        string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
+
+func writeOAuthError(w http.ResponseWriter, e *oauthError) {
+	w.Header().Set("Cache-Control", "no-store")
+	if e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="xs2a-sandbox"`)
+	}
+	writeJSON(w, e.Status, e)
+}

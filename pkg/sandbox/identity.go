@@ -1,0 +1,109 @@
+package sandbox
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
+)
+
+// TPP is who a request comes from, as its QWAC says.
+type TPP struct {
+	OrganizationID string // organizationIdentifier, e.g. PSDFI-FINFSA-1234567-8
+	Name           string // subject O
+	// Thumbprint is the base64url SHA-256 of the QWAC (RFC 8705 x5t#S256),
+	// what tokens are bound to.
+	Thumbprint string
+	Cert       *x509.Certificate
+}
+
+func thumbprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func subject(c *x509.Certificate) string {
+	s, err := httpsig.FormatDN(c.RawSubject, httpsig.DNRFC4514)
+	if err != nil {
+		return c.Subject.String()
+	}
+	return s
+}
+
+// checkPSD2Cert applies what the bank checks on a TPP certificate; use is
+// "QWAC" or "QSealC". It returns the organisation or a Berlin Group error.
+func (s *Server) checkPSD2Cert(c *x509.Certificate, chain []*x509.Certificate, use string, qtype qcert.QcType) *apiError {
+	now := s.now()
+	inter := x509.NewCertPool()
+	for _, ic := range chain {
+		inter.AddCert(ic)
+	}
+	if now.After(c.NotAfter) {
+		return reject(http.StatusUnauthorized, CodeCertificateExpired,
+			fmt.Sprintf("the %s %q expired on %s", use, subject(c), c.NotAfter.UTC().Format(time.RFC3339)))
+	}
+	if now.Before(c.NotBefore) {
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid,
+			fmt.Sprintf("the %s %q is not valid before %s", use, subject(c), c.NotBefore.UTC().Format(time.RFC3339)))
+	}
+	if _, err := c.Verify(x509.VerifyOptions{Roots: s.trust, Intermediates: inter, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		issuer, _ := httpsig.FormatDN(c.RawIssuer, httpsig.DNRFC4514)
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid,
+			fmt.Sprintf("the %s %q is not issued by a QTSP this ASPSP trusts (issuer %q): %v; the sandbox trusts its own test CA and those given with --trust", use, subject(c), issuer, err))
+	}
+	if kt, bits := qcert.KeyInfo(c); kt != "RSA" || bits < 2048 {
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has a %s %d-bit key; RSA of at least 2048 bits is required", use, kt, bits))
+	}
+	if use == "QWAC" && len(c.ExtKeyUsage) > 0 && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageClientAuth) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, "the QWAC's extended key usage lacks clientAuth")
+	}
+	if use == "QSealC" && c.KeyUsage != 0 && c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, "the QSealC's key usage has neither digitalSignature nor nonRepudiation")
+	}
+	qc, err := qcert.FromCertificate(c)
+	switch {
+	case err != nil:
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s's qcStatements cannot be decoded: %v", use, err))
+	case qc == nil:
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has no qcStatements extension: it is not an eIDAS PSD2 certificate", use))
+	case len(qc.Problems) > 0:
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s's qcStatements are malformed: %s", use, strings.Join(qc.Problems, "; ")))
+	case !qc.HasType(qtype):
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has QcType %v; expected %s (did you swap the QWAC and the QSealC?)", use, qc.Types, qtype))
+	case qc.PSD2 == nil:
+		return reject(http.StatusUnauthorized, CodeRoleInvalid, fmt.Sprintf("the %s has no PSD2 QCStatement with the roles of the PSP", use))
+	case !qc.HasRole(qcert.RoleAI):
+		var names []string
+		for _, r := range qc.PSD2.Roles {
+			names = append(names, r.Name)
+		}
+		return reject(http.StatusUnauthorized, CodeRoleInvalid, fmt.Sprintf("the %s's PSD2 roles %v do not include PSP_AI, which account information needs", use, names))
+	}
+	if qcert.OrganizationIdentifier(c) == "" {
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has no organizationIdentifier (2.5.4.97) in its subject", use))
+	}
+	return nil
+}
+
+// tppFromTLS identifies the TPP by its QWAC (lenient mode answers over HTTP
+// what a gateway would otherwise refuse in the handshake).
+func (s *Server) tppFromTLS(r *http.Request) (*TPP, *apiError) {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return nil, reject(http.StatusUnauthorized, CodeCertificateMissing,
+			"no client certificate was presented in the TLS handshake: connect with the QWAC (curl --cert qwac.pem --key qwac.key)")
+	}
+	c := r.TLS.PeerCertificates[0]
+	if e := s.checkPSD2Cert(c, r.TLS.PeerCertificates[1:], "QWAC", qcert.QcTypeWeb); e != nil {
+		return nil, e
+	}
+	return &TPP{OrganizationID: qcert.OrganizationIdentifier(c), Name: strings.Join(c.Subject.Organization, ", "),
+		Thumbprint: thumbprint(c), Cert: c}, nil
+}

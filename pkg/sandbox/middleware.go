@@ -1,0 +1,270 @@
+package sandbox
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
+	"golang.org/x/time/rate"
+)
+
+// MaxBody is the largest request body the sandbox reads.
+const MaxBody = 1 << 20
+
+// call is one API request on its way through the checks.
+type call struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	tpp  *TPP
+	body []byte
+	rid  string
+}
+
+// apiHandler is an API endpoint: it answers or returns a Berlin Group error.
+type apiHandler func(c *call) *apiError
+
+// logWriter records what was answered, for the one-line request log.
+type logWriter struct {
+	http.ResponseWriter
+	status int
+	code   string
+}
+
+func (l *logWriter) WriteHeader(s int) {
+	if l.status == 0 {
+		l.status = s
+	}
+	l.ResponseWriter.WriteHeader(s)
+}
+
+func (l *logWriter) Write(b []byte) (int, error) {
+	if l.status == 0 {
+		l.status = http.StatusOK
+	}
+	return l.ResponseWriter.Write(b)
+}
+
+func (s *Server) logged(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		lw := &logWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				// A bug must not take the bank down for everyone else.
+				if lw.status == 0 {
+					writeAPIError(lw, reject(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", fmt.Sprint("sandbox internal error: ", p)))
+				}
+				lw.code = "INTERNAL_SERVER_ERROR"
+			}
+			rid := r.Header.Get("X-Request-ID")
+			if rid == "" {
+				rid = "-"
+			}
+			code := lw.code
+			if code == "" {
+				code = "-"
+			}
+			fmt.Fprintf(s.opts.Log, "%s %s %s %d %s %s %s\n", start.UTC().Format(time.RFC3339), r.Method, r.URL.Path, lw.status, code, rid,
+				time.Since(start).Round(time.Microsecond))
+		}()
+		h.ServeHTTP(lw, r)
+	})
+}
+
+func codeTo(w http.ResponseWriter, code string) {
+	if lw, ok := w.(*logWriter); ok {
+		lw.code = code
+	}
+}
+
+// api wraps an endpoint in the checks every XS2A request passes, in the
+// order a bank's gateway applies them.
+func (s *Server) api(signed bool, h apiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := &call{w: w, r: r}
+		if e := s.runChecks(c, signed); e != nil {
+			s.fail(c, e)
+			return
+		}
+		if e := h(c); e != nil {
+			s.fail(c, e)
+		}
+	})
+}
+
+func (s *Server) fail(c *call, e *apiError) {
+	if c.rid != "" {
+		c.w.Header().Set("X-Request-ID", c.rid)
+	}
+	codeTo(c.w, e.Code())
+	writeAPIError(c.w, e)
+}
+
+func (s *Server) runChecks(c *call, signed bool) *apiError {
+	r := c.r
+	// The body, bounded, read once: the digest needs its exact bytes.
+	if r.Body != nil {
+		b, err := io.ReadAll(http.MaxBytesReader(c.w, r.Body, MaxBody))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return reject(http.StatusBadRequest, CodeFormatError, fmt.Sprintf("the body is larger than %d bytes", MaxBody))
+			}
+			return reject(http.StatusBadRequest, CodeFormatError, "the body could not be read: "+err.Error())
+		}
+		c.body = b
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	rid := r.Header.Get("X-Request-ID")
+	switch {
+	case rid == "":
+		return reject(http.StatusBadRequest, CodeFormatError, "X-Request-ID header is missing; every request carries a UUID").withPath("X-Request-ID")
+	case uuid.Validate(rid) != nil || len(rid) != 36:
+		return reject(http.StatusBadRequest, CodeFormatError, fmt.Sprintf("X-Request-ID %q is not a UUID", clip(rid, 60))).withPath("X-Request-ID")
+	}
+	c.rid = rid
+	tpp, e := s.tppFromTLS(r)
+	if e != nil {
+		return e
+	}
+	c.tpp = tpp
+	if e := s.rateLimit(tpp); e != nil {
+		return e
+	}
+	if signed {
+		if e := s.checkSignature(c); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func (s *Server) rateLimit(tpp *TPP) *apiError {
+	if s.opts.RatePerSecond < 0 {
+		return nil
+	}
+	now := s.now()
+	s.limMu.Lock()
+	defer s.limMu.Unlock()
+	l := s.limiters[tpp.OrganizationID]
+	if l == nil {
+		burst := int(s.opts.RatePerSecond)
+		if burst < 1 {
+			burst = 1
+		}
+		l = &tppLimit{sec: rate.NewLimiter(rate.Limit(s.opts.RatePerSecond), burst)}
+		s.limiters[tpp.OrganizationID] = l
+	}
+	day := s.bankDay(now)
+	if l.day != day {
+		l.day, l.n = day, 0
+	}
+	if s.opts.RatePerDay > 0 && l.n >= s.opts.RatePerDay {
+		midnight := time.Date(now.In(s.zone).Year(), now.In(s.zone).Month(), now.In(s.zone).Day()+1, 0, 0, 0, 0, s.zone)
+		e := reject(http.StatusTooManyRequests, CodeAccessExceeded,
+			fmt.Sprintf("the daily limit of %d requests for this TPP is used up; it resets at the bank's midnight (%s)", s.opts.RatePerDay, midnight.Format(time.RFC3339)))
+		e.header = http.Header{"Retry-After": {strconv.Itoa(int(midnight.Sub(now).Seconds()) + 1)}}
+		return e
+	}
+	res := l.sec.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		e := reject(http.StatusTooManyRequests, CodeAccessExceeded,
+			fmt.Sprintf("more than %g requests a second from this TPP; retry after %s", s.opts.RatePerSecond, d.Round(time.Millisecond)))
+		secs := int(d/time.Second) + 1
+		e.header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
+		return e
+	}
+	l.n++
+	return nil
+}
+
+// checkSignature verifies Digest, Signature and TPP-Signature-Certificate
+// with the same engine as `xs2a sign verify`, and turns its diagnosis into
+// tppMessages.
+func (s *Server) checkSignature(c *call) *apiError {
+	m, err := httpmsg.FromHTTP(c.r)
+	if err != nil {
+		return reject(http.StatusBadRequest, CodeFormatError, err.Error())
+	}
+	m.Body = c.body
+	d := httpsig.Verify(m, httpsig.VerifyOptions{Profile: httpsig.ProfileBerlinGroup, Now: s.now})
+	if !d.Valid {
+		return diagnosisError(d)
+	}
+	cert, _ := httpsig.ParseCertificateHeader(c.r.Header.Get("TPP-Signature-Certificate"))
+	if e := s.checkPSD2Cert(cert, nil, "QSealC", qcert.QcTypeESeal); e != nil {
+		return e
+	}
+	if org := qcert.OrganizationIdentifier(cert); org != c.tpp.OrganizationID {
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid,
+			fmt.Sprintf("the QSealC belongs to %q but the QWAC to %q: both must name the same TPP", org, c.tpp.OrganizationID))
+	}
+	return nil
+}
+
+// diagnosisError maps a failed verification to the code a bank answers and
+// keeps the whole diagnosis in the texts.
+func diagnosisError(d *httpsig.Diagnosis) *apiError {
+	code := CodeSignatureInvalid
+	for _, ch := range d.Checks {
+		if ch.Status != httpsig.Fail {
+			continue
+		}
+		switch {
+		case ch.ID == httpsig.CheckSignatureHeader && ch.Got == "":
+			code = CodeSignatureMissing
+		case ch.ID == httpsig.CheckCertificate && strings.Contains(ch.Detail, "no TPP-Signature-Certificate") && code == CodeSignatureInvalid:
+			code = CodeCertificateMissing
+		case ch.ID == httpsig.CheckCertificate && code == CodeSignatureInvalid:
+			code = CodeCertificateInvalid
+		case ch.ID == httpsig.CheckValidity && strings.Contains(ch.Detail, "expired") && code == CodeSignatureInvalid:
+			code = CodeCertificateExpired
+		}
+		if code == CodeSignatureMissing {
+			break
+		}
+	}
+	var texts []string
+	for _, ch := range d.Checks {
+		if ch.Status != httpsig.Fail {
+			continue
+		}
+		t := "check " + ch.ID + " failed"
+		if ch.Detail != "" {
+			t += ": " + ch.Detail
+		}
+		if ch.Expected != "" {
+			t += "; expected " + ch.Expected
+		}
+		if ch.Got != "" {
+			t += "; got " + ch.Got
+		}
+		texts = append(texts, t)
+	}
+	for _, cause := range d.Causes {
+		t := "cause: " + cause.Summary
+		if cause.Fix != "" {
+			t += "; fix: " + cause.Fix
+		}
+		texts = append(texts, t)
+	}
+	texts = append(texts, "run `xs2a sign verify` on the request for the full report")
+	return reject(http.StatusUnauthorized, code, texts...)
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}

@@ -1,0 +1,254 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
+	"golang.org/x/time/rate"
+)
+
+// Options configure a sandbox. The zero value is a working bank on random
+// loopback ports with freshly generated certificates.
+type Options struct {
+	// Certs provides the CA (trusted for TPP certificates) and the server
+	// certificate; nil generates a fresh set.
+	Certs *qcert.Set
+	// Trust adds more QTSP CAs whose TPP certificates are accepted.
+	Trust []*x509.Certificate
+	// StrictTLS refuses a missing or untrusted client certificate in the TLS
+	// handshake, as many gateways do, instead of answering over HTTP.
+	StrictTLS bool
+	// AutoApprove skips the PSU's pages: the authorization endpoint
+	// redirects at once as if customer 1345611 approved.
+	AutoApprove bool
+	// Bank is the card issuer's name shown on pages and in card names.
+	Bank string
+	// Apps are registered in addition to the default app.
+	Apps []App
+	// RatePerSecond and RatePerDay limit each TPP's API calls (defaults 5
+	// and 1000, as documented for the bank's sandbox; the token endpoint is
+	// the authorization server's and not counted); negative disables.
+	RatePerSecond float64
+	RatePerDay    int
+	// APIKeyHeader is where the API key travels (default X-API-Key).
+	APIKeyHeader string
+	Now          func() time.Time
+	// Log receives one line per request; nil discards.
+	Log io.Writer
+	// Addr and AuthAddr are the listen addresses of the API (mutual TLS)
+	// and of the PSU's pages; default 127.0.0.1:0.
+	Addr, AuthAddr string
+}
+
+// Server is a running sandbox.
+type Server struct {
+	// URL is the API and token endpoint base (mutual TLS), AuthURL the base
+	// of the pages the PSU's browser visits.
+	URL, AuthURL string
+	// Certs is the certificate set: CA, the default TPP's QWAC and QSealC,
+	// and the server certificate.
+	Certs *qcert.Set
+	// DefaultApp is registered for the organisation of Certs.QWAC.
+	DefaultApp App
+
+	opts   Options
+	trust  *x509.CertPool
+	store  *store
+	psus   []*PSU
+	zone   *time.Location
+	apiSrv *http.Server
+	webSrv *http.Server
+	lns    []net.Listener
+	wg     sync.WaitGroup
+
+	limMu    sync.Mutex
+	limiters map[string]*tppLimit
+}
+
+type tppLimit struct {
+	sec *rate.Limiter
+	day string
+	n   int
+}
+
+// Start runs a sandbox until Close.
+func Start(opts Options) (*Server, error) {
+	s, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.listen(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// New prepares a sandbox without listening; Handler and WebHandler serve it.
+func New(opts Options) (*Server, error) {
+	if opts.Certs == nil {
+		set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg})
+		if err != nil {
+			return nil, fmt.Errorf("sandbox certificates: %w", err)
+		}
+		opts.Certs = set
+	}
+	if opts.Bank == "" {
+		opts.Bank = "Enfuce Sandbox Bank"
+	}
+	if opts.RatePerSecond == 0 {
+		opts.RatePerSecond = 5
+	}
+	if opts.RatePerDay == 0 {
+		opts.RatePerDay = 1000
+	}
+	if opts.APIKeyHeader == "" {
+		opts.APIKeyHeader = "X-API-Key"
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.AuthAddr == "" {
+		opts.AuthAddr = "127.0.0.1:0"
+	}
+	zone, err := time.LoadLocation("Europe/Helsinki")
+	if err != nil {
+		zone = time.UTC
+	}
+	s := &Server{opts: opts, Certs: opts.Certs, store: newStore(), psus: TestPSUs(opts.Bank), zone: zone,
+		limiters: map[string]*tppLimit{}}
+	s.trust = x509.NewCertPool()
+	s.trust.AddCert(opts.Certs.CA.Cert)
+	for _, c := range opts.Trust {
+		s.trust.AddCert(c)
+	}
+	s.DefaultApp = App{Name: "default", ClientID: "sandbox-client", ClientSecret: "sandbox-secret-" + randomID(12),
+		APIKey: "sandbox-api-key-" + randomID(12), OrganizationID: qcert.OrganizationIdentifier(opts.Certs.QWAC.Cert)}
+	s.store.apps[s.DefaultApp.ClientID] = &s.DefaultApp
+	for i := range opts.Apps {
+		a := opts.Apps[i]
+		if a.ClientID == "" || a.OrganizationID == "" {
+			return nil, fmt.Errorf("app %q: client_id and organization_id are required", a.Name)
+		}
+		if _, dup := s.store.apps[a.ClientID]; dup {
+			return nil, fmt.Errorf("app %q: client_id %q is registered twice", a.Name, a.ClientID)
+		}
+		s.store.apps[a.ClientID] = &a
+	}
+	return s, nil
+}
+
+func (s *Server) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
+}
+
+// TLSConfig is the API listener's TLS configuration.
+func (s *Server) TLSConfig() *tls.Config {
+	cert := tls.Certificate{Certificate: [][]byte{s.Certs.Server.Cert.Raw}, PrivateKey: s.Certs.Server.Key, Leaf: s.Certs.Server.Cert}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if s.opts.StrictTLS {
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		cfg.ClientCAs = s.trust
+	} else {
+		// Ask for a certificate without naming CAs, so clients send theirs
+		// whoever issued it, and judge it in the handler where the answer
+		// can say what is wrong.
+		cfg.ClientAuth = tls.RequestClientCert
+	}
+	return cfg
+}
+
+func (s *Server) listen() error {
+	apiLn, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("sandbox API listener: %w", err)
+	}
+	webLn, err := net.Listen("tcp", s.opts.AuthAddr)
+	if err != nil {
+		apiLn.Close()
+		return fmt.Errorf("sandbox PSU pages listener: %w", err)
+	}
+	s.lns = []net.Listener{apiLn, webLn}
+	s.URL = "https://" + apiLn.Addr().String()
+	s.AuthURL = "https://" + webLn.Addr().String()
+	errLog := log.New(s.opts.Log, "sandbox: ", 0) // TLS handshake refusals, for --strict-tls
+	s.apiSrv = &http.Server{Handler: s.Handler(), TLSConfig: s.TLSConfig(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10, ErrorLog: errLog}
+	webTLS := s.TLSConfig()
+	webTLS.ClientAuth, webTLS.ClientCAs = tls.NoClientCert, nil
+	s.webSrv = &http.Server{Handler: s.WebHandler(), TLSConfig: webTLS, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10, ErrorLog: errLog}
+	for i, srv := range []*http.Server{s.apiSrv, s.webSrv} {
+		ln := tls.NewListener(s.lns[i], srv.TLSConfig)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				fmt.Fprintf(s.opts.Log, "sandbox: serve: %v\n", err)
+			}
+		}()
+	}
+	return nil
+}
+
+// Close stops both listeners and waits for the servers to finish.
+func (s *Server) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, srv := range []*http.Server{s.apiSrv, s.webSrv} {
+		if srv != nil {
+			if err := srv.Shutdown(ctx); err != nil {
+				srv.Close()
+			}
+		}
+	}
+	s.wg.Wait()
+}
+
+// CertPool trusts the sandbox's CA, for clients verifying its server certificate.
+func (s *Server) CertPool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(s.Certs.CA.Cert)
+	return p
+}
+
+// Client is an HTTP client with the default TPP's QWAC that trusts the sandbox.
+func (s *Server) Client() *http.Client {
+	cert := tls.Certificate{Certificate: [][]byte{s.Certs.QWAC.Cert.Raw}, PrivateKey: s.Certs.QWAC.Key, Leaf: s.Certs.QWAC.Cert}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: s.CertPool(), Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+	}}
+}
+
+// PSUs lists the test customers.
+func (s *Server) PSUs() []*PSU { return s.psus }
+
+func (s *Server) psu(id string) *PSU {
+	for _, p := range s.psus {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// bankDay is the bank's calendar day (Helsinki), when daily limits reset.
+func (s *Server) bankDay(t time.Time) string { return t.In(s.zone).Format(time.DateOnly) }
+
+func trimBase(u string) string { return strings.TrimRight(u, "/") }

@@ -1,0 +1,123 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"sync"
+	"time"
+)
+
+// App is a TPP application registered at the bank: its OAuth client and API
+// key, bound to the organisation of the TPP's QWAC.
+type App struct {
+	Name           string   `json:"name" yaml:"name"`
+	ClientID       string   `json:"client_id" yaml:"client_id"`
+	ClientSecret   string   `json:"client_secret" yaml:"client_secret"`
+	APIKey         string   `json:"api_key" yaml:"api_key"`
+	OrganizationID string   `json:"organization_id" yaml:"organization_id"`
+	RedirectURIs   []string `json:"redirect_uris" yaml:"redirect_uris"`
+}
+
+// AccountReference is the Berlin Group accountReference subset a card issuer uses.
+type AccountReference struct {
+	MaskedPAN string `json:"maskedPan,omitempty"`
+	PAN       string `json:"pan,omitempty"`
+	IBAN      string `json:"iban,omitempty"`
+	Currency  string `json:"currency,omitempty"`
+}
+
+// Access is the accountAccess of a consent.
+type Access struct {
+	Accounts                     []AccountReference `json:"accounts,omitempty"`
+	Balances                     []AccountReference `json:"balances,omitempty"`
+	Transactions                 []AccountReference `json:"transactions,omitempty"`
+	AvailableAccounts            string             `json:"availableAccounts,omitempty"`
+	AvailableAccountsWithBalance string             `json:"availableAccountsWithBalance,omitempty"`
+	AllPsd2                      string             `json:"allPsd2,omitempty"`
+}
+
+// Consent statuses.
+const (
+	StatusReceived        = "received"
+	StatusValid           = "valid"
+	StatusRejected        = "rejected"
+	StatusExpired         = "expired"
+	StatusRevokedByPsu    = "revokedByPsu"
+	StatusTerminatedByTpp = "terminatedByTpp"
+)
+
+// Consent is an AIS consent and what the PSU granted.
+type Consent struct {
+	ID              string
+	OrganizationID  string
+	ClientID        string
+	Access          Access
+	Recurring       bool
+	ValidUntil      time.Time // a date
+	FrequencyPerDay int
+	Status          string
+	LastAction      time.Time
+	PSU             *PSU
+	// Granted resource ids per kind, set when the PSU approves.
+	Accounts, Balances, Transactions map[string]bool
+	calls                            map[string]int // PSU-not-present calls per day
+}
+
+type token struct {
+	value      string
+	kind       string // "client" (client_credentials) or "user" (authorization_code)
+	clientID   string
+	thumbprint string
+	consentID  string
+	scope      string
+	expires    time.Time
+	refresh    bool // a refresh token
+	revoked    bool
+}
+
+type authCode struct {
+	value       string
+	clientID    string
+	redirectURI string
+	challenge   string
+	consentID   string
+	expires     time.Time
+	used        bool
+	issued      []string // tokens issued for it, revoked when it is reused
+}
+
+// authSession is an authorization request in the PSU's browser.
+type authSession struct {
+	id          string
+	clientID    string
+	redirectURI string
+	state       string
+	challenge   string
+	consentID   string
+	otp         string
+	psu         *PSU
+	expires     time.Time
+}
+
+type store struct {
+	mu       sync.Mutex
+	apps     map[string]*App // by client_id
+	consents map[string]*Consent
+	tokens   map[string]*token
+	codes    map[string]*authCode
+	sessions map[string]*authSession
+}
+
+func newStore() *store {
+	return &store{apps: map[string]*App{}, consents: map[string]*Consent{}, tokens: map[string]*token{},
+		codes: map[string]*authCode{}, sessions: map[string]*authSession{}}
+}
+
+// randomID is a URL-safe random string with n bytes of entropy.
+func randomID(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,246 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"embed"
+	"fmt"
+	"html/template"
+	"math/big"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+//go:embed pages/*.html
+var pageFS embed.FS
+
+var pages = template.Must(template.ParseFS(pageFS, "pages/*.html"))
+
+type pageData struct {
+	Bank, Title, Error, Session, OTP, PSUHint string
+	TPP, ConsentID, ValidUntil                string
+	Frequency                                 int
+	Recurring                                 bool
+	Wants                                     []string
+	Cards                                     []*CardAccount
+	Pick                                      bool
+	PSUs                                      []*PSU
+	Message                                   string
+}
+
+func (s *Server) page(w http.ResponseWriter, status int, name string, d pageData) {
+	d.Bank = s.opts.Bank
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.WriteHeader(status)
+	_ = pages.ExecuteTemplate(w, name, d)
+}
+
+func (s *Server) errorPage(w http.ResponseWriter, msg string) {
+	s.page(w, http.StatusBadRequest, "error.html", pageData{Title: "Authorization request refused", Message: msg})
+}
+
+// redirectError sends the PSU's browser back to the TPP with an OAuth error.
+func redirectError(w http.ResponseWriter, r *http.Request, redirect, state, code, desc string) {
+	u, _ := url.Parse(redirect)
+	q := u.Query()
+	q.Set("error", code)
+	if desc != "" {
+		q.Set("error_description", desc)
+	}
+	if state != "" {
+		q.Set("state", state)
+	}
+	u.RawQuery = q.Encode()
+	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+// handleAuthorize is the OAuth2 authorization endpoint. Errors about the
+// client or redirect_uri get a page, never a redirect (RFC 6749 4.1.2.1):
+// redirecting to an unchecked URI would make the bank an open redirector.
+func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.store.mu.Lock()
+	app := s.store.apps[q.Get("client_id")]
+	s.store.mu.Unlock()
+	if q.Get("client_id") == "" {
+		s.errorPage(w, "client_id is missing.")
+		return
+	}
+	if app == nil {
+		s.errorPage(w, fmt.Sprintf("Unknown client_id %q.", q.Get("client_id")))
+		return
+	}
+	redirect := q.Get("redirect_uri")
+	if redirect == "" {
+		s.errorPage(w, "redirect_uri is missing.")
+		return
+	}
+	if why, ok := redirectAllowed(app, redirect); !ok {
+		s.errorPage(w, fmt.Sprintf("redirect_uri %q is refused: %s.", redirect, why))
+		return
+	}
+	state := q.Get("state")
+	fail := func(code, desc string) { redirectError(w, r, redirect, state, code, desc) }
+	if rt := q.Get("response_type"); rt != "code" {
+		fail("unsupported_response_type", fmt.Sprintf("response_type %q is not supported; use code", rt))
+		return
+	}
+	if rm := q.Get("response_mode"); rm != "" && rm != "query" {
+		fail("invalid_request", fmt.Sprintf("response_mode %q is not supported; use query", rm))
+		return
+	}
+	if state == "" {
+		fail("invalid_request", "state is required (RFC 9700: protect the redirect against CSRF)")
+		return
+	}
+	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
+	switch {
+	case challenge == "":
+		fail("invalid_request", "code_challenge is required: PKCE with S256")
+		return
+	case method != "S256":
+		fail("invalid_request", fmt.Sprintf("code_challenge_method %q is not supported; only S256 (plain is refused)", method))
+		return
+	case len(challenge) != 43 || strings.ContainsAny(challenge, "+/="):
+		fail("invalid_request", "code_challenge is not BASE64URL(SHA256(verifier)) without padding (43 characters)")
+		return
+	}
+	consentID, ok := scopeConsent(q.Get("scope"))
+	if !ok {
+		fail("invalid_scope", fmt.Sprintf("scope %q is not AIS:<consentId>", q.Get("scope")))
+		return
+	}
+	s.store.mu.Lock()
+	c := s.store.consents[consentID]
+	var why string
+	switch {
+	case c == nil:
+		why = fmt.Sprintf("consent %q does not exist", consentID)
+	case c.OrganizationID != app.OrganizationID:
+		why = fmt.Sprintf("consent %q belongs to another TPP", consentID)
+	case c.Status != StatusReceived:
+		why = fmt.Sprintf("consent %q is %s; only a consent in status received awaits authorisation", consentID, c.Status)
+	}
+	s.store.mu.Unlock()
+	if why != "" {
+		fail("invalid_scope", why)
+		return
+	}
+	sess := &authSession{id: randomID(24), clientID: app.ClientID, redirectURI: redirect, state: state, challenge: challenge,
+		consentID: consentID, otp: otp(), expires: s.now().Add(SessionTTL)}
+	if s.opts.AutoApprove {
+		s.approve(w, r, sess, s.psu("1345611"), nil)
+		return
+	}
+	s.store.mu.Lock()
+	s.store.sessions[sess.id] = sess
+	s.store.mu.Unlock()
+	s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, TPP: app.Name, PSUs: s.psus})
+}
+
+func otp() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(1000000))
+	if err != nil {
+		panic(err)
+	}
+	return fmt.Sprintf("%06d", n.Int64())
+}
+
+func (s *Server) session(w http.ResponseWriter, r *http.Request) *authSession {
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, "The form could not be read.")
+		return nil
+	}
+	s.store.mu.Lock()
+	sess := s.store.sessions[r.PostForm.Get("session")]
+	s.store.mu.Unlock()
+	if sess == nil || s.now().After(sess.expires) {
+		s.errorPage(w, "This sign-in has expired or is unknown. Start again from the application.")
+		return nil
+	}
+	return sess
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	sess := s.session(w, r)
+	if sess == nil {
+		return
+	}
+	psu := s.psu(strings.TrimSpace(r.PostForm.Get("psu_id")))
+	if psu == nil || r.PostForm.Get("otp") != sess.otp {
+		s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, PSUs: s.psus,
+			Error: "Unknown customer number or wrong one-time code."})
+		return
+	}
+	s.store.mu.Lock()
+	sess.psu = psu
+	c := s.store.consents[sess.consentID]
+	app := s.store.apps[sess.clientID]
+	d := pageData{Title: "Give access", Session: sess.id, TPP: app.Name, ConsentID: c.ID, ValidUntil: c.ValidUntil.Format(time.DateOnly),
+		Frequency: c.FrequencyPerDay, Recurring: c.Recurring, Wants: describeAccess(c.Access), Cards: psu.Cards, Pick: picks(c.Access)}
+	s.store.mu.Unlock()
+	if d.TPP == "" || d.TPP == "default" {
+		d.TPP = app.OrganizationID
+	}
+	s.page(w, http.StatusOK, "consent.html", d)
+}
+
+func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	sess := s.session(w, r)
+	if sess == nil {
+		return
+	}
+	if sess.psu == nil {
+		s.errorPage(w, "Sign in first.")
+		return
+	}
+	s.store.mu.Lock()
+	delete(s.store.sessions, sess.id) // one decision per sign-in
+	s.store.mu.Unlock()
+	if r.PostForm.Get("decision") != "approve" {
+		s.store.mu.Lock()
+		if c := s.store.consents[sess.consentID]; c != nil && c.Status == StatusReceived {
+			c.Status = StatusRejected
+		}
+		s.store.mu.Unlock()
+		redirectError(w, r, sess.redirectURI, sess.state, "access_denied", "the PSU denied the consent")
+		return
+	}
+	s.approve(w, r, sess, sess.psu, r.PostForm["account"])
+}
+
+// approve marks the consent valid with what the PSU granted and sends the
+// browser back with a code.
+func (s *Server) approve(w http.ResponseWriter, r *http.Request, sess *authSession, psu *PSU, picked []string) {
+	now := s.now()
+	s.store.mu.Lock()
+	c := s.store.consents[sess.consentID]
+	if c == nil || c.Status != StatusReceived {
+		s.store.mu.Unlock()
+		redirectError(w, r, sess.redirectURI, sess.state, "invalid_request", "the consent no longer awaits authorisation")
+		return
+	}
+	grant(c, psu, picked)
+	c.PSU = psu
+	c.Status = StatusValid
+	c.LastAction = now
+	if psu.RevokesConsent {
+		c.Status = StatusRevokedByPsu
+	}
+	code := &authCode{value: randomID(32), clientID: sess.clientID, redirectURI: sess.redirectURI, challenge: sess.challenge,
+		consentID: c.ID, expires: now.Add(CodeTTL)}
+	s.store.codes[code.value] = code
+	s.store.mu.Unlock()
+	u, _ := url.Parse(sess.redirectURI)
+	q := u.Query()
+	q.Set("code", code.value)
+	q.Set("state", sess.state)
+	u.RawQuery = q.Encode()
+	http.Redirect(w, r, u.String(), http.StatusFound)
+}
