@@ -140,33 +140,15 @@ func generateRun(o *GenerateOptions) error {
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}
-	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
-		return fmt.Errorf("creating %s: %w", o.Dir, err)
-	}
-	contents := map[string][]byte{
-		"ca.pem": set.CA.CertPEM(), "ca.key": set.CA.KeyPEM(),
-		"qwac.pem": set.QWAC.CertPEM(), "qwac.key": set.QWAC.KeyPEM(),
-		"qseal.pem": set.QSeal.CertPEM(), "qseal.key": set.QSeal.KeyPEM(),
-		"server.pem": set.Server.CertPEM(), "server.key": set.Server.KeyPEM(),
+	if err := set.Write(o.Dir, o.Force); err != nil {
+		if errors.Is(err, atomicfile.ErrExists) {
+			return cmdutil.UsageErrorf("%v; stopped (use --force)", err)
+		}
+		return err
 	}
 	paths := map[string]string{}
 	for _, sf := range setFiles {
-		p := filepath.Join(o.Dir, sf.Name)
-		mode := os.FileMode(0o644)
-		if strings.HasSuffix(sf.Name, ".key") {
-			mode = 0o600
-		}
-		write := atomicfile.WriteNew
-		if o.Force {
-			write = atomicfile.WriteFile
-		}
-		if err := write(p, contents[sf.Name], mode); err != nil {
-			if errors.Is(err, atomicfile.ErrExists) {
-				return cmdutil.UsageErrorf("%s appeared while generating; stopped (use --force)", p)
-			}
-			return err
-		}
-		paths[strings.ReplaceAll(sf.Name, ".", "_")] = p
+		paths[strings.ReplaceAll(sf.Name, ".", "_")] = filepath.Join(o.Dir, sf.Name)
 	}
 	total := time.Since(start)
 
