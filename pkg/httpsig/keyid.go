@@ -127,11 +127,28 @@ var attrNames = map[string]string{
 
 // FormatDN writes a raw DER-encoded Name in the given form.
 func FormatDN(rawName []byte, f DNForm) (string, error) {
+	all, err := formatDNAll(rawName)
+	if err != nil {
+		return "", err
+	}
+	for i, df := range DNForms {
+		if df == f {
+			return all[i], nil
+		}
+	}
+	return all[0], nil
+}
+
+// formatDNAll parses a Name once and writes it in every DNForm.
+func formatDNAll(rawName []byte) ([]string, error) {
+	if v, ok := dnCache.getBytes(rawName); ok {
+		return v, nil
+	}
 	var seq pkix.RDNSequence
 	if rest, err := asn1.Unmarshal(rawName, &seq); err != nil {
-		return "", fmt.Errorf("parsing distinguished name: %w", err)
+		return nil, fmt.Errorf("parsing distinguished name: %w", err)
 	} else if len(rest) > 0 {
-		return "", fmt.Errorf("parsing distinguished name: trailing data")
+		return nil, fmt.Errorf("parsing distinguished name: trailing data")
 	}
 	rdns := make([]string, 0, len(seq))
 	for _, rdn := range seq {
@@ -145,16 +162,18 @@ func FormatDN(rawName []byte, f DNForm) (string, error) {
 		}
 		rdns = append(rdns, strings.Join(parts, "+"))
 	}
-	if f == DNPercent || f == DNRFC4514 {
-		for i, j := 0, len(rdns)-1; i < j; i, j = i+1, j-1 {
-			rdns[i], rdns[j] = rdns[j], rdns[i]
-		}
+	x509Order := strings.Join(rdns, ",")
+	for i, j := 0, len(rdns)-1; i < j; i, j = i+1, j-1 {
+		rdns[i], rdns[j] = rdns[j], rdns[i]
 	}
-	s := strings.Join(rdns, ",")
-	if f == DNPercent || f == DNX509OrderPercent {
-		s = percentSpaces(s)
+	rfc := strings.Join(rdns, ",")
+	byForm := map[DNForm]string{DNPercent: percentSpaces(rfc), DNRFC4514: rfc, DNX509Order: x509Order, DNX509OrderPercent: percentSpaces(x509Order)}
+	out := make([]string, len(DNForms))
+	for i, f := range DNForms {
+		out[i] = byForm[f]
 	}
-	return s, nil
+	dnCache.put(string(rawName), out)
+	return out, nil
 }
 
 // escapeDNValue applies RFC 4514 section 2.4 escaping.
@@ -177,9 +196,9 @@ func escapeDNValue(v string) string {
 
 // percentSpaces encodes spaces and percent signs, the two characters the
 // Berlin Group example shows encoded while '=' and ',' stay as they are.
-func percentSpaces(s string) string {
-	return strings.NewReplacer("%", "%25", " ", "%20").Replace(s)
-}
+func percentSpaces(s string) string { return percentReplacer.Replace(s) }
+
+var percentReplacer = strings.NewReplacer("%", "%25", " ", "%20")
 
 // KeyID returns "SN=<serial>,CA=<issuer DN>" for the certificate.
 func KeyID(cert *x509.Certificate, f KeyIDFormat) (string, error) {
@@ -264,6 +283,16 @@ func (m KeyIDMatch) Form() KeyIDFormat { return KeyIDFormat{Serial: m.SerialForm
 // MatchKeyID compares a keyId with a certificate, recognising every serial and
 // DN form, and names the form it saw.
 func MatchKeyID(keyID string, cert *x509.Certificate) KeyIDMatch {
+	k := keyID + "\x00" + string(cert.Signature)
+	if m, ok := kidCache.get(k); ok {
+		return m
+	}
+	m := matchKeyID(keyID, cert)
+	kidCache.put(k, m)
+	return m
+}
+
+func matchKeyID(keyID string, cert *x509.Certificate) KeyIDMatch {
 	var m KeyIDMatch
 	sn, ca, err := ParseKeyID(keyID)
 	if err != nil {
@@ -286,10 +315,12 @@ func MatchKeyID(keyID string, cert *x509.Certificate) KeyIDMatch {
 				sn, FormatSerial(cert.SerialNumber, SerialDERHex), FormatSerial(cert.SerialNumber, SerialDecimal))
 		}
 	}
-	for _, f := range DNForms {
-		if dn, err := FormatDN(cert.RawIssuer, f); err == nil && dn == ca {
-			m.DNOK, m.DNForm = true, f
-			break
+	if all, err := formatDNAll(cert.RawIssuer); err == nil {
+		for i, dn := range all {
+			if dn == ca {
+				m.DNOK, m.DNForm = true, DNForms[i]
+				break
+			}
 		}
 	}
 	if !m.DNOK {

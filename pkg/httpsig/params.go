@@ -89,7 +89,7 @@ func ParseSignature(h string) (*Params, error) {
 		!strings.HasPrefix(strings.TrimLeft(t[10:], " \t"), "=") {
 		off = len(s) - len(t) + 10
 	}
-	p := &Params{Unknown: map[string]string{}}
+	p := &Params{}
 	seen := map[string]bool{}
 	for {
 		for off < len(s) && (s[off] == ' ' || s[off] == '\t') {
@@ -168,6 +168,9 @@ func ParseSignature(h string) (*Params, error) {
 		case "expires":
 			p.Expires = val
 		default:
+			if p.Unknown == nil {
+				p.Unknown = map[string]string{}
+			}
 			p.Unknown[name] = val
 		}
 		for off < len(s) && (s[off] == ' ' || s[off] == '\t') {

@@ -108,7 +108,7 @@ func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
 	if opt.Now != nil {
 		now = opt.Now
 	}
-	d := &Diagnosis{Profile: opt.Profile.String()}
+	d := &Diagnosis{Profile: opt.Profile.String(), Checks: make([]Check, 0, 10)}
 
 	// 1. The Signature header.
 	sigVals := m.Values("Signature")
@@ -280,6 +280,17 @@ func keyUsageString(ku x509.KeyUsage) string {
 // ParseCertificateHeader decodes TPP-Signature-Certificate: base64 DER, and
 // tolerates what people paste: PEM armour, line breaks, URL-safe base64.
 func ParseCertificateHeader(v string) (*x509.Certificate, error) {
+	if c, ok := certCache.get(v); ok {
+		return c, nil
+	}
+	c, err := parseCertificateHeader(v)
+	if err == nil {
+		certCache.put(v, c)
+	}
+	return c, err
+}
+
+func parseCertificateHeader(v string) (*x509.Certificate, error) {
 	s := strings.TrimSpace(v)
 	s = strings.TrimPrefix(s, "-----BEGIN CERTIFICATE-----")
 	s = strings.TrimSuffix(s, "-----END CERTIFICATE-----")
@@ -425,13 +436,17 @@ func checkDigest(d *Diagnosis, m *httpmsg.Request, p *Params, prof Profile) {
 
 func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDFormat) {
 	title := "keyId names the certificate"
-	exp, _ := KeyID(cert, DefaultKeyIDFormat)
-	if want != nil {
-		exp, _ = KeyID(cert, *want)
+	expected := func() string {
+		f := DefaultKeyIDFormat
+		if want != nil {
+			f = *want
+		}
+		s, _ := KeyID(cert, f)
+		return s
 	}
 	mm := MatchKeyID(p.KeyID, cert)
 	if !mm.OK() {
-		d.add(Check{ID: CheckKeyID, Title: title, Status: Fail, Expected: exp, Got: p.KeyID, Detail: mm.Problem})
+		d.add(Check{ID: CheckKeyID, Title: title, Status: Fail, Expected: expected(), Got: p.KeyID, Detail: mm.Problem})
 		d.cause(Cause{ID: "keyid-mismatch", Confirmed: true, Summary: "the keyId does not name the certificate sent: " + mm.Problem,
 			Fix: "build the keyId from the QSealC you sign with (xs2a certs inspect shows it)"})
 		return
@@ -440,7 +455,7 @@ func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDForm
 	d.KeyIDForm = &f
 	detail := fmt.Sprintf("serial written as %s, issuer DN as %s", f.Serial, f.DN)
 	if want != nil && (f.Serial != want.Serial || f.DN != want.DN) {
-		d.add(Check{ID: CheckKeyID, Title: title, Status: Fail, Expected: exp, Got: p.KeyID,
+		d.add(Check{ID: CheckKeyID, Title: title, Status: Fail, Expected: expected(), Got: p.KeyID,
 			Detail: detail + fmt.Sprintf("; this ASPSP expects serial as %s and DN as %s", want.Serial, want.DN)})
 		d.cause(Cause{ID: "keyid-form", Confirmed: true, Summary: fmt.Sprintf("the keyId names the right certificate but in another form (%s) than the ASPSP expects (%s)", detail, fmt.Sprintf("%s/%s", want.Serial, want.DN)),
 			Fix: fmt.Sprintf("sign with --serial-form %s --dn-form %s", want.Serial, want.DN)})
@@ -501,8 +516,16 @@ func checkSignature(d *Diagnosis, m *httpmsg.Request, p *Params, pub *rsa.Public
 		d.add(Check{ID: CheckSignature, Title: title, Status: Fail, Got: clip(p.Signature, 40), Detail: "signature parameter is not base64: " + err.Error()})
 		return
 	}
-	rec := recoverDigest(pub, sig)
+	// The fast path is crypto/rsa; recovering the signed hash (big.Int
+	// arithmetic) is only worth its cost when explaining a failure.
 	h := Algorithm(p.Algorithm).Hash()
+	for _, fh := range fastHashes(h) {
+		if rsa.VerifyPKCS1v15(pub, fh, hashOf(fh, []byte(ss)), sig) == nil {
+			d.add(Check{ID: CheckSignature, Title: title, Status: Pass, Detail: fmt.Sprintf("RSA PKCS#1 v1.5 with %s over %d bytes of signing string", hashName(fh), len(ss))})
+			return
+		}
+	}
+	rec := recoverDigest(pub, sig)
 	if h == 0 && rec.ok {
 		h = rec.hash // hs2019: the signature says which hash
 	}
@@ -518,6 +541,15 @@ func checkSignature(d *Diagnosis, m *httpmsg.Request, p *Params, pub *rsa.Public
 	for _, cause := range explainSignature(m, p, pub, sig, rec, h, ss) {
 		d.cause(cause)
 	}
+}
+
+// fastHashes are the hashes to try directly: the algorithm's, or for
+// hs2019 (which does not say) both the profile allows.
+func fastHashes(h crypto.Hash) []crypto.Hash {
+	if h == 0 {
+		return []crypto.Hash{crypto.SHA256, crypto.SHA512}
+	}
+	return []crypto.Hash{h}
 }
 
 func clip(s string, n int) string {
