@@ -118,28 +118,11 @@ func ParseSignature(h string) (*Params, error) {
 		}
 		var val string
 		if off < len(s) && s[off] == '"' {
-			off++
-			var b strings.Builder
-			closed := false
-			for off < len(s) {
-				c := s[off]
-				if c == '\\' && off+1 < len(s) {
-					b.WriteByte(s[off+1])
-					off += 2
-					continue
-				}
-				if c == '"' {
-					closed = true
-					off++
-					break
-				}
-				b.WriteByte(c)
-				off++
-			}
-			if !closed {
+			v, next, ok := quotedString(s, off+1)
+			if !ok {
 				return nil, &HeaderParseError{Offset: start, Msg: fmt.Sprintf("value of %q has no closing quote", name)}
 			}
-			val = b.String()
+			val, off = v, next
 		} else {
 			vs := off
 			for off < len(s) && s[off] != ',' {
@@ -201,4 +184,30 @@ func ParseSignature(h string) (*Params, error) {
 		}
 	}
 	return p, nil
+}
+
+// quotedString reads an HTTP quoted-string whose opening quote ends before
+// off; it returns the value, the offset after the closing quote, and false
+// when there is none.
+func quotedString(s string, off int) (string, int, bool) {
+	// Fast path: no escape before the closing quote, as in every header a
+	// real signer writes; the value is a plain substring.
+	if i := strings.IndexAny(s[off:], "\"\\"); i >= 0 && s[off+i] == '"' {
+		return s[off : off+i], off + i + 1, true
+	}
+	var b strings.Builder
+	for off < len(s) {
+		c := s[off]
+		if c == '\\' && off+1 < len(s) {
+			b.WriteByte(s[off+1])
+			off += 2
+			continue
+		}
+		if c == '"' {
+			return b.String(), off + 1, true
+		}
+		b.WriteByte(c)
+		off++
+	}
+	return "", off, false
 }
