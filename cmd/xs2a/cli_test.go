@@ -471,3 +471,84 @@ func TestVersionAndCompletions(t *testing.T) {
 		t.Error("completions/xs2a.bash is stale: run make completions")
 	}
 }
+
+func TestSandboxServeThroughTheBinary(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	cmd := exec.Command(bin, "--config", cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0",
+		"--certs", filepath.Join(dir, "certs"), "--write-profile", "sb", "--auto-approve", "-o", "json")
+	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var info map[string]string
+	if err := json.NewDecoder(stdout).Decode(&info); err != nil {
+		t.Fatalf("serve did not print its JSON: %v\n%s", err, errb.String())
+	}
+	if !strings.HasPrefix(info["apiURL"], "https://127.0.0.1:") || !strings.HasPrefix(info["authURL"], "https://127.0.0.1:") {
+		t.Errorf("urls: %v", info)
+	}
+	if strings.HasPrefix(info["clientSecret"], "sandbox-secret-") && !strings.Contains(info["clientSecret"], "*") {
+		t.Errorf("client secret printed without --show-secrets: %q", info["clientSecret"])
+	}
+	// The written profile is enough to sign for the sandbox: the curl line
+	// carries its QWAC.
+	r := xs2a(t, dir, "", nil, "--config", cfg, "--profile", "sb", "sign", "--url", info["apiURL"]+"/v1/card-accounts",
+		"--format", "curl")
+	if r.code != 0 || !strings.Contains(r.stdout, "--cert '"+filepath.Join(dir, "certs", "qwac.pem")+"'") {
+		t.Fatalf("sign with the sandbox profile: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(cfg); st.Mode().Perm() != 0o600 {
+		t.Errorf("config with the client secret has mode %v", st.Mode().Perm())
+	}
+	for _, want := range []string{"base_url: " + info["apiURL"], "client_id: sandbox-client", "client_secret: sandbox-secret-", "api_key_header: X-API-Key"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("profile lacks %q:\n%s", want, b)
+		}
+	}
+	// Ctrl-C stops it cleanly.
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve after SIGINT: %v\n%s", err, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop on SIGINT")
+	}
+	if !strings.Contains(errb.String(), "stopping") {
+		t.Errorf("stderr: %s", errb.String())
+	}
+
+	// A second run reuses the certificates instead of generating new ones.
+	before, _ := os.ReadFile(filepath.Join(dir, "certs", "qseal.pem"))
+	r2 := exec.Command(bin, "--config", cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0", "--certs", filepath.Join(dir, "certs"))
+	r2.Env = cmd.Env
+	out2, _ := r2.StdoutPipe()
+	if err := r2.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	n, _ := out2.Read(buf)
+	r2.Process.Signal(os.Interrupt)
+	r2.Wait()
+	after, _ := os.ReadFile(filepath.Join(dir, "certs", "qseal.pem"))
+	if !bytes.Equal(before, after) || strings.Contains(string(buf[:n]), "generated now") {
+		t.Errorf("second run regenerated the certificates:\n%s", buf[:n])
+	}
+}

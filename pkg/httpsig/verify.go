@@ -227,7 +227,7 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 		if opt.Profile == ProfileGeneric {
 			st = Skip
 		}
-		d.add(Check{ID: CheckCertificate, Title: title, Status: st, Detail: "no TPP-Signature-Certificate header and no --cert: nothing to verify with"})
+		d.add(Check{ID: CheckCertificate, Title: title, Status: st, Detail: "no TPP-Signature-Certificate header (and no certificate given): nothing to verify the signature with"})
 		return nil, nil
 	}
 	d.CertSubject = subjectString(cert)

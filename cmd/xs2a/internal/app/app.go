@@ -3,15 +3,19 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/certs"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sandbox"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sign"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/version"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
@@ -45,7 +49,9 @@ func Run(args []string, ios *iostreams.IOStreams) (code int) {
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
-	_, err := root.ExecuteC()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	_, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return cmdutil.ExitOK
 	}
@@ -128,5 +134,6 @@ certificate or token is rejected.`,
 	root.AddCommand(version.NewCmdVersion(f))
 	root.AddCommand(sign.NewCmdSign(f, nil))
 	root.AddCommand(certs.NewCmdCerts(f))
+	root.AddCommand(sandbox.NewCmdSandbox(f))
 	return root
 }

@@ -1,0 +1,252 @@
+// Package sandbox implements `xs2a sandbox`: run the emulated ASPSP.
+package sandbox
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/pemfile"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
+	sbx "github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"go.yaml.in/yaml/v3"
+)
+
+// NewCmdSandbox builds the `xs2a sandbox` group.
+func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Run the embedded emulated bank (a Berlin Group ASPSP that explains every rejection)",
+		Args:  cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdutil.UsageErrorf("missing subcommand: serve (see 'xs2a sandbox --help')")
+		},
+	}
+	cmd.AddCommand(NewCmdServe(f, nil))
+	return cmd
+}
+
+// ServeOptions are the flags of `xs2a sandbox serve`.
+type ServeOptions struct {
+	F            *cmdutil.Factory
+	Addr         string
+	AuthAddr     string
+	CertsDir     string
+	AutoApprove  bool
+	Bank         string
+	Trust        []string
+	StrictTLS    bool
+	AppsFile     string
+	Rate         float64
+	DailyLimit   int
+	WriteProfile string
+	ShowSecrets  bool
+	// Ready, when set, receives the started server (tests).
+	Ready func(*sbx.Server)
+}
+
+// DefaultCertsDir keeps the sandbox's certificates between runs, so a
+// profile written once stays valid.
+func DefaultCertsDir() string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "xs2a-sandbox-certs"
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "xs2a", "sandbox", "certs")
+}
+
+// NewCmdServe builds `xs2a sandbox serve`.
+func NewCmdServe(f *cmdutil.Factory, runF func(*ServeOptions) error) *cobra.Command {
+	o := &ServeOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the emulated ASPSP on loopback until interrupted",
+		Long: `Run an emulated Berlin Group ASPSP that behaves like the AIS API Enfuce
+documents for its card issuers and enforces every rule: mutual TLS with a
+QWAC, signed requests (Digest, Signature, TPP-Signature-Certificate with a
+QSealC), OAuth2 with PKCE, consents and card accounts of the test customer
+1345611. Every rejection carries the Berlin Group code and, in tppMessages,
+which check failed, what it expected and what it got.
+
+Two listeners: the API and token endpoint (mutual TLS) and the pages the
+PSU's browser visits (no client certificate). Certificates come from --certs
+(generated there on first use) and stay valid across restarts; the default
+app's client_id, secret and API key are printed (secrets masked unless
+--show-secrets) and --write-profile NAME writes a ready client profile.`,
+		Example: `  xs2a sandbox serve --write-profile sandbox
+  xs2a sandbox serve --auto-approve --addr 127.0.0.1:0 --auth-addr 127.0.0.1:0
+  xs2a sandbox serve --strict-tls --trust my-qtsp-ca.pem`,
+		Args:        cmdutil.NoArgs,
+		Annotations: map[string]string{cmdutil.AnnotationWritesConfig: "true"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Rate == 0 || o.DailyLimit == 0 {
+				return cmdutil.UsageErrorf("--rate and --daily-limit must be positive (or negative to switch the limit off)")
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return serveRun(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Addr, "addr", "127.0.0.1:8443", "API and token endpoint address (mutual TLS)")
+	fl.StringVar(&o.AuthAddr, "auth-addr", "127.0.0.1:8444", "address of the PSU's authorization pages")
+	fl.StringVar(&o.CertsDir, "certs", DefaultCertsDir(), "certificate set directory (generated when empty)")
+	fl.BoolVar(&o.AutoApprove, "auto-approve", false, "approve every authorization at once as customer 1345611 (scripts, CI)")
+	fl.StringVar(&o.Bank, "bank", "Enfuce Sandbox Bank", "card issuer name shown on pages and cards")
+	fl.StringArrayVar(&o.Trust, "trust", nil, "also trust TPP certificates from this QTSP CA file (repeatable)")
+	fl.BoolVar(&o.StrictTLS, "strict-tls", false, "refuse a missing or untrusted client certificate in the TLS handshake")
+	fl.StringVar(&o.AppsFile, "apps", "", "YAML file with more apps: a list of {name, client_id, client_secret, api_key, organization_id, redirect_uris}")
+	fl.Float64Var(&o.Rate, "rate", 5, "requests a second per TPP (negative: no limit)")
+	fl.IntVar(&o.DailyLimit, "daily-limit", 1000, "requests a day per TPP (negative: no limit)")
+	fl.StringVar(&o.WriteProfile, "write-profile", "", "write a client profile with this name for the running sandbox")
+	fl.BoolVar(&o.ShowSecrets, "show-secrets", false, "print the client secret and API key in full")
+	return cmd
+}
+
+func loadOrGenerate(dir string, now time.Time) (*qcert.Set, bool, error) {
+	ok, err := qcert.SetExists(dir)
+	if err != nil {
+		return nil, false, cmdutil.UsageError(err)
+	}
+	if ok {
+		set, err := qcert.LoadSet(dir)
+		if err != nil {
+			return nil, false, cmdutil.CertError(err)
+		}
+		if now.After(set.Server.Cert.NotAfter) || now.After(set.QWAC.Cert.NotAfter) || now.After(set.QSeal.Cert.NotAfter) {
+			return nil, false, cmdutil.CertError(fmt.Errorf("the sandbox certificates in %s have expired: remove the directory to have them generated again", dir))
+		}
+		return set, false, nil
+	}
+	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Now: func() time.Time { return now }})
+	if err != nil {
+		return nil, false, err
+	}
+	if err := set.Write(dir, false); err != nil {
+		return nil, false, err
+	}
+	return set, true, nil
+}
+
+func mask(s string, show bool) string {
+	if show || len(s) <= 8 {
+		if show {
+			return s
+		}
+		return "****"
+	}
+	return s[:4] + strings.Repeat("*", 8) + " (--show-secrets to see it)"
+}
+
+func serveRun(ctx context.Context, o *ServeOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	set, generated, err := loadOrGenerate(o.CertsDir, o.F.Now())
+	if err != nil {
+		return err
+	}
+	var trust []*x509.Certificate
+	for _, p := range o.Trust {
+		cs, err := pemfile.ReadCertificates(p)
+		if err != nil {
+			if errors.Is(err, pemfile.ErrNotFound) {
+				return cmdutil.UsageError(err)
+			}
+			return cmdutil.CertError(err)
+		}
+		trust = append(trust, cs...)
+	}
+	var apps []sbx.App
+	if o.AppsFile != "" {
+		b, err := cmdutil.ReadInput(o.F, o.AppsFile, "apps")
+		if err != nil {
+			return err
+		}
+		if err := yaml.Unmarshal(b, &apps); err != nil {
+			return cmdutil.UsageErrorf("%s: not a YAML list of apps: %v", o.AppsFile, err)
+		}
+	}
+	errOut := o.F.IO.ErrOut
+	s, err := sbx.Start(sbx.Options{Certs: set, Trust: trust, StrictTLS: o.StrictTLS, AutoApprove: o.AutoApprove, Bank: o.Bank,
+		Apps: apps, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: errOut})
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
+	defer s.Close()
+
+	abs := func(n string) string {
+		p, err := filepath.Abs(filepath.Join(o.CertsDir, n))
+		if err != nil {
+			return filepath.Join(o.CertsDir, n)
+		}
+		return p
+	}
+	app := s.DefaultApp
+	kv := map[string]string{
+		"base_url": s.URL, "token_url": s.URL + "/oauth/token", "authorize_url": s.AuthURL + "/oauth/authorize",
+		"client_id": app.ClientID, "client_secret": app.ClientSecret, "api_key": app.APIKey, "api_key_header": "X-API-Key",
+		"qwac_cert": abs("qwac.pem"), "qwac_key": abs("qwac.key"), "qseal_cert": abs("qseal.pem"), "qseal_key": abs("qseal.key"),
+		"ca_bundle": abs("ca.pem"), "account_type": "card", "api_version": "v1",
+	}
+	cfg, _ := o.F.Config()
+	if o.WriteProfile != "" {
+		if cfg == nil || cfg.Path == "" {
+			return cmdutil.UsageErrorf("no config file path to write profile %q to (use --config)", o.WriteProfile)
+		}
+		if err := profile.UpdateFile(cfg.Path, o.WriteProfile, kv); err != nil {
+			return fmt.Errorf("writing profile %q: %w", o.WriteProfile, err)
+		}
+	}
+	if cmdutil.WantsJSON(o.F) {
+		out := map[string]any{"apiURL": s.URL, "authURL": s.AuthURL, "tokenEndpoint": kv["token_url"], "authorizationEndpoint": kv["authorize_url"],
+			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "clientId": app.ClientID,
+			"clientSecret": mask(app.ClientSecret, o.ShowSecrets), "apiKey": mask(app.APIKey, o.ShowSecrets), "profile": o.WriteProfile}
+		if err := cmdutil.JSON(o.F, out); err != nil {
+			return err
+		}
+	} else {
+		w := o.F.IO.Out
+		cs := o.F.IO.ColorScheme()
+		fmt.Fprintf(w, "%s %s sandbox is running\n", cs.SuccessIcon(), o.Bank)
+		fmt.Fprintf(w, "  API (mutual TLS):       %s/v1\n", s.URL)
+		fmt.Fprintf(w, "  token endpoint:         %s\n", kv["token_url"])
+		fmt.Fprintf(w, "  authorization endpoint: %s\n", kv["authorize_url"])
+		fmt.Fprintf(w, "  OAuth metadata:         %s/.well-known/oauth-authorization-server\n", s.URL)
+		fmt.Fprintf(w, "  certificates:           %s", o.CertsDir)
+		if generated {
+			fmt.Fprint(w, " (generated now)")
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "  client_id:              %s\n", app.ClientID)
+		fmt.Fprintf(w, "  client_secret:          %s\n", mask(app.ClientSecret, o.ShowSecrets))
+		fmt.Fprintf(w, "  API key (X-API-Key):    %s\n", mask(app.APIKey, o.ShowSecrets))
+		fmt.Fprintf(w, "  test customer:          1345611 (the sign-in page shows the one-time code)\n")
+		if o.AutoApprove {
+			fmt.Fprintf(w, "  authorizations are approved automatically as 1345611\n")
+		}
+		if o.WriteProfile != "" {
+			fmt.Fprintf(w, "  profile %q written to %s: try  xs2a --profile %s certs check --ca %s\n", o.WriteProfile, cfg.Path, o.WriteProfile, abs("ca.pem"))
+		}
+	}
+	if o.Ready != nil {
+		o.Ready(s)
+	}
+	fmt.Fprintln(errOut, "serving; one line per request below. Ctrl-C stops.")
+	<-ctx.Done()
+	fmt.Fprintln(errOut, "stopping")
+	return nil
+}
