@@ -84,6 +84,23 @@ func setup(m *testing.M) (int, error) {
 	weak, _ := rsa.GenerateKey(rand.Reader, 1024)
 	wk, _ := x509.MarshalPKCS8PrivateKey(weak)
 	files["weak.key"] = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: wk})
+	// A QWAC-like certificate with a 1024-bit key and one with an EC key,
+	// both otherwise copies of the good QWAC (same QCStatements and subject).
+	for name, pub := range map[string]any{"weak-qwac.pem": &weak.PublicKey, "ec-qwac.pem": &ec.PublicKey} {
+		tmpl := *set.QWAC.Cert
+		tmpl.SerialNumber = big.NewInt(int64(len(name)))
+		tmpl.ExtraExtensions = nil
+		for _, e := range set.QWAC.Cert.Extensions {
+			if e.Id.Equal(qcert.OIDQCStatements) {
+				tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, e)
+			}
+		}
+		d, err := x509.CreateCertificate(rand.Reader, &tmpl, set.CA.Cert, pub, set.CA.Key)
+		if err != nil {
+			return 0, err
+		}
+		files[name] = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d})
+	}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(fixed, name), b, 0o600); err != nil {
 			return 0, err
@@ -406,6 +423,24 @@ func TestCertsThroughTheBinary(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("check output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+
+	for _, bad := range []struct{ file, want string }{
+		{f("weak-qwac.pem"), "qwac: RSA key of 1024 bits; at least 2048 are required (CERTIFICATE_INVALID)"},
+		{f("ec-qwac.pem"), "qwac: EC key; the Berlin Group profile needs RSA (CERTIFICATE_INVALID)"},
+	} {
+		r = xs2a(t, dir, "", nil, "certs", "check", "--qwac", bad.file, "--qseal", f("qseal.pem"), "--ca", f("ca.pem"))
+		if r.code != 5 || !strings.Contains(r.stdout, bad.want) || strings.Count(r.stdout, "\n") != 1 {
+			t.Errorf("check %s: exit %d; want 5 and exactly the line %q:\n%s", bad.file, r.code, bad.want, r.stdout)
+		}
+	}
+	r = xs2a(t, dir, "", nil, "certs", "inspect", f("weak-qwac.pem"))
+	if r.code != 0 || !strings.Contains(r.stdout, "RSA key of 1024 bits: banks require at least 2048") {
+		t.Errorf("inspect of a 1024-bit certificate: exit %d\n%s", r.code, r.stdout)
+	}
+	r = xs2a(t, dir, "", nil, "certs", "inspect", f("qseal.pem"), "--key", f("ec.key"))
+	if r.code != 5 || !strings.Contains(r.stderr, "holds an EC key") {
+		t.Errorf("inspect --key with an EC key: exit %d %s", r.code, r.stderr)
 	}
 
 	r = xs2a(t, dir, "", nil, "certs", "sign-challenge", "--key", "set/qseal.key", "--challenge", "portal-challenge-42")

@@ -119,7 +119,7 @@ profile's qseal_key/qseal_cert.`,
 	fl.StringVar(&opts.DNForm, "dn-form", "", "keyId issuer DN form: "+forms(httpsig.DNForms)+" (default rfc4514-pct)")
 	fl.BoolVar(&opts.NoRequestID, "no-request-id", false, "do not add an X-Request-ID when the request has none")
 	fl.StringVarP(&opts.Format, "format", "f", "headers", "output: headers, http, json or curl")
-	fl.BoolVar(&opts.Explain, "explain", false, "show the digest input, signing string and keyId derivation on stderr")
+	fl.BoolVar(&opts.Explain, "explain", false, "show the digest input, signing string and keyId derivation on stderr (also -v)")
 	_ = cmd.RegisterFlagCompletionFunc("format", fixed(formats...))
 	_ = cmd.RegisterFlagCompletionFunc("algorithm", fixed("rsa-sha256", "rsa-sha512"))
 	_ = cmd.RegisterFlagCompletionFunc("digest", fixed("SHA-256", "SHA-512"))
@@ -192,7 +192,7 @@ func signRun(o *Options) error {
 	if !hadRequestID && m.Has("X-Request-ID") && !cmdutil.WantsJSON(o.F) {
 		fmt.Fprintf(errOut, "added X-Request-ID: %s\n", m.Get("X-Request-ID"))
 	}
-	if o.Explain {
+	if o.Explain || cfg.Verbose {
 		explain(errOut, cs, m, res, signer)
 	}
 	return o.print(cfg, m, res, scheme, !hadRequestID)

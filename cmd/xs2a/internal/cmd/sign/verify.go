@@ -73,7 +73,7 @@ that reproduces it. Exit status 0 only when the request would be accepted;
 	fl.StringVar(&opts.At, "at", "", "check certificate validity at this RFC 3339 time instead of now")
 	fl.StringVar(&opts.SerialForm, "expect-serial-form", "", "fail unless the keyId serial is in this form ("+forms(httpsig.SerialForms)+")")
 	fl.StringVar(&opts.DNForm, "expect-dn-form", "", "fail unless the keyId DN is in this form ("+forms(httpsig.DNForms)+")")
-	fl.BoolVar(&opts.Explain, "explain", false, "also print the signing string the verifier built")
+	fl.BoolVar(&opts.Explain, "explain", false, "also print the signing string the verifier built (also -v)")
 	_ = cmd.RegisterFlagCompletionFunc("expect-serial-form", fixed(strs(httpsig.SerialForms)...))
 	_ = cmd.RegisterFlagCompletionFunc("expect-dn-form", fixed(strs(httpsig.DNForms)...))
 	return cmd
@@ -126,7 +126,8 @@ func verifyRun(o *VerifyOptions) error {
 			return err
 		}
 	} else {
-		Report(o.F.IO.Out, o.F.IO.ColorScheme(), m, d, o.Explain)
+		cfg, _ := o.F.Config()
+		Report(o.F.IO.Out, o.F.IO.ColorScheme(), m, d, o.Explain || (cfg != nil && cfg.Verbose))
 	}
 	if !d.Valid {
 		return cmdutil.Silent(cmdutil.ExitSignature)
