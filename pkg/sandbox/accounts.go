@@ -108,7 +108,7 @@ func (s *Server) cardJSON(card *CardAccount, con *Consent, withBalance bool) car
 	if con.Balances[card.ResourceID] {
 		j.Links["balances"] = link{Href: "/v1/card-accounts/" + card.ResourceID + "/balances"}
 		if withBalance && card.Status == "enabled" {
-			j.Balances = card.Balances(s.now())
+			j.Balances = card.Balances(s.now().In(s.zone))
 		}
 	}
 	if con.Transactions[card.ResourceID] {
@@ -166,7 +166,7 @@ func (s *Server) cardBalances(c *call) *apiError {
 	c.w.Header().Set("X-Request-ID", c.rid)
 	writeJSON(c.w, http.StatusOK, map[string]any{
 		"cardAccount": AccountReference{MaskedPAN: card.MaskedPAN, Currency: card.Currency},
-		"balances":    card.Balances(s.now()),
+		"balances":    card.Balances(s.now().In(s.zone)),
 	})
 	return nil
 }
@@ -194,8 +194,8 @@ func (s *Server) cardTransactions(c *call) *apiError {
 	if q.Get("deltaList") != "" || q.Get("entryReferenceFrom") != "" {
 		return reject(http.StatusBadRequest, CodeParameterNotSupported, "delta reports (deltaList, entryReferenceFrom) are not supported; use dateFrom and dateTo")
 	}
-	now := s.now()
-	today := dateOf(now.In(s.zone))
+	now := s.now().In(s.zone) // the bank's days decide what is pending
+	today := dateOf(now)
 	from, to := today, today
 	if v := q.Get("dateFrom"); v == "" {
 		return formatErr("dateFrom", "dateFrom is required (an ISO date)")

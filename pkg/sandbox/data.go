@@ -215,7 +215,9 @@ func parseCents(s string) int64 {
 	return v
 }
 
+// dateOf is t's calendar date where t is (pass a time in the bank's zone for
+// the bank's date), as midnight UTC, the form time.Parse gives ISO dates.
 func dateOf(t time.Time) time.Time {
-	y, m, d := t.UTC().Date()
+	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }

@@ -37,10 +37,43 @@ func subject(c *x509.Certificate) string {
 	return s
 }
 
+// verdictTTL is how long a certificate's verdict is reused. A gateway checks
+// the QWAC once per TLS connection; reusing the verdict per certificate for
+// a few minutes does the same without tying it to connections, and keeps a
+// chain verification (an RSA operation) off every request.
+const verdictTTL = 5 * time.Minute
+
+type verdict struct {
+	err   *apiError
+	until time.Time
+}
+
 // checkPSD2Cert applies what the bank checks on a TPP certificate; use is
-// "QWAC" or "QSealC". It returns the organisation or a Berlin Group error.
+// "QWAC" or "QSealC". It returns nil or the Berlin Group error.
 func (s *Server) checkPSD2Cert(c *x509.Certificate, chain []*x509.Certificate, use string, qtype qcert.QcType) *apiError {
 	now := s.now()
+	key := use + "/" + thumbprint(c)
+	s.verdictMu.Lock()
+	v, ok := s.verdicts[key]
+	s.verdictMu.Unlock()
+	if ok && now.Before(v.until) && !now.Before(c.NotBefore) {
+		return v.err
+	}
+	e := s.judgeCert(c, chain, use, qtype, now)
+	until := now.Add(verdictTTL)
+	if c.NotAfter.Before(until) {
+		until = c.NotAfter
+	}
+	s.verdictMu.Lock()
+	if len(s.verdicts) >= 1024 {
+		clear(s.verdicts)
+	}
+	s.verdicts[key] = verdict{err: e, until: until}
+	s.verdictMu.Unlock()
+	return e
+}
+
+func (s *Server) judgeCert(c *x509.Certificate, chain []*x509.Certificate, use string, qtype qcert.QcType, now time.Time) *apiError {
 	inter := x509.NewCertPool()
 	for _, ic := range chain {
 		inter.AddCert(ic)

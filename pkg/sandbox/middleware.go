@@ -111,6 +111,16 @@ func (s *Server) fail(c *call, e *apiError) {
 
 func (s *Server) runChecks(c *call, signed bool) *apiError {
 	r := c.r
+	// X-Request-ID first, so that every later rejection, the body's too,
+	// echoes it.
+	rid := r.Header.Get("X-Request-ID")
+	switch {
+	case rid == "":
+		return reject(http.StatusBadRequest, CodeFormatError, "X-Request-ID header is missing; every request carries a UUID").withPath("X-Request-ID")
+	case uuid.Validate(rid) != nil || len(rid) != 36:
+		return reject(http.StatusBadRequest, CodeFormatError, fmt.Sprintf("X-Request-ID %q is not a UUID", clip(rid, 60))).withPath("X-Request-ID")
+	}
+	c.rid = rid
 	// The body, bounded, read once: the digest needs its exact bytes.
 	if r.Body != nil {
 		b, err := io.ReadAll(http.MaxBytesReader(c.w, r.Body, MaxBody))
@@ -124,14 +134,6 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 		c.body = b
 		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
-	rid := r.Header.Get("X-Request-ID")
-	switch {
-	case rid == "":
-		return reject(http.StatusBadRequest, CodeFormatError, "X-Request-ID header is missing; every request carries a UUID").withPath("X-Request-ID")
-	case uuid.Validate(rid) != nil || len(rid) != 36:
-		return reject(http.StatusBadRequest, CodeFormatError, fmt.Sprintf("X-Request-ID %q is not a UUID", clip(rid, 60))).withPath("X-Request-ID")
-	}
-	c.rid = rid
 	tpp, e := s.tppFromTLS(r)
 	if e != nil {
 		return e
@@ -149,7 +151,8 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 }
 
 func (s *Server) rateLimit(tpp *TPP) *apiError {
-	if s.opts.RatePerSecond < 0 {
+	// A negative RatePerSecond or RatePerDay turns off that limit only.
+	if s.opts.RatePerSecond < 0 && s.opts.RatePerDay < 0 {
 		return nil
 	}
 	now := s.now()
@@ -157,11 +160,14 @@ func (s *Server) rateLimit(tpp *TPP) *apiError {
 	defer s.limMu.Unlock()
 	l := s.limiters[tpp.OrganizationID]
 	if l == nil {
-		burst := int(s.opts.RatePerSecond)
-		if burst < 1 {
-			burst = 1
+		l = &tppLimit{}
+		if s.opts.RatePerSecond > 0 {
+			burst := int(s.opts.RatePerSecond)
+			if burst < 1 {
+				burst = 1
+			}
+			l.sec = rate.NewLimiter(rate.Limit(s.opts.RatePerSecond), burst)
 		}
-		l = &tppLimit{sec: rate.NewLimiter(rate.Limit(s.opts.RatePerSecond), burst)}
 		s.limiters[tpp.OrganizationID] = l
 	}
 	day := s.bankDay(now)
@@ -175,14 +181,16 @@ func (s *Server) rateLimit(tpp *TPP) *apiError {
 		e.header = http.Header{"Retry-After": {strconv.Itoa(int(midnight.Sub(now).Seconds()) + 1)}}
 		return e
 	}
-	res := l.sec.ReserveN(now, 1)
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now)
-		e := reject(http.StatusTooManyRequests, CodeAccessExceeded,
-			fmt.Sprintf("more than %g requests a second from this TPP; retry after %s", s.opts.RatePerSecond, d.Round(time.Millisecond)))
-		secs := int(d/time.Second) + 1
-		e.header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
-		return e
+	if l.sec != nil {
+		res := l.sec.ReserveN(now, 1)
+		if d := res.DelayFrom(now); d > 0 {
+			res.CancelAt(now)
+			e := reject(http.StatusTooManyRequests, CodeAccessExceeded,
+				fmt.Sprintf("more than %g requests a second from this TPP; retry after %s", s.opts.RatePerSecond, d.Round(time.Millisecond)))
+			secs := int(d/time.Second) + 1
+			e.header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
+			return e
+		}
 	}
 	l.n++
 	return nil

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 )
 
 // Handler serves the API and the token endpoint (the mutual-TLS listener).
@@ -20,10 +21,41 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/card-accounts/{accountId}/transactions", s.api(true, s.cardTransactions))
 	mux.Handle("GET /v1/accounts", s.api(true, s.listAccounts))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if rid := r.Header.Get("X-Request-ID"); rid != "" {
+			w.Header().Set("X-Request-ID", rid)
+		}
+		if allow := allowed(r.URL.Path); allow != "" {
+			w.Header().Set("Allow", allow)
+			codeTo(w, CodeServiceInvalid)
+			writeAPIError(w, reject(http.StatusMethodNotAllowed, CodeServiceInvalid, fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow)))
+			return
+		}
 		codeTo(w, CodeResourceUnknown)
 		writeAPIError(w, reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("no endpoint %s %s on this ASPSP", r.Method, r.URL.Path)))
 	})
 	return s.logged(mux)
+}
+
+// resources are the API's paths and their methods, for 405 answers.
+var resources = []struct {
+	re    *regexp.Regexp
+	allow string
+}{
+	{regexp.MustCompile(`^/v1/consents$`), "POST"},
+	{regexp.MustCompile(`^/v1/consents/[^/]+$`), "GET, DELETE"},
+	{regexp.MustCompile(`^/v1/consents/[^/]+/status$`), "GET"},
+	{regexp.MustCompile(`^/v1/(card-)?accounts$`), "GET"},
+	{regexp.MustCompile(`^/v1/card-accounts/[^/]+(/balances|/transactions)?$`), "GET"},
+	{regexp.MustCompile(`^/oauth/token$`), "POST"},
+}
+
+func allowed(path string) string {
+	for _, r := range resources {
+		if r.re.MatchString(path) {
+			return r.allow
+		}
+	}
+	return ""
 }
 
 // WebHandler serves the pages the PSU's browser visits.

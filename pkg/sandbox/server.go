@@ -74,6 +74,9 @@ type Server struct {
 
 	limMu    sync.Mutex
 	limiters map[string]*tppLimit
+
+	verdictMu sync.Mutex
+	verdicts  map[string]verdict
 }
 
 type tppLimit struct {
@@ -129,7 +132,7 @@ func New(opts Options) (*Server, error) {
 		zone = time.UTC
 	}
 	s := &Server{opts: opts, Certs: opts.Certs, store: newStore(), psus: TestPSUs(opts.Bank), zone: zone,
-		limiters: map[string]*tppLimit{}}
+		limiters: map[string]*tppLimit{}, verdicts: map[string]verdict{}}
 	s.trust = x509.NewCertPool()
 	s.trust.AddCert(opts.Certs.CA.Cert)
 	for _, c := range opts.Trust {

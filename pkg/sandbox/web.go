@@ -116,6 +116,9 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	s.store.mu.Lock()
 	c := s.store.consents[consentID]
+	if c != nil {
+		s.expire(c) // a consent past its validUntil can no longer be authorised
+	}
 	var why string
 	switch {
 	case c == nil:
@@ -221,6 +224,9 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, sess *authSessi
 	now := s.now()
 	s.store.mu.Lock()
 	c := s.store.consents[sess.consentID]
+	if c != nil {
+		s.expire(c)
+	}
 	if c == nil || c.Status != StatusReceived {
 		s.store.mu.Unlock()
 		redirectError(w, r, sess.redirectURI, sess.state, "invalid_request", "the consent no longer awaits authorisation")
