@@ -34,6 +34,7 @@ demo: build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 	@bash scripts/bench-sign.sh $(BIN)
+	@bash scripts/bench-sandbox.sh
 
 ## fuzz: each fuzz target for FUZZTIME (findings land in testdata/fuzz and are replayed by make test)
 fuzz:

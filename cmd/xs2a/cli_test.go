@@ -65,6 +65,7 @@ func setup(m *testing.M) (int, error) {
 		"ca.pem": set.CA.CertPEM(), "ca.key": set.CA.KeyPEM(),
 		"qwac.pem": set.QWAC.CertPEM(), "qwac.key": set.QWAC.KeyPEM(),
 		"qseal.pem": set.QSeal.CertPEM(), "qseal.key": set.QSeal.KeyPEM(),
+		"server.pem": set.Server.CertPEM(), "server.key": set.Server.KeyPEM(),
 		"encrypted.key":    pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{0x30, 0x03, 0x02, 0x01, 0x00}}),
 		"garbage.pem":      []byte("this is not a certificate\n"),
 		"request-bad.http": []byte("this is not http\n"),
@@ -504,6 +505,42 @@ func TestVersionAndCompletions(t *testing.T) {
 	r = xs2a(t, dir, "", nil, "completion", "bash")
 	if string(committed) != r.stdout {
 		t.Error("completions/xs2a.bash is stale: run make completions")
+	}
+}
+
+func TestSandboxServeBadInput(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "apps.yaml"), []byte("name: [unclosed\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dup.yaml"), []byte("- {name: a, client_id: sandbox-client, organization_id: PSDFI-FINFSA-1}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "partial"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "partial", "ca.pem"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0", "--certs", f("")}
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"apps not YAML", []string{"--apps", "apps.yaml"}, 2, "apps.yaml: not a YAML list of apps"},
+		{"app clashing with the default", []string{"--apps", "dup.yaml"}, 2, `client_id "sandbox-client" is registered twice`},
+		{"missing trust file", []string{"--trust", "nope.pem"}, 2, "nope.pem: no such file"},
+		{"zero rate", []string{"--rate", "0"}, 2, "--rate and --daily-limit must be positive"},
+		{"incomplete certs dir", []string{"--certs", "partial"}, 2, "partial holds an incomplete certificate set: ca.key, qwac.pem"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := xs2a(t, dir, "", nil, append(base, tt.args...)...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+				t.Errorf("exit %d; want %d and one line with %q; stderr:\n%s", r.code, tt.code, tt.want, r.stderr)
+			}
+		})
 	}
 }
 

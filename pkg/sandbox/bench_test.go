@@ -3,6 +3,7 @@ package sandbox
 import (
 	"crypto/tls"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -141,6 +142,7 @@ func BenchmarkLoadBareTLSServer(b *testing.B) {
 		w.Header().Set("X-Request-ID", r.Header.Get("X-Request-ID"))
 		w.Write(body)
 	}))
+	bare.Config.ErrorLog = log.New(io.Discard, "", 0) // closing idle keep-alive connections is not news
 	bare.TLS = s.TLSConfig()
 	bare.TLS.ClientAuth = tls.RequireAndVerifyClientCert
 	bare.TLS.ClientCAs = s.CertPool()
