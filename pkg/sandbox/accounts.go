@@ -132,9 +132,7 @@ func (s *Server) listCards(c *call) *apiError {
 		}
 	}
 	s.store.mu.Unlock()
-	c.w.Header().Set("X-Request-ID", c.rid)
-	writeJSON(c.w, http.StatusOK, map[string]any{"cardAccounts": out})
-	return nil
+	return c.reply(http.StatusOK, map[string]any{"cardAccounts": out})
 }
 
 func (s *Server) getCard(c *call) *apiError {
@@ -149,9 +147,7 @@ func (s *Server) getCard(c *call) *apiError {
 	s.store.mu.Lock()
 	j := s.cardJSON(card, a.consent, c.r.URL.Query().Get("withBalance") == "true")
 	s.store.mu.Unlock()
-	c.w.Header().Set("X-Request-ID", c.rid)
-	writeJSON(c.w, http.StatusOK, map[string]any{"cardAccount": j})
-	return nil
+	return c.reply(http.StatusOK, map[string]any{"cardAccount": j})
 }
 
 func (s *Server) cardBalances(c *call) *apiError {
@@ -163,12 +159,10 @@ func (s *Server) cardBalances(c *call) *apiError {
 	if e != nil {
 		return e
 	}
-	c.w.Header().Set("X-Request-ID", c.rid)
-	writeJSON(c.w, http.StatusOK, map[string]any{
+	return c.reply(http.StatusOK, map[string]any{
 		"cardAccount": AccountReference{MaskedPAN: card.MaskedPAN, Currency: card.Currency},
 		"balances":    card.Balances(s.now().In(s.zone)),
 	})
-	return nil
 }
 
 func (s *Server) cardTransactions(c *call) *apiError {
@@ -291,9 +285,7 @@ func (s *Server) cardTransactions(c *call) *apiError {
 	if q.Get("withBalance") == "true" && a.consent.Balances[card.ResourceID] {
 		body["balances"] = card.Balances(now)
 	}
-	c.w.Header().Set("X-Request-ID", c.rid)
-	writeJSON(c.w, http.StatusOK, body)
-	return nil
+	return c.reply(http.StatusOK, body)
 }
 
 func nonNil(t []CardTransaction) []CardTransaction {
@@ -308,7 +300,5 @@ func (s *Server) listAccounts(c *call) *apiError {
 	if _, e := s.consentAccess(c); e != nil {
 		return e
 	}
-	c.w.Header().Set("X-Request-ID", c.rid)
-	writeJSON(c.w, http.StatusOK, map[string]any{"accounts": []any{}})
-	return nil
+	return c.reply(http.StatusOK, map[string]any{"accounts": []any{}})
 }

@@ -332,11 +332,9 @@ func (s *Server) createConsent(c *call) *apiError {
 	s.store.consents[con.ID] = con
 	s.store.mu.Unlock()
 	h := c.w.Header()
-	h.Set("X-Request-ID", c.rid)
 	h.Set("Location", "/v1/consents/"+con.ID)
 	h.Set("ASPSP-SCA-Approach", "REDIRECT")
-	writeJSON(c.w, http.StatusCreated, consentCreated{ConsentStatus: con.Status, ConsentID: con.ID, Links: s.consentLinks(con.ID)})
-	return nil
+	return c.reply(http.StatusCreated, consentCreated{ConsentStatus: con.Status, ConsentID: con.ID, Links: s.consentLinks(con.ID)})
 }
 
 // ownConsent finds a consent of the calling TPP, expiring it when its day has passed.
@@ -360,11 +358,17 @@ func (s *Server) expire(con *Consent) {
 	}
 }
 
-func (s *Server) getConsent(c *call) *apiError {
+// managedConsent is what consent management calls share: the TPP's
+// client token with its API key, and a consent of that TPP.
+func (s *Server) managedConsent(c *call) (*Consent, *apiError) {
 	if _, e := s.clientToken(c); e != nil {
-		return e
+		return nil, e
 	}
-	con, e := s.ownConsent(c)
+	return s.ownConsent(c)
+}
+
+func (s *Server) getConsent(c *call) *apiError {
+	con, e := s.managedConsent(c)
 	if e != nil {
 		return e
 	}
@@ -372,32 +376,22 @@ func (s *Server) getConsent(c *call) *apiError {
 	info := consentInfo{Access: con.Access, RecurringIndicator: con.Recurring, ValidUntil: con.ValidUntil.Format(time.DateOnly),
 		FrequencyPerDay: con.FrequencyPerDay, LastActionDate: con.LastAction.In(s.zone).Format(time.DateOnly), ConsentStatus: con.Status}
 	s.store.mu.Unlock()
-	c.w.Header().Set("X-Request-ID", c.rid)
-	writeJSON(c.w, http.StatusOK, info)
-	return nil
+	return c.reply(http.StatusOK, info)
 }
 
 func (s *Server) consentStatus(c *call) *apiError {
-	if _, e := s.clientToken(c); e != nil {
-		return e
-	}
-	con, e := s.ownConsent(c)
+	con, e := s.managedConsent(c)
 	if e != nil {
 		return e
 	}
 	s.store.mu.Lock()
 	st := con.Status
 	s.store.mu.Unlock()
-	c.w.Header().Set("X-Request-ID", c.rid)
-	writeJSON(c.w, http.StatusOK, map[string]string{"consentStatus": st})
-	return nil
+	return c.reply(http.StatusOK, map[string]string{"consentStatus": st})
 }
 
 func (s *Server) deleteConsent(c *call) *apiError {
-	if _, e := s.clientToken(c); e != nil {
-		return e
-	}
-	con, e := s.ownConsent(c)
+	con, e := s.managedConsent(c)
 	if e != nil {
 		return e
 	}

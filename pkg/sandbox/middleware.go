@@ -29,6 +29,13 @@ type call struct {
 	rid  string
 }
 
+// reply answers with JSON and echoes X-Request-ID, as every XS2A answer does.
+func (c *call) reply(status int, v any) *apiError {
+	c.w.Header().Set("X-Request-ID", c.rid)
+	writeJSON(c.w, status, v)
+	return nil
+}
+
 // apiHandler is an API endpoint: it answers or returns a Berlin Group error.
 type apiHandler func(c *call) *apiError
 
