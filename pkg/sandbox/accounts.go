@@ -62,7 +62,9 @@ func (s *Server) consentAccess(c *call) (*access, *apiError) {
 	default:
 		return nil, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("consent %q is %s, not valid", cid, con.Status))
 	}
-	if c.r.Header.Get("PSU-IP-Address") == "" {
+	// Pages after the first belong to the same report: one access, counted once.
+	nextPage := c.r.URL.Query().Get("page") != "" && c.r.URL.Query().Get("page") != "0"
+	if c.r.Header.Get("PSU-IP-Address") == "" && !nextPage {
 		day := s.bankDay(s.now())
 		if con.calls == nil {
 			con.calls = map[string]int{}

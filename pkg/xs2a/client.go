@@ -1,0 +1,226 @@
+// Package xs2a is a client for Berlin Group NextGenPSD2 Account Information
+// APIs: consents, card accounts and payment accounts, over the signed
+// mutual-TLS http.Client the caller builds (pkg/httpsig's Transport over a
+// QWAC transport). It keeps under the bank's rate with a client-side
+// limiter, honours 429 Retry-After a bounded number of times, and turns
+// error answers into *APIError.
+package xs2a
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/time/rate"
+)
+
+// Client calls one ASPSP's XS2A API.
+type Client struct {
+	HTTP    *http.Client // signed, mutual TLS
+	BaseURL string       // e.g. https://api.bank.example (without /v1)
+	Version string       // "v1" when empty
+	// APIKey travels in APIKeyHeader (default X-API-Key) on consent calls.
+	APIKey, APIKeyHeader string
+	// PSUIPAddress, when set, is sent on account calls: the PSU is present
+	// and the call does not count against frequencyPerDay.
+	PSUIPAddress string
+	Limiter      *rate.Limiter // nil: 5 requests a second
+	MaxRetries   int           // on 429; 0 means 2, negative none
+	MaxWait      time.Duration // longest Retry-After honoured; 0 means 10 s
+	Sleep        func(context.Context, time.Duration) error
+}
+
+func (c *Client) limiter() *rate.Limiter {
+	if c.Limiter == nil {
+		c.Limiter = rate.NewLimiter(5, 5)
+	}
+	return c.Limiter
+}
+
+func (c *Client) url(path string) string {
+	v := c.Version
+	if v == "" {
+		v = "v1"
+	}
+	return strings.TrimRight(c.BaseURL, "/") + "/" + v + path
+}
+
+// Response is a raw answer, for `xs2a api`.
+type Response struct {
+	Status    int
+	Header    http.Header
+	Body      []byte
+	RequestID string
+}
+
+// Request describes one call.
+type Request struct {
+	Method    string
+	Path      string // after /v1, e.g. /consents
+	Query     url.Values
+	Token     string // bearer
+	ConsentID string
+	Body      []byte
+	APIKey    bool // send the API key
+	PSUIP     bool // send PSU-IP-Address when configured
+	Header    http.Header
+}
+
+// Do sends a request with X-Request-ID, the bearer token, Consent-ID and
+// the API key as asked, retrying on 429 within the limits.
+func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
+	u := c.url(r.Path)
+	if strings.HasPrefix(r.Path, "http://") || strings.HasPrefix(r.Path, "https://") {
+		u = r.Path // an absolute link from the ASPSP (paging)
+	} else if isVersion(r.Path) {
+		u = strings.TrimRight(c.BaseURL, "/") + r.Path // a link already carrying the version
+	}
+	if len(r.Query) > 0 {
+		u += "?" + r.Query.Encode()
+	}
+	retries := c.MaxRetries
+	if retries == 0 {
+		retries = 2
+	}
+	maxWait := c.MaxWait
+	if maxWait == 0 {
+		maxWait = 10 * time.Second
+	}
+	sleep := c.Sleep
+	if sleep == nil {
+		sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				return nil
+			}
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		if err := c.limiter().Wait(ctx); err != nil {
+			return nil, err
+		}
+		req, err := http.NewRequestWithContext(ctx, r.Method, u, bytes.NewReader(r.Body))
+		if err != nil {
+			return nil, err
+		}
+		if r.Body == nil {
+			req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
+		}
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
+		}
+		rid := req.Header.Get("X-Request-ID")
+		if rid == "" {
+			rid = uuid.NewString()
+			req.Header.Set("X-Request-ID", rid)
+		}
+		req.Header.Set("Accept", "application/json")
+		if r.Body != nil && req.Header.Get("Content-Type") == "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if r.Token != "" {
+			req.Header.Set("Authorization", "Bearer "+r.Token)
+		}
+		if r.ConsentID != "" {
+			req.Header.Set("Consent-ID", r.ConsentID)
+		}
+		if r.APIKey && c.APIKey != "" {
+			h := c.APIKeyHeader
+			if h == "" {
+				h = "X-API-Key"
+			}
+			req.Header.Set(h, c.APIKey)
+		}
+		if r.PSUIP && c.PSUIPAddress != "" {
+			req.Header.Set("PSU-IP-Address", c.PSUIPAddress)
+		}
+		resp, err := c.HTTP.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		resp.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("reading the answer to %s %s: %w", r.Method, r.Path, err)
+		}
+		out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, RequestID: rid}
+		if resp.StatusCode == http.StatusTooManyRequests && attempt < retries && retries > 0 {
+			wait := retryAfter(resp.Header.Get("Retry-After"))
+			if wait <= maxWait {
+				if err := sleep(ctx, wait); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		return out, nil
+	}
+}
+
+// isVersion reports a path that starts with its API version ("/v1/..."), as
+// the ASPSP's _links do.
+func isVersion(p string) bool {
+	if !strings.HasPrefix(p, "/v") {
+		return false
+	}
+	seg := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 2)[0]
+	_, err := strconv.Atoi(strings.TrimPrefix(seg, "v"))
+	return err == nil && len(seg) > 1
+}
+
+// retryAfter reads seconds or an HTTP date; a missing value means one second.
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return time.Second
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+		return 0
+	}
+	return time.Second
+}
+
+// call does a request and decodes a successful JSON answer into out.
+func (c *Client) call(ctx context.Context, r Request, want int, out any) (*Response, error) {
+	resp, err := c.Do(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if resp.Status != want {
+		return resp, parseError(resp.Status, firstNonEmpty(resp.Header.Get("X-Request-ID"), resp.RequestID), resp.Body)
+	}
+	if out != nil && len(resp.Body) > 0 {
+		if err := json.Unmarshal(resp.Body, out); err != nil {
+			return resp, fmt.Errorf("the answer to %s %s is not the expected JSON: %v", r.Method, r.Path, err)
+		}
+	}
+	return resp, nil
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

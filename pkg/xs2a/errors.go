@@ -1,0 +1,139 @@
+package xs2a
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// TPPMessage is one Berlin Group tppMessages entry.
+type TPPMessage struct {
+	Category string `json:"category"`
+	Code     string `json:"code"`
+	Path     string `json:"path,omitempty"`
+	Text     string `json:"text,omitempty"`
+}
+
+// APIError is an ASPSP's error answer: the status, the Berlin Group codes
+// and texts (tppMessages, or the RFC 7807 variant), and the X-Request-ID to
+// quote to the bank's support.
+type APIError struct {
+	Status    int          `json:"status"`
+	RequestID string       `json:"xRequestId,omitempty"`
+	Messages  []TPPMessage `json:"tppMessages,omitempty"`
+	// Body is the raw answer when it was neither form.
+	Body string `json:"body,omitempty"`
+}
+
+// signatureCodes are the codes for which `xs2a sign verify` is the next step.
+var signatureCodes = []string{"SIGNATURE_INVALID", "SIGNATURE_MISSING", "CERTIFICATE_INVALID", "CERTIFICATE_MISSING", "CERTIFICATE_EXPIRED"}
+
+// authCodes are the codes that mean: get a new token or consent.
+var authCodes = []string{"TOKEN_UNKNOWN", "TOKEN_INVALID", "TOKEN_EXPIRED", "CONSENT_UNKNOWN", "CONSENT_INVALID", "CONSENT_EXPIRED", "PSU_CREDENTIALS_INVALID"}
+
+// HasCode reports whether any message carries code.
+func (e *APIError) HasCode(code string) bool {
+	for _, m := range e.Messages {
+		if m.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// SignatureProblem reports a rejection `xs2a sign verify` can explain.
+func (e *APIError) SignatureProblem() bool {
+	return slices.ContainsFunc(signatureCodes, e.HasCode)
+}
+
+// AuthProblem reports a token or consent rejection.
+func (e *APIError) AuthProblem() bool { return slices.ContainsFunc(authCodes, e.HasCode) }
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the ASPSP answered %d", e.Status)
+	seen := map[string]bool{}
+	var codes []string
+	for _, m := range e.Messages {
+		if !seen[m.Code] {
+			seen[m.Code] = true
+			codes = append(codes, m.Code)
+		}
+	}
+	if len(codes) > 0 {
+		b.WriteString(" " + strings.Join(codes, ", "))
+	}
+	for i, m := range e.Messages {
+		if m.Text == "" {
+			continue
+		}
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString(" | ")
+		}
+		if m.Path != "" {
+			b.WriteString("[" + m.Path + "] ")
+		}
+		b.WriteString(m.Text)
+	}
+	if len(e.Messages) == 0 && e.Body != "" {
+		b.WriteString(": " + clip(strings.TrimSpace(e.Body), 300))
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (X-Request-ID " + e.RequestID + ")")
+	}
+	return b.String()
+}
+
+// Hint is the next step for the person reading the error, or "".
+func (e *APIError) Hint() string {
+	switch {
+	case e.SignatureProblem():
+		return "save the request (xs2a sign --format http) and run `xs2a sign verify` on it to see which check fails"
+	case e.HasCode("TOKEN_EXPIRED"):
+		return "run `xs2a token refresh` (or `xs2a authorize` again)"
+	case e.HasCode("CONSENT_EXPIRED") || e.HasCode("CONSENT_INVALID"):
+		return "create a new consent (`xs2a consent create`) and authorize it"
+	case e.HasCode("ACCESS_EXCEEDED"):
+		return "the rate limit or the consent's frequencyPerDay is used up; wait, or send PSU-IP-Address when the PSU is present"
+	}
+	return ""
+}
+
+// parseError decodes an error answer in any of the forms ASPSPs use.
+func parseError(status int, requestID string, body []byte) *APIError {
+	e := &APIError{Status: status, RequestID: requestID}
+	var bg struct {
+		TPPMessages []TPPMessage `json:"tppMessages"`
+		// RFC 7807 variant of the OpenAPI file.
+		Type       string `json:"type"`
+		Title      string `json:"title"`
+		Detail     string `json:"detail"`
+		Code       string `json:"code"`
+		Additional []struct {
+			Title, Detail, Code string
+		} `json:"additionalErrors"`
+	}
+	if json.Unmarshal(body, &bg) == nil {
+		e.Messages = bg.TPPMessages
+		if len(e.Messages) == 0 && (bg.Code != "" || bg.Title != "") {
+			e.Messages = append(e.Messages, TPPMessage{Category: "ERROR", Code: bg.Code, Text: strings.TrimSpace(bg.Title + " " + bg.Detail)})
+			for _, a := range bg.Additional {
+				e.Messages = append(e.Messages, TPPMessage{Category: "ERROR", Code: a.Code, Text: strings.TrimSpace(a.Title + " " + a.Detail)})
+			}
+		}
+	}
+	if len(e.Messages) == 0 {
+		e.Body = string(body)
+	}
+	return e
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

@@ -1,0 +1,161 @@
+package xs2a_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/oauth"
+	"github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
+)
+
+// bank starts a sandbox and returns an mTLS client, a signed client and the oauth config.
+func bank(t *testing.T, opts sandbox.Options) (*sandbox.Server, *http.Client, *xs2a.Client, oauth.Config) {
+	t.Helper()
+	s, err := sandbox.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	mtls := s.Client()
+	signed := &http.Client{Transport: &httpsig.Transport{Signer: &httpsig.Signer{Key: s.Certs.QSeal.Key, Cert: s.Certs.QSeal.Cert}, Base: mtls.Transport}}
+	c := &xs2a.Client{HTTP: signed, BaseURL: s.URL, APIKey: s.DefaultApp.APIKey}
+	cfg := oauth.Config{ClientID: s.DefaultApp.ClientID, ClientSecret: s.DefaultApp.ClientSecret, TokenURL: s.URL + "/oauth/token",
+		AuthorizeURL: s.AuthURL + "/oauth/authorize", RedirectURL: "http://127.0.0.1:9/cb"}
+	return s, mtls, c, cfg
+}
+
+func TestFlowAgainstTheSandbox(t *testing.T) {
+	ctx := context.Background()
+	s, mtls, c, cfg := bank(t, sandbox.Options{AutoApprove: true})
+
+	md, err := oauth.Discover(ctx, mtls, s.URL+"/.well-known/oauth-authorization-server")
+	if err != nil || !md.SupportsS256() || md.TokenEndpoint != cfg.TokenURL {
+		t.Fatalf("discover: %+v %v", md, err)
+	}
+	ct, err := oauth.ClientCredentials(ctx, mtls, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := c.CreateConsent(ctx, ct.AccessToken, xs2a.ConsentRequest{Access: xs2a.Access{AllPsd2: "allAccounts"},
+		RecurringIndicator: true, ValidUntil: time.Now().AddDate(0, 0, 30).Format(time.DateOnly), FrequencyPerDay: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.ConsentStatus != "received" || created.SCAApproach != "REDIRECT" || !strings.HasSuffix(created.Links["scaOAuth"].Href, "/.well-known/oauth-authorization-server") {
+		t.Errorf("created = %+v", created)
+	}
+
+	verifier := oauth.NewVerifier()
+	u := oauth.AuthCodeURL(cfg, created.ConsentID, "state-42", verifier)
+	pu, _ := url.Parse(u)
+	if q := pu.Query(); q.Get("scope") != "AIS:"+created.ConsentID || q.Get("code_challenge_method") != "S256" || q.Get("response_mode") != "query" {
+		t.Errorf("authorization URL %s", u)
+	}
+	browser := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CertPool()}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := browser.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	code := loc.Query().Get("code")
+	if code == "" || loc.Query().Get("state") != "state-42" {
+		t.Fatalf("redirect %s", loc)
+	}
+	if _, err := oauth.Exchange(ctx, mtls, cfg, code, "wrong-verifier-wrong-verifier-wrong-verifier-00"); err == nil {
+		t.Fatal("a wrong verifier was accepted")
+	} else {
+		var oe *oauth.Error
+		if !errors.As(err, &oe) || oe.Code != "invalid_grant" || oe.Status != 400 {
+			t.Errorf("wrong verifier: %v", err)
+		}
+	}
+	// A failed PKCE check does not spend the code: the sandbox marks a code
+	// used only when it issues tokens for it.
+	ut, err := oauth.Exchange(ctx, mtls, cfg, code, verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ut.Scope != "AIS:"+created.ConsentID || ut.RefreshToken == "" || time.Until(ut.Expiry) < 50*time.Minute {
+		t.Errorf("user token %+v", ut)
+	}
+	cards, err := c.CardAccounts(ctx, ut.AccessToken, created.ConsentID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cards) != 2 || cards[0].MaskedPan != "524378******8693" || len(cards[0].Balances) == 0 {
+		t.Errorf("cards %+v", cards)
+	}
+	tx, err := c.CardTransactions(ctx, ut.AccessToken, created.ConsentID, cards[0].ResourceID, xs2a.TransactionQuery{From: time.Now().AddDate(-1, 0, 0).Format(time.DateOnly)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx.Pages < 2 || len(tx.Booked) < 60 {
+		t.Errorf("a year of transactions: %d pages, %d booked", tx.Pages, len(tx.Booked))
+	}
+	seen := map[string]bool{}
+	for _, x := range append(tx.Booked, tx.Pending...) {
+		if seen[x.CardTransactionID] {
+			t.Fatalf("transaction %s twice across pages", x.CardTransactionID)
+		}
+		seen[x.CardTransactionID] = true
+	}
+	rt, err := oauth.Refresh(ctx, mtls, cfg, ut.RefreshToken)
+	if err != nil || rt.AccessToken == ut.AccessToken {
+		t.Errorf("refresh: %v", err)
+	}
+	if st, err := c.ConsentStatus(ctx, ct.AccessToken, created.ConsentID); err != nil || st != "valid" {
+		t.Errorf("status %q %v", st, err)
+	}
+	if err := c.DeleteConsent(ctx, ct.AccessToken, created.ConsentID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CardAccounts(ctx, rt.AccessToken, created.ConsentID, false)
+	var ae *xs2a.APIError
+	if !errors.As(err, &ae) || ae.Status != 401 || !ae.HasCode("CONSENT_INVALID") || ae.RequestID == "" || !ae.AuthProblem() {
+		t.Errorf("after delete: %v", err)
+	}
+	if !strings.Contains(ae.Error(), "terminatedByTpp") || ae.Hint() == "" {
+		t.Errorf("error text %q hint %q", ae.Error(), ae.Hint())
+	}
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	ctx := context.Background()
+	_, mtls, c, cfg := bank(t, sandbox.Options{AutoApprove: true, RatePerSecond: 1})
+	ct, err := oauth.ClientCredentials(ctx, mtls, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slept []time.Duration
+	c.Sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); time.Sleep(d); return nil }
+	c.Limiter = nil
+	// The client limiter (5/s) is faster than the sandbox (1/s): the second
+	// call gets 429 and is retried after Retry-After.
+	for i := 0; i < 2; i++ {
+		if _, err := c.ConsentStatus(ctx, ct.AccessToken, "cns-unknown"); err == nil {
+			t.Fatal("unknown consent accepted")
+		} else if ae := new(xs2a.APIError); !errors.As(err, &ae) || !ae.HasCode("CONSENT_UNKNOWN") {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if len(slept) != 1 || slept[0] != time.Second {
+		t.Errorf("slept %v; want one Retry-After of 1s", slept)
+	}
+	// With retries off, the 429 surfaces.
+	c.MaxRetries = -1
+	_, err = c.ConsentStatus(ctx, ct.AccessToken, "cns-unknown")
+	var ae *xs2a.APIError
+	if !errors.As(err, &ae) || ae.Status != 429 || !ae.HasCode("ACCESS_EXCEEDED") {
+		t.Errorf("without retries: %v", err)
+	}
+}
