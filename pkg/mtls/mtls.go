@@ -1,0 +1,95 @@
+// Package mtls builds the mutual-TLS transport every XS2A call rides on: the
+// QWAC as client certificate, the ASPSP verified against the system roots
+// plus an optional CA bundle, TLS 1.2 or newer, keep-alive and timeouts.
+package mtls
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/pemfile"
+)
+
+// Options select the certificates.
+type Options struct {
+	CertFile, KeyFile string // the QWAC; both empty: no client certificate
+	CABundle          string // extra trusted CAs for the ASPSP's server certificate
+	// Insecure skips server certificate verification. Only for debugging a
+	// broken server setup: anyone on the path can then read the tokens.
+	Insecure bool
+	Timeout  time.Duration // per request; 0 means 30 s
+}
+
+// Client is the configured transport with what it presents.
+type Client struct {
+	Transport *http.Transport
+	HTTP      *http.Client
+	// Leaf is the client certificate sent, nil when none.
+	Leaf *x509.Certificate
+}
+
+// ErrNoCertificate means the profile names no QWAC.
+var ErrNoCertificate = errors.New("no QWAC configured")
+
+// New builds the transport.
+func New(o Options) (*Client, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.Insecure} //nolint:gosec // only on --insecure
+	var leaf *x509.Certificate
+	switch {
+	case o.CertFile == "" && o.KeyFile == "":
+	case o.CertFile == "" || o.KeyFile == "":
+		return nil, fmt.Errorf("the QWAC needs both a certificate and a key file (got cert %q, key %q)", o.CertFile, o.KeyFile)
+	default:
+		chain, err := pemfile.ReadCertificates(o.CertFile)
+		if err != nil {
+			return nil, err
+		}
+		key, err := pemfile.ReadRSAKey(o.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		if err := pemfile.CheckPair(key, chain[0], o.KeyFile, o.CertFile); err != nil {
+			return nil, err
+		}
+		tc := tls.Certificate{PrivateKey: key, Leaf: chain[0]}
+		for _, c := range chain {
+			tc.Certificate = append(tc.Certificate, c.Raw)
+		}
+		cfg.Certificates = []tls.Certificate{tc}
+		leaf = chain[0]
+	}
+	if o.CABundle != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		cas, err := pemfile.ReadCertificates(o.CABundle)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cas {
+			pool.AddCert(c)
+		}
+		cfg.RootCAs = pool
+	}
+	timeout := o.Timeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       cfg,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: timeout,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   8,
+		ForceAttemptHTTP2:     true,
+	}
+	return &Client{Transport: tr, HTTP: &http.Client{Transport: tr, Timeout: timeout}, Leaf: leaf}, nil
+}
