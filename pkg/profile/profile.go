@@ -20,6 +20,10 @@ type Config struct {
 	Output      string // "text" or "json"
 	NoColor     bool
 	Verbose     bool
+	// Insecure skips TLS server verification (--insecure).
+	Insecure bool
+	// ShowSecrets prints tokens, codes and keys in full (--show-secrets).
+	ShowSecrets bool
 	Profile     Profile
 }
 

@@ -182,11 +182,17 @@ type Balance struct {
 	ReferenceDate       string `json:"referenceDate,omitempty"`
 }
 
-// Balances derives the card's balances from its history: what is owed
-// (booked and with pending), and what is still available of the credit limit.
+// Balances derives the card's balances from this month's history (the
+// statement before it is repaid on the 5th): what is owed, booked and with
+// pending, and what is still available of the credit limit.
 func (a *CardAccount) Balances(now time.Time) []Balance {
 	var booked, pending int64
-	for _, t := range a.Transactions(dateOf(now).AddDate(0, 0, -45), now, now) {
+	today := dateOf(now)
+	first := today.AddDate(0, 0, 1-today.Day())
+	for _, t := range a.Transactions(first, now, now) {
+		if t.ProprietaryBankTxCode == "REPAYMENT" {
+			continue // pays last month's statement, not this month's spending
+		}
 		c := parseCents(t.TransactionAmount.Amount)
 		if t.booked {
 			booked += c

@@ -206,7 +206,7 @@ func (c *Client) call(ctx context.Context, r Request, want int, out any) (*Respo
 		return nil, err
 	}
 	if resp.Status != want {
-		return resp, parseError(resp.Status, firstNonEmpty(resp.Header.Get("X-Request-ID"), resp.RequestID), resp.Body)
+		return resp, ParseError(resp.Status, firstNonEmpty(resp.Header.Get("X-Request-ID"), resp.RequestID), resp.Body)
 	}
 	if out != nil && len(resp.Body) > 0 {
 		if err := json.Unmarshal(resp.Body, out); err != nil {

@@ -102,8 +102,8 @@ func (e *APIError) Hint() string {
 	return ""
 }
 
-// parseError decodes an error answer in any of the forms ASPSPs use.
-func parseError(status int, requestID string, body []byte) *APIError {
+// ParseError decodes an error answer in any of the forms ASPSPs use.
+func ParseError(status int, requestID string, body []byte) *APIError {
 	e := &APIError{Status: status, RequestID: requestID}
 	var bg struct {
 		TPPMessages []TPPMessage `json:"tppMessages"`

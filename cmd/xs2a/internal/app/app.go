@@ -14,9 +14,14 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/accounts"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/api"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/authorize"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/certs"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/consent"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sandbox"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sign"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/version"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
@@ -43,7 +48,7 @@ func Run(args []string, ios *iostreams.IOStreams) (code int) {
 			code = cmdutil.ExitFailure
 		}
 	}()
-	f := &cmdutil.Factory{IO: ios, Now: time.Now, Version: versionString()}
+	f := &cmdutil.Factory{IO: ios, Now: time.Now, Version: versionString(), Browser: cmdutil.SystemBrowser{Stderr: ios.ErrOut}}
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	root.SetIn(ios.In)
@@ -123,7 +128,9 @@ certificate or token is rejected.`,
 	pf.StringP("profile", "p", "default", "profile (ASPSP environment) from the config file ($XS2A_PROFILE)")
 	pf.StringP("output", "o", "text", "output format: text or json ($XS2A_OUTPUT)")
 	pf.Bool("no-color", false, "never colour output (also NO_COLOR)")
-	pf.BoolP("verbose", "v", false, "show more detail on stderr")
+	pf.BoolP("verbose", "v", false, "show more detail on stderr (for network commands: a trace of every request, secrets redacted)")
+	pf.Bool("insecure", false, "do not verify the ASPSP's TLS certificate (dangerous: anyone on the path can read tokens; for debugging a broken server setup only)")
+	pf.Bool("show-secrets", false, "print tokens, codes, client secrets and API keys in full instead of masked")
 	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -135,5 +142,6 @@ certificate or token is rejected.`,
 	root.AddCommand(sign.NewCmdSign(f, nil))
 	root.AddCommand(certs.NewCmdCerts(f))
 	root.AddCommand(sandbox.NewCmdSandbox(f))
+	root.AddCommand(token.NewCmdToken(f), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f), accounts.NewCmdAccounts(f), api.NewCmdAPI(f))
 	return root
 }

@@ -33,7 +33,7 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 	v.AutomaticEnv()
 	v.SetDefault("output", "text")
 	v.SetDefault("profile", "default")
-	for _, name := range []string{"profile", "output", "no-color", "verbose"} {
+	for _, name := range []string{"profile", "output", "no-color", "verbose", "insecure", "show-secrets"} {
 		if fl := cmd.Flags().Lookup(name); fl != nil {
 			if err := v.BindPFlag(strings.ReplaceAll(name, "-", "_"), fl); err != nil {
 				return nil, err
@@ -75,6 +75,8 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 	}
 	cfg.NoColor = v.GetBool("no_color")
 	cfg.Verbose = v.GetBool("verbose")
+	cfg.Insecure = v.GetBool("insecure")
+	cfg.ShowSecrets = v.GetBool("show_secrets")
 	cfg.ProfileName = v.GetString("profile")
 
 	profiles := v.GetStringMap("profiles")

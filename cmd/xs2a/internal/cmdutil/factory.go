@@ -17,6 +17,9 @@ type Factory struct {
 	Config  func() (*profile.Config, error)
 	Now     func() time.Time
 	Version string
+	Browser Browser
+	// PSUIPAddress overrides the profile's psu_ip_address (--psu-ip).
+	PSUIPAddress string
 }
 
 // AnnotationWritesConfig marks commands that may create the config file, so

@@ -1,0 +1,276 @@
+// Package accounts implements `xs2a accounts list|get|balances|transactions`.
+package accounts
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
+)
+
+// NewCmdAccounts builds the `xs2a accounts` group.
+func NewCmdAccounts(f *cmdutil.Factory) *cobra.Command {
+	var consent, psuIP string
+	cmd := &cobra.Command{
+		Use:   "accounts",
+		Short: "Read the accounts a consent gives: list, get, balances, transactions",
+		Long: `Read account information with the PSU's access token (from 'xs2a authorize
+--exchange', refreshed when expired) and the consent id, both from the
+profile's state unless --consent is given. Card issuers (account_type: card,
+the default) answer on /v1/card-accounts.`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdutil.UsageErrorf("missing subcommand: list, get, balances or transactions (see 'xs2a accounts --help')")
+		},
+	}
+	cmd.PersistentFlags().StringVar(&consent, "consent", "", "Consent-ID (default: the authorized consent)")
+	cmd.PersistentFlags().StringVar(&psuIP, "psu-ip", "", "send PSU-IP-Address: the PSU is present, so the call does not count against frequencyPerDay (default: the profile's psu_ip_address)")
+	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		if err := c.Root().PersistentPreRunE(c, args); err != nil {
+			return err
+		}
+		if psuIP != "" {
+			if net.ParseIP(psuIP) == nil {
+				return cmdutil.UsageErrorf("--psu-ip %q is not an IP address", psuIP)
+			}
+			f.PSUIPAddress = psuIP
+		}
+		return nil
+	}
+	cmd.AddCommand(newList(f, &consent), newGet(f, &consent), newBalances(f, &consent), newTransactions(f, &consent))
+	return cmd
+}
+
+// access is the token and consent of an accounts call.
+func access(ctx context.Context, f *cmdutil.Factory, consent string) (*cmdutil.Session, string, string, error) {
+	s, err := f.Session()
+	if err != nil {
+		return nil, "", "", err
+	}
+	t, err := token.UserToken(ctx, s)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if consent == "" {
+		consent = t.ConsentID
+	}
+	if consent == "" {
+		st, err := s.Store.Load(s.Config.ProfileName)
+		if err != nil {
+			return nil, "", "", err
+		}
+		consent = st.ConsentID
+	}
+	if consent == "" {
+		return nil, "", "", cmdutil.UsageErrorf("no consent id: give --consent")
+	}
+	return s, t.AccessToken, consent, nil
+}
+
+func card(s *cmdutil.Session) bool {
+	t := strings.ToLower(s.Config.Profile.AccountType)
+	return t == "" || t == "card"
+}
+
+func newList(f *cmdutil.Factory, consent *string) *cobra.Command {
+	var withBalance bool
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List the accounts the consent gives",
+		Example: "  xs2a accounts list --with-balance\n  xs2a accounts list -o json | jq -r '.[].resourceId'",
+		Args:    cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, tok, cid, err := access(cmd.Context(), f, *consent)
+			if err != nil {
+				return err
+			}
+			if !card(s) {
+				raw, err := s.API.Accounts(cmd.Context(), tok, cid)
+				if err != nil {
+					return cmdutil.NetError(err)
+				}
+				return rawJSON(f, raw)
+			}
+			cards, err := s.API.CardAccounts(cmd.Context(), tok, cid, withBalance)
+			if err != nil {
+				return cmdutil.NetError(err)
+			}
+			if cmdutil.WantsJSON(f) {
+				if cards == nil {
+					cards = []xs2a.CardAccount{}
+				}
+				return cmdutil.JSON(f, cards)
+			}
+			tw := tabwriter.NewWriter(f.IO.Out, 0, 2, 2, ' ', 0)
+			fmt.Fprintln(tw, "RESOURCE ID\tMASKED PAN\tNAME\tPRODUCT\tSTATUS\tCREDIT LIMIT\tBALANCE")
+			for _, c := range cards {
+				limit := ""
+				if c.CreditLimit != nil {
+					limit = amount(*c.CreditLimit)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ResourceID, spacedPAN(c.MaskedPan), c.Name, c.Product, c.Status, limit, balanceSummary(c.Balances))
+			}
+			if len(cards) == 0 {
+				fmt.Fprintln(f.IO.ErrOut, "the consent gives no card accounts")
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&withBalance, "with-balance", false, "include balances")
+	return cmd
+}
+
+func newGet(f *cmdutil.Factory, consent *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get ACCOUNT-ID",
+		Short: "Show one account",
+		Args:  cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, tok, cid, err := access(cmd.Context(), f, *consent)
+			if err != nil {
+				return err
+			}
+			if !card(s) {
+				return cmdutil.UsageErrorf("accounts get is for card accounts; use `xs2a api GET /accounts/%s` for payment accounts", args[0])
+			}
+			c, err := s.API.CardAccount(cmd.Context(), tok, cid, args[0], true)
+			if err != nil {
+				return cmdutil.NetError(err)
+			}
+			if cmdutil.WantsJSON(f) {
+				return cmdutil.JSON(f, c)
+			}
+			w := f.IO.Out
+			fmt.Fprintf(w, "%s  %s  %s (%s)\nstatus: %s  currency: %s  owner: %s\n", c.ResourceID, spacedPAN(c.MaskedPan), c.DisplayName, c.Product, c.Status, c.Currency, c.OwnerName)
+			if c.CreditLimit != nil {
+				fmt.Fprintf(w, "credit limit: %s\n", amount(*c.CreditLimit))
+			}
+			writeBalances(w, c.Balances)
+			return nil
+		},
+	}
+}
+
+func newBalances(f *cmdutil.Factory, consent *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "balances ACCOUNT-ID",
+		Short: "Show an account's balances",
+		Args:  cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, tok, cid, err := access(cmd.Context(), f, *consent)
+			if err != nil {
+				return err
+			}
+			bs, err := s.API.CardBalances(cmd.Context(), tok, cid, args[0])
+			if err != nil {
+				return cmdutil.NetError(err)
+			}
+			if cmdutil.WantsJSON(f) {
+				return cmdutil.JSON(f, bs)
+			}
+			writeBalances(f.IO.Out, bs)
+			return nil
+		},
+	}
+}
+
+func newTransactions(f *cmdutil.Factory, consent *string) *cobra.Command {
+	var q xs2a.TransactionQuery
+	cmd := &cobra.Command{
+		Use:     "transactions ACCOUNT-ID",
+		Short:   "Show an account's transactions, following every page",
+		Example: "  xs2a accounts transactions card-8693 --from 2026-10-01 --booking-status booked",
+		Args:    cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch q.BookingStatus {
+			case "booked", "pending", "both":
+			default:
+				return cmdutil.UsageErrorf("--booking-status %q is not booked, pending or both", q.BookingStatus)
+			}
+			for _, d := range []string{q.From, q.To} {
+				if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
+					return cmdutil.UsageErrorf("%q is not a date (YYYY-MM-DD)", d)
+				}
+			}
+			if q.From == "" {
+				q.From = f.Now().AddDate(0, 0, -30).Format(time.DateOnly)
+			}
+			s, tok, cid, err := access(cmd.Context(), f, *consent)
+			if err != nil {
+				return err
+			}
+			tx, err := s.API.CardTransactions(cmd.Context(), tok, cid, args[0], q)
+			if err != nil {
+				return cmdutil.NetError(err)
+			}
+			if cmdutil.WantsJSON(f) {
+				return cmdutil.JSON(f, tx)
+			}
+			tw := tabwriter.NewWriter(f.IO.Out, 0, 2, 2, ' ', 0)
+			fmt.Fprintln(tw, "DATE\tSTATUS\tAMOUNT\tDETAILS")
+			for _, t := range tx.Pending {
+				fmt.Fprintf(tw, "%s\tpending\t%s\t%s\n", t.TransactionDate, amount(t.TransactionAmount), t.TransactionDetails)
+			}
+			for _, t := range tx.Booked {
+				fmt.Fprintf(tw, "%s\tbooked\t%s\t%s\n", t.TransactionDate, amount(t.TransactionAmount), t.TransactionDetails)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IO.ErrOut, "%d booked, %d pending, %d page(s)\n", len(tx.Booked), len(tx.Pending), tx.Pages)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&q.From, "from", "", "dateFrom (default: 30 days ago)")
+	fl.StringVar(&q.To, "to", "", "dateTo (default: today)")
+	fl.StringVar(&q.BookingStatus, "booking-status", "both", "booked, pending or both")
+	fl.BoolVar(&q.WithBalance, "with-balance", false, "include balances")
+	return cmd
+}
+
+func amount(a xs2a.Amount) string { return a.Amount + " " + a.Currency }
+
+// spacedPAN writes 524378******8693 as the bank's 5243 78** **** 8693.
+func spacedPAN(p string) string {
+	if len(p) != 16 {
+		return p
+	}
+	p = strings.ReplaceAll(p, "x", "*")
+	return p[0:4] + " " + p[4:8] + " " + p[8:12] + " " + p[12:16]
+}
+
+func balanceSummary(bs []xs2a.Balance) string {
+	for _, b := range bs {
+		if b.BalanceType == "interimAvailable" {
+			return "available " + amount(b.BalanceAmount)
+		}
+	}
+	if len(bs) > 0 {
+		return bs[0].BalanceType + " " + amount(bs[0].BalanceAmount)
+	}
+	return ""
+}
+
+func writeBalances(w io.Writer, bs []xs2a.Balance) {
+	for _, b := range bs {
+		fmt.Fprintf(w, "%-18s %s\n", b.BalanceType+":", amount(b.BalanceAmount))
+	}
+}
+
+func rawJSON(f *cmdutil.Factory, raw json.RawMessage) error {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return err
+	}
+	return cmdutil.JSON(f, v)
+}

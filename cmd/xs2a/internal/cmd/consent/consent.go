@@ -1,0 +1,281 @@
+// Package consent implements `xs2a consent create|get|status|delete`.
+package consent
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
+)
+
+// NewCmdConsent builds the `xs2a consent` group.
+func NewCmdConsent(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "consent",
+		Short: "Create, read and delete AIS consents",
+		Args:  cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdutil.UsageErrorf("missing subcommand: create, get, status or delete (see 'xs2a consent --help')")
+		},
+	}
+	cmd.AddCommand(newCmdCreate(f), newCmdGet(f, "get"), newCmdGet(f, "status"), newCmdDelete(f))
+	return cmd
+}
+
+var ibanRE = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$`)
+
+// CreateOptions are the flags of `consent create`.
+type CreateOptions struct {
+	AllAccounts       bool
+	Available         bool
+	AvailableBalances bool
+	Accounts          []string
+	Balances          bool
+	Transactions      bool
+	ValidUntil        string
+	Days              int
+	Frequency         int
+	OneOff            bool
+}
+
+// Request builds the consent body the options describe.
+func (o *CreateOptions) Request(now time.Time) (xs2a.ConsentRequest, error) {
+	var r xs2a.ConsentRequest
+	modes := 0
+	for _, b := range []bool{o.AllAccounts, o.Available, o.AvailableBalances, len(o.Accounts) > 0} {
+		if b {
+			modes++
+		}
+	}
+	if modes > 1 {
+		return r, cmdutil.UsageErrorf("choose one of --all-accounts, --available-accounts, --available-accounts-with-balance and --account")
+	}
+	switch {
+	case o.Available:
+		r.Access.AvailableAccounts = "allAccounts"
+	case o.AvailableBalances:
+		r.Access.AvailableAccountsWithBalance = "allAccounts"
+	case len(o.Accounts) > 0:
+		var refs []xs2a.AccountReference
+		for _, a := range o.Accounts {
+			a = strings.ReplaceAll(a, " ", "")
+			if ibanRE.MatchString(strings.ToUpper(a)) {
+				refs = append(refs, xs2a.AccountReference{IBAN: a})
+			} else {
+				refs = append(refs, xs2a.AccountReference{MaskedPAN: a})
+			}
+		}
+		r.Access.Accounts = refs
+		if o.Balances {
+			r.Access.Balances = refs
+		}
+		if o.Transactions {
+			r.Access.Transactions = refs
+		}
+	default:
+		r.Access.AllPsd2 = "allAccounts"
+	}
+	if (o.Balances || o.Transactions) && len(o.Accounts) == 0 {
+		return r, cmdutil.UsageErrorf("--balances and --transactions go with --account")
+	}
+	r.ValidUntil = o.ValidUntil
+	if r.ValidUntil == "" {
+		r.ValidUntil = now.AddDate(0, 0, o.Days).Format(time.DateOnly)
+	} else if _, err := time.Parse(time.DateOnly, r.ValidUntil); err != nil {
+		return r, cmdutil.UsageErrorf("--valid-until %q is not a date (YYYY-MM-DD)", o.ValidUntil)
+	}
+	r.RecurringIndicator = !o.OneOff
+	r.FrequencyPerDay = o.Frequency
+	if o.OneOff {
+		r.FrequencyPerDay = 1
+	}
+	if r.FrequencyPerDay < 1 {
+		return r, cmdutil.UsageErrorf("--frequency-per-day must be at least 1")
+	}
+	return r, nil
+}
+
+type createdJSON struct {
+	ConsentID     string `json:"consentId"`
+	ConsentStatus string `json:"consentStatus"`
+	SCAOAuth      string `json:"scaOAuth,omitempty"`
+	SCAApproach   string `json:"scaApproach,omitempty"`
+	ValidUntil    string `json:"validUntil"`
+	XRequestID    string `json:"xRequestId"`
+}
+
+func newCmdCreate(f *cmdutil.Factory) *cobra.Command {
+	o := &CreateOptions{}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "POST /v1/consents with the client-credentials token and the API key",
+		Long: `Create an AIS consent. The client-credentials token comes from the profile's
+state (or is fetched), the body says what access is wanted, and the consent
+id is kept for 'xs2a authorize' and 'xs2a accounts'.
+
+Access: all accounts with balances and transactions (default), the list of
+available accounts (the PSU picks), or given accounts (masked PANs for card
+issuers) with --balances and --transactions.`,
+		Example: `  xs2a consent create
+  xs2a consent create --available-accounts --valid-until 2026-12-31
+  xs2a consent create --account 524378******8693 --balances --transactions --frequency-per-day 2`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, err := o.Request(f.Now())
+			if err != nil {
+				return err
+			}
+			s, err := f.Session()
+			if err != nil {
+				return err
+			}
+			ct, err := token.ClientToken(cmd.Context(), s, false)
+			if err != nil {
+				return err
+			}
+			created, err := s.API.CreateConsent(cmd.Context(), ct.AccessToken, body)
+			if err != nil {
+				return cmdutil.NetError(err)
+			}
+			err = s.Store.Update(s.Config.ProfileName, func(st *state.State) error {
+				st.ConsentID, st.ConsentStatus, st.ValidUntil = created.ConsentID, created.ConsentStatus, body.ValidUntil
+				st.UserToken, st.Pending, st.Code = nil, nil, ""
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			out := createdJSON{ConsentID: created.ConsentID, ConsentStatus: created.ConsentStatus, SCAOAuth: created.Links["scaOAuth"].Href,
+				SCAApproach: created.SCAApproach, ValidUntil: body.ValidUntil, XRequestID: created.RequestID}
+			if cmdutil.WantsJSON(f) {
+				return cmdutil.JSON(f, out)
+			}
+			w := f.IO.Out
+			fmt.Fprintf(w, "consent %s: %s (valid until %s)\n", out.ConsentID, out.ConsentStatus, out.ValidUntil)
+			if out.SCAOAuth != "" {
+				fmt.Fprintf(w, "scaOAuth: %s\n", out.SCAOAuth)
+			}
+			fmt.Fprintln(f.IO.ErrOut, "next: xs2a authorize --exchange")
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&o.AllAccounts, "all-accounts", false, "all accounts with balances and transactions (allPsd2, the default)")
+	fl.BoolVar(&o.Available, "available-accounts", false, "only the list of available accounts")
+	fl.BoolVar(&o.AvailableBalances, "available-accounts-with-balance", false, "the list of available accounts with balances")
+	fl.StringArrayVar(&o.Accounts, "account", nil, "an account: masked PAN (524378******8693) or IBAN (repeatable)")
+	fl.BoolVar(&o.Balances, "balances", false, "with --account: also their balances")
+	fl.BoolVar(&o.Transactions, "transactions", false, "with --account: also their transactions")
+	fl.StringVar(&o.ValidUntil, "valid-until", "", "last day of validity (YYYY-MM-DD; default today + --days)")
+	fl.IntVar(&o.Days, "days", 90, "validity in days when --valid-until is not given")
+	fl.IntVar(&o.Frequency, "frequency-per-day", 4, "accesses a day without the PSU")
+	fl.BoolVar(&o.OneOff, "one-off", false, "a one-off consent (recurringIndicator false, frequency 1)")
+	return cmd
+}
+
+func consentID(s *cmdutil.Session, args []string) (string, error) {
+	if len(args) == 1 {
+		return args[0], nil
+	}
+	st, err := s.Store.Load(s.Config.ProfileName)
+	if err != nil {
+		return "", err
+	}
+	if st.ConsentID == "" {
+		return "", cmdutil.UsageErrorf("no consent id: give one, or run `xs2a consent create` first")
+	}
+	return st.ConsentID, nil
+}
+
+func newCmdGet(f *cmdutil.Factory, what string) *cobra.Command {
+	short := map[string]string{"get": "Read a consent (GET /v1/consents/{id})", "status": "Read a consent's status"}[what]
+	return &cobra.Command{
+		Use:   what + " [ID]",
+		Short: short + "; the id defaults to the last created",
+		Args:  cmdutil.MaximumArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.Session()
+			if err != nil {
+				return err
+			}
+			id, err := consentID(s, args)
+			if err != nil {
+				return err
+			}
+			ct, err := token.ClientToken(cmd.Context(), s, false)
+			if err != nil {
+				return err
+			}
+			if what == "status" {
+				st, err := s.API.ConsentStatus(cmd.Context(), ct.AccessToken, id)
+				if err != nil {
+					return cmdutil.NetError(err)
+				}
+				_ = s.Store.Update(s.Config.ProfileName, func(x *state.State) error {
+					if x.ConsentID == id {
+						x.ConsentStatus = st
+					}
+					return nil
+				})
+				if cmdutil.WantsJSON(f) {
+					return cmdutil.JSON(f, map[string]string{"consentId": id, "consentStatus": st})
+				}
+				_, err = fmt.Fprintf(f.IO.Out, "%s\n", st)
+				return err
+			}
+			c, err := s.API.GetConsent(cmd.Context(), ct.AccessToken, id)
+			if err != nil {
+				return cmdutil.NetError(err)
+			}
+			if cmdutil.WantsJSON(f) {
+				return cmdutil.JSON(f, c)
+			}
+			w := f.IO.Out
+			fmt.Fprintf(w, "consent:           %s\nstatus:            %s\nvalid until:       %s\nrecurring:         %v\nfrequency per day: %d\nlast action:       %s\n",
+				id, c.ConsentStatus, c.ValidUntil, c.RecurringIndicator, c.FrequencyPerDay, c.LastActionDate)
+			return nil
+		},
+	}
+}
+
+func newCmdDelete(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete [ID]",
+		Short: "Terminate a consent (DELETE /v1/consents/{id})",
+		Args:  cmdutil.MaximumArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.Session()
+			if err != nil {
+				return err
+			}
+			id, err := consentID(s, args)
+			if err != nil {
+				return err
+			}
+			ct, err := token.ClientToken(cmd.Context(), s, false)
+			if err != nil {
+				return err
+			}
+			if err := s.API.DeleteConsent(cmd.Context(), ct.AccessToken, id); err != nil {
+				return cmdutil.NetError(err)
+			}
+			_ = s.Store.Update(s.Config.ProfileName, func(x *state.State) error {
+				if x.ConsentID == id {
+					x.ConsentStatus, x.UserToken = "terminatedByTpp", nil
+				}
+				return nil
+			})
+			if cmdutil.WantsJSON(f) {
+				return cmdutil.JSON(f, map[string]string{"consentId": id, "consentStatus": "terminatedByTpp"})
+			}
+			_, err = fmt.Fprintf(f.IO.Out, "consent %s terminated\n", id)
+			return err
+		},
+	}
+}

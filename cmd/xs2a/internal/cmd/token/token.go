@@ -1,0 +1,256 @@
+// Package token implements `xs2a token`, `token exchange` and `token refresh`.
+package token
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/oauth"
+	"github.com/xs2a-dev/xs2a/pkg/state"
+)
+
+// NewCmdToken builds `xs2a token` (client credentials) and its subcommands.
+func NewCmdToken(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Get a client-credentials access token from the token endpoint (mutual TLS)",
+		Long: `Get a client-credentials token for consent management from the profile's
+token endpoint over mutual TLS with the QWAC. The token is kept in the
+profile's state for the next steps; it is shown masked unless --show-secrets.`,
+		Example: `  xs2a token
+  xs2a token -o json --show-secrets | jq -r .access_token`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.Session()
+			if err != nil {
+				return err
+			}
+			t, err := ClientToken(cmd.Context(), s, true)
+			if err != nil {
+				return err
+			}
+			return printToken(f, s, "client-credentials", t)
+		},
+	}
+	cmd.AddCommand(newCmdExchange(f), newCmdRefresh(f))
+	return cmd
+}
+
+func toState(t *oauth.Token, consentID string) *state.Token {
+	return &state.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Expiry: t.Expiry, Scope: t.Scope, ConsentID: consentID}
+}
+
+// ClientToken returns the state's client-credentials token while valid, or
+// gets (fresh=true: always gets) a new one and keeps it.
+func ClientToken(ctx context.Context, s *cmdutil.Session, fresh bool) (*state.Token, error) {
+	name := s.Config.ProfileName
+	if !fresh {
+		st, err := s.Store.Load(name)
+		if err != nil {
+			return nil, err
+		}
+		if st.ClientToken != nil && st.ClientToken.Valid(s.Now()) {
+			return st.ClientToken, nil
+		}
+	}
+	if s.OAuth.TokenURL == "" {
+		md, err := oauth.Discover(ctx, s.MTLS, s.MetadataURL())
+		if err != nil {
+			return nil, cmdutil.NetError(fmt.Errorf("profile %q has no token_url and discovery failed: %w", name, err))
+		}
+		s.OAuth.TokenURL, s.OAuth.AuthorizeURL = md.TokenEndpoint, md.AuthorizationEndpoint
+	}
+	if s.OAuth.ClientID == "" {
+		return nil, cmdutil.UsageErrorf("profile %q has no client_id", name)
+	}
+	t, err := oauth.ClientCredentials(ctx, s.MTLS, s.OAuth)
+	if err != nil {
+		return nil, cmdutil.NetError(err)
+	}
+	tok := toState(t, "")
+	err = s.Store.Update(name, func(st *state.State) error { st.ClientToken = tok; return nil })
+	return tok, err
+}
+
+type tokenJSON struct {
+	Kind         string    `json:"kind"`
+	AccessToken  string    `json:"access_token"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	Expiry       time.Time `json:"expiry"`
+	ExpiresIn    int       `json:"expires_in"`
+	Scope        string    `json:"scope,omitempty"`
+	ConsentID    string    `json:"consent_id,omitempty"`
+}
+
+func printToken(f *cmdutil.Factory, s *cmdutil.Session, kind string, t *state.Token) error {
+	show := s.Config.ShowSecrets
+	in := int(t.Expiry.Sub(s.Now()).Seconds())
+	if cmdutil.WantsJSON(f) {
+		return cmdutil.JSON(f, tokenJSON{Kind: kind, AccessToken: cmdutil.Mask(t.AccessToken, show), RefreshToken: cmdutil.Mask(t.RefreshToken, show),
+			Expiry: t.Expiry, ExpiresIn: in, Scope: t.Scope, ConsentID: t.ConsentID})
+	}
+	w := f.IO.Out
+	fmt.Fprintf(w, "%s access token: %s\n", kind, cmdutil.Mask(t.AccessToken, show))
+	if !t.Expiry.IsZero() {
+		fmt.Fprintf(w, "expires:       %s (in %s)\n", t.Expiry.Local().Format(time.RFC3339), time.Duration(in)*time.Second)
+	}
+	if t.RefreshToken != "" {
+		fmt.Fprintf(w, "refresh token: %s\n", cmdutil.Mask(t.RefreshToken, show))
+	}
+	if t.Scope != "" {
+		fmt.Fprintf(w, "scope:         %s\n", t.Scope)
+	}
+	return nil
+}
+
+func newCmdExchange(f *cmdutil.Factory) *cobra.Command {
+	var code, verifier, redirect string
+	cmd := &cobra.Command{
+		Use:   "exchange [--code CODE --verifier VERIFIER]",
+		Short: "Trade the authorization code and PKCE verifier for access and refresh tokens",
+		Long: `Exchange the authorization code from 'xs2a authorize' (kept in the profile's
+state, or given with --code and --verifier) at the token endpoint over mutual
+TLS. The tokens are kept for 'xs2a accounts'.`,
+		Example: `  xs2a authorize && xs2a token exchange
+  xs2a token exchange --code "$CODE" --verifier "$VERIFIER" --redirect-uri http://127.0.0.1:8765/callback`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.Session()
+			if err != nil {
+				return err
+			}
+			t, err := Exchange(cmd.Context(), s, code, verifier, redirect)
+			if err != nil {
+				return err
+			}
+			return printToken(f, s, "PSU", t)
+		},
+	}
+	cmd.Flags().StringVar(&code, "code", "", "authorization code (default: the one `xs2a authorize` kept)")
+	cmd.Flags().StringVar(&verifier, "verifier", "", "PKCE code verifier (default: the one `xs2a authorize` kept)")
+	cmd.Flags().StringVar(&redirect, "redirect-uri", "", "the redirect_uri of the authorization request (default: the one kept, or the profile's)")
+	return cmd
+}
+
+// Exchange trades the code for tokens and keeps them.
+func Exchange(ctx context.Context, s *cmdutil.Session, code, verifier, redirect string) (*state.Token, error) {
+	name := s.Config.ProfileName
+	st, err := s.Store.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	if code == "" {
+		code, verifier = st.Code, st.CodeVerifier
+		if redirect == "" {
+			redirect = st.CodeRedirect
+		}
+	}
+	if code == "" {
+		return nil, cmdutil.UsageErrorf("no authorization code: run `xs2a authorize` first, or give --code and --verifier")
+	}
+	if verifier == "" {
+		return nil, cmdutil.UsageErrorf("no PKCE verifier: give --verifier with --code")
+	}
+	if redirect == "" {
+		redirect = s.OAuth.RedirectURL
+	}
+	if err := Discover(ctx, s); err != nil {
+		return nil, err
+	}
+	cfg := s.OAuth
+	cfg.RedirectURL = redirect
+	t, err := oauth.Exchange(ctx, s.MTLS, cfg, code, verifier)
+	if err != nil {
+		return nil, cmdutil.NetError(err)
+	}
+	consentID := st.ConsentID
+	if st.Pending != nil && st.Pending.ConsentID != "" {
+		consentID = st.Pending.ConsentID
+	}
+	tok := toState(t, consentID)
+	err = s.Store.Update(name, func(st *state.State) error {
+		st.UserToken, st.Code, st.CodeVerifier, st.CodeRedirect, st.Pending = tok, "", "", "", nil
+		return nil
+	})
+	return tok, err
+}
+
+// Discover fills the OAuth endpoints the profile leaves out from RFC 8414 metadata.
+func Discover(ctx context.Context, s *cmdutil.Session) error {
+	if s.OAuth.TokenURL != "" && s.OAuth.AuthorizeURL != "" {
+		return nil
+	}
+	md, err := oauth.Discover(ctx, s.MTLS, s.MetadataURL())
+	if err != nil {
+		return cmdutil.NetError(fmt.Errorf("profile %q lacks token_url/authorize_url and discovery failed: %w", s.Config.ProfileName, err))
+	}
+	if s.OAuth.TokenURL == "" {
+		s.OAuth.TokenURL = md.TokenEndpoint
+	}
+	if s.OAuth.AuthorizeURL == "" {
+		s.OAuth.AuthorizeURL = md.AuthorizationEndpoint
+	}
+	return nil
+}
+
+func newCmdRefresh(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "refresh",
+		Short: "Get a new access token with the kept refresh token",
+		Args:  cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.Session()
+			if err != nil {
+				return err
+			}
+			t, err := Refresh(cmd.Context(), s)
+			if err != nil {
+				return err
+			}
+			return printToken(f, s, "PSU", t)
+		},
+	}
+}
+
+// Refresh renews the user token with its refresh token.
+func Refresh(ctx context.Context, s *cmdutil.Session) (*state.Token, error) {
+	name := s.Config.ProfileName
+	st, err := s.Store.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	if st.UserToken == nil || st.UserToken.RefreshToken == "" {
+		return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("no refresh token in profile %q: run `xs2a authorize --exchange`", name)}
+	}
+	if err := Discover(ctx, s); err != nil {
+		return nil, err
+	}
+	t, err := oauth.Refresh(ctx, s.MTLS, s.OAuth, st.UserToken.RefreshToken)
+	if err != nil {
+		return nil, cmdutil.NetError(err)
+	}
+	tok := toState(t, st.UserToken.ConsentID)
+	if tok.RefreshToken == "" {
+		tok.RefreshToken = st.UserToken.RefreshToken
+	}
+	err = s.Store.Update(name, func(st *state.State) error { st.UserToken = tok; return nil })
+	return tok, err
+}
+
+// UserToken returns a valid PSU token, refreshing an expired one.
+func UserToken(ctx context.Context, s *cmdutil.Session) (*state.Token, error) {
+	st, err := s.Store.Load(s.Config.ProfileName)
+	if err != nil {
+		return nil, err
+	}
+	if st.UserToken == nil {
+		return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("no PSU access token in profile %q: run `xs2a consent create` and `xs2a authorize --exchange` first", s.Config.ProfileName)}
+	}
+	if st.UserToken.Valid(s.Now()) {
+		return st.UserToken, nil
+	}
+	return Refresh(ctx, s)
+}

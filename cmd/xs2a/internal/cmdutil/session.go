@@ -1,0 +1,138 @@
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/httplog"
+	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/mtls"
+	"github.com/xs2a-dev/xs2a/pkg/oauth"
+	"github.com/xs2a-dev/xs2a/pkg/pemfile"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
+)
+
+// Session is what a network command works with: the profile, the one mTLS
+// client (token endpoint), the one signed client (API), the AIS client and
+// the profile's state.
+type Session struct {
+	Config *profile.Config
+	MTLS   *http.Client
+	Signed *http.Client
+	API    *xs2a.Client
+	OAuth  oauth.Config
+	Store  *state.Store
+	Now    func() time.Time
+}
+
+// Session builds the clients from the profile. Composition order: sign,
+// then trace, then send, so the -v trace shows the exact signed headers.
+func (f *Factory) Session() (*Session, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	p := cfg.Profile
+	if p.BaseURL == "" {
+		return nil, UsageErrorf("profile %q has no base_url: configure the ASPSP (see configs/xs2a.example.yaml) or run `xs2a sandbox serve --write-profile %s`", cfg.ProfileName, cfg.ProfileName)
+	}
+	m, err := mtls.New(mtls.Options{CertFile: p.QWACCert, KeyFile: p.QWACKey, CABundle: p.CABundle, Insecure: cfg.Insecure})
+	if err != nil {
+		return nil, fileErr(err)
+	}
+	if cfg.Insecure {
+		fmt.Fprintln(f.IO.ErrOut, "warning: --insecure: the ASPSP's TLS certificate is not verified; tokens can be read by anyone on the path")
+	}
+	var base http.RoundTripper = m.Transport
+	if cfg.Verbose {
+		tr := &httplog.Transport{Base: m.Transport, Out: f.IO.ErrOut, ShowSecrets: cfg.ShowSecrets}
+		if p.APIKeyHeader != "" {
+			tr.SecretHeaders = []string{p.APIKeyHeader}
+		}
+		if m.Leaf != nil {
+			tr.ClientCert, _ = httpsig.FormatDN(m.Leaf.RawSubject, httpsig.DNRFC4514)
+		}
+		base = tr
+	}
+	s := &Session{Config: cfg, MTLS: &http.Client{Transport: base, Timeout: m.HTTP.Timeout}, Now: f.Now}
+	if p.QSealCert != "" || p.QSealKey != "" {
+		key, err := pemfile.ReadRSAKey(p.QSealKey)
+		if err != nil {
+			return nil, fileErr(err)
+		}
+		cert, err := pemfile.ReadCertificate(p.QSealCert)
+		if err != nil {
+			return nil, fileErr(err)
+		}
+		if err := pemfile.CheckPair(key, cert, p.QSealKey, p.QSealCert); err != nil {
+			return nil, CertError(err)
+		}
+		signer := &httpsig.Signer{Key: key, Cert: cert}
+		sg := p.Signing
+		if sg.Algorithm != "" {
+			if signer.Algorithm, err = httpsig.ParseAlgorithm(sg.Algorithm); err != nil {
+				return nil, UsageError(err)
+			}
+		}
+		if sg.Digest != "" {
+			if signer.Digest, err = httpsig.ParseDigestAlgorithm(sg.Digest); err != nil {
+				return nil, UsageError(err)
+			}
+		}
+		if sg.SerialForm != "" {
+			if signer.KeyID.Serial, err = httpsig.ParseSerialForm(sg.SerialForm); err != nil {
+				return nil, UsageError(err)
+			}
+		}
+		if sg.DNForm != "" {
+			if signer.KeyID.DN, err = httpsig.ParseDNForm(sg.DNForm); err != nil {
+				return nil, UsageError(err)
+			}
+		}
+		s.Signed = &http.Client{Transport: &httpsig.Transport{Signer: signer, Base: base}, Timeout: m.HTTP.Timeout}
+	} else {
+		// Some sandboxes do not ask for signatures; say so once.
+		fmt.Fprintf(f.IO.ErrOut, "warning: profile %q has no qseal_cert/qseal_key: requests are not signed\n", cfg.ProfileName)
+		s.Signed = s.MTLS
+	}
+	psuIP := p.PSUIPAddress
+	if f.PSUIPAddress != "" {
+		psuIP = f.PSUIPAddress
+	}
+	s.API = &xs2a.Client{HTTP: s.Signed, BaseURL: p.BaseURL, Version: p.APIVersion, APIKey: p.APIKey, APIKeyHeader: p.APIKeyHeader, PSUIPAddress: psuIP}
+	s.OAuth = oauth.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, AuthorizeURL: p.AuthorizeURL, TokenURL: p.TokenURL, RedirectURL: p.RedirectURI}
+	dir, err := state.DefaultDir()
+	if err != nil {
+		return nil, err
+	}
+	s.Store = state.Open(dir)
+	return s, nil
+}
+
+func fileErr(err error) error {
+	if errors.Is(err, pemfile.ErrNotFound) {
+		return UsageError(err)
+	}
+	return CertError(err)
+}
+
+// MetadataURL is where the ASPSP's RFC 8414 metadata is expected.
+func (s *Session) MetadataURL() string {
+	return strings.TrimRight(s.Config.Profile.BaseURL, "/") + "/.well-known/oauth-authorization-server"
+}
+
+// Mask shows a secret's first four characters unless secrets are shown.
+func Mask(secret string, show bool) string {
+	if show || secret == "" {
+		return secret
+	}
+	if len(secret) <= 8 {
+		return "****"
+	}
+	return secret[:4] + "…(" + fmt.Sprint(len(secret)) + " chars, --show-secrets to see)"
+}

@@ -1,0 +1,235 @@
+// Package state keeps what each step of an ASPSP flow produced (the
+// consent, the authorization in progress, the code, the tokens) per
+// profile, so that steps run as separate invocations chain: `consent
+// create` leaves a consent ID that `authorize` picks up, whose code
+// `token exchange` turns into a token that `accounts list` uses.
+//
+// Each profile is one JSON file, Dir/profiles/<profile>.json, mode 0600
+// (it holds tokens), replaced atomically on every save. Update serialises
+// read-modify-write cycles across processes with an advisory lock on
+// Dir/profiles/<profile>.lock.
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/atomicfile"
+)
+
+// ExpiryMargin is how long before its expiry a token stops being Valid,
+// so it is not sent only to expire in flight.
+const ExpiryMargin = 30 * time.Second
+
+// Token is an OAuth access token with what came with it.
+type Token struct {
+	AccessToken  string    `json:"access_token"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	Expiry       time.Time `json:"expiry"`
+	Scope        string    `json:"scope,omitempty"`
+	ConsentID    string    `json:"consent_id,omitempty"`
+}
+
+// Valid reports whether the token can be sent at now: it has an access
+// token and does not expire within ExpiryMargin. A zero Expiry (the server
+// sent no expires_in) counts as not expiring: the ASPSP will say when it
+// has.
+func (t *Token) Valid(now time.Time) bool {
+	if t == nil || t.AccessToken == "" {
+		return false
+	}
+	return t.Expiry.IsZero() || now.Add(ExpiryMargin).Before(t.Expiry)
+}
+
+// Pending is an authorization in progress: what the redirect back must
+// match (State) and what the code exchange needs (Verifier, RedirectURI).
+type Pending struct {
+	ConsentID   string    `json:"consent_id,omitempty"`
+	State       string    `json:"state,omitempty"`
+	Verifier    string    `json:"code_verifier,omitempty"`
+	RedirectURI string    `json:"redirect_uri,omitempty"`
+	Created     time.Time `json:"created"`
+}
+
+// State is everything kept for one profile.
+type State struct {
+	ConsentID     string   `json:"consent_id,omitempty"`
+	ConsentStatus string   `json:"consent_status,omitempty"`
+	ValidUntil    string   `json:"valid_until,omitempty"`
+	Pending       *Pending `json:"pending,omitempty"`
+	// Code is an authorization code waiting for `token exchange`, with
+	// the verifier and redirect URI the exchange must repeat.
+	Code         string `json:"code,omitempty"`
+	CodeVerifier string `json:"code_verifier,omitempty"`
+	CodeRedirect string `json:"code_redirect_uri,omitempty"`
+	// ClientToken comes from client_credentials; UserToken from an
+	// authorization code or a refresh.
+	ClientToken *Token    `json:"client_token,omitempty"`
+	UserToken   *Token    `json:"user_token,omitempty"`
+	Updated     time.Time `json:"updated"`
+}
+
+// Store keeps the state files under Dir.
+type Store struct {
+	Dir string
+}
+
+// DefaultDir is $XDG_STATE_HOME/xs2a, or ~/.local/state/xs2a when
+// XDG_STATE_HOME is unset or not absolute (as the XDG spec asks).
+func DefaultDir() (string, error) {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "xs2a"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the state directory: %w (set XDG_STATE_HOME)", err)
+	}
+	return filepath.Join(home, ".local", "state", "xs2a"), nil
+}
+
+// Open returns the store rooted at dir. Nothing is created until a save.
+func Open(dir string) *Store { return &Store{Dir: dir} }
+
+var profileName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// ValidateProfile checks that name can be a file name under Dir/profiles:
+// 1 to 64 of A-Z a-z 0-9 . _ -, and not "." or "..".
+func ValidateProfile(name string) error {
+	if !profileName.MatchString(name) || name == "." || name == ".." {
+		return fmt.Errorf("invalid profile name %q: use 1 to 64 letters, digits, '.', '_' or '-'", name)
+	}
+	return nil
+}
+
+func (s *Store) dir() string { return filepath.Join(s.Dir, "profiles") }
+
+// Path is the state file of profile: Dir/profiles/<profile>.json. It
+// fails for a name that is not a plain file name.
+func (s *Store) Path(profile string) (string, error) {
+	if err := ValidateProfile(profile); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.dir(), profile+".json"), nil
+}
+
+// Load reads profile's state. A profile that has none yet gets an empty
+// State and no error.
+func (s *Store) Load(profile string) (*State, error) {
+	path, err := s.Path(profile)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &State{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading state: %w", err)
+	}
+	st := &State{}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return st, nil
+	}
+	if err := json.Unmarshal(data, st); err != nil {
+		return nil, fmt.Errorf("state file %s is corrupt (%v): delete it, or run the step that writes it again", path, err)
+	}
+	return st, nil
+}
+
+// Save writes st as profile's state, setting st.Updated. The directory is
+// created 0700 and the file written atomically at 0600: a failed save
+// leaves the previous file as it was.
+func (s *Store) Save(profile string, st *State) error {
+	path, err := s.Path(profile)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		st = &State{}
+	}
+	prev := st.Updated
+	st.Updated = time.Now().UTC()
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		st.Updated = prev
+		return fmt.Errorf("saving state of profile %s: %w", profile, err)
+	}
+	if err := os.MkdirAll(s.dir(), 0o700); err != nil {
+		st.Updated = prev
+		return fmt.Errorf("saving state: %w", err)
+	}
+	if err := atomicfile.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+		st.Updated = prev
+		return fmt.Errorf("saving state: %w", err)
+	}
+	return nil
+}
+
+// Update loads profile's state, lets fn change it and saves it, holding
+// an exclusive lock on Dir/profiles/<profile>.lock throughout, so two
+// invocations updating at once do not lose each other's changes. When fn
+// returns an error nothing is saved and the error is returned. The lock
+// waits for as long as another invocation holds it; it is released when
+// that process exits, however it exits.
+func (s *Store) Update(profile string, fn func(*State) error) error {
+	unlock, err := s.lock(profile)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := s.Load(profile)
+	if err != nil {
+		return err
+	}
+	if err := fn(st); err != nil {
+		return err
+	}
+	return s.Save(profile, st)
+}
+
+// Clear forgets profile's state (under the same lock as Update). A
+// profile with no state is not an error.
+func (s *Store) Clear(profile string) error {
+	unlock, err := s.lock(profile)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	path, _ := s.Path(profile)
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("clearing state: %w", err)
+	}
+	return nil
+}
+
+// lock takes the profile's lock file. The file itself is never removed:
+// removing it while another process waits on it would let a third take a
+// "lock" on a new file and both run at once.
+func (s *Store) lock(profile string) (func(), error) {
+	if err := ValidateProfile(profile); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(s.dir(), 0o700); err != nil {
+		return nil, fmt.Errorf("locking state: %w", err)
+	}
+	path := filepath.Join(s.dir(), profile+".lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking state: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("locking state %s: %w", path, err)
+	}
+	return func() {
+		_ = unlockFile(f)
+		_ = f.Close()
+	}, nil
+}
