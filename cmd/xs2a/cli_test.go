@@ -464,7 +464,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"sandbox", "adorsys-style"} {
+	for _, p := range []string{"local", "sandbox", "live", "adorsys-style"} {
 		r := xs2a(t, t.TempDir(), "", nil, "--config", example, "--profile", p, "version", "-o", "json")
 		if r.code != 0 || !json.Valid([]byte(r.stdout)) {
 			t.Errorf("profile %s of the example config: exit %d %s", p, r.code, r.stderr)
