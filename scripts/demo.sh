@@ -1,34 +1,39 @@
 #!/usr/bin/env bash
-# make demo: sign a Berlin Group consent request with throw-away certificates,
-# verify it, then break it the way people do and let xs2a explain the break.
+# make demo: the bank's whole flow against the embedded sandbox, then the
+# signature debugger: sign a consent request with throw-away certificates,
+# verify it, break it the way people do and let xs2a explain the break.
 # Everything happens in a temporary directory that is removed afterwards.
 set -euo pipefail
 XS2A="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-export XS2A_CONFIG="$work/config.yaml" NO_COLOR="${NO_COLOR:-}"
+export XS2A_CONFIG="$work/config.yaml" XDG_STATE_HOME="$work/state"
+: > "$XS2A_CONFIG"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "1. Throw-away PSD2 certificates (test CA, QWAC, QSealC with PSP_AI)"
+step "1. The whole journey against the embedded bank: token, consent, authorize, exchange, cards"
+"$XS2A" flow --sandbox
+
+step "2. Throw-away PSD2 certificates (test CA, QWAC, QSealC with PSP_AI)"
 "$XS2A" certs generate --dir certs --write-profile default
 
-step "2. The QSealC as a bank sees it"
+step "3. The QSealC as a bank sees it"
 "$XS2A" certs inspect certs/qseal.pem --key certs/qseal.key | grep -E 'Subject|Serial|QCStatements|PSD2 roles|NCA|keyId'
 
 cat > consent.json <<'JSON'
 {"access":{"allPsd2":"allAccounts"},"recurringIndicator":true,"validUntil":"2099-12-31","frequencyPerDay":4,"combinedServiceIndicator":false}
 JSON
 
-step "3. Sign POST /v1/consents (key and certificate come from the profile)"
+step "4. Sign POST /v1/consents (key and certificate come from the profile)"
 "$XS2A" sign --method POST --url https://api.sandbox.example/v1/consents \
   --body-file consent.json -H 'PSU-IP-Address: 192.0.2.10' --format http --explain > signed.http
 cat signed.http; echo
 
-step "4. Verify it as the bank would"
+step "5. Verify it as the bank would"
 "$XS2A" sign verify signed.http
 
-step "5. A classic mistake: the body pretty-printed after the digest was computed"
+step "6. A classic mistake: the body pretty-printed after the digest was computed"
 python3 - 2>/dev/null <<'PY' || sed 's/,"recurringIndicator"/, "recurringIndicator"/' signed.http > broken.http
 import json
 raw = open("signed.http", "rb").read()
@@ -43,4 +48,4 @@ rc=$?
 set -e
 echo "(exit status $rc: 6 means signature invalid)"
 
-step "Done. Try: xs2a sign --help, xs2a sign verify --help, xs2a certs --help"
+step "Done. Next: xs2a sandbox serve --write-profile local, then xs2a -p local token / consent create / authorize / accounts list"

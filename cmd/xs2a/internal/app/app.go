@@ -19,6 +19,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/authorize"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/certs"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/consent"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/flow"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sandbox"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sign"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
@@ -142,6 +143,6 @@ certificate or token is rejected.`,
 	root.AddCommand(sign.NewCmdSign(f, nil))
 	root.AddCommand(certs.NewCmdCerts(f))
 	root.AddCommand(sandbox.NewCmdSandbox(f))
-	root.AddCommand(token.NewCmdToken(f), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f), accounts.NewCmdAccounts(f), api.NewCmdAPI(f))
+	root.AddCommand(token.NewCmdToken(f), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f), accounts.NewCmdAccounts(f), api.NewCmdAPI(f), flow.NewCmdFlow(f))
 	return root
 }

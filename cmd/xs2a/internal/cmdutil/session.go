@@ -37,6 +37,12 @@ func (f *Factory) Session() (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	return NewSession(f, cfg, nil)
+}
+
+// NewSession builds a session for an explicit configuration; store nil
+// means the profile's state in the XDG state directory.
+func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, error) {
 	p := cfg.Profile
 	if p.BaseURL == "" {
 		return nil, UsageErrorf("profile %q has no base_url: configure the ASPSP (see configs/xs2a.example.yaml) or run `xs2a sandbox serve --write-profile %s`", cfg.ProfileName, cfg.ProfileName)
@@ -106,11 +112,14 @@ func (f *Factory) Session() (*Session, error) {
 	}
 	s.API = &xs2a.Client{HTTP: s.Signed, BaseURL: p.BaseURL, Version: p.APIVersion, APIKey: p.APIKey, APIKeyHeader: p.APIKeyHeader, PSUIPAddress: psuIP}
 	s.OAuth = oauth.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, AuthorizeURL: p.AuthorizeURL, TokenURL: p.TokenURL, RedirectURL: p.RedirectURI}
-	dir, err := state.DefaultDir()
-	if err != nil {
-		return nil, err
+	if store == nil {
+		dir, err := state.DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		store = state.Open(dir)
 	}
-	s.Store = state.Open(dir)
+	s.Store = store
 	return s, nil
 }
 

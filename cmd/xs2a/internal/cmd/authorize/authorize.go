@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"time"
@@ -50,7 +51,19 @@ $BROWSER, when set, is the command that opens the URL.`,
 			if o.Timeout <= 0 {
 				return cmdutil.UsageErrorf("--timeout must be positive")
 			}
-			return run(cmd.Context(), f, o)
+			s, err := f.Session()
+			if err != nil {
+				return err
+			}
+			browse := f.Browser.Browse
+			if o.NoBrowser {
+				browse = nil
+			}
+			out, err := Run(cmd.Context(), s, *o, browse, f.IO.ErrOut)
+			if err != nil {
+				return err
+			}
+			return printOutcome(f, s, out)
 		},
 	}
 	fl := cmd.Flags()
@@ -92,43 +105,49 @@ func listenAddr(redirect string) (addr, path string, err error) {
 	return net.JoinHostPort(host, port), path, nil
 }
 
-func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
-	s, err := f.Session()
-	if err != nil {
-		return err
-	}
+// Outcome is what an authorization produced.
+type Outcome struct {
+	ConsentID string
+	Code      string
+	Token     *state.Token // with Exchange
+	URL       string       // the authorization URL
+}
+
+// Run authorizes a consent: the listener, the URL, the browser (browse nil:
+// print the URL), the wait, and with o.Exchange the code exchange.
+// Progress goes to errOut.
+func Run(ctx context.Context, s *cmdutil.Session, o Options, browse func(string) error, errOut io.Writer) (*Outcome, error) {
 	name := s.Config.ProfileName
 	st, err := s.Store.Load(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	consentID := o.ConsentID
 	if consentID == "" {
 		consentID = st.ConsentID
 	}
 	if consentID == "" {
-		return cmdutil.UsageErrorf("no consent to authorize: run `xs2a consent create` first, or give --consent")
+		return nil, cmdutil.UsageErrorf("no consent to authorize: run `xs2a consent create` first, or give --consent")
 	}
 	if err := token.Discover(ctx, s); err != nil {
-		return err
+		return nil, err
 	}
 	if s.OAuth.ClientID == "" {
-		return cmdutil.UsageErrorf("profile %q has no client_id", name)
+		return nil, cmdutil.UsageErrorf("profile %q has no client_id", name)
 	}
 	addr, path, err := listenAddr(s.OAuth.RedirectURL)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	errOut := f.IO.ErrOut
 	stateValue := randomState()
 	recv, err := loopback.Listen(loopback.Options{Addr: addr, Path: path, State: stateValue,
 		OnEvent: func(msg string) { fmt.Fprintln(errOut, "xs2a: "+msg) }})
 	if err != nil {
 		var pe *loopback.PortInUseError
 		if errors.As(err, &pe) {
-			return &cmdutil.ExitError{Code: cmdutil.ExitFailure, Err: err}
+			return nil, &cmdutil.ExitError{Code: cmdutil.ExitFailure, Err: err}
 		}
-		return cmdutil.UsageError(err)
+		return nil, cmdutil.UsageError(err)
 	}
 	defer recv.Close()
 	verifier := oauth.NewVerifier()
@@ -139,15 +158,15 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		x.Pending = &state.Pending{ConsentID: consentID, State: stateValue, Verifier: verifier, RedirectURI: recv.RedirectURL, Created: s.Now()}
 		return nil
 	}); err != nil {
-		return err
+		return nil, err
 	}
 
 	fmt.Fprintf(errOut, "waiting for the PSU's authorization of consent %s on %s (up to %s)\n", consentID, recv.RedirectURL, o.Timeout)
 	opened := false
-	if !o.NoBrowser && f.Browser != nil {
-		if err := f.Browser.Browse(authURL); err == nil {
+	if browse != nil {
+		if err := browse(authURL); err == nil {
 			opened = true
-			fmt.Fprintln(errOut, "opened the authorization page in your browser")
+			fmt.Fprintln(errOut, "opened the authorization page in the browser")
 		} else if !errors.Is(err, cmdutil.ErrNoBrowser) {
 			fmt.Fprintf(errOut, "could not open a browser: %v\n", err)
 		}
@@ -162,35 +181,43 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		var ae *loopback.AuthError
 		switch {
 		case errors.As(err, &ae):
-			return &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: err}
+			return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: err}
 		case errors.Is(err, loopback.ErrTimeout):
-			return &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("%w after %s: run `xs2a authorize` again (longer --timeout, or --no-browser to open the URL yourself)", err, o.Timeout)}
+			return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("%w after %s: run `xs2a authorize` again (longer --timeout, or --no-browser to open the URL yourself)", err, o.Timeout)}
 		case errors.Is(err, context.Canceled):
-			return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: errors.New("interrupted while waiting for the authorization")}
+			return nil, &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: errors.New("interrupted while waiting for the authorization")}
 		}
-		return err
+		return nil, err
 	}
 	if err := s.Store.Update(name, func(x *state.State) error {
 		x.Code, x.CodeVerifier, x.CodeRedirect = res.Code, verifier, recv.RedirectURL
 		return nil
 	}); err != nil {
-		return err
+		return nil, err
 	}
-	if !o.Exchange {
-		if cmdutil.WantsJSON(f) {
-			return cmdutil.JSON(f, map[string]string{"consentId": consentID, "code": cmdutil.Mask(res.Code, s.Config.ShowSecrets), "next": "xs2a token exchange"})
+	out := &Outcome{ConsentID: consentID, Code: res.Code, URL: authURL}
+	if o.Exchange {
+		if out.Token, err = token.Exchange(ctx, s, res.Code, verifier, recv.RedirectURL); err != nil {
+			return nil, err
 		}
-		fmt.Fprintf(f.IO.Out, "authorized consent %s; code %s kept for `xs2a token exchange`\n", consentID, cmdutil.Mask(res.Code, s.Config.ShowSecrets))
-		return nil
 	}
-	t, err := token.Exchange(ctx, s, res.Code, verifier, recv.RedirectURL)
-	if err != nil {
+	return out, nil
+}
+
+func printOutcome(f *cmdutil.Factory, s *cmdutil.Session, out *Outcome) error {
+	show := s.Config.ShowSecrets
+	if out.Token == nil {
+		if cmdutil.WantsJSON(f) {
+			return cmdutil.JSON(f, map[string]string{"consentId": out.ConsentID, "code": cmdutil.Mask(out.Code, show), "next": "xs2a token exchange"})
+		}
+		_, err := fmt.Fprintf(f.IO.Out, "authorized consent %s; code %s kept for `xs2a token exchange`\n", out.ConsentID, cmdutil.Mask(out.Code, show))
 		return err
 	}
+	t := out.Token
 	if cmdutil.WantsJSON(f) {
-		return cmdutil.JSON(f, map[string]any{"consentId": consentID, "access_token": cmdutil.Mask(t.AccessToken, s.Config.ShowSecrets),
-			"refresh_token": cmdutil.Mask(t.RefreshToken, s.Config.ShowSecrets), "expiry": t.Expiry, "scope": t.Scope})
+		return cmdutil.JSON(f, map[string]any{"consentId": out.ConsentID, "access_token": cmdutil.Mask(t.AccessToken, show),
+			"refresh_token": cmdutil.Mask(t.RefreshToken, show), "expiry": t.Expiry, "scope": t.Scope})
 	}
-	fmt.Fprintf(f.IO.Out, "authorized consent %s; PSU access token %s (expires %s)\n", consentID, cmdutil.Mask(t.AccessToken, s.Config.ShowSecrets), t.Expiry.Local().Format(time.RFC3339))
-	return nil
+	_, err := fmt.Fprintf(f.IO.Out, "authorized consent %s; PSU access token %s (expires %s)\n", out.ConsentID, cmdutil.Mask(t.AccessToken, show), t.Expiry.Local().Format(time.RFC3339))
+	return err
 }

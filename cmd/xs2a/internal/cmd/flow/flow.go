@@ -1,0 +1,364 @@
+// Package flow implements `xs2a flow`: the bank's whole documented journey
+// in one command, against a profile or the embedded sandbox.
+package flow
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/authorize"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
+	"github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
+)
+
+// Options are the flags of `xs2a flow`.
+type Options struct {
+	Sandbox     bool
+	Interactive bool
+	Timeout     time.Duration
+	Days        int
+}
+
+// Step is one step of the journey as it happened.
+type Step struct {
+	Name      string `json:"name"`
+	Sent      string `json:"sent"`
+	Got       string `json:"got,omitempty"`
+	Millis    int64  `json:"ms"`
+	OK        bool   `json:"ok"`
+	Error     string `json:"error,omitempty"`
+	Reproduce string `json:"reproduce"`
+}
+
+// Card is a card account with its balance, for the summary.
+type Card struct {
+	ResourceID  string `json:"resourceId"`
+	MaskedPan   string `json:"maskedPan"`
+	Name        string `json:"name"`
+	Available   string `json:"available,omitempty"`
+	CreditLimit string `json:"creditLimit,omitempty"`
+	Booked      int    `json:"bookedTransactions"`
+	Pending     int    `json:"pendingTransactions"`
+}
+
+// Record is the whole journey, for --output json.
+type Record struct {
+	Profile      string `json:"profile"`
+	Sandbox      bool   `json:"sandbox"`
+	OK           bool   `json:"ok"`
+	Steps        []Step `json:"steps"`
+	Cards        []Card `json:"cards"`
+	ConsentID    string `json:"consentId,omitempty"`
+	KeyGenMillis int64  `json:"keyGenerationMs,omitempty"`
+	SetupMillis  int64  `json:"sandboxSetupMs,omitempty"`
+	TotalMillis  int64  `json:"totalMs"`
+}
+
+// NewCmdFlow builds `xs2a flow`.
+func NewCmdFlow(f *cmdutil.Factory) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "flow [--sandbox] [--interactive]",
+		Short: "Run the whole journey: token, consent, authorize, exchange, card accounts, balances, transactions",
+		Long: `Run the bank's documented flow step by step against the profile, printing a
+line per step (what was sent, what came back, how long it took) and stopping
+at the first failure with its diagnosis and the command that reproduces that
+step alone. --output json gives the whole record.
+
+With --sandbox, or when the profile has no base_url, it starts the embedded
+sandbox in-process on random loopback ports with fresh certificates in a
+temporary directory, and the PSU (1345611) approves automatically;
+--interactive opens the real browser on the sandbox's sign-in and consent
+pages instead (the page shows the one-time code).`,
+		Example: `  xs2a flow --sandbox
+  xs2a flow --sandbox --interactive
+  xs2a flow --profile sandbox -o json | jq '.steps[] | select(.ok == false)'`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Timeout <= 0 {
+				return cmdutil.UsageErrorf("--timeout must be positive")
+			}
+			return run(cmd.Context(), f, o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&o.Sandbox, "sandbox", false, "run against the embedded sandbox (default when the profile has no base_url)")
+	fl.BoolVar(&o.Interactive, "interactive", false, "with the sandbox: sign in and approve in the real browser")
+	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the PSU's authorization")
+	fl.IntVar(&o.Days, "days", 30, "how many days of transactions to read")
+	return cmd
+}
+
+type runner struct {
+	f      *cmdutil.Factory
+	rec    *Record
+	out    io.Writer
+	json   bool
+	prefix string // how to run the reproduce commands
+}
+
+func (r *runner) step(name, sent, reproduce string, fn func() (string, error)) error {
+	start := time.Now()
+	got, err := fn()
+	st := Step{Name: name, Sent: sent, Got: got, Millis: time.Since(start).Milliseconds(), OK: err == nil, Reproduce: r.prefix + reproduce}
+	if err != nil {
+		st.Error = err.Error()
+	}
+	r.rec.Steps = append(r.rec.Steps, st)
+	if !r.json {
+		cs := r.f.IO.ColorScheme()
+		n := len(r.rec.Steps)
+		if err == nil {
+			fmt.Fprintf(r.out, "%s %d %-18s %s → %s %s\n", cs.SuccessIcon(), n, name, sent, got, cs.Faint(fmt.Sprintf("(%d ms)", st.Millis)))
+		} else {
+			fmt.Fprintf(r.out, "%s %d %-18s %s → %s\n", cs.FailureIcon(), n, name, sent, cs.Red("failed"))
+			fmt.Fprintf(r.out, "    diagnosis: %s\n    reproduce: %s\n", oneLine(st.Error), st.Reproduce)
+		}
+	}
+	return err
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
+	start := time.Now()
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	rec := &Record{Profile: cfg.ProfileName}
+	r := &runner{f: f, rec: rec, out: f.IO.Out, json: cmdutil.WantsJSON(f)}
+	var s *cmdutil.Session
+	browse := func(u string) error { return f.Browser.Browse(u) }
+	if o.Sandbox || cfg.Profile.BaseURL == "" {
+		if !o.Sandbox && !r.json {
+			fmt.Fprintf(f.IO.ErrOut, "profile %q has no base_url: running against the embedded sandbox\n", cfg.ProfileName)
+		}
+		sb, sess, cleanup, err := startSandbox(f, cfg, o, rec)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		s = sess
+		rec.Sandbox, rec.Profile = true, "embedded sandbox"
+		r.prefix = "xs2a sandbox serve --write-profile local, then: xs2a -p local "
+		if !o.Interactive {
+			browse = follower(sb)
+		}
+		if !r.json {
+			fmt.Fprintf(f.IO.ErrOut, "embedded sandbox on %s (certificates generated in %d ms)\n", sb.URL, rec.KeyGenMillis+rec.SetupMillis)
+		}
+	} else {
+		if s, err = f.Session(); err != nil {
+			return err
+		}
+		r.prefix = "xs2a -p " + cfg.ProfileName + " "
+	}
+	err = journey(ctx, r, s, o, browse)
+	rec.OK = err == nil
+	rec.TotalMillis = time.Since(start).Milliseconds()
+	if r.json {
+		if jerr := cmdutil.JSON(f, rec); jerr != nil {
+			return jerr
+		}
+	} else if err == nil {
+		printCards(f, rec)
+	}
+	if err != nil {
+		code := cmdutil.CodeOf(cmdutil.NetError(err))
+		return &cmdutil.ExitError{Code: code, Silent: true, Err: err}
+	}
+	return nil
+}
+
+func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, browse func(string) error) error {
+	name := s.Config.ProfileName
+	var ct *state.Token
+	if err := r.step("token", "POST token endpoint (client_credentials, mutual TLS)", "token", func() (string, error) {
+		var err error
+		ct, err = token.ClientToken(ctx, s, true)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("client token, expires in %s", ct.Expiry.Sub(s.Now()).Round(time.Second)), nil
+	}); err != nil {
+		return err
+	}
+	validUntil := s.Now().AddDate(0, 0, 90).Format(time.DateOnly)
+	var created *xs2a.ConsentCreated
+	if err := r.step("consent create", "POST /v1/consents (allPsd2, validUntil "+validUntil+", 4 a day)", "consent create", func() (string, error) {
+		var err error
+		created, err = s.API.CreateConsent(ctx, ct.AccessToken, xs2a.ConsentRequest{Access: xs2a.Access{AllPsd2: "allAccounts"},
+			RecurringIndicator: true, ValidUntil: validUntil, FrequencyPerDay: 4})
+		if err != nil {
+			return "", cmdutil.NetError(err)
+		}
+		r.rec.ConsentID = created.ConsentID
+		return fmt.Sprintf("201 %s, %s", created.ConsentID, created.ConsentStatus),
+			s.Store.Update(name, func(st *state.State) error {
+				st.ConsentID, st.ConsentStatus = created.ConsentID, created.ConsentStatus
+				return nil
+			})
+	}); err != nil {
+		return err
+	}
+	var auth *authorize.Outcome
+	if err := r.step("authorize", "browser → authorization endpoint (scope AIS:"+created.ConsentID+", PKCE S256)", "authorize", func() (string, error) {
+		var err error
+		auth, err = authorize.Run(ctx, s, authorize.Options{ConsentID: created.ConsentID, Timeout: o.Timeout}, browse, io.Discard)
+		if err != nil {
+			return "", err
+		}
+		return "code received on the loopback listener", nil
+	}); err != nil {
+		return err
+	}
+	var ut *state.Token
+	if err := r.step("token exchange", "POST token endpoint (authorization_code + code_verifier)", "token exchange", func() (string, error) {
+		st, err := s.Store.Load(name)
+		if err != nil {
+			return "", err
+		}
+		ut, err = token.Exchange(ctx, s, auth.Code, st.CodeVerifier, st.CodeRedirect)
+		if err != nil {
+			return "", err
+		}
+		return "access and refresh token, scope " + ut.Scope, nil
+	}); err != nil {
+		return err
+	}
+	var cards []xs2a.CardAccount
+	if err := r.step("card accounts", "GET /v1/card-accounts (Consent-ID)", "accounts list", func() (string, error) {
+		var err error
+		cards, err = s.API.CardAccounts(ctx, ut.AccessToken, created.ConsentID, false)
+		if err != nil {
+			return "", cmdutil.NetError(err)
+		}
+		return fmt.Sprintf("200, %d card account(s)", len(cards)), nil
+	}); err != nil {
+		return err
+	}
+	from := s.Now().AddDate(0, 0, -o.Days).Format(time.DateOnly)
+	for _, c := range cards {
+		card := Card{ResourceID: c.ResourceID, MaskedPan: c.MaskedPan, Name: c.Name}
+		if c.CreditLimit != nil {
+			card.CreditLimit = c.CreditLimit.Amount + " " + c.CreditLimit.Currency
+		}
+		if err := r.step("balances", "GET /v1/card-accounts/"+c.ResourceID+"/balances", "accounts balances "+c.ResourceID, func() (string, error) {
+			bs, err := s.API.CardBalances(ctx, ut.AccessToken, created.ConsentID, c.ResourceID)
+			if err != nil {
+				return "", cmdutil.NetError(err)
+			}
+			for _, b := range bs {
+				if b.BalanceType == "interimAvailable" || card.Available == "" {
+					card.Available = b.BalanceAmount.Amount + " " + b.BalanceAmount.Currency
+				}
+			}
+			return fmt.Sprintf("200, %d balance(s)", len(bs)), nil
+		}); err != nil {
+			return err
+		}
+		if err := r.step("transactions", "GET /v1/card-accounts/"+c.ResourceID+"/transactions?dateFrom="+from, "accounts transactions "+c.ResourceID+" --from "+from, func() (string, error) {
+			tx, err := s.API.CardTransactions(ctx, ut.AccessToken, created.ConsentID, c.ResourceID, xs2a.TransactionQuery{From: from})
+			if err != nil {
+				return "", cmdutil.NetError(err)
+			}
+			card.Booked, card.Pending = len(tx.Booked), len(tx.Pending)
+			return fmt.Sprintf("200, %d booked, %d pending (%d page(s))", card.Booked, card.Pending, tx.Pages), nil
+		}); err != nil {
+			return err
+		}
+		r.rec.Cards = append(r.rec.Cards, card)
+	}
+	return nil
+}
+
+func printCards(f *cmdutil.Factory, rec *Record) {
+	w := f.IO.Out
+	cs := f.IO.ColorScheme()
+	fmt.Fprintf(w, "\n%s consent %s: %d card account(s)\n", cs.Bold("The journey worked:"), rec.ConsentID, len(rec.Cards))
+	for _, c := range rec.Cards {
+		fmt.Fprintf(w, "  %s  %-8s available %-14s limit %-14s %d booked, %d pending\n", spaced(c.MaskedPan), c.Name, c.Available, c.CreditLimit, c.Booked, c.Pending)
+	}
+	fmt.Fprintf(w, "%s\n", cs.Faint(fmt.Sprintf("total %d ms", rec.TotalMillis)))
+}
+
+func spaced(p string) string {
+	if len(p) != 16 {
+		return p
+	}
+	return p[0:4] + " " + p[4:8] + " " + p[8:12] + " " + p[12:16]
+}
+
+// startSandbox runs the embedded bank with fresh certificates in a
+// temporary directory and a session (with its own state) pointed at it.
+func startSandbox(f *cmdutil.Factory, cfg *profile.Config, o *Options, rec *Record) (*sandbox.Server, *cmdutil.Session, func(), error) {
+	t0 := time.Now()
+	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Now: f.Now})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rec.KeyGenMillis = set.KeyGenTime.Milliseconds()
+	dir, err := os.MkdirTemp("", "xs2a-flow-")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	if err := set.Write(filepath.Join(dir, "certs"), false); err != nil {
+		cleanup()
+		return nil, nil, nil, err
+	}
+	logTo := io.Discard
+	if cfg.Verbose {
+		logTo = f.IO.ErrOut
+	}
+	sb, err := sandbox.Start(sandbox.Options{Certs: set, AutoApprove: !o.Interactive, Log: logTo})
+	if err != nil {
+		cleanup()
+		return nil, nil, nil, err
+	}
+	stop := func() { sb.Close(); cleanup() }
+	c := func(n string) string { return filepath.Join(dir, "certs", n) }
+	p := profile.Profile{BaseURL: sb.URL, TokenURL: sb.URL + "/oauth/token", AuthorizeURL: sb.AuthURL + "/oauth/authorize",
+		ClientID: sb.DefaultApp.ClientID, ClientSecret: sb.DefaultApp.ClientSecret, APIKey: sb.DefaultApp.APIKey, APIKeyHeader: "X-API-Key",
+		QWACCert: c("qwac.pem"), QWACKey: c("qwac.key"), QSealCert: c("qseal.pem"), QSealKey: c("qseal.key"), CABundle: c("ca.pem"),
+		AccountType: "card", APIVersion: "v1", PSUIPAddress: "127.0.0.1"} // the PSU is at this terminal
+	sc := *cfg
+	sc.Profile, sc.ProfileName = p, "flow"
+	s, err := cmdutil.NewSession(f, &sc, state.Open(filepath.Join(dir, "state")))
+	if err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	rec.SetupMillis = time.Since(t0).Milliseconds() - rec.KeyGenMillis
+	return sb, s, stop, nil
+}
+
+// follower plays the PSU's browser for the auto-approving sandbox: it
+// follows the bank's redirect to the CLI's loopback listener.
+func follower(sb *sandbox.Server) func(string) error {
+	return func(u string) error {
+		c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.CertPool(), MinVersion: tls.VersionTLS12}}}
+		go func() {
+			resp, err := c.Get(u)
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+		return nil
+	}
+}
