@@ -2,6 +2,7 @@
 package consent
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -179,6 +180,24 @@ issuers) with --balances and --transactions.`,
 	return cmd
 }
 
+// managed is what consent management commands start with: the session, the
+// consent id (given, or the last created) and the client-credentials token.
+func managed(ctx context.Context, f *cmdutil.Factory, args []string) (*cmdutil.Session, string, *state.Token, error) {
+	s, err := f.Session()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	id, err := consentID(s, args)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	ct, err := token.ClientToken(ctx, s, false)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return s, id, ct, nil
+}
+
 func consentID(s *cmdutil.Session, args []string) (string, error) {
 	if len(args) == 1 {
 		return args[0], nil
@@ -200,15 +219,7 @@ func newCmdGet(f *cmdutil.Factory, what string) *cobra.Command {
 		Short: short + "; the id defaults to the last created",
 		Args:  cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.Session()
-			if err != nil {
-				return err
-			}
-			id, err := consentID(s, args)
-			if err != nil {
-				return err
-			}
-			ct, err := token.ClientToken(cmd.Context(), s, false)
+			s, id, ct, err := managed(cmd.Context(), f, args)
 			if err != nil {
 				return err
 			}
@@ -250,15 +261,7 @@ func newCmdDelete(f *cmdutil.Factory) *cobra.Command {
 		Short: "Terminate a consent (DELETE /v1/consents/{id})",
 		Args:  cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.Session()
-			if err != nil {
-				return err
-			}
-			id, err := consentID(s, args)
-			if err != nil {
-				return err
-			}
-			ct, err := token.ClientToken(cmd.Context(), s, false)
+			s, id, ct, err := managed(cmd.Context(), f, args)
 			if err != nil {
 				return err
 			}

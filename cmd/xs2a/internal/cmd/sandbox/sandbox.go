@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,7 +47,6 @@ type ServeOptions struct {
 	Rate         float64
 	DailyLimit   int
 	WriteProfile string
-	ShowSecrets  bool
 	// Ready, when set, receives the started server (tests).
 	Ready func(*sbx.Server)
 }
@@ -112,7 +110,6 @@ app's client_id, secret and API key are printed (secrets masked unless
 	fl.Float64Var(&o.Rate, "rate", 5, "requests a second per TPP (negative: no limit)")
 	fl.IntVar(&o.DailyLimit, "daily-limit", 1000, "requests a day per TPP (negative: no limit)")
 	fl.StringVar(&o.WriteProfile, "write-profile", "", "write a client profile with this name for the running sandbox")
-	fl.BoolVar(&o.ShowSecrets, "show-secrets", false, "print the client secret and API key in full")
 	return cmd
 }
 
@@ -139,16 +136,6 @@ func loadOrGenerate(dir string, now time.Time) (*qcert.Set, bool, error) {
 		return nil, false, err
 	}
 	return set, true, nil
-}
-
-func mask(s string, show bool) string {
-	if show || len(s) <= 8 {
-		if show {
-			return s
-		}
-		return "****"
-	}
-	return s[:4] + strings.Repeat("*", 8) + " (--show-secrets to see it)"
 }
 
 func serveRun(ctx context.Context, o *ServeOptions) error {
@@ -203,6 +190,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		"ca_bundle": abs("ca.pem"), "account_type": "card", "api_version": "v1",
 	}
 	cfg, _ := o.F.Config()
+	show := cfg != nil && cfg.ShowSecrets
 	if o.WriteProfile != "" {
 		if cfg == nil || cfg.Path == "" {
 			return cmdutil.UsageErrorf("no config file path to write profile %q to (use --config)", o.WriteProfile)
@@ -214,7 +202,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	if cmdutil.WantsJSON(o.F) {
 		out := map[string]any{"apiURL": s.URL, "authURL": s.AuthURL, "tokenEndpoint": kv["token_url"], "authorizationEndpoint": kv["authorize_url"],
 			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "clientId": app.ClientID,
-			"clientSecret": mask(app.ClientSecret, o.ShowSecrets), "apiKey": mask(app.APIKey, o.ShowSecrets), "profile": o.WriteProfile}
+			"clientSecret": cmdutil.Mask(app.ClientSecret, show), "apiKey": cmdutil.Mask(app.APIKey, show), "profile": o.WriteProfile}
 		if err := cmdutil.JSON(o.F, out); err != nil {
 			return err
 		}
@@ -232,8 +220,8 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "  client_id:              %s\n", app.ClientID)
-		fmt.Fprintf(w, "  client_secret:          %s\n", mask(app.ClientSecret, o.ShowSecrets))
-		fmt.Fprintf(w, "  API key (X-API-Key):    %s\n", mask(app.APIKey, o.ShowSecrets))
+		fmt.Fprintf(w, "  client_secret:          %s\n", cmdutil.Mask(app.ClientSecret, show))
+		fmt.Fprintf(w, "  API key (X-API-Key):    %s\n", cmdutil.Mask(app.APIKey, show))
 		fmt.Fprintf(w, "  test customer:          1345611 (the sign-in page shows the one-time code)\n")
 		if o.AutoApprove {
 			fmt.Fprintf(w, "  authorizations are approved automatically as 1345611\n")
