@@ -71,9 +71,12 @@ type State struct {
 	CodeRedirect string `json:"code_redirect_uri,omitempty"`
 	// ClientToken comes from client_credentials; UserToken from an
 	// authorization code or a refresh.
-	ClientToken *Token    `json:"client_token,omitempty"`
-	UserToken   *Token    `json:"user_token,omitempty"`
-	Updated     time.Time `json:"updated"`
+	ClientToken *Token `json:"client_token,omitempty"`
+	UserToken   *Token `json:"user_token,omitempty"`
+	// AccountIDs are the resource ids the last account list returned, for
+	// shell completion.
+	AccountIDs []string  `json:"account_ids,omitempty"`
+	Updated    time.Time `json:"updated"`
 }
 
 // Store keeps the state files under Dir.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/mtls"
@@ -144,4 +145,26 @@ func Mask(secret string, show bool) string {
 		return "****"
 	}
 	return secret[:4] + "…(" + fmt.Sprint(len(secret)) + " chars, --show-secrets to see)"
+}
+
+// StateCompletion completes from the active profile's state. Completion runs
+// without the root's PersistentPreRunE, so the configuration is read here.
+func StateCompletion(f *Factory, pick func(*state.State) []string) ([]string, cobra.ShellCompDirective) {
+	cfg, err := f.Config()
+	if err != nil || cfg == nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	dir, err := state.DefaultDir()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	name := cfg.ProfileName
+	if name == "" {
+		name = "default"
+	}
+	st, err := state.Open(dir).Load(name)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return pick(st), cobra.ShellCompDirectiveNoFileComp
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -104,6 +105,11 @@ func newList(f *cmdutil.Factory, consent *string) *cobra.Command {
 			if err != nil {
 				return cmdutil.NetError(err)
 			}
+			ids := make([]string, len(cards))
+			for i, c := range cards {
+				ids[i] = c.ResourceID
+			}
+			_ = s.Store.Update(s.Config.ProfileName, func(st *state.State) error { st.AccountIDs = ids; return nil })
 			if cmdutil.WantsJSON(f) {
 				if cards == nil {
 					cards = []xs2a.CardAccount{}
@@ -131,9 +137,10 @@ func newList(f *cmdutil.Factory, consent *string) *cobra.Command {
 
 func newGet(f *cmdutil.Factory, consent *string) *cobra.Command {
 	return &cobra.Command{
-		Use:   "get ACCOUNT-ID",
-		Short: "Show one account",
-		Args:  cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
+		Use:               "get ACCOUNT-ID",
+		ValidArgsFunction: completeAccounts(f),
+		Short:             "Show one account",
+		Args:              cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, tok, cid, err := access(cmd.Context(), f, *consent)
 			if err != nil {
@@ -162,9 +169,10 @@ func newGet(f *cmdutil.Factory, consent *string) *cobra.Command {
 
 func newBalances(f *cmdutil.Factory, consent *string) *cobra.Command {
 	return &cobra.Command{
-		Use:   "balances ACCOUNT-ID",
-		Short: "Show an account's balances",
-		Args:  cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
+		Use:               "balances ACCOUNT-ID",
+		ValidArgsFunction: completeAccounts(f),
+		Short:             "Show an account's balances",
+		Args:              cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, tok, cid, err := access(cmd.Context(), f, *consent)
 			if err != nil {
@@ -186,10 +194,11 @@ func newBalances(f *cmdutil.Factory, consent *string) *cobra.Command {
 func newTransactions(f *cmdutil.Factory, consent *string) *cobra.Command {
 	var q xs2a.TransactionQuery
 	cmd := &cobra.Command{
-		Use:     "transactions ACCOUNT-ID",
-		Short:   "Show an account's transactions, following every page",
-		Example: "  xs2a accounts transactions card-8693 --from 2026-10-01 --booking-status booked",
-		Args:    cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
+		Use:               "transactions ACCOUNT-ID",
+		ValidArgsFunction: completeAccounts(f),
+		Short:             "Show an account's transactions, following every page",
+		Example:           "  xs2a accounts transactions card-8693 --from 2026-10-01 --booking-status booked",
+		Args:              cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch q.BookingStatus {
 			case "booked", "pending", "both":
@@ -236,6 +245,16 @@ func newTransactions(f *cmdutil.Factory, consent *string) *cobra.Command {
 	fl.StringVar(&q.BookingStatus, "booking-status", "both", "booked, pending or both")
 	fl.BoolVar(&q.WithBalance, "with-balance", false, "include balances")
 	return cmd
+}
+
+// completeAccounts offers the account ids the last `accounts list` returned.
+func completeAccounts(f *cmdutil.Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return cmdutil.StateCompletion(f, func(st *state.State) []string { return st.AccountIDs })
+	}
 }
 
 func amount(a xs2a.Amount) string { return a.Amount + " " + a.Currency }

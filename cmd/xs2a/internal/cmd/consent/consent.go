@@ -215,9 +215,10 @@ func consentID(s *cmdutil.Session, args []string) (string, error) {
 func newCmdGet(f *cmdutil.Factory, what string) *cobra.Command {
 	short := map[string]string{"get": "Read a consent (GET /v1/consents/{id})", "status": "Read a consent's status"}[what]
 	return &cobra.Command{
-		Use:   what + " [ID]",
-		Short: short + "; the id defaults to the last created",
-		Args:  cmdutil.MaximumArgs(1),
+		Use:               what + " [ID]",
+		ValidArgsFunction: completeConsent(f),
+		Short:             short + "; the id defaults to the last created",
+		Args:              cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, id, ct, err := managed(cmd.Context(), f, args)
 			if err != nil {
@@ -255,11 +256,27 @@ func newCmdGet(f *cmdutil.Factory, what string) *cobra.Command {
 	}
 }
 
+// completeConsent offers the consent id kept in the profile's state.
+func completeConsent(f *cmdutil.Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return cmdutil.StateCompletion(f, func(st *state.State) []string {
+			if st.ConsentID == "" {
+				return nil
+			}
+			return []string{st.ConsentID + "\t" + st.ConsentStatus}
+		})
+	}
+}
+
 func newCmdDelete(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:   "delete [ID]",
-		Short: "Terminate a consent (DELETE /v1/consents/{id})",
-		Args:  cmdutil.MaximumArgs(1),
+		Use:               "delete [ID]",
+		ValidArgsFunction: completeConsent(f),
+		Short:             "Terminate a consent (DELETE /v1/consents/{id})",
+		Args:              cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, id, ct, err := managed(cmd.Context(), f, args)
 			if err != nil {
