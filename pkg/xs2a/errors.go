@@ -94,6 +94,8 @@ func (e *APIError) Hint() string {
 		return "save the request (xs2a sign --format http) and run `xs2a sign verify` on it to see which check fails"
 	case e.HasCode("TOKEN_EXPIRED"):
 		return "run `xs2a token refresh` (or `xs2a authorize` again)"
+	case e.HasCode("CONSENT_UNKNOWN"):
+		return "the consent id is not one of this TPP's consents at this ASPSP (another profile or environment?); `xs2a consent create` makes a new one"
 	case e.HasCode("CONSENT_EXPIRED") || e.HasCode("CONSENT_INVALID"):
 		return "create a new consent (`xs2a consent create`) and authorize it"
 	case e.HasCode("ACCESS_EXCEEDED"):

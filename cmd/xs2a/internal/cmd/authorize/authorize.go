@@ -183,7 +183,11 @@ func Run(ctx context.Context, s *cmdutil.Session, o Options, browse func(string)
 		case errors.As(err, &ae):
 			return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: err}
 		case errors.Is(err, loopback.ErrTimeout):
-			return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("%w after %s: run `xs2a authorize` again (longer --timeout, or --no-browser to open the URL yourself)", err, o.Timeout)}
+			advice := "a longer --timeout, or --no-browser to open the URL yourself"
+			if browse == nil {
+				advice = "a longer --timeout; open the printed URL in a browser that can reach this machine's 127.0.0.1"
+			}
+			return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("%w after %s: run `xs2a authorize` again (%s)", err, o.Timeout, advice)}
 		case errors.Is(err, context.Canceled):
 			return nil, &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: errors.New("interrupted while waiting for the authorization")}
 		}

@@ -247,7 +247,16 @@ func UserToken(ctx context.Context, s *cmdutil.Session) (*state.Token, error) {
 		return nil, err
 	}
 	if st.UserToken == nil {
-		return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("no PSU access token in profile %q: run `xs2a consent create` and `xs2a authorize --exchange` first", s.Config.ProfileName)}
+		next := "`xs2a authorize --exchange`"
+		switch st.ConsentStatus {
+		case "terminatedByTpp", "expired", "rejected", "revokedByPsu":
+			next = "`xs2a consent create` (consent " + st.ConsentID + " is " + st.ConsentStatus + "), then " + next
+		default:
+			if st.ConsentID == "" {
+				next = "`xs2a consent create`, then " + next
+			}
+		}
+		return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("no PSU access token in profile %q: run %s first", s.Config.ProfileName, next)}
 	}
 	if st.UserToken.Valid(s.Now()) {
 		return st.UserToken, nil
