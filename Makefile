@@ -35,6 +35,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 	@bash scripts/bench-sign.sh $(BIN)
 	@bash scripts/bench-sandbox.sh
+	@bash scripts/bench-flow.sh $(BIN)
 
 ## fuzz: each fuzz target for FUZZTIME (findings land in testdata/fuzz and are replayed by make test)
 fuzz:

@@ -13,6 +13,9 @@ import (
 type Config struct {
 	// File is the config file that was read, "" when none.
 	File string
+	// Explicit: File was named with --config or XS2A_CONFIG, not found in
+	// the default place (so commands to repeat must name it too).
+	Explicit bool
 	// Path is the config file in effect: File, or where one would be
 	// created (what --write-profile updates).
 	Path        string

@@ -210,9 +210,25 @@ func (s *Server) listen() error {
 	return nil
 }
 
-// Close stops both listeners and waits for the servers to finish.
-func (s *Server) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+// Close stops both listeners, giving requests in flight up to two seconds.
+func (s *Server) Close() { s.shutdown(2 * time.Second) }
+
+// CloseNow stops at once. A browser keeps idle connections open to the
+// bank's pages, which a graceful shutdown would wait for; a process that is
+// done (xs2a flow) has nothing in flight worth that wait.
+func (s *Server) CloseNow() { s.shutdown(0) }
+
+func (s *Server) shutdown(grace time.Duration) {
+	if grace == 0 {
+		for _, srv := range []*http.Server{s.apiSrv, s.webSrv} {
+			if srv != nil {
+				srv.Close()
+			}
+		}
+		s.wg.Wait()
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	for _, srv := range []*http.Server{s.apiSrv, s.webSrv} {
 		if srv != nil {

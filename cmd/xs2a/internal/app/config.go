@@ -49,7 +49,7 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 	} else {
 		path = DefaultConfigPath()
 	}
-	cfg := &profile.Config{Path: path}
+	cfg := &profile.Config{Path: path, Explicit: explicit}
 	if path != "" {
 		v.SetConfigFile(path)
 		v.SetConfigType("yaml")

@@ -56,8 +56,10 @@ type Card struct {
 
 // Record is the whole journey, for --output json.
 type Record struct {
-	Profile      string `json:"profile"`
-	Sandbox      bool   `json:"sandbox"`
+	Profile string `json:"profile"`
+	Sandbox bool   `json:"sandbox"`
+	// FellBack: the profile has no base_url, so the embedded sandbox ran.
+	FellBack     bool   `json:"fellBackToSandbox,omitempty"`
 	OK           bool   `json:"ok"`
 	Steps        []Step `json:"steps"`
 	Cards        []Card `json:"cards"`
@@ -153,7 +155,7 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		}
 		defer cleanup()
 		s = sess
-		rec.Sandbox, rec.Profile = true, "embedded sandbox"
+		rec.Sandbox, rec.FellBack = true, !o.Sandbox
 		r.prefix = "xs2a sandbox serve --write-profile local, then: xs2a -p local "
 		if !o.Interactive {
 			browse = follower(sb)
@@ -166,6 +168,9 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 			return err
 		}
 		r.prefix = "xs2a -p " + cfg.ProfileName + " "
+		if cfg.File != "" && cfg.Explicit {
+			r.prefix = "xs2a --config " + cfg.File + " -p " + cfg.ProfileName + " "
+		}
 	}
 	err = journey(ctx, r, s, o, browse)
 	rec.OK = err == nil
@@ -330,7 +335,7 @@ func startSandbox(f *cmdutil.Factory, cfg *profile.Config, o *Options, rec *Reco
 		cleanup()
 		return nil, nil, nil, err
 	}
-	stop := func() { sb.Close(); cleanup() }
+	stop := func() { sb.CloseNow(); cleanup() }
 	c := func(n string) string { return filepath.Join(dir, "certs", n) }
 	p := profile.Profile{BaseURL: sb.URL, TokenURL: sb.URL + "/oauth/token", AuthorizeURL: sb.AuthURL + "/oauth/authorize",
 		ClientID: sb.DefaultApp.ClientID, ClientSecret: sb.DefaultApp.ClientSecret, APIKey: sb.DefaultApp.APIKey, APIKeyHeader: "X-API-Key",
