@@ -139,10 +139,16 @@ certificate or token is rejected.`,
 		return cmdutil.UsageErrorf("%v (see '%s --help')", err, c.CommandPath())
 	})
 
+	root.AddGroup(&cobra.Group{ID: "flow", Title: "The bank's flow:"}, &cobra.Group{ID: "debug", Title: "Signatures, certificates and the emulated bank:"})
+	group := func(id string, cmds ...*cobra.Command) {
+		for _, c := range cmds {
+			c.GroupID = id
+			root.AddCommand(c)
+		}
+	}
+	group("flow", flow.NewCmdFlow(f), token.NewCmdToken(f), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f),
+		accounts.NewCmdAccounts(f), api.NewCmdAPI(f))
+	group("debug", sign.NewCmdSign(f, nil), certs.NewCmdCerts(f), sandbox.NewCmdSandbox(f))
 	root.AddCommand(version.NewCmdVersion(f))
-	root.AddCommand(sign.NewCmdSign(f, nil))
-	root.AddCommand(certs.NewCmdCerts(f))
-	root.AddCommand(sandbox.NewCmdSandbox(f))
-	root.AddCommand(token.NewCmdToken(f), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f), accounts.NewCmdAccounts(f), api.NewCmdAPI(f), flow.NewCmdFlow(f))
 	return root
 }
