@@ -5,6 +5,8 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // PSU is a test customer of the emulated bank.
@@ -33,10 +35,7 @@ type CardAccount struct {
 }
 
 // Amount is a Berlin Group amount: the value is a string.
-type Amount struct {
-	Currency string `json:"currency"`
-	Amount   string `json:"amount"`
-}
+type Amount = xs2a.Amount
 
 func cents(currency string, c int64) Amount {
 	sign := ""

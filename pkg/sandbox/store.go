@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"sync"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // App is a TPP application registered at the bank: its OAuth client and API
@@ -18,23 +20,12 @@ type App struct {
 	RedirectURIs   []string `json:"redirect_uris" yaml:"redirect_uris"`
 }
 
-// AccountReference is the Berlin Group accountReference subset a card issuer uses.
-type AccountReference struct {
-	MaskedPAN string `json:"maskedPan,omitempty"`
-	PAN       string `json:"pan,omitempty"`
-	IBAN      string `json:"iban,omitempty"`
-	Currency  string `json:"currency,omitempty"`
-}
-
-// Access is the accountAccess of a consent.
-type Access struct {
-	Accounts                     []AccountReference `json:"accounts,omitempty"`
-	Balances                     []AccountReference `json:"balances,omitempty"`
-	Transactions                 []AccountReference `json:"transactions,omitempty"`
-	AvailableAccounts            string             `json:"availableAccounts,omitempty"`
-	AvailableAccountsWithBalance string             `json:"availableAccountsWithBalance,omitempty"`
-	AllPsd2                      string             `json:"allPsd2,omitempty"`
-}
+// AccountReference and Access are the client's model types: the wire format
+// is one, so the bank and the client share its definition.
+type (
+	AccountReference = xs2a.AccountReference
+	Access           = xs2a.Access
+)
 
 // Consent statuses.
 const (
