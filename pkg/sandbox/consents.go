@@ -33,6 +33,9 @@ func parseConsent(body []byte, today time.Time) (*Consent, *apiError) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, formatErr("", "the body is empty; a consent request carries a JSON object")
 	}
+	if path, ok := duplicateKey(body); ok {
+		return nil, formatErr(path, "%s appears twice in the JSON object; parsers disagree on which one counts, so the bank refuses it", path)
+	}
 	var req consentRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -90,6 +93,71 @@ func parseConsent(body []byte, today time.Time) (*Consent, *apiError) {
 		return nil, e
 	}
 	return &Consent{Access: *req.Access, Recurring: *req.RecurringIndicator, ValidUntil: vu, FrequencyPerDay: f, Status: StatusReceived}, nil
+}
+
+// duplicateKey finds the first key repeated within one JSON object, as a
+// dotted path. Go keeps the last duplicate, other parsers the first: a body
+// that means different things to different parsers is refused.
+func duplicateKey(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		keys    map[string]bool
+		object  bool
+		key     string // the key whose value is being read
+		wantKey bool
+	}
+	var stack []*frame
+	path := func(k string) string {
+		var parts []string
+		for _, f := range stack {
+			if f.object && f.key != "" && f != stack[len(stack)-1] {
+				parts = append(parts, f.key)
+			}
+		}
+		return strings.Join(append(parts, k), ".")
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false // malformed JSON is reported by the decoder proper
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, &frame{keys: map[string]bool{}, object: true, wantKey: true})
+				continue
+			case '[':
+				stack = append(stack, &frame{})
+				continue
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) == 0 {
+					return "", false
+				}
+				if p := stack[len(stack)-1]; p.object {
+					p.wantKey = true
+				}
+				continue
+			}
+		case string:
+			if top != nil && top.object && top.wantKey {
+				if top.keys[t] {
+					return path(t), true
+				}
+				top.keys[t] = true
+				top.key, top.wantKey = t, false
+				continue
+			}
+		}
+		if top != nil && top.object {
+			top.wantKey = true
+		}
+	}
 }
 
 func jsonType(kind string) string {
