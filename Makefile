@@ -6,7 +6,7 @@ FUZZTIME ?= 20s
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/xs2a-dev/xs2a/cmd/xs2a/internal/app.Version=$(VERSION)
 
-.PHONY: all build test vet fmt-check unit demo bench fuzz completions clean
+.PHONY: all build test vet fmt-check unit demo bench soak fuzz completions clean
 
 all: build
 
@@ -36,6 +36,10 @@ bench: build
 	@bash scripts/bench-sign.sh $(BIN)
 	@bash scripts/bench-sandbox.sh
 	@bash scripts/bench-flow.sh $(BIN)
+
+## soak: 16 simulated TPPs loop the whole AIS journey against the sandbox for 3 minutes (leaks, 5xx, latency)
+soak:
+	XS2A_SOAK=3m $(GO) test -run '^TestSoak$$' -count=1 -v ./pkg/sandbox/
 
 ## fuzz: each fuzz target for FUZZTIME (findings land in testdata/fuzz and are replayed by make test)
 fuzz:

@@ -397,6 +397,7 @@ func (s *Server) createConsent(c *call) *apiError {
 	con.ClientID = t.clientID
 	con.LastAction = now
 	s.store.mu.Lock()
+	s.store.prune(now)
 	s.store.consents[con.ID] = con
 	s.store.mu.Unlock()
 	h := c.w.Header()

@@ -149,6 +149,7 @@ func (s *Server) issue(kind, clientID, thumb, consentID, scope string, now time.
 	t := &token{value: randomID(32), kind: kind, clientID: clientID, thumbprint: thumb, consentID: consentID, scope: scope,
 		expires: now.Add(AccessTokenTTL)}
 	s.store.mu.Lock()
+	s.store.prune(now)
 	s.store.tokens[t.value] = t
 	s.store.mu.Unlock()
 	return t
@@ -196,6 +197,7 @@ func (s *Server) exchangeCode(r *http.Request, app *App, tpp *TPP, now time.Time
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "PKCE verification failed: BASE64URL(SHA256(code_verifier)) does not equal the code_challenge")
 	}
 	c.used = true
+	s.store.prune(now)
 	scope := "AIS:" + c.consentID
 	at := &token{value: randomID(32), kind: "user", clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: c.consentID, scope: scope, expires: now.Add(AccessTokenTTL)}
 	rt := &token{value: randomID(32), kind: "user", refresh: true, clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: c.consentID, scope: scope, expires: now.Add(RefreshTokenTTL)}

@@ -97,6 +97,7 @@ type store struct {
 	tokens   map[string]*token
 	codes    map[string]*authCode
 	sessions map[string]*authSession
+	pruned   time.Time
 }
 
 func newStore() *store {
@@ -111,4 +112,51 @@ func randomID(n int) string {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Retention of what is no longer usable: long enough to answer a late
+// status query or a replayed code with the precise reason, short enough that
+// a sandbox serving for weeks does not grow without bound.
+const (
+	codeRetention    = time.Hour
+	consentRetention = 24 * time.Hour
+	pruneEvery       = time.Minute
+)
+
+// prune drops expired tokens, codes and sessions and consents that ended
+// more than a day ago. Call with the lock held; it runs at most once a
+// minute of the server's clock.
+func (st *store) prune(now time.Time) {
+	if now.Sub(st.pruned) < pruneEvery {
+		return
+	}
+	st.pruned = now
+	for k, t := range st.tokens {
+		if now.After(t.expires) {
+			delete(st.tokens, k)
+		}
+	}
+	for k, c := range st.codes {
+		if now.After(c.expires.Add(codeRetention)) {
+			delete(st.codes, k)
+		}
+	}
+	for k, s := range st.sessions {
+		if now.After(s.expires) {
+			delete(st.sessions, k)
+		}
+	}
+	for k, c := range st.consents {
+		switch c.Status {
+		case StatusValid, StatusReceived, StatusExpired:
+			// validUntil is a date: the consent lives through that day.
+			if now.After(c.ValidUntil.Add(consentRetention + 24*time.Hour)) {
+				delete(st.consents, k)
+			}
+		default:
+			if now.After(c.LastAction.Add(consentRetention)) {
+				delete(st.consents, k)
+			}
+		}
+	}
 }
