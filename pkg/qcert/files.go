@@ -46,6 +46,16 @@ func (s *Set) Write(dir string, force bool) error {
 			write = atomicfile.WriteFile
 		}
 		if err := write(filepath.Join(dir, n), content[n], mode); err != nil {
+			if !force {
+				// None of the set existed before: take back the files this
+				// call wrote, so a retry without --force is not refused.
+				for _, w := range SetFiles {
+					if w == n {
+						break
+					}
+					_ = os.Remove(filepath.Join(dir, w))
+				}
+			}
 			return err
 		}
 	}
