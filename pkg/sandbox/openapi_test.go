@@ -19,8 +19,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -30,39 +28,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/xs2a-dev/xs2a/pkg/spec"
 )
-
-func openAPIPath() string {
-	if p := os.Getenv("XS2A_OPENAPI"); p != "" {
-		return p
-	}
-	return filepath.Join("..", "..", "..", "shared", "spec", "psd2-api-1.3.12.json")
-}
-
-// loadOpenAPI loads and validates the file, or skips (fails in CI).
-func loadOpenAPI(t *testing.T) *openapi3.T {
-	t.Helper()
-	path := openAPIPath()
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and the Berlin Group OpenAPI file is missing: %v (set XS2A_OPENAPI)", err)
-		}
-		t.Skipf("the Berlin Group OpenAPI file is not at %s (set XS2A_OPENAPI to its path): %v", path, err)
-	}
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile(path)
-	if err != nil {
-		t.Fatalf("loading %s: %v", path, err)
-	}
-	// Named exception "file-examples-invalid": the file's examples are not
-	// all valid against its own schemas, so they are left out here (the
-	// sandbox is checked against the schemas). TestOpenAPIFileExamples
-	// keeps the exception honest.
-	if err := doc.Validate(loader.Context, openapi3.DisableExamplesValidation()); err != nil {
-		t.Fatalf("%s is not a valid OpenAPI document: %v", path, err)
-	}
-	return doc
-}
 
 // TestOpenAPIFileExamples documents the exception "file-examples-invalid":
 // the file's own examples contradict its schemas. Among them:
@@ -73,9 +40,9 @@ func loadOpenAPI(t *testing.T) *openapi3.T {
 //     combinedServiceIndicator.
 //
 // When a new version of the file fixes them, this test fails and the
-// exception in loadOpenAPI can go.
+// exception in pkg/spec can go.
 func TestOpenAPIFileExamples(t *testing.T) {
-	doc := loadOpenAPI(t)
+	doc := spec.Load(t)
 	for _, name := range []string{"Error409_NG_AIS", "Error429_NG_AIS"} {
 		sr := doc.Components.Schemas[name]
 		if sr == nil || sr.Value == nil {
@@ -86,7 +53,7 @@ func TestOpenAPIFileExamples(t *testing.T) {
 		}
 	}
 	if err := doc.Validate(context.Background()); err == nil {
-		t.Error("file-examples-invalid: the file's examples now validate; drop DisableExamplesValidation in loadOpenAPI")
+		t.Error("file-examples-invalid: the file's examples now validate; drop DisableExamplesValidation in pkg/spec")
 	} else {
 		t.Logf("file-examples-invalid (known): %.300s", err)
 	}
@@ -239,7 +206,7 @@ func (c *specChecker) findings(t *testing.T, op, part string, err error) {
 }
 
 func TestOpenAPI(t *testing.T) {
-	doc := loadOpenAPI(t)
+	doc := spec.Load(t)
 	clock := newClock(time.Now())
 	s := startSandbox(t, Options{RatePerSecond: -1, AutoApprove: true, Now: clock.Now})
 	// Route by path: the file's servers are https://api.testbank.com/psd2

@@ -30,8 +30,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -46,38 +44,9 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"github.com/xs2a-dev/xs2a/pkg/spec"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
-
-func openAPIPath() string {
-	if p := os.Getenv("XS2A_OPENAPI"); p != "" {
-		return p
-	}
-	return filepath.Join("..", "..", "..", "shared", "spec", "psd2-api-1.3.12.json")
-}
-
-// loadOpenAPI loads and validates the file, or skips (fails in CI).
-func loadOpenAPI(t *testing.T) *openapi3.T {
-	t.Helper()
-	path := openAPIPath()
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and the Berlin Group OpenAPI file is missing: %v (set XS2A_OPENAPI)", err)
-		}
-		t.Skipf("the Berlin Group OpenAPI file is not at %s (set XS2A_OPENAPI to its path): %v", path, err)
-	}
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile(path)
-	if err != nil {
-		t.Fatalf("loading %s: %v", path, err)
-	}
-	// The file's own examples contradict its schemas (see pkg/sandbox's
-	// TestOpenAPIFileExamples); the schemas are what requests are held to.
-	if err := doc.Validate(loader.Context, openapi3.DisableExamplesValidation()); err != nil {
-		t.Fatalf("%s is not a valid OpenAPI document: %v", path, err)
-	}
-	return doc
-}
 
 // specGate validates each request against the file, records the findings
 // and which operations it saw, and forwards the request unchanged.
@@ -194,7 +163,7 @@ func (g *specGate) check(req *http.Request, body []byte) (string, []error) {
 }
 
 func TestRequestsMatchTheOpenAPIFile(t *testing.T) {
-	doc := loadOpenAPI(t)
+	doc := spec.Load(t)
 	ctx := context.Background()
 	s, mtls, c, cfg := bank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
 	signer, ok := c.HTTP.Transport.(*httpsig.Transport)
