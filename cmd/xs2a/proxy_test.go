@@ -101,7 +101,8 @@ func TestProxy(t *testing.T) {
 		if code != 200 || !strings.Contains(body, "524378******8693") || !strings.Contains(body, "524366******8694") {
 			t.Errorf("GET /v1/card-accounts via proxy: %d\n%s\nproxy stderr:\n%s", code, body, stderr.String())
 		}
-		if !strings.Contains(stderr.String(), "GET /v1/card-accounts 200") {
+		// The proxy logs after it has passed the answer on: wait for the line.
+		if !eventually(func() bool { return strings.Contains(stderr.String(), "GET /v1/card-accounts 200") }) {
 			t.Errorf("no log line for the exchange:\n%s", stderr.String())
 		}
 
@@ -109,8 +110,10 @@ func TestProxy(t *testing.T) {
 		if code != 401 || !strings.Contains(body, `"TOKEN_UNKNOWN"`) || !strings.Contains(body, "tppMessages") {
 			t.Errorf("wrong token via proxy: %d\n%s", code, body)
 		}
-		if !strings.Contains(stderr.String(), "GET /v1/card-accounts 401 TOKEN_UNKNOWN") ||
-			!strings.Contains(stderr.String(), "not one this ASPSP issued") {
+		if !eventually(func() bool {
+			return strings.Contains(stderr.String(), "GET /v1/card-accounts 401 TOKEN_UNKNOWN") &&
+				strings.Contains(stderr.String(), "not one this ASPSP issued")
+		}) {
 			t.Errorf("no 401 log line with the code and the sandbox's text:\n%s", stderr.String())
 		}
 
@@ -127,4 +130,14 @@ func TestProxy(t *testing.T) {
 		}
 		t.Logf("proxy stderr:\n%s", stderr.String())
 	})
+}
+
+// eventually polls cond for up to five seconds.
+func eventually(cond func() bool) bool {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
 }
