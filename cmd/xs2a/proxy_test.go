@@ -4,9 +4,12 @@ package main_test
 // the proxy as a subprocess, curl as the API tool on the plain-HTTP side.
 
 import (
+	"bytes"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,6 +118,15 @@ func TestProxy(t *testing.T) {
 				strings.Contains(stderr.String(), "not one this ASPSP issued")
 		}) {
 			t.Errorf("no 401 log line with the code and the sandbox's text:\n%s", stderr.String())
+		}
+
+		// A body over the proxy's 10 MiB limit is refused before anything is signed or sent.
+		big := filepath.Join(t.TempDir(), "big.json")
+		if err := os.WriteFile(big, bytes.Repeat([]byte(" "), 10<<20+1), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, code := curlStatus(t, "-X", "POST", "--data-binary", "@"+big, "-H", "Content-Type: application/json", base+"/v1/consents"); code != http.StatusRequestEntityTooLarge {
+			t.Errorf("11 MiB body through the proxy: %d; want 413", code)
 		}
 
 		if err := cmd.Process.Signal(os.Interrupt); err != nil {
