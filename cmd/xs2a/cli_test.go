@@ -167,6 +167,7 @@ func TestBadInputGivesOneLineAndDocumentedCode(t *testing.T) {
 		{"bad header flag", append(sign, "-H", "no-colon"), "", 2, `--header "no-colon" is not "Name: value"`},
 		{"unknown flag", []string{"sign", "--frobnicate"}, "", 2, `unknown flag: --frobnicate`},
 		{"unknown command", []string{"frobnicate"}, "", 2, `unknown command "frobnicate"`},
+		{"group without a subcommand", []string{"certs"}, "", 2, `missing subcommand: check, generate, inspect or sign-challenge \(see 'xs2a certs --help'\)`},
 		{"bad output", []string{"version", "-o", "yaml"}, "", 2, `invalid --output "yaml"`},
 		{"bad format", append(sign, "--format", "xml"), "", 2, `invalid --format "xml"`},
 		{"missing config", []string{"--config", "nope.yaml", "version"}, "", 2, `config file nope\.yaml does not exist`},

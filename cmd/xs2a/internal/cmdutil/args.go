@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -54,4 +55,20 @@ func ReadInput(f *Factory, path, what string) ([]byte, error) {
 		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
 	return b, nil
+}
+
+// MissingSubcommand is the RunE of a command group run without a
+// subcommand: a usage error naming the subcommands the group has.
+func MissingSubcommand(cmd *cobra.Command, args []string) error {
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	list := strings.Join(names, ", ")
+	if n := len(names); n > 1 {
+		list = strings.Join(names[:n-1], ", ") + " or " + names[n-1]
+	}
+	return UsageErrorf("missing subcommand: %s (see '%s --help')", list, cmd.CommandPath())
 }

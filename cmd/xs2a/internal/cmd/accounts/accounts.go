@@ -29,9 +29,7 @@ func NewCmdAccounts(f *cmdutil.Factory) *cobra.Command {
 profile's state unless --consent is given. Card issuers (account_type: card,
 the default) answer on /v1/card-accounts.`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmdutil.UsageErrorf("missing subcommand: list, get, balances or transactions (see 'xs2a accounts --help')")
-		},
+		RunE: cmdutil.MissingSubcommand,
 	}
 	cmd.PersistentFlags().StringVar(&consent, "consent", "", "Consent-ID (default: the authorized consent)")
 	cmd.PersistentFlags().StringVar(&psuIP, "psu-ip", "", "send PSU-IP-Address: the PSU is present, so the call does not count against frequencyPerDay (default: the profile's psu_ip_address)")

@@ -18,9 +18,7 @@ func NewCmdCerts(f *cmdutil.Factory) *cobra.Command {
 		Use:   "certs",
 		Short: "Make test PSD2 certificates (QWAC, QSealC) and inspect real ones",
 		Args:  cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmdutil.UsageErrorf("missing subcommand: generate, inspect, check or sign-challenge (see 'xs2a certs --help')")
-		},
+		RunE:  cmdutil.MissingSubcommand,
 	}
 	cmd.AddCommand(NewCmdGenerate(f, nil), NewCmdInspect(f, nil), NewCmdCheck(f, nil), NewCmdSignChallenge(f, nil))
 	return cmd

@@ -21,9 +21,7 @@ func NewCmdConsent(f *cmdutil.Factory) *cobra.Command {
 		Use:   "consent",
 		Short: "Create, read and delete AIS consents",
 		Args:  cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmdutil.UsageErrorf("missing subcommand: create, get, status or delete (see 'xs2a consent --help')")
-		},
+		RunE:  cmdutil.MissingSubcommand,
 	}
 	cmd.AddCommand(newCmdCreate(f), newCmdGet(f, "get"), newCmdGet(f, "status"), newCmdDelete(f))
 	return cmd

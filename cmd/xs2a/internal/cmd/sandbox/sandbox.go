@@ -25,9 +25,7 @@ func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
 		Use:   "sandbox",
 		Short: "Run the embedded emulated bank (a Berlin Group ASPSP that explains every rejection)",
 		Args:  cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmdutil.UsageErrorf("missing subcommand: serve (see 'xs2a sandbox --help')")
-		},
+		RunE:  cmdutil.MissingSubcommand,
 	}
 	cmd.AddCommand(NewCmdServe(f, nil))
 	return cmd
