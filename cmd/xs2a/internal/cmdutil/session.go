@@ -50,7 +50,7 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	}
 	m, err := mtls.New(mtls.Options{CertFile: p.QWACCert, KeyFile: p.QWACKey, CABundle: p.CABundle, Insecure: cfg.Insecure})
 	if err != nil {
-		return nil, fileErr(err)
+		return nil, FileError(err)
 	}
 	if cfg.Insecure {
 		fmt.Fprintln(f.IO.ErrOut, "warning: --insecure: the ASPSP's TLS certificate is not verified; tokens can be read by anyone on the path")
@@ -70,11 +70,11 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	if p.QSealCert != "" || p.QSealKey != "" {
 		key, err := pemfile.ReadRSAKey(p.QSealKey)
 		if err != nil {
-			return nil, fileErr(err)
+			return nil, FileError(err)
 		}
 		cert, err := pemfile.ReadCertificate(p.QSealCert)
 		if err != nil {
-			return nil, fileErr(err)
+			return nil, FileError(err)
 		}
 		if err := pemfile.CheckPair(key, cert, p.QSealKey, p.QSealCert); err != nil {
 			return nil, CertError(err)
@@ -124,7 +124,10 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	return s, nil
 }
 
-func fileErr(err error) error {
+// FileError classifies a pemfile error: a file that does not exist is a
+// usage error (exit 2), a file that is not what it should be a certificate
+// or key error (exit 5).
+func FileError(err error) error {
 	if errors.Is(err, pemfile.ErrNotFound) {
 		return UsageError(err)
 	}

@@ -4,12 +4,10 @@
 package certs
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
-	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 )
 
 // NewCmdCerts builds the `xs2a certs` group.
@@ -22,15 +20,6 @@ func NewCmdCerts(f *cmdutil.Factory) *cobra.Command {
 	}
 	cmd.AddCommand(NewCmdGenerate(f, nil), NewCmdInspect(f, nil), NewCmdCheck(f, nil), NewCmdSignChallenge(f, nil))
 	return cmd
-}
-
-// fileError: a missing file is a usage error (exit 2), a file that is not
-// what it should be a certificate error (exit 5).
-func fileError(err error) error {
-	if errors.Is(err, pemfile.ErrNotFound) {
-		return cmdutil.UsageError(err)
-	}
-	return cmdutil.CertError(err)
 }
 
 func plural(n int, one, many string) string {

@@ -65,7 +65,7 @@ func challengeRun(o *ChallengeOptions) error {
 	if o.Verify != "" {
 		cert, err := pemfile.ReadCertificate(o.CertFile)
 		if err != nil {
-			return fileError(err)
+			return cmdutil.FileError(err)
 		}
 		if err := qcert.VerifyChallenge(cert, o.Challenge, o.Verify); err != nil {
 			return &cmdutil.ExitError{Code: cmdutil.ExitSignature, Err: err}
@@ -78,7 +78,7 @@ func challengeRun(o *ChallengeOptions) error {
 	}
 	key, err := pemfile.ReadRSAKey(o.KeyFile)
 	if err != nil {
-		return fileError(err)
+		return cmdutil.FileError(err)
 	}
 	if strings.HasSuffix(o.Challenge, "\n") {
 		fmt.Fprintln(o.F.IO.ErrOut, "warning: the challenge ends with a newline, which is signed too")
@@ -86,7 +86,7 @@ func challengeRun(o *ChallengeOptions) error {
 	if o.CertFile != "" {
 		cert, err := pemfile.ReadCertificate(o.CertFile)
 		if err != nil {
-			return fileError(err)
+			return cmdutil.FileError(err)
 		}
 		if err := pemfile.CheckPair(key, cert, o.KeyFile, o.CertFile); err != nil {
 			return cmdutil.CertError(err)

@@ -82,10 +82,10 @@ func checkRun(o *CheckOptions) error {
 		return cmdutil.UsageErrorf("give --qwac and --qseal (or set qwac_cert and qseal_cert in profile %q)", cfg.ProfileName)
 	}
 	if in.QWAC, err = pemfile.ReadCertificates(qwac); err != nil {
-		return fileError(err)
+		return cmdutil.FileError(err)
 	}
 	if in.QSeal, err = pemfile.ReadCertificates(qseal); err != nil {
-		return fileError(err)
+		return cmdutil.FileError(err)
 	}
 	readKey := func(p string) (*rsa.PrivateKey, error) {
 		if p == "" {
@@ -93,7 +93,7 @@ func checkRun(o *CheckOptions) error {
 		}
 		k, err := pemfile.ReadRSAKey(p)
 		if err != nil {
-			return nil, fileError(err)
+			return nil, cmdutil.FileError(err)
 		}
 		return k, nil
 	}
@@ -106,7 +106,7 @@ func checkRun(o *CheckOptions) error {
 	if o.CA != "" {
 		cas, err := pemfile.ReadCertificates(o.CA)
 		if err != nil {
-			return fileError(err)
+			return cmdutil.FileError(err)
 		}
 		in.Roots = x509.NewCertPool()
 		for _, c := range cas {

@@ -64,13 +64,13 @@ type inspectJSON struct {
 func inspectRun(o *InspectOptions) error {
 	certs, err := pemfile.ReadCertificates(o.File)
 	if err != nil {
-		return fileError(err)
+		return cmdutil.FileError(err)
 	}
 	var match *bool
 	if o.KeyFile != "" {
 		key, err := pemfile.ReadRSAKey(o.KeyFile)
 		if err != nil {
-			return fileError(err)
+			return cmdutil.FileError(err)
 		}
 		m := qcert.KeyMatches(certs[0], key)
 		match = &m

@@ -4,7 +4,6 @@ package sandbox
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -148,10 +147,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	for _, p := range o.Trust {
 		cs, err := pemfile.ReadCertificates(p)
 		if err != nil {
-			if errors.Is(err, pemfile.ErrNotFound) {
-				return cmdutil.UsageError(err)
-			}
-			return cmdutil.CertError(err)
+			return cmdutil.FileError(err)
 		}
 		trust = append(trust, cs...)
 	}

@@ -320,13 +320,13 @@ func (o *Options) signer(cfg *profile.Config) (*httpsig.Signer, error) {
 	}
 	key, err := pemfile.ReadRSAKey(keyPath)
 	if err != nil {
-		return nil, fileError(err)
+		return nil, cmdutil.FileError(err)
 	}
 	s.Key = key
 	if certPath != "" {
 		cert, err := pemfile.ReadCertificate(certPath)
 		if err != nil {
-			return nil, fileError(err)
+			return nil, cmdutil.FileError(err)
 		}
 		if err := pemfile.CheckPair(key, cert, keyPath, certPath); err != nil {
 			return nil, cmdutil.CertError(err)
@@ -334,15 +334,6 @@ func (o *Options) signer(cfg *profile.Config) (*httpsig.Signer, error) {
 		s.Cert = cert
 	}
 	return s, nil
-}
-
-// fileError classifies a pemfile error: a missing file is a usage error,
-// a file that is not what it should be is a certificate/key error.
-func fileError(err error) error {
-	if errors.Is(err, pemfile.ErrNotFound) {
-		return cmdutil.UsageError(err)
-	}
-	return cmdutil.CertError(err)
 }
 
 func first(vals ...string) string {

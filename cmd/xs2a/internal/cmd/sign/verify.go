@@ -116,7 +116,7 @@ func verifyRun(o *VerifyOptions) error {
 	if o.CertFile != "" {
 		c, err := pemfile.ReadCertificate(o.CertFile)
 		if err != nil {
-			return fileError(err)
+			return cmdutil.FileError(err)
 		}
 		vo.Cert = c
 	}
