@@ -10,7 +10,12 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 export XS2A_CONFIG="$work/config.yaml" XDG_STATE_HOME="$work/state"
 : > "$XS2A_CONFIG"
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings only on a terminal, and never with NO_COLOR, like xs2a itself.
+if [ -t 1 ] && [ -z "${NO_COLOR+x}" ]; then
+  step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+  step() { printf '\n== %s\n' "$*"; }
+fi
 
 step "1. The whole journey against the embedded bank: token, consent, authorize, exchange, cards"
 "$XS2A" flow --sandbox
