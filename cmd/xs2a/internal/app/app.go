@@ -133,6 +133,7 @@ certificate or token is rejected.`,
 	pf.BoolP("verbose", "v", false, "show more detail on stderr (for network commands: a trace of every request, secrets redacted)")
 	pf.Bool("insecure", false, "do not verify the ASPSP's TLS certificate (dangerous: anyone on the path can read tokens; for debugging a broken server setup only)")
 	pf.Bool("show-secrets", false, "print tokens, codes, client secrets and API keys in full instead of masked")
+	pf.String("record", "", "record every HTTP exchange to one JSON file each in `DIR`, secrets redacted ($XS2A_RECORD)")
 	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
 	})

@@ -1,0 +1,150 @@
+package sign
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/bundle"
+	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+)
+
+// bundleVerdict is one line of `sign verify --bundle`, and its JSON form.
+type bundleVerdict struct {
+	Index  int       `json:"index"`
+	File   string    `json:"file"`
+	Time   time.Time `json:"time"`
+	Kind   string    `json:"kind"`
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	// Verdict is "valid", "invalid" or "not signed".
+	Verdict     string     `json:"verdict"`
+	FailedCheck string     `json:"failedCheck,omitempty"`
+	Detail      string     `json:"detail,omitempty"`
+	Cause       string     `json:"cause,omitempty"`
+	Confirmed   bool       `json:"confirmed,omitempty"`
+	KeyIDForm   *keyIDForm `json:"keyIdForm,omitempty"`
+}
+
+// keyIDForm is the keyId form seen, named as --serial-form and --dn-form name it.
+type keyIDForm struct {
+	Serial httpsig.SerialForm `json:"serial"`
+	DN     httpsig.DNForm     `json:"dn"`
+}
+
+func verifyBundle(o *VerifyOptions) error {
+	exs, err := bundle.Read(o.Bundle)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return cmdutil.UsageErrorf("--bundle %s: no such directory", o.Bundle)
+		}
+		return cmdutil.UsageErrorf("--bundle: %v", err)
+	}
+	out := make([]bundleVerdict, 0, len(exs))
+	invalid := 0
+	for i, e := range exs {
+		v := checkExchange(e)
+		v.Index = i + 1
+		if v.Verdict == "invalid" {
+			invalid++
+		}
+		out = append(out, v)
+	}
+	if cmdutil.WantsJSON(o.F) {
+		if err := cmdutil.JSON(o.F, out); err != nil {
+			return err
+		}
+	} else {
+		printBundle(o, out)
+	}
+	if invalid > 0 {
+		return cmdutil.Silent(cmdutil.ExitSignature)
+	}
+	return nil
+}
+
+// checkExchange verifies one recorded request at its recorded time, so a
+// certificate that has expired since is judged as the bank judged it.
+func checkExchange(e *bundle.Exchange) bundleVerdict {
+	v := bundleVerdict{File: e.File, Time: e.Time, Kind: e.Kind, Method: e.Request.Method, Path: e.Path()}
+	if !e.Signed() {
+		v.Verdict = "not signed"
+		if e.Kind == bundle.KindOAuth {
+			v.Detail = "token endpoint: mutual TLS, no signature"
+		}
+		return v
+	}
+	m, err := e.Message()
+	if err != nil {
+		v.Verdict, v.FailedCheck, v.Detail = "invalid", "bundle", err.Error()
+		return v
+	}
+	at := e.Time
+	d := httpsig.Verify(m, httpsig.VerifyOptions{Now: func() time.Time { return at }})
+	if f := d.KeyIDForm; f != nil {
+		v.KeyIDForm = &keyIDForm{Serial: f.Serial, DN: f.DN}
+	}
+	if d.Valid {
+		v.Verdict = "valid"
+		return v
+	}
+	v.Verdict = "invalid"
+	for _, c := range d.Checks {
+		if c.Status == httpsig.Fail || (c.ID == httpsig.CheckSignature && c.Status == httpsig.Skip) {
+			v.FailedCheck, v.Detail = c.ID, c.Detail
+			break
+		}
+	}
+	for _, c := range d.Causes {
+		if v.Cause == "" || (c.Confirmed && !v.Confirmed) {
+			v.Cause, v.Confirmed = c.Summary, c.Confirmed
+		}
+	}
+	if b := e.Request.Body; b != nil && (b.Redacted || b.Truncated) && v.FailedCheck == httpsig.CheckDigest {
+		v.Cause, v.Confirmed = "the recorded body is not the bytes sent (a secret was redacted from it, or it was cut at 1 MiB)", false
+	}
+	return v
+}
+
+func printBundle(o *VerifyOptions, vs []bundleVerdict) {
+	cs := o.F.IO.ColorScheme()
+	tw := tabwriter.NewWriter(o.F.IO.Out, 0, 4, 2, ' ', 0)
+	valid, invalid, unsigned := 0, 0, 0
+	for _, v := range vs {
+		verdict := ""
+		switch v.Verdict {
+		case "valid":
+			valid++
+			verdict = cs.Green("valid")
+			if v.KeyIDForm != nil {
+				verdict += cs.Faint(fmt.Sprintf("  keyId serial %s, DN %s", v.KeyIDForm.Serial, v.KeyIDForm.DN))
+			}
+		case "invalid":
+			invalid++
+			verdict = cs.Red("INVALID") + " " + v.FailedCheck
+			if v.Cause != "" {
+				verdict += ": " + v.Cause
+				if v.Confirmed {
+					verdict += " (confirmed)"
+				}
+			} else if v.Detail != "" {
+				verdict += ": " + v.Detail
+			}
+		default:
+			unsigned++
+			verdict = cs.Faint("not signed")
+			if v.Detail != "" {
+				verdict += cs.Faint(" (" + v.Detail + ")")
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s %s\t%s\n", v.Index, v.Method, clip(v.Path, 60), oneLine(verdict))
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(o.F.IO.Out, "%d exchange(s): %d valid, %d invalid, %d not signed\n", len(vs), valid, invalid, unsigned)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
