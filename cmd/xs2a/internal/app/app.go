@@ -21,6 +21,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/consent"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/flow"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/proxy"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/replay"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sandbox"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sign"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
@@ -149,7 +150,7 @@ certificate or token is rejected.`,
 		}
 	}
 	group("flow", flow.NewCmdFlow(f), token.NewCmdToken(f), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f),
-		accounts.NewCmdAccounts(f), api.NewCmdAPI(f), proxy.NewCmdProxy(f))
+		accounts.NewCmdAccounts(f), api.NewCmdAPI(f), proxy.NewCmdProxy(f), replay.NewCmdReplay(f))
 	group("debug", sign.NewCmdSign(f, nil), certs.NewCmdCerts(f), sandbox.NewCmdSandbox(f))
 	root.AddCommand(version.NewCmdVersion(f))
 	return root
