@@ -211,6 +211,17 @@ func TestRecordVerifyReplay(t *testing.T) {
 			t.Errorf("no valid line for the consent:\n%s", r.stdout)
 		}
 
+		// The bank's expectations still apply: a keyId form it does not
+		// accept, a time after the certificate expired.
+		r = xs2a(t, u.dir, "", nil, "sign", "verify", "--bundle", rec, "--expect-serial-form", "decimal")
+		if r.code != 6 || !regexp.MustCompile(`(?m)^\d+ +POST /v1/consents +INVALID key-id: .*\(confirmed\)$`).MatchString(r.stdout) {
+			t.Errorf("--expect-serial-form decimal: exit %d\n%s", r.code, r.stdout)
+		}
+		r = xs2a(t, u.dir, "", nil, "sign", "verify", "--bundle", rec, "--at", time.Now().AddDate(3, 0, 0).Format(time.RFC3339))
+		if r.code != 6 || !strings.Contains(r.stdout, "INVALID certificate-validity: the certificate has expired") {
+			t.Errorf("--at in three years: exit %d\n%s", r.code, r.stdout)
+		}
+
 		// A changed body and a changed signed header are caught offline.
 		bad := filepath.Join(t.TempDir(), "bad")
 		os.MkdirAll(bad, 0o700)

@@ -11,6 +11,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 )
 
 // bundleVerdict is one line of `sign verify --bundle`, and its JSON form.
@@ -44,10 +45,14 @@ func verifyBundle(o *VerifyOptions) error {
 		}
 		return cmdutil.UsageErrorf("--bundle: %v", err)
 	}
+	vo, err := bundleOptions(o)
+	if err != nil {
+		return err
+	}
 	out := make([]bundleVerdict, 0, len(exs))
 	invalid := 0
 	for i, e := range exs {
-		v := checkExchange(e)
+		v := checkExchange(e, vo)
 		v.Index = i + 1
 		if v.Verdict == "invalid" {
 			invalid++
@@ -67,9 +72,47 @@ func verifyBundle(o *VerifyOptions) error {
 	return nil
 }
 
-// checkExchange verifies one recorded request at its recorded time, so a
-// certificate that has expired since is judged as the bank judged it.
-func checkExchange(e *bundle.Exchange) bundleVerdict {
+// bundleOptions are the verify flags that apply to every exchange of a
+// bundle: --generic, --at, --cert and the expected keyId form.
+func bundleOptions(o *VerifyOptions) (httpsig.VerifyOptions, error) {
+	var vo httpsig.VerifyOptions
+	var err error
+	if o.Generic {
+		vo.Profile = httpsig.ProfileGeneric
+	}
+	if o.At != "" {
+		t, err := time.Parse(time.RFC3339, o.At)
+		if err != nil {
+			return vo, cmdutil.UsageErrorf("--at %q is not an RFC 3339 time (e.g. 2026-01-31T12:00:00Z)", o.At)
+		}
+		vo.Now = func() time.Time { return t }
+	}
+	if o.SerialForm != "" || o.DNForm != "" {
+		f := httpsig.DefaultKeyIDFormat
+		if o.SerialForm != "" {
+			if f.Serial, err = httpsig.ParseSerialForm(o.SerialForm); err != nil {
+				return vo, cmdutil.UsageError(err)
+			}
+		}
+		if o.DNForm != "" {
+			if f.DN, err = httpsig.ParseDNForm(o.DNForm); err != nil {
+				return vo, cmdutil.UsageError(err)
+			}
+		}
+		vo.KeyIDFormat = &f
+	}
+	if o.CertFile != "" {
+		if vo.Cert, err = pemfile.ReadCertificate(o.CertFile); err != nil {
+			return vo, cmdutil.FileError(err)
+		}
+	}
+	return vo, nil
+}
+
+// checkExchange verifies one recorded request, by default at its recorded
+// time, so a certificate that has expired since is judged as the bank
+// judged it.
+func checkExchange(e *bundle.Exchange, vo httpsig.VerifyOptions) bundleVerdict {
 	v := bundleVerdict{File: e.File, Time: e.Time, Kind: e.Kind, Method: e.Request.Method, Path: e.Path()}
 	if !e.Signed() {
 		v.Verdict = "not signed"
@@ -83,8 +126,11 @@ func checkExchange(e *bundle.Exchange) bundleVerdict {
 		v.Verdict, v.FailedCheck, v.Detail = "invalid", "bundle", err.Error()
 		return v
 	}
-	at := e.Time
-	d := httpsig.Verify(m, httpsig.VerifyOptions{Now: func() time.Time { return at }})
+	if vo.Now == nil {
+		at := e.Time
+		vo.Now = func() time.Time { return at }
+	}
+	d := httpsig.Verify(m, vo)
 	if f := d.KeyIDForm; f != nil {
 		v.KeyIDForm = &keyIDForm{Serial: f.Serial, DN: f.DN}
 	}
