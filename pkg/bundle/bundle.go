@@ -85,7 +85,7 @@ type Body struct {
 	Size   int    `json:"size"`
 	// Redacted: a secret was replaced in it, so it is not the bytes sent.
 	Redacted bool `json:"redacted,omitempty"`
-	// Truncated: only the first Size bytes of a longer body are kept.
+	// Truncated: the body was Size bytes; only the first MaxBody are kept.
 	Truncated bool `json:"truncated,omitempty"`
 }
 
@@ -120,12 +120,15 @@ type Response struct {
 // did not happen (a reused connection has no DNS, connect or handshake) is
 // absent.
 type Timings struct {
-	Start     time.Time `json:"start"`
-	DNS       *float64  `json:"dnsMs,omitempty"`
-	Connect   *float64  `json:"connectMs,omitempty"`
-	TLS       *float64  `json:"tlsHandshakeMs,omitempty"`
-	FirstByte *float64  `json:"firstByteMs,omitempty"`
-	Total     float64   `json:"totalMs"`
+	Start time.Time `json:"start"`
+	// Reused: the request went over a connection already open, so there
+	// was no connect or handshake to time.
+	Reused    bool     `json:"connectionReused"`
+	DNS       *float64 `json:"dnsMs,omitempty"`
+	Connect   *float64 `json:"connectMs,omitempty"`
+	TLS       *float64 `json:"tlsHandshakeMs,omitempty"`
+	FirstByte *float64 `json:"firstByteMs,omitempty"`
+	Total     float64  `json:"totalMs"`
 }
 
 // TLSInfo is the negotiated TLS connection.

@@ -272,3 +272,32 @@ func TestReadErrors(t *testing.T) {
 		t.Error("Prepare accepted a file")
 	}
 }
+
+func TestLongAnswerPassesWholeAndIsKeptCut(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), MaxBody+MaxBody/2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write(big)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	rec := &Recorder{Dir: dir}
+	c := &http.Client{Transport: rec.Transport(KindAPI, nil)}
+	resp, err := c.Get(srv.URL + "/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Equal(got, big) {
+		t.Errorf("caller read %d bytes; want %d", len(got), len(big))
+	}
+	ex, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := ex[0].Response.Body
+	if !b.Truncated || b.Size != len(big) || len(b.Text) != MaxBody {
+		t.Errorf("kept body: truncated %v size %d, %d bytes kept", b.Truncated, b.Size, len(b.Text))
+	}
+}

@@ -142,6 +142,7 @@ type clock struct {
 	now                                func() time.Time
 	dnsStart, connStart, tlsStart      time.Time
 	dns, connect, handshake, firstByte *float64
+	reused                             bool
 }
 
 func (c *clock) ms(from time.Time) *float64 {
@@ -158,6 +159,7 @@ func (c *clock) trace() *httptrace.ClientTrace {
 		ConnectDone:       func(string, string, error) { set(func() { c.connect = c.ms(c.connStart) }) },
 		TLSHandshakeStart: func() { set(func() { c.tlsStart = c.now() }) },
 		TLSHandshakeDone:  func(tls.ConnectionState, error) { set(func() { c.handshake = c.ms(c.tlsStart) }) },
+		GotConn:           func(i httptrace.GotConnInfo) { set(func() { c.reused = i.Reused }) },
 		GotFirstResponseByte: func() {
 			set(func() { c.firstByte = c.ms(c.start) })
 		},
@@ -167,7 +169,7 @@ func (c *clock) trace() *httptrace.ClientTrace {
 func (c *clock) timings() Timings {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Timings{Start: c.start.UTC(), DNS: c.dns, Connect: c.connect, TLS: c.handshake, FirstByte: c.firstByte, Total: *c.ms(c.start)}
+	return Timings{Start: c.start.UTC(), Reused: c.reused, DNS: c.dns, Connect: c.connect, TLS: c.handshake, FirstByte: c.firstByte, Total: *c.ms(c.start)}
 }
 
 // RoundTrip implements http.RoundTripper. The caller's request is not
@@ -186,15 +188,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	send = send.WithContext(httptrace.WithClientTrace(send.Context(), c.trace()))
 	resp, err := t.base.RoundTrip(send)
 	if err != nil {
-		t.r.write(t.r.build(t.kind, req, reqBody, nil, nil, false, err, c.timings()))
+		t.r.write(t.r.build(t.kind, req, reqBody, nil, nil, 0, err, c.timings()))
 		return resp, err
 	}
 	if resp.Body == nil || resp.Body == http.NoBody {
-		t.r.write(t.r.build(t.kind, req, reqBody, resp, nil, false, nil, c.timings()))
+		t.r.write(t.r.build(t.kind, req, reqBody, resp, nil, 0, nil, c.timings()))
 		return resp, nil
 	}
-	resp.Body = &tee{rc: resp.Body, done: func(b []byte, truncated bool, rerr error) {
-		t.r.write(t.r.build(t.kind, req, reqBody, resp, b, truncated, rerr, c.timings()))
+	resp.Body = &tee{rc: resp.Body, done: func(b []byte, total int, rerr error) {
+		t.r.write(t.r.build(t.kind, req, reqBody, resp, b, total, rerr, c.timings()))
 	}}
 	return resp, nil
 }
@@ -206,7 +208,7 @@ type tee struct {
 	buf  bytes.Buffer
 	n    int
 	once sync.Once
-	done func([]byte, bool, error)
+	done func(kept []byte, total int, err error)
 }
 
 func (t *tee) Read(p []byte) (int, error) {
@@ -232,7 +234,7 @@ func (t *tee) Close() error {
 }
 
 func (t *tee) finish(err error) {
-	t.once.Do(func() { t.done(t.buf.Bytes(), t.n > MaxBody, err) })
+	t.once.Do(func() { t.done(t.buf.Bytes(), t.n, err) })
 }
 
 // captureBody is httplog's: the bytes of the body and the request to send.
@@ -263,7 +265,7 @@ func fingerprint(der []byte) string {
 }
 
 // build turns one exchange into its record, with every secret redacted.
-func (r *Recorder) build(kind string, req *http.Request, reqBody []byte, resp *http.Response, respBody []byte, truncated bool, rerr error, tm Timings) *Exchange {
+func (r *Recorder) build(kind string, req *http.Request, reqBody []byte, resp *http.Response, respBody []byte, respSize int, rerr error, tm Timings) *Exchange {
 	red := httplog.Redactor{SecretHeaders: r.SecretHeaders, Found: func(s string) { r.AddSecrets(s) }}
 	e := &Exchange{Format: Format, Kind: kind, Time: tm.Start, Timings: tm}
 	if kind == KindAPI {
@@ -323,8 +325,8 @@ func (r *Recorder) build(kind string, req *http.Request, reqBody []byte, resp *h
 			}
 		}
 		e.Response.Body = redactBody(red, resp.Header.Get("Content-Type"), respBody)
-		if e.Response.Body != nil && truncated {
-			e.Response.Body.Truncated = true
+		if e.Response.Body != nil && respSize > len(respBody) {
+			e.Response.Body.Truncated, e.Response.Body.Size = true, respSize
 		}
 		if resp.TLS != nil {
 			e.TLS = &TLSInfo{Version: tls.VersionName(resp.TLS.Version), CipherSuite: tls.CipherSuiteName(resp.TLS.CipherSuite)}
