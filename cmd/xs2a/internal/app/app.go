@@ -135,6 +135,7 @@ certificate or token is rejected.`,
 	pf.Bool("insecure", false, "do not verify the ASPSP's TLS certificate (dangerous: anyone on the path can read tokens; for debugging a broken server setup only)")
 	pf.Bool("show-secrets", false, "print tokens, codes, client secrets and API keys in full instead of masked")
 	pf.String("record", "", "record every HTTP exchange to one JSON file each in `DIR`, secrets redacted ($XS2A_RECORD)")
+	_ = root.MarkPersistentFlagDirname("record")
 	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
 	})

@@ -84,6 +84,9 @@ status and code, 7 when any differs.`,
   xs2a replay ./before
   xs2a replay ./before -p bank-sandbox -o json`,
 		Args: cmdutil.ExactArgs(1, "DIR"),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveFilterDirs
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return run(cmd.Context(), f, args[0])
 		},

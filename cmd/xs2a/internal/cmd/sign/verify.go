@@ -92,6 +92,7 @@ status 6 when any signed exchange is invalid.`,
 	fl.StringVar(&opts.DNForm, "expect-dn-form", "", "fail unless the keyId DN is in this form ("+forms(httpsig.DNForms)+")")
 	fl.BoolVar(&opts.Explain, "explain", false, "also print the signing string the verifier built (also -v)")
 	fl.StringVar(&opts.Bundle, "bundle", "", "check every signed exchange recorded with --record in `DIR`, one line each")
+	_ = cmd.MarkFlagDirname("bundle")
 	_ = cmd.RegisterFlagCompletionFunc("expect-serial-form", fixed(strs(httpsig.SerialForms)...))
 	_ = cmd.RegisterFlagCompletionFunc("expect-dn-form", fixed(strs(httpsig.DNForms)...))
 	return cmd
