@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -233,7 +234,11 @@ func TestRecordVerifyReplay(t *testing.T) {
 			} else if e.Request.Method == "GET" && e.Path() == "/v1/card-accounts" && tampered["GET /v1/card-accounts"] == "" {
 				for i, h := range e.Request.Headers {
 					if strings.EqualFold(h.Name, "X-Request-ID") {
-						e.Request.Headers[i].Value = strings.Replace(h.Value, h.Value[:1], "f", 1)
+						c := "a"
+						if h.Value[:1] == c {
+							c = "b"
+						}
+						e.Request.Headers[i].Value = c + h.Value[1:]
 					}
 				}
 				tampered["GET /v1/card-accounts"] = "signature"
@@ -485,4 +490,36 @@ func TestRecordFlowAndProxy(t *testing.T) {
 			t.Errorf("verify of the proxy's recording: exit %d\n%s", vr.code, vr.stdout)
 		}
 	})
+}
+
+// An unsigned profile's API calls are still API exchanges: not signed (not
+// a failure), replayed, and the bank's refusal is recorded with its code.
+func TestRecordUnsignedProfile(t *testing.T) {
+	b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
+	u := newUser(t, b, map[string]string{"qseal_cert": "", "qseal_key": ""})
+	rec := filepath.Join(u.dir, "rec")
+	r := u.run("--record", rec, "consent", "create")
+	if r.code == 0 {
+		t.Fatalf("the sandbox accepted an unsigned consent: %s", r.stdout)
+	}
+	exs, _ := recording(t, rec)
+	var api *bundle.Exchange
+	for _, e := range exs {
+		if e.Path() == "/v1/consents" {
+			api = e
+		}
+	}
+	if api == nil || api.Kind != bundle.KindAPI || api.Signed() || api.Response == nil || api.Response.Status < 400 || api.Response.Code == "" {
+		t.Fatalf("unsigned consent exchange: %+v", api)
+	}
+	t.Logf("recorded: %d %s", api.Response.Status, api.Response.Code)
+	vr := xs2a(t, u.dir, "", nil, "sign", "verify", "--bundle", rec)
+	if vr.code != 0 || !regexp.MustCompile(`(?m)^\d+ +POST /v1/consents +not signed$`).MatchString(vr.stdout) {
+		t.Errorf("verify: exit %d\n%s", vr.code, vr.stdout)
+	}
+	rr := u.run("replay", rec)
+	want := fmt.Sprintf(`(?m)^\d+ +POST /v1/consents +%d %s +%d %s +same`, api.Response.Status, api.Response.Code, api.Response.Status, api.Response.Code)
+	if rr.code != 0 || !regexp.MustCompile(want).MatchString(rr.stdout) {
+		t.Errorf("replay: exit %d\n%s\n%s", rr.code, rr.stdout, rr.stderr)
+	}
 }

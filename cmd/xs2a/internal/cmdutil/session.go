@@ -130,7 +130,8 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	} else {
 		// Some sandboxes do not ask for signatures; say so once.
 		fmt.Fprintf(f.IO.ErrOut, "warning: profile %q has no qseal_cert/qseal_key: requests are not signed\n", cfg.ProfileName)
-		s.Signed = s.MTLS
+		// base, not s.MTLS: a recording still tells API calls from token calls.
+		s.Signed = &http.Client{Transport: base, Timeout: m.HTTP.Timeout}
 	}
 	psuIP := p.PSUIPAddress
 	if f.PSUIPAddress != "" {

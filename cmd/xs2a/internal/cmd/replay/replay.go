@@ -17,6 +17,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
@@ -181,6 +182,8 @@ func (r *replayer) one(ctx context.Context, e *bundle.Exchange) Row {
 		}
 		req.Header.Add(h.Name, h.Value)
 	}
+	// Fresh, not left to the signer: an unsigned profile sends it too.
+	req.Header.Set("X-Request-ID", uuid.NewString())
 	if err := token.InjectAuth(ctx, r.s, req); err != nil {
 		return r.failed(row, err)
 	}
