@@ -238,7 +238,7 @@ var ErrEmpty = errors.New("no bundle files (*.json)")
 // Read returns the exchanges of a bundle directory in recorded order (the
 // file names sort by time). Files not ending in .json, and the temporary
 // files of a writer, are skipped; a .json file that does not parse is an
-// error naming it.
+// error naming it. An empty file is one being written, and skipped.
 func Read(dir string) ([]*Exchange, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -254,6 +254,9 @@ func Read(dir string) ([]*Exchange, error) {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, err
+		}
+		if len(data) == 0 {
+			continue // a name claimed by a writer, its content not yet in place
 		}
 		e, err := Parse(data)
 		if err != nil {

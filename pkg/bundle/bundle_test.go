@@ -301,3 +301,40 @@ func TestLongAnswerPassesWholeAndIsKeptCut(t *testing.T) {
 		t.Errorf("kept body: truncated %v size %d, %d bytes kept", b.Truncated, b.Size, len(b.Text))
 	}
 }
+
+// The proxy records concurrent exchanges through one Recorder: every one
+// gets its own file.
+func TestConcurrentExchangesEachGetAFile(t *testing.T) {
+	srv := bank(t)
+	dir := t.TempDir()
+	rec := &Recorder{Dir: dir, OnError: func(err error) { t.Error(err) }}
+	c := &http.Client{Transport: rec.Transport(KindAPI, srv.Client().Transport)}
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 5 {
+				req, _ := http.NewRequest("GET", srv.URL+"/v1/accounts", nil)
+				req.Header.Set("Authorization", "Bearer tok-"+strings.Repeat("x", g+i+6))
+				req.Header.Set("X-Request-ID", "99391c7e-ad88-49ec-a2ad-99ddcb1f7721")
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	ex, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex) != 40 {
+		t.Errorf("%d files for 40 exchanges", len(ex))
+	}
+}

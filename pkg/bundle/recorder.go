@@ -557,24 +557,31 @@ func Marshal(e *Exchange) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Write stores e in dir under FileName, mode 0600, atomically; another
-// process appending to the same directory never clashes with it.
+// Write stores e in dir under FileName, mode 0600, atomically. The name
+// is first claimed with an exclusive create, so two processes appending to
+// one directory at the same instant never overwrite each other's file.
 func Write(dir string, e *Exchange) (string, error) {
 	data, err := Marshal(e)
 	if err != nil {
 		return "", err
 	}
-	name := FileName(e)
+	base := strings.TrimSuffix(FileName(e), ".json")
+	name := base + ".json"
 	for i := 2; ; i++ {
-		err := atomicfile.WriteNew(filepath.Join(dir, name), data, 0o600)
-		if !errors.Is(err, fs.ErrExist) && !errors.Is(err, atomicfile.ErrExists) {
-			return filepath.Join(dir, name), err
+		path := filepath.Join(dir, name)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			_ = f.Close()
+			if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+				_ = os.Remove(path)
+				return "", err
+			}
+			return path, nil
 		}
-		name = strings.TrimSuffix(name, ".json")
-		if j := strings.LastIndex(name, "~"); j > 0 {
-			name = name[:j]
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
 		}
-		name = fmt.Sprintf("%s~%d.json", name, i)
+		name = fmt.Sprintf("%s~%d.json", base, i)
 	}
 }
 
