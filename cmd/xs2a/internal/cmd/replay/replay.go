@@ -115,6 +115,10 @@ func run(ctx context.Context, f *cmdutil.Factory, dir string) error {
 	rows := make([]Row, 0, len(exs))
 	changed := 0
 	for i, e := range exs {
+		if ctx.Err() != nil {
+			// Ctrl-C: the rest would only fail; say so instead of a table of errors.
+			return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: fmt.Errorf("interrupted after %d of %d exchanges", i, len(exs))}
+		}
 		row := r.one(ctx, e)
 		row.Index, row.File = i+1, e.File
 		if row.Result == "changed" {
