@@ -9,6 +9,9 @@
 // replaced by httplog.Redact's fingerprint, found by name (as the -v trace
 // does) and by value (every secret the recorder was given or has seen).
 // Signed headers are not secret, so a recorded signature stays verifiable.
+//
+// Read returns a directory's exchanges in recorded order; a Replayer sends
+// them again and compares the answers.
 package bundle
 
 import (
