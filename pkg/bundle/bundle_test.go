@@ -155,6 +155,25 @@ func TestRecordRedactsByNameAndValueAndStaysVerifiable(t *testing.T) {
 			t.Errorf("recorded signing string %q; verifier built %q", e.SigningString, d.SigningString)
 		}
 	}
+	if v := Verify(tok, httpsig.VerifyOptions{}); v.Verdict != NotSigned || v.Detail == "" {
+		t.Errorf("token exchange verdict %+v", v)
+	}
+	if v := Verify(cons, httpsig.VerifyOptions{}); v.Verdict != Valid || v.KeyIDForm == nil || v.KeyIDForm.Serial != httpsig.DefaultKeyIDFormat.Serial {
+		t.Errorf("consent verdict %+v", v)
+	}
+	later := httpsig.VerifyOptions{Now: func() time.Time { return cons.Time.AddDate(5, 0, 0) }}
+	if v := Verify(cons, later); v.Verdict != Invalid || v.FailedCheck != httpsig.CheckValidity {
+		t.Errorf("five years later: %+v", v)
+	}
+	bad := *cons
+	bad.Request.Body = NewBody([]byte(`{"recurringIndicator": true, "frequencyPerDay":5}`))
+	if v := Verify(&bad, httpsig.VerifyOptions{}); v.Verdict != Invalid || v.FailedCheck != httpsig.CheckDigest || v.Cause == "" {
+		t.Errorf("changed body: %+v", v)
+	}
+	bad.Request.Body.Redacted = true
+	if v := Verify(&bad, httpsig.VerifyOptions{}); !strings.Contains(v.Cause, "recorded body is not the bytes sent") || v.Confirmed {
+		t.Errorf("redacted body: %+v", v)
+	}
 	// A changed body no longer verifies, on the digest.
 	m, _ := cons.Message()
 	m.Body = bytes.Replace(m.Body, []byte("4"), []byte("5"), 1)

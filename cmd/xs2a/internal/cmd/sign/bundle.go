@@ -10,32 +10,14 @@ import (
 
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
-	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 )
 
 // bundleVerdict is one line of `sign verify --bundle`, and its JSON form.
 type bundleVerdict struct {
-	Index  int       `json:"index"`
-	File   string    `json:"file"`
-	Time   time.Time `json:"time"`
-	Kind   string    `json:"kind"`
-	Method string    `json:"method"`
-	Path   string    `json:"path"`
-	// Verdict is "valid", "invalid" or "not signed".
-	Verdict     string     `json:"verdict"`
-	FailedCheck string     `json:"failedCheck,omitempty"`
-	Detail      string     `json:"detail,omitempty"`
-	Cause       string     `json:"cause,omitempty"`
-	Confirmed   bool       `json:"confirmed,omitempty"`
-	KeyIDForm   *keyIDForm `json:"keyIdForm,omitempty"`
-}
-
-// keyIDForm is the keyId form seen, named as --serial-form and --dn-form name it.
-type keyIDForm struct {
-	Serial httpsig.SerialForm `json:"serial"`
-	DN     httpsig.DNForm     `json:"dn"`
+	Index int `json:"index"`
+	bundle.Verdict
 }
 
 func verifyBundle(o *VerifyOptions) error {
@@ -53,9 +35,8 @@ func verifyBundle(o *VerifyOptions) error {
 	out := make([]bundleVerdict, 0, len(exs))
 	invalid := 0
 	for i, e := range exs {
-		v := checkExchange(e, vo)
-		v.Index = i + 1
-		if v.Verdict == "invalid" {
+		v := bundleVerdict{Index: i + 1, Verdict: bundle.Verify(e, vo)}
+		if v.Verdict.Verdict == bundle.Invalid {
 			invalid++
 		}
 		out = append(out, v)
@@ -110,86 +91,20 @@ func bundleOptions(o *VerifyOptions) (httpsig.VerifyOptions, error) {
 	return vo, nil
 }
 
-// checkExchange verifies one recorded request, by default at its recorded
-// time, so a certificate that has expired since is judged as the bank
-// judged it.
-func checkExchange(e *bundle.Exchange, vo httpsig.VerifyOptions) bundleVerdict {
-	v := bundleVerdict{File: e.File, Time: e.Time, Kind: e.Kind, Method: e.Request.Method, Path: e.Path()}
-	if !e.Signed() {
-		v.Verdict = "not signed"
-		if e.Kind == bundle.KindOAuth {
-			v.Detail = "token endpoint: mutual TLS, no signature"
-		}
-		return v
-	}
-	m, err := e.Message()
-	if err != nil {
-		v.Verdict, v.FailedCheck, v.Detail = "invalid", "bundle", err.Error()
-		return v
-	}
-	if vo.Now == nil {
-		at := e.Time
-		vo.Now = func() time.Time { return at }
-	}
-	d := httpsig.Verify(m, vo)
-	if f := d.KeyIDForm; f != nil {
-		v.KeyIDForm = &keyIDForm{Serial: f.Serial, DN: f.DN}
-	}
-	if d.Valid {
-		v.Verdict = "valid"
-		return v
-	}
-	v.Verdict = "invalid"
-	for _, c := range d.Checks {
-		if c.Status == httpsig.Fail || (c.ID == httpsig.CheckSignature && c.Status == httpsig.Skip) {
-			v.FailedCheck, v.Detail = c.ID, c.Detail
-			break
-		}
-	}
-	for _, c := range d.Causes {
-		if v.Cause == "" || (c.Confirmed && !v.Confirmed) {
-			v.Cause, v.Confirmed = c.Summary, c.Confirmed
-		}
-	}
-	if v.FailedCheck == httpsig.CheckSignature && signedRedaction(m, d.Headers) {
-		v.Cause, v.Confirmed = "a signed value holds a secret and was redacted in the recording, so the signature cannot be re-checked from it", false
-	}
-	if b := e.Request.Body; b != nil && (b.Redacted || b.Truncated) && v.FailedCheck == httpsig.CheckDigest {
-		v.Cause, v.Confirmed = "the recorded body is not the bytes sent (a secret was redacted from it, or it was cut at 1 MiB)", false
-	}
-	return v
-}
-
-// signedRedaction reports a redaction in the request-target or a signed header.
-func signedRedaction(m *httpmsg.Request, headers []string) bool {
-	const mark = "[redacted sha256:"
-	for _, h := range headers {
-		if strings.EqualFold(h, httpsig.RequestTarget) && strings.Contains(m.Path(), mark) {
-			return true
-		}
-		for _, v := range m.Values(h) {
-			if strings.Contains(v, mark) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func printBundle(o *VerifyOptions, vs []bundleVerdict) {
 	cs := o.F.IO.ColorScheme()
 	tw := tabwriter.NewWriter(o.F.IO.Out, 0, 4, 2, ' ', 0)
 	valid, invalid, unsigned := 0, 0, 0
 	for _, v := range vs {
 		verdict := ""
-		switch v.Verdict {
-		case "valid":
+		switch v.Verdict.Verdict {
+		case bundle.Valid:
 			valid++
 			verdict = cs.Green("valid")
 			if v.KeyIDForm != nil {
 				verdict += cs.Faint(fmt.Sprintf("  keyId serial %s, DN %s", v.KeyIDForm.Serial, v.KeyIDForm.DN))
 			}
-		case "invalid":
+		case bundle.Invalid:
 			invalid++
 			verdict = cs.Red("INVALID") + " " + v.FailedCheck
 			if v.Cause != "" {
