@@ -433,10 +433,29 @@ func TestRecordFlowAndProxy(t *testing.T) {
 		needCurl(t)
 		b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
 		u := newUser(t, b, nil)
-		u.must("token")
-		u.must("consent", "create")
-		u.must("authorize", "--exchange", "--timeout", "20s")
+		setup := filepath.Join(u.dir, "setup")
+		u.must("--record", setup, "token")
+		u.must("--record", setup, "consent", "create")
+		u.must("--record", setup, "authorize", "--exchange", "--timeout", "20s")
 		st := u.state()
+		// authorize --exchange: the code and verifier never reach the
+		// state, so they are checked by field; the tokens by value.
+		exs, all := recording(t, setup)
+		if len(exs) != 3 {
+			t.Errorf("token, consent create, authorize --exchange recorded %d exchanges; want 3", len(exs))
+		}
+		secretFieldsRedacted(t, all)
+		if !regexp.MustCompile(`code=\[redacted sha256:[0-9a-f]{8}\]&code_verifier=\[redacted sha256:[0-9a-f]{8}\]&grant_type=authorization_code`).Match(all) {
+			t.Errorf("the code exchange's form is not recorded redacted")
+		}
+		setupSecrets := secrets{}
+		setupSecrets.add("client secret", b.s.DefaultApp.ClientSecret)
+		setupSecrets.add("API key", b.s.DefaultApp.APIKey)
+		setupSecrets.add("client token", st.ClientToken.AccessToken)
+		setupSecrets.add("access token", st.UserToken.AccessToken)
+		setupSecrets.add("refresh token", st.UserToken.RefreshToken)
+		noSecrets(t, all, setupSecrets, st.ClientToken.AccessToken, st.UserToken.AccessToken, st.UserToken.RefreshToken, b.s.DefaultApp.APIKey)
+
 		rec := filepath.Join(u.dir, "rec")
 		addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 		cmd := exec.Command(bin, "--config", u.cfg, "--record", rec, "proxy", "--listen", addr, "--inject-auth")
@@ -476,7 +495,7 @@ func TestRecordFlowAndProxy(t *testing.T) {
 		}
 		_ = cmd.Process.Signal(os.Interrupt)
 		<-done
-		exs, all := recording(t, rec)
+		exs, all = recording(t, rec)
 		if len(exs) != 2 {
 			t.Errorf("proxy recorded %d exchanges; want 2", len(exs))
 		}
