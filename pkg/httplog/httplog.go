@@ -260,61 +260,19 @@ func (t *Transport) url(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
+	if !t.ShowSecrets {
+		return t.redactor().URL(u)
+	}
 	c := *u
 	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
-	var s string
-	if t.ShowSecrets {
-		s = c.String()
-	} else {
-		s = c.Redacted()
-	}
+	s := c.String()
 	if u.RawQuery != "" || u.ForceQuery {
-		s += "?" + t.query(u.RawQuery, secretQuery)
+		s += "?" + u.RawQuery
 	}
 	return s
 }
 
-// query redacts the values of the secret parameters of a raw query (or
-// form), keeping the rest byte for byte and in order. A redaction is
-// written unescaped so it matches Redact's output in the trace.
-func (t *Transport) query(raw string, secret map[string]bool) string {
-	if t.ShowSecrets || raw == "" {
-		return raw
-	}
-	parts := strings.Split(raw, "&")
-	for i, p := range parts {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok {
-			continue
-		}
-		name, err := url.QueryUnescape(k)
-		if err != nil {
-			name = k
-		}
-		if !secret[normalize(name)] {
-			continue
-		}
-		val, err := url.QueryUnescape(v)
-		if err != nil {
-			val = v
-		}
-		parts[i] = k + "=" + Redact(val)
-	}
-	return strings.Join(parts, "&")
-}
-
-func (t *Transport) secretHeader(name string) bool {
-	l := strings.ToLower(name)
-	if slices.Contains(alwaysSecretHeaders, l) {
-		return true
-	}
-	for _, s := range t.SecretHeaders {
-		if strings.EqualFold(strings.TrimSpace(s), name) {
-			return true
-		}
-	}
-	return false
-}
+func (t *Transport) redactor() Redactor { return Redactor{SecretHeaders: t.SecretHeaders} }
 
 func (t *Transport) writeHeaders(b *strings.Builder, prefix string, h http.Header) {
 	names := make([]string, 0, len(h))
@@ -332,62 +290,15 @@ func (t *Transport) writeHeaders(b *strings.Builder, prefix string, h http.Heade
 // headerValue is how the value v of header name appears in the trace.
 func (t *Transport) headerValue(name, v string) string {
 	l := strings.ToLower(name)
-	if slices.Contains(longHeaders, l) && (t.ShowSecrets || !t.secretHeader(name)) {
+	r := t.redactor()
+	if slices.Contains(longHeaders, l) && (t.ShowSecrets || !r.SecretHeader(name)) {
 		// Not secret, only long: shortened even with ShowSecrets.
 		return shorten(v)
 	}
 	if t.ShowSecrets {
 		return v
 	}
-	switch {
-	case l == "authorization" || l == "proxy-authorization":
-		// Keep the scheme: "Bearer" vs "Basic" is often the bug.
-		if scheme, cred, ok := strings.Cut(strings.TrimSpace(v), " "); ok && isToken(scheme) {
-			return scheme + " " + Redact(strings.TrimSpace(cred))
-		}
-		return Redact(v)
-	case l == "cookie":
-		// name=value; name=value: keep the names.
-		parts := strings.Split(v, ";")
-		for i, p := range parts {
-			parts[i] = redactPair(p)
-		}
-		return strings.Join(parts, ";")
-	case l == "set-cookie":
-		// name=value; Path=/; HttpOnly: only the value is secret.
-		first, attrs, ok := strings.Cut(v, ";")
-		if ok {
-			return redactPair(first) + ";" + attrs
-		}
-		return redactPair(first)
-	case t.secretHeader(name):
-		return Redact(v)
-	case slices.Contains(urlHeaders, l):
-		if u, err := url.Parse(v); err == nil && (u.RawQuery != "" || u.Fragment != "") {
-			frag := u.EscapedFragment()
-			c := *u
-			c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
-			s := c.Redacted()
-			if u.RawQuery != "" {
-				s += "?" + t.query(u.RawQuery, secretQuery)
-			}
-			if frag != "" {
-				// An implicit-flow redirect carries the token here.
-				s += "#" + t.query(frag, secretQuery)
-			}
-			return s
-		}
-	}
-	return v
-}
-
-func redactPair(p string) string {
-	lead := p[:len(p)-len(strings.TrimLeft(p, " "))]
-	k, v, ok := strings.Cut(strings.TrimLeft(p, " "), "=")
-	if !ok {
-		return p
-	}
-	return lead + k + "=" + Redact(v)
+	return r.Header(name, v)
 }
 
 func isToken(s string) bool {
@@ -641,27 +552,7 @@ func (p *jsonPrinter) secret(key string) error {
 	if err := p.dec.Decode(&raw); err != nil {
 		return err
 	}
-	if string(raw) == "null" {
-		p.buf.WriteString("null")
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		// Not a string: fingerprint its compact form.
-		var c bytes.Buffer
-		if json.Compact(&c, raw) == nil {
-			s = c.String()
-		} else {
-			s = string(raw)
-		}
-	} else if normalize(key) == "code" && messageCode.MatchString(s) {
-		p.str(s)
-		return nil
-	}
-	if s == "" {
-		p.str("")
-		return nil
-	}
-	p.str(Redact(s))
+	out, _ := secretJSONValue(key, raw, nil)
+	p.buf.WriteString(out)
 	return nil
 }

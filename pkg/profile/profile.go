@@ -27,7 +27,10 @@ type Config struct {
 	Insecure bool
 	// ShowSecrets prints tokens, codes and keys in full (--show-secrets).
 	ShowSecrets bool
-	Profile     Profile
+	// Record is the directory every exchange is recorded to (--record),
+	// "" when not recording.
+	Record  string
+	Profile Profile
 }
 
 // Profile is one ASPSP environment (the embedded sandbox, a bank's sandbox, live).

@@ -21,6 +21,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/consent"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/flow"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/proxy"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/replay"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sandbox"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sign"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
@@ -133,6 +134,8 @@ certificate or token is rejected.`,
 	pf.BoolP("verbose", "v", false, "show more detail on stderr (for network commands: a trace of every request, secrets redacted)")
 	pf.Bool("insecure", false, "do not verify the ASPSP's TLS certificate (dangerous: anyone on the path can read tokens; for debugging a broken server setup only)")
 	pf.Bool("show-secrets", false, "print tokens, codes, client secrets and API keys in full instead of masked")
+	pf.String("record", "", "record every HTTP exchange to one JSON file each in `DIR`, secrets redacted ($XS2A_RECORD)")
+	_ = root.MarkPersistentFlagDirname("record")
 	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -148,7 +151,7 @@ certificate or token is rejected.`,
 		}
 	}
 	group("flow", flow.NewCmdFlow(f), token.NewCmdToken(f), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f),
-		accounts.NewCmdAccounts(f), api.NewCmdAPI(f), proxy.NewCmdProxy(f))
+		accounts.NewCmdAccounts(f), api.NewCmdAPI(f), proxy.NewCmdProxy(f), replay.NewCmdReplay(f))
 	group("debug", sign.NewCmdSign(f, nil), certs.NewCmdCerts(f), sandbox.NewCmdSandbox(f))
 	root.AddCommand(version.NewCmdVersion(f))
 	return root

@@ -33,7 +33,7 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 	v.AutomaticEnv()
 	v.SetDefault("output", "text")
 	v.SetDefault("profile", "default")
-	for _, name := range []string{"profile", "output", "no-color", "verbose", "insecure", "show-secrets"} {
+	for _, name := range []string{"profile", "output", "no-color", "verbose", "insecure", "show-secrets", "record"} {
 		if fl := cmd.Flags().Lookup(name); fl != nil {
 			if err := v.BindPFlag(strings.ReplaceAll(name, "-", "_"), fl); err != nil {
 				return nil, err
@@ -77,6 +77,7 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 	cfg.Verbose = v.GetBool("verbose")
 	cfg.Insecure = v.GetBool("insecure")
 	cfg.ShowSecrets = v.GetBool("show_secrets")
+	cfg.Record = expandHome(v.GetString("record"))
 	cfg.ProfileName = v.GetString("profile")
 
 	profiles := v.GetStringMap("profiles")

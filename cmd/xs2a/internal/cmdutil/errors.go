@@ -14,6 +14,7 @@ const (
 	ExitAuth        = 4 // token, consent or OAuth authorisation problem
 	ExitCertificate = 5 // TLS, certificate or key problem
 	ExitSignature   = 6 // signature invalid
+	ExitChanged     = 7 // replay: an answer differs from the recorded one
 	ExitInterrupted = 130
 )
 

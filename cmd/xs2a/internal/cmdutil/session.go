@@ -1,13 +1,16 @@
 package cmdutil
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/pkg/bundle"
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/mtls"
@@ -29,10 +32,14 @@ type Session struct {
 	OAuth  oauth.Config
 	Store  *state.Store
 	Now    func() time.Time
+	// Recorder writes every exchange of both clients to --record's
+	// directory; nil when not recording.
+	Recorder *bundle.Recorder
 }
 
 // Session builds the clients from the profile. Composition order: sign,
-// then trace, then send, so the -v trace shows the exact signed headers.
+// then record, then trace, then send, so the recording and the -v trace
+// show the exact signed headers.
 func (f *Factory) Session() (*Session, error) {
 	cfg, err := f.Config()
 	if err != nil {
@@ -52,6 +59,13 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	if err != nil {
 		return nil, FileError(err)
 	}
+	if store == nil {
+		dir, err := state.DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		store = state.Open(dir)
+	}
 	if cfg.Insecure {
 		fmt.Fprintln(f.IO.ErrOut, "warning: --insecure: the ASPSP's TLS certificate is not verified; tokens can be read by anyone on the path")
 	}
@@ -66,7 +80,18 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 		}
 		base = tr
 	}
-	s := &Session{Config: cfg, MTLS: &http.Client{Transport: base, Timeout: m.HTTP.Timeout}, Now: f.Now}
+	s := &Session{Config: cfg, Now: f.Now, Store: store}
+	mtlsBase := base
+	if cfg.Record != "" {
+		rec, err := newRecorder(f, cfg, m.Leaf, store)
+		if err != nil {
+			return nil, err
+		}
+		s.Recorder = rec
+		mtlsBase = rec.Transport(bundle.KindOAuth, base)
+		base = rec.Transport(bundle.KindAPI, base)
+	}
+	s.MTLS = &http.Client{Transport: mtlsBase, Timeout: m.HTTP.Timeout}
 	if p.QSealCert != "" || p.QSealKey != "" {
 		key, err := pemfile.ReadRSAKey(p.QSealKey)
 		if err != nil {
@@ -105,7 +130,8 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	} else {
 		// Some sandboxes do not ask for signatures; say so once.
 		fmt.Fprintf(f.IO.ErrOut, "warning: profile %q has no qseal_cert/qseal_key: requests are not signed\n", cfg.ProfileName)
-		s.Signed = s.MTLS
+		// base, not s.MTLS: a recording still tells API calls from token calls.
+		s.Signed = &http.Client{Transport: base, Timeout: m.HTTP.Timeout}
 	}
 	psuIP := p.PSUIPAddress
 	if f.PSUIPAddress != "" {
@@ -113,15 +139,36 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	}
 	s.API = &xs2a.Client{HTTP: s.Signed, BaseURL: p.BaseURL, Version: p.APIVersion, APIKey: p.APIKey, APIKeyHeader: p.APIKeyHeader, PSUIPAddress: psuIP}
 	s.OAuth = oauth.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, AuthorizeURL: p.AuthorizeURL, TokenURL: p.TokenURL, RedirectURL: p.RedirectURI}
-	if store == nil {
-		dir, err := state.DefaultDir()
-		if err != nil {
-			return nil, err
-		}
-		store = state.Open(dir)
-	}
-	s.Store = store
 	return s, nil
+}
+
+// newRecorder prepares --record's directory and gives the recorder every
+// secret the session knows, so none of them reaches a file even where no
+// name marks it.
+func newRecorder(f *Factory, cfg *profile.Config, qwac *x509.Certificate, store *state.Store) (*bundle.Recorder, error) {
+	p := cfg.Profile
+	if err := bundle.Prepare(cfg.Record); err != nil {
+		return nil, UsageErrorf("--record %s: %v", cfg.Record, err)
+	}
+	var warned sync.Once
+	rec := &bundle.Recorder{Dir: cfg.Record, BaseURL: p.BaseURL, ClientCert: qwac, Now: f.Now,
+		OnError: func(err error) { warned.Do(func() { fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", err) }) }}
+	if p.APIKeyHeader != "" {
+		rec.SecretHeaders = []string{p.APIKeyHeader}
+	}
+	rec.AddSecrets(p.ClientSecret, p.APIKey)
+	if st, err := store.Load(cfg.ProfileName); err == nil {
+		rec.AddSecrets(st.Code, st.CodeVerifier)
+		if st.Pending != nil {
+			rec.AddSecrets(st.Pending.Verifier)
+		}
+		for _, t := range []*state.Token{st.ClientToken, st.UserToken} {
+			if t != nil {
+				rec.AddSecrets(t.AccessToken, t.RefreshToken)
+			}
+		}
+	}
+	return rec, nil
 }
 
 // FileError classifies a pemfile error: a file that does not exist is a

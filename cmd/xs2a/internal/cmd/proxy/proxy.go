@@ -221,62 +221,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (p *proxy) inject(ctx context.Context, out *http.Request) error {
 	p.tokMu.Lock()
 	defer p.tokMu.Unlock()
-	s := p.s
-	if consentManagement(out.URL.Path) {
-		if out.Header.Get("Authorization") == "" {
-			t, err := token.ClientToken(ctx, s, false)
-			if err != nil {
-				return err
-			}
-			out.Header.Set("Authorization", "Bearer "+t.AccessToken)
-		}
-		if h, key := s.API.APIKeyHeader, s.API.APIKey; key != "" {
-			if h == "" {
-				h = "X-API-Key"
-			}
-			if out.Header.Get(h) == "" {
-				out.Header.Set(h, key)
-			}
-		}
-		return nil
-	}
-	var consentID string
-	if out.Header.Get("Authorization") == "" {
-		t, err := token.UserToken(ctx, s)
-		if err != nil {
-			return err
-		}
-		out.Header.Set("Authorization", "Bearer "+t.AccessToken)
-		consentID = t.ConsentID
-	}
-	if out.Header.Get("Consent-ID") == "" {
-		if consentID == "" {
-			st, err := s.Store.Load(s.Config.ProfileName)
-			if err != nil {
-				return err
-			}
-			consentID = st.ConsentID
-			if st.UserToken != nil && st.UserToken.ConsentID != "" {
-				consentID = st.UserToken.ConsentID
-			}
-		}
-		if consentID != "" {
-			out.Header.Set("Consent-ID", consentID)
-		}
-	}
-	return nil
-}
-
-// consentManagement reports a path of the consent endpoints
-// (/v1/consents, /v1/consents/{id}, .../status).
-func consentManagement(path string) bool {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	for i, s := range segs {
-		if s == "consents" {
-			return i <= 1
-		}
-	}
-	return false
+	return token.InjectAuth(ctx, p.s, out)
 }
 
 func removeHopByHop(h http.Header) {

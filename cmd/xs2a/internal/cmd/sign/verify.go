@@ -24,6 +24,8 @@ type VerifyOptions struct {
 	SerialForm  string
 	DNForm      string
 	Explain     bool
+	// Bundle is a --record directory whose signed exchanges are checked.
+	Bundle string
 }
 
 // NewCmdVerify builds `xs2a sign verify`.
@@ -42,12 +44,27 @@ signed, then tries the mistakes people make (header order, upper-case names,
 CRLF, a trailing newline, (request-target), SHA-256/512 mix-ups, a body
 re-serialised after digesting, a digest in hex, another key) and names the one
 that reproduces it. Exit status 0 only when the request would be accepted;
-6 when the signature is invalid.`,
+6 when the signature is invalid.
+
+With --bundle DIR (a directory written by --record), every recorded signed
+exchange is checked offline at the time it was recorded, one line each;
+token-endpoint exchanges are "not signed", which is not a failure. Exit
+status 6 when any signed exchange is invalid.`,
 		Example: `  xs2a sign verify captured.http
   pbpaste | xs2a sign verify -
-  xs2a sign verify captured.http --cert qseal.pem --expect-serial-form lower-hex`,
+  xs2a sign verify captured.http --cert qseal.pem --expect-serial-form lower-hex
+  xs2a sign verify --bundle ./ticket-4711`,
 		Args: cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Bundle != "" {
+				if len(args) > 0 || opts.RequestFile != "" {
+					return cmdutil.UsageErrorf("give either a request or --bundle DIR, not both")
+				}
+				if runF != nil {
+					return runF(opts)
+				}
+				return verifyBundle(opts)
+			}
 			if len(args) == 1 {
 				if opts.RequestFile != "" {
 					return cmdutil.UsageErrorf("give the request either as an argument or with --request, not both")
@@ -74,6 +91,8 @@ that reproduces it. Exit status 0 only when the request would be accepted;
 	fl.StringVar(&opts.SerialForm, "expect-serial-form", "", "fail unless the keyId serial is in this form ("+forms(httpsig.SerialForms)+")")
 	fl.StringVar(&opts.DNForm, "expect-dn-form", "", "fail unless the keyId DN is in this form ("+forms(httpsig.DNForms)+")")
 	fl.BoolVar(&opts.Explain, "explain", false, "also print the signing string the verifier built (also -v)")
+	fl.StringVar(&opts.Bundle, "bundle", "", "check every signed exchange recorded with --record in `DIR`, one line each")
+	_ = cmd.MarkFlagDirname("bundle")
 	_ = cmd.RegisterFlagCompletionFunc("expect-serial-form", fixed(strs(httpsig.SerialForms)...))
 	_ = cmd.RegisterFlagCompletionFunc("expect-dn-form", fixed(strs(httpsig.DNForms)...))
 	return cmd

@@ -1,0 +1,139 @@
+// Package replay implements `xs2a replay DIR`: the API requests recorded
+// with --record sent again, signed afresh, and their answers compared with
+// the recorded ones (pkg/bundle does the work).
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/bundle"
+)
+
+// Row is one line of the table, and its JSON form.
+type Row struct {
+	Index int    `json:"index"`
+	File  string `json:"file"`
+	bundle.Result
+}
+
+// NewCmdReplay builds `xs2a replay DIR`.
+func NewCmdReplay(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "replay DIR",
+		Short: "Re-send the API requests recorded with --record and compare the answers (a regression test)",
+		Long: `Send the API requests recorded in DIR (by --record) again, in order, to the
+active profile's base_url: same method, path, query, body and headers, but
+signed afresh (new X-Request-ID, Digest, Signature) and with the current
+credentials, added as 'xs2a proxy --inject-auth' adds them: the client
+token and API key for consent management, the PSU's token (refreshed when
+expired) and its Consent-ID for everything else.
+
+Token-endpoint exchanges are not replayed: tokens come from the profile's
+state. When a replayed POST /v1/consents answers a new consentId, later
+consent-management paths that named the recorded one use the new one.
+
+One row per exchange: the recorded status and code, the new status and
+code, and same or CHANGED. Exit status 0 when every answer has the same
+status and code, 7 when any differs.`,
+		Example: `  xs2a --record ./before flow
+  xs2a replay ./before
+  xs2a replay ./before -p bank-sandbox -o json`,
+		Args: cmdutil.ExactArgs(1, "DIR"),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveFilterDirs
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return run(cmd.Context(), f, args[0])
+		},
+	}
+}
+
+func run(ctx context.Context, f *cmdutil.Factory, dir string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	exs, err := bundle.Read(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return cmdutil.UsageErrorf("%s: no such directory", dir)
+		}
+		return cmdutil.UsageError(err)
+	}
+	s, err := f.Session()
+	if err != nil {
+		return err
+	}
+	c := *s.Signed
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	r := &bundle.Replayer{Client: &c, BaseURL: s.Config.Profile.BaseURL,
+		Inject: func(req *http.Request) error { return token.InjectAuth(ctx, s, req) }}
+	if h := s.API.APIKeyHeader; h != "" {
+		r.Strip = []string{h}
+	}
+	rows := make([]Row, 0, len(exs))
+	changed := 0
+	for i, e := range exs {
+		if ctx.Err() != nil {
+			// Ctrl-C: the rest would only fail; say so instead of a table of errors.
+			return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: fmt.Errorf("interrupted after %d of %d exchanges", i, len(exs))}
+		}
+		row := Row{Index: i + 1, File: e.File, Result: r.Replay(ctx, e)}
+		if row.Result.Result == bundle.Changed {
+			changed++
+		}
+		rows = append(rows, row)
+	}
+	if cmdutil.WantsJSON(f) {
+		if err := cmdutil.JSON(f, rows); err != nil {
+			return err
+		}
+	} else {
+		printRows(f, rows, changed)
+	}
+	if changed > 0 {
+		return cmdutil.Silent(cmdutil.ExitChanged)
+	}
+	return nil
+}
+
+func printRows(f *cmdutil.Factory, rows []Row, changed int) {
+	cs := f.IO.ColorScheme()
+	tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tREQUEST\tRECORDED\tNOW\tRESULT")
+	replayed := 0
+	for _, r := range rows {
+		result, now := "", r.New.String()
+		switch r.Result.Result {
+		case bundle.Same:
+			replayed++
+			result = cs.Green("same")
+		case bundle.Changed:
+			replayed++
+			result = cs.Red("CHANGED")
+		default:
+			result, now = cs.Faint("not replayed"), "-"
+		}
+		line := fmt.Sprintf("%d\t%s %s\t%s\t%s\t%s", r.Index, r.Method, clip(r.Path, 60), r.Old, now, result)
+		if r.Note != "" && r.Result.Result != bundle.Same {
+			line += cs.Faint("  " + clip(r.Note, 120))
+		}
+		fmt.Fprintln(tw, line)
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(f.IO.Out, "%d replayed: %d same, %d changed; %d token-endpoint exchange(s) not replayed\n", replayed, replayed-changed, changed, len(rows)-replayed)
+}
+
+func clip(s string, n int) string {
+	if len([]rune(s)) > n {
+		return string([]rune(s)[:n]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,201 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// Results of a replayed exchange.
+const (
+	Same    = "same"
+	Changed = "changed"
+	Skipped = "skipped"
+)
+
+// replayStripped are the recorded headers a replay never sends again: the
+// signature set (signed afresh), the credentials (the current ones are
+// added) and what the HTTP client writes itself.
+var replayStripped = []string{"host", "content-length", "x-request-id", "digest", "signature", "tpp-signature-certificate",
+	"authorization", "x-api-key", "consent-id", "accept-encoding", "connection", "user-agent"}
+
+// Answer is a status and Berlin Group code, or the error instead of them.
+type Answer struct {
+	Status int    `json:"status,omitempty"`
+	Code   string `json:"code,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+func (a Answer) String() string {
+	switch {
+	case a.Error != "":
+		return "error"
+	case a.Status == 0:
+		return "-"
+	case a.Code != "":
+		return strconv.Itoa(a.Status) + " " + a.Code
+	}
+	return strconv.Itoa(a.Status)
+}
+
+// Recorded is the answer the recording holds.
+func (e *Exchange) Recorded() Answer {
+	if e.Response == nil {
+		return Answer{Error: e.Error}
+	}
+	return Answer{Status: e.Response.Status, Code: e.Response.Code}
+}
+
+// Result is one replayed exchange.
+type Result struct {
+	Method string `json:"method"`
+	// Path is the recorded path; Sent is what was sent instead, when a
+	// consent id was replaced in it.
+	Path   string `json:"path"`
+	Sent   string `json:"sent,omitempty"`
+	Old    Answer `json:"recorded"`
+	New    Answer `json:"now"`
+	Result string `json:"result"` // Same, Changed or Skipped
+	Note   string `json:"note,omitempty"`
+}
+
+// Replayer sends recorded API requests again. Its Client signs (the
+// signature headers of the recording are dropped); Inject adds the current
+// credentials. Use one Replayer for the exchanges of one bundle, in order:
+// it remembers which consent ids the replay created.
+type Replayer struct {
+	Client *http.Client
+	// BaseURL replaces the recorded base_url.
+	BaseURL string
+	// Inject adds the credentials the request needs now (token, API key,
+	// Consent-ID); nil adds none.
+	Inject func(*http.Request) error
+	// Strip are further header names never re-sent (the profile's API
+	// key header).
+	Strip []string
+
+	ids map[string]string
+}
+
+// Replay re-sends e, unless it is a token-endpoint exchange, and compares
+// the answer's status and Berlin Group code with the recorded ones.
+func (r *Replayer) Replay(ctx context.Context, e *Exchange) Result {
+	res := Result{Method: e.Request.Method, Path: e.Path(), Old: e.Recorded()}
+	if e.Kind != KindAPI {
+		res.Result = Skipped
+		res.Note = "token endpoint: tokens come from the profile's state, refreshed when expired"
+		return res
+	}
+	rel := e.Path()
+	if b := strings.TrimRight(e.BaseURL, "/"); b != "" && strings.HasPrefix(e.Request.URL, b+"/") {
+		rel = strings.TrimPrefix(e.Request.URL, b)
+	}
+	if m := r.mapIDs(rel); m != rel {
+		rel, res.Sent = m, m
+	}
+	body, err := e.Request.Body.Bytes()
+	if err != nil {
+		return failed(res, err)
+	}
+	var rd io.Reader = http.NoBody
+	if len(body) > 0 {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, e.Request.Method, strings.TrimRight(r.BaseURL, "/")+rel, rd)
+	if err != nil {
+		return failed(res, err)
+	}
+	for _, h := range e.Request.Headers {
+		l := strings.ToLower(h.Name)
+		if slices.Contains(replayStripped, l) || slices.ContainsFunc(r.Strip, func(s string) bool { return strings.EqualFold(s, l) }) ||
+			strings.Contains(h.Value, "[redacted sha256:") {
+			continue
+		}
+		req.Header.Add(h.Name, h.Value)
+	}
+	// Fresh, not left to a signer: an unsigned profile sends one too.
+	req.Header.Set("X-Request-ID", uuid.NewString())
+	if r.Inject != nil {
+		if err := r.Inject(req); err != nil {
+			return failed(res, err)
+		}
+	}
+	resp, err := r.Client.Do(req)
+	if err != nil {
+		return failed(res, err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return failed(res, err)
+	}
+	res.New = Answer{Status: resp.StatusCode, Code: TPPCode(answer)}
+	if e.Request.Method == http.MethodPost && strings.HasSuffix(strings.TrimRight(req.URL.Path, "/"), "/consents") && e.Response != nil {
+		old, now := consentID(e.Response.Body), consentID(&Body{Text: string(answer)})
+		if old != "" && now != "" && old != now {
+			if r.ids == nil {
+				r.ids = map[string]string{}
+			}
+			r.ids[old] = now
+			res.Note = "consent " + old + " is now " + now
+		}
+	}
+	res.Result = Same
+	if res.New != res.Old {
+		res.Result = Changed
+	}
+	return res
+}
+
+func failed(res Result, err error) Result {
+	res.New = Answer{Error: strings.Join(strings.Fields(err.Error()), " ")}
+	res.Result = Changed
+	if res.Old.Error != "" {
+		res.Result = Same
+	}
+	res.Note = res.New.Error
+	return res
+}
+
+// mapIDs puts the consent ids this replay created in place of the
+// recorded ones in consent-management paths (/v1/consents/{id}...); other
+// calls get their Consent-ID from Inject.
+func (r *Replayer) mapIDs(rel string) string {
+	path, query, hasQuery := strings.Cut(rel, "?")
+	segs := strings.Split(path, "/")
+	i := slices.Index(segs, "consents")
+	if i < 0 || i > 2 || len(r.ids) == 0 {
+		return rel
+	}
+	for j := i + 1; j < len(segs); j++ {
+		if n, ok := r.ids[segs[j]]; ok {
+			segs[j] = n
+		}
+	}
+	out := strings.Join(segs, "/")
+	if hasQuery {
+		out += "?" + query
+	}
+	return out
+}
+
+func consentID(b *Body) string {
+	raw, err := b.Bytes()
+	if err != nil || len(raw) == 0 {
+		return ""
+	}
+	var v struct {
+		ConsentID string `json:"consentId"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	return v.ConsentID
+}
