@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -49,7 +50,7 @@ func ParseOrigin(s string) (string, error) {
 		return "", fmt.Errorf("origin %q: %v", clip(s, 80), err)
 	case u.Scheme != "http" && u.Scheme != "https":
 		return "", fmt.Errorf("origin %q: want http:// or https:// and a host, e.g. http://localhost:3000", clip(s, 80))
-	case u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
+	case u.Hostname() == "" || !validPort(u.Port()) || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
 		return "", fmt.Errorf("origin %q: an origin is scheme://host[:port] with nothing after it", clip(s, 80))
 	}
 	host, port := strings.ToLower(u.Hostname()), u.Port()
@@ -164,18 +165,33 @@ func berlinGroup(body []byte) (string, []string) {
 		}
 		return e.Error, []string{e.Error + ": " + e.ErrorDescription}
 	}
+	code := ""
 	var texts []string
 	for _, m := range e.TPPMessages {
+		if code == "" {
+			code = m.Code
+		}
 		if m.Text == "" {
 			continue
 		}
-		t := m.Code + ": " + m.Text
-		if m.Path != "" {
+		t := m.Text
+		switch {
+		case m.Code != "" && m.Path != "":
 			t = m.Code + " [" + m.Path + "]: " + m.Text
+		case m.Code != "":
+			t = m.Code + ": " + m.Text
 		}
 		texts = append(texts, t)
 	}
-	return e.TPPMessages[0].Code, texts
+	return code, texts
+}
+
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n < 65536 && p[0] != '0'
 }
 
 func clip(s string, n int) string {
