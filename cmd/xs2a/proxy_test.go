@@ -312,6 +312,7 @@ func TestProxy(t *testing.T) {
 			t.Errorf("the diagnosis does not name the algorithm:\n%s\n%s", body, p.stderr.String())
 		}
 		p.stop()
+		t.Logf("proxy stderr:\n%s", p.stderr.String())
 	})
 }
 
