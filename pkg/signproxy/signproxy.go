@@ -194,6 +194,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := p.client.Do(out)
 	if err != nil {
+		if r.Context().Err() != nil {
+			err = fmt.Errorf("the caller went away before the ASPSP answered: %w", err)
+		}
 		p.fail(w, r, start, http.StatusBadGateway, rid, err.Error())
 		return
 	}

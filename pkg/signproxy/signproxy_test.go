@@ -495,3 +495,18 @@ func TestParseOrigin(t *testing.T) {
 		}
 	}
 }
+
+func TestUnreachableBankGets502(t *testing.T) {
+	b := startBank(t, func(w http.ResponseWriter, r *http.Request) {})
+	gone := b.URL
+	b.Close()
+	url, log := startProxy(t, gone, nil)
+	resp, body := send(t, "GET", url+"/v1/card-accounts", nil, "X-Request-ID", "11111111-2222-3333-4444-555555555555")
+	if resp.StatusCode != http.StatusBadGateway || !strings.HasPrefix(string(body), "xs2a proxy: ") {
+		t.Errorf("bank down: %d %s", resp.StatusCode, body)
+	}
+	if !strings.HasPrefix(log.String(), "GET /v1/card-accounts 502 - X-Request-ID 11111111-2222-3333-4444-555555555555 ") ||
+		!strings.Contains(log.String(), "\n  proxy: ") {
+		t.Errorf("log %q", log.String())
+	}
+}
