@@ -75,7 +75,7 @@ func (p *Proxy) checkOrigin(h http.Header) (origin, refusal string) {
 	if o == "" {
 		switch h.Get("Sec-Fetch-Site") {
 		case "cross-site", "same-site":
-			return "", "a cross-site request from a web page (Sec-Fetch-Site " + h.Get("Sec-Fetch-Site") + ") may not use the TPP's certificates"
+			return "", "a request made by another web page (Sec-Fetch-Site: " + h.Get("Sec-Fetch-Site") + ") may not use the TPP's certificates"
 		}
 		return "", ""
 	}
