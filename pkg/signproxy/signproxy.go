@@ -137,12 +137,12 @@ func removeHopByHop(h http.Header) {
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := p.now()
 	if msg := p.checkHost(r.Host); msg != "" {
-		p.fail(w, r, start, http.StatusForbidden, "", msg)
+		p.fail(w, r, start, "", http.StatusForbidden, "", msg)
 		return
 	}
 	origin, msg := p.checkOrigin(r.Header)
 	if msg != "" {
-		p.fail(w, r, start, http.StatusForbidden, "", msg)
+		p.fail(w, r, start, "", http.StatusForbidden, "", msg)
 		return
 	}
 	if origin != "" && r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
@@ -158,10 +158,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			var mb *http.MaxBytesError
 			if errors.As(err, &mb) {
-				p.fail(w, r, start, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("request body larger than %d bytes", p.maxBody))
+				p.fail(w, r, start, origin, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("request body larger than %d bytes", p.maxBody))
 				return
 			}
-			p.fail(w, r, start, http.StatusBadRequest, "", "reading the request body: "+err.Error())
+			p.fail(w, r, start, origin, http.StatusBadRequest, "", "reading the request body: "+err.Error())
 			return
 		}
 		body = b
@@ -176,7 +176,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := http.NewRequestWithContext(r.Context(), r.Method, target, rd)
 	if err != nil {
-		p.fail(w, r, start, http.StatusBadRequest, "", err.Error())
+		p.fail(w, r, start, origin, http.StatusBadRequest, "", err.Error())
 		return
 	}
 	out.Header = r.Header.Clone()
@@ -188,7 +188,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.inject != nil {
 		if err := p.inject(r.Context(), out); err != nil {
-			p.fail(w, r, start, http.StatusUnauthorized, rid, err.Error())
+			p.fail(w, r, start, origin, http.StatusUnauthorized, rid, err.Error())
 			return
 		}
 	}
@@ -197,7 +197,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Err() != nil {
 			err = fmt.Errorf("the caller went away before the ASPSP answered: %w", err)
 		}
-		p.fail(w, r, start, http.StatusBadGateway, rid, err.Error())
+		p.fail(w, r, start, origin, http.StatusBadGateway, rid, err.Error())
 		return
 	}
 	defer resp.Body.Close()
@@ -294,9 +294,13 @@ func isJSON(contentType string) bool {
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
-// fail answers an exchange the proxy could not complete itself.
-func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, start time.Time, status int, rid, msg string) {
+// fail answers an exchange the proxy could not complete itself; an allowed
+// browser app may read why.
+func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, start time.Time, origin string, status int, rid, msg string) {
 	msg = strings.Join(strings.Fields(msg), " ")
+	if origin != "" {
+		allowOrigin(w.Header(), origin)
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)

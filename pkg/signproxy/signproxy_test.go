@@ -510,3 +510,16 @@ func TestUnreachableBankGets502(t *testing.T) {
 		t.Errorf("log %q", log.String())
 	}
 }
+
+func TestAllowedAppReadsTheProxysOwnRefusals(t *testing.T) {
+	b := startBank(t, func(w http.ResponseWriter, r *http.Request) {})
+	url, _ := startProxy(t, b.URL, func(c *Config) { c.CORSOrigins = []string{"http://localhost:3000"}; c.MaxBody = 10 })
+	resp, _ := send(t, "POST", url+"/v1/consents", strings.NewReader("more than ten bytes"), "Origin", "http://localhost:3000")
+	if resp.StatusCode != 413 || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" {
+		t.Errorf("413 to the allowed app: %d ACAO %q", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+	resp, _ = send(t, "POST", url+"/v1/consents", strings.NewReader("more than ten bytes"), "Origin", "http://localhost:4000")
+	if resp.StatusCode != 403 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("refused origin: %d ACAO %q", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+}
