@@ -152,6 +152,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if !strings.HasPrefix(r.URL.Path, "/") {
+		// "GET *" and the like: appended to the base URL it would
+		// name another host.
+		p.fail(w, r, start, origin, http.StatusBadRequest, "", fmt.Sprintf("request target %q is not a path", clip(r.RequestURI, 80)))
+		return
+	}
 	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
 		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.maxBody))

@@ -523,3 +523,22 @@ func TestAllowedAppReadsTheProxysOwnRefusals(t *testing.T) {
 		t.Errorf("refused origin: %d ACAO %q", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
 	}
 }
+
+func TestTargetThatIsNotAPathIsRefused(t *testing.T) {
+	b := startBank(t, func(w http.ResponseWriter, r *http.Request) {})
+	url, log := startProxy(t, b.URL, nil)
+	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET * HTTP/1.1\r\nHost: "+strings.TrimPrefix(url, "http://")+"\r\nConnection: close\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	answer, _ := io.ReadAll(c)
+	if !strings.HasPrefix(string(answer), "HTTP/1.1 400 ") || b.calls.Load() != 0 {
+		t.Errorf("GET *: %q, bank calls %d", answer, b.calls.Load())
+	}
+	if !strings.Contains(log.String(), `request target "*" is not a path`) {
+		t.Errorf("log %q", log.String())
+	}
+}
