@@ -74,7 +74,7 @@ Ctrl-C stops the proxy.`,
 	fl.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "address to listen on (plain HTTP; loopback only unless --allow-remote)")
 	fl.BoolVar(&o.InjectAuth, "inject-auth", false, "add the state's token (and Consent-ID, or API key for consent management) when the request has none")
 	fl.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a --listen address other than loopback, and any Host (anyone who reaches it uses your certificates)")
-	fl.StringArrayVar(&o.CORSOrigins, "cors-origin", nil, "allow this browser origin (scheme://host[:port]; repeatable): CORS preflights answered, answers readable")
+	fl.StringArrayVar(&o.CORSOrigins, "cors-origin", nil, "allow this browser `ORIGIN` (scheme://host[:port]; repeatable): CORS preflights answered, answers readable")
 	return cmd
 }
 
