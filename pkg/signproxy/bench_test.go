@@ -91,47 +91,57 @@ func (bb *benchBank) header() http.Header {
 		"Psu-Ip-Address": {"192.0.2.1"}} // PSU present: not counted against frequencyPerDay
 }
 
-// load sends b.N GET url from loadClients keep-alive clients and reports
-// requests per second and latency percentiles.
-func load(b *testing.B, client *http.Client, url string, hdr http.Header) {
-	exchange := func() (time.Duration, bool) {
-		req, _ := http.NewRequest("GET", url, nil)
-		req.Header = hdr.Clone()
-		t := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Error(err)
-			return 0, false
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			b.Errorf("status %d", resp.StatusCode)
-			return 0, false
-		}
-		return time.Since(t), true
+// target is one side of the comparison: a client and the URL it calls.
+type target struct {
+	client *http.Client
+	url    string
+	hdr    http.Header
+}
+
+func (tg target) exchange(b *testing.B) (time.Duration, bool) {
+	req, _ := http.NewRequest("GET", tg.url, nil)
+	req.Header = tg.hdr.Clone()
+	t := time.Now()
+	resp, err := tg.client.Do(req)
+	if err != nil {
+		b.Error(err)
+		return 0, false
 	}
-	// Open every keep-alive connection first, as long-running clients have.
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b.Errorf("status %d", resp.StatusCode)
+		return 0, false
+	}
+	return time.Since(t), true
+}
+
+// warm opens every keep-alive connection, as long-running clients have.
+func (tg target) warm(b *testing.B) {
 	var wg sync.WaitGroup
 	for range loadClients {
-		wg.Go(func() { exchange() })
+		wg.Go(func() { tg.exchange(b) })
 	}
 	wg.Wait()
+}
 
-	work := make(chan struct{}, b.N)
-	for range b.N {
+// batch sends n requests from loadClients concurrent clients and gives
+// their latencies and the wall time.
+func (tg target) batch(b *testing.B, n int) ([]time.Duration, time.Duration) {
+	work := make(chan struct{}, n)
+	for range n {
 		work <- struct{}{}
 	}
 	close(work)
 	var mu sync.Mutex
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
+	var wg sync.WaitGroup
+	lat := make([]time.Duration, 0, n)
 	start := time.Now()
 	for range loadClients {
 		wg.Go(func() {
-			local := make([]time.Duration, 0, b.N/loadClients+1)
+			local := make([]time.Duration, 0, n/loadClients+1)
 			for range work {
-				d, ok := exchange()
+				d, ok := tg.exchange(b)
 				if !ok {
 					return
 				}
@@ -143,30 +153,30 @@ func load(b *testing.B, client *http.Client, url string, hdr http.Header) {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
+	return lat, time.Since(start)
+}
+
+// report gives requests per second and latency percentiles, the names
+// prefixed (direct-, proxy-) when two sides share a benchmark.
+func report(b *testing.B, prefix string, lat []time.Duration, elapsed time.Duration) float64 {
 	if len(lat) == 0 {
-		return
+		return 0
 	}
 	slices.Sort(lat)
 	pct := func(p float64) float64 { return float64(lat[int(float64(len(lat)-1)*p)].Microseconds()) / 1000 }
-	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "req/s")
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
+	rps := float64(len(lat)) / elapsed.Seconds()
+	b.ReportMetric(rps, prefix+"req/s")
+	b.ReportMetric(pct(0.50), prefix+"p50-ms")
+	b.ReportMetric(pct(0.99), prefix+"p99-ms")
+	return rps
 }
 
-// BenchmarkLoadDirect: 32 clients sharing the session's signed mutual-TLS
-// client send GET /v1/card-accounts straight to the sandbox; every request
-// is signed.
-func BenchmarkLoadDirect(b *testing.B) {
-	bb := startBenchBank(b)
-	load(b, bb.signed, bb.s.URL+"/v1/card-accounts", bb.header())
+func (bb *benchBank) direct() target {
+	return target{client: bb.signed, url: bb.s.URL + "/v1/card-accounts", hdr: bb.header()}
 }
 
-// BenchmarkLoadThroughProxy: the same load from 32 plain-HTTP keep-alive
-// clients through the proxy, which signs each request with the same client.
-func BenchmarkLoadThroughProxy(b *testing.B) {
-	bb := startBenchBank(b)
+// viaProxy serves the proxy with the same signed client on loopback.
+func (bb *benchBank) viaProxy(b *testing.B) target {
 	srv := httptest.NewUnstartedServer(nil)
 	// The log line is written as the command writes it to stderr: one
 	// write per exchange.
@@ -174,14 +184,68 @@ func BenchmarkLoadThroughProxy(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer devNull.Close()
+	b.Cleanup(func() { devNull.Close() })
 	p, err := New(Config{Client: bb.signed, BaseURL: bb.s.URL, Log: devNull, Addr: srv.Listener.Addr().String()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	srv.Config.Handler = p
 	srv.Start()
-	defer srv.Close()
+	b.Cleanup(srv.Close)
 	plain := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadClients, TLSClientConfig: &tls.Config{}}}
-	load(b, plain, srv.URL+"/v1/card-accounts", bb.header())
+	return target{client: plain, url: srv.URL + "/v1/card-accounts", hdr: bb.header()}
+}
+
+// BenchmarkLoadDirect: 32 clients sharing the session's signed mutual-TLS
+// client send GET /v1/card-accounts straight to the sandbox; every request
+// is signed.
+func BenchmarkLoadDirect(b *testing.B) {
+	tg := startBenchBank(b).direct()
+	tg.warm(b)
+	b.ResetTimer()
+	lat, elapsed := tg.batch(b, b.N)
+	b.StopTimer()
+	report(b, "", lat, elapsed)
+}
+
+// BenchmarkLoadThroughProxy: the same load from 32 plain-HTTP keep-alive
+// clients through the proxy, which signs each request with the same client.
+func BenchmarkLoadThroughProxy(b *testing.B) {
+	tg := startBenchBank(b).viaProxy(b)
+	tg.warm(b)
+	b.ResetTimer()
+	lat, elapsed := tg.batch(b, b.N)
+	b.StopTimer()
+	report(b, "", lat, elapsed)
+}
+
+// BenchmarkLoadProxyVsDirect: both loads against one sandbox in
+// alternating batches (direct then proxy, proxy then direct, ...), so that
+// whatever else runs on the machine falls on both sides alike; b.N
+// requests in all. The ratio is the proxy's throughput over the direct one.
+func BenchmarkLoadProxyVsDirect(b *testing.B) {
+	const rounds = 10
+	bb := startBenchBank(b)
+	sides := [2]target{bb.direct(), bb.viaProxy(b)}
+	for _, tg := range sides {
+		tg.warm(b)
+	}
+	per := max(b.N/(2*rounds), 1)
+	var lat [2][]time.Duration
+	var elapsed [2]time.Duration
+	b.ResetTimer()
+	for r := range rounds {
+		for i := range 2 {
+			side := (i + r) % 2
+			l, e := sides[side].batch(b, per)
+			lat[side] = append(lat[side], l...)
+			elapsed[side] += e
+		}
+	}
+	b.StopTimer()
+	d := report(b, "direct-", lat[0], elapsed[0])
+	p := report(b, "proxy-", lat[1], elapsed[1])
+	if d > 0 {
+		b.ReportMetric(100*p/d, "ratio-%")
+	}
 }
