@@ -30,11 +30,12 @@ unit:
 demo: build
 	@bash scripts/demo.sh $(BIN)
 
-## bench: engine benchmarks, certificate generation, and xs2a sign vs an openssl pipeline
+## bench: engine benchmarks, certificate generation, xs2a sign vs an openssl pipeline, sandbox and proxy under load
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 	@bash scripts/bench-sign.sh $(BIN)
 	@bash scripts/bench-sandbox.sh
+	@bash scripts/bench-proxy.sh
 	@bash scripts/bench-flow.sh $(BIN)
 
 ## soak: 16 simulated TPPs loop the whole AIS journey against the sandbox for 3 minutes (leaks, 5xx, latency)

@@ -1,0 +1,355 @@
+// Package signproxy is the core of `xs2a proxy`: an http.Handler that takes
+// plain-HTTP requests from API tools and browser apps on loopback and sends
+// each on to the ASPSP through a client that signs it and presents the QWAC,
+// streaming the answer back unchanged.
+//
+// The proxy lends the TPP's certificates (and, with an Inject hook, the
+// PSU's token) to whoever reaches it, and browsers are the way in: a web
+// page can make the browser send requests to 127.0.0.1. So the handler
+// refuses a Host other than its own (DNS rebinding), an Origin not allowed
+// explicitly (cross-site requests) and cross-site subresource loads, and
+// answers CORS only for the origins it was given.
+package signproxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+const (
+	// DefaultMaxBody bounds a request body: the whole body is read before
+	// sending, because the Digest covers it.
+	DefaultMaxBody = 10 << 20
+	// maxTee is how much of an error answer is kept aside to find its
+	// Berlin Group code; error bodies are a few hundred bytes.
+	maxTee = 256 << 10
+)
+
+// Config is what the proxy works with.
+type Config struct {
+	// Client signs and sends: the session's httpsig.Transport over the
+	// mutual-TLS transport. The proxy copies it and does not follow
+	// redirects, so a 3xx reaches the caller as the ASPSP sent it.
+	Client *http.Client
+	// BaseURL is the ASPSP's base; the request's path and query are appended.
+	BaseURL string
+	// Inject, when set, runs on the outgoing request before it is signed,
+	// to add what it lacks (a bearer token, Consent-ID). Its error answers
+	// 401 without anything being sent.
+	Inject func(ctx context.Context, r *http.Request) error
+	// Log receives one line per exchange (and the texts of a 4xx); nil
+	// discards.
+	Log io.Writer
+	// Now is the clock of the latency in the log; nil is time.Now.
+	Now func() time.Time
+	// Addr is the address the proxy listens on, with the port chosen
+	// (listener.Addr().String()). A request must name it as Host, or
+	// localhost, 127.0.0.1 or [::1] with its port: a page whose name a DNS
+	// rebinding pointed at 127.0.0.1 names its own.
+	Addr string
+	// AllowRemote accepts any Host (the proxy listens beyond loopback).
+	AllowRemote bool
+	// CORSOrigins are the browser origins (scheme://host[:port]) allowed
+	// to call the proxy; any other Origin is refused.
+	CORSOrigins []string
+	// MaxBody bounds request bodies (413 beyond); 0 is DefaultMaxBody.
+	MaxBody int64
+}
+
+// Proxy is the handler. It is safe for concurrent use.
+type Proxy struct {
+	client  *http.Client
+	base    string
+	inject  func(context.Context, *http.Request) error
+	log     io.Writer
+	now     func() time.Time
+	maxBody int64
+	hosts   map[string]bool // acceptable Host values; nil accepts any
+	origins map[string]bool
+	logMu   sync.Mutex
+}
+
+// New checks the configuration and builds the handler.
+func New(c Config) (*Proxy, error) {
+	if c.Client == nil {
+		return nil, errors.New("signproxy: no client")
+	}
+	if c.BaseURL == "" {
+		return nil, errors.New("signproxy: no base URL")
+	}
+	cl := *c.Client
+	cl.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	p := &Proxy{client: &cl, base: strings.TrimRight(c.BaseURL, "/"), inject: c.Inject, log: c.Log, now: c.Now,
+		maxBody: c.MaxBody, origins: map[string]bool{}}
+	if p.log == nil {
+		p.log = io.Discard
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.maxBody <= 0 {
+		p.maxBody = DefaultMaxBody
+	}
+	if !c.AllowRemote {
+		hosts, err := allowedHosts(c.Addr)
+		if err != nil {
+			return nil, err
+		}
+		p.hosts = hosts
+	}
+	for _, o := range c.CORSOrigins {
+		n, err := ParseOrigin(o)
+		if err != nil {
+			return nil, err
+		}
+		p.origins[n] = true
+	}
+	return p, nil
+}
+
+// hopByHop are the headers that belong to one connection, not to the exchange.
+var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection",
+	"TE", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+func removeHopByHop(h http.Header) {
+	for _, f := range h["Connection"] {
+		for _, name := range strings.Split(f, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	for _, name := range hopByHop {
+		delete(h, name)
+	}
+}
+
+// ServeHTTP checks the request, forwards it and streams the answer back.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := p.now()
+	if msg := p.checkHost(r.Host); msg != "" {
+		p.fail(w, r, start, "", http.StatusForbidden, "", msg)
+		return
+	}
+	origin, msg := p.checkOrigin(r.Header)
+	if msg != "" {
+		p.fail(w, r, start, "", http.StatusForbidden, "", msg)
+		return
+	}
+	if origin != "" && r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		preflight(w.Header(), r.Header, origin)
+		w.WriteHeader(http.StatusNoContent)
+		p.line(r, http.StatusNoContent, "", "", p.now().Sub(start), nil)
+		return
+	}
+
+	if !strings.HasPrefix(r.URL.Path, "/") {
+		// "GET *" and the like: appended to the base URL it would
+		// name another host.
+		p.fail(w, r, start, origin, http.StatusBadRequest, "", fmt.Sprintf("request target %q is not a path", clip(r.RequestURI, 80)))
+		return
+	}
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.maxBody))
+		if err != nil {
+			var mb *http.MaxBytesError
+			if errors.As(err, &mb) {
+				p.fail(w, r, start, origin, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("request body larger than %d bytes", p.maxBody))
+				return
+			}
+			p.fail(w, r, start, origin, http.StatusBadRequest, "", "reading the request body: "+err.Error())
+			return
+		}
+		body = b
+	}
+	target := p.base + r.URL.EscapedPath()
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	var rd io.Reader = http.NoBody
+	if len(body) > 0 {
+		rd = bytes.NewReader(body)
+	}
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, target, rd)
+	if err != nil {
+		p.fail(w, r, start, origin, http.StatusBadRequest, "", err.Error())
+		return
+	}
+	out.Header = r.Header.Clone()
+	removeHopByHop(out.Header)
+	rid := out.Header.Get("X-Request-ID")
+	if rid == "" {
+		rid = uuid.NewString()
+		out.Header.Set("X-Request-ID", rid)
+	}
+	if p.inject != nil {
+		if err := p.inject(r.Context(), out); err != nil {
+			p.fail(w, r, start, origin, http.StatusUnauthorized, rid, err.Error())
+			return
+		}
+	}
+	resp, err := p.client.Do(out)
+	if err != nil {
+		if r.Context().Err() != nil {
+			err = fmt.Errorf("the caller went away before the ASPSP answered: %w", err)
+		}
+		p.fail(w, r, start, origin, http.StatusBadGateway, rid, err.Error())
+		return
+	}
+	defer resp.Body.Close()
+
+	h := w.Header()
+	for k, vs := range resp.Header {
+		h[k] = vs
+	}
+	removeHopByHop(h)
+	// The proxy is the origin the browser talks to: its CORS answer is the
+	// one that counts, not the ASPSP's for its own origin.
+	for k := range h {
+		if strings.HasPrefix(k, "Access-Control-") {
+			delete(h, k)
+		}
+	}
+	if origin != "" {
+		allowOrigin(h, origin)
+	}
+	if v := resp.Header.Get("X-Request-ID"); v != "" {
+		rid = v
+	}
+	// Only an error's prefix is kept aside, for the log line; every byte
+	// goes on to the caller as it arrives.
+	var tee *bytes.Buffer
+	if resp.StatusCode >= 400 && isJSON(resp.Header.Get("Content-Type")) {
+		tee = &bytes.Buffer{}
+	}
+	w.WriteHeader(resp.StatusCode)
+	n, upErr, downErr := stream(w, resp.Body, tee)
+
+	code, texts := "", []string(nil)
+	if tee != nil {
+		code, texts = berlinGroup(tee.Bytes())
+	}
+	if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+		texts = nil
+	}
+	switch {
+	case upErr != nil:
+		texts = append(texts, fmt.Sprintf("proxy: the ASPSP's answer broke off after %d bytes: %v", n, upErr))
+	case downErr != nil:
+		texts = append(texts, fmt.Sprintf("proxy: the caller went away after %d bytes: %v", n, downErr))
+	}
+	p.line(r, resp.StatusCode, code, rid, p.now().Sub(start), texts)
+	if upErr != nil {
+		// Ending normally would close a chunked answer as if it were
+		// complete; aborting tells the caller it was cut.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// stream copies body to w, flushing after every read so that each part
+// reaches the caller when the ASPSP sends it, and keeps the first maxTee
+// bytes in tee when tee is not nil. upErr is a read error of the answer,
+// downErr a write error towards the caller.
+func stream(w http.ResponseWriter, body io.Reader, tee *bytes.Buffer) (n int64, upErr, downErr error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	rc := http.NewResponseController(w)
+	for {
+		nr, er := body.Read(buf)
+		if nr > 0 {
+			if tee != nil && tee.Len() < maxTee {
+				tee.Write(buf[:min(nr, maxTee-tee.Len())])
+			}
+			nw, ew := w.Write(buf[:nr])
+			n += int64(nw)
+			if ew != nil {
+				return n, nil, ew
+			}
+			// The last read's data goes out when the handler returns.
+			if er == nil {
+				if ew := rc.Flush(); ew != nil {
+					return n, nil, ew
+				}
+			}
+		}
+		if er == io.EOF {
+			return n, nil, nil
+		}
+		if er != nil {
+			return n, er, nil
+		}
+	}
+}
+
+func isJSON(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// fail answers an exchange the proxy could not complete itself; an allowed
+// browser app may read why.
+func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, start time.Time, origin string, status int, rid, msg string) {
+	msg = strings.Join(strings.Fields(msg), " ")
+	if origin != "" {
+		allowOrigin(w.Header(), origin)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "xs2a proxy: %s\n", msg)
+	p.line(r, status, "", rid, p.now().Sub(start), []string{"proxy: " + msg})
+}
+
+// line writes the exchange's log line and its texts in one write, so
+// concurrent exchanges do not interleave.
+func (p *Proxy) line(r *http.Request, status int, code, rid string, d time.Duration, texts []string) {
+	if code == "" {
+		code = "-"
+	}
+	if rid == "" {
+		rid = "-"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %d %s X-Request-ID %s %s\n", r.Method, printable(r.URL.Path), status, printable(code), printable(rid), d.Round(time.Millisecond))
+	for _, t := range texts {
+		fmt.Fprintf(&b, "  %s\n", printable(strings.Join(strings.Fields(t), " ")))
+	}
+	p.logMu.Lock()
+	defer p.logMu.Unlock()
+	io.WriteString(p.log, b.String())
+}
+
+// printable keeps a caller's or the ASPSP's bytes from writing terminal
+// escapes or extra lines into the log.
+func printable(s string) string {
+	clean := true
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	return strings.Map(func(c rune) rune {
+		if c < 0x20 || c == 0x7f {
+			return '?'
+		}
+		return c
+	}, s)
+}
