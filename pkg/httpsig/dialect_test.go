@@ -203,6 +203,11 @@ func TestExactKeyIDFormIsAString(t *testing.T) {
 	if c := Verify(m, VerifyOptions{}).Check(CheckKeyID); c.Status != Pass || !strings.Contains(c.Detail, "serial written as a variant of hex") {
 		t.Errorf("mixed-case serial: %+v", c)
 	}
+	// Lenient accepts it and warns: string-comparing ASPSPs would not.
+	if d := Verify(m, VerifyOptions{Lenient: true}); !d.Valid || d.Check(CheckKeyID).Status != Warn ||
+		!strings.Contains(d.Check(CheckKeyID).Detail, "compares the keyId as a string will not find") {
+		t.Errorf("lenient, mixed-case serial: valid %v, %+v", d.Valid, d.Check(CheckKeyID))
+	}
 }
 
 func TestLenient(t *testing.T) {

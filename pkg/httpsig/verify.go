@@ -540,7 +540,8 @@ func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDForm
 	}
 	f := mm.Form()
 	d.KeyIDForm = &f
-	detail := "serial written as " + formName(string(f.Serial), mm.SerialExact) + ", issuer DN as " + formName(string(f.DN), mm.DNExact)
+	detail := "serial written as " + formName(string(f.Serial), mm.SerialExact, sameSerialForms(cert, f.Serial)) +
+		", issuer DN as " + formName(string(f.DN), mm.DNExact, sameDNForms(cert, f.DN))
 	// An ASPSP that wants one form compares the keyId as a string: the
 	// right certificate in another spelling is still not found.
 	if want != nil && p.KeyID != expected() {
@@ -564,16 +565,57 @@ func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDForm
 		}
 		return
 	}
+	if lenient && (!mm.SerialExact || !mm.DNExact) {
+		d.add(Check{ID: CheckKeyID, Title: title, Status: Warn, Got: p.KeyID,
+			Detail: detail + "; an ASPSP that compares the keyId as a string will not find the certificate"})
+		return
+	}
 	d.add(Check{ID: CheckKeyID, Title: title, Status: Pass, Got: p.KeyID, Detail: detail})
 }
 
-// formName names a recognised form, and says so when the keyId only
-// spells the same value differently (case, zeros, spaces).
-func formName(name string, exact bool) string {
-	if exact {
-		return name
+// formName names a recognised form, and the other forms that write this
+// certificate's value the same way (a serial without the high bit set is
+// der-hex and hex alike), and says so when the keyId only spells the
+// value differently (case, zeros, separators).
+func formName(name string, exact bool, same []string) string {
+	if !exact {
+		return "a variant of " + name
 	}
-	return "a variant of " + name
+	if len(same) > 0 {
+		return name + " (for this certificate the same as " + strings.Join(same, " and ") + ")"
+	}
+	return name
+}
+
+func sameSerialForms(cert *x509.Certificate, f SerialForm) []string {
+	var out []string
+	v := FormatSerial(cert.SerialNumber, f)
+	for _, o := range SerialForms {
+		if o != f && FormatSerial(cert.SerialNumber, o) == v {
+			out = append(out, string(o))
+		}
+	}
+	return out
+}
+
+func sameDNForms(cert *x509.Certificate, f DNForm) []string {
+	all, err := formatDNAll(cert.RawIssuer)
+	if err != nil {
+		return nil
+	}
+	var v string
+	for i, o := range DNForms {
+		if o == f {
+			v = all[i]
+		}
+	}
+	var out []string
+	for i, o := range DNForms {
+		if o != f && all[i] == v {
+			out = append(out, string(o))
+		}
+	}
+	return out
 }
 
 func checkAlgorithm(d *Diagnosis, p *Params, cert *x509.Certificate, prof Profile, lenient bool) {
