@@ -540,8 +540,17 @@ func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDForm
 	}
 	f := mm.Form()
 	d.KeyIDForm = &f
-	detail := "serial written as " + formName(string(f.Serial), mm.SerialExact, sameSerialForms(cert, f.Serial)) +
-		", issuer DN as " + formName(string(f.DN), mm.DNExact, sameDNForms(cert, f.DN))
+	detail := "serial written as " + formName(string(f.Serial), mm.SerialExact) + ", issuer DN as " + formName(string(f.DN), mm.DNExact)
+	var same []string
+	if ss := sameSerialForms(cert, f.Serial); mm.SerialExact && len(ss) > 0 {
+		same = append(same, "serial "+string(f.Serial)+" = "+strings.Join(ss, " = "))
+	}
+	if ds := sameDNForms(cert, f.DN); mm.DNExact && len(ds) > 0 {
+		same = append(same, "DN "+string(f.DN)+" = "+strings.Join(ds, " = "))
+	}
+	if len(same) > 0 {
+		detail += " (for this certificate " + strings.Join(same, ", ") + ")"
+	}
 	// An ASPSP that wants one form compares the keyId as a string: the
 	// right certificate in another spelling is still not found.
 	if want != nil && p.KeyID != expected() {
@@ -573,20 +582,18 @@ func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDForm
 	d.add(Check{ID: CheckKeyID, Title: title, Status: Pass, Got: p.KeyID, Detail: detail})
 }
 
-// formName names a recognised form, and the other forms that write this
-// certificate's value the same way (a serial without the high bit set is
-// der-hex and hex alike), and says so when the keyId only spells the
-// value differently (case, zeros, separators).
-func formName(name string, exact bool, same []string) string {
+// formName names a recognised form, and says so when the keyId only spells
+// the value differently (case, zeros, separators).
+func formName(name string, exact bool) string {
 	if !exact {
 		return "a variant of " + name
-	}
-	if len(same) > 0 {
-		return name + " (for this certificate the same as " + strings.Join(same, " and ") + ")"
 	}
 	return name
 }
 
+// sameSerialForms are the other forms that write this certificate's serial
+// the same way: a serial without the high bit set is der-hex and hex alike,
+// so the diagnosis cannot tell which one the TPP meant.
 func sameSerialForms(cert *x509.Certificate, f SerialForm) []string {
 	var out []string
 	v := FormatSerial(cert.SerialNumber, f)

@@ -221,15 +221,10 @@ func namesForm(text string, f httpsig.KeyIDFormat) bool {
 		return false
 	}
 	rest := text[i:]
-	j := strings.Index(rest, ", issuer DN as ")
-	if j < 0 {
-		return false
+	if k := strings.IndexAny(rest, ";|"); k >= 0 {
+		rest = rest[:k]
 	}
-	serial, dn := rest[:j], rest[j:]
-	if k := strings.IndexAny(dn, ";|"); k >= 0 {
-		dn = dn[:k]
-	}
-	return containsWord(serial, string(f.Serial)) && containsWord(dn, string(f.DN))
+	return containsWord(rest, string(f.Serial)) && containsWord(rest, string(f.DN))
 }
 
 func containsWord(s, w string) bool {

@@ -108,6 +108,12 @@ func TestRejectionRecord(t *testing.T) {
 	if rec == nil || !rec.Accepted || !strings.Contains(rec.Diagnosis.SigningString, "authorization: Bearer "+httplog.Redact(ltok)) || strings.Contains(string(ra.body), ltok) {
 		t.Errorf("lenient record of a signed Authorization: %s", ra.body)
 	}
+	// An X-Request-ID that is not a UUID: a warning (once), not FORMAT_ERROR.
+	req = lp.request("POST", "/v1/consents", ltok, consentBody(nil), map[string]string{"X-Request-ID": "12345"})
+	wantStatus(t, do(t, lp.signed, req), http.StatusCreated)
+	if _, rec := lp.record("12345"); rec == nil || !rec.Accepted || len(rec.Warnings) != 1 || rec.Warnings[0] != `x-request-id: X-Request-ID "12345" is not a UUID` {
+		t.Errorf("lenient record of a non-UUID X-Request-ID: %+v", rec)
+	}
 }
 
 // Only the organisation that sent a request reads its record; a rejection
