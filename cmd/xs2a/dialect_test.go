@@ -176,6 +176,30 @@ func TestSandboxWhyThroughTheBinary(t *testing.T) {
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "consent ") {
 		t.Fatalf("consent create with signing.keyid_form/sign_date in the profile: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// A rejection after a good signature: the report, then what the bank
+	// answered.
+	r = s.run(nil, "consent", "status", "cns-nope")
+	m = requestIDInError.FindStringSubmatch(r.stderr)
+	if r.code == 0 || m == nil {
+		t.Fatalf("consent status of an unknown consent: exit %d %s", r.code, r.stderr)
+	}
+	r = s.run(nil, "sandbox", "why", m[1])
+	for _, want := range []string{"answered 403 CONSENT_UNKNOWN", "VALID the signature verifies", "The signature was accepted; the request was rejected after it:\n  ✗ CONSENT_UNKNOWN: "} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("why of a rejection after the signature lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// A rejection before the signature checks: its codes and texts.
+	r = s.run(nil, "api", "GET", "/v1/card-accounts", "--token", "none", "-H", "X-Request-ID: not-a-uuid")
+	if r.code != 3 || !strings.Contains(r.stderr, "FORMAT_ERROR") {
+		t.Fatalf("api with a malformed X-Request-ID: exit %d %s", r.code, r.stderr)
+	}
+	r = s.run(nil, "sandbox", "why", "not-a-uuid")
+	for _, want := range []string{"answered 400 FORMAT_ERROR", "The signature checks did not run: the request was rejected before them.\n  ✗ FORMAT_ERROR [X-Request-ID]: X-Request-ID \"not-a-uuid\" is not a UUID"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("why of a rejection before the signature lacks %q:\n%s", want, r.stdout)
+		}
+	}
 	// Another organisation's rejection cannot be read: --url with another
 	// profile is covered in pkg/sandbox; here the profile's own QWAC reads
 	// its own rejection, which is what the command is for.

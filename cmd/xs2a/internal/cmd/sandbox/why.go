@@ -137,9 +137,13 @@ func printRecord(o *WhyOptions, rec *sbx.Record, verbose bool) {
 	}
 	if rec.Diagnosis != nil {
 		report.Diagnosis(w, cs, rec.Request.Message(), rec.Diagnosis, verbose)
-		return
+		if !rec.Diagnosis.Valid || rec.Accepted {
+			return
+		}
+		fmt.Fprintln(w, "The signature was accepted; the request was rejected after it:")
+	} else {
+		fmt.Fprintln(w, "The signature checks did not run: the request was rejected before them.")
 	}
-	fmt.Fprintln(w, "The signature checks did not run: the request was rejected before them.")
 	for _, m := range rec.Messages {
 		path := ""
 		if m.Path != "" {
