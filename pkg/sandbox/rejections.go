@@ -20,6 +20,10 @@ import (
 // DefaultRemember is how many records the sandbox keeps by default.
 const DefaultRemember = 1000
 
+// rememberBytes bounds what the records hold all together: a record keeps
+// a body of up to MaxBody, and a thousand of those would be a gigabyte.
+const rememberBytes = 64 << 20
+
 // RejectionsPath is where a TPP reads why a request was rejected:
 // GET RejectionsPath + X-Request-ID on the API listener (mutual TLS).
 const RejectionsPath = "/sandbox/v1/rejections/"
@@ -88,14 +92,38 @@ func (r *RecordedRequest) Message() *httpmsg.Request {
 // rejections keeps the newest records by X-Request-ID; a request ID sent
 // again replaces its record and counts as new.
 type rejections struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List // of *Record, oldest first
-	byID  map[string]*list.Element
+	mu       sync.Mutex
+	max      int
+	maxBytes int
+	bytes    int
+	order    *list.List // of *Record, oldest first
+	byID     map[string]*list.Element
 }
 
 func newRejections(max int) *rejections {
-	return &rejections{max: max, order: list.New(), byID: map[string]*list.Element{}}
+	return &rejections{max: max, maxBytes: rememberBytes, order: list.New(), byID: map[string]*list.Element{}}
+}
+
+// size is about what a record holds in memory: the bodies and strings
+// that can be large.
+func (r *Record) size() int {
+	n := 512
+	if r.Request != nil {
+		n += len(r.Request.Target) + len(r.Request.Body) + len(r.Request.BodyBase64)
+		for _, h := range r.Request.Headers {
+			n += len(h.Name) + len(h.Value)
+		}
+	}
+	if r.Diagnosis != nil {
+		n += len(r.Diagnosis.SigningString) + len(r.Diagnosis.KeyID)
+		for _, c := range r.Diagnosis.Checks {
+			n += len(c.Expected) + len(c.Got) + len(c.Detail)
+		}
+	}
+	for _, m := range r.Messages {
+		n += len(m.Text)
+	}
+	return n
 }
 
 func (m *rejections) put(r *Record) {
@@ -105,11 +133,14 @@ func (m *rejections) put(r *Record) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if e, ok := m.byID[r.RequestID]; ok {
-		m.order.Remove(e)
+		m.bytes -= m.order.Remove(e).(*Record).size()
 	}
 	m.byID[r.RequestID] = m.order.PushBack(r)
-	for m.order.Len() > m.max {
+	m.bytes += r.size()
+	// The newest record stays even when it alone is over the budget.
+	for m.order.Len() > m.max || (m.bytes > m.maxBytes && m.order.Len() > 1) {
 		old := m.order.Remove(m.order.Front()).(*Record)
+		m.bytes -= old.size()
 		delete(m.byID, old.RequestID)
 	}
 }

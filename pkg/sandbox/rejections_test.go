@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -176,6 +177,31 @@ func TestRejectionAccess(t *testing.T) {
 	}
 	if n := s.memory.len(); n != 3 {
 		t.Errorf("%d records; want the 3 rejections only", n)
+	}
+}
+
+// Besides the count, the bytes kept are bounded: big bodies push the oldest
+// records out sooner; the newest always stays.
+func TestRejectionsByteBudget(t *testing.T) {
+	m := newRejections(100)
+	m.maxBytes = 10_000
+	rec := func(id string, body int) *Record {
+		return &Record{RequestID: id, Request: &RecordedRequest{Body: strings.Repeat("x", body)}}
+	}
+	for i := range 4 {
+		m.put(rec(fmt.Sprint("small-", i), 100))
+	}
+	m.put(rec("big", 8_000))
+	if m.get("small-0") != nil || m.get("small-1") != nil || m.get("small-3") == nil || m.get("big") == nil {
+		t.Errorf("after a big record: %d kept, %d bytes", m.len(), m.bytes)
+	}
+	m.put(rec("huge", 50_000))
+	if m.len() != 1 || m.get("huge") == nil {
+		t.Errorf("a record over the whole budget: %d kept; want only it", m.len())
+	}
+	m.put(rec("huge", 10))
+	if m.len() != 1 || m.bytes != rec("huge", 10).size() {
+		t.Errorf("replacing a record: %d kept, %d bytes", m.len(), m.bytes)
 	}
 }
 
