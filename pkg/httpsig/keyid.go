@@ -309,6 +309,11 @@ type KeyIDMatch struct {
 	// SerialExact and DNExact: the part is written exactly in its form, not
 	// a spelling of the same value in no form (mixed case, extra zeros).
 	SerialExact, DNExact bool
+	// SameSerial and SameDN are the other forms that write this
+	// certificate's value identically (a serial without the high bit set is
+	// der-hex and hex alike), so a diagnosis names them too.
+	SameSerial []SerialForm
+	SameDN     []DNForm
 	// Problem explains a mismatch in one sentence.
 	Problem string
 }
@@ -359,6 +364,21 @@ func matchKeyID(keyID string, cert *x509.Certificate) KeyIDMatch {
 			if dn == ca {
 				m.DNOK, m.DNForm, m.DNExact = true, DNForms[i], true
 				break
+			}
+		}
+	}
+	if m.SerialExact {
+		for _, f := range SerialForms {
+			if f != m.SerialForm && FormatSerial(cert.SerialNumber, f) == sn {
+				m.SameSerial = append(m.SameSerial, f)
+			}
+		}
+	}
+	if m.DNExact {
+		all, _ := formatDNAll(cert.RawIssuer)
+		for i, f := range DNForms {
+			if f != m.DNForm && all[i] == ca {
+				m.SameDN = append(m.SameDN, f)
 			}
 		}
 	}

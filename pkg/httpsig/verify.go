@@ -363,10 +363,7 @@ func checkHeaderList(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOpti
 	if !p.HeadersSet && opt.Profile == ProfileBerlinGroup {
 		rule = append(rule, "no headers parameter (the draft then signs only \"date\")")
 	}
-	extra := make([]string, 0, len(opt.RequireHeaders))
-	for _, h := range opt.RequireHeaders {
-		extra = append(extra, strings.ToLower(h))
-	}
+	extra := opt.RequireHeaders
 	expected := ""
 	if opt.Profile == ProfileBerlinGroup {
 		want := append(BerlinGroupHeaders(m), extra...)
@@ -542,11 +539,11 @@ func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDForm
 	d.KeyIDForm = &f
 	detail := "serial written as " + formName(string(f.Serial), mm.SerialExact) + ", issuer DN as " + formName(string(f.DN), mm.DNExact)
 	var same []string
-	if ss := sameSerialForms(cert, f.Serial); mm.SerialExact && len(ss) > 0 {
-		same = append(same, "serial "+string(f.Serial)+" = "+strings.Join(ss, " = "))
+	if len(mm.SameSerial) > 0 {
+		same = append(same, "serial "+string(f.Serial)+" = "+strings.ReplaceAll(joinForms(mm.SameSerial), ", ", " = "))
 	}
-	if ds := sameDNForms(cert, f.DN); mm.DNExact && len(ds) > 0 {
-		same = append(same, "DN "+string(f.DN)+" = "+strings.Join(ds, " = "))
+	if len(mm.SameDN) > 0 {
+		same = append(same, "DN "+string(f.DN)+" = "+strings.ReplaceAll(joinForms(mm.SameDN), ", ", " = "))
 	}
 	if len(same) > 0 {
 		detail += " (for this certificate " + strings.Join(same, ", ") + ")"
@@ -589,40 +586,6 @@ func formName(name string, exact bool) string {
 		return "a variant of " + name
 	}
 	return name
-}
-
-// sameSerialForms are the other forms that write this certificate's serial
-// the same way: a serial without the high bit set is der-hex and hex alike,
-// so the diagnosis cannot tell which one the TPP meant.
-func sameSerialForms(cert *x509.Certificate, f SerialForm) []string {
-	var out []string
-	v := FormatSerial(cert.SerialNumber, f)
-	for _, o := range SerialForms {
-		if o != f && FormatSerial(cert.SerialNumber, o) == v {
-			out = append(out, string(o))
-		}
-	}
-	return out
-}
-
-func sameDNForms(cert *x509.Certificate, f DNForm) []string {
-	all, err := formatDNAll(cert.RawIssuer)
-	if err != nil {
-		return nil
-	}
-	var v string
-	for i, o := range DNForms {
-		if o == f {
-			v = all[i]
-		}
-	}
-	var out []string
-	for i, o := range DNForms {
-		if o != f && all[i] == v {
-			out = append(out, string(o))
-		}
-	}
-	return out
 }
 
 func checkAlgorithm(d *Diagnosis, p *Params, cert *x509.Certificate, prof Profile, lenient bool) {
