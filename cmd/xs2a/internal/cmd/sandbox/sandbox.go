@@ -75,7 +75,9 @@ documents for its card issuers and enforces every rule: mutual TLS with a
 QWAC, signed requests (Digest, Signature, TPP-Signature-Certificate with a
 QSealC), OAuth2 with PKCE, consents and card accounts of the test customer
 1345611. Every rejection carries the Berlin Group code and, in tppMessages,
-which check failed, what it expected and what it got.
+which check failed, what it expected and what it got. --bank reads signatures
+as Enfuce (the default), adorsys-based ASPSPs or a forgiving bank do, and
+every rejection is kept for ` + "`xs2a sandbox why <X-Request-ID>`" + `.
 
 Two listeners: the API and token endpoint (mutual TLS) and the pages the
 PSU's browser visits (no client certificate). Certificates come from --certs
