@@ -31,14 +31,16 @@ type served struct {
 	cfg  string
 	env  []string
 	info map[string]string
-	log  *bytes.Buffer
+	// log is the sandbox's stderr, written from the process's pipe.
+	logMu *sync.Mutex
+	log   *bytes.Buffer
 }
 
 func serveBinary(t *testing.T, args ...string) *served {
 	t.Helper()
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
-	s := &served{t: t, dir: dir, cfg: filepath.Join(dir, "config.yaml"), log: &bytes.Buffer{},
+	s := &served{t: t, dir: dir, cfg: filepath.Join(dir, "config.yaml"), log: &bytes.Buffer{}, logMu: &sync.Mutex{},
 		env: []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, ".state"), "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")}}
 	cmd := exec.Command(bin, append([]string{"--config", s.cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0",
 		"--certs", filepath.Join(dir, "certs"), "--write-profile", "sb", "--auto-approve", "--rate", "-1", "-o", "json"}, args...)...)
@@ -47,7 +49,7 @@ func serveBinary(t *testing.T, args ...string) *served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = &lockedWriter{w: s.log}
+	cmd.Stderr = &lockedWriter{mu: s.logMu, w: s.log}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func serveBinary(t *testing.T, args ...string) *served {
 // lockedWriter collects the sandbox's log lines (written from its process's
 // pipe goroutine) for failure messages.
 type lockedWriter struct {
-	mu sync.Mutex
+	mu *sync.Mutex
 	w  *bytes.Buffer
 }
 
@@ -284,5 +286,39 @@ func TestSignKeyIDFormThroughTheBinary(t *testing.T) {
 	r = xs2a(t, dir, "", append(env, "XS2A_SIGNING_KEYID_FORM=adorsys"), append(sign[:len(sign)-2], "--dn-form", "rfc4514")...)
 	if r.code != 0 || !regexp.MustCompile(`keyId="SN=[0-9a-f]+,CA=CN=xs2a Test QTSP CA,`).MatchString(r.stdout) {
 		t.Errorf("--dn-form over signing.keyid_form adorsys: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// The lenient bank lets a deviation through with a warning: in its log
+// line, and in what `sandbox why` shows.
+func TestSandboxLenientThroughTheBinary(t *testing.T) {
+	s := serveBinary(t, "--bank", "lenient")
+	r := s.run([]string{"XS2A_SIGNING_SIGN_DATE=true"}, "consent", "create", "-v")
+	m := regexp.MustCompile(`(?m)^> X-Request-Id: (\S+)$`).FindStringSubmatch(r.stderr)
+	if r.code != 0 || m == nil {
+		t.Fatalf("consent create with date signed against lenient: exit %d\n%s", r.code, r.stderr)
+	}
+	r = s.run(nil, "sandbox", "why", m[1])
+	for _, want := range []string{
+		"POST /v1/consents answered 201, accepted with warnings (X-Request-ID " + m[1] + ", dialect lenient)\n",
+		`  ! signed-headers: "date" is not allowed in the Berlin Group header list` + "\n",
+		"VALID the signature verifies",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("why of an accepted request lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.logMu.Lock()
+		logText := s.log.String()
+		s.logMu.Unlock()
+		if strings.Contains(logText, " 201 - "+m[1]+" ") && strings.Contains(logText, `warnings: signed-headers: "date" is not allowed`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line with the warning for %s:\n%s", m[1], logText)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
