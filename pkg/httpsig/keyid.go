@@ -61,6 +61,42 @@ type KeyIDFormat struct {
 // DefaultKeyIDFormat is the form xs2a writes unless told otherwise.
 var DefaultKeyIDFormat = KeyIDFormat{Serial: SerialDERHex, DN: DNPercent}
 
+// NamedKeyIDForm is a keyId form by the name of who writes or reads it.
+type NamedKeyIDForm struct {
+	Name   string
+	Format KeyIDFormat
+	Who    string
+}
+
+// NamedKeyIDForms are the forms ASPSPs are known to use, the default first.
+var NamedKeyIDForms = []NamedKeyIDForm{
+	{"enfuce", DefaultKeyIDFormat, "Enfuce-hosted card issuers (the bank's example SN=00E62A8BB30907C2BA)"},
+	{"adorsys", KeyIDFormat{Serial: SerialLowerHex, DN: DNPercent}, "adorsys-based ASPSPs, which compare the keyId as a string"},
+	{"berlin-group", KeyIDFormat{Serial: SerialHex, DN: DNPercent}, "the Berlin Group OpenAPI example (SN=9FA1)"},
+}
+
+// ParseKeyIDFormName looks up a named keyId form.
+func ParseKeyIDFormName(s string) (KeyIDFormat, error) {
+	names := make([]string, len(NamedKeyIDForms))
+	for i, n := range NamedKeyIDForms {
+		if n.Name == s {
+			return n.Format, nil
+		}
+		names[i] = n.Name
+	}
+	return KeyIDFormat{}, fmt.Errorf("unknown keyId form %q (one of %s)", s, strings.Join(names, ", "))
+}
+
+// KeyIDFormName is the name of a format, "" when it has none.
+func KeyIDFormName(f KeyIDFormat) string {
+	for _, n := range NamedKeyIDForms {
+		if n.Format == f {
+			return n.Name
+		}
+	}
+	return ""
+}
+
 // ParseSerialForm validates a serial form name.
 func ParseSerialForm(s string) (SerialForm, error) {
 	for _, f := range SerialForms {
@@ -270,6 +306,14 @@ type KeyIDMatch struct {
 	DNOK       bool
 	SerialForm SerialForm // the form recognised, when SerialOK
 	DNForm     DNForm     // the form recognised, when DNOK
+	// SerialExact and DNExact: the part is written exactly in its form, not
+	// a spelling of the same value in no form (mixed case, extra zeros).
+	SerialExact, DNExact bool
+	// SameSerial and SameDN are the other forms that write this
+	// certificate's value identically (a serial without the high bit set is
+	// der-hex and hex alike), so a diagnosis names them too.
+	SameSerial []SerialForm
+	SameDN     []DNForm
 	// Problem explains a mismatch in one sentence.
 	Problem string
 }
@@ -301,7 +345,7 @@ func matchKeyID(keyID string, cert *x509.Certificate) KeyIDMatch {
 	}
 	for _, f := range SerialForms {
 		if sn == FormatSerial(cert.SerialNumber, f) {
-			m.SerialOK, m.SerialForm = true, f
+			m.SerialOK, m.SerialForm, m.SerialExact = true, f, true
 			break
 		}
 	}
@@ -318,8 +362,23 @@ func matchKeyID(keyID string, cert *x509.Certificate) KeyIDMatch {
 	if all, err := formatDNAll(cert.RawIssuer); err == nil {
 		for i, dn := range all {
 			if dn == ca {
-				m.DNOK, m.DNForm = true, DNForms[i]
+				m.DNOK, m.DNForm, m.DNExact = true, DNForms[i], true
 				break
+			}
+		}
+	}
+	if m.SerialExact {
+		for _, f := range SerialForms {
+			if f != m.SerialForm && FormatSerial(cert.SerialNumber, f) == sn {
+				m.SameSerial = append(m.SameSerial, f)
+			}
+		}
+	}
+	if m.DNExact {
+		all, _ := formatDNAll(cert.RawIssuer)
+		for i, f := range DNForms {
+			if f != m.DNForm && all[i] == ca {
+				m.SameDN = append(m.SameDN, f)
 			}
 		}
 	}

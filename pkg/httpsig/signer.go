@@ -9,7 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
@@ -80,7 +83,12 @@ type Signer struct {
 	Headers []string
 	// AddRequestID adds an X-Request-ID (a random UUID) when the request has none.
 	AddRequestID bool
-	Rand         io.Reader
+	// SignDate signs the Date header too, adding one (the current time) when
+	// the request has none: adorsys-based ASPSPs require "date" in the list.
+	SignDate bool
+	// Now is the clock for the added Date; nil means time.Now.
+	Now  func() time.Time
+	Rand io.Reader
 }
 
 // Signed is what Sign did, kept for --explain and JSON output.
@@ -92,10 +100,12 @@ type Signed struct {
 	Lines           []Line
 	// Certificate is the TPP-Signature-Certificate value, "" without a certificate.
 	Certificate string
-	KeyIDForm   KeyIDFormat
-	Serial      string
-	IssuerDN    string
-	Warnings    []string
+	// Date is the Date header the signer added, "" when it added none.
+	Date      string
+	KeyIDForm KeyIDFormat
+	Serial    string
+	IssuerDN  string
+	Warnings  []string
 }
 
 // ErrKeyMismatch means the private key is not the certificate's.
@@ -150,12 +160,24 @@ func (s *Signer) Sign(m *httpmsg.Request) (*Signed, error) {
 		m.Set("X-Request-ID", uuid.NewString())
 	}
 
+	if s.SignDate && !m.Has("Date") {
+		now := time.Now
+		if s.Now != nil {
+			now = s.Now
+		}
+		out.Date = now().UTC().Format(http.TimeFormat)
+		m.Set("Date", out.Date)
+	}
+
 	var headers []string
 	if s.Profile == ProfileBerlinGroup {
 		if !m.Has("X-Request-ID") {
 			return nil, errors.New("the request has no X-Request-ID header, which the Berlin Group profile signs (add one, or let xs2a add a UUID)")
 		}
 		headers = BerlinGroupHeaders(m)
+		if s.SignDate {
+			headers = append(headers, "date")
+		}
 	} else {
 		headers = make([]string, len(s.Headers))
 		for i, h := range s.Headers {
@@ -163,6 +185,9 @@ func (s *Signer) Sign(m *httpmsg.Request) (*Signed, error) {
 		}
 		if len(headers) == 0 {
 			headers = []string{"date"}
+		}
+		if s.SignDate && !slices.Contains(headers, "date") {
+			headers = append(headers, "date")
 		}
 		out.Warnings = append(out.Warnings, "generic mode: the header list is not checked against the Berlin Group profile")
 	}

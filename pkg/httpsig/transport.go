@@ -10,7 +10,7 @@ import (
 
 // Transport is an http.RoundTripper that signs every request it sends:
 // X-Request-ID (a UUID) when absent, Digest, Signature and
-// TPP-Signature-Certificate. It never modifies the caller's request.
+// TPP-Signature-Certificate (and Date, when the signer adds one). It never modifies the caller's request.
 type Transport struct {
 	Signer *Signer
 	// Base sends the signed request; nil means http.DefaultTransport.
@@ -39,7 +39,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if _, err := t.Signer.Sign(m); err != nil {
 		return nil, fmt.Errorf("httpsig: signing %s %s: %w", req.Method, req.URL.Path, err)
 	}
-	for _, h := range []string{"Digest", "Signature", "TPP-Signature-Certificate"} {
+	for _, h := range []string{"Date", "Digest", "Signature", "TPP-Signature-Certificate"} {
 		if v := m.Get(h); v != "" {
 			r.Header.Set(h, v)
 		}

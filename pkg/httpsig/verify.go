@@ -84,11 +84,33 @@ type VerifyOptions struct {
 	PublicKey *rsa.PublicKey
 	Now       func() time.Time
 	// KeyIDFormat, when set, makes any other keyId form a failure (a bank
-	// that accepts only one form); otherwise every form passes and is named.
+	// that accepts only one form, and compares the keyId as a string);
+	// otherwise every form passes and is named.
 	KeyIDFormat *KeyIDFormat
+	// RequireHeaders are headers an ASPSP wants signed beyond the profile's
+	// list, lower case (adorsys-based ASPSPs: "date"). They must then be in
+	// the request and signed, and the Berlin Group list allows them.
+	RequireHeaders []string
+	// Lenient reports what breaks only the profile's rules as warnings: the
+	// header list, the keyId form, an X-Request-ID that is not a UUID, a
+	// missing or hs2019 algorithm, an algorithm whose hash is not the
+	// certificate's. The digest, the signature, the certificate and a header
+	// list that covers the body (digest) must still hold.
+	Lenient bool
 }
 
 func (d *Diagnosis) add(c Check) { d.Checks = append(d.Checks, c) }
+
+// Warnings are the checks that passed with a warning.
+func (d *Diagnosis) Warnings() []Check {
+	var w []Check
+	for _, c := range d.Checks {
+		if c.Status == Warn {
+			w = append(w, c)
+		}
+	}
+	return w
+}
 
 func (d *Diagnosis) cause(c Cause) { d.Causes = append(d.Causes, c) }
 
@@ -147,7 +169,7 @@ func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
 
 	// 3. The header list.
 	if p != nil {
-		checkHeaderList(d, m, p, opt.Profile)
+		checkHeaderList(d, m, p, opt)
 	}
 	if opt.Profile == ProfileBerlinGroup {
 		checkRequestID(d, m)
@@ -158,12 +180,12 @@ func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
 
 	// 5. keyId and algorithm.
 	if p != nil && cert != nil {
-		checkKeyID(d, p, cert, opt.KeyIDFormat)
+		checkKeyID(d, p, cert, opt.KeyIDFormat, opt.Lenient)
 	} else if p != nil {
 		d.add(Check{ID: CheckKeyID, Title: "keyId names the certificate", Status: Skip, Got: p.KeyID, Detail: "no certificate to compare with"})
 	}
 	if p != nil {
-		checkAlgorithm(d, p, cert, opt.Profile)
+		checkAlgorithm(d, p, cert, opt.Profile, opt.Lenient)
 	}
 
 	// 6. The signature itself.
@@ -316,63 +338,125 @@ func parseCertificateHeader(v string) (*x509.Certificate, error) {
 	return c, nil
 }
 
-func checkHeaderList(d *Diagnosis, m *httpmsg.Request, p *Params, prof Profile) {
+func checkHeaderList(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOptions) {
 	title := "signed header list"
 	headers := p.SignedHeaders()
-	var problems []string
+	// rule problems break the profile only; broken ones leave the request
+	// unverifiable or its body unprotected, which no dialect forgives.
+	var rule, broken []string
 	for _, h := range headers {
 		if h != strings.ToLower(h) {
-			problems = append(problems, fmt.Sprintf("%q is not lower-case", h))
+			rule = append(rule, fmt.Sprintf("%q is not lower-case", h))
 		}
 		lh := strings.ToLower(h)
 		if lh == RequestTarget || lh == "(created)" || lh == "(expires)" {
 			continue
 		}
 		if !m.Has(lh) {
-			problems = append(problems, fmt.Sprintf("%q is listed but not in the request", lh))
+			broken = append(broken, fmt.Sprintf("%q is listed but not in the request", lh))
 		}
 	}
-	if !p.HeadersSet && prof == ProfileBerlinGroup {
-		problems = append(problems, "no headers parameter (the draft then signs only \"date\")")
+	lower := make([]string, len(headers))
+	for i, h := range headers {
+		lower[i] = strings.ToLower(h)
 	}
+	if !p.HeadersSet && opt.Profile == ProfileBerlinGroup {
+		rule = append(rule, "no headers parameter (the draft then signs only \"date\")")
+	}
+	extra := opt.RequireHeaders
 	expected := ""
-	if prof == ProfileBerlinGroup {
-		want := BerlinGroupHeaders(m)
+	if opt.Profile == ProfileBerlinGroup {
+		want := append(BerlinGroupHeaders(m), extra...)
 		expected = strings.Join(want, " ") + " (any order)"
-		lower := make([]string, len(headers))
-		for i, h := range headers {
-			lower[i] = strings.ToLower(h)
-		}
 		for _, w := range want {
-			if !slices.Contains(lower, w) {
-				if slices.Contains(bgConditional, w) {
-					problems = append(problems, fmt.Sprintf("%q is in the request, so it must be signed", w))
-				} else {
-					problems = append(problems, fmt.Sprintf("%q must be signed", w))
-				}
+			if slices.Contains(lower, w) {
+				continue
+			}
+			switch {
+			case w == "digest" && len(m.Body) > 0:
+				broken = append(broken, "\"digest\" must be signed: without it the signature does not cover the body")
+			case slices.Contains(bgConditional, w):
+				rule = append(rule, fmt.Sprintf("%q is in the request, so it must be signed", w))
+			case slices.Contains(extra, w):
+				rule = append(rule, requiredProblem(m, w))
+			default:
+				rule = append(rule, fmt.Sprintf("%q must be signed", w))
 			}
 		}
 		for _, h := range lower {
 			if !slices.Contains(want, h) && !slices.Contains(bgConditional, h) {
-				problems = append(problems, fmt.Sprintf("%q is not allowed in the Berlin Group header list", h))
+				rule = append(rule, fmt.Sprintf("%q is not allowed in the Berlin Group header list", h))
 			}
 		}
 		seen := map[string]bool{}
 		for _, h := range lower {
 			if seen[h] {
-				problems = append(problems, fmt.Sprintf("%q is listed twice", h))
+				rule = append(rule, fmt.Sprintf("%q is listed twice", h))
 			}
 			seen[h] = true
 		}
+	} else {
+		for _, w := range extra {
+			if !slices.Contains(lower, w) {
+				rule = append(rule, requiredProblem(m, w))
+			}
+		}
+		if len(extra) > 0 {
+			expected = "at least " + strings.Join(extra, " ")
+		}
+	}
+	for _, w := range extra {
+		if !slices.Contains(lower, w) {
+			d.cause(requiredCause(m, w))
+		}
 	}
 	c := Check{ID: CheckHeaders, Title: title, Expected: expected, Got: strings.Join(headers, " ")}
-	if len(problems) > 0 {
+	switch {
+	case len(broken) > 0 || (len(rule) > 0 && !opt.Lenient):
 		c.Status = Fail
-		c.Detail = strings.Join(problems, "; ")
-	} else {
+	case len(rule) > 0:
+		c.Status = Warn
+	default:
 		c.Status = Pass
 	}
+	c.Detail = strings.Join(append(broken, rule...), "; ")
 	d.add(c)
+}
+
+// requiredProblem says that a header the ASPSP requires is not signed, and
+// whether it is in the request at all.
+func requiredProblem(m *httpmsg.Request, h string) string {
+	if !m.Has(h) {
+		return fmt.Sprintf("%q must be signed (this ASPSP requires it) and the request has no %s header", h, canonicalName(h))
+	}
+	return fmt.Sprintf("%q must be signed (this ASPSP requires it)", h)
+}
+
+func requiredCause(m *httpmsg.Request, h string) Cause {
+	c := Cause{ID: "required-header-unsigned", Confirmed: true,
+		Summary: fmt.Sprintf("this ASPSP requires %q in the signed header list and it is not there", h)}
+	switch {
+	case h == "date":
+		c.ID = "date-unsigned"
+		c.Fix = "send a Date header (RFC 9110 form, e.g. " + dateExample + ") and sign it: xs2a sign --sign-date, or signing.sign_date: true in the profile"
+	case m.Has(h):
+		c.Fix = fmt.Sprintf("add %q to the signed headers", h)
+	default:
+		c.Fix = fmt.Sprintf("send a %s header and add %q to the signed headers", canonicalName(h), h)
+	}
+	return c
+}
+
+const dateExample = "Tue, 01 Dec 2026 08:00:00 GMT"
+
+func canonicalName(h string) string {
+	parts := strings.Split(h, "-")
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	return strings.Join(parts, "-")
 }
 
 func checkRequestID(d *Diagnosis, m *httpmsg.Request) {
@@ -434,7 +518,7 @@ func checkDigest(d *Diagnosis, m *httpmsg.Request, p *Params, prof Profile) {
 	}
 }
 
-func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDFormat) {
+func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDFormat, lenient bool) {
 	title := "keyId names the certificate"
 	expected := func() string {
 		f := DefaultKeyIDFormat
@@ -453,24 +537,64 @@ func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDForm
 	}
 	f := mm.Form()
 	d.KeyIDForm = &f
-	detail := fmt.Sprintf("serial written as %s, issuer DN as %s", f.Serial, f.DN)
-	if want != nil && (f.Serial != want.Serial || f.DN != want.DN) {
-		d.add(Check{ID: CheckKeyID, Title: title, Status: Fail, Expected: expected(), Got: p.KeyID,
-			Detail: detail + fmt.Sprintf("; this ASPSP expects serial as %s and DN as %s", want.Serial, want.DN)})
-		d.cause(Cause{ID: "keyid-form", Confirmed: true, Summary: fmt.Sprintf("the keyId names the right certificate but in another form (%s) than the ASPSP expects (%s)", detail, fmt.Sprintf("%s/%s", want.Serial, want.DN)),
-			Fix: fmt.Sprintf("sign with --serial-form %s --dn-form %s", want.Serial, want.DN)})
+	detail := "serial written as " + formName(string(f.Serial), mm.SerialExact) + ", issuer DN as " + formName(string(f.DN), mm.DNExact)
+	var same []string
+	if len(mm.SameSerial) > 0 {
+		same = append(same, "serial "+string(f.Serial)+" = "+strings.ReplaceAll(joinForms(mm.SameSerial), ", ", " = "))
+	}
+	if len(mm.SameDN) > 0 {
+		same = append(same, "DN "+string(f.DN)+" = "+strings.ReplaceAll(joinForms(mm.SameDN), ", ", " = "))
+	}
+	if len(same) > 0 {
+		detail += " (for this certificate " + strings.Join(same, ", ") + ")"
+	}
+	// An ASPSP that wants one form compares the keyId as a string: the
+	// right certificate in another spelling is still not found.
+	if want != nil && p.KeyID != expected() {
+		st := Fail
+		if lenient {
+			st = Warn
+		}
+		wantName := fmt.Sprintf("serial as %s and DN as %s", want.Serial, want.DN)
+		if n := KeyIDFormName(*want); n != "" {
+			wantName += " (keyId form " + n + ")"
+		}
+		d.add(Check{ID: CheckKeyID, Title: title, Status: st, Expected: expected(), Got: p.KeyID,
+			Detail: detail + "; this ASPSP expects " + wantName + " and compares the keyId as a string"})
+		fix := fmt.Sprintf("sign with --serial-form %s --dn-form %s (profile: signing.serial_form, signing.dn_form)", want.Serial, want.DN)
+		if n := KeyIDFormName(*want); n != "" {
+			fix = fmt.Sprintf("sign with --keyid-form %s (profile: signing.keyid_form: %s), or --serial-form %s --dn-form %s", n, n, want.Serial, want.DN)
+		}
+		if st == Fail {
+			d.cause(Cause{ID: "keyid-form", Confirmed: true, Summary: fmt.Sprintf("the keyId names the right certificate but in another form (%s) than the ASPSP expects (%s)", detail, wantName),
+				Fix: fix})
+		}
+		return
+	}
+	if lenient && (!mm.SerialExact || !mm.DNExact) {
+		d.add(Check{ID: CheckKeyID, Title: title, Status: Warn, Got: p.KeyID,
+			Detail: detail + "; an ASPSP that compares the keyId as a string will not find the certificate"})
 		return
 	}
 	d.add(Check{ID: CheckKeyID, Title: title, Status: Pass, Got: p.KeyID, Detail: detail})
 }
 
-func checkAlgorithm(d *Diagnosis, p *Params, cert *x509.Certificate, prof Profile) {
+// formName names a recognised form, and says so when the keyId only spells
+// the value differently (case, zeros, separators).
+func formName(name string, exact bool) string {
+	if !exact {
+		return "a variant of " + name
+	}
+	return name
+}
+
+func checkAlgorithm(d *Diagnosis, p *Params, cert *x509.Certificate, prof Profile, lenient bool) {
 	title := "algorithm matches the certificate"
 	a := Algorithm(p.Algorithm)
 	switch {
 	case p.Algorithm == "":
 		st := Fail
-		if prof == ProfileGeneric {
+		if prof == ProfileGeneric || lenient {
 			st = Warn
 		}
 		d.add(Check{ID: CheckAlgorithm, Title: title, Status: st, Expected: "rsa-sha256 or rsa-sha512", Got: "absent"})
@@ -495,7 +619,11 @@ func checkAlgorithm(d *Diagnosis, p *Params, cert *x509.Certificate, prof Profil
 	case err != nil:
 		d.add(Check{ID: CheckAlgorithm, Title: title, Status: Warn, Got: p.Algorithm, Detail: err.Error()})
 	case !strings.EqualFold(string(want), p.Algorithm):
-		d.add(Check{ID: CheckAlgorithm, Title: title, Status: Fail, Expected: string(want), Got: p.Algorithm,
+		st := Fail
+		if lenient {
+			st = Warn
+		}
+		d.add(Check{ID: CheckAlgorithm, Title: title, Status: st, Expected: string(want), Got: p.Algorithm,
 			Detail: fmt.Sprintf("the certificate is signed with %s; the bank expects the signature hash to match", cert.SignatureAlgorithm)})
 	default:
 		d.add(Check{ID: CheckAlgorithm, Title: title, Status: Pass, Got: p.Algorithm})

@@ -60,6 +60,12 @@ type Signing struct {
 	Digest     string `mapstructure:"digest"`      // SHA-256 | SHA-512
 	SerialForm string `mapstructure:"serial_form"` // der-hex | hex | lower-hex | decimal
 	DNForm     string `mapstructure:"dn_form"`     // rfc4514-pct | rfc4514 | x509-order | x509-order-pct
+	// KeyIDForm names serial and DN form together: enfuce | adorsys |
+	// berlin-group; exclusive with SerialForm and DNForm.
+	KeyIDForm string `mapstructure:"keyid_form"`
+	// SignDate ("true") adds a Date header and signs it, as adorsys-based
+	// ASPSPs require.
+	SignDate string `mapstructure:"sign_date"`
 }
 
 // Keys lists every profile key as written in the config file, for loaders
@@ -69,6 +75,7 @@ var Keys = []string{
 	"qwac_cert", "qwac_key", "qseal_cert", "qseal_key", "ca_bundle", "redirect_uri", "account_type",
 	"api_version", "psu_ip_address",
 	"signing.algorithm", "signing.digest", "signing.serial_form", "signing.dn_form",
+	"signing.keyid_form", "signing.sign_date",
 }
 
 // Set assigns a key of Keys.
@@ -82,6 +89,7 @@ func (p *Profile) Set(key, value string) error {
 		"psu_ip_address":    &p.PSUIPAddress,
 		"signing.algorithm": &p.Signing.Algorithm, "signing.digest": &p.Signing.Digest,
 		"signing.serial_form": &p.Signing.SerialForm, "signing.dn_form": &p.Signing.DNForm,
+		"signing.keyid_form": &p.Signing.KeyIDForm, "signing.sign_date": &p.Signing.SignDate,
 	}
 	ptr, ok := m[key]
 	if !ok {

@@ -250,3 +250,49 @@ func FuzzWebHandler(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRejectionLookup: whatever follows /sandbox/v1/rejections/, the answer
+// is the one kept record for exactly its X-Request-ID, or a Berlin Group
+// error; never a 5xx.
+func FuzzRejectionLookup(f *testing.F) {
+	const kept = "5d9a3c0e-2a4b-4c1d-9e8f-0a1b2c3d4e5f"
+	for _, seed := range []string{kept, strings.ToUpper(kept), kept + "/x", "12345", "%00", "%2F", "..", "a%20b", "%E2%82%AC", strings.Repeat("z", 201), ""} {
+		f.Add(seed, true)
+	}
+	f.Add(kept, false)
+	f.Fuzz(func(t *testing.T, raw string, withCert bool) {
+		s := fzSandbox(t)
+		if s.memory.get(kept) == nil {
+			req := httptest.NewRequest("GET", "https://sandbox.test/v1/card-accounts", nil)
+			req.Header.Set("X-Request-ID", kept)
+			req.TLS = fzTLS(s)
+			s.Handler().ServeHTTP(httptest.NewRecorder(), req) // unsigned: SIGNATURE_MISSING, kept
+		}
+		req, err := http.NewRequest("GET", "https://sandbox.test"+RejectionsPath+raw, nil)
+		if err != nil || req.URL.Host != "sandbox.test" {
+			return
+		}
+		if withCert {
+			req.TLS = fzTLS(s)
+		}
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%q: status %d\n%s", raw, rec.Code, rec.Body)
+		}
+		if rec.Code == http.StatusOK {
+			var r Record
+			if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil || r.RequestID != kept || req.URL.Path != RejectionsPath+kept || !withCert {
+				t.Fatalf("%q (path %q) answered 200 with %s", raw, req.URL.Path, rec.Body)
+			}
+			return
+		}
+		if rec.Code >= 300 && rec.Code < 400 {
+			return // the mux cleans paths (.., //) with a redirect
+		}
+		var eb ErrorBody
+		if err := json.Unmarshal(rec.Body.Bytes(), &eb); err != nil || len(eb.TPPMessages) == 0 {
+			t.Fatalf("%q: %d answer is not JSON with tppMessages: %v\n%s", raw, rec.Code, err, rec.Body)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,10 @@ type call struct {
 	tpp  *TPP
 	body []byte
 	rid  string
+	// diag is the verifier's diagnosis, when the signature checks ran;
+	// warnings are what the dialect let through.
+	diag     *httpsig.Diagnosis
+	warnings []string
 }
 
 // reply answers with JSON and echoes X-Request-ID, as every XS2A answer does.
@@ -42,8 +47,9 @@ type apiHandler func(c *call) *apiError
 // logWriter records what was answered, for the one-line request log.
 type logWriter struct {
 	http.ResponseWriter
-	status int
-	code   string
+	status   int
+	code     string
+	warnings []string
 }
 
 func (l *logWriter) WriteHeader(s int) {
@@ -80,8 +86,12 @@ func (s *Server) logged(h http.Handler) http.Handler {
 			if code == "" {
 				code = "-"
 			}
-			fmt.Fprintf(s.opts.Log, "%s %s %s %d %s %s %s\n", start.UTC().Format(time.RFC3339), r.Method, r.URL.Path, lw.status, code, rid,
-				time.Since(start).Round(time.Microsecond))
+			warn := ""
+			if len(lw.warnings) > 0 {
+				warn = " warnings: " + oneLine(strings.Join(lw.warnings, "; "))
+			}
+			fmt.Fprintf(s.opts.Log, "%s %s %s %d %s %s %s%s\n", start.UTC().Format(time.RFC3339), r.Method, r.URL.Path, lw.status, code, rid,
+				time.Since(start).Round(time.Microsecond), warn)
 		}()
 		h.ServeHTTP(lw, r)
 	})
@@ -104,6 +114,15 @@ func (s *Server) api(signed bool, h apiHandler) http.Handler {
 		}
 		if e := h(c); e != nil {
 			s.fail(c, e)
+			return
+		}
+		if len(c.warnings) > 0 {
+			status := http.StatusOK
+			if lw, ok := w.(*logWriter); ok {
+				lw.warnings = c.warnings
+				status = lw.status
+			}
+			s.remember(c, status, nil)
 		}
 	})
 }
@@ -113,7 +132,11 @@ func (s *Server) fail(c *call, e *apiError) {
 		c.w.Header().Set("X-Request-ID", c.rid)
 	}
 	codeTo(c.w, e.Code())
+	if lw, ok := c.w.(*logWriter); ok {
+		lw.warnings = c.warnings
+	}
 	writeAPIError(c.w, e)
+	s.remember(c, e.status, e)
 }
 
 func (s *Server) runChecks(c *call, signed bool) *apiError {
@@ -124,8 +147,10 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 	switch {
 	case rid == "":
 		return reject(http.StatusBadRequest, CodeFormatError, "X-Request-ID header is missing; every request carries a UUID").withPath("X-Request-ID")
-	case uuid.Validate(rid) != nil || len(rid) != 36:
+	case (uuid.Validate(rid) != nil || len(rid) != 36) && (s.dialect != DialectLenient || !validRequestID(rid)):
 		return reject(http.StatusBadRequest, CodeFormatError, fmt.Sprintf("X-Request-ID %q is not a UUID", clip(rid, 60))).withPath("X-Request-ID")
+	case uuid.Validate(rid) != nil || len(rid) != 36:
+		c.warnings = append(c.warnings, fmt.Sprintf("%s: X-Request-ID %q is not a UUID", httpsig.CheckRequestID, rid))
 	}
 	c.rid = rid
 	// The body, bounded, read once: the digest needs its exact bytes.
@@ -212,9 +237,19 @@ func (s *Server) checkSignature(c *call) *apiError {
 		return reject(http.StatusBadRequest, CodeFormatError, err.Error())
 	}
 	m.Body = c.body
-	d := httpsig.Verify(m, httpsig.VerifyOptions{Profile: httpsig.ProfileBerlinGroup, Now: s.now})
+	vo := s.dialect.verifyOptions()
+	vo.Now = s.now
+	d := httpsig.Verify(m, vo)
+	c.diag = d
 	if !d.Valid {
-		return diagnosisError(d)
+		return diagnosisError(d, c.rid)
+	}
+	// The X-Request-ID warning may already come from the first check.
+	ridWarned := slices.ContainsFunc(c.warnings, func(w string) bool { return strings.HasPrefix(w, httpsig.CheckRequestID+":") })
+	for _, w := range warningTexts(d) {
+		if !(ridWarned && strings.HasPrefix(w, httpsig.CheckRequestID+":")) {
+			c.warnings = append(c.warnings, w)
+		}
 	}
 	cert, _ := httpsig.ParseCertificateHeader(c.r.Header.Get("TPP-Signature-Certificate"))
 	if e := s.checkPSD2Cert(cert, nil, "QSealC", qcert.QcTypeESeal); e != nil {
@@ -229,7 +264,7 @@ func (s *Server) checkSignature(c *call) *apiError {
 
 // diagnosisError maps a failed verification to the code a bank answers and
 // keeps the whole diagnosis in the texts.
-func diagnosisError(d *httpsig.Diagnosis) *apiError {
+func diagnosisError(d *httpsig.Diagnosis, rid string) *apiError {
 	code := CodeSignatureInvalid
 	for _, ch := range d.Checks {
 		if ch.Status != httpsig.Fail {
@@ -273,9 +308,11 @@ func diagnosisError(d *httpsig.Diagnosis) *apiError {
 		}
 		texts = append(texts, t)
 	}
-	texts = append(texts, "run `xs2a sign verify` on the request for the full report")
+	texts = append(texts, "the sandbox keeps the full report: `xs2a sandbox why "+rid+"` prints it (or run `xs2a sign verify` on the request)")
 	return reject(http.StatusUnauthorized, code, texts...)
 }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func clip(s string, n int) string {
 	if len(s) > n {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 )
 
 // Handler serves the API and the token endpoint (the mutual-TLS listener).
@@ -20,18 +21,23 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/card-accounts/{accountId}/balances", s.api(true, s.cardBalances))
 	mux.Handle("GET /v1/card-accounts/{accountId}/transactions", s.api(true, s.cardTransactions))
 	mux.Handle("GET /v1/accounts", s.api(true, s.listAccounts))
+	mux.HandleFunc("GET "+RejectionsPath+"{requestId}", s.handleRejection)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if rid := r.Header.Get("X-Request-ID"); rid != "" {
 			w.Header().Set("X-Request-ID", rid)
 		}
+		var e *apiError
 		if allow := allowed(r.URL.Path); allow != "" {
 			w.Header().Set("Allow", allow)
-			codeTo(w, CodeServiceInvalid)
-			writeAPIError(w, reject(http.StatusMethodNotAllowed, CodeServiceInvalid, fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow)))
-			return
+			e = reject(http.StatusMethodNotAllowed, CodeServiceInvalid, fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
+		} else {
+			e = reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("no endpoint %s %s on this ASPSP", r.Method, r.URL.Path))
 		}
-		codeTo(w, CodeResourceUnknown)
-		writeAPIError(w, reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("no endpoint %s %s on this ASPSP", r.Method, r.URL.Path)))
+		codeTo(w, e.Code())
+		writeAPIError(w, e)
+		if !strings.HasPrefix(r.URL.Path, RejectionsPath) {
+			s.remember(&call{w: w, r: r}, e.status, e)
+		}
 	})
 	return s.logged(mux)
 }
@@ -47,6 +53,7 @@ var resources = []struct {
 	{regexp.MustCompile(`^/v1/(card-)?accounts$`), "GET"},
 	{regexp.MustCompile(`^/v1/card-accounts/[^/]+(/balances|/transactions)?$`), "GET"},
 	{regexp.MustCompile(`^/oauth/token$`), "POST"},
+	{regexp.MustCompile(`^/sandbox/v1/rejections/[^/]+$`), "GET"},
 }
 
 func allowed(path string) string {

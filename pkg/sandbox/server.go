@@ -34,6 +34,11 @@ type Options struct {
 	AutoApprove bool
 	// Bank is the card issuer's name shown on pages and in card names.
 	Bank string
+	// Dialect is how signatures are read (default DialectEnfuce).
+	Dialect Dialect
+	// Remember is how many rejections are kept for RejectionsPath, newest
+	// first (default DefaultRemember; negative keeps none).
+	Remember int
 	// Apps are registered in addition to the default app.
 	Apps []App
 	// RatePerSecond and RatePerDay limit each TPP's API calls (defaults 5
@@ -77,6 +82,9 @@ type Server struct {
 
 	verdictMu sync.Mutex
 	verdicts  map[string]verdict
+
+	dialect Dialect
+	memory  *rejections
 }
 
 type tppLimit struct {
@@ -127,12 +135,19 @@ func New(opts Options) (*Server, error) {
 	if opts.AuthAddr == "" {
 		opts.AuthAddr = "127.0.0.1:0"
 	}
+	dialect, err := ParseDialect(string(opts.Dialect))
+	if err != nil {
+		return nil, err
+	}
+	if opts.Remember == 0 {
+		opts.Remember = DefaultRemember
+	}
 	zone, err := time.LoadLocation("Europe/Helsinki")
 	if err != nil {
 		zone = time.UTC
 	}
 	s := &Server{opts: opts, Certs: opts.Certs, store: newStore(), psus: TestPSUs(opts.Bank), zone: zone,
-		limiters: map[string]*tppLimit{}, verdicts: map[string]verdict{}}
+		limiters: map[string]*tppLimit{}, verdicts: map[string]verdict{}, dialect: dialect, memory: newRejections(opts.Remember)}
 	s.trust = x509.NewCertPool()
 	s.trust.AddCert(opts.Certs.CA.Cert)
 	for _, c := range opts.Trust {

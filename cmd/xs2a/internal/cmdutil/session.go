@@ -104,27 +104,9 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 		if err := pemfile.CheckPair(key, cert, p.QSealKey, p.QSealCert); err != nil {
 			return nil, CertError(err)
 		}
-		signer := &httpsig.Signer{Key: key, Cert: cert}
-		sg := p.Signing
-		if sg.Algorithm != "" {
-			if signer.Algorithm, err = httpsig.ParseAlgorithm(sg.Algorithm); err != nil {
-				return nil, UsageError(err)
-			}
-		}
-		if sg.Digest != "" {
-			if signer.Digest, err = httpsig.ParseDigestAlgorithm(sg.Digest); err != nil {
-				return nil, UsageError(err)
-			}
-		}
-		if sg.SerialForm != "" {
-			if signer.KeyID.Serial, err = httpsig.ParseSerialForm(sg.SerialForm); err != nil {
-				return nil, UsageError(err)
-			}
-		}
-		if sg.DNForm != "" {
-			if signer.KeyID.DN, err = httpsig.ParseDNForm(sg.DNForm); err != nil {
-				return nil, UsageError(err)
-			}
+		signer := &httpsig.Signer{Key: key, Cert: cert, Now: f.Now}
+		if err := ApplySigning(signer, p.Signing); err != nil {
+			return nil, err
 		}
 		s.Signed = &http.Client{Transport: &httpsig.Transport{Signer: signer, Base: base}, Timeout: m.HTTP.Timeout}
 	} else {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,7 +27,7 @@ func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
 		Args:  cmdutil.NoArgs,
 		RunE:  cmdutil.MissingSubcommand,
 	}
-	cmd.AddCommand(NewCmdServe(f, nil))
+	cmd.AddCommand(NewCmdServe(f, nil), NewCmdWhy(f, nil))
 	return cmd
 }
 
@@ -38,6 +39,7 @@ type ServeOptions struct {
 	CertsDir     string
 	AutoApprove  bool
 	Bank         string
+	BankName     string
 	Trust        []string
 	StrictTLS    bool
 	AppsFile     string
@@ -73,7 +75,9 @@ documents for its card issuers and enforces every rule: mutual TLS with a
 QWAC, signed requests (Digest, Signature, TPP-Signature-Certificate with a
 QSealC), OAuth2 with PKCE, consents and card accounts of the test customer
 1345611. Every rejection carries the Berlin Group code and, in tppMessages,
-which check failed, what it expected and what it got.
+which check failed, what it expected and what it got. --bank reads signatures
+as Enfuce (the default), adorsys-based ASPSPs or a forgiving bank do, and
+every rejection is kept for ` + "`xs2a sandbox why <X-Request-ID>`" + `.
 
 Two listeners: the API and token endpoint (mutual TLS) and the pages the
 PSU's browser visits (no client certificate). Certificates come from --certs
@@ -81,6 +85,7 @@ PSU's browser visits (no client certificate). Certificates come from --certs
 app's client_id, secret and API key are printed (secrets masked unless
 --show-secrets) and --write-profile NAME writes a ready client profile.`,
 		Example: `  xs2a sandbox serve --write-profile sandbox
+  xs2a sandbox serve --bank adorsys          # keyId SN=<lower-hex>,CA=..., date signed
   xs2a sandbox serve --auto-approve --addr 127.0.0.1:0 --auth-addr 127.0.0.1:0
   xs2a sandbox serve --strict-tls --trust my-qtsp-ca.pem`,
 		Args:        cmdutil.NoArgs,
@@ -88,6 +93,9 @@ app's client_id, secret and API key are printed (secrets masked unless
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Rate == 0 || o.DailyLimit == 0 {
 				return cmdutil.UsageErrorf("--rate and --daily-limit must be positive (or negative to switch the limit off)")
+			}
+			if _, err := sbx.ParseDialect(o.Bank); err != nil {
+				return cmdutil.UsageErrorf("--bank: %v; the card issuer's name is --bank-name", err)
 			}
 			if runF != nil {
 				return runF(o)
@@ -100,7 +108,11 @@ app's client_id, secret and API key are printed (secrets masked unless
 	fl.StringVar(&o.AuthAddr, "auth-addr", "127.0.0.1:8444", "address of the PSU's authorization pages")
 	fl.StringVar(&o.CertsDir, "certs", DefaultCertsDir(), "certificate set directory (generated when empty)")
 	fl.BoolVar(&o.AutoApprove, "auto-approve", false, "approve every authorization at once as customer 1345611 (scripts, CI)")
-	fl.StringVar(&o.Bank, "bank", "Enfuce Sandbox Bank", "card issuer name shown on pages and cards")
+	fl.StringVar(&o.Bank, "bank", string(sbx.DialectEnfuce), "how signatures are read: "+dialectNames()+" (see README)")
+	fl.StringVar(&o.BankName, "bank-name", "Enfuce Sandbox Bank", "card issuer name shown on pages and cards")
+	_ = cmd.RegisterFlagCompletionFunc("bank", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return strings.Split(dialectNames(), ", "), cobra.ShellCompDirectiveNoFileComp
+	})
 	fl.StringArrayVar(&o.Trust, "trust", nil, "also trust TPP certificates from this QTSP CA file (repeatable)")
 	fl.BoolVar(&o.StrictTLS, "strict-tls", false, "refuse a missing or untrusted client certificate in the TLS handshake")
 	fl.StringVar(&o.AppsFile, "apps", "", "YAML file with more apps: a list of {name, client_id, client_secret, api_key, organization_id, redirect_uris}")
@@ -162,7 +174,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		}
 	}
 	errOut := o.F.IO.ErrOut
-	s, err := sbx.Start(sbx.Options{Certs: set, Trust: trust, StrictTLS: o.StrictTLS, AutoApprove: o.AutoApprove, Bank: o.Bank,
+	s, err := sbx.Start(sbx.Options{Certs: set, Trust: trust, StrictTLS: o.StrictTLS, AutoApprove: o.AutoApprove, Bank: o.BankName, Dialect: sbx.Dialect(o.Bank),
 		Apps: apps, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: errOut})
 	if err != nil {
 		return cmdutil.UsageError(err)
@@ -196,18 +208,21 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	if cmdutil.WantsJSON(o.F) {
 		out := map[string]any{"apiURL": s.URL, "authURL": s.AuthURL, "tokenEndpoint": kv["token_url"], "authorizationEndpoint": kv["authorize_url"],
 			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "clientId": app.ClientID,
-			"clientSecret": cmdutil.Mask(app.ClientSecret, show), "apiKey": cmdutil.Mask(app.APIKey, show), "profile": o.WriteProfile}
+			"clientSecret": cmdutil.Mask(app.ClientSecret, show), "apiKey": cmdutil.Mask(app.APIKey, show), "profile": o.WriteProfile,
+			"dialect": o.Bank, "rejections": s.URL + sbx.RejectionsPath}
 		if err := cmdutil.JSON(o.F, out); err != nil {
 			return err
 		}
 	} else {
 		w := o.F.IO.Out
 		cs := o.F.IO.ColorScheme()
-		fmt.Fprintf(w, "%s %s sandbox is running\n", cs.SuccessIcon(), o.Bank)
+		fmt.Fprintf(w, "%s %s sandbox is running\n", cs.SuccessIcon(), o.BankName)
+		fmt.Fprintf(w, "  signatures read as:     %s\n", dialectLine(sbx.Dialect(o.Bank)))
 		fmt.Fprintf(w, "  API (mutual TLS):       %s/v1\n", s.URL)
 		fmt.Fprintf(w, "  token endpoint:         %s\n", kv["token_url"])
 		fmt.Fprintf(w, "  authorization endpoint: %s\n", kv["authorize_url"])
 		fmt.Fprintf(w, "  OAuth metadata:         %s/.well-known/oauth-authorization-server\n", s.URL)
+		fmt.Fprintf(w, "  why a request failed:   xs2a sandbox why <X-Request-ID>  (%s{id})\n", s.URL+sbx.RejectionsPath)
 		fmt.Fprintf(w, "  certificates:           %s", o.CertsDir)
 		if generated {
 			fmt.Fprint(w, " (generated now)")
@@ -231,4 +246,23 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	<-ctx.Done()
 	fmt.Fprintln(errOut, "stopping")
 	return nil
+}
+
+func dialectNames() string {
+	names := make([]string, len(sbx.Dialects))
+	for i, d := range sbx.Dialects {
+		names[i] = string(d)
+	}
+	return strings.Join(names, ", ")
+}
+
+// dialectLine says in a few words what the dialect demands.
+func dialectLine(d sbx.Dialect) string {
+	switch d {
+	case sbx.DialectAdorsys:
+		return "adorsys (keyId exactly SN=<lower-hex>,CA=<DN with %20>; date signed)"
+	case sbx.DialectLenient:
+		return "lenient (rule deviations are warnings; digest, signature and certificates must hold)"
+	}
+	return "enfuce (Berlin Group header list; every keyId form)"
 }

@@ -40,6 +40,9 @@ type Options struct {
 	Digest        string
 	SerialForm    string
 	DNForm        string
+	KeyIDForm     string
+	SignDate      bool
+	SignDateSet   bool
 	NoRequestID   bool
 
 	Format  string
@@ -90,6 +93,13 @@ profile's qseal_key/qseal_cert.`,
 			if opts.BodySet && opts.BodyFile != "" {
 				return cmdutil.UsageErrorf("--body and --body-file are exclusive")
 			}
+			if opts.KeyIDForm != "" && (opts.SerialForm != "" || opts.DNForm != "") {
+				return cmdutil.UsageErrorf("--keyid-form names the serial and DN forms: leave out --serial-form and --dn-form")
+			}
+			if opts.KeyIDForm != "" && opts.KeyIDOverride != "" {
+				return cmdutil.UsageErrorf("--keyid-form and --key-id are exclusive: --key-id writes the keyId verbatim")
+			}
+			opts.SignDateSet = cmd.Flags().Changed("sign-date")
 			if opts.HeaderList != "" && !opts.Generic {
 				return cmdutil.UsageErrorf("--headers chooses the signed headers in --generic mode only; the Berlin Group profile decides them")
 			}
@@ -117,12 +127,15 @@ profile's qseal_key/qseal_cert.`,
 	fl.StringVar(&opts.Digest, "digest", "", "digest algorithm SHA-256 or SHA-512 (default SHA-256)")
 	fl.StringVar(&opts.SerialForm, "serial-form", "", "keyId serial form: "+forms(httpsig.SerialForms)+" (default der-hex)")
 	fl.StringVar(&opts.DNForm, "dn-form", "", "keyId issuer DN form: "+forms(httpsig.DNForms)+" (default rfc4514-pct)")
+	fl.StringVar(&opts.KeyIDForm, "keyid-form", "", "keyId serial and DN form by who reads it: "+keyIDFormNames()+" (default enfuce)")
+	fl.BoolVar(&opts.SignDate, "sign-date", false, "sign the Date header too, adding one when absent (adorsys-based ASPSPs; default: profile signing.sign_date)")
 	fl.BoolVar(&opts.NoRequestID, "no-request-id", false, "do not add an X-Request-ID when the request has none")
 	fl.StringVarP(&opts.Format, "format", "f", "headers", "output: headers, http, json or curl")
 	fl.BoolVar(&opts.Explain, "explain", false, "show the digest input, signing string and keyId derivation on stderr (also -v)")
 	_ = cmd.RegisterFlagCompletionFunc("format", fixed(formats...))
 	_ = cmd.RegisterFlagCompletionFunc("algorithm", fixed("rsa-sha256", "rsa-sha512"))
 	_ = cmd.RegisterFlagCompletionFunc("digest", fixed("SHA-256", "SHA-512"))
+	_ = cmd.RegisterFlagCompletionFunc("keyid-form", fixed(strings.Split(keyIDFormNames(), ", ")...))
 	_ = cmd.RegisterFlagCompletionFunc("serial-form", fixed(strs(httpsig.SerialForms)...))
 	_ = cmd.RegisterFlagCompletionFunc("dn-form", fixed(strs(httpsig.DNForms)...))
 
@@ -289,27 +302,8 @@ func (o *Options) signer(cfg *profile.Config) (*httpsig.Signer, error) {
 		s.Profile = httpsig.ProfileGeneric
 		s.Headers = strings.Fields(o.HeaderList)
 	}
-	sg := cfg.Profile.Signing
-	var err error
-	if a := first(o.Algorithm, sg.Algorithm); a != "" {
-		if s.Algorithm, err = httpsig.ParseAlgorithm(a); err != nil {
-			return nil, cmdutil.UsageError(err)
-		}
-	}
-	if d := first(o.Digest, sg.Digest); d != "" {
-		if s.Digest, err = httpsig.ParseDigestAlgorithm(d); err != nil {
-			return nil, cmdutil.UsageError(err)
-		}
-	}
-	if v := first(o.SerialForm, sg.SerialForm); v != "" {
-		if s.KeyID.Serial, err = httpsig.ParseSerialForm(v); err != nil {
-			return nil, cmdutil.UsageError(err)
-		}
-	}
-	if v := first(o.DNForm, sg.DNForm); v != "" {
-		if s.KeyID.DN, err = httpsig.ParseDNForm(v); err != nil {
-			return nil, cmdutil.UsageError(err)
-		}
+	if err := cmdutil.ApplySigning(s, o.signing(cfg.Profile.Signing)); err != nil {
+		return nil, err
 	}
 	keyPath, certPath := o.keyPath(cfg), o.certPath(cfg)
 	if keyPath == "" {
@@ -336,6 +330,39 @@ func (o *Options) signer(cfg *profile.Config) (*httpsig.Signer, error) {
 	return s, nil
 }
 
+// signing merges the flags over the profile's signing settings: a keyId
+// flag replaces the profile's keyid_form, and --keyid-form its serial and
+// DN forms too.
+func (o *Options) signing(sg profile.Signing) profile.Signing {
+	eff := profile.Signing{Algorithm: first(o.Algorithm, sg.Algorithm), Digest: first(o.Digest, sg.Digest), SignDate: sg.SignDate}
+	switch {
+	case o.KeyIDForm != "":
+		eff.KeyIDForm = o.KeyIDForm
+	case o.SerialForm != "" || o.DNForm != "":
+		eff.SerialForm, eff.DNForm = first(o.SerialForm, sg.SerialForm), first(o.DNForm, sg.DNForm)
+		if sg.KeyIDForm != "" {
+			// The profile's named form, with the flag's part replaced.
+			if f, err := httpsig.ParseKeyIDFormName(sg.KeyIDForm); err == nil {
+				eff.SerialForm, eff.DNForm = first(o.SerialForm, string(f.Serial)), first(o.DNForm, string(f.DN))
+			}
+		}
+	default:
+		eff.KeyIDForm, eff.SerialForm, eff.DNForm = sg.KeyIDForm, sg.SerialForm, sg.DNForm
+	}
+	if o.SignDateSet {
+		eff.SignDate = strconv.FormatBool(o.SignDate)
+	}
+	return eff
+}
+
+func keyIDFormNames() string {
+	names := make([]string, len(httpsig.NamedKeyIDForms))
+	for i, n := range httpsig.NamedKeyIDForms {
+		names[i] = n.Name
+	}
+	return strings.Join(names, ", ")
+}
+
 func first(vals ...string) string {
 	for _, v := range vals {
 		if v != "" {
@@ -359,9 +386,12 @@ type signedJSON struct {
 	Warnings      []string        `json:"warnings,omitempty"`
 }
 
-func addedHeaders(m *httpmsg.Request, withRequestID bool) []httpmsg.Field {
+func addedHeaders(m *httpmsg.Request, withRequestID, withDate bool) []httpmsg.Field {
 	var out []httpmsg.Field
 	names := []string{"Digest", "Signature", "TPP-Signature-Certificate"}
+	if withDate {
+		names = append([]string{"Date"}, names...)
+	}
 	if withRequestID {
 		names = append([]string{"X-Request-ID"}, names...)
 	}
@@ -380,14 +410,14 @@ func (o *Options) print(cfg *profile.Config, m *httpmsg.Request, res *httpsig.Si
 		_, err := m.WriteTo(w)
 		return err
 	case "json":
-		added := addedHeaders(m, addedID)
+		added := addedHeaders(m, addedID, res.Date != "")
 		return cmdutil.JSON(o.F, signedJSON{Method: m.Method, URL: fullURL(m, scheme), Headers: m.Header, Body: string(m.Body),
 			Added: added, SigningString: res.SigningString, KeyID: res.Params.KeyID, Algorithm: res.Params.Algorithm,
 			SignedHeaders: res.Params.Headers, Warnings: res.Warnings})
 	case "curl":
 		return writeCurl(w, m, scheme, first(o.QWACCert, cfg.Profile.QWACCert), first(o.QWACKey, cfg.Profile.QWACKey))
 	default:
-		for _, h := range addedHeaders(m, addedID) {
+		for _, h := range addedHeaders(m, addedID, res.Date != "") {
 			if _, err := fmt.Fprintf(w, "%s: %s\n", h.Name, h.Value); err != nil {
 				return err
 			}

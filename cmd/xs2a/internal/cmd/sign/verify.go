@@ -1,15 +1,13 @@
 package sign
 
 import (
-	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
-	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 )
 
@@ -146,7 +144,7 @@ func verifyRun(o *VerifyOptions) error {
 		}
 	} else {
 		cfg, _ := o.F.Config()
-		Report(o.F.IO.Out, o.F.IO.ColorScheme(), m, d, o.Explain || (cfg != nil && cfg.Verbose))
+		report.Diagnosis(o.F.IO.Out, o.F.IO.ColorScheme(), m, d, o.Explain || (cfg != nil && cfg.Verbose))
 	}
 	if !d.Valid {
 		return cmdutil.Silent(cmdutil.ExitSignature)
@@ -154,63 +152,7 @@ func verifyRun(o *VerifyOptions) error {
 	return nil
 }
 
-// Report writes the human form of a diagnosis.
-func Report(w io.Writer, cs *iostreams.ColorScheme, m *httpmsg.Request, d *httpsig.Diagnosis, showSigningString bool) {
-	fmt.Fprintf(w, "%s %s %s (%s profile)\n", cs.Bold("Signature check of"), m.Method, m.Path(), d.Profile)
-	for _, c := range d.Checks {
-		icon := cs.SuccessIcon()
-		switch c.Status {
-		case httpsig.Fail:
-			icon = cs.FailureIcon()
-		case httpsig.Warn:
-			icon = cs.WarningIcon()
-		case httpsig.Skip:
-			icon = cs.Faint("-")
-		}
-		line := fmt.Sprintf("  %s %s", icon, c.Title)
-		if c.Status == httpsig.Pass && c.Got != "" {
-			line += cs.Faint(": " + clip(c.Got, 100))
-		}
-		fmt.Fprintln(w, line)
-		if c.Status == httpsig.Pass {
-			if c.Detail != "" {
-				fmt.Fprintf(w, "      %s\n", cs.Faint(c.Detail))
-			}
-			continue
-		}
-		if c.Expected != "" {
-			fmt.Fprintf(w, "      expected: %s\n", c.Expected)
-		}
-		if c.Got != "" {
-			fmt.Fprintf(w, "      got:      %s\n", c.Got)
-		}
-		if c.Detail != "" {
-			fmt.Fprintf(w, "      %s\n", c.Detail)
-		}
-	}
-	if showSigningString && d.SigningString != "" {
-		fmt.Fprintf(w, "%s\n  %s\n", cs.Bold("Signing string built from this request:"), indent(httpsig.Visible(d.SigningString), "  "))
-	}
-	if len(d.Causes) > 0 {
-		fmt.Fprintln(w, cs.Bold("Why:"))
-		for _, c := range d.Causes {
-			tag := ""
-			if c.Confirmed {
-				tag = cs.Faint(" (confirmed: undoing it makes the check pass)")
-			}
-			fmt.Fprintf(w, "  → %s%s\n", c.Summary, tag)
-			if c.Fix != "" {
-				fmt.Fprintf(w, "    fix: %s\n", c.Fix)
-			}
-		}
-	}
-	if d.Valid {
-		fmt.Fprintf(w, "%s %s\n", cs.Green("VALID"), "the signature verifies and the request follows the profile")
-	} else {
-		fmt.Fprintf(w, "%s %s\n", cs.Red("INVALID"), "a Berlin Group ASPSP would reject this request (SIGNATURE_INVALID or a certificate error)")
-	}
-}
-
+// clip shortens a value for a one-line listing.
 func clip(s string, n int) string {
 	if len(s) > n {
 		return s[:n] + "…"

@@ -1,0 +1,164 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
+	sbx "github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
+)
+
+// WhyOptions are the flags of `xs2a sandbox why`.
+type WhyOptions struct {
+	F         *cmdutil.Factory
+	RequestID string
+	URL       string
+}
+
+// NewCmdWhy builds `xs2a sandbox why`.
+func NewCmdWhy(f *cmdutil.Factory, runF func(*WhyOptions) error) *cobra.Command {
+	o := &WhyOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "why <x-request-id>",
+		Short: "Show why the sandbox rejected a request: its full diagnosis, from the bank's side",
+		Long: `Fetch what the sandbox kept of a request it rejected (or, in the lenient
+dialect, accepted with warnings) and print it as ` + "`xs2a sign verify`" + ` prints a
+report: every check with what was expected and what came, and the cause.
+The X-Request-ID is in the error line of the command that was rejected
+("(X-Request-ID ...)") and in the -v trace.
+
+It connects with the active profile's QWAC to its base_url (or --url): the
+sandbox answers only to the organisation that sent the request.`,
+		Example: `  xs2a -p sandbox consent create
+  xs2a: error: the ASPSP answered 401 SIGNATURE_INVALID: ... (X-Request-ID 3f1c...)
+  xs2a -p sandbox sandbox why 3f1c...
+  xs2a sandbox why 3f1c... -o json | jq .diagnosis.causes`,
+		Args: cmdutil.ExactArgs(1, "the X-Request-ID of the rejected request"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.RequestID = args[0]
+			if !validRequestID(o.RequestID) {
+				return cmdutil.UsageErrorf("%q is not an X-Request-ID (1 to 200 printable characters)", o.RequestID)
+			}
+			if o.URL != "" {
+				if u, err := url.Parse(o.URL); err != nil || u.Scheme != "https" || u.Host == "" {
+					return cmdutil.UsageErrorf("--url %q is not an https URL of the sandbox's API", o.URL)
+				}
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return whyRun(cmd, o)
+		},
+	}
+	cmd.Flags().StringVar(&o.URL, "url", "", "the sandbox's API base URL (default: the profile's base_url)")
+	return cmd
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 200 {
+		return false
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func whyRun(cmd *cobra.Command, o *WhyOptions) error {
+	cfg, err := o.F.Config()
+	if err != nil {
+		return err
+	}
+	if o.URL != "" {
+		c := *cfg
+		c.Profile.BaseURL = o.URL
+		cfg = &c
+	}
+	sess, err := cmdutil.NewSession(o.F, cfg, nil)
+	if err != nil {
+		return err
+	}
+	base := strings.TrimRight(cfg.Profile.BaseURL, "/")
+	req, err := http.NewRequestWithContext(cmd.Context(), "GET", base+sbx.RejectionsPath+url.PathEscape(o.RequestID), nil)
+	if err != nil {
+		return cmdutil.UsageErrorf("base_url %q: %v", base, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := sess.MTLS.Do(req)
+	if err != nil {
+		return cmdutil.NetError(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return cmdutil.NetError(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		ae := xs2a.ParseError(resp.StatusCode, "", body)
+		if resp.StatusCode == http.StatusNotFound && !strings.Contains(ae.Error(), "no rejection of a request") {
+			return &cmdutil.ExitError{Code: cmdutil.ExitRejected, Err: fmt.Errorf("%w; hint: %s is not an xs2a sandbox (`xs2a sandbox why` reads what `xs2a sandbox serve` keeps)", ae, base)}
+		}
+		return cmdutil.NetError(ae)
+	}
+	var rec sbx.Record
+	if err := json.Unmarshal(body, &rec); err != nil || rec.Request == nil {
+		return fmt.Errorf("%s answered 200 with something that is not a kept rejection: %v", base, err)
+	}
+	if cmdutil.WantsJSON(o.F) {
+		return cmdutil.JSON(o.F, rec)
+	}
+	printRecord(o, &rec, cfg.Verbose)
+	return nil
+}
+
+// printRecord heads the verify-style report with the bank's side: when,
+// what, and what it answered.
+func printRecord(o *WhyOptions, rec *sbx.Record, verbose bool) {
+	w := o.F.IO.Out
+	cs := o.F.IO.ColorScheme()
+	answer := fmt.Sprintf("%d %s", rec.Status, strings.Join(codes(rec.Messages), ", "))
+	if rec.Accepted {
+		answer = fmt.Sprintf("%d, accepted with warnings", rec.Status)
+	}
+	fmt.Fprintf(w, "%s %s %s %s answered %s (X-Request-ID %s, dialect %s)\n", cs.Bold("The bank's side:"),
+		rec.Time.UTC().Format(time.RFC3339), rec.Method, rec.Path, strings.TrimSpace(answer), rec.RequestID, rec.Dialect)
+	for _, wn := range rec.Warnings {
+		fmt.Fprintf(w, "  %s %s\n", cs.WarningIcon(), wn)
+	}
+	if rec.Diagnosis != nil {
+		report.Diagnosis(w, cs, rec.Request.Message(), rec.Diagnosis, verbose)
+		if !rec.Diagnosis.Valid || rec.Accepted {
+			return
+		}
+		fmt.Fprintln(w, "The signature was accepted; the request was rejected after it:")
+	} else {
+		fmt.Fprintln(w, "The signature checks did not run: the request was rejected before them.")
+	}
+	for _, m := range rec.Messages {
+		path := ""
+		if m.Path != "" {
+			path = " [" + m.Path + "]"
+		}
+		fmt.Fprintf(w, "  %s %s%s: %s\n", cs.FailureIcon(), m.Code, path, m.Text)
+	}
+}
+
+func codes(msgs []sbx.TPPMessage) []string {
+	var out []string
+	for _, m := range msgs {
+		if len(out) == 0 || out[len(out)-1] != m.Code {
+			out = append(out, m.Code)
+		}
+	}
+	return out
+}

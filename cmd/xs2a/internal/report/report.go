@@ -1,0 +1,83 @@
+// Package report renders what several commands print the same way: the
+// signature diagnosis of `xs2a sign verify`, which `xs2a sandbox why` prints
+// from the bank's side.
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+)
+
+// Diagnosis writes the human form of a signature diagnosis, as `xs2a sign
+// verify` prints it.
+func Diagnosis(w io.Writer, cs *iostreams.ColorScheme, m *httpmsg.Request, d *httpsig.Diagnosis, showSigningString bool) {
+	fmt.Fprintf(w, "%s %s %s (%s profile)\n", cs.Bold("Signature check of"), m.Method, m.Path(), d.Profile)
+	for _, c := range d.Checks {
+		icon := cs.SuccessIcon()
+		switch c.Status {
+		case httpsig.Fail:
+			icon = cs.FailureIcon()
+		case httpsig.Warn:
+			icon = cs.WarningIcon()
+		case httpsig.Skip:
+			icon = cs.Faint("-")
+		}
+		line := fmt.Sprintf("  %s %s", icon, c.Title)
+		if c.Status == httpsig.Pass && c.Got != "" {
+			line += cs.Faint(": " + clip(c.Got, 100))
+		}
+		fmt.Fprintln(w, line)
+		if c.Status == httpsig.Pass {
+			if c.Detail != "" {
+				fmt.Fprintf(w, "      %s\n", cs.Faint(c.Detail))
+			}
+			continue
+		}
+		if c.Expected != "" {
+			fmt.Fprintf(w, "      expected: %s\n", c.Expected)
+		}
+		if c.Got != "" {
+			fmt.Fprintf(w, "      got:      %s\n", c.Got)
+		}
+		if c.Detail != "" {
+			fmt.Fprintf(w, "      %s\n", c.Detail)
+		}
+	}
+	if showSigningString && d.SigningString != "" {
+		fmt.Fprintf(w, "%s\n  %s\n", cs.Bold("Signing string built from this request:"), indent(httpsig.Visible(d.SigningString), "  "))
+	}
+	if len(d.Causes) > 0 {
+		fmt.Fprintln(w, cs.Bold("Why:"))
+		for _, c := range d.Causes {
+			tag := ""
+			if c.Confirmed {
+				tag = cs.Faint(" (confirmed: undoing it makes the check pass)")
+			}
+			fmt.Fprintf(w, "  → %s%s\n", c.Summary, tag)
+			if c.Fix != "" {
+				fmt.Fprintf(w, "    fix: %s\n", c.Fix)
+			}
+		}
+	}
+	if d.Valid {
+		fmt.Fprintf(w, "%s %s\n", cs.Green("VALID"), "the signature verifies and the request follows the profile")
+	} else {
+		fmt.Fprintf(w, "%s %s\n", cs.Red("INVALID"), "a Berlin Group ASPSP would reject this request (SIGNATURE_INVALID or a certificate error)")
+	}
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func indent(s, pad string) string {
+	return strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+pad)
+}

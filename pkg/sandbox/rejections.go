@@ -1,0 +1,287 @@
+package sandbox
+
+import (
+	"container/list"
+	"encoding/base64"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xs2a-dev/xs2a/pkg/httplog"
+	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+)
+
+// DefaultRemember is how many records the sandbox keeps by default.
+const DefaultRemember = 1000
+
+// rememberBytes bounds what the records hold all together: a record keeps
+// a body of up to MaxBody, and a thousand of those would be a gigabyte.
+const rememberBytes = 64 << 20
+
+// RejectionsPath is where a TPP reads why a request was rejected:
+// GET RejectionsPath + X-Request-ID on the API listener (mutual TLS).
+const RejectionsPath = "/sandbox/v1/rejections/"
+
+// maxRequestIDLen bounds the X-Request-IDs kept and looked up: a UUID is
+// 36 characters; a non-UUID one is kept so that the FORMAT_ERROR about it
+// can be read too.
+const maxRequestIDLen = 200
+
+// Record is what the sandbox keeps of a rejected request, and in the
+// lenient dialect of an accepted one with warnings: enough to print the
+// report `xs2a sign verify` prints, from the bank's side.
+type Record struct {
+	RequestID string    `json:"xRequestId"`
+	Time      time.Time `json:"time"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	Status    int       `json:"status"`
+	// Accepted is true for a request the lenient dialect let through with
+	// warnings.
+	Accepted bool   `json:"accepted"`
+	Dialect  string `json:"dialect"`
+	// Messages are the tppMessages answered (empty when accepted).
+	Messages []TPPMessage `json:"tppMessages,omitempty"`
+	Warnings []string     `json:"warnings,omitempty"`
+	// OrganizationID is the TPP's, when its QWAC was identified before the
+	// rejection; only that organisation may read the record.
+	OrganizationID string `json:"organizationId,omitempty"`
+	// Request is the request as received, the Authorization and API key
+	// values replaced by httplog.Redact fingerprints.
+	Request *RecordedRequest `json:"request"`
+	// Diagnosis is the signature verifier's, when the signature checks ran.
+	Diagnosis *httpsig.Diagnosis `json:"diagnosis,omitempty"`
+}
+
+// RecordedRequest is an HTTP request in JSON: the body as text when it is
+// UTF-8, else base64.
+type RecordedRequest struct {
+	Method     string          `json:"method"`
+	Target     string          `json:"target"`
+	Headers    []RecordedField `json:"headers"`
+	Body       string          `json:"body,omitempty"`
+	BodyBase64 string          `json:"bodyBase64,omitempty"`
+}
+
+// RecordedField is one header line.
+type RecordedField struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Message is the request as an httpmsg.Request.
+func (r *RecordedRequest) Message() *httpmsg.Request {
+	m := &httpmsg.Request{Method: r.Method, Target: r.Target, Proto: "HTTP/1.1"}
+	for _, h := range r.Headers {
+		m.Header = append(m.Header, httpmsg.Field{Name: h.Name, Value: h.Value})
+	}
+	if r.BodyBase64 != "" {
+		m.Body, _ = base64.StdEncoding.DecodeString(r.BodyBase64)
+	} else if r.Body != "" {
+		m.Body = []byte(r.Body)
+	}
+	return m
+}
+
+// rejections keeps the newest records by X-Request-ID; a request ID sent
+// again replaces its record and counts as new.
+type rejections struct {
+	mu       sync.Mutex
+	max      int
+	maxBytes int
+	bytes    int
+	order    *list.List // of *Record, oldest first
+	byID     map[string]*list.Element
+}
+
+func newRejections(max int) *rejections {
+	return &rejections{max: max, maxBytes: rememberBytes, order: list.New(), byID: map[string]*list.Element{}}
+}
+
+// size is about what a record holds in memory: the bodies and strings
+// that can be large.
+func (r *Record) size() int {
+	n := 512
+	if r.Request != nil {
+		n += len(r.Request.Target) + len(r.Request.Body) + len(r.Request.BodyBase64)
+		for _, h := range r.Request.Headers {
+			n += len(h.Name) + len(h.Value)
+		}
+	}
+	if r.Diagnosis != nil {
+		n += len(r.Diagnosis.SigningString) + len(r.Diagnosis.KeyID)
+		for _, c := range r.Diagnosis.Checks {
+			n += len(c.Expected) + len(c.Got) + len(c.Detail)
+		}
+	}
+	for _, m := range r.Messages {
+		n += len(m.Text)
+	}
+	return n
+}
+
+func (m *rejections) put(r *Record) {
+	if m.max <= 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.byID[r.RequestID]; ok {
+		m.bytes -= m.order.Remove(e).(*Record).size()
+	}
+	m.byID[r.RequestID] = m.order.PushBack(r)
+	m.bytes += r.size()
+	// The newest record stays even when it alone is over the budget.
+	for m.order.Len() > m.max || (m.bytes > m.maxBytes && m.order.Len() > 1) {
+		old := m.order.Remove(m.order.Front()).(*Record)
+		m.bytes -= old.size()
+		delete(m.byID, old.RequestID)
+	}
+}
+
+func (m *rejections) get(id string) *Record {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.byID[id]; ok {
+		return e.Value.(*Record)
+	}
+	return nil
+}
+
+func (m *rejections) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.order.Len()
+}
+
+// validRequestID is an X-Request-ID worth keeping and looking up: not
+// empty, bounded, printable.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen || !utf8.ValidString(id) {
+		return false
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// remember keeps the record of call c: its answer (e, nil when accepted
+// with warnings) and what the verifier found.
+func (s *Server) remember(c *call, status int, e *apiError) {
+	rid := c.r.Header.Get("X-Request-ID")
+	if !validRequestID(rid) {
+		return
+	}
+	rec := &Record{RequestID: rid, Time: s.now().UTC(), Method: c.r.Method, Path: c.r.URL.Path, Status: status,
+		Accepted: e == nil, Dialect: string(s.dialect), Warnings: c.warnings, Diagnosis: c.diag}
+	if e != nil {
+		rec.Messages = e.msgs
+	}
+	if c.tpp != nil {
+		rec.OrganizationID = c.tpp.OrganizationID
+	}
+	rec.Request = s.recordRequest(c)
+	if rec.Diagnosis != nil {
+		d := *rec.Diagnosis
+		d.SigningString = s.redactLines(d.SigningString)
+		rec.Diagnosis = &d
+	}
+	s.memory.put(rec)
+}
+
+// secretHeader is a header whose value the record keeps only as a
+// fingerprint.
+func (s *Server) secretHeader(name string) bool {
+	return strings.EqualFold(name, "Authorization") || strings.EqualFold(name, s.opts.APIKeyHeader)
+}
+
+func (s *Server) redact(name, v string) string {
+	if !s.secretHeader(name) {
+		return v
+	}
+	// Keep the scheme, as the -v trace does: Bearer versus Basic is often the bug.
+	if scheme, cred, ok := strings.Cut(strings.TrimSpace(v), " "); ok && strings.EqualFold(name, "Authorization") && !strings.ContainsAny(scheme, "=,\"") {
+		return scheme + " " + httplog.Redact(strings.TrimSpace(cred))
+	}
+	return httplog.Redact(v)
+}
+
+// redactLines redacts secret headers in a signing string (a lenient TPP may
+// sign its Authorization header).
+func (s *Server) redactLines(ss string) string {
+	if ss == "" {
+		return ss
+	}
+	lines := strings.Split(ss, "\n")
+	for i, l := range lines {
+		if name, v, ok := strings.Cut(l, ": "); ok && s.secretHeader(name) {
+			lines[i] = name + ": " + s.redact(name, v)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// recordRequest is the request as received. Its body is what the checks
+// read (nothing when they stopped before the body), never read again here.
+func (s *Server) recordRequest(c *call) *RecordedRequest {
+	r := c.r
+	rr := &RecordedRequest{Method: r.Method, Target: r.URL.RequestURI()}
+	if r.Host != "" {
+		rr.Headers = append(rr.Headers, RecordedField{Name: "Host", Value: r.Host})
+	}
+	for _, name := range slices.Sorted(maps.Keys(r.Header)) {
+		for _, v := range r.Header[name] {
+			rr.Headers = append(rr.Headers, RecordedField{Name: name, Value: s.redact(name, v)})
+		}
+	}
+	if utf8.Valid(c.body) {
+		rr.Body = string(c.body)
+	} else {
+		rr.BodyBase64 = base64.StdEncoding.EncodeToString(c.body)
+	}
+	return rr
+}
+
+// handleRejection answers GET /sandbox/v1/rejections/{requestId}: the
+// record, to a QWAC of the organisation that sent the request (any trusted
+// QWAC when the rejection came before the TPP was identified).
+func (s *Server) handleRejection(w http.ResponseWriter, r *http.Request) {
+	if rid := r.Header.Get("X-Request-ID"); validRequestID(rid) {
+		w.Header().Set("X-Request-ID", rid)
+	}
+	fail := func(e *apiError) {
+		codeTo(w, e.Code())
+		writeAPIError(w, e)
+	}
+	tpp, e := s.tppFromTLS(r)
+	if e != nil {
+		fail(e)
+		return
+	}
+	id := r.PathValue("requestId")
+	if !validRequestID(id) {
+		fail(reject(http.StatusBadRequest, CodeFormatError,
+			fmt.Sprintf("%q is not an X-Request-ID (1 to %d printable characters)", clip(id, 60), maxRequestIDLen)).withPath("requestId"))
+		return
+	}
+	rec := s.memory.get(id)
+	switch {
+	case rec == nil:
+		fail(reject(http.StatusNotFound, CodeResourceUnknown,
+			fmt.Sprintf("no rejection of a request with X-Request-ID %s is kept: the sandbox keeps the newest %d in memory, since it started", id, s.opts.Remember)))
+	case rec.OrganizationID != "" && rec.OrganizationID != tpp.OrganizationID:
+		fail(reject(http.StatusForbidden, CodeResourceUnknown,
+			fmt.Sprintf("the request with X-Request-ID %s came from another TPP; only a QWAC of that organisation may read why it was rejected", id)))
+	default:
+		writeJSON(w, http.StatusOK, rec)
+	}
+}
