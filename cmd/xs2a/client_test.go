@@ -114,6 +114,18 @@ func newUser(t *testing.T, b *bank, edits map[string]string) *user {
 
 // needCurl skips a test that plays the PSU's browser with curl when there
 // is none (CI must have it).
+// authorizedUser is a TPP whose PSU has approved a consent at an
+// auto-approving bank with no rate limits: the state holds the PSU's tokens.
+func authorizedUser(t *testing.T) *user {
+	t.Helper()
+	b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
+	u := newUser(t, b, nil)
+	u.must("token")
+	u.must("consent", "create")
+	u.must("authorize", "--exchange", "--timeout", "20s")
+	return u
+}
+
 func needCurl(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("curl"); err != nil {

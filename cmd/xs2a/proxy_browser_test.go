@@ -16,16 +16,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 )
 
 func TestProxyFromBrowserPages(t *testing.T) {
 	path := chromium(t)
-	b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
-	u := newUser(t, b, nil)
-	u.must("token")
-	u.must("consent", "create")
-	u.must("authorize", "--exchange", "--timeout", "20s")
+	u := authorizedUser(t)
 
 	page := func() *httptest.Server {
 		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

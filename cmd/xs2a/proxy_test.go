@@ -169,11 +169,7 @@ func TestProxy(t *testing.T) {
 	t.Run("forwards signed over mTLS and injects the PSU token", func(t *testing.T) {
 		t.Parallel()
 		needCurl(t)
-		b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
-		u := newUser(t, b, nil)
-		u.must("token")
-		u.must("consent", "create")
-		u.must("authorize", "--exchange", "--timeout", "20s")
+		u := authorizedUser(t)
 		p := startProxy(t, u, "127.0.0.1", "--inject-auth")
 		base := p.base
 
@@ -223,11 +219,7 @@ func TestProxy(t *testing.T) {
 	t.Run("--allow-remote warns and serves", func(t *testing.T) {
 		t.Parallel()
 		needCurl(t)
-		b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
-		u := newUser(t, b, nil)
-		u.must("token")
-		u.must("consent", "create")
-		u.must("authorize", "--exchange", "--timeout", "20s")
+		u := authorizedUser(t)
 		p := startProxy(t, u, "0.0.0.0", "--allow-remote", "--inject-auth")
 		p.logged("startup", "warning: --allow-remote: anyone who can reach 0.0.0.0:"+strconv.Itoa(p.port)+
 			" can call the ASPSP with the TPP's certificates and the PSU's token")
@@ -243,11 +235,7 @@ func TestProxy(t *testing.T) {
 	t.Run("--cors-origin answers preflights and marks answers", func(t *testing.T) {
 		t.Parallel()
 		needCurl(t)
-		b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
-		u := newUser(t, b, nil)
-		u.must("token")
-		u.must("consent", "create")
-		u.must("authorize", "--exchange", "--timeout", "20s")
+		u := authorizedUser(t)
 		const app = "http://localhost:3000"
 		p := startProxy(t, u, "127.0.0.1", "--inject-auth", "--cors-origin", app)
 

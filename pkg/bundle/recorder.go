@@ -180,7 +180,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	send := req
 	if req.Body != nil && req.Body != http.NoBody {
 		var err error
-		if reqBody, send, err = captureBody(req); err != nil {
+		if reqBody, send, err = httplog.CaptureBody(req); err != nil {
 			return nil, err
 		}
 	}
@@ -235,28 +235,6 @@ func (t *tee) Close() error {
 
 func (t *tee) finish(err error) {
 	t.once.Do(func() { t.done(t.buf.Bytes(), t.n, err) })
-}
-
-// captureBody is httplog's: the bytes of the body and the request to send.
-func captureBody(req *http.Request) ([]byte, *http.Request, error) {
-	if req.GetBody != nil {
-		if rc, err := req.GetBody(); err == nil {
-			data, err := io.ReadAll(rc)
-			_ = rc.Close()
-			if err == nil {
-				return data, req, nil
-			}
-		}
-	}
-	data, err := io.ReadAll(req.Body)
-	_ = req.Body.Close()
-	if err != nil {
-		return nil, nil, err
-	}
-	r := req.Clone(req.Context())
-	r.Body = io.NopCloser(bytes.NewReader(data))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	return data, r, nil
 }
 
 func fingerprint(der []byte) string {

@@ -144,7 +144,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var reqBody []byte
 	if req.Body != nil && req.Body != http.NoBody {
 		var err error
-		reqBody, send, err = captureBody(req)
+		reqBody, send, err = CaptureBody(req)
 		if err != nil {
 			b.WriteString("< error: reading request body: " + err.Error() + "\n\n")
 			t.flush(b.String())
@@ -192,10 +192,11 @@ type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
-// captureBody returns the request body's bytes and the request to send.
+// CaptureBody returns the request body's bytes and the request to send, for
+// a RoundTripper that must see the body without taking it from the sender.
 // With GetBody the copy comes from there and req itself is sent; without,
 // req.Body is consumed and a clone carrying the bytes is sent instead.
-func captureBody(req *http.Request) ([]byte, *http.Request, error) {
+func CaptureBody(req *http.Request) ([]byte, *http.Request, error) {
 	if req.GetBody != nil {
 		if rc, err := req.GetBody(); err == nil {
 			data, err := io.ReadAll(rc)
