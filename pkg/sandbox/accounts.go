@@ -64,6 +64,7 @@ func (s *Server) consentAccess(c *call) (*access, *apiError) {
 	}
 	// Pages after the first belong to the same report: one access, counted once.
 	nextPage := c.r.URL.Query().Get("page") != "" && c.r.URL.Query().Get("page") != "0"
+	counted := false
 	if c.r.Header.Get("PSU-IP-Address") == "" && !nextPage {
 		day := s.bankDay(s.now())
 		if con.calls == nil {
@@ -74,8 +75,22 @@ func (s *Server) consentAccess(c *call) (*access, *apiError) {
 				fmt.Sprintf("consent %q allows %d accesses a day without the PSU (no PSU-IP-Address); today's are used", cid, con.FrequencyPerDay))
 		}
 		con.calls[day]++
+		counted = true
 	}
-	con.LastAction = s.now()
+	now := s.now()
+	// lastActionDate is a date: a call on the same bank day changes nothing
+	// a restart would show, so only a counted call has to be written.
+	write := counted || s.bankDay(con.LastAction) != s.bankDay(now)
+	con.LastAction = now
+	if write {
+		today := s.bankDay(now)
+		for d := range con.calls {
+			if d != today {
+				delete(con.calls, d) // past days no longer limit anything
+			}
+		}
+		c.saved.add(s.store.save(con))
+	}
 	return &access{consent: con}, nil
 }
 
