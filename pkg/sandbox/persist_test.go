@@ -140,8 +140,10 @@ func TestDataDirFilesAndPruning(t *testing.T) {
 	fresh := p.clientToken() // prunes the expired one, from the file too
 	s.Close()
 	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, DBFile): 0o600} {
-		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != want {
-			t.Errorf("%s: %v %v; want mode %v", path, st.Mode().Perm(), err, want)
+		if st, err := os.Stat(path); err != nil {
+			t.Error(err)
+		} else if st.Mode().Perm() != want {
+			t.Errorf("%s: mode %v; want %v", path, st.Mode().Perm(), want)
 		}
 	}
 	s = startData(t, dir, Options{RatePerSecond: -1, Now: clock.Now})

@@ -44,6 +44,7 @@ type ServeOptions struct {
 	Rate         float64
 	DailyLimit   int
 	WriteProfile string
+	DataDir      string
 	// Ready, when set, receives the started server (tests).
 	Ready func(*sbx.Server)
 }
@@ -89,6 +90,9 @@ app's client_id, secret and API key are printed (secrets masked unless
 			if o.Rate == 0 || o.DailyLimit == 0 {
 				return cmdutil.UsageErrorf("--rate and --daily-limit must be positive (or negative to switch the limit off)")
 			}
+			if o.DataDir != "" && !cmd.Flags().Changed("certs") {
+				o.CertsDir = filepath.Join(o.DataDir, "certs") // one directory is the whole sandbox
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -107,6 +111,7 @@ app's client_id, secret and API key are printed (secrets masked unless
 	fl.Float64Var(&o.Rate, "rate", 5, "requests a second per TPP (negative: no limit)")
 	fl.IntVar(&o.DailyLimit, "daily-limit", 1000, "requests a day per TPP (negative: no limit)")
 	fl.StringVar(&o.WriteProfile, "write-profile", "", "write a client profile with this name for the running sandbox")
+	fl.StringVar(&o.DataDir, "data", "", "keep apps, consents, tokens and day counters in DIR/sandbox.db across restarts (certificates in DIR/certs unless --certs)")
 	return cmd
 }
 
@@ -139,6 +144,11 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if o.DataDir != "" {
+		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+			return cmdutil.UsageError(fmt.Errorf("--data: %w", err))
+		}
+	}
 	set, generated, err := loadOrGenerate(o.CertsDir, o.F.Now())
 	if err != nil {
 		return err
@@ -163,7 +173,8 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	}
 	errOut := o.F.IO.ErrOut
 	s, err := sbx.Start(sbx.Options{Certs: set, Trust: trust, StrictTLS: o.StrictTLS, AutoApprove: o.AutoApprove, Bank: o.Bank,
-		Apps: apps, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: errOut})
+		Apps: apps, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: errOut,
+		DataDir: o.DataDir})
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}
@@ -196,7 +207,8 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	if cmdutil.WantsJSON(o.F) {
 		out := map[string]any{"apiURL": s.URL, "authURL": s.AuthURL, "tokenEndpoint": kv["token_url"], "authorizationEndpoint": kv["authorize_url"],
 			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "clientId": app.ClientID,
-			"clientSecret": cmdutil.Mask(app.ClientSecret, show), "apiKey": cmdutil.Mask(app.APIKey, show), "profile": o.WriteProfile}
+			"clientSecret": cmdutil.Mask(app.ClientSecret, show), "apiKey": cmdutil.Mask(app.APIKey, show), "profile": o.WriteProfile,
+			"data": o.DataDir}
 		if err := cmdutil.JSON(o.F, out); err != nil {
 			return err
 		}
@@ -213,6 +225,9 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 			fmt.Fprint(w, " (generated now)")
 		}
 		fmt.Fprintln(w)
+		if o.DataDir != "" {
+			fmt.Fprintf(w, "  data (kept on restart): %s\n", filepath.Join(o.DataDir, sbx.DBFile))
+		}
 		fmt.Fprintf(w, "  client_id:              %s\n", app.ClientID)
 		fmt.Fprintf(w, "  client_secret:          %s\n", cmdutil.Mask(app.ClientSecret, show))
 		fmt.Fprintf(w, "  API key (X-API-Key):    %s\n", cmdutil.Mask(app.APIKey, show))
