@@ -74,21 +74,19 @@ func (s *Server) consentAccess(c *call) (*access, *apiError) {
 			return nil, reject(http.StatusTooManyRequests, CodeAccessExceeded,
 				fmt.Sprintf("consent %q allows %d accesses a day without the PSU (no PSU-IP-Address); today's are used", cid, con.FrequencyPerDay))
 		}
-		con.calls[day]++
-		counted = true
-	}
-	now := s.now()
-	// lastActionDate is a date: a call on the same bank day changes nothing
-	// a restart would show, so only a counted call has to be written.
-	write := counted || s.bankDay(con.LastAction) != s.bankDay(now)
-	con.LastAction = now
-	if write {
-		today := s.bankDay(now)
 		for d := range con.calls {
-			if d != today {
+			if d != day {
 				delete(con.calls, d) // past days no longer limit anything
 			}
 		}
+		con.calls[day]++
+		counted = true
+	}
+	prev := con.LastAction
+	con.LastAction = s.now()
+	// lastActionDate is a date: another call on the same bank day changes
+	// nothing a restart would show, so only a counted call is written then.
+	if counted || (s.store.j != nil && s.bankDay(prev) != s.bankDay(con.LastAction)) {
 		c.saved.add(s.store.save(con))
 	}
 	return &access{consent: con}, nil
