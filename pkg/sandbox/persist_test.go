@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -306,4 +307,95 @@ func FuzzDecodeStoredRecord(f *testing.F) {
 			t.Errorf("re-encoding changed the record:\n%s\n%s", enc, again)
 		}
 	})
+}
+
+// TestDataDirConcurrentChangesLandInOrder: answers sent together share
+// commits, and the last change of a record is the one a restart finds.
+func TestDataDirConcurrentChangesLandInOrder(t *testing.T) {
+	dir := t.TempDir()
+	clock := newClock(time.Now())
+	opts := Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: 1000, Now: clock.Now}
+	s := startData(t, dir, opts)
+	p := newTPP(t, s)
+	cid, at := p.journey(allAccounts) // day count 1
+	const n = 16
+	var wg sync.WaitGroup
+	statuses := make(chan int, n)
+	for i := 0; i < n; i++ { // day count 2..17; four of them are PSU-not-present accesses
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- p.api("GET", "/v1/card-accounts", at, nil, map[string]string{"Consent-ID": cid}).status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	ok := 0
+	for st := range statuses {
+		if st == 200 {
+			ok++
+		}
+	}
+	if ok != 4 {
+		t.Fatalf("%d of %d concurrent PSU-not-present accesses answered 200; want frequencyPerDay 4", ok, n)
+	}
+	org := s.DefaultApp.OrganizationID
+	s.Close()
+
+	s = startData(t, dir, opts)
+	defer s.Close()
+	if l := s.limiters[org]; l == nil || l.n != n+1 {
+		t.Errorf("day count after restart: %+v; want %d", l, n+1)
+	}
+	if c := s.store.consents[cid]; c == nil || c.calls[s.bankDay(clock.Now())] != 4 {
+		t.Errorf("consent after restart: %+v; want 4 calls today", c)
+	}
+}
+
+// TestJournalKeepsTheOrderOfChanges: changes queued while a commit is under
+// way share the next one, and within it the later change of a record wins.
+func TestJournalKeepsTheOrderOfChanges(t *testing.T) {
+	j, err := openJournal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	n := 0
+	var wg sync.WaitGroup
+	errs := make(chan error, 8*200)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var waits []<-chan error
+			for i := 0; i < 200; i++ {
+				mu.Lock()
+				n++
+				waits = append(waits, j.submit([]change{changeOf(limitRecord{Org: "org", Day: "2026-12-01", N: n})}))
+				mu.Unlock()
+			}
+			for _, w := range waits {
+				errs <- <-w
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got *limitRecord
+	j.db.View(func(tx *bolt.Tx) error {
+		got, err = decodeLimit("org", tx.Bucket(bucketLimits).Get([]byte("org")))
+		return nil
+	})
+	j.close()
+	if err != nil || got.N != 8*200 {
+		t.Errorf("stored count %+v (%v); want the last of %d changes", got, err, 8*200)
+	}
+	if ch := j.submit(nil); <-ch != errJournalClosed {
+		t.Error("a closed journal accepted a change")
+	}
 }
