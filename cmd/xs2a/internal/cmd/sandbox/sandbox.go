@@ -80,10 +80,16 @@ Two listeners: the API and token endpoint (mutual TLS) and the pages the
 PSU's browser visits (no client certificate). Certificates come from --certs
 (generated there on first use) and stay valid across restarts; the default
 app's client_id, secret and API key are printed (secrets masked unless
---show-secrets) and --write-profile NAME writes a ready client profile.`,
+--show-secrets) and --write-profile NAME writes a ready client profile.
+
+The bank keeps its state in memory unless --data DIR is given: then apps,
+consents, tokens, codes and day counts live in DIR/sandbox.db, each change
+committed before the answer reporting it, and a restart (even after a kill)
+finds them again. A second sandbox on the same DIR is refused.`,
 		Example: `  xs2a sandbox serve --write-profile sandbox
   xs2a sandbox serve --auto-approve --addr 127.0.0.1:0 --auth-addr 127.0.0.1:0
-  xs2a sandbox serve --strict-tls --trust my-qtsp-ca.pem`,
+  xs2a sandbox serve --strict-tls --trust my-qtsp-ca.pem
+  xs2a sandbox serve --data ~/xs2a-bank --write-profile sandbox`,
 		Args:        cmdutil.NoArgs,
 		Annotations: map[string]string{cmdutil.AnnotationWritesConfig: "true"},
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -111,7 +117,7 @@ app's client_id, secret and API key are printed (secrets masked unless
 	fl.Float64Var(&o.Rate, "rate", 5, "requests a second per TPP (negative: no limit)")
 	fl.IntVar(&o.DailyLimit, "daily-limit", 1000, "requests a day per TPP (negative: no limit)")
 	fl.StringVar(&o.WriteProfile, "write-profile", "", "write a client profile with this name for the running sandbox")
-	fl.StringVar(&o.DataDir, "data", "", "keep apps, consents, tokens and day counters in DIR/sandbox.db across restarts (certificates in DIR/certs unless --certs)")
+	fl.StringVar(&o.DataDir, "data", "", "keep apps, consents, tokens and day counters in `DIR`/sandbox.db across restarts (certificates in DIR/certs unless --certs)")
 	return cmd
 }
 
