@@ -64,6 +64,7 @@ func (s *Server) consentAccess(c *call) (*access, *apiError) {
 	}
 	// Pages after the first belong to the same report: one access, counted once.
 	nextPage := c.r.URL.Query().Get("page") != "" && c.r.URL.Query().Get("page") != "0"
+	counted := false
 	if c.r.Header.Get("PSU-IP-Address") == "" && !nextPage {
 		day := s.bankDay(s.now())
 		if con.calls == nil {
@@ -73,9 +74,21 @@ func (s *Server) consentAccess(c *call) (*access, *apiError) {
 			return nil, reject(http.StatusTooManyRequests, CodeAccessExceeded,
 				fmt.Sprintf("consent %q allows %d accesses a day without the PSU (no PSU-IP-Address); today's are used", cid, con.FrequencyPerDay))
 		}
+		for d := range con.calls {
+			if d != day {
+				delete(con.calls, d) // past days no longer limit anything
+			}
+		}
 		con.calls[day]++
+		counted = true
 	}
+	prev := con.LastAction
 	con.LastAction = s.now()
+	// lastActionDate is a date: another call on the same bank day changes
+	// nothing a restart would show, so only a counted call is written then.
+	if counted || (s.store.j != nil && s.bankDay(prev) != s.bankDay(con.LastAction)) {
+		c.saved.add(s.store.save(con))
+	}
 	return &access{consent: con}, nil
 }
 

@@ -128,6 +128,27 @@ func BenchmarkLoadSandboxCardAccounts(b *testing.B) {
 	load(b, s.URL+"/v1/card-accounts", client, hdr)
 }
 
+// BenchmarkLoadSandboxCardAccountsCounted is the same load with the daily
+// request limit on, so each request changes the TPP's count: in memory, and
+// with a data directory, where each answer waits for its count's commit
+// (fsync; concurrent answers share one). The difference is what
+// persistence costs a request.
+func BenchmarkLoadSandboxCardAccountsCounted(b *testing.B) {
+	for _, mode := range []string{"memory", "data"} {
+		b.Run(mode, func(b *testing.B) {
+			opts := Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: 1 << 30}
+			if mode == "data" {
+				opts.DataDir = b.TempDir()
+			}
+			s := startSandbox(b, opts)
+			hdr := presigned(b, s)
+			client := keepAlive(s.Client())
+			warm(b, s.URL+"/v1/card-accounts", client, hdr)
+			load(b, s.URL+"/v1/card-accounts", client, hdr)
+		})
+	}
+}
+
 // BenchmarkLoadBareTLSServer: a bare Go TLS server with the same
 // certificates and client authentication answering the same bytes.
 func BenchmarkLoadBareTLSServer(b *testing.B) {

@@ -399,6 +399,7 @@ func (s *Server) createConsent(c *call) *apiError {
 	s.store.mu.Lock()
 	s.store.prune(now)
 	s.store.consents[con.ID] = con
+	c.saved.add(s.store.save(con))
 	s.store.mu.Unlock()
 	h := c.w.Header()
 	h.Set("Location", "/v1/consents/"+con.ID)
@@ -465,12 +466,17 @@ func (s *Server) deleteConsent(c *call) *apiError {
 		return e
 	}
 	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	switch con.Status {
+	switch st := con.Status; st {
 	case StatusTerminatedByTpp, StatusRevokedByPsu, StatusExpired, StatusRejected:
-		return reject(http.StatusConflict, CodeStatusInvalid, fmt.Sprintf("consent %q is already %s", con.ID, con.Status))
+		s.store.mu.Unlock()
+		return reject(http.StatusConflict, CodeStatusInvalid, fmt.Sprintf("consent %q is already %s", con.ID, st))
 	}
 	con.Status = StatusTerminatedByTpp
+	c.saved.add(s.store.save(con))
+	s.store.mu.Unlock()
+	if e := c.committed(); e != nil {
+		return e
+	}
 	c.w.Header().Set("X-Request-ID", c.rid)
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil

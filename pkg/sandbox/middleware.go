@@ -32,12 +32,25 @@ type call struct {
 	// warnings are what the dialect let through.
 	diag     *httpsig.Diagnosis
 	warnings []string
+	// saved are the data-file commits of what this call changed.
+	saved pending
 }
 
 // reply answers with JSON and echoes X-Request-ID, as every XS2A answer does.
 func (c *call) reply(status int, v any) *apiError {
+	if e := c.committed(); e != nil {
+		return e
+	}
 	c.w.Header().Set("X-Request-ID", c.rid)
 	writeJSON(c.w, status, v)
+	return nil
+}
+
+// committed waits until what the call changed is in the data file.
+func (c *call) committed() *apiError {
+	if err := c.saved.wait(); err != nil {
+		return reject(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", saveFailed(err))
+	}
 	return nil
 }
 
@@ -128,6 +141,7 @@ func (s *Server) api(signed bool, h apiHandler) http.Handler {
 }
 
 func (s *Server) fail(c *call, e *apiError) {
+	_ = c.saved.wait() // the day's count, at least, was changed
 	if c.rid != "" {
 		c.w.Header().Set("X-Request-ID", c.rid)
 	}
@@ -171,7 +185,7 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 		return e
 	}
 	c.tpp = tpp
-	if e := s.rateLimit(tpp); e != nil {
+	if e := s.rateLimit(tpp, &c.saved); e != nil {
 		return e
 	}
 	if signed {
@@ -182,7 +196,21 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 	return nil
 }
 
-func (s *Server) rateLimit(tpp *TPP) *apiError {
+// newLimit is a TPP's limiter: the second's in memory, the day's count
+// (persisted with a data directory) starting at zero.
+func (s *Server) newLimit() *tppLimit {
+	l := &tppLimit{}
+	if s.opts.RatePerSecond > 0 {
+		burst := int(s.opts.RatePerSecond)
+		if burst < 1 {
+			burst = 1
+		}
+		l.sec = rate.NewLimiter(rate.Limit(s.opts.RatePerSecond), burst)
+	}
+	return l
+}
+
+func (s *Server) rateLimit(tpp *TPP, saved *pending) *apiError {
 	// A negative RatePerSecond or RatePerDay turns off that limit only.
 	if s.opts.RatePerSecond < 0 && s.opts.RatePerDay < 0 {
 		return nil
@@ -192,14 +220,7 @@ func (s *Server) rateLimit(tpp *TPP) *apiError {
 	defer s.limMu.Unlock()
 	l := s.limiters[tpp.OrganizationID]
 	if l == nil {
-		l = &tppLimit{}
-		if s.opts.RatePerSecond > 0 {
-			burst := int(s.opts.RatePerSecond)
-			if burst < 1 {
-				burst = 1
-			}
-			l.sec = rate.NewLimiter(rate.Limit(s.opts.RatePerSecond), burst)
-		}
+		l = s.newLimit()
 		s.limiters[tpp.OrganizationID] = l
 	}
 	day := s.bankDay(now)
@@ -225,6 +246,9 @@ func (s *Server) rateLimit(tpp *TPP) *apiError {
 		}
 	}
 	l.n++
+	if s.opts.RatePerDay > 0 {
+		saved.add(s.store.save(limitRecord{Org: tpp.OrganizationID, Day: l.day, N: l.n}))
+	}
 	return nil
 }
 

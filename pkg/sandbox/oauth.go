@@ -64,7 +64,11 @@ type TokenResponse struct {
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	resp, e := s.token(r)
+	var saved pending
+	resp, e := s.token(r, &saved)
+	if err := saved.wait(); err != nil && e == nil {
+		e = invalid(http.StatusInternalServerError, "server_error", "%s", saveFailed(err))
+	}
 	if e != nil {
 		codeTo(w, e.Code)
 		writeOAuthError(w, e)
@@ -78,7 +82,9 @@ func invalid(status int, code, f string, a ...any) *oauthError {
 	return &oauthError{Status: status, Code: code, Description: fmt.Sprintf(f, a...)}
 }
 
-func (s *Server) token(r *http.Request) (*TokenResponse, *oauthError) {
+// token answers a token request; saved collects the data-file commits
+// the answer waits for.
+func (s *Server) token(r *http.Request, saved *pending) (*TokenResponse, *oauthError) {
 	tpp, ae := s.tppFromTLS(r)
 	if ae != nil {
 		return nil, invalid(http.StatusUnauthorized, "invalid_client", "mutual TLS with a QWAC is required at the token endpoint: %s", ae.Error())
@@ -97,12 +103,12 @@ func (s *Server) token(r *http.Request) (*TokenResponse, *oauthError) {
 	now := s.now()
 	switch gt := r.PostForm.Get("grant_type"); gt {
 	case "client_credentials":
-		t := s.issue("client", app.ClientID, tpp.Thumbprint, "", "", now)
+		t := s.issue("client", app.ClientID, tpp.Thumbprint, "", "", now, saved)
 		return &TokenResponse{AccessToken: t.value, TokenType: "Bearer", ExpiresIn: int(AccessTokenTTL.Seconds())}, nil
 	case "authorization_code":
-		return s.exchangeCode(r, app, tpp, now)
+		return s.exchangeCode(r, app, tpp, now, saved)
 	case "refresh_token":
-		return s.refresh(r, app, tpp, now)
+		return s.refresh(r, app, tpp, now, saved)
 	case "":
 		return nil, invalid(http.StatusBadRequest, "invalid_request", "grant_type is missing")
 	default:
@@ -145,12 +151,13 @@ func (s *Server) authenticateClient(r *http.Request, tpp *TPP) (*App, *oauthErro
 	return app, nil // no secret: tls_client_auth, the QWAC's organisation proved it
 }
 
-func (s *Server) issue(kind, clientID, thumb, consentID, scope string, now time.Time) *token {
+func (s *Server) issue(kind, clientID, thumb, consentID, scope string, now time.Time, saved *pending) *token {
 	t := &token{value: randomID(32), kind: kind, clientID: clientID, thumbprint: thumb, consentID: consentID, scope: scope,
 		expires: now.Add(AccessTokenTTL)}
 	s.store.mu.Lock()
 	s.store.prune(now)
 	s.store.tokens[t.value] = t
+	saved.add(s.store.save(t))
 	s.store.mu.Unlock()
 	return t
 }
@@ -163,7 +170,7 @@ func S256(verifier string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-func (s *Server) exchangeCode(r *http.Request, app *App, tpp *TPP, now time.Time) (*TokenResponse, *oauthError) {
+func (s *Server) exchangeCode(r *http.Request, app *App, tpp *TPP, now time.Time, saved *pending) (*TokenResponse, *oauthError) {
 	f := r.PostForm
 	code, redirect, verifier := f.Get("code"), f.Get("redirect_uri"), f.Get("code_verifier")
 	if code == "" {
@@ -180,6 +187,7 @@ func (s *Server) exchangeCode(r *http.Request, app *App, tpp *TPP, now time.Time
 		for _, v := range c.issued {
 			if t := s.store.tokens[v]; t != nil {
 				t.revoked = true
+				saved.add(s.store.save(t))
 			}
 		}
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "the authorization code was already used; the tokens issued for it are revoked")
@@ -203,10 +211,11 @@ func (s *Server) exchangeCode(r *http.Request, app *App, tpp *TPP, now time.Time
 	rt := &token{value: randomID(32), kind: "user", refresh: true, clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: c.consentID, scope: scope, expires: now.Add(RefreshTokenTTL)}
 	s.store.tokens[at.value], s.store.tokens[rt.value] = at, rt
 	c.issued = []string{at.value, rt.value}
+	saved.add(s.store.save(c, at, rt))
 	return &TokenResponse{AccessToken: at.value, TokenType: "Bearer", ExpiresIn: int(AccessTokenTTL.Seconds()), RefreshToken: rt.value, Scope: scope}, nil
 }
 
-func (s *Server) refresh(r *http.Request, app *App, tpp *TPP, now time.Time) (*TokenResponse, *oauthError) {
+func (s *Server) refresh(r *http.Request, app *App, tpp *TPP, now time.Time, saved *pending) (*TokenResponse, *oauthError) {
 	v := r.PostForm.Get("refresh_token")
 	if v == "" {
 		return nil, invalid(http.StatusBadRequest, "invalid_request", "refresh_token is missing")
@@ -230,6 +239,7 @@ func (s *Server) refresh(r *http.Request, app *App, tpp *TPP, now time.Time) (*T
 	at := &token{value: randomID(32), kind: "user", clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: old.consentID, scope: old.scope, expires: now.Add(AccessTokenTTL)}
 	rt := &token{value: randomID(32), kind: "user", refresh: true, clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: old.consentID, scope: old.scope, expires: old.expires}
 	s.store.tokens[at.value], s.store.tokens[rt.value] = at, rt
+	saved.add(s.store.save(old, at, rt))
 	return &TokenResponse{AccessToken: at.value, TokenType: "Bearer", ExpiresIn: int(AccessTokenTTL.Seconds()), RefreshToken: rt.value, Scope: old.scope}, nil
 }
 

@@ -54,6 +54,9 @@ type Options struct {
 	// Addr and AuthAddr are the listen addresses of the API (mutual TLS)
 	// and of the PSU's pages; default 127.0.0.1:0.
 	Addr, AuthAddr string
+	// DataDir keeps apps, consents, tokens, codes and day counters in
+	// DataDir/sandbox.db across restarts; empty keeps them in memory.
+	DataDir string
 }
 
 // Server is a running sandbox.
@@ -100,6 +103,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if err := s.listen(); err != nil {
+		s.closeData()
 		return nil, err
 	}
 	return s, nil
@@ -153,20 +157,56 @@ func New(opts Options) (*Server, error) {
 	for _, c := range opts.Trust {
 		s.trust.AddCert(c)
 	}
-	s.DefaultApp = App{Name: "default", ClientID: "sandbox-client", ClientSecret: "sandbox-secret-" + randomID(12),
-		APIKey: "sandbox-api-key-" + randomID(12), OrganizationID: qcert.OrganizationIdentifier(opts.Certs.QWAC.Cert)}
-	s.store.apps[s.DefaultApp.ClientID] = &s.DefaultApp
-	for i := range opts.Apps {
-		a := opts.Apps[i]
-		if a.ClientID == "" || a.OrganizationID == "" {
-			return nil, fmt.Errorf("app %q: client_id and organization_id are required", a.Name)
+	if opts.DataDir != "" {
+		j, err := openJournal(opts.DataDir)
+		if err != nil {
+			return nil, err
 		}
-		if _, dup := s.store.apps[a.ClientID]; dup {
-			return nil, fmt.Errorf("app %q: client_id %q is registered twice", a.Name, a.ClientID)
+		if err := s.load(j); err != nil {
+			j.close()
+			return nil, err
 		}
-		s.store.apps[a.ClientID] = &a
+		s.store.j = j
+	}
+	if err := s.registerApps(); err != nil {
+		s.closeData()
+		return nil, err
 	}
 	return s, nil
+}
+
+// registerApps registers the default app and Options.Apps. With a data
+// directory the default app's secret and API key are made once and kept,
+// so a profile written by --write-profile stays valid across restarts.
+func (s *Server) registerApps() error {
+	def := App{Name: "default", ClientID: "sandbox-client", ClientSecret: "sandbox-secret-" + randomID(12),
+		APIKey: "sandbox-api-key-" + randomID(12)}
+	if old := s.store.apps[def.ClientID]; old != nil && old.ClientSecret != "" && old.APIKey != "" {
+		def.ClientSecret, def.APIKey = old.ClientSecret, old.APIKey
+	}
+	def.OrganizationID = qcert.OrganizationIdentifier(s.opts.Certs.QWAC.Cert)
+	s.DefaultApp = def
+	s.store.apps[def.ClientID] = &s.DefaultApp
+	recs := []any{&s.DefaultApp}
+	seen := map[string]bool{def.ClientID: true}
+	for i := range s.opts.Apps {
+		a := s.opts.Apps[i]
+		if a.ClientID == "" || a.OrganizationID == "" {
+			return fmt.Errorf("app %q: client_id and organization_id are required", a.Name)
+		}
+		if seen[a.ClientID] {
+			return fmt.Errorf("app %q: client_id %q is registered twice", a.Name, a.ClientID)
+		}
+		seen[a.ClientID] = true
+		s.store.apps[a.ClientID] = &a // replaces the stored one: the file given now wins
+		recs = append(recs, &a)
+	}
+	if ch := s.store.save(recs...); ch != nil {
+		if err := <-ch; err != nil {
+			return fmt.Errorf("sandbox data: %w", err)
+		}
+	}
+	return nil
 }
 
 func (s *Server) now() time.Time {
@@ -234,6 +274,7 @@ func (s *Server) Close() { s.shutdown(2 * time.Second) }
 func (s *Server) CloseNow() { s.shutdown(0) }
 
 func (s *Server) shutdown(grace time.Duration) {
+	defer s.closeData() // after the listeners: answers in flight commit first
 	if grace == 0 {
 		for _, srv := range []*http.Server{s.apiSrv, s.webSrv} {
 			if srv != nil {
@@ -253,6 +294,13 @@ func (s *Server) shutdown(grace time.Duration) {
 		}
 	}
 	s.wg.Wait()
+}
+
+// closeData commits what is queued and releases the data file's lock.
+func (s *Server) closeData() {
+	if s.store.j != nil {
+		s.store.j.close()
+	}
 }
 
 // CertPool trusts the sandbox's CA, for clients verifying its server certificate.

@@ -98,6 +98,7 @@ type store struct {
 	codes    map[string]*authCode
 	sessions map[string]*authSession
 	pruned   time.Time
+	j        *journal // the data file (Options.DataDir); nil keeps all in memory
 }
 
 func newStore() *store {
@@ -131,14 +132,17 @@ func (st *store) prune(now time.Time) {
 		return
 	}
 	st.pruned = now
+	var gone []any // the data file forgets them too; nobody waits for that
 	for k, t := range st.tokens {
 		if now.After(t.expires) {
 			delete(st.tokens, k)
+			gone = append(gone, deletion{bucketTokens, k})
 		}
 	}
 	for k, c := range st.codes {
 		if now.After(c.expires.Add(codeRetention)) {
 			delete(st.codes, k)
+			gone = append(gone, deletion{bucketCodes, k})
 		}
 	}
 	for k, s := range st.sessions {
@@ -152,11 +156,16 @@ func (st *store) prune(now time.Time) {
 			// validUntil is a date: the consent lives through that day.
 			if now.After(c.ValidUntil.Add(consentRetention + 24*time.Hour)) {
 				delete(st.consents, k)
+				gone = append(gone, deletion{bucketConsents, k})
 			}
 		default:
 			if now.After(c.LastAction.Add(consentRetention)) {
 				delete(st.consents, k)
+				gone = append(gone, deletion{bucketConsents, k})
 			}
 		}
+	}
+	if len(gone) > 0 {
+		st.save(gone...)
 	}
 }

@@ -207,11 +207,17 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 	delete(s.store.sessions, sess.id) // one decision per sign-in
 	s.store.mu.Unlock()
 	if r.PostForm.Get("decision") != "approve" {
+		var saved pending
 		s.store.mu.Lock()
 		if c := s.store.consents[sess.consentID]; c != nil && c.Status == StatusReceived {
 			c.Status = StatusRejected
+			saved.add(s.store.save(c))
 		}
 		s.store.mu.Unlock()
+		if err := saved.wait(); err != nil {
+			s.errorPage(w, saveFailed(err))
+			return
+		}
 		redirectError(w, r, sess.redirectURI, sess.state, "access_denied", "the PSU denied the consent")
 		return
 	}
@@ -242,7 +248,14 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, sess *authSessi
 	code := &authCode{value: randomID(32), clientID: sess.clientID, redirectURI: sess.redirectURI, challenge: sess.challenge,
 		consentID: c.ID, expires: now.Add(CodeTTL)}
 	s.store.codes[code.value] = code
+	saved := s.store.save(c, code)
 	s.store.mu.Unlock()
+	if saved != nil {
+		if err := <-saved; err != nil {
+			s.errorPage(w, saveFailed(err))
+			return
+		}
+	}
 	u, _ := url.Parse(sess.redirectURI)
 	q := u.Query()
 	q.Set("code", code.value)

@@ -46,6 +46,7 @@ type ServeOptions struct {
 	Rate         float64
 	DailyLimit   int
 	WriteProfile string
+	DataDir      string
 	// Ready, when set, receives the started server (tests).
 	Ready func(*sbx.Server)
 }
@@ -83,11 +84,17 @@ Two listeners: the API and token endpoint (mutual TLS) and the pages the
 PSU's browser visits (no client certificate). Certificates come from --certs
 (generated there on first use) and stay valid across restarts; the default
 app's client_id, secret and API key are printed (secrets masked unless
---show-secrets) and --write-profile NAME writes a ready client profile.`,
+--show-secrets) and --write-profile NAME writes a ready client profile.
+
+The bank keeps its state in memory unless --data DIR is given: then apps,
+consents, tokens, codes and day counts live in DIR/sandbox.db, each change
+committed before the answer reporting it, and a restart (even after a kill)
+finds them again. A second sandbox on the same DIR is refused.`,
 		Example: `  xs2a sandbox serve --write-profile sandbox
   xs2a sandbox serve --bank adorsys          # keyId SN=<lower-hex>,CA=..., date signed
   xs2a sandbox serve --auto-approve --addr 127.0.0.1:0 --auth-addr 127.0.0.1:0
-  xs2a sandbox serve --strict-tls --trust my-qtsp-ca.pem`,
+  xs2a sandbox serve --strict-tls --trust my-qtsp-ca.pem
+  xs2a sandbox serve --data ~/xs2a-bank --write-profile sandbox`,
 		Args:        cmdutil.NoArgs,
 		Annotations: map[string]string{cmdutil.AnnotationWritesConfig: "true"},
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -96,6 +103,9 @@ app's client_id, secret and API key are printed (secrets masked unless
 			}
 			if _, err := sbx.ParseDialect(o.Bank); err != nil {
 				return cmdutil.UsageErrorf("--bank: %v; the card issuer's name is --bank-name", err)
+			}
+			if o.DataDir != "" && !cmd.Flags().Changed("certs") {
+				o.CertsDir = filepath.Join(o.DataDir, "certs") // one directory is the whole sandbox
 			}
 			if runF != nil {
 				return runF(o)
@@ -119,6 +129,7 @@ app's client_id, secret and API key are printed (secrets masked unless
 	fl.Float64Var(&o.Rate, "rate", 5, "requests a second per TPP (negative: no limit)")
 	fl.IntVar(&o.DailyLimit, "daily-limit", 1000, "requests a day per TPP (negative: no limit)")
 	fl.StringVar(&o.WriteProfile, "write-profile", "", "write a client profile with this name for the running sandbox")
+	fl.StringVar(&o.DataDir, "data", "", "keep apps, consents, tokens and day counters in `DIR`/sandbox.db across restarts (certificates in DIR/certs unless --certs)")
 	return cmd
 }
 
@@ -151,6 +162,11 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if o.DataDir != "" {
+		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+			return cmdutil.UsageError(fmt.Errorf("--data: %w", err))
+		}
+	}
 	set, generated, err := loadOrGenerate(o.CertsDir, o.F.Now())
 	if err != nil {
 		return err
@@ -175,7 +191,8 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	}
 	errOut := o.F.IO.ErrOut
 	s, err := sbx.Start(sbx.Options{Certs: set, Trust: trust, StrictTLS: o.StrictTLS, AutoApprove: o.AutoApprove, Bank: o.BankName, Dialect: sbx.Dialect(o.Bank),
-		Apps: apps, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: errOut})
+		Apps: apps, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: errOut,
+		DataDir: o.DataDir})
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}
@@ -209,7 +226,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		out := map[string]any{"apiURL": s.URL, "authURL": s.AuthURL, "tokenEndpoint": kv["token_url"], "authorizationEndpoint": kv["authorize_url"],
 			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "clientId": app.ClientID,
 			"clientSecret": cmdutil.Mask(app.ClientSecret, show), "apiKey": cmdutil.Mask(app.APIKey, show), "profile": o.WriteProfile,
-			"dialect": o.Bank, "rejections": s.URL + sbx.RejectionsPath}
+			"dialect": o.Bank, "rejections": s.URL + sbx.RejectionsPath, "data": o.DataDir}
 		if err := cmdutil.JSON(o.F, out); err != nil {
 			return err
 		}
@@ -228,6 +245,9 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 			fmt.Fprint(w, " (generated now)")
 		}
 		fmt.Fprintln(w)
+		if o.DataDir != "" {
+			fmt.Fprintf(w, "  data (kept on restart): %s\n", filepath.Join(o.DataDir, sbx.DBFile))
+		}
 		fmt.Fprintf(w, "  client_id:              %s\n", app.ClientID)
 		fmt.Fprintf(w, "  client_secret:          %s\n", cmdutil.Mask(app.ClientSecret, show))
 		fmt.Fprintf(w, "  API key (X-API-Key):    %s\n", cmdutil.Mask(app.APIKey, show))

@@ -1,0 +1,570 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// A data directory (Options.DataDir) keeps the bank's state in one bbolt
+// file, so a sandbox shared by a team survives restarts, SIGKILL included.
+// Every change an answer reports is committed (fsync) before the answer is
+// written; the PSU's browser sessions, the per-second rate limiter and the
+// certificate verdict cache stay in memory.
+
+// DBFile is the database's name inside the data directory.
+const DBFile = "sandbox.db"
+
+// schemaVersion is the layout of the records below; a file with a higher
+// one was written by a newer xs2a and is refused rather than misread.
+const schemaVersion = 1
+
+// lockWait is how long Open waits for the file lock of another process: a
+// sandbox that just stopped has released it; a running one keeps it.
+const lockWait = 300 * time.Millisecond
+
+// Errors of a data directory that cannot be used.
+var (
+	ErrDataLocked  = errors.New("in use by another sandbox")
+	ErrDataCorrupt = errors.New("not a readable sandbox database")
+	ErrDataVersion = errors.New("written by a newer xs2a")
+)
+
+var errJournalClosed = errors.New("the sandbox is shutting down")
+
+var (
+	bucketMeta     = []byte("meta")
+	bucketApps     = []byte("apps")
+	bucketConsents = []byte("consents")
+	bucketTokens   = []byte("tokens")
+	bucketCodes    = []byte("codes")
+	bucketLimits   = []byte("limits")
+	dataBuckets    = [][]byte{bucketApps, bucketConsents, bucketTokens, bucketCodes, bucketLimits}
+	keySchema      = []byte("schema")
+)
+
+// --- records: what is stored, as JSON -----------------------------------
+
+type consentRecord struct {
+	ID              string         `json:"id"`
+	OrganizationID  string         `json:"organizationId"`
+	ClientID        string         `json:"clientId"`
+	Access          Access         `json:"access"`
+	Recurring       bool           `json:"recurring"`
+	ValidUntil      time.Time      `json:"validUntil"`
+	FrequencyPerDay int            `json:"frequencyPerDay"`
+	Status          string         `json:"status"`
+	LastAction      time.Time      `json:"lastAction"`
+	PSU             string         `json:"psu,omitempty"` // the PSU's id: the customers are built in
+	Accounts        []string       `json:"accounts,omitempty"`
+	Balances        []string       `json:"balances,omitempty"`
+	Transactions    []string       `json:"transactions,omitempty"`
+	Calls           map[string]int `json:"calls,omitempty"` // PSU-not-present calls per bank day
+}
+
+type tokenRecord struct {
+	Value      string    `json:"value"`
+	Kind       string    `json:"kind"`
+	ClientID   string    `json:"clientId"`
+	Thumbprint string    `json:"thumbprint"`
+	ConsentID  string    `json:"consentId,omitempty"`
+	Scope      string    `json:"scope,omitempty"`
+	Expires    time.Time `json:"expires"`
+	Refresh    bool      `json:"refresh,omitempty"`
+	Revoked    bool      `json:"revoked,omitempty"`
+}
+
+type codeRecord struct {
+	Value       string    `json:"value"`
+	ClientID    string    `json:"clientId"`
+	RedirectURI string    `json:"redirectUri"`
+	Challenge   string    `json:"challenge"`
+	ConsentID   string    `json:"consentId"`
+	Expires     time.Time `json:"expires"`
+	Used        bool      `json:"used,omitempty"`
+	Issued      []string  `json:"issued,omitempty"`
+}
+
+// limitRecord is a TPP's request count on one bank day.
+type limitRecord struct {
+	Org string `json:"org"`
+	Day string `json:"day"`
+	N   int    `json:"n"`
+}
+
+// deletion removes a record.
+type deletion struct {
+	bucket []byte
+	key    string
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k, v := range m {
+		if v {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func set(ids []string) map[string]bool {
+	if ids == nil {
+		return nil
+	}
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+func encodeConsent(c *Consent) []byte {
+	r := consentRecord{ID: c.ID, OrganizationID: c.OrganizationID, ClientID: c.ClientID, Access: c.Access, Recurring: c.Recurring,
+		ValidUntil: c.ValidUntil, FrequencyPerDay: c.FrequencyPerDay, Status: c.Status, LastAction: c.LastAction,
+		Accounts: keys(c.Accounts), Balances: keys(c.Balances), Transactions: keys(c.Transactions)}
+	if c.PSU != nil {
+		r.PSU = c.PSU.ID
+	}
+	if len(c.calls) > 0 {
+		r.Calls = make(map[string]int, len(c.calls))
+		for d, n := range c.calls {
+			r.Calls[d] = n
+		}
+	}
+	return mustJSON(r)
+}
+
+func encodeToken(t *token) []byte {
+	return mustJSON(tokenRecord{Value: t.value, Kind: t.kind, ClientID: t.clientID, Thumbprint: t.thumbprint, ConsentID: t.consentID,
+		Scope: t.scope, Expires: t.expires, Refresh: t.refresh, Revoked: t.revoked})
+}
+
+func encodeCode(c *authCode) []byte {
+	return mustJSON(codeRecord{Value: c.value, ClientID: c.clientID, RedirectURI: c.redirectURI, Challenge: c.challenge,
+		ConsentID: c.consentID, Expires: c.expires, Used: c.used, Issued: slices.Clone(c.issued)})
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // plain structs of strings, numbers and times always encode
+	}
+	return b
+}
+
+// decodeStrict reads exactly one JSON object with no unknown fields: a
+// record that does not fit is damage, not data to guess at.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the record")
+	}
+	return nil
+}
+
+func sameKey(key, id string) error {
+	switch {
+	case id == "":
+		return errors.New("the record has no id")
+	case id != key:
+		return fmt.Errorf("the record says %q but is stored under another key", id)
+	}
+	return nil
+}
+
+var consentStatuses = map[string]bool{StatusReceived: true, StatusValid: true, StatusRejected: true, StatusExpired: true,
+	StatusRevokedByPsu: true, StatusTerminatedByTpp: true}
+
+func decodeConsent(key string, b []byte, psu func(string) *PSU) (*Consent, error) {
+	var r consentRecord
+	if err := decodeStrict(b, &r); err != nil {
+		return nil, err
+	}
+	if err := sameKey(key, r.ID); err != nil {
+		return nil, err
+	}
+	if !consentStatuses[r.Status] {
+		return nil, fmt.Errorf("unknown consent status %q", r.Status)
+	}
+	c := &Consent{ID: r.ID, OrganizationID: r.OrganizationID, ClientID: r.ClientID, Access: r.Access, Recurring: r.Recurring,
+		ValidUntil: r.ValidUntil, FrequencyPerDay: r.FrequencyPerDay, Status: r.Status, LastAction: r.LastAction,
+		Accounts: set(r.Accounts), Balances: set(r.Balances), Transactions: set(r.Transactions)}
+	if r.PSU != "" {
+		if c.PSU = psu(r.PSU); c.PSU == nil {
+			return nil, fmt.Errorf("consent of unknown customer %q", r.PSU)
+		}
+	}
+	if c.Status == StatusValid && c.PSU == nil {
+		return nil, errors.New("a valid consent without the customer who granted it")
+	}
+	for d, n := range r.Calls {
+		if _, err := time.Parse(time.DateOnly, d); err != nil || n < 0 {
+			return nil, fmt.Errorf("bad call count %q: %d", d, n)
+		}
+		if c.calls == nil {
+			c.calls = map[string]int{}
+		}
+		c.calls[d] = n
+	}
+	return c, nil
+}
+
+func decodeToken(key string, b []byte) (*token, error) {
+	var r tokenRecord
+	if err := decodeStrict(b, &r); err != nil {
+		return nil, err
+	}
+	if err := sameKey(key, r.Value); err != nil {
+		return nil, err
+	}
+	if r.Kind != "client" && r.Kind != "user" {
+		return nil, fmt.Errorf("unknown token kind %q", r.Kind)
+	}
+	return &token{value: r.Value, kind: r.Kind, clientID: r.ClientID, thumbprint: r.Thumbprint, consentID: r.ConsentID,
+		scope: r.Scope, expires: r.Expires, refresh: r.Refresh, revoked: r.Revoked}, nil
+}
+
+func decodeCode(key string, b []byte) (*authCode, error) {
+	var r codeRecord
+	if err := decodeStrict(b, &r); err != nil {
+		return nil, err
+	}
+	if err := sameKey(key, r.Value); err != nil {
+		return nil, err
+	}
+	return &authCode{value: r.Value, clientID: r.ClientID, redirectURI: r.RedirectURI, challenge: r.Challenge,
+		consentID: r.ConsentID, expires: r.Expires, used: r.Used, issued: r.Issued}, nil
+}
+
+func decodeApp(key string, b []byte) (*App, error) {
+	var a App
+	if err := decodeStrict(b, &a); err != nil {
+		return nil, err
+	}
+	if err := sameKey(key, a.ClientID); err != nil {
+		return nil, err
+	}
+	if a.OrganizationID == "" {
+		return nil, errors.New("an app without organization_id")
+	}
+	return &a, nil
+}
+
+func decodeLimit(key string, b []byte) (*limitRecord, error) {
+	var r limitRecord
+	if err := decodeStrict(b, &r); err != nil {
+		return nil, err
+	}
+	if err := sameKey(key, r.Org); err != nil {
+		return nil, err
+	}
+	if _, err := time.Parse(time.DateOnly, r.Day); err != nil || r.N < 0 {
+		return nil, fmt.Errorf("bad day count %q: %d", r.Day, r.N)
+	}
+	return &r, nil
+}
+
+// --- the journal: changes on their way to the file -----------------------
+
+// change is one record written (val) or deleted (val nil).
+type change struct {
+	bucket []byte
+	key    string
+	val    []byte
+}
+
+func changeOf(rec any) change {
+	switch r := rec.(type) {
+	case *Consent:
+		return change{bucketConsents, r.ID, encodeConsent(r)}
+	case *token:
+		return change{bucketTokens, r.value, encodeToken(r)}
+	case *authCode:
+		return change{bucketCodes, r.value, encodeCode(r)}
+	case *App:
+		return change{bucketApps, r.ClientID, mustJSON(r)}
+	case limitRecord:
+		return change{bucketLimits, r.Org, mustJSON(r)}
+	case deletion:
+		return change{r.bucket, r.key, nil}
+	}
+	panic(fmt.Sprintf("sandbox: no record type %T", rec))
+}
+
+// journal commits changes in the order they were made, grouping what
+// arrives while a commit is under way into the next transaction: under
+// load, many answers share one fsync instead of queueing for one each.
+type journal struct {
+	db      *bolt.DB
+	path    string
+	mu      sync.Mutex
+	queue   []change
+	waiters []chan error
+	closed  bool
+	wake    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+}
+
+// submit queues the changes; the channel says when they are on disk. The
+// caller holds the lock that ordered the changes, so the queue's order is
+// theirs.
+func (j *journal) submit(cs []change) <-chan error {
+	ch := make(chan error, 1)
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		ch <- errJournalClosed
+		return ch
+	}
+	j.queue = append(j.queue, cs...)
+	j.waiters = append(j.waiters, ch)
+	j.mu.Unlock()
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+	return ch
+}
+
+func (j *journal) run() {
+	defer close(j.done)
+	for range j.wake {
+		j.mu.Lock()
+		q, ws, closed := j.queue, j.waiters, j.closed
+		j.queue, j.waiters = nil, nil
+		j.mu.Unlock()
+		if len(ws) > 0 {
+			err := j.db.Update(func(tx *bolt.Tx) error {
+				for _, c := range q {
+					b := tx.Bucket(c.bucket)
+					var err error
+					if c.val == nil {
+						err = b.Delete([]byte(c.key))
+					} else {
+						err = b.Put([]byte(c.key), c.val)
+					}
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				err = fmt.Errorf("%s: %w", j.path, err)
+			}
+			for _, w := range ws {
+				w <- err
+			}
+		}
+		if closed {
+			return
+		}
+	}
+}
+
+// close commits what is queued and releases the file (and its lock).
+func (j *journal) close() {
+	j.once.Do(func() {
+		j.mu.Lock()
+		j.closed = true
+		j.mu.Unlock()
+		select {
+		case j.wake <- struct{}{}:
+		default:
+		}
+		<-j.done
+		_ = j.db.Close()
+	})
+}
+
+// pending are commits an answer waits for: it may only report what a
+// restart would find again.
+type pending []<-chan error
+
+func (p *pending) add(ch <-chan error) {
+	if ch != nil {
+		*p = append(*p, ch)
+	}
+}
+
+func (p *pending) wait() error {
+	var first error
+	for _, ch := range *p {
+		if err := <-ch; err != nil && first == nil {
+			first = err
+		}
+	}
+	*p = nil
+	return first
+}
+
+func saveFailed(err error) string {
+	return "the sandbox could not save the change to its data file, so it is not reported as done: " + err.Error()
+}
+
+// save queues recs (*Consent, *token, *authCode, *App, limitRecord,
+// deletion) for the data file; call it with the lock that guards them held.
+// In memory it does nothing and returns nil.
+func (st *store) save(recs ...any) <-chan error {
+	if st.j == nil {
+		return nil
+	}
+	cs := make([]change, len(recs))
+	for i, r := range recs {
+		cs[i] = changeOf(r)
+	}
+	return st.j.submit(cs)
+}
+
+// --- opening and loading --------------------------------------------------
+
+// openJournal opens (creating) DIR/sandbox.db and checks it is a sandbox
+// database of a schema this build reads.
+func openJournal(dir string) (j *journal, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sandbox data directory: %w", err)
+	}
+	path := filepath.Join(dir, DBFile)
+	var db *bolt.DB
+	defer func() {
+		// bbolt trusts its file; a damaged one can make it panic. That is
+		// a bad file, not a crash.
+		if p := recover(); p != nil {
+			if db != nil {
+				_ = db.Close()
+			}
+			j, err = nil, fmt.Errorf("%s: %w (%v); move it away to start afresh", path, ErrDataCorrupt, p)
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait})
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("sandbox data directory %s is %w (%s is locked): stop that one, or give another --data directory", dir, ErrDataLocked, DBFile)
+	case errors.Is(err, os.ErrPermission):
+		return nil, fmt.Errorf("sandbox data directory: %w", err)
+	case err != nil:
+		return nil, fmt.Errorf("%s is %w: %v; move it away to start afresh", path, ErrDataCorrupt, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			if k, _ := tx.Cursor().First(); k != nil {
+				return fmt.Errorf("%s is %w: a bbolt file of something else (no schema version)", path, ErrDataCorrupt)
+			}
+			m, err := tx.CreateBucket(bucketMeta)
+			if err != nil {
+				return err
+			}
+			if err := m.Put(keySchema, []byte(strconv.Itoa(schemaVersion))); err != nil {
+				return err
+			}
+			meta = m
+		}
+		v, perr := strconv.Atoi(string(meta.Get(keySchema)))
+		switch {
+		case perr != nil || v < 1:
+			return fmt.Errorf("%s is %w: schema version %q", path, ErrDataCorrupt, meta.Get(keySchema))
+		case v > schemaVersion:
+			return fmt.Errorf("%s was %w (data schema %d; this one reads %d): upgrade xs2a, or give another --data directory", path, ErrDataVersion, v, schemaVersion)
+		}
+		for _, b := range dataBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		if errors.Is(err, ErrDataCorrupt) || errors.Is(err, ErrDataVersion) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	j = &journal{db: db, path: path, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go j.run()
+	return j, nil
+}
+
+// load reads every record into the store and the day counters.
+func (s *Server) load(j *journal) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: %w (%v); move it away to start afresh", j.path, ErrDataCorrupt, p)
+		}
+	}()
+	st := s.store
+	return j.db.View(func(tx *bolt.Tx) error {
+		each := func(name []byte, f func(k string, v []byte) error) error {
+			return tx.Bucket(name).ForEach(func(k, v []byte) error {
+				if err := f(string(k), v); err != nil {
+					return fmt.Errorf("%s: %w: %s record %q: %v", j.path, ErrDataCorrupt, name, k, err)
+				}
+				return nil
+			})
+		}
+		if err := each(bucketApps, func(k string, v []byte) error {
+			a, err := decodeApp(k, v)
+			if err == nil {
+				st.apps[k] = a
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		if err := each(bucketConsents, func(k string, v []byte) error {
+			c, err := decodeConsent(k, v, s.psu)
+			if err == nil {
+				st.consents[k] = c
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		if err := each(bucketTokens, func(k string, v []byte) error {
+			t, err := decodeToken(k, v)
+			if err == nil {
+				st.tokens[k] = t
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		if err := each(bucketCodes, func(k string, v []byte) error {
+			c, err := decodeCode(k, v)
+			if err == nil {
+				st.codes[k] = c
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		return each(bucketLimits, func(k string, v []byte) error {
+			r, err := decodeLimit(k, v)
+			if err == nil {
+				l := s.newLimit()
+				l.day, l.n = r.Day, r.N
+				s.limiters[k] = l
+			}
+			return err
+		})
+	})
+}
