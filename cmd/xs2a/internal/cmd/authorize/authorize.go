@@ -242,7 +242,10 @@ func Run(ctx context.Context, s *cmdutil.Session, o Options, browse func(string)
 		case errors.Is(err, loopback.ErrTimeout):
 			advice := "a longer --timeout, or --no-browser to open the URL yourself"
 			if browse == nil {
-				advice = "a longer --timeout; open the printed URL in a browser that can reach this machine's 127.0.0.1, or paste the URL it ends on"
+				advice = "a longer --timeout; open the printed URL in a browser that can reach this machine's 127.0.0.1"
+				if o.Paste != nil {
+					advice += ", or paste the URL it ends on"
+				}
 			}
 			return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("%w after %s: run `xs2a authorize` again (%s)", err, o.Timeout, advice)}
 		case errors.Is(err, context.Canceled):
