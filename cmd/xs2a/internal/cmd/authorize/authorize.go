@@ -81,6 +81,9 @@ $BROWSER, when set, is the command that opens the URL.`,
 			}
 			if paste {
 				o.Paste, o.PastePrompt = f.IO.In, f.IO.IsStdinTTY()
+				if fd, ok := f.IO.In.(interface{ Fd() uintptr }); ok && o.PastePrompt && !readableTerminal(fd.Fd()) {
+					o.Paste, o.PastePrompt = nil, false // a background job: the browser's callback only
+				}
 			}
 			out, err := Run(cmd.Context(), s, *o, browse, f.IO.ErrOut)
 			if err != nil {
