@@ -98,6 +98,14 @@ func TestAuthorizeChecksBeforeTheBrowser(t *testing.T) {
 		})
 	}
 
+	t.Run("registered from the environment", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, b, nil)
+		r := u.runEnv([]string{"XS2A_REGISTERED_REDIRECT_URIS=https://tpp.example/cb,http://127.0.0.1:8765/callback"},
+			"authorize", "--consent", "cns-any", "--timeout", "5s")
+		oneErrorLine(t, "XS2A_REGISTERED_REDIRECT_URIS", r, 2, "closest registered, http://127.0.0.1:8765/callback,", "port: random here")
+	})
+
 	t.Run("registered as a YAML list, port-less: a note, and the authorization works", func(t *testing.T) {
 		t.Parallel()
 		needCurl(t)

@@ -19,6 +19,10 @@
 //     is not left open to anything that arrives later.
 //   - The authorization code goes into the Result and nowhere else: not to a
 //     log, not into a page, not to OnEvent.
+//   - A URL pasted by hand (Deliver, Options.Paste), for a browser that
+//     cannot reach this machine, meets the same rules as a callback: the
+//     same state check, the same refusals, and a refusal never ends the
+//     wait.
 package loopback
 
 import (
@@ -655,11 +659,11 @@ func (r *Receiver) readPaste(in io.Reader) {
 }
 
 // readLine reads up to a newline, keeping at most max bytes of it.
-func readLine(br *bufio.Reader, max int) (line string, tooLong bool, err error) {
+func readLine(br *bufio.Reader, limit int) (line string, tooLong bool, err error) {
 	var b []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if len(b)+len(chunk) > max {
+		if len(b)+len(chunk) > limit {
 			tooLong = true
 		} else {
 			b = append(b, chunk...)

@@ -306,7 +306,7 @@ func idleNotice(w io.Writer, o Options, s *cmdutil.Session, registered []string,
 	if u, err := url.Parse(redirect); err == nil {
 		port = u.Port()
 	}
-	reg := "the profile does not say which are registered (registered_redirect_uris)"
+	reg := "set registered_redirect_uris in the profile, and xs2a compares them before the browser opens"
 	if len(registered) > 0 {
 		reg = "the profile says " + strings.Join(registered, ", ") + " — check the bank's registration says so too"
 	}
