@@ -19,9 +19,14 @@
 //     is not left open to anything that arrives later.
 //   - The authorization code goes into the Result and nowhere else: not to a
 //     log, not into a page, not to OnEvent.
+//   - A URL pasted by hand (Deliver, Options.Paste), for a browser that
+//     cannot reach this machine, meets the same rules as a callback: the
+//     same state check, the same refusals, and a refusal never ends the
+//     wait.
 package loopback
 
 import (
+	"bufio"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -88,6 +93,20 @@ type Options struct {
 	// callers that want their own wording or branding. They are sent as
 	// they are; FailureHTML therefore does not name the error.
 	SuccessHTML, FailureHTML string
+	// Paste, if set, is read line by line during Wait, and each line is
+	// treated as the URL the PSU's browser ended on (see Deliver). It is
+	// the way out when the browser cannot reach this machine's loopback
+	// address: a browser on another machine over SSH, a headless server.
+	// End of input only ends the pasting, never the wait, so a script's
+	// closed or /dev/null stdin changes nothing. A read that blocks (a
+	// terminal) can outlive Wait; its later lines are dropped.
+	Paste io.Reader
+	// IdleAfter and OnIdle: when neither a request nor a pasted line has
+	// reached the receiver IdleAfter after Wait began, OnIdle is called
+	// once (like OnEvent, never after Wait returns), so the caller can say
+	// why nothing may be arriving. Zero disables it.
+	IdleAfter time.Duration
+	OnIdle    func()
 }
 
 // Receiver is a bound, not yet serving, callback endpoint. It exists between
@@ -114,6 +133,13 @@ type Receiver struct {
 	eventMu  sync.Mutex
 	onEvent  func(string)
 	finished bool // set once Wait has its answer; mutes OnEvent
+
+	paste     io.Reader
+	idleAfter time.Duration
+	onIdle    func()
+	// active is set by the first request or pasted line: something
+	// reached us, so "nothing arrived" would be the wrong diagnosis.
+	active atomic.Bool
 
 	waited    atomic.Bool
 	closeOnce sync.Once
@@ -226,6 +252,9 @@ func Listen(o Options) (*Receiver, error) {
 		failure:     o.FailureHTML,
 		delivered:   make(chan outcome, 1),
 		onEvent:     o.OnEvent,
+		paste:       o.Paste,
+		idleAfter:   o.IdleAfter,
+		onIdle:      o.OnIdle,
 	}
 	if r.success == "" {
 		r.success = page("Authorization received", "You can close this tab and return to the terminal.")
@@ -308,12 +337,33 @@ func (r *Receiver) Wait(ctx context.Context) (*Result, error) {
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- r.srv.Serve(r.ln) }()
 
+	if r.paste != nil {
+		go r.readPaste(r.paste)
+	}
+	var idle <-chan time.Time
+	if r.idleAfter > 0 && r.onIdle != nil {
+		t := time.NewTimer(r.idleAfter)
+		defer t.Stop()
+		idle = t.C
+	}
+
 	var (
 		out    outcome
 		err    error
 		served bool
 	)
+wait:
 	select {
+	case <-idle:
+		idle = nil
+		if !r.active.Load() {
+			r.eventMu.Lock()
+			if !r.finished {
+				r.onIdle()
+			}
+			r.eventMu.Unlock()
+		}
+		goto wait
 	case out = <-r.delivered:
 	case <-ctx.Done():
 		if r.giveUp() {
@@ -429,6 +479,7 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 
+	r.active.Store(true)
 	// A web page using DNS rebinding reaches this port under its own
 	// host name; a genuine redirect names the literal we bound.
 	if !r.hostOK(req.Host) {
@@ -446,56 +497,182 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	q := req.URL.Query()
+	v := r.judge(req.URL.Query())
+	if v.out == nil {
+		r.event("refused a callback " + v.why + " — still waiting")
+		respond(w, http.StatusBadRequest, page(v.title, v.page))
+		return
+	}
+	if !r.deliver(*v.out) {
+		respond(w, http.StatusConflict, alreadyHandled)
+		return
+	}
+	body := r.success
+	if ae := v.out.authErr; ae != nil {
+		body = r.failure
+		if body == "" {
+			body = page("Authorization refused", "The bank reported: "+ae.Error()+". You can close this tab and return to the terminal.")
+		}
+	}
+	respond(w, http.StatusOK, body)
+}
+
+// verdict is judge's decision on a callback's query: an outcome to
+// deliver, or why it was refused, for the terminal (why) and for the
+// browser (title, page). None of them contains the code.
+type verdict struct {
+	out              *outcome
+	why, title, page string
+}
+
+// judge applies the same rules to a browser's callback and to a pasted URL,
+// so pasting is no weaker than the redirect it stands in for.
+func (r *Receiver) judge(q url.Values) verdict {
 	for _, k := range []string{"state", "code", "error", "error_description", "error_uri"} {
 		if len(q[k]) > 1 {
 			// RFC 6749 section 3.1: parameters must not repeat; with two
 			// values, which one the bank meant is anyone's guess.
-			r.event("refused a callback that repeats the " + k + " parameter — still waiting")
-			respond(w, http.StatusBadRequest, page("Invalid callback", "The callback repeats a parameter, so it was ignored."))
-			return
+			return verdict{why: "that repeats the " + k + " parameter", title: "Invalid callback",
+				page: "The callback repeats a parameter, so it was ignored."}
 		}
 	}
 	state := q.Get("state")
 	if subtle.ConstantTimeCompare([]byte(state), r.state) != 1 {
-		msg := "refused a callback with a wrong state (possible CSRF) — still waiting"
+		why := "with a wrong state (possible CSRF)"
 		if state == "" {
-			msg = "refused a callback without a state (possible CSRF) — still waiting"
+			why = "without a state (possible CSRF)"
 		}
-		r.event(msg)
-		respond(w, http.StatusBadRequest, page("State mismatch", "This callback does not answer the authorization the terminal is waiting for (state mismatch), so it was ignored. If you started the authorization in this browser, start it again from the terminal."))
-		return
+		return verdict{why: why, title: "State mismatch",
+			page: "This callback does not answer the authorization the terminal is waiting for (state mismatch), so it was ignored. If you started the authorization in this browser, start it again from the terminal."}
 	}
-
 	if e := q.Get("error"); e != "" {
-		ae := &AuthError{
+		return verdict{out: &outcome{authErr: &AuthError{
 			Code:        clean(e),
 			Description: clean(q.Get("error_description")),
 			URI:         clean(q.Get("error_uri")),
-		}
-		if !r.deliver(outcome{authErr: ae}) {
-			respond(w, http.StatusConflict, alreadyHandled)
-			return
-		}
-		body := r.failure
-		if body == "" {
-			body = page("Authorization refused", "The bank reported: "+ae.Error()+". You can close this tab and return to the terminal.")
-		}
-		respond(w, http.StatusOK, body)
-		return
+		}}}
 	}
-
 	code := q.Get("code")
 	if code == "" {
-		r.event("refused a callback with neither a code nor an error — still waiting")
-		respond(w, http.StatusBadRequest, page("Missing code", "The callback carries neither an authorization code nor an error, so it was ignored."))
-		return
+		return verdict{why: "with neither a code nor an error", title: "Missing code",
+			page: "The callback carries neither an authorization code nor an error, so it was ignored."}
 	}
-	if !r.deliver(outcome{res: &Result{Code: code, State: state}}) {
-		respond(w, http.StatusConflict, alreadyHandled)
-		return
+	return verdict{out: &outcome{res: &Result{Code: code, State: state}}}
+}
+
+// ErrAlreadyHandled is Deliver's answer once the receiver has its outcome
+// (another callback, or Wait gave up).
+var ErrAlreadyHandled = errors.New("the authorization was already received, or the wait is over")
+
+// PasteError is a pasted line Deliver refused; its message says why in one
+// line and never contains the code.
+type PasteError struct{ Reason string }
+
+func (e *PasteError) Error() string { return e.Reason }
+
+// Deliver takes the URL the PSU's browser ended on, pasted by hand, and
+// decides it exactly as a callback request to RedirectURL: nil means it is
+// the outcome Wait returns (a code, or the bank's error); a *PasteError
+// says why it was refused, and the wait goes on.
+func (r *Receiver) Deliver(rawURL string) error {
+	r.active.Store(true)
+	q, err := r.parsePasted(rawURL)
+	if err != nil {
+		return err
 	}
-	respond(w, http.StatusOK, r.success)
+	v := r.judge(q)
+	if v.out == nil {
+		reason := "refused the pasted URL " + v.why
+		if v.title == "State mismatch" {
+			reason += ": is it from an earlier authorization?"
+		}
+		return &PasteError{Reason: reason}
+	}
+	if !r.deliver(*v.out) {
+		return ErrAlreadyHandled
+	}
+	return nil
+}
+
+// maxPaste bounds a pasted line like maxHeaderBytes bounds a request.
+const maxPaste = maxHeaderBytes
+
+// parsePasted accepts only an absolute URL to this receiver's redirect URI,
+// so a line from another authorization, or the bank's own URL, is named
+// as what it is rather than judged by its query.
+func (r *Receiver) parsePasted(raw string) (url.Values, error) {
+	want := r.RedirectURL
+	s := strings.TrimSpace(raw)
+	// Terminals and chat tools wrap copied URLs in quotes or <...>.
+	if len(s) >= 2 && (s[0] == '"' && s[len(s)-1] == '"' || s[0] == '\'' && s[len(s)-1] == '\'' || s[0] == '<' && s[len(s)-1] == '>') {
+		s = s[1 : len(s)-1]
+	}
+	if len(s) > maxPaste {
+		return nil, &PasteError{Reason: tooLongPaste(want)}
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, &PasteError{Reason: "the pasted line is not a URL: paste the whole address your browser ended on, starting with " + want + "?"}
+	}
+	if u.Scheme != "http" || !r.hostOK(u.Host) || u.Path != r.path {
+		where := clean((&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String())
+		msg := "the pasted URL goes to " + where + ", not to " + want
+		if u.Query().Get("response_type") != "" || u.Query().Get("client_id") != "" {
+			msg += ": that is the bank's authorization URL; open it in a browser, sign in, and paste the address the browser ends on"
+		} else {
+			msg += ": paste the address your browser ended on after the bank redirected it (from this authorization, not an earlier one)"
+		}
+		return nil, &PasteError{Reason: msg}
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return nil, &PasteError{Reason: "the pasted URL's query is malformed (was it cut?): paste the whole address your browser ended on"}
+	}
+	return q, nil
+}
+
+func tooLongPaste(want string) string {
+	return fmt.Sprintf("the pasted line is longer than %d bytes: paste only the address your browser ended on (%s?...)", maxPaste, want)
+}
+
+// readPaste feeds Deliver one line at a time until an outcome is decided
+// or the input ends; refusals are events, like refused callbacks.
+func (r *Receiver) readPaste(in io.Reader) {
+	br := bufio.NewReaderSize(in, 4096)
+	for {
+		line, tooLong, err := readLine(br, maxPaste)
+		if tooLong {
+			r.active.Store(true)
+			r.event(tooLongPaste(r.RedirectURL) + " — still waiting")
+		} else if strings.TrimSpace(line) != "" {
+			switch derr := r.Deliver(line); {
+			case derr == nil, errors.Is(derr, ErrAlreadyHandled):
+				return
+			default:
+				r.event(derr.Error() + " — still waiting")
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// readLine reads up to a newline, keeping at most max bytes of it.
+func readLine(br *bufio.Reader, limit int) (line string, tooLong bool, err error) {
+	var b []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(b)+len(chunk) > limit {
+			tooLong = true
+		} else {
+			b = append(b, chunk...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return strings.TrimRight(string(b), "\r\n"), tooLong, err
+	}
 }
 
 var alreadyHandled = page("Already handled", "The terminal is no longer waiting for this authorization: it already received one, or gave up. You can close this tab.")

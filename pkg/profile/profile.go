@@ -52,6 +52,11 @@ type Profile struct {
 	APIVersion   string `mapstructure:"api_version"`
 	PSUIPAddress string `mapstructure:"psu_ip_address"`
 	Signing      Signing
+
+	// RegisteredRedirectURIs are the redirect URIs registered at the bank
+	// for ClientID, separated by commas or spaces (a YAML list is joined
+	// so); see RegisteredRedirects.
+	RegisteredRedirectURIs string `mapstructure:"registered_redirect_uris"`
 }
 
 // Signing holds how an ASPSP wants requests signed.
@@ -72,7 +77,7 @@ type Signing struct {
 // that resolve keys one by one (so environment variables can set each).
 var Keys = []string{
 	"base_url", "token_url", "authorize_url", "client_id", "client_secret", "api_key", "api_key_header",
-	"qwac_cert", "qwac_key", "qseal_cert", "qseal_key", "ca_bundle", "redirect_uri", "account_type",
+	"qwac_cert", "qwac_key", "qseal_cert", "qseal_key", "ca_bundle", "redirect_uri", "registered_redirect_uris", "account_type",
 	"api_version", "psu_ip_address",
 	"signing.algorithm", "signing.digest", "signing.serial_form", "signing.dn_form",
 	"signing.keyid_form", "signing.sign_date",
@@ -90,6 +95,7 @@ func (p *Profile) Set(key, value string) error {
 		"signing.algorithm": &p.Signing.Algorithm, "signing.digest": &p.Signing.Digest,
 		"signing.serial_form": &p.Signing.SerialForm, "signing.dn_form": &p.Signing.DNForm,
 		"signing.keyid_form": &p.Signing.KeyIDForm, "signing.sign_date": &p.Signing.SignDate,
+		"registered_redirect_uris": &p.RegisteredRedirectURIs,
 	}
 	ptr, ok := m[key]
 	if !ok {
@@ -97,6 +103,12 @@ func (p *Profile) Set(key, value string) error {
 	}
 	*ptr = value
 	return nil
+}
+
+// RegisteredRedirects splits RegisteredRedirectURIs; nil means the profile
+// does not say what the bank has registered.
+func (p *Profile) RegisteredRedirects() []string {
+	return strings.FieldsFunc(p.RegisteredRedirectURIs, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
 }
 
 // ValidateOutput checks an --output value.

@@ -96,7 +96,11 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 	for _, key := range profile.Keys {
 		val := os.Getenv("XS2A_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(key)))
 		if val == "" {
-			val = v.GetString("profiles." + strings.ToLower(cfg.ProfileName) + "." + key)
+			k := "profiles." + strings.ToLower(cfg.ProfileName) + "." + key
+			val = v.GetString(k)
+			if _, ok := v.Get(k).([]any); ok { // a YAML list, e.g. registered_redirect_uris
+				val = strings.Join(v.GetStringSlice(k), ",")
+			}
 		}
 		if val != "" {
 			if err := cfg.Profile.Set(key, expandHome(val)); err != nil {

@@ -1,0 +1,7 @@
+//go:build !(linux || darwin)
+
+package authorize
+
+// readableTerminal: without Unix job control a terminal read never stops
+// the process.
+func readableTerminal(uintptr) bool { return true }
