@@ -1,0 +1,307 @@
+package main_test
+
+// The call budget (pkg/budget) through the built binary against the
+// emulated bank, both on one fake clock: the binary's through the test
+// hook XS2A_FAKE_NOW, the bank's through sandbox.Options.Now. The client's
+// counts are held against the bank's after every step.
+
+import (
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/sandbox"
+)
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// budgetUser is a user of a bank whose clock the test sets.
+type budgetUser struct {
+	*user
+	clk   *fakeClock
+	daily int
+}
+
+// at runs xs2a with the bank's and the binary's clock at t.
+func (u *budgetUser) at(t time.Time, args ...string) result {
+	u.t.Helper()
+	u.clk.set(t)
+	return u.runEnv([]string{"XS2A_FAKE_NOW=" + t.Format(time.RFC3339), "XS2A_BUDGET_DAILY_LIMIT=" + strconv.Itoa(u.daily)}, args...)
+}
+
+func (u *budgetUser) mustAt(t time.Time, args ...string) result {
+	u.t.Helper()
+	r := u.at(t, args...)
+	if r.code != 0 {
+		u.t.Fatalf("xs2a %s at %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), t.Format(time.RFC3339), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// agree asserts that the client's counts are the bank's: the consent's
+// PSU-not-present calls and the TPP's requests of the bank's day.
+func (u *budgetUser) agree(step, cid string, calls, requests int) {
+	u.t.Helper()
+	st := u.state()
+	if st.Budget == nil {
+		u.t.Fatalf("%s: no budget in the state", step)
+	}
+	bankCalls := u.b.s.CallsToday(cid)
+	bankReqs := u.b.s.RequestsToday(u.b.s.DefaultApp.OrganizationID)
+	day := u.clk.Now().In(helsinki(u.t)).Format(time.DateOnly)
+	clientCalls, clientReqs := 0, 0
+	if c := st.Budget.Consents[cid]; c != nil && c.Day == day {
+		clientCalls = c.Calls
+	}
+	if st.Budget.Day == day {
+		clientReqs = st.Budget.Requests
+	}
+	if clientCalls != bankCalls || clientReqs != bankReqs {
+		u.t.Errorf("%s: client counts %d calls, %d requests; the bank %d calls, %d requests", step, clientCalls, clientReqs, bankCalls, bankReqs)
+	}
+	if calls >= 0 && bankCalls != calls {
+		u.t.Errorf("%s: the bank counts %d PSU-not-present calls; want %d", step, bankCalls, calls)
+	}
+	if requests >= 0 && bankReqs != requests {
+		u.t.Errorf("%s: the bank counts %d requests; want %d", step, bankReqs, requests)
+	}
+}
+
+func helsinki(t *testing.T) *time.Location {
+	t.Helper()
+	z, err := time.LoadLocation("Europe/Helsinki")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return z
+}
+
+// nextDate is the first of the given days (month and day) at 23:40 in
+// Helsinki that is more than an hour ahead of now: within the test
+// certificates' year of validity, whenever the test runs.
+func nextDate(t *testing.T, days ...[2]int) time.Time {
+	z := helsinki(t)
+	now := time.Now()
+	var best time.Time
+	for _, md := range days {
+		for y := now.Year(); y <= now.Year()+1; y++ {
+			c := time.Date(y, time.Month(md[0]), md[1], 23, 40, 0, 0, z)
+			if c.After(now.Add(time.Hour)) {
+				if best.IsZero() || c.Before(best) {
+					best = c
+				}
+				break
+			}
+		}
+	}
+	return best
+}
+
+func noWarning(t *testing.T, what string, r result) {
+	t.Helper()
+	if strings.Contains(r.stderr, "warning:") {
+		t.Errorf("%s warned:\n%s", what, r.stderr)
+	}
+}
+
+func warned(t *testing.T, what string, r result, want ...string) {
+	t.Helper()
+	lines := regexp.MustCompile(`(?m)^warning: .*$`).FindAllString(r.stderr, -1)
+	for _, w := range want {
+		found := false
+		for _, l := range lines {
+			found = found || strings.Contains(l, w)
+		}
+		if !found {
+			t.Errorf("%s: no warning line with %q:\n%s", what, w, r.stderr)
+		}
+	}
+}
+
+type statusOut struct {
+	ConsentID     string `json:"consentId"`
+	ConsentStatus string `json:"consentStatus"`
+	Budget        struct {
+		ValidUntil        string `json:"validUntil"`
+		DaysLeft          *int   `json:"daysLeft"`
+		FrequencyPerDay   *int   `json:"frequencyPerDay"`
+		CallsToday        int    `json:"callsToday"`
+		CallsLeftToday    *int   `json:"callsLeftToday"`
+		DailyLimit        *int   `json:"dailyLimit"`
+		RequestsToday     int    `json:"requestsToday"`
+		RequestsLeftToday *int   `json:"requestsLeftToday"`
+		BankDay           string `json:"bankDay"`
+		Timezone          string `json:"timezone"`
+		ResetsAt          string `json:"resetsAt"`
+	} `json:"budget"`
+}
+
+func (u *budgetUser) status(t time.Time, extra ...string) statusOut {
+	u.t.Helper()
+	r := u.mustAt(t, append([]string{"consent", "status", "-o", "json"}, extra...)...)
+	var s statusOut
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		u.t.Fatalf("consent status -o json: %v\n%s", err, r.stdout)
+	}
+	return s
+}
+
+func TestBudgetAgreesWithTheBank(t *testing.T) {
+	needCurl(t)
+	for _, season := range []struct {
+		name string
+		days [][2]int
+		zone string // Helsinki's offset then
+	}{
+		{"winter", [][2]int{{1, 15}, {2, 15}}, "+02:00"},
+		{"summer", [][2]int{{7, 15}, {8, 15}}, "+03:00"},
+	} {
+		t.Run(season.name, func(t *testing.T) {
+			t.Parallel()
+			start := nextDate(t, season.days...)
+			clk := &fakeClock{t: start}
+			const daily = 40
+			b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: daily, Now: clk.Now})
+			u := &budgetUser{user: newUser(t, b, nil), clk: clk, daily: daily}
+			at := func(min int) time.Time { return start.Add(time.Duration(min) * time.Minute) }
+
+			u.mustAt(at(0), "consent", "create", "--frequency-per-day", "4")
+			cid := u.state().ConsentID
+			u.mustAt(at(1), "authorize", "--exchange", "--timeout", "20s")
+			u.agree("after consent create and authorize", cid, 0, -1)
+			base := b.s.RequestsToday(b.s.DefaultApp.OrganizationID)
+			if base < 1 {
+				t.Fatalf("the bank counted %d requests for consent create", base)
+			}
+
+			// Calls 1 to 3 without the PSU: silent.
+			for i, args := range [][]string{{"accounts", "list"}, {"accounts", "get", "card-8693"}, {"accounts", "balances", "card-8693"}} {
+				r := u.mustAt(at(2+i), args...)
+				noWarning(t, strings.Join(args, " "), r)
+				u.agree(strings.Join(args, " "), cid, i+1, base+i+1)
+			}
+			// With the PSU present: not counted against frequencyPerDay.
+			r := u.mustAt(at(5), "accounts", "get", "card-8694", "--psu-ip", "192.0.2.10")
+			noWarning(t, "accounts get --psu-ip", r)
+			u.agree("accounts get --psu-ip", cid, 3, base+4)
+
+			// Call 4: a report of several pages, one access, the last one.
+			from := at(6).In(helsinki(t)).AddDate(-2, 0, 1).Format(time.DateOnly)
+			r = u.mustAt(at(6), "accounts", "transactions", "card-8693", "--from", from, "-o", "json")
+			var tx struct{ Pages int }
+			if err := json.Unmarshal([]byte(r.stdout), &tx); err != nil || tx.Pages < 2 {
+				t.Fatalf("transactions from %s: %v, %d pages; want a report of several pages", from, err, tx.Pages)
+			}
+			warned(t, "call 4", r, "this was the last PSU-not-present call for consent "+cid+" today", "00:00 Helsinki time")
+			u.agree("call 4, "+strconv.Itoa(tx.Pages)+" pages", cid, 4, base+4+tx.Pages)
+			reqs := base + 4 + tx.Pages
+
+			s := u.status(at(7))
+			reqs++ // the status request
+			if s.ConsentStatus != "valid" || s.Budget.FrequencyPerDay == nil || *s.Budget.FrequencyPerDay != 4 || s.Budget.CallsToday != 4 ||
+				s.Budget.CallsLeftToday == nil || *s.Budget.CallsLeftToday != 0 || s.Budget.DailyLimit == nil || *s.Budget.DailyLimit != daily ||
+				s.Budget.RequestsToday != reqs || *s.Budget.RequestsLeftToday != daily-reqs || s.Budget.DaysLeft == nil || *s.Budget.DaysLeft != 90 ||
+				s.Budget.Timezone != "Europe/Helsinki" || s.Budget.BankDay != start.Format(time.DateOnly) {
+				t.Errorf("consent status -o json after call 4: %+v", s)
+			}
+			if want := start.Format(time.DateOnly); s.Budget.ResetsAt != time.Date(start.Year(), start.Month(), start.Day()+1, 0, 0, 0, 0, helsinki(t)).Format(time.RFC3339) ||
+				!strings.HasSuffix(s.Budget.ResetsAt, "T00:00:00"+season.zone) {
+				t.Errorf("resetsAt %s on %s; want the next midnight in Helsinki (%s)", s.Budget.ResetsAt, want, season.zone)
+			}
+			u.agree("consent status", cid, 4, reqs)
+
+			// Call 5 with --strict-budget: refused here, nothing sent.
+			r = u.at(at(8), "accounts", "list", "--strict-budget")
+			oneErrorLine(t, "call 5 --strict-budget", r, 8, "consent "+cid+" has used its 4 PSU-not-present calls today", "not sent",
+				"00:00 Helsinki time", "--psu-ip")
+			u.agree("call 5 refused", cid, 4, reqs)
+
+			// Call 5 without: a warning, sent, and the bank's 429, once.
+			r = u.at(at(9), "accounts", "list")
+			oneErrorLine(t, "call 5", r, 3, "429", "ACCESS_EXCEEDED")
+			warned(t, "call 5", r, "consent "+cid+" has used its 4 PSU-not-present calls today; sending anyway")
+			reqs++ // the bank counts a request it refuses for the consent
+			u.agree("call 5 sent", cid, 4, reqs)
+
+			// 23:59:59 at the bank: still the same day.
+			end := time.Date(start.Year(), start.Month(), start.Day(), 23, 59, 59, 0, helsinki(t))
+			r = u.at(end, "accounts", "list", "--strict-budget")
+			oneErrorLine(t, "at 23:59:59", r, 8, "not sent")
+			u.agree("at 23:59:59", cid, 4, reqs)
+
+			// 00:00:00: a new bank day, the whole budget again on both sides.
+			midnight := end.Add(time.Second)
+			r = u.mustAt(midnight, "accounts", "list", "--strict-budget")
+			noWarning(t, "the first call of the new day", r)
+			u.agree("after midnight", cid, 1, 1)
+			s = u.status(midnight.Add(time.Minute), "--local")
+			if s.Budget.CallsToday != 1 || *s.Budget.CallsLeftToday != 3 || s.Budget.RequestsToday != 1 || *s.Budget.DaysLeft != 89 ||
+				s.Budget.BankDay != midnight.Format(time.DateOnly) {
+				t.Errorf("consent status --local after midnight: %+v", s.Budget)
+			}
+			u.agree("status --local sends nothing", cid, 1, 1)
+		})
+	}
+}
+
+// The TPP's daily limit: the warning on the last request, --strict-budget
+// refusing the next, and the bank's 429 without it.
+func TestBudgetDailyLimit(t *testing.T) {
+	t.Parallel()
+	start := nextDate(t, [2]int{3, 10}, [2]int{9, 10})
+	clk := &fakeClock{t: start}
+	const daily = 4
+	b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: daily, Now: clk.Now})
+	u := &budgetUser{user: newUser(t, b, nil), clk: clk, daily: daily}
+	u.mustAt(start, "consent", "create") // request 1
+	cid := u.state().ConsentID
+	status := []string{"api", "GET", "/consents/" + cid + "/status", "--token", "client"}
+	for i := 2; i <= 3; i++ {
+		noWarning(t, "request "+strconv.Itoa(i), u.mustAt(start, status...))
+	}
+	r := u.mustAt(start, status...)
+	warned(t, "request 4", r, "this was the TPP's last request of the daily limit (4); the next one will get 429 until 00:00 Helsinki time")
+	u.agree("request 4", cid, 0, 4)
+
+	r = u.at(start, append(status, "--strict-budget")...)
+	oneErrorLine(t, "request 5 --strict-budget", r, 8, "the TPP's daily limit of 4 requests is used up", "not sent", "00:00 Helsinki time")
+	u.agree("request 5 refused", cid, 0, 4)
+
+	r = u.at(start, status...)
+	warned(t, "request 5", r, "daily limit of 4 requests is used up; sending anyway")
+	if r.code != 3 || !strings.Contains(r.stdout, "ACCESS_EXCEEDED") {
+		t.Errorf("request 5: exit %d, stdout %q; want the bank's 429 ACCESS_EXCEEDED (exit 3)", r.code, r.stdout)
+	}
+	u.agree("request 5 refused by the bank", cid, 0, 4)
+
+	// A profile key makes every call strict; the flag, given, overrides it.
+	r = u.runEnv([]string{"XS2A_FAKE_NOW=" + start.Format(time.RFC3339), "XS2A_BUDGET_DAILY_LIMIT=4", "XS2A_BUDGET_STRICT=true"}, status...)
+	oneErrorLine(t, "budget.strict true", r, 8, "not sent")
+	r = u.runEnv([]string{"XS2A_FAKE_NOW=" + start.Format(time.RFC3339), "XS2A_BUDGET_DAILY_LIMIT=4", "XS2A_BUDGET_STRICT=true"}, append(status, "--strict-budget=false")...)
+	if r.code != 3 {
+		t.Errorf("--strict-budget=false over budget.strict: exit %d; want the bank's 429 (3)\n%s", r.code, r.stderr)
+	}
+
+	// A bad budget key is a usage error naming it.
+	r = u.runEnv([]string{"XS2A_BUDGET_TIMEZONE=Mars/Olympus"}, "consent", "status")
+	oneErrorLine(t, "budget.timezone Mars/Olympus", r, 2, "budget.timezone", "Mars/Olympus")
+}
