@@ -259,6 +259,15 @@ func TestBudgetAgreesWithTheBank(t *testing.T) {
 				t.Errorf("consent status --local after midnight: %+v", s.Budget)
 			}
 			u.agree("status --local sends nothing", cid, 1, 1)
+			r = u.mustAt(midnight.Add(time.Minute), "consent", "status", "--local")
+			for _, w := range []string{"consent:               " + cid + "\n", "\nvalid until:           ", " (89 days left)\n",
+				"\nPSU-not-present calls: 3 of 4 left today (frequencyPerDay)\n", "\nTPP requests:          39 of 40 left today (the TPP's daily limit)\n",
+				"\nday resets:            00:00 Helsinki time, " + midnight.AddDate(0, 0, 1).Format(time.RFC3339) + " (in 23h59m)\n"} {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("consent status --local lacks %q:\n%s", w, r.stdout)
+				}
+			}
+			t.Logf("consent status --local:\n%s", r.stdout)
 		})
 	}
 }

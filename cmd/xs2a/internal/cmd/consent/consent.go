@@ -365,7 +365,7 @@ func printStatus(f *cmdutil.Factory, s *cmdutil.Session, id, cs string, local bo
 	resets, _ := time.Parse(time.RFC3339, r.ResetsAt)
 	in := resets.Sub(s.Now()).Round(time.Minute)
 	rows := [][2]string{{"consent", id}, {"status", cs}, {"valid until", valid}, {"PSU-not-present calls", calls},
-		{"TPP requests", reqs}, {"day resets", fmt.Sprintf("00:00 %s time, %s (in %s)", s.Budget.ZoneName(), r.ResetsAt, in)}}
+		{"TPP requests", reqs}, {"day resets", fmt.Sprintf("00:00 %s time, %s (in %dh%02dm)", s.Budget.ZoneName(), r.ResetsAt, int(in.Hours()), int(in.Minutes())%60)}}
 	if r.Strict {
 		rows = append(rows, [2]string{"strict budget", "on: a call beyond a budget is refused before it is sent (exit 8)"})
 	}
