@@ -7,6 +7,7 @@ package main_test
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -313,4 +314,54 @@ func TestBudgetDailyLimit(t *testing.T) {
 	// A bad budget key is a usage error naming it.
 	r = u.runEnv([]string{"XS2A_BUDGET_TIMEZONE=Mars/Olympus"}, "consent", "status")
 	oneErrorLine(t, "budget.timezone Mars/Olympus", r, 2, "budget.timezone", "Mars/Olympus")
+}
+
+// proxy and replay send through the same signed client: counted, warned
+// and refused the same way, with no code of their own.
+func TestBudgetCountsProxyAndReplay(t *testing.T) {
+	t.Parallel()
+	needCurl(t)
+	start := nextDate(t, [2]int{5, 20}, [2]int{11, 20})
+	clk := &fakeClock{t: start}
+	b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: 100, Now: clk.Now})
+	u := &budgetUser{user: newUser(t, b, nil), clk: clk, daily: 100}
+	u.mustAt(start, "consent", "create", "--frequency-per-day", "2")
+	cid := u.state().ConsentID
+	u.mustAt(start, "authorize", "--exchange", "--timeout", "20s")
+	rec := filepath.Join(u.dir, "rec")
+	u.mustAt(start, "--record", rec, "accounts", "list") // call 1
+	u.agree("recorded accounts list", cid, 1, -1)
+
+	u.env = append(u.env, "XS2A_FAKE_NOW="+start.Format(time.RFC3339), "XS2A_BUDGET_DAILY_LIMIT=100")
+	p := startProxy(t, u.user, "127.0.0.1", "--inject-auth", "--strict-budget")
+	if _, code := curlStatus(t, p.base+"/v1/card-accounts"); code != 200 { // call 2, the last
+		t.Fatalf("call 2 through the proxy: %d\n%s", code, p.stderr.String())
+	}
+	p.logged("call 2", "warning: this was the last PSU-not-present call for consent "+cid+" today")
+	u.agree("call 2 through the proxy", cid, 2, -1)
+	before := b.s.RequestsToday(b.s.DefaultApp.OrganizationID)
+	body, code := curlStatus(t, p.base+"/v1/card-accounts")
+	if code != 429 || !strings.Contains(body, "has used its 2 PSU-not-present calls today") || !strings.Contains(body, "not sent") {
+		t.Errorf("call 3 through a --strict-budget proxy: %d %s; want the proxy's own 429", code, body)
+	}
+	u.agree("call 3 refused by the proxy", cid, 2, before)
+	// With the PSU present the proxy still serves.
+	if _, code := curlStatus(t, p.base+"/v1/card-accounts", "-H", "PSU-IP-Address: 192.0.2.1"); code != 200 {
+		t.Errorf("a PSU-present call through the proxy: %d", code)
+	}
+	u.agree("PSU-present call through the proxy", cid, 2, before+1)
+	p.stop()
+
+	// replay: the recorded accounts list again, now beyond the budget.
+	r := u.at(start, "replay", rec, "--strict-budget")
+	if r.code != 8 || !strings.Contains(r.stdout, "budget: consent "+cid+" has used its 2 PSU-not-present calls today") {
+		t.Errorf("replay --strict-budget: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	u.agree("replay --strict-budget", cid, 2, before+1)
+	r = u.at(start, "replay", rec)
+	if r.code != 7 || !strings.Contains(r.stdout, "429") {
+		t.Errorf("replay beyond the budget: exit %d; want 7 with the bank's 429\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	warned(t, "replay", r, "has used its 2 PSU-not-present calls today; sending anyway")
+	u.agree("replay", cid, 2, before+2)
 }
