@@ -131,7 +131,10 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 		psuIP = f.PSUIPAddress
 	}
 	s.API = &xs2a.Client{HTTP: s.Signed, BaseURL: p.BaseURL, Version: p.APIVersion, APIKey: p.APIKey, APIKeyHeader: p.APIKeyHeader, PSUIPAddress: psuIP}
-	if r := s.Budget.RatePerSecond; r > 0 && r != budget.DefaultRatePerSecond {
+	switch r := s.Budget.RatePerSecond; {
+	case r == 0:
+		s.API.Limiter = rate.NewLimiter(rate.Inf, 0)
+	case r != budget.DefaultRatePerSecond:
 		// A little under the bank's rate, as xs2a.Client's default is under 5.
 		s.API.Limiter = rate.NewLimiter(rate.Limit(r*0.9), max(1, int(r)))
 	}
