@@ -7,6 +7,7 @@ package main_test
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"github.com/xs2a-dev/xs2a/pkg/state"
 )
 
 type fakeClock struct {
@@ -364,4 +366,70 @@ func TestBudgetCountsProxyAndReplay(t *testing.T) {
 	}
 	warned(t, "replay", r, "has used its 2 PSU-not-present calls today; sending anyway")
 	u.agree("replay", cid, 2, before+2)
+}
+
+// validUntil near and past: one warning per invocation, and the bank's
+// 401 for an expired consent does not count as an access.
+func TestBudgetValidUntil(t *testing.T) {
+	t.Parallel()
+	needCurl(t)
+	start := nextDate(t, [2]int{4, 1}, [2]int{10, 1})
+	clk := &fakeClock{t: start}
+	b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: 100, Now: clk.Now})
+	u := &budgetUser{user: newUser(t, b, nil), clk: clk, daily: 100}
+	last := start.AddDate(0, 0, 3)
+	u.mustAt(start, "consent", "create", "--valid-until", last.Format(time.DateOnly))
+	cid := u.state().ConsentID
+	u.mustAt(start, "authorize", "--exchange", "--timeout", "20s")
+	r := u.mustAt(start, "accounts", "list")
+	warned(t, "3 days before validUntil", r, "consent "+cid+" expires after "+last.Format(time.DateOnly)+" (3 days left): ask the PSU for a new consent soon")
+	if n := strings.Count(r.stderr, "warning:"); n != 1 {
+		t.Errorf("%d warnings; want 1:\n%s", n, r.stderr)
+	}
+	r = u.mustAt(last, "accounts", "get", "card-8693")
+	warned(t, "on the last day", r, "consent "+cid+" is valid through today only")
+	u.agree("on the last day", cid, 1, -1)
+
+	// The next bank day: expired at the bank too.
+	r = u.at(last.AddDate(0, 0, 1), "accounts", "list")
+	oneErrorLine(t, "after validUntil", r, 4, "CONSENT_EXPIRED")
+	warned(t, "after validUntil", r, "consent "+cid+" expired after "+last.Format(time.DateOnly)+" (validUntil)")
+	u.agree("after validUntil", cid, 0, -1)
+	s := u.status(last.AddDate(0, 0, 1), "--local")
+	if s.Budget.DaysLeft == nil || *s.Budget.DaysLeft != -1 {
+		t.Errorf("daysLeft after validUntil: %v; want -1", s.Budget.DaysLeft)
+	}
+
+	// A consent the client has not seen made (from another machine):
+	// `consent status` reads it whole and so learns its limits.
+	raw := u.mustAt(start, "api", "POST", "/consents", "--token", "client", "--body",
+		`{"access":{"allPsd2":"allAccounts"},"recurringIndicator":true,"validUntil":"`+last.Format(time.DateOnly)+`","frequencyPerDay":2,"combinedServiceIndicator":false}`)
+	var created struct{ ConsentID string }
+	if err := json.Unmarshal([]byte(raw.stdout), &created); err != nil || created.ConsentID == "" {
+		t.Fatalf("api POST /consents: %v %s", err, raw.stdout)
+	}
+	if c := u.state().Budget.Consents[created.ConsentID]; c == nil || c.FrequencyPerDay != 2 {
+		t.Errorf("a consent created through `api` was not learned: %+v", c)
+	}
+	st := u.state()
+	delete(st.Budget.Consents, created.ConsentID)
+	writeState(t, u.user, st)
+	r = u.mustAt(start, "consent", "status", created.ConsentID, "-v")
+	if !regexp.MustCompile(`(?m)^> GET https://\S+/v1/consents/`+regexp.QuoteMeta(created.ConsentID)+`$`).MatchString(r.stderr) ||
+		!regexp.MustCompile(`(?m)^PSU-not-present calls: 2 of 2 left today`).MatchString(r.stdout) {
+		t.Errorf("consent status of an unknown consent: did not read it whole and learn its frequencyPerDay:\n%s\n%s", r.stdout, r.stderr)
+	}
+}
+
+// writeState replaces the profile's state file, as another machine's
+// history would leave it.
+func writeState(t *testing.T, u *user, st *state.State) {
+	t.Helper()
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(u.statePath(), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
