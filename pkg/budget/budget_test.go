@@ -206,13 +206,17 @@ func FuzzConsentAnswer(f *testing.F) {
 		lim, _ := budget.ParseLimits("", "", "", "")
 		tr := &budget.Transport{Limits: lim, BaseURL: "https://bank.example", Warn: io.Discard,
 			Base: roundTripper(func(req *http.Request) (*http.Response, error) {
+				if req.Method == "POST" {
+					if got, _ := io.ReadAll(req.Body); !bytes.Equal(got, sent) {
+						t.Fatalf("the bank got %q; the caller sent %q", got, sent)
+					}
+				}
 				return &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(answer)), Request: req}, nil
 			}),
 			Update: func(fn func(*budget.Ledger) error) error { return fn(&led) }}
-		for _, req := range []*http.Request{
-			mustRequest(t, "POST", "https://bank.example/v1/consents", sent),
-			mustRequest(t, "GET", "https://bank.example/v1/consents/c1", nil),
-		} {
+		create := mustRequest(t, "POST", "https://bank.example/v1/consents", sent)
+		create.GetBody = nil // as a proxied request comes: the body readable once
+		for _, req := range []*http.Request{create, mustRequest(t, "GET", "https://bank.example/v1/consents/c1", nil)} {
 			resp, err := tr.RoundTrip(req)
 			if err != nil {
 				t.Fatal(err)

@@ -111,13 +111,24 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var sent []byte // a consent create's body, for its validUntil and frequencyPerDay
 	if learn == learnCreate && req.Body != nil && req.Body != http.NoBody {
-		b, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
-		req.Body.Close()
-		if err != nil {
-			return nil, err
+		if req.GetBody != nil {
+			if rc, err := req.GetBody(); err == nil {
+				sent, _ = io.ReadAll(io.LimitReader(rc, 1<<20))
+				rc.Close()
+			}
+		} else {
+			// A RoundTripper must not change the caller's request: the
+			// body read here travels in a copy.
+			b, err := io.ReadAll(req.Body)
+			req.Body.Close()
+			if err != nil {
+				return nil, err
+			}
+			sent = b
+			req = req.Clone(req.Context())
+			req.Body = io.NopCloser(bytes.NewReader(b))
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 		}
-		sent = b
-		req.Body = io.NopCloser(bytes.NewReader(b))
 	}
 	now := t.now()
 	res, err := t.reserve(call, now)
