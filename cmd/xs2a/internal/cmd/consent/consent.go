@@ -262,7 +262,7 @@ last known status and the budget without asking the bank.`
 type statusJSON struct {
 	ConsentID     string        `json:"consentId"`
 	ConsentStatus string        `json:"consentStatus"`
-	Local         bool          `json:"local,omitempty"`
+	Local         bool          `json:"local"` // true: the status is the last known, not asked
 	Budget        budget.Report `json:"budget"`
 }
 
