@@ -549,7 +549,7 @@ func TestSandboxServeThroughTheBinary(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
 	cmd := exec.Command(bin, "--config", cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0",
-		"--certs", filepath.Join(dir, "certs"), "--write-profile", "sb", "--auto-approve", "-o", "json")
+		"--certs", filepath.Join(dir, "certs"), "--write-profile", "sb", "--auto-approve", "--daily-limit", "250", "-o", "json")
 	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -585,7 +585,9 @@ func TestSandboxServeThroughTheBinary(t *testing.T) {
 	if st, _ := os.Stat(cfg); st.Mode().Perm() != 0o600 {
 		t.Errorf("config with the client secret has mode %v", st.Mode().Perm())
 	}
-	for _, want := range []string{"base_url: " + info["apiURL"], "client_id: sandbox-client", "client_secret: sandbox-secret-", "api_key_header: X-API-Key"} {
+	for _, want := range []string{"base_url: " + info["apiURL"], "client_id: sandbox-client", "client_secret: sandbox-secret-", "api_key_header: X-API-Key",
+		// The client's budget counts against the limits this bank enforces.
+		"budget:\n      rate_per_second: 5\n      daily_limit: 250\n      timezone: Europe/Helsinki\n"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("profile lacks %q:\n%s", want, b)
 		}

@@ -302,8 +302,8 @@ func TestClientCommands(t *testing.T) {
 			t.Errorf("consent get -o json: %v %s", err, r.stdout)
 		}
 		r = u.must("consent", "status")
-		if r.stdout != "valid\n" {
-			t.Errorf("consent status printed %q; want \"valid\\n\"", r.stdout)
+		if !regexp.MustCompile(`(?m)^status: +valid$`).MatchString(r.stdout) || !strings.HasPrefix(r.stdout, "consent: ") {
+			t.Errorf("consent status printed %q; want a status: valid line", r.stdout)
 		}
 
 		before := u.state().UserToken
@@ -333,7 +333,7 @@ func TestClientCommands(t *testing.T) {
 		if st := u.state(); st.ConsentStatus != "terminatedByTpp" || st.UserToken != nil {
 			t.Errorf("state after delete: status %q, user token %+v", st.ConsentStatus, st.UserToken)
 		}
-		if r := u.must("consent", "status"); r.stdout != "terminatedByTpp\n" {
+		if r := u.must("consent", "status"); !regexp.MustCompile(`(?m)^status: +terminatedByTpp$`).MatchString(r.stdout) {
 			t.Errorf("status after delete: %q", r.stdout)
 		}
 		// `consent delete` drops the PSU token with the consent, so the
@@ -685,7 +685,7 @@ func TestClientWaitsOutTheRateLimit(t *testing.T) {
 	for i := 1; i <= 2; i++ {
 		start := time.Now()
 		r := u.must("consent", "status", "-v")
-		if r.stdout != "received\n" {
+		if !regexp.MustCompile(`(?m)^status: +received$`).MatchString(r.stdout) {
 			t.Errorf("status %d printed %q", i, r.stdout)
 		}
 		blocks := regexp.MustCompile(`(?m)^> GET https://\S+/v1/consents/\S+/status$`).FindAllString(r.stderr, -1)

@@ -52,11 +52,22 @@ type Profile struct {
 	APIVersion   string `mapstructure:"api_version"`
 	PSUIPAddress string `mapstructure:"psu_ip_address"`
 	Signing      Signing
+	Budget       Budget
 
 	// RegisteredRedirectURIs are the redirect URIs registered at the bank
 	// for ClientID, separated by commas or spaces (a YAML list is joined
 	// so); see RegisteredRedirects.
 	RegisteredRedirectURIs string `mapstructure:"registered_redirect_uris"`
+}
+
+// Budget is the bank's limits as the client counts them (pkg/budget):
+// "" takes the Enfuce sandbox's 5 a second, 1000 a day, Europe/Helsinki.
+type Budget struct {
+	RatePerSecond string `mapstructure:"rate_per_second"`
+	DailyLimit    string `mapstructure:"daily_limit"`
+	Timezone      string `mapstructure:"timezone"`
+	// Strict ("true") refuses a call beyond a budget before sending it.
+	Strict string `mapstructure:"strict"`
 }
 
 // Signing holds how an ASPSP wants requests signed.
@@ -81,6 +92,7 @@ var Keys = []string{
 	"api_version", "psu_ip_address",
 	"signing.algorithm", "signing.digest", "signing.serial_form", "signing.dn_form",
 	"signing.keyid_form", "signing.sign_date",
+	"budget.rate_per_second", "budget.daily_limit", "budget.timezone", "budget.strict",
 }
 
 // Set assigns a key of Keys.
@@ -96,6 +108,8 @@ func (p *Profile) Set(key, value string) error {
 		"signing.serial_form": &p.Signing.SerialForm, "signing.dn_form": &p.Signing.DNForm,
 		"signing.keyid_form": &p.Signing.KeyIDForm, "signing.sign_date": &p.Signing.SignDate,
 		"registered_redirect_uris": &p.RegisteredRedirectURIs,
+		"budget.rate_per_second": &p.Budget.RatePerSecond, "budget.daily_limit": &p.Budget.DailyLimit,
+		"budget.timezone": &p.Budget.Timezone, "budget.strict": &p.Budget.Strict,
 	}
 	ptr, ok := m[key]
 	if !ok {

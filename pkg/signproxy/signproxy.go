@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xs2a-dev/xs2a/pkg/budget"
 )
 
 const (
@@ -203,7 +204,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Err() != nil {
 			err = fmt.Errorf("the caller went away before the ASPSP answered: %w", err)
 		}
-		p.fail(w, r, start, origin, http.StatusBadGateway, rid, err.Error())
+		status := http.StatusBadGateway
+		var be *budget.ExceededError
+		if errors.As(err, &be) {
+			// Refused here for its budget (--strict-budget): the app sees
+			// the status the bank would have answered, and why.
+			status, err = http.StatusTooManyRequests, be
+		}
+		p.fail(w, r, start, origin, status, rid, err.Error())
 		return
 	}
 	defer resp.Body.Close()

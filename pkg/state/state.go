@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/atomicfile"
+	"github.com/xs2a-dev/xs2a/pkg/budget"
 )
 
 // ExpiryMargin is how long before its expiry a token stops being Valid,
@@ -75,8 +76,11 @@ type State struct {
 	UserToken   *Token `json:"user_token,omitempty"`
 	// AccountIDs are the resource ids the last account list returned, for
 	// shell completion.
-	AccountIDs []string  `json:"account_ids,omitempty"`
-	Updated    time.Time `json:"updated"`
+	AccountIDs []string `json:"account_ids,omitempty"`
+	// Budget counts the calls the bank counts (pkg/budget), per consent
+	// and per bank day.
+	Budget  *budget.Ledger `json:"budget,omitempty"`
+	Updated time.Time      `json:"updated"`
 }
 
 // Store keeps the state files under Dir.

@@ -161,7 +161,11 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			return nil, fmt.Errorf("reading the answer to %s %s: %w", r.Method, r.Path, err)
 		}
 		out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, RequestID: rid}
-		if resp.StatusCode == http.StatusTooManyRequests && attempt < retries && retries > 0 {
+		// A 429 with no time to wait on an account call without the PSU is
+		// the consent's frequencyPerDay used up: a retry cannot pass before
+		// the bank's midnight and would only spend the TPP's daily requests.
+		spent := resp.Header.Get("Retry-After") == "" && r.ConsentID != "" && req.Header.Get("PSU-IP-Address") == ""
+		if resp.StatusCode == http.StatusTooManyRequests && attempt < retries && retries > 0 && !spent {
 			wait := retryAfter(resp.Header.Get("Retry-After"))
 			if wait <= maxWait {
 				if err := sleep(ctx, wait); err != nil {

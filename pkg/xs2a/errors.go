@@ -99,7 +99,7 @@ func (e *APIError) Hint() string {
 	case e.HasCode("CONSENT_EXPIRED") || e.HasCode("CONSENT_INVALID"):
 		return "create a new consent (`xs2a consent create`) and authorize it"
 	case e.HasCode("ACCESS_EXCEEDED"):
-		return "the rate limit or the consent's frequencyPerDay is used up; wait, or send PSU-IP-Address when the PSU is present"
+		return "the rate limit or the consent's frequencyPerDay is used up; wait (`xs2a consent status` shows what is left and when the bank's day resets), or send PSU-IP-Address when the PSU is present"
 	}
 	return ""
 }

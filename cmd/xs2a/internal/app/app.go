@@ -52,6 +52,16 @@ func Run(args []string, ios *iostreams.IOStreams) (code int) {
 		}
 	}()
 	f := &cmdutil.Factory{IO: ios, Now: time.Now, Version: versionString(), Browser: cmdutil.SystemBrowser{Stderr: ios.ErrOut}}
+	if v := os.Getenv("XS2A_FAKE_NOW"); v != "" {
+		// For tests only: the budget's days must be driven to the bank's
+		// midnight, which no test can wait for.
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			fmt.Fprintf(ios.ErrOut, "xs2a: error: XS2A_FAKE_NOW %q is not an RFC 3339 time\n", v)
+			return cmdutil.ExitUsage
+		}
+		f.Now = func() time.Time { return t }
+	}
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	root.SetIn(ios.In)
@@ -134,6 +144,7 @@ certificate or token is rejected.`,
 	pf.BoolP("verbose", "v", false, "show more detail on stderr (for network commands: a trace of every request, secrets redacted)")
 	pf.Bool("insecure", false, "do not verify the ASPSP's TLS certificate (dangerous: anyone on the path can read tokens; for debugging a broken server setup only)")
 	pf.Bool("show-secrets", false, "print tokens, codes, client secrets and API keys in full instead of masked")
+	pf.Bool("strict-budget", false, "refuse a call beyond the consent's frequencyPerDay or the TPP's daily limit before sending it (exit 8; also the profile's budget.strict)")
 	pf.String("record", "", "record every HTTP exchange to one JSON file each in `DIR`, secrets redacted ($XS2A_RECORD)")
 	_ = root.MarkPersistentFlagDirname("record")
 	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

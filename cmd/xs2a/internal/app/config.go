@@ -108,6 +108,10 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 			}
 		}
 	}
+	// The flag, given, overrides the profile's budget.strict either way.
+	if fl := cmd.Flags().Lookup("strict-budget"); fl != nil && fl.Changed {
+		cfg.Profile.Budget.Strict = fl.Value.String()
+	}
 	return cfg, nil
 }
 

@@ -3,6 +3,8 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+
+	"github.com/xs2a-dev/xs2a/pkg/budget"
 )
 
 // Exit codes: one table for every command, documented in README.md.
@@ -15,6 +17,7 @@ const (
 	ExitCertificate = 5 // TLS, certificate or key problem
 	ExitSignature   = 6 // signature invalid
 	ExitChanged     = 7 // replay: an answer differs from the recorded one
+	ExitBudget      = 8 // --strict-budget: a call beyond the budget was not sent
 	ExitInterrupted = 130
 )
 
@@ -57,6 +60,10 @@ func CodeOf(err error) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return ee.Code
+	}
+	var be *budget.ExceededError
+	if errors.As(err, &be) {
+		return ExitBudget
 	}
 	return ExitFailure
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
@@ -21,6 +22,10 @@ func NetError(err error) error {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return err
+	}
+	var be *budget.ExceededError
+	if errors.As(err, &be) {
+		return &ExitError{Code: ExitBudget, Err: be} // without the URL: nothing was sent
 	}
 	var ae *xs2a.APIError
 	if errors.As(err, &ae) {

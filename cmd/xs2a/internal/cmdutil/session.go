@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
@@ -19,6 +20,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
+	"golang.org/x/time/rate"
 )
 
 // Session is what a network command works with: the profile, the one mTLS
@@ -32,6 +34,8 @@ type Session struct {
 	OAuth  oauth.Config
 	Store  *state.Store
 	Now    func() time.Time
+	// Budget is the bank's limits from the profile (budget.* keys).
+	Budget budget.Limits
 	// Recorder writes every exchange of both clients to --record's
 	// directory; nil when not recording.
 	Recorder *bundle.Recorder
@@ -80,7 +84,11 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 		}
 		base = tr
 	}
-	s := &Session{Config: cfg, Now: f.Now, Store: store}
+	lim, err := budget.ParseLimits(p.Budget.RatePerSecond, p.Budget.DailyLimit, p.Budget.Timezone, p.Budget.Strict)
+	if err != nil {
+		return nil, UsageErrorf("profile %q: %v", cfg.ProfileName, err)
+	}
+	s := &Session{Config: cfg, Now: f.Now, Store: store, Budget: lim}
 	mtlsBase := base
 	if cfg.Record != "" {
 		rec, err := newRecorder(f, cfg, m.Leaf, store)
@@ -115,13 +123,36 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 		// base, not s.MTLS: a recording still tells API calls from token calls.
 		s.Signed = &http.Client{Transport: base, Timeout: m.HTTP.Timeout}
 	}
+	// Outermost, so a call refused for its budget is neither signed, nor
+	// recorded, nor sent; every command's API calls pass here.
+	s.Signed.Transport = budgetTransport(f, cfg, lim, store, s.Signed.Transport)
 	psuIP := p.PSUIPAddress
 	if f.PSUIPAddress != "" {
 		psuIP = f.PSUIPAddress
 	}
 	s.API = &xs2a.Client{HTTP: s.Signed, BaseURL: p.BaseURL, Version: p.APIVersion, APIKey: p.APIKey, APIKeyHeader: p.APIKeyHeader, PSUIPAddress: psuIP}
+	switch r := s.Budget.RatePerSecond; {
+	case r == 0:
+		s.API.Limiter = rate.NewLimiter(rate.Inf, 0)
+	case r != budget.DefaultRatePerSecond:
+		// A little under the bank's rate, as xs2a.Client's default is under 5.
+		s.API.Limiter = rate.NewLimiter(rate.Limit(r*0.9), max(1, int(r)))
+	}
 	s.OAuth = oauth.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, AuthorizeURL: p.AuthorizeURL, TokenURL: p.TokenURL, RedirectURL: p.RedirectURI}
 	return s, nil
+}
+
+// budgetTransport counts the API calls into the profile's state.
+func budgetTransport(f *Factory, cfg *profile.Config, lim budget.Limits, store *state.Store, base http.RoundTripper) http.RoundTripper {
+	return &budget.Transport{Base: base, Limits: lim, BaseURL: cfg.Profile.BaseURL, Now: f.Now, Warn: f.IO.ErrOut,
+		Update: func(fn func(*budget.Ledger) error) error {
+			return store.Update(cfg.ProfileName, func(st *state.State) error {
+				if st.Budget == nil {
+					st.Budget = &budget.Ledger{}
+				}
+				return fn(st.Budget)
+			})
+		}}
 }
 
 // newRecorder prepares --record's directory and gives the recorder every

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
@@ -211,32 +212,19 @@ func consentID(s *cmdutil.Session, args []string) (string, error) {
 }
 
 func newCmdGet(f *cmdutil.Factory, what string) *cobra.Command {
-	short := map[string]string{"get": "Read a consent (GET /v1/consents/{id})", "status": "Read a consent's status"}[what]
-	return &cobra.Command{
+	short := map[string]string{"get": "Read a consent (GET /v1/consents/{id})", "status": "Read a consent's status and its call budget"}[what]
+	var local bool
+	cmd := &cobra.Command{
 		Use:               what + " [ID]",
 		ValidArgsFunction: completeConsent(f),
 		Short:             short + "; the id defaults to the last created",
 		Args:              cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if what == "status" {
+				return status(cmd.Context(), f, args, local)
+			}
 			s, id, ct, err := managed(cmd.Context(), f, args)
 			if err != nil {
-				return err
-			}
-			if what == "status" {
-				st, err := s.API.ConsentStatus(cmd.Context(), ct.AccessToken, id)
-				if err != nil {
-					return cmdutil.NetError(err)
-				}
-				_ = s.Store.Update(s.Config.ProfileName, func(x *state.State) error {
-					if x.ConsentID == id {
-						x.ConsentStatus = st
-					}
-					return nil
-				})
-				if cmdutil.WantsJSON(f) {
-					return cmdutil.JSON(f, map[string]string{"consentId": id, "consentStatus": st})
-				}
-				_, err = fmt.Fprintf(f.IO.Out, "%s\n", st)
 				return err
 			}
 			c, err := s.API.GetConsent(cmd.Context(), ct.AccessToken, id)
@@ -252,6 +240,142 @@ func newCmdGet(f *cmdutil.Factory, what string) *cobra.Command {
 			return nil
 		},
 	}
+	if what == "status" {
+		cmd.Long = `Read a consent's status from the bank (GET /v1/consents/{id}/status) and show,
+beside it, the call budget the client keeps in the profile's state: valid
+until and days left, the PSU-not-present calls left today of the consent's
+frequencyPerDay, the TPP's requests left today of the bank's daily limit,
+and when the bank's day resets. When the client does not know the consent's
+frequencyPerDay (it was created elsewhere), it reads the whole consent
+instead (GET /v1/consents/{id}, the same one request).
+
+The status request itself counts against the daily limit; --local shows the
+last known status and the budget without asking the bank.`
+		cmd.Example = `  xs2a consent status
+  xs2a consent status --local -o json | jq .budget.callsLeftToday`
+		cmd.Flags().BoolVar(&local, "local", false, "do not ask the bank: the last known status and the budget only (costs no request)")
+	}
+	return cmd
+}
+
+// statusJSON is `consent status -o json`; its field names are stable.
+type statusJSON struct {
+	ConsentID     string        `json:"consentId"`
+	ConsentStatus string        `json:"consentStatus"`
+	Local         bool          `json:"local"` // true: the status is the last known, not asked
+	Budget        budget.Report `json:"budget"`
+}
+
+func status(ctx context.Context, f *cmdutil.Factory, args []string, local bool) error {
+	s, err := f.Session()
+	if err != nil {
+		return err
+	}
+	id, err := consentID(s, args)
+	if err != nil {
+		return err
+	}
+	st, err := s.Store.Load(s.Config.ProfileName)
+	if err != nil {
+		return err
+	}
+	known := func(st *state.State) *budget.Consent {
+		if st.Budget == nil {
+			return nil
+		}
+		return st.Budget.Consents[id]
+	}
+	var cs string
+	if local {
+		if c := known(st); c != nil && c.Status != "" {
+			cs = c.Status
+		} else if st.ConsentID == id {
+			cs = st.ConsentStatus
+		}
+	} else {
+		ct, err := token.ClientToken(ctx, s, false)
+		if err != nil {
+			return err
+		}
+		if c := known(st); c != nil && c.FrequencyPerDay > 0 {
+			cs, err = s.API.ConsentStatus(ctx, ct.AccessToken, id)
+		} else {
+			// The whole consent costs the same request and tells the
+			// budget its validUntil and frequencyPerDay.
+			var c *xs2a.Consent
+			if c, err = s.API.GetConsent(ctx, ct.AccessToken, id); err == nil {
+				cs = c.ConsentStatus
+			}
+		}
+		if err != nil {
+			return cmdutil.NetError(err)
+		}
+	}
+	err = s.Store.Update(s.Config.ProfileName, func(x *state.State) error {
+		if !local {
+			if x.ConsentID == id {
+				x.ConsentStatus = cs
+			}
+			if c := known(x); c != nil {
+				c.Status = cs
+			}
+		}
+		st = x
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rep := st.Budget.Report(id, s.Budget, s.Now())
+	if cmdutil.WantsJSON(f) {
+		return cmdutil.JSON(f, statusJSON{ConsentID: id, ConsentStatus: cs, Local: local, Budget: rep})
+	}
+	return printStatus(f, s, id, cs, local, rep)
+}
+
+func printStatus(f *cmdutil.Factory, s *cmdutil.Session, id, cs string, local bool, r budget.Report) error {
+	w := f.IO.Out
+	if cs == "" {
+		cs = "unknown"
+	}
+	if local {
+		cs += " (last known; --local does not ask the bank)"
+	}
+	valid := "unknown (xs2a consent get reads it)"
+	if r.ValidUntil != "" && r.DaysLeft != nil {
+		switch d := *r.DaysLeft; {
+		case d < 0:
+			valid = fmt.Sprintf("%s (expired %d days ago)", r.ValidUntil, -d)
+		case d == 0:
+			valid = r.ValidUntil + " (today is its last day)"
+		case d == 1:
+			valid = r.ValidUntil + " (1 day left)"
+		default:
+			valid = fmt.Sprintf("%s (%d days left)", r.ValidUntil, d)
+		}
+	}
+	calls := fmt.Sprintf("%d made today; frequencyPerDay unknown (xs2a consent get reads it)", r.CallsToday)
+	if r.FrequencyPerDay != nil {
+		calls = fmt.Sprintf("%d of %d left today (frequencyPerDay)", *r.CallsLeftToday, *r.FrequencyPerDay)
+	}
+	reqs := fmt.Sprintf("%d made today (no budget.daily_limit)", r.RequestsToday)
+	if r.DailyLimit != nil {
+		reqs = fmt.Sprintf("%d of %d left today (the TPP's daily limit)", *r.RequestsLeftToday, *r.DailyLimit)
+	}
+	resets, _ := time.Parse(time.RFC3339, r.ResetsAt)
+	in := resets.Sub(s.Now()).Round(time.Minute)
+	rows := [][2]string{{"consent", id}, {"status", cs}, {"valid until", valid}, {"PSU-not-present calls", calls},
+		{"TPP requests", reqs}, {"day resets", fmt.Sprintf("00:00 %s time, %s (in %dh%02dm)", s.Budget.ZoneName(), r.ResetsAt, int(in.Hours()), int(in.Minutes())%60)}}
+	if r.Strict {
+		rows = append(rows, [2]string{"strict budget", "on: a call beyond a budget is refused before it is sent (exit 8)"})
+	}
+	var err error
+	for _, row := range rows {
+		if _, err = fmt.Fprintf(w, "%-23s%s\n", row[0]+":", row[1]); err != nil {
+			break
+		}
+	}
+	return err
 }
 
 // completeConsent offers the consent id kept in the profile's state.

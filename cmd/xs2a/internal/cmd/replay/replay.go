@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
 )
 
@@ -42,7 +43,8 @@ consent-management paths that named the recorded one use the new one.
 
 One row per exchange: the recorded status and code, the new status and
 code, and same or CHANGED. Exit status 0 when every answer has the same
-status and code, 7 when any differs.`,
+status and code, 7 when any differs, 8 when --strict-budget kept any from
+being sent.`,
 		Example: `  xs2a --record ./before flow
   xs2a replay ./before
   xs2a replay ./before -p bank-sandbox -o json`,
@@ -73,19 +75,27 @@ func run(ctx context.Context, f *cmdutil.Factory, dir string) error {
 	}
 	c := *s.Signed
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	spy := &refusals{base: c.Transport}
+	c.Transport = spy
 	r := &bundle.Replayer{Client: &c, BaseURL: s.Config.Profile.BaseURL,
 		Inject: func(req *http.Request) error { return token.InjectAuth(ctx, s, req) }}
 	if h := s.API.APIKeyHeader; h != "" {
 		r.Strip = []string{h}
 	}
 	rows := make([]Row, 0, len(exs))
-	changed := 0
+	changed, refused := 0, 0
 	for i, e := range exs {
 		if ctx.Err() != nil {
 			// Ctrl-C: the rest would only fail; say so instead of a table of errors.
 			return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Err: fmt.Errorf("interrupted after %d of %d exchanges", i, len(exs))}
 		}
+		spy.last = nil
 		row := Row{Index: i + 1, File: e.File, Result: r.Replay(ctx, e)}
+		if spy.last != nil {
+			// Not sent (--strict-budget): the reason without the URL.
+			refused++
+			row.Result.Note = spy.last.Error()
+		}
 		if row.Result.Result == bundle.Changed {
 			changed++
 		}
@@ -98,10 +108,30 @@ func run(ctx context.Context, f *cmdutil.Factory, dir string) error {
 	} else {
 		printRows(f, rows, changed)
 	}
+	if refused > 0 {
+		// Exchanges that were not sent say nothing of the bank: the
+		// budget's code, not "changed".
+		return cmdutil.Silent(cmdutil.ExitBudget)
+	}
 	if changed > 0 {
 		return cmdutil.Silent(cmdutil.ExitChanged)
 	}
 	return nil
+}
+
+// refusals notes the budget's refusal of the exchange being replayed.
+type refusals struct {
+	base http.RoundTripper
+	last *budget.ExceededError
+}
+
+func (t *refusals) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	var be *budget.ExceededError
+	if errors.As(err, &be) {
+		t.last = be
+	}
+	return resp, err
 }
 
 func printRows(f *cmdutil.Factory, rows []Row, changed int) {

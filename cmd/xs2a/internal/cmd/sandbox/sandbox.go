@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
@@ -211,6 +213,14 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		"client_id": app.ClientID, "client_secret": app.ClientSecret, "api_key": app.APIKey, "api_key_header": "X-API-Key",
 		"qwac_cert": abs("qwac.pem"), "qwac_key": abs("qwac.key"), "qseal_cert": abs("qseal.pem"), "qseal_key": abs("qseal.key"),
 		"ca_bundle": abs("ca.pem"), "account_type": "card", "api_version": "v1",
+		// The client's call budget counts against this bank's limits.
+		"budget.rate_per_second": "0", "budget.daily_limit": "off", "budget.timezone": budget.DefaultTimezone,
+	}
+	if o.Rate > 0 {
+		kv["budget.rate_per_second"] = strconv.FormatFloat(o.Rate, 'g', -1, 64)
+	}
+	if o.DailyLimit > 0 {
+		kv["budget.daily_limit"] = strconv.Itoa(o.DailyLimit)
 	}
 	cfg, _ := o.F.Config()
 	show := cfg != nil && cfg.ShowSecrets
