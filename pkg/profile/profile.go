@@ -108,7 +108,7 @@ func (p *Profile) Set(key, value string) error {
 		"signing.serial_form": &p.Signing.SerialForm, "signing.dn_form": &p.Signing.DNForm,
 		"signing.keyid_form": &p.Signing.KeyIDForm, "signing.sign_date": &p.Signing.SignDate,
 		"registered_redirect_uris": &p.RegisteredRedirectURIs,
-		"budget.rate_per_second": &p.Budget.RatePerSecond, "budget.daily_limit": &p.Budget.DailyLimit,
+		"budget.rate_per_second":   &p.Budget.RatePerSecond, "budget.daily_limit": &p.Budget.DailyLimit,
 		"budget.timezone": &p.Budget.Timezone, "budget.strict": &p.Budget.Strict,
 	}
 	ptr, ok := m[key]
