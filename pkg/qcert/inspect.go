@@ -45,7 +45,7 @@ func Inspect(c *x509.Certificate, now time.Time) *Report {
 		SignatureAlgorithm: c.SignatureAlgorithm.String(),
 		KeyUsage:           KeyUsageNames(c.KeyUsage), ExtKeyUsage: extKeyUsageNames(c),
 		IsCA: c.IsCA, DNSNames: c.DNSNames,
-		SelfSigned:             c.CheckSignatureFrom(c) == nil,
+		SelfSigned:             IsSelfSigned(c),
 		OrganizationIdentifier: OrganizationIdentifier(c),
 	}
 	for _, ip := range c.IPAddresses {
