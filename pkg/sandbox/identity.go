@@ -53,6 +53,11 @@ type verdict struct {
 func (s *Server) checkPSD2Cert(c *x509.Certificate, chain []*x509.Certificate, use string, qtype qcert.QcType) *apiError {
 	now := s.now()
 	key := use + "/" + thumbprint(c)
+	for _, ic := range chain {
+		// The verdict depends on the intermediates sent with the leaf: the
+		// same QWAC without its intermediate must be refused again.
+		key += "+" + thumbprint(ic)
+	}
 	s.verdictMu.Lock()
 	v, ok := s.verdicts[key]
 	s.verdictMu.Unlock()
@@ -103,7 +108,7 @@ func (s *Server) judgeCert(c *x509.Certificate, chain []*x509.Certificate, use s
 			fmt.Sprintf("the %s %q is not issued by a QTSP this ASPSP trusts (issuer %q): %v; the sandbox trusts its own test CA and those given with --trust%s", use, subject(c), issuer, err, hint))
 	}
 	if kt, bits := qcert.KeyInfo(c); kt != "RSA" || bits < 2048 {
-		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has a %s %d-bit key; RSA of at least 2048 bits is required", use, kt, bits))
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has a %d-bit %s key; RSA of at least 2048 bits is required", use, bits, kt))
 	}
 	if use == "QWAC" && len(c.ExtKeyUsage) > 0 && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageClientAuth) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid, "the QWAC's extended key usage lacks clientAuth")
