@@ -94,6 +94,9 @@ func Inspect(c *x509.Certificate, now time.Time) *Report {
 		if r.OrganizationIdentifier == "" {
 			r.Warnings = append(r.Warnings, "no organizationIdentifier (2.5.4.97) in the subject")
 		}
+		if r.SelfSigned {
+			r.Warnings = append(r.Warnings, "self-signed: banks accept only certificates a QTSP issued")
+		}
 	}
 	return r
 }
