@@ -47,7 +47,7 @@ var Defects = []Defect{
 	{DefectPSD2Unwrapped, "PSD2 statement's roles and NCA not wrapped in a SEQUENCE (a known generator bug)", "both", "CERTIFICATE_INVALID"},
 	{DefectNoQcType, "no QcType statement", "both", "CERTIFICATE_INVALID"},
 	{DefectWebQcTypeOnSeal, "QcType web (a QWAC's) on the QSealC", "qseal", "CERTIFICATE_INVALID"},
-	{DefectNoPSPAI, "PSD2 roles without PSP_AI (the other --roles; PSP_PI by default)", "both", "ROLE_INVALID"},
+	{DefectNoPSPAI, "PSD2 roles without PSP_AI (the other roles asked for; PSP_PI by default)", "both", "ROLE_INVALID"},
 	{DefectNoOrgID, "no organizationIdentifier (2.5.4.97) in the subject", "both", "CERTIFICATE_INVALID"},
 	{DefectWrongKeyUsage, "keyUsage keyEncipherment only: the QWAC lacks digitalSignature, the QSealC digitalSignature and nonRepudiation", "both", "CERTIFICATE_INVALID"},
 	{DefectNoClientAuth, "extended key usage serverAuth only, no clientAuth", "qwac", "CERTIFICATE_INVALID"},
