@@ -421,7 +421,7 @@ func TestCertsThroughTheBinary(t *testing.T) {
 	if r.code != 5 {
 		t.Errorf("swapped check: exit %d; want 5", r.code)
 	}
-	for _, want := range []string{"qwac: QcType is eseal; a QWAC must be web", "qseal: QcType is web; a QSEAL must be eseal"} {
+	for _, want := range []string{"qwac: QcType is eseal; a QWAC must be web", "qseal: QcType is web; a QSealC must be eseal"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("check output lacks %q:\n%s", want, r.stdout)
 		}

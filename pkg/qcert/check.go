@@ -1,8 +1,10 @@
 package qcert
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -49,14 +51,15 @@ func Check(in CheckInput) []Problem {
 	}
 	type use struct {
 		name  string
+		title string
 		chain []*x509.Certificate
 		key   *rsa.PrivateKey
 		qtype QcType
 		eku   x509.ExtKeyUsage
 	}
 	uses := []use{
-		{"qwac", in.QWAC, in.QWACKey, QcTypeWeb, x509.ExtKeyUsageClientAuth},
-		{"qseal", in.QSeal, in.QSealKey, QcTypeESeal, 0},
+		{"qwac", "QWAC", in.QWAC, in.QWACKey, QcTypeWeb, x509.ExtKeyUsageClientAuth},
+		{"qseal", "QSealC", in.QSeal, in.QSealKey, QcTypeESeal, 0},
 	}
 	for _, u := range uses {
 		if len(u.chain) == 0 {
@@ -71,7 +74,9 @@ func Check(in CheckInput) []Problem {
 		}
 		if _, err := c.Verify(x509.VerifyOptions{Roots: in.Roots, Intermediates: inter, CurrentTime: in.Now,
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-			add("CERTIFICATE_INVALID", "chain does not verify: %v", err)
+			if msg := chainProblem(c, u.chain[1:], err); msg != "" {
+				add("CERTIFICATE_INVALID", "%s", msg)
+			}
 		}
 		switch {
 		case in.Now.Before(c.NotBefore):
@@ -101,8 +106,11 @@ func Check(in CheckInput) []Problem {
 			if !qc.Compliance {
 				add("CERTIFICATE_INVALID", "no QcCompliance statement")
 			}
-			if !qc.HasType(u.qtype) {
-				add("CERTIFICATE_INVALID", "QcType is %s; a %s must be %s", typesString(qc.Types), strings.ToUpper(u.name), u.qtype)
+			switch {
+			case len(qc.Types) == 0:
+				add("CERTIFICATE_INVALID", "no QcType statement; a %s must declare QcType %s", u.title, u.qtype)
+			case !qc.HasType(u.qtype):
+				add("CERTIFICATE_INVALID", "QcType is %s; a %s must be %s", typesString(qc.Types), u.title, u.qtype)
 			}
 			if qc.PSD2 == nil {
 				add("ROLE_INVALID", "no PSD2 QCStatement (roles of the PSP, NCA)")
@@ -115,6 +123,9 @@ func Check(in CheckInput) []Problem {
 			add("CERTIFICATE_INVALID", "no organizationIdentifier (2.5.4.97) in the subject")
 		} else if !orgIDRE.MatchString(oid) {
 			add("CERTIFICATE_INVALID", "organizationIdentifier %q is not PSD<country>-<NCA>-<authorisation number>", oid)
+		}
+		if u.name == "qwac" && c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+			add("CERTIFICATE_INVALID", "keyUsage lacks digitalSignature (has %s), so it cannot sign the TLS handshake", strings.Join(KeyUsageNames(c.KeyUsage), ", "))
 		}
 		if u.eku != 0 && len(c.ExtKeyUsage) > 0 && !slices.Contains(c.ExtKeyUsage, u.eku) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
 			add("CERTIFICATE_INVALID", "extended key usage lacks clientAuth, so it cannot authenticate a TLS client")
@@ -133,6 +144,33 @@ func Check(in CheckInput) []Problem {
 		}
 	}
 	return ps
+}
+
+// chainProblem says why the chain does not verify, naming the usual
+// causes; "" when the validity check below reports it already.
+func chainProblem(c *x509.Certificate, inFile []*x509.Certificate, err error) string {
+	var inv x509.CertificateInvalidError
+	if errors.As(err, &inv) && inv.Reason == x509.Expired && inv.Cert != nil && inv.Cert.Equal(c) {
+		return ""
+	}
+	var ua x509.UnknownAuthorityError
+	if !errors.As(err, &ua) {
+		return fmt.Sprintf("chain does not verify: %v", err)
+	}
+	if IsSelfSigned(c) {
+		return fmt.Sprintf("chain does not verify: %v: the certificate is self-signed (issued by its own key, not by a QTSP)", err)
+	}
+	if len(inFile) == 0 {
+		return fmt.Sprintf("chain does not verify: %v: its issuer %q is not a trusted CA and the file holds no intermediate certificate after it (missing intermediate, or the issuer's root not given with --ca)", err, c.Issuer.String())
+	}
+	return fmt.Sprintf("chain does not verify: %v: issuer %q", err, c.Issuer.String())
+}
+
+// IsSelfSigned reports whether c names itself as issuer and its own key
+// verifies its signature. CheckSignatureFrom would refuse a leaf as its own
+// parent (not a CA), so the signature is checked directly.
+func IsSelfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
 func typesString(ts []QcType) string {

@@ -1,10 +1,12 @@
 package qcert
 
 import (
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/atomicfile"
@@ -14,13 +16,27 @@ import (
 // SetFiles names the files of a set on disk, in writing order.
 var SetFiles = []string{"ca.pem", "ca.key", "qwac.pem", "qwac.key", "qseal.pem", "qseal.key", "server.pem", "server.key"}
 
+// IntermediateFile holds the intermediate CA of a set that has one (its
+// key is not kept: nothing else is issued from it).
+const IntermediateFile = "intermediate.pem"
+
+// Files lists the files Write writes, in order: SetFiles, then the
+// intermediate's certificate when the set has one.
+func (s *Set) Files() []string {
+	if s.Intermediate == nil {
+		return SetFiles
+	}
+	return append(slices.Clone(SetFiles), IntermediateFile)
+}
+
 // Write stores the set in dir (created 0700): keys 0600, certificates 0644,
 // each file atomically. Without force an existing file stops it before
 // anything is written.
 func (s *Set) Write(dir string, force bool) error {
+	files := s.Files()
 	if !force {
 		var existing []string
-		for _, n := range SetFiles {
+		for _, n := range files {
 			if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
 				existing = append(existing, n)
 			}
@@ -32,11 +48,18 @@ func (s *Set) Write(dir string, force bool) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	var qwacPEM []byte
+	for _, c := range s.QWACChain() {
+		qwacPEM = append(qwacPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
 	content := map[string][]byte{
-		"ca.pem": s.CA.CertPEM(), "ca.key": s.CA.KeyPEM(), "qwac.pem": s.QWAC.CertPEM(), "qwac.key": s.QWAC.KeyPEM(),
+		"ca.pem": s.CA.CertPEM(), "ca.key": s.CA.KeyPEM(), "qwac.pem": qwacPEM, "qwac.key": s.QWAC.KeyPEM(),
 		"qseal.pem": s.QSeal.CertPEM(), "qseal.key": s.QSeal.KeyPEM(), "server.pem": s.Server.CertPEM(), "server.key": s.Server.KeyPEM(),
 	}
-	for _, n := range SetFiles {
+	if s.Intermediate != nil {
+		content[IntermediateFile] = s.Intermediate.CertPEM()
+	}
+	for _, n := range files {
 		mode := os.FileMode(0o644)
 		if strings.HasSuffix(n, ".key") {
 			mode = 0o600
@@ -49,7 +72,7 @@ func (s *Set) Write(dir string, force bool) error {
 			if !force {
 				// None of the set existed before: take back the files this
 				// call wrote, so a retry without --force is not refused.
-				for _, w := range SetFiles {
+				for _, w := range files {
 					if w == n {
 						break
 					}

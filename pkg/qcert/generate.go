@@ -73,6 +73,16 @@ type Options struct {
 	// KeyGen, when set, replaces RSA key generation (benchmarks and tests
 	// reuse keys this way; generation dominates the cost).
 	KeyGen func(bits int) (*rsa.PrivateKey, error)
+	// Serials is where serial numbers come from (default Rand); tests make
+	// two sets that differ only in a defect by giving both the same stream.
+	Serials io.Reader
+	// Intermediate issues the QWAC from an intermediate CA under the root,
+	// as real QTSPs do; qwac.pem then carries the intermediate after the
+	// QWAC.
+	Intermediate bool
+	// Break names a Defect to build into the certificate(s) it concerns;
+	// the rest of the set stays good.
+	Break string
 }
 
 // Issued is one certificate with its key.
@@ -98,6 +108,11 @@ func (i *Issued) KeyPEM() []byte {
 // Set is a complete test certificate set.
 type Set struct {
 	CA, QWAC, QSeal, Server *Issued
+	// Intermediate issued the QWAC when Options.Intermediate was set (or
+	// Break was missing-intermediate); nil otherwise.
+	Intermediate *Issued
+	// Break is the defect built in, "" for a good set.
+	Break string
 	// KeyGenTime is the part of the time spent generating keys.
 	KeyGenTime time.Duration
 }
@@ -109,6 +124,16 @@ var ValidKeySizes = []int{2048, 3072, 4096}
 func GenerateSet(o Options) (*Set, error) {
 	if err := o.Org.Validate(); err != nil {
 		return nil, err
+	}
+	var defect Defect
+	if o.Break != "" {
+		var err error
+		if defect, err = LookupDefect(o.Break); err != nil {
+			return nil, err
+		}
+		if o.Break == DefectMissingIntermediate {
+			o.Intermediate = true
+		}
 	}
 	if len(o.Roles) == 0 {
 		o.Roles = []Role{RoleAI}
@@ -135,14 +160,17 @@ func GenerateSet(o Options) (*Set, error) {
 	if o.Rand == nil {
 		o.Rand = rand.Reader
 	}
+	if o.Serials == nil {
+		o.Serials = o.Rand
+	}
 	keygen := o.KeyGen
 	if keygen == nil {
 		keygen = func(bits int) (*rsa.PrivateKey, error) { return rsa.GenerateKey(o.Rand, bits) }
 	}
-	set := &Set{}
-	newKey := func() (*rsa.PrivateKey, error) {
+	set := &Set{Break: o.Break}
+	newKey := func(bits int) (*rsa.PrivateKey, error) {
 		t := time.Now()
-		k, err := keygen(o.KeySize)
+		k, err := keygen(bits)
 		set.KeyGenTime += time.Since(t)
 		return k, err
 	}
@@ -150,7 +178,7 @@ func GenerateSet(o Options) (*Set, error) {
 	notBefore := o.Now().Add(-5 * time.Minute).UTC().Truncate(time.Second)
 	notAfter := notBefore.Add(time.Duration(o.Days) * 24 * time.Hour)
 
-	caKey, err := newKey()
+	caKey, err := newKey(o.KeySize)
 	if err != nil {
 		return nil, err
 	}
@@ -158,70 +186,133 @@ func GenerateSet(o Options) (*Set, error) {
 		Subject: pkix.Name{CommonName: "xs2a Test QTSP CA", Organization: []string{"xs2a test trust service (not qualified)"},
 			Country: []string{o.Org.Country}},
 		NotBefore: notBefore, NotAfter: notAfter.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true,
+		IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: !o.Intermediate,
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
-	ca, err := issue(o.Rand, caTmpl, nil, caKey, nil)
+	if o.Intermediate {
+		caTmpl.MaxPathLen = 1
+	}
+	ca, err := issue(o.Serials, caTmpl, nil, caKey, nil)
 	if err != nil {
 		return nil, err
 	}
 	set.CA = ca
-
-	tppSubject := func(cn string) pkix.Name {
-		return pkix.Name{CommonName: cn, Organization: []string{o.Org.Name}, Country: []string{o.Org.Country},
-			ExtraNames: []pkix.AttributeTypeAndValue{{Type: OIDOrganizationID, Value: o.Org.OrganizationIdentifier()}}}
+	qwacIssuer := ca
+	if o.Intermediate {
+		k, err := newKey(o.KeySize)
+		if err != nil {
+			return nil, err
+		}
+		set.Intermediate, err = issue(o.Serials, &x509.Certificate{
+			Subject: pkix.Name{CommonName: "xs2a Test QTSP Issuing CA", Organization: caTmpl.Subject.Organization,
+				Country: caTmpl.Subject.Country},
+			NotBefore: notBefore, NotAfter: notAfter.Add(24 * time.Hour),
+			IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true,
+			KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		}, ca, k, caKey)
+		if err != nil {
+			return nil, err
+		}
+		qwacIssuer = set.Intermediate
 	}
-	qc := func(t QcType) (pkix.Extension, error) {
-		v, err := MarshalQCStatements(StatementsSpec{Type: t, Roles: o.Roles, NCAName: o.Org.NCAName, NCAID: o.Org.NCAIdentifier()})
-		return pkix.Extension{Id: OIDQCStatements, Value: v}, err
+
+	breaks := func(cert string) string {
+		if defect.Name != "" && defect.Applies(cert) {
+			return defect.Name
+		}
+		return ""
+	}
+	tppSubject := func(cn, brk string) pkix.Name {
+		n := pkix.Name{CommonName: cn, Organization: []string{o.Org.Name}, Country: []string{o.Org.Country}}
+		if brk != DefectNoOrgID {
+			n.ExtraNames = []pkix.AttributeTypeAndValue{{Type: OIDOrganizationID, Value: o.Org.OrganizationIdentifier()}}
+		}
+		return n
+	}
+	// leaf makes the QWAC or the QSealC from its good template, then builds
+	// in the defect when it concerns this certificate.
+	leaf := func(cert string, tmpl *x509.Certificate, t QcType, issuer *Issued) (*Issued, error) {
+		brk := breaks(cert)
+		tmpl.Subject = tppSubject(tmpl.Subject.CommonName, brk)
+		tmpl.NotBefore, tmpl.NotAfter = notBefore, notAfter
+		spec := StatementsSpec{Type: t, Roles: o.Roles, NCAName: o.Org.NCAName, NCAID: o.Org.NCAIdentifier()}
+		bits := o.KeySize
+		switch brk {
+		case DefectExpired:
+			tmpl.NotAfter = notBefore.Add(-24 * time.Hour)
+			tmpl.NotBefore = tmpl.NotAfter.Add(-time.Duration(o.Days) * 24 * time.Hour)
+		case DefectNotYetValid:
+			tmpl.NotBefore = notBefore.Add(7 * 24 * time.Hour)
+			if !tmpl.NotAfter.After(tmpl.NotBefore) {
+				tmpl.NotAfter = tmpl.NotBefore.Add(24 * time.Hour)
+			}
+		case DefectPSD2Unwrapped:
+			spec.NoPSD2Wrap = true
+		case DefectNoQcType:
+			spec.Type = ""
+		case DefectWebQcTypeOnSeal:
+			spec.Type = QcTypeWeb
+		case DefectNoPSPAI:
+			spec.Roles = nil
+			for _, r := range o.Roles {
+				if r != RoleAI {
+					spec.Roles = append(spec.Roles, r)
+				}
+			}
+			if len(spec.Roles) == 0 {
+				spec.Roles = []Role{RolePI}
+			}
+		case DefectWrongKeyUsage:
+			tmpl.KeyUsage = x509.KeyUsageKeyEncipherment
+		case DefectNoClientAuth:
+			tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		case DefectRSA1024:
+			bits = 1024
+		case DefectSelfSigned:
+			issuer = nil
+		}
+		if brk != DefectNoQCStatements {
+			v, err := MarshalQCStatements(spec)
+			if err != nil {
+				return nil, err
+			}
+			tmpl.ExtraExtensions = []pkix.Extension{{Id: OIDQCStatements, Value: v}}
+		}
+		key, err := newKey(bits)
+		if err != nil {
+			return nil, err
+		}
+		if issuer == nil {
+			return issue(o.Serials, tmpl, nil, key, nil)
+		}
+		return issue(o.Serials, tmpl, issuer, key, issuer.Key)
 	}
 
 	domain := o.Org.Domain
 	if domain == "" {
 		domain = DefaultOrg.Domain
 	}
-	qwacKey, err := newKey()
+	set.QWAC, err = leaf("qwac", &x509.Certificate{
+		Subject: pkix.Name{CommonName: domain}, DNSNames: []string{domain},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth},
+	}, QcTypeWeb, qwacIssuer)
 	if err != nil {
 		return nil, err
 	}
-	webQC, err := qc(QcTypeWeb)
-	if err != nil {
-		return nil, err
-	}
-	set.QWAC, err = issue(o.Rand, &x509.Certificate{
-		Subject: tppSubject(domain), DNSNames: []string{domain},
-		NotBefore: notBefore, NotAfter: notAfter,
-		KeyUsage:        x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth},
-		ExtraExtensions: []pkix.Extension{webQC},
-	}, ca, qwacKey, caKey)
-	if err != nil {
-		return nil, err
-	}
-
-	sealKey, err := newKey()
-	if err != nil {
-		return nil, err
-	}
-	sealQC, err := qc(QcTypeESeal)
-	if err != nil {
-		return nil, err
-	}
-	set.QSeal, err = issue(o.Rand, &x509.Certificate{
-		Subject:   tppSubject(o.Org.Name),
-		NotBefore: notBefore, NotAfter: notAfter,
-		KeyUsage:        x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
-		ExtraExtensions: []pkix.Extension{sealQC},
-	}, ca, sealKey, caKey)
+	set.QSeal, err = leaf("qseal", &x509.Certificate{
+		Subject:  pkix.Name{CommonName: o.Org.Name},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+	}, QcTypeESeal, ca)
 	if err != nil {
 		return nil, err
 	}
 
-	srvKey, err := newKey()
+	srvKey, err := newKey(o.KeySize)
 	if err != nil {
 		return nil, err
 	}
-	set.Server, err = issue(o.Rand, &x509.Certificate{
+	set.Server, err = issue(o.Serials, &x509.Certificate{
 		Subject:  pkix.Name{CommonName: "localhost", Organization: []string{"xs2a sandbox ASPSP"}},
 		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		NotBefore: notBefore, NotAfter: notAfter,
@@ -234,9 +325,19 @@ func GenerateSet(o Options) (*Set, error) {
 	return set, nil
 }
 
+// QWACChain is what qwac.pem holds: the QWAC, then the intermediate that
+// issued it unless the set is broken by leaving it out.
+func (s *Set) QWACChain() []*x509.Certificate {
+	chain := []*x509.Certificate{s.QWAC.Cert}
+	if s.Intermediate != nil && s.Break != DefectMissingIntermediate {
+		chain = append(chain, s.Intermediate.Cert)
+	}
+	return chain
+}
+
 // issue signs tmpl with the parent (self-signed when parent is nil).
-func issue(r io.Reader, tmpl *x509.Certificate, parent *Issued, key, parentKey *rsa.PrivateKey) (*Issued, error) {
-	serial, err := randSerial(r)
+func issue(serials io.Reader, tmpl *x509.Certificate, parent *Issued, key, parentKey *rsa.PrivateKey) (*Issued, error) {
+	serial, err := randSerial(serials)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +347,9 @@ func issue(r io.Reader, tmpl *x509.Certificate, parent *Issued, key, parentKey *
 	if parent != nil {
 		p, pk = parent.Cert, parentKey
 	}
-	der, err := x509.CreateCertificate(r, tmpl, p, &key.PublicKey, pk)
+	// PKCS #1 v1.5 signatures need no randomness: a set made from the same
+	// keys and serials comes out byte for byte the same.
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p, &key.PublicKey, pk)
 	if err != nil {
 		return nil, fmt.Errorf("creating certificate %q: %w", tmpl.Subject.CommonName, err)
 	}

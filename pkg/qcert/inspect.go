@@ -45,7 +45,7 @@ func Inspect(c *x509.Certificate, now time.Time) *Report {
 		SignatureAlgorithm: c.SignatureAlgorithm.String(),
 		KeyUsage:           KeyUsageNames(c.KeyUsage), ExtKeyUsage: extKeyUsageNames(c),
 		IsCA: c.IsCA, DNSNames: c.DNSNames,
-		SelfSigned:             c.CheckSignatureFrom(c) == nil,
+		SelfSigned:             IsSelfSigned(c),
 		OrganizationIdentifier: OrganizationIdentifier(c),
 	}
 	for _, ip := range c.IPAddresses {
@@ -93,6 +93,9 @@ func Inspect(c *x509.Certificate, now time.Time) *Report {
 		}
 		if r.OrganizationIdentifier == "" {
 			r.Warnings = append(r.Warnings, "no organizationIdentifier (2.5.4.97) in the subject")
+		}
+		if r.SelfSigned {
+			r.Warnings = append(r.Warnings, "self-signed: banks accept only certificates a QTSP issued")
 		}
 	}
 	return r

@@ -53,6 +53,11 @@ type verdict struct {
 func (s *Server) checkPSD2Cert(c *x509.Certificate, chain []*x509.Certificate, use string, qtype qcert.QcType) *apiError {
 	now := s.now()
 	key := use + "/" + thumbprint(c)
+	for _, ic := range chain {
+		// The verdict depends on the intermediates sent with the leaf: the
+		// same QWAC without its intermediate must be refused again.
+		key += "+" + thumbprint(ic)
+	}
 	s.verdictMu.Lock()
 	v, ok := s.verdicts[key]
 	s.verdictMu.Unlock()
@@ -89,14 +94,27 @@ func (s *Server) judgeCert(c *x509.Certificate, chain []*x509.Certificate, use s
 	if _, err := c.Verify(x509.VerifyOptions{Roots: s.trust, Intermediates: inter, CurrentTime: now,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 		issuer, _ := httpsig.FormatDN(c.RawIssuer, httpsig.DNRFC4514)
+		if qcert.IsSelfSigned(c) {
+			return reject(http.StatusUnauthorized, CodeCertificateInvalid,
+				fmt.Sprintf("the %s %q is self-signed: a QTSP must issue it", use, subject(c)))
+		}
+		hint := ""
+		if use == "QWAC" && len(chain) == 0 {
+			// A bank trusts QTSP roots (or the trusted list's issuing CAs)
+			// and needs the client to send the rest of the chain.
+			hint = "; if an intermediate CA issued it, the intermediate is missing: send it after the QWAC in the TLS handshake (qwac.pem: the QWAC, then the intermediate)"
+		}
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid,
-			fmt.Sprintf("the %s %q is not issued by a QTSP this ASPSP trusts (issuer %q): %v; the sandbox trusts its own test CA and those given with --trust", use, subject(c), issuer, err))
+			fmt.Sprintf("the %s %q is not issued by a QTSP this ASPSP trusts (issuer %q): %v; the sandbox trusts its own test CA and those given with --trust%s", use, subject(c), issuer, err, hint))
 	}
 	if kt, bits := qcert.KeyInfo(c); kt != "RSA" || bits < 2048 {
-		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has a %s %d-bit key; RSA of at least 2048 bits is required", use, kt, bits))
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has a %d-bit %s key; RSA of at least 2048 bits is required", use, bits, kt))
 	}
 	if use == "QWAC" && len(c.ExtKeyUsage) > 0 && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageClientAuth) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid, "the QWAC's extended key usage lacks clientAuth")
+	}
+	if use == "QWAC" && c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, "the QWAC's key usage lacks digitalSignature, which TLS client authentication needs")
 	}
 	if use == "QSealC" && c.KeyUsage != 0 && c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid, "the QSealC's key usage has neither digitalSignature nor nonRepudiation")
@@ -109,6 +127,8 @@ func (s *Server) judgeCert(c *x509.Certificate, chain []*x509.Certificate, use s
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has no qcStatements extension: it is not an eIDAS PSD2 certificate", use))
 	case len(qc.Problems) > 0:
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s's qcStatements are malformed: %s", use, strings.Join(qc.Problems, "; ")))
+	case len(qc.Types) == 0:
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has no QcType statement; it must declare QcType %s", use, qtype))
 	case !qc.HasType(qtype):
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has QcType %v; expected %s (did you swap the QWAC and the QSealC?)", use, qc.Types, qtype))
 	case qc.PSD2 == nil:

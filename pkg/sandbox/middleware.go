@@ -303,6 +303,10 @@ func diagnosisError(d *httpsig.Diagnosis, rid string) *apiError {
 			code = CodeCertificateInvalid
 		case ch.ID == httpsig.CheckValidity && strings.Contains(ch.Detail, "expired") && code == CodeSignatureInvalid:
 			code = CodeCertificateExpired
+		case (ch.ID == httpsig.CheckValidity || ch.ID == httpsig.CheckKeyUsage) && code == CodeSignatureInvalid:
+			// Not yet valid, or a key that may not sign: the certificate is
+			// at fault, not the signature.
+			code = CodeCertificateInvalid
 		}
 		if code == CodeSignatureMissing {
 			break

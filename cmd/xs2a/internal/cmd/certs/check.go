@@ -28,10 +28,12 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
 		Use:   "check [--qwac FILE --qseal FILE] [--ca BUNDLE] [--for ais]",
 		Short: "Check a QWAC and QSealC the way a bank will before going live",
 		Long: `The readiness check before going live: each certificate's chain (against
---ca, or the system roots), validity, RSA key size, key pair (with --qwac-key
-and --qseal-key), QCStatements with the right QcType per use (web for the
-QWAC, eseal for the QSealC), the PSP role the service needs (PSP_AI for ais),
-organizationIdentifier, and the same organisation in both.
+--ca, or the system roots; the QWAC file may carry intermediates after the
+QWAC), validity, RSA key size, key pair (with --qwac-key and --qseal-key),
+key usage, QCStatements with the right QcType per use (web for the QWAC,
+eseal for the QSealC), the PSP role the service needs (PSP_AI for ais),
+organizationIdentifier, and the same organisation in both. Every defect of
+certs generate --break is named.
 
 Exit status 0 only when a bank would accept them; otherwise one line per
 problem on stdout and exit status 5. Files default to the profile's

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +27,8 @@ type GenerateOptions struct {
 	Days         int
 	Force        bool
 	WriteProfile string
+	// Break is a defect to build in, or "list".
+	Break string
 }
 
 // NewCmdGenerate builds `xs2a certs generate`.
@@ -42,13 +46,27 @@ embedded sandbox (localhost, 127.0.0.1, ::1).
 The TPP certificates carry organizationIdentifier PSD<country>-<NCA>-<number>
 and ETSI TS 119 495 QCStatements: QcCompliance, QcType and the PSD2 statement
 with the roles, NCA name and NCA id. Keys are written with mode 0600, every
-file atomically, and nothing is overwritten without --force.`,
+file atomically, and nothing is overwritten without --force.
+
+--break DEFECT writes the same set with one defect a bank refuses built into
+the certificate(s) it concerns (the rest stays good), for testing how a
+client reports the refusal; --break list prints the defects.`,
 		Example: `  xs2a certs generate --dir ./certs
   xs2a certs generate --dir ./certs --org "Acme Payments AB" --country SE --nca-id FI \
-    --nca-name Finansinspektionen --auth-number 44059 --roles PSP_AI,PSP_PI --write-profile sandbox`,
+    --nca-name Finansinspektionen --auth-number 44059 --roles PSP_AI,PSP_PI --write-profile sandbox
+  xs2a certs generate --break list
+  xs2a certs generate --dir ./expired --break expired`,
 		Args:        cmdutil.NoArgs,
 		Annotations: map[string]string{cmdutil.AnnotationWritesConfig: "true"},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Break == "list" {
+				return listDefects(o.F)
+			}
+			if o.Break != "" {
+				if _, err := qcert.LookupDefect(o.Break); err != nil {
+					return cmdutil.UsageErrorf("--break: %v, or list", err)
+				}
+			}
 			if _, err := qcert.ParseRoles(o.Roles); err != nil {
 				return cmdutil.UsageError(err)
 			}
@@ -86,6 +104,10 @@ file atomically, and nothing is overwritten without --force.`,
 	fl.IntVar(&o.Days, "days", 365, "validity in days")
 	fl.BoolVar(&o.Force, "force", false, "overwrite existing files")
 	fl.StringVar(&o.WriteProfile, "write-profile", "", "also point this profile's qwac_*, qseal_* and ca_bundle at the new files")
+	fl.StringVar(&o.Break, "break", "", "build in a defect a bank refuses (see --break list)")
+	_ = cmd.RegisterFlagCompletionFunc("break", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return append([]string{"list"}, qcert.DefectNames()...), cobra.ShellCompDirectiveNoFileComp
+	})
 	_ = cmd.RegisterFlagCompletionFunc("roles", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"PSP_AI", "PSP_PI", "PSP_AS", "PSP_IC"}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -117,6 +139,36 @@ type generatedJSON struct {
 	KeyGenerationMillis    int64             `json:"keyGenerationMillis"`
 	TotalMillis            int64             `json:"totalMillis"`
 	Profile                string            `json:"profile,omitempty"`
+	Break                  *brokenJSON       `json:"break,omitempty"`
+}
+
+type brokenJSON struct {
+	qcert.Defect
+	// Files carry the defect.
+	Files []string `json:"files"`
+}
+
+func listDefects(f *cmdutil.Factory) error {
+	if cmdutil.WantsJSON(f) {
+		return cmdutil.JSON(f, qcert.Defects)
+	}
+	tw := tabwriter.NewWriter(f.IO.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEFECT\tCERTIFICATE\tBANK ANSWERS\tWHAT IS WRONG")
+	for _, d := range qcert.Defects {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Name, d.Certs, d.Code, d.What)
+	}
+	return tw.Flush()
+}
+
+// brokenFiles are the files that carry the defect.
+func brokenFiles(dir string, d qcert.Defect) []string {
+	var out []string
+	for _, c := range []string{"qwac", "qseal"} {
+		if d.Applies(c) {
+			out = append(out, filepath.Join(dir, c+".pem"))
+		}
+	}
+	return out
 }
 
 func generateRun(o *GenerateOptions) error {
@@ -124,9 +176,13 @@ func generateRun(o *GenerateOptions) error {
 	if st, err := os.Stat(o.Dir); err == nil && !st.IsDir() {
 		return cmdutil.UsageErrorf("%s exists and is not a directory", o.Dir)
 	}
+	files := setFiles
+	if o.Break == qcert.DefectMissingIntermediate {
+		files = append(slices.Clone(setFiles), struct{ Name, What string }{qcert.IntermediateFile, "the intermediate CA that issued the QWAC, left out of qwac.pem"})
+	}
 	if !o.Force {
 		var existing []string
-		for _, sf := range setFiles {
+		for _, sf := range files {
 			if _, err := os.Lstat(filepath.Join(o.Dir, sf.Name)); err == nil {
 				existing = append(existing, sf.Name)
 			}
@@ -136,7 +192,7 @@ func generateRun(o *GenerateOptions) error {
 		}
 	}
 	start := time.Now()
-	set, err := qcert.GenerateSet(qcert.Options{Org: o.Org, Roles: roles, KeySize: o.KeySize, Days: o.Days, Now: o.F.Now})
+	set, err := qcert.GenerateSet(qcert.Options{Org: o.Org, Roles: roles, KeySize: o.KeySize, Days: o.Days, Now: o.F.Now, Break: o.Break})
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}
@@ -147,7 +203,7 @@ func generateRun(o *GenerateOptions) error {
 		return err
 	}
 	paths := map[string]string{}
-	for _, sf := range setFiles {
+	for _, sf := range files {
 		paths[strings.ReplaceAll(sf.Name, ".", "_")] = filepath.Join(o.Dir, sf.Name)
 	}
 	total := time.Since(start)
@@ -174,17 +230,26 @@ func generateRun(o *GenerateOptions) error {
 		}
 	}
 
+	var broken *brokenJSON
+	if o.Break != "" {
+		d, _ := qcert.LookupDefect(o.Break)
+		broken = &brokenJSON{Defect: d, Files: brokenFiles(o.Dir, d)}
+	}
 	if cmdutil.WantsJSON(o.F) {
 		return cmdutil.JSON(o.F, generatedJSON{Dir: o.Dir, Files: paths, OrganizationIdentifier: o.Org.OrganizationIdentifier(),
 			Roles: roles, NotAfter: set.QSeal.Cert.NotAfter, KeyGenerationMillis: set.KeyGenTime.Milliseconds(),
-			TotalMillis: total.Milliseconds(), Profile: o.WriteProfile})
+			TotalMillis: total.Milliseconds(), Profile: o.WriteProfile, Break: broken})
 	}
 	out := o.F.IO.Out
 	cs := o.F.IO.ColorScheme()
 	fmt.Fprintf(out, "%s PSD2 test certificates for %s (%s), roles %s, valid until %s:\n",
 		cs.SuccessIcon(), o.Org.Name, o.Org.OrganizationIdentifier(), o.Roles, set.QSeal.Cert.NotAfter.Format(time.DateOnly))
-	for _, sf := range setFiles {
+	for _, sf := range files {
 		fmt.Fprintf(out, "  %-28s %s\n", filepath.Join(o.Dir, sf.Name), cs.Faint(sf.What))
+	}
+	if broken != nil {
+		fmt.Fprintf(out, "%s broken on purpose, %s in %s: %s; a bank answers %s\n", cs.WarningIcon(), broken.Name,
+			strings.Join(broken.Files, " and "), broken.What, broken.Code)
 	}
 	if o.WriteProfile != "" {
 		fmt.Fprintf(o.F.IO.ErrOut, "profile %q in %s now uses these files\n", o.WriteProfile, cfg.Path)
