@@ -277,18 +277,9 @@ func Run(ctx context.Context, s *cmdutil.Session, o Options, browse func(string)
 // A profile naming both endpoints costs no extra request, so recordings and
 // rate limits see exactly the authorization's own exchanges.
 func checkMetadata(ctx context.Context, s *cmdutil.Session, errOut io.Writer) error {
-	if s.OAuth.TokenURL != "" && s.OAuth.AuthorizeURL != "" {
-		return nil
-	}
-	md, err := oauth.Discover(ctx, s.MTLS, s.MetadataURL())
-	if err != nil {
-		return cmdutil.NetError(fmt.Errorf("profile %q lacks token_url/authorize_url and discovery failed: %w", s.Config.ProfileName, err))
-	}
-	if s.OAuth.TokenURL == "" {
-		s.OAuth.TokenURL = md.TokenEndpoint
-	}
-	if s.OAuth.AuthorizeURL == "" {
-		s.OAuth.AuthorizeURL = md.AuthorizationEndpoint
+	md, err := token.Discover(ctx, s)
+	if err != nil || md == nil {
+		return err
 	}
 	switch {
 	case len(md.CodeChallengeMethodsSupported) == 0:

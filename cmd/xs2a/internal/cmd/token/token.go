@@ -157,7 +157,7 @@ func Exchange(ctx context.Context, s *cmdutil.Session, code, verifier, redirect 
 	if redirect == "" {
 		redirect = s.OAuth.RedirectURL
 	}
-	if err := Discover(ctx, s); err != nil {
+	if _, err := Discover(ctx, s); err != nil {
 		return nil, err
 	}
 	cfg := s.OAuth
@@ -178,14 +178,16 @@ func Exchange(ctx context.Context, s *cmdutil.Session, code, verifier, redirect 
 	return tok, err
 }
 
-// Discover fills the OAuth endpoints the profile leaves out from RFC 8414 metadata.
-func Discover(ctx context.Context, s *cmdutil.Session) error {
+// Discover fills the OAuth endpoints the profile leaves out from RFC 8414
+// metadata and returns that metadata; nil when the profile names both
+// endpoints and nothing was fetched.
+func Discover(ctx context.Context, s *cmdutil.Session) (*oauth.Metadata, error) {
 	if s.OAuth.TokenURL != "" && s.OAuth.AuthorizeURL != "" {
-		return nil
+		return nil, nil
 	}
 	md, err := oauth.Discover(ctx, s.MTLS, s.MetadataURL())
 	if err != nil {
-		return cmdutil.NetError(fmt.Errorf("profile %q lacks token_url/authorize_url and discovery failed: %w", s.Config.ProfileName, err))
+		return nil, cmdutil.NetError(fmt.Errorf("profile %q lacks token_url/authorize_url and discovery failed: %w", s.Config.ProfileName, err))
 	}
 	if s.OAuth.TokenURL == "" {
 		s.OAuth.TokenURL = md.TokenEndpoint
@@ -193,7 +195,7 @@ func Discover(ctx context.Context, s *cmdutil.Session) error {
 	if s.OAuth.AuthorizeURL == "" {
 		s.OAuth.AuthorizeURL = md.AuthorizationEndpoint
 	}
-	return nil
+	return md, nil
 }
 
 func newCmdRefresh(f *cmdutil.Factory) *cobra.Command {
@@ -225,7 +227,7 @@ func Refresh(ctx context.Context, s *cmdutil.Session) (*state.Token, error) {
 	if st.UserToken == nil || st.UserToken.RefreshToken == "" {
 		return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("no refresh token in profile %q: run `xs2a authorize --exchange`", name)}
 	}
-	if err := Discover(ctx, s); err != nil {
+	if _, err := Discover(ctx, s); err != nil {
 		return nil, err
 	}
 	t, err := oauth.Refresh(ctx, s.MTLS, s.OAuth, st.UserToken.RefreshToken)
