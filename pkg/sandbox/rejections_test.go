@@ -215,3 +215,51 @@ func TestRejectionsOff(t *testing.T) {
 		t.Errorf("Remember -1 kept a record: %d", a.status)
 	}
 }
+
+// Every secret the -v trace hides is hidden in the record too: a cookie, a
+// secret query parameter and the secret fields of a form sent to the
+// wrong endpoint (the token request posted to /v1/consents) are kept only
+// as fingerprints, in the request and in the signing string.
+func TestRejectionRecordHidesSecrets(t *testing.T) {
+	s := startSandbox(t, Options{Dialect: DialectLenient, RatePerSecond: -1, RatePerDay: -1})
+	p := bankTPP(t, s)
+	const (
+		cookie   = "cookie-secret-4711"
+		code     = "query-code-secret-4712"
+		verifier = "form-verifier-secret-4713"
+		secret   = "form-client-secret-4714"
+	)
+	form := "grant_type=authorization_code&code_verifier=" + verifier + "&client_secret=" + secret
+	c := signerClient(t, s, func(sg *httpsig.Signer) {
+		sg.Profile, sg.Headers = httpsig.ProfileGeneric, []string{httpsig.RequestTarget, "x-request-id", "digest", "cookie"}
+	})
+	req := p.request("POST", "/v1/consents?code="+code, "", []byte(form),
+		map[string]string{"Cookie": "session=" + cookie, "Content-Type": "application/x-www-form-urlencoded"})
+	rid := req.Header.Get("X-Request-ID")
+	if a := do(t, c, req); a.status < 400 {
+		t.Fatalf("the form was accepted as a consent: %d %s", a.status, a.body)
+	}
+	a, rec := p.record(rid)
+	if rec == nil {
+		t.Fatalf("no record: %d %s", a.status, a.body)
+	}
+	for _, v := range []string{cookie, code, verifier, secret} {
+		if strings.Contains(string(a.body), v) {
+			t.Errorf("the record shows %q", v)
+		}
+	}
+	m := rec.Request.Message()
+	if got, want := m.Get("Cookie"), "session="+httplog.Redact(cookie); got != want {
+		t.Errorf("Cookie kept as %q; want %q", got, want)
+	}
+	if want := "/v1/consents?code=" + httplog.Redact(code); m.Target != want {
+		t.Errorf("target kept as %q; want %q", m.Target, want)
+	}
+	if !strings.Contains(string(m.Body), "client_secret="+httplog.Redact(secret)) || !strings.Contains(string(m.Body), "grant_type=authorization_code") {
+		t.Errorf("form body kept as %q", m.Body)
+	}
+	if rec.Diagnosis == nil || !strings.Contains(rec.Diagnosis.SigningString, "cookie: session="+httplog.Redact(cookie)) ||
+		!strings.Contains(rec.Diagnosis.SigningString, "code="+httplog.Redact(code)) {
+		t.Errorf("signing string: %+v", rec.Diagnosis)
+	}
+}
