@@ -357,3 +357,52 @@ func TestConcurrentExchangesEachGetAFile(t *testing.T) {
 		t.Errorf("%d files for 40 exchanges", len(ex))
 	}
 }
+
+// An answer that says JSON but does not parse (a bank's trailing comma,
+// a body cut off) still has its secret fields hidden, as the -v trace
+// hides them, and the token it carries is then hidden by value elsewhere.
+func TestMalformedJSONAnswerIsRedacted(t *testing.T) {
+	const tok = "at-malformed-FFFFFFFFFFFF"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/oauth/token":
+			io.WriteString(w, `{"access_token": "`+tok+`", "token_type":"Bearer",}`)
+		default:
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"tppMessages":[{"code":"TOKEN_INVALID","text":"token `+tok+` is not known"}]}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	rec := &Recorder{Dir: dir, OnError: func(err error) { t.Error(err) }}
+	c := &http.Client{Transport: rec.Transport(KindOAuth, nil)}
+	req, _ := http.NewRequest("POST", srv.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	do(t, c, req, 200)
+	api := &http.Client{Transport: rec.Transport(KindAPI, nil)}
+	do(t, api, mustRequest(t, "GET", srv.URL+"/v1/accounts"), 401)
+	ex, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ex {
+		data, _ := Marshal(e)
+		if strings.Contains(string(data), tok) {
+			t.Errorf("%s %s: the token is in the file", e.Request.Method, e.Path())
+		}
+	}
+	if len(ex) != 2 || ex[0].Response == nil || !strings.Contains(ex[0].Response.Body.Text, `"access_token": "`+httplog.Redact(tok)+`"`) ||
+		!ex[0].Response.Body.Redacted {
+		t.Errorf("token answer kept as %+v", ex[0].Response)
+	}
+}
+
+func mustRequest(t *testing.T, method, u string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xs2a-dev/xs2a/pkg/atomicfile"
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
@@ -375,7 +376,11 @@ func redactBody(red httplog.Redactor, contentType string, b []byte) *Body {
 	case mt == "application/x-www-form-urlencoded":
 		out = []byte(red.Form(string(b)))
 	case mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "":
-		out, _ = red.JSON(b)
+		var ok bool
+		if out, ok = red.JSON(b); !ok && utf8.Valid(b) {
+			// Not JSON after all, or cut off: its secret fields by pattern.
+			out = []byte(red.LooseJSON(string(b)))
+		}
 	}
 	body := NewBody(out)
 	body.Size = len(b)

@@ -260,7 +260,10 @@ func (s *Server) recordRequest(c *call) *RecordedRequest {
 	case mt == "application/x-www-form-urlencoded":
 		body = []byte(red.Form(string(body)))
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		body, _ = red.JSON(body)
+		var ok bool
+		if body, ok = red.JSON(body); !ok && utf8.Valid(body) {
+			body = []byte(red.LooseJSON(string(body)))
+		}
 	}
 	if utf8.Valid(body) {
 		rr.Body = string(body)
