@@ -162,9 +162,9 @@ func (m *rejections) len() int {
 	return m.order.Len()
 }
 
-// validRequestID is an X-Request-ID worth keeping and looking up: not
-// empty, bounded, printable.
-func validRequestID(id string) bool {
+// ValidRequestID reports an X-Request-ID the sandbox keeps and looks up:
+// not empty, at most 200 bytes, printable UTF-8.
+func ValidRequestID(id string) bool {
 	if id == "" || len(id) > maxRequestIDLen || !utf8.ValidString(id) {
 		return false
 	}
@@ -180,7 +180,7 @@ func validRequestID(id string) bool {
 // with warnings) and what the verifier found.
 func (s *Server) remember(c *call, status int, e *apiError) {
 	rid := c.r.Header.Get("X-Request-ID")
-	if !validRequestID(rid) {
+	if !ValidRequestID(rid) {
 		return
 	}
 	rec := &Record{RequestID: rid, Time: s.now().UTC(), Method: c.r.Method, Path: c.r.URL.Path, Status: status,
@@ -277,7 +277,7 @@ func (s *Server) recordRequest(c *call) *RecordedRequest {
 // record, to a QWAC of the organisation that sent the request (any trusted
 // QWAC when the rejection came before the TPP was identified).
 func (s *Server) handleRejection(w http.ResponseWriter, r *http.Request) {
-	if rid := r.Header.Get("X-Request-ID"); validRequestID(rid) {
+	if rid := r.Header.Get("X-Request-ID"); ValidRequestID(rid) {
 		w.Header().Set("X-Request-ID", rid)
 	}
 	fail := func(e *apiError) {
@@ -290,7 +290,7 @@ func (s *Server) handleRejection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("requestId")
-	if !validRequestID(id) {
+	if !ValidRequestID(id) {
 		fail(reject(http.StatusBadRequest, CodeFormatError,
 			fmt.Sprintf("%q is not an X-Request-ID (1 to %d printable characters)", clip(id, 60), maxRequestIDLen)).withPath("requestId"))
 		return
