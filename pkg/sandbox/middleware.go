@@ -149,8 +149,9 @@ func (s *Server) fail(c *call, e *apiError) {
 	if lw, ok := c.w.(*logWriter); ok {
 		lw.warnings = c.warnings
 	}
-	writeAPIError(c.w, e)
+	// Kept first: a client may ask why the moment the answer arrives.
 	s.remember(c, e.status, e)
+	writeAPIError(c.w, e)
 }
 
 func (s *Server) runChecks(c *call, signed bool) *apiError {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -261,5 +262,42 @@ func TestRejectionRecordHidesSecrets(t *testing.T) {
 	if rec.Diagnosis == nil || !strings.Contains(rec.Diagnosis.SigningString, "cookie: session="+httplog.Redact(cookie)) ||
 		!strings.Contains(rec.Diagnosis.SigningString, "code="+httplog.Redact(code)) {
 		t.Errorf("signing string: %+v", rec.Diagnosis)
+	}
+}
+
+// seenWriter notes whether the record of rid was kept by the time the
+// answer's body started on its way to the client.
+type seenWriter struct {
+	http.ResponseWriter
+	s    *Server
+	rid  string
+	kept *bool
+}
+
+func (w seenWriter) Write(b []byte) (int, error) {
+	*w.kept = w.s.memory.get(w.rid) != nil
+	return w.ResponseWriter.Write(b)
+}
+
+// The record is kept before the answer is written, so a client that asks
+// `sandbox why` the moment the rejection arrives finds it.
+func TestRejectionKeptBeforeTheAnswer(t *testing.T) {
+	s := startSandbox(t, Options{RatePerSecond: -1, RatePerDay: -1})
+	for _, tc := range []struct{ name, method, path string }{
+		{"rejected by the checks", "GET", "/v1/accounts"},
+		{"no such endpoint", "GET", "/v2/nothing"},
+	} {
+		rid := "kept-first-" + tc.name
+		req, _ := http.NewRequest(tc.method, "https://bank.example"+tc.path, nil)
+		req.Header.Set("X-Request-ID", rid) // not a UUID: FORMAT_ERROR before any TLS check
+		rec := httptest.NewRecorder()
+		kept := false
+		s.Handler().ServeHTTP(seenWriter{ResponseWriter: rec, s: s, rid: rid, kept: &kept}, req)
+		if rec.Code < 400 {
+			t.Fatalf("%s: %d", tc.name, rec.Code)
+		}
+		if !kept {
+			t.Errorf("%s: the answer was written before the record was kept", tc.name)
+		}
 	}
 }
