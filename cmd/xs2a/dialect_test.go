@@ -322,3 +322,10 @@ func TestSandboxLenientThroughTheBinary(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The command accepts exactly the ids the sandbox keeps: one that is not
+// UTF-8 is a usage error here (exit 2), not a round trip answered 400.
+func TestSandboxWhyRefusesWhatTheSandboxRefuses(t *testing.T) {
+	r := xs2a(t, t.TempDir(), "", nil, "sandbox", "why", "a\xffb")
+	oneErrorLine(t, "why invalid UTF-8", r, 2, "is not an X-Request-ID")
+}

@@ -90,6 +90,11 @@ type Body struct {
 	Redacted bool `json:"redacted,omitempty"`
 	// Truncated: the body was Size bytes; only the first MaxBody are kept.
 	Truncated bool `json:"truncated,omitempty"`
+	// Encoding is the Content-Encoding the body came in (an answer to a
+	// caller that asked for gzip itself): the text is the body decoded, so
+	// its secrets could be found, and Size counts the bytes on the wire.
+	// With an encoding the recorder cannot decode (br) nothing is kept.
+	Encoding string `json:"contentEncoding,omitempty"`
 }
 
 // DigestInput is the Digest header checked against the bytes it covers:

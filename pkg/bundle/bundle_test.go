@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
@@ -355,5 +356,112 @@ func TestConcurrentExchangesEachGetAFile(t *testing.T) {
 	}
 	if len(ex) != 40 {
 		t.Errorf("%d files for 40 exchanges", len(ex))
+	}
+}
+
+// An answer that says JSON but does not parse (a bank's trailing comma,
+// a body cut off) still has its secret fields hidden, as the -v trace
+// hides them, and the token it carries is then hidden by value elsewhere.
+func TestMalformedJSONAnswerIsRedacted(t *testing.T) {
+	const tok = "at-malformed-FFFFFFFFFFFF"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/oauth/token":
+			io.WriteString(w, `{"access_token": "`+tok+`", "token_type":"Bearer",}`)
+		default:
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"tppMessages":[{"code":"TOKEN_INVALID","text":"token `+tok+` is not known"}]}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	rec := &Recorder{Dir: dir, OnError: func(err error) { t.Error(err) }}
+	c := &http.Client{Transport: rec.Transport(KindOAuth, nil)}
+	req, _ := http.NewRequest("POST", srv.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	do(t, c, req, 200)
+	api := &http.Client{Transport: rec.Transport(KindAPI, nil)}
+	do(t, api, mustRequest(t, "GET", srv.URL+"/v1/accounts"), 401)
+	ex, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ex {
+		data, _ := Marshal(e)
+		if strings.Contains(string(data), tok) {
+			t.Errorf("%s %s: the token is in the file", e.Request.Method, e.Path())
+		}
+	}
+	if len(ex) != 2 || ex[0].Response == nil || !strings.Contains(ex[0].Response.Body.Text, `"access_token": "`+httplog.Redact(tok)+`"`) ||
+		!ex[0].Response.Body.Redacted {
+		t.Errorf("token answer kept as %+v", ex[0].Response)
+	}
+}
+
+func mustRequest(t *testing.T, method, u string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// A caller that asks for gzip itself (a browser or Postman through `xs2a
+// proxy`) gets the compressed bytes from the transport: the recorder must
+// still find the token inside, and keep the answer readable.
+func TestCompressedAnswerIsRedacted(t *testing.T) {
+	const tok = "at-gzipped-GGGGGGGGGGGG"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		io.WriteString(zw, `{"access_token":"`+tok+`","token_type":"Bearer"}`)
+		zw.Close()
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	rec := &Recorder{Dir: dir, OnError: func(err error) { t.Error(err) }}
+	c := &http.Client{Transport: rec.Transport(KindOAuth, nil)}
+	req, _ := http.NewRequest("POST", srv.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept-Encoding", "gzip")
+	do(t, c, req, 200)
+	ex, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := ex[0].Response.Body.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if zr, err := gzip.NewReader(bytes.NewReader(raw)); err == nil {
+		raw, _ = io.ReadAll(zr)
+	}
+	if strings.Contains(string(raw), tok) {
+		t.Errorf("the token is in the recorded answer once decompressed")
+	}
+	if b := ex[0].Response.Body; !strings.Contains(b.Text, `"access_token":"`+httplog.Redact(tok)+`"`) || b.Encoding != "gzip" || !b.Redacted {
+		t.Errorf("answer kept as %+v", b)
+	}
+
+	// An encoding the recorder cannot undo: nothing of the body is kept.
+	br := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "br")
+		io.WriteString(w, `{"access_token":"`+tok+`"}`) // stands for bytes no redaction can read
+	}))
+	t.Cleanup(br.Close)
+	dir = t.TempDir()
+	rec.Dir = dir
+	req, _ = http.NewRequest("POST", br.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Accept-Encoding", "br")
+	do(t, c, req, 200)
+	if ex, err = Read(dir); err != nil {
+		t.Fatal(err)
+	}
+	if b := ex[0].Response.Body; b == nil || b.Text != "" || b.Base64 != "" || b.Encoding != "br" || b.Size == 0 {
+		t.Errorf("br answer kept as %+v", b)
 	}
 }

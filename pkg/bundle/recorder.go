@@ -2,6 +2,9 @@ package bundle
 
 import (
 	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
@@ -24,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xs2a-dev/xs2a/pkg/atomicfile"
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
@@ -296,13 +300,26 @@ func (r *Recorder) build(kind string, req *http.Request, reqBody []byte, resp *h
 	}
 
 	if resp != nil {
-		e.Response = &Response{Status: resp.StatusCode, Proto: resp.Proto, Code: TPPCode(respBody)}
+		enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
+		plain, decoded, cut := decode(enc, respBody)
+		e.Response = &Response{Status: resp.StatusCode, Proto: resp.Proto, Code: TPPCode(plain)}
 		for _, name := range slices.Sorted(maps.Keys(resp.Header)) {
 			for _, v := range resp.Header[name] {
 				e.Response.Headers = append(e.Response.Headers, Field{name, red.Header(name, v)})
 			}
 		}
-		e.Response.Body = redactBody(red, resp.Header.Get("Content-Type"), respBody)
+		switch {
+		case len(respBody) == 0:
+		case !decoded:
+			// Bytes no secret can be found in are not kept at all.
+			e.Response.Body = &Body{Size: respSize, Encoding: enc}
+		default:
+			e.Response.Body = redactBody(red, resp.Header.Get("Content-Type"), plain)
+			if plain := e.Response.Body; plain != nil && enc != "" && enc != "identity" {
+				plain.Encoding, plain.Size = enc, respSize
+				plain.Truncated = plain.Truncated || cut
+			}
+		}
 		if e.Response.Body != nil && respSize > len(respBody) {
 			e.Response.Body.Truncated, e.Response.Body.Size = true, respSize
 		}
@@ -375,12 +392,51 @@ func redactBody(red httplog.Redactor, contentType string, b []byte) *Body {
 	case mt == "application/x-www-form-urlencoded":
 		out = []byte(red.Form(string(b)))
 	case mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "":
-		out, _ = red.JSON(b)
+		var ok bool
+		if out, ok = red.JSON(b); !ok && utf8.Valid(b) {
+			// Not JSON after all, or cut off: its secret fields by pattern.
+			out = []byte(red.LooseJSON(string(b)))
+		}
 	}
 	body := NewBody(out)
 	body.Size = len(b)
 	body.Redacted = !bytes.Equal(out, b)
 	return body
+}
+
+// decode undoes a Content-Encoding the transport left in place (the caller
+// asked for it), so the body's secrets can be found: plain is at most
+// MaxBody bytes (cut says it was cut), decoded is false for an encoding it
+// cannot undo. A body itself cut at MaxBody decodes as far as it goes.
+func decode(enc string, b []byte) (plain []byte, decoded, cut bool) {
+	var r io.Reader
+	switch enc {
+	case "", "identity":
+		return b, true, false
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil, false, false
+		}
+		r = zr
+	case "deflate":
+		// RFC 9110's deflate is zlib; some servers send raw deflate.
+		if zr, err := zlib.NewReader(bytes.NewReader(b)); err == nil {
+			r = zr
+		} else {
+			r = flate.NewReader(bytes.NewReader(b))
+		}
+	default:
+		return nil, false, false
+	}
+	plain, err := io.ReadAll(io.LimitReader(r, MaxBody+1))
+	if err != nil && len(plain) == 0 {
+		return nil, false, false
+	}
+	if len(plain) > MaxBody {
+		return plain[:MaxBody], true, true
+	}
+	return plain, true, false
 }
 
 func digestInput(header string, body []byte) *DigestInput {

@@ -425,10 +425,7 @@ func (t *Transport) rawText(body []byte, jsonish bool) string {
 		}
 	}
 	if jsonish && !t.ShowSecrets {
-		s = jsonSecretRe.ReplaceAllStringFunc(s, func(m string) string {
-			g := jsonSecretRe.FindStringSubmatch(m)
-			return g[1] + Redact(g[2]) + g[3]
-		})
+		s = t.redactor().LooseJSON(s)
 	}
 	return s
 }

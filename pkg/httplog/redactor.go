@@ -166,7 +166,7 @@ func (r Redactor) pairs(raw string, secret map[string]bool) string {
 // (spacing, key order, number spelling), so the rest of the body can still
 // be compared with what was sent. A "code" that is a Berlin Group message
 // code (FORMAT_ERROR) is kept. ok is false when body is not JSON; it is
-// then returned unchanged.
+// then returned unchanged (LooseJSON still finds secrets in it).
 func (r Redactor) JSON(body []byte) (out []byte, ok bool) {
 	if !json.Valid(body) {
 		return body, false
@@ -262,6 +262,21 @@ func secretJSONValue(key string, raw json.RawMessage, found func(string)) (strin
 		found(s)
 	}
 	return jsonString(Redact(s)), true
+}
+
+// LooseJSON redacts the string values of secret names ("access_token":
+// "...") in text that claims to be JSON but does not parse (a bank's stray
+// comma, a body cut off), found by pattern as the -v trace finds them.
+func (r Redactor) LooseJSON(s string) string {
+	return jsonSecretRe.ReplaceAllStringFunc(s, func(m string) string {
+		g := jsonSecretRe.FindStringSubmatch(m)
+		name, _, _ := strings.Cut(g[1][1:], `"`)
+		if normalize(name) == "code" && messageCode.MatchString(g[2]) {
+			return m // a Berlin Group message code, not an authorization code
+		}
+		r.found(g[2])
+		return g[1] + Redact(g[2]) + g[3]
+	})
 }
 
 func jsonString(s string) string {

@@ -149,8 +149,9 @@ func (s *Server) fail(c *call, e *apiError) {
 	if lw, ok := c.w.(*logWriter); ok {
 		lw.warnings = c.warnings
 	}
-	writeAPIError(c.w, e)
+	// Kept first: a client may ask why the moment the answer arrives.
 	s.remember(c, e.status, e)
+	writeAPIError(c.w, e)
 }
 
 func (s *Server) runChecks(c *call, signed bool) *apiError {
@@ -161,7 +162,7 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 	switch {
 	case rid == "":
 		return reject(http.StatusBadRequest, CodeFormatError, "X-Request-ID header is missing; every request carries a UUID").withPath("X-Request-ID")
-	case (uuid.Validate(rid) != nil || len(rid) != 36) && (s.dialect != DialectLenient || !validRequestID(rid)):
+	case (uuid.Validate(rid) != nil || len(rid) != 36) && (s.dialect != DialectLenient || !ValidRequestID(rid)):
 		return reject(http.StatusBadRequest, CodeFormatError, fmt.Sprintf("X-Request-ID %q is not a UUID", clip(rid, 60))).withPath("X-Request-ID")
 	case uuid.Validate(rid) != nil || len(rid) != 36:
 		c.warnings = append(c.warnings, fmt.Sprintf("%s: X-Request-ID %q is not a UUID", httpsig.CheckRequestID, rid))

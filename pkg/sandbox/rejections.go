@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"maps"
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -52,8 +53,9 @@ type Record struct {
 	// OrganizationID is the TPP's, when its QWAC was identified before the
 	// rejection; only that organisation may read the record.
 	OrganizationID string `json:"organizationId,omitempty"`
-	// Request is the request as received, the Authorization and API key
-	// values replaced by httplog.Redact fingerprints.
+	// Request is the request as received, what the -v trace hides
+	// (Authorization, the API key, cookies, secret query and form fields)
+	// replaced by httplog.Redact fingerprints.
 	Request *RecordedRequest `json:"request"`
 	// Diagnosis is the signature verifier's, when the signature checks ran.
 	Diagnosis *httpsig.Diagnosis `json:"diagnosis,omitempty"`
@@ -160,9 +162,9 @@ func (m *rejections) len() int {
 	return m.order.Len()
 }
 
-// validRequestID is an X-Request-ID worth keeping and looking up: not
-// empty, bounded, printable.
-func validRequestID(id string) bool {
+// ValidRequestID reports an X-Request-ID the sandbox keeps and looks up:
+// not empty, at most 200 bytes, printable UTF-8.
+func ValidRequestID(id string) bool {
 	if id == "" || len(id) > maxRequestIDLen || !utf8.ValidString(id) {
 		return false
 	}
@@ -178,7 +180,7 @@ func validRequestID(id string) bool {
 // with warnings) and what the verifier found.
 func (s *Server) remember(c *call, status int, e *apiError) {
 	rid := c.r.Header.Get("X-Request-ID")
-	if !validRequestID(rid) {
+	if !ValidRequestID(rid) {
 		return
 	}
 	rec := &Record{RequestID: rid, Time: s.now().UTC(), Method: c.r.Method, Path: c.r.URL.Path, Status: status,
@@ -198,33 +200,41 @@ func (s *Server) remember(c *call, status int, e *apiError) {
 	s.memory.put(rec)
 }
 
-// secretHeader is a header whose value the record keeps only as a
-// fingerprint.
-func (s *Server) secretHeader(name string) bool {
-	return strings.EqualFold(name, "Authorization") || strings.EqualFold(name, s.opts.APIKeyHeader)
+// redactor hides what the -v trace hides (credentials by header name, the
+// secret query, form and JSON fields), the API key header included: a
+// record is readable over the network, so it keeps only fingerprints.
+func (s *Server) redactor() httplog.Redactor {
+	return httplog.Redactor{SecretHeaders: []string{s.opts.APIKeyHeader}}
 }
 
-func (s *Server) redact(name, v string) string {
-	if !s.secretHeader(name) {
-		return v
+// redactTarget keeps a request-target's path and redacts its secret query
+// parameters.
+func redactTarget(red httplog.Redactor, target string) string {
+	if path, query, ok := strings.Cut(target, "?"); ok {
+		return path + "?" + red.Query(query)
 	}
-	// Keep the scheme, as the -v trace does: Bearer versus Basic is often the bug.
-	if scheme, cred, ok := strings.Cut(strings.TrimSpace(v), " "); ok && strings.EqualFold(name, "Authorization") && !strings.ContainsAny(scheme, "=,\"") {
-		return scheme + " " + httplog.Redact(strings.TrimSpace(cred))
-	}
-	return httplog.Redact(v)
+	return target
 }
 
-// redactLines redacts secret headers in a signing string (a lenient TPP may
-// sign its Authorization header).
+// redactLines redacts a signing string as the request: the secret query
+// parameters of the request-target, the secret headers (a lenient TPP may
+// sign its Authorization header or a cookie).
 func (s *Server) redactLines(ss string) string {
 	if ss == "" {
 		return ss
 	}
+	red := s.redactor()
 	lines := strings.Split(ss, "\n")
 	for i, l := range lines {
-		if name, v, ok := strings.Cut(l, ": "); ok && s.secretHeader(name) {
-			lines[i] = name + ": " + s.redact(name, v)
+		name, v, ok := strings.Cut(l, ": ")
+		switch {
+		case !ok:
+		case name == httpsig.RequestTarget:
+			if method, target, ok := strings.Cut(v, " "); ok {
+				lines[i] = name + ": " + method + " " + redactTarget(red, target)
+			}
+		default:
+			lines[i] = name + ": " + red.Header(name, v)
 		}
 	}
 	return strings.Join(lines, "\n")
@@ -234,19 +244,31 @@ func (s *Server) redactLines(ss string) string {
 // read (nothing when they stopped before the body), never read again here.
 func (s *Server) recordRequest(c *call) *RecordedRequest {
 	r := c.r
-	rr := &RecordedRequest{Method: r.Method, Target: r.URL.RequestURI()}
+	red := s.redactor()
+	rr := &RecordedRequest{Method: r.Method, Target: redactTarget(red, r.URL.RequestURI())}
 	if r.Host != "" {
 		rr.Headers = append(rr.Headers, RecordedField{Name: "Host", Value: r.Host})
 	}
 	for _, name := range slices.Sorted(maps.Keys(r.Header)) {
 		for _, v := range r.Header[name] {
-			rr.Headers = append(rr.Headers, RecordedField{Name: name, Value: s.redact(name, v)})
+			rr.Headers = append(rr.Headers, RecordedField{Name: name, Value: red.Header(name, v)})
 		}
 	}
-	if utf8.Valid(c.body) {
-		rr.Body = string(c.body)
+	body := c.body
+	// A token request posted to an API path carries its secrets here.
+	switch mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); {
+	case mt == "application/x-www-form-urlencoded":
+		body = []byte(red.Form(string(body)))
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		var ok bool
+		if body, ok = red.JSON(body); !ok && utf8.Valid(body) {
+			body = []byte(red.LooseJSON(string(body)))
+		}
+	}
+	if utf8.Valid(body) {
+		rr.Body = string(body)
 	} else {
-		rr.BodyBase64 = base64.StdEncoding.EncodeToString(c.body)
+		rr.BodyBase64 = base64.StdEncoding.EncodeToString(body)
 	}
 	return rr
 }
@@ -255,7 +277,7 @@ func (s *Server) recordRequest(c *call) *RecordedRequest {
 // record, to a QWAC of the organisation that sent the request (any trusted
 // QWAC when the rejection came before the TPP was identified).
 func (s *Server) handleRejection(w http.ResponseWriter, r *http.Request) {
-	if rid := r.Header.Get("X-Request-ID"); validRequestID(rid) {
+	if rid := r.Header.Get("X-Request-ID"); ValidRequestID(rid) {
 		w.Header().Set("X-Request-ID", rid)
 	}
 	fail := func(e *apiError) {
@@ -268,7 +290,7 @@ func (s *Server) handleRejection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("requestId")
-	if !validRequestID(id) {
+	if !ValidRequestID(id) {
 		fail(reject(http.StatusBadRequest, CodeFormatError,
 			fmt.Sprintf("%q is not an X-Request-ID (1 to %d printable characters)", clip(id, 60), maxRequestIDLen)).withPath("requestId"))
 		return

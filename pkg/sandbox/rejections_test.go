@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -213,5 +214,90 @@ func TestRejectionsOff(t *testing.T) {
 	do(t, p.plain, p.request("GET", "/v1/card-accounts", "", nil, map[string]string{"X-Request-ID": rid}))
 	if a, _ := p.record(rid); a.status != http.StatusNotFound || s.memory.len() != 0 {
 		t.Errorf("Remember -1 kept a record: %d", a.status)
+	}
+}
+
+// Every secret the -v trace hides is hidden in the record too: a cookie, a
+// secret query parameter and the secret fields of a form sent to the
+// wrong endpoint (the token request posted to /v1/consents) are kept only
+// as fingerprints, in the request and in the signing string.
+func TestRejectionRecordHidesSecrets(t *testing.T) {
+	s := startSandbox(t, Options{Dialect: DialectLenient, RatePerSecond: -1, RatePerDay: -1})
+	p := bankTPP(t, s)
+	const (
+		cookie   = "cookie-secret-4711"
+		code     = "query-code-secret-4712"
+		verifier = "form-verifier-secret-4713"
+		secret   = "form-client-secret-4714"
+	)
+	form := "grant_type=authorization_code&code_verifier=" + verifier + "&client_secret=" + secret
+	c := signerClient(t, s, func(sg *httpsig.Signer) {
+		sg.Profile, sg.Headers = httpsig.ProfileGeneric, []string{httpsig.RequestTarget, "x-request-id", "digest", "cookie"}
+	})
+	req := p.request("POST", "/v1/consents?code="+code, "", []byte(form),
+		map[string]string{"Cookie": "session=" + cookie, "Content-Type": "application/x-www-form-urlencoded"})
+	rid := req.Header.Get("X-Request-ID")
+	if a := do(t, c, req); a.status < 400 {
+		t.Fatalf("the form was accepted as a consent: %d %s", a.status, a.body)
+	}
+	a, rec := p.record(rid)
+	if rec == nil {
+		t.Fatalf("no record: %d %s", a.status, a.body)
+	}
+	for _, v := range []string{cookie, code, verifier, secret} {
+		if strings.Contains(string(a.body), v) {
+			t.Errorf("the record shows %q", v)
+		}
+	}
+	m := rec.Request.Message()
+	if got, want := m.Get("Cookie"), "session="+httplog.Redact(cookie); got != want {
+		t.Errorf("Cookie kept as %q; want %q", got, want)
+	}
+	if want := "/v1/consents?code=" + httplog.Redact(code); m.Target != want {
+		t.Errorf("target kept as %q; want %q", m.Target, want)
+	}
+	if !strings.Contains(string(m.Body), "client_secret="+httplog.Redact(secret)) || !strings.Contains(string(m.Body), "grant_type=authorization_code") {
+		t.Errorf("form body kept as %q", m.Body)
+	}
+	if rec.Diagnosis == nil || !strings.Contains(rec.Diagnosis.SigningString, "cookie: session="+httplog.Redact(cookie)) ||
+		!strings.Contains(rec.Diagnosis.SigningString, "code="+httplog.Redact(code)) {
+		t.Errorf("signing string: %+v", rec.Diagnosis)
+	}
+}
+
+// seenWriter notes whether the record of rid was kept by the time the
+// answer's body started on its way to the client.
+type seenWriter struct {
+	http.ResponseWriter
+	s    *Server
+	rid  string
+	kept *bool
+}
+
+func (w seenWriter) Write(b []byte) (int, error) {
+	*w.kept = w.s.memory.get(w.rid) != nil
+	return w.ResponseWriter.Write(b)
+}
+
+// The record is kept before the answer is written, so a client that asks
+// `sandbox why` the moment the rejection arrives finds it.
+func TestRejectionKeptBeforeTheAnswer(t *testing.T) {
+	s := startSandbox(t, Options{RatePerSecond: -1, RatePerDay: -1})
+	for _, tc := range []struct{ name, method, path string }{
+		{"rejected by the checks", "GET", "/v1/accounts"},
+		{"no such endpoint", "GET", "/v2/nothing"},
+	} {
+		rid := "kept-first-" + tc.name
+		req, _ := http.NewRequest(tc.method, "https://bank.example"+tc.path, nil)
+		req.Header.Set("X-Request-ID", rid) // not a UUID: FORMAT_ERROR before any TLS check
+		rec := httptest.NewRecorder()
+		kept := false
+		s.Handler().ServeHTTP(seenWriter{ResponseWriter: rec, s: s, rid: rid, kept: &kept}, req)
+		if rec.Code < 400 {
+			t.Fatalf("%s: %d", tc.name, rec.Code)
+		}
+		if !kept {
+			t.Errorf("%s: the answer was written before the record was kept", tc.name)
+		}
 	}
 }

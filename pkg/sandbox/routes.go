@@ -34,10 +34,10 @@ func (s *Server) Handler() http.Handler {
 			e = reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("no endpoint %s %s on this ASPSP", r.Method, r.URL.Path))
 		}
 		codeTo(w, e.Code())
-		writeAPIError(w, e)
 		if !strings.HasPrefix(r.URL.Path, RejectionsPath) {
 			s.remember(&call{w: w, r: r}, e.status, e)
 		}
+		writeAPIError(w, e)
 	})
 	return s.logged(mux)
 }

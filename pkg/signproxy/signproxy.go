@@ -18,12 +18,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
+	"github.com/xs2a-dev/xs2a/pkg/httplog"
 )
 
 const (
@@ -201,6 +203,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := p.client.Do(out)
 	if err != nil {
+		// The client's error names the URL, query and all: a code or a
+		// token there must not reach the log.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			ue.URL = httplog.Redactor{}.URL(out.URL)
+		}
 		if r.Context().Err() != nil {
 			err = fmt.Errorf("the caller went away before the ASPSP answered: %w", err)
 		}

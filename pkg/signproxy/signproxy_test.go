@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
@@ -540,5 +541,25 @@ func TestTargetThatIsNotAPathIsRefused(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), `request target "*" is not a path`) {
 		t.Errorf("log %q", log.String())
+	}
+}
+
+// The log line never shows the query (it may carry a code or a token), and
+// neither does the 502 text the client's error brings with it.
+func TestUnreachableBankErrorHidesSecretQuery(t *testing.T) {
+	b := startBank(t, func(w http.ResponseWriter, r *http.Request) {})
+	gone := b.URL
+	b.Close()
+	url, log := startProxy(t, gone, nil)
+	const code = "query-code-secret-0815"
+	resp, body := send(t, "GET", url+"/v1/card-accounts?withBalance=true&code="+code, nil)
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("bank down: %d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(log.String(), code) || strings.Contains(string(body), code) {
+		t.Errorf("the secret query parameter is shown:\nlog %q\nbody %q", log.String(), body)
+	}
+	if !strings.Contains(log.String(), "withBalance=true&code="+httplog.Redact(code)) {
+		t.Errorf("the log does not say which URL failed: %q", log.String())
 	}
 }

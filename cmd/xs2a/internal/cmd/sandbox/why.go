@@ -44,7 +44,7 @@ sandbox answers only to the organisation that sent the request.`,
 		Args: cmdutil.ExactArgs(1, "the X-Request-ID of the rejected request"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.RequestID = args[0]
-			if !validRequestID(o.RequestID) {
+			if !sbx.ValidRequestID(o.RequestID) {
 				return cmdutil.UsageErrorf("%q is not an X-Request-ID (1 to 200 printable characters)", o.RequestID)
 			}
 			if o.URL != "" {
@@ -60,18 +60,6 @@ sandbox answers only to the organisation that sent the request.`,
 	}
 	cmd.Flags().StringVar(&o.URL, "url", "", "the sandbox's API base URL (default: the profile's base_url)")
 	return cmd
-}
-
-func validRequestID(id string) bool {
-	if id == "" || len(id) > 200 {
-		return false
-	}
-	for _, r := range id {
-		if r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 func whyRun(cmd *cobra.Command, o *WhyOptions) error {
