@@ -314,8 +314,12 @@ func (s *Server) handleRejection(w http.ResponseWriter, r *http.Request) {
 	rec := s.memory.get(id)
 	switch {
 	case rec == nil:
+		kept := fmt.Sprintf("the sandbox keeps the newest %d in memory, since it started", s.opts.Remember)
+		if s.opts.Remember < 0 {
+			kept = "this sandbox keeps none (it was started to remember no rejections)"
+		}
 		fail(reject(http.StatusNotFound, CodeResourceUnknown,
-			fmt.Sprintf("no rejection of a request with X-Request-ID %s is kept: the sandbox keeps the newest %d in memory, since it started", id, s.opts.Remember)))
+			fmt.Sprintf("no rejection of a request with X-Request-ID %s is kept: %s", id, kept)))
 	case rec.OrganizationID != "" && rec.OrganizationID != tpp.OrganizationID,
 		rec.certOnly != "" && rec.certOnly != tpp.Thumbprint:
 		fail(reject(http.StatusForbidden, CodeResourceUnknown,

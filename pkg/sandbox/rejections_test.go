@@ -231,8 +231,12 @@ func TestRejectionsOff(t *testing.T) {
 	p := bankTPP(t, s)
 	rid := uuid.NewString()
 	do(t, p.plain, p.request("GET", "/v1/card-accounts", "", nil, map[string]string{"X-Request-ID": rid}))
-	if a, _ := p.record(rid); a.status != http.StatusNotFound || s.memory.len() != 0 {
+	a, _ := p.record(rid)
+	if a.status != http.StatusNotFound || s.memory.len() != 0 {
 		t.Errorf("Remember -1 kept a record: %d", a.status)
+	}
+	if txt := a.text(t); !strings.Contains(txt, "keeps none") || strings.Contains(txt, "newest -1") {
+		t.Errorf("404 text %q; want it to say the sandbox keeps none", txt)
 	}
 }
 
