@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -489,9 +490,13 @@ func TestDataDirWriteFailureRefusesChanges(t *testing.T) {
 	if a.status != 500 || !strings.Contains(a.text(t), "could not save the change") {
 		t.Fatalf("consent whose save failed: %d %s; want 500", a.status, a.body)
 	}
-	a = p.api("GET", "/v1/card-accounts", ct, nil, nil)
+	rid := uuid.NewString()
+	a = p.api("GET", "/v1/card-accounts", ct, nil, map[string]string{"X-Request-ID": rid})
 	if a.status != 503 || !reflect.DeepEqual(a.codes(t), []string{CodeServiceUnavailable}) || !strings.Contains(a.text(t), "restarts it") {
 		t.Errorf("API call after the failure: %d %s; want 503 %s", a.status, a.body, CodeServiceUnavailable)
+	}
+	if a.header.Get("X-Request-ID") != rid {
+		t.Errorf("the 503 echoes X-Request-ID %q; want %q", a.header.Get("X-Request-ID"), rid)
 	}
 	form := url.Values{"grant_type": {"client_credentials"}}
 	req, _ := http.NewRequest("POST", s.URL+"/oauth/token", strings.NewReader(form.Encode()))
