@@ -29,6 +29,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // Format is the version of the file layout, written in every file.
@@ -282,13 +283,8 @@ func Read(dir string) ([]*Exchange, error) {
 // TPPCode is the first Berlin Group tppMessages code of a JSON answer, ""
 // when it has none.
 func TPPCode(body []byte) string {
-	var e struct {
-		TPPMessages []struct {
-			Code string `json:"code"`
-		} `json:"tppMessages"`
+	if m := xs2a.DecodeErrorBody(body).TPPMessages; len(m) > 0 {
+		return m[0].Code
 	}
-	if len(body) == 0 || json.Unmarshal(body, &e) != nil || len(e.TPPMessages) == 0 {
-		return ""
-	}
-	return e.TPPMessages[0].Code
+	return ""
 }

@@ -12,6 +12,7 @@ const (
 	CodeFormatError           = "FORMAT_ERROR"
 	CodeParameterNotSupported = "PARAMETER_NOT_SUPPORTED"
 	CodeServiceInvalid        = "SERVICE_INVALID"
+	CodeServiceUnavailable    = "SERVICE_UNAVAILABLE" // not in the standard's list, which has no code for a 503
 	CodeResourceUnknown       = "RESOURCE_UNKNOWN"
 	CodeConsentUnknown        = "CONSENT_UNKNOWN"
 	CodeConsentInvalid        = "CONSENT_INVALID"

@@ -121,6 +121,14 @@ func codeTo(w http.ResponseWriter, code string) {
 func (s *Server) api(signed bool, h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{w: w, r: r}
+		// Every API call changes at least the TPP's day count.
+		if err := s.dataFailed(); err != nil {
+			if rid := r.Header.Get("X-Request-ID"); uuid.Validate(rid) == nil && len(rid) == 36 {
+				c.rid = rid // echoed, as every answer after the id's check does
+			}
+			s.fail(c, reject(http.StatusServiceUnavailable, CodeServiceUnavailable, unavailable(err)))
+			return
+		}
 		if e := s.runChecks(c, signed); e != nil {
 			s.fail(c, e)
 			return

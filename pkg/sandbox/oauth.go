@@ -64,6 +64,11 @@ type TokenResponse struct {
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	if err := s.dataFailed(); err != nil {
+		codeTo(w, "server_error")
+		writeOAuthError(w, invalid(http.StatusServiceUnavailable, "server_error", "%s", unavailable(err)))
+		return
+	}
 	var saved pending
 	resp, e := s.token(r, &saved)
 	if err := saved.wait(); err != nil && e == nil {

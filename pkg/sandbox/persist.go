@@ -315,13 +315,23 @@ type journal struct {
 	db      *bolt.DB
 	path    string
 	mu      sync.Mutex
-	queue   []change
+	queue   [][]change // one entry per submit: the changes of one answer
 	waiters []chan error
 	closed  bool
 	wake    chan struct{}
 	done    chan struct{}
 	once    sync.Once
+	// write commits changes in one transaction; tests replace it to make
+	// the disk fail.
+	write func([]change) error
+	// failed is the first commit that could not be made: memory then
+	// holds what the file does not, so no further change is accepted.
+	failed error
+	log    io.Writer // where the failure is said, once
 }
+
+// errDataFailed is what every change meets after a commit failed.
+var errDataFailed = errors.New("the sandbox could not write its data file and accepts no more changes")
 
 // submit queues the changes; the channel says when they are on disk. The
 // caller holds the lock that ordered the changes, so the queue's order is
@@ -334,7 +344,12 @@ func (j *journal) submit(cs []change) <-chan error {
 		ch <- errJournalClosed
 		return ch
 	}
-	j.queue = append(j.queue, cs...)
+	if j.failed != nil {
+		j.mu.Unlock()
+		ch <- fmt.Errorf("%w: %v", errDataFailed, j.failed)
+		return ch
+	}
+	j.queue = append(j.queue, cs)
 	j.waiters = append(j.waiters, ch)
 	j.mu.Unlock()
 	select {
@@ -342,6 +357,13 @@ func (j *journal) submit(cs []change) <-chan error {
 	default:
 	}
 	return ch
+}
+
+// broken is the failure that stopped the journal, or nil.
+func (j *journal) broken() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.failed
 }
 
 func (j *journal) run() {
@@ -352,31 +374,77 @@ func (j *journal) run() {
 		j.queue, j.waiters = nil, nil
 		j.mu.Unlock()
 		if len(ws) > 0 {
-			err := j.db.Update(func(tx *bolt.Tx) error {
-				for _, c := range q {
-					b := tx.Bucket(c.bucket)
-					var err error
-					if c.val == nil {
-						err = b.Delete([]byte(c.key))
-					} else {
-						err = b.Put([]byte(c.key), c.val)
-					}
-					if err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				err = fmt.Errorf("%s: %w", j.path, err)
-			}
-			for _, w := range ws {
-				w <- err
-			}
+			j.commit(q, ws)
 		}
 		if closed {
 			return
 		}
+	}
+}
+
+// commit writes the queued answers' changes in one transaction. When that
+// fails, each answer's changes are tried alone, so one bad change does not
+// fail the others; an answer whose changes still fail leaves memory ahead
+// of the file, and the journal stops accepting changes.
+func (j *journal) commit(q [][]change, ws []chan error) {
+	if len(q) > 1 {
+		if j.safeWrite(slices.Concat(q...)) == nil {
+			for _, w := range ws {
+				w <- nil
+			}
+			return
+		}
+	}
+	for i, w := range ws {
+		err := j.safeWrite(q[i])
+		if err != nil {
+			err = fmt.Errorf("%s: %w", j.path, err)
+			j.fail(err)
+		}
+		w <- err
+	}
+}
+
+// safeWrite is write with a panic turned into an error: bbolt trusts its
+// file, and a page damaged after the sandbox started can make it panic.
+func (j *journal) safeWrite(cs []change) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w (%v)", ErrDataCorrupt, p)
+		}
+	}()
+	return j.write(cs)
+}
+
+func (j *journal) writeDB(cs []change) error {
+	return j.db.Update(func(tx *bolt.Tx) error {
+		for _, c := range cs {
+			b := tx.Bucket(c.bucket)
+			var err error
+			if c.val == nil {
+				err = b.Delete([]byte(c.key))
+			} else {
+				err = b.Put([]byte(c.key), c.val)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// fail stops the journal and says so loudly, once.
+func (j *journal) fail(err error) {
+	j.mu.Lock()
+	first := j.failed == nil
+	if first {
+		j.failed = err
+	}
+	j.mu.Unlock()
+	if first && j.log != nil {
+		fmt.Fprintf(j.log, "sandbox: ERROR: the data file could not be written (%v); the sandbox now refuses every change with 503. "+
+			"Stop it, fix the disk (space, permissions) or move %s away, and start it again: the file keeps every change answered as done\n", err, j.path)
 	}
 }
 
@@ -414,6 +482,20 @@ func (p *pending) wait() error {
 	}
 	*p = nil
 	return first
+}
+
+// dataFailed is why the sandbox refuses changes: a commit to its data file
+// failed, so memory holds what a restart would not find. Nil while all is well.
+func (s *Server) dataFailed() error {
+	if s.store.j == nil {
+		return nil
+	}
+	return s.store.j.broken()
+}
+
+// unavailable is the answer's text while dataFailed.
+func unavailable(err error) string {
+	return "the sandbox could not write its data file and refuses every change until its operator restarts it (see the sandbox's log): " + err.Error()
 }
 
 func saveFailed(err error) string {
@@ -500,6 +582,7 @@ func openJournal(dir string) (j *journal, err error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	j = &journal{db: db, path: path, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	j.write = j.writeDB
 	go j.run()
 	return j, nil
 }

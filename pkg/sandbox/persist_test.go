@@ -9,9 +9,11 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -397,5 +399,124 @@ func TestJournalKeepsTheOrderOfChanges(t *testing.T) {
 	}
 	if ch := j.submit(nil); <-ch != errJournalClosed {
 		t.Error("a closed journal accepted a change")
+	}
+}
+
+// TestJournalFailedCommit: when a shared commit fails, each answer's
+// changes are tried alone, so only the bad one fails; a panic inside the
+// write is an error; after that the journal accepts nothing more and says
+// so once on the log.
+func TestJournalFailedCommit(t *testing.T) {
+	j, err := openJournal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	log := &syncLog{}
+	j.log = log
+	hold, held := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	j.write = func(cs []change) error {
+		if calls.Add(1) == 1 {
+			close(held)
+			<-hold // the next answers queue up and share one commit
+		}
+		for _, c := range cs {
+			switch c.key {
+			case "bad":
+				return errors.New("no space left on device")
+			case "boom":
+				panic("bbolt: damaged page")
+			}
+		}
+		return j.writeDB(cs)
+	}
+	rec := func(org string) []change { return []change{changeOf(limitRecord{Org: org, Day: "2026-12-01", N: 1})} }
+	first := j.submit(rec("a"))
+	<-held
+	bad, good, boom := j.submit(rec("bad")), j.submit(rec("c")), j.submit(rec("boom"))
+	close(hold)
+	if err := <-first; err != nil {
+		t.Errorf("the first answer's change: %v", err)
+	}
+	if err := <-bad; err == nil || !strings.Contains(err.Error(), "no space left") {
+		t.Errorf("the bad change: %v; want the write's error", err)
+	}
+	if err := <-good; err != nil {
+		t.Errorf("a good change committed with a bad one: %v; want it retried alone and saved", err)
+	}
+	if err := <-boom; !errors.Is(err, ErrDataCorrupt) || !strings.Contains(err.Error(), "damaged page") {
+		t.Errorf("a panic inside the write: %v; want ErrDataCorrupt with the panic's text", err)
+	}
+	if err := <-j.submit(rec("d")); !errors.Is(err, errDataFailed) {
+		t.Errorf("a change after a failed commit: %v; want errDataFailed", err)
+	}
+	if j.broken() == nil {
+		t.Error("the journal does not report its failure")
+	}
+	stored := map[string]bool{}
+	j.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketLimits).ForEach(func(k, _ []byte) error { stored[string(k)] = true; return nil })
+	})
+	if want := map[string]bool{"a": true, "c": true}; !reflect.DeepEqual(stored, want) {
+		t.Errorf("on disk: %v; want %v", stored, want)
+	}
+	log.mu.Lock()
+	out := log.b.String()
+	log.mu.Unlock()
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "data file could not be written") || !strings.Contains(out, "start it again") {
+		t.Errorf("log: %q; want one line saying the data file could not be written and what to do", out)
+	}
+}
+
+// TestDataDirWriteFailureRefusesChanges: once a change could not be saved,
+// the API, the token endpoint and the authorization pages answer 503
+// instead of serving what memory holds and the file does not.
+func TestDataDirWriteFailureRefusesChanges(t *testing.T) {
+	log := &syncLog{}
+	s := startData(t, t.TempDir(), Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1, Log: log})
+	defer s.Close()
+	var broken atomic.Bool
+	s.store.j.write = func(cs []change) error {
+		if broken.Load() {
+			return errors.New("input/output error")
+		}
+		return s.store.j.writeDB(cs)
+	}
+	p := newTPP(t, s)
+	ct := p.clientToken()
+	broken.Store(true)
+	a := p.api("POST", "/v1/consents", ct, []byte(allAccounts), nil)
+	if a.status != 500 || !strings.Contains(a.text(t), "could not save the change") {
+		t.Fatalf("consent whose save failed: %d %s; want 500", a.status, a.body)
+	}
+	rid := uuid.NewString()
+	a = p.api("GET", "/v1/card-accounts", ct, nil, map[string]string{"X-Request-ID": rid})
+	if a.status != 503 || !reflect.DeepEqual(a.codes(t), []string{CodeServiceUnavailable}) || !strings.Contains(a.text(t), "restarts it") {
+		t.Errorf("API call after the failure: %d %s; want 503 %s", a.status, a.body, CodeServiceUnavailable)
+	}
+	if a.header.Get("X-Request-ID") != rid {
+		t.Errorf("the 503 echoes X-Request-ID %q; want %q", a.header.Get("X-Request-ID"), rid)
+	}
+	form := url.Values{"grant_type": {"client_credentials"}}
+	req, _ := http.NewRequest("POST", s.URL+"/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(s.DefaultApp.ClientID, s.DefaultApp.ClientSecret)
+	a = do(t, p.plain, req)
+	var oe oauthError
+	a.json(t, &oe)
+	if a.status != 503 || oe.Code != "server_error" || !strings.Contains(oe.Description, "data file") {
+		t.Errorf("token request after the failure: %d %s; want 503 server_error", a.status, a.body)
+	}
+	_, challenge := pkce()
+	a = do(t, p.browser(), mustGet(p.authorizeURL("any", "http://127.0.0.1:9/cb", "st", challenge)))
+	if a.status != 503 || !strings.Contains(string(a.body), "could not write its data file") {
+		t.Errorf("authorization page after the failure: %d %s; want a 503 page", a.status, a.body)
+	}
+	log.mu.Lock()
+	out := log.b.String()
+	log.mu.Unlock()
+	if n := strings.Count(out, "data file could not be written"); n != 1 {
+		t.Errorf("the failure is on the log %d times; want once:\n%s", n, out)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
 
 // DefaultRemember is how many records the sandbox keeps by default.
@@ -50,9 +51,15 @@ type Record struct {
 	// Messages are the tppMessages answered (empty when accepted).
 	Messages []TPPMessage `json:"tppMessages,omitempty"`
 	Warnings []string     `json:"warnings,omitempty"`
-	// OrganizationID is the TPP's, when its QWAC was identified before the
-	// rejection; only that organisation may read the record.
+	// OrganizationID is the TPP's when its QWAC was identified before the
+	// rejection, else that of the client certificate of the TLS handshake,
+	// even one the checks would refuse; only that organisation may read the
+	// record. Empty only when no certificate was presented.
 	OrganizationID string `json:"organizationId,omitempty"`
+	// certOnly binds a record to the presented certificate's thumbprint
+	// when that certificate names no organisation, so that it is not
+	// readable by every TPP.
+	certOnly string
 	// Request is the request as received, what the -v trace hides
 	// (Authorization, the API key, cookies, secret query and form fields)
 	// replaced by httplog.Redact fingerprints.
@@ -188,8 +195,16 @@ func (s *Server) remember(c *call, status int, e *apiError) {
 	if e != nil {
 		rec.Messages = e.msgs
 	}
-	if c.tpp != nil {
+	switch {
+	case c.tpp != nil:
 		rec.OrganizationID = c.tpp.OrganizationID
+	case c.r.TLS != nil && len(c.r.TLS.PeerCertificates) > 0:
+		// Not identified yet (a request id that is no UUID is easy to
+		// guess), but the handshake says who sent it.
+		cert := c.r.TLS.PeerCertificates[0]
+		if rec.OrganizationID = qcert.OrganizationIdentifier(cert); rec.OrganizationID == "" {
+			rec.certOnly = thumbprint(cert)
+		}
 	}
 	rec.Request = s.recordRequest(c)
 	if rec.Diagnosis != nil {
@@ -274,8 +289,9 @@ func (s *Server) recordRequest(c *call) *RecordedRequest {
 }
 
 // handleRejection answers GET /sandbox/v1/rejections/{requestId}: the
-// record, to a QWAC of the organisation that sent the request (any trusted
-// QWAC when the rejection came before the TPP was identified).
+// record, to a QWAC of the organisation that sent the request: the one its
+// QWAC was identified as, else the one its TLS client certificate names (any
+// trusted QWAC only when the request came without a client certificate).
 func (s *Server) handleRejection(w http.ResponseWriter, r *http.Request) {
 	if rid := r.Header.Get("X-Request-ID"); ValidRequestID(rid) {
 		w.Header().Set("X-Request-ID", rid)
@@ -298,9 +314,14 @@ func (s *Server) handleRejection(w http.ResponseWriter, r *http.Request) {
 	rec := s.memory.get(id)
 	switch {
 	case rec == nil:
+		kept := fmt.Sprintf("the sandbox keeps the newest %d in memory, since it started", s.opts.Remember)
+		if s.opts.Remember < 0 {
+			kept = "this sandbox keeps none (it was started to remember no rejections)"
+		}
 		fail(reject(http.StatusNotFound, CodeResourceUnknown,
-			fmt.Sprintf("no rejection of a request with X-Request-ID %s is kept: the sandbox keeps the newest %d in memory, since it started", id, s.opts.Remember)))
-	case rec.OrganizationID != "" && rec.OrganizationID != tpp.OrganizationID:
+			fmt.Sprintf("no rejection of a request with X-Request-ID %s is kept: %s", id, kept)))
+	case rec.OrganizationID != "" && rec.OrganizationID != tpp.OrganizationID,
+		rec.certOnly != "" && rec.certOnly != tpp.Thumbprint:
 		fail(reject(http.StatusForbidden, CodeResourceUnknown,
 			fmt.Sprintf("the request with X-Request-ID %s came from another TPP; only a QWAC of that organisation may read why it was rejected", id)))
 	default:

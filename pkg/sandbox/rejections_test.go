@@ -137,11 +137,30 @@ func TestRejectionAccess(t *testing.T) {
 		t.Error("the refusal names the other organisation")
 	}
 
-	// Rejected before the TPP was identified: the X-Request-ID is not a UUID.
+	// Rejected before the TPP was identified: the X-Request-ID is not a UUID,
+	// so easy to guess; the handshake's certificate binds the record.
 	wantAPIError(t, do(t, bank.signed, bank.request("GET", "/v1/card-accounts", "", nil, map[string]string{"X-Request-ID": "12345"})),
 		http.StatusBadRequest, CodeFormatError, "X-Request-ID")
-	if a, rec := other.record("12345"); rec == nil || rec.OrganizationID != "" || rec.Diagnosis != nil || rec.Messages[0].Code != CodeFormatError {
+	if a, rec := bank.record("12345"); rec == nil || rec.OrganizationID != s.DefaultApp.OrganizationID || rec.Diagnosis != nil || rec.Messages[0].Code != CodeFormatError {
 		t.Errorf("record of a rejection before identification: %d %s", a.status, a.body)
+	}
+	a, _ = other.record("12345")
+	wantAPIError(t, a, http.StatusForbidden, CodeResourceUnknown, "", "came from another TPP")
+	// A certificate the checks refuse still names its organisation.
+	refused := newParty(t, s, s.DefaultApp, extraSet(t, "same-org").QWAC, s.Certs.QSeal)
+	wantAPIError(t, do(t, refused.plain, refused.request("GET", "/v1/card-accounts", "", nil, map[string]string{"X-Request-ID": "123456"})),
+		http.StatusBadRequest, CodeFormatError, "X-Request-ID")
+	if a, rec := bank.record("123456"); rec == nil || rec.OrganizationID != s.DefaultApp.OrganizationID {
+		t.Errorf("record of a request with an untrusted certificate of the organisation: %d %s", a.status, a.body)
+	}
+	a, _ = other.record("123456")
+	wantAPIError(t, a, http.StatusForbidden, CodeResourceUnknown, "", "came from another TPP")
+	// Only a request without any client certificate is readable by any trusted QWAC.
+	anon := newParty(t, s, s.DefaultApp, nil, s.Certs.QSeal)
+	wantAPIError(t, do(t, anon.plain, anon.request("GET", "/v1/card-accounts", "", nil, map[string]string{"X-Request-ID": "1234567"})),
+		http.StatusBadRequest, CodeFormatError, "X-Request-ID")
+	if a, rec := other.record("1234567"); rec == nil || rec.OrganizationID != "" {
+		t.Errorf("record of a request without a certificate: %d %s", a.status, a.body)
 	}
 	// An unknown path is a rejection too.
 	rid2 := uuid.NewString()
@@ -176,8 +195,8 @@ func TestRejectionAccess(t *testing.T) {
 	if err := json.Unmarshal(a.body, &body); err != nil {
 		t.Fatal(err)
 	}
-	if n := s.memory.len(); n != 3 {
-		t.Errorf("%d records; want the 3 rejections only", n)
+	if n := s.memory.len(); n != 5 {
+		t.Errorf("%d records; want the 5 rejections only", n)
 	}
 }
 
@@ -212,8 +231,12 @@ func TestRejectionsOff(t *testing.T) {
 	p := bankTPP(t, s)
 	rid := uuid.NewString()
 	do(t, p.plain, p.request("GET", "/v1/card-accounts", "", nil, map[string]string{"X-Request-ID": rid}))
-	if a, _ := p.record(rid); a.status != http.StatusNotFound || s.memory.len() != 0 {
+	a, _ := p.record(rid)
+	if a.status != http.StatusNotFound || s.memory.len() != 0 {
 		t.Errorf("Remember -1 kept a record: %d", a.status)
+	}
+	if txt := a.text(t); !strings.Contains(txt, "keeps none") || strings.Contains(txt, "newest -1") {
+		t.Errorf("404 text %q; want it to say the sandbox keeps none", txt)
 	}
 }
 

@@ -166,6 +166,7 @@ func New(opts Options) (*Server, error) {
 			j.close()
 			return nil, err
 		}
+		j.log = opts.Log
 		s.store.j = j
 	}
 	if err := s.registerApps(); err != nil {

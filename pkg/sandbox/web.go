@@ -39,6 +39,16 @@ func (s *Server) page(w http.ResponseWriter, status int, name string, d pageData
 	_ = pages.ExecuteTemplate(w, name, d)
 }
 
+// refusedPage answers 503 while the data file cannot be written: a consent
+// the PSU grants would be lost on restart.
+func (s *Server) refusedPage(w http.ResponseWriter) bool {
+	err := s.dataFailed()
+	if err != nil {
+		s.page(w, http.StatusServiceUnavailable, "error.html", pageData{Title: "The bank is unavailable", Message: unavailable(err)})
+	}
+	return err != nil
+}
+
 func (s *Server) errorPage(w http.ResponseWriter, msg string) {
 	s.page(w, http.StatusBadRequest, "error.html", pageData{Title: "Authorization request refused", Message: msg})
 }
@@ -62,6 +72,9 @@ func redirectError(w http.ResponseWriter, r *http.Request, redirect, state, code
 // client or redirect_uri get a page, never a redirect (RFC 6749 4.1.2.1):
 // redirecting to an unchecked URI would make the bank an open redirector.
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	if s.refusedPage(w) {
+		return
+	}
 	q := r.URL.Query()
 	s.store.mu.Lock()
 	app := s.store.apps[q.Get("client_id")]
@@ -194,6 +207,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
+	if s.refusedPage(w) {
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	sess := s.session(w, r)
 	if sess == nil {

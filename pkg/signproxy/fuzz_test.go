@@ -70,3 +70,16 @@ func FuzzPreflight(f *testing.F) {
 		}
 	})
 }
+
+// TestBerlinGroupReadsEachForm: the proxy reads error bodies with
+// pkg/xs2a's decoder, so an OAuth field of an unexpected type beside the
+// tppMessages no longer hides the code.
+func TestBerlinGroupReadsEachForm(t *testing.T) {
+	code, texts := berlinGroup([]byte(`{"tppMessages":[{"code":"TOKEN_INVALID","text":"expired"}],"error":{"reason":"x"}}`))
+	if code != "TOKEN_INVALID" || len(texts) != 1 || texts[0] != "TOKEN_INVALID: expired" {
+		t.Errorf("berlinGroup = %q, %q; want TOKEN_INVALID and its text", code, texts)
+	}
+	if code, texts := berlinGroup([]byte(`{"error":"invalid_client","error_description":"no QWAC"}`)); code != "invalid_client" || len(texts) != 1 || texts[0] != "invalid_client: no QWAC" {
+		t.Errorf("OAuth error: %q, %q", code, texts)
+	}
+}

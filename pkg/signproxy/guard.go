@@ -1,7 +1,6 @@
 package signproxy
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -9,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // allowedHosts are the Host values naming a proxy listening on addr.
@@ -146,24 +147,15 @@ func validToken(s string) bool {
 // berlinGroup finds the first tppMessages code and all texts of an error
 // answer, or an OAuth error's code and description.
 func berlinGroup(body []byte) (string, []string) {
-	var e struct {
-		TPPMessages []struct {
-			Code, Path, Text string
-		} `json:"tppMessages"`
-		Error            string `json:"error"`
-		ErrorDescription string `json:"error_description"`
-	}
-	if len(body) == 0 || json.Unmarshal(body, &e) != nil {
-		return "", nil
-	}
+	e := xs2a.DecodeErrorBody(body)
 	if len(e.TPPMessages) == 0 {
-		if e.Error == "" {
+		if e.OAuthError == "" {
 			return "", nil
 		}
-		if e.ErrorDescription == "" {
-			return e.Error, nil
+		if e.OAuthDescription == "" {
+			return e.OAuthError, nil
 		}
-		return e.Error, []string{e.Error + ": " + e.ErrorDescription}
+		return e.OAuthError, []string{e.OAuthError + ": " + e.OAuthDescription}
 	}
 	code := ""
 	var texts []string

@@ -104,12 +104,34 @@ func (e *APIError) Hint() string {
 	return ""
 }
 
-// ParseError decodes an error answer in any of the forms ASPSPs use.
-func ParseError(status int, requestID string, body []byte) *APIError {
-	e := &APIError{Status: status, RequestID: requestID}
+// ErrorBody is what the JSON of an error answer says, in each of the forms
+// ASPSPs and their authorization servers use. Each form is read on its own,
+// so a field of one form with an unexpected type does not hide another.
+type ErrorBody struct {
+	// TPPMessages is the Berlin Group tppMessages array as sent.
+	TPPMessages []TPPMessage
+	// Problem is the RFC 7807 variant of the OpenAPI file (type, title,
+	// detail, code, additionalErrors), as messages; nil without a code or title.
+	Problem []TPPMessage
+	// OAuthError and OAuthDescription are an OAuth error's (RFC 6749
+	// section 5.2) error and error_description.
+	OAuthError, OAuthDescription string
+}
+
+// DecodeErrorBody reads an error answer's body; a body that is not JSON
+// gives the zero ErrorBody.
+func DecodeErrorBody(body []byte) ErrorBody {
+	var out ErrorBody
+	if len(body) == 0 || !json.Valid(body) {
+		return out
+	}
 	var bg struct {
 		TPPMessages []TPPMessage `json:"tppMessages"`
-		// RFC 7807 variant of the OpenAPI file.
+	}
+	if json.Unmarshal(body, &bg) == nil {
+		out.TPPMessages = bg.TPPMessages
+	}
+	var pr struct {
 		Type       string `json:"type"`
 		Title      string `json:"title"`
 		Detail     string `json:"detail"`
@@ -118,15 +140,33 @@ func ParseError(status int, requestID string, body []byte) *APIError {
 			Title, Detail, Code string
 		} `json:"additionalErrors"`
 	}
-	if json.Unmarshal(body, &bg) == nil {
-		e.Messages = bg.TPPMessages
-		if len(e.Messages) == 0 && (bg.Code != "" || bg.Title != "") {
-			e.Messages = append(e.Messages, TPPMessage{Category: "ERROR", Code: bg.Code, Text: strings.TrimSpace(bg.Title + " " + bg.Detail)})
-			for _, a := range bg.Additional {
-				e.Messages = append(e.Messages, TPPMessage{Category: "ERROR", Code: a.Code, Text: strings.TrimSpace(a.Title + " " + a.Detail)})
-			}
+	if json.Unmarshal(body, &pr) == nil && (pr.Code != "" || pr.Title != "") {
+		out.Problem = append(out.Problem, TPPMessage{Category: "ERROR", Code: pr.Code, Text: strings.TrimSpace(pr.Title + " " + pr.Detail)})
+		for _, a := range pr.Additional {
+			out.Problem = append(out.Problem, TPPMessage{Category: "ERROR", Code: a.Code, Text: strings.TrimSpace(a.Title + " " + a.Detail)})
 		}
 	}
+	var oa struct {
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+	}
+	if json.Unmarshal(body, &oa) == nil {
+		out.OAuthError, out.OAuthDescription = oa.Error, oa.ErrorDescription
+	}
+	return out
+}
+
+// Messages are the tppMessages, else the RFC 7807 variant's.
+func (b ErrorBody) Messages() []TPPMessage {
+	if len(b.TPPMessages) > 0 {
+		return b.TPPMessages
+	}
+	return b.Problem
+}
+
+// ParseError decodes an error answer in any of the forms ASPSPs use.
+func ParseError(status int, requestID string, body []byte) *APIError {
+	e := &APIError{Status: status, RequestID: requestID, Messages: DecodeErrorBody(body).Messages()}
 	if len(e.Messages) == 0 {
 		e.Body = string(body)
 	}

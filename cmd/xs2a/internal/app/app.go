@@ -27,6 +27,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/version"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 )
@@ -82,7 +83,7 @@ func Run(args []string, ios *iostreams.IOStreams) (code int) {
 		return code
 	}
 	cs := ios.ErrColorScheme()
-	fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Red("xs2a: error:"), oneLine(err.Error()))
+	fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Red("xs2a: error:"), report.OneLine(err.Error()))
 	return code
 }
 
@@ -95,9 +96,6 @@ func isCobraUsageError(err error) bool {
 }
 
 // oneLine keeps error output to one line, as scripts grep it.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
-}
 
 func versionString() string {
 	if Version != "" {

@@ -1,6 +1,6 @@
 // Package report renders what several commands print the same way: the
 // signature diagnosis of `xs2a sign verify`, which `xs2a sandbox why` prints
-// from the bank's side.
+// from the bank's side, and the shortening of values for one-line listings.
 package report
 
 import (
@@ -29,7 +29,7 @@ func Diagnosis(w io.Writer, cs *iostreams.ColorScheme, m *httpmsg.Request, d *ht
 		}
 		line := fmt.Sprintf("  %s %s", icon, c.Title)
 		if c.Status == httpsig.Pass && c.Got != "" {
-			line += cs.Faint(": " + clip(c.Got, 100))
+			line += cs.Faint(": " + Clip(c.Got, 100))
 		}
 		fmt.Fprintln(w, line)
 		if c.Status == httpsig.Pass {
@@ -71,7 +71,8 @@ func Diagnosis(w io.Writer, cs *iostreams.ColorScheme, m *httpmsg.Request, d *ht
 	}
 }
 
-func clip(s string, n int) string {
+// Clip shortens a value for a one-line listing to n bytes and an ellipsis.
+func Clip(s string, n int) string {
 	if len(s) > n {
 		return s[:n] + "…"
 	}
@@ -81,3 +82,7 @@ func clip(s string, n int) string {
 func indent(s, pad string) string {
 	return strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+pad)
 }
+
+// OneLine folds a message (an error's, a diagnosis') onto one line, its runs
+// of white space, line breaks included, made one space.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

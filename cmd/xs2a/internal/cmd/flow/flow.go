@@ -10,13 +10,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/authorize"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
@@ -127,13 +127,11 @@ func (r *runner) step(name, sent, reproduce string, fn func() (string, error)) e
 			fmt.Fprintf(r.out, "%s %d %-18s %s → %s %s\n", cs.SuccessIcon(), n, name, sent, got, cs.Faint(fmt.Sprintf("(%d ms)", st.Millis)))
 		} else {
 			fmt.Fprintf(r.out, "%s %d %-18s %s → %s\n", cs.FailureIcon(), n, name, sent, cs.Red("failed"))
-			fmt.Fprintf(r.out, "    diagnosis: %s\n    reproduce: %s\n", oneLine(st.Error), st.Reproduce)
+			fmt.Fprintf(r.out, "    diagnosis: %s\n    reproduce: %s\n", report.OneLine(st.Error), st.Reproduce)
 		}
 	}
 	return err
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	start := time.Now()

@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
@@ -122,10 +122,8 @@ func printBundle(o *VerifyOptions, vs []bundleVerdict) {
 				verdict += cs.Faint(" (" + v.Detail + ")")
 			}
 		}
-		fmt.Fprintf(tw, "%d\t%s %s\t%s\n", v.Index, v.Method, clip(v.Path, 60), oneLine(verdict))
+		fmt.Fprintf(tw, "%d\t%s %s\t%s\n", v.Index, v.Method, report.Clip(v.Path, 60), report.OneLine(verdict))
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(o.F.IO.Out, "%d exchange(s): %d valid, %d invalid, %d not signed\n", len(vs), valid, invalid, unsigned)
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -151,11 +151,3 @@ func verifyRun(o *VerifyOptions) error {
 	}
 	return nil
 }
-
-// clip shortens a value for a one-line listing.
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
