@@ -290,7 +290,7 @@ type live struct {
 	lines  chan string
 	mu     sync.Mutex
 	stderr strings.Builder
-	stdout strings.Builder
+	stdout syncBuffer
 }
 
 func (u *user) start(args ...string) *live {
@@ -307,7 +307,7 @@ func (u *user) start(args ...string) *live {
 	if err != nil {
 		u.t.Fatal(err)
 	}
-	cmd.Stdout = &syncWriter{mu: &l.mu, b: &l.stdout}
+	cmd.Stdout = &l.stdout
 	if err := cmd.Start(); err != nil {
 		u.t.Fatal(err)
 	}
@@ -324,17 +324,6 @@ func (u *user) start(args ...string) *live {
 		close(l.lines)
 	}()
 	return l
-}
-
-type syncWriter struct {
-	mu *sync.Mutex
-	b  *strings.Builder
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
 
 // expect reads stderr lines until one matches re, and returns its groups.
@@ -441,9 +430,7 @@ func TestAuthorizePasteFallback(t *testing.T) {
 		if c := l.wait(t); c != 0 {
 			t.Fatalf("exit %d:\n%s", c, l.errText())
 		}
-		l.mu.Lock()
 		out := l.stdout.String()
-		l.mu.Unlock()
 		if !strings.HasPrefix(out, "authorized consent "+cid+"; PSU access token ") {
 			t.Errorf("stdout %q", out)
 		}

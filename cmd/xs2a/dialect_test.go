@@ -7,14 +7,12 @@ package main_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,15 +30,14 @@ type served struct {
 	env  []string
 	info map[string]string
 	// log is the sandbox's stderr, written from the process's pipe.
-	logMu *sync.Mutex
-	log   *bytes.Buffer
+	log *syncBuffer
 }
 
 func serveBinary(t *testing.T, args ...string) *served {
 	t.Helper()
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
-	s := &served{t: t, dir: dir, cfg: filepath.Join(dir, "config.yaml"), log: &bytes.Buffer{}, logMu: &sync.Mutex{},
+	s := &served{t: t, dir: dir, cfg: filepath.Join(dir, "config.yaml"), log: &syncBuffer{},
 		env: []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, ".state"), "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")}}
 	cmd := exec.Command(bin, append([]string{"--config", s.cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0",
 		"--certs", filepath.Join(dir, "certs"), "--write-profile", "sb", "--auto-approve", "--rate", "-1", "-o", "json"}, args...)...)
@@ -49,7 +46,7 @@ func serveBinary(t *testing.T, args ...string) *served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = &lockedWriter{mu: s.logMu, w: s.log}
+	cmd.Stderr = s.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -67,19 +64,6 @@ func serveBinary(t *testing.T, args ...string) *served {
 		t.Fatalf("serve did not print its JSON: %v", err)
 	}
 	return s
-}
-
-// lockedWriter collects the sandbox's log lines (written from its process's
-// pipe goroutine) for failure messages.
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // run runs xs2a with the served config and profile.
@@ -310,9 +294,7 @@ func TestSandboxLenientThroughTheBinary(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		s.logMu.Lock()
 		logText := s.log.String()
-		s.logMu.Unlock()
 		if strings.Contains(logText, " 201 - "+m[1]+" ") && strings.Contains(logText, `warnings: signed-headers: "date" is not allowed`) {
 			break
 		}
