@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make demo: the bank's whole flow against the embedded sandbox, then the
-# signature debugger: sign a consent request with throw-away certificates,
+# make demo: the bank's whole flow against the embedded sandbox, recorded and
+# its signatures re-checked offline, then the signature debugger: sign a consent request with throw-away certificates,
 # verify it, break it the way people do and let xs2a explain the break.
 # Everything happens in a temporary directory that is removed afterwards.
 set -euo pipefail
@@ -18,7 +18,10 @@ else
 fi
 
 step "1. The whole journey against the embedded bank: token, consent, authorize, exchange, cards"
-"$XS2A" flow --sandbox
+"$XS2A" flow --sandbox --record bundle
+
+step "1b. Every exchange was recorded (secrets redacted, safe for a support ticket): each signature re-checked offline"
+"$XS2A" sign verify --bundle bundle
 
 step "2. Throw-away PSD2 certificates (test CA, QWAC, QSealC with PSP_AI)"
 "$XS2A" certs generate --dir certs --write-profile default
