@@ -1,64 +1,29 @@
 package qcert_test
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	mrand "math/rand/v2"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
 
-// twinKeys are the keys every twin set is made from, in the order
-// GenerateSet asks for them: CA, intermediate (when there is one), QWAC,
-// QSealC, server; the 1024-bit ones for rsa-1024.
-var (
-	twinOnce sync.Once
-	twinRSA  map[int][]*rsa.PrivateKey
-	twinErr  error
-)
+// twins makes every set of these tests: same keys, serials and clock.
+var twins = &qcert.Twins{Now: twinNow, Seed: [32]byte{'x', 's', '2', 'a'}}
 
 // twinSet makes the set DefaultOrg gets with defect brk ("" for the good
 // one) from the same keys, serials and clock as every other twin, so two
 // twins differ only where the defect puts something else.
 func twinSet(t testing.TB, brk string, intermediate bool) *qcert.Set {
 	t.Helper()
-	twinOnce.Do(func() {
-		twinRSA = map[int][]*rsa.PrivateKey{}
-		for bits, n := range map[int]int{2048: 5, 1024: 2} {
-			for range n {
-				k, err := rsa.GenerateKey(rand.Reader, bits)
-				if err != nil {
-					twinErr = err
-					return
-				}
-				twinRSA[bits] = append(twinRSA[bits], k)
-			}
-		}
-	})
-	if twinErr != nil {
-		t.Fatal(twinErr)
-	}
-	used := map[int]int{}
-	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Now: func() time.Time { return twinNow },
-		Serials: mrand.NewChaCha8([32]byte{'x', 's', '2', 'a'}), Intermediate: intermediate, Break: brk,
-		KeyGen: func(bits int) (*rsa.PrivateKey, error) {
-			ks := twinRSA[bits]
-			if used[bits] >= len(ks) {
-				return nil, fmt.Errorf("twinSet: no %d-bit key left", bits)
-			}
-			used[bits]++
-			return ks[used[bits]-1], nil
-		}})
+	set, err := twins.Set(brk, intermediate)
 	if err != nil {
 		t.Fatalf("GenerateSet(Break %q): %v", brk, err)
 	}

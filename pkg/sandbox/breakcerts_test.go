@@ -1,14 +1,10 @@
 package sandbox
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
-	mrand "math/rand/v2"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,11 +12,8 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
 
-var (
-	twinOnce sync.Once
-	twinRSA  map[int][]*rsa.PrivateKey
-	twinErr  error
-)
+// twins makes every set of these tests: same keys, serials and clock.
+var twins = &qcert.Twins{Seed: [32]byte{'t', 'w', 'i', 'n'}}
 
 // twinSet makes DefaultOrg's set with defect brk ("" for a good one) from
 // the same keys and serials as every other twin: twins without an
@@ -28,33 +21,7 @@ var (
 // other way round) can be used together.
 func twinSet(t testing.TB, brk string, intermediate bool) *qcert.Set {
 	t.Helper()
-	twinOnce.Do(func() {
-		twinRSA = map[int][]*rsa.PrivateKey{}
-		for bits, n := range map[int]int{2048: 5, 1024: 2} {
-			for range n {
-				k, err := rsa.GenerateKey(rand.Reader, bits)
-				if err != nil {
-					twinErr = err
-					return
-				}
-				twinRSA[bits] = append(twinRSA[bits], k)
-			}
-		}
-	})
-	if twinErr != nil {
-		t.Fatal(twinErr)
-	}
-	used := map[int]int{}
-	now := time.Now().Truncate(time.Hour)
-	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Now: func() time.Time { return now },
-		Serials: mrand.NewChaCha8([32]byte{'t', 'w', 'i', 'n'}), Intermediate: intermediate, Break: brk,
-		KeyGen: func(bits int) (*rsa.PrivateKey, error) {
-			if used[bits] >= len(twinRSA[bits]) {
-				return nil, fmt.Errorf("no %d-bit key left", bits)
-			}
-			used[bits]++
-			return twinRSA[bits][used[bits]-1], nil
-		}})
+	set, err := twins.Set(brk, intermediate)
 	if err != nil {
 		t.Fatal(err)
 	}
