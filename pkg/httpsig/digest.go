@@ -1,7 +1,6 @@
 package httpsig
 
 import (
-	"crypto"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
@@ -26,13 +25,6 @@ func ParseDigestAlgorithm(s string) (DigestAlgorithm, error) {
 		return DigestSHA512, nil
 	}
 	return "", fmt.Errorf("unknown digest algorithm %q (want SHA-256 or SHA-512)", s)
-}
-
-func (a DigestAlgorithm) hash() crypto.Hash {
-	if a == DigestSHA512 {
-		return crypto.SHA512
-	}
-	return crypto.SHA256
 }
 
 // Sum returns the raw digest of body.

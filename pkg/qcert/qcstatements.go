@@ -143,11 +143,6 @@ type psd2Info struct {
 	NCAID   string `asn1:"utf8"`
 }
 
-type statement struct {
-	ID   asn1.ObjectIdentifier
-	Info asn1.RawValue `asn1:"optional"`
-}
-
 // StatementsSpec is what MarshalQCStatements writes.
 type StatementsSpec struct {
 	Type    QcType
