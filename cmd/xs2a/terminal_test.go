@@ -107,7 +107,11 @@ func hostileBank(t *testing.T) *httptest.Server {
 				_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant" + evil, "error_description": "refused" + evil})
 				return
 			}
-			_ = json.NewEncoder(w).Encode(map[string]any{"access_token": evil + "token", "token_type": "Bearer", "expires_in": 3600, "scope": "AIS" + evil})
+			tok := evil + "token"
+			if id, _, ok := r.BasicAuth(); id == "flow" || (!ok && r.PostForm.Get("client_id") == "flow") {
+				tok = "flow-token" // one a request header can carry
+			}
+			_ = json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600, "scope": "AIS" + evil})
 		case key == "DELETE /v1/consents/c1":
 			w.WriteHeader(http.StatusNoContent)
 		case key == "GET /v1/card-accounts/bad/balances":
@@ -145,11 +149,17 @@ func hostileBank(t *testing.T) *httptest.Server {
 // hostileUser is a TPP whose profile names the hostile bank.
 func hostileUser(t *testing.T, base string) *user {
 	t.Helper()
+	return hostileClient(t, base, "tpp")
+}
+
+// hostileClient is hostileUser with the given client_id.
+func hostileClient(t *testing.T, base, clientID string) *user {
+	t.Helper()
 	dir := t.TempDir()
 	var y strings.Builder
 	y.WriteString("profile: sb\nprofiles:\n  sb:\n")
 	for _, kv := range [][2]string{{"base_url", base}, {"token_url", base + "/token"}, {"authorize_url", base + "/authorize"},
-		{"client_id", "tpp"}, {"qwac_cert", f("qwac.pem")}, {"qwac_key", f("qwac.key")}, {"qseal_cert", f("qseal.pem")},
+		{"client_id", clientID}, {"qwac_cert", f("qwac.pem")}, {"qwac_key", f("qwac.key")}, {"qseal_cert", f("qseal.pem")},
 		{"qseal_key", f("qseal.key")}, {"ca_bundle", f("ca.pem")}} {
 		y.WriteString("    " + kv[0] + ": " + yamlQuote(kv[1]) + "\n")
 	}
@@ -209,6 +219,22 @@ func TestHostileBankTextIsEscaped(t *testing.T) {
 	r = u.run("token", "refresh")
 	oneErrorLine(t, "OAuth error", r, 4, `\x1b[2J`)
 	safeOutput(t, "OAuth error", r, "stderr")
+}
+
+// `xs2a flow` prints each step's answer and the diagnosis of the one that
+// failed: the consent the hostile bank created and the authorization that
+// never came.
+func TestHostileBankFlowIsEscaped(t *testing.T) {
+	srv := hostileBank(t)
+	u := hostileClient(t, srv.URL, "flow")
+	r := u.run("flow", "--timeout", "1s")
+	if r.code == 0 {
+		t.Fatalf("flow against the hostile bank succeeded:\n%s", r.stdout)
+	}
+	safeOutput(t, "flow", r, "stdout")
+	if !strings.Contains(r.stdout, "diagnosis:") {
+		t.Errorf("flow: no diagnosis:\n%s", r.stdout)
+	}
 }
 
 // -o json keeps the bank's strings exactly (a script reads them back), but
@@ -310,7 +336,7 @@ func TestHostileCertificateIsEscaped(t *testing.T) {
 	var docs []struct {
 		Subject string `json:"subject"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &docs); err != nil || len(docs) != 1 || !strings.Contains(docs[0].Subject, "TPP"+evil) {
+	if err := json.Unmarshal([]byte(r.stdout), &docs); err != nil || len(docs) != 1 || !strings.Contains(docs[0].Subject, "CN=TPP\x1b[2J\x1b[H\x1b]52") {
 		t.Errorf("certs inspect -o json: %v %+v", err, docs)
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // Version is set with -ldflags "-X .../app.Version=v1.2.3".
@@ -47,7 +48,7 @@ func Run(args []string, ios *iostreams.IOStreams) (code int) {
 			if os.Getenv("XS2A_DEBUG") == "1" {
 				fmt.Fprintf(ios.ErrOut, "xs2a: internal error: %v\n%s", r, debug.Stack())
 			} else {
-				fmt.Fprintf(ios.ErrOut, "xs2a: internal error: %v (please report it; XS2A_DEBUG=1 shows the stack)\n", r)
+				fmt.Fprintf(ios.ErrOut, "xs2a: internal error: %s (please report it; XS2A_DEBUG=1 shows the stack)\n", termsafe.Line(fmt.Sprint(r)))
 			}
 			code = cmdutil.ExitFailure
 		}
@@ -83,7 +84,9 @@ func Run(args []string, ios *iostreams.IOStreams) (code int) {
 		return code
 	}
 	cs := ios.ErrColorScheme()
-	fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Red("xs2a: error:"), report.OneLine(err.Error()))
+	// The one place errors reach stderr: the bank's tppMessages, OAuth
+	// error_description and header values in them are shown escaped.
+	fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Red("xs2a: error:"), termsafe.Line(report.OneLine(err.Error())))
 	return code
 }
 
@@ -94,8 +97,6 @@ func isCobraUsageError(err error) bool {
 		strings.HasPrefix(s, "invalid argument") || strings.HasPrefix(s, "required flag") ||
 		strings.HasPrefix(s, "accepts ") || strings.HasPrefix(s, "if any flags in the group")
 }
-
-// oneLine keeps error output to one line, as scripts grep it.
 
 func versionString() string {
 	if Version != "" {

@@ -3,11 +3,13 @@
 package cmdutil
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // Factory holds the dependencies commands need. Config is lazy because it is
@@ -26,12 +28,20 @@ type Factory struct {
 // a --config naming a file that does not exist yet is not an error for them.
 const AnnotationWritesConfig = "xs2a/writes-config"
 
-// JSON writes v as one indented JSON document.
+// JSON writes v as one indented JSON document. The bank's strings in it
+// keep their value, but DEL, C1 and bidi characters, which encoding/json
+// leaves raw, are written escaped like the C0 controls it escapes, so that
+// a cat of the output cannot drive the terminal.
 func JSON(f *Factory, v any) error {
-	enc := json.NewEncoder(f.IO.Out)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := f.IO.Out.Write(termsafe.JSON(buf.Bytes()))
+	return err
 }
 
 // WantsJSON reports whether --output json was asked for.

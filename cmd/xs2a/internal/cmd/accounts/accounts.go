@@ -15,6 +15,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -121,7 +122,7 @@ func newList(f *cmdutil.Factory, consent *string) *cobra.Command {
 				if c.CreditLimit != nil {
 					limit = amount(*c.CreditLimit)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ResourceID, spacedPAN(c.MaskedPan), c.Name, c.Product, c.Status, limit, balanceSummary(c.Balances))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l(c.ResourceID), spacedPAN(c.MaskedPan), l(c.Name), l(c.Product), l(c.Status), limit, balanceSummary(c.Balances))
 			}
 			if len(cards) == 0 {
 				fmt.Fprintln(f.IO.ErrOut, "the consent gives no card accounts")
@@ -155,7 +156,7 @@ func newGet(f *cmdutil.Factory, consent *string) *cobra.Command {
 				return cmdutil.JSON(f, c)
 			}
 			w := f.IO.Out
-			fmt.Fprintf(w, "%s  %s  %s (%s)\nstatus: %s  currency: %s  owner: %s\n", c.ResourceID, spacedPAN(c.MaskedPan), c.DisplayName, c.Product, c.Status, c.Currency, c.OwnerName)
+			fmt.Fprintf(w, "%s  %s  %s (%s)\nstatus: %s  currency: %s  owner: %s\n", l(c.ResourceID), spacedPAN(c.MaskedPan), l(c.DisplayName), l(c.Product), l(c.Status), l(c.Currency), l(c.OwnerName))
 			if c.CreditLimit != nil {
 				fmt.Fprintf(w, "credit limit: %s\n", amount(*c.CreditLimit))
 			}
@@ -225,10 +226,10 @@ func newTransactions(f *cmdutil.Factory, consent *string) *cobra.Command {
 			tw := tabwriter.NewWriter(f.IO.Out, 0, 2, 2, ' ', 0)
 			fmt.Fprintln(tw, "DATE\tSTATUS\tAMOUNT\tDETAILS")
 			for _, t := range tx.Pending {
-				fmt.Fprintf(tw, "%s\tpending\t%s\t%s\n", t.TransactionDate, amount(t.TransactionAmount), t.TransactionDetails)
+				fmt.Fprintf(tw, "%s\tpending\t%s\t%s\n", l(t.TransactionDate), amount(t.TransactionAmount), l(t.TransactionDetails))
 			}
 			for _, t := range tx.Booked {
-				fmt.Fprintf(tw, "%s\tbooked\t%s\t%s\n", t.TransactionDate, amount(t.TransactionAmount), t.TransactionDetails)
+				fmt.Fprintf(tw, "%s\tbooked\t%s\t%s\n", l(t.TransactionDate), amount(t.TransactionAmount), l(t.TransactionDetails))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -255,15 +256,20 @@ func completeAccounts(f *cmdutil.Factory) func(*cobra.Command, []string, string)
 	}
 }
 
-func amount(a xs2a.Amount) string { return a.Amount + " " + a.Currency }
+// l is how every string of the bank's answer is printed in text output:
+// control characters escaped, so that none rewrites the screen (the bank
+// is outside; -o json keeps the strings as they came).
+func l(s string) string { return termsafe.Line(s) }
+
+func amount(a xs2a.Amount) string { return l(a.Amount + " " + a.Currency) }
 
 // spacedPAN writes 524378******8693 as the bank's 5243 78** **** 8693.
 func spacedPAN(p string) string {
 	if len(p) != 16 {
-		return p
+		return l(p)
 	}
 	p = strings.ReplaceAll(p, "x", "*")
-	return p[0:4] + " " + p[4:8] + " " + p[8:12] + " " + p[12:16]
+	return l(p[0:4] + " " + p[4:8] + " " + p[8:12] + " " + p[12:16])
 }
 
 func balanceSummary(bs []xs2a.Balance) string {
@@ -273,14 +279,14 @@ func balanceSummary(bs []xs2a.Balance) string {
 		}
 	}
 	if len(bs) > 0 {
-		return bs[0].BalanceType + " " + amount(bs[0].BalanceAmount)
+		return l(bs[0].BalanceType) + " " + amount(bs[0].BalanceAmount)
 	}
 	return ""
 }
 
 func writeBalances(w io.Writer, bs []xs2a.Balance) {
 	for _, b := range bs {
-		fmt.Fprintf(w, "%-18s %s\n", b.BalanceType+":", amount(b.BalanceAmount))
+		fmt.Fprintf(w, "%-18s %s\n", l(b.BalanceType)+":", amount(b.BalanceAmount))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -26,7 +27,8 @@ API version (/consents/ID/authorisations) or absolute (/v1/...). The request
 is signed like every other; --token picks the bearer token: client (the
 client-credentials token, with the API key), user (the PSU's, with
 Consent-ID) or none. The answer's body goes to stdout, pretty when JSON; an
-error status exits 3 (or 4, 5, 6 by its code).`,
+error status exits 3 (or 4, 5, 6 by its code). Control characters in the
+body are written escaped (\u001b in JSON, \x1b otherwise), never raw.`,
 		Example: `  xs2a api GET /consents/$ID/authorisations --token client
   xs2a api GET /card-accounts/card-8693/transactions?bookingStatus=booked\&dateFrom=2026-01-01`,
 		Args: cmdutil.ExactArgs(2, "METHOD and PATH"),
@@ -92,13 +94,16 @@ error status exits 3 (or 4, 5, 6 by its code).`,
 			if err != nil {
 				return cmdutil.NetError(err)
 			}
-			fmt.Fprintf(f.IO.ErrOut, "%d %s (X-Request-ID %s)\n", resp.Status, http.StatusText(resp.Status), resp.RequestID)
+			fmt.Fprintf(f.IO.ErrOut, "%d %s (X-Request-ID %s)\n", resp.Status, http.StatusText(resp.Status), termsafe.Line(resp.RequestID))
+			// The bank's body is for the terminal too: JSON keeps its value
+			// with every control character a JSON escape, anything else
+			// shows them escaped.
 			var pretty bytes.Buffer
 			if json.Indent(&pretty, resp.Body, "", "  ") == nil {
 				pretty.WriteByte('\n')
-				_, _ = f.IO.Out.Write(pretty.Bytes())
+				_, _ = f.IO.Out.Write(termsafe.JSON(pretty.Bytes()))
 			} else {
-				_, _ = f.IO.Out.Write(resp.Body)
+				_, _ = f.IO.Out.Write([]byte(termsafe.Text(string(resp.Body))))
 			}
 			if resp.Status >= 400 {
 				return cmdutil.NetError(xs2aError(resp))

@@ -20,6 +20,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/loopback"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
 	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // Options are the flags of `xs2a authorize`.
@@ -218,7 +219,7 @@ func Run(ctx context.Context, s *cmdutil.Session, o Options, browse func(string)
 		return nil, err
 	}
 
-	fmt.Fprintf(errOut, "waiting for the PSU's authorization of consent %s on %s (up to %s)\n", consentID, recv.RedirectURL, o.Timeout)
+	fmt.Fprintf(errOut, "waiting for the PSU's authorization of consent %s on %s (up to %s)\n", termsafe.Line(consentID), recv.RedirectURL, o.Timeout)
 	opened := false
 	if browse != nil {
 		if err := browse(authURL); err == nil {
@@ -229,7 +230,7 @@ func Run(ctx context.Context, s *cmdutil.Session, o Options, browse func(string)
 		}
 	}
 	if !opened {
-		fmt.Fprintf(errOut, "open this URL in a browser:\n\n  %s\n\n", authURL)
+		fmt.Fprintf(errOut, "open this URL in a browser:\n\n  %s\n\n", termsafe.Line(authURL))
 	}
 	if o.Paste != nil && (o.PastePrompt || !opened) {
 		fmt.Fprintf(errOut, "…or paste the URL your browser ended on (%s?code=…) here and press Enter\n", recv.RedirectURL)
@@ -303,7 +304,7 @@ func idleNotice(w io.Writer, o Options, s *cmdutil.Session, registered []string,
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "xs2a: nothing has reached %s in %s; still waiting (up to --timeout %s). Likely causes:\n", redirect, o.IdleNotice, o.Timeout)
-	fmt.Fprintf(&b, "  - the browser did not open, or opened on another screen: open this URL yourself:\n      %s\n", authURL)
+	fmt.Fprintf(&b, "  - the browser did not open, or opened on another screen: open this URL yourself:\n      %s\n", termsafe.Line(authURL))
 	fmt.Fprintf(&b, "  - the bank sent the browser elsewhere or shows an error page: its registered redirect URI for client %s differs from %s (%s)\n", s.OAuth.ClientID, redirect, reg)
 	fmt.Fprintf(&b, "  - the browser runs on another machine (SSH, remote desktop, container, VM): its 127.0.0.1 is not this one; ")
 	if o.Paste != nil {
@@ -321,7 +322,7 @@ func printOutcome(f *cmdutil.Factory, s *cmdutil.Session, out *Outcome) error {
 		if cmdutil.WantsJSON(f) {
 			return cmdutil.JSON(f, map[string]string{"consentId": out.ConsentID, "code": cmdutil.Mask(out.Code, show), "next": "xs2a token exchange"})
 		}
-		_, err := fmt.Fprintf(f.IO.Out, "authorized consent %s; code %s kept for `xs2a token exchange`\n", out.ConsentID, cmdutil.Mask(out.Code, show))
+		_, err := fmt.Fprintf(f.IO.Out, "authorized consent %s; code %s kept for `xs2a token exchange`\n", termsafe.Line(out.ConsentID), termsafe.Line(cmdutil.Mask(out.Code, show)))
 		return err
 	}
 	t := out.Token
@@ -329,6 +330,6 @@ func printOutcome(f *cmdutil.Factory, s *cmdutil.Session, out *Outcome) error {
 		return cmdutil.JSON(f, map[string]any{"consentId": out.ConsentID, "access_token": cmdutil.Mask(t.AccessToken, show),
 			"refresh_token": cmdutil.Mask(t.RefreshToken, show), "expiry": t.Expiry, "scope": t.Scope})
 	}
-	_, err := fmt.Fprintf(f.IO.Out, "authorized consent %s; PSU access token %s (expires %s)\n", out.ConsentID, cmdutil.Mask(t.AccessToken, show), t.Expiry.Local().Format(time.RFC3339))
+	_, err := fmt.Fprintf(f.IO.Out, "authorized consent %s; PSU access token %s (expires %s)\n", termsafe.Line(out.ConsentID), termsafe.Line(cmdutil.Mask(t.AccessToken, show)), t.Expiry.Local().Format(time.RFC3339))
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // CheckOptions are the flags of `xs2a certs check`.
@@ -126,7 +127,8 @@ func checkRun(o *CheckOptions) error {
 	} else {
 		cs := o.F.IO.ColorScheme()
 		for _, p := range problems {
-			fmt.Fprintf(o.F.IO.Out, "%s %s: %s (%s)\n", cs.FailureIcon(), p.Cert, p.Msg, p.Code)
+			// A problem quotes the certificates (role names, issuer): escaped.
+			fmt.Fprintf(o.F.IO.Out, "%s %s: %s (%s)\n", cs.FailureIcon(), p.Cert, termsafe.Line(p.Msg), p.Code)
 		}
 		if len(problems) == 0 {
 			fmt.Fprintf(o.F.IO.Out, "%s ready for %s: chain, validity, keys, QcType, roles and organisation as a bank expects\n", cs.SuccessIcon(), strings.ToUpper(o.For))

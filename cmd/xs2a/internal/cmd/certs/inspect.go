@@ -13,6 +13,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // InspectOptions are the flags of `xs2a certs inspect`.
@@ -120,12 +121,16 @@ func writeInspect(w io.Writer, cs *iostreams.ColorScheme, d inspectJSON, i, n in
 	if n > 1 {
 		title = fmt.Sprintf("%s, certificate %d of %d", o.File, i+1, n)
 	}
-	fmt.Fprintln(w, cs.Bold(title))
-	row := func(k, v string) {
+	fmt.Fprintln(w, cs.Bold(termsafe.Line(title)))
+	// Whoever made the certificate wrote its subject, issuer, names and
+	// QCStatements: every value is shown with control characters escaped;
+	// colored is for the two rows xs2a composes itself with colour.
+	colored := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(w, "  %-26s %s\n", k+":", v)
 		}
 	}
+	row := func(k, v string) { colored(k, termsafe.Line(v)) }
 	row("Subject", d.Subject)
 	row("Issuer", d.Issuer)
 	row("Serial", fmt.Sprintf("%s (der-hex), %s (hex), %s (lower-hex), %s (decimal)", d.Serial["der-hex"], d.Serial["hex"], d.Serial["lower-hex"], d.Serial["decimal"]))
@@ -140,16 +145,16 @@ func writeInspect(w io.Writer, cs *iostreams.ColorScheme, d inspectJSON, i, n in
 	default:
 		validity += cs.Red(" (NOT YET VALID)")
 	}
-	row("Validity", validity)
+	colored("Validity", validity)
 	key := fmt.Sprintf("%s %d bits", d.KeyType, d.KeyBits)
 	if d.KeyMatches != nil {
 		if *d.KeyMatches {
-			key += cs.Green(" (matches " + o.KeyFile + ")")
+			key += cs.Green(" (matches " + termsafe.Line(o.KeyFile) + ")")
 		} else {
-			key += cs.Red(" (does NOT match " + o.KeyFile + ")")
+			key += cs.Red(" (does NOT match " + termsafe.Line(o.KeyFile) + ")")
 		}
 	}
-	row("Key", key)
+	colored("Key", key)
 	row("Signature algorithm", d.SignatureAlgorithm)
 	row("Key usage", strings.Join(d.KeyUsage, ", "))
 	row("Extended key usage", strings.Join(d.ExtKeyUsage, ", "))
@@ -187,7 +192,7 @@ func writeInspect(w io.Writer, cs *iostreams.ColorScheme, d inspectJSON, i, n in
 		row("TPP-Signature-Certificate", d.TPPSignatureCertificate)
 	}
 	for _, wn := range d.Warnings {
-		fmt.Fprintf(w, "  %s %s\n", cs.WarningIcon(), wn)
+		fmt.Fprintf(w, "  %s %s\n", cs.WarningIcon(), termsafe.Line(wn))
 	}
 	if i < n-1 {
 		fmt.Fprintln(w)

@@ -13,6 +13,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -157,9 +158,9 @@ issuers) with --balances and --transactions.`,
 				return cmdutil.JSON(f, out)
 			}
 			w := f.IO.Out
-			fmt.Fprintf(w, "consent %s: %s (valid until %s)\n", out.ConsentID, out.ConsentStatus, out.ValidUntil)
+			fmt.Fprintf(w, "consent %s: %s (valid until %s)\n", l(out.ConsentID), l(out.ConsentStatus), out.ValidUntil)
 			if out.SCAOAuth != "" {
-				fmt.Fprintf(w, "scaOAuth: %s\n", out.SCAOAuth)
+				fmt.Fprintf(w, "scaOAuth: %s\n", l(out.SCAOAuth))
 			}
 			fmt.Fprintln(f.IO.ErrOut, "next: xs2a authorize --exchange")
 			return nil
@@ -236,7 +237,7 @@ func newCmdGet(f *cmdutil.Factory, what string) *cobra.Command {
 			}
 			w := f.IO.Out
 			fmt.Fprintf(w, "consent:           %s\nstatus:            %s\nvalid until:       %s\nrecurring:         %v\nfrequency per day: %d\nlast action:       %s\n",
-				id, c.ConsentStatus, c.ValidUntil, c.RecurringIndicator, c.FrequencyPerDay, c.LastActionDate)
+				l(id), l(c.ConsentStatus), l(c.ValidUntil), c.RecurringIndicator, c.FrequencyPerDay, l(c.LastActionDate))
 			return nil
 		},
 	}
@@ -335,6 +336,7 @@ func status(ctx context.Context, f *cmdutil.Factory, args []string, local bool) 
 
 func printStatus(f *cmdutil.Factory, s *cmdutil.Session, id, cs string, local bool, r budget.Report) error {
 	w := f.IO.Out
+	cs = l(cs)
 	if cs == "" {
 		cs = "unknown"
 	}
@@ -342,6 +344,7 @@ func printStatus(f *cmdutil.Factory, s *cmdutil.Session, id, cs string, local bo
 		cs += " (last known; --local does not ask the bank)"
 	}
 	valid := "unknown (xs2a consent get reads it)"
+	r.ValidUntil = l(r.ValidUntil)
 	if r.ValidUntil != "" && r.DaysLeft != nil {
 		switch d := *r.DaysLeft; {
 		case d < 0:
@@ -364,7 +367,7 @@ func printStatus(f *cmdutil.Factory, s *cmdutil.Session, id, cs string, local bo
 	}
 	resets, _ := time.Parse(time.RFC3339, r.ResetsAt)
 	in := resets.Sub(s.Now()).Round(time.Minute)
-	rows := [][2]string{{"consent", id}, {"status", cs}, {"valid until", valid}, {"PSU-not-present calls", calls},
+	rows := [][2]string{{"consent", l(id)}, {"status", cs}, {"valid until", valid}, {"PSU-not-present calls", calls},
 		{"TPP requests", reqs}, {"day resets", fmt.Sprintf("00:00 %s time, %s (in %dh%02dm)", s.Budget.ZoneName(), r.ResetsAt, int(in.Hours()), int(in.Minutes())%60)}}
 	if r.Strict {
 		rows = append(rows, [2]string{"strict budget", "on: a call beyond a budget is refused before it is sent (exit 8)"})
@@ -416,8 +419,12 @@ func newCmdDelete(f *cmdutil.Factory) *cobra.Command {
 			if cmdutil.WantsJSON(f) {
 				return cmdutil.JSON(f, map[string]string{"consentId": id, "consentStatus": "terminatedByTpp"})
 			}
-			_, err = fmt.Fprintf(f.IO.Out, "consent %s terminated\n", id)
+			_, err = fmt.Fprintf(f.IO.Out, "consent %s terminated\n", l(id))
 			return err
 		},
 	}
 }
+
+// l is how the bank's strings (and ids it gave) are printed in text
+// output: control characters escaped.
+func l(s string) string { return termsafe.Line(s) }

@@ -21,6 +21,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -121,13 +122,14 @@ func (r *runner) step(name, sent, reproduce string, fn func() (string, error)) e
 	}
 	r.rec.Steps = append(r.rec.Steps, st)
 	if !r.json {
+		// What was sent and got quote the bank's answers: escaped.
 		cs := r.f.IO.ColorScheme()
 		n := len(r.rec.Steps)
 		if err == nil {
-			fmt.Fprintf(r.out, "%s %d %-18s %s → %s %s\n", cs.SuccessIcon(), n, name, sent, got, cs.Faint(fmt.Sprintf("(%d ms)", st.Millis)))
+			fmt.Fprintf(r.out, "%s %d %-18s %s → %s %s\n", cs.SuccessIcon(), n, name, termsafe.Line(sent), termsafe.Line(got), cs.Faint(fmt.Sprintf("(%d ms)", st.Millis)))
 		} else {
-			fmt.Fprintf(r.out, "%s %d %-18s %s → %s\n", cs.FailureIcon(), n, name, sent, cs.Red("failed"))
-			fmt.Fprintf(r.out, "    diagnosis: %s\n    reproduce: %s\n", report.OneLine(st.Error), st.Reproduce)
+			fmt.Fprintf(r.out, "%s %d %-18s %s → %s\n", cs.FailureIcon(), n, name, termsafe.Line(sent), cs.Red("failed"))
+			fmt.Fprintf(r.out, "    diagnosis: %s\n    reproduce: %s\n", termsafe.Line(report.OneLine(st.Error)), termsafe.Line(st.Reproduce))
 		}
 	}
 	return err
@@ -292,9 +294,10 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 func printCards(f *cmdutil.Factory, rec *Record) {
 	w := f.IO.Out
 	cs := f.IO.ColorScheme()
-	fmt.Fprintf(w, "\n%s consent %s: %d card account(s)\n", cs.Bold("The journey worked:"), rec.ConsentID, len(rec.Cards))
+	l := termsafe.Line // the bank's strings
+	fmt.Fprintf(w, "\n%s consent %s: %d card account(s)\n", cs.Bold("The journey worked:"), l(rec.ConsentID), len(rec.Cards))
 	for _, c := range rec.Cards {
-		fmt.Fprintf(w, "  %s  %-8s available %-14s limit %-14s %d booked, %d pending\n", spaced(c.MaskedPan), c.Name, c.Available, c.CreditLimit, c.Booked, c.Pending)
+		fmt.Fprintf(w, "  %s  %-8s available %-14s limit %-14s %d booked, %d pending\n", l(spaced(c.MaskedPan)), l(c.Name), l(c.Available), l(c.CreditLimit), c.Booked, c.Pending)
 	}
 	fmt.Fprintf(w, "%s\n", cs.Faint(fmt.Sprintf("total %d ms", rec.TotalMillis)))
 }

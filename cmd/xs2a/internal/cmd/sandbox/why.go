@@ -13,6 +13,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	sbx "github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -110,18 +111,20 @@ func whyRun(cmd *cobra.Command, o *WhyOptions) error {
 }
 
 // printRecord heads the verify-style report with the bank's side: when,
-// what, and what it answered.
+// what, and what it answered. The record is whatever the server at --url
+// answered: its strings are printed with control characters escaped.
 func printRecord(o *WhyOptions, rec *sbx.Record, verbose bool) {
 	w := o.F.IO.Out
 	cs := o.F.IO.ColorScheme()
+	l := termsafe.Line
 	answer := fmt.Sprintf("%d %s", rec.Status, strings.Join(codes(rec.Messages), ", "))
 	if rec.Accepted {
 		answer = fmt.Sprintf("%d, accepted with warnings", rec.Status)
 	}
 	fmt.Fprintf(w, "%s %s %s %s answered %s (X-Request-ID %s, dialect %s)\n", cs.Bold("The bank's side:"),
-		rec.Time.UTC().Format(time.RFC3339), rec.Method, rec.Path, strings.TrimSpace(answer), rec.RequestID, rec.Dialect)
+		rec.Time.UTC().Format(time.RFC3339), l(rec.Method), l(rec.Path), l(strings.TrimSpace(answer)), l(rec.RequestID), l(rec.Dialect))
 	for _, wn := range rec.Warnings {
-		fmt.Fprintf(w, "  %s %s\n", cs.WarningIcon(), wn)
+		fmt.Fprintf(w, "  %s %s\n", cs.WarningIcon(), l(wn))
 	}
 	if rec.Diagnosis != nil {
 		report.Diagnosis(w, cs, rec.Request.Message(), rec.Diagnosis, verbose)
@@ -135,9 +138,9 @@ func printRecord(o *WhyOptions, rec *sbx.Record, verbose bool) {
 	for _, m := range rec.Messages {
 		path := ""
 		if m.Path != "" {
-			path = " [" + m.Path + "]"
+			path = " [" + l(m.Path) + "]"
 		}
-		fmt.Fprintf(w, "  %s %s%s: %s\n", cs.FailureIcon(), m.Code, path, m.Text)
+		fmt.Fprintf(w, "  %s %s%s: %s\n", cs.FailureIcon(), l(m.Code), path, l(m.Text))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
 	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // NewCmdToken builds `xs2a token` (client credentials) and its subcommands.
@@ -92,16 +93,18 @@ func printToken(f *cmdutil.Factory, s *cmdutil.Session, kind string, t *state.To
 		return cmdutil.JSON(f, tokenJSON{Kind: kind, AccessToken: cmdutil.Mask(t.AccessToken, show), RefreshToken: cmdutil.Mask(t.RefreshToken, show),
 			Expiry: t.Expiry, ExpiresIn: in, Scope: t.Scope, ConsentID: t.ConsentID})
 	}
+	// The tokens and scope are the bank's strings: escaped for the terminal.
+	l := termsafe.Line
 	w := f.IO.Out
-	fmt.Fprintf(w, "%s access token: %s\n", kind, cmdutil.Mask(t.AccessToken, show))
+	fmt.Fprintf(w, "%s access token: %s\n", kind, l(cmdutil.Mask(t.AccessToken, show)))
 	if !t.Expiry.IsZero() {
 		fmt.Fprintf(w, "expires:       %s (in %s)\n", t.Expiry.Local().Format(time.RFC3339), time.Duration(in)*time.Second)
 	}
 	if t.RefreshToken != "" {
-		fmt.Fprintf(w, "refresh token: %s\n", cmdutil.Mask(t.RefreshToken, show))
+		fmt.Fprintf(w, "refresh token: %s\n", l(cmdutil.Mask(t.RefreshToken, show)))
 	}
 	if t.Scope != "" {
-		fmt.Fprintf(w, "scope:         %s\n", t.Scope)
+		fmt.Fprintf(w, "scope:         %s\n", l(t.Scope))
 	}
 	return nil
 }
