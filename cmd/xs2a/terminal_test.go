@@ -8,6 +8,7 @@ package main_test
 // strings intact as JSON escapes.
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
@@ -15,6 +16,7 @@ import (
 	"encoding/asn1"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -127,6 +129,12 @@ func hostileBank(t *testing.T) *httptest.Server {
 			// Valid JSON may hold DEL, C1 and bidi characters raw.
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(`{"a":"\u001b[2J del` + "\x7f c1 \u009b31m bidi \u202e" + `"}`))
+		case key == "POST /v1/consents" && strings.Contains(readAll(r), `"frequencyPerDay":1,`):
+			// A one-off consent gets an id a Consent-ID header can carry:
+			// no ESC, but C1 and a bidi override.
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			_ = json.NewEncoder(w).Encode(map[string]any{"consentStatus": "received", "consentId": oneOffID})
 		default:
 			a, ok := answers[key]
 			if !ok {
@@ -144,6 +152,15 @@ func hostileBank(t *testing.T) *httptest.Server {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// oneOffID is the hostile bank's id for a one-off consent.
+const oneOffID = "c9\u202e\u009b31m"
+
+func readAll(r *http.Request) string {
+	b, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return string(b)
 }
 
 // hostileUser is a TPP whose profile names the hostile bank.
@@ -215,10 +232,44 @@ func TestHostileBankTextIsEscaped(t *testing.T) {
 	r = u.run("accounts", "balances", "bad")
 	oneErrorLine(t, "tppMessages error", r, 3, `\x1b[2J`)
 	safeOutput(t, "tppMessages error", r, "stderr")
+	// The recorded and the new answer's code, in replay's table.
+	rec := filepath.Join(u.dir, "rec")
+	if r = u.run("--record", rec, "accounts", "balances", "bad"); r.code != 3 {
+		t.Fatalf("recording: exit %d\n%s", r.code, r.stderr)
+	}
+	r = u.run("replay", rec)
+	if r.code != 0 && r.code != 7 {
+		t.Errorf("replay: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	safeOutput(t, "replay", r, "stdout")
 	writeState(t, u, &state.State{ConsentID: "c1", UserToken: &state.Token{AccessToken: "user-token", RefreshToken: "refresh", Expiry: future.Add(-2 * time.Hour)}})
 	r = u.run("token", "refresh")
 	oneErrorLine(t, "OAuth error", r, 4, `\x1b[2J`)
 	safeOutput(t, "OAuth error", r, "stderr")
+}
+
+// The budget warns when a consent's last call of the day was made, naming
+// the consent by the id the bank gave.
+func TestHostileBankBudgetWarningIsEscaped(t *testing.T) {
+	srv := hostileBank(t)
+	u := hostileUser(t, srv.URL)
+	future := time.Now().Add(time.Hour)
+	if err := os.MkdirAll(filepath.Dir(u.statePath()), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeState(t, u, &state.State{ClientToken: &state.Token{AccessToken: "client-token", Expiry: future}})
+	u.must("consent", "create", "--one-off")
+	st := u.state()
+	if st.ConsentID != oneOffID {
+		t.Fatalf("consent id %q", st.ConsentID)
+	}
+	st.UserToken = &state.Token{AccessToken: "user-token", Expiry: future, ConsentID: oneOffID}
+	writeState(t, u, st)
+	r := u.must("accounts", "balances", "card-1")
+	safeOutput(t, "budget warning", r, "")
+	if !strings.Contains(r.stderr, `c9\u202e\u009b31m`) {
+		t.Errorf("the warning does not name the consent escaped:\n%s", r.stderr)
+	}
 }
 
 // `xs2a flow` prints each step's answer and the diagnosis of the one that

@@ -19,6 +19,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 	"golang.org/x/time/rate"
 )
@@ -144,7 +145,8 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 
 // budgetTransport counts the API calls into the profile's state.
 func budgetTransport(f *Factory, cfg *profile.Config, lim budget.Limits, store *state.Store, base http.RoundTripper) http.RoundTripper {
-	return &budget.Transport{Base: base, Limits: lim, BaseURL: cfg.Profile.BaseURL, Now: f.Now, Warn: f.IO.ErrOut,
+	// The warnings name the consent by the id the bank gave: escaped.
+	return &budget.Transport{Base: base, Limits: lim, BaseURL: cfg.Profile.BaseURL, Now: f.Now, Warn: termsafe.Writer{W: f.IO.ErrOut},
 		Update: func(fn func(*budget.Ledger) error) error {
 			return store.Update(cfg.ProfileName, func(st *state.State) error {
 				if st.Budget == nil {
@@ -165,7 +167,7 @@ func newRecorder(f *Factory, cfg *profile.Config, qwac *x509.Certificate, store 
 	}
 	var warned sync.Once
 	rec := &bundle.Recorder{Dir: cfg.Record, BaseURL: p.BaseURL, ClientCert: qwac, Now: f.Now,
-		OnError: func(err error) { warned.Do(func() { fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", err) }) }}
+		OnError: func(err error) { warned.Do(func() { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", termsafe.Line(err.Error())) }) }}
 	if p.APIKeyHeader != "" {
 		rec.SecretHeaders = []string{p.APIKeyHeader}
 	}

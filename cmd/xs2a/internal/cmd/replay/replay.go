@@ -16,6 +16,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // Row is one line of the table, and its JSON form.
@@ -151,9 +152,11 @@ func printRows(f *cmdutil.Factory, rows []Row, changed int) {
 		default:
 			result, now = cs.Faint("not replayed"), "-"
 		}
-		line := fmt.Sprintf("%d\t%s %s\t%s\t%s\t%s", r.Index, r.Method, clip(r.Path, 60), r.Old, now, result)
+		// The recording's paths and the bank's codes and errors: escaped.
+		l := termsafe.Line
+		line := fmt.Sprintf("%d\t%s %s\t%s\t%s\t%s", r.Index, l(r.Method), l(clip(r.Path, 60)), l(r.Old.String()), l(now), result)
 		if r.Note != "" && r.Result.Result != bundle.Same {
-			line += cs.Faint("  " + clip(r.Note, 120))
+			line += cs.Faint("  " + l(clip(r.Note, 120)))
 		}
 		fmt.Fprintln(tw, line)
 	}
