@@ -167,7 +167,9 @@ func newRecorder(f *Factory, cfg *profile.Config, qwac *x509.Certificate, store 
 	}
 	var warned sync.Once
 	rec := &bundle.Recorder{Dir: cfg.Record, BaseURL: p.BaseURL, ClientCert: qwac, Now: f.Now,
-		OnError: func(err error) { warned.Do(func() { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", termsafe.Line(err.Error())) }) }}
+		OnError: func(err error) {
+			warned.Do(func() { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", termsafe.Line(err.Error())) })
+		}}
 	if p.APIKeyHeader != "" {
 		rec.SecretHeaders = []string{p.APIKeyHeader}
 	}
