@@ -242,6 +242,17 @@ func TestHostileBankTextIsEscaped(t *testing.T) {
 		t.Errorf("replay: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	safeOutput(t, "replay", r, "stdout")
+	// Shell completion offers the ids and status the bank gave; the shell
+	// shows them in its menu. (Completion reads the default profile's
+	// state: it runs before the configuration is loaded.)
+	writeState(t, u, &state.State{ConsentID: "c1" + evil, ConsentStatus: "valid" + evil, AccountIDs: []string{"card-1" + evil}})
+	if err := os.Rename(u.statePath(), filepath.Join(filepath.Dir(u.statePath()), "default.json")); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"__complete", "consent", "get", ""}, {"__complete", "accounts", "balances", ""}} {
+		r = u.must(args...)
+		safeOutput(t, strings.Join(args, " "), r, "stdout")
+	}
 	writeState(t, u, &state.State{ConsentID: "c1", UserToken: &state.Token{AccessToken: "user-token", RefreshToken: "refresh", Expiry: future.Add(-2 * time.Hour)}})
 	r = u.run("token", "refresh")
 	oneErrorLine(t, "OAuth error", r, 4, `\x1b[2J`)

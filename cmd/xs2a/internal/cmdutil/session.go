@@ -233,5 +233,15 @@ func StateCompletion(f *Factory, pick func(*state.State) []string) ([]string, co
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	return pick(st), cobra.ShellCompDirectiveNoFileComp
+	// The ids and status are the bank's, and the shell shows them in its
+	// menu: escaped, on either side of the TAB before a description.
+	cands := pick(st)
+	for i, c := range cands {
+		v, desc, ok := strings.Cut(c, "\t")
+		cands[i] = termsafe.Line(v)
+		if ok {
+			cands[i] += "\t" + termsafe.Line(desc)
+		}
+	}
+	return cands, cobra.ShellCompDirectiveNoFileComp
 }
