@@ -10,8 +10,9 @@
 //
 // Line is for a value printed inside one line of the layout (it escapes
 // newlines and tabs too); Text keeps newlines and tabs, for a body shown
-// as a block (the -v trace). JSON output needs neither: JSON escaping
-// already writes every control character as \u00XX.
+// as a block (the -v trace). JSON output needs neither, but encoding/json
+// escapes only the C0 controls (and U+2028/U+2029): JSON writes DEL, C1
+// and the bidi characters of a JSON document as \uXXXX too.
 package termsafe
 
 import (
