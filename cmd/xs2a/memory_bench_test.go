@@ -11,19 +11,13 @@ package main_test
 import (
 	"bytes"
 	"compress/gzip"
-	"crypto/tls"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
-
-	"github.com/xs2a-dev/xs2a/pkg/state"
 )
 
 // gzipBomb returns a gzip body that inflates to a transactions answer of
@@ -73,12 +67,7 @@ func BenchmarkVerboseGzipBombMemory(b *testing.B) {
 	}
 	gz := gzipBomb(b, inflatedMB<<20)
 
-	// The hostile bank, on loopback with the test CA's server certificate.
-	cert, err := tls.LoadX509KeyPair(f("server.pem"), f("server.key"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hostileBank(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 			w.Header().Set("Content-Encoding", "gzip")
@@ -88,31 +77,8 @@ func BenchmarkVerboseGzipBombMemory(b *testing.B) {
 		}
 		w.WriteHeader(http.StatusNotAcceptable)
 	}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.StartTLS()
-	defer srv.Close()
-
-	// A profile for it, and a state with a PSU token and a consent, so
-	// the command goes straight to the transactions.
-	dir := b.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	yaml := "profile: sb\nprofiles:\n  sb:\n" +
-		"    base_url: " + yamlQuote(srv.URL) + "\n" +
-		"    token_url: " + yamlQuote(srv.URL+"/oauth/token") + "\n" +
-		"    client_id: tpp\n" +
-		"    qwac_cert: " + yamlQuote(f("qwac.pem")) + "\n    qwac_key: " + yamlQuote(f("qwac.key")) + "\n" +
-		"    qseal_cert: " + yamlQuote(f("qseal.pem")) + "\n    qseal_key: " + yamlQuote(f("qseal.key")) + "\n" +
-		"    ca_bundle: " + yamlQuote(f("ca.pem")) + "\n"
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	home := filepath.Join(dir, "home")
-	stateHome := filepath.Join(home, ".state")
-	st := &state.State{ConsentID: "consent-1", ConsentStatus: "valid",
-		UserToken: &state.Token{AccessToken: "psu-token", Expiry: time.Now().Add(24 * time.Hour), ConsentID: "consent-1"}}
-	if err := state.Open(filepath.Join(stateHome, "xs2a")).Save("sb", st); err != nil {
-		b.Fatal(err)
-	}
+	u := hostileUser(b, srv.URL)
+	cfg := u.cfg
 
 	var peakKB int64
 	var stderr bytes.Buffer
@@ -120,8 +86,7 @@ func BenchmarkVerboseGzipBombMemory(b *testing.B) {
 	for range b.N {
 		stderr.Reset()
 		cmd := exec.Command(xs2aBin, "--config", cfg, "-v", "accounts", "transactions", "card-1")
-		cmd.Env = []string{"HOME=" + home, "XDG_STATE_HOME=" + stateHome, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-			"PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}, u.env...)
 		cmd.Stdout, cmd.Stderr = &bytes.Buffer{}, &stderr
 		err := cmd.Run()
 		if cmd.ProcessState == nil {
