@@ -220,7 +220,7 @@ func TestClosedEarlySaysWhatIsKnown(t *testing.T) {
 		length int64
 		want   string
 	}{
-		{-1, fmt.Sprintf("< … more bytes not shown: the reader closed the body after %d bytes; its length is unknown (no Content-Length)", MaxBody*2)},
+		{-1, fmt.Sprintf("< … the reader stopped after %d bytes; the rest, if any, is not shown (no Content-Length: the length is unknown)", MaxBody*2)},
 		{int64(len(big)), fmt.Sprintf("< … %d more bytes not shown (the body is %d bytes by its Content-Length; the reader closed it after %d)", len(big)-MaxBody, len(big), MaxBody*2)},
 	} {
 		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {

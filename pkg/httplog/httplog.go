@@ -534,7 +534,13 @@ func (t *Transport) sizeNote(bd body, shown int) string {
 		}
 		return fmt.Sprintf("… %d more bytes not shown (the body is %d bytes by its Content-Length; %s after %d)", bd.length-int64(shown), bd.length, stop, bd.read)
 	default:
-		return fmt.Sprintf("… more bytes not shown: %s after %d bytes; its length is unknown (no Content-Length%s)", bd.stopped(), bd.read, decoded)
+		// Without a Content-Length the end was never seen: whether more
+		// followed is not known, and the note does not guess.
+		stop := "the reader stopped"
+		if bd.readErr {
+			stop = "reading failed"
+		}
+		return fmt.Sprintf("… %s after %d bytes; the rest, if any, is not shown (no Content-Length: the length is unknown%s)", stop, bd.read, decoded)
 	}
 }
 
