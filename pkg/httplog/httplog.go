@@ -189,11 +189,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	head := b.String()
-	length := resp.ContentLength
+	// What the body's block needs, taken now: the caller may change the
+	// response's headers before it reads the body.
+	hdr := http.Header{}
+	for _, k := range []string{"Content-Type", "Content-Encoding"} {
+		if v := resp.Header.Values(k); len(v) > 0 {
+			hdr[k] = slices.Clone(v)
+		}
+	}
+	length, inflated := resp.ContentLength, resp.Uncompressed
 	resp.Body = &tracedBody{rc: resp.Body, done: func(kept []byte, read int64, complete bool, readErr error) {
 		var rest strings.Builder
-		t.writeBody(&rest, "< ", body{header: resp.Header, kept: kept, read: read, length: length,
-			complete: complete, readErr: readErr != nil, inflated: resp.Uncompressed})
+		t.writeBody(&rest, "< ", body{header: hdr, kept: kept, read: read, length: length,
+			complete: complete, readErr: readErr != nil, inflated: inflated})
 		if readErr != nil {
 			rest.WriteString("< error: reading response body: " + termsafe.Line(readErr.Error()) + "\n")
 		}
