@@ -30,13 +30,15 @@ unit:
 demo: build
 	@bash scripts/demo.sh $(BIN)
 
-## bench: engine benchmarks, certificate generation, xs2a sign vs an openssl pipeline, sandbox and proxy under load
+## bench: engine benchmarks, certificate generation, xs2a sign vs an openssl pipeline, sandbox and proxy under load,
+## and the memory of -v against a gzip bomb
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 	@bash scripts/bench-sign.sh $(BIN)
 	@bash scripts/bench-sandbox.sh
 	@bash scripts/bench-proxy.sh
 	@bash scripts/bench-flow.sh $(BIN)
+	@bash scripts/bench-memory.sh
 
 ## soak: 16 simulated TPPs loop the whole AIS journey against the sandbox for 3 minutes (leaks, 5xx, latency)
 soak:

@@ -23,10 +23,22 @@
 // can be recognised where it is issued and where it is used without being
 // shown. Each block is written with a single Write under a package-wide
 // mutex: concurrent requests never interleave their lines.
+//
+// A body is shown as far as its first MaxBody bytes, then a note says how
+// many more there were, or that the length is unknown when the reader
+// stopped early. A gzip or deflate body is decoded for the trace within
+// the same bound. The answer is passed on to the caller as it arrives,
+// whole and unchanged; its block is written when the caller has read it.
+// Everything from outside (status text, header names and values, bodies)
+// is written with its control characters escaped (pkg/termsafe), so a
+// bank cannot send the terminal escape sequences.
 package httplog
 
 import (
 	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
@@ -46,10 +58,13 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
-// MaxBody is how much of a formatted body the trace shows; the rest is
-// replaced by a note. The body the caller reads is never shortened.
+// MaxBody is how much of a body the trace keeps and shows (decoded, when
+// it has a Content-Encoding); the rest is replaced by a note. The body the
+// caller reads is never shortened.
 const MaxBody = 64 << 10
 
 // Values of these headers are shortened to their first 60 characters when
@@ -125,8 +140,12 @@ func nameSet(names ...string) map[string]bool {
 }
 
 // RoundTrip implements http.RoundTripper. The caller's request is never
-// modified; the response body is read in full for the trace and replaced
-// by an equivalent reader, so the caller reads exactly what was received.
+// modified. The response body is passed on as it arrives: the trace keeps
+// only its first MaxBody bytes on the way through, and the block is written
+// when the caller has read the body to its end, met an error or closed it.
+// So a streamed answer reaches the caller at once (`xs2a proxy -v`), and a
+// large one, or a small gzip body that Go's transport inflates to a
+// gigabyte, costs the trace 64 KiB.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := t.Base
 	if base == nil {
@@ -141,56 +160,105 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.writeRequestHead(&b, req)
 
 	send := req
-	var reqBody []byte
 	if req.Body != nil && req.Body != http.NoBody {
-		var err error
-		reqBody, send, err = CaptureBody(req)
+		// The request is ours (or, in the proxy, bounded by its MaxBody):
+		// it is read whole because it has to be sent whole.
+		reqBody, s, err := CaptureBody(req)
 		if err != nil {
-			b.WriteString("< error: reading request body: " + err.Error() + "\n\n")
+			b.WriteString("< error: reading request body: " + termsafe.Line(err.Error()) + "\n\n")
 			t.flush(b.String())
 			return nil, err
 		}
-		t.writeBody(&b, "> ", req.Header, reqBody)
+		send = s
+		t.writeBody(&b, "> ", body{header: req.Header, kept: reqBody[:min(len(reqBody), MaxBody)],
+			read: int64(len(reqBody)), length: int64(len(reqBody)), complete: true})
 	}
 
 	start := now()
 	resp, err := base.RoundTrip(send)
 	if err != nil {
-		fmt.Fprintf(&b, "< error: %v (%s)\n\n", err, since(now, start))
+		fmt.Fprintf(&b, "< error: %s (%s)\n\n", termsafe.Line(err.Error()), since(now, start))
 		t.flush(b.String())
 		return resp, err
 	}
-
-	var respBody []byte
-	var readErr error
-	if resp.Body != nil && resp.Body != http.NoBody {
-		respBody, readErr = io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		var rest io.Reader = bytes.NewReader(respBody)
-		if readErr != nil {
-			// The caller sees the same bytes, then the same error.
-			rest = io.MultiReader(rest, errReader{readErr})
-		}
-		resp.Body = io.NopCloser(rest)
-	}
-	elapsed := since(now, start)
-
-	t.writeStatus(&b, resp, elapsed)
+	t.writeStatus(&b, resp, since(now, start))
 	t.writeHeaders(&b, "< ", resp.Header)
-	if len(respBody) > 0 {
-		t.writeBody(&b, "< ", resp.Header, respBody)
+	if resp.Body == nil || resp.Body == http.NoBody {
+		b.WriteString("\n")
+		t.flush(b.String())
+		return resp, nil
 	}
-	if readErr != nil {
-		b.WriteString("< error: reading response body: " + readErr.Error() + "\n")
+	head := b.String()
+	// What the body's block needs, taken now: the caller may change the
+	// response's headers before it reads the body.
+	hdr := http.Header{}
+	for _, k := range []string{"Content-Type", "Content-Encoding"} {
+		if v := resp.Header.Values(k); len(v) > 0 {
+			hdr[k] = slices.Clone(v)
+		}
 	}
-	b.WriteString("\n")
-	t.flush(b.String())
+	length, inflated := resp.ContentLength, resp.Uncompressed
+	resp.Body = &tracedBody{rc: resp.Body, done: func(kept []byte, read int64, complete bool, readErr error) {
+		var rest strings.Builder
+		t.writeBody(&rest, "< ", body{header: hdr, kept: kept, read: read, length: length,
+			complete: complete, readErr: readErr != nil, inflated: inflated})
+		if readErr != nil {
+			rest.WriteString("< error: reading response body: " + termsafe.Line(readErr.Error()) + "\n")
+		}
+		rest.WriteString("\n")
+		t.flush(head + rest.String())
+	}}
 	return resp, nil
 }
 
-type errReader struct{ err error }
+// tracedBody passes a response body on to the caller unchanged, keeps its
+// first MaxBody bytes and reports them once: at the end, at a read error
+// or at Close, whichever comes first.
+type tracedBody struct {
+	rc       io.ReadCloser
+	mu       sync.Mutex
+	kept     []byte
+	read     int64
+	finished bool
+	done     func(kept []byte, read int64, complete bool, err error)
+}
 
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+func (b *tracedBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.mu.Lock()
+	if n > 0 && !b.finished {
+		if room := MaxBody - len(b.kept); room > 0 {
+			b.kept = append(b.kept, p[:min(n, room)]...)
+		}
+		b.read += int64(n)
+	}
+	b.mu.Unlock()
+	switch {
+	case err == io.EOF:
+		b.finish(true, nil)
+	case err != nil:
+		b.finish(false, err)
+	}
+	return n, err
+}
+
+func (b *tracedBody) Close() error {
+	err := b.rc.Close()
+	b.finish(false, nil)
+	return err
+}
+
+func (b *tracedBody) finish(complete bool, err error) {
+	b.mu.Lock()
+	if b.finished {
+		b.mu.Unlock()
+		return
+	}
+	b.finished = true
+	kept, read := b.kept, b.read
+	b.mu.Unlock()
+	b.done(kept, read, complete, err)
+}
 
 // CaptureBody returns the request body's bytes and the request to send, for
 // a RoundTripper that must see the body without taking it from the sender.
@@ -236,7 +304,7 @@ func (t *Transport) flush(block string) {
 }
 
 func (t *Transport) writeRequestHead(b *strings.Builder, req *http.Request) {
-	b.WriteString("> " + req.Method + " " + t.url(req.URL) + "\n")
+	b.WriteString("> " + termsafe.Line(req.Method+" "+t.url(req.URL)) + "\n")
 	t.writeHeaders(b, "> ", req.Header)
 }
 
@@ -252,7 +320,7 @@ func (t *Transport) writeStatus(b *strings.Builder, resp *http.Response, elapsed
 			details = append(details, "client certificate: "+t.ClientCert)
 		}
 	}
-	b.WriteString("< " + status + " (" + strings.Join(details, ", ") + ")\n")
+	b.WriteString("< " + termsafe.Line(status) + " (" + termsafe.Line(strings.Join(details, ", ")) + ")\n")
 }
 
 // url renders u for the trace: secret query parameters and the password
@@ -283,7 +351,7 @@ func (t *Transport) writeHeaders(b *strings.Builder, prefix string, h http.Heade
 	slices.Sort(names)
 	for _, k := range names {
 		for _, v := range h[k] {
-			b.WriteString(prefix + k + ": " + oneLine(t.headerValue(k, v)) + "\n")
+			b.WriteString(prefix + termsafe.Line(k) + ": " + termsafe.Line(t.headerValue(k, v)) + "\n")
 		}
 	}
 }
@@ -323,66 +391,219 @@ func shorten(v string) string {
 	return string(r[:longHeaderKeep]) + "…(" + strconv.Itoa(n) + " chars)"
 }
 
-// oneLine keeps a value on its line: a CR or LF in a header value would
-// otherwise forge trace lines.
-func oneLine(s string) string {
-	if !strings.ContainsAny(s, "\r\n") {
-		return s
-	}
-	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
+// body is what the trace knows of a body when it writes it.
+type body struct {
+	header http.Header
+	// kept is the body's first bytes as they went by (at most MaxBody),
+	// still in their Content-Encoding.
+	kept []byte
+	// read is how many bytes went by; complete says that was all of it.
+	read     int64
+	complete bool
+	// length is the Content-Length, -1 when unknown.
+	length int64
+	// readErr says reading stopped at an error rather than at Close.
+	readErr bool
+	// inflated: Go's transport asked for gzip itself and decoded it, so
+	// the sizes are of the decoded body.
+	inflated bool
 }
 
-// writeBody formats body by its Content-Type: JSON pretty-printed, forms
-// one field per line, other text as is, binary as a note.
-func (t *Transport) writeBody(b *strings.Builder, prefix string, h http.Header, body []byte) {
-	if len(body) == 0 {
+// more reports whether bytes of the body were not kept: beyond MaxBody, or
+// not read at all before the reader stopped.
+func (bd body) more() bool {
+	if bd.read > int64(len(bd.kept)) {
+		return true
+	}
+	return !bd.complete && (bd.length < 0 || bd.length > bd.read)
+}
+
+// stopped says why the reading of a body that was not read to its end stopped.
+func (bd body) stopped() string {
+	if bd.readErr {
+		return "reading failed"
+	}
+	return "the reader closed the body"
+}
+
+// writeBody formats the kept prefix of a body by its Content-Type (JSON
+// pretty-printed, forms one field per line, other text as is, binary as a
+// note), decoding a gzip or deflate Content-Encoding within MaxBody, and
+// says what was left out. Every line is escaped for the terminal.
+func (t *Transport) writeBody(b *strings.Builder, prefix string, bd body) {
+	h := bd.header
+	if bd.read == 0 {
+		if !bd.complete {
+			b.WriteString(strings.TrimRight(prefix, " ") + "\n")
+			b.WriteString(prefix + "(" + bd.stopped() + " before reading any of it)\n")
+		}
 		return
 	}
-	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
-	isJSON := mt == "application/json" || strings.HasSuffix(mt, "+json") || (mt == "" && json.Valid(body))
+	ctype := h.Get("Content-Type") // shown with %q, which escapes it
+	data, more := bd.kept, bd.more()
+	var notes []string
+	enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding")))
+	encoded := enc != "" && enc != "identity"
+	if encoded {
+		plain, ended, ok := inflate(enc, data)
+		wire := fmt.Sprintf("%d bytes", bd.read)
+		switch {
+		case !bd.complete && bd.length >= 0:
+			wire = fmt.Sprintf("%d bytes by its Content-Length; %s after %d", bd.length, bd.stopped(), bd.read)
+		case !bd.complete:
+			wire = fmt.Sprintf("%s after %d bytes", bd.stopped(), bd.read)
+		}
+		if !ok {
+			b.WriteString(strings.TrimRight(prefix, " ") + "\n")
+			b.WriteString(prefix + fmt.Sprintf("(Content-Encoding %s, not decoded for the trace; %s)", termsafe.Line(enc), wire) + "\n")
+			return
+		}
+		if ended && !more {
+			notes = append(notes, fmt.Sprintf("(%s, %s on the wire, decoded for the trace)", termsafe.Line(enc), wire))
+		} else {
+			notes = append(notes, fmt.Sprintf("… more bytes not shown (%s, %s on the wire; the trace decodes at most %d KiB)", termsafe.Line(enc), wire, MaxBody>>10))
+		}
+		// The decoded size is not known: the encoding's note says what is.
+		data, more = plain, !ended || more
+	}
+	if more {
+		data = wholeRunes(data)
+	}
 
-	var text, note string
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	isJSON := mt == "application/json" || strings.HasSuffix(mt, "+json") || (mt == "" && (json.Valid(data) || startsJSON(data)))
+	shown := len(data)
+	var text string
 	switch {
 	case isJSON:
+		var used int
 		var err error
-		text, err = t.prettyJSON(body)
-		if errors.Is(err, errFull) {
-			note = fmt.Sprintf("… (truncated: the body is %d bytes; the trace shows %d KiB of it)", len(body), MaxBody>>10)
-		} else if err != nil {
-			text = t.rawText(body, true)
-			if text != "" {
-				note = "(not valid JSON: " + err.Error() + ")"
+		text, used, err = t.prettyJSON(data, more)
+		switch {
+		case errors.Is(err, errFull):
+			if encoded && !more {
+				notes = append(notes, fmt.Sprintf("… the rest is not shown (the trace shows %d KiB of it)", MaxBody>>10))
 			}
+			shown, more = used, true
+		case err != nil:
+			text = t.rawText(data)
+			if text != "" {
+				notes = append([]string{"(not valid JSON: " + err.Error() + ")"}, notes...)
+			}
+		default:
+			shown = used
 		}
 	case mt == "application/x-www-form-urlencoded":
-		text = t.form(body)
+		text = t.form(data)
 	default:
-		text = t.rawText(body, false)
+		text = t.rawText(data)
 	}
 	if text == "" {
-		note = fmt.Sprintf("(%d bytes of binary data, Content-Type %q)", len(body), h.Get("Content-Type"))
-	} else if len(text) > MaxBody {
-		cut := strings.LastIndexByte(text[:MaxBody], '\n')
-		if cut < 0 {
-			cut = MaxBody
-			for cut > 0 && !utf8.RuneStart(text[cut]) {
-				cut--
-			}
+		switch {
+		case encoded:
+			notes = append([]string{fmt.Sprintf("(binary data, Content-Type %q)", ctype)}, notes...)
+		case bd.complete:
+			notes = []string{fmt.Sprintf("(%d bytes of binary data, Content-Type %q)", bd.read, ctype)}
+		default:
+			notes = []string{fmt.Sprintf("(binary data, Content-Type %q; %s after %d bytes)", ctype, bd.stopped(), bd.read)}
 		}
-		text = text[:cut]
-		note = fmt.Sprintf("… (truncated: the body is %d bytes; the trace shows %d KiB of it)", len(body), MaxBody>>10)
+	} else if more && !encoded {
+		notes = append(notes, t.sizeNote(bd, shown))
 	}
 
 	b.WriteString(strings.TrimRight(prefix, " ") + "\n")
 	if text != "" {
 		for line := range strings.SplitSeq(strings.TrimRight(text, "\n"), "\n") {
-			b.WriteString(prefix + line + "\n")
+			// A CRLF line ending is the line's end; any other CR is
+			// escaped, so it cannot overprint the line.
+			b.WriteString(prefix + termsafe.Text(strings.TrimSuffix(line, "\r")) + "\n")
 		}
 	}
-	if note != "" {
-		b.WriteString(prefix + note + "\n")
+	for _, n := range notes {
+		b.WriteString(prefix + n + "\n")
 	}
+}
+
+// sizeNote says how much of a body the trace left out, as far as it is
+// known: a body closed before its end and without a Content-Length has no
+// known length.
+func (t *Transport) sizeNote(bd body, shown int) string {
+	decoded := ""
+	if bd.inflated {
+		decoded = ", gzip-decoded by the transport"
+	}
+	switch {
+	case bd.complete:
+		return fmt.Sprintf("… %d more bytes not shown (the body is %d bytes%s)", bd.read-int64(shown), bd.read, decoded)
+	case bd.length >= 0:
+		stop := "the reader closed it"
+		if bd.readErr {
+			stop = "reading failed"
+		}
+		return fmt.Sprintf("… %d more bytes not shown (the body is %d bytes by its Content-Length; %s after %d)", bd.length-int64(shown), bd.length, stop, bd.read)
+	default:
+		// Without a Content-Length the end was never seen: whether more
+		// followed is not known, and the note does not guess.
+		stop := "the reader stopped"
+		if bd.readErr {
+			stop = "reading failed"
+		}
+		return fmt.Sprintf("… %s after %d bytes; the rest, if any, is not shown (no Content-Length: the length is unknown%s)", stop, bd.read, decoded)
+	}
+}
+
+// wholeRunes drops a UTF-8 sequence cut at the end of a prefix, so a cut
+// text still reads as text.
+func wholeRunes(b []byte) []byte {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return b[:i]
+			}
+			break
+		}
+	}
+	return b
+}
+
+// startsJSON: a body without a Content-Type that opens like a JSON object
+// or array is treated as JSON (and redacted as JSON) even when cut short.
+func startsJSON(b []byte) bool {
+	s := bytes.TrimLeft(b, " \t\r\n")
+	return len(s) > 0 && (s[0] == '{' || s[0] == '[')
+}
+
+// inflate decodes at most MaxBody bytes of a gzip or deflate body's prefix:
+// a decompression bomb cannot make the trace allocate more. ended reports
+// that the encoded stream ended within raw and its decoding within
+// MaxBody; ok is false for an encoding it does not know or cannot start.
+func inflate(enc string, raw []byte) (plain []byte, ended, ok bool) {
+	var r io.Reader
+	switch enc {
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, false, false
+		}
+		r = zr
+	case "deflate":
+		// RFC 9110 §8.4.1.2: zlib (RFC 1950); some servers send raw deflate.
+		if zr, err := zlib.NewReader(bytes.NewReader(raw)); err == nil {
+			r = zr
+		} else {
+			r = flate.NewReader(bytes.NewReader(raw))
+		}
+	default:
+		return nil, false, false
+	}
+	plain, err := io.ReadAll(io.LimitReader(r, MaxBody+1))
+	if len(plain) > MaxBody {
+		return plain[:MaxBody], false, true
+	}
+	if err != nil && len(plain) == 0 {
+		return nil, false, false
+	}
+	return plain, err == nil, true
 }
 
 // form prints a urlencoded body one decoded field per line.
@@ -404,27 +625,26 @@ func (t *Transport) form(body []byte) string {
 		if !t.ShowSecrets && secretForm[normalize(name)] {
 			val = Redact(val)
 		}
-		b.WriteString(oneLine(name) + "=" + oneLine(val) + "\n")
+		b.WriteString(termsafe.Line(name) + "=" + termsafe.Line(val) + "\n")
 	}
 	return b.String()
 }
 
 // jsonSecretRe is the fallback for a body that claims to be JSON but does
-// not parse: "secret_name": "value" pairs are still redacted.
-var jsonSecretRe = regexp.MustCompile(`(?i)("(?:access_token|refresh_token|id_token|client_secret|code|code_verifier|password|accessToken|refreshToken|idToken|clientSecret|codeVerifier)"\s*:\s*")((?:[^"\\]|\\.)*)(")`)
+// not parse: "secret_name": "value" pairs are still redacted, and so is a
+// value cut off by the end of the text (a prefix cut at MaxBody).
+var jsonSecretRe = regexp.MustCompile(`(?i)("(?:access_token|refresh_token|id_token|client_secret|code|code_verifier|password|accessToken|refreshToken|idToken|clientSecret|codeVerifier)"\s*:\s*")((?:[^"\\]|\\.)*)("|\\?\z)`)
 
-// rawText returns body as text, or "" when it is not printable text.
-func (t *Transport) rawText(body []byte, jsonish bool) string {
-	if !utf8.Valid(body) {
+// rawText returns body as text, or "" when it is binary: not UTF-8, or
+// with a NUL. Other control characters are text; they are escaped when the
+// lines are written.
+func (t *Transport) rawText(body []byte) string {
+	if !utf8.Valid(body) || bytes.IndexByte(body, 0) >= 0 {
 		return ""
 	}
-	s := strings.ReplaceAll(string(body), "\r\n", "\n")
-	for _, r := range s {
-		if r != '\n' && r != '\t' && unicode.IsControl(r) {
-			return ""
-		}
-	}
-	if jsonish && !t.ShowSecrets {
+	s := string(body)
+	if !t.ShowSecrets {
+		// Text that is not JSON may still carry "access_token": "...".
 		s = t.redactor().LooseJSON(s)
 	}
 	return s
@@ -439,8 +659,10 @@ var messageCode = regexp.MustCompile(`^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$`)
 var errFull = errors.New("trace body limit reached")
 
 // prettyJSON re-indents body with two spaces, keeping key order and number
-// spelling, and redacts secret fields at any depth.
-func (t *Transport) prettyJSON(body []byte) (string, error) {
+// spelling, and redacts secret fields at any depth. used is how much of
+// body the text shows. With errFull the text is cut at MaxBody; a body that
+// is itself a cut prefix (cut) is printed as far as its complete tokens go.
+func (t *Transport) prettyJSON(body []byte, cut bool) (text string, used int, err error) {
 	p := &jsonPrinter{dec: json.NewDecoder(bytes.NewReader(body)), redact: !t.ShowSecrets}
 	p.dec.UseNumber()
 	for {
@@ -448,18 +670,24 @@ func (t *Transport) prettyJSON(body []byte) (string, error) {
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
-			return "", err
+		if err == nil {
+			err = p.value(tok, 0)
 		}
-		if err := p.value(tok, 0); err != nil {
-			if errors.Is(err, errFull) {
-				return p.buf.String(), err
-			}
-			return "", err
+		switch {
+		case err == nil:
+			p.buf.WriteByte('\n')
+			continue
+		case errors.Is(err, errFull):
+			return p.buf.String(), int(p.dec.InputOffset()), err
+		case cut && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+			// The prefix ends inside a value: what is complete is shown
+			// (a secret's value only when complete, redacted).
+			return p.buf.String(), int(p.dec.InputOffset()), nil
+		default:
+			return "", 0, err
 		}
-		p.buf.WriteByte('\n')
 	}
-	return p.buf.String(), nil
+	return p.buf.String(), len(body), nil
 }
 
 type jsonPrinter struct {

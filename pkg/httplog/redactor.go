@@ -266,7 +266,8 @@ func secretJSONValue(key string, raw json.RawMessage, found func(string)) (strin
 
 // LooseJSON redacts the string values of secret names ("access_token":
 // "...") in text that claims to be JSON but does not parse (a bank's stray
-// comma, a body cut off), found by pattern as the -v trace finds them.
+// comma, a body cut off), found by pattern as the -v trace finds them. A
+// value that the end of the text cuts off is redacted as far as it goes.
 func (r Redactor) LooseJSON(s string) string {
 	return jsonSecretRe.ReplaceAllStringFunc(s, func(m string) string {
 		g := jsonSecretRe.FindStringSubmatch(m)
@@ -275,6 +276,9 @@ func (r Redactor) LooseJSON(s string) string {
 			return m // a Berlin Group message code, not an authorization code
 		}
 		r.found(g[2])
+		if g[3] != `"` {
+			return g[1] + Redact(g[2]) // cut off before its closing quote
+		}
 		return g[1] + Redact(g[2]) + g[3]
 	})
 }

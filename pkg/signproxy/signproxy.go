@@ -26,6 +26,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 const (
@@ -339,32 +340,13 @@ func (p *Proxy) line(r *http.Request, status int, code, rid string, d time.Durat
 		rid = "-"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %d %s X-Request-ID %s %s\n", r.Method, printable(r.URL.Path), status, printable(code), printable(rid), d.Round(time.Millisecond))
+	// The path is the caller's, the code, id and texts the ASPSP's: each is
+	// escaped, so neither can send the terminal escape sequences.
+	fmt.Fprintf(&b, "%s %s %d %s X-Request-ID %s %s\n", r.Method, termsafe.Line(r.URL.Path), status, termsafe.Line(code), termsafe.Line(rid), d.Round(time.Millisecond))
 	for _, t := range texts {
-		fmt.Fprintf(&b, "  %s\n", printable(strings.Join(strings.Fields(t), " ")))
+		fmt.Fprintf(&b, "  %s\n", termsafe.Line(strings.Join(strings.Fields(t), " ")))
 	}
 	p.logMu.Lock()
 	defer p.logMu.Unlock()
 	io.WriteString(p.log, b.String())
-}
-
-// printable keeps a caller's or the ASPSP's bytes from writing terminal
-// escapes or extra lines into the log.
-func printable(s string) string {
-	clean := true
-	for _, c := range s {
-		if c < 0x20 || c == 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	return strings.Map(func(c rune) rune {
-		if c < 0x20 || c == 0x7f {
-			return '?'
-		}
-		return c
-	}, s)
 }

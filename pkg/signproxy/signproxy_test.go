@@ -256,42 +256,98 @@ func TestLargeAnswerArrivesByteIdentical(t *testing.T) {
 	}
 }
 
+// tracedClient is the signed client of `xs2a proxy -v`: the -v trace sits
+// under the signer, over the QWAC transport, as the session composes it.
+func tracedClient(t testing.TB, out io.Writer) *http.Client {
+	c := signedClient(t)
+	st := c.Transport.(*httpsig.Transport)
+	st.Base = &httplog.Transport{Base: st.Base, Out: out}
+	return c
+}
+
 // TestStreamsAsTheAnswerArrives: the bank sends a first part and waits
 // until the caller has it before sending the rest. A proxy that buffered
-// would keep the caller waiting until the bank gives up.
+// would keep the caller waiting until the bank gives up; so would a -v
+// trace that read the answer whole before passing it on.
 func TestStreamsAsTheAnswerArrives(t *testing.T) {
-	first := []byte(`{"transactions":{"booked":[` + strings.Repeat(" ", 4000))
-	rest := []byte(`]}}`)
-	callerHasFirst := make(chan struct{})
-	var bankWaited atomic.Bool
+	for _, verbose := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "-v"}[verbose], func(t *testing.T) {
+			first := []byte(`{"transactions":{"booked":[` + strings.Repeat(" ", 4000))
+			rest := []byte(`]}}`)
+			callerHasFirst := make(chan struct{})
+			var bankWaited atomic.Bool
+			b := startBank(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Write(first)
+				w.(http.Flusher).Flush()
+				select {
+				case <-callerHasFirst:
+				case <-time.After(5 * time.Second):
+					bankWaited.Store(true)
+				}
+				w.Write(rest)
+			})
+			trace := &syncLog{}
+			url, log := startProxy(t, b.URL, func(c *Config) {
+				if verbose {
+					c.Client = tracedClient(t, trace)
+				}
+			})
+			resp, err := http.Get(url + "/v1/card-accounts/x/transactions")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			got := make([]byte, len(first))
+			if _, err := io.ReadFull(resp.Body, got); err != nil {
+				t.Fatal(err)
+			}
+			if bankWaited.Load() {
+				t.Fatal("the first part reached the caller only after the bank had given up waiting: the proxy buffers")
+			}
+			close(callerHasFirst)
+			tail, err := io.ReadAll(resp.Body)
+			if err != nil || !bytes.Equal(got, first) || !bytes.Equal(tail, rest) {
+				t.Errorf("parts differ: %v", err)
+			}
+			if !eventually(func() bool { return strings.Contains(log.String(), "GET /v1/card-accounts/x/transactions 200") }) {
+				t.Errorf("log %q", log.String())
+			}
+			if verbose && !strings.Contains(trace.String(), "< {\n<   \"transactions\": {\n<     \"booked\": []\n<   }\n< }\n") {
+				t.Errorf("the trace lacks the whole answer:\n%s", trace.String())
+			}
+		})
+	}
+}
+
+// A bank's error answer writes terminal escapes into its message code and
+// texts: the proxy's log line shows them escaped,
+// never as the bytes a terminal obeys (ESC, OSC 52's BEL, C1 CSI, bidi).
+func TestHostileErrorAnswerLoggedEscaped(t *testing.T) {
+	const answer = `{"tppMessages":[{"category":"ERROR","code":"FORMAT_ERROR\u001b[2J","text":"bad \u001b]52;c;Y3VybCBldmls\u0007 \u009b31m \u202eevil\r\u001b[1Afake OK"}]}`
 	b := startBank(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		w.Write(first)
-		w.(http.Flusher).Flush()
-		select {
-		case <-callerHasFirst:
-		case <-time.After(5 * time.Second):
-			bankWaited.Store(true)
-		}
-		w.Write(rest)
+		// Go's client refuses a header value with a control character
+		// (malformed MIME header line): the id cannot carry one.
+		w.Header().Set("X-Request-ID", "rid-1")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, answer)
 	})
-	url, _ := startProxy(t, b.URL, nil)
-	resp, err := http.Get(url + "/v1/card-accounts/x/transactions")
-	if err != nil {
-		t.Fatal(err)
+	url, log := startProxy(t, b.URL, nil)
+	resp, body := send(t, "GET", url+"/v1/card-accounts", nil)
+	if resp.StatusCode != 400 || string(body) != answer {
+		t.Fatalf("answer %d %s", resp.StatusCode, body)
 	}
-	defer resp.Body.Close()
-	got := make([]byte, len(first))
-	if _, err := io.ReadFull(resp.Body, got); err != nil {
-		t.Fatal(err)
+	got := log.String()
+	for _, c := range []string{"\x1b", "\x07", "\u009b", "\u202e", "\r"} {
+		if strings.Contains(got, c) {
+			t.Errorf("log holds the raw %q:\n%s", c, got)
+		}
 	}
-	if bankWaited.Load() {
-		t.Fatal("the first part reached the caller only after the bank had given up waiting: the proxy buffers")
-	}
-	close(callerHasFirst)
-	tail, err := io.ReadAll(resp.Body)
-	if err != nil || !bytes.Equal(got, first) || !bytes.Equal(tail, rest) {
-		t.Errorf("parts differ: %v", err)
+	for _, w := range []string{` 400 FORMAT_ERROR\x1b[2J X-Request-ID rid-1 `, `\x1b]52;c;Y3VybCBldmls\x07`, `\u009b31m`, `\u202eevil`, `\x1b[1Afake OK`} {
+		if !strings.Contains(got, w) {
+			t.Errorf("log lacks %q:\n%s", w, got)
+		}
 	}
 }
 
