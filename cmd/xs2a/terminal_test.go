@@ -68,9 +68,9 @@ func safeOutput(t *testing.T, what string, r result, want string) {
 	}
 }
 
-// hostileBank answers every call the client commands make with evil in
+// evilTextBank answers every call the client commands make with evil in
 // each string, and its errors with evil in tppMessages and the OAuth error.
-func hostileBank(t *testing.T) *httptest.Server {
+func evilTextBank(t *testing.T) *httptest.Server {
 	t.Helper()
 	cert, err := tls.LoadX509KeyPair(f("server.pem"), f("server.key"))
 	if err != nil {
@@ -163,14 +163,14 @@ func readAll(r *http.Request) string {
 	return string(b)
 }
 
-// hostileUser is a TPP whose profile names the hostile bank.
-func hostileUser(t *testing.T, base string) *user {
+// evilTextUser is a TPP whose profile names the hostile bank.
+func evilTextUser(t *testing.T, base string) *user {
 	t.Helper()
-	return hostileClient(t, base, "tpp")
+	return evilTextClient(t, base, "tpp")
 }
 
-// hostileClient is hostileUser with the given client_id.
-func hostileClient(t *testing.T, base, clientID string) *user {
+// evilTextClient is evilTextUser with the given client_id.
+func evilTextClient(t *testing.T, base, clientID string) *user {
 	t.Helper()
 	dir := t.TempDir()
 	var y strings.Builder
@@ -191,8 +191,8 @@ func hostileClient(t *testing.T, base, clientID string) *user {
 }
 
 func TestHostileBankTextIsEscaped(t *testing.T) {
-	srv := hostileBank(t)
-	u := hostileUser(t, srv.URL)
+	srv := evilTextBank(t)
+	u := evilTextUser(t, srv.URL)
 
 	// The client token itself is the bank's: its masked head and, with
 	// --show-secrets, all of it.
@@ -262,8 +262,8 @@ func TestHostileBankTextIsEscaped(t *testing.T) {
 // The budget warns when a consent's last call of the day was made, naming
 // the consent by the id the bank gave.
 func TestHostileBankBudgetWarningIsEscaped(t *testing.T) {
-	srv := hostileBank(t)
-	u := hostileUser(t, srv.URL)
+	srv := evilTextBank(t)
+	u := evilTextUser(t, srv.URL)
 	future := time.Now().Add(time.Hour)
 	if err := os.MkdirAll(filepath.Dir(u.statePath()), 0o700); err != nil {
 		t.Fatal(err)
@@ -287,8 +287,8 @@ func TestHostileBankBudgetWarningIsEscaped(t *testing.T) {
 // failed: the consent the hostile bank created and the authorization that
 // never came.
 func TestHostileBankFlowIsEscaped(t *testing.T) {
-	srv := hostileBank(t)
-	u := hostileClient(t, srv.URL, "flow")
+	srv := evilTextBank(t)
+	u := evilTextClient(t, srv.URL, "flow")
 	r := u.run("flow", "--timeout", "1s")
 	if r.code == 0 {
 		t.Fatalf("flow against the hostile bank succeeded:\n%s", r.stdout)
@@ -302,8 +302,8 @@ func TestHostileBankFlowIsEscaped(t *testing.T) {
 // -o json keeps the bank's strings exactly (a script reads them back), but
 // written as JSON escapes, so that a `cat` of it cannot drive the terminal.
 func TestHostileBankJSONRoundTrips(t *testing.T) {
-	srv := hostileBank(t)
-	u := hostileUser(t, srv.URL)
+	srv := evilTextBank(t)
+	u := evilTextUser(t, srv.URL)
 	future := time.Now().Add(time.Hour)
 	if err := os.MkdirAll(filepath.Dir(u.statePath()), 0o700); err != nil {
 		t.Fatal(err)
