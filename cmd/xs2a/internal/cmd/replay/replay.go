@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // Row is one line of the table, and its JSON form.
@@ -68,6 +70,22 @@ func run(ctx context.Context, f *cmdutil.Factory, dir string) error {
 			return cmdutil.UsageErrorf("%s: no such directory", dir)
 		}
 		return cmdutil.UsageError(err)
+	}
+	// Every target is checked before anything is sent, or a token
+	// refreshed: a bundle is somebody else's file, and a target that leaves
+	// the profile's origin would carry the live credentials with it.
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	if base := cfg.Profile.BaseURL; base != "" {
+		var te *bundle.TargetError
+		if err := bundle.Check(base, exs); errors.As(err, &te) {
+			return cmdutil.UsageErrorf("%s: recorded target %s refused, nothing was replayed: %s (a replay sends only paths on the profile's base_url)",
+				termsafe.Line(te.File), termsafe.Line(strconv.Quote(te.Target)), termsafe.Line(te.Err.Error()))
+		} else if err != nil {
+			return cmdutil.UsageError(err)
+		}
 	}
 	s, err := f.Session()
 	if err != nil {
@@ -151,9 +169,11 @@ func printRows(f *cmdutil.Factory, rows []Row, changed int) {
 		default:
 			result, now = cs.Faint("not replayed"), "-"
 		}
-		line := fmt.Sprintf("%d\t%s %s\t%s\t%s\t%s", r.Index, r.Method, clip(r.Path, 60), r.Old, now, result)
+		// Method, path and codes come from the bundle and the bank.
+		line := fmt.Sprintf("%d\t%s %s\t%s\t%s\t%s", r.Index, termsafe.Line(r.Method), termsafe.Line(clip(r.Path, 60)),
+			termsafe.Line(r.Old.String()), termsafe.Line(now), result)
 		if r.Note != "" && r.Result.Result != bundle.Same {
-			line += cs.Faint("  " + clip(r.Note, 120))
+			line += cs.Faint("  " + termsafe.Line(clip(r.Note, 120)))
 		}
 		fmt.Fprintln(tw, line)
 	}
