@@ -7,11 +7,15 @@ package main_test
 import (
 	"crypto/tls"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -135,5 +139,144 @@ func TestReplayNeverLeavesTheProfileOrigin(t *testing.T) {
 	writeBundle(t, dir, map[string]*bundle.Exchange{"001.json": apiExchange(base, base+"/v1/accounts", "/v1/accounts?withBalance=true")})
 	if r := u.run("replay", dir); r.code != 0 {
 		t.Errorf("replay of a good bundle: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// signCurl signs raw with the fixed QSealC and prints it as a curl command.
+func signCurl(t *testing.T, dir, raw string, extra ...string) result {
+	t.Helper()
+	req := filepath.Join(dir, "req.http")
+	if err := os.WriteFile(req, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return xs2a(t, dir, "", nil, append([]string{"sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--request", req, "--format", "curl"}, extra...)...)
+}
+
+// runShell runs script with sh in dir, PATH starting with pathDir.
+func runShell(t *testing.T, dir, pathDir, script string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + pathDir + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + dir}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func noSideEffects(t *testing.T, dir string) {
+	t.Helper()
+	if got, _ := filepath.Glob(filepath.Join(dir, "pwned*")); len(got) > 0 {
+		t.Errorf("pasting the curl command ran a command: %v exist", got)
+	}
+}
+
+// The method, the URL, every header and the body of a crafted request
+// file reach curl's argv exactly as written, and nothing else runs.
+func TestSignCurlIsInertInAShell(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	dir := t.TempDir()
+	// curl replaced by a stub that writes its argv, NUL-separated.
+	stubs := filepath.Join(dir, "stubs")
+	os.MkdirAll(stubs, 0o700)
+	argvFile := filepath.Join(dir, "argv")
+	os.WriteFile(filepath.Join(stubs, "curl"), []byte("#!/bin/sh\nfor a; do printf '%s\\0' \"$a\"; done > '"+argvFile+"'\n"), 0o700)
+	// A QWAC path with a quote, a space and a colon (curl's password separator).
+	qdir := filepath.Join(dir, "it's a:dir")
+	os.MkdirAll(qdir, 0o700)
+	qwac := filepath.Join(qdir, "qwac.pem")
+	b, _ := os.ReadFile(f("qwac.pem"))
+	os.WriteFile(qwac, b, 0o600)
+
+	// Every character of this method is an RFC 9110 tchar: it is a valid
+	// method, and a command substitution when left unquoted.
+	method := "GET`touch$IFS'pwned1'`"
+	url := "https://bank.example/v1/accounts?a=1&b=$(touch$IFS'pwned2')&c=[1]{2}"
+	evil := "$(touch pwned3) `touch pwned4` 'q' \"dq\" \\ ;touch pwned5"
+	body := "@/etc/passwd\nline 2 $(touch pwned6) 'it''s'\n"
+	raw := method + " " + url + " HTTP/1.1\r\nHost: bank.example\r\nX-Evil: " + evil + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	r := signCurl(t, dir, raw, "--qwac-cert", qwac, "--qwac-key", f("qwac.key"))
+	if r.code != 0 {
+		t.Fatalf("sign --format curl: exit %d: %s", r.code, r.stderr)
+	}
+	t.Logf("curl command:\n%s", r.stdout)
+	if out, err := runShell(t, dir, stubs, "set -n\n"+r.stdout); err != nil {
+		t.Fatalf("sh -n: %v %s", err, out)
+	}
+	if out, err := runShell(t, dir, stubs, r.stdout); err != nil {
+		t.Fatalf("running the curl command: %v %s", err, out)
+	}
+	noSideEffects(t, dir)
+	raw2, err := os.ReadFile(argvFile)
+	if err != nil {
+		t.Fatalf("the stub curl did not run: %v", err)
+	}
+	argv := strings.Split(strings.TrimSuffix(string(raw2), "\x00"), "\x00")
+	after := func(flag string) []string {
+		var vals []string
+		for i := 0; i+1 < len(argv); i++ {
+			if argv[i] == flag {
+				vals = append(vals, argv[i+1])
+			}
+		}
+		return vals
+	}
+	if got := after("-X"); len(got) != 1 || got[0] != method {
+		t.Errorf("-X %q; want %q", got, method)
+	}
+	if got := after("--url"); len(got) != 1 || got[0] != url {
+		t.Errorf("--url %q; want %q (argv %q)", got, url, argv)
+	}
+	if got := after("--data-raw"); len(got) != 1 || got[0] != body {
+		t.Errorf("--data-raw %q; want %q: --data-binary would read a file for @", got, body)
+	}
+	if got := after("--cert"); len(got) != 1 || got[0] != strings.ReplaceAll(qwac, ":", `\:`) {
+		t.Errorf("--cert %q; want the path with its colon escaped for curl", got)
+	}
+	if !slices.Contains(after("-H"), "X-Evil: "+evil) {
+		t.Errorf("-H values %q lack X-Evil exactly", after("-H"))
+	}
+	if !slices.Contains(argv, "--globoff") {
+		t.Errorf("no --globoff: curl would expand [1]{2} in the URL: %q", argv)
+	}
+
+	// A method that is not a token, from --method, is refused.
+	r = xs2a(t, dir, "", nil, "sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--url", "https://bank.example/v1", "-X", "get;touch /tmp/x", "--format", "curl")
+	oneErrorLine(t, "a method that is not a token", r, 2, "method", "RFC 9110")
+	// A header value with a line break would split the header.
+	r = xs2a(t, dir, "", nil, "sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--url", "https://bank.example/v1", "-H", "X-A: a\nInjected: 1", "--format", "curl")
+	oneErrorLine(t, "a header value with a newline", r, 2, "X-A", "line break")
+	// A body with a NUL byte cannot be a shell argument.
+	r = signCurl(t, dir, "POST /v1/x HTTP/1.1\r\nHost: bank.example\r\nContent-Length: 3\r\n\r\na\x00b")
+	oneErrorLine(t, "a body with a NUL byte", r, 2, "NUL", "--format http")
+
+	// And through a real curl to a loopback server: what arrives is what
+	// the file says.
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("no curl on PATH")
+	}
+	type got struct{ method, evil, body string }
+	ch := make(chan got, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		ch <- got{r.Method, r.Header.Get("X-Evil"), string(b)}
+	}))
+	defer srv.Close()
+	raw = method + " " + srv.URL + "/v1/consents HTTP/1.1\r\nHost: x\r\nX-Evil: " + evil + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	r = signCurl(t, dir, raw)
+	if r.code != 0 {
+		t.Fatalf("sign --format curl: exit %d: %s", r.code, r.stderr)
+	}
+	if out, err := runShell(t, dir, t.TempDir(), r.stdout); err != nil {
+		t.Fatalf("running the curl command: %v %s", err, out)
+	}
+	noSideEffects(t, dir)
+	select {
+	case g := <-ch:
+		if g != (got{method, evil, body}) {
+			t.Errorf("the server got %+v; want %q, %q, %q", g, method, evil, body)
+		}
+	default:
+		t.Error("the request did not reach the server")
 	}
 }
