@@ -21,6 +21,7 @@ import (
 	"testing"
 
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
+	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 )
 
 // catcher is a TLS server the attacker runs, with a certificate the
@@ -278,5 +279,62 @@ func TestSignCurlIsInertInAShell(t *testing.T) {
 		}
 	default:
 		t.Error("the request did not reach the server")
+	}
+}
+
+// A symlink planted where the state goes is refused, its target left as
+// it was; a config file or state others can read draws one warning each.
+func TestStateFilesThroughTheBinary(t *testing.T) {
+	b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
+	u := newUser(t, b, nil)
+	r := u.must("token")
+	if strings.Contains(r.stderr, "warning:") {
+		t.Errorf("warning with private files: %s", r.stderr)
+	}
+	path := u.statePath()
+	dir := filepath.Dir(path)
+
+	// Readable by others: one warning each, naming the fix.
+	os.Chmod(u.cfg, 0o644)
+	os.Chmod(dir, 0o755)
+	os.Chmod(path, 0o640)
+	r = u.must("token")
+	for _, want := range []string{
+		"warning: config file " + u.cfg + " holds a client_secret or api_key and others can read it (mode 0644): chmod 600 " + u.cfg + "\n",
+		"warning: state directory " + dir + " holds tokens and others can read it (mode 0755): chmod 700 " + dir + "\n",
+		"warning: state file " + path + " holds tokens and others can read it (mode 0640): chmod 600 " + path + "\n",
+	} {
+		if n := strings.Count(r.stderr, want); n != 1 {
+			t.Errorf("%d times on stderr: %q\n%s", n, want, r.stderr)
+		}
+	}
+	os.Chmod(u.cfg, 0o600)
+	os.Chmod(dir, 0o700)
+	os.Chmod(path, 0o600)
+	if r = u.must("token"); strings.Contains(r.stderr, "warning:") {
+		t.Errorf("warning after chmod: %s", r.stderr)
+	}
+
+	// A symlink at the state file and at the lock file.
+	for _, name := range []string{filepath.Base(path), "sb.lock"} {
+		const victim = "the user's own file\n"
+		outside := filepath.Join(t.TempDir(), "victim")
+		os.WriteFile(outside, []byte(victim), 0o600)
+		link := filepath.Join(dir, name)
+		saved, _ := os.ReadFile(link)
+		os.Remove(link)
+		if err := os.Symlink(outside, link); err != nil {
+			t.Fatal(err)
+		}
+		r = u.run("token")
+		oneErrorLine(t, "symlink at "+name, r, 1, link, "symbolic link")
+		if got, _ := os.ReadFile(outside); string(got) != victim {
+			t.Errorf("%s: the link's target was changed: %q", name, got)
+		}
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s: the link was replaced", name)
+		}
+		os.Remove(link)
+		os.WriteFile(link, saved, 0o600)
 	}
 }
