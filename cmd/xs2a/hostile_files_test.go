@@ -338,3 +338,71 @@ func TestStateFilesThroughTheBinary(t *testing.T) {
 		os.WriteFile(link, saved, 0o600)
 	}
 }
+
+// noRawControls fails when out holds an ESC, BEL or C1 byte: a terminal
+// would obey them.
+func noRawControls(t *testing.T, what, out string) {
+	t.Helper()
+	if i := strings.IndexAny(out, "\x1b\x07\u009b\u202e"); i >= 0 {
+		t.Errorf("%s: raw control character at %d: %q", what, i, out[max(0, i-40):min(len(out), i+40)])
+	}
+}
+
+// What came from a request file or a bundle is printed escaped: the
+// method, path, headers, keyId and signing string.
+func TestSignOutputEscapesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	osc := "\x1b]0;pwned\x07"
+	raw := "GET /v1/accounts" + osc + " HTTP/1.1\r\nHost: bank.example\r\nX-Request-ID: \x1b[2J\u202eevil\r\nPSU-ID: \x1b[31mred\u009b\r\n\r\n"
+	req := filepath.Join(dir, "req.http")
+	os.WriteFile(req, []byte(raw), 0o600)
+
+	// sign --explain: the signing string and the keyId on stderr.
+	r := xs2a(t, dir, "", nil, "sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--request", req, "--explain",
+		"--key-id", "SN=1,CA=\x1b[31mx", "--generic", "--headers", "(request-target) x-request-id psu-id")
+	if r.code != 0 {
+		t.Fatalf("sign: exit %d %s", r.code, r.stderr)
+	}
+	noRawControls(t, "sign --explain stderr", r.stderr)
+	noRawControls(t, "sign stdout", r.stdout)
+	for _, want := range []string{`\x1b]0;pwned\x07`, `\x1b[2J`, `\u202e`, `SN=1,CA=\x1b[31mx`} {
+		if !strings.Contains(r.stderr+r.stdout, want) {
+			t.Errorf("sign output lacks %s:\n%s\n%s", want, r.stderr, r.stdout)
+		}
+	}
+
+	// The signed message, verified: the report names path and headers.
+	signed := xs2a(t, dir, "", nil, "sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--request", req, "--format", "http")
+	if signed.code != 0 {
+		t.Fatalf("sign --format http: exit %d %s", signed.code, signed.stderr)
+	}
+	sf := filepath.Join(dir, "signed.http")
+	os.WriteFile(sf, []byte(strings.Replace(signed.stdout, "keyId=\"", "keyId=\"\x1b[31m", 1)), 0o600)
+	r = xs2a(t, dir, "", nil, "sign", "verify", sf, "--explain")
+	noRawControls(t, "sign verify", r.stdout+r.stderr)
+	for _, want := range []string{`/v1/accounts\x1b]0;pwned\x07`, `\x1b[2J`, `\x1b[31m`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("sign verify lacks %s:\n%s", want, r.stdout)
+		}
+	}
+	// JSON keeps JSON's escaping.
+	r = xs2a(t, dir, "", nil, "sign", "verify", sf, "-o", "json")
+	if strings.ContainsAny(r.stdout, "\x1b\x07") {
+		t.Errorf("sign verify -o json holds a raw ESC or BEL")
+	}
+	if !json.Valid([]byte(r.stdout)) || !strings.Contains(r.stdout, `\u001b[2J`) {
+		t.Errorf("sign verify -o json:\n%s", r.stdout)
+	}
+
+	// sign verify --bundle: the recorded method and target.
+	bdir := filepath.Join(dir, "bundle")
+	e := apiExchange("https://bank.example", "", "/v1/accounts"+osc)
+	e.Request.Headers = append(e.Request.Headers, bundle.Field{Name: "Signature", Value: `keyId="` + osc + `",algorithm="rsa-sha256",headers="x-request-id",signature="AA=="`},
+		bundle.Field{Name: "X-Request-ID", Value: osc})
+	writeBundle(t, bdir, map[string]*bundle.Exchange{"001.json": e})
+	r = xs2a(t, dir, "", nil, "sign", "verify", "--bundle", bdir)
+	noRawControls(t, "sign verify --bundle", r.stdout+r.stderr)
+	if !strings.Contains(r.stdout, `/v1/accounts\x1b]0;pwned\x07`) {
+		t.Errorf("sign verify --bundle:\n%s", r.stdout)
+	}
+}

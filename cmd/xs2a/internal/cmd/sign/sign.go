@@ -195,7 +195,7 @@ func signRun(o *Options) error {
 	errOut := o.F.IO.ErrOut
 	cs := o.F.IO.ErrColorScheme()
 	for _, w := range res.Warnings {
-		fmt.Fprintf(errOut, "%s %s\n", cs.Yellow("warning:"), w)
+		fmt.Fprintf(errOut, "%s %s\n", cs.Yellow("warning:"), termsafe.Line(w))
 	}
 	if signer.Cert != nil {
 		now := o.F.Now()
@@ -430,7 +430,8 @@ func (o *Options) print(cfg *profile.Config, m *httpmsg.Request, res *httpsig.Si
 		return writeCurl(w, m, scheme, first(o.QWACCert, cfg.Profile.QWACCert), first(o.QWACKey, cfg.Profile.QWACKey))
 	default:
 		for _, h := range addedHeaders(m, addedID, res.Date != "") {
-			if _, err := fmt.Fprintf(w, "%s: %s\n", h.Name, h.Value); err != nil {
+			// The Signature quotes the keyId: from --key-id or a certificate's issuer.
+			if _, err := fmt.Fprintf(w, "%s: %s\n", h.Name, termsafe.Line(h.Value)); err != nil {
 				return err
 			}
 		}
