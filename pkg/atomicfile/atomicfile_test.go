@@ -70,3 +70,29 @@ func TestWriteFileReadOnlyDirLeavesOldFile(t *testing.T) {
 		t.Errorf("old file damaged: %q", b)
 	}
 }
+
+// Renaming over a symlink replaces the link, never the file it points at.
+func TestWriteFileOverSymlinkReplacesTheLink(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(outside, []byte("victim"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "state.json")
+	if err := os.Symlink(outside, link); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	if err := WriteFile(link, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "victim" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+	fi, err := os.Lstat(link)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s is %v, %v; want a regular 0600 file", link, fi.Mode(), err)
+	}
+	if b, _ := os.ReadFile(link); string(b) != "new" {
+		t.Errorf("content %q", b)
+	}
+}

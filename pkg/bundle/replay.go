@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,12 +95,15 @@ func (r *Replayer) Replay(ctx context.Context, e *Exchange) Result {
 		res.Note = "token endpoint: tokens come from the profile's state, refreshed when expired"
 		return res
 	}
-	rel := e.Path()
-	if b := strings.TrimRight(e.BaseURL, "/"); b != "" && strings.HasPrefix(e.Request.URL, b+"/") {
-		rel = strings.TrimPrefix(e.Request.URL, b)
-	}
+	rel := e.ReplayTarget()
 	if m := r.mapIDs(rel); m != rel {
 		rel, res.Sent = m, m
+	}
+	// Checked here too, not only by Check: the live credentials go
+	// wherever this URL points.
+	u, err := Resolve(r.BaseURL, rel)
+	if err != nil {
+		return failed(res, fmt.Errorf("not sent: %w", err))
 	}
 	body, err := e.Request.Body.Bytes()
 	if err != nil {
@@ -108,7 +113,7 @@ func (r *Replayer) Replay(ctx context.Context, e *Exchange) Result {
 	if len(body) > 0 {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, e.Request.Method, strings.TrimRight(r.BaseURL, "/")+rel, rd)
+	req, err := http.NewRequestWithContext(ctx, e.Request.Method, u.String(), rd)
 	if err != nil {
 		return failed(res, err)
 	}
@@ -175,7 +180,8 @@ func (r *Replayer) mapIDs(rel string) string {
 		return rel
 	}
 	for j := i + 1; j < len(segs); j++ {
-		if n, ok := r.ids[segs[j]]; ok {
+		// Only an id that is one plain path segment: the bank chose it.
+		if n, ok := r.ids[segs[j]]; ok && n != "" && url.PathEscape(n) == n && n != "." && n != ".." {
 			segs[j] = n
 		}
 	}

@@ -170,6 +170,10 @@ func parseRequestLine(l string) (method, target, proto string, err error) {
 	return method, target, proto, nil
 }
 
+// IsToken reports whether s is an RFC 9110 token (§5.6.2): one or more
+// tchar, which is what a method and a header name must be.
+func IsToken(s string) bool { return validToken(s) }
+
 func validToken(s string) bool {
 	if s == "" {
 		return false

@@ -7,7 +7,9 @@
 // Each profile is one JSON file, Dir/profiles/<profile>.json, mode 0600
 // (it holds tokens), replaced atomically on every save. Update serialises
 // read-modify-write cycles across processes with an advisory lock on
-// Dir/profiles/<profile>.lock.
+// Dir/profiles/<profile>.lock. Neither file is opened through a symbolic
+// link: a link planted there (say, to a file of the user's elsewhere) is
+// an error, and the file it points at is left as it is.
 package state
 
 import (
@@ -15,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -133,10 +136,15 @@ func (s *Store) Load(profile string) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	f, err := openFile(path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &State{}, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("reading state: %w", err)
+	}
+	data, err := io.ReadAll(f)
+	_ = f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("reading state: %w", err)
 	}
@@ -171,6 +179,12 @@ func (s *Store) Save(profile string, st *State) error {
 	if err := os.MkdirAll(s.dir(), 0o700); err != nil {
 		st.Updated = prev
 		return fmt.Errorf("saving state: %w", err)
+	}
+	// The rename below would replace a link, not write through it; the
+	// link is still refused, as Load refuses it, so that it is seen.
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		st.Updated = prev
+		return fmt.Errorf("saving state: %w", &fs.PathError{Op: "open", Path: path, Err: errSymlink})
 	}
 	if err := atomicfile.WriteFile(path, append(data, '\n'), 0o600); err != nil {
 		st.Updated = prev
@@ -227,7 +241,7 @@ func (s *Store) lock(profile string) (func(), error) {
 		return nil, fmt.Errorf("locking state: %w", err)
 	}
 	path := filepath.Join(s.dir(), profile+".lock")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := openFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("locking state: %w", err)
 	}
@@ -239,4 +253,76 @@ func (s *Store) lock(profile string) (func(), error) {
 		_ = unlockFile(f)
 		_ = f.Close()
 	}, nil
+}
+
+// errSymlink is the error for a symbolic link where a state file goes.
+var errSymlink = errors.New("is a symbolic link: xs2a does not follow links for its state; remove it")
+
+// openFile opens a state or lock file without following a symbolic link
+// and only when it is a regular file.
+func openFile(path string, flag int, perm fs.FileMode) (*os.File, error) {
+	if err := lstatFirst(path); err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	f, err := os.OpenFile(path, flag|noFollow, perm)
+	if err != nil {
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: errSymlink}
+		}
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		_ = f.Close()
+		return nil, &fs.PathError{Op: "open", Path: path, Err: errors.New("is not a regular file")}
+	}
+	return f, nil
+}
+
+// Exposure is a state file or directory others can read while it holds a
+// secret.
+type Exposure struct {
+	Path string
+	Dir  bool
+	Mode fs.FileMode
+}
+
+// Fix is the command that closes it.
+func (e Exposure) Fix() string {
+	if e.Dir {
+		return "chmod 700 " + e.Path
+	}
+	return "chmod 600 " + e.Path
+}
+
+// Exposed reports the profile's state directory and file when group or
+// others have any permission on them and the state holds a token, a code
+// or a PKCE verifier. xs2a creates them 0700 and 0600, but it does not
+// change the mode of what is already there (a directory made by hand, a
+// file copied in).
+func (s *Store) Exposed(profile string) []Exposure {
+	path, err := s.Path(profile)
+	if err != nil {
+		return nil
+	}
+	st, err := s.Load(profile)
+	if err != nil || !st.holdsSecret() {
+		return nil
+	}
+	var out []Exposure
+	if fi, err := os.Stat(s.dir()); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		out = append(out, Exposure{Path: s.dir(), Dir: true, Mode: fi.Mode().Perm()})
+	}
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		out = append(out, Exposure{Path: path, Mode: fi.Mode().Perm()})
+	}
+	return out
+}
+
+func (st *State) holdsSecret() bool {
+	for _, t := range []*Token{st.ClientToken, st.UserToken} {
+		if t != nil && (t.AccessToken != "" || t.RefreshToken != "") {
+			return true
+		}
+	}
+	return st.Code != "" || st.CodeVerifier != "" || (st.Pending != nil && st.Pending.Verifier != "")
 }

@@ -2,9 +2,11 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/spf13/viper"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // DefaultConfigPath is $XDG_CONFIG_HOME/xs2a/config.yaml (or the platform's equivalent).
@@ -66,6 +69,7 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 			}
 		} else {
 			cfg.File = path
+			warnReadableSecrets(cmd, v, path)
 		}
 	}
 
@@ -113,6 +117,28 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 		cfg.Profile.Budget.Strict = fl.Value.String()
 	}
 	return cfg, nil
+}
+
+// warnReadableSecrets warns once when the config file holds a client
+// secret or an API key and group or others have any permission on it.
+func warnReadableSecrets(cmd *cobra.Command, v *viper.Viper, path string) {
+	if runtime.GOOS == "windows" || strings.HasPrefix(cmd.Name(), cobra.ShellCompRequestCmd) {
+		return // no POSIX mode bits; completion output is no place for it
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	for _, p := range v.GetStringMap("profiles") {
+		keys, _ := p.(map[string]any)
+		for _, k := range []string{"client_secret", "api_key"} {
+			if s, _ := keys[k].(string); s != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: config file %s holds a client_secret or api_key and others can read it (mode %04o): chmod 600 %s\n",
+					termsafe.Line(path), fi.Mode().Perm(), termsafe.Line(path))
+				return
+			}
+		}
+	}
 }
 
 func profileChosen(cmd *cobra.Command) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -71,6 +72,7 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 		}
 		store = state.Open(dir)
 	}
+	warnExposed(f, store, cfg.ProfileName)
 	if cfg.Insecure {
 		fmt.Fprintln(f.IO.ErrOut, "warning: --insecure: the ASPSP's TLS certificate is not verified; tokens can be read by anyone on the path")
 	}
@@ -141,6 +143,29 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	}
 	s.OAuth = oauth.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, AuthorizeURL: p.AuthorizeURL, TokenURL: p.TokenURL, RedirectURL: p.RedirectURI}
 	return s, nil
+}
+
+// warnedExposed: a command that builds two sessions warns once.
+var warnedExposed sync.Map
+
+// warnExposed warns when others can read the state directory or file
+// while it holds tokens: xs2a makes them 0700 and 0600, but a directory
+// made by hand or a file copied in keeps its mode.
+func warnExposed(f *Factory, store *state.Store, profile string) {
+	if runtime.GOOS == "windows" {
+		return // no POSIX mode bits to speak of
+	}
+	for _, e := range store.Exposed(profile) {
+		if _, done := warnedExposed.LoadOrStore(e.Path, true); done {
+			continue
+		}
+		what := "state file"
+		if e.Dir {
+			what = "state directory"
+		}
+		fmt.Fprintf(f.IO.ErrOut, "warning: %s %s holds tokens and others can read it (mode %04o): %s\n",
+			what, termsafe.Line(e.Path), e.Mode, termsafe.Line(e.Fix()))
+	}
 }
 
 // budgetTransport counts the API calls into the profile's state.

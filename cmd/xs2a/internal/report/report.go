@@ -11,12 +11,15 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // Diagnosis writes the human form of a signature diagnosis, as `xs2a sign
-// verify` prints it.
+// verify` prints it. The request came from a file or over the network, and
+// the checks quote it: every value is escaped for the terminal (pkg/termsafe).
 func Diagnosis(w io.Writer, cs *iostreams.ColorScheme, m *httpmsg.Request, d *httpsig.Diagnosis, showSigningString bool) {
-	fmt.Fprintf(w, "%s %s %s (%s profile)\n", cs.Bold("Signature check of"), m.Method, m.Path(), d.Profile)
+	l := termsafe.Line
+	fmt.Fprintf(w, "%s %s %s (%s profile)\n", cs.Bold("Signature check of"), l(m.Method), l(m.Path()), l(string(d.Profile)))
 	for _, c := range d.Checks {
 		icon := cs.SuccessIcon()
 		switch c.Status {
@@ -27,29 +30,29 @@ func Diagnosis(w io.Writer, cs *iostreams.ColorScheme, m *httpmsg.Request, d *ht
 		case httpsig.Skip:
 			icon = cs.Faint("-")
 		}
-		line := fmt.Sprintf("  %s %s", icon, c.Title)
+		line := fmt.Sprintf("  %s %s", icon, l(c.Title))
 		if c.Status == httpsig.Pass && c.Got != "" {
-			line += cs.Faint(": " + Clip(c.Got, 100))
+			line += cs.Faint(": " + Clip(l(c.Got), 100))
 		}
 		fmt.Fprintln(w, line)
 		if c.Status == httpsig.Pass {
 			if c.Detail != "" {
-				fmt.Fprintf(w, "      %s\n", cs.Faint(c.Detail))
+				fmt.Fprintf(w, "      %s\n", cs.Faint(l(c.Detail)))
 			}
 			continue
 		}
 		if c.Expected != "" {
-			fmt.Fprintf(w, "      expected: %s\n", c.Expected)
+			fmt.Fprintf(w, "      expected: %s\n", l(c.Expected))
 		}
 		if c.Got != "" {
-			fmt.Fprintf(w, "      got:      %s\n", c.Got)
+			fmt.Fprintf(w, "      got:      %s\n", l(c.Got))
 		}
 		if c.Detail != "" {
-			fmt.Fprintf(w, "      %s\n", c.Detail)
+			fmt.Fprintf(w, "      %s\n", l(c.Detail))
 		}
 	}
 	if showSigningString && d.SigningString != "" {
-		fmt.Fprintf(w, "%s\n  %s\n", cs.Bold("Signing string built from this request:"), indent(httpsig.Visible(d.SigningString), "  "))
+		fmt.Fprintf(w, "%s\n  %s\n", cs.Bold("Signing string built from this request:"), indent(termsafe.Text(httpsig.Visible(d.SigningString)), "  "))
 	}
 	if len(d.Causes) > 0 {
 		fmt.Fprintln(w, cs.Bold("Why:"))
@@ -58,9 +61,9 @@ func Diagnosis(w io.Writer, cs *iostreams.ColorScheme, m *httpmsg.Request, d *ht
 			if c.Confirmed {
 				tag = cs.Faint(" (confirmed: undoing it makes the check pass)")
 			}
-			fmt.Fprintf(w, "  → %s%s\n", c.Summary, tag)
+			fmt.Fprintf(w, "  → %s%s\n", l(c.Summary), tag)
 			if c.Fix != "" {
-				fmt.Fprintf(w, "    fix: %s\n", c.Fix)
+				fmt.Fprintf(w, "    fix: %s\n", l(c.Fix))
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -69,6 +70,22 @@ func run(ctx context.Context, f *cmdutil.Factory, dir string) error {
 			return cmdutil.UsageErrorf("%s: no such directory", dir)
 		}
 		return cmdutil.UsageError(err)
+	}
+	// Every target is checked before anything is sent, or a token
+	// refreshed: a bundle is somebody else's file, and a target that leaves
+	// the profile's origin would carry the live credentials with it.
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	if base := cfg.Profile.BaseURL; base != "" {
+		var te *bundle.TargetError
+		if err := bundle.Check(base, exs); errors.As(err, &te) {
+			return cmdutil.UsageErrorf("%s: recorded target %s refused, nothing was replayed: %s (a replay sends only paths on the profile's base_url)",
+				termsafe.Line(te.File), termsafe.Line(strconv.Quote(te.Target)), termsafe.Line(te.Err.Error()))
+		} else if err != nil {
+			return cmdutil.UsageError(err)
+		}
 	}
 	s, err := f.Session()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // bundleVerdict is one line of `sign verify --bundle`, and its JSON form.
@@ -106,23 +107,24 @@ func printBundle(o *VerifyOptions, vs []bundleVerdict) {
 			}
 		case bundle.Invalid:
 			invalid++
-			verdict = cs.Red("INVALID") + " " + v.FailedCheck
+			verdict = cs.Red("INVALID") + " " + termsafe.Line(v.FailedCheck)
 			if v.Cause != "" {
-				verdict += ": " + v.Cause
+				verdict += ": " + termsafe.Line(v.Cause)
 				if v.Confirmed {
 					verdict += " (confirmed)"
 				}
 			} else if v.Detail != "" {
-				verdict += ": " + v.Detail
+				verdict += ": " + termsafe.Line(v.Detail)
 			}
 		default:
 			unsigned++
 			verdict = cs.Faint("not signed")
 			if v.Detail != "" {
-				verdict += cs.Faint(" (" + v.Detail + ")")
+				verdict += cs.Faint(" (" + termsafe.Line(v.Detail) + ")")
 			}
 		}
-		fmt.Fprintf(tw, "%d\t%s %s\t%s\n", v.Index, v.Method, report.Clip(v.Path, 60), report.OneLine(verdict))
+		// Method and path are the bundle file's, the verdict quotes its headers.
+		fmt.Fprintf(tw, "%d\t%s %s\t%s\n", v.Index, termsafe.Line(v.Method), report.Clip(termsafe.Line(v.Path), 60), report.OneLine(verdict))
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(o.F.IO.Out, "%d exchange(s): %d valid, %d invalid, %d not signed\n", len(vs), valid, invalid, unsigned)

@@ -3,11 +3,13 @@ package sign
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 var serialFormText = map[httpsig.SerialForm]string{
@@ -37,18 +39,19 @@ func explain(w io.Writer, cs *iostreams.ColorScheme, m *httpmsg.Request, res *ht
 			if len(body) > 400 {
 				body = body[:400] + "…"
 			}
-			fmt.Fprintf(w, "  body:  %s\n", indent(httpsig.Visible(body), "         "))
+			fmt.Fprintf(w, "  body:  %s\n", indent(termsafe.Text(httpsig.Visible(body)), "         "))
 		}
 		fmt.Fprintf(w, "  value: %s\n", res.Digest)
 	}
 	h("Signing string")
-	fmt.Fprintf(w, "  headers=%q, %d bytes, lines joined by \\n, no trailing newline:\n", strings.Join(res.Params.Headers, " "), len(res.SigningString))
-	fmt.Fprintf(w, "  %s\n", indent(httpsig.Visible(res.SigningString), "  "))
+	fmt.Fprintf(w, "  headers=%s, %d bytes, lines joined by \\n, no trailing newline:\n", termsafe.Line(strconv.Quote(strings.Join(res.Params.Headers, " "))), len(res.SigningString))
+	// The signing string and keyId quote the request file and the flags.
+	fmt.Fprintf(w, "  %s\n", indent(termsafe.Text(httpsig.Visible(res.SigningString)), "  "))
 	h("keyId")
-	fmt.Fprintf(w, "  %s\n", res.Params.KeyID)
+	fmt.Fprintf(w, "  %s\n", termsafe.Line(res.Params.KeyID))
 	if s.Cert != nil && s.KeyIDOverride == "" {
 		fmt.Fprintf(w, "  SN: %s = certificate serial as %s (--serial-form %s)\n", res.Serial, serialFormText[res.KeyIDForm.Serial], res.KeyIDForm.Serial)
-		fmt.Fprintf(w, "  CA: issuer %s as %s (--dn-form %s)\n", res.IssuerDN, dnFormText[res.KeyIDForm.DN], res.KeyIDForm.DN)
+		fmt.Fprintf(w, "  CA: issuer %s as %s (--dn-form %s)\n", termsafe.Line(res.IssuerDN), dnFormText[res.KeyIDForm.DN], res.KeyIDForm.DN)
 	}
 	h("Algorithm")
 	if s.Cert != nil {

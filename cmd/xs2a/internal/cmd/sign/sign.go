@@ -2,6 +2,7 @@
 package sign
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/shquote"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // Options are the parsed flags of `xs2a sign`.
@@ -192,7 +195,7 @@ func signRun(o *Options) error {
 	errOut := o.F.IO.ErrOut
 	cs := o.F.IO.ErrColorScheme()
 	for _, w := range res.Warnings {
-		fmt.Fprintf(errOut, "%s %s\n", cs.Yellow("warning:"), w)
+		fmt.Fprintf(errOut, "%s %s\n", cs.Yellow("warning:"), termsafe.Line(w))
 	}
 	if signer.Cert != nil {
 		now := o.F.Now()
@@ -256,6 +259,9 @@ func (o *Options) buildRequest() (*httpmsg.Request, string, error) {
 			return nil, "", err
 		}
 		method := strings.ToUpper(o.Method)
+		if method != "" && !httpmsg.IsToken(method) {
+			return nil, "", cmdutil.UsageErrorf("--method %s is not an HTTP method: RFC 9110 allows letters, digits and !#$%%&'*+-.^_`|~ only", termsafe.Line(strconv.Quote(o.Method)))
+		}
 		if method == "" {
 			method = "GET"
 			if body != nil {
@@ -273,6 +279,12 @@ func (o *Options) buildRequest() (*httpmsg.Request, string, error) {
 		name, value, ok := strings.Cut(h, ":")
 		if !ok || strings.TrimSpace(name) == "" {
 			return nil, "", cmdutil.UsageErrorf("--header %q is not \"Name: value\"", h)
+		}
+		if !httpmsg.IsToken(strings.TrimSpace(name)) {
+			return nil, "", cmdutil.UsageErrorf("--header name %q is not an RFC 9110 token", strings.TrimSpace(name))
+		}
+		if strings.ContainsAny(value, "\r\n\x00") {
+			return nil, "", cmdutil.UsageErrorf("--header %s: the value holds a line break or NUL, which RFC 9110 (5.5) forbids in a field value", strings.TrimSpace(name))
 		}
 		m.Set(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
@@ -418,7 +430,8 @@ func (o *Options) print(cfg *profile.Config, m *httpmsg.Request, res *httpsig.Si
 		return writeCurl(w, m, scheme, first(o.QWACCert, cfg.Profile.QWACCert), first(o.QWACKey, cfg.Profile.QWACKey))
 	default:
 		for _, h := range addedHeaders(m, addedID, res.Date != "") {
-			if _, err := fmt.Fprintf(w, "%s: %s\n", h.Name, h.Value); err != nil {
+			// The Signature quotes the keyId: from --key-id or a certificate's issuer.
+			if _, err := fmt.Fprintf(w, "%s: %s\n", h.Name, termsafe.Line(h.Value)); err != nil {
 				return err
 			}
 		}
@@ -437,20 +450,30 @@ func fullURL(m *httpmsg.Request, scheme string) string {
 	return scheme + "://" + host + m.Target
 }
 
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
+// writeCurl prints m as a curl command to paste. Everything in it may have
+// come from a request file, so every word is single-quoted (pkg/shquote),
+// and curl is kept from reading more into it than the words: --data-raw,
+// not --data-binary, which reads a file for a body starting with @;
+// --globoff, so [] and {} in the URL are not ranges; --url, so a URL is
+// never taken for an option; and the certificate path escaped for curl's
+// own "file:password" syntax.
 func writeCurl(w io.Writer, m *httpmsg.Request, scheme, qwacCert, qwacKey string) error {
+	if !httpmsg.IsToken(m.Method) {
+		return cmdutil.UsageErrorf("method %s is not an RFC 9110 token", termsafe.Line(strconv.Quote(m.Method)))
+	}
+	if bytes.IndexByte(m.Body, 0) >= 0 {
+		return cmdutil.UsageErrorf("the body holds a NUL byte, which a shell argument cannot carry: use --format http and send it with curl --data-binary @FILE")
+	}
+	q := shquote.Quote
 	var b strings.Builder
 	b.WriteString("curl -sS")
-	if m.Method != "GET" {
-		b.WriteString(" -X " + m.Method)
+	if m.Method != "GET" || len(m.Body) > 0 {
+		b.WriteString(" -X " + q(m.Method))
 	}
 	if qwacCert != "" {
-		b.WriteString(" --cert " + shellQuote(qwacCert))
+		b.WriteString(" --cert " + q(strings.NewReplacer(`\`, `\\`, ":", `\:`).Replace(qwacCert)))
 		if qwacKey != "" {
-			b.WriteString(" --key " + shellQuote(qwacKey))
+			b.WriteString(" --key " + q(qwacKey))
 		}
 	}
 	for _, h := range m.Header {
@@ -458,12 +481,19 @@ func writeCurl(w io.Writer, m *httpmsg.Request, scheme, qwacCert, qwacKey string
 		case "host", "content-length":
 			continue // curl derives them from the URL and body
 		}
-		b.WriteString(" \\\n  -H " + shellQuote(h.Name+": "+h.Value))
+		if strings.ContainsAny(h.Name+h.Value, "\r\n\x00") {
+			return cmdutil.UsageErrorf("header %s holds a line break or NUL", termsafe.Line(strconv.Quote(h.Name)))
+		}
+		line := h.Name + ": " + h.Value
+		if strings.TrimSpace(h.Value) == "" {
+			line = h.Name + ";" // curl's form for an empty value; "Name:" would remove the header
+		}
+		b.WriteString(" \\\n  -H " + q(line))
 	}
 	if len(m.Body) > 0 {
-		b.WriteString(" \\\n  --data-binary " + shellQuote(string(m.Body)))
+		b.WriteString(" \\\n  --data-raw " + q(string(m.Body)))
 	}
-	b.WriteString(" \\\n  " + shellQuote(fullURL(m, scheme)) + "\n")
+	b.WriteString(" \\\n  --globoff --url " + q(fullURL(m, scheme)) + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
