@@ -252,6 +252,23 @@ func TestHostileBankLinks(t *testing.T) {
 			h.nothingCaught(t)
 		})
 	}
+	t.Run("a foreign scaOAuth link is not handed on", func(t *testing.T) {
+		h := startHostile(t, b)
+		link := h.plain.URL + "/.well-known/oauth-authorization-server"
+		h.mux.HandleFunc("/v1/consents", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			_ = json.NewEncoder(w).Encode(map[string]any{"consentId": "cns-9", "consentStatus": "received",
+				"_links": map[string]any{"scaOAuth": map[string]string{"href": link}}})
+		})
+		u := h.user(t, nil)
+		authorizedState(t, u)
+		r := u.must("consent", "create")
+		if strings.Contains(r.stdout, link) || !strings.Contains(r.stderr, "warning: refused to follow the scaOAuth link "+link) {
+			t.Errorf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+		}
+		h.nothingCaught(t)
+	})
 	t.Run("an origin the profile allows is followed", func(t *testing.T) {
 		h := startHostile(t, b)
 		pagingBank(h, h.tls.URL+"/v1/card-accounts/card-1/transactions?page=2")
@@ -422,4 +439,30 @@ func TestHostileBankTokenAnswers(t *testing.T) {
 			t.Errorf("expiry %s is beyond 24 h", exp)
 		}
 	})
+}
+
+// TestProfileURLsInClear: credentials never travel over plain http beyond
+// this machine, even where the profile itself says so.
+func TestProfileURLsInClear(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	h := startHostile(t, b)
+	for _, tc := range []struct {
+		key, value, want string
+	}{
+		// 192.0.2.1 is TEST-NET-1: were it dialled, nothing would answer.
+		{"token_url", "http://192.0.2.1/oauth/token", "token_url http://192.0.2.1/oauth/token: plain http to 192.0.2.1 would carry the credentials in clear"},
+		{"base_url", "http://192.0.2.1", "base_url http://192.0.2.1: plain http"},
+		{"authorize_url", "javascript:alert(1)", `authorize_url javascript:alert(1): scheme "javascript" is not https`},
+		{"allowed_origins", "http://192.0.2.1", `allowed_origins "http://192.0.2.1": plain http`},
+		{"allowed_origins", h.tls.URL + "/v1", "is not an origin"},
+	} {
+		u := h.user(t, map[string]string{tc.key: tc.value})
+		r := u.run("token")
+		oneErrorLine(t, tc.key, r, 2, tc.want)
+	}
+	// A sandbox on this machine may be plain http.
+	u := h.user(t, map[string]string{"allowed_origins": h.plain.URL})
+	h.mux.Handle("/oauth/token", tokenAnswer(`{"access_token":"a","token_type":"Bearer","expires_in":60}`))
+	u.must("token")
+	h.nothingCaught(t)
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -102,7 +103,7 @@ func (c Config) convert(t *oauth2.Token) (*Token, error) {
 		if t.TokenType == "" {
 			return nil, &AnswerError{Reason: "no token_type; xs2a sends tokens only as Bearer (RFC 6750), and RFC 6749 section 5.1 requires the member"}
 		}
-		return nil, &AnswerError{Reason: fmt.Sprintf("token_type %q; xs2a sends tokens only as Bearer (RFC 6750)", termsafe.Line(t.TokenType))}
+		return nil, &AnswerError{Reason: fmt.Sprintf("token_type \"%s\"; xs2a sends tokens only as Bearer (RFC 6750)", termsafe.Line(t.TokenType))}
 	}
 	out := &Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer"}
 	if s, ok := t.Extra("scope").(string); ok {
@@ -121,13 +122,14 @@ func (c Config) convert(t *oauth2.Token) (*Token, error) {
 			i, err := strconv.ParseInt(str, 10, 64)
 			n, ok = float64(i), err == nil
 		}
-		if !ok || n < 0 || n != float64(int64(n)) {
+		if !ok || n < 0 || math.Trunc(n) != n {
 			return nil, &AnswerError{Reason: fmt.Sprintf("expires_in %s is not a non-negative whole number of seconds (RFC 6749 section 5.1)", termsafe.Line(fmt.Sprint(v)))}
 		}
-		life := time.Duration(n) * time.Second
-		if n > MaxAccessLifetime.Seconds() {
+		life := MaxAccessLifetime
+		if n > life.Seconds() {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("the token endpoint's expires_in %.0f seconds is beyond %s: xs2a takes %s, and asks for a new token then", n, MaxAccessLifetime, MaxAccessLifetime))
-			life = MaxAccessLifetime
+		} else {
+			life = time.Duration(n) * time.Second
 		}
 		out.Expiry = now().Add(life)
 	default:
@@ -221,7 +223,7 @@ const WellKnown = "/.well-known/oauth-authorization-server"
 type IssuerError struct{ MetadataURL, Got, Want string }
 
 func (e *IssuerError) Error() string {
-	return fmt.Sprintf("OAuth metadata %s names issuer %q, not %s, the issuer it was fetched for (RFC 8414 section 3.3): refused, it may be another server's",
+	return fmt.Sprintf("OAuth metadata %s names issuer \"%s\", not %s, the issuer it was fetched for (RFC 8414 section 3.3): refused, it may be another server's",
 		e.MetadataURL, termsafe.Line(e.Got), e.Want)
 }
 
