@@ -193,6 +193,20 @@ func TestHostileBankRedirects(t *testing.T) {
 		oneErrorLine(t, "consent create", r, 3, "answered 307", h.plain.URL+"/v1/consents", "configure the final URL in the profile: base_url")
 		h.nothingCaught(t)
 	})
+	t.Run("api and flow stop at a redirect too", func(t *testing.T) {
+		h := startHostile(t, b)
+		h.mux.Handle("/v1/card-accounts", redirectTo(http.StatusFound, h.tls.URL+"/v1/card-accounts"))
+		h.mux.Handle("/oauth/token", redirectTo(http.StatusTemporaryRedirect, h.plain.URL+"/token"))
+		u := h.user(t, nil)
+		authorizedState(t, u)
+		r := u.run("api", "GET", "/card-accounts", "--token", "user")
+		oneErrorLine(t, "api", r, 3, "GET /card-accounts answered 302 Found with a redirect to "+h.tls.URL+"/v1/card-accounts", "base_url")
+		r = u.run("flow", "-o", "json")
+		if r.code != 4 || !strings.Contains(r.stdout, "configure the final URL in the profile: token_url") {
+			t.Errorf("flow: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		h.nothingCaught(t)
+	})
 	t.Run("metadata redirects", func(t *testing.T) {
 		h := startHostile(t, b)
 		h.mux.Handle("/.well-known/oauth-authorization-server", redirectTo(http.StatusFound, h.plain.URL+"/md"))
