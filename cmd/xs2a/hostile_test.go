@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -397,25 +398,46 @@ func TestHostileBankMetadata(t *testing.T) {
 func TestHostileBankBrowserEnvironment(t *testing.T) {
 	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
 	h := startHostile(t, b)
-	u := h.user(t, map[string]string{"client_secret": ""})
-	_, env := recordingBrowser(t, u)
-	r := u.runEnv([]string{"XS2A_CLIENT_SECRET=" + hClientSecret, "XS2A_API_KEY=" + hAPIKey},
-		"authorize", "--consent", "cns-1", "--timeout", "1s", "--paste=false")
-	if r.code != 4 {
-		t.Fatalf("exit %d; want 4 (timeout)\n%s", r.code, r.stderr)
-	}
-	got, err := os.ReadFile(env)
-	if err != nil {
-		t.Fatalf("the browser did not run: %v\n%s", err, r.stderr)
-	}
-	for _, s := range []string{hClientSecret, hAPIKey, "XS2A_"} {
-		if strings.Contains(string(got), s) {
-			t.Errorf("the browser's environment holds %q", s)
+	secrets := []string{"XS2A_CLIENT_SECRET=" + hClientSecret, "XS2A_API_KEY=" + hAPIKey}
+	check := func(t *testing.T, r result, env string) {
+		t.Helper()
+		if r.code != 4 {
+			t.Fatalf("exit %d; want 4 (timeout)\n%s", r.code, r.stderr)
+		}
+		got, err := os.ReadFile(env)
+		if err != nil {
+			t.Fatalf("the browser did not run: %v\n%s", err, r.stderr)
+		}
+		for _, s := range []string{hClientSecret, hAPIKey, "XS2A_"} {
+			if strings.Contains(string(got), s) {
+				t.Errorf("the browser's environment holds %q", s)
+			}
+		}
+		if !strings.Contains(string(got), "HOME=") {
+			t.Errorf("the browser's environment lost HOME:\n%s", got)
 		}
 	}
-	if !strings.Contains(string(got), "HOME=") {
-		t.Errorf("the browser's environment lost HOME:\n%s", got)
-	}
+	t.Run("$BROWSER", func(t *testing.T) {
+		u := h.user(t, map[string]string{"client_secret": ""})
+		_, env := recordingBrowser(t, u)
+		check(t, u.runEnv(secrets, "authorize", "--consent", "cns-1", "--timeout", "1s", "--paste=false"), env)
+	})
+	t.Run("the system's launcher (xdg-open)", func(t *testing.T) {
+		if runtime.GOOS != "linux" {
+			t.Skip("pkg/browser runs xdg-open on Linux only")
+		}
+		u := h.user(t, map[string]string{"client_secret": ""})
+		_, env := recordingBrowser(t, u)
+		bin := filepath.Join(u.dir, "bin")
+		if err := os.MkdirAll(bin, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(u.dir, "record-browser.sh"), filepath.Join(bin, "xdg-open")); err != nil {
+			t.Fatal(err)
+		}
+		extra := append([]string{"BROWSER=", "DISPLAY=:99", "PATH=" + bin + ":" + os.Getenv("PATH")}, secrets...)
+		check(t, u.runEnv(extra, "authorize", "--consent", "cns-1", "--timeout", "1s", "--paste=false"), env)
+	})
 }
 
 func TestHostileBankTokenAnswers(t *testing.T) {
