@@ -290,8 +290,11 @@ func TestHostileBankLinks(t *testing.T) {
 		u := h.user(t, map[string]string{"allowed_origins": h.tls.URL})
 		authorizedState(t, u)
 		r := u.run("accounts", "transactions", "card-1")
-		if len(h.tls.seen) != 1 || !strings.Contains(h.tls.seen[0], "page=2") {
-			t.Errorf("the allowed origin got %d requests; want the next page (exit %d: %s)", len(h.tls.seen), r.code, r.stderr)
+		h.tls.mu.Lock()
+		seen := append([]string(nil), h.tls.seen...)
+		h.tls.mu.Unlock()
+		if len(seen) != 1 || !strings.Contains(seen[0], "page=2") {
+			t.Errorf("the allowed origin got %d requests; want the next page (exit %d: %s)", len(seen), r.code, r.stderr)
 		}
 		h.plain.nothing(t)
 	})
