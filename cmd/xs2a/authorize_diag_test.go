@@ -144,15 +144,17 @@ func metadataServer(t *testing.T, b *bank, methods []string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	md := map[string]any{"issuer": b.s.AuthURL, "authorization_endpoint": b.s.AuthURL + "/oauth/authorize", "token_endpoint": b.s.URL + "/oauth/token"}
+	md := map[string]any{"authorization_endpoint": b.s.AuthURL + "/oauth/authorize", "token_endpoint": b.s.URL + "/oauth/token"}
 	if methods != nil {
 		md["code_challenge_methods_supported"] = methods
 	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var srv *httptest.Server
+	srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/.well-known/oauth-authorization-server" {
 			http.NotFound(w, r)
 			return
 		}
+		md["issuer"] = srv.URL // RFC 8414 section 3.3: the issuer it is fetched for
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(md)
 	}))
@@ -166,7 +168,8 @@ func TestAuthorizeChecksMetadataForS256(t *testing.T) {
 	b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
 
 	t.Run("without S256", func(t *testing.T) {
-		u := newUser(t, b, map[string]string{"base_url": metadataServer(t, b, []string{"plain"}), "token_url": "", "authorize_url": ""})
+		u := newUser(t, b, map[string]string{"base_url": metadataServer(t, b, []string{"plain"}), "token_url": "", "authorize_url": "",
+			"allowed_origins": b.s.URL + " " + b.s.AuthURL})
 		r := u.run("authorize", "--consent", "cns-any", "--no-browser", "--timeout", "5s")
 		oneErrorLine(t, "metadata with plain only", r, 4, "code_challenge_methods_supported [plain] without S256", "RFC 9700")
 		if strings.Contains(r.stderr, "open this URL") {
@@ -174,7 +177,8 @@ func TestAuthorizeChecksMetadataForS256(t *testing.T) {
 		}
 	})
 	t.Run("not announced: a warning, and the wait begins", func(t *testing.T) {
-		u := newUser(t, b, map[string]string{"base_url": metadataServer(t, b, nil), "token_url": "", "authorize_url": ""})
+		u := newUser(t, b, map[string]string{"base_url": metadataServer(t, b, nil), "token_url": "", "authorize_url": "",
+			"allowed_origins": b.s.URL + " " + b.s.AuthURL})
 		r := u.run("authorize", "--consent", "cns-any", "--no-browser", "--timeout", "1s")
 		oneErrorLine(t, "metadata without the member", r, 4, "no callback arrived in time")
 		if !strings.Contains(r.stderr, "warning: the OAuth metadata") || !strings.Contains(r.stderr, "does not announce code_challenge_methods_supported") ||
@@ -183,7 +187,8 @@ func TestAuthorizeChecksMetadataForS256(t *testing.T) {
 		}
 	})
 	t.Run("the sandbox announces S256", func(t *testing.T) {
-		u := newUser(t, b, map[string]string{"token_url": "", "authorize_url": ""})
+		// The sandbox's sign-in pages are on another port: the profile lists it.
+		u := newUser(t, b, map[string]string{"token_url": "", "authorize_url": "", "allowed_origins": b.s.AuthURL})
 		r := u.run("authorize", "--consent", "cns-any", "--no-browser", "--timeout", "1s")
 		oneErrorLine(t, "discovery at the sandbox", r, 4, "no callback arrived in time")
 		if strings.Contains(r.stderr, "code_challenge_methods_supported") {

@@ -406,7 +406,8 @@ func TestRecordFlowAndProxy(t *testing.T) {
 		t.Parallel()
 		needCurl(t)
 		b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
-		u := newUser(t, b, map[string]string{"token_url": "", "authorize_url": ""}) // discovery is recorded too
+		// Discovery is recorded too; the sign-in pages' port is listed.
+		u := newUser(t, b, map[string]string{"token_url": "", "authorize_url": "", "allowed_origins": b.s.AuthURL})
 		rec := filepath.Join(u.dir, "rec")
 		// The PSU is present, so the consent's four unattended reads a day
 		// do not run out.

@@ -85,6 +85,12 @@ type Options struct {
 	// State is the unguessable value sent in the authorization request; a
 	// callback without it is not ours. Required.
 	State string
+	// Issuer, when set, is the authorization server's issuer from metadata
+	// announcing authorization_response_iss_parameter_supported: a
+	// callback must then carry iss equal to it (RFC 9207), or it may be a
+	// mix-up with another authorization server and is refused like a
+	// wrong state.
+	Issuer string
 	// OnEvent, if set, hears about refused callbacks so the PSU can tell why
 	// the terminal is still waiting. It is called from one goroutine at a
 	// time, never after Wait returns, and never with the code.
@@ -121,6 +127,7 @@ type Receiver struct {
 	hostport string // the Host header a genuine redirect carries
 	path     string
 	state    []byte
+	issuer   string
 	success  string
 	failure  string // empty: build one naming the error
 
@@ -248,6 +255,7 @@ func Listen(o Options) (*Receiver, error) {
 		hostport:    hostport,
 		path:        path,
 		state:       []byte(o.State),
+		issuer:      o.Issuer,
 		success:     o.SuccessHTML,
 		failure:     o.FailureHTML,
 		delivered:   make(chan outcome, 1),
@@ -528,7 +536,7 @@ type verdict struct {
 // judge applies the same rules to a browser's callback and to a pasted URL,
 // so pasting is no weaker than the redirect it stands in for.
 func (r *Receiver) judge(q url.Values) verdict {
-	for _, k := range []string{"state", "code", "error", "error_description", "error_uri"} {
+	for _, k := range []string{"state", "code", "error", "error_description", "error_uri", "iss"} {
 		if len(q[k]) > 1 {
 			// RFC 6749 section 3.1: parameters must not repeat; with two
 			// values, which one the bank meant is anyone's guess.
@@ -544,6 +552,14 @@ func (r *Receiver) judge(q url.Values) verdict {
 		}
 		return verdict{why: why, title: "State mismatch",
 			page: "This callback does not answer the authorization the terminal is waiting for (state mismatch), so it was ignored. If you started the authorization in this browser, start it again from the terminal."}
+	}
+	if r.issuer != "" && q.Get("iss") != r.issuer {
+		why := "with a wrong iss (RFC 9207: not from the authorization server asked, possible mix-up)"
+		if q.Get("iss") == "" {
+			why = "without the iss its authorization server announces (RFC 9207)"
+		}
+		return verdict{why: why, title: "Issuer mismatch",
+			page: "This callback does not come from the authorization server the terminal asked (issuer mismatch), so it was ignored."}
 	}
 	if e := q.Get("error"); e != "" {
 		return verdict{out: &outcome{authErr: &AuthError{

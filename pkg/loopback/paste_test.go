@@ -229,3 +229,28 @@ func FuzzPastedURL(f *testing.F) {
 		}
 	})
 }
+
+// TestIssuerIsChecked: with an issuer (RFC 9207), a callback or a pasted
+// URL without it, or with another, is refused like a wrong state.
+func TestIssuerIsChecked(t *testing.T) {
+	const iss = "https://auth.bank.example"
+	r := listen(t, Options{Issuer: iss})
+	ch := startWait(context.Background(), r)
+	for _, tc := range []struct{ line, want string }{
+		{pastedURL(r, "code", "SECRETCODE", "state", rightState), "without the iss"},
+		{pastedURL(r, "code", "SECRETCODE", "state", rightState, "iss", "https://evil.example"), "wrong iss"},
+		{r.RedirectURL + "?state=" + rightState + "&code=SECRETCODE&iss=" + url.QueryEscape(iss) + "&iss=x", "repeats the iss"},
+	} {
+		err := r.Deliver(tc.line)
+		var pe *PasteError
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "SECRETCODE") {
+			t.Errorf("Deliver(%q) = %v; want a refusal with %q", tc.line, err, tc.want)
+		}
+	}
+	if err := r.Deliver(pastedURL(r, "code", "c0de", "state", rightState, "iss", iss)); err != nil {
+		t.Fatalf("Deliver with the right iss: %v", err)
+	}
+	if w := await(t, ch); w.err != nil || w.res == nil || w.res.Code != "c0de" {
+		t.Fatalf("Wait = %+v, %v", w.res, w.err)
+	}
+}

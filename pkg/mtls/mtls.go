@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/xs2a-dev/xs2a/pkg/origin"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 )
 
@@ -94,5 +95,8 @@ func New(o Options) (*Client, error) {
 		MaxIdleConnsPerHost: 32,
 		ForceAttemptHTTP2:   true,
 	}
-	return &Client{Transport: tr, HTTP: &http.Client{Transport: tr, Timeout: timeout}, Leaf: leaf}, nil
+	// No redirect is followed: it would take the credentials, the QWAC
+	// handshake and the signature wherever the Location points.
+	hc := &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: origin.NoRedirect}
+	return &Client{Transport: tr, HTTP: hc, Leaf: leaf}, nil
 }

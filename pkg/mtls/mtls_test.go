@@ -72,3 +72,25 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRedirectIsFollowed: the 3xx is the answer; the Location gets nothing.
+func TestNoRedirectIsFollowed(t *testing.T) {
+	caught := 0
+	catcher := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { caught++ }))
+	defer catcher.Close()
+	srv := httptest.NewServer(http.RedirectHandler(catcher.URL+"/steal", http.StatusTemporaryRedirect))
+	defer srv.Close()
+	c, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("client_secret=s"))
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTemporaryRedirect || caught != 0 {
+		t.Errorf("status %d, catcher got %d requests; want the 307 itself and none", resp.StatusCode, caught)
+	}
+}

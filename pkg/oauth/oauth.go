@@ -15,14 +15,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/xs2a-dev/xs2a/pkg/origin"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
+
+// MaxAccessLifetime is the longest access-token lifetime believed: a
+// longer expires_in (centuries, from a bug or a hostile server) is cut to
+// it with a warning, so a token is asked for again at least daily.
+const MaxAccessLifetime = 24 * time.Hour
 
 // Config is one client at one authorization server.
 type Config struct {
@@ -31,6 +40,8 @@ type Config struct {
 	AuthorizeURL string
 	TokenURL     string
 	RedirectURL  string
+	// Now is the clock expiry is computed with; nil means time.Now.
+	Now func() time.Time
 }
 
 // Token is what the token endpoint returned.
@@ -40,7 +51,17 @@ type Token struct {
 	TokenType    string    `json:"token_type"`
 	Scope        string    `json:"scope,omitempty"`
 	Expiry       time.Time `json:"expiry"`
+	// Warnings are what the caller should tell the user about the answer
+	// (an expires_in that was cut to MaxAccessLifetime).
+	Warnings []string `json:"-"`
 }
+
+// AnswerError is a 2xx token answer xs2a will not use (RFC 6749 section
+// 5.1): a token type other than Bearer, an expires_in that is not a
+// non-negative whole number of seconds.
+type AnswerError struct{ Reason string }
+
+func (e *AnswerError) Error() string { return "the token endpoint's answer is unusable: " + e.Reason }
 
 // Error is an RFC 6749 error answer, or a token endpoint that did not answer
 // in that form.
@@ -74,22 +95,67 @@ func withClient(ctx context.Context, hc *http.Client) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, hc)
 }
 
-func convert(t *oauth2.Token) *Token {
-	out := &Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType, Expiry: t.Expiry}
+// convert checks the answer (RFC 6749 section 5.1) and computes the expiry
+// from expires_in itself: golang.org/x/oauth2 accepts a negative lifetime
+// and stretches any huge one to 68 years.
+func (c Config) convert(t *oauth2.Token) (*Token, error) {
+	if !strings.EqualFold(t.TokenType, "bearer") {
+		if t.TokenType == "" {
+			return nil, &AnswerError{Reason: "no token_type; xs2a sends tokens only as Bearer (RFC 6750), and RFC 6749 section 5.1 requires the member"}
+		}
+		return nil, &AnswerError{Reason: fmt.Sprintf("token_type \"%s\"; xs2a sends tokens only as Bearer (RFC 6750)", termsafe.Line(t.TokenType))}
+	}
+	out := &Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer"}
 	if s, ok := t.Extra("scope").(string); ok {
 		out.Scope = s
 	}
-	return out
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	switch v := t.Extra("expires_in").(type) {
+	case nil:
+		// Not sent (RFC 6749: RECOMMENDED): the ASPSP will say when it has expired.
+	case float64, string:
+		n, ok := v.(float64)
+		if str, isStr := v.(string); isStr {
+			i, err := strconv.ParseInt(str, 10, 64)
+			n, ok = float64(i), err == nil
+		}
+		if !ok || n < 0 || math.Trunc(n) != n {
+			return nil, &AnswerError{Reason: fmt.Sprintf("expires_in %s is not a non-negative whole number of seconds (RFC 6749 section 5.1)", termsafe.Line(fmt.Sprint(v)))}
+		}
+		life := MaxAccessLifetime
+		if n > life.Seconds() {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("the token endpoint's expires_in %.0f seconds is beyond %s: xs2a takes %s, and asks for a new token then", n, MaxAccessLifetime, MaxAccessLifetime))
+		} else {
+			life = time.Duration(n) * time.Second
+		}
+		out.Expiry = now().Add(life)
+	default:
+		return nil, &AnswerError{Reason: fmt.Sprintf("expires_in %s is not a number of seconds (RFC 6749 section 5.1)", termsafe.Line(fmt.Sprint(v)))}
+	}
+	return out, nil
 }
 
 func wrap(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
+		if re.Response != nil {
+			if rerr := origin.Redirected(re.Response); rerr != nil {
+				return fmt.Errorf("the token endpoint %w", rerr)
+			}
+		}
 		e := &Error{Code: re.ErrorCode, Description: re.ErrorDescription, Body: string(re.Body)}
 		if re.Response != nil {
 			e.Status = re.Response.StatusCode
 		}
 		return e
+	}
+	if err != nil && strings.HasPrefix(err.Error(), "oauth2: cannot parse json") {
+		// golang.org/x/oauth2 refuses a 2xx answer whose members have the
+		// wrong type (expires_in "soon" or 1.5) without an error type.
+		return &AnswerError{Reason: "not RFC 6749 section 5.1 JSON (a member of the wrong type, such as an expires_in that is not a whole number of seconds): " + termsafe.Line(err.Error())}
 	}
 	return err
 }
@@ -102,7 +168,7 @@ func ClientCredentials(ctx context.Context, hc *http.Client, c Config) (*Token, 
 	if err != nil {
 		return nil, wrap(err)
 	}
-	return convert(t), nil
+	return c.convert(t)
 }
 
 // NewVerifier is a fresh PKCE code verifier (RFC 7636, 43 characters).
@@ -124,7 +190,7 @@ func Exchange(ctx context.Context, hc *http.Client, c Config, code, verifier str
 	if err != nil {
 		return nil, wrap(err)
 	}
-	return convert(t), nil
+	return c.convert(t)
 }
 
 // Refresh trades a refresh token for a new access (and refresh) token.
@@ -134,7 +200,7 @@ func Refresh(ctx context.Context, hc *http.Client, c Config, refreshToken string
 	if err != nil {
 		return nil, wrap(err)
 	}
-	return convert(t), nil
+	return c.convert(t)
 }
 
 // Metadata is the RFC 8414 authorization server metadata.
@@ -144,6 +210,21 @@ type Metadata struct {
 	TokenEndpoint                 string   `json:"token_endpoint"`
 	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported"`
 	GrantTypesSupported           []string `json:"grant_types_supported"`
+	// IssParameterSupported: the authorization response carries iss,
+	// which the client must compare with Issuer (RFC 9207).
+	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
+}
+
+// WellKnown is the RFC 8414 path suffix of the metadata document.
+const WellKnown = "/.well-known/oauth-authorization-server"
+
+// IssuerError is metadata naming another issuer than the one it was
+// fetched for.
+type IssuerError struct{ MetadataURL, Got, Want string }
+
+func (e *IssuerError) Error() string {
+	return fmt.Sprintf("OAuth metadata %s names issuer \"%s\", not %s, the issuer it was fetched for (RFC 8414 section 3.3): refused, it may be another server's",
+		e.MetadataURL, termsafe.Line(e.Got), e.Want)
 }
 
 // SupportsS256 reports whether the server announces PKCE S256.
@@ -156,10 +237,17 @@ func (m *Metadata) SupportsS256() bool {
 	return false
 }
 
-// Discover fetches the metadata document (the consent's scaOAuth link).
+// Discover fetches the metadata document at issuer + WellKnown and checks
+// that it names that issuer (RFC 8414 section 3.3: otherwise another
+// server's metadata could stand in and steer the client). Where the
+// endpoints may be is the caller's policy (pkg/origin).
 func Discover(ctx context.Context, hc *http.Client, metadataURL string) (*Metadata, error) {
 	if _, err := url.Parse(metadataURL); err != nil {
 		return nil, fmt.Errorf("metadata URL %q: %w", metadataURL, err)
+	}
+	issuer, ok := strings.CutSuffix(metadataURL, WellKnown)
+	if !ok {
+		return nil, fmt.Errorf("metadata URL %s does not end in %s (RFC 8414)", metadataURL, WellKnown)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metadataURL, nil)
 	if err != nil {
@@ -171,6 +259,9 @@ func Discover(ctx context.Context, hc *http.Client, metadataURL string) (*Metada
 		return nil, fmt.Errorf("fetching OAuth metadata: %w", err)
 	}
 	defer resp.Body.Close()
+	if err := origin.Redirected(resp); err != nil {
+		return nil, fmt.Errorf("OAuth metadata %s %w", metadataURL, err)
+	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("reading OAuth metadata: %w", err)
@@ -184,6 +275,9 @@ func Discover(ctx context.Context, hc *http.Client, metadataURL string) (*Metada
 	}
 	if m.AuthorizationEndpoint == "" || m.TokenEndpoint == "" {
 		return nil, fmt.Errorf("OAuth metadata %s lacks authorization_endpoint or token_endpoint", metadataURL)
+	}
+	if m.Issuer != issuer {
+		return nil, &IssuerError{MetadataURL: metadataURL, Got: m.Issuer, Want: issuer}
 	}
 	return &m, nil
 }

@@ -58,6 +58,11 @@ type Profile struct {
 	// for ClientID, separated by commas or spaces (a YAML list is joined
 	// so); see RegisteredRedirects.
 	RegisteredRedirectURIs string `mapstructure:"registered_redirect_uris"`
+
+	// AllowedOrigins are origins (scheme://host[:port]) besides base_url's
+	// that links and discovered endpoints from the bank may point to,
+	// separated by commas or spaces; see pkg/origin.
+	AllowedOrigins string `mapstructure:"allowed_origins"`
 }
 
 // Budget is the bank's limits as the client counts them (pkg/budget):
@@ -89,7 +94,7 @@ type Signing struct {
 var Keys = []string{
 	"base_url", "token_url", "authorize_url", "client_id", "client_secret", "api_key", "api_key_header",
 	"qwac_cert", "qwac_key", "qseal_cert", "qseal_key", "ca_bundle", "redirect_uri", "registered_redirect_uris", "account_type",
-	"api_version", "psu_ip_address",
+	"api_version", "psu_ip_address", "allowed_origins",
 	"signing.algorithm", "signing.digest", "signing.serial_form", "signing.dn_form",
 	"signing.keyid_form", "signing.sign_date",
 	"budget.rate_per_second", "budget.daily_limit", "budget.timezone", "budget.strict",
@@ -107,8 +112,8 @@ func (p *Profile) Set(key, value string) error {
 		"signing.algorithm": &p.Signing.Algorithm, "signing.digest": &p.Signing.Digest,
 		"signing.serial_form": &p.Signing.SerialForm, "signing.dn_form": &p.Signing.DNForm,
 		"signing.keyid_form": &p.Signing.KeyIDForm, "signing.sign_date": &p.Signing.SignDate,
-		"registered_redirect_uris": &p.RegisteredRedirectURIs,
-		"budget.rate_per_second":   &p.Budget.RatePerSecond, "budget.daily_limit": &p.Budget.DailyLimit,
+		"registered_redirect_uris": &p.RegisteredRedirectURIs, "allowed_origins": &p.AllowedOrigins,
+		"budget.rate_per_second": &p.Budget.RatePerSecond, "budget.daily_limit": &p.Budget.DailyLimit,
 		"budget.timezone": &p.Budget.Timezone, "budget.strict": &p.Budget.Strict,
 	}
 	ptr, ok := m[key]

@@ -33,6 +33,8 @@ type Metadata struct {
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	ScopesSupported                   []string `json:"scopes_supported"`
 	TLSClientCertificateBoundTokens   bool     `json:"tls_client_certificate_bound_access_tokens"`
+	// IssParameterSupported: the redirect back carries iss (RFC 9207).
+	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 }
 
 func (s *Server) metadata() Metadata {
@@ -46,6 +48,7 @@ func (s *Server) metadata() Metadata {
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "tls_client_auth"},
 		ScopesSupported:                   []string{"AIS:<consentId>"},
 		TLSClientCertificateBoundTokens:   true,
+		IssParameterSupported:             true,
 	}
 }
 

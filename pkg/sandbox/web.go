@@ -54,10 +54,11 @@ func (s *Server) errorPage(w http.ResponseWriter, msg string) {
 }
 
 // redirectError sends the PSU's browser back to the TPP with an OAuth error.
-func redirectError(w http.ResponseWriter, r *http.Request, redirect, state, code, desc string) {
+func redirectError(w http.ResponseWriter, r *http.Request, redirect, state, iss, code, desc string) {
 	u, _ := url.Parse(redirect)
 	q := u.Query()
 	q.Set("error", code)
+	q.Set("iss", iss) // RFC 9207, announced in the metadata
 	if desc != "" {
 		q.Set("error_description", desc)
 	}
@@ -97,7 +98,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state := q.Get("state")
-	fail := func(code, desc string) { redirectError(w, r, redirect, state, code, desc) }
+	fail := func(code, desc string) { redirectError(w, r, redirect, state, trimBase(s.URL), code, desc) }
 	if rt := q.Get("response_type"); rt != "code" {
 		fail("unsupported_response_type", fmt.Sprintf("response_type %q is not supported; use code", rt))
 		return
@@ -234,7 +235,7 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 			s.errorPage(w, saveFailed(err))
 			return
 		}
-		redirectError(w, r, sess.redirectURI, sess.state, "access_denied", "the PSU denied the consent")
+		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "access_denied", "the PSU denied the consent")
 		return
 	}
 	s.approve(w, r, sess, sess.psu, r.PostForm["account"])
@@ -251,7 +252,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, sess *authSessi
 	}
 	if c == nil || c.Status != StatusReceived {
 		s.store.mu.Unlock()
-		redirectError(w, r, sess.redirectURI, sess.state, "invalid_request", "the consent no longer awaits authorisation")
+		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "invalid_request", "the consent no longer awaits authorisation")
 		return
 	}
 	grant(c, psu, picked)
@@ -276,6 +277,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, sess *authSessi
 	q := u.Query()
 	q.Set("code", code.value)
 	q.Set("state", sess.state)
+	q.Set("iss", trimBase(s.URL)) // RFC 9207, announced in the metadata
 	u.RawQuery = q.Encode()
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }

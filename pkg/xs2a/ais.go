@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // AccountReference names an account: a card by maskedPan, a payment account by IBAN.
@@ -255,6 +256,12 @@ func (c *Client) CardTransactions(ctx context.Context, token, consentID, id stri
 			break
 		}
 		seen[next] = true
+		if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+			// Checked here too, so the refusal names the link.
+			if _, err := c.resolve("transactions' next link", next); err != nil {
+				return nil, err
+			}
+		}
 		req.Path, req.Query = next, nil
 	}
 	return out, nil

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xs2a-dev/xs2a/pkg/origin"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"golang.org/x/time/rate"
 )
 
@@ -32,10 +34,13 @@ type Client struct {
 	// PSUIPAddress, when set, is sent on account calls: the PSU is present
 	// and the call does not count against frequencyPerDay.
 	PSUIPAddress string
-	Limiter      *rate.Limiter // nil: 4.5 requests a second, burst 5 (under the bank's 5)
-	MaxRetries   int           // on 429; 0 means 2, negative none
-	MaxWait      time.Duration // longest Retry-After honoured; 0 means 10 s
-	Sleep        func(context.Context, time.Duration) error
+	// Origins is where a link the ASPSP hands back (Request.Path absolute,
+	// e.g. paging) may point; nil: base_url's origin only.
+	Origins    *origin.Policy
+	Limiter    *rate.Limiter // nil: 4.5 requests a second, burst 5 (under the bank's 5)
+	MaxRetries int           // on 429; 0 means 2, negative none
+	MaxWait    time.Duration // longest Retry-After honoured; 0 means 10 s
+	Sleep      func(context.Context, time.Duration) error
 }
 
 func (c *Client) limiter() *rate.Limiter {
@@ -54,6 +59,18 @@ func (c *Client) url(path string) string {
 		v = "v1"
 	}
 	return strings.TrimRight(c.BaseURL, "/") + "/" + v + path
+}
+
+// resolve checks a link from the ASPSP against Origins.
+func (c *Client) resolve(what, link string) (*url.URL, error) {
+	pol := c.Origins
+	if pol == nil {
+		var err error
+		if pol, err = origin.New(c.BaseURL, ""); err != nil {
+			return nil, err
+		}
+	}
+	return pol.Resolve(what, link)
 }
 
 // Response is a raw answer, for `xs2a api`.
@@ -81,8 +98,14 @@ type Request struct {
 // the API key as asked, retrying on 429 within the limits.
 func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	u := c.url(r.Path)
-	if strings.HasPrefix(r.Path, "http://") || strings.HasPrefix(r.Path, "https://") {
-		u = r.Path // an absolute link from the ASPSP (paging)
+	if !strings.HasPrefix(r.Path, "/") || strings.HasPrefix(r.Path, "//") {
+		// An absolute link from the ASPSP (paging): followed, with the
+		// PSU's token, only on an origin the profile names.
+		link, err := c.resolve("link", r.Path)
+		if err != nil {
+			return nil, err
+		}
+		u = link.String()
 	} else if isVersion(r.Path) {
 		u = strings.TrimRight(c.BaseURL, "/") + r.Path // a link already carrying the version
 	}
@@ -154,6 +177,11 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 		resp, err := c.HTTP.Do(req)
 		if err != nil {
 			return nil, err
+		}
+		if err := origin.Redirected(resp); err != nil {
+			resp.Body.Close()
+			// Never followed: the token and API key would go along.
+			return nil, fmt.Errorf("%s %s %w", r.Method, termsafe.Line(r.Path), err)
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 		resp.Body.Close()

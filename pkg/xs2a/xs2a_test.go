@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
+	"github.com/xs2a-dev/xs2a/pkg/origin"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
@@ -157,5 +159,32 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	var ae *xs2a.APIError
 	if !errors.As(err, &ae) || ae.Status != 429 || !ae.HasCode("ACCESS_EXCEEDED") {
 		t.Errorf("without retries: %v", err)
+	}
+}
+
+// TestLinksStayOnTheBanksOrigin: a library user's Client (Origins nil)
+// refuses an absolute link to another origin and a redirect, sending
+// nothing there.
+func TestLinksStayOnTheBanksOrigin(t *testing.T) {
+	caught := 0
+	catcher := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { caught++ }))
+	defer catcher.Close()
+	bankSrv := httptest.NewTLSServer(http.RedirectHandler(catcher.URL+"/steal", http.StatusFound))
+	defer bankSrv.Close()
+	hc := bankSrv.Client()
+	hc.CheckRedirect = origin.NoRedirect
+	c := &xs2a.Client{HTTP: hc, BaseURL: bankSrv.URL}
+	_, err := c.Do(context.Background(), xs2a.Request{Method: http.MethodGet, Path: catcher.URL + "/v1/x", Token: "psu-token"})
+	var le *origin.LinkError
+	if !errors.As(err, &le) {
+		t.Errorf("absolute foreign link: %v; want a LinkError", err)
+	}
+	_, err = c.Do(context.Background(), xs2a.Request{Method: http.MethodGet, Path: "/accounts", Token: "psu-token"})
+	var re *origin.RedirectError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "GET /accounts answered 302") {
+		t.Errorf("redirect: %v; want a RedirectError", err)
+	}
+	if caught != 0 {
+		t.Errorf("the catcher got %d requests", caught)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
+	"github.com/xs2a-dev/xs2a/pkg/origin"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -22,6 +23,19 @@ func NetError(err error) error {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return err
+	}
+	var re *origin.RedirectError
+	if errors.As(err, &re) {
+		return RedirectFix(err, "base_url", ExitRejected)
+	}
+	var le *origin.LinkError
+	if errors.As(err, &le) {
+		return &ExitError{Code: ExitRejected, Err: err}
+	}
+	var ae2 *oauth.AnswerError
+	var ie *oauth.IssuerError
+	if errors.As(err, &ae2) || errors.As(err, &ie) {
+		return &ExitError{Code: ExitAuth, Err: err}
 	}
 	var be *budget.ExceededError
 	if errors.As(err, &be) {
@@ -64,4 +78,14 @@ func NetError(err error) error {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%w; hint: is the ASPSP reachable at the profile's base_url?", err)}
 	}
 	return err
+}
+
+// RedirectFix gives a refused redirect (an *origin.RedirectError in err)
+// its exit code and the fix: the final URL belongs in the profile key.
+func RedirectFix(err error, key string, code int) error {
+	var re *origin.RedirectError
+	if !errors.As(err, &re) {
+		return err
+	}
+	return &ExitError{Code: code, Err: fmt.Errorf("%w; configure the final URL in the profile: %s", err, key)}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/mtls"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
+	"github.com/xs2a-dev/xs2a/pkg/origin"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/state"
@@ -38,6 +40,10 @@ type Session struct {
 	Now    func() time.Time
 	// Budget is the bank's limits from the profile (budget.* keys).
 	Budget budget.Limits
+	// ErrOut hears warnings about the bank's answers.
+	ErrOut io.Writer
+	// Origins is where links and discovered endpoints may point.
+	Origins *origin.Policy
 	// Recorder writes every exchange of both clients to --record's
 	// directory; nil when not recording.
 	Recorder *bundle.Recorder
@@ -60,6 +66,10 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	p := cfg.Profile
 	if p.BaseURL == "" {
 		return nil, UsageErrorf("profile %q has no base_url: configure the ASPSP (see configs/xs2a.example.yaml) or run `xs2a sandbox serve --write-profile %s`", cfg.ProfileName, cfg.ProfileName)
+	}
+	origins, err := checkURLs(cfg)
+	if err != nil {
+		return nil, err
 	}
 	m, err := mtls.New(mtls.Options{CertFile: p.QWACCert, KeyFile: p.QWACKey, CABundle: p.CABundle, Insecure: cfg.Insecure})
 	if err != nil {
@@ -91,7 +101,7 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	if err != nil {
 		return nil, UsageErrorf("profile %q: %v", cfg.ProfileName, err)
 	}
-	s := &Session{Config: cfg, Now: f.Now, Store: store, Budget: lim}
+	s := &Session{Config: cfg, Now: f.Now, Store: store, Budget: lim, Origins: origins, ErrOut: f.IO.ErrOut}
 	mtlsBase := base
 	if cfg.Record != "" {
 		rec, err := newRecorder(f, cfg, m.Leaf, store)
@@ -102,7 +112,8 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 		mtlsBase = rec.Transport(bundle.KindOAuth, base)
 		base = rec.Transport(bundle.KindAPI, base)
 	}
-	s.MTLS = &http.Client{Transport: mtlsBase, Timeout: m.HTTP.Timeout}
+	// Every client hands a 3xx back instead of following it (origin.NoRedirect).
+	s.MTLS = &http.Client{Transport: mtlsBase, Timeout: m.HTTP.Timeout, CheckRedirect: origin.NoRedirect}
 	if p.QSealCert != "" || p.QSealKey != "" {
 		key, err := pemfile.ReadRSAKey(p.QSealKey)
 		if err != nil {
@@ -119,12 +130,12 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 		if err := ApplySigning(signer, p.Signing); err != nil {
 			return nil, err
 		}
-		s.Signed = &http.Client{Transport: &httpsig.Transport{Signer: signer, Base: base}, Timeout: m.HTTP.Timeout}
+		s.Signed = &http.Client{Transport: &httpsig.Transport{Signer: signer, Base: base}, Timeout: m.HTTP.Timeout, CheckRedirect: origin.NoRedirect}
 	} else {
 		// Some sandboxes do not ask for signatures; say so once.
 		fmt.Fprintf(f.IO.ErrOut, "warning: profile %q has no qseal_cert/qseal_key: requests are not signed\n", cfg.ProfileName)
 		// base, not s.MTLS: a recording still tells API calls from token calls.
-		s.Signed = &http.Client{Transport: base, Timeout: m.HTTP.Timeout}
+		s.Signed = &http.Client{Transport: base, Timeout: m.HTTP.Timeout, CheckRedirect: origin.NoRedirect}
 	}
 	// Outermost, so a call refused for its budget is neither signed, nor
 	// recorded, nor sent; every command's API calls pass here.
@@ -133,7 +144,7 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	if f.PSUIPAddress != "" {
 		psuIP = f.PSUIPAddress
 	}
-	s.API = &xs2a.Client{HTTP: s.Signed, BaseURL: p.BaseURL, Version: p.APIVersion, APIKey: p.APIKey, APIKeyHeader: p.APIKeyHeader, PSUIPAddress: psuIP}
+	s.API = &xs2a.Client{HTTP: s.Signed, BaseURL: p.BaseURL, Origins: origins, Version: p.APIVersion, APIKey: p.APIKey, APIKeyHeader: p.APIKeyHeader, PSUIPAddress: psuIP}
 	switch r := s.Budget.RatePerSecond; {
 	case r == 0:
 		s.API.Limiter = rate.NewLimiter(rate.Inf, 0)
@@ -141,7 +152,7 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 		// A little under the bank's rate, as xs2a.Client's default is under 5.
 		s.API.Limiter = rate.NewLimiter(rate.Limit(r*0.9), max(1, int(r)))
 	}
-	s.OAuth = oauth.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, AuthorizeURL: p.AuthorizeURL, TokenURL: p.TokenURL, RedirectURL: p.RedirectURI}
+	s.OAuth = oauth.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, AuthorizeURL: p.AuthorizeURL, TokenURL: p.TokenURL, RedirectURL: p.RedirectURI, Now: f.Now}
 	return s, nil
 }
 
@@ -166,6 +177,31 @@ func warnExposed(f *Factory, store *state.Store, profile string) {
 		fmt.Fprintf(f.IO.ErrOut, "warning: %s %s holds tokens and others can read it (mode %04o): %s\n",
 			what, termsafe.Line(e.Path), e.Mode, termsafe.Line(e.Fix()))
 	}
+}
+
+// checkURLs refuses profile URLs that would carry credentials in clear
+// (plain http beyond this machine) and builds the policy for the URLs the
+// bank hands back: base_url's origin and allowed_origins.
+func checkURLs(cfg *profile.Config) (*origin.Policy, error) {
+	p := cfg.Profile
+	for _, kv := range [][2]string{{"base_url", p.BaseURL}, {"token_url", p.TokenURL}} {
+		if kv[1] == "" {
+			continue
+		}
+		if err := origin.Configurable(kv[1]); err != nil {
+			return nil, UsageErrorf("profile %q: %s %s: %v", cfg.ProfileName, kv[0], termsafe.Line(kv[1]), err)
+		}
+	}
+	if p.AuthorizeURL != "" {
+		if err := origin.Browsable(p.AuthorizeURL); err != nil {
+			return nil, UsageErrorf("profile %q: authorize_url %s: %v", cfg.ProfileName, termsafe.Line(p.AuthorizeURL), err)
+		}
+	}
+	pol, err := origin.New(p.BaseURL, p.AllowedOrigins)
+	if err != nil {
+		return nil, UsageErrorf("profile %q: %v", cfg.ProfileName, err)
+	}
+	return pol, nil
 }
 
 // budgetTransport counts the API calls into the profile's state.
@@ -225,7 +261,7 @@ func FileError(err error) error {
 
 // MetadataURL is where the ASPSP's RFC 8414 metadata is expected.
 func (s *Session) MetadataURL() string {
-	return strings.TrimRight(s.Config.Profile.BaseURL, "/") + "/.well-known/oauth-authorization-server"
+	return strings.TrimRight(s.Config.Profile.BaseURL, "/") + oauth.WellKnown
 }
 
 // Mask shows a secret's first four characters unless secrets are shown.

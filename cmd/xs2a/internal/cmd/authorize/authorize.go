@@ -19,6 +19,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/loopback"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
+	"github.com/xs2a-dev/xs2a/pkg/origin"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
@@ -190,12 +191,22 @@ func Run(ctx context.Context, s *cmdutil.Session, o Options, browse func(string)
 			fmt.Fprintln(errOut, "note: "+note)
 		}
 	}
-	if err := checkMetadata(ctx, s, errOut); err != nil {
+	md, err := checkMetadata(ctx, s, errOut)
+	if err != nil {
 		return nil, err
+	}
+	issuer := ""
+	if md != nil && md.IssParameterSupported {
+		issuer = md.Issuer // RFC 9207: the callback must name it
+	}
+	// The browser launcher gets only an https URL (http on loopback, a
+	// sandbox here) that no launcher reads as an option.
+	if err := origin.Browsable(s.OAuth.AuthorizeURL); err != nil {
+		return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("refused to open the authorization endpoint %s in the browser: %v; configure authorize_url in the profile", termsafe.Line(s.OAuth.AuthorizeURL), err)}
 	}
 	stateValue := randomState()
 	var authURL, redirectURL string // for the idle notice, set before Wait
-	recv, err := loopback.Listen(loopback.Options{Addr: addr, Path: path, State: stateValue,
+	recv, err := loopback.Listen(loopback.Options{Addr: addr, Path: path, State: stateValue, Issuer: issuer,
 		OnEvent: func(msg string) { fmt.Fprintln(errOut, "xs2a: "+msg) }, Paste: o.Paste,
 		IdleAfter: o.IdleNotice, OnIdle: func() {
 			idleNotice(errOut, o, s, registered, authURL, redirectURL)
@@ -277,18 +288,18 @@ func Run(ctx context.Context, s *cmdutil.Session, o Options, browse func(string)
 // rule out PKCE S256, the only method xs2a sends (RFC 9700 forbids plain).
 // A profile naming both endpoints costs no extra request, so recordings and
 // rate limits see exactly the authorization's own exchanges.
-func checkMetadata(ctx context.Context, s *cmdutil.Session, errOut io.Writer) error {
+func checkMetadata(ctx context.Context, s *cmdutil.Session, errOut io.Writer) (*oauth.Metadata, error) {
 	md, err := token.Discover(ctx, s)
 	if err != nil || md == nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case len(md.CodeChallengeMethodsSupported) == 0:
 		fmt.Fprintf(errOut, "warning: the OAuth metadata %s does not announce code_challenge_methods_supported: the server may not do PKCE; xs2a sends S256 anyway\n", s.MetadataURL())
 	case !md.SupportsS256():
-		return &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("the OAuth metadata %s announces code_challenge_methods_supported %v without S256: xs2a sends only PKCE S256 (RFC 9700 rules out plain), so the bank would refuse the authorization", s.MetadataURL(), md.CodeChallengeMethodsSupported)}
+		return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("the OAuth metadata %s announces code_challenge_methods_supported %v without S256: xs2a sends only PKCE S256 (RFC 9700 rules out plain), so the bank would refuse the authorization", s.MetadataURL(), md.CodeChallengeMethodsSupported)}
 	}
-	return nil
+	return md, nil
 }
 
 // idleNotice tells the person at the terminal why nothing may be arriving,

@@ -152,8 +152,17 @@ issuers) with --balances and --transactions.`,
 			if err != nil {
 				return err
 			}
-			out := createdJSON{ConsentID: created.ConsentID, ConsentStatus: created.ConsentStatus, SCAOAuth: created.Links["scaOAuth"].Href,
+			out := createdJSON{ConsentID: created.ConsentID, ConsentStatus: created.ConsentStatus,
 				SCAApproach: created.SCAApproach, ValidUntil: body.ValidUntil, XRequestID: created.RequestID}
+			if href := created.Links["scaOAuth"].Href; href != "" {
+				// Shown only on an origin the profile names: it is what a
+				// user would fetch next (metadata is discovered from base_url).
+				if u, err := s.Origins.Resolve("scaOAuth link", href); err != nil {
+					fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", err)
+				} else {
+					out.SCAOAuth = u.String()
+				}
+			}
 			if cmdutil.WantsJSON(f) {
 				return cmdutil.JSON(f, out)
 			}

@@ -58,19 +58,18 @@ func ClientToken(ctx context.Context, s *cmdutil.Session, fresh bool) (*state.To
 		}
 	}
 	if s.OAuth.TokenURL == "" {
-		md, err := oauth.Discover(ctx, s.MTLS, s.MetadataURL())
-		if err != nil {
-			return nil, cmdutil.NetError(fmt.Errorf("profile %q has no token_url and discovery failed: %w", name, err))
+		if _, err := discover(ctx, s, true, false); err != nil {
+			return nil, err
 		}
-		s.OAuth.TokenURL, s.OAuth.AuthorizeURL = md.TokenEndpoint, md.AuthorizationEndpoint
 	}
 	if s.OAuth.ClientID == "" {
 		return nil, cmdutil.UsageErrorf("profile %q has no client_id", name)
 	}
 	t, err := oauth.ClientCredentials(ctx, s.MTLS, s.OAuth)
 	if err != nil {
-		return nil, cmdutil.NetError(err)
+		return nil, tokenError(err)
 	}
+	warn(s, t)
 	tok := toState(t, "")
 	err = s.Store.Update(name, func(st *state.State) error { st.ClientToken = tok; return nil })
 	return tok, err
@@ -167,8 +166,9 @@ func Exchange(ctx context.Context, s *cmdutil.Session, code, verifier, redirect 
 	cfg.RedirectURL = redirect
 	t, err := oauth.Exchange(ctx, s.MTLS, cfg, code, verifier)
 	if err != nil {
-		return nil, cmdutil.NetError(err)
+		return nil, tokenError(err)
 	}
+	warn(s, t)
 	consentID := st.ConsentID
 	if st.Pending != nil && st.Pending.ConsentID != "" {
 		consentID = st.Pending.ConsentID
@@ -188,17 +188,51 @@ func Discover(ctx context.Context, s *cmdutil.Session) (*oauth.Metadata, error) 
 	if s.OAuth.TokenURL != "" && s.OAuth.AuthorizeURL != "" {
 		return nil, nil
 	}
+	return discover(ctx, s, s.OAuth.TokenURL == "", s.OAuth.AuthorizeURL == "")
+}
+
+// discover fetches the metadata and takes the endpoints asked for, each
+// only when it is on an origin the profile names (pkg/origin): the token
+// endpoint gets the client secret, the code and verifier, the refresh
+// token; the authorization endpoint goes to the browser.
+func discover(ctx context.Context, s *cmdutil.Session, tokenURL, authorizeURL bool) (*oauth.Metadata, error) {
+	name := s.Config.ProfileName
 	md, err := oauth.Discover(ctx, s.MTLS, s.MetadataURL())
 	if err != nil {
-		return nil, cmdutil.NetError(fmt.Errorf("profile %q lacks token_url/authorize_url and discovery failed: %w", s.Config.ProfileName, err))
+		err = cmdutil.RedirectFix(err, "token_url and authorize_url (then nothing is discovered)", cmdutil.ExitAuth)
+		return nil, cmdutil.NetError(fmt.Errorf("profile %q lacks token_url/authorize_url and discovery failed: %w", name, err))
 	}
-	if s.OAuth.TokenURL == "" {
+	refuse := func(err error) error {
+		return &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("OAuth metadata %s: %w", s.MetadataURL(), err)}
+	}
+	if tokenURL {
+		if err := s.Origins.Check("token_endpoint", md.TokenEndpoint); err != nil {
+			return nil, refuse(err)
+		}
 		s.OAuth.TokenURL = md.TokenEndpoint
 	}
-	if s.OAuth.AuthorizeURL == "" {
+	if authorizeURL {
+		if err := s.Origins.Check("authorization_endpoint", md.AuthorizationEndpoint); err != nil {
+			return nil, refuse(err)
+		}
 		s.OAuth.AuthorizeURL = md.AuthorizationEndpoint
 	}
 	return md, nil
+}
+
+// tokenError classifies a token endpoint failure: a redirect is fixed in
+// token_url (exit 4, as every token error).
+func tokenError(err error) error {
+	return cmdutil.NetError(cmdutil.RedirectFix(err, "token_url", cmdutil.ExitAuth))
+}
+
+// warn tells the user what was adjusted in the token answer.
+func warn(s *cmdutil.Session, t *oauth.Token) {
+	for _, w := range t.Warnings {
+		if s.ErrOut != nil {
+			fmt.Fprintln(s.ErrOut, "warning: "+w)
+		}
+	}
 }
 
 func newCmdRefresh(f *cmdutil.Factory) *cobra.Command {
@@ -235,8 +269,9 @@ func Refresh(ctx context.Context, s *cmdutil.Session) (*state.Token, error) {
 	}
 	t, err := oauth.Refresh(ctx, s.MTLS, s.OAuth, st.UserToken.RefreshToken)
 	if err != nil {
-		return nil, cmdutil.NetError(err)
+		return nil, tokenError(err)
 	}
+	warn(s, t)
 	tok := toState(t, st.UserToken.ConsentID)
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = st.UserToken.RefreshToken
