@@ -113,13 +113,24 @@ func (c Config) convert(t *oauth2.Token) (*Token, error) {
 	if c.Now != nil {
 		now = c.Now
 	}
-	switch v := t.Extra("expires_in").(type) {
+	exp := t.Extra("expires_in")
+	if exp == "" {
+		// A form-encoded answer (golang.org/x/oauth2 reads those too)
+		// without the member: Extra gives "" for it.
+		exp = nil
+	}
+	switch v := exp.(type) {
 	case nil:
 		// Not sent (RFC 6749: RECOMMENDED): the ASPSP will say when it has expired.
-	case float64, string:
+	case float64, string, int64:
+		// float64 from JSON; int64 (or float64, or the raw string) from a
+		// form-encoded answer, which Extra parses.
 		n, ok := v.(float64)
-		if str, isStr := v.(string); isStr {
-			i, err := strconv.ParseInt(str, 10, 64)
+		switch x := v.(type) {
+		case int64:
+			n, ok = float64(x), true
+		case string:
+			i, err := strconv.ParseInt(x, 10, 64)
 			n, ok = float64(i), err == nil
 		}
 		if !ok || n < 0 || math.Trunc(n) != n {
