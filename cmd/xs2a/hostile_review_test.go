@@ -1,8 +1,13 @@
 package main_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 )
 
 // A curl command is printed to be read and pasted: a request file's ESC,
@@ -31,5 +36,38 @@ func TestSignCurlRefusesTerminalControls(t *testing.T) {
 	r := signCurl(t, dir, req("x", "{\r\n\t\"a\": 1\n}"))
 	if r.code != 0 {
 		t.Errorf("a body with newlines and tabs: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// sandbox why stops at a redirect like every other step, and says so:
+// the Location and the fix, not only "answered 302".
+func TestHostileBankWhyRedirect(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	h := startHostile(t, b)
+	h.mux.Handle("/", redirectTo(http.StatusFound, h.plain.URL+"/why"))
+	u := h.user(t, nil)
+	r := u.run("sandbox", "why", "00000000-0000-4000-8000-000000000000")
+	oneErrorLine(t, "sandbox why", r, 3, "answered 302", h.plain.URL+"/why", "xs2a follows no redirect", "base_url")
+	h.nothingCaught(t)
+}
+
+// A scaOAuth link on a foreign host with a C1 CSI and a right-to-left
+// override in its name: consent create's warning names it escaped.
+func TestHostileBankLinkHostIsEscaped(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	h := startHostile(t, b)
+	link := "https://ev\u009b31mil\u202eelpmaxe.knab/.well-known/oauth-authorization-server"
+	h.mux.HandleFunc("/v1/consents", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(map[string]any{"consentId": "cns-9", "consentStatus": "received",
+			"_links": map[string]any{"scaOAuth": map[string]string{"href": link}}})
+	})
+	u := h.user(t, nil)
+	authorizedState(t, u)
+	r := u.must("consent", "create")
+	noRawControls(t, "consent create", r.stdout+r.stderr)
+	if !strings.Contains(r.stderr, "warning: refused to follow the scaOAuth link") {
+		t.Errorf("no warning:\n%s", r.stderr)
 	}
 }
