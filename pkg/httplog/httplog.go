@@ -644,8 +644,9 @@ func (t *Transport) rawText(body []byte) string {
 	}
 	s := string(body)
 	if !t.ShowSecrets {
-		// Text that is not JSON may still carry "access_token": "...".
-		s = t.redactor().LooseJSON(s)
+		// Text that is not JSON may still carry "access_token": "...", or
+		// access_token=... (a text/plain token answer, read as a form).
+		s = t.redactor().Text(s)
 	}
 	return s
 }

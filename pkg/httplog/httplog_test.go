@@ -604,3 +604,24 @@ func TestFormEncodedNames(t *testing.T) {
 		}
 	}
 }
+
+// golang.org/x/oauth2 reads a text/plain token answer as a form: -v
+// shows none of its tokens either.
+func TestTextPlainTokenAnswerRedacted(t *testing.T) {
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Status: "200 OK", Header: http.Header{"Content-Type": {"text/plain"}},
+			Body: io.NopCloser(strings.NewReader("access_token=AT-SECRET-123&refresh_token=RT-SECRET-456&token_type=bearer")), Request: r}, nil
+	})
+	var out bytes.Buffer
+	req := tokenRequest(t, "https://bank.example/oauth/token", strings.NewReader(tokenForm))
+	do(t, &Transport{Base: base, Out: &out}, req)
+	trace := out.String()
+	for _, s := range secrets {
+		if strings.Contains(trace, s) {
+			t.Errorf("trace shows %s:\n%s", s, trace)
+		}
+	}
+	if !strings.Contains(trace, "token_type=bearer") {
+		t.Errorf("trace lacks the rest of the answer:\n%s", trace)
+	}
+}

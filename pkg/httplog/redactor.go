@@ -264,6 +264,13 @@ func secretJSONValue(key string, raw json.RawMessage, found func(string)) (strin
 	return jsonString(Redact(s)), true
 }
 
+// Text redacts a body whose Content-Type is neither JSON nor a form (text/
+// plain, or none): secret "name": "value" pairs as LooseJSON finds them,
+// and the secret name=value pairs of a query string, since
+// golang.org/x/oauth2 reads a text/plain token answer as a form
+// (access_token=...&token_type=bearer): an ASPSP may send its tokens so.
+func (r Redactor) Text(s string) string { return r.Form(r.LooseJSON(s)) }
+
 // LooseJSON redacts the string values of secret names ("access_token":
 // "...") in text that claims to be JSON but does not parse (a bank's stray
 // comma, a body cut off), found by pattern as the -v trace finds them. A
