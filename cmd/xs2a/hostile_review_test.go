@@ -71,3 +71,32 @@ func TestHostileBankLinkHostIsEscaped(t *testing.T) {
 		t.Errorf("no warning:\n%s", r.stderr)
 	}
 }
+
+// A token endpoint (or a debugging gateway before it) that echoes the
+// request in its error answer would put the refresh token, the code and
+// verifier, the client secret (or its Basic credentials) into the error
+// line, which a CI log keeps: they are redacted from it.
+func TestHostileBankEchoedSecretsLeaveNoTrace(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	h := startHostile(t, b)
+	h.mux.HandleFunc("/oauth/token", func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request",
+			"error_description": "bad request: " + r.PostForm.Encode() + " with " + r.Header.Get("Authorization")})
+	})
+	u := h.user(t, nil)
+	authorizedState(t, u)
+	code, verifier := "the-code-123456", strings.Repeat("v", 43)
+	for _, args := range [][]string{{"token", "refresh"}, {"token"},
+		{"token", "exchange", "--code", code, "--verifier", verifier, "--redirect-uri", "http://127.0.0.1:1/cb"}} {
+		r := u.run(args...)
+		oneErrorLine(t, strings.Join(args, " "), r, 4, "invalid_request", "[redacted sha256:")
+		for _, secret := range []string{hRefresh, hClientSecret, code, verifier, "aG9zdGlsZS1jbGllbnQ6Y2xpZW50LXNlY3JldC03ZjNhOWM="} {
+			if strings.Contains(r.stderr, secret) {
+				t.Errorf("%s: %q is in the error line: %s", args, secret, r.stderr)
+			}
+		}
+	}
+}

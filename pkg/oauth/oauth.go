@@ -11,6 +11,7 @@ package oauth
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/origin"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"golang.org/x/oauth2"
@@ -149,7 +151,35 @@ func (c Config) convert(t *oauth2.Token) (*Token, error) {
 	return out, nil
 }
 
-func wrap(err error) error {
+// hide replaces the secrets a token request carried, as sent and
+// URL-encoded, in text from the token endpoint: a gateway that echoes the
+// request in its error answer would otherwise put the refresh token, the
+// code and verifier or the client secret into the error line, and a CI
+// log keeps that.
+func hide(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) < 4 {
+			continue // too short to tell from the text around it
+		}
+		for _, form := range []string{sec, url.QueryEscape(sec)} {
+			s = strings.ReplaceAll(s, form, httplog.Redact(sec))
+		}
+	}
+	return s
+}
+
+// secrets are what a request of c carries besides the grant's own: the
+// client secret, and the Basic credentials golang.org/x/oauth2 makes of it.
+func (c Config) secrets(grant ...string) []string {
+	out := grant
+	if c.ClientSecret != "" {
+		basic := url.QueryEscape(c.ClientID) + ":" + url.QueryEscape(c.ClientSecret)
+		out = append(out, c.ClientSecret, base64.StdEncoding.EncodeToString([]byte(basic)))
+	}
+	return out
+}
+
+func wrap(err error, secrets []string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		if re.Response != nil {
@@ -157,7 +187,7 @@ func wrap(err error) error {
 				return fmt.Errorf("the token endpoint %w", rerr)
 			}
 		}
-		e := &Error{Code: re.ErrorCode, Description: re.ErrorDescription, Body: string(re.Body)}
+		e := &Error{Code: hide(re.ErrorCode, secrets), Description: hide(re.ErrorDescription, secrets), Body: hide(string(re.Body), secrets)}
 		if re.Response != nil {
 			e.Status = re.Response.StatusCode
 		}
@@ -177,7 +207,7 @@ func ClientCredentials(ctx context.Context, hc *http.Client, c Config) (*Token, 
 		AuthStyle: c.oauth2().Endpoint.AuthStyle}
 	t, err := cc.Token(withClient(ctx, hc))
 	if err != nil {
-		return nil, wrap(err)
+		return nil, wrap(err, c.secrets())
 	}
 	return c.convert(t)
 }
@@ -199,7 +229,7 @@ func AuthCodeURL(c Config, consentID, state, verifier string) string {
 func Exchange(ctx context.Context, hc *http.Client, c Config, code, verifier string) (*Token, error) {
 	t, err := c.oauth2().Exchange(withClient(ctx, hc), code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return nil, wrap(err)
+		return nil, wrap(err, c.secrets(code, verifier))
 	}
 	return c.convert(t)
 }
@@ -209,7 +239,7 @@ func Refresh(ctx context.Context, hc *http.Client, c Config, refreshToken string
 	src := c.oauth2().TokenSource(withClient(ctx, hc), &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)})
 	t, err := src.Token()
 	if err != nil {
-		return nil, wrap(err)
+		return nil, wrap(err, c.secrets(refreshToken))
 	}
 	return c.convert(t)
 }

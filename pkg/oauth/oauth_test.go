@@ -230,3 +230,26 @@ func TestFormEncodedTokenAnswers(t *testing.T) {
 		}
 	}
 }
+
+// An error answer that echoes the request keeps none of its secrets, as
+// sent or URL-encoded.
+func TestErrorHidesEchoedSecrets(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, "echo: "+string(b)+" "+r.Header.Get("Authorization"))
+	}))
+	t.Cleanup(srv.Close)
+	c := Config{ClientID: "c", ClientSecret: "s3cr+t/x=", TokenURL: srv.URL}
+	_, err := Refresh(context.Background(), noRedirects(), c, "rt+/= 42")
+	var oe *Error
+	if !errors.As(err, &oe) {
+		t.Fatalf("Refresh: %v", err)
+	}
+	for _, s := range []string{"rt+/= 42", "rt%2B%2F%3D+42", "s3cr+t/x=", "YzpzM2NyJTJCdCUyRnglM0Q="} {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("%q is in %q", s, err)
+		}
+	}
+}
