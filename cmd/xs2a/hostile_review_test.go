@@ -100,3 +100,31 @@ func TestHostileBankEchoedSecretsLeaveNoTrace(t *testing.T) {
 		}
 	}
 }
+
+// An ASPSP that quotes the request in its error ("Bearer ... is not
+// known") does not get the PSU's token or the API key into the error line.
+func TestHostileBankEchoedTokenNotInErrorLine(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	h := startHostile(t, b)
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_ = json.NewEncoder(w).Encode(map[string]any{"tppMessages": []map[string]string{{"category": "ERROR", "code": "TOKEN_INVALID",
+			"text": r.Header.Get("Authorization") + " / " + r.Header.Get("X-API-Key") + " is not known"}}})
+	}
+	h.mux.HandleFunc("/v1/card-accounts", echo)
+	h.mux.HandleFunc("/v1/consents", echo)
+	u := h.user(t, nil)
+	authorizedState(t, u)
+	for _, args := range [][]string{{"accounts", "list"}, {"consent", "create"}, {"api", "GET", "/card-accounts"}} {
+		r := u.run(args...)
+		if r.code != 4 || !strings.Contains(r.stderr, "TOKEN_INVALID") {
+			t.Errorf("%s: exit %d %s", args, r.code, r.stderr)
+		}
+		for _, secret := range []string{hUserToken, hAPIKey, "client-token-x"} {
+			if strings.Contains(r.stderr, secret) {
+				t.Errorf("%s: %q is in the error line: %s", args, secret, r.stderr)
+			}
+		}
+	}
+}

@@ -264,6 +264,24 @@ func secretJSONValue(key string, raw json.RawMessage, found func(string)) (strin
 	return jsonString(Redact(s)), true
 }
 
+// Hide replaces each secret (as it is and URL-encoded) in text that came
+// back from a server with Redact's fingerprint: a bank or gateway that
+// quotes the request in its error answer ("token ... is not known", an
+// echoed form) would otherwise put the caller's credentials into an error
+// line, and a CI log keeps it. Secrets shorter than 4 bytes are left, as
+// they cannot be told from the text around them.
+func Hide(text string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) < 4 {
+			continue
+		}
+		for _, form := range []string{sec, url.QueryEscape(sec), url.PathEscape(sec)} {
+			text = strings.ReplaceAll(text, form, Redact(sec))
+		}
+	}
+	return text
+}
+
 // Text redacts a body whose Content-Type is neither JSON nor a form (text/
 // plain, or none): secret "name": "value" pairs as LooseJSON finds them,
 // and the secret name=value pairs of a query string, since

@@ -151,23 +151,6 @@ func (c Config) convert(t *oauth2.Token) (*Token, error) {
 	return out, nil
 }
 
-// hide replaces the secrets a token request carried, as sent and
-// URL-encoded, in text from the token endpoint: a gateway that echoes the
-// request in its error answer would otherwise put the refresh token, the
-// code and verifier or the client secret into the error line, and a CI
-// log keeps that.
-func hide(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) < 4 {
-			continue // too short to tell from the text around it
-		}
-		for _, form := range []string{sec, url.QueryEscape(sec)} {
-			s = strings.ReplaceAll(s, form, httplog.Redact(sec))
-		}
-	}
-	return s
-}
-
 // secrets are what a request of c carries besides the grant's own: the
 // client secret, and the Basic credentials golang.org/x/oauth2 makes of it.
 func (c Config) secrets(grant ...string) []string {
@@ -179,6 +162,9 @@ func (c Config) secrets(grant ...string) []string {
 	return out
 }
 
+// wrap turns a golang.org/x/oauth2 error into ours. The secrets the
+// request carried are hidden in what the token endpoint answered: a
+// gateway echoing the request would put them into the error line.
 func wrap(err error, secrets []string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
@@ -187,7 +173,7 @@ func wrap(err error, secrets []string) error {
 				return fmt.Errorf("the token endpoint %w", rerr)
 			}
 		}
-		e := &Error{Code: hide(re.ErrorCode, secrets), Description: hide(re.ErrorDescription, secrets), Body: hide(string(re.Body), secrets)}
+		e := &Error{Code: httplog.Hide(re.ErrorCode, secrets...), Description: httplog.Hide(re.ErrorDescription, secrets...), Body: httplog.Hide(string(re.Body), secrets...)}
 		if re.Response != nil {
 			e.Status = re.Response.StatusCode
 		}
