@@ -258,6 +258,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if resp.StatusCode < 400 || resp.StatusCode >= 500 {
 		texts = nil
 	}
+	// A bank that quotes the request in its error ("Bearer ... is not
+	// known") must not put the injected token or the API key in the log.
+	creds := credentials(out.Header)
+	code = httplog.Hide(code, creds...)
+	for i := range texts {
+		texts[i] = httplog.Hide(texts[i], creds...)
+	}
 	switch {
 	case upErr != nil:
 		texts = append(texts, fmt.Sprintf("proxy: the ASPSP's answer broke off after %d bytes: %v", n, upErr))
@@ -273,6 +280,25 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// credentials are the secret header values of a request as sent (the
+// Authorization credentials without their scheme, the API key, cookies),
+// for httplog.Hide.
+func credentials(h http.Header) []string {
+	var out []string
+	for name, vs := range h {
+		if !(httplog.Redactor{}).SecretHeader(name) {
+			continue
+		}
+		for _, v := range vs {
+			out = append(out, v)
+			if _, cred, ok := strings.Cut(strings.TrimSpace(v), " "); ok {
+				out = append(out, strings.TrimSpace(cred))
+			}
+		}
+	}
+	return out
+}
 
 // stream copies body to w, flushing after every read so that each part
 // reaches the caller when the ASPSP sends it, and keeps the first maxTee
