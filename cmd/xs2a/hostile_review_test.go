@@ -3,6 +3,8 @@ package main_test
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -126,5 +128,48 @@ func TestHostileBankEchoedTokenNotInErrorLine(t *testing.T) {
 				t.Errorf("%s: %q is in the error line: %s", args, secret, r.stderr)
 			}
 		}
+	}
+}
+
+// flow's "reproduce:" line is a command to paste: a resourceId the bank
+// chose ("card-1;touch pwned") is one quoted word in it, never a second
+// command.
+func TestHostileBankFlowReproduceIsOneWord(t *testing.T) {
+	needCurl(t)
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	h := startHostile(t, b)
+	id := "card-1;touch pwned$(touch pwned2)"
+	h.mux.HandleFunc("/oauth/token", tokenAnswer(`{"access_token":"at-flow-1","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-flow-1"}`))
+	h.mux.HandleFunc("/oauth/authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		http.Redirect(w, r, q.Get("redirect_uri")+"?code=code-flow-1&state="+q.Get("state"), http.StatusFound)
+	})
+	h.mux.HandleFunc("/v1/consents", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"consentId":"cns-flow","consentStatus":"received"}`))
+	})
+	h.mux.HandleFunc("/v1/card-accounts", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"cardAccounts": []any{map[string]string{"resourceId": id, "maskedPan": "524378******8693"}}})
+	})
+	h.mux.HandleFunc("/v1/card-accounts/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"tppMessages":[{"category":"ERROR","code":"INTERNAL_SERVER_ERROR"}]}`))
+	})
+	u := h.user(t, nil)
+	script := filepath.Join(u.dir, "browser.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexec curl -sS --cacert '"+b.file("ca.pem")+"' -L \"$1\" >/dev/null\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r := u.runEnv([]string{"BROWSER=" + script}, "flow", "--timeout", "20s")
+	_, line, ok := strings.Cut(r.stdout, "reproduce: ")
+	if !ok {
+		t.Fatalf("flow: exit %d, no reproduce line\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	line, _, _ = strings.Cut(line, "\n")
+	if !strings.Contains(line, "accounts balances '"+id+"'") {
+		t.Errorf("reproduce: %s; want the resourceId as one single-quoted word", line)
 	}
 }
