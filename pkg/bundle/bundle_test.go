@@ -465,3 +465,35 @@ func TestCompressedAnswerIsRedacted(t *testing.T) {
 		t.Errorf("br answer kept as %+v", b)
 	}
 }
+
+// golang.org/x/oauth2 reads a text/plain token answer as a form
+// (access_token=...&token_type=bearer), so an ASPSP may send its tokens
+// that way: the recording keeps none of them.
+func TestTextPlainTokenAnswerIsRedacted(t *testing.T) {
+	const tok, rt = "at-textplain-EEEEEEEEEEEE", "rt-textplain-DDDDDDDDDDDD"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "access_token="+tok+"&refresh_token="+rt+"&token_type=bearer&expires_in=3600")
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	rec := &Recorder{Dir: dir, OnError: func(err error) { t.Error(err) }}
+	c := &http.Client{Transport: rec.Transport(KindOAuth, nil)}
+	req, _ := http.NewRequest("POST", srv.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	do(t, c, req, 200)
+	ex, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex) != 1 || ex[0].Response == nil || ex[0].Response.Body == nil {
+		t.Fatalf("recorded %+v", ex)
+	}
+	data, _ := Marshal(ex[0])
+	if strings.Contains(string(data), tok) || strings.Contains(string(data), rt) {
+		t.Errorf("a token is in the file:\n%s", data)
+	}
+	if !ex[0].Response.Body.Redacted || !strings.Contains(ex[0].Response.Body.Text, "token_type=bearer") {
+		t.Errorf("token answer kept as %+v", ex[0].Response.Body)
+	}
+}

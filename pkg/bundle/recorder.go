@@ -397,6 +397,9 @@ func redactBody(red httplog.Redactor, contentType string, b []byte) *Body {
 			// Not JSON after all, or cut off: its secret fields by pattern.
 			out = []byte(red.LooseJSON(string(b)))
 		}
+	case utf8.Valid(b):
+		// text/plain and the like: a token answer may come as a form in it.
+		out = []byte(red.Text(string(b)))
 	}
 	body := NewBody(out)
 	body.Size = len(b)

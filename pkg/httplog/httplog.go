@@ -160,18 +160,29 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.writeRequestHead(&b, req)
 
 	send := req
+	var reqBody []byte
 	if req.Body != nil && req.Body != http.NoBody {
 		// The request is ours (or, in the proxy, bounded by its MaxBody):
 		// it is read whole because it has to be sent whole.
-		reqBody, s, err := CaptureBody(req)
+		data, s, err := CaptureBody(req)
 		if err != nil {
 			b.WriteString("< error: reading request body: " + termsafe.Line(err.Error()) + "\n\n")
 			t.flush(b.String())
 			return nil, err
 		}
-		send = s
+		send, reqBody = s, data
 		t.writeBody(&b, "> ", body{header: req.Header, kept: reqBody[:min(len(reqBody), MaxBody)],
 			read: int64(len(reqBody)), length: int64(len(reqBody)), complete: true})
+	}
+	// A bank that quotes the request in its answer ("Bearer ... is not
+	// known", an echoed form) would show the secrets redacted above by
+	// name: the answer's block hides them by value.
+	creds := t.requestSecrets(req, reqBody)
+	hide := func(s string) string {
+		if t.ShowSecrets {
+			return s
+		}
+		return Hide(s, creds...)
 	}
 
 	start := now()
@@ -185,10 +196,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.writeHeaders(&b, "< ", resp.Header)
 	if resp.Body == nil || resp.Body == http.NoBody {
 		b.WriteString("\n")
-		t.flush(b.String())
+		t.flush(hide(b.String()))
 		return resp, nil
 	}
-	head := b.String()
+	head := hide(b.String())
 	// What the body's block needs, taken now: the caller may change the
 	// response's headers before it reads the body.
 	hdr := http.Header{}
@@ -206,9 +217,32 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			rest.WriteString("< error: reading response body: " + termsafe.Line(readErr.Error()) + "\n")
 		}
 		rest.WriteString("\n")
-		t.flush(head + rest.String())
+		t.flush(head + hide(rest.String()))
 	}}
 	return resp, nil
+}
+
+// requestSecrets are the values the trace redacts by name in req (secret
+// headers, query parameters and form or JSON fields of its body), found
+// by running the redactor over it.
+func (t *Transport) requestSecrets(req *http.Request, body []byte) []string {
+	var out []string
+	r := t.redactor()
+	r.Found = func(s string) { out = append(out, s) }
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			r.Header(k, v)
+		}
+	}
+	if req.URL != nil {
+		r.Query(req.URL.RawQuery)
+	}
+	if len(body) > 0 {
+		if _, ok := r.JSON(body); !ok {
+			r.Text(string(body))
+		}
+	}
+	return out
 }
 
 // tracedBody passes a response body on to the caller unchanged, keeps its
@@ -644,8 +678,9 @@ func (t *Transport) rawText(body []byte) string {
 	}
 	s := string(body)
 	if !t.ShowSecrets {
-		// Text that is not JSON may still carry "access_token": "...".
-		s = t.redactor().LooseJSON(s)
+		// Text that is not JSON may still carry "access_token": "...", or
+		// access_token=... (a text/plain token answer, read as a form).
+		s = t.redactor().Text(s)
 	}
 	return s
 }

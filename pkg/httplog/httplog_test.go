@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -602,5 +603,51 @@ func TestFormEncodedNames(t *testing.T) {
 		if !strings.Contains(trace, w) {
 			t.Errorf("trace lacks %q:\n%s", w, trace)
 		}
+	}
+}
+
+// golang.org/x/oauth2 reads a text/plain token answer as a form: -v
+// shows none of its tokens either.
+func TestTextPlainTokenAnswerRedacted(t *testing.T) {
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Status: "200 OK", Header: http.Header{"Content-Type": {"text/plain"}},
+			Body: io.NopCloser(strings.NewReader("access_token=AT-SECRET-123&refresh_token=RT-SECRET-456&token_type=bearer")), Request: r}, nil
+	})
+	var out bytes.Buffer
+	req := tokenRequest(t, "https://bank.example/oauth/token", strings.NewReader(tokenForm))
+	do(t, &Transport{Base: base, Out: &out}, req)
+	trace := out.String()
+	for _, s := range secrets {
+		if strings.Contains(trace, s) {
+			t.Errorf("trace shows %s:\n%s", s, trace)
+		}
+	}
+	if !strings.Contains(trace, "token_type=bearer") {
+		t.Errorf("trace lacks the rest of the answer:\n%s", trace)
+	}
+}
+
+// A bank that quotes the request in its answer ("Bearer ... is not
+// known", an echoed form) does not get the request's secrets into the
+// trace: they are hidden by value in the answer's block too.
+func TestEchoedSecretsHiddenInTheAnswer(t *testing.T) {
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(r.Body)
+		text := r.Header.Get("Authorization") + " " + r.Header.Get("X-API-Key") + " " + string(b)
+		return &http.Response{StatusCode: 401, Status: "401 Unauthorized",
+			Header: http.Header{"Content-Type": {"application/json"}, "X-Echo": {r.Header.Get("X-API-Key")}},
+			Body:   io.NopCloser(strings.NewReader(`{"tppMessages":[{"code":"TOKEN_INVALID","text":` + strconv.Quote(text) + `}]}`)), Request: r}, nil
+	})
+	var out bytes.Buffer
+	req := tokenRequest(t, "https://bank.example/oauth/token", strings.NewReader(tokenForm))
+	do(t, &Transport{Base: base, Out: &out}, req)
+	trace := out.String()
+	for _, s := range secrets {
+		if strings.Contains(trace, s) {
+			t.Errorf("trace shows %s:\n%s", s, trace)
+		}
+	}
+	if !strings.Contains(trace, "TOKEN_INVALID") {
+		t.Errorf("trace:\n%s", trace)
 	}
 }

@@ -264,6 +264,31 @@ func secretJSONValue(key string, raw json.RawMessage, found func(string)) (strin
 	return jsonString(Redact(s)), true
 }
 
+// Hide replaces each secret (as it is and URL-encoded) in text that came
+// back from a server with Redact's fingerprint: a bank or gateway that
+// quotes the request in its error answer ("token ... is not known", an
+// echoed form) would otherwise put the caller's credentials into an error
+// line, and a CI log keeps it. Secrets shorter than 4 bytes are left, as
+// they cannot be told from the text around them.
+func Hide(text string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) < 4 {
+			continue
+		}
+		for _, form := range []string{sec, url.QueryEscape(sec), url.PathEscape(sec)} {
+			text = strings.ReplaceAll(text, form, Redact(sec))
+		}
+	}
+	return text
+}
+
+// Text redacts a body whose Content-Type is neither JSON nor a form (text/
+// plain, or none): secret "name": "value" pairs as LooseJSON finds them,
+// and the secret name=value pairs of a query string, since
+// golang.org/x/oauth2 reads a text/plain token answer as a form
+// (access_token=...&token_type=bearer): an ASPSP may send its tokens so.
+func (r Redactor) Text(s string) string { return r.Form(r.LooseJSON(s)) }
+
 // LooseJSON redacts the string values of secret names ("access_token":
 // "...") in text that claims to be JSON but does not parse (a bank's stray
 // comma, a body cut off), found by pattern as the -v trace finds them. A

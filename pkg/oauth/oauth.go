@@ -11,6 +11,7 @@ package oauth
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/origin"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"golang.org/x/oauth2"
@@ -113,13 +115,24 @@ func (c Config) convert(t *oauth2.Token) (*Token, error) {
 	if c.Now != nil {
 		now = c.Now
 	}
-	switch v := t.Extra("expires_in").(type) {
+	exp := t.Extra("expires_in")
+	if exp == "" {
+		// A form-encoded answer (golang.org/x/oauth2 reads those too)
+		// without the member: Extra gives "" for it.
+		exp = nil
+	}
+	switch v := exp.(type) {
 	case nil:
 		// Not sent (RFC 6749: RECOMMENDED): the ASPSP will say when it has expired.
-	case float64, string:
+	case float64, string, int64:
+		// float64 from JSON; int64 (or float64, or the raw string) from a
+		// form-encoded answer, which Extra parses.
 		n, ok := v.(float64)
-		if str, isStr := v.(string); isStr {
-			i, err := strconv.ParseInt(str, 10, 64)
+		switch x := v.(type) {
+		case int64:
+			n, ok = float64(x), true
+		case string:
+			i, err := strconv.ParseInt(x, 10, 64)
 			n, ok = float64(i), err == nil
 		}
 		if !ok || n < 0 || math.Trunc(n) != n {
@@ -138,7 +151,21 @@ func (c Config) convert(t *oauth2.Token) (*Token, error) {
 	return out, nil
 }
 
-func wrap(err error) error {
+// secrets are what a request of c carries besides the grant's own: the
+// client secret, and the Basic credentials golang.org/x/oauth2 makes of it.
+func (c Config) secrets(grant ...string) []string {
+	out := grant
+	if c.ClientSecret != "" {
+		basic := url.QueryEscape(c.ClientID) + ":" + url.QueryEscape(c.ClientSecret)
+		out = append(out, c.ClientSecret, base64.StdEncoding.EncodeToString([]byte(basic)))
+	}
+	return out
+}
+
+// wrap turns a golang.org/x/oauth2 error into ours. The secrets the
+// request carried are hidden in what the token endpoint answered: a
+// gateway echoing the request would put them into the error line.
+func wrap(err error, secrets []string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		if re.Response != nil {
@@ -146,7 +173,7 @@ func wrap(err error) error {
 				return fmt.Errorf("the token endpoint %w", rerr)
 			}
 		}
-		e := &Error{Code: re.ErrorCode, Description: re.ErrorDescription, Body: string(re.Body)}
+		e := &Error{Code: httplog.Hide(re.ErrorCode, secrets...), Description: httplog.Hide(re.ErrorDescription, secrets...), Body: httplog.Hide(string(re.Body), secrets...)}
 		if re.Response != nil {
 			e.Status = re.Response.StatusCode
 		}
@@ -166,7 +193,7 @@ func ClientCredentials(ctx context.Context, hc *http.Client, c Config) (*Token, 
 		AuthStyle: c.oauth2().Endpoint.AuthStyle}
 	t, err := cc.Token(withClient(ctx, hc))
 	if err != nil {
-		return nil, wrap(err)
+		return nil, wrap(err, c.secrets())
 	}
 	return c.convert(t)
 }
@@ -188,7 +215,7 @@ func AuthCodeURL(c Config, consentID, state, verifier string) string {
 func Exchange(ctx context.Context, hc *http.Client, c Config, code, verifier string) (*Token, error) {
 	t, err := c.oauth2().Exchange(withClient(ctx, hc), code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return nil, wrap(err)
+		return nil, wrap(err, c.secrets(code, verifier))
 	}
 	return c.convert(t)
 }
@@ -198,7 +225,7 @@ func Refresh(ctx context.Context, hc *http.Client, c Config, refreshToken string
 	src := c.oauth2().TokenSource(withClient(ctx, hc), &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)})
 	t, err := src.Token()
 	if err != nil {
-		return nil, wrap(err)
+		return nil, wrap(err, c.secrets(refreshToken))
 	}
 	return c.convert(t)
 }

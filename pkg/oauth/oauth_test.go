@@ -180,3 +180,76 @@ func FuzzTokenAnswer(f *testing.F) {
 		}
 	})
 }
+
+// A token endpoint that answers form-encoded (golang.org/x/oauth2 reads
+// it, as some ASPSP gateways answer) is held to the same rules, not
+// refused for an expires_in that is a whole number of seconds or absent.
+func TestFormEncodedTokenAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		body    string
+		life    time.Duration
+		refused string
+	}{
+		{"access_token=a&token_type=Bearer&expires_in=3600", time.Hour, ""},
+		{"access_token=a&token_type=bearer", 0, ""},
+		{"access_token=a&token_type=Bearer&expires_in=0", -1, ""},
+		{"access_token=a&token_type=Bearer&expires_in=99999999999", MaxAccessLifetime, ""},
+		{"access_token=a&token_type=Bearer&expires_in=-5", 0, "expires_in -5"},
+		{"access_token=a&token_type=Bearer&expires_in=1.5", 0, "expires_in 1.5"},
+		{"access_token=a&token_type=Bearer&expires_in=soon", 0, "expires_in soon"},
+		{"access_token=a&token_type=mac&expires_in=3600", 0, `token_type "mac"`},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
+			_, _ = io.WriteString(w, tc.body)
+		}))
+		c := Config{ClientID: "c", ClientSecret: "s", TokenURL: srv.URL, Now: func() time.Time { return now }}
+		tok, err := ClientCredentials(context.Background(), noRedirects(), c)
+		srv.Close()
+		if tc.refused != "" {
+			var ae *AnswerError
+			if !errors.As(err, &ae) || !strings.Contains(err.Error(), tc.refused) {
+				t.Errorf("%s: %v; want an AnswerError with %q", tc.body, err, tc.refused)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.body, err)
+			continue
+		}
+		want := time.Time{}
+		switch {
+		case tc.life > 0:
+			want = now.Add(tc.life)
+		case tc.life < 0:
+			want = now
+		}
+		if !tok.Expiry.Equal(want) {
+			t.Errorf("%s: expiry %v; want %v", tc.body, tok.Expiry, want)
+		}
+	}
+}
+
+// An error answer that echoes the request keeps none of its secrets, as
+// sent or URL-encoded.
+func TestErrorHidesEchoedSecrets(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, "echo: "+string(b)+" "+r.Header.Get("Authorization"))
+	}))
+	t.Cleanup(srv.Close)
+	c := Config{ClientID: "c", ClientSecret: "s3cr+t/x=", TokenURL: srv.URL}
+	_, err := Refresh(context.Background(), noRedirects(), c, "rt+/= 42")
+	var oe *Error
+	if !errors.As(err, &oe) {
+		t.Fatalf("Refresh: %v", err)
+	}
+	for _, s := range []string{"rt+/= 42", "rt%2B%2F%3D+42", "s3cr+t/x=", "YzpzM2NyJTJCdCUyRnglM0Q="} {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("%q is in %q", s, err)
+		}
+	}
+}

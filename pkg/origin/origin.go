@@ -146,9 +146,11 @@ type LinkError struct {
 	What, Link, Why, Expected string
 }
 
+// Error escapes Why as well as Link: Why names the link's origin, and a
+// host may hold C1 controls and bidi overrides that url.Parse lets through.
 func (e *LinkError) Error() string {
 	return fmt.Sprintf("refused to follow the %s %s: %s; expected %s (add another origin to the profile's allowed_origins only if the bank documents it)",
-		e.What, termsafe.Line(e.Link), e.Why, e.Expected)
+		e.What, termsafe.Line(e.Link), termsafe.Line(e.Why), termsafe.Line(e.Expected))
 }
 
 // Resolve resolves a link the bank gave (what names it in messages)

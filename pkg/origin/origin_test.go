@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 func TestResolve(t *testing.T) {
@@ -113,7 +115,7 @@ func TestRedirected(t *testing.T) {
 func FuzzResolve(f *testing.F) {
 	for _, s := range []string{"/v1/x?page=2", "https://api.bank.example/v1", "http://api.bank.example/", "//evil.example/",
 		"https://api.bank.example:443/", "https://api.bank.example@evil.example/", "https://evil.example#@api.bank.example",
-		"javascript:alert(1)", "-x", "https://[::1]:443/", "\x1b[31m", "https://api.bank.example\\@evil.example/", "https:api.bank.example/x"} {
+		"javascript:alert(1)", "-x", "https://[::1]:443/", "\x1b[31m", "https://api.bank.example\\@evil.example/", "https:api.bank.example/x", "https://ev%c2%9bil.example/"} {
 		f.Add(s)
 	}
 	p, err := New("https://api.bank.example", "https://pages.bank.example:8443")
@@ -123,7 +125,7 @@ func FuzzResolve(f *testing.F) {
 	f.Fuzz(func(t *testing.T, link string) {
 		u, err := p.Resolve("link", link)
 		if err != nil {
-			if strings.ContainsAny(err.Error(), "\x00\x1b\n\r") {
+			if strings.ContainsAny(err.Error(), "\x00\x1b\n\r") || !termsafe.Safe(err.Error()) {
 				t.Fatalf("control character in %q", err)
 			}
 			return
@@ -139,4 +141,23 @@ func FuzzResolve(f *testing.F) {
 			t.Fatalf("accepted %q with user information", link)
 		}
 	})
+}
+
+// A host may hold C1 controls and bidi overrides (url.Parse lets them
+// through, percent-encoded or raw): the refusal that names the link's
+// origin escapes them too, not only the link itself.
+func TestLinkErrorEscapesTheOrigin(t *testing.T) {
+	p, err := New("https://api.bank.example", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{"https://ev\u009b31mil.example/x", "https://ev%c2%9b31mil.example/x", "https://evil\u202eelpmaxe.knab/x"} {
+		_, err := p.Resolve("scaOAuth link", link)
+		if err == nil {
+			t.Fatalf("Resolve(%q) accepted it", link)
+		}
+		if !termsafe.Safe(err.Error()) {
+			t.Errorf("Resolve(%q): the message holds a raw control character: %q", link, err)
+		}
+	}
 }

@@ -31,3 +31,13 @@ func Word(s string) (string, error) {
 	}
 	return Quote(s), nil
 }
+
+// Arg is s as one shell word, left bare when it holds only characters no
+// shell treats specially (letters, digits and -_.,/:=@%+), so that the
+// common command stays readable, and single-quoted otherwise.
+func Arg(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,/:=@%+") == "" {
+		return s
+	}
+	return Quote(s)
+}

@@ -43,6 +43,12 @@ func TestQuote(t *testing.T) {
 			t.Errorf("Quote(%q) = %s; want %s", in, got, want)
 		}
 	}
+	for in, want := range map[string]string{"card-8693": "card-8693", "/tmp/a b/c.yaml": `'/tmp/a b/c.yaml'`, "": `''`,
+		"x;touch y": `'x;touch y'`, "~root": `'~root'`, "a*": `'a*'`, "2026-01-01": "2026-01-01"} {
+		if got := Arg(in); got != want {
+			t.Errorf("Arg(%q) = %s; want %s", in, got, want)
+		}
+	}
 	if _, err := Word("a\x00b"); err != ErrNUL {
 		t.Errorf("Word with NUL: %v", err)
 	}

@@ -50,6 +50,10 @@ type Config struct {
 	// to add what it lacks (a bearer token, Consent-ID). Its error answers
 	// 401 without anything being sent.
 	Inject func(ctx context.Context, r *http.Request) error
+	// SecretHeaders name the headers, besides Authorization, X-API-Key and
+	// cookies, whose values the log hides when a bank quotes them back
+	// (the profile's api_key_header).
+	SecretHeaders []string
 	// Log receives one line per exchange (and the texts of a 4xx); nil
 	// discards.
 	Log io.Writer
@@ -79,6 +83,7 @@ type Proxy struct {
 	maxBody int64
 	hosts   map[string]bool // acceptable Host values; nil accepts any
 	origins map[string]bool
+	secret  []string // SecretHeaders
 	logMu   sync.Mutex
 }
 
@@ -93,7 +98,7 @@ func New(c Config) (*Proxy, error) {
 	cl := *c.Client
 	cl.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	p := &Proxy{client: &cl, base: strings.TrimRight(c.BaseURL, "/"), inject: c.Inject, log: c.Log, now: c.Now,
-		maxBody: c.MaxBody, origins: map[string]bool{}}
+		maxBody: c.MaxBody, origins: map[string]bool{}, secret: c.SecretHeaders}
 	if p.log == nil {
 		p.log = io.Discard
 	}
@@ -258,6 +263,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if resp.StatusCode < 400 || resp.StatusCode >= 500 {
 		texts = nil
 	}
+	// A bank that quotes the request in its error ("Bearer ... is not
+	// known") must not put the injected token or the API key in the log.
+	creds := credentials(out.Header, p.secret)
+	code = httplog.Hide(code, creds...)
+	for i := range texts {
+		texts[i] = httplog.Hide(texts[i], creds...)
+	}
 	switch {
 	case upErr != nil:
 		texts = append(texts, fmt.Sprintf("proxy: the ASPSP's answer broke off after %d bytes: %v", n, upErr))
@@ -273,6 +285,25 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// credentials are the secret header values of a request as sent (the
+// Authorization credentials without their scheme, the API key, cookies),
+// for httplog.Hide.
+func credentials(h http.Header, secretHeaders []string) []string {
+	var out []string
+	for name, vs := range h {
+		if !(httplog.Redactor{SecretHeaders: secretHeaders}).SecretHeader(name) {
+			continue
+		}
+		for _, v := range vs {
+			out = append(out, v)
+			if _, cred, ok := strings.Cut(strings.TrimSpace(v), " "); ok {
+				out = append(out, strings.TrimSpace(cred))
+			}
+		}
+	}
+	return out
+}
 
 // stream copies body to w, flushing after every read so that each part
 // reaches the caller when the ASPSP sends it, and keeps the first maxTee

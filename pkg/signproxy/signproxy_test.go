@@ -619,3 +619,30 @@ func TestUnreachableBankErrorHidesSecretQuery(t *testing.T) {
 		t.Errorf("the log does not say which URL failed: %q", log.String())
 	}
 }
+
+// A bank that quotes the request in its error text ("Bearer ... is not
+// known") does not get the injected token or the API key into the log.
+func TestEchoedCredentialsNotLogged(t *testing.T) {
+	b := startBank(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"tppMessages":[{"category":"ERROR","code":"TOKEN_INVALID","text":"`+r.Header.Get("Authorization")+
+			` and `+r.Header.Get("X-API-Key")+` and `+r.Header.Get("Ocp-Apim-Subscription-Key")+` are not known"}]}`)
+	})
+	url, log := startProxy(t, b.URL, func(c *Config) {
+		c.Inject = func(ctx context.Context, r *http.Request) error {
+			r.Header.Set("Authorization", "Bearer psu-token-from-state")
+			r.Header.Set("X-API-Key", "api-key-from-profile")
+			r.Header.Set("Ocp-Apim-Subscription-Key", "custom-key-header")
+			return nil
+		}
+		c.SecretHeaders = []string{"Ocp-Apim-Subscription-Key"}
+	})
+	send(t, "GET", url+"/v1/card-accounts", nil)
+	if !eventually(func() bool { return strings.Contains(log.String(), "TOKEN_INVALID") }) {
+		t.Fatalf("log %q", log.String())
+	}
+	if s := log.String(); strings.Contains(s, "psu-token-from-state") || strings.Contains(s, "api-key-from-profile") || strings.Contains(s, "custom-key-header") {
+		t.Errorf("a credential is in the log:\n%s", s)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/origin"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"golang.org/x/time/rate"
@@ -241,7 +242,10 @@ func (c *Client) call(ctx context.Context, r Request, want int, out any) (*Respo
 		return nil, err
 	}
 	if resp.Status != want {
-		return resp, ParseError(resp.Status, firstNonEmpty(resp.Header.Get("X-Request-ID"), resp.RequestID), resp.Body)
+		// A bank that quotes the request in its error ("token ... is not
+		// known") must not put the PSU's token or the API key in the line.
+		body := []byte(httplog.Hide(string(resp.Body), r.Token, c.APIKey))
+		return resp, ParseError(resp.Status, firstNonEmpty(resp.Header.Get("X-Request-ID"), resp.RequestID), body)
 	}
 	if out != nil && len(resp.Body) > 0 {
 		if err := json.Unmarshal(resp.Body, out); err != nil {

@@ -188,3 +188,24 @@ func TestLinksStayOnTheBanksOrigin(t *testing.T) {
 		t.Errorf("the catcher got %d requests", caught)
 	}
 }
+
+// A bank that quotes the request in its error answer ("token ... is not
+// known") does not get the PSU's token or the API key into the error.
+func TestErrorHidesEchoedCredentials(t *testing.T) {
+	const tok, key = "psu-token-3c9e1f", "api-key-77aa01"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"tppMessages":[{"category":"ERROR","code":"TOKEN_INVALID","text":"` + r.Header.Get("Authorization") +
+			` is not known; key ` + r.Header.Get("X-API-Key") + `"}]}`))
+	}))
+	defer srv.Close()
+	c := &xs2a.Client{HTTP: srv.Client(), BaseURL: srv.URL, APIKey: key}
+	_, err := c.CreateConsent(context.Background(), tok, xs2a.ConsentRequest{})
+	if err == nil || !strings.Contains(err.Error(), "TOKEN_INVALID") {
+		t.Fatalf("CreateConsent: %v", err)
+	}
+	if strings.Contains(err.Error(), tok) || strings.Contains(err.Error(), key) {
+		t.Errorf("a credential is in the error: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
@@ -106,7 +107,9 @@ body are written escaped (\u001b in JSON, \x1b otherwise), never raw.`,
 				_, _ = f.IO.Out.Write([]byte(termsafe.Text(string(resp.Body))))
 			}
 			if resp.Status >= 400 {
-				return cmdutil.NetError(xs2aError(resp))
+				// The line quotes the bank, which may quote the request.
+				body := httplog.Hide(string(resp.Body), req.Token, s.API.APIKey)
+				return cmdutil.NetError(xs2a.ParseError(resp.Status, resp.RequestID, []byte(body)))
 			}
 			return nil
 		},
@@ -127,8 +130,4 @@ func firstNonEmpty(v ...string) string {
 		}
 	}
 	return ""
-}
-
-func xs2aError(resp *xs2a.Response) error {
-	return xs2a.ParseError(resp.Status, resp.RequestID, resp.Body)
 }

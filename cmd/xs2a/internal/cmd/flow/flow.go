@@ -20,6 +20,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"github.com/xs2a-dev/xs2a/pkg/shquote"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
@@ -167,9 +168,11 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		if s, err = f.Session(); err != nil {
 			return err
 		}
-		r.prefix = "xs2a -p " + cfg.ProfileName + " "
+		// A command to paste: each word quoted where a shell would read
+		// more into it (the resourceId below is the bank's).
+		r.prefix = "xs2a -p " + shquote.Arg(cfg.ProfileName) + " "
 		if cfg.File != "" && cfg.Explicit {
-			r.prefix = "xs2a --config " + cfg.File + " -p " + cfg.ProfileName + " "
+			r.prefix = "xs2a --config " + shquote.Arg(cfg.File) + " -p " + shquote.Arg(cfg.ProfileName) + " "
 		}
 	}
 	err = journey(ctx, r, s, o, browse)
@@ -262,7 +265,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 		if c.CreditLimit != nil {
 			card.CreditLimit = c.CreditLimit.Amount + " " + c.CreditLimit.Currency
 		}
-		if err := r.step("balances", "GET /v1/card-accounts/"+c.ResourceID+"/balances", "accounts balances "+c.ResourceID, func() (string, error) {
+		if err := r.step("balances", "GET /v1/card-accounts/"+c.ResourceID+"/balances", "accounts balances "+shquote.Arg(c.ResourceID), func() (string, error) {
 			bs, err := s.API.CardBalances(ctx, ut.AccessToken, created.ConsentID, c.ResourceID)
 			if err != nil {
 				return "", cmdutil.NetError(err)
@@ -276,7 +279,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 		}); err != nil {
 			return err
 		}
-		if err := r.step("transactions", "GET /v1/card-accounts/"+c.ResourceID+"/transactions?dateFrom="+from, "accounts transactions "+c.ResourceID+" --from "+from, func() (string, error) {
+		if err := r.step("transactions", "GET /v1/card-accounts/"+c.ResourceID+"/transactions?dateFrom="+from, "accounts transactions "+shquote.Arg(c.ResourceID)+" --from "+from, func() (string, error) {
 			tx, err := s.API.CardTransactions(ctx, ut.AccessToken, created.ConsentID, c.ResourceID, xs2a.TransactionQuery{From: from})
 			if err != nil {
 				return "", cmdutil.NetError(err)

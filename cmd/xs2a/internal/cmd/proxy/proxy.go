@@ -121,6 +121,9 @@ func run(ctx context.Context, o *Options) error {
 	p := &proxy{s: s}
 	cfg := signproxy.Config{Client: s.Signed, BaseURL: s.Config.Profile.BaseURL, Log: errOut, Now: o.F.Now,
 		Addr: ln.Addr().String(), AllowRemote: o.AllowRemote, CORSOrigins: o.CORSOrigins}
+	if h := s.API.APIKeyHeader; h != "" {
+		cfg.SecretHeaders = []string{h}
+	}
 	if o.InjectAuth {
 		cfg.Inject = p.inject
 	}

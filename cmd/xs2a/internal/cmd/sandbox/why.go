@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
+	"github.com/xs2a-dev/xs2a/pkg/origin"
 	sbx "github.com/xs2a-dev/xs2a/pkg/sandbox"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
@@ -88,6 +89,10 @@ func whyRun(cmd *cobra.Command, o *WhyOptions) error {
 		return cmdutil.NetError(err)
 	}
 	defer resp.Body.Close()
+	if err := origin.Redirected(resp); err != nil {
+		// Not followed (the QWAC would go along), and said as every step says it.
+		return cmdutil.NetError(fmt.Errorf("GET %s%s %w", sbx.RejectionsPath, termsafe.Line(o.RequestID), err))
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
 		return cmdutil.NetError(err)

@@ -439,6 +439,16 @@ func (o *Options) print(cfg *profile.Config, m *httpmsg.Request, res *httpsig.Si
 	}
 }
 
+// pasteSafe reports text a terminal shows as it is: no control character
+// but the newlines (LF or CRLF) and tabs a multi-line body keeps.
+func pasteSafe(s string) bool {
+	return termsafe.Safe(strings.NewReplacer("\r\n", "", "\n", "", "\t", "").Replace(s))
+}
+
+func controlRefusal(what string) error {
+	return cmdutil.UsageErrorf("%s holds a control character a terminal would obey, so it is not printed as a curl command to paste: use --format http or --format json, which keep the bytes exactly", what)
+}
+
 func fullURL(m *httpmsg.Request, scheme string) string {
 	if strings.Contains(m.Target, "://") {
 		return m.Target
@@ -463,6 +473,19 @@ func writeCurl(w io.Writer, m *httpmsg.Request, scheme, qwacCert, qwacKey string
 	}
 	if bytes.IndexByte(m.Body, 0) >= 0 {
 		return cmdutil.UsageErrorf("the body holds a NUL byte, which a shell argument cannot carry: use --format http and send it with curl --data-binary @FILE")
+	}
+	// The command is printed to be read and pasted: a control character in
+	// it (ESC, OSC 52 setting the clipboard, a lone CR, C1, bidi) would be
+	// obeyed by the terminal, and escaping it would change what curl sends.
+	for what, word := range map[string]string{"the method": m.Method, "the URL": fullURL(m, scheme), "the body": string(m.Body)} {
+		if !pasteSafe(word) {
+			return controlRefusal(what)
+		}
+	}
+	for _, h := range m.Header {
+		if !pasteSafe(h.Name + ": " + h.Value) {
+			return controlRefusal("header " + termsafe.Line(strconv.Quote(h.Name)))
+		}
 	}
 	q := shquote.Quote
 	var b strings.Builder
