@@ -3,9 +3,12 @@ package xs2a
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // AccountReference names an account: a card by maskedPan, a payment account by IBAN.
@@ -205,6 +208,7 @@ type TransactionQuery struct {
 	BookingStatus string // booked, pending, both (default both)
 	WithBalance   bool
 	MaxPages      int // 0 means 100
+	MaxBytes      int // all pages' answers together; 0 means MaxReportBytes
 }
 
 // CardTransactions reads a report, following its next links.
@@ -231,6 +235,10 @@ func (c *Client) CardTransactions(ctx context.Context, token, consentID, id stri
 	out := &CardTransactions{Booked: []CardTransaction{}, Pending: []CardTransaction{}}
 	req := Request{Method: http.MethodGet, Path: "/card-accounts/" + url.PathEscape(id) + "/transactions", Query: q, Token: token, ConsentID: consentID, PSUIP: true}
 	seen := map[string]bool{}
+	total, maxBytes := 0, tq.MaxBytes
+	if maxBytes == 0 {
+		maxBytes = MaxReportBytes
+	}
 	for page := 0; page < max; page++ {
 		var r struct {
 			CardAccount      AccountReference `json:"cardAccount"`
@@ -241,8 +249,12 @@ func (c *Client) CardTransactions(ctx context.Context, token, consentID, id stri
 				Links   map[string]Link   `json:"_links"`
 			} `json:"cardTransactions"`
 		}
-		if _, err := c.call(ctx, req, http.StatusOK, &r); err != nil {
+		resp, err := c.call(ctx, req, http.StatusOK, &r)
+		if err != nil {
 			return nil, err
+		}
+		if total += len(resp.Body); total > maxBytes {
+			return nil, fmt.Errorf("the transaction report of %s is larger than %d MiB after %d pages; xs2a reads no more (narrow dateFrom/dateTo)", termsafe.Line(id), maxBytes>>20, out.Pages+1)
 		}
 		out.Pages++
 		out.CardAccount = r.CardAccount

@@ -25,6 +25,14 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// MaxAnswerBytes bounds one answer the client reads (after any transport
+// decoding), MaxReportBytes all the pages of one transaction report: a
+// bank, or anyone in its place, cannot make xs2a hold more.
+const (
+	MaxAnswerBytes = 16 << 20
+	MaxReportBytes = 64 << 20
+)
+
 // Client calls one ASPSP's XS2A API.
 type Client struct {
 	HTTP    *http.Client // signed, mutual TLS
@@ -184,10 +192,15 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			// Never followed: the token and API key would go along.
 			return nil, fmt.Errorf("%s %s %w", r.Method, termsafe.Line(r.Path), err)
 		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswerBytes+1))
 		resp.Body.Close()
 		if err != nil {
-			return nil, fmt.Errorf("reading the answer to %s %s: %w", r.Method, r.Path, err)
+			return nil, fmt.Errorf("reading the answer to %s %s: %w", r.Method, termsafe.Line(r.Path), err)
+		}
+		if len(body) > MaxAnswerBytes {
+			// Said, not cut silently: a cut answer would only fail later as
+			// "not the expected JSON", hiding why.
+			return nil, fmt.Errorf("the answer to %s %s is larger than %d MiB; xs2a reads no more (narrow the request, e.g. dateFrom/dateTo)", r.Method, termsafe.Line(r.Path), MaxAnswerBytes>>20)
 		}
 		out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, RequestID: rid}
 		// A 429 with no time to wait on an account call without the PSU is

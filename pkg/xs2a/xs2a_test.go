@@ -1,9 +1,11 @@
 package xs2a_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +18,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/origin"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
+	"golang.org/x/time/rate"
 )
 
 // bank starts a sandbox and returns an mTLS client, a signed client and the oauth config.
@@ -207,5 +210,36 @@ func TestErrorHidesEchoedCredentials(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), tok) || strings.Contains(err.Error(), key) {
 		t.Errorf("a credential is in the error: %v", err)
+	}
+}
+
+// A bank that answers without end (one answer over MaxAnswerBytes, or a
+// report whose pages never stop and add up past MaxBytes) gets a clear
+// error, not a process holding gigabytes or a cut answer read as JSON.
+func TestAnswersAreBounded(t *testing.T) {
+	page := 0
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/v1/card-accounts/big/balances" {
+			_, _ = w.Write([]byte(`{"balances":[],"pad":"`))
+			_, _ = w.Write(bytes.Repeat([]byte("x"), xs2a.MaxAnswerBytes))
+			_, _ = w.Write([]byte(`"}`))
+			return
+		}
+		page++
+		pad := strings.Repeat("y", 300<<10)
+		fmt.Fprintf(w, `{"cardTransactions":{"booked":[],"pending":[],"pad":%q,"_links":{"next":{"href":"/v1/card-accounts/c/transactions?page=%d"}}}}`, pad, page)
+	}))
+	defer srv.Close()
+	hc := srv.Client()
+	hc.CheckRedirect = origin.NoRedirect
+	c := &xs2a.Client{HTTP: hc, BaseURL: srv.URL, Limiter: rate.NewLimiter(rate.Inf, 0)}
+	_, err := c.CardBalances(context.Background(), "tok", "consent", "big")
+	if err == nil || !strings.Contains(err.Error(), "larger than 16 MiB") {
+		t.Errorf("a 16 MiB+ answer: %v; want 'larger than 16 MiB'", err)
+	}
+	_, err = c.CardTransactions(context.Background(), "tok", "consent", "c", xs2a.TransactionQuery{MaxBytes: 1 << 20})
+	if err == nil || !strings.Contains(err.Error(), "larger than 1 MiB after 4 pages") {
+		t.Errorf("an endless report: %v; want 'larger than 1 MiB after 4 pages'", err)
 	}
 }
