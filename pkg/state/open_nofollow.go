@@ -2,7 +2,11 @@
 
 package state
 
-import "syscall"
+import (
+	"io/fs"
+	"os"
+	"syscall"
+)
 
 // noFollow: the kernel refuses to open a symlink (ELOOP), so there is no
 // window between a check and the open; non-blocking, so a FIFO planted
@@ -11,3 +15,13 @@ const noFollow = syscall.O_NOFOLLOW | syscall.O_NONBLOCK
 
 // lstatFirst: the flags above already refuse a link.
 func lstatFirst(string) error { return nil }
+
+// foreignOwner reports the owner of fi when it is not this process's
+// effective user.
+func foreignOwner(fi fs.FileInfo) (uint32, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return st.Uid, int(st.Uid) != os.Geteuid()
+}

@@ -136,6 +136,9 @@ func (s *Store) Load(profile string) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkOwner(); err != nil {
+		return nil, err
+	}
 	f, err := openFile(path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &State{}, nil
@@ -179,6 +182,10 @@ func (s *Store) Save(profile string, st *State) error {
 	if err := os.MkdirAll(s.dir(), 0o700); err != nil {
 		st.Updated = prev
 		return fmt.Errorf("saving state: %w", err)
+	}
+	if err := s.checkOwner(); err != nil {
+		st.Updated = prev
+		return err
 	}
 	// The rename below would replace a link, not write through it; the
 	// link is still refused, as Load refuses it, so that it is seen.
@@ -240,6 +247,9 @@ func (s *Store) lock(profile string) (func(), error) {
 	if err := os.MkdirAll(s.dir(), 0o700); err != nil {
 		return nil, fmt.Errorf("locking state: %w", err)
 	}
+	if err := s.checkOwner(); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(s.dir(), profile+".lock")
 	f, err := openFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
@@ -253,6 +263,22 @@ func (s *Store) lock(profile string) (func(), error) {
 		_ = unlockFile(f)
 		_ = f.Close()
 	}, nil
+}
+
+// checkOwner refuses a state directory that belongs to another user. A
+// link to it is followed (a user may keep the state elsewhere on purpose),
+// but in a shared place such as a /tmp XDG_STATE_HOME another user could
+// have made the directory first: they could read the tokens written there,
+// or replace the state xs2a reads.
+func (s *Store) checkOwner() error {
+	fi, err := os.Stat(s.dir())
+	if err != nil {
+		return nil // not made yet: MkdirAll makes it ours
+	}
+	if uid, other := foreignOwner(fi); other {
+		return fmt.Errorf("state directory %s belongs to another user (uid %d), who could read or replace your tokens: use a directory of your own (XDG_STATE_HOME)", s.dir(), uid)
+	}
+	return nil
 }
 
 // errSymlink is the error for a symbolic link where a state file goes.

@@ -125,3 +125,31 @@ func TestExposed(t *testing.T) {
 		t.Errorf("closed again: %v", got)
 	}
 }
+
+// A state directory another user made first (a shared XDG_STATE_HOME such
+// as /tmp) is refused for reading, writing and locking: its owner could
+// read the tokens or plant a state.
+func TestForeignStateDirectoryRefused(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a directory to another user")
+	}
+	root := t.TempDir()
+	s := Open(root)
+	if err := os.MkdirAll(filepath.Join(root, "profiles"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(filepath.Join(root, "profiles"), 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	_, lerr := s.Load("p")
+	serr := s.Save("p", &State{ConsentID: "c"})
+	uerr := s.Update("p", func(*State) error { return nil })
+	for name, err := range map[string]error{"Load": lerr, "Save": serr, "Update": uerr} {
+		if err == nil || !strings.Contains(err.Error(), "belongs to another user (uid 65534)") {
+			t.Errorf("%s: %v; want a refusal naming the owner", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "profiles", "p.json")); err == nil {
+		t.Error("a state file was written into the foreign directory")
+	}
+}
