@@ -58,9 +58,7 @@ func (s *Server) checkPSD2Cert(c *x509.Certificate, chain []*x509.Certificate, u
 		// same QWAC without its intermediate must be refused again.
 		key += "+" + thumbprint(ic)
 	}
-	s.verdictMu.Lock()
-	v, ok := s.verdicts[key]
-	s.verdictMu.Unlock()
+	v, ok := s.verdict(key)
 	if ok && now.Before(v.until) && !now.Before(c.NotBefore) {
 		return v.err
 	}
@@ -69,13 +67,24 @@ func (s *Server) checkPSD2Cert(c *x509.Certificate, chain []*x509.Certificate, u
 	if c.NotAfter.Before(until) {
 		until = c.NotAfter
 	}
+	s.keepVerdict(key, verdict{err: e, until: until})
+	return e
+}
+
+func (s *Server) verdict(key string) (verdict, bool) {
 	s.verdictMu.Lock()
+	defer s.verdictMu.Unlock()
+	v, ok := s.verdicts[key]
+	return v, ok
+}
+
+func (s *Server) keepVerdict(key string, v verdict) {
+	s.verdictMu.Lock()
+	defer s.verdictMu.Unlock()
 	if len(s.verdicts) >= 1024 {
 		clear(s.verdicts)
 	}
-	s.verdicts[key] = verdict{err: e, until: until}
-	s.verdictMu.Unlock()
-	return e
+	s.verdicts[key] = v
 }
 
 func (s *Server) judgeCert(c *x509.Certificate, chain []*x509.Certificate, use string, qtype qcert.QcType, now time.Time) *apiError {

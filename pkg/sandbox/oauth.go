@@ -141,9 +141,7 @@ func (s *Server) authenticateClient(r *http.Request, tpp *TPP) (*App, *oauthErro
 	if id == "" {
 		return nil, invalid(http.StatusUnauthorized, "invalid_client", "no client_id (send it with HTTP Basic or in the body)")
 	}
-	s.store.mu.Lock()
-	app := s.store.apps[id]
-	s.store.mu.Unlock()
+	app := s.store.app(id)
 	if app == nil {
 		return nil, invalid(http.StatusUnauthorized, "invalid_client", "unknown client_id %q", id)
 	}
@@ -159,11 +157,11 @@ func (s *Server) authenticateClient(r *http.Request, tpp *TPP) (*App, *oauthErro
 func (s *Server) issue(kind, clientID, thumb, consentID, scope string, now time.Time, saved *pending) *token {
 	t := &token{value: randomID(32), kind: kind, clientID: clientID, thumbprint: thumb, consentID: consentID, scope: scope,
 		expires: now.Add(AccessTokenTTL)}
-	s.store.mu.Lock()
-	s.store.prune(now)
-	s.store.tokens[t.value] = t
-	saved.add(s.store.save(t))
-	s.store.mu.Unlock()
+	s.store.locked(func() {
+		s.store.prune(now)
+		s.store.tokens[t.value] = t
+		saved.add(s.store.save(t))
+	})
 	return t
 }
 

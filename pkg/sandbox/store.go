@@ -106,6 +106,21 @@ func newStore() *store {
 		codes: map[string]*authCode{}, sessions: map[string]*authSession{}}
 }
 
+// locked runs f with the store's lock held, released by defer: a panic in
+// f (a bug; the request log recovers it) must not leave the lock held and
+// every later request waiting for it.
+func (st *store) locked(f func()) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	f()
+}
+
+// app is the registered app with this client_id, or nil.
+func (st *store) app(clientID string) (a *App) {
+	st.locked(func() { a = st.apps[clientID] })
+	return a
+}
+
 // randomID is a URL-safe random string with n bytes of entropy.
 func randomID(n int) string {
 	b := make([]byte, n)

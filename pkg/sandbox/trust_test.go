@@ -1,0 +1,136 @@
+package sandbox
+
+// Issue 14, the trust boundary: what one party of a shared sandbox (a TPP,
+// a QTSP's CA given with --trust, anyone reaching its pages) can do to the
+// others or to the bank itself.
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// responsive fails unless the sandbox answers, within a second, both a
+// request that takes no lock (the metadata) and one that takes the store's
+// (a client token).
+func responsive(t *testing.T, p *party) {
+	t.Helper()
+	quick := &http.Client{Timeout: time.Second, Transport: p.plain.Transport}
+	resp, err := quick.Get(p.s.URL + "/.well-known/oauth-authorization-server")
+	if err != nil {
+		t.Fatalf("the metadata: %v", err)
+	}
+	resp.Body.Close()
+	form := url.Values{"grant_type": {"client_credentials"}}
+	req, _ := http.NewRequest("POST", p.s.URL+"/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(p.app.ClientID, p.app.ClientSecret)
+	resp, err = quick.Do(req)
+	if err != nil {
+		t.Fatalf("a client token (the store's lock): %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("a client token: %d", resp.StatusCode)
+	}
+}
+
+// TestSignInToAConsentThatIsGone: the PSU signs in to a consent the TPP
+// deleted, or that the store pruned meanwhile. The page says so and the
+// bank goes on serving (it used to dereference nil with the store's lock
+// held, and every later request hung).
+func TestSignInToAConsentThatIsGone(t *testing.T) {
+	clock := newClock(time.Now())
+	s := startSandbox(t, Options{RatePerSecond: -1, Now: clock.Now})
+
+	// signIn opens the sign-in page for consent cid and returns the form
+	// that signs in to it.
+	signIn := func(p *party, cid string) url.Values {
+		_, challenge := pkce()
+		session, otp := p.loginPage(authQuery(p.app, cid, loopbackRedirect, "st", challenge))
+		return url.Values{"session": {session}, "psu_id": {"1345611"}, "otp": {otp}}
+	}
+	del := func(p *party, token, cid string) {
+		if a := p.call("DELETE", "/v1/consents/"+cid, token, nil, nil); a.status != http.StatusNoContent {
+			t.Errorf("delete: %d %s", a.status, a.body)
+		}
+	}
+	// signedIn checks the answer to a sign-in raced against the end of its
+	// consent: the consent page, or the page saying the consent is gone.
+	signedIn := func(t *testing.T, a answer) {
+		if a.status == 200 && strings.Contains(string(a.body), `id="approve"`) {
+			return
+		}
+		if a.status != 400 || !strings.Contains(string(a.body), "Start again from the application") {
+			t.Errorf("sign-in during the consent's end: %d %.300s", a.status, a.body)
+		}
+	}
+
+	t.Run("deleted", func(t *testing.T) {
+		p := bankTPP(t, s)
+		cid := p.createConsent(consentBody(nil))
+		form := signIn(p, cid)
+		del(p, p.clientToken(), cid)
+		wantErrorPage(t, p.post("/oauth/login", form), "terminatedByTpp")
+		responsive(t, p)
+	})
+	t.Run("pruned", func(t *testing.T) {
+		// A terminated consent is pruned a day after its last action; the
+		// sign-in began a minute before that.
+		p := bankTPP(t, s)
+		cid := p.createConsent(consentBody(nil))
+		clock.Add(24*time.Hour - time.Minute)
+		form := signIn(p, cid)
+		del(p, p.clientToken(), cid)
+		clock.Add(2 * time.Minute)
+		p.clientToken() // prunes
+		wantErrorPage(t, p.post("/oauth/login", form), "no longer exists")
+		responsive(t, p)
+	})
+	t.Run("raced", func(t *testing.T) {
+		p := bankTPP(t, s)
+		const n = 8
+		// Deletes against sign-ins.
+		tok := p.clientToken()
+		var cids [n]string
+		var forms [n]url.Values
+		for i := range n {
+			cids[i] = p.createConsent(consentBody(nil))
+			forms[i] = signIn(p, cids[i])
+		}
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(2)
+			go func() { defer wg.Done(); signedIn(t, p.post("/oauth/login", forms[i])) }()
+			go func() { defer wg.Done(); del(p, tok, cids[i]) }()
+		}
+		wg.Wait()
+		responsive(t, p)
+
+		// Prunes against sign-ins: the consents ended a day ago.
+		for i := range n {
+			cids[i] = p.createConsent(consentBody(nil))
+		}
+		clock.Add(24*time.Hour - time.Minute)
+		tok = p.clientToken()
+		for i := range n {
+			forms[i] = signIn(p, cids[i])
+			del(p, tok, cids[i])
+		}
+		clock.Add(2 * time.Minute)
+		for i := range n {
+			wg.Add(2)
+			go func() { defer wg.Done(); signedIn(t, p.post("/oauth/login", forms[i])) }()
+			go func() {
+				defer wg.Done()
+				clock.Add(time.Minute) // a minute apart: each may prune
+				p.token(url.Values{"grant_type": {"client_credentials"}}, true)
+			}()
+		}
+		wg.Wait()
+		responsive(t, p)
+	})
+}
