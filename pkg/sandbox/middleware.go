@@ -15,6 +15,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"golang.org/x/time/rate"
 )
 
@@ -103,8 +104,11 @@ func (s *Server) logged(h http.Handler) http.Handler {
 			if len(lw.warnings) > 0 {
 				warn = " warnings: " + oneLine(strings.Join(lw.warnings, "; "))
 			}
-			fmt.Fprintf(s.opts.Log, "%s %s %s %d %s %s %s%s\n", start.UTC().Format(time.RFC3339), r.Method, r.URL.Path, lw.status, code, rid,
-				time.Since(start).Round(time.Microsecond), warn)
+			// The path is percent-decoded, the id and the warnings came
+			// with the request: each is escaped, so a request can neither
+			// drive the operator's terminal nor forge a line.
+			fmt.Fprintf(s.opts.Log, "%s %s %s %d %s %s %s%s\n", start.UTC().Format(time.RFC3339), termsafe.Line(r.Method), termsafe.Line(r.URL.Path),
+				lw.status, termsafe.Line(code), termsafe.Line(rid), time.Since(start).Round(time.Microsecond), termsafe.Line(warn))
 		}()
 		h.ServeHTTP(lw, r)
 	})

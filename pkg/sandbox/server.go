@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"golang.org/x/time/rate"
 )
 
@@ -57,6 +58,19 @@ type Options struct {
 	// DataDir keeps apps, consents, tokens, codes and day counters in
 	// DataDir/sandbox.db across restarts; empty keeps them in memory.
 	DataDir string
+}
+
+// safeLog escapes the control characters of everything written to the
+// operator's log but newlines and tabs: net/http's own lines (TLS handshake
+// refusals) and the data file's errors quote what came from outside too.
+// The request log escapes its fields itself, newlines included.
+type safeLog struct{ w io.Writer }
+
+func (l safeLog) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(l.w, termsafe.Text(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // Server is a running sandbox.
@@ -132,6 +146,8 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
+	} else {
+		opts.Log = safeLog{opts.Log}
 	}
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // responsive fails unless the sandbox answers, within a second, both a
@@ -133,4 +135,43 @@ func TestSignInToAConsentThatIsGone(t *testing.T) {
 		wg.Wait()
 		responsive(t, p)
 	})
+}
+
+// TestLogHoldsNoControlCharacters: the operator's log shows what requests
+// carried (a percent-decoded path, the X-Request-ID, the warnings quoting
+// headers) with their control characters escaped: a request cannot clear
+// the operator's terminal or forge a log line.
+func TestLogHoldsNoControlCharacters(t *testing.T) {
+	log := &syncLog{}
+	s := startSandbox(t, Options{RatePerSecond: -1, Log: log, Dialect: DialectLenient})
+	p := bankTPP(t, s)
+	rid := "rid-\u009b2J-\u202eevil" // C1 CSI and a bidi override: net/http lets both through
+	req := p.request("GET", "/%1b%5b2J%0d%0a2026-01-01T00:00:00Z GET /forged 200", "", nil, map[string]string{"X-Request-ID": rid})
+	do(t, p.signed, req)
+	// A raw ESC in a header: net/http refuses it before any handler.
+	rawExchange(t, s, "GET /v1/accounts HTTP/1.1\r\nHost: x\r\nX-Request-ID: \x1b[2J\r\n\r\n")
+	last := uuid.NewString()
+	wantStatus(t, p.call("GET", "/v1/consents/%1b]0;title%07", p.clientToken(), nil, map[string]string{"X-Request-ID": last}), http.StatusForbidden)
+
+	line := log.line(t, `rid-\u009b2J-\u202eevil`)
+	if !strings.Contains(line, `/\x1b[2J\r\n2026-01-01T00:00:00Z GET /forged 200`) {
+		t.Errorf("the path is not escaped in the log line: %q", line)
+	}
+	log.line(t, last) // written after the answer
+	log.mu.Lock()
+	all := log.b.String()
+	log.mu.Unlock()
+	if !strings.Contains(all, `/v1/consents/\x1b]0;title\x07`) {
+		t.Errorf("the consent id is not escaped in the log:\n%s", all)
+	}
+	for _, bad := range []string{"\x1b", "\r", "\u009b", "\u202e", "\x07"} {
+		if strings.Contains(all, bad) {
+			t.Errorf("the log holds %q:\n%q", bad, all)
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(all, "\n"), "\n") {
+		if strings.Contains(l, "GET /forged") && !strings.Contains(l, `\r\n`) {
+			t.Errorf("a request forged a log line: %q", l)
+		}
+	}
 }
