@@ -35,6 +35,7 @@ var breakCheckSays = map[string]string{
 	"rsa-1024":             `RSA key of 1024 bits`,
 	"self-signed":          `self-signed`,
 	"missing-intermediate": `missing intermediate`,
+	"ca-as-leaf":           `a CA certificate \(basicConstraints CA:TRUE, keyUsage keyCertSign\)`,
 }
 
 // breakBankSays is what the bank's refusal names, for the defect in the
@@ -54,6 +55,7 @@ var breakBankSays = map[string]string{
 	"rsa-1024":             "1024-bit RSA key",
 	"self-signed":          "is self-signed",
 	"missing-intermediate": "the intermediate is missing",
+	"ca-as-leaf":           "is a CA certificate",
 }
 
 func TestCertsBreakList(t *testing.T) {

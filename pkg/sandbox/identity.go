@@ -116,6 +116,9 @@ func (s *Server) judgeCert(c *x509.Certificate, chain []*x509.Certificate, use s
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid,
 			fmt.Sprintf("the %s %q is not issued by a QTSP this ASPSP trusts (issuer %q): %v; the sandbox trusts its own test CA and those given with --trust%s", use, subject(c), issuer, err, hint))
 	}
+	if marks := qcert.CAMarks(c); len(marks) > 0 {
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s is a CA certificate (%s), not a TPP's own: a QTSP's CA issues %ss, it cannot be one", use, strings.Join(marks, ", "), use))
+	}
 	if kt, bits := qcert.KeyInfo(c); kt != "RSA" || bits < 2048 {
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has a %d-bit %s key; RSA of at least 2048 bits is required", use, bits, kt))
 	}
