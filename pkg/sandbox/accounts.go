@@ -49,7 +49,7 @@ func (s *Server) consentAccess(c *call) (*access, *apiError) {
 	defer s.store.mu.Unlock()
 	con := s.store.consents[cid]
 	switch {
-	case con == nil || con.OrganizationID != c.tpp.OrganizationID:
+	case con == nil || !s.ownedBy(con, c.tpp):
 		return nil, reject(http.StatusForbidden, CodeConsentUnknown, fmt.Sprintf("consent %q is not a consent of this TPP", cid))
 	case t.consentID != cid:
 		return nil, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("the access token was issued for consent %q, not for Consent-ID %q", t.consentID, cid))

@@ -410,11 +410,18 @@ func (s *Server) ownConsent(c *call) (*Consent, *apiError) {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	con := s.store.consents[id]
-	if con == nil || con.OrganizationID != c.tpp.OrganizationID {
+	if con == nil || !s.ownedBy(con, c.tpp) {
 		return nil, reject(http.StatusForbidden, CodeConsentUnknown, fmt.Sprintf("consent %q is not a consent of this TPP", id))
 	}
 	s.expire(con)
 	return con, nil
+}
+
+// ownedBy reports a consent of tpp: of its organisation, created through an
+// app bound to its CA. Call with the lock held.
+func (s *Server) ownedBy(con *Consent, tpp *TPP) bool {
+	app := s.store.apps[con.ClientID]
+	return con.OrganizationID == tpp.OrganizationID && app != nil && app.CA != "" && app.CA == tpp.CA
 }
 
 // expire moves a consent past its validUntil to expired; call with the lock held.

@@ -231,10 +231,10 @@ func (s *Server) rateLimit(tpp *TPP, saved *pending) *apiError {
 	now := s.now()
 	s.limMu.Lock()
 	defer s.limMu.Unlock()
-	l := s.limiters[tpp.OrganizationID]
+	l := s.limiters[tpp.Key]
 	if l == nil {
 		l = s.newLimit()
-		s.limiters[tpp.OrganizationID] = l
+		s.limiters[tpp.Key] = l
 	}
 	day := s.bankDay(now)
 	if l.day != day {
@@ -260,7 +260,7 @@ func (s *Server) rateLimit(tpp *TPP, saved *pending) *apiError {
 	}
 	l.n++
 	if s.opts.RatePerDay > 0 {
-		saved.add(s.store.save(limitRecord{Org: tpp.OrganizationID, Day: l.day, N: l.n}))
+		saved.add(s.store.save(limitRecord{Org: tpp.Key, Day: l.day, N: l.n}))
 	}
 	return nil
 }
@@ -289,7 +289,9 @@ func (s *Server) checkSignature(c *call) *apiError {
 		}
 	}
 	cert, _ := httpsig.ParseCertificateHeader(c.r.Header.Get("TPP-Signature-Certificate"))
-	if e := s.checkPSD2Cert(cert, nil, "QSealC", qcert.QcTypeESeal); e != nil {
+	// The QSealC may come from another QTSP than the QWAC: the QWAC
+	// identifies the TPP, the QSealC must name the same organisation.
+	if _, e := s.checkPSD2Cert(cert, nil, "QSealC", qcert.QcTypeESeal); e != nil {
 		return e
 	}
 	if org := qcert.OrganizationIdentifier(cert); org != c.tpp.OrganizationID {

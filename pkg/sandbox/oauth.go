@@ -101,7 +101,7 @@ func (s *Server) token(r *http.Request, saved *pending) (*TokenResponse, *oauthE
 	if len(r.URL.Query()) > 0 {
 		return nil, invalid(http.StatusBadRequest, "invalid_request", "parameters go in the POST body, not the URL (RFC 6749 section 3.2)")
 	}
-	app, oe := s.authenticateClient(r, tpp)
+	app, oe := s.authenticateClient(r, tpp, saved)
 	if oe != nil {
 		return nil, oe
 	}
@@ -121,9 +121,11 @@ func (s *Server) token(r *http.Request, saved *pending) (*TokenResponse, *oauthE
 	}
 }
 
-// authenticateClient accepts client_secret_basic, client_secret_post and
-// tls_client_auth; in every case the app must belong to the QWAC's TPP.
-func (s *Server) authenticateClient(r *http.Request, tpp *TPP) (*App, *oauthError) {
+// authenticateClient accepts client_secret_basic and client_secret_post for
+// an app with a secret, tls_client_auth for one without (RFC 8705 section
+// 2: registered for it); in every case the app must belong to the QWAC's
+// TPP, its organisation and its CA.
+func (s *Server) authenticateClient(r *http.Request, tpp *TPP, saved *pending) (*App, *oauthError) {
 	id, secret, basic := r.BasicAuth()
 	if basic {
 		if v, err := url.QueryUnescape(id); err == nil {
@@ -148,10 +150,36 @@ func (s *Server) authenticateClient(r *http.Request, tpp *TPP) (*App, *oauthErro
 	if app.OrganizationID != tpp.OrganizationID {
 		return nil, invalid(http.StatusUnauthorized, "invalid_client", "client %q is registered for %s but the QWAC presented belongs to %s", id, app.OrganizationID, tpp.OrganizationID)
 	}
-	if secret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(app.ClientSecret)) != 1 {
+	switch {
+	case app.ClientSecret != "" && secret == "":
+		return nil, invalid(http.StatusUnauthorized, "invalid_client",
+			"client %q has a client secret: send it (client_secret_basic or client_secret_post); tls_client_auth (RFC 8705 section 2) is only for apps registered without one", id)
+	case secret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(app.ClientSecret)) != 1:
 		return nil, invalid(http.StatusUnauthorized, "invalid_client", "wrong client_secret for client %q", id)
 	}
-	return app, nil // no secret: tls_client_auth, the QWAC's organisation proved it
+	var ca string
+	s.store.locked(func() {
+		if app.CA == "" {
+			// Bound to the first TPP that proves it holds the app: its
+			// secret, or for tls_client_auth its QWAC's organisation.
+			app.CA = tpp.CA
+			saved.add(s.store.save(app))
+		}
+		ca = app.CA
+	})
+	if ca != tpp.CA {
+		return nil, invalid(http.StatusUnauthorized, "invalid_client",
+			"client %q is registered for the %s whose QWACs another CA issues (%s); the QWAC presented chains to CA %s, which makes it another TPP with the same organizationIdentifier", id, app.OrganizationID, short(ca), short(tpp.CA))
+	}
+	return app, nil
+}
+
+// short is the start of a CA's id, enough to tell two apart in a message.
+func short(ca string) string {
+	if len(ca) > 16 {
+		return "sha256:" + ca[:16] + "…"
+	}
+	return ca
 }
 
 func (s *Server) issue(kind, clientID, thumb, consentID, scope string, now time.Time, saved *pending) *token {
@@ -206,6 +234,8 @@ func (s *Server) exchangeCode(r *http.Request, app *App, tpp *TPP, now time.Time
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.1)")
 	case S256(verifier) != c.challenge:
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "PKCE verification failed: BASE64URL(SHA256(code_verifier)) does not equal the code_challenge")
+	case s.store.consents[c.consentID] != nil && !s.ownedBy(s.store.consents[c.consentID], tpp):
+		return nil, invalid(http.StatusBadRequest, "invalid_grant", "the code's consent belongs to another TPP")
 	}
 	c.used = true
 	s.store.prune(now)

@@ -28,7 +28,11 @@ const DBFile = "sandbox.db"
 
 // schemaVersion is the layout of the records below; a file with a higher
 // one was written by a newer xs2a and is refused rather than misread.
-const schemaVersion = 1
+// 2: apps carry the CA their TPP's QWACs chain to ("ca") and day counts
+// are kept per TPP (organisation and CA). A schema 1 file is read as it is
+// (its apps are bound on first use, its day counts by organisation only are
+// left behind) and marked 2, so an older xs2a no longer misreads it.
+const schemaVersion = 2
 
 // lockWait is how long Open waits for the file lock of another process: a
 // sandbox that just stopped has released it; a running one keeps it.
@@ -263,6 +267,9 @@ func decodeApp(key string, b []byte) (*App, error) {
 	}
 	if a.OrganizationID == "" {
 		return nil, errors.New("an app without organization_id")
+	}
+	if !validCA(a.CA) {
+		return nil, fmt.Errorf("ca %q is not a CA's id", a.CA)
 	}
 	return &a, nil
 }
@@ -566,6 +573,10 @@ func openJournal(dir string) (j *journal, err error) {
 			return fmt.Errorf("%s is %w: schema version %q", path, ErrDataCorrupt, meta.Get(keySchema))
 		case v > schemaVersion:
 			return fmt.Errorf("%s was %w (data schema %d; this one reads %d): upgrade xs2a, or give another --data directory", path, ErrDataVersion, v, schemaVersion)
+		case v < schemaVersion:
+			if err := meta.Put(keySchema, []byte(strconv.Itoa(schemaVersion))); err != nil {
+				return err
+			}
 		}
 		for _, b := range dataBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {

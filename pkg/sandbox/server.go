@@ -202,6 +202,7 @@ func (s *Server) registerApps() error {
 		def.ClientSecret, def.APIKey = old.ClientSecret, old.APIKey
 	}
 	def.OrganizationID = qcert.OrganizationIdentifier(s.opts.Certs.QWAC.Cert)
+	def.CA = caID(s.opts.Certs.CA.Cert)
 	s.DefaultApp = def
 	s.store.apps[def.ClientID] = &s.DefaultApp
 	recs := []any{&s.DefaultApp}
@@ -214,7 +215,13 @@ func (s *Server) registerApps() error {
 		if seen[a.ClientID] {
 			return fmt.Errorf("app %q: client_id %q is registered twice", a.Name, a.ClientID)
 		}
+		if !validCA(a.CA) {
+			return fmt.Errorf("app %q: ca %q is not the hex SHA-256 of a CA's public key (64 hex digits)", a.Name, a.CA)
+		}
 		seen[a.ClientID] = true
+		if old := s.store.apps[a.ClientID]; a.CA == "" && old != nil && old.OrganizationID == a.OrganizationID {
+			a.CA = old.CA // the binding made on first use outlives a restart
+		}
 		s.store.apps[a.ClientID] = &a // replaces the stored one: the file given now wins
 		recs = append(recs, &a)
 	}
@@ -224,6 +231,22 @@ func (s *Server) registerApps() error {
 		}
 	}
 	return nil
+}
+
+// validCA reports an App.CA: empty, or 64 lower-case hex digits.
+func validCA(ca string) bool {
+	if ca == "" {
+		return true
+	}
+	if len(ca) != 64 {
+		return false
+	}
+	for _, r := range ca {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) now() time.Time {

@@ -10,7 +10,10 @@ import (
 )
 
 // App is a TPP application registered at the bank: its OAuth client and API
-// key, bound to the organisation of the TPP's QWAC.
+// key, bound to the TPP of its QWAC: the organisation, and the trusted CA
+// that issued the QWAC. An app with a client secret authenticates with it;
+// one without is registered for tls_client_auth (RFC 8705 section 2): the
+// QWAC alone authenticates it.
 type App struct {
 	Name           string   `json:"name" yaml:"name"`
 	ClientID       string   `json:"client_id" yaml:"client_id"`
@@ -18,6 +21,11 @@ type App struct {
 	APIKey         string   `json:"api_key" yaml:"api_key"`
 	OrganizationID string   `json:"organization_id" yaml:"organization_id"`
 	RedirectURIs   []string `json:"redirect_uris" yaml:"redirect_uris"`
+	// CA is the trusted CA the TPP's QWAC chains to: the hex SHA-256 of
+	// its public key (SubjectPublicKeyInfo). Empty, the app is bound to
+	// the CA of the first QWAC that authenticates as it (with its secret,
+	// when it has one), and that binding is kept.
+	CA string `json:"ca,omitempty" yaml:"ca,omitempty"`
 }
 
 // AccountReference and Access are the client's model types: the wire format

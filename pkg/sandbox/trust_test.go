@@ -5,6 +5,8 @@ package sandbox
 // others or to the bank itself.
 
 import (
+	"crypto/x509"
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"net/http"
 	"net/url"
 	"strings"
@@ -173,5 +175,104 @@ func TestLogHoldsNoControlCharacters(t *testing.T) {
 		if strings.Contains(l, "GET /forged") && !strings.Contains(l, `\r\n`) {
 			t.Errorf("a request forged a log line: %q", l)
 		}
+	}
+}
+
+// TestAnotherCAIsAnotherTPP: a TPP is its organizationIdentifier together
+// with the CA its QWAC chains to. A QWAC with the same organizationIdentifier
+// from another trusted CA (any --trust CA can mint one) is another TPP: it
+// cannot use the first one's app, even knowing its secret, nor see its
+// consents or its rejection records, nor spend its daily budget.
+func TestAnotherCAIsAnotherTPP(t *testing.T) {
+	rogueSet := extraSet(t, "same-org") // DefaultOrg under another CA
+	rogueApp := App{Name: "Rogue", ClientID: "rogue-client", ClientSecret: "rogue-secret", APIKey: "rogue-key",
+		OrganizationID: qcert.DefaultOrg.OrganizationIdentifier()}
+	s := startSandbox(t, Options{RatePerSecond: -1, RatePerDay: 100, AutoApprove: true,
+		Trust: []*x509.Certificate{rogueSet.CA.Cert}, Apps: []App{rogueApp}})
+	victim := bankTPP(t, s)
+	cid, at := victim.consented(consentBody(nil))
+	rid := uuid.NewString()
+	wantAPIError(t, do(t, victim.plain, victim.request("GET", "/v1/card-accounts", at, nil, map[string]string{"X-Request-ID": rid, "Consent-ID": cid})),
+		http.StatusUnauthorized, CodeSignatureMissing, "")
+
+	// The victim's app, with and without its secret.
+	thief := newParty(t, s, s.DefaultApp, rogueSet.QWAC, rogueSet.QSeal)
+	cc := url.Values{"grant_type": {"client_credentials"}}
+	wantOAuthError(t, thief.token(cc, true), 401, "invalid_client", "another CA")
+	post := url.Values{"grant_type": {"client_credentials"}, "client_id": {s.DefaultApp.ClientID}}
+	wantOAuthError(t, thief.token(post, false), 401, "invalid_client")
+
+	// Its own app of the same organisation: none of the victim's things.
+	rogue := newParty(t, s, rogueApp, rogueSet.QWAC, rogueSet.QSeal)
+	tok := rogue.clientToken()
+	wantAPIError(t, rogue.call("GET", "/v1/consents/"+cid, tok, nil, nil), http.StatusForbidden, CodeConsentUnknown, "")
+	wantAPIError(t, rogue.call("DELETE", "/v1/consents/"+cid, tok, nil, nil), http.StatusForbidden, CodeConsentUnknown, "")
+	wantAPIError(t, rogue.cards(cid, at, nil), http.StatusUnauthorized, CodeTokenInvalid, "", "bound to another client certificate")
+	a, _ := rogue.record(rid)
+	wantAPIError(t, a, http.StatusForbidden, CodeResourceUnknown, "", "came from another TPP")
+	// A consent of the victim awaiting authorisation cannot be authorised
+	// through the rogue's app.
+	waiting := victim.createConsent(consentBody(nil))
+	_, challenge := pkce()
+	q := redirected(t, rogue.authorize(authQuery(rogueApp, waiting, loopbackRedirect, "st", challenge)), loopbackRedirect)
+	if q.Get("error") != "invalid_scope" || !strings.Contains(q.Get("error_description"), "belongs to another TPP") {
+		t.Errorf("authorize the victim's consent through the rogue app: %v", q)
+	}
+	// Their day counts are apart.
+	if n, m := s.requestsToday(victim), s.requestsToday(rogue); n == 0 || m == 0 || n+m != s.RequestsToday(victim.app.OrganizationID) {
+		t.Errorf("requests today: victim %d, rogue %d, organisation %d", n, m, s.RequestsToday(victim.app.OrganizationID))
+	}
+	// The victim is untouched.
+	if st := victim.consentStatus(cid); st != StatusValid {
+		t.Errorf("the victim's consent is %s", st)
+	}
+}
+
+// TestWhyRecordsPerTPP: each TPP's `sandbox why` records are kept apart and
+// bounded per TPP. Requests without a certificate, or from another TPP
+// (another organisation, or the same one under another CA), cannot push
+// a TPP's record out, and the same X-Request-ID sent by another never
+// replaces it.
+func TestWhyRecordsPerTPP(t *testing.T) {
+	rogueSet := extraSet(t, "same-org")
+	s := startSandbox(t, otherOrgOptions(t, Options{Remember: 3, RatePerSecond: -1, RatePerDay: -1,
+		Trust: []*x509.Certificate{rogueSet.CA.Cert}}))
+	bank, other := bankTPP(t, s), otherTPP(t, s)
+	rogue := newParty(t, s, s.DefaultApp, rogueSet.QWAC, rogueSet.QSeal)
+	anon := newParty(t, s, s.DefaultApp, nil, s.Certs.QSeal)
+	reject := func(p *party, path, rid string) {
+		t.Helper()
+		a := do(t, p.plain, p.request("GET", path, "", nil, map[string]string{"X-Request-ID": rid}))
+		if a.status < 400 {
+			t.Fatalf("%s was not rejected: %d", path, a.status)
+		}
+	}
+	rid := uuid.NewString()
+	reject(bank, "/v1/card-accounts", rid)
+	// The same id from the others; then a flood from each.
+	for _, p := range []*party{other, rogue, anon} {
+		reject(p, "/v1/accounts", rid)
+		if p == other {
+			// Each reads its own record of that id.
+			if _, rec := other.record(rid); rec == nil || rec.Path != "/v1/accounts" || rec.OrganizationID != otherApp.OrganizationID {
+				t.Errorf("the other TPP's record of the same id: %+v", rec)
+			}
+		}
+		for range 10 {
+			reject(p, "/v1/accounts", uuid.NewString())
+		}
+	}
+	a, rec := bank.record(rid)
+	if rec == nil || rec.Path != "/v1/card-accounts" {
+		t.Fatalf("the bank's record of %s: %d %s", rid, a.status, a.body)
+	}
+	// The bank's bound is its own.
+	for range 3 {
+		reject(bank, "/v1/card-accounts", uuid.NewString())
+	}
+	a, _ = bank.record(rid)
+	wantAPIError(t, a, http.StatusNotFound, CodeResourceUnknown, "", "the sandbox keeps the newest 3 of each TPP")
+	if n := s.memory.len(); n > 3*4 {
+		t.Errorf("%d records kept; want at most 3 per sender", n)
 	}
 }

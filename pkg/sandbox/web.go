@@ -134,7 +134,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case c == nil:
 			why = fmt.Sprintf("consent %q does not exist", consentID)
-		case c.OrganizationID != app.OrganizationID:
+		case c.OrganizationID != app.OrganizationID || !sameTPP(s.store.apps[c.ClientID], app):
 			why = fmt.Sprintf("consent %q belongs to another TPP", consentID)
 		case c.Status != StatusReceived:
 			why = fmt.Sprintf("consent %q is %s; only a consent in status received awaits authorisation", consentID, c.Status)
@@ -152,6 +152,14 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	s.store.locked(func() { s.store.sessions[sess.id] = sess })
 	s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, TPP: app.Name, PSUs: s.psus})
+}
+
+// sameTPP reports that app b, authorising a consent created through app a
+// of the same organisation, is of a's TPP: bound to the same CA, or not
+// bound yet (the code exchange binds it and checks the consent's owner).
+// Call with the store's lock held.
+func sameTPP(a, b *App) bool {
+	return a != nil && b != nil && a.CA != "" && (b.CA == "" || a.CA == b.CA)
 }
 
 func otp() string {
