@@ -264,3 +264,16 @@ func siblingQWAC(t testing.TB, s *Server) *qcert.Issued {
 	}
 	return &qcert.Issued{Cert: cert, Key: key}
 }
+
+// liveTokens is how many tokens the store keeps for an app.
+func (s *Server) liveTokens(clientID string) int {
+	n := 0
+	s.store.locked(func() {
+		for _, t := range s.store.tokens {
+			if t.clientID == clientID {
+				n++
+			}
+		}
+	})
+	return n
+}

@@ -198,7 +198,7 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 		return e
 	}
 	c.tpp = tpp
-	if e := s.rateLimit(tpp, &c.saved); e != nil {
+	if e := s.rateLimit(tpp.Key, "requests", &c.saved); e != nil {
 		return e
 	}
 	if signed {
@@ -223,7 +223,10 @@ func (s *Server) newLimit() *tppLimit {
 	return l
 }
 
-func (s *Server) rateLimit(tpp *TPP, saved *pending) *apiError {
+// rateLimit counts a request of the TPP with this key (a TPP's key for the
+// API, "token " and the key for the token endpoint): what is the kind of
+// request the refusal names.
+func (s *Server) rateLimit(key, what string, saved *pending) *apiError {
 	// A negative RatePerSecond or RatePerDay turns off that limit only.
 	if s.opts.RatePerSecond < 0 && s.opts.RatePerDay < 0 {
 		return nil
@@ -231,10 +234,10 @@ func (s *Server) rateLimit(tpp *TPP, saved *pending) *apiError {
 	now := s.now()
 	s.limMu.Lock()
 	defer s.limMu.Unlock()
-	l := s.limiters[tpp.Key]
+	l := s.limiters[key]
 	if l == nil {
 		l = s.newLimit()
-		s.limiters[tpp.Key] = l
+		s.limiters[key] = l
 	}
 	day := s.bankDay(now)
 	if l.day != day {
@@ -243,7 +246,7 @@ func (s *Server) rateLimit(tpp *TPP, saved *pending) *apiError {
 	if s.opts.RatePerDay > 0 && l.n >= s.opts.RatePerDay {
 		midnight := time.Date(now.In(s.zone).Year(), now.In(s.zone).Month(), now.In(s.zone).Day()+1, 0, 0, 0, 0, s.zone)
 		e := reject(http.StatusTooManyRequests, CodeAccessExceeded,
-			fmt.Sprintf("the daily limit of %d requests for this TPP is used up; it resets at the bank's midnight (%s)", s.opts.RatePerDay, midnight.Format(time.RFC3339)))
+			fmt.Sprintf("the daily limit of %d %s for this TPP is used up; it resets at the bank's midnight (%s)", s.opts.RatePerDay, what, midnight.Format(time.RFC3339)))
 		e.header = http.Header{"Retry-After": {strconv.Itoa(int(midnight.Sub(now).Seconds()) + 1)}}
 		return e
 	}
@@ -252,7 +255,7 @@ func (s *Server) rateLimit(tpp *TPP, saved *pending) *apiError {
 		if d := res.DelayFrom(now); d > 0 {
 			res.CancelAt(now)
 			e := reject(http.StatusTooManyRequests, CodeAccessExceeded,
-				fmt.Sprintf("more than %g requests a second from this TPP; retry after %s", s.opts.RatePerSecond, d.Round(time.Millisecond)))
+				fmt.Sprintf("more than %g %s a second from this TPP; retry after %s", s.opts.RatePerSecond, what, d.Round(time.Millisecond)))
 			secs := int(d/time.Second) + 1
 			e.header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
 			return e
@@ -260,7 +263,7 @@ func (s *Server) rateLimit(tpp *TPP, saved *pending) *apiError {
 	}
 	l.n++
 	if s.opts.RatePerDay > 0 {
-		saved.add(s.store.save(limitRecord{Org: tpp.Key, Day: l.day, N: l.n}))
+		saved.add(s.store.save(limitRecord{Org: key, Day: l.day, N: l.n}))
 	}
 	return nil
 }

@@ -94,6 +94,16 @@ func (s *Server) token(r *http.Request, saved *pending) (*TokenResponse, *oauthE
 	if ae != nil {
 		return nil, invalid(http.StatusUnauthorized, "invalid_client", "mutual TLS with a QWAC is required at the token endpoint: %s", ae.Error())
 	}
+	// Counted as the API is, in a count of its own: a loop of token
+	// requests must not grow the bank's memory or its data file. RFC 6749
+	// has no error for it; slow_down is the token endpoint's error for a
+	// client asking too often (RFC 8628 section 3.5, registered for token
+	// endpoint responses), and Retry-After says for how long.
+	if e := s.rateLimit("token "+tpp.Key, "token requests", saved); e != nil {
+		oe := invalid(e.status, "slow_down", "%s", e.msgs[0].Text)
+		oe.header = e.header
+		return nil, oe
+	}
 	r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		return nil, invalid(http.StatusBadRequest, "invalid_request", "the body is not application/x-www-form-urlencoded: %v", err)
@@ -187,7 +197,7 @@ func (s *Server) issue(kind, clientID, thumb, consentID, scope string, now time.
 		expires: now.Add(AccessTokenTTL)}
 	s.store.locked(func() {
 		s.store.prune(now)
-		s.store.tokens[t.value] = t
+		s.store.addToken(t)
 		saved.add(s.store.save(t))
 	})
 	return t
@@ -242,7 +252,8 @@ func (s *Server) exchangeCode(r *http.Request, app *App, tpp *TPP, now time.Time
 	scope := "AIS:" + c.consentID
 	at := &token{value: randomID(32), kind: "user", clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: c.consentID, scope: scope, expires: now.Add(AccessTokenTTL)}
 	rt := &token{value: randomID(32), kind: "user", refresh: true, clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: c.consentID, scope: scope, expires: now.Add(RefreshTokenTTL)}
-	s.store.tokens[at.value], s.store.tokens[rt.value] = at, rt
+	s.store.addToken(at)
+	s.store.addToken(rt)
 	c.issued = []string{at.value, rt.value}
 	saved.add(s.store.save(c, at, rt))
 	return &TokenResponse{AccessToken: at.value, TokenType: "Bearer", ExpiresIn: int(AccessTokenTTL.Seconds()), RefreshToken: rt.value, Scope: scope}, nil
@@ -271,7 +282,8 @@ func (s *Server) refresh(r *http.Request, app *App, tpp *TPP, now time.Time, sav
 	old.revoked = true // rotation: each refresh token works once
 	at := &token{value: randomID(32), kind: "user", clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: old.consentID, scope: old.scope, expires: now.Add(AccessTokenTTL)}
 	rt := &token{value: randomID(32), kind: "user", refresh: true, clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: old.consentID, scope: old.scope, expires: old.expires}
-	s.store.tokens[at.value], s.store.tokens[rt.value] = at, rt
+	s.store.addToken(at)
+	s.store.addToken(rt)
 	saved.add(s.store.save(old, at, rt))
 	return &TokenResponse{AccessToken: at.value, TokenType: "Bearer", ExpiresIn: int(AccessTokenTTL.Seconds()), RefreshToken: rt.value, Scope: old.scope}, nil
 }

@@ -288,6 +288,15 @@ func decodeLimit(key string, b []byte) (*limitRecord, error) {
 	return &r, nil
 }
 
+// issuedAbout is about when t was issued: a record keeps only its expiry
+// (a refresh token keeps its first one across rotations).
+func issuedAbout(t *token) time.Time {
+	if t.refresh {
+		return t.expires.Add(-RefreshTokenTTL)
+	}
+	return t.expires.Add(-AccessTokenTTL)
+}
+
 // --- the journal: changes on their way to the file -----------------------
 
 // change is one record written (val) or deleted (val nil).
@@ -633,14 +642,21 @@ func (s *Server) load(j *journal) (err error) {
 		}); err != nil {
 			return err
 		}
+		var tokens []*token
 		if err := each(bucketTokens, func(k string, v []byte) error {
 			t, err := decodeToken(k, v)
 			if err == nil {
-				st.tokens[k] = t
+				tokens = append(tokens, t)
 			}
 			return err
 		}); err != nil {
 			return err
+		}
+		// In about the order they were issued, so that MaxTokensPerApp
+		// drops the oldest first.
+		slices.SortStableFunc(tokens, func(a, b *token) int { return issuedAbout(a).Compare(issuedAbout(b)) })
+		for _, t := range tokens {
+			st.addToken(t)
 		}
 		if err := each(bucketCodes, func(k string, v []byte) error {
 			c, err := decodeCode(k, v)

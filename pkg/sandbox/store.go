@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"container/list"
 	"crypto/rand"
 	"encoding/base64"
 	"sync"
@@ -72,6 +73,7 @@ type token struct {
 	expires    time.Time
 	refresh    bool // a refresh token
 	revoked    bool
+	elem       *list.Element // in store.byApp[clientID]
 }
 
 type authCode struct {
@@ -103,6 +105,7 @@ type store struct {
 	apps     map[string]*App // by client_id
 	consents map[string]*Consent
 	tokens   map[string]*token
+	byApp    map[string]*list.List // of *token, by client_id, oldest first
 	codes    map[string]*authCode
 	sessions map[string]*authSession
 	pruned   time.Time
@@ -110,7 +113,7 @@ type store struct {
 }
 
 func newStore() *store {
-	return &store{apps: map[string]*App{}, consents: map[string]*Consent{}, tokens: map[string]*token{},
+	return &store{apps: map[string]*App{}, consents: map[string]*Consent{}, tokens: map[string]*token{}, byApp: map[string]*list.List{},
 		codes: map[string]*authCode{}, sessions: map[string]*authSession{}}
 }
 
@@ -127,6 +130,43 @@ func (st *store) locked(f func()) {
 func (st *store) app(clientID string) (a *App) {
 	st.locked(func() { a = st.apps[clientID] })
 	return a
+}
+
+// MaxTokensPerApp bounds the tokens the bank keeps for one app (access and
+// refresh, live or revoked): past it the oldest is dropped, so a loop of
+// token requests cannot grow memory or the data file without bound.
+const MaxTokensPerApp = 256
+
+// addToken keeps t, dropping the app's oldest tokens past
+// MaxTokensPerApp; call with the lock held.
+func (st *store) addToken(t *token) {
+	l := st.byApp[t.clientID]
+	if l == nil {
+		l = list.New()
+		st.byApp[t.clientID] = l
+	}
+	if old := st.tokens[t.value]; old != nil {
+		st.dropToken(old)
+	}
+	st.tokens[t.value] = t
+	t.elem = l.PushBack(t)
+	for l.Len() > MaxTokensPerApp {
+		old := l.Front().Value.(*token)
+		st.dropToken(old)
+		st.save(deletion{bucketTokens, old.value}) // nobody waits for it, as for prune
+	}
+}
+
+// dropToken forgets t; call with the lock held.
+func (st *store) dropToken(t *token) {
+	delete(st.tokens, t.value)
+	if l := st.byApp[t.clientID]; l != nil && t.elem != nil {
+		l.Remove(t.elem)
+		t.elem = nil
+		if l.Len() == 0 {
+			delete(st.byApp, t.clientID)
+		}
+	}
 }
 
 // randomID is a URL-safe random string with n bytes of entropy.
@@ -158,7 +198,7 @@ func (st *store) prune(now time.Time) {
 	var gone []any // the data file forgets them too; nobody waits for that
 	for k, t := range st.tokens {
 		if now.After(t.expires) {
-			delete(st.tokens, k)
+			st.dropToken(t)
 			gone = append(gone, deletion{bucketTokens, k})
 		}
 	}

@@ -276,3 +276,55 @@ func TestWhyRecordsPerTPP(t *testing.T) {
 		t.Errorf("%d records kept; want at most 3 per sender", n)
 	}
 }
+
+// TestTokenEndpointLimits: the token endpoint counts each TPP's requests
+// as the API does (the same --rate and --daily-limit, in a count of its
+// own) and answers 429 slow_down with Retry-After past them; each app
+// keeps at most MaxTokensPerApp tokens, the oldest dropped first, so a
+// loop cannot grow memory or the data file.
+func TestTokenEndpointLimits(t *testing.T) {
+	cc := url.Values{"grant_type": {"client_credentials"}}
+	t.Run("per second", func(t *testing.T) {
+		clock := newClock(time.Now())
+		s := startSandbox(t, otherOrgOptions(t, Options{RatePerSecond: 2, RatePerDay: -1, Now: clock.Now}))
+		p, other := bankTPP(t, s), otherTPP(t, s)
+		wantStatus(t, p.token(cc, true), 200)
+		wantStatus(t, p.token(cc, true), 200)
+		a := p.token(cc, true)
+		wantOAuthError(t, a, http.StatusTooManyRequests, "slow_down", "more than 2 token requests a second from this TPP")
+		if a.header.Get("Retry-After") != "1" {
+			t.Errorf("Retry-After %q", a.header.Get("Retry-After"))
+		}
+		wantStatus(t, other.token(cc, true), 200) // another TPP's count
+		// The API's count is apart.
+		wantStatus(t, p.call("POST", "/v1/consents", "", consentBody(nil), nil), 401)
+		clock.Add(time.Second)
+		wantStatus(t, p.token(cc, true), 200)
+	})
+	t.Run("per day", func(t *testing.T) {
+		s := startSandbox(t, Options{RatePerSecond: -1, RatePerDay: 3})
+		p := bankTPP(t, s)
+		for range 3 {
+			wantStatus(t, p.token(cc, true), 200)
+		}
+		a := p.token(cc, true)
+		wantOAuthError(t, a, http.StatusTooManyRequests, "slow_down", "daily limit of 3 token requests")
+		if a.header.Get("Retry-After") == "" {
+			t.Error("no Retry-After")
+		}
+	})
+	t.Run("tokens per app", func(t *testing.T) {
+		s := startSandbox(t, Options{RatePerSecond: -1, RatePerDay: -1, AutoApprove: true})
+		p := bankTPP(t, s)
+		_, at := p.consented(consentBody(nil))
+		first := p.clientToken()
+		for range MaxTokensPerApp + 5 {
+			p.clientToken()
+		}
+		if n := s.liveTokens(s.DefaultApp.ClientID); n > MaxTokensPerApp {
+			t.Errorf("%d tokens kept for the app; want at most %d", n, MaxTokensPerApp)
+		}
+		wantAPIError(t, p.call("POST", "/v1/consents", first, consentBody(nil), nil), 401, CodeTokenUnknown, "")
+		wantAPIError(t, p.call("GET", "/v1/card-accounts", at, nil, map[string]string{"Consent-ID": "x"}), 401, CodeTokenUnknown, "")
+	})
+}
