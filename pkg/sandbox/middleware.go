@@ -198,7 +198,7 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 		return e
 	}
 	c.tpp = tpp
-	if e := s.rateLimit(tpp.Key, "requests", &c.saved); e != nil {
+	if e := s.rateLimit(tpp.Key, "requests", true, &c.saved); e != nil {
 		return e
 	}
 	if signed {
@@ -225,10 +225,10 @@ func (s *Server) newLimit() *tppLimit {
 
 // rateLimit counts a request of the TPP with this key (a TPP's key for the
 // API, "token " and the key for the token endpoint): what is the kind of
-// request the refusal names.
-func (s *Server) rateLimit(key, what string, saved *pending) *apiError {
+// request the refusal names; daily applies RatePerDay too.
+func (s *Server) rateLimit(key, what string, daily bool, saved *pending) *apiError {
 	// A negative RatePerSecond or RatePerDay turns off that limit only.
-	if s.opts.RatePerSecond < 0 && s.opts.RatePerDay < 0 {
+	if s.opts.RatePerSecond < 0 && (s.opts.RatePerDay < 0 || !daily) {
 		return nil
 	}
 	now := s.now()
@@ -243,7 +243,7 @@ func (s *Server) rateLimit(key, what string, saved *pending) *apiError {
 	if l.day != day {
 		l.day, l.n = day, 0
 	}
-	if s.opts.RatePerDay > 0 && l.n >= s.opts.RatePerDay {
+	if daily && s.opts.RatePerDay > 0 && l.n >= s.opts.RatePerDay {
 		midnight := time.Date(now.In(s.zone).Year(), now.In(s.zone).Month(), now.In(s.zone).Day()+1, 0, 0, 0, 0, s.zone)
 		e := reject(http.StatusTooManyRequests, CodeAccessExceeded,
 			fmt.Sprintf("the daily limit of %d %s for this TPP is used up; it resets at the bank's midnight (%s)", s.opts.RatePerDay, what, midnight.Format(time.RFC3339)))
@@ -260,6 +260,9 @@ func (s *Server) rateLimit(key, what string, saved *pending) *apiError {
 			e.header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
 			return e
 		}
+	}
+	if !daily {
+		return nil
 	}
 	l.n++
 	if s.opts.RatePerDay > 0 {

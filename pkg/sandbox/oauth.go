@@ -94,12 +94,13 @@ func (s *Server) token(r *http.Request, saved *pending) (*TokenResponse, *oauthE
 	if ae != nil {
 		return nil, invalid(http.StatusUnauthorized, "invalid_client", "mutual TLS with a QWAC is required at the token endpoint: %s", ae.Error())
 	}
-	// Counted as the API is, in a count of its own: a loop of token
-	// requests must not grow the bank's memory or its data file. RFC 6749
-	// has no error for it; slow_down is the token endpoint's error for a
-	// client asking too often (RFC 8628 section 3.5, registered for token
-	// endpoint responses), and Retry-After says for how long.
-	if e := s.rateLimit("token "+tpp.Key, "token requests", saved); e != nil {
+	// Limited a second as the API is (RatePerSecond, a count of its own;
+	// the daily limit is the API's, as the bank documents): a loop of
+	// token requests must not grow the bank's memory or its data file.
+	// RFC 6749 has no error for it; slow_down is the token endpoint's error
+	// for a client asking too often (RFC 8628 section 3.5, registered for
+	// token endpoint responses), and Retry-After says for how long.
+	if e := s.rateLimit("token "+tpp.Key, "token requests", false, saved); e != nil {
 		oe := invalid(e.status, "slow_down", "%s", e.msgs[0].Text)
 		oe.header = e.header
 		return nil, oe
