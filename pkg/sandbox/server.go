@@ -37,14 +37,16 @@ type Options struct {
 	Bank string
 	// Dialect is how signatures are read (default DialectEnfuce).
 	Dialect Dialect
-	// Remember is how many rejections are kept for RejectionsPath, newest
-	// first (default DefaultRemember; negative keeps none).
+	// Remember is how many rejections are kept for RejectionsPath per TPP
+	// (and for the requests no trusted certificate identified, together),
+	// newest first (default DefaultRemember; negative keeps none).
 	Remember int
 	// Apps are registered in addition to the default app.
 	Apps []App
 	// RatePerSecond and RatePerDay limit each TPP's API calls (defaults 5
-	// and 1000, as documented for the bank's sandbox; the token endpoint is
-	// the authorization server's and not counted); negative disables.
+	// and 1000, as documented for the bank's sandbox); RatePerSecond limits
+	// its token requests too, in a count of their own, and the daily limit
+	// does not count them; negative disables.
 	RatePerSecond float64
 	RatePerDay    int
 	// APIKeyHeader is where the API key travels (default X-API-Key).

@@ -93,7 +93,11 @@ app's client_id, secret and API key are printed (secrets masked unless
 The bank keeps its state in memory unless --data DIR is given: then apps,
 consents, tokens, codes and day counts live in DIR/sandbox.db, each change
 committed before the answer reporting it, and a restart (even after a kill)
-finds them again. A second sandbox on the same DIR is refused.`,
+finds them again. A second sandbox on the same DIR is refused.
+
+A TPP is its QWAC's organizationIdentifier together with the trusted CA the
+QWAC chains to: a QWAC naming the same organisation from another CA is
+another TPP. Both listeners stay on loopback unless --allow-remote.`,
 		Example: `  xs2a sandbox serve --write-profile sandbox
   xs2a sandbox serve --bank adorsys          # keyId SN=<lower-hex>,CA=..., date signed
   xs2a sandbox serve --auto-approve --addr 127.0.0.1:0 --auth-addr 127.0.0.1:0
@@ -136,7 +140,7 @@ finds them again. A second sandbox on the same DIR is refused.`,
 	})
 	fl.StringArrayVar(&o.Trust, "trust", nil, "also trust TPP certificates from this QTSP CA file (repeatable)")
 	fl.BoolVar(&o.StrictTLS, "strict-tls", false, "refuse a missing or untrusted client certificate in the TLS handshake")
-	fl.StringVar(&o.AppsFile, "apps", "", "YAML file with more apps: a list of {name, client_id, client_secret, api_key, organization_id, redirect_uris}")
+	fl.StringVar(&o.AppsFile, "apps", "", "YAML file with more apps: a list of {name, client_id, client_secret (none: tls_client_auth), api_key, organization_id, redirect_uris, ca (hex SHA-256 of the TPP's CA public key; none: bound on first use)}")
 	fl.Float64Var(&o.Rate, "rate", 5, "requests a second per TPP (negative: no limit)")
 	fl.IntVar(&o.DailyLimit, "daily-limit", 1000, "requests a day per TPP (negative: no limit)")
 	fl.StringVar(&o.WriteProfile, "write-profile", "", "write a client profile with this name for the running sandbox")
