@@ -354,25 +354,39 @@ var errDataFailed = errors.New("the sandbox could not write its data file and ac
 // theirs.
 func (j *journal) submit(cs []change) <-chan error {
 	ch := make(chan error, 1)
-	j.mu.Lock()
-	if j.closed {
-		j.mu.Unlock()
-		ch <- errJournalClosed
+	if err := j.enqueue(cs, ch); err != nil {
+		ch <- err
 		return ch
 	}
-	if j.failed != nil {
-		j.mu.Unlock()
-		ch <- fmt.Errorf("%w: %v", errDataFailed, j.failed)
-		return ch
-	}
-	j.queue = append(j.queue, cs)
-	j.waiters = append(j.waiters, ch)
-	j.mu.Unlock()
 	select {
 	case j.wake <- struct{}{}:
 	default:
 	}
 	return ch
+}
+
+// enqueue queues cs and its waiter, or says why the journal takes no more.
+func (j *journal) enqueue(cs []change, ch chan error) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	switch {
+	case j.closed:
+		return errJournalClosed
+	case j.failed != nil:
+		return fmt.Errorf("%w: %v", errDataFailed, j.failed)
+	}
+	j.queue = append(j.queue, cs)
+	j.waiters = append(j.waiters, ch)
+	return nil
+}
+
+// take empties the queue.
+func (j *journal) take() (q [][]change, ws []chan error, closed bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	q, ws, closed = j.queue, j.waiters, j.closed
+	j.queue, j.waiters = nil, nil
+	return q, ws, closed
 }
 
 // broken is the failure that stopped the journal, or nil.
@@ -385,10 +399,7 @@ func (j *journal) broken() error {
 func (j *journal) run() {
 	defer close(j.done)
 	for range j.wake {
-		j.mu.Lock()
-		q, ws, closed := j.queue, j.waiters, j.closed
-		j.queue, j.waiters = nil, nil
-		j.mu.Unlock()
+		q, ws, closed := j.take()
 		if len(ws) > 0 {
 			j.commit(q, ws)
 		}
@@ -452,12 +463,15 @@ func (j *journal) writeDB(cs []change) error {
 
 // fail stops the journal and says so loudly, once.
 func (j *journal) fail(err error) {
-	j.mu.Lock()
-	first := j.failed == nil
-	if first {
+	first := func() bool {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		if j.failed != nil {
+			return false
+		}
 		j.failed = err
-	}
-	j.mu.Unlock()
+		return true
+	}()
 	if first && j.log != nil {
 		fmt.Fprintf(j.log, "sandbox: ERROR: the data file could not be written (%v); the sandbox now refuses every change with 503. "+
 			"Stop it, fix the disk (space, permissions) or move %s away, and start it again: the file keeps every change answered as done\n", err, j.path)
@@ -467,9 +481,11 @@ func (j *journal) fail(err error) {
 // close commits what is queued and releases the file (and its lock).
 func (j *journal) close() {
 	j.once.Do(func() {
-		j.mu.Lock()
-		j.closed = true
-		j.mu.Unlock()
+		func() {
+			j.mu.Lock()
+			defer j.mu.Unlock()
+			j.closed = true
+		}()
 		select {
 		case j.wake <- struct{}{}:
 		default:

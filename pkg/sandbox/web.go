@@ -237,11 +237,17 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 	if sess == nil {
 		return
 	}
-	if sess.psu == nil {
+	var psu *PSU
+	s.store.locked(func() {
+		// Set by the sign-in under the lock; one decision per sign-in.
+		if psu = sess.psu; psu != nil {
+			delete(s.store.sessions, sess.id)
+		}
+	})
+	if psu == nil {
 		s.errorPage(w, "Sign in first.")
 		return
 	}
-	s.store.locked(func() { delete(s.store.sessions, sess.id) }) // one decision per sign-in
 	if r.PostForm.Get("decision") != "approve" {
 		var saved pending
 		s.store.locked(func() {
@@ -257,7 +263,7 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		redirectError(w, r, sess.redirectURI, sess.state, "access_denied", "the PSU denied the consent")
 		return
 	}
-	s.approve(w, r, sess, sess.psu, r.PostForm["account"])
+	s.approve(w, r, sess, psu, r.PostForm["account"])
 }
 
 // approve marks the consent valid with what the PSU granted and sends the
