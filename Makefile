@@ -40,9 +40,9 @@ bench: build
 	@bash scripts/bench-flow.sh $(BIN)
 	@bash scripts/bench-memory.sh
 
-## soak: 16 simulated TPPs loop the whole AIS journey against the sandbox for 3 minutes (leaks, 5xx, latency)
+## soak: 16 simulated TPPs loop the whole AIS journey against the sandbox for 3 minutes (leaks, 5xx, latency), then token requests as fast as the bank allows (the heap stays flat)
 soak:
-	XS2A_SOAK=3m $(GO) test -run '^TestSoak$$' -count=1 -v ./pkg/sandbox/
+	XS2A_SOAK=3m $(GO) test -run '^(TestSoak|TestTokenSoak)$$' -count=1 -v ./pkg/sandbox/
 
 ## fuzz: each fuzz target for FUZZTIME (findings land in testdata/fuzz and are replayed by make test)
 fuzz:

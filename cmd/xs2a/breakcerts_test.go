@@ -35,6 +35,7 @@ var breakCheckSays = map[string]string{
 	"rsa-1024":             `RSA key of 1024 bits`,
 	"self-signed":          `self-signed`,
 	"missing-intermediate": `missing intermediate`,
+	"ca-as-leaf":           `a CA certificate \(basicConstraints CA:TRUE, keyUsage keyCertSign\)`,
 }
 
 // breakBankSays is what the bank's refusal names, for the defect in the
@@ -54,6 +55,7 @@ var breakBankSays = map[string]string{
 	"rsa-1024":             "1024-bit RSA key",
 	"self-signed":          "is self-signed",
 	"missing-intermediate": "the intermediate is missing",
+	"ca-as-leaf":           "is a CA certificate",
 }
 
 func TestCertsBreakList(t *testing.T) {
@@ -192,12 +194,20 @@ func TestCertsBreakThroughTheBinary(t *testing.T) {
 		})
 	}
 
-	b := startBank(t, sandbox.Options{Trust: cas, RatePerSecond: -1})
+	// Each broken set has a CA of its own, which makes its QWAC another TPP
+	// than the sandbox's default one: each gets an app of its own.
+	var apps []sandbox.App
 	for _, s := range sets {
+		apps = append(apps, sandbox.App{Name: s.d.Name, ClientID: "broken-" + s.d.Name, ClientSecret: "secret-" + s.d.Name,
+			APIKey: "key-" + s.d.Name, OrganizationID: qcert.DefaultOrg.OrganizationIdentifier()})
+	}
+	b := startBank(t, sandbox.Options{Trust: cas, RatePerSecond: -1, Apps: apps})
+	for i, s := range sets {
 		t.Run("bank/"+s.d.Name, func(t *testing.T) {
 			f := func(n string) string { return filepath.Join(s.dir, n) }
 			u := newUser(t, b, map[string]string{"qwac_cert": f("qwac.pem"), "qwac_key": f("qwac.key"),
-				"qseal_cert": f("qseal.pem"), "qseal_key": f("qseal.key")})
+				"qseal_cert": f("qseal.pem"), "qseal_key": f("qseal.key"),
+				"client_id": apps[i].ClientID, "client_secret": apps[i].ClientSecret, "api_key": apps[i].APIKey})
 			// A client token needs only the QWAC; the signed call needs both.
 			r := u.run("api", "POST", "/consents", "--token", "client", "--body",
 				`{"access":{"allPsd2":"allAccounts"},"recurringIndicator":true,"validUntil":"2099-12-31","frequencyPerDay":4,"combinedServiceIndicator":false}`)

@@ -535,6 +535,9 @@ func TestSandboxServeBadInput(t *testing.T) {
 		{"missing trust file", []string{"--trust", "nope.pem"}, 2, "nope.pem: no such file"},
 		{"zero rate", []string{"--rate", "0"}, 2, "--rate and --daily-limit must be positive"},
 		{"incomplete certs dir", []string{"--certs", "partial"}, 2, "partial holds an incomplete certificate set: ca.key, qwac.pem"},
+		{"API beyond loopback", []string{"--addr", "0.0.0.0:0"}, 2, `--addr "0.0.0.0:0" is not a loopback address: the sandbox's API, its PSU sign-in pages and its ` + "`sandbox why`" + ` records would serve anyone who reaches it; use 127.0.0.1 or [::1], or give --allow-remote`},
+		{"pages beyond loopback", []string{"--auth-addr", ":8444"}, 2, `--auth-addr ":8444" is not a loopback address`},
+		{"a name, not an address", []string{"--addr", "localhost:0"}, 2, `--addr "localhost:0" is not a loopback address`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := xs2a(t, dir, "", nil, append(base, tt.args...)...)

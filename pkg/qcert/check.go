@@ -118,6 +118,9 @@ func Check(in CheckInput) []Problem {
 				add("ROLE_INVALID", "roles %s do not include %s, needed for %s", rolesString(qc.PSD2.Roles), role, strings.ToUpper(svc))
 			}
 		}
+		if marks := CAMarks(c); len(marks) > 0 {
+			add("CERTIFICATE_INVALID", "a CA certificate (%s), not a TPP's own: a QTSP's CA issues QWACs and QSealCs, it cannot be one", strings.Join(marks, ", "))
+		}
 		oid := OrganizationIdentifier(c)
 		if oid == "" {
 			add("CERTIFICATE_INVALID", "no organizationIdentifier (2.5.4.97) in the subject")
@@ -144,6 +147,21 @@ func Check(in CheckInput) []Problem {
 		}
 	}
 	return ps
+}
+
+// CAMarks lists what makes c a CA certificate (basicConstraints CA:TRUE,
+// keyUsage keyCertSign); none for an end-entity certificate. A QWAC or
+// QSealC is an end-entity certificate (ETSI EN 319 412-1/-3/-4): one that
+// may issue certificates is refused whatever else it holds.
+func CAMarks(c *x509.Certificate) []string {
+	var m []string
+	if c.BasicConstraintsValid && c.IsCA {
+		m = append(m, "basicConstraints CA:TRUE")
+	}
+	if c.KeyUsage&x509.KeyUsageCertSign != 0 {
+		m = append(m, "keyUsage keyCertSign")
+	}
+	return m
 }
 
 // chainProblem says why the chain does not verify, naming the usual

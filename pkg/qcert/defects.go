@@ -36,6 +36,7 @@ const (
 	DefectRSA1024             = "rsa-1024"
 	DefectSelfSigned          = "self-signed"
 	DefectMissingIntermediate = "missing-intermediate"
+	DefectCAAsLeaf            = "ca-as-leaf"
 )
 
 // Defects are what `xs2a certs generate --break` can make, in the order a
@@ -54,6 +55,7 @@ var Defects = []Defect{
 	{DefectRSA1024, "a 1024-bit RSA key", "both", "CERTIFICATE_INVALID"},
 	{DefectSelfSigned, "signed by its own key, not by the CA", "both", "CERTIFICATE_INVALID"},
 	{DefectMissingIntermediate, "issued by an intermediate CA that qwac.pem lacks (intermediate.pem holds it)", "qwac", "CERTIFICATE_INVALID"},
+	{DefectCAAsLeaf, "a CA certificate (basicConstraints CA:TRUE, keyUsage keyCertSign) in the TPP's place", "both", "CERTIFICATE_INVALID"},
 }
 
 // DefectNames lists the names of Defects.

@@ -41,6 +41,7 @@ var opensslOracle = map[string]opensslSays{
 	qcert.DefectWrongKeyUsage:   {args: []string{"x509", "-in", "qseal.pem", "-noout", "-ext", "keyUsage"}, good: `Digital Signature, Non Repudiation`, bad: `^\s*Key Encipherment\s*$`},
 	qcert.DefectNoClientAuth:    {args: []string{"x509", "-in", "qwac.pem", "-noout", "-ext", "extendedKeyUsage"}, good: `TLS Web Client Authentication`},
 	qcert.DefectRSA1024:         {args: []string{"x509", "-in", "qwac.pem", "-noout", "-text"}, good: `Public-Key: \(2048 bit\)`, bad: `Public-Key: \(1024 bit\)`},
+	qcert.DefectCAAsLeaf:        {args: []string{"x509", "-in", "qwac.pem", "-noout", "-ext", "basicConstraints"}, bad: `CA:TRUE`},
 	qcert.DefectSelfSigned:      {args: []string{"verify", "-attime", "1780315200", "-CAfile", "ca.pem", "qwac.pem"}, bad: `self-signed certificate|self signed certificate`, fails: true},
 	// Without the intermediate in qwac.pem openssl cannot build the chain to
 	// the root; with it (the good twin) it can.

@@ -54,11 +54,12 @@ var checkSays = map[string]string{
 	qcert.DefectRSA1024:             `^RSA key of 1024 bits; at least 2048 are required$`,
 	qcert.DefectSelfSigned:          `^chain does not verify: .*: the certificate is self-signed`,
 	qcert.DefectMissingIntermediate: `^chain does not verify: .*no intermediate certificate after it \(missing intermediate`,
+	qcert.DefectCAAsLeaf:            `^a CA certificate \(basicConstraints CA:TRUE, keyUsage keyCertSign\), not a TPP's own: a QTSP's CA issues QWACs and QSealCs, it cannot be one$`,
 }
 
 func TestDefectsList(t *testing.T) {
-	if len(qcert.Defects) != 13 {
-		t.Errorf("%d defects; the issue names 13", len(qcert.Defects))
+	if len(qcert.Defects) != 14 {
+		t.Errorf("%d defects; issues 7 and 14 name 14", len(qcert.Defects))
 	}
 	seen := map[string]bool{}
 	for _, d := range qcert.Defects {
@@ -173,6 +174,9 @@ var allowedDiff = map[string][]string{
 	qcert.DefectRSA1024:             {"publicKey"},
 	qcert.DefectSelfSigned:          {"issuer", "ext 2.5.29.35"},
 	qcert.DefectMissingIntermediate: {"chain"},
+	// crypto/x509 gives a CA certificate a subject key identifier
+	// (RFC 5280 4.2.1.2 requires one).
+	qcert.DefectCAAsLeaf: {"basicConstraints", "keyUsage", "ext 2.5.29.19", "ext 2.5.29.15", "ext 2.5.29.14"},
 }
 
 func diffFields(a, b map[string]string) []string {

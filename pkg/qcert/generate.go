@@ -270,6 +270,9 @@ func GenerateSet(o Options) (*Set, error) {
 			bits = 1024
 		case DefectSelfSigned:
 			issuer = nil
+		case DefectCAAsLeaf:
+			tmpl.BasicConstraintsValid, tmpl.IsCA = true, true
+			tmpl.KeyUsage |= x509.KeyUsageCertSign
 		}
 		if brk != DefectNoQCStatements {
 			v, err := MarshalQCStatements(spec)

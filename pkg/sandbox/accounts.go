@@ -49,7 +49,7 @@ func (s *Server) consentAccess(c *call) (*access, *apiError) {
 	defer s.store.mu.Unlock()
 	con := s.store.consents[cid]
 	switch {
-	case con == nil || con.OrganizationID != c.tpp.OrganizationID:
+	case con == nil || !s.ownedBy(con, c.tpp):
 		return nil, reject(http.StatusForbidden, CodeConsentUnknown, fmt.Sprintf("consent %q is not a consent of this TPP", cid))
 	case t.consentID != cid:
 		return nil, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("the access token was issued for consent %q, not for Consent-ID %q", t.consentID, cid))
@@ -101,10 +101,11 @@ func (s *Server) card(c *call, a *access, kind string) (*CardAccount, *apiError)
 			card = k
 		}
 	}
-	s.store.mu.Lock()
-	granted := map[string]map[string]bool{"accounts": a.consent.Accounts, "balances": a.consent.Balances, "transactions": a.consent.Transactions}[kind]
-	covered := granted[id] || (kind == "accounts" && (a.consent.Balances[id] || a.consent.Transactions[id]))
-	s.store.mu.Unlock()
+	var covered bool
+	s.store.locked(func() {
+		granted := map[string]map[string]bool{"accounts": a.consent.Accounts, "balances": a.consent.Balances, "transactions": a.consent.Transactions}[kind]
+		covered = granted[id] || (kind == "accounts" && (a.consent.Balances[id] || a.consent.Transactions[id]))
+	})
 	switch {
 	case card == nil:
 		return nil, reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("card account %q does not exist for this PSU", id))
@@ -139,14 +140,14 @@ func (s *Server) listCards(c *call) *apiError {
 	}
 	withBalance := c.r.URL.Query().Get("withBalance") == "true"
 	out := []cardAccountJSON{}
-	s.store.mu.Lock()
-	for _, card := range a.consent.PSU.Cards {
-		id := card.ResourceID
-		if a.consent.Accounts[id] || a.consent.Balances[id] || a.consent.Transactions[id] {
-			out = append(out, s.cardJSON(card, a.consent, withBalance))
+	s.store.locked(func() {
+		for _, card := range a.consent.PSU.Cards {
+			id := card.ResourceID
+			if a.consent.Accounts[id] || a.consent.Balances[id] || a.consent.Transactions[id] {
+				out = append(out, s.cardJSON(card, a.consent, withBalance))
+			}
 		}
-	}
-	s.store.mu.Unlock()
+	})
 	return c.reply(http.StatusOK, map[string]any{"cardAccounts": out})
 }
 
@@ -159,9 +160,8 @@ func (s *Server) getCard(c *call) *apiError {
 	if e != nil {
 		return e
 	}
-	s.store.mu.Lock()
-	j := s.cardJSON(card, a.consent, c.r.URL.Query().Get("withBalance") == "true")
-	s.store.mu.Unlock()
+	var j cardAccountJSON
+	s.store.locked(func() { j = s.cardJSON(card, a.consent, c.r.URL.Query().Get("withBalance") == "true") })
 	return c.reply(http.StatusOK, map[string]any{"cardAccount": j})
 }
 

@@ -301,6 +301,30 @@ func TestAttacks(t *testing.T) {
 				return a
 			}},
 
+		// --- the TPP is its organisation and its CA (issue 14) ------------------
+		{name: "QWAC of another trusted CA naming the TPP's organisation, with its app's secret", status: 401, code: "invalid_client",
+			texts: []string{"another CA", "another TPP with the same organizationIdentifier"},
+			attack: func(t *testing.T, e *attackEnv) answer {
+				q := newParty(t, e.s, e.s.DefaultApp, sameOrg.QWAC, sameOrg.QSeal)
+				return q.token(url.Values{"grant_type": {"client_credentials"}}, true)
+			}},
+		{name: "tls_client_auth for an app that has a client secret", status: 401, code: "invalid_client",
+			texts: []string{"has a client secret", "tls_client_auth"},
+			attack: func(t *testing.T, e *attackEnv) answer {
+				p := e.tpp(t)
+				return p.token(url.Values{"grant_type": {"client_credentials"}, "client_id": {p.app.ClientID}}, false)
+			}},
+		{name: "a CA certificate as the QWAC", status: 401, code: CodeCertificateInvalid,
+			texts: []string{"the QWAC is a CA certificate (basicConstraints CA:TRUE, keyUsage keyCertSign)"},
+			attack: func(t *testing.T, e *attackEnv) answer {
+				// The trusted other-org CA itself, as the TLS client certificate.
+				tr := mtlsTransport(e.s, other.CA)
+				defer tr.CloseIdleConnections()
+				req := mustGet(e.s.URL + "/v1/consents/cns-x")
+				req.Header.Set("X-Request-ID", uuid.NewString())
+				return do(t, &http.Client{Transport: tr}, req)
+			}},
+
 		// --- tokens bound to their client and certificate ----------------------
 		{name: "token of another client (another TPP's app)", status: 401, code: CodeTokenInvalid,
 			texts: []string{"bound to another client certificate"},

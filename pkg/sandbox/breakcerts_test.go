@@ -55,6 +55,7 @@ var sandboxSays = map[string]struct{ qwac, qseal string }{
 	qcert.DefectRSA1024:             {"QWAC has a 1024-bit RSA key", "QSealC has a 1024-bit RSA key"},
 	qcert.DefectSelfSigned:          {"is self-signed: a QTSP must issue it", "is self-signed: a QTSP must issue it"},
 	qcert.DefectMissingIntermediate: {"the intermediate is missing: send it after the QWAC", ""},
+	qcert.DefectCAAsLeaf:            {"the QWAC is a CA certificate (basicConstraints CA:TRUE, keyUsage keyCertSign)", "the QSealC is a CA certificate (basicConstraints CA:TRUE, keyUsage keyCertSign)"},
 }
 
 // TestSandboxRefusesEveryDefect: the emulated bank refuses each broken

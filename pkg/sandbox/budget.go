@@ -1,5 +1,7 @@
 package sandbox
 
+import "strings"
+
 // CallsToday is how many accesses without the PSU consent id has used on
 // the bank's current day (what frequencyPerDay limits), for tests that
 // hold a client's count against the bank's.
@@ -13,12 +15,26 @@ func (s *Server) CallsToday(consentID string) int {
 	return con.calls[s.bankDay(s.now())]
 }
 
-// RequestsToday is how many API requests the TPP of organizationID made on
-// the bank's current day (what RatePerDay limits).
+// RequestsToday is how many API requests the TPPs of organizationID (one
+// per CA their QWACs chain to) made on the bank's current day (what
+// RatePerDay limits, per TPP).
 func (s *Server) RequestsToday(organizationID string) int {
 	s.limMu.Lock()
 	defer s.limMu.Unlock()
-	l := s.limiters[organizationID]
+	n := 0
+	for k, l := range s.limiters {
+		if i := strings.LastIndexByte(k, ' '); i >= 0 && k[:i] == organizationID && l.day == s.bankDay(s.now()) {
+			n += l.n
+		}
+	}
+	return n
+}
+
+// requestsTodayOf is the day count of the TPP with this key.
+func (s *Server) requestsTodayOf(key string) int {
+	s.limMu.Lock()
+	defer s.limMu.Unlock()
+	l := s.limiters[key]
 	if l == nil || l.day != s.bankDay(s.now()) {
 		return 0
 	}

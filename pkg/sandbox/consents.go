@@ -333,9 +333,7 @@ func (s *Server) clientToken(c *call) (*token, *apiError) {
 		return nil, e
 	}
 	key := c.r.Header.Get(s.opts.APIKeyHeader)
-	s.store.mu.Lock()
-	app := s.store.apps[t.clientID]
-	s.store.mu.Unlock()
+	app := s.store.app(t.clientID)
 	switch {
 	case key == "":
 		return nil, formatErr(s.opts.APIKeyHeader, "the API key is missing: send it in the %s header", s.opts.APIKeyHeader)
@@ -355,9 +353,8 @@ func (s *Server) bearer(c *call) (*token, *apiError) {
 	if !ok {
 		return nil, reject(http.StatusUnauthorized, CodeTokenInvalid, "the Authorization header is not \"Bearer <token>\"")
 	}
-	s.store.mu.Lock()
-	t := s.store.tokens[strings.TrimSpace(v)]
-	s.store.mu.Unlock()
+	var t *token
+	s.store.locked(func() { t = s.store.tokens[strings.TrimSpace(v)] })
 	switch {
 	case t == nil || t.refresh:
 		return nil, reject(http.StatusUnauthorized, CodeTokenUnknown, "the bearer token is not one this ASPSP issued (or it is a refresh token)")
@@ -396,11 +393,11 @@ func (s *Server) createConsent(c *call) *apiError {
 	con.OrganizationID = c.tpp.OrganizationID
 	con.ClientID = t.clientID
 	con.LastAction = now
-	s.store.mu.Lock()
-	s.store.prune(now)
-	s.store.consents[con.ID] = con
-	c.saved.add(s.store.save(con))
-	s.store.mu.Unlock()
+	s.store.locked(func() {
+		s.store.prune(now)
+		s.store.consents[con.ID] = con
+		c.saved.add(s.store.save(con))
+	})
 	h := c.w.Header()
 	h.Set("Location", "/v1/consents/"+con.ID)
 	h.Set("ASPSP-SCA-Approach", "REDIRECT")
@@ -413,11 +410,18 @@ func (s *Server) ownConsent(c *call) (*Consent, *apiError) {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	con := s.store.consents[id]
-	if con == nil || con.OrganizationID != c.tpp.OrganizationID {
+	if con == nil || !s.ownedBy(con, c.tpp) {
 		return nil, reject(http.StatusForbidden, CodeConsentUnknown, fmt.Sprintf("consent %q is not a consent of this TPP", id))
 	}
 	s.expire(con)
 	return con, nil
+}
+
+// ownedBy reports a consent of tpp: of its organisation, created through an
+// app bound to its CA. Call with the lock held.
+func (s *Server) ownedBy(con *Consent, tpp *TPP) bool {
+	app := s.store.apps[con.ClientID]
+	return con.OrganizationID == tpp.OrganizationID && app != nil && app.CA != "" && app.CA == tpp.CA
 }
 
 // expire moves a consent past its validUntil to expired; call with the lock held.
@@ -442,10 +446,11 @@ func (s *Server) getConsent(c *call) *apiError {
 	if e != nil {
 		return e
 	}
-	s.store.mu.Lock()
-	info := consentInfo{Access: con.Access, RecurringIndicator: con.Recurring, ValidUntil: con.ValidUntil.Format(time.DateOnly),
-		FrequencyPerDay: con.FrequencyPerDay, LastActionDate: con.LastAction.In(s.zone).Format(time.DateOnly), ConsentStatus: con.Status}
-	s.store.mu.Unlock()
+	var info consentInfo
+	s.store.locked(func() {
+		info = consentInfo{Access: con.Access, RecurringIndicator: con.Recurring, ValidUntil: con.ValidUntil.Format(time.DateOnly),
+			FrequencyPerDay: con.FrequencyPerDay, LastActionDate: con.LastAction.In(s.zone).Format(time.DateOnly), ConsentStatus: con.Status}
+	})
 	return c.reply(http.StatusOK, info)
 }
 
@@ -454,9 +459,8 @@ func (s *Server) consentStatus(c *call) *apiError {
 	if e != nil {
 		return e
 	}
-	s.store.mu.Lock()
-	st := con.Status
-	s.store.mu.Unlock()
+	var st string
+	s.store.locked(func() { st = con.Status })
 	return c.reply(http.StatusOK, map[string]string{"consentStatus": st})
 }
 
@@ -465,15 +469,19 @@ func (s *Server) deleteConsent(c *call) *apiError {
 	if e != nil {
 		return e
 	}
-	s.store.mu.Lock()
-	switch st := con.Status; st {
-	case StatusTerminatedByTpp, StatusRevokedByPsu, StatusExpired, StatusRejected:
-		s.store.mu.Unlock()
-		return reject(http.StatusConflict, CodeStatusInvalid, fmt.Sprintf("consent %q is already %s", con.ID, st))
+	var ended string
+	s.store.locked(func() {
+		switch st := con.Status; st {
+		case StatusTerminatedByTpp, StatusRevokedByPsu, StatusExpired, StatusRejected:
+			ended = st
+			return
+		}
+		con.Status = StatusTerminatedByTpp
+		c.saved.add(s.store.save(con))
+	})
+	if ended != "" {
+		return reject(http.StatusConflict, CodeStatusInvalid, fmt.Sprintf("consent %q is already %s", con.ID, ended))
 	}
-	con.Status = StatusTerminatedByTpp
-	c.saved.add(s.store.save(con))
-	s.store.mu.Unlock()
 	if e := c.committed(); e != nil {
 		return e
 	}

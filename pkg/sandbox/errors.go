@@ -139,14 +139,18 @@ func writeAPIError(w http.ResponseWriter, e *apiError) {
 
 // oauthError is an RFC 6749 error answer of the token endpoint.
 type oauthError struct {
-	Status      int    `json:"-"`
-	Code        string `json:"error"`
-	Description string `json:"error_description,omitempty"`
+	Status      int         `json:"-"`
+	Code        string      `json:"error"`
+	Description string      `json:"error_description,omitempty"`
+	header      http.Header // more answer headers (Retry-After)
 }
 
 func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
 
 func writeOAuthError(w http.ResponseWriter, e *oauthError) {
+	for k, v := range e.header {
+		w.Header()[k] = v
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="xs2a-sandbox"`)

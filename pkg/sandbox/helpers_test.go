@@ -3,9 +3,12 @@ package sandbox
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
@@ -226,4 +229,51 @@ func mustGet(u string) *http.Request {
 		panic(err)
 	}
 	return r
+}
+
+// requestsToday is the day count of p's TPP (its QWAC's organisation and CA).
+func (s *Server) requestsToday(p *party) int {
+	tr := p.plain.Transport.(*http.Transport)
+	c := tr.TLSClientConfig.Certificates[0].Leaf
+	return s.requestsTodayOf(tppKey(qcert.OrganizationIdentifier(c), s.anchorOf(c, nil)))
+}
+
+// siblingQWAC is another QWAC of the default TPP: same subject, same CA,
+// another key (so another thumbprint).
+func siblingQWAC(t testing.TB, s *Server) *qcert.Issued {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Certs.QWAC.Cert
+	tmpl := &x509.Certificate{SerialNumber: new(big.Int).Add(c.SerialNumber, big.NewInt(1)), RawSubject: c.RawSubject, DNSNames: c.DNSNames,
+		NotBefore: c.NotBefore, NotAfter: c.NotAfter, KeyUsage: c.KeyUsage, ExtKeyUsage: c.ExtKeyUsage}
+	for _, e := range c.Extensions {
+		if e.Id.Equal(qcert.OIDQCStatements) {
+			tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, e)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, s.Certs.CA.Cert, &key.PublicKey, s.Certs.CA.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &qcert.Issued{Cert: cert, Key: key}
+}
+
+// liveTokens is how many tokens the store keeps for an app.
+func (s *Server) liveTokens(clientID string) int {
+	n := 0
+	s.store.locked(func() {
+		for _, t := range s.store.tokens {
+			if t.clientID == clientID {
+				n++
+			}
+		}
+	})
+	return n
 }

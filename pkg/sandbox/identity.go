@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
@@ -14,14 +15,57 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
 
-// TPP is who a request comes from, as its QWAC says.
+// TPP is who a request comes from, as its QWAC says: its
+// organizationIdentifier together with the trusted CA its QWAC chains to.
+// Any CA given with --trust can put any organizationIdentifier in a
+// certificate; a QWAC from another CA naming the same organisation is
+// another TPP, with none of the first one's apps, consents, tokens or
+// rejection records.
 type TPP struct {
 	OrganizationID string // organizationIdentifier, e.g. PSDFI-FINFSA-1234567-8
-	Name           string // subject O
+	// CA is the trusted CA the QWAC chains to: caID of its public key.
+	CA string
+	// Key is OrganizationID and CA together: what limits and records are
+	// kept by.
+	Key  string
+	Name string // subject O
 	// Thumbprint is the base64url SHA-256 of the QWAC (RFC 8705 x5t#S256),
 	// what tokens are bound to.
 	Thumbprint string
 	Cert       *x509.Certificate
+}
+
+// caID names a CA by its public key (hex SHA-256 of the
+// SubjectPublicKeyInfo), which, unlike its name or key identifier, another
+// CA cannot copy.
+func caID(ca *x509.Certificate) string {
+	sum := sha256.Sum256(ca.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:])
+}
+
+// tppKey is a TPP's key: its organisation and its CA.
+func tppKey(org, ca string) string { return org + " " + ca }
+
+// anchorOf is caID of the trusted CA that c (with the intermediates in
+// chain) chains to, at a time within c's validity, so that a certificate
+// refused for its dates or content is still attributed to its CA; "" when
+// no trusted CA issued it.
+func (s *Server) anchorOf(c *x509.Certificate, chain []*x509.Certificate) string {
+	inter := x509.NewCertPool()
+	for _, ic := range chain {
+		inter.AddCert(ic)
+	}
+	at := s.now()
+	if at.Before(c.NotBefore) || at.After(c.NotAfter) {
+		at = c.NotBefore
+	}
+	chains, err := c.Verify(x509.VerifyOptions{Roots: s.trust, Intermediates: inter, CurrentTime: at,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if err != nil || len(chains) == 0 {
+		return ""
+	}
+	ch := chains[0]
+	return caID(ch[len(ch)-1])
 }
 
 func thumbprint(c *x509.Certificate) string {
@@ -45,12 +89,14 @@ const verdictTTL = 5 * time.Minute
 
 type verdict struct {
 	err   *apiError
+	ca    string // caID of the trusted CA the certificate chains to
 	until time.Time
 }
 
 // checkPSD2Cert applies what the bank checks on a TPP certificate; use is
-// "QWAC" or "QSealC". It returns nil or the Berlin Group error.
-func (s *Server) checkPSD2Cert(c *x509.Certificate, chain []*x509.Certificate, use string, qtype qcert.QcType) *apiError {
+// "QWAC" or "QSealC". It returns the CA the certificate chains to, and nil
+// or the Berlin Group error.
+func (s *Server) checkPSD2Cert(c *x509.Certificate, chain []*x509.Certificate, use string, qtype qcert.QcType) (string, *apiError) {
 	now := s.now()
 	key := use + "/" + thumbprint(c)
 	for _, ic := range chain {
@@ -58,24 +104,37 @@ func (s *Server) checkPSD2Cert(c *x509.Certificate, chain []*x509.Certificate, u
 		// same QWAC without its intermediate must be refused again.
 		key += "+" + thumbprint(ic)
 	}
-	s.verdictMu.Lock()
-	v, ok := s.verdicts[key]
-	s.verdictMu.Unlock()
+	v, ok := s.verdict(key)
 	if ok && now.Before(v.until) && !now.Before(c.NotBefore) {
-		return v.err
+		return v.ca, v.err
 	}
 	e := s.judgeCert(c, chain, use, qtype, now)
+	ca := ""
+	if e == nil {
+		ca = s.anchorOf(c, chain)
+	}
 	until := now.Add(verdictTTL)
 	if c.NotAfter.Before(until) {
 		until = c.NotAfter
 	}
+	s.keepVerdict(key, verdict{err: e, ca: ca, until: until})
+	return ca, e
+}
+
+func (s *Server) verdict(key string) (verdict, bool) {
 	s.verdictMu.Lock()
+	defer s.verdictMu.Unlock()
+	v, ok := s.verdicts[key]
+	return v, ok
+}
+
+func (s *Server) keepVerdict(key string, v verdict) {
+	s.verdictMu.Lock()
+	defer s.verdictMu.Unlock()
 	if len(s.verdicts) >= 1024 {
 		clear(s.verdicts)
 	}
-	s.verdicts[key] = verdict{err: e, until: until}
-	s.verdictMu.Unlock()
-	return e
+	s.verdicts[key] = v
 }
 
 func (s *Server) judgeCert(c *x509.Certificate, chain []*x509.Certificate, use string, qtype qcert.QcType, now time.Time) *apiError {
@@ -106,6 +165,9 @@ func (s *Server) judgeCert(c *x509.Certificate, chain []*x509.Certificate, use s
 		}
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid,
 			fmt.Sprintf("the %s %q is not issued by a QTSP this ASPSP trusts (issuer %q): %v; the sandbox trusts its own test CA and those given with --trust%s", use, subject(c), issuer, err, hint))
+	}
+	if marks := qcert.CAMarks(c); len(marks) > 0 {
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s is a CA certificate (%s), not a TPP's own: a QTSP's CA issues %ss, it cannot be one", use, strings.Join(marks, ", "), use))
 	}
 	if kt, bits := qcert.KeyInfo(c); kt != "RSA" || bits < 2048 {
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has a %d-bit %s key; RSA of at least 2048 bits is required", use, bits, kt))
@@ -154,9 +216,11 @@ func (s *Server) tppFromTLS(r *http.Request) (*TPP, *apiError) {
 			"no client certificate was presented in the TLS handshake: connect with the QWAC (curl --cert qwac.pem --key qwac.key)")
 	}
 	c := r.TLS.PeerCertificates[0]
-	if e := s.checkPSD2Cert(c, r.TLS.PeerCertificates[1:], "QWAC", qcert.QcTypeWeb); e != nil {
+	ca, e := s.checkPSD2Cert(c, r.TLS.PeerCertificates[1:], "QWAC", qcert.QcTypeWeb)
+	if e != nil {
 		return nil, e
 	}
-	return &TPP{OrganizationID: qcert.OrganizationIdentifier(c), Name: strings.Join(c.Subject.Organization, ", "),
+	org := qcert.OrganizationIdentifier(c)
+	return &TPP{OrganizationID: org, CA: ca, Key: tppKey(org, ca), Name: strings.Join(c.Subject.Organization, ", "),
 		Thumbprint: thumbprint(c), Cert: c}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"golang.org/x/time/rate"
 )
 
@@ -103,8 +104,11 @@ func (s *Server) logged(h http.Handler) http.Handler {
 			if len(lw.warnings) > 0 {
 				warn = " warnings: " + oneLine(strings.Join(lw.warnings, "; "))
 			}
-			fmt.Fprintf(s.opts.Log, "%s %s %s %d %s %s %s%s\n", start.UTC().Format(time.RFC3339), r.Method, r.URL.Path, lw.status, code, rid,
-				time.Since(start).Round(time.Microsecond), warn)
+			// The path is percent-decoded, the id and the warnings came
+			// with the request: each is escaped, so a request can neither
+			// drive the operator's terminal nor forge a line.
+			fmt.Fprintf(s.opts.Log, "%s %s %s %d %s %s %s%s\n", start.UTC().Format(time.RFC3339), termsafe.Line(r.Method), termsafe.Line(r.URL.Path),
+				lw.status, termsafe.Line(code), termsafe.Line(rid), time.Since(start).Round(time.Microsecond), termsafe.Line(warn))
 		}()
 		h.ServeHTTP(lw, r)
 	})
@@ -194,7 +198,7 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 		return e
 	}
 	c.tpp = tpp
-	if e := s.rateLimit(tpp, &c.saved); e != nil {
+	if e := s.rateLimit(tpp.Key, "requests", true, &c.saved); e != nil {
 		return e
 	}
 	if signed {
@@ -219,27 +223,30 @@ func (s *Server) newLimit() *tppLimit {
 	return l
 }
 
-func (s *Server) rateLimit(tpp *TPP, saved *pending) *apiError {
+// rateLimit counts a request of the TPP with this key (a TPP's key for the
+// API, "token " and the key for the token endpoint): what is the kind of
+// request the refusal names; daily applies RatePerDay too.
+func (s *Server) rateLimit(key, what string, daily bool, saved *pending) *apiError {
 	// A negative RatePerSecond or RatePerDay turns off that limit only.
-	if s.opts.RatePerSecond < 0 && s.opts.RatePerDay < 0 {
+	if s.opts.RatePerSecond < 0 && (s.opts.RatePerDay < 0 || !daily) {
 		return nil
 	}
 	now := s.now()
 	s.limMu.Lock()
 	defer s.limMu.Unlock()
-	l := s.limiters[tpp.OrganizationID]
+	l := s.limiters[key]
 	if l == nil {
 		l = s.newLimit()
-		s.limiters[tpp.OrganizationID] = l
+		s.limiters[key] = l
 	}
 	day := s.bankDay(now)
 	if l.day != day {
 		l.day, l.n = day, 0
 	}
-	if s.opts.RatePerDay > 0 && l.n >= s.opts.RatePerDay {
+	if daily && s.opts.RatePerDay > 0 && l.n >= s.opts.RatePerDay {
 		midnight := time.Date(now.In(s.zone).Year(), now.In(s.zone).Month(), now.In(s.zone).Day()+1, 0, 0, 0, 0, s.zone)
 		e := reject(http.StatusTooManyRequests, CodeAccessExceeded,
-			fmt.Sprintf("the daily limit of %d requests for this TPP is used up; it resets at the bank's midnight (%s)", s.opts.RatePerDay, midnight.Format(time.RFC3339)))
+			fmt.Sprintf("the daily limit of %d %s for this TPP is used up; it resets at the bank's midnight (%s)", s.opts.RatePerDay, what, midnight.Format(time.RFC3339)))
 		e.header = http.Header{"Retry-After": {strconv.Itoa(int(midnight.Sub(now).Seconds()) + 1)}}
 		return e
 	}
@@ -248,15 +255,18 @@ func (s *Server) rateLimit(tpp *TPP, saved *pending) *apiError {
 		if d := res.DelayFrom(now); d > 0 {
 			res.CancelAt(now)
 			e := reject(http.StatusTooManyRequests, CodeAccessExceeded,
-				fmt.Sprintf("more than %g requests a second from this TPP; retry after %s", s.opts.RatePerSecond, d.Round(time.Millisecond)))
+				fmt.Sprintf("more than %g %s a second from this TPP; retry after %s", s.opts.RatePerSecond, what, d.Round(time.Millisecond)))
 			secs := int(d/time.Second) + 1
 			e.header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
 			return e
 		}
 	}
+	if !daily {
+		return nil
+	}
 	l.n++
 	if s.opts.RatePerDay > 0 {
-		saved.add(s.store.save(limitRecord{Org: tpp.OrganizationID, Day: l.day, N: l.n}))
+		saved.add(s.store.save(limitRecord{Org: key, Day: l.day, N: l.n}))
 	}
 	return nil
 }
@@ -285,7 +295,9 @@ func (s *Server) checkSignature(c *call) *apiError {
 		}
 	}
 	cert, _ := httpsig.ParseCertificateHeader(c.r.Header.Get("TPP-Signature-Certificate"))
-	if e := s.checkPSD2Cert(cert, nil, "QSealC", qcert.QcTypeESeal); e != nil {
+	// The QSealC may come from another QTSP than the QWAC: the QWAC
+	// identifies the TPP, the QSealC must name the same organisation.
+	if _, e := s.checkPSD2Cert(cert, nil, "QSealC", qcert.QcTypeESeal); e != nil {
 		return e
 	}
 	if org := qcert.OrganizationIdentifier(cert); org != c.tpp.OrganizationID {

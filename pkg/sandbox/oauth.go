@@ -97,6 +97,17 @@ func (s *Server) token(r *http.Request, saved *pending) (*TokenResponse, *oauthE
 	if ae != nil {
 		return nil, invalid(http.StatusUnauthorized, "invalid_client", "mutual TLS with a QWAC is required at the token endpoint: %s", ae.Error())
 	}
+	// Limited a second as the API is (RatePerSecond, a count of its own;
+	// the daily limit is the API's, as the bank documents): a loop of
+	// token requests must not grow the bank's memory or its data file.
+	// RFC 6749 has no error for it; slow_down is the token endpoint's error
+	// for a client asking too often (RFC 8628 section 3.5, registered for
+	// token endpoint responses), and Retry-After says for how long.
+	if e := s.rateLimit("token "+tpp.Key, "token requests", false, saved); e != nil {
+		oe := invalid(e.status, "slow_down", "%s", e.msgs[0].Text)
+		oe.header = e.header
+		return nil, oe
+	}
 	r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		return nil, invalid(http.StatusBadRequest, "invalid_request", "the body is not application/x-www-form-urlencoded: %v", err)
@@ -104,7 +115,7 @@ func (s *Server) token(r *http.Request, saved *pending) (*TokenResponse, *oauthE
 	if len(r.URL.Query()) > 0 {
 		return nil, invalid(http.StatusBadRequest, "invalid_request", "parameters go in the POST body, not the URL (RFC 6749 section 3.2)")
 	}
-	app, oe := s.authenticateClient(r, tpp)
+	app, oe := s.authenticateClient(r, tpp, saved)
 	if oe != nil {
 		return nil, oe
 	}
@@ -124,9 +135,11 @@ func (s *Server) token(r *http.Request, saved *pending) (*TokenResponse, *oauthE
 	}
 }
 
-// authenticateClient accepts client_secret_basic, client_secret_post and
-// tls_client_auth; in every case the app must belong to the QWAC's TPP.
-func (s *Server) authenticateClient(r *http.Request, tpp *TPP) (*App, *oauthError) {
+// authenticateClient accepts client_secret_basic and client_secret_post for
+// an app with a secret, tls_client_auth for one without (RFC 8705 section
+// 2: registered for it); in every case the app must belong to the QWAC's
+// TPP, its organisation and its CA.
+func (s *Server) authenticateClient(r *http.Request, tpp *TPP, saved *pending) (*App, *oauthError) {
 	id, secret, basic := r.BasicAuth()
 	if basic {
 		if v, err := url.QueryUnescape(id); err == nil {
@@ -144,29 +157,53 @@ func (s *Server) authenticateClient(r *http.Request, tpp *TPP) (*App, *oauthErro
 	if id == "" {
 		return nil, invalid(http.StatusUnauthorized, "invalid_client", "no client_id (send it with HTTP Basic or in the body)")
 	}
-	s.store.mu.Lock()
-	app := s.store.apps[id]
-	s.store.mu.Unlock()
+	app := s.store.app(id)
 	if app == nil {
 		return nil, invalid(http.StatusUnauthorized, "invalid_client", "unknown client_id %q", id)
 	}
 	if app.OrganizationID != tpp.OrganizationID {
 		return nil, invalid(http.StatusUnauthorized, "invalid_client", "client %q is registered for %s but the QWAC presented belongs to %s", id, app.OrganizationID, tpp.OrganizationID)
 	}
-	if secret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(app.ClientSecret)) != 1 {
+	switch {
+	case app.ClientSecret != "" && secret == "":
+		return nil, invalid(http.StatusUnauthorized, "invalid_client",
+			"client %q has a client secret: send it (client_secret_basic or client_secret_post); tls_client_auth (RFC 8705 section 2) is only for apps registered without one", id)
+	case secret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(app.ClientSecret)) != 1:
 		return nil, invalid(http.StatusUnauthorized, "invalid_client", "wrong client_secret for client %q", id)
 	}
-	return app, nil // no secret: tls_client_auth, the QWAC's organisation proved it
+	var ca string
+	s.store.locked(func() {
+		if app.CA == "" {
+			// Bound to the first TPP that proves it holds the app: its
+			// secret, or for tls_client_auth its QWAC's organisation.
+			app.CA = tpp.CA
+			saved.add(s.store.save(app))
+		}
+		ca = app.CA
+	})
+	if ca != tpp.CA {
+		return nil, invalid(http.StatusUnauthorized, "invalid_client",
+			"client %q is registered for the %s whose QWACs another CA issues (%s); the QWAC presented chains to CA %s, which makes it another TPP with the same organizationIdentifier", id, app.OrganizationID, short(ca), short(tpp.CA))
+	}
+	return app, nil
+}
+
+// short is the start of a CA's id, enough to tell two apart in a message.
+func short(ca string) string {
+	if len(ca) > 16 {
+		return "sha256:" + ca[:16] + "…"
+	}
+	return ca
 }
 
 func (s *Server) issue(kind, clientID, thumb, consentID, scope string, now time.Time, saved *pending) *token {
 	t := &token{value: randomID(32), kind: kind, clientID: clientID, thumbprint: thumb, consentID: consentID, scope: scope,
 		expires: now.Add(AccessTokenTTL)}
-	s.store.mu.Lock()
-	s.store.prune(now)
-	s.store.tokens[t.value] = t
-	saved.add(s.store.save(t))
-	s.store.mu.Unlock()
+	s.store.locked(func() {
+		s.store.prune(now)
+		s.store.addToken(t)
+		saved.add(s.store.save(t))
+	})
 	return t
 }
 
@@ -211,13 +248,16 @@ func (s *Server) exchangeCode(r *http.Request, app *App, tpp *TPP, now time.Time
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.1)")
 	case S256(verifier) != c.challenge:
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "PKCE verification failed: BASE64URL(SHA256(code_verifier)) does not equal the code_challenge")
+	case s.store.consents[c.consentID] != nil && !s.ownedBy(s.store.consents[c.consentID], tpp):
+		return nil, invalid(http.StatusBadRequest, "invalid_grant", "the code's consent belongs to another TPP")
 	}
 	c.used = true
 	s.store.prune(now)
 	scope := "AIS:" + c.consentID
 	at := &token{value: randomID(32), kind: "user", clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: c.consentID, scope: scope, expires: now.Add(AccessTokenTTL)}
 	rt := &token{value: randomID(32), kind: "user", refresh: true, clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: c.consentID, scope: scope, expires: now.Add(RefreshTokenTTL)}
-	s.store.tokens[at.value], s.store.tokens[rt.value] = at, rt
+	s.store.addToken(at)
+	s.store.addToken(rt)
 	c.issued = []string{at.value, rt.value}
 	saved.add(s.store.save(c, at, rt))
 	return &TokenResponse{AccessToken: at.value, TokenType: "Bearer", ExpiresIn: int(AccessTokenTTL.Seconds()), RefreshToken: rt.value, Scope: scope}, nil
@@ -246,7 +286,8 @@ func (s *Server) refresh(r *http.Request, app *App, tpp *TPP, now time.Time, sav
 	old.revoked = true // rotation: each refresh token works once
 	at := &token{value: randomID(32), kind: "user", clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: old.consentID, scope: old.scope, expires: now.Add(AccessTokenTTL)}
 	rt := &token{value: randomID(32), kind: "user", refresh: true, clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: old.consentID, scope: old.scope, expires: old.expires}
-	s.store.tokens[at.value], s.store.tokens[rt.value] = at, rt
+	s.store.addToken(at)
+	s.store.addToken(rt)
 	saved.add(s.store.save(old, at, rt))
 	return &TokenResponse{AccessToken: at.value, TokenType: "Bearer", ExpiresIn: int(AccessTokenTTL.Seconds()), RefreshToken: rt.value, Scope: old.scope}, nil
 }

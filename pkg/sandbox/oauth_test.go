@@ -6,7 +6,6 @@ package sandbox
 
 import (
 	"bytes"
-	"crypto/x509"
 	"fmt"
 	"html"
 	"net/http"
@@ -25,8 +24,11 @@ var registeredApp = App{Name: "Registered App", ClientID: "registered-client", C
 	APIKey: "registered-api-key", OrganizationID: qcert.DefaultOrg.OrganizationIdentifier(),
 	RedirectURIs: []string{"http://127.0.0.1:8080/callback", "https://tpp.example/xs2a/callback"}}
 
+// mtlsApp is registered without a secret: for tls_client_auth.
+var mtlsApp = App{Name: "mTLS App", ClientID: "mtls-client", APIKey: "mtls-api-key", OrganizationID: qcert.DefaultOrg.OrganizationIdentifier()}
+
 func TestTokenEndpoint(t *testing.T) {
-	s := startSandbox(t, otherOrgOptions(t, Options{RatePerSecond: -1}))
+	s := startSandbox(t, otherOrgOptions(t, Options{RatePerSecond: -1, Apps: []App{mtlsApp}}))
 	p := bankTPP(t, s)
 	app := s.DefaultApp
 	cc := func(kv ...string) url.Values {
@@ -55,7 +57,13 @@ func TestTokenEndpoint(t *testing.T) {
 	t.Run("client_secret_post", func(t *testing.T) {
 		ok(t, p, p.token(cc("client_id", app.ClientID, "client_secret", app.ClientSecret), false))
 	})
-	t.Run("tls_client_auth", func(t *testing.T) { ok(t, p, p.token(cc("client_id", app.ClientID), false)) })
+	t.Run("tls_client_auth", func(t *testing.T) {
+		// Only for an app registered without a secret (RFC 8705 section 2).
+		q := newParty(t, s, mtlsApp, s.Certs.QWAC, s.Certs.QSeal)
+		ok(t, q, q.token(cc("client_id", mtlsApp.ClientID), false))
+		wantOAuthError(t, p.token(cc("client_id", app.ClientID), false), 401, "invalid_client", "has a client secret", "tls_client_auth")
+		wantOAuthError(t, q.token(cc("client_id", mtlsApp.ClientID, "client_secret", "guess"), false), 401, "invalid_client", "wrong client_secret")
+	})
 
 	t.Run("wrong secret (post)", func(t *testing.T) {
 		a := p.token(cc("client_id", app.ClientID, "client_secret", "wrong"), false)
@@ -461,12 +469,11 @@ func TestRefresh(t *testing.T) {
 }
 
 // TestTokenBinding: tokens are bound to the QWAC they were issued to (RFC
-// 8705), even for another QWAC of the same organisation.
+// 8705), even for another QWAC of the same TPP (organisation and CA).
 func TestTokenBinding(t *testing.T) {
-	set := extraSet(t, "same-org")
-	s := startSandbox(t, Options{RatePerSecond: -1, AutoApprove: true, Trust: []*x509.Certificate{set.CA.Cert}})
+	s := startSandbox(t, Options{RatePerSecond: -1, AutoApprove: true})
 	p := bankTPP(t, s)
-	q := newParty(t, s, s.DefaultApp, set.QWAC, set.QSeal) // same organisation, same app, another certificate
+	q := newParty(t, s, s.DefaultApp, siblingQWAC(t, s), s.Certs.QSeal) // same TPP, same app, another certificate
 	cid := p.createConsent(consentBody(nil))
 	tr := p.tokens(p.autoCode(cid))
 	ip := map[string]string{"PSU-IP-Address": "192.0.2.1"}

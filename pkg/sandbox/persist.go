@@ -28,7 +28,11 @@ const DBFile = "sandbox.db"
 
 // schemaVersion is the layout of the records below; a file with a higher
 // one was written by a newer xs2a and is refused rather than misread.
-const schemaVersion = 1
+// 2: apps carry the CA their TPP's QWACs chain to ("ca") and day counts
+// are kept per TPP (organisation and CA). A schema 1 file is read as it is
+// (its apps are bound on first use, its day counts by organisation only are
+// left behind) and marked 2, so an older xs2a no longer misreads it.
+const schemaVersion = 2
 
 // lockWait is how long Open waits for the file lock of another process: a
 // sandbox that just stopped has released it; a running one keeps it.
@@ -264,6 +268,9 @@ func decodeApp(key string, b []byte) (*App, error) {
 	if a.OrganizationID == "" {
 		return nil, errors.New("an app without organization_id")
 	}
+	if !validCA(a.CA) {
+		return nil, fmt.Errorf("ca %q is not a CA's id", a.CA)
+	}
 	return &a, nil
 }
 
@@ -279,6 +286,15 @@ func decodeLimit(key string, b []byte) (*limitRecord, error) {
 		return nil, fmt.Errorf("bad day count %q: %d", r.Day, r.N)
 	}
 	return &r, nil
+}
+
+// issuedAbout is about when t was issued: a record keeps only its expiry
+// (a refresh token keeps its first one across rotations).
+func issuedAbout(t *token) time.Time {
+	if t.refresh {
+		return t.expires.Add(-RefreshTokenTTL)
+	}
+	return t.expires.Add(-AccessTokenTTL)
 }
 
 // --- the journal: changes on their way to the file -----------------------
@@ -338,25 +354,39 @@ var errDataFailed = errors.New("the sandbox could not write its data file and ac
 // theirs.
 func (j *journal) submit(cs []change) <-chan error {
 	ch := make(chan error, 1)
-	j.mu.Lock()
-	if j.closed {
-		j.mu.Unlock()
-		ch <- errJournalClosed
+	if err := j.enqueue(cs, ch); err != nil {
+		ch <- err
 		return ch
 	}
-	if j.failed != nil {
-		j.mu.Unlock()
-		ch <- fmt.Errorf("%w: %v", errDataFailed, j.failed)
-		return ch
-	}
-	j.queue = append(j.queue, cs)
-	j.waiters = append(j.waiters, ch)
-	j.mu.Unlock()
 	select {
 	case j.wake <- struct{}{}:
 	default:
 	}
 	return ch
+}
+
+// enqueue queues cs and its waiter, or says why the journal takes no more.
+func (j *journal) enqueue(cs []change, ch chan error) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	switch {
+	case j.closed:
+		return errJournalClosed
+	case j.failed != nil:
+		return fmt.Errorf("%w: %v", errDataFailed, j.failed)
+	}
+	j.queue = append(j.queue, cs)
+	j.waiters = append(j.waiters, ch)
+	return nil
+}
+
+// take empties the queue.
+func (j *journal) take() (q [][]change, ws []chan error, closed bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	q, ws, closed = j.queue, j.waiters, j.closed
+	j.queue, j.waiters = nil, nil
+	return q, ws, closed
 }
 
 // broken is the failure that stopped the journal, or nil.
@@ -369,10 +399,7 @@ func (j *journal) broken() error {
 func (j *journal) run() {
 	defer close(j.done)
 	for range j.wake {
-		j.mu.Lock()
-		q, ws, closed := j.queue, j.waiters, j.closed
-		j.queue, j.waiters = nil, nil
-		j.mu.Unlock()
+		q, ws, closed := j.take()
 		if len(ws) > 0 {
 			j.commit(q, ws)
 		}
@@ -436,12 +463,15 @@ func (j *journal) writeDB(cs []change) error {
 
 // fail stops the journal and says so loudly, once.
 func (j *journal) fail(err error) {
-	j.mu.Lock()
-	first := j.failed == nil
-	if first {
+	first := func() bool {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		if j.failed != nil {
+			return false
+		}
 		j.failed = err
-	}
-	j.mu.Unlock()
+		return true
+	}()
 	if first && j.log != nil {
 		fmt.Fprintf(j.log, "sandbox: ERROR: the data file could not be written (%v); the sandbox now refuses every change with 503. "+
 			"Stop it, fix the disk (space, permissions) or move %s away, and start it again: the file keeps every change answered as done\n", err, j.path)
@@ -451,9 +481,11 @@ func (j *journal) fail(err error) {
 // close commits what is queued and releases the file (and its lock).
 func (j *journal) close() {
 	j.once.Do(func() {
-		j.mu.Lock()
-		j.closed = true
-		j.mu.Unlock()
+		func() {
+			j.mu.Lock()
+			defer j.mu.Unlock()
+			j.closed = true
+		}()
 		select {
 		case j.wake <- struct{}{}:
 		default:
@@ -566,6 +598,10 @@ func openJournal(dir string) (j *journal, err error) {
 			return fmt.Errorf("%s is %w: schema version %q", path, ErrDataCorrupt, meta.Get(keySchema))
 		case v > schemaVersion:
 			return fmt.Errorf("%s was %w (data schema %d; this one reads %d): upgrade xs2a, or give another --data directory", path, ErrDataVersion, v, schemaVersion)
+		case v < schemaVersion:
+			if err := meta.Put(keySchema, []byte(strconv.Itoa(schemaVersion))); err != nil {
+				return err
+			}
 		}
 		for _, b := range dataBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -622,14 +658,21 @@ func (s *Server) load(j *journal) (err error) {
 		}); err != nil {
 			return err
 		}
+		var tokens []*token
 		if err := each(bucketTokens, func(k string, v []byte) error {
 			t, err := decodeToken(k, v)
 			if err == nil {
-				st.tokens[k] = t
+				tokens = append(tokens, t)
 			}
 			return err
 		}); err != nil {
 			return err
+		}
+		// In about the order they were issued, so that MaxTokensPerApp
+		// drops the oldest first.
+		slices.SortStableFunc(tokens, func(a, b *token) int { return issuedAbout(a).Compare(issuedAbout(b)) })
+		for _, t := range tokens {
+			st.addToken(t)
 		}
 		if err := each(bucketCodes, func(k string, v []byte) error {
 			c, err := decodeCode(k, v)

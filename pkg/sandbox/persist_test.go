@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -207,7 +208,7 @@ func TestDataDirThatCannotBeRead(t *testing.T) {
 				m, _ := tx.CreateBucket(bucketMeta)
 				return m.Put(keySchema, []byte("7"))
 			})
-		}, ErrDataVersion, "was written by a newer xs2a (data schema 7; this one reads 1)"},
+		}, ErrDataVersion, "was written by a newer xs2a (data schema 7; this one reads 2)"},
 		{"another program's bbolt file", func(t *testing.T) string {
 			return write(t, func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("widgets")); return err })
 		}, ErrDataCorrupt, "no schema version"},
@@ -341,7 +342,7 @@ func TestDataDirConcurrentChangesLandInOrder(t *testing.T) {
 	if ok != 4 {
 		t.Fatalf("%d of %d concurrent PSU-not-present accesses answered 200; want frequencyPerDay 4", ok, n)
 	}
-	org := s.DefaultApp.OrganizationID
+	org := tppKey(s.DefaultApp.OrganizationID, s.DefaultApp.CA)
 	s.Close()
 
 	s = startData(t, dir, opts)
@@ -519,4 +520,67 @@ func TestDataDirWriteFailureRefusesChanges(t *testing.T) {
 	if n := strings.Count(out, "data file could not be written"); n != 1 {
 		t.Errorf("the failure is on the log %d times; want once:\n%s", n, out)
 	}
+}
+
+// TestDataDirOfSchema1: a data file of schema 1 (apps without their CA,
+// day counts by organisation) still loads: its consent and tokens work
+// again, the default app is bound to the sandbox's CA, and the file is
+// marked schema 2, which an older xs2a refuses as newer rather than
+// misreading its apps.
+func TestDataDirOfSchema1(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	opts := Options{AutoApprove: true, RatePerSecond: -1}
+	s := startData(t, dir, opts)
+	p := newTPP(t, s)
+	ct := p.clientToken()
+	cid := p.createConsent(allAccounts)
+	org := s.DefaultApp.OrganizationID
+	s.Close()
+
+	// Write it back as schema 1 wrote it.
+	db, err := bolt.Open(filepath.Join(dir, DBFile), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketMeta).Put(keySchema, []byte("1")); err != nil {
+			return err
+		}
+		apps := tx.Bucket(bucketApps)
+		var a App
+		if err := json.Unmarshal(apps.Get([]byte("sandbox-client")), &a); err != nil {
+			return err
+		}
+		a.CA = ""
+		if err := apps.Put([]byte("sandbox-client"), mustJSON(&a)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketLimits).Put([]byte(org), mustJSON(limitRecord{Org: org, Day: "2026-01-01", N: 3}))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s = startData(t, dir, opts)
+	p = newTPP(t, s)
+	a := p.api("GET", "/v1/consents/"+cid+"/status", ct, nil, nil)
+	if a.status != 200 {
+		t.Errorf("the consent with the token from before: %d %s", a.status, a.body)
+	}
+	if s.DefaultApp.CA != caID(s.Certs.CA.Cert) {
+		t.Errorf("default app CA %q", s.DefaultApp.CA)
+	}
+	s.Close()
+	db, err = bolt.Open(filepath.Join(dir, DBFile), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.View(func(tx *bolt.Tx) error {
+		if v := string(tx.Bucket(bucketMeta).Get(keySchema)); v != "2" {
+			t.Errorf("schema %q after the upgrade; want 2", v)
+		}
+		return nil
+	})
 }

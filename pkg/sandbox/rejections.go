@@ -56,9 +56,11 @@ type Record struct {
 	// even one the checks would refuse; only that organisation may read the
 	// record. Empty only when no certificate was presented.
 	OrganizationID string `json:"organizationId,omitempty"`
-	// certOnly binds a record to the presented certificate's thumbprint
-	// when that certificate names no organisation, so that it is not
-	// readable by every TPP.
+	// owner is the key of the TPP that sent the request, when a trusted
+	// CA issued its certificate (even one the checks refused); "" else.
+	owner string
+	// certOnly binds a record without an owner to the presented
+	// certificate's thumbprint, so that it is not readable by every TPP.
 	certOnly string
 	// Request is the request as received, what the -v trace hides
 	// (Authorization, the API key, cookies, secret query and form fields)
@@ -98,20 +100,37 @@ func (r *RecordedRequest) Message() *httpmsg.Request {
 	return m
 }
 
-// rejections keeps the newest records by X-Request-ID; a request ID sent
-// again replaces its record and counts as new.
+// rejections keeps the newest records of each TPP (its key: organisation
+// and CA) apart, at most max each, so that no TPP's requests push another's
+// out; the requests no trusted certificate identified share one more shelf
+// of their own. A request ID sent again by the same sender replaces its
+// record and counts as new; the same ID from another sender is another
+// record. The bytes kept are bounded all together, and over that budget
+// the largest shelf gives up its oldest record first.
 type rejections struct {
 	mu       sync.Mutex
 	max      int
 	maxBytes int
 	bytes    int
-	order    *list.List // of *Record, oldest first
-	byID     map[string]*list.Element
+	shelves  map[string]*shelf // by owner: a TPP's key, or "" for the unidentified
+	ids      map[string]int    // how many records of each X-Request-ID are kept
+	n        int
+}
+
+// shelf is one owner's records, oldest first.
+type shelf struct {
+	order *list.List               // of *Record
+	byKey map[string]*list.Element // by recordKey
+	bytes int
 }
 
 func newRejections(max int) *rejections {
-	return &rejections{max: max, maxBytes: rememberBytes, order: list.New(), byID: map[string]*list.Element{}}
+	return &rejections{max: max, maxBytes: rememberBytes, shelves: map[string]*shelf{}, ids: map[string]int{}}
 }
+
+// recordKey tells apart, on the unidentified shelf, the same X-Request-ID
+// sent with different certificates (or with none).
+func recordKey(r *Record) string { return r.certOnly + "\x00" + r.RequestID }
 
 // size is about what a record holds in memory: the bodies and strings
 // that can be large.
@@ -135,30 +154,96 @@ func (r *Record) size() int {
 	return n
 }
 
+// drop removes e from shelf sh of owner; call with the lock held.
+func (m *rejections) drop(owner string, sh *shelf, e *list.Element) {
+	old := sh.order.Remove(e).(*Record)
+	sz := old.size()
+	sh.bytes -= sz
+	m.bytes -= sz
+	m.n--
+	delete(sh.byKey, recordKey(old))
+	if m.ids[old.RequestID]--; m.ids[old.RequestID] <= 0 {
+		delete(m.ids, old.RequestID)
+	}
+	if sh.order.Len() == 0 {
+		delete(m.shelves, owner)
+	}
+}
+
 func (m *rejections) put(r *Record) {
 	if m.max <= 0 {
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.byID[r.RequestID]; ok {
-		m.bytes -= m.order.Remove(e).(*Record).size()
+	sh := m.shelves[r.owner]
+	if sh == nil {
+		sh = &shelf{order: list.New(), byKey: map[string]*list.Element{}}
+		m.shelves[r.owner] = sh
 	}
-	m.byID[r.RequestID] = m.order.PushBack(r)
-	m.bytes += r.size()
+	if e, ok := sh.byKey[recordKey(r)]; ok {
+		m.drop(r.owner, sh, e)
+		m.shelves[r.owner] = sh // kept even if drop emptied it
+	}
+	e := sh.order.PushBack(r)
+	sh.byKey[recordKey(r)] = e
+	sz := r.size()
+	sh.bytes += sz
+	m.bytes += sz
+	m.n++
+	m.ids[r.RequestID]++
+	for sh.order.Len() > m.max {
+		m.drop(r.owner, sh, sh.order.Front())
+	}
 	// The newest record stays even when it alone is over the budget.
-	for m.order.Len() > m.max || (m.bytes > m.maxBytes && m.order.Len() > 1) {
-		old := m.order.Remove(m.order.Front()).(*Record)
-		m.bytes -= old.size()
-		delete(m.byID, old.RequestID)
+	for m.bytes > m.maxBytes {
+		owner, big := "", (*shelf)(nil)
+		for o, s := range m.shelves {
+			if s == sh && s.order.Len() == 1 {
+				continue
+			}
+			if big == nil || s.bytes > big.bytes {
+				owner, big = o, s
+			}
+		}
+		if big == nil {
+			break
+		}
+		m.drop(owner, big, big.order.Front())
 	}
 }
 
+// lookup finds the record of id that reader may read: its own, one sent
+// with its very certificate that the checks refused, or one sent without a
+// certificate; elsewhere says a record of id is kept for another sender.
+func (m *rejections) lookup(reader *TPP, id string) (rec *Record, elsewhere bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if sh := m.shelves[reader.Key]; sh != nil {
+		if e, ok := sh.byKey["\x00"+id]; ok {
+			return e.Value.(*Record), false
+		}
+	}
+	if sh := m.shelves[""]; sh != nil {
+		for _, k := range []string{reader.Thumbprint + "\x00" + id, "\x00" + id} {
+			if e, ok := sh.byKey[k]; ok {
+				return e.Value.(*Record), false
+			}
+		}
+	}
+	return nil, m.ids[id] > 0
+}
+
+// get is any record of id (tests).
 func (m *rejections) get(id string) *Record {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.byID[id]; ok {
-		return e.Value.(*Record)
+	for _, sh := range m.shelves {
+		for e := sh.order.Front(); e != nil; e = e.Next() {
+			if r := e.Value.(*Record); r.RequestID == id {
+				return r
+			}
+		}
 	}
 	return nil
 }
@@ -166,7 +251,7 @@ func (m *rejections) get(id string) *Record {
 func (m *rejections) len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.order.Len()
+	return m.n
 }
 
 // ValidRequestID reports an X-Request-ID the sandbox keeps and looks up:
@@ -197,12 +282,17 @@ func (s *Server) remember(c *call, status int, e *apiError) {
 	}
 	switch {
 	case c.tpp != nil:
-		rec.OrganizationID = c.tpp.OrganizationID
+		rec.OrganizationID, rec.owner = c.tpp.OrganizationID, c.tpp.Key
 	case c.r.TLS != nil && len(c.r.TLS.PeerCertificates) > 0:
 		// Not identified yet (a request id that is no UUID is easy to
-		// guess), but the handshake says who sent it.
+		// guess), or refused, but the handshake says who sent it: the TPP
+		// of its organisation and CA when a trusted CA issued it, else
+		// that very certificate.
 		cert := c.r.TLS.PeerCertificates[0]
-		if rec.OrganizationID = qcert.OrganizationIdentifier(cert); rec.OrganizationID == "" {
+		rec.OrganizationID = qcert.OrganizationIdentifier(cert)
+		if ca := s.anchorOf(cert, c.r.TLS.PeerCertificates[1:]); ca != "" && rec.OrganizationID != "" {
+			rec.owner = tppKey(rec.OrganizationID, ca)
+		} else {
 			rec.certOnly = thumbprint(cert)
 		}
 	}
@@ -311,19 +401,18 @@ func (s *Server) handleRejection(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("%q is not an X-Request-ID (1 to %d printable characters)", clip(id, 60), maxRequestIDLen)).withPath("requestId"))
 		return
 	}
-	rec := s.memory.get(id)
+	rec, elsewhere := s.memory.lookup(tpp, id)
 	switch {
+	case rec == nil && elsewhere:
+		fail(reject(http.StatusForbidden, CodeResourceUnknown,
+			fmt.Sprintf("the request with X-Request-ID %s came from another TPP; only a QWAC of that TPP (its organisation, from the same CA) may read why it was rejected", id)))
 	case rec == nil:
-		kept := fmt.Sprintf("the sandbox keeps the newest %d in memory, since it started", s.opts.Remember)
+		kept := fmt.Sprintf("the sandbox keeps the newest %d of each TPP in memory, since it started", s.opts.Remember)
 		if s.opts.Remember < 0 {
 			kept = "this sandbox keeps none (it was started to remember no rejections)"
 		}
 		fail(reject(http.StatusNotFound, CodeResourceUnknown,
 			fmt.Sprintf("no rejection of a request with X-Request-ID %s is kept: %s", id, kept)))
-	case rec.OrganizationID != "" && rec.OrganizationID != tpp.OrganizationID,
-		rec.certOnly != "" && rec.certOnly != tpp.Thumbprint:
-		fail(reject(http.StatusForbidden, CodeResourceUnknown,
-			fmt.Sprintf("the request with X-Request-ID %s came from another TPP; only a QWAC of that organisation may read why it was rejected", id)))
 	default:
 		writeJSON(w, http.StatusOK, rec)
 	}

@@ -511,9 +511,11 @@ func TestIdentity(t *testing.T) {
 		wantAPIError(t, unsigned(t, s, extraSet(t, "same-org").QWAC), 401, CodeCertificateInvalid, "", "not issued by a QTSP this ASPSP trusts", "--trust")
 	})
 	t.Run("QWAC of a CA given in Trust", func(t *testing.T) {
+		// The organisation under another CA is another TPP, with its own app.
 		set := extraSet(t, "same-org")
-		s := startSandbox(t, Options{RatePerSecond: -1, Trust: []*x509.Certificate{set.CA.Cert}})
-		p := newParty(t, s, s.DefaultApp, set.QWAC, set.QSeal)
+		app := App{Name: "same org, other CA", ClientID: "other-ca-client", ClientSecret: "s", APIKey: "k", OrganizationID: s.DefaultApp.OrganizationID}
+		s := startSandbox(t, Options{RatePerSecond: -1, Trust: []*x509.Certificate{set.CA.Cert}, Apps: []App{app}})
+		p := newParty(t, s, app, set.QWAC, set.QSeal)
 		a := p.call("POST", "/v1/consents", p.clientToken(), consentBody(nil), nil)
 		wantStatus(t, a, 201)
 	})

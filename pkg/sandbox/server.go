@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"golang.org/x/time/rate"
 )
 
@@ -36,14 +37,16 @@ type Options struct {
 	Bank string
 	// Dialect is how signatures are read (default DialectEnfuce).
 	Dialect Dialect
-	// Remember is how many rejections are kept for RejectionsPath, newest
-	// first (default DefaultRemember; negative keeps none).
+	// Remember is how many rejections are kept for RejectionsPath per TPP
+	// (and for the requests no trusted certificate identified, together),
+	// newest first (default DefaultRemember; negative keeps none).
 	Remember int
 	// Apps are registered in addition to the default app.
 	Apps []App
 	// RatePerSecond and RatePerDay limit each TPP's API calls (defaults 5
-	// and 1000, as documented for the bank's sandbox; the token endpoint is
-	// the authorization server's and not counted); negative disables.
+	// and 1000, as documented for the bank's sandbox); RatePerSecond limits
+	// its token requests too, in a count of their own, and the daily limit
+	// does not count them; negative disables.
 	RatePerSecond float64
 	RatePerDay    int
 	// APIKeyHeader is where the API key travels (default X-API-Key).
@@ -57,6 +60,19 @@ type Options struct {
 	// DataDir keeps apps, consents, tokens, codes and day counters in
 	// DataDir/sandbox.db across restarts; empty keeps them in memory.
 	DataDir string
+}
+
+// safeLog escapes the control characters of everything written to the
+// operator's log but newlines and tabs: net/http's own lines (TLS handshake
+// refusals) and the data file's errors quote what came from outside too.
+// The request log escapes its fields itself, newlines included.
+type safeLog struct{ w io.Writer }
+
+func (l safeLog) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(l.w, termsafe.Text(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // Server is a running sandbox.
@@ -132,6 +148,8 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
+	} else {
+		opts.Log = safeLog{opts.Log}
 	}
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
@@ -186,6 +204,7 @@ func (s *Server) registerApps() error {
 		def.ClientSecret, def.APIKey = old.ClientSecret, old.APIKey
 	}
 	def.OrganizationID = qcert.OrganizationIdentifier(s.opts.Certs.QWAC.Cert)
+	def.CA = caID(s.opts.Certs.CA.Cert)
 	s.DefaultApp = def
 	s.store.apps[def.ClientID] = &s.DefaultApp
 	recs := []any{&s.DefaultApp}
@@ -198,7 +217,13 @@ func (s *Server) registerApps() error {
 		if seen[a.ClientID] {
 			return fmt.Errorf("app %q: client_id %q is registered twice", a.Name, a.ClientID)
 		}
+		if !validCA(a.CA) {
+			return fmt.Errorf("app %q: ca %q is not the hex SHA-256 of a CA's public key (64 hex digits)", a.Name, a.CA)
+		}
 		seen[a.ClientID] = true
+		if old := s.store.apps[a.ClientID]; a.CA == "" && old != nil && old.OrganizationID == a.OrganizationID {
+			a.CA = old.CA // the binding made on first use outlives a restart
+		}
 		s.store.apps[a.ClientID] = &a // replaces the stored one: the file given now wins
 		recs = append(recs, &a)
 	}
@@ -208,6 +233,22 @@ func (s *Server) registerApps() error {
 		}
 	}
 	return nil
+}
+
+// validCA reports an App.CA: empty, or 64 lower-case hex digits.
+func validCA(ca string) bool {
+	if ca == "" {
+		return true
+	}
+	if len(ca) != 64 {
+		return false
+	}
+	for _, r := range ca {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) now() time.Time {

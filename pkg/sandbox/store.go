@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"container/list"
 	"crypto/rand"
 	"encoding/base64"
 	"sync"
@@ -10,7 +11,10 @@ import (
 )
 
 // App is a TPP application registered at the bank: its OAuth client and API
-// key, bound to the organisation of the TPP's QWAC.
+// key, bound to the TPP of its QWAC: the organisation, and the trusted CA
+// that issued the QWAC. An app with a client secret authenticates with it;
+// one without is registered for tls_client_auth (RFC 8705 section 2): the
+// QWAC alone authenticates it.
 type App struct {
 	Name           string   `json:"name" yaml:"name"`
 	ClientID       string   `json:"client_id" yaml:"client_id"`
@@ -18,6 +22,11 @@ type App struct {
 	APIKey         string   `json:"api_key" yaml:"api_key"`
 	OrganizationID string   `json:"organization_id" yaml:"organization_id"`
 	RedirectURIs   []string `json:"redirect_uris" yaml:"redirect_uris"`
+	// CA is the trusted CA the TPP's QWAC chains to: the hex SHA-256 of
+	// its public key (SubjectPublicKeyInfo). Empty, the app is bound to
+	// the CA of the first QWAC that authenticates as it (with its secret,
+	// when it has one), and that binding is kept.
+	CA string `json:"ca,omitempty" yaml:"ca,omitempty"`
 }
 
 // AccountReference and Access are the client's model types: the wire format
@@ -64,6 +73,7 @@ type token struct {
 	expires    time.Time
 	refresh    bool // a refresh token
 	revoked    bool
+	elem       *list.Element // in store.byApp[clientID]
 }
 
 type authCode struct {
@@ -95,6 +105,7 @@ type store struct {
 	apps     map[string]*App // by client_id
 	consents map[string]*Consent
 	tokens   map[string]*token
+	byApp    map[string]*list.List // of *token, by client_id, oldest first
 	codes    map[string]*authCode
 	sessions map[string]*authSession
 	pruned   time.Time
@@ -102,8 +113,60 @@ type store struct {
 }
 
 func newStore() *store {
-	return &store{apps: map[string]*App{}, consents: map[string]*Consent{}, tokens: map[string]*token{},
+	return &store{apps: map[string]*App{}, consents: map[string]*Consent{}, tokens: map[string]*token{}, byApp: map[string]*list.List{},
 		codes: map[string]*authCode{}, sessions: map[string]*authSession{}}
+}
+
+// locked runs f with the store's lock held, released by defer: a panic in
+// f (a bug; the request log recovers it) must not leave the lock held and
+// every later request waiting for it.
+func (st *store) locked(f func()) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	f()
+}
+
+// app is the registered app with this client_id, or nil.
+func (st *store) app(clientID string) (a *App) {
+	st.locked(func() { a = st.apps[clientID] })
+	return a
+}
+
+// MaxTokensPerApp bounds the tokens the bank keeps for one app (access and
+// refresh, live or revoked): past it the oldest is dropped, so a loop of
+// token requests cannot grow memory or the data file without bound.
+const MaxTokensPerApp = 256
+
+// addToken keeps t, dropping the app's oldest tokens past
+// MaxTokensPerApp; call with the lock held.
+func (st *store) addToken(t *token) {
+	l := st.byApp[t.clientID]
+	if l == nil {
+		l = list.New()
+		st.byApp[t.clientID] = l
+	}
+	if old := st.tokens[t.value]; old != nil {
+		st.dropToken(old)
+	}
+	st.tokens[t.value] = t
+	t.elem = l.PushBack(t)
+	for l.Len() > MaxTokensPerApp {
+		old := l.Front().Value.(*token)
+		st.dropToken(old)
+		st.save(deletion{bucketTokens, old.value}) // nobody waits for it, as for prune
+	}
+}
+
+// dropToken forgets t; call with the lock held.
+func (st *store) dropToken(t *token) {
+	delete(st.tokens, t.value)
+	if l := st.byApp[t.clientID]; l != nil && t.elem != nil {
+		l.Remove(t.elem)
+		t.elem = nil
+		if l.Len() == 0 {
+			delete(st.byApp, t.clientID)
+		}
+	}
 }
 
 // randomID is a URL-safe random string with n bytes of entropy.
@@ -135,7 +198,7 @@ func (st *store) prune(now time.Time) {
 	var gone []any // the data file forgets them too; nobody waits for that
 	for k, t := range st.tokens {
 		if now.After(t.expires) {
-			delete(st.tokens, k)
+			st.dropToken(t)
 			gone = append(gone, deletion{bucketTokens, k})
 		}
 	}

@@ -77,9 +77,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	s.store.mu.Lock()
-	app := s.store.apps[q.Get("client_id")]
-	s.store.mu.Unlock()
+	app := s.store.app(q.Get("client_id"))
 	if q.Get("client_id") == "" {
 		s.errorPage(w, "client_id is missing.")
 		return
@@ -128,21 +126,21 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_scope", fmt.Sprintf("scope %q is not AIS:<consentId>", q.Get("scope")))
 		return
 	}
-	s.store.mu.Lock()
-	c := s.store.consents[consentID]
-	if c != nil {
-		s.expire(c) // a consent past its validUntil can no longer be authorised
-	}
 	var why string
-	switch {
-	case c == nil:
-		why = fmt.Sprintf("consent %q does not exist", consentID)
-	case c.OrganizationID != app.OrganizationID:
-		why = fmt.Sprintf("consent %q belongs to another TPP", consentID)
-	case c.Status != StatusReceived:
-		why = fmt.Sprintf("consent %q is %s; only a consent in status received awaits authorisation", consentID, c.Status)
-	}
-	s.store.mu.Unlock()
+	s.store.locked(func() {
+		c := s.store.consents[consentID]
+		if c != nil {
+			s.expire(c) // a consent past its validUntil can no longer be authorised
+		}
+		switch {
+		case c == nil:
+			why = fmt.Sprintf("consent %q does not exist", consentID)
+		case c.OrganizationID != app.OrganizationID || !sameTPP(s.store.apps[c.ClientID], app):
+			why = fmt.Sprintf("consent %q belongs to another TPP", consentID)
+		case c.Status != StatusReceived:
+			why = fmt.Sprintf("consent %q is %s; only a consent in status received awaits authorisation", consentID, c.Status)
+		}
+	})
 	if why != "" {
 		fail("invalid_scope", why)
 		return
@@ -153,10 +151,16 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.approve(w, r, sess, s.psu("1345611"), nil)
 		return
 	}
-	s.store.mu.Lock()
-	s.store.sessions[sess.id] = sess
-	s.store.mu.Unlock()
+	s.store.locked(func() { s.store.sessions[sess.id] = sess })
 	s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, TPP: app.Name, PSUs: s.psus})
+}
+
+// sameTPP reports that app b, authorising a consent created through app a
+// of the same organisation, is of a's TPP: bound to the same CA, or not
+// bound yet (the code exchange binds it and checks the consent's owner).
+// Call with the store's lock held.
+func sameTPP(a, b *App) bool {
+	return a != nil && b != nil && a.CA != "" && (b.CA == "" || a.CA == b.CA)
 }
 
 func otp() string {
@@ -172,9 +176,8 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) *authSession {
 		s.errorPage(w, "The form could not be read.")
 		return nil
 	}
-	s.store.mu.Lock()
-	sess := s.store.sessions[r.PostForm.Get("session")]
-	s.store.mu.Unlock()
+	var sess *authSession
+	s.store.locked(func() { sess = s.store.sessions[r.PostForm.Get("session")] })
 	if sess == nil || s.now().After(sess.expires) {
 		s.errorPage(w, "This sign-in has expired or is unknown. Start again from the application.")
 		return nil
@@ -194,15 +197,34 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			Error: "Unknown customer number or wrong one-time code."})
 		return
 	}
-	s.store.mu.Lock()
-	sess.psu = psu
-	c := s.store.consents[sess.consentID]
-	app := s.store.apps[sess.clientID]
-	d := pageData{Title: "Give access", Session: sess.id, TPP: app.Name, ConsentID: c.ID, ValidUntil: c.ValidUntil.Format(time.DateOnly),
-		Frequency: c.FrequencyPerDay, Recurring: c.Recurring, Wants: describeAccess(c.Access), Cards: psu.Cards, Pick: picks(c.Access)}
-	s.store.mu.Unlock()
-	if d.TPP == "" || d.TPP == "default" {
-		d.TPP = app.OrganizationID
+	var d pageData
+	var gone string
+	s.store.locked(func() {
+		// The consent may have been deleted, pruned or ended since the
+		// sign-in page was shown.
+		c := s.store.consents[sess.consentID]
+		app := s.store.apps[sess.clientID]
+		if c != nil {
+			s.expire(c)
+		}
+		switch {
+		case c == nil || app == nil:
+			gone = "The consent this sign-in is for no longer exists. Start again from the application."
+			return
+		case c.Status != StatusReceived:
+			gone = fmt.Sprintf("The consent this sign-in is for is %s and no longer awaits your approval. Start again from the application.", c.Status)
+			return
+		}
+		sess.psu = psu
+		d = pageData{Title: "Give access", Session: sess.id, TPP: app.Name, ConsentID: c.ID, ValidUntil: c.ValidUntil.Format(time.DateOnly),
+			Frequency: c.FrequencyPerDay, Recurring: c.Recurring, Wants: describeAccess(c.Access), Cards: psu.Cards, Pick: picks(c.Access)}
+		if d.TPP == "" || d.TPP == "default" {
+			d.TPP = app.OrganizationID
+		}
+	})
+	if gone != "" {
+		s.errorPage(w, gone)
+		return
 	}
 	s.page(w, http.StatusOK, "consent.html", d)
 }
@@ -216,21 +238,25 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 	if sess == nil {
 		return
 	}
-	if sess.psu == nil {
+	var psu *PSU
+	s.store.locked(func() {
+		// Set by the sign-in under the lock; one decision per sign-in.
+		if psu = sess.psu; psu != nil {
+			delete(s.store.sessions, sess.id)
+		}
+	})
+	if psu == nil {
 		s.errorPage(w, "Sign in first.")
 		return
 	}
-	s.store.mu.Lock()
-	delete(s.store.sessions, sess.id) // one decision per sign-in
-	s.store.mu.Unlock()
 	if r.PostForm.Get("decision") != "approve" {
 		var saved pending
-		s.store.mu.Lock()
-		if c := s.store.consents[sess.consentID]; c != nil && c.Status == StatusReceived {
-			c.Status = StatusRejected
-			saved.add(s.store.save(c))
-		}
-		s.store.mu.Unlock()
+		s.store.locked(func() {
+			if c := s.store.consents[sess.consentID]; c != nil && c.Status == StatusReceived {
+				c.Status = StatusRejected
+				saved.add(s.store.save(c))
+			}
+		})
 		if err := saved.wait(); err != nil {
 			s.errorPage(w, saveFailed(err))
 			return
@@ -238,35 +264,39 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "access_denied", "the PSU denied the consent")
 		return
 	}
-	s.approve(w, r, sess, sess.psu, r.PostForm["account"])
+	s.approve(w, r, sess, psu, r.PostForm["account"])
 }
 
 // approve marks the consent valid with what the PSU granted and sends the
 // browser back with a code.
 func (s *Server) approve(w http.ResponseWriter, r *http.Request, sess *authSession, psu *PSU, picked []string) {
 	now := s.now()
-	s.store.mu.Lock()
-	c := s.store.consents[sess.consentID]
-	if c != nil {
-		s.expire(c)
-	}
-	if c == nil || c.Status != StatusReceived {
-		s.store.mu.Unlock()
+	var code *authCode
+	var saved <-chan error
+	s.store.locked(func() {
+		c := s.store.consents[sess.consentID]
+		if c != nil {
+			s.expire(c)
+		}
+		if c == nil || c.Status != StatusReceived {
+			return
+		}
+		grant(c, psu, picked)
+		c.PSU = psu
+		c.Status = StatusValid
+		c.LastAction = now
+		if psu.RevokesConsent {
+			c.Status = StatusRevokedByPsu
+		}
+		code = &authCode{value: randomID(32), clientID: sess.clientID, redirectURI: sess.redirectURI, challenge: sess.challenge,
+			consentID: c.ID, expires: now.Add(CodeTTL)}
+		s.store.codes[code.value] = code
+		saved = s.store.save(c, code)
+	})
+	if code == nil {
 		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "invalid_request", "the consent no longer awaits authorisation")
 		return
 	}
-	grant(c, psu, picked)
-	c.PSU = psu
-	c.Status = StatusValid
-	c.LastAction = now
-	if psu.RevokesConsent {
-		c.Status = StatusRevokedByPsu
-	}
-	code := &authCode{value: randomID(32), clientID: sess.clientID, redirectURI: sess.redirectURI, challenge: sess.challenge,
-		consentID: c.ID, expires: now.Add(CodeTTL)}
-	s.store.codes[code.value] = code
-	saved := s.store.save(c, code)
-	s.store.mu.Unlock()
 	if saved != nil {
 		if err := <-saved; err != nil {
 			s.errorPage(w, saveFailed(err))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -49,6 +50,7 @@ type ServeOptions struct {
 	DailyLimit   int
 	WriteProfile string
 	DataDir      string
+	AllowRemote  bool
 	// Ready, when set, receives the started server (tests).
 	Ready func(*sbx.Server)
 }
@@ -91,7 +93,11 @@ app's client_id, secret and API key are printed (secrets masked unless
 The bank keeps its state in memory unless --data DIR is given: then apps,
 consents, tokens, codes and day counts live in DIR/sandbox.db, each change
 committed before the answer reporting it, and a restart (even after a kill)
-finds them again. A second sandbox on the same DIR is refused.`,
+finds them again. A second sandbox on the same DIR is refused.
+
+A TPP is its QWAC's organizationIdentifier together with the trusted CA the
+QWAC chains to: a QWAC naming the same organisation from another CA is
+another TPP. Both listeners stay on loopback unless --allow-remote.`,
 		Example: `  xs2a sandbox serve --write-profile sandbox
   xs2a sandbox serve --bank adorsys          # keyId SN=<lower-hex>,CA=..., date signed
   xs2a sandbox serve --auto-approve --addr 127.0.0.1:0 --auth-addr 127.0.0.1:0
@@ -106,6 +112,12 @@ finds them again. A second sandbox on the same DIR is refused.`,
 			if _, err := sbx.ParseDialect(o.Bank); err != nil {
 				return cmdutil.UsageErrorf("--bank: %v; the card issuer's name is --bank-name", err)
 			}
+			if err := checkListen("--addr", o.Addr, o.AllowRemote); err != nil {
+				return err
+			}
+			if err := checkListen("--auth-addr", o.AuthAddr, o.AllowRemote); err != nil {
+				return err
+			}
 			if o.DataDir != "" && !cmd.Flags().Changed("certs") {
 				o.CertsDir = filepath.Join(o.DataDir, "certs") // one directory is the whole sandbox
 			}
@@ -116,8 +128,9 @@ finds them again. A second sandbox on the same DIR is refused.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Addr, "addr", "127.0.0.1:8443", "API and token endpoint address (mutual TLS)")
-	fl.StringVar(&o.AuthAddr, "auth-addr", "127.0.0.1:8444", "address of the PSU's authorization pages")
+	fl.StringVar(&o.Addr, "addr", "127.0.0.1:8443", "API and token endpoint address (mutual TLS; loopback only unless --allow-remote)")
+	fl.StringVar(&o.AuthAddr, "auth-addr", "127.0.0.1:8444", "address of the PSU's authorization pages (loopback only unless --allow-remote)")
+	fl.BoolVar(&o.AllowRemote, "allow-remote", false, "allow an --addr or --auth-addr other than loopback (anyone who reaches them uses the bank: its API with a trusted CA's certificate, the PSU's pages)")
 	fl.StringVar(&o.CertsDir, "certs", DefaultCertsDir(), "certificate set directory (generated when empty)")
 	fl.BoolVar(&o.AutoApprove, "auto-approve", false, "approve every authorization at once as customer 1345611 (scripts, CI)")
 	fl.StringVar(&o.Bank, "bank", string(sbx.DialectEnfuce), "how signatures are read: "+dialectNames()+" (see README)")
@@ -127,12 +140,36 @@ finds them again. A second sandbox on the same DIR is refused.`,
 	})
 	fl.StringArrayVar(&o.Trust, "trust", nil, "also trust TPP certificates from this QTSP CA file (repeatable)")
 	fl.BoolVar(&o.StrictTLS, "strict-tls", false, "refuse a missing or untrusted client certificate in the TLS handshake")
-	fl.StringVar(&o.AppsFile, "apps", "", "YAML file with more apps: a list of {name, client_id, client_secret, api_key, organization_id, redirect_uris}")
+	fl.StringVar(&o.AppsFile, "apps", "", "YAML file with more apps: a list of {name, client_id, client_secret (none: tls_client_auth), api_key, organization_id, redirect_uris, ca (hex SHA-256 of the TPP's CA public key; none: bound on first use)}")
 	fl.Float64Var(&o.Rate, "rate", 5, "requests a second per TPP (negative: no limit)")
 	fl.IntVar(&o.DailyLimit, "daily-limit", 1000, "requests a day per TPP (negative: no limit)")
 	fl.StringVar(&o.WriteProfile, "write-profile", "", "write a client profile with this name for the running sandbox")
 	fl.StringVar(&o.DataDir, "data", "", "keep apps, consents, tokens and day counters in `DIR`/sandbox.db across restarts (certificates in DIR/certs unless --certs)")
 	return cmd
+}
+
+// checkListen refuses a listen address beyond loopback unless allowRemote:
+// the PSU's pages sign anyone in as a test customer, and the API serves
+// every TPP a trusted CA certifies.
+func checkListen(flag, addr string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return cmdutil.UsageErrorf("%s %q: %v (want host:port, e.g. 127.0.0.1:8443)", flag, addr, err)
+	}
+	if allowRemote {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return cmdutil.UsageErrorf("%s %q is not a loopback address: the sandbox's API, its PSU sign-in pages and its `sandbox why` records would serve anyone who reaches it; use 127.0.0.1 or [::1], or give --allow-remote", flag, addr)
+	}
+	return nil
+}
+
+// isLoopback reports a listen address on loopback.
+func isLoopback(addr string) bool {
+	host, _, _ := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func loadOrGenerate(dir string, now time.Time) (*qcert.Set, bool, error) {
@@ -199,6 +236,15 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		return cmdutil.UsageError(err)
 	}
 	defer s.Close()
+	if o.AllowRemote {
+		api, pages := strings.TrimPrefix(s.URL, "https://"), strings.TrimPrefix(s.AuthURL, "https://")
+		if !isLoopback(api) {
+			fmt.Fprintf(errOut, "warning: --allow-remote: anyone who can reach %s can call the sandbox's API and token endpoint with a certificate of a trusted CA, and read the `sandbox why` records of requests sent without one\n", api)
+		}
+		if !isLoopback(pages) {
+			fmt.Fprintf(errOut, "warning: --allow-remote: anyone who can reach %s can open the PSU's pages and sign in as a test customer (the one-time code is on the page)\n", pages)
+		}
+	}
 
 	abs := func(n string) string {
 		p, err := filepath.Abs(filepath.Join(o.CertsDir, n))

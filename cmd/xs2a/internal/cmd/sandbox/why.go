@@ -38,7 +38,7 @@ The X-Request-ID is in the error line of the command that was rejected
 ("(X-Request-ID ...)") and in the -v trace.
 
 It connects with the active profile's QWAC to its base_url (or --url): the
-sandbox answers only to the organisation that sent the request.`,
+sandbox answers only to the TPP (organisation and CA) that sent the request.`,
 		Example: `  xs2a -p sandbox consent create
   xs2a: error: the ASPSP answered 401 SIGNATURE_INVALID: ... (X-Request-ID 3f1c...)
   xs2a -p sandbox sandbox why 3f1c...
