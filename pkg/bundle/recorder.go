@@ -2,9 +2,6 @@ package bundle
 
 import (
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
-	"compress/zlib"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
@@ -412,34 +409,14 @@ func redactBody(red httplog.Redactor, contentType string, b []byte) *Body {
 // MaxBody bytes (cut says it was cut), decoded is false for an encoding it
 // cannot undo. A body itself cut at MaxBody decodes as far as it goes.
 func decode(enc string, b []byte) (plain []byte, decoded, cut bool) {
-	var r io.Reader
-	switch enc {
-	case "", "identity":
+	if enc == "" || enc == "identity" {
 		return b, true, false
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			return nil, false, false
-		}
-		r = zr
-	case "deflate":
-		// RFC 9110's deflate is zlib; some servers send raw deflate.
-		if zr, err := zlib.NewReader(bytes.NewReader(b)); err == nil {
-			r = zr
-		} else {
-			r = flate.NewReader(bytes.NewReader(b))
-		}
-	default:
+	}
+	plain, _, cut, ok := httplog.Inflate(enc, b, MaxBody)
+	if !ok {
 		return nil, false, false
 	}
-	plain, err := io.ReadAll(io.LimitReader(r, MaxBody+1))
-	if err != nil && len(plain) == 0 {
-		return nil, false, false
-	}
-	if len(plain) > MaxBody {
-		return plain[:MaxBody], true, true
-	}
-	return plain, true, false
+	return plain, true, cut
 }
 
 func digestInput(header string, body []byte) *DigestInput {

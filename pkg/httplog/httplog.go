@@ -479,7 +479,7 @@ func (t *Transport) writeBody(b *strings.Builder, prefix string, bd body) {
 	enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding")))
 	encoded := enc != "" && enc != "identity"
 	if encoded {
-		plain, ended, ok := inflate(enc, data)
+		plain, ended, _, ok := Inflate(enc, data, MaxBody)
 		wire := fmt.Sprintf("%d bytes", bd.read)
 		switch {
 		case !bd.complete && bd.length >= 0:
@@ -607,17 +607,18 @@ func startsJSON(b []byte) bool {
 	return len(s) > 0 && (s[0] == '{' || s[0] == '[')
 }
 
-// inflate decodes at most MaxBody bytes of a gzip or deflate body's prefix:
-// a decompression bomb cannot make the trace allocate more. ended reports
-// that the encoded stream ended within raw and its decoding within
-// MaxBody; ok is false for an encoding it does not know or cannot start.
-func inflate(enc string, raw []byte) (plain []byte, ended, ok bool) {
+// Inflate decodes at most limit bytes of a gzip or deflate body's prefix:
+// a decompression bomb cannot make the caller allocate more. ended reports
+// that the encoded stream ended within raw and its decoding within limit,
+// cut that the decoding goes on past limit; ok is false for an encoding it
+// does not know or cannot start. The -v trace and the recorder both use it.
+func Inflate(enc string, raw []byte, limit int) (plain []byte, ended, cut, ok bool) {
 	var r io.Reader
 	switch enc {
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(bytes.NewReader(raw))
 		if err != nil {
-			return nil, false, false
+			return nil, false, false, false
 		}
 		r = zr
 	case "deflate":
@@ -628,16 +629,16 @@ func inflate(enc string, raw []byte) (plain []byte, ended, ok bool) {
 			r = flate.NewReader(bytes.NewReader(raw))
 		}
 	default:
-		return nil, false, false
+		return nil, false, false, false
 	}
-	plain, err := io.ReadAll(io.LimitReader(r, MaxBody+1))
-	if len(plain) > MaxBody {
-		return plain[:MaxBody], false, true
+	plain, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if len(plain) > limit {
+		return plain[:limit], false, true, true
 	}
 	if err != nil && len(plain) == 0 {
-		return nil, false, false
+		return nil, false, false, false
 	}
-	return plain, err == nil, true
+	return plain, err == nil, false, true
 }
 
 // form prints a urlencoded body one decoded field per line.
