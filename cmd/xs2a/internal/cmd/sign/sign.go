@@ -419,8 +419,7 @@ func (o *Options) print(cfg *profile.Config, m *httpmsg.Request, res *httpsig.Si
 	w := o.F.IO.Out
 	switch o.Format {
 	case "http":
-		_, err := m.WriteTo(w)
-		return err
+		return writeHTTP(w, m, o.F.IO.IsStdoutTTY())
 	case "json":
 		added := addedHeaders(m, addedID, res.Date != "")
 		return cmdutil.JSON(o.F, signedJSON{Method: m.Method, URL: fullURL(m, scheme), Headers: m.Header, Body: string(m.Body),
@@ -518,5 +517,22 @@ func writeCurl(w io.Writer, m *httpmsg.Request, scheme, qwacCert, qwacKey string
 	}
 	b.WriteString(" \\\n  --globoff --url " + q(fullURL(m, scheme)) + "\n")
 	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeHTTP writes the signed message byte for byte into a pipe or file,
+// made to be read by `sign verify -` or a bank. On a terminal it is only
+// read by a person, so what the request file held (ESC, OSC, bare CR) is
+// shown escaped, its CRLF line ends as plain newlines.
+func writeHTTP(w io.Writer, m *httpmsg.Request, tty bool) error {
+	if !tty {
+		_, err := m.WriteTo(w)
+		return err
+	}
+	var b strings.Builder
+	if _, err := m.WriteTo(&b); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, termsafe.Text(strings.ReplaceAll(b.String(), "\r\n", "\n")))
 	return err
 }
