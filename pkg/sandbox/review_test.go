@@ -1,0 +1,37 @@
+package sandbox
+
+// Issue 14 review: what the first round of items 10-15 left open.
+
+import (
+	"net/url"
+	"testing"
+)
+
+// TestSignInsBounded: the authorization endpoint takes no certificate and
+// has no rate limit; anyone who knows a consent awaiting authorisation and
+// its client_id (both are in the PSU's address bar) can open sign-ins for
+// it in a loop. Each used to be kept until it expired (and only when a
+// token or consent request happened to prune), so the loop grew memory
+// without bound. Now a consent keeps its newest MaxSignInsPerConsent
+// sign-ins; the newest still works.
+func TestSignInsBounded(t *testing.T) {
+	s := startSandbox(t, Options{RatePerSecond: -1, RatePerDay: -1})
+	p := bankTPP(t, s)
+	cid := p.createConsent(consentBody(nil))
+	_, challenge := pkce()
+	q := authQuery(p.app, cid, loopbackRedirect, "st", challenge)
+	for range 3 * MaxSignInsPerConsent {
+		p.loginPage(q)
+	}
+	var n int
+	s.store.locked(func() { n = len(s.store.sessions) })
+	if n > MaxSignInsPerConsent {
+		t.Errorf("%d sign-ins kept for one consent; want at most %d", n, MaxSignInsPerConsent)
+	}
+	// The newest sign-in works.
+	session, otp := p.loginPage(q)
+	a := p.post("/oauth/login", url.Values{"session": {session}, "psu_id": {"1345611"}, "otp": {otp}})
+	if a.status != 200 {
+		t.Errorf("the newest sign-in: %d %.300s", a.status, a.body)
+	}
+}
