@@ -5,6 +5,7 @@ package sandbox
 import (
 	"net/url"
 	"testing"
+	"time"
 )
 
 // TestSignInsBounded: the authorization endpoint takes no certificate and
@@ -33,5 +34,29 @@ func TestSignInsBounded(t *testing.T) {
 	a := p.post("/oauth/login", url.Values{"session": {session}, "psu_id": {"1345611"}, "otp": {otp}})
 	if a.status != 200 {
 		t.Errorf("the newest sign-in: %d %.300s", a.status, a.body)
+	}
+}
+
+// TestExpiredSignInsPruned: sign-ins for many consents, then none but
+// authorization requests: the expired ones are forgotten all the same (the
+// store used to prune only on token and consent requests).
+func TestExpiredSignInsPruned(t *testing.T) {
+	clock := newClock(time.Now())
+	s := startSandbox(t, Options{RatePerSecond: -1, RatePerDay: -1, Now: clock.Now})
+	p := bankTPP(t, s)
+	var cids []string
+	for range 5 {
+		cids = append(cids, p.createConsent(consentBody(nil)))
+	}
+	_, challenge := pkce()
+	for _, cid := range cids {
+		p.loginPage(authQuery(p.app, cid, loopbackRedirect, "st", challenge))
+	}
+	clock.Add(SessionTTL + pruneEvery + time.Second)
+	p.loginPage(authQuery(p.app, cids[0], loopbackRedirect, "st", challenge))
+	var n, m int
+	s.store.locked(func() { n, m = len(s.store.sessions), len(s.store.signIns) })
+	if n != 1 || m != 1 {
+		t.Errorf("%d sign-ins (for %d consents) kept after the others expired; want 1", n, m)
 	}
 }
