@@ -3,9 +3,13 @@ package sandbox
 // Issue 14 review: what the first round of items 10-15 left open.
 
 import (
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // TestSignInsBounded: the authorization endpoint takes no certificate and
@@ -58,5 +62,31 @@ func TestExpiredSignInsPruned(t *testing.T) {
 	s.store.locked(func() { n, m = len(s.store.sessions), len(s.store.signIns) })
 	if n != 1 || m != 1 {
 		t.Errorf("%d sign-ins (for %d consents) kept after the others expired; want 1", n, m)
+	}
+}
+
+// TestSignedHeaderListAmplification: a Signature header whose headers
+// parameter lists thousands of names (60 KB, within the header limit) used
+// to draw three problems per name: a 3 MB answer and a 7 MB `sandbox why`
+// record for each such request, so nine of them filled the records' whole
+// memory budget. The problems listed are now bounded.
+func TestSignedHeaderListAmplification(t *testing.T) {
+	s := startSandbox(t, Options{RatePerSecond: -1, RatePerDay: -1})
+	p := bankTPP(t, s)
+	sig := `keyId="SN=1,CA=x",algorithm="rsa-sha256",headers="` + strings.Repeat("a ", 30000) + `",signature="AAAA"`
+	rid := uuid.NewString()
+	a := do(t, p.plain, p.request("GET", "/v1/card-accounts", "", nil, map[string]string{"X-Request-ID": rid, "Signature": sig}))
+	if a.status != http.StatusUnauthorized {
+		t.Fatalf("status %d", a.status)
+	}
+	if len(a.body) > 2*len(sig) {
+		t.Errorf("a %d-byte Signature header drew a %d-byte answer", len(sig), len(a.body))
+	}
+	rec := s.memory.get(rid)
+	if rec == nil {
+		t.Fatal("no record")
+	}
+	if n := rec.size(); n > 4*len(sig) {
+		t.Errorf("a %d-byte Signature header made a %d-byte record", len(sig), n)
 	}
 }
