@@ -149,6 +149,12 @@ func explainSignature(m *httpmsg.Request, p *Params, pub *rsa.PublicKey, sig []b
 
 func searchForms(m *httpmsg.Request, p *Params, rec recovered) (form, bool) {
 	listed := p.SignedHeaders()
+	// Bounded: each pass costs signing strings of the whole list (pass 3
+	// one per listed header), and a headers parameter of thousands of
+	// names fits in a request; no usual mistake lists that many.
+	if len(listed) > maxUnlistedSearch {
+		return form{}, false
+	}
 	hasRT := slices.ContainsFunc(listed, func(s string) bool { return strings.EqualFold(s, RequestTarget) })
 	var forms []form
 	for rt := 0; rt < 2; rt++ {
