@@ -95,6 +95,12 @@ func parseConsent(body []byte, today time.Time) (*Consent, *apiError) {
 	return &Consent{Access: *req.Access, Recurring: *req.RecurringIndicator, ValidUntil: vu, FrequencyPerDay: f, Status: StatusReceived}, nil
 }
 
+// maxJSONDepth is how deep duplicateKey looks. A consent request nests four
+// levels; a body of a MiB nests 170,000, and a frame and a map per level
+// cost 83 MB and half a second. Anything deeper than this is no consent
+// request, and the decoder refuses it.
+const maxJSONDepth = 32
+
 // duplicateKey finds the first key repeated within one JSON object, as a
 // dotted path. Go keeps the last duplicate, other parsers the first: a body
 // that means different things to different parsers is refused.
@@ -127,6 +133,9 @@ func duplicateKey(body []byte) (string, bool) {
 		}
 		switch t := tok.(type) {
 		case json.Delim:
+			if (t == '{' || t == '[') && len(stack) >= maxJSONDepth {
+				return "", false
+			}
 			switch t {
 			case '{':
 				stack = append(stack, &frame{keys: map[string]bool{}, object: true, wantKey: true})
