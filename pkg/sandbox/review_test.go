@@ -109,3 +109,25 @@ func TestDeeplyNestedConsentBody(t *testing.T) {
 		t.Errorf("parsing a body nested %d deep made %.0f allocations", n, a)
 	}
 }
+
+// TestAnotherTPPReplaysAUsedCode: a used authorization code replayed
+// revokes what it issued (RFC 6749 section 4.1.2), but only when the
+// client it was issued to replays it. Another TPP that learns the code
+// (it is in the PSU's redirect URL) and sends it with its own app used to
+// revoke the first TPP's tokens: the code's client was checked after the
+// reuse. RFC 6749 section 4.1.3: the code must have been issued to the
+// authenticated client, else invalid_grant and nothing else.
+func TestAnotherTPPReplaysAUsedCode(t *testing.T) {
+	s := startSandbox(t, otherOrgOptions(t, Options{RatePerSecond: -1, RatePerDay: -1, AutoApprove: true}))
+	victim, other := bankTPP(t, s), otherTPP(t, s)
+	cid := victim.createConsent(consentBody(nil))
+	g := victim.autoCode(cid)
+	tr := victim.tokens(g)
+	a, _ := other.exchange(g.code, g.redirect, g.verifier)
+	wantOAuthError(t, a, http.StatusBadRequest, "invalid_grant", "issued to another client")
+	wantStatus(t, victim.cards(cid, tr.AccessToken, nil), http.StatusOK)
+	// The victim's own replay still revokes.
+	a, _ = victim.exchange(g.code, g.redirect, g.verifier)
+	wantOAuthError(t, a, http.StatusBadRequest, "invalid_grant", "already used")
+	wantAPIError(t, victim.cards(cid, tr.AccessToken, nil), http.StatusUnauthorized, CodeTokenInvalid, "", "revoked")
+}
