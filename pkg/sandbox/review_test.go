@@ -3,6 +3,7 @@ package sandbox
 // Issue 14 review: what the first round of items 10-15 left open.
 
 import (
+	"crypto/x509"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
 
 // TestSignInsBounded: the authorization endpoint takes no certificate and
@@ -165,4 +167,26 @@ func TestRecordsHeldWithinTheirBudget(t *testing.T) {
 	if grown := heap() - before; grown > 2*budget {
 		t.Errorf("the records' heap grew %d bytes over a budget of %d (%d records kept)", grown, budget, s.memory.len())
 	}
+}
+
+// TestHugeOrganizationIdentifier: a trusted CA (any --trust CA) issues a
+// QWAC whose organizationIdentifier is 33,000 characters. Its first
+// request used to write the TPP's day count under that key; bbolt keys
+// are at most 32 KiB, the commit failed, and the whole sandbox refused
+// every change of every TPP with 503 until its operator restarted it. The
+// certificate is now refused (CERTIFICATE_INVALID) and nothing is written.
+func TestHugeOrganizationIdentifier(t *testing.T) {
+	org := qcert.DefaultOrg
+	org.AuthNumber = strings.Repeat("7", 33000)
+	set, err := qcert.GenerateSet(qcert.Options{Org: org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSandbox(t, Options{RatePerSecond: -1, RatePerDay: 1000, DataDir: t.TempDir(), Trust: []*x509.Certificate{set.CA.Cert}})
+	huge := newParty(t, s, s.DefaultApp, set.QWAC, set.QSeal)
+	wantAPIError(t, huge.call("GET", "/v1/consents/cns-x", "", nil, nil), http.StatusUnauthorized, CodeCertificateInvalid, "", "organizationIdentifier")
+	wantOAuthError(t, huge.token(url.Values{"grant_type": {"client_credentials"}}, true), http.StatusUnauthorized, "invalid_client", "organizationIdentifier")
+	// The others go on.
+	bank := bankTPP(t, s)
+	bank.createConsent(consentBody(nil))
 }
