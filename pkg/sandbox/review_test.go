@@ -190,3 +190,40 @@ func TestHugeOrganizationIdentifier(t *testing.T) {
 	bank := bankTPP(t, s)
 	bank.createConsent(consentBody(nil))
 }
+
+// TestConsentBodyBounded: one consent request of up to MaxBody (1 MiB) used
+// to be kept whole, in memory and in the data file, until its validUntil
+// (up to 180 days): 31,000 account references (3 MB in memory), or one
+// maskedPan padded with a MiB of spaces, an unchecked pan or currency of a
+// MiB. A TPP's daily allowance of 1000 requests kept gigabytes a day. Now
+// each list holds at most MaxAccountReferences and each field its form.
+func TestConsentBodyBounded(t *testing.T) {
+	s := startSandbox(t, Options{RatePerSecond: -1, RatePerDay: -1})
+	p := bankTPP(t, s)
+	tok := p.clientToken()
+	ref := map[string]any{"maskedPan": "524378******8693"}
+	many := make([]any, MaxAccountReferences+1)
+	for i := range many {
+		many[i] = ref
+	}
+	for _, c := range []struct {
+		name, path string
+		refs       []any
+	}{
+		{"too many references", "access.accounts", many},
+		{"a maskedPan padded with spaces", "access.accounts[0].maskedPan", []any{map[string]any{"maskedPan": "524378" + strings.Repeat(" ", 100000) + "******8693"}}},
+		{"a pan of a hundred thousand digits", "access.accounts[0].pan", []any{map[string]any{"pan": strings.Repeat("4", 100000)}}},
+		{"a currency of a hundred thousand letters", "access.accounts[0].currency", []any{map[string]any{"maskedPan": "524378******8693", "currency": strings.Repeat("E", 100000)}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			body := consentBody(func(m map[string]any) {
+				m["access"] = map[string]any{"accounts": c.refs}
+			})
+			wantAPIError(t, p.call("POST", "/v1/consents", tok, body, nil), http.StatusBadRequest, CodeFormatError, c.path)
+		})
+	}
+	// A card reference as the bank's own examples give it still passes.
+	p.createConsent(consentBody(func(m map[string]any) {
+		m["access"] = map[string]any{"accounts": []any{map[string]any{"maskedPan": "524378 ****** 8693", "currency": "EUR"}}}
+	}))
+}
