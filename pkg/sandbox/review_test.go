@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -226,4 +227,30 @@ func TestConsentBodyBounded(t *testing.T) {
 	p.createConsent(consentBody(func(m map[string]any) {
 		m["access"] = map[string]any{"accounts": []any{map[string]any{"maskedPan": "524378 ****** 8693", "currency": "EUR"}}}
 	}))
+}
+
+// TestTransactionsFarDateTo: dateTo is not bounded (a bank may take a
+// future one); the history walked day by day from dateTo used to take a
+// step for each of the three million days to 9999-12-31, a hundred times
+// the report's own work, five requests a second. The walk is clamped to the
+// history; the report is the same as up to today.
+// BenchmarkTransactionsFarDateTo measures it.
+func TestTransactionsFarDateTo(t *testing.T) {
+	card := TestPSUs("Bank")[0].Cards[0]
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	far := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	from := now.AddDate(-3, 0, 0)
+	a, b := card.Transactions(from, far, now), card.Transactions(from, now, now)
+	if len(a) == 0 || !slices.EqualFunc(a, b, func(x, y CardTransaction) bool { return x.CardTransactionID == y.CardTransactionID }) {
+		t.Errorf("to 9999-12-31: %d transactions; to today: %d", len(a), len(b))
+	}
+}
+
+func BenchmarkTransactionsFarDateTo(b *testing.B) {
+	card := TestPSUs("Bank")[0].Cards[0]
+	now := time.Now()
+	far := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	for b.Loop() {
+		card.Transactions(now.AddDate(-2, 0, 0), far, now)
+	}
 }
