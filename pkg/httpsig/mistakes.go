@@ -149,6 +149,12 @@ func explainSignature(m *httpmsg.Request, p *Params, pub *rsa.PublicKey, sig []b
 
 func searchForms(m *httpmsg.Request, p *Params, rec recovered) (form, bool) {
 	listed := p.SignedHeaders()
+	// Bounded: each pass costs signing strings of the whole list (pass 3
+	// one per listed header), and a headers parameter of thousands of
+	// names fits in a request; no usual mistake lists that many.
+	if len(listed) > maxUnlistedSearch {
+		return form{}, false
+	}
 	hasRT := slices.ContainsFunc(listed, func(s string) bool { return strings.EqualFold(s, RequestTarget) })
 	var forms []form
 	for rt := 0; rt < 2; rt++ {
@@ -375,6 +381,41 @@ func digestMistake(alg DigestAlgorithm, got string, body []byte) (Cause, bool) {
 	return Cause{}, false
 }
 
+// maxVariantBytes bounds a pretty-printed body variant.
+const maxVariantBytes = 4 << 20
+
+// jsonDepth is the deepest nesting of arrays and objects in b, outside
+// strings; b need not be valid JSON.
+func jsonDepth(b []byte) int {
+	depth, max := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			if depth > max {
+				max = depth
+			}
+		case c == ']' || c == '}':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return max
+}
+
 type bodyVariant struct {
 	id, what, fix string
 	body          []byte
@@ -407,7 +448,14 @@ func bodyVariants(body []byte) []bodyVariant {
 		if json.Compact(&b, body) == nil {
 			addJSON("the compact JSON of the body", bytes.Clone(b.Bytes()))
 		}
+		// A pretty-printed line is indented by its depth: a body nested
+		// thousands deep grows quadratically (6 KB, 3,000 deep: 120 MB).
+		// Each line holds a byte of the body, so this bounds the output.
+		pretty := len(body) * (2 + 4*jsonDepth(body))
 		for _, ind := range []string{"  ", "    ", "\t"} {
+			if pretty > maxVariantBytes {
+				break
+			}
 			b.Reset()
 			if json.Indent(&b, body, "", ind) == nil {
 				// b is reused for the next indentation: keep a copy.

@@ -419,8 +419,23 @@ func checkHeaderList(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOpti
 	default:
 		c.Status = Pass
 	}
-	c.Detail = strings.Join(append(broken, rule...), "; ")
+	c.Detail = problemList(append(broken, rule...))
 	d.add(c)
+}
+
+// maxProblems bounds the problems a check lists: a headers parameter of
+// thousands of names (the request's header limit allows them) would draw
+// a few for each, a report, a bank's answer and a kept record some fifty
+// times the size of the request.
+const maxProblems = 12
+
+// problemList joins the first maxProblems problems and says how many more
+// there are.
+func problemList(ps []string) string {
+	if len(ps) <= maxProblems {
+		return strings.Join(ps, "; ")
+	}
+	return strings.Join(ps[:maxProblems], "; ") + fmt.Sprintf("; and %d more", len(ps)-maxProblems)
 }
 
 // requiredProblem says that a header the ASPSP requires is not signed, and

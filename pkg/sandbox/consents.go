@@ -95,6 +95,12 @@ func parseConsent(body []byte, today time.Time) (*Consent, *apiError) {
 	return &Consent{Access: *req.Access, Recurring: *req.RecurringIndicator, ValidUntil: vu, FrequencyPerDay: f, Status: StatusReceived}, nil
 }
 
+// maxJSONDepth is how deep duplicateKey looks. A consent request nests four
+// levels; a body of a MiB nests 170,000, and a frame and a map per level
+// cost 83 MB and half a second. Anything deeper than this is no consent
+// request, and the decoder refuses it.
+const maxJSONDepth = 32
+
 // duplicateKey finds the first key repeated within one JSON object, as a
 // dotted path. Go keeps the last duplicate, other parsers the first: a body
 // that means different things to different parsers is refused.
@@ -127,6 +133,9 @@ func duplicateKey(body []byte) (string, bool) {
 		}
 		switch t := tok.(type) {
 		case json.Delim:
+			if (t == '{' || t == '[') && len(stack) >= maxJSONDepth {
+				return "", false
+			}
 			switch t {
 			case '{':
 				stack = append(stack, &frame{keys: map[string]bool{}, object: true, wantKey: true})
@@ -176,7 +185,15 @@ func jsonType(kind string) string {
 	return kind
 }
 
-var maskedPANRE = regexp.MustCompile(`^[0-9]{6}[0-9*xX]{2,9}[0-9]{4}$`)
+var (
+	maskedPANRE = regexp.MustCompile(`^[0-9]{6}[0-9*xX]{2,9}[0-9]{4}$`)
+	panRE       = regexp.MustCompile(`^[0-9]{12,19}$`)
+	currencyRE  = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// maxPANField is the longest maskedPan or pan taken as written: 19 digits
+// with a space between groups of four, and some to spare.
+const maxPANField = 35
 
 func validateAccess(a *Access) *apiError {
 	for name, v := range map[string]string{"access.allPsd2": a.AllPsd2, "access.availableAccounts": a.AvailableAccounts,
@@ -191,6 +208,11 @@ func validateAccess(a *Access) *apiError {
 		if refs != nil {
 			any = true
 		}
+		// A consent is kept, in memory and in the data file, until its
+		// validUntil: what one request may hold is bounded.
+		if len(refs) > MaxAccountReferences {
+			return formatErr(name, "%s lists %d account references; at most %d", name, len(refs), MaxAccountReferences)
+		}
 		for i, ref := range refs {
 			p := fmt.Sprintf("%s[%d]", name, i)
 			switch {
@@ -198,8 +220,12 @@ func validateAccess(a *Access) *apiError {
 				return reject(http.StatusBadRequest, CodeParameterNotSupported, fmt.Sprintf("%s: this card issuer has no IBAN accounts; reference card accounts by maskedPan", p)).withPath(p + ".iban")
 			case ref.MaskedPAN == "" && ref.PAN == "":
 				return formatErr(p, "%s names no account: give maskedPan (e.g. 524378******8693)", p)
-			case ref.MaskedPAN != "" && !maskedPANRE.MatchString(normPAN(ref.MaskedPAN)):
-				return formatErr(p+".maskedPan", "%s.maskedPan %q is not a masked card number (first 6 and last 4 digits)", p, ref.MaskedPAN)
+			case ref.MaskedPAN != "" && (len(ref.MaskedPAN) > maxPANField || !maskedPANRE.MatchString(normPAN(ref.MaskedPAN))):
+				return formatErr(p+".maskedPan", "%s.maskedPan %q is not a masked card number (first 6 and last 4 digits)", p, clip(ref.MaskedPAN, maxPANField))
+			case ref.PAN != "" && (len(ref.PAN) > maxPANField || !panRE.MatchString(normPAN(ref.PAN))):
+				return formatErr(p+".pan", "%s.pan %q is not a card number (12 to 19 digits)", p, clip(ref.PAN, maxPANField))
+			case ref.Currency != "" && !currencyRE.MatchString(ref.Currency):
+				return formatErr(p+".currency", "%s.currency %q is not an ISO 4217 currency code (three capital letters)", p, clip(ref.Currency, 8))
 			}
 		}
 	}
@@ -489,3 +515,7 @@ func (s *Server) deleteConsent(c *call) *apiError {
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// MaxAccountReferences bounds each list of account references in a consent
+// request.
+const MaxAccountReferences = 100

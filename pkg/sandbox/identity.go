@@ -202,11 +202,20 @@ func (s *Server) judgeCert(c *x509.Certificate, chain []*x509.Certificate, use s
 		}
 		return reject(http.StatusUnauthorized, CodeRoleInvalid, fmt.Sprintf("the %s's PSD2 roles %v do not include PSP_AI, which account information needs", use, names))
 	}
-	if qcert.OrganizationIdentifier(c) == "" {
+	switch org := qcert.OrganizationIdentifier(c); {
+	case org == "":
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has no organizationIdentifier (2.5.4.97) in its subject", use))
+	case len(org) > maxOrgIDLen:
+		// It keys the TPP's day count in the data file, whose keys are at
+		// most 32 KiB: one such QWAC made every later change fail.
+		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s's organizationIdentifier is %d bytes long; at most %d (e.g. PSDFI-FINFSA-1234567-8, ETSI EN 319 412-1 section 5.1.4)", use, len(org), maxOrgIDLen))
 	}
 	return nil
 }
+
+// maxOrgIDLen bounds an organizationIdentifier: "PSD", a country, an NCA and
+// its authorisation number are some 30 characters.
+const maxOrgIDLen = 256
 
 // tppFromTLS identifies the TPP by its QWAC (lenient mode answers over HTTP
 // what a gateway would otherwise refuse in the handshake).

@@ -227,6 +227,10 @@ func (s *Server) exchangeCode(r *http.Request, app *App, tpp *TPP, now time.Time
 	switch {
 	case c == nil:
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "unknown authorization code")
+	case c.clientID != app.ClientID:
+		// Before the reuse check: another client that learnt the code (it
+		// is in the PSU's redirect URL) must not revoke what it issued.
+		return nil, invalid(http.StatusBadRequest, "invalid_grant", "the code was issued to another client")
 	case c.used:
 		// RFC 6749 4.1.2: a reused code revokes what it issued.
 		for _, v := range c.issued {
@@ -238,8 +242,6 @@ func (s *Server) exchangeCode(r *http.Request, app *App, tpp *TPP, now time.Time
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "the authorization code was already used; the tokens issued for it are revoked")
 	case now.After(c.expires):
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "the authorization code expired (codes live %s)", CodeTTL)
-	case c.clientID != app.ClientID:
-		return nil, invalid(http.StatusBadRequest, "invalid_grant", "the code was issued to another client")
 	case redirect != c.redirectURI:
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "redirect_uri %q differs from the one of the authorization request (%q)", redirect, c.redirectURI)
 	case verifier == "":

@@ -132,24 +132,35 @@ func newRejections(max int) *rejections {
 // sent with different certificates (or with none).
 func recordKey(r *Record) string { return r.certOnly + "\x00" + r.RequestID }
 
-// size is about what a record holds in memory: the bodies and strings
-// that can be large.
+// size is about what a record holds in memory: its strings, and the
+// slice entries that point at them (a string header is 16 bytes), which
+// for a headers parameter of thousands of names are most of it.
 func (r *Record) size() int {
-	n := 512
+	const str = 16
+	n := 512 + len(r.RequestID) + len(r.Method) + len(r.Path)
+	for _, w := range r.Warnings {
+		n += str + len(w)
+	}
 	if r.Request != nil {
 		n += len(r.Request.Target) + len(r.Request.Body) + len(r.Request.BodyBase64)
 		for _, h := range r.Request.Headers {
-			n += len(h.Name) + len(h.Value)
+			n += 2*str + len(h.Name) + len(h.Value)
 		}
 	}
-	if r.Diagnosis != nil {
-		n += len(r.Diagnosis.SigningString) + len(r.Diagnosis.KeyID)
-		for _, c := range r.Diagnosis.Checks {
-			n += len(c.Expected) + len(c.Got) + len(c.Detail)
+	if d := r.Diagnosis; d != nil {
+		n += len(d.SigningString) + len(d.KeyID) + len(d.CertSubject) + len(d.Algorithm)
+		for _, h := range d.Headers {
+			n += str + len(h)
+		}
+		for _, c := range d.Checks {
+			n += 6*str + len(c.ID) + len(c.Title) + len(c.Expected) + len(c.Got) + len(c.Detail)
+		}
+		for _, c := range d.Causes {
+			n += 4*str + len(c.ID) + len(c.Summary) + len(c.Fix)
 		}
 	}
 	for _, m := range r.Messages {
-		n += len(m.Text)
+		n += 4*str + len(m.Code) + len(m.Path) + len(m.Text)
 	}
 	return n
 }

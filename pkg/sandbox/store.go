@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"crypto/rand"
 	"encoding/base64"
+	"slices"
 	"sync"
 	"time"
 
@@ -108,13 +109,14 @@ type store struct {
 	byApp    map[string]*list.List // of *token, by client_id, oldest first
 	codes    map[string]*authCode
 	sessions map[string]*authSession
+	signIns  map[string][]*authSession // sessions by consent id, oldest first
 	pruned   time.Time
 	j        *journal // the data file (Options.DataDir); nil keeps all in memory
 }
 
 func newStore() *store {
 	return &store{apps: map[string]*App{}, consents: map[string]*Consent{}, tokens: map[string]*token{}, byApp: map[string]*list.List{},
-		codes: map[string]*authCode{}, sessions: map[string]*authSession{}}
+		codes: map[string]*authCode{}, sessions: map[string]*authSession{}, signIns: map[string][]*authSession{}}
 }
 
 // locked runs f with the store's lock held, released by defer: a panic in
@@ -136,6 +138,34 @@ func (st *store) app(clientID string) (a *App) {
 // refresh, live or revoked): past it the oldest is dropped, so a loop of
 // token requests cannot grow memory or the data file without bound.
 const MaxTokensPerApp = 256
+
+// MaxSignInsPerConsent bounds the sign-ins (authorization requests in a
+// browser) kept for one consent: the authorization endpoint takes no
+// certificate and has no rate limit, so past it the oldest is forgotten.
+const MaxSignInsPerConsent = 8
+
+// addSession keeps sess, forgetting the consent's oldest sign-ins past
+// MaxSignInsPerConsent; call with the lock held.
+func (st *store) addSession(sess *authSession) {
+	st.sessions[sess.id] = sess
+	l := append(st.signIns[sess.consentID], sess)
+	for len(l) > MaxSignInsPerConsent {
+		delete(st.sessions, l[0].id)
+		l = l[1:]
+	}
+	st.signIns[sess.consentID] = slices.Clip(l)
+}
+
+// dropSession forgets sess; call with the lock held.
+func (st *store) dropSession(sess *authSession) {
+	delete(st.sessions, sess.id)
+	l := slices.DeleteFunc(st.signIns[sess.consentID], func(o *authSession) bool { return o == sess })
+	if len(l) == 0 {
+		delete(st.signIns, sess.consentID)
+	} else {
+		st.signIns[sess.consentID] = l
+	}
+}
 
 // addToken keeps t, dropping the app's oldest tokens past
 // MaxTokensPerApp; call with the lock held.
@@ -208,9 +238,9 @@ func (st *store) prune(now time.Time) {
 			gone = append(gone, deletion{bucketCodes, k})
 		}
 	}
-	for k, s := range st.sessions {
+	for _, s := range st.sessions {
 		if now.After(s.expires) {
-			delete(st.sessions, k)
+			st.dropSession(s)
 		}
 	}
 	for k, c := range st.consents {

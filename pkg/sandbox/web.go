@@ -151,7 +151,12 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.approve(w, r, sess, s.psu("1345611"), nil)
 		return
 	}
-	s.store.locked(func() { s.store.sessions[sess.id] = sess })
+	s.store.locked(func() {
+		// Expired sign-ins go too: nothing else may prune while only
+		// authorization requests arrive.
+		s.store.prune(s.now())
+		s.store.addSession(sess)
+	})
 	s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, TPP: app.Name, PSUs: s.psus})
 }
 
@@ -242,7 +247,7 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 	s.store.locked(func() {
 		// Set by the sign-in under the lock; one decision per sign-in.
 		if psu = sess.psu; psu != nil {
-			delete(s.store.sessions, sess.id)
+			s.store.dropSession(sess)
 		}
 	})
 	if psu == nil {
