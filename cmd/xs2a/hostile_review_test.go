@@ -173,3 +173,21 @@ func TestHostileBankFlowReproduceIsOneWord(t *testing.T) {
 		t.Errorf("reproduce: %s; want the resourceId as one single-quoted word", line)
 	}
 }
+
+// A bank answers `xs2a api` with 20 KB of JSON nested 9,999 deep: indented,
+// it would take over a gigabyte. The answer is printed as it came.
+func TestHostileBankDeepJSONNotIndented(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	h := startHostile(t, b)
+	deep := strings.Repeat("[", 9999) + strings.Repeat("]", 9999)
+	h.mux.HandleFunc("/v1/consents/cns-1/status", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(deep))
+	})
+	u := h.user(t, nil)
+	authorizedState(t, u)
+	r := u.must("api", "GET", "/consents/cns-1/status", "--token", "user")
+	if r.stdout != deep+"\n" {
+		t.Errorf("stdout is %d bytes, want the %d-byte answer as it came", len(r.stdout), len(deep)+1)
+	}
+}

@@ -1,7 +1,6 @@
 package httpsig
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -30,46 +29,4 @@ func TestBodyVariantsBounded(t *testing.T) {
 	if !found {
 		t.Error("no pretty-printed variant of a small consent body")
 	}
-}
-
-func FuzzJSONDepth(f *testing.F) {
-	for _, s := range []string{`{}`, `[[1,[2]],{"a":"[[["}]`, `"\"["`, `{"a\\":[{}]}`, `[`, `]]]`, ``} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		d := jsonDepth(b)
-		if d < 0 {
-			t.Fatalf("depth %d", d)
-		}
-		if !json.Valid(b) {
-			return
-		}
-		// For valid JSON the depth is the decoder's deepest nesting.
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		cur, max := 0, 0
-		for {
-			tok, err := dec.Token()
-			if err != nil {
-				break
-			}
-			if d, ok := tok.(json.Delim); ok {
-				if d == '[' || d == '{' {
-					cur++
-					max = maxInt(max, cur)
-				} else {
-					cur--
-				}
-			}
-		}
-		if d != max {
-			t.Fatalf("jsonDepth %d, decoder %d for %q", d, max, b)
-		}
-	})
-}
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
 }

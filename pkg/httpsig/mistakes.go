@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // recovered is what the RSA public-key operation reveals about a PKCS#1 v1.5
@@ -384,38 +385,6 @@ func digestMistake(alg DigestAlgorithm, got string, body []byte) (Cause, bool) {
 // maxVariantBytes bounds a pretty-printed body variant.
 const maxVariantBytes = 4 << 20
 
-// jsonDepth is the deepest nesting of arrays and objects in b, outside
-// strings; b need not be valid JSON.
-func jsonDepth(b []byte) int {
-	depth, max := 0, 0
-	inString, escaped := false, false
-	for _, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
-			depth++
-			if depth > max {
-				max = depth
-			}
-		case c == ']' || c == '}':
-			if depth > 0 {
-				depth--
-			}
-		}
-	}
-	return max
-}
-
 type bodyVariant struct {
 	id, what, fix string
 	body          []byte
@@ -448,16 +417,11 @@ func bodyVariants(body []byte) []bodyVariant {
 		if json.Compact(&b, body) == nil {
 			addJSON("the compact JSON of the body", bytes.Clone(b.Bytes()))
 		}
-		// A pretty-printed line is indented by its depth: a body nested
-		// thousands deep grows quadratically (6 KB, 3,000 deep: 120 MB).
-		// Each line holds a byte of the body, so this bounds the output.
-		pretty := len(body) * (2 + 4*jsonDepth(body))
+		// Bounded: a body nested thousands deep would grow quadratically
+		// when indented (6 KB, 3,000 deep: 120 MB).
 		for _, ind := range []string{"  ", "    ", "\t"} {
-			if pretty > maxVariantBytes {
-				break
-			}
 			b.Reset()
-			if json.Indent(&b, body, "", ind) == nil {
+			if termsafe.IndentJSON(&b, body, ind, maxVariantBytes) {
 				// b is reused for the next indentation: keep a copy.
 				addJSON(fmt.Sprintf("the body pretty-printed with %q indentation", ind), bytes.Clone(b.Bytes()))
 			}

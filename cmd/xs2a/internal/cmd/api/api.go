@@ -100,9 +100,12 @@ body are written escaped (\u001b in JSON, \x1b otherwise), never raw.`,
 			// with every control character a JSON escape, anything else
 			// shows them escaped.
 			var pretty bytes.Buffer
-			if json.Indent(&pretty, resp.Body, "", "  ") == nil {
+			if termsafe.IndentJSON(&pretty, resp.Body, "  ", maxPretty) {
 				pretty.WriteByte('\n')
 				_, _ = f.IO.Out.Write(termsafe.JSON(pretty.Bytes()))
+			} else if json.Valid(resp.Body) {
+				// Nested too deep to indent within maxPretty: as it came.
+				_, _ = f.IO.Out.Write(append(termsafe.JSON(resp.Body), '\n'))
 			} else {
 				_, _ = f.IO.Out.Write([]byte(termsafe.Text(string(resp.Body))))
 			}
@@ -131,3 +134,7 @@ func firstNonEmpty(v ...string) string {
 	}
 	return ""
 }
+
+// maxPretty bounds the indented form of an answer: a bank's body nested
+// thousands deep would take gigabytes once indented.
+const maxPretty = 64 << 20
