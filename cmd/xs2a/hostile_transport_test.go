@@ -377,7 +377,7 @@ func TestHostileBankMetadata(t *testing.T) {
 			http.Redirect(w, r, q.Get("redirect_uri")+"?code=c1&state="+q.Get("state")+"&iss=https%3A%2F%2Fevil.example", http.StatusFound)
 		})
 		u := h.user(t, discover)
-		r := u.run("authorize", "--consent", "cns-1", "--timeout", "3s", "--paste=false")
+		r := u.run("authorize", "--consent", "cns-1", "--timeout", "2s", "--paste=false")
 		oneErrorLine(t, "iss", r, 4, "no callback arrived in time")
 		if !strings.Contains(r.stderr, "refused a callback with a wrong iss") {
 			t.Errorf("the wrong iss was not named:\n%s", r.stderr)
