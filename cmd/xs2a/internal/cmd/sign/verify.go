@@ -1,12 +1,12 @@
 package sign
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
-	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 )
@@ -24,6 +24,10 @@ type VerifyOptions struct {
 	Explain     bool
 	// Bundle is a --record directory whose signed exchanges are checked.
 	Bundle string
+	// Entry picks one request of a HAR (1-based); BodyFile supplies the
+	// body that curl -v output and some HAR entries do not show.
+	Entry    int
+	BodyFile string
 }
 
 // NewCmdVerify builds `xs2a sign verify`.
@@ -47,16 +51,28 @@ that reproduces it. Exit status 0 only when the request would be accepted;
 With --bundle DIR (a directory written by --record), every recorded signed
 exchange is checked offline at the time it was recorded, one line each;
 token-endpoint exchanges are "not signed", which is not a failure. Exit
-status 6 when any signed exchange is invalid.`,
+status 6 when any signed exchange is invalid.
+
+The request may also be a HAR file (HTTP Archive, exported by browser
+devtools, Postman or Insomnia): every request in it is checked, one line
+each, exit status 6 when any signed one is invalid; --entry N checks one in
+full. Or it may be the output of curl -v: the lines starting with "> " are
+the request; curl does not show the body, so give it with --body FILE or the
+Digest is not checked. The format is recognised by itself.`,
 		Example: `  xs2a sign verify captured.http
   pbpaste | xs2a sign verify -
   xs2a sign verify captured.http --cert qseal.pem --expect-serial-form lower-hex
-  xs2a sign verify --bundle ./ticket-4711`,
+  xs2a sign verify --bundle ./ticket-4711
+  xs2a sign verify capture.har --entry 3
+  curl -v ... 2>&1 | xs2a sign verify - --body consent.json`,
 		Args: cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Bundle != "" {
 				if len(args) > 0 || opts.RequestFile != "" {
 					return cmdutil.UsageErrorf("give either a request or --bundle DIR, not both")
+				}
+				if opts.Entry != 0 || opts.BodyFile != "" {
+					return cmdutil.UsageErrorf("--entry and --body are for a HAR or curl -v request, not --bundle")
 				}
 				if runF != nil {
 					return runF(opts)
@@ -89,6 +105,8 @@ status 6 when any signed exchange is invalid.`,
 	fl.StringVar(&opts.SerialForm, "expect-serial-form", "", "fail unless the keyId serial is in this form ("+forms(httpsig.SerialForms)+")")
 	fl.StringVar(&opts.DNForm, "expect-dn-form", "", "fail unless the keyId DN is in this form ("+forms(httpsig.DNForms)+")")
 	fl.BoolVar(&opts.Explain, "explain", false, "also print the signing string the verifier built (also -v)")
+	fl.IntVar(&opts.Entry, "entry", 0, "check entry `N` (from 1) of a HAR file in full")
+	fl.StringVar(&opts.BodyFile, "body", "", "the request body `file`, for curl -v output and HAR entries that do not show it")
 	fl.StringVar(&opts.Bundle, "bundle", "", "check every signed exchange recorded with --record in `DIR`, one line each")
 	_ = cmd.MarkFlagDirname("bundle")
 	_ = cmd.RegisterFlagCompletionFunc("expect-serial-form", fixed(strs(httpsig.SerialForms)...))
@@ -97,15 +115,15 @@ status 6 when any signed exchange is invalid.`,
 }
 
 func verifyRun(o *VerifyOptions) error {
-	raw, err := cmdutil.ReadInput(o.F, o.RequestFile, "request")
+	in, err := readRequestInput(o)
 	if err != nil {
 		return err
 	}
-	m, err := httpmsg.Parse(raw)
-	if err != nil {
-		return cmdutil.UsageErrorf("%s: %v", displayName(o.RequestFile), err)
+	if in.har != nil {
+		return verifyHAR(o, in)
 	}
-	vo := httpsig.VerifyOptions{Now: o.F.Now}
+	m := in.req
+	vo := httpsig.VerifyOptions{Now: o.F.Now, BodyUnknown: in.bodyUnknown}
 	if o.Generic {
 		vo.Profile = httpsig.ProfileGeneric
 	}
@@ -139,10 +157,13 @@ func verifyRun(o *VerifyOptions) error {
 	}
 	d := httpsig.Verify(m, vo)
 	if cmdutil.WantsJSON(o.F) {
-		if err := cmdutil.JSON(o.F, d); err != nil {
+		if err := cmdutil.JSON(o.F, singleJSON{Format: in.format, Entry: in.entry, Diagnosis: d}); err != nil {
 			return err
 		}
 	} else {
+		if in.header != "" {
+			fmt.Fprintln(o.F.IO.Out, in.header)
+		}
 		cfg, _ := o.F.Config()
 		report.Diagnosis(o.F.IO.Out, o.F.IO.ColorScheme(), m, d, o.Explain || (cfg != nil && cfg.Verbose))
 	}

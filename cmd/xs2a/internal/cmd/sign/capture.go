@@ -1,0 +1,307 @@
+package sign
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
+	"github.com/xs2a-dev/xs2a/pkg/capture"
+	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+)
+
+// input is what `sign verify` read: one request (raw HTTP, curl -v, one HAR
+// entry picked with --entry) or a whole HAR.
+type input struct {
+	format capture.Format
+	req    *httpmsg.Request
+	har    *capture.HAR
+	// bodyUnknown says why the body is not known, for httpsig.VerifyOptions.
+	bodyUnknown string
+	// header is the "read: ..." line printed above the report ("" for raw
+	// HTTP, whose report has always started with the request).
+	header string
+	entry  int
+}
+
+const curlNoBody = "curl -v does not show the body it sends; give it with --body FILE (the file or the --data you gave curl) to check the Digest"
+
+// readRequestInput reads the request file and recognises its format.
+func readRequestInput(o *VerifyOptions) (*input, error) {
+	raw, err := readCapped(o.F, o.RequestFile)
+	if err != nil {
+		return nil, err
+	}
+	var body []byte
+	if o.BodyFile != "" {
+		if body, err = readCapped(o.F, o.BodyFile); err != nil {
+			return nil, err
+		}
+	}
+	name := displayName(o.RequestFile)
+	in := &input{format: capture.Detect(raw)}
+	if in.format != capture.FormatHAR && o.Entry != 0 {
+		return nil, cmdutil.UsageErrorf("--entry is for HAR files; %s is %s", name, formatName(in.format))
+	}
+	switch in.format {
+	case capture.FormatHAR:
+		h, err := capture.ParseHAR(raw)
+		if err != nil {
+			return nil, cmdutil.UsageErrorf("%s: %v", name, err)
+		}
+		in.header = fmt.Sprintf("read: HAR %s, %d entries", termsafe.Line(h.Version), len(h.Entries))
+		if by := harBy(h); by != "" {
+			in.header += " (" + termsafe.Line(by) + ")"
+		}
+		if o.Entry == 0 {
+			if o.BodyFile != "" {
+				return nil, cmdutil.UsageErrorf("--body is for one request: pick the HAR entry with --entry N")
+			}
+			in.har = h
+			return in, nil
+		}
+		if o.Entry < 1 || o.Entry > len(h.Entries) {
+			return nil, cmdutil.UsageErrorf("--entry %d: %s has entries 1 to %d", o.Entry, name, len(h.Entries))
+		}
+		e := h.Entries[o.Entry-1]
+		if e.Err != nil {
+			return nil, cmdutil.UsageErrorf("%s: entry %d: %v", name, o.Entry, e.Err)
+		}
+		in.req, in.entry = e.Request, o.Entry
+		in.header += fmt.Sprintf(", entry %d", o.Entry)
+		if e.BodyOmitted && body == nil {
+			in.bodyUnknown = "the HAR holds no body for this request (browsers leave out large or binary ones); give it with --body FILE to check the Digest"
+		}
+	case capture.FormatCurl:
+		c, err := capture.ParseCurl(raw)
+		if err != nil {
+			return nil, cmdutil.UsageErrorf("%s: %v", name, err)
+		}
+		in.req = c.Request
+		in.header = "read: curl -v output"
+		if c.Requests > 1 {
+			in.header += fmt.Sprintf(", the first of its %d requests", c.Requests)
+		}
+		if body == nil {
+			in.bodyUnknown = curlNoBody
+		}
+	default:
+		if o.BodyFile != "" {
+			return nil, cmdutil.UsageErrorf("--body is for curl -v output and HAR entries; a raw HTTP request carries its body")
+		}
+		m, err := httpmsg.Parse(raw)
+		if err != nil {
+			return nil, cmdutil.UsageErrorf("%s: %v (read as a raw HTTP request; HAR files and curl -v output are read too)", name, err)
+		}
+		in.req = m
+	}
+	if body != nil {
+		in.req.Body = body
+		in.header += fmt.Sprintf(", body from %s (%d bytes)", termsafe.Line(displayName(o.BodyFile)), len(body))
+	}
+	return in, nil
+}
+
+func formatName(f capture.Format) string {
+	switch f {
+	case capture.FormatCurl:
+		return "curl -v output"
+	case capture.FormatHAR:
+		return "a HAR file"
+	}
+	return "a raw HTTP request"
+}
+
+// harBy names who wrote the HAR: the browser when the file says, else the
+// creator (Chrome and Edge write "WebInspector").
+func harBy(h *capture.HAR) string {
+	if h.Browser != "" {
+		return h.Browser
+	}
+	return h.Creator
+}
+
+// readCapped reads a file or standard input, refusing more than
+// capture.MaxBytes rather than holding a whole browser session in memory.
+func readCapped(f *cmdutil.Factory, path string) ([]byte, error) {
+	var r io.Reader
+	what := "request"
+	if path == "-" {
+		r = f.IO.In
+	} else {
+		fh, err := os.Open(path)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, cmdutil.UsageErrorf("%s file %s does not exist", what, path)
+			}
+			return nil, fmt.Errorf("reading %s: %w", what, err)
+		}
+		defer fh.Close()
+		r = fh
+	}
+	b, err := io.ReadAll(io.LimitReader(r, capture.MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", displayName(path), err)
+	}
+	if len(b) > capture.MaxBytes {
+		return nil, cmdutil.UsageErrorf("%s is larger than %d MiB, more than any request to check; export only the requests you need", displayName(path), capture.MaxBytes>>20)
+	}
+	return b, nil
+}
+
+// entryVerdict is one line of `sign verify FILE.har`, and its JSON form.
+type entryVerdict struct {
+	Index  int    `json:"index"`
+	Method string `json:"method"`
+	URL    string `json:"url"`
+	Path   string `json:"path"`
+	// Verdict is valid, invalid or "not signed"; "unreadable" for an entry
+	// without a Signature that could not be read.
+	Verdict     string `json:"verdict"`
+	FailedCheck string `json:"failedCheck,omitempty"`
+	Detail      string `json:"detail,omitempty"`
+	Cause       string `json:"cause,omitempty"`
+	Confirmed   bool   `json:"confirmed,omitempty"`
+	// Note says what was not checked (a body the HAR left out).
+	Note string `json:"note,omitempty"`
+}
+
+type harReport struct {
+	Format  capture.Format `json:"format"`
+	Version string         `json:"version"`
+	Creator string         `json:"creator,omitempty"`
+	Browser string         `json:"browser,omitempty"`
+	Entries []entryVerdict `json:"entries"`
+}
+
+const harNoBody = "the HAR holds no body for this request; the Digest was not checked (see --entry N --body FILE)"
+
+// verifyHAR checks every entry of a HAR, one line each, as --bundle does.
+func verifyHAR(o *VerifyOptions, in *input) error {
+	vo, err := bundleOptions(o)
+	if err != nil {
+		return err
+	}
+	if vo.Now == nil {
+		vo.Now = o.F.Now
+	}
+	rep := harReport{Format: capture.FormatHAR, Version: in.har.Version, Creator: in.har.Creator, Browser: in.har.Browser,
+		Entries: make([]entryVerdict, 0, len(in.har.Entries))}
+	invalid := 0
+	for i, e := range in.har.Entries {
+		v := entryVerdict{Index: i + 1, Method: e.Method, URL: e.URL}
+		switch {
+		case e.Err != nil && e.Signed:
+			v.Verdict, v.FailedCheck, v.Detail = "invalid", "har", e.Err.Error()
+		case e.Err != nil:
+			v.Verdict, v.Detail = "unreadable", e.Err.Error()
+		case !e.Signed:
+			v.Path, v.Verdict = e.Request.Path(), "not signed"
+		default:
+			v.Path = e.Request.Path()
+			evo := vo
+			if e.BodyOmitted {
+				evo.BodyUnknown, v.Note = harNoBody, harNoBody
+			}
+			judge(&v, httpsig.Verify(e.Request, evo))
+		}
+		if v.Verdict == "invalid" {
+			invalid++
+		}
+		rep.Entries = append(rep.Entries, v)
+	}
+	if cmdutil.WantsJSON(o.F) {
+		if err := cmdutil.JSON(o.F, rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(o.F.IO.Out, in.header)
+		printHAR(o, rep.Entries)
+	}
+	if invalid > 0 {
+		return cmdutil.Silent(cmdutil.ExitSignature)
+	}
+	return nil
+}
+
+// judge fills the verdict from a diagnosis: the first failed check and the
+// best cause, as bundle.Verify does for recorded exchanges.
+func judge(v *entryVerdict, d *httpsig.Diagnosis) {
+	if d.Valid {
+		v.Verdict = "valid"
+		return
+	}
+	v.Verdict = "invalid"
+	for _, c := range d.Checks {
+		if c.Status == httpsig.Fail || (c.ID == httpsig.CheckSignature && c.Status == httpsig.Skip) {
+			v.FailedCheck, v.Detail = c.ID, c.Detail
+			break
+		}
+	}
+	for _, c := range d.Causes {
+		if v.Cause == "" || (c.Confirmed && !v.Confirmed) {
+			v.Cause, v.Confirmed = c.Summary, c.Confirmed
+		}
+	}
+}
+
+func printHAR(o *VerifyOptions, vs []entryVerdict) {
+	cs := o.F.IO.ColorScheme()
+	tw := tabwriter.NewWriter(o.F.IO.Out, 0, 4, 2, ' ', 0)
+	valid, invalid, unsigned, unreadable := 0, 0, 0, 0
+	for _, v := range vs {
+		verdict := ""
+		switch v.Verdict {
+		case "valid":
+			valid++
+			verdict = cs.Green("VALID")
+			if v.Note != "" {
+				verdict += cs.Faint(" (Digest not checked: the HAR holds no body)")
+			}
+		case "invalid":
+			invalid++
+			verdict = cs.Red("INVALID") + " " + termsafe.Line(v.FailedCheck)
+			if v.Cause != "" {
+				verdict += ": " + termsafe.Line(v.Cause)
+				if v.Confirmed {
+					verdict += " (confirmed)"
+				}
+			} else if v.Detail != "" {
+				verdict += ": " + termsafe.Line(v.Detail)
+			}
+		case "unreadable":
+			unreadable++
+			verdict = cs.Faint("unreadable: " + termsafe.Line(v.Detail))
+		default:
+			unsigned++
+			verdict = cs.Faint("not signed")
+		}
+		path := v.Path
+		if path == "" {
+			path = v.URL
+		}
+		fmt.Fprintf(tw, "%d\t%s %s\t%s\n", v.Index, report.Clip(termsafe.Line(v.Method), 10), report.Clip(termsafe.Line(path), 60), report.OneLine(verdict))
+	}
+	_ = tw.Flush()
+	s := fmt.Sprintf("%d entries: %d valid, %d invalid, %d not signed", len(vs), valid, invalid, unsigned)
+	if unreadable > 0 {
+		s += fmt.Sprintf(", %d unreadable", unreadable)
+	}
+	if invalid > 0 {
+		s += "; see one in full with --entry N"
+	}
+	fmt.Fprintln(o.F.IO.Out, s)
+}
+
+// singleJSON is the -o json report of one request: the diagnosis with the
+// format it was read from.
+type singleJSON struct {
+	Format capture.Format `json:"format"`
+	Entry  int            `json:"entry,omitempty"`
+	*httpsig.Diagnosis
+}
