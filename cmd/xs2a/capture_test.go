@@ -209,6 +209,26 @@ func TestSignVerifyHAR(t *testing.T) {
 		t.Errorf("postman HAR: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	// A browser that left the body out: the signature is checked, the Digest
+	// is not, and the line says so; --body supplies it for one entry.
+	noBody := chromeEntry("POST", url, target, hs, "")
+	noBody["request"].(harReq).Headers[0].Value = "bank.example" // :authority
+	nb := noBody["request"].(harReq)
+	nb.BodySize = len(body)
+	noBody["request"] = nb
+	firefox := writeHAR(t, dir, "firefox.har", map[string]any{"version": "1.2", "creator": map[string]any{"name": "Firefox", "version": "133.0"},
+		"browser": map[string]any{"name": "Firefox", "version": "133.0"}, "entries": []any{noBody}})
+	r = xs2a(t, dir, "", nil, "sign", "verify", firefox)
+	if r.code != 0 || !strings.Contains(r.stdout, "VALID (Digest not checked: the HAR holds no body)") || !strings.HasPrefix(r.stdout, "read: HAR 1.2, 1 entries (Firefox 133.0)") {
+		t.Errorf("HAR without the body: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	bodyFile := filepath.Join(dir, "body.json")
+	_ = os.WriteFile(bodyFile, []byte(tampered), 0o600)
+	r = xs2a(t, dir, "", nil, "sign", "verify", firefox, "--entry", "1", "--body", bodyFile)
+	if r.code != 6 || !strings.Contains(r.stdout, "✗ Digest matches the body") {
+		t.Errorf("HAR entry with another --body: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
 	// Bad input: one clear line, exit 2.
 	for _, tt := range []struct {
 		name, content string

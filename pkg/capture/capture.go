@@ -68,6 +68,9 @@ func isRequestLine(l string) bool {
 		return false
 	}
 	t := parts[1]
+	if strings.IndexFunc(t, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return false
+	}
 	return t[0] == '/' || t == "*" || strings.Contains(t, "://")
 }
 

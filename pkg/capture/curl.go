@@ -92,6 +92,9 @@ func parseHead(head []string) (*httpmsg.Request, error) {
 		if !ok || !httpmsg.IsToken(name) {
 			return nil, fmt.Errorf("curl -v request line %d is not \"Name: value\": %q", i+2, clip(l))
 		}
+		if strings.ContainsRune(value, '\r') {
+			return nil, fmt.Errorf("curl -v request line %d has a carriage return inside it", i+2)
+		}
 		req.Header = append(req.Header, httpmsg.Field{Name: name, Value: strings.Trim(value, " \t")})
 	}
 	return req, nil

@@ -188,6 +188,10 @@ func entry(rm json.RawMessage) Entry {
 func splitURL(raw string) (target, host string, err error) {
 	u, err := url.Parse(raw)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return "", "", fmt.Errorf("url %q: %v", clip(raw), err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
