@@ -239,6 +239,8 @@ func TestSignVerifyHAR(t *testing.T) {
 		{"broken json", `{"log":{"entries":[`, nil, `not a HAR file`},
 		{"entry out of range", "", []string{"--entry", "9"}, `--entry 9: .* has entries 1 to 3`},
 		{"body without entry", "", []string{"--body", chrome}, `--body is for one request`},
+		{"entry with raw http", "POST /v1/consents HTTP/1.1\r\nHost: x\r\n\r\n", []string{"--entry", "1"}, `--entry is for HAR files; .* is a raw HTTP request`},
+		{"curl trace", "== Info: Trying 127.0.0.1\n=> Send header, 80 bytes (0x50)\n", nil, `curl --trace output, which is not read`},
 	} {
 		p := chrome
 		if tt.content != "" {
@@ -248,6 +250,43 @@ func TestSignVerifyHAR(t *testing.T) {
 		r := xs2a(t, dir, "", nil, append([]string{"sign", "verify", p}, tt.args...)...)
 		if r.code != 2 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !regexp.MustCompile(tt.want).MatchString(r.stderr) {
 			t.Errorf("%s: exit %d stderr %q stdout %q; want exit 2 and %q", tt.name, r.code, r.stderr, r.stdout, tt.want)
+		}
+	}
+}
+
+// A HAR is bounded: a file beyond 64 MiB is refused before it is decoded.
+// The file is sparse, so the test costs no disk.
+func TestSignVerifyHARTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "huge.har")
+	fh, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fh.Truncate(64<<20 + 1); err != nil {
+		t.Fatal(err)
+	}
+	_ = fh.Close()
+	r := xs2a(t, dir, "", nil, "sign", "verify", p)
+	if r.code != 2 || !strings.Contains(r.stderr, "is larger than 64 MiB") || r.stdout != "" {
+		t.Errorf("exit %d stderr %q", r.code, r.stderr)
+	}
+}
+
+// What a HAR says is data: escape sequences in its URLs and headers reach
+// the terminal escaped.
+func TestSignVerifyHAREscapes(t *testing.T) {
+	dir := t.TempDir()
+	p := writeHAR(t, dir, "evil.har", map[string]any{"version": "1.2\x1b]0;pwned\x07", "creator": map[string]any{"name": "\x1b[2J"},
+		"entries": []any{
+			map[string]any{"request": map[string]any{"method": "GET", "url": "https://x/\x1b[31mred", "headers": []any{}}},
+			map[string]any{"request": map[string]any{"method": "POST", "url": "https://x/a%1b", "headers": []any{
+				map[string]string{"name": "Signature", "value": "keyId=\"\x1b]8;;http://evil\x07\",signature=\"x\""}}}},
+		}})
+	for _, args := range [][]string{{p}, {p, "--entry", "2"}} {
+		r := xs2a(t, dir, "", nil, append([]string{"sign", "verify"}, args...)...)
+		if r.code != 6 || strings.ContainsAny(r.stdout+r.stderr, "\x1b\x07") || !strings.Contains(r.stdout, `\x1b`) {
+			t.Errorf("%v: exit %d\n%q\n%q", args, r.code, r.stdout, r.stderr)
 		}
 	}
 }

@@ -103,7 +103,7 @@ func TestParseHARChrome(t *testing.T) {
 }
 
 func TestParseHARPostman(t *testing.T) {
-	hr, err := ParseHAR(postmanHAR())
+	hr, err := ParseHAR(append([]byte("\xef\xbb\xbf"), postmanHAR()...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -81,6 +82,7 @@ func ParseHAR(raw []byte) (*HAR, error) {
 	if len(raw) > MaxBytes {
 		return nil, fmt.Errorf("the HAR is larger than %d MiB; export only the requests to check", MaxBytes>>20)
 	}
+	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")) // Windows tools may write a BOM, which JSON does not allow
 	var f harFile
 	if err := json.Unmarshal(raw, &f); err != nil {
 		var se *json.SyntaxError

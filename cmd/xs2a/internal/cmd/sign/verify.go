@@ -109,6 +109,7 @@ Digest is not checked. The format is recognised by itself.`,
 	fl.StringVar(&opts.BodyFile, "body", "", "the request body `file`, for curl -v output and HAR entries that do not show it")
 	fl.StringVar(&opts.Bundle, "bundle", "", "check every signed exchange recorded with --record in `DIR`, one line each")
 	_ = cmd.MarkFlagDirname("bundle")
+	_ = cmd.MarkFlagFilename("body")
 	_ = cmd.RegisterFlagCompletionFunc("expect-serial-form", fixed(strs(httpsig.SerialForms)...))
 	_ = cmd.RegisterFlagCompletionFunc("expect-dn-form", fixed(strs(httpsig.DNForms)...))
 	return cmd
