@@ -139,7 +139,7 @@ func TestSignVerifyHAR(t *testing.T) {
 	if len(lines) != 5 {
 		t.Fatalf("want a read: line, 3 entry lines and a summary:\n%s", r.stdout)
 	}
-	if lines[0] != "read: HAR 1.2, 3 entries (WebInspector 537.36)" {
+	if lines[0] != "read: HAR 1.2, 3 entries (Chrome 131)" {
 		t.Errorf("read line %q", lines[0])
 	}
 	for i, re := range []string{
@@ -155,7 +155,7 @@ func TestSignVerifyHAR(t *testing.T) {
 
 	// One entry in full: the normal diagnosis, naming the digest mismatch.
 	r = xs2a(t, dir, "", nil, "sign", "verify", chrome, "--entry", "2")
-	if r.code != 6 || !strings.HasPrefix(r.stdout, "read: HAR 1.2, 3 entries (WebInspector 537.36), entry 2\nSignature check of POST /v1/consents?withBalance=true") {
+	if r.code != 6 || !strings.HasPrefix(r.stdout, "read: HAR 1.2, 3 entries (Chrome 131), entry 2\nSignature check of POST /v1/consents?withBalance=true") {
 		t.Fatalf("--entry 2: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if !strings.Contains(r.stdout, "✗ Digest matches the body") || !strings.Contains(r.stdout, "✓ signature verifies") {

@@ -72,7 +72,7 @@ func TestParseHARChrome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hr.Version != "1.2" || hr.Creator != "WebInspector 537.36" || len(hr.Entries) != 3 {
+	if hr.Version != "1.2" || hr.Creator != "WebInspector 537.36" || hr.Browser != "Chrome 131" || len(hr.Entries) != 3 {
 		t.Fatalf("%+v", hr)
 	}
 	e := hr.Entries[0]

@@ -105,7 +105,33 @@ func ParseHAR(raw []byte) (*HAR, error) {
 	for _, rm := range f.Log.Entries {
 		h.Entries = append(h.Entries, entry(rm))
 	}
+	if h.Browser == "" && f.Log.Creator.Name == "WebInspector" {
+		h.Browser = chromium(h.Entries)
+	}
 	return h, nil
+}
+
+// chromium names the browser of a Chromium devtools export, which writes
+// only "WebInspector 537.36", from the User-Agent its requests sent.
+func chromium(es []Entry) string {
+	for _, e := range es {
+		if e.Request == nil {
+			continue
+		}
+		ua := e.Request.Get("User-Agent")
+		for _, b := range []struct{ token, name string }{{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Chrome/", "Chrome"}} {
+			if _, v, ok := strings.Cut(ua, b.token); ok {
+				major, _, _ := strings.Cut(v, ".")
+				if n, err := strconv.Atoi(major); err == nil && n > 0 && n < 10000 {
+					return fmt.Sprintf("%s %d", b.name, n)
+				}
+			}
+		}
+		if ua != "" {
+			return ""
+		}
+	}
+	return ""
 }
 
 func entry(rm json.RawMessage) Entry {
