@@ -205,7 +205,7 @@ func TestSignVerifyHAR(t *testing.T) {
 	})
 	r = xs2a(t, dir, "", nil, "sign", "verify", postman)
 	if r.code != 0 || !regexp.MustCompile(`(?m)^1 +POST /v1/consents\?withBalance=true +VALID$`).MatchString(r.stdout) ||
-		!strings.HasPrefix(r.stdout, "read: HAR 1.2, 1 entries (Postman v11)") {
+		!strings.HasPrefix(r.stdout, "read: HAR 1.2, 1 entry (Postman v11)") {
 		t.Errorf("postman HAR: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
@@ -219,7 +219,7 @@ func TestSignVerifyHAR(t *testing.T) {
 	firefox := writeHAR(t, dir, "firefox.har", map[string]any{"version": "1.2", "creator": map[string]any{"name": "Firefox", "version": "133.0"},
 		"browser": map[string]any{"name": "Firefox", "version": "133.0"}, "entries": []any{noBody}})
 	r = xs2a(t, dir, "", nil, "sign", "verify", firefox)
-	if r.code != 0 || !strings.Contains(r.stdout, "VALID (Digest not checked: the HAR holds no body)") || !strings.HasPrefix(r.stdout, "read: HAR 1.2, 1 entries (Firefox 133.0)") {
+	if r.code != 0 || !strings.Contains(r.stdout, "VALID (Digest not checked: the HAR holds no body)") || !strings.HasPrefix(r.stdout, "read: HAR 1.2, 1 entry (Firefox 133.0)") {
 		t.Errorf("HAR without the body: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	bodyFile := filepath.Join(dir, "body.json")

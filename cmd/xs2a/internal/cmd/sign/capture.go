@@ -54,7 +54,7 @@ func readRequestInput(o *VerifyOptions) (*input, error) {
 		if err != nil {
 			return nil, cmdutil.UsageErrorf("%s: %v", name, err)
 		}
-		in.header = fmt.Sprintf("read: HAR %s, %d entries", termsafe.Line(h.Version), len(h.Entries))
+		in.header = fmt.Sprintf("read: HAR %s, %s", termsafe.Line(h.Version), entries(len(h.Entries)))
 		if by := harBy(h); by != "" {
 			in.header += " (" + termsafe.Line(by) + ")"
 		}
@@ -288,7 +288,7 @@ func printHAR(o *VerifyOptions, vs []entryVerdict) {
 		fmt.Fprintf(tw, "%d\t%s %s\t%s\n", v.Index, report.Clip(termsafe.Line(v.Method), 10), report.Clip(termsafe.Line(path), 60), report.OneLine(verdict))
 	}
 	_ = tw.Flush()
-	s := fmt.Sprintf("%d entries: %d valid, %d invalid, %d not signed", len(vs), valid, invalid, unsigned)
+	s := fmt.Sprintf("%s: %d valid, %d invalid, %d not signed", entries(len(vs)), valid, invalid, unsigned)
 	if unreadable > 0 {
 		s += fmt.Sprintf(", %d unreadable", unreadable)
 	}
@@ -304,4 +304,11 @@ type singleJSON struct {
 	Format capture.Format `json:"format"`
 	Entry  int            `json:"entry,omitempty"`
 	*httpsig.Diagnosis
+}
+
+func entries(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return fmt.Sprintf("%d entries", n)
 }
