@@ -33,6 +33,9 @@ const curlNoBody = "curl -v does not show the body it sends; give it with --body
 
 // readRequestInput reads the request file and recognises its format.
 func readRequestInput(o *VerifyOptions) (*input, error) {
+	if o.BodyFile == "-" && o.RequestFile == "-" {
+		return nil, cmdutil.UsageErrorf("the request and --body cannot both be standard input")
+	}
 	raw, err := readCapped(o.F, o.RequestFile)
 	if err != nil {
 		return nil, err
