@@ -138,7 +138,7 @@ func TestParseHARErrors(t *testing.T) {
 	}
 	// Entry errors stay with their entry.
 	raw := `{"log":{"entries":[{"request":{"method":"GET","url":"/relative","headers":[]}},` +
-		`{"request":{"method":"GET","url":"https://x/","headers":[{"name":"Bad Name","value":"v"}]}},` +
+		`{"request":{"method":"GET","url":"https://x/","headers":[{"name":"Bad Name","value":"v"},{"name":"Signature","value":"s"}]}},` +
 		`{"request":{"method":"GET","url":"https://x/","headers":[{"name":"X","value":"a\r\nInjected: 1"}]}},` +
 		`{"request":{"method":"POST","url":"https://x/","postData":{"text":"%%%","encoding":"base64"}}},` +
 		`{"request":{"method":"GET","url":"https://x?q=1"}},{}]}}`
@@ -153,6 +153,9 @@ func TestParseHARErrors(t *testing.T) {
 				t.Errorf("entry %d: %v %+v", i+1, e.Err, e.Request)
 			}
 			continue
+		}
+		if i == 1 && !e.Signed {
+			t.Errorf("entry 2 carries a Signature after the bad header but is not Signed")
 		}
 		if e.Err == nil || !strings.Contains(e.Err.Error(), want) || e.Request != nil {
 			t.Errorf("entry %d: %v; want %q", i+1, e.Err, want)

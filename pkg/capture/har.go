@@ -148,9 +148,12 @@ func entry(rm json.RawMessage) Entry {
 	var fields []httpmsg.Field
 	contentLength := int64(0)
 	for _, h := range r.Headers {
-		if strings.EqualFold(h.Name, "Signature") {
+		// Before anything can fail: an unreadable signed entry is a failure.
+		if strings.EqualFold(strings.TrimSpace(h.Name), "Signature") {
 			e.Signed = true
 		}
+	}
+	for _, h := range r.Headers {
 		if strings.HasPrefix(h.Name, ":") {
 			// HTTP/2 pseudo-headers: :method and :path repeat the request
 			// line, :scheme the URL; :authority is what Host would be.
