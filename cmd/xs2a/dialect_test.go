@@ -253,7 +253,7 @@ func TestSignKeyIDFormThroughTheBinary(t *testing.T) {
 		{"keyid form with serial form", append(sign, "--keyid-form", "adorsys", "--serial-form", "hex"), "--keyid-form names the serial and DN forms: leave out --serial-form and --dn-form"},
 		{"keyid form with dn form", append(sign, "--keyid-form", "adorsys", "--dn-form", "rfc4514"), "leave out --serial-form and --dn-form"},
 		{"keyid form with key-id", append(sign, "--keyid-form", "adorsys", "--key-id", "x"), "--keyid-form and --key-id are exclusive"},
-		{"unknown bank", []string{"sandbox", "serve", "--bank", "Rocker", "--certs", f("")}, `--bank: unknown bank dialect "Rocker" (one of enfuce, adorsys, lenient); the card issuer's name is --bank-name`},
+		{"unknown bank", []string{"sandbox", "serve", "--bank", "Rocker", "--certs", f("")}, `--bank: unknown bank "Rocker" (one of enfuce, adorsys, lenient); the card issuer's name is --bank-name`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			oneErrorLine(t, tt.name, xs2a(t, dir, "", nil, tt.args...), 2, tt.want)
