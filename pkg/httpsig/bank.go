@@ -61,7 +61,7 @@ var enfuceKeyID = KeyIDRule{
 // VerifyOptions are the verifier's rules for the bank (Now, Cert and the
 // rest left to the caller).
 func (b Bank) VerifyOptions() VerifyOptions {
-	o := VerifyOptions{Profile: ProfileBerlinGroup, Bank: b}
+	o := VerifyOptions{Profile: ProfileBerlinGroup, Bank: b, RequestIDUUID: b != BankLenient}
 	switch b {
 	case BankAdorsys:
 		f, _ := ParseKeyIDFormName("adorsys")

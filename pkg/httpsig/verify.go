@@ -100,6 +100,10 @@ type VerifyOptions struct {
 	// list, lower case (adorsys-based ASPSPs: "date"). They must then be in
 	// the request and signed, and the Berlin Group list allows them.
 	RequireHeaders []string
+	// RequestIDUUID makes an X-Request-ID that is not a UUID a failure (the
+	// OpenAPI file's rule, which the sandbox enforces for enfuce and
+	// adorsys) instead of a warning.
+	RequestIDUUID bool
 	// Lenient reports what breaks only the profile's rules as warnings: the
 	// header list, the keyId form, an X-Request-ID that is not a UUID, a
 	// missing or hs2019 algorithm, an algorithm whose hash is not the
@@ -181,7 +185,7 @@ func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
 		checkHeaderList(d, m, p, opt)
 	}
 	if opt.Profile == ProfileBerlinGroup {
-		checkRequestID(d, m)
+		checkRequestID(d, m, opt.RequestIDUUID && !opt.Lenient)
 	}
 
 	// 4. Digest.
@@ -538,12 +542,16 @@ func canonicalName(h string) string {
 	return strings.Join(parts, "-")
 }
 
-func checkRequestID(d *Diagnosis, m *httpmsg.Request) {
+func checkRequestID(d *Diagnosis, m *httpmsg.Request, uuidRequired bool) {
 	title := "X-Request-ID is a UUID"
 	v := m.Get("X-Request-ID")
 	switch {
 	case !m.Has("X-Request-ID"):
 		d.add(Check{ID: CheckRequestID, Title: title, Status: Fail, Expected: "a UUID", Got: "absent", Detail: "every Berlin Group request carries X-Request-ID"})
+	case (uuid.Validate(v) != nil || len(v) != 36) && uuidRequired:
+		d.add(Check{ID: CheckRequestID, Title: title, Status: Fail, Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; this ASPSP answers FORMAT_ERROR"})
+		d.cause(Cause{ID: "x-request-id-not-uuid", Confirmed: true, Summary: fmt.Sprintf("X-Request-ID %q is not a UUID", clip(v, 60)),
+			Fix: "send a fresh UUID in X-Request-ID for every request (xs2a sign and xs2a api do)"})
 	case uuid.Validate(v) != nil || len(v) != 36:
 		d.add(Check{ID: CheckRequestID, Title: title, Status: Warn, Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; some ASPSPs answer FORMAT_ERROR"})
 	default:

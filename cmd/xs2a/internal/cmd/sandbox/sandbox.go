@@ -285,7 +285,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		out := map[string]any{"apiURL": s.URL, "authURL": s.AuthURL, "tokenEndpoint": kv["token_url"], "authorizationEndpoint": kv["authorize_url"],
 			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "clientId": app.ClientID,
 			"clientSecret": cmdutil.Mask(app.ClientSecret, show), "apiKey": cmdutil.Mask(app.APIKey, show), "profile": o.WriteProfile,
-			"dialect": o.Bank, "rejections": s.URL + sbx.RejectionsPath, "data": o.DataDir}
+			"dialect": o.Bank, "bank": string(bank), "rejections": s.URL + sbx.RejectionsPath, "data": o.DataDir}
 		if err := cmdutil.JSON(o.F, out); err != nil {
 			return err
 		}
