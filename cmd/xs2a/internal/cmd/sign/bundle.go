@@ -40,14 +40,20 @@ func verifyBundle(o *VerifyOptions) error {
 	}
 	// One line per exchange, and with --bank all one per exchange and bank.
 	out := make([]bundleVerdict, 0, len(exs)*len(banks))
+	// invalid counts the exchanges no bank accepts (with one bank: that
+	// bank refuses), as a single request's verdict does.
 	invalid := 0
 	for i, e := range exs {
+		refused := 0
 		for _, vo := range vos {
 			v := bundleVerdict{Index: i + 1, Verdict: bundle.Verify(e, vo)}
 			if v.Verdict.Verdict == bundle.Invalid {
-				invalid++
+				refused++
 			}
 			out = append(out, v)
+		}
+		if refused == len(vos) {
+			invalid++
 		}
 	}
 	if cmdutil.WantsJSON(o.F) {
@@ -67,6 +73,9 @@ func printBundle(o *VerifyOptions, vs []bundleVerdict) {
 	cs := o.F.IO.ColorScheme()
 	tw := tabwriter.NewWriter(o.F.IO.Out, 0, 4, 2, ' ', 0)
 	valid, invalid, unsigned := 0, 0, 0
+	// With --bank all, each exchange has a line per bank, the bank's name
+	// in a column; one bank is named once, in the summary.
+	several := len(vs) > 1 && vs[1].Index == vs[0].Index
 	for _, v := range vs {
 		verdict := ""
 		switch v.Verdict.Verdict {
@@ -94,7 +103,7 @@ func printBundle(o *VerifyOptions, vs []bundleVerdict) {
 				verdict += cs.Faint(" (" + termsafe.Line(v.Detail) + ")")
 			}
 		}
-		if v.Bank != "" {
+		if several {
 			verdict = v.Bank + "\t" + verdict
 		}
 		// Method and path are the bundle file's, the verdict quotes its headers.

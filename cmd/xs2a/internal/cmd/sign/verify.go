@@ -53,12 +53,14 @@ enfuce (the bank's page as written: header list exactly x-request-id, digest
 and psu-id, psu-corporate-id, tpp-redirect-uri when present; keyId serial in
 hex, CA the URL-encoded DN), adorsys (keyId exactly SN=<lower-hex>,CA=<DN
 with %20>; date signed) or lenient. --bank all prints one line per bank;
-exit status 0 only when every bank accepts.
+its exit status is 0 when at least one bank accepts (no request suits both
+enfuce and adorsys: one refuses a signed date, the other requires it).
 
 With --bundle DIR (a directory written by --record), every recorded signed
-exchange is checked offline at the time it was recorded, one line each;
-token-endpoint exchanges are "not signed", which is not a failure. Exit
-status 6 when any signed exchange is invalid.`,
+exchange is checked offline at the time it was recorded, one line each (with
+--bank all one per exchange and bank); token-endpoint exchanges are "not
+signed", which is not a failure. Exit status 6 when a signed exchange is
+invalid (with --bank all: invalid for every bank).`,
 		Example: `  xs2a sign verify captured.http
   pbpaste | xs2a sign verify -
   xs2a sign verify captured.http --bank all
@@ -124,7 +126,10 @@ func verifyRun(o *VerifyOptions) error {
 		return err
 	}
 	ds := make([]*httpsig.Diagnosis, 0, len(banks))
-	valid := true
+	// valid: some bank accepts. With one bank, that bank; with --bank all,
+	// any: no request passes both enfuce (no date) and adorsys (date), so
+	// "every bank" would make the status say nothing.
+	valid := false
 	for _, b := range banks {
 		vo, err := verifyOptions(o, b)
 		if err != nil {
@@ -134,7 +139,7 @@ func verifyRun(o *VerifyOptions) error {
 			vo.Now = o.F.Now
 		}
 		d := httpsig.Verify(m, vo)
-		valid = valid && d.Valid
+		valid = valid || d.Valid
 		ds = append(ds, d)
 	}
 	switch {
