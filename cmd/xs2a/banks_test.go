@@ -482,3 +482,106 @@ func TestDoctorAndSandboxAgree(t *testing.T) {
 		})
 	}
 }
+
+// TestSignVerifyBankThroughTheBinary: sign verify judges by one bank, named
+// in the verdict; the profile's bank is the default; --bank all is a line
+// per bank; certs generate --write-profile records the bank.
+func TestSignVerifyBankThroughTheBinary(t *testing.T) {
+	dir := t.TempDir()
+	sign := []string{"sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "-X", "POST", "--url", "https://bank.example/v1/consents",
+		"-d", `{"access":{"allPsd2":"allAccounts"}}`, "--format", "http"}
+	signed := func(args ...string) string {
+		t.Helper()
+		r := xs2a(t, dir, "", nil, append(append([]string{}, sign...), args...)...)
+		if r.code != 0 {
+			t.Fatalf("sign %v: exit %d %s", args, r.code, r.stderr)
+		}
+		return r.stdout
+	}
+
+	// The issue's false VALID: a decimal serial. Enfuce by default.
+	dec := signed("--serial-form", "decimal")
+	r := xs2a(t, dir, dec, nil, "sign", "verify", "-")
+	if r.code != 6 || !strings.Contains(r.stdout, "\nINVALID for enfuce: enfuce would reject this request") ||
+		!strings.Contains(r.stdout, `the bank wants "the serial number of the QSEALC in hexadecimal coding"`) ||
+		!strings.Contains(r.stdout, "fix: write the serial in hexadecimal: SN=") {
+		t.Errorf("decimal serial, default bank: exit %d\n%s", r.code, r.stdout)
+	}
+	r = xs2a(t, dir, dec, nil, "sign", "verify", "-", "-o", "json")
+	var d doctorVerdict
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil || r.code != 6 || d.Bank != "enfuce" || !slices.Equal(d.causes(), []string{"keyid-serial-decimal"}) || !slices.Equal(d.failed(), []string{"key-id"}) {
+		t.Errorf("decimal serial -o json: exit %d, %v\n%s", r.code, err, r.stdout)
+	}
+	r = xs2a(t, dir, dec, nil, "sign", "verify", "-", "--bank", "lenient")
+	if r.code != 0 || !strings.Contains(r.stdout, "\nVALID for lenient: ") {
+		t.Errorf("decimal serial, lenient: exit %d\n%s", r.code, r.stdout)
+	}
+	// --expect-serial-form still decides the keyId form over the bank's.
+	r = xs2a(t, dir, dec, nil, "sign", "verify", "-", "--expect-serial-form", "decimal")
+	if r.code != 0 || !strings.Contains(r.stdout, "\nVALID for enfuce: ") {
+		t.Errorf("decimal serial with --expect-serial-form decimal: exit %d\n%s", r.code, r.stdout)
+	}
+
+	// --bank all: one line per bank, exit 0 when one accepts.
+	r = xs2a(t, dir, dec, nil, "sign", "verify", "-", "--bank", "all")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 3 ||
+		!regexp.MustCompile(`^enfuce +INVALID +key-id: the keyId's serial \d+ is written in decimal`).MatchString(lines[0]) ||
+		!regexp.MustCompile(`^adorsys +INVALID +signed-headers: this ASPSP requires "date"`).MatchString(lines[1]) ||
+		!regexp.MustCompile(`^lenient +VALID +accepts this request$`).MatchString(lines[2]) {
+		t.Errorf("--bank all: exit %d\n%s", r.code, r.stdout)
+	}
+	r = xs2a(t, dir, dec, nil, "sign", "verify", "-", "--bank", "all", "-o", "json")
+	var all []doctorVerdict
+	if err := json.Unmarshal([]byte(r.stdout), &all); err != nil || len(all) != 3 || all[0].Bank != "enfuce" || all[1].Bank != "adorsys" || all[2].Bank != "lenient" || !all[2].Valid {
+		t.Errorf("--bank all -o json: %v\n%s", err, r.stdout)
+	}
+	// A body changed after signing: no bank accepts.
+	tampered := strings.Replace(signed(), "allAccounts", "allAccountz", 1)
+	if r = xs2a(t, dir, tampered, nil, "sign", "verify", "-", "--bank", "all"); r.code != 6 || strings.Count(r.stdout, " INVALID ") != 3 || strings.Count(r.stdout, "INVALID  digest: the digest was computed over other bytes") != 2 {
+		t.Errorf("tampered body, --bank all: exit %d\n%s", r.code, r.stdout)
+	}
+
+	// The README's adorsys example, judged by adorsys: VALID (issue 15: it
+	// said INVALID), by --bank and by the profile's bank.
+	ad := signed("--keyid-form", "adorsys", "--sign-date")
+	if r = xs2a(t, dir, ad, nil, "sign", "verify", "-", "--bank", "adorsys"); r.code != 0 || !strings.Contains(r.stdout, "\nVALID for adorsys: ") {
+		t.Errorf("adorsys example, --bank adorsys: exit %d\n%s", r.code, r.stdout)
+	}
+	if r = xs2a(t, dir, ad, nil, "sign", "verify", "-"); r.code != 6 || !strings.Contains(r.stdout, "does not allow (exactly: x-request-id digest;") {
+		t.Errorf("adorsys example judged by enfuce: exit %d\n%s", r.code, r.stdout)
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	r = xs2a(t, dir, "", nil, "--config", cfg, "certs", "generate", "--dir", filepath.Join(dir, "certs"), "--write-profile", "ad", "--bank", "adorsys")
+	if b, _ := os.ReadFile(cfg); r.code != 0 || !strings.Contains(string(b), "bank: adorsys") {
+		t.Fatalf("certs generate --write-profile --bank adorsys: exit %d %s\n%s", r.code, r.stderr, b)
+	}
+	if r = xs2a(t, dir, ad, nil, "--config", cfg, "-p", "ad", "sign", "verify", "-"); r.code != 0 || !strings.Contains(r.stdout, "\nVALID for adorsys: ") {
+		t.Errorf("adorsys example with the profile's bank: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = xs2a(t, dir, ad, nil, "--config", cfg, "-p", "ad", "sign", "verify", "-", "--bank", "enfuce"); r.code != 6 {
+		t.Errorf("--bank over the profile's bank: exit %d", r.code)
+	}
+	r = xs2a(t, dir, "", nil, "--config", cfg, "certs", "generate", "--dir", filepath.Join(dir, "certs2"), "--write-profile", "en")
+	if b, _ := os.ReadFile(cfg); r.code != 0 || !strings.Contains(string(b), "bank: enfuce") {
+		t.Errorf("certs generate --write-profile writes bank: enfuce unless told: exit %d\n%s", r.code, b)
+	}
+
+	// Bad input: one line, exit 2.
+	for _, tt := range []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"unknown bank", nil, []string{"sign", "verify", "-", "--bank", "Enfuce"}, `--bank: unknown bank "Enfuce" (one of enfuce, adorsys, lenient), or all`},
+		{"--generic and --bank", nil, []string{"sign", "verify", "-", "--bank", "enfuce", "--generic"}, "give either --generic (plain draft-cavage rules) or --bank, not both"},
+		{"profile's bank unknown", []string{"XS2A_BANK=octal"}, []string{"--config", cfg, "-p", "ad", "sign", "verify", "-"}, `the profile's bank: unknown bank "octal"`},
+		{"certs generate --bank", nil, []string{"certs", "generate", "--dir", filepath.Join(dir, "c3"), "--bank", "x"}, `--bank: unknown bank "x"`},
+	} {
+		r := xs2a(t, dir, dec, tt.env, tt.args...)
+		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", tt.name, r.code, r.stderr, tt.want)
+		}
+	}
+}

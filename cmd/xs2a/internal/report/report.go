@@ -111,7 +111,7 @@ func BankVerdicts(w io.Writer, cs *iostreams.ColorScheme, ds []*httpsig.Diagnosi
 }
 
 // FirstFailure is "check: cause" for a refused request: the first failed
-// check and the first confirmed cause (or its detail).
+// check and the first cause about it (confirmed first), else its detail.
 func FirstFailure(d *httpsig.Diagnosis) string {
 	id, why := "", ""
 	for _, c := range d.Checks {
@@ -120,13 +120,29 @@ func FirstFailure(d *httpsig.Diagnosis) string {
 			break
 		}
 	}
-	for _, c := range d.Causes {
-		if c.Confirmed {
-			return id + ": " + c.Summary
+	var found *httpsig.Cause
+	for i, c := range d.Causes {
+		if causeCheck(c.ID) == id && (found == nil || (c.Confirmed && !found.Confirmed)) {
+			found = &d.Causes[i]
 		}
 	}
-	if len(d.Causes) > 0 {
-		return id + ": " + d.Causes[0].Summary
+	if found != nil {
+		return id + ": " + found.Summary
 	}
 	return id + ": " + why
+}
+
+// causeCheck is the check a cause explains, by the cause ID's family.
+func causeCheck(cause string) string {
+	switch {
+	case strings.HasPrefix(cause, "digest-"):
+		return httpsig.CheckDigest
+	case strings.HasPrefix(cause, "keyid-"):
+		return httpsig.CheckKeyID
+	case strings.HasPrefix(cause, "header-list-"), cause == "date-unsigned", cause == "required-header-unsigned":
+		return httpsig.CheckHeaders
+	case strings.HasPrefix(cause, "x-request-id-"):
+		return httpsig.CheckRequestID
+	}
+	return httpsig.CheckSignature
 }
