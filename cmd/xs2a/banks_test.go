@@ -385,6 +385,11 @@ func TestDoctorAndSandboxAgree(t *testing.T) {
 			if s.info["bank"] != string(bank) {
 				t.Fatalf("serve -o json: %v", s.info)
 			}
+			// --write-profile records the bank, so sign verify -p sb judges
+			// by it without --bank.
+			if b, _ := os.ReadFile(s.cfg); !strings.Contains(string(b), "bank: "+string(bank)+"\n") {
+				t.Errorf("the written profile lacks bank: %s\n%s", bank, b)
+			}
 			k := newBankKit(t, s)
 			dir := t.TempDir()
 			refused := 0
@@ -410,6 +415,14 @@ func TestDoctorAndSandboxAgree(t *testing.T) {
 					}
 					if want := map[bool]int{true: 0, false: 6}[doc.Valid]; res.code != want {
 						t.Errorf("%s: sign verify exit %d; want %d", name, res.code, want)
+					}
+					// The profile's bank is the default: the same verdict.
+					if i == 0 && !date {
+						pr := s.run(nil, "sign", "verify", file, "-o", "json")
+						var pd doctorVerdict
+						if err := json.Unmarshal([]byte(pr.stdout), &pd); err != nil || pd.Bank != string(bank) {
+							t.Errorf("sign verify -p sb judges by %q; want %s (%v)", pd.Bank, bank, err)
+						}
 					}
 					// The sandbox, over mutual TLS, the same bytes.
 					status, body := k.send(raw)
