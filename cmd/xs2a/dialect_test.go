@@ -108,7 +108,7 @@ func TestSandboxWhyThroughTheBinary(t *testing.T) {
 		"    fix: sign with --keyid-form adorsys (profile: signing.keyid_form: adorsys), or --serial-form lower-hex --dn-form rfc4514-pct\n",
 		"    fix: send a Date header (RFC 9110 form, e.g. Tue, 01 Dec 2026 08:00:00 GMT) and sign it: xs2a sign --sign-date, or signing.sign_date: true in the profile\n",
 		"  ✓ signature verifies with the certificate's key\n",
-		"INVALID a Berlin Group ASPSP would reject this request",
+		"INVALID for adorsys: adorsys would reject this request",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("why lacks %q:\n%s", want, r.stdout)
@@ -170,7 +170,7 @@ func TestSandboxWhyThroughTheBinary(t *testing.T) {
 		t.Fatalf("consent status of an unknown consent: exit %d %s", r.code, r.stderr)
 	}
 	r = s.run(nil, "sandbox", "why", m[1])
-	for _, want := range []string{"answered 403 CONSENT_UNKNOWN", "VALID the signature verifies", "The signature was accepted; the request was rejected after it:\n  ✗ CONSENT_UNKNOWN: "} {
+	for _, want := range []string{"answered 403 CONSENT_UNKNOWN", "VALID for adorsys: the signature verifies", "The signature was accepted; the request was rejected after it:\n  ✗ CONSENT_UNKNOWN: "} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("why of a rejection after the signature lacks %q:\n%s", want, r.stdout)
 		}
@@ -253,7 +253,7 @@ func TestSignKeyIDFormThroughTheBinary(t *testing.T) {
 		{"keyid form with serial form", append(sign, "--keyid-form", "adorsys", "--serial-form", "hex"), "--keyid-form names the serial and DN forms: leave out --serial-form and --dn-form"},
 		{"keyid form with dn form", append(sign, "--keyid-form", "adorsys", "--dn-form", "rfc4514"), "leave out --serial-form and --dn-form"},
 		{"keyid form with key-id", append(sign, "--keyid-form", "adorsys", "--key-id", "x"), "--keyid-form and --key-id are exclusive"},
-		{"unknown bank", []string{"sandbox", "serve", "--bank", "Rocker", "--certs", f("")}, `--bank: unknown bank dialect "Rocker" (one of enfuce, adorsys, lenient); the card issuer's name is --bank-name`},
+		{"unknown bank", []string{"sandbox", "serve", "--bank", "Rocker", "--certs", f("")}, `--bank: unknown bank "Rocker" (one of enfuce, adorsys, lenient); the card issuer's name is --bank-name`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			oneErrorLine(t, tt.name, xs2a(t, dir, "", nil, tt.args...), 2, tt.want)
@@ -286,7 +286,7 @@ func TestSandboxLenientThroughTheBinary(t *testing.T) {
 	for _, want := range []string{
 		"POST /v1/consents answered 201, accepted with warnings (X-Request-ID " + m[1] + ", dialect lenient)\n",
 		`  ! signed-headers: "date" is not allowed in the Berlin Group header list` + "\n",
-		"VALID the signature verifies",
+		"VALID for lenient: the signature verifies",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("why of an accepted request lacks %q:\n%s", want, r.stdout)

@@ -212,6 +212,23 @@ func TestRecordVerifyReplay(t *testing.T) {
 			t.Errorf("no valid line for the consent:\n%s", r.stdout)
 		}
 
+		if !strings.HasSuffix(r.stdout, fmt.Sprintf("%d exchange(s) for enfuce: %d valid, 0 invalid, %d not signed\n", len(exs), len(exs)-oauth, oauth)) {
+			t.Errorf("the summary does not name the bank:\n%s", r.stdout)
+		}
+		// Judged by adorsys (no signed date, another keyId form): every
+		// signed exchange is invalid; --bank all shows each bank's verdict
+		// and exits 0, since enfuce accepts them.
+		r = xs2a(t, u.dir, "", nil, "sign", "verify", "--bundle", rec, "--bank", "adorsys")
+		if r.code != 6 || strings.Count(r.stdout, "INVALID signed-headers: ") != len(exs)-oauth || !strings.Contains(r.stdout, "exchange(s) for adorsys: 0 valid") {
+			t.Errorf("--bank adorsys: exit %d\n%s", r.code, r.stdout)
+		}
+		r = xs2a(t, u.dir, "", nil, "sign", "verify", "--bundle", rec, "--bank", "all")
+		if r.code != 0 || len(regexp.MustCompile(`(?m)^\d+ +POST /v1/consents +enfuce +valid `).FindAllString(r.stdout, -1)) == 0 ||
+			len(regexp.MustCompile(`(?m)^\d+ +POST /v1/consents +adorsys +INVALID signed-headers`).FindAllString(r.stdout, -1)) == 0 ||
+			!strings.Contains(r.stdout, fmt.Sprintf("%d exchange(s) for enfuce, adorsys, lenient: ", len(exs))) {
+			t.Errorf("--bank all: exit %d\n%s", r.code, r.stdout)
+		}
+
 		// The bank's expectations still apply: a keyId form it does not
 		// accept, a time after the certificate expired.
 		r = xs2a(t, u.dir, "", nil, "sign", "verify", "--bundle", rec, "--expect-serial-form", "decimal")

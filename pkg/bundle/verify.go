@@ -22,6 +22,8 @@ type Verdict struct {
 	Kind   string    `json:"kind"`
 	Method string    `json:"method"`
 	Path   string    `json:"path"`
+	// Bank is the rule set judged by (httpsig.VerifyOptions.Bank).
+	Bank string `json:"bank,omitempty"`
 	// Verdict is Valid, Invalid or NotSigned.
 	Verdict string `json:"verdict"`
 	// FailedCheck is the first failing httpsig check (digest, signature...).
@@ -45,7 +47,7 @@ type KeyIDForm struct {
 // bank judged it then. An exchange without a Signature (the token
 // endpoint) is NotSigned, which is not a failure.
 func Verify(e *Exchange, opt httpsig.VerifyOptions) Verdict {
-	v := Verdict{File: e.File, Time: e.Time, Kind: e.Kind, Method: e.Request.Method, Path: e.Path()}
+	v := Verdict{File: e.File, Time: e.Time, Kind: e.Kind, Method: e.Request.Method, Path: e.Path(), Bank: string(opt.Bank)}
 	if !e.Signed() {
 		v.Verdict = NotSigned
 		if e.Kind == KindOAuth {

@@ -100,6 +100,23 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyEnfuce is BenchmarkVerify with the enfuce rules, as
+// sign verify and the sandbox run by default: the keyId rule adds a
+// lookup in the cached match, no parsing of the certificate.
+func BenchmarkVerifyEnfuce(b *testing.B) {
+	_, m, _ := benchSigned(b)
+	o := BankEnfuce.VerifyOptions()
+	if d := Verify(m, o); !d.Valid {
+		b.Fatalf("the benchmark request does not verify for enfuce: %+v", d.Checks)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := Verify(m, o); !d.Valid {
+			b.Fatal("not valid")
+		}
+	}
+}
+
 // BenchmarkRSAVerifyBare is the floor under BenchmarkVerify: SHA-256 of the
 // same signing string and rsa.VerifyPKCS1v15 with the same key.
 func BenchmarkRSAVerifyBare(b *testing.B) {

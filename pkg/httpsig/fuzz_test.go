@@ -169,7 +169,7 @@ func fzRequests(t testing.TB) [][]byte {
 func FuzzVerify(f *testing.F) {
 	tc := newTestCert(f)
 	for _, raw := range fzRequests(f) {
-		for mode := range uint8(5) {
+		for mode := range uint8(6) {
 			f.Add(raw, mode)
 		}
 	}
@@ -178,9 +178,12 @@ func FuzzVerify(f *testing.F) {
 		{Cert: tc.Cert, Now: now},
 		{Profile: ProfileGeneric, Now: now},
 		{PublicKey: &tc.Key.PublicKey, Profile: ProfileGeneric, Now: now, KeyIDFormat: &DefaultKeyIDFormat},
-		// The sandbox's adorsys and lenient dialects.
-		{Cert: tc.Cert, Now: now, KeyIDFormat: &adorsysForm, RequireHeaders: []string{"date"}},
-		{Cert: tc.Cert, Now: now, Lenient: true},
+	}
+	// Every bank's rules, as sign verify --bank and the sandbox apply them.
+	for _, b := range Banks {
+		o := b.VerifyOptions()
+		o.Cert, o.Now = tc.Cert, now
+		opts = append(opts, o)
 	}
 	// mode picks the options; one Verify per input keeps executions, and
 	// the minimisation of new inputs, fast.

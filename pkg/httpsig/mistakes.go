@@ -159,7 +159,7 @@ func searchForms(m *httpmsg.Request, p *Params, rec recovered) (form, bool) {
 	hasRT := slices.ContainsFunc(listed, func(s string) bool { return strings.EqualFold(s, RequestTarget) })
 	var forms []form
 	for rt := 0; rt < 2; rt++ {
-		for _, nc := range []nameCase{nameLower, nameAsInMessage, nameCanonical} {
+		for _, nc := range []nameCase{nameLower, nameAsInMessage, nameCanonical, nameAsSpecified} {
 			for _, sep := range []string{"", "\r\n"} {
 				for _, tr := range []string{"", "\n", "\r\n"} {
 					forms = append(forms, form{rt: rt, lf: lineForm{nameCase: nc, sep: sep, trailer: tr}})
@@ -320,6 +320,10 @@ func describeForm(f form, p *Params) []Cause {
 	case nameCanonical:
 		cs = append(cs, Cause{ID: "names-not-lowercased", Confirmed: true,
 			Summary: "header names were signed in canonical case (X-Request-Id), not lower-cased",
+			Fix:     "lower-case every header name in the signing string (draft-cavage section 2.3)"})
+	case nameAsSpecified:
+		cs = append(cs, Cause{ID: "names-not-lowercased", Confirmed: true,
+			Summary: "header names were signed as the Berlin Group specification spells them (X-Request-ID), not lower-cased",
 			Fix:     "lower-case every header name in the signing string (draft-cavage section 2.3)"})
 	}
 	if f.lf.sep == "\r\n" {

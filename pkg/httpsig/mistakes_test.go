@@ -176,6 +176,8 @@ func mtFamily(id string) string {
 		return "digest"
 	case strings.HasPrefix(id, "keyid-"):
 		return "keyid"
+	case strings.HasPrefix(id, "header-list-"):
+		return "header-list"
 	}
 	return "signature"
 }
@@ -304,11 +306,11 @@ func TestMistakeDiagnosis(t *testing.T) {
 			detail: map[string]string{CheckKeyID: `has no ",CA=<issuer DN>" part`}},
 
 		// Berlin Group header list rules.
-		{name: "digest not signed", headers: "x-request-id", fail: []string{CheckHeaders},
+		{name: "digest not signed", headers: "x-request-id", fail: []string{CheckHeaders}, cause: "header-list-missing",
 			detail: map[string]string{CheckHeaders: `"digest" must be signed`}},
-		{name: "x-request-id not signed", headers: "digest", fail: []string{CheckHeaders},
+		{name: "x-request-id not signed", headers: "digest", fail: []string{CheckHeaders}, cause: "header-list-missing",
 			detail: map[string]string{CheckHeaders: `"x-request-id" must be signed`}},
-		{name: "psu-id present, not signed", prep: addHeader("PSU-ID", "PSU-1234"), fail: []string{CheckHeaders},
+		{name: "psu-id present, not signed", prep: addHeader("PSU-ID", "PSU-1234"), fail: []string{CheckHeaders}, cause: "header-list-missing",
 			detail: map[string]string{CheckHeaders: `"psu-id" is in the request, so it must be signed`}},
 		{name: "psu-id present and signed", prep: addHeader("PSU-ID", "PSU-1234"), headers: "x-request-id digest psu-id", valid: true, form: defaultForm},
 		{name: "tpp-redirect-uri signed, then dropped", prep: addHeader("TPP-Redirect-URI", "https://tpp.example/cb"),
@@ -318,11 +320,11 @@ func TestMistakeDiagnosis(t *testing.T) {
 				CheckHeaders:   `"tpp-redirect-uri" is listed but not in the request`,
 				CheckSignature: `cannot build the signing string: header "tpp-redirect-uri"`,
 			}},
-		{name: "date signed", prep: addHeader("Date", "Sun, 05 Jan 2014 21:31:40 GMT"), headers: "x-request-id digest date", fail: []string{CheckHeaders},
+		{name: "date signed", prep: addHeader("Date", "Sun, 05 Jan 2014 21:31:40 GMT"), headers: "x-request-id digest date", fail: []string{CheckHeaders}, cause: "header-list-extra",
 			detail: map[string]string{CheckHeaders: `"date" is not allowed in the Berlin Group header list`}},
-		{name: "upper-case name in the list", headers: "X-Request-ID digest", fail: []string{CheckHeaders},
+		{name: "upper-case name in the list", headers: "X-Request-ID digest", fail: []string{CheckHeaders}, cause: "header-list-not-lowercase",
 			detail: map[string]string{CheckHeaders: `"X-Request-ID" is not lower-case`}},
-		{name: "header listed twice", headers: "x-request-id digest digest", fail: []string{CheckHeaders},
+		{name: "header listed twice", headers: "x-request-id digest digest", fail: []string{CheckHeaders}, cause: "header-list-duplicate",
 			detail: map[string]string{CheckHeaders: `"digest" is listed twice`}},
 		{name: "date signed, generic profile", prep: addHeader("Date", "Sun, 05 Jan 2014 21:31:40 GMT"), headers: "x-request-id digest date",
 			opt: generic, valid: true, form: defaultForm},

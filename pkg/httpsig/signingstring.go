@@ -40,7 +40,21 @@ const (
 	nameLower nameCase = iota
 	nameAsInMessage
 	nameCanonical
+	// nameAsSpecified spells names as the Berlin Group specification does
+	// (X-Request-ID, PSU-ID): a server that reads the request through
+	// net/http sees only canonical names (X-Request-Id), so "as in the
+	// message" cannot reproduce a signer that copied the specification's.
+	nameAsSpecified
 )
+
+// specNames are the Berlin Group specification's spellings that are not
+// the canonical form.
+var specNames = map[string]string{
+	"x-request-id": "X-Request-ID", "psu-id": "PSU-ID", "psu-corporate-id": "PSU-Corporate-ID",
+	"tpp-redirect-uri": "TPP-Redirect-URI", "psu-ip-address": "PSU-IP-Address", "consent-id": "Consent-ID",
+	"tpp-signature-certificate": "TPP-Signature-Certificate", "tpp-nok-redirect-uri": "TPP-Nok-Redirect-URI",
+	"psu-id-type": "PSU-ID-Type", "psu-corporate-id-type": "PSU-Corporate-ID-Type",
+}
 
 // SigningLines builds the lines of the signing string for the header list,
 // per draft-cavage-http-signatures-10 section 2.3.
@@ -83,8 +97,14 @@ func signingLines(m *httpmsg.Request, headers []string, p *Params, f lineForm) (
 		if vals == nil {
 			return nil, &MissingHeaderError{Name: lh}
 		}
-		if f.nameCase == nameCanonical {
+		switch f.nameCase {
+		case nameCanonical:
 			name = canonical(lh)
+		case nameAsSpecified:
+			name = canonical(lh)
+			if n, ok := specNames[lh]; ok {
+				name = n
+			}
 		}
 		join := f.multiJoin
 		if join == "" {

@@ -65,7 +65,9 @@ type Diagnosis struct {
 	Checks []Check `json:"checks"`
 	Causes []Cause `json:"causes,omitempty"`
 	// What the verifier worked from, for the explanation.
-	Profile       string       `json:"profile"`
+	Profile string `json:"profile"`
+	// Bank is the rule set judged by (VerifyOptions.Bank), "" for none.
+	Bank          string       `json:"bank,omitempty"`
 	KeyID         string       `json:"keyId,omitempty"`
 	KeyIDForm     *KeyIDFormat `json:"keyIdForm,omitempty"`
 	Algorithm     string       `json:"algorithm,omitempty"`
@@ -78,6 +80,13 @@ type Diagnosis struct {
 // with the certificate from TPP-Signature-Certificate at time.Now().
 type VerifyOptions struct {
 	Profile Profile
+	// Bank names the rule set these options came from (Bank.VerifyOptions),
+	// for the verdict; "" when the options were put together by hand.
+	Bank Bank
+	// KeyIDRule, when set, is the keyId forms the ASPSP accepts; any other
+	// form is a failure with a named cause (Enfuce: a hex serial, a
+	// URL-encoded DN). KeyIDFormat, when also set, wins.
+	KeyIDRule *KeyIDRule
 	// Cert, when set, is used instead of TPP-Signature-Certificate.
 	Cert *x509.Certificate
 	// PublicKey verifies without a certificate (generic mode, draft test keys).
@@ -91,6 +100,10 @@ type VerifyOptions struct {
 	// list, lower case (adorsys-based ASPSPs: "date"). They must then be in
 	// the request and signed, and the Berlin Group list allows them.
 	RequireHeaders []string
+	// RequestIDUUID makes an X-Request-ID that is not a UUID a failure (the
+	// OpenAPI file's rule, which the sandbox enforces for enfuce and
+	// adorsys) instead of a warning.
+	RequestIDUUID bool
 	// Lenient reports what breaks only the profile's rules as warnings: the
 	// header list, the keyId form, an X-Request-ID that is not a UUID, a
 	// missing or hs2019 algorithm, an algorithm whose hash is not the
@@ -135,7 +148,7 @@ func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
 	if opt.Now != nil {
 		now = opt.Now
 	}
-	d := &Diagnosis{Profile: opt.Profile.String(), Checks: make([]Check, 0, 10)}
+	d := &Diagnosis{Profile: opt.Profile.String(), Bank: string(opt.Bank), Checks: make([]Check, 0, 10)}
 
 	// 1. The Signature header.
 	sigVals := m.Values("Signature")
@@ -177,7 +190,7 @@ func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
 		checkHeaderList(d, m, p, opt)
 	}
 	if opt.Profile == ProfileBerlinGroup {
-		checkRequestID(d, m)
+		checkRequestID(d, m, opt.RequestIDUUID && !opt.Lenient)
 	}
 
 	// 4. Digest.
@@ -185,7 +198,7 @@ func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
 
 	// 5. keyId and algorithm.
 	if p != nil && cert != nil {
-		checkKeyID(d, p, cert, opt.KeyIDFormat, opt.Lenient)
+		checkKeyID(d, p, cert, opt.KeyIDFormat, opt.KeyIDRule, opt.Lenient)
 	} else if p != nil {
 		d.add(Check{ID: CheckKeyID, Title: "keyId names the certificate", Status: Skip, Got: p.KeyID, Detail: "no certificate to compare with"})
 	}
@@ -349,9 +362,12 @@ func checkHeaderList(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOpti
 	// rule problems break the profile only; broken ones leave the request
 	// unverifiable or its body unprotected, which no dialect forgives.
 	var rule, broken []string
+	// what the causes name: headers unsigned, not allowed, twice, upper case
+	var unsigned, disallowed, twice, upper []string
 	for _, h := range headers {
 		if h != strings.ToLower(h) {
 			rule = append(rule, fmt.Sprintf("%q is not lower-case", h))
+			upper = append(upper, h)
 		}
 		lh := strings.ToLower(h)
 		if lh == RequestTarget || lh == "(created)" || lh == "(expires)" {
@@ -380,25 +396,35 @@ func checkHeaderList(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOpti
 			switch {
 			case w == "digest" && len(m.Body) > 0:
 				broken = append(broken, "\"digest\" must be signed: without it the signature does not cover the body")
+				unsigned = append(unsigned, w)
 			case slices.Contains(bgConditional, w):
 				rule = append(rule, fmt.Sprintf("%q is in the request, so it must be signed", w))
+				unsigned = append(unsigned, w)
 			case slices.Contains(extra, w):
 				rule = append(rule, requiredProblem(m, w))
 			default:
 				rule = append(rule, fmt.Sprintf("%q must be signed", w))
+				unsigned = append(unsigned, w)
 			}
 		}
 		for _, h := range lower {
 			if !slices.Contains(want, h) && !slices.Contains(bgConditional, h) {
 				rule = append(rule, fmt.Sprintf("%q is not allowed in the Berlin Group header list", h))
+				if !slices.Contains(disallowed, h) {
+					disallowed = append(disallowed, h)
+				}
 			}
 		}
 		seen := map[string]bool{}
 		for _, h := range lower {
 			if seen[h] {
 				rule = append(rule, fmt.Sprintf("%q is listed twice", h))
+				twice = append(twice, h)
 			}
 			seen[h] = true
+		}
+		if !opt.Lenient || len(broken) > 0 {
+			headerListCauses(d, m, unsigned, disallowed, twice, upper)
 		}
 	} else {
 		for _, w := range extra {
@@ -426,6 +452,48 @@ func checkHeaderList(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOpti
 	}
 	c.Detail = problemList(append(broken, rule...))
 	d.add(c)
+}
+
+// headerListCauses names the fix for a header list that breaks the
+// bank's rules: a header it wants signed and is not, one it does not allow.
+func headerListCauses(d *Diagnosis, m *httpmsg.Request, unsigned, disallowed, twice, upper []string) {
+	allowed := strings.Join(BerlinGroupHeaders(m), " ")
+	if len(upper) > 0 {
+		d.cause(Cause{ID: "header-list-not-lowercase", Confirmed: true,
+			Summary: fmt.Sprintf("the headers parameter writes %s in upper case; the profile lists header names in lower case", problemList(quoteAll(upper))),
+			Fix:     "write the names in the headers parameter in lower case (the signing string uses lower-case names too)"})
+	}
+	if len(twice) > 0 {
+		d.cause(Cause{ID: "header-list-duplicate", Confirmed: true,
+			Summary: fmt.Sprintf("the headers parameter lists %s more than once", problemList(quoteAll(twice))),
+			Fix:     "list each header once: " + allowed})
+	}
+	for _, h := range unsigned {
+		d.cause(Cause{ID: "header-list-missing", Confirmed: true,
+			Summary: fmt.Sprintf("%q must be in the signed header list (for this request: %s)", h, allowed),
+			Fix:     fmt.Sprintf("add %q to the signed headers (xs2a sign signs the list the bank wants)", h)})
+	}
+	if len(disallowed) == 0 {
+		return
+	}
+	if len(disallowed) > maxProblems {
+		disallowed = append(disallowed[:maxProblems:maxProblems], "...")
+	}
+	c := Cause{ID: "header-list-extra", Confirmed: true,
+		Summary: fmt.Sprintf("the signed header list has %s, which the bank's list does not allow (exactly: %s; psu-id, psu-corporate-id, tpp-redirect-uri if and only if present)", strings.Join(disallowed, " "), allowed),
+		Fix:     fmt.Sprintf("sign exactly %s", allowed)}
+	if slices.Contains(disallowed, "date") {
+		c.Fix += " (a signed Date is for adorsys-style banks: drop --sign-date, or signing.sign_date from the profile)"
+	}
+	d.cause(c)
+}
+
+func quoteAll(hs []string) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = fmt.Sprintf("%q", h)
+	}
+	return out
 }
 
 // maxProblems bounds the problems a check lists: a headers parameter of
@@ -479,12 +547,16 @@ func canonicalName(h string) string {
 	return strings.Join(parts, "-")
 }
 
-func checkRequestID(d *Diagnosis, m *httpmsg.Request) {
+func checkRequestID(d *Diagnosis, m *httpmsg.Request, uuidRequired bool) {
 	title := "X-Request-ID is a UUID"
 	v := m.Get("X-Request-ID")
 	switch {
 	case !m.Has("X-Request-ID"):
 		d.add(Check{ID: CheckRequestID, Title: title, Status: Fail, Expected: "a UUID", Got: "absent", Detail: "every Berlin Group request carries X-Request-ID"})
+	case (uuid.Validate(v) != nil || len(v) != 36) && uuidRequired:
+		d.add(Check{ID: CheckRequestID, Title: title, Status: Fail, Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; this ASPSP answers FORMAT_ERROR"})
+		d.cause(Cause{ID: "x-request-id-not-uuid", Confirmed: true, Summary: fmt.Sprintf("X-Request-ID %q is not a UUID", clip(v, 60)),
+			Fix: "send a fresh UUID in X-Request-ID for every request (xs2a sign and xs2a api do)"})
 	case uuid.Validate(v) != nil || len(v) != 36:
 		d.add(Check{ID: CheckRequestID, Title: title, Status: Warn, Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; some ASPSPs answer FORMAT_ERROR"})
 	default:
@@ -543,7 +615,7 @@ func checkDigest(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOptions)
 	}
 }
 
-func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDFormat, lenient bool) {
+func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDFormat, rule *KeyIDRule, lenient bool) {
 	title := "keyId names the certificate"
 	expected := func() string {
 		f := DefaultKeyIDFormat
@@ -572,6 +644,17 @@ func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDForm
 	}
 	if len(same) > 0 {
 		detail += " (for this certificate " + strings.Join(same, ", ") + ")"
+	}
+	if want == nil && rule != nil {
+		if problem, causes := rule.judge(p.KeyID, cert, mm); problem != "" {
+			exp, _ := KeyID(cert, DefaultKeyIDFormat)
+			d.add(Check{ID: CheckKeyID, Title: title, Status: Fail, Expected: exp, Got: p.KeyID,
+				Detail: detail + "; " + problem + "; this ASPSP accepts " + rule.describe()})
+			for _, c := range causes {
+				d.cause(c)
+			}
+			return
+		}
 	}
 	// An ASPSP that wants one form compares the keyId as a string: the
 	// right certificate in another spelling is still not found.

@@ -51,8 +51,11 @@ type Profile struct {
 	AccountType  string `mapstructure:"account_type"`
 	APIVersion   string `mapstructure:"api_version"`
 	PSUIPAddress string `mapstructure:"psu_ip_address"`
-	Signing      Signing
-	Budget       Budget
+	// Bank is whose rules `xs2a sign verify` judges by: enfuce | adorsys |
+	// lenient (httpsig.Banks); "" is enfuce.
+	Bank    string `mapstructure:"bank"`
+	Signing Signing
+	Budget  Budget
 
 	// RegisteredRedirectURIs are the redirect URIs registered at the bank
 	// for ClientID, separated by commas or spaces (a YAML list is joined
@@ -94,7 +97,7 @@ type Signing struct {
 var Keys = []string{
 	"base_url", "token_url", "authorize_url", "client_id", "client_secret", "api_key", "api_key_header",
 	"qwac_cert", "qwac_key", "qseal_cert", "qseal_key", "ca_bundle", "redirect_uri", "registered_redirect_uris", "account_type",
-	"api_version", "psu_ip_address", "allowed_origins",
+	"api_version", "psu_ip_address", "allowed_origins", "bank",
 	"signing.algorithm", "signing.digest", "signing.serial_form", "signing.dn_form",
 	"signing.keyid_form", "signing.sign_date",
 	"budget.rate_per_second", "budget.daily_limit", "budget.timezone", "budget.strict",
@@ -108,7 +111,7 @@ func (p *Profile) Set(key, value string) error {
 		"api_key_header": &p.APIKeyHeader, "qwac_cert": &p.QWACCert, "qwac_key": &p.QWACKey,
 		"qseal_cert": &p.QSealCert, "qseal_key": &p.QSealKey, "ca_bundle": &p.CABundle,
 		"redirect_uri": &p.RedirectURI, "account_type": &p.AccountType, "api_version": &p.APIVersion,
-		"psu_ip_address":    &p.PSUIPAddress,
+		"psu_ip_address": &p.PSUIPAddress, "bank": &p.Bank,
 		"signing.algorithm": &p.Signing.Algorithm, "signing.digest": &p.Signing.Digest,
 		"signing.serial_form": &p.Signing.SerialForm, "signing.dn_form": &p.Signing.DNForm,
 		"signing.keyid_form": &p.Signing.KeyIDForm, "signing.sign_date": &p.Signing.SignDate,

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -121,7 +122,10 @@ func TestDialects(t *testing.T) {
 						var accept bool
 						switch dialect {
 						case DialectEnfuce:
-							accept = !date
+							// Issue 15: Enfuce's page wants the serial in hex
+							// and the CA URL-encoded; decimal serials and
+							// raw-space DNs, once accepted, are refused.
+							accept = !date && enfuceKeyOK(fm.f, exact)
 						case DialectAdorsys:
 							accept = date && fm.f == adorsys && exact
 						case DialectLenient:
@@ -173,11 +177,35 @@ func checkDialectRejection(t *testing.T, cert *x509.Certificate, dialect Dialect
 	hdr := rec.Diagnosis.Check(httpsig.CheckHeaders)
 	switch dialect {
 	case DialectEnfuce:
-		if !strings.Contains(text, `"date" is not allowed in the Berlin Group header list`) || hdr.Status != httpsig.Fail {
+		if date && (!strings.Contains(text, `"date" is not allowed in the Berlin Group header list`) || hdr.Status != httpsig.Fail) {
 			t.Errorf("enfuce rejection of a signed date: %s", text)
 		}
-		if kid.Status != httpsig.Pass || (exact && !namesForm(kid.Detail, f)) {
-			t.Errorf("enfuce keyId check %+v", kid)
+		if exact && !namesForm(kid.Detail, f) {
+			t.Errorf("enfuce keyId check does not name the form: %+v", kid)
+		}
+		if enfuceKeyOK(f, exact) {
+			if kid.Status != httpsig.Pass {
+				t.Errorf("enfuce keyId check %+v", kid)
+			}
+			break
+		}
+		var want []string
+		switch {
+		case !exact:
+			want = append(want, "keyid-serial-not-hex")
+		case f.Serial == httpsig.SerialDecimal:
+			want = append(want, "keyid-serial-decimal")
+		}
+		if exact && f.DN != httpsig.DNPercent && f.DN != httpsig.DNX509OrderPercent {
+			want = append(want, "keyid-dn-not-encoded")
+		}
+		if kid.Status != httpsig.Fail || !strings.Contains(text, "this ASPSP accepts serial as der-hex, hex, lower-hex and DN as rfc4514-pct, x509-order-pct") {
+			t.Errorf("enfuce keyId check %+v, answer %s", kid, text)
+		}
+		for _, id := range want {
+			if !slices.ContainsFunc(rec.Diagnosis.Causes, func(c httpsig.Cause) bool { return c.ID == id && c.Fix != "" }) {
+				t.Errorf("enfuce rejection of %s+%s lacks cause %s: %+v", f.Serial, f.DN, id, rec.Diagnosis.Causes)
+			}
 		}
 	case DialectAdorsys:
 		if !date && (!strings.Contains(text, `"date" must be signed (this ASPSP requires it)`) || hdr.Status != httpsig.Fail) {
@@ -210,6 +238,12 @@ func checkDialectRejection(t *testing.T, cert *x509.Certificate, dialect Dialect
 	if !strings.Contains(text, "xs2a sandbox why "+rec.RequestID) {
 		t.Errorf("the answer does not point to the kept report: %s", text)
 	}
+}
+
+// enfuceKeyOK: Enfuce's page reads the serial "in hexadecimal coding" and
+// the CA as the URL-encoded DN; the colon-separated variant is not hex.
+func enfuceKeyOK(f httpsig.KeyIDFormat, exact bool) bool {
+	return exact && f.Serial != httpsig.SerialDecimal && (f.DN == httpsig.DNPercent || f.DN == httpsig.DNX509OrderPercent)
 }
 
 // namesForm: the text says which serial and DN form the keyId was in (a

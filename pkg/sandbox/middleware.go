@@ -280,7 +280,7 @@ func (s *Server) checkSignature(c *call) *apiError {
 		return reject(http.StatusBadRequest, CodeFormatError, err.Error())
 	}
 	m.Body = c.body
-	vo := s.dialect.verifyOptions()
+	vo := s.dialect.VerifyOptions()
 	vo.Now = s.now
 	d := httpsig.Verify(m, vo)
 	c.diag = d

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
@@ -67,9 +68,14 @@ func Diagnosis(w io.Writer, cs *iostreams.ColorScheme, m *httpmsg.Request, d *ht
 			}
 		}
 	}
-	if d.Valid {
+	switch {
+	case d.Bank != "" && d.Valid:
+		fmt.Fprintf(w, "%s %s\n", cs.Green("VALID for "+l(d.Bank)+":"), "the signature verifies and the request follows "+l(d.Bank)+"'s rules")
+	case d.Bank != "":
+		fmt.Fprintf(w, "%s %s\n", cs.Red("INVALID for "+l(d.Bank)+":"), l(d.Bank)+" would reject this request (SIGNATURE_INVALID or a certificate error)")
+	case d.Valid:
 		fmt.Fprintf(w, "%s %s\n", cs.Green("VALID"), "the signature verifies and the request follows the profile")
-	} else {
+	default:
 		fmt.Fprintf(w, "%s %s\n", cs.Red("INVALID"), "a Berlin Group ASPSP would reject this request (SIGNATURE_INVALID or a certificate error)")
 	}
 }
@@ -89,3 +95,54 @@ func indent(s, pad string) string {
 // OneLine folds a message (an error's, a diagnosis') onto one line, its runs
 // of white space, line breaks included, made one space.
 func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// BankVerdicts prints one line per bank for the same request: its verdict
+// and, when it refuses, the first failed check and the cause named for it.
+func BankVerdicts(w io.Writer, cs *iostreams.ColorScheme, ds []*httpsig.Diagnosis) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, d := range ds {
+		if d.Valid {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", termsafe.Line(d.Bank), cs.Green("VALID"), cs.Faint("accepts this request"))
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", termsafe.Line(d.Bank), cs.Red("INVALID"), OneLine(Clip(termsafe.Line(FirstFailure(d)), 200)))
+	}
+	_ = tw.Flush()
+}
+
+// FirstFailure is "check: cause" for a refused request: the first failed
+// check and the first cause about it (confirmed first), else its detail.
+func FirstFailure(d *httpsig.Diagnosis) string {
+	id, why := "", ""
+	for _, c := range d.Checks {
+		if c.Status == httpsig.Fail || (c.ID == httpsig.CheckSignature && c.Status == httpsig.Skip) {
+			id, why = c.ID, c.Detail
+			break
+		}
+	}
+	var found *httpsig.Cause
+	for i, c := range d.Causes {
+		if causeCheck(c.ID) == id && (found == nil || (c.Confirmed && !found.Confirmed)) {
+			found = &d.Causes[i]
+		}
+	}
+	if found != nil {
+		return id + ": " + found.Summary
+	}
+	return id + ": " + why
+}
+
+// causeCheck is the check a cause explains, by the cause ID's family.
+func causeCheck(cause string) string {
+	switch {
+	case strings.HasPrefix(cause, "digest-"):
+		return httpsig.CheckDigest
+	case strings.HasPrefix(cause, "keyid-"):
+		return httpsig.CheckKeyID
+	case strings.HasPrefix(cause, "header-list-"), cause == "date-unsigned", cause == "required-header-unsigned":
+		return httpsig.CheckHeaders
+	case strings.HasPrefix(cause, "x-request-id-"):
+		return httpsig.CheckRequestID
+	}
+	return httpsig.CheckSignature
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/atomicfile"
+	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
@@ -27,6 +28,8 @@ type GenerateOptions struct {
 	Days         int
 	Force        bool
 	WriteProfile string
+	// Bank is the rule set --write-profile records for `sign verify`.
+	Bank string
 	// Break is a defect to build in, or "list".
 	Break string
 }
@@ -70,6 +73,9 @@ client reports the refusal; --break list prints the defects.`,
 			if _, err := qcert.ParseRoles(o.Roles); err != nil {
 				return cmdutil.UsageError(err)
 			}
+			if _, err := httpsig.ParseBank(o.Bank); err != nil || o.Bank == "" {
+				return cmdutil.UsageErrorf("--bank: unknown bank %q (one of %s)", o.Bank, httpsig.BankNames())
+			}
 			o.Org.Country = strings.ToUpper(o.Org.Country)
 			o.Org.NCAID = strings.ToUpper(o.Org.NCAID)
 			if err := o.Org.Validate(); err != nil {
@@ -104,6 +110,7 @@ client reports the refusal; --break list prints the defects.`,
 	fl.IntVar(&o.Days, "days", 365, "validity in days")
 	fl.BoolVar(&o.Force, "force", false, "overwrite existing files")
 	fl.StringVar(&o.WriteProfile, "write-profile", "", "also point this profile's qwac_*, qseal_* and ca_bundle at the new files")
+	fl.StringVar(&o.Bank, "bank", string(httpsig.BankEnfuce), "with --write-profile, whose signature rules the profile's bank key names: "+httpsig.BankNames())
 	fl.StringVar(&o.Break, "break", "", "build in a defect a bank refuses (see --break list)")
 	_ = cmd.RegisterFlagCompletionFunc("break", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return append([]string{"list"}, qcert.DefectNames()...), cobra.ShellCompDirectiveNoFileComp
@@ -221,6 +228,7 @@ func generateRun(o *GenerateOptions) error {
 			return cmdutil.UsageErrorf("no config file path to write profile %q to (use --config)", o.WriteProfile)
 		}
 		err := profile.UpdateFile(cfg.Path, o.WriteProfile, map[string]string{
+			"bank":      o.Bank,
 			"qwac_cert": abs(paths["qwac_pem"]), "qwac_key": abs(paths["qwac_key"]),
 			"qseal_cert": abs(paths["qseal_pem"]), "qseal_key": abs(paths["qseal_key"]),
 			"ca_bundle": abs(paths["ca_pem"]),

@@ -254,11 +254,14 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		return p
 	}
 	app := s.DefaultApp
+	bank, _ := sbx.ParseDialect(o.Bank) // validated before starting
 	kv := map[string]string{
 		"base_url": s.URL, "token_url": s.URL + "/oauth/token", "authorize_url": s.AuthURL + "/oauth/authorize",
 		"client_id": app.ClientID, "client_secret": app.ClientSecret, "api_key": app.APIKey, "api_key_header": "X-API-Key",
 		"qwac_cert": abs("qwac.pem"), "qwac_key": abs("qwac.key"), "qseal_cert": abs("qseal.pem"), "qseal_key": abs("qseal.key"),
 		"ca_bundle": abs("ca.pem"), "account_type": "card", "api_version": "v1",
+		// `xs2a sign verify` judges by the rules this sandbox reads with.
+		"bank": string(bank),
 		// The client's call budget counts against this bank's limits.
 		"budget.rate_per_second": "0", "budget.daily_limit": "off", "budget.timezone": budget.DefaultTimezone,
 	}
@@ -282,7 +285,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		out := map[string]any{"apiURL": s.URL, "authURL": s.AuthURL, "tokenEndpoint": kv["token_url"], "authorizationEndpoint": kv["authorize_url"],
 			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "clientId": app.ClientID,
 			"clientSecret": cmdutil.Mask(app.ClientSecret, show), "apiKey": cmdutil.Mask(app.APIKey, show), "profile": o.WriteProfile,
-			"dialect": o.Bank, "rejections": s.URL + sbx.RejectionsPath, "data": o.DataDir}
+			"dialect": o.Bank, "bank": string(bank), "rejections": s.URL + sbx.RejectionsPath, "data": o.DataDir}
 		if err := cmdutil.JSON(o.F, out); err != nil {
 			return err
 		}
@@ -340,5 +343,5 @@ func dialectLine(d sbx.Dialect) string {
 	case sbx.DialectLenient:
 		return "lenient (rule deviations are warnings; digest, signature and certificates must hold)"
 	}
-	return "enfuce (Berlin Group header list; every keyId form)"
+	return "enfuce (header list exactly x-request-id digest [psu-id psu-corporate-id tpp-redirect-uri]; keyId serial in hex, CA URL-encoded)"
 }

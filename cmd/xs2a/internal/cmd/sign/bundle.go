@@ -4,14 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
-	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
@@ -29,18 +28,33 @@ func verifyBundle(o *VerifyOptions) error {
 		}
 		return cmdutil.UsageErrorf("--bundle: %v", err)
 	}
-	vo, err := bundleOptions(o)
+	banks, err := resolveBanks(o)
 	if err != nil {
 		return err
 	}
-	out := make([]bundleVerdict, 0, len(exs))
+	vos := make([]httpsig.VerifyOptions, len(banks))
+	for i, b := range banks {
+		if vos[i], err = verifyOptions(o, b); err != nil {
+			return err
+		}
+	}
+	// One line per exchange, and with --bank all one per exchange and bank.
+	out := make([]bundleVerdict, 0, len(exs)*len(banks))
+	// invalid counts the exchanges no bank accepts (with one bank: that
+	// bank refuses), as a single request's verdict does.
 	invalid := 0
 	for i, e := range exs {
-		v := bundleVerdict{Index: i + 1, Verdict: bundle.Verify(e, vo)}
-		if v.Verdict.Verdict == bundle.Invalid {
+		refused := 0
+		for _, vo := range vos {
+			v := bundleVerdict{Index: i + 1, Verdict: bundle.Verify(e, vo)}
+			if v.Verdict.Verdict == bundle.Invalid {
+				refused++
+			}
+			out = append(out, v)
+		}
+		if refused == len(vos) {
 			invalid++
 		}
-		out = append(out, v)
 	}
 	if cmdutil.WantsJSON(o.F) {
 		if err := cmdutil.JSON(o.F, out); err != nil {
@@ -55,47 +69,13 @@ func verifyBundle(o *VerifyOptions) error {
 	return nil
 }
 
-// bundleOptions are the verify flags that apply to every exchange of a
-// bundle: --generic, --at, --cert and the expected keyId form.
-func bundleOptions(o *VerifyOptions) (httpsig.VerifyOptions, error) {
-	var vo httpsig.VerifyOptions
-	var err error
-	if o.Generic {
-		vo.Profile = httpsig.ProfileGeneric
-	}
-	if o.At != "" {
-		t, err := time.Parse(time.RFC3339, o.At)
-		if err != nil {
-			return vo, cmdutil.UsageErrorf("--at %q is not an RFC 3339 time (e.g. 2026-01-31T12:00:00Z)", o.At)
-		}
-		vo.Now = func() time.Time { return t }
-	}
-	if o.SerialForm != "" || o.DNForm != "" {
-		f := httpsig.DefaultKeyIDFormat
-		if o.SerialForm != "" {
-			if f.Serial, err = httpsig.ParseSerialForm(o.SerialForm); err != nil {
-				return vo, cmdutil.UsageError(err)
-			}
-		}
-		if o.DNForm != "" {
-			if f.DN, err = httpsig.ParseDNForm(o.DNForm); err != nil {
-				return vo, cmdutil.UsageError(err)
-			}
-		}
-		vo.KeyIDFormat = &f
-	}
-	if o.CertFile != "" {
-		if vo.Cert, err = pemfile.ReadCertificate(o.CertFile); err != nil {
-			return vo, cmdutil.FileError(err)
-		}
-	}
-	return vo, nil
-}
-
 func printBundle(o *VerifyOptions, vs []bundleVerdict) {
 	cs := o.F.IO.ColorScheme()
 	tw := tabwriter.NewWriter(o.F.IO.Out, 0, 4, 2, ' ', 0)
 	valid, invalid, unsigned := 0, 0, 0
+	// With --bank all, each exchange has a line per bank, the bank's name
+	// in a column; one bank is named once, in the summary.
+	several := len(vs) > 1 && vs[1].Index == vs[0].Index
 	for _, v := range vs {
 		verdict := ""
 		switch v.Verdict.Verdict {
@@ -123,9 +103,26 @@ func printBundle(o *VerifyOptions, vs []bundleVerdict) {
 				verdict += cs.Faint(" (" + termsafe.Line(v.Detail) + ")")
 			}
 		}
+		if several {
+			verdict = v.Bank + "\t" + verdict
+		}
 		// Method and path are the bundle file's, the verdict quotes its headers.
 		fmt.Fprintf(tw, "%d\t%s %s\t%s\n", v.Index, termsafe.Line(v.Method), report.Clip(termsafe.Line(v.Path), 60), report.OneLine(verdict))
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(o.F.IO.Out, "%d exchange(s): %d valid, %d invalid, %d not signed\n", len(vs), valid, invalid, unsigned)
+	judged := ""
+	if len(vs) > 0 && vs[0].Bank != "" {
+		banks := []string{}
+		for _, v := range vs {
+			if v.Index == vs[0].Index {
+				banks = append(banks, v.Bank)
+			}
+		}
+		judged = " for " + strings.Join(banks, ", ")
+	}
+	n := len(vs)
+	if len(vs) > 0 {
+		n = vs[len(vs)-1].Index
+	}
+	fmt.Fprintf(o.F.IO.Out, "%d exchange(s)%s: %d valid, %d invalid, %d not signed\n", n, judged, valid, invalid, unsigned)
 }

@@ -179,6 +179,7 @@ type harReport struct {
 	Version string         `json:"version"`
 	Creator string         `json:"creator,omitempty"`
 	Browser string         `json:"browser,omitempty"`
+	Bank    httpsig.Bank   `json:"bank,omitempty"`
 	Entries []entryVerdict `json:"entries"`
 }
 
@@ -186,14 +187,22 @@ const harNoBody = "the HAR holds no body for this request; the Digest was not ch
 
 // verifyHAR checks every entry of a HAR, one line each, as --bundle does.
 func verifyHAR(o *VerifyOptions, in *input) error {
-	vo, err := bundleOptions(o)
+	banks, err := resolveBanks(o)
+	if err != nil {
+		return err
+	}
+	if len(banks) > 1 {
+		// One line per entry; every bank's verdict is for one request.
+		return cmdutil.UsageErrorf("--bank all judges one request: add --entry N to see each bank's verdict on entry N of the HAR")
+	}
+	vo, err := verifyOptions(o, banks[0])
 	if err != nil {
 		return err
 	}
 	if vo.Now == nil {
 		vo.Now = o.F.Now
 	}
-	rep := harReport{Format: capture.FormatHAR, Version: in.har.Version, Creator: in.har.Creator, Browser: in.har.Browser,
+	rep := harReport{Format: capture.FormatHAR, Version: in.har.Version, Creator: in.har.Creator, Browser: in.har.Browser, Bank: banks[0],
 		Entries: make([]entryVerdict, 0, len(in.har.Entries))}
 	invalid := 0
 	for i, e := range in.har.Entries {
@@ -224,7 +233,7 @@ func verifyHAR(o *VerifyOptions, in *input) error {
 		}
 	} else {
 		fmt.Fprintln(o.F.IO.Out, in.header)
-		printHAR(o, rep.Entries)
+		printHAR(o, rep.Entries, banks[0])
 	}
 	if invalid > 0 {
 		return cmdutil.Silent(cmdutil.ExitSignature)
@@ -253,7 +262,7 @@ func judge(v *entryVerdict, d *httpsig.Diagnosis) {
 	}
 }
 
-func printHAR(o *VerifyOptions, vs []entryVerdict) {
+func printHAR(o *VerifyOptions, vs []entryVerdict, bank httpsig.Bank) {
 	cs := o.F.IO.ColorScheme()
 	tw := tabwriter.NewWriter(o.F.IO.Out, 0, 4, 2, ' ', 0)
 	valid, invalid, unsigned, unreadable := 0, 0, 0, 0
@@ -291,7 +300,11 @@ func printHAR(o *VerifyOptions, vs []entryVerdict) {
 		fmt.Fprintf(tw, "%d\t%s %s\t%s\n", v.Index, report.Clip(termsafe.Line(v.Method), 10), report.Clip(termsafe.Line(path), 60), report.OneLine(verdict))
 	}
 	_ = tw.Flush()
-	s := fmt.Sprintf("%s: %d valid, %d invalid, %d not signed", entries(len(vs)), valid, invalid, unsigned)
+	judged := ""
+	if bank != "" {
+		judged = " for " + string(bank)
+	}
+	s := fmt.Sprintf("%s%s: %d valid, %d invalid, %d not signed", entries(len(vs)), judged, valid, invalid, unsigned)
 	if unreadable > 0 {
 		s += fmt.Sprintf(", %d unreadable", unreadable)
 	}

@@ -28,6 +28,9 @@ type VerifyOptions struct {
 	// body that curl -v output and some HAR entries do not show.
 	Entry    int
 	BodyFile string
+	// Bank is whose rules to judge by (httpsig.Banks, or "all"); "" takes
+	// the profile's bank key, else enfuce.
+	Bank string
 }
 
 // NewCmdVerify builds `xs2a sign verify`.
@@ -48,10 +51,20 @@ re-serialised after digesting, a digest in hex, another key) and names the one
 that reproduces it. Exit status 0 only when the request would be accepted;
 6 when the signature is invalid.
 
+The request is judged by one bank's rules (--bank; default the profile's
+bank key, else enfuce), the same rules the sandbox serves with --bank:
+enfuce (the bank's page as written: header list exactly x-request-id, digest
+and psu-id, psu-corporate-id, tpp-redirect-uri when present; keyId serial in
+hex, CA the URL-encoded DN), adorsys (keyId exactly SN=<lower-hex>,CA=<DN
+with %20>; date signed) or lenient. --bank all prints one line per bank;
+its exit status is 0 when at least one bank accepts (no request suits both
+enfuce and adorsys: one refuses a signed date, the other requires it).
+
 With --bundle DIR (a directory written by --record), every recorded signed
-exchange is checked offline at the time it was recorded, one line each;
-token-endpoint exchanges are "not signed", which is not a failure. Exit
-status 6 when any signed exchange is invalid.
+exchange is checked offline at the time it was recorded, one line each (with
+--bank all one per exchange and bank); token-endpoint exchanges are "not
+signed", which is not a failure. Exit status 6 when a signed exchange is
+invalid (with --bank all: invalid for every bank).
 
 The request may also be a HAR file (HTTP Archive, exported by browser
 devtools, Postman or Insomnia): every request in it is checked, one line
@@ -61,6 +74,7 @@ the request; curl does not show the body, so give it with --body FILE or the
 Digest is not checked. The format is recognised by itself.`,
 		Example: `  xs2a sign verify captured.http
   pbpaste | xs2a sign verify -
+  xs2a sign verify captured.http --bank all
   xs2a sign verify captured.http --cert qseal.pem --expect-serial-form lower-hex
   xs2a sign verify --bundle ./ticket-4711
   xs2a sign verify capture.har --entry 3
@@ -107,6 +121,8 @@ Digest is not checked. The format is recognised by itself.`,
 	fl.BoolVar(&opts.Explain, "explain", false, "also print the signing string the verifier built (also -v)")
 	fl.IntVar(&opts.Entry, "entry", 0, "check entry `N` (from 1) of a HAR file in full")
 	fl.StringVar(&opts.BodyFile, "body", "", "the request body `file`, for curl -v output and HAR entries that do not show it")
+	fl.StringVar(&opts.Bank, "bank", "", "judge by this bank's rules: "+httpsig.BankNames()+", or all (default: the profile's bank, else enfuce)")
+	_ = cmd.RegisterFlagCompletionFunc("bank", fixed(append(strs(httpsig.Banks), "all")...))
 	fl.StringVar(&opts.Bundle, "bundle", "", "check every signed exchange recorded with --record in `DIR`, one line each")
 	_ = cmd.MarkFlagDirname("bundle")
 	_ = cmd.MarkFlagFilename("body")
@@ -124,52 +140,120 @@ func verifyRun(o *VerifyOptions) error {
 		return verifyHAR(o, in)
 	}
 	m := in.req
-	vo := httpsig.VerifyOptions{Now: o.F.Now, BodyUnknown: in.bodyUnknown}
+	banks, err := resolveBanks(o)
+	if err != nil {
+		return err
+	}
+	ds := make([]*httpsig.Diagnosis, 0, len(banks))
+	// valid: some bank accepts. With one bank, that bank; with --bank all,
+	// any: no request passes both enfuce (no date) and adorsys (date), so
+	// "every bank" would make the status say nothing.
+	valid := false
+	for _, b := range banks {
+		vo, err := verifyOptions(o, b)
+		if err != nil {
+			return err
+		}
+		if vo.Now == nil {
+			vo.Now = o.F.Now
+		}
+		vo.BodyUnknown = in.bodyUnknown
+		d := httpsig.Verify(m, vo)
+		valid = valid || d.Valid
+		ds = append(ds, d)
+	}
+	switch {
+	case len(ds) > 1 && cmdutil.WantsJSON(o.F):
+		if err := cmdutil.JSON(o.F, ds); err != nil {
+			return err
+		}
+	case len(ds) > 1:
+		if in.header != "" {
+			fmt.Fprintln(o.F.IO.Out, in.header)
+		}
+		report.BankVerdicts(o.F.IO.Out, o.F.IO.ColorScheme(), ds)
+	case cmdutil.WantsJSON(o.F):
+		if err := cmdutil.JSON(o.F, singleJSON{Format: in.format, Entry: in.entry, Diagnosis: ds[0]}); err != nil {
+			return err
+		}
+	default:
+		if in.header != "" {
+			fmt.Fprintln(o.F.IO.Out, in.header)
+		}
+		cfg, _ := o.F.Config()
+		report.Diagnosis(o.F.IO.Out, o.F.IO.ColorScheme(), m, ds[0], o.Explain || (cfg != nil && cfg.Verbose))
+	}
+	if !valid {
+		return cmdutil.Silent(cmdutil.ExitSignature)
+	}
+	return nil
+}
+
+// resolveBanks is whose rules to judge by: --bank, else the profile's bank
+// key, else enfuce; every bank for "all". --generic judges by no bank (the
+// plain draft), so it and an explicit --bank exclude each other.
+func resolveBanks(o *VerifyOptions) ([]httpsig.Bank, error) {
 	if o.Generic {
+		if o.Bank != "" {
+			return nil, cmdutil.UsageErrorf("give either --generic (plain draft-cavage rules) or --bank, not both")
+		}
+		return []httpsig.Bank{""}, nil
+	}
+	name, from := o.Bank, "--bank"
+	if name == "" {
+		if cfg, _ := o.F.Config(); cfg != nil && cfg.Profile.Bank != "" {
+			name, from = cfg.Profile.Bank, "the profile's bank"
+		}
+	}
+	if name == "all" {
+		return httpsig.Banks, nil
+	}
+	b, err := httpsig.ParseBank(name)
+	if err != nil {
+		return nil, cmdutil.UsageErrorf("%s: %v, or all", from, err)
+	}
+	return []httpsig.Bank{b}, nil
+}
+
+// verifyOptions are the bank's rules with the flags that apply to every
+// request on top: --generic (bank ""), --at, --cert and the expected keyId
+// form, which replaces the bank's keyId rule.
+func verifyOptions(o *VerifyOptions, b httpsig.Bank) (httpsig.VerifyOptions, error) {
+	var vo httpsig.VerifyOptions
+	var err error
+	if b == "" {
 		vo.Profile = httpsig.ProfileGeneric
+	} else {
+		vo = b.VerifyOptions()
 	}
 	if o.At != "" {
 		t, err := time.Parse(time.RFC3339, o.At)
 		if err != nil {
-			return cmdutil.UsageErrorf("--at %q is not an RFC 3339 time (e.g. 2026-01-31T12:00:00Z)", o.At)
+			return vo, cmdutil.UsageErrorf("--at %q is not an RFC 3339 time (e.g. 2026-01-31T12:00:00Z)", o.At)
 		}
 		vo.Now = func() time.Time { return t }
 	}
 	if o.SerialForm != "" || o.DNForm != "" {
 		f := httpsig.DefaultKeyIDFormat
+		if vo.KeyIDFormat != nil {
+			f = *vo.KeyIDFormat
+		}
 		if o.SerialForm != "" {
 			if f.Serial, err = httpsig.ParseSerialForm(o.SerialForm); err != nil {
-				return cmdutil.UsageError(err)
+				return vo, cmdutil.UsageError(err)
 			}
 		}
 		if o.DNForm != "" {
 			if f.DN, err = httpsig.ParseDNForm(o.DNForm); err != nil {
-				return cmdutil.UsageError(err)
+				return vo, cmdutil.UsageError(err)
 			}
 		}
 		vo.KeyIDFormat = &f
 	}
 	if o.CertFile != "" {
-		c, err := pemfile.ReadCertificate(o.CertFile)
-		if err != nil {
-			return cmdutil.FileError(err)
+		if vo.Cert, err = pemfile.ReadCertificate(o.CertFile); err != nil {
+			return vo, cmdutil.FileError(err)
 		}
-		vo.Cert = c
 	}
-	d := httpsig.Verify(m, vo)
-	if cmdutil.WantsJSON(o.F) {
-		if err := cmdutil.JSON(o.F, singleJSON{Format: in.format, Entry: in.entry, Diagnosis: d}); err != nil {
-			return err
-		}
-	} else {
-		if in.header != "" {
-			fmt.Fprintln(o.F.IO.Out, in.header)
-		}
-		cfg, _ := o.F.Config()
-		report.Diagnosis(o.F.IO.Out, o.F.IO.ColorScheme(), m, d, o.Explain || (cfg != nil && cfg.Verbose))
-	}
-	if !d.Valid {
-		return cmdutil.Silent(cmdutil.ExitSignature)
-	}
-	return nil
+	return vo, nil
 }
