@@ -146,7 +146,7 @@ func TestSignVerifyHAR(t *testing.T) {
 		`^1 +POST /v1/consents\?withBalance=true +VALID$`,
 		`^2 +POST /v1/consents\?withBalance=true +INVALID digest`,
 		`^3 +POST /oauth/token +not signed$`,
-		`^3 entries: 1 valid, 1 invalid, 1 not signed`,
+		`^3 entries for enfuce: 1 valid, 1 invalid, 1 not signed`,
 	} {
 		if !regexp.MustCompile(re).MatchString(lines[i+1]) {
 			t.Errorf("line %d %q does not match %q", i+1, lines[i+1], re)
@@ -164,6 +164,15 @@ func TestSignVerifyHAR(t *testing.T) {
 	r = xs2a(t, dir, "", nil, "sign", "verify", chrome, "--entry", "1")
 	if r.code != 0 || !strings.Contains(r.stdout, "✓ Digest matches the body") {
 		t.Errorf("--entry 1: exit %d\n%s", r.code, r.stdout)
+	}
+	// Every bank's verdict is for one entry; a whole HAR names one bank.
+	r = xs2a(t, dir, "", nil, "sign", "verify", chrome, "--bank", "all")
+	if r.code != 2 || !strings.Contains(r.stderr, "add --entry N") {
+		t.Errorf("--bank all on a whole HAR: exit %d\n%s", r.code, r.stderr)
+	}
+	r = xs2a(t, dir, "", nil, "sign", "verify", chrome, "--bank", "all", "--entry", "1")
+	if r.code != 0 || !regexp.MustCompile(`(?m)^adorsys +INVALID`).MatchString(r.stdout) || !regexp.MustCompile(`(?m)^enfuce +VALID`).MatchString(r.stdout) {
+		t.Errorf("--bank all --entry 1: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
 	// JSON lists every entry.
