@@ -105,6 +105,7 @@ func verifyRun(o *VerifyOptions) error {
 	if err != nil {
 		return cmdutil.UsageErrorf("%s: %v", displayName(o.RequestFile), err)
 	}
+	printParseWarnings(o.F, m)
 	vo := httpsig.VerifyOptions{Now: o.F.Now}
 	if o.Generic {
 		vo.Profile = httpsig.ProfileGeneric
