@@ -237,7 +237,7 @@ func certFormAdvice(h *CertHeader) (cause, fix string) {
 	switch h.Form {
 	case CertFormPEM:
 		return "TPP-Signature-Certificate carries the PEM armour (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)",
-			"send the base64 between the armour lines only, without line breaks (Enfuce: \"in PEM-format without the enclosing -----BEGIN CERTIFICATE----- and -----END CERTIFICATE----- strings\"); " + oneLine
+			"send the base64 between the armour lines only, on one line (Enfuce: \"in PEM-format without the enclosing -----BEGIN CERTIFICATE----- and -----END CERTIFICATE----- strings\"), e.g. openssl x509 -in qseal.pem -outform DER | base64 -w0"
 	case CertFormPEMBundle:
 		return fmt.Sprintf("TPP-Signature-Certificate holds %d PEM certificates (a chain file), not the QSealC alone", len(h.Certs)), oneLine
 	case CertFormLineBreaks:
