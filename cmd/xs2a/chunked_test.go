@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 )
@@ -138,6 +139,35 @@ func TestVerifyChunkedFromRealClient(t *testing.T) {
 	}
 	if v.stderr != "" {
 		t.Errorf("a cleanly chunked request gave warnings: %q", v.stderr)
+	}
+}
+
+// TestVerifyNamesDigestOverChunkFraming: what xs2a sign --request wrote for
+// a chunked request before it de-chunked (a Digest over the framing), as
+// bytes, is INVALID with the cause named.
+func TestVerifyNamesDigestOverChunkFraming(t *testing.T) {
+	key, err := pemfile.ReadRSAKey(f("qseal.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := pemfile.ReadCertificate(f("qseal.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := httpmsg.Parse([]byte(nodeChunked))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Body = m.Framed // the old reader's body: the framing
+	if _, err := (&httpsig.Signer{Key: key, Cert: cert}).Sign(m); err != nil {
+		t.Fatal(err)
+	}
+	head, _, _ := strings.Cut(nodeChunked, "\r\n\r\n")
+	signed := head + "\r\nDigest: " + m.Get("Digest") + "\r\nSignature: " + m.Get("Signature") +
+		"\r\nTPP-Signature-Certificate: " + m.Get("TPP-Signature-Certificate") + "\r\n\r\n" + string(m.Framed)
+	v := xs2a(t, t.TempDir(), signed, nil, "sign", "verify", "-")
+	if v.code != 6 || !strings.Contains(v.stdout, "the digest was computed over the chunked body as framed") {
+		t.Errorf("exit %d; want 6 naming the framing\n%s%s", v.code, v.stdout, v.stderr)
 	}
 }
 

@@ -50,6 +50,7 @@ func readBody(req *Request, raw, rest []byte) (int, error) {
 			return 0, err
 		}
 		req.Body, req.Framing = body, FramingChunked
+		req.Framed = append([]byte(nil), rest[:len(rest)-len(after)]...)
 		req.Warnings = append(req.Warnings, warns...)
 		return len(after), nil
 	case len(cls) > 0:
@@ -221,5 +222,5 @@ func (r *Request) UseContentLength() {
 	if !done {
 		r.Set("Content-Length", strconv.Itoa(len(r.Body)))
 	}
-	r.Framing = FramingContentLength
+	r.Framing, r.Framed = FramingContentLength, nil
 }

@@ -38,6 +38,10 @@ type Request struct {
 	Body []byte
 	// Framing says how the parsed message delimited its body.
 	Framing Framing
+	// Framed is, for a chunked message, the body as it was framed (sizes,
+	// extensions, data, trailers), kept so a verifier can recognise a
+	// Digest computed over the framing; nil otherwise.
+	Framed []byte
 	// Warnings name what the parser read differently from what a server
 	// would, or had to guess; empty for a cleanly framed message.
 	Warnings []string
@@ -296,6 +300,7 @@ func (r *Request) Clone() *Request {
 	c.Header = append([]Field(nil), r.Header...)
 	c.Body = append([]byte(nil), r.Body...)
 	c.Warnings = append([]string(nil), r.Warnings...)
+	c.Framed = append([]byte(nil), r.Framed...)
 	return &c
 }
 

@@ -500,7 +500,9 @@ func checkDigest(d *Diagnosis, m *httpmsg.Request, p *Params, prof Profile) {
 		}
 		d.add(Check{ID: CheckDigest, Title: title, Status: Fail, Expected: want, Got: got,
 			Detail: fmt.Sprintf("%s of the %d body bytes does not match (the bank answers SIGNATURE_INVALID or FORMAT_ERROR)", alg, len(m.Body))})
-		if c, ok := digestMistake(alg, v.Value, m.Body); ok {
+		if c, ok := framingMistake(alg, v.Value, m); ok {
+			d.cause(c)
+		} else if c, ok := digestMistake(alg, v.Value, m.Body); ok {
 			d.cause(c)
 		} else {
 			d.cause(Cause{ID: "digest-other-body", Summary: "the digest was computed over other bytes than the body sent (none of the usual mistakes reproduces it)",
