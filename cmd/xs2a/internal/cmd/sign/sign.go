@@ -253,7 +253,11 @@ func (o *Options) buildRequest() (*httpmsg.Request, string, error) {
 			// The Digest covers the content; the message written carries it
 			// with Content-Length, which every server and tool reads alike.
 			req.UseContentLength()
-			fmt.Fprintf(o.F.IO.ErrOut, "note: the chunked body was de-chunked: the Digest covers its %d bytes of content, and the signed message carries Content-Length: %d instead of Transfer-Encoding: chunked\n", len(req.Body), len(req.Body))
+			note := fmt.Sprintf("note: the chunked body was de-chunked: the Digest covers its %d bytes of content, not the framing", len(req.Body))
+			if o.Format != "headers" {
+				note += fmt.Sprintf(", and the signed message carries Content-Length: %d instead of Transfer-Encoding: chunked", len(req.Body))
+			}
+			fmt.Fprintln(o.F.IO.ErrOut, note)
 		}
 		if strings.HasPrefix(req.Target, "http://") {
 			scheme = "http"
