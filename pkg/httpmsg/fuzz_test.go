@@ -29,7 +29,7 @@ var fzSeeds = []string{
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range fzSeeds {
+	for _, s := range append(append([]string{}, fzSeeds...), chunkedSeeds...) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -34,8 +33,37 @@ type Request struct {
 	Target string
 	Proto  string
 	Header []Field
-	Body   []byte
+	// Body is the content: for a chunked message the chunks' data joined,
+	// never the framing, since a Digest covers the content (RFC 9112 §7.1).
+	Body []byte
+	// Framing says how the parsed message delimited its body.
+	Framing Framing
+	// Framed is, for a chunked message, the body as it was framed (sizes,
+	// extensions, data, trailers), kept so a verifier can recognise a
+	// Digest computed over the framing; nil otherwise.
+	Framed []byte
+	// Warnings name what the parser read differently from what a server
+	// would, or had to guess; empty for a cleanly framed message.
+	Warnings []string
 }
+
+// Framing is how a message delimits its body (RFC 9112 §6.3).
+type Framing string
+
+const (
+	// FramingNone: no Content-Length, no Transfer-Encoding and no bytes
+	// after the head.
+	FramingNone Framing = ""
+	// FramingContentLength: the body is the Content-Length bytes after the head.
+	FramingContentLength Framing = "content-length"
+	// FramingChunked: Transfer-Encoding: chunked; Body holds the content.
+	FramingChunked Framing = "chunked"
+	// FramingToEnd: no Content-Length and no chunking, yet bytes follow the
+	// head; they are taken as the body, with a warning, because a request
+	// pasted from a log often lost its Content-Length, though a server reads
+	// such a request as having no body at all.
+	FramingToEnd Framing = "to-end"
+)
 
 // MaxHeadBytes bounds the request line plus headers, as servers do.
 const MaxHeadBytes = 1 << 20
@@ -131,20 +159,10 @@ func ParseWithExtra(raw []byte) (*Request, int, error) {
 			break
 		}
 	}
-	body := rest
-	extra := 0
-	if cl := req.Get("Content-Length"); cl != "" {
-		n, err := strconv.ParseInt(strings.TrimSpace(cl), 10, 64)
-		if err != nil || n < 0 {
-			return nil, 0, &ParseError{Msg: fmt.Sprintf("Content-Length %q is not a non-negative number", clip(cl))}
-		}
-		if n > int64(len(body)) {
-			return nil, 0, &ParseError{Msg: fmt.Sprintf("Content-Length says %d bytes but the body has only %d", n, len(body))}
-		}
-		extra = len(body) - int(n)
-		body = body[:n]
+	extra, err := readBody(req, raw, rest)
+	if err != nil {
+		return nil, 0, err
 	}
-	req.Body = append([]byte(nil), body...)
 	return req, extra, nil
 }
 
@@ -281,6 +299,8 @@ func (r *Request) Clone() *Request {
 	c := *r
 	c.Header = append([]Field(nil), r.Header...)
 	c.Body = append([]byte(nil), r.Body...)
+	c.Warnings = append([]string(nil), r.Warnings...)
+	c.Framed = append([]byte(nil), r.Framed...)
 	return &c
 }
 
@@ -296,7 +316,18 @@ func (r *Request) WriteTo(w io.Writer) (int64, error) {
 		fmt.Fprintf(&b, "%s: %s\r\n", f.Name, f.Value)
 	}
 	b.WriteString("\r\n")
-	b.Write(r.Body)
+	if r.IsChunked() {
+		// The header promises chunks: Body is the content, so frame it
+		// again, in one chunk, or the message would lie about its length.
+		if len(r.Body) > 0 {
+			fmt.Fprintf(&b, "%x\r\n", len(r.Body))
+			b.Write(r.Body)
+			b.WriteString("\r\n")
+		}
+		b.WriteString("0\r\n\r\n")
+	} else {
+		b.Write(r.Body)
+	}
 	return b.WriteTo(w)
 }
 

@@ -72,6 +72,10 @@ func (b Bank) VerifyOptions() VerifyOptions {
 	default:
 		r := enfuceKeyID
 		o.KeyIDRule = &r
+		// Enfuce's page: the certificate "in PEM-format without the
+		// enclosing -----BEGIN CERTIFICATE----- and -----END
+		// CERTIFICATE----- strings", so one base64 DER certificate.
+		o.CertHeaderForms = []string{string(CertFormBase64DER)}
 	}
 	return o
 }

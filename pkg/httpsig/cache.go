@@ -1,7 +1,6 @@
 package httpsig
 
 import (
-	"crypto/x509"
 	"sync"
 )
 
@@ -45,7 +44,6 @@ func (c *boundedCache[V]) put(k string, v V) {
 }
 
 var (
-	certCache = newCache[*x509.Certificate](512)
-	dnCache   = newCache[[]string](1024)   // raw Name → formatted in each DNForm, in DNForms order
-	kidCache  = newCache[KeyIDMatch](1024) // keyId + certificate signature → match
+	dnCache  = newCache[[]string](1024)   // raw Name → formatted in each DNForm, in DNForms order
+	kidCache = newCache[KeyIDMatch](1024) // keyId + certificate signature → match
 )

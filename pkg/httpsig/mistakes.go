@@ -339,6 +339,22 @@ func describeForm(f form, p *Params) []Cause {
 	return cs
 }
 
+// framingMistake recognises a Digest computed over a chunked body as framed
+// on the wire (chunk sizes and CRLFs included) instead of over its content:
+// what a signer that digests the bytes it reads from a log does.
+func framingMistake(alg DigestAlgorithm, got string, m *httpmsg.Request) (Cause, bool) {
+	if m.Framing != httpmsg.FramingChunked || len(m.Framed) == 0 {
+		return Cause{}, false
+	}
+	raw, err := base64.StdEncoding.DecodeString(got)
+	if err != nil || !bytes.Equal(raw, alg.Sum(m.Framed)) {
+		return Cause{}, false
+	}
+	return Cause{ID: "digest-over-chunk-framing", Confirmed: true,
+		Summary: fmt.Sprintf("the digest was computed over the chunked body as framed (%d bytes with chunk sizes and CRLFs), not over its %d bytes of content", len(m.Framed), len(m.Body)),
+		Fix:     "digest the content, the chunks' data joined (RFC 9112 §7.1); xs2a sign --request de-chunks before digesting"}, true
+}
+
 // digestMistake finds which common mistake reproduces a wrong digest value.
 func digestMistake(alg DigestAlgorithm, got string, body []byte) (Cause, bool) {
 	other := DigestSHA512

@@ -38,6 +38,7 @@ const (
 	CheckKeyID           = "key-id"
 	CheckAlgorithm       = "algorithm"
 	CheckSignature       = "signature"
+	CheckCertHeaderForm  = "certificate-header-form"
 )
 
 // Check is one verification step with what was expected and what was found.
@@ -115,6 +116,10 @@ type VerifyOptions struct {
 	// well-formed, but its value is not compared with a body that is not
 	// there, and the check is skipped with this reason.
 	BodyUnknown string
+	// CertHeaderForms are the TPP-Signature-Certificate forms the bank
+	// accepts (CertHeaderForm names). nil accepts every form, with a warning
+	// for any but base64-der; otherwise another form fails, named.
+	CertHeaderForms []string
 }
 
 func (d *Diagnosis) add(c Check) { d.Checks = append(d.Checks, c) }
@@ -226,14 +231,15 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 	title := "certificate available (TPP-Signature-Certificate or --cert)"
 	var fromHeader *x509.Certificate
 	if v := m.Get("TPP-Signature-Certificate"); v != "" {
-		c, err := ParseCertificateHeader(v)
+		h, err := ParseCertHeader(v)
 		if err != nil {
 			if opt.Cert == nil {
 				d.add(Check{ID: CheckCertificate, Title: title, Status: Fail, Got: clip(v, 60), Detail: err.Error()})
 				return nil, nil
 			}
 		} else {
-			fromHeader = c
+			fromHeader = h.Leaf
+			checkCertHeaderForm(d, h, opt)
 		}
 	}
 	cert := opt.Cert
@@ -317,43 +323,14 @@ func keyUsageString(ku x509.KeyUsage) string {
 	return strings.Join(qcert.KeyUsageNames(ku), ", ")
 }
 
-// ParseCertificateHeader decodes TPP-Signature-Certificate: base64 DER, and
-// tolerates what people paste: PEM armour, line breaks, URL-safe base64.
+// ParseCertificateHeader decodes TPP-Signature-Certificate in any form
+// people send (see ParseCertHeader) and returns the leaf certificate.
 func ParseCertificateHeader(v string) (*x509.Certificate, error) {
-	if c, ok := certCache.get(v); ok {
-		return c, nil
-	}
-	c, err := parseCertificateHeader(v)
-	if err == nil {
-		certCache.put(v, c)
-	}
-	return c, err
-}
-
-func parseCertificateHeader(v string) (*x509.Certificate, error) {
-	s := strings.TrimSpace(v)
-	s = strings.TrimPrefix(s, "-----BEGIN CERTIFICATE-----")
-	s = strings.TrimSuffix(s, "-----END CERTIFICATE-----")
-	s = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
-			return -1
-		}
-		return r
-	}, s)
-	der, err := base64.StdEncoding.DecodeString(s)
+	h, err := ParseCertHeader(v)
 	if err != nil {
-		if der2, err2 := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "=")); err2 == nil {
-			der, err = der2, nil
-		}
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("TPP-Signature-Certificate is not base64: %v", err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("TPP-Signature-Certificate is not a DER certificate: %v", err)
-	}
-	return c, nil
+	return h.Leaf, nil
 }
 
 func checkHeaderList(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOptions) {
@@ -605,7 +582,9 @@ func checkDigest(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOptions)
 		}
 		d.add(Check{ID: CheckDigest, Title: title, Status: Fail, Expected: want, Got: got,
 			Detail: fmt.Sprintf("%s of the %d body bytes does not match (the bank answers SIGNATURE_INVALID or FORMAT_ERROR)", alg, len(m.Body))})
-		if c, ok := digestMistake(alg, v.Value, m.Body); ok {
+		if c, ok := framingMistake(alg, v.Value, m); ok {
+			d.cause(c)
+		} else if c, ok := digestMistake(alg, v.Value, m.Body); ok {
 			d.cause(c)
 		} else {
 			d.cause(Cause{ID: "digest-other-body", Summary: "the digest was computed over other bytes than the body sent (none of the usual mistakes reproduces it)",

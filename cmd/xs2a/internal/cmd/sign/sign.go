@@ -241,8 +241,23 @@ func (o *Options) buildRequest() (*httpmsg.Request, string, error) {
 		if err != nil {
 			return nil, "", cmdutil.UsageErrorf("%s: %v", displayName(o.RequestFile), err)
 		}
+		printParseWarnings(o.F, req)
 		if extra > 0 {
-			fmt.Fprintf(o.F.IO.ErrOut, "note: %d byte(s) after the Content-Length body were ignored\n", extra)
+			framing := "Content-Length"
+			if req.Framing == httpmsg.FramingChunked {
+				framing = "chunked"
+			}
+			fmt.Fprintf(o.F.IO.ErrOut, "note: %d byte(s) after the %s body were ignored\n", extra, framing)
+		}
+		if req.Framing == httpmsg.FramingChunked {
+			// The Digest covers the content; the message written carries it
+			// with Content-Length, which every server and tool reads alike.
+			req.UseContentLength()
+			note := fmt.Sprintf("note: the chunked body was de-chunked: the Digest covers its %d bytes of content, not the framing", len(req.Body))
+			if o.Format != "headers" {
+				note += fmt.Sprintf(", and the signed message carries Content-Length: %d instead of Transfer-Encoding: chunked", len(req.Body))
+			}
+			fmt.Fprintln(o.F.IO.ErrOut, note)
 		}
 		if strings.HasPrefix(req.Target, "http://") {
 			scheme = "http"
@@ -299,6 +314,15 @@ func (o *Options) body() ([]byte, error) {
 		return []byte(o.Body), nil
 	}
 	return nil, nil
+}
+
+// printParseWarnings prints what the raw-request reader noticed about the
+// message's framing, one warning line each.
+func printParseWarnings(f *cmdutil.Factory, m *httpmsg.Request) {
+	cs := f.IO.ErrColorScheme()
+	for _, w := range m.Warnings {
+		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", cs.Yellow("warning:"), termsafe.Line(w))
+	}
 }
 
 func displayName(p string) string {

@@ -140,6 +140,7 @@ func verifyRun(o *VerifyOptions) error {
 		return verifyHAR(o, in)
 	}
 	m := in.req
+	printParseWarnings(o.F, m)
 	banks, err := resolveBanks(o)
 	if err != nil {
 		return err
