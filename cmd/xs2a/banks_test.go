@@ -308,6 +308,22 @@ func bankRows() []bankRow {
 		{name: "TPP-Signature-Certificate missing", after: func(m *httpmsg.Request) { m.Del("TPP-Signature-Certificate") }},
 		{name: "TPP-Signature-Certificate not base64", after: func(m *httpmsg.Request) { m.Set("TPP-Signature-Certificate", "not base64 at all!") }},
 		{name: "TPP-Signature-Certificate base64 of garbage", after: func(m *httpmsg.Request) { m.Set("TPP-Signature-Certificate", b64([]byte("hello world"))) }},
+		// The certificate header in the forms people send: enfuce refuses
+		// all but base64 DER, the others warn; sandbox and doctor alike.
+		{name: "TPP-Signature-Certificate PEM-armoured", after: func(m *httpmsg.Request) {
+			m.Set("TPP-Signature-Certificate", "-----BEGIN CERTIFICATE-----"+m.Get("TPP-Signature-Certificate")+"-----END CERTIFICATE-----")
+		}},
+		{name: "TPP-Signature-Certificate base64url", after: func(m *httpmsg.Request) {
+			der, _ := base64.StdEncoding.DecodeString(m.Get("TPP-Signature-Certificate"))
+			m.Set("TPP-Signature-Certificate", base64.RawURLEncoding.EncodeToString(der))
+		}},
+		{name: "TPP-Signature-Certificate with spaces every 64", after: func(m *httpmsg.Request) {
+			v, parts := m.Get("TPP-Signature-Certificate"), []string{}
+			for len(v) > 64 {
+				parts, v = append(parts, v[:64]), v[64:]
+			}
+			m.Set("TPP-Signature-Certificate", strings.Join(append(parts, v), " "))
+		}},
 		{name: "X-Request-ID not a UUID", prep: func(m *httpmsg.Request) { m.Set("X-Request-ID", "req-42-"+uuid.NewString()[:8]) }},
 		{name: "two Signature headers", after: func(m *httpmsg.Request) {
 			m.Header = append(m.Header, httpmsg.Field{Name: "Signature", Value: m.Get("Signature")})
