@@ -46,6 +46,7 @@ type bankKit struct {
 	tlsConf  *tls.Config
 	seal     *rsa.PrivateKey
 	sealCert *x509.Certificate
+	caDER    []byte // the CA that issued the QSealC, for chains in the header
 	token    string
 	apiKey   string
 }
@@ -65,7 +66,7 @@ func newBankKit(t *testing.T, s *served) *bankKit {
 	for _, c := range cas {
 		pool.AddCert(c)
 	}
-	k := &bankKit{t: t, s: s, apiKey: s.info["apiKey"],
+	k := &bankKit{t: t, s: s, apiKey: s.info["apiKey"], caDER: cas[0].Raw,
 		tlsConf: &tls.Config{Certificates: []tls.Certificate{qwac}, RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	if k.sealCert, err = pemfile.ReadCertificate(filepath.Join(certs, "qseal.pem")); err != nil {
 		t.Fatal(err)
@@ -141,6 +142,7 @@ type bankRow struct {
 	pss     bool
 	keyID   func(c *x509.Certificate) string // nil: the enfuce form
 	after   func(m *httpmsg.Request)         // after signing
+	chain   string                           // the certificate header as a chain: "der-chain" or "base64-concatenated"
 	dated   bool                             // also sent with a signed Date
 }
 
@@ -231,6 +233,12 @@ func (k *bankKit) sign(r bankRow, date bool) []byte {
 	m.Set("TPP-Signature-Certificate", base64.StdEncoding.EncodeToString(k.sealCert.Raw))
 	if r.after != nil {
 		r.after(m)
+	}
+	switch r.chain {
+	case "der-chain":
+		m.Set("TPP-Signature-Certificate", base64.StdEncoding.EncodeToString(append(slices.Clone(k.sealCert.Raw), k.caDER...)))
+	case "base64-concatenated":
+		m.Set("TPP-Signature-Certificate", base64.StdEncoding.EncodeToString(k.caDER)+" "+base64.StdEncoding.EncodeToString(k.sealCert.Raw))
 	}
 	m.Set("Content-Length", fmt.Sprint(len(m.Body)))
 	var b bytes.Buffer
@@ -324,6 +332,8 @@ func bankRows() []bankRow {
 			}
 			m.Set("TPP-Signature-Certificate", strings.Join(append(parts, v), " "))
 		}},
+		{name: "TPP-Signature-Certificate as a DER chain", chain: "der-chain"},
+		{name: "TPP-Signature-Certificate CA first, then the QSealC", chain: "base64-concatenated"},
 		{name: "X-Request-ID not a UUID", prep: func(m *httpmsg.Request) { m.Set("X-Request-ID", "req-42-"+uuid.NewString()[:8]) }},
 		{name: "two Signature headers", after: func(m *httpmsg.Request) {
 			m.Header = append(m.Header, httpmsg.Field{Name: "Signature", Value: m.Get("Signature")})
