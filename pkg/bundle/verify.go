@@ -73,17 +73,9 @@ func Verify(e *Exchange, opt httpsig.VerifyOptions) Verdict {
 		return v
 	}
 	v.Verdict = Invalid
-	for _, c := range d.Checks {
-		if c.Status == httpsig.Fail || (c.ID == httpsig.CheckSignature && c.Status == httpsig.Skip) {
-			v.FailedCheck, v.Detail = c.ID, c.Detail
-			break
-		}
-	}
-	for _, c := range d.Causes {
-		if v.Cause == "" || (c.Confirmed && !v.Confirmed) {
-			v.Cause, v.Confirmed = c.Summary, c.Confirmed
-		}
-	}
+	var cause httpsig.Cause
+	v.FailedCheck, v.Detail, cause = d.Refusal()
+	v.Cause, v.Confirmed = cause.Summary, cause.Confirmed
 	// The recording itself can be why: say so rather than blame the sender.
 	if v.FailedCheck == httpsig.CheckSignature && signedRedaction(m, d.Headers) {
 		v.Cause, v.Confirmed = "a signed value holds a secret and was redacted in the recording, so the signature cannot be re-checked from it", false

@@ -137,6 +137,24 @@ func (d *Diagnosis) Warnings() []Check {
 
 func (d *Diagnosis) cause(c Cause) { d.Causes = append(d.Causes, c) }
 
+// Refusal sums up an invalid diagnosis for a one-line listing (a bundle,
+// a HAR): the first failed check with its detail, and the best cause, a
+// confirmed one before any other.
+func (d *Diagnosis) Refusal() (check, detail string, cause Cause) {
+	for _, c := range d.Checks {
+		if c.Status == Fail || (c.ID == CheckSignature && c.Status == Skip) {
+			check, detail = c.ID, c.Detail
+			break
+		}
+	}
+	for _, c := range d.Causes {
+		if cause.Summary == "" || (c.Confirmed && !cause.Confirmed) {
+			cause = c
+		}
+	}
+	return check, detail, cause
+}
+
 // Check returns the check with the given ID, or nil.
 func (d *Diagnosis) Check(id string) *Check {
 	for i := range d.Checks {

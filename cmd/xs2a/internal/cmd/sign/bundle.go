@@ -11,6 +11,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
@@ -87,15 +88,7 @@ func printBundle(o *VerifyOptions, vs []bundleVerdict) {
 			}
 		case bundle.Invalid:
 			invalid++
-			verdict = cs.Red("INVALID") + " " + termsafe.Line(v.FailedCheck)
-			if v.Cause != "" {
-				verdict += ": " + termsafe.Line(v.Cause)
-				if v.Confirmed {
-					verdict += " (confirmed)"
-				}
-			} else if v.Detail != "" {
-				verdict += ": " + termsafe.Line(v.Detail)
-			}
+			verdict = invalidText(cs, v.FailedCheck, v.Cause, v.Detail, v.Confirmed)
 		default:
 			unsigned++
 			verdict = cs.Faint("not signed")
@@ -125,4 +118,20 @@ func printBundle(o *VerifyOptions, vs []bundleVerdict) {
 		n = vs[len(vs)-1].Index
 	}
 	fmt.Fprintf(o.F.IO.Out, "%d exchange(s)%s: %d valid, %d invalid, %d not signed\n", n, judged, valid, invalid, unsigned)
+}
+
+// invalidText is a refused exchange's verdict in a one-line listing (a
+// bundle, a HAR): the failed check and the cause, else the check's detail.
+func invalidText(cs *iostreams.ColorScheme, check, cause, detail string, confirmed bool) string {
+	t := cs.Red("INVALID") + " " + termsafe.Line(check)
+	switch {
+	case cause != "":
+		t += ": " + termsafe.Line(cause)
+		if confirmed {
+			t += " (confirmed)"
+		}
+	case detail != "":
+		t += ": " + termsafe.Line(detail)
+	}
+	return t
 }

@@ -249,17 +249,9 @@ func judge(v *entryVerdict, d *httpsig.Diagnosis) {
 		return
 	}
 	v.Verdict = "invalid"
-	for _, c := range d.Checks {
-		if c.Status == httpsig.Fail || (c.ID == httpsig.CheckSignature && c.Status == httpsig.Skip) {
-			v.FailedCheck, v.Detail = c.ID, c.Detail
-			break
-		}
-	}
-	for _, c := range d.Causes {
-		if v.Cause == "" || (c.Confirmed && !v.Confirmed) {
-			v.Cause, v.Confirmed = c.Summary, c.Confirmed
-		}
-	}
+	var cause httpsig.Cause
+	v.FailedCheck, v.Detail, cause = d.Refusal()
+	v.Cause, v.Confirmed = cause.Summary, cause.Confirmed
 }
 
 func printHAR(o *VerifyOptions, vs []entryVerdict, bank httpsig.Bank) {
@@ -277,15 +269,7 @@ func printHAR(o *VerifyOptions, vs []entryVerdict, bank httpsig.Bank) {
 			}
 		case "invalid":
 			invalid++
-			verdict = cs.Red("INVALID") + " " + termsafe.Line(v.FailedCheck)
-			if v.Cause != "" {
-				verdict += ": " + termsafe.Line(v.Cause)
-				if v.Confirmed {
-					verdict += " (confirmed)"
-				}
-			} else if v.Detail != "" {
-				verdict += ": " + termsafe.Line(v.Detail)
-			}
+			verdict = invalidText(cs, v.FailedCheck, v.Cause, v.Detail, v.Confirmed)
 		case "unreadable":
 			unreadable++
 			verdict = cs.Faint("unreadable: " + termsafe.Line(v.Detail))
