@@ -564,6 +564,11 @@ func TestSignVerifyBankThroughTheBinary(t *testing.T) {
 	// --bank all: one line per bank, exit 0 when one accepts.
 	r = xs2a(t, dir, dec, nil, "sign", "verify", "-", "--bank", "all")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) > 0 && lines[0] == "read: raw HTTP/1.1 request" {
+		lines = lines[1:]
+	} else {
+		t.Errorf("--bank all does not say what it read:\n%s", r.stdout)
+	}
 	if r.code != 0 || len(lines) != 3 ||
 		!regexp.MustCompile(`^enfuce +INVALID +key-id: the keyId's serial \d+ is written in decimal`).MatchString(lines[0]) ||
 		!regexp.MustCompile(`^adorsys +INVALID +signed-headers: this ASPSP requires "date"`).MatchString(lines[1]) ||

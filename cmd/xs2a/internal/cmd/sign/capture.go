@@ -102,6 +102,13 @@ func readRequestInput(o *VerifyOptions) (*input, error) {
 			return nil, cmdutil.UsageErrorf("%s: %v (read as a raw HTTP request; HAR files and curl -v output are read too)", name, err)
 		}
 		in.req = m
+		in.header = "read: raw HTTP/1.1 request"
+		switch m.Framing {
+		case httpmsg.FramingChunked:
+			in.header += ", its chunked body de-chunked"
+		case httpmsg.FramingToEnd:
+			in.header += ", its body read to the end (no Content-Length)"
+		}
 	}
 	if body != nil {
 		in.req.Body = body
