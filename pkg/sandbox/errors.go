@@ -9,28 +9,29 @@ import (
 
 // Berlin Group message codes the sandbox answers with.
 const (
-	CodeFormatError           = "FORMAT_ERROR"
-	CodeParameterNotSupported = "PARAMETER_NOT_SUPPORTED"
-	CodeServiceInvalid        = "SERVICE_INVALID"
-	CodeServiceUnavailable    = "SERVICE_UNAVAILABLE" // not in the standard's list, which has no code for a 503
-	CodeResourceUnknown       = "RESOURCE_UNKNOWN"
-	CodeConsentUnknown        = "CONSENT_UNKNOWN"
-	CodeConsentInvalid        = "CONSENT_INVALID"
-	CodeConsentExpired        = "CONSENT_EXPIRED"
-	CodeCertificateInvalid    = "CERTIFICATE_INVALID"
-	CodeCertificateExpired    = "CERTIFICATE_EXPIRED"
-	CodeCertificateMissing    = "CERTIFICATE_MISSING"
-	CodeRoleInvalid           = "ROLE_INVALID"
-	CodeSignatureInvalid      = "SIGNATURE_INVALID"
-	CodeSignatureMissing      = "SIGNATURE_MISSING"
-	CodeTokenUnknown          = "TOKEN_UNKNOWN"
-	CodeTokenInvalid          = "TOKEN_INVALID"
-	CodeTokenExpired          = "TOKEN_EXPIRED"
-	CodePeriodInvalid         = "PERIOD_INVALID"
-	CodeStatusInvalid         = "STATUS_INVALID"
-	CodeAccessExceeded        = "ACCESS_EXCEEDED"
-	CodeSessionsNotSupported  = "SESSIONS_NOT_SUPPORTED"
-	CodeResourceBlocked       = "RESOURCE_BLOCKED"
+	CodeFormatError             = "FORMAT_ERROR"
+	CodeParameterNotSupported   = "PARAMETER_NOT_SUPPORTED"
+	CodeServiceInvalid          = "SERVICE_INVALID"
+	CodeServiceUnavailable      = "SERVICE_UNAVAILABLE" // not in the standard's list, which has no code for a 503
+	CodeResourceUnknown         = "RESOURCE_UNKNOWN"
+	CodeConsentUnknown          = "CONSENT_UNKNOWN"
+	CodeConsentInvalid          = "CONSENT_INVALID"
+	CodeConsentExpired          = "CONSENT_EXPIRED"
+	CodeCertificateInvalid      = "CERTIFICATE_INVALID"
+	CodeCertificateExpired      = "CERTIFICATE_EXPIRED"
+	CodeCertificateMissing      = "CERTIFICATE_MISSING"
+	CodeRoleInvalid             = "ROLE_INVALID"
+	CodeSignatureInvalid        = "SIGNATURE_INVALID"
+	CodeSignatureMissing        = "SIGNATURE_MISSING"
+	CodeTokenUnknown            = "TOKEN_UNKNOWN"
+	CodeTokenInvalid            = "TOKEN_INVALID"
+	CodeTokenExpired            = "TOKEN_EXPIRED"
+	CodePeriodInvalid           = "PERIOD_INVALID"
+	CodeStatusInvalid           = "STATUS_INVALID"
+	CodeAccessExceeded          = "ACCESS_EXCEEDED"
+	CodeSessionsNotSupported    = "SESSIONS_NOT_SUPPORTED"
+	CodeResourceBlocked         = "RESOURCE_BLOCKED"
+	CodeRequestedFormatsInvalid = "REQUESTED_FORMATS_INVALID"
 )
 
 // TPPMessage is one entry of tppMessages.
@@ -134,6 +135,12 @@ func writeAPIError(w http.ResponseWriter, e *apiError) {
 			w.Header().Add(k, v)
 		}
 	}
+	if bodiless(e.status) {
+		// The file gives these answers headers only; the messages stay
+		// readable through the rejections endpoint (`xs2a sandbox why`).
+		w.WriteHeader(e.status)
+		return
+	}
 	writeJSON(w, e.status, ErrorBody{TPPMessages: e.msgs})
 }
 
@@ -156,4 +163,10 @@ func writeOAuthError(w http.ResponseWriter, e *oauthError) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="xs2a-sandbox"`)
 	}
 	writeJSON(w, e.Status, e)
+}
+
+// bodiless reports an error status whose answer the OpenAPI file defines
+// without content (REQUEST_TIMEOUT_408_AIS, UNSUPPORTED_MEDIA_TYPE_415_AIS).
+func bodiless(status int) bool {
+	return status == http.StatusRequestTimeout || status == http.StatusUnsupportedMediaType
 }

@@ -296,3 +296,18 @@ func FuzzRejectionLookup(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAcceptsJSON: any Accept value is answered without a panic, and the
+// answer does not change when a range that cannot match is appended.
+func FuzzAcceptsJSON(f *testing.F) {
+	for _, s := range []string{"", "application/json", "text/html", "*/*;q=0", "application/json;q=0, */*",
+		"application/*;charset=utf-8;q=0.5", "text/html, application/xhtml+xml;q=0.9, */*;q=0.8", "application/json;q=abc", ";;,/,", "APPLICATION/JSON;Q=1.000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, accept string) {
+		got := AcceptsJSON(accept)
+		if strings.TrimSpace(accept) != "" && AcceptsJSON(accept+", image/png") != got {
+			t.Errorf("appending image/png changed the answer for %q", accept)
+		}
+	})
+}

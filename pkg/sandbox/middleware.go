@@ -88,6 +88,9 @@ func (s *Server) logged(h http.Handler) http.Handler {
 			if p := recover(); p != nil {
 				// A bug must not take the bank down for everyone else.
 				if lw.status == 0 {
+					if lw.Header().Get("X-Request-ID") == "" {
+						lw.Header().Set("X-Request-ID", uuid.NewString())
+					}
 					writeAPIError(lw, reject(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", fmt.Sprint("sandbox internal error: ", p)))
 				}
 				lw.code = "INTERNAL_SERVER_ERROR"
@@ -154,9 +157,12 @@ func (s *Server) api(signed bool, h apiHandler) http.Handler {
 
 func (s *Server) fail(c *call, e *apiError) {
 	_ = c.saved.wait() // the day's count, at least, was changed
-	if c.rid != "" {
-		c.w.Header().Set("X-Request-ID", c.rid)
+	if c.rid == "" {
+		// The file gives every answer an X-Request-ID (a UUID): a request
+		// without a usable one gets a fresh id, never none.
+		c.rid = uuid.NewString()
 	}
+	c.w.Header().Set("X-Request-ID", c.rid)
 	codeTo(c.w, e.Code())
 	if lw, ok := c.w.(*logWriter); ok {
 		lw.warnings = c.warnings
@@ -180,6 +186,12 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 		c.warnings = append(c.warnings, fmt.Sprintf("%s: X-Request-ID %q is not a UUID", httpsig.CheckRequestID, rid))
 	}
 	c.rid = rid
+	// The answers are JSON only: a client that accepts none of it gets the
+	// file's 406 before anything else is done for it.
+	if accept := r.Header.Values("Accept"); !AcceptsJSON(strings.Join(accept, ", ")) {
+		return reject(http.StatusNotAcceptable, CodeRequestedFormatsInvalid,
+			fmt.Sprintf("Accept %q admits no application/json; this ASPSP answers in JSON only", clip(strings.Join(accept, ", "), 100))).withPath("Accept")
+	}
 	// The body, bounded, read once: the digest needs its exact bytes.
 	if r.Body != nil {
 		b, err := io.ReadAll(http.MaxBytesReader(c.w, r.Body, MaxBody))

@@ -246,6 +246,23 @@ func TestOpenAPI(t *testing.T) {
 		return a
 	}
 
+	// badStep is a step whose request breaks the file on purpose: only the
+	// answer is validated.
+	badStep := func(name string, status int, send func() answer) {
+		t.Helper()
+		t.Run(name, func(t *testing.T) {
+			a := send()
+			if a.status != status {
+				t.Fatalf("status %d, want %d: %s", a.status, status, a.body)
+			}
+			op, reqErr, respErr := checker.validate(rec.last(t))
+			if reqErr == nil {
+				t.Errorf("%s: the request was meant to break the file but conforms", op)
+			}
+			checker.findings(t, op, "response", respErr)
+		})
+	}
+
 	// Consents.
 	var cid string
 	step("201 consent created, PSU-IP-Address absent", 201, func() answer {
@@ -306,6 +323,15 @@ func TestOpenAPI(t *testing.T) {
 	})
 	step("401 CONSENT_INVALID", 401, func() answer {
 		return p.call("GET", "/v1/card-accounts", at, nil, map[string]string{"Consent-ID": p.createConsent(consentBody(nil)), "PSU-IP-Address": ip})
+	})
+	step("406 REQUESTED_FORMATS_INVALID", 406, func() answer {
+		return p.call("POST", "/v1/consents", tok, consentBody(nil), map[string]string{"PSU-IP-Address": ip, "Accept": "text/html"})
+	})
+	badStep("415 without a body", 415, func() answer {
+		return p.call("POST", "/v1/consents", tok, consentBody(nil), map[string]string{"PSU-IP-Address": ip, "Content-Type": "text/plain"})
+	})
+	badStep("400 FORMAT_ERROR (X-Request-ID not a UUID), a fresh X-Request-ID", 400, func() answer {
+		return p.call("GET", "/v1/consents/"+cid, tok, nil, map[string]string{"X-Request-ID": "12345"})
 	})
 	step("403 CONSENT_UNKNOWN", 403, func() answer { return p.call("GET", "/v1/consents/cns-unknown", tok, nil, nil) })
 	step("404 RESOURCE_UNKNOWN", 404, func() answer { return p.call("GET", "/v1/card-accounts/card-9999", at, nil, h) })

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // Handler serves the API and the token endpoint (the mutual-TLS listener).
@@ -23,8 +25,12 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/accounts", s.api(true, s.listAccounts))
 	mux.HandleFunc("GET "+RejectionsPath+"{requestId}", s.handleRejection)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if rid := r.Header.Get("X-Request-ID"); rid != "" {
+		// Echoed when it is a UUID, as the file's header is; otherwise a
+		// fresh one, so that no answer goes without.
+		if rid := r.Header.Get("X-Request-ID"); uuid.Validate(rid) == nil && len(rid) == 36 {
 			w.Header().Set("X-Request-ID", rid)
+		} else {
+			w.Header().Set("X-Request-ID", uuid.NewString())
 		}
 		var e *apiError
 		if allow := allowed(r.URL.Path); allow != "" {

@@ -728,7 +728,10 @@ func TestConsentValidation(t *testing.T) {
 	})
 	t.Run("Content-Type not JSON", func(t *testing.T) {
 		a := p.call("POST", "/v1/consents", tok, consentBody(nil), map[string]string{"Content-Type": "text/plain"})
-		wantAPIError(t, a, 415, CodeFormatError, "", `Content-Type "text/plain"`)
+		// The file gives 415 no body (TestHeaders reads the reason back).
+		if a.status != 415 || len(a.body) != 0 {
+			t.Errorf("status %d body %q; want 415 without a body", a.status, a.body)
+		}
 	})
 }
 
