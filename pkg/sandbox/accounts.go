@@ -50,7 +50,11 @@ func (s *Server) consentAccess(c *call) (*access, *apiError) {
 	con := s.store.consents[cid]
 	switch {
 	case con == nil || !s.ownedBy(con, c.tpp):
-		return nil, reject(http.StatusForbidden, CodeConsentUnknown, fmt.Sprintf("consent %q is not a consent of this TPP", cid))
+		// 400, not 403: the Guidelines' code table answers CONSENT_UNKNOWN
+		// with 403 when the consent is addressed in the path and with 400
+		// otherwise, as here in the Consent-ID header. Unknown and another
+		// TPP's get the same answer, so it tells nothing of other TPPs.
+		return nil, reject(http.StatusBadRequest, CodeConsentUnknown, fmt.Sprintf("consent %q is not a consent of this TPP", cid)).withPath("Consent-ID")
 	case t.consentID != cid:
 		return nil, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("the access token was issued for consent %q, not for Consent-ID %q", t.consentID, cid))
 	}

@@ -342,7 +342,7 @@ func TestAttacks(t *testing.T) {
 				q := newParty(t, e.s, e.s.DefaultApp, sameOrg.QWAC, sameOrg.QSeal)
 				return q.cards(cid, tr.AccessToken, psuIP)
 			}},
-		{name: "consent of another TPP", status: 403, code: CodeConsentUnknown, texts: []string{"is not a consent of this TPP"},
+		{name: "consent of another TPP", status: 400, code: CodeConsentUnknown, path: "Consent-ID", texts: []string{"is not a consent of this TPP"},
 			attack: func(t *testing.T, e *attackEnv) answer {
 				b := newParty(t, e.s, otherApp, other.QWAC, other.QSeal)
 				bcid, _ := psuConsent(b, psuOK, nil)

@@ -333,7 +333,10 @@ func TestOpenAPI(t *testing.T) {
 	badStep("400 FORMAT_ERROR (X-Request-ID not a UUID), a fresh X-Request-ID", 400, func() answer {
 		return p.call("GET", "/v1/consents/"+cid, tok, nil, map[string]string{"X-Request-ID": "12345"})
 	})
-	step("403 CONSENT_UNKNOWN", 403, func() answer { return p.call("GET", "/v1/consents/cns-unknown", tok, nil, nil) })
+	step("400 CONSENT_UNKNOWN (Consent-ID header)", 400, func() answer {
+		return p.call("GET", "/v1/card-accounts", at, nil, map[string]string{"Consent-ID": "cns-unknown", "PSU-IP-Address": ip})
+	})
+	step("403 CONSENT_UNKNOWN (path)", 403, func() answer { return p.call("GET", "/v1/consents/cns-unknown", tok, nil, nil) })
 	step("404 RESOURCE_UNKNOWN", 404, func() answer { return p.call("GET", "/v1/card-accounts/card-9999", at, nil, h) })
 
 	once := p.createConsent(consentBody(func(m map[string]any) { m["recurringIndicator"], m["frequencyPerDay"] = false, 1 }))

@@ -946,7 +946,8 @@ func TestAccountsAccess(t *testing.T) {
 		wantAPIError(t, p.cards(other, at, ip), 401, CodeConsentInvalid, "", fmt.Sprintf("issued for consent %q, not for Consent-ID %q", cid, other))
 	})
 	t.Run("Consent-ID unknown", func(t *testing.T) {
-		wantAPIError(t, p.cards("cns-unknown", at, ip), 403, CodeConsentUnknown, "", `consent "cns-unknown" is not a consent of this TPP`)
+		// 400 in a header, 403 in a path (the Guidelines' code table).
+		wantAPIError(t, p.cards("cns-unknown", at, ip), 400, CodeConsentUnknown, "Consent-ID", `consent "cns-unknown" is not a consent of this TPP`)
 	})
 	t.Run("unknown account", func(t *testing.T) {
 		a := p.call("GET", "/v1/card-accounts/card-9999", at, nil, map[string]string{"Consent-ID": cid, "PSU-IP-Address": "192.0.2.1"})
