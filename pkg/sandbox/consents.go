@@ -36,6 +36,9 @@ func parseConsent(body []byte, today time.Time) (*Consent, *apiError) {
 	if path, ok := duplicateKey(body); ok {
 		return nil, formatErr(path, "%s appears twice in the JSON object; parsers disagree on which one counts, so the bank refuses it", path)
 	}
+	if e := unsupportedAccess(body); e != nil {
+		return nil, e
+	}
 	var req consentRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -93,6 +96,30 @@ func parseConsent(body []byte, today time.Time) (*Consent, *apiError) {
 		return nil, e
 	}
 	return &Consent{Access: *req.Access, Recurring: *req.RecurringIndicator, ValidUntil: vu, FrequencyPerDay: f, Status: StatusReceived}, nil
+}
+
+// unsupportedAccess refuses the optional access fields of the file's
+// accountAccess schema that this ASPSP does not support, by name, with
+// PARAMETER_NOT_SUPPORTED (the file: "Optional if supported by API
+// provider"), rather than as unknown fields. A body that is not a JSON
+// object is left to the decoder proper.
+func unsupportedAccess(body []byte) *apiError {
+	var top struct {
+		Access map[string]json.RawMessage `json:"access"`
+	}
+	if json.Unmarshal(body, &top) != nil {
+		return nil
+	}
+	for _, f := range []struct{ name, why string }{
+		{"additionalInformation", "this card issuer delivers neither owner names nor trusted beneficiaries through additionalInformation"},
+		{"restrictedTo", "the accounts of this card issuer are card accounts, which have no cashAccountType to restrict to"},
+	} {
+		if _, ok := top.Access[f.name]; ok {
+			return reject(http.StatusBadRequest, CodeParameterNotSupported,
+				fmt.Sprintf("access.%s is optional in the Berlin Group file and not supported here: %s; leave it out", f.name, f.why)).withPath("access." + f.name)
+		}
+	}
+	return nil
 }
 
 // maxJSONDepth is how deep duplicateKey looks. A consent request nests four
@@ -198,8 +225,12 @@ const maxPANField = 35
 func validateAccess(a *Access) *apiError {
 	for name, v := range map[string]string{"access.allPsd2": a.AllPsd2, "access.availableAccounts": a.AvailableAccounts,
 		"access.availableAccountsWithBalance": a.AvailableAccountsWithBalance} {
-		if v != "" && v != "allAccounts" && !(name != "access.allPsd2" && v == "allAccountsWithOwnerName") {
-			return formatErr(name, "%s must be \"allAccounts\", got %q", name, v)
+		if v == "allAccountsWithOwnerName" && name == "access.allPsd2" {
+			return reject(http.StatusBadRequest, CodeParameterNotSupported,
+				"access.allPsd2 \"allAccountsWithOwnerName\": the file admits it, this ASPSP does not deliver owner names with a global consent; use \"allAccounts\"").withPath(name)
+		}
+		if v != "" && v != "allAccounts" && v != "allAccountsWithOwnerName" {
+			return formatErr(name, "%s must be \"allAccounts\" or \"allAccountsWithOwnerName\", got %q", name, clip(v, 40))
 		}
 	}
 	lists := map[string][]AccountReference{"access.accounts": a.Accounts, "access.balances": a.Balances, "access.transactions": a.Transactions}
@@ -503,6 +534,7 @@ func (s *Server) deleteConsent(c *call) *apiError {
 			return
 		}
 		con.Status = StatusTerminatedByTpp
+		con.LastAction = s.now() // lastActionDate follows every change
 		c.saved.add(s.store.save(con))
 	})
 	if ended != "" {

@@ -27,6 +27,8 @@ var fzConsentSeeds = []string{
 	`{"access":{"allPsd2":"allAccounts"},"recurringIndicator":true,"validUntil":"2024-01-01","frequencyPerDay":5,"combinedServiceIndicator":true}`,
 	`{"access":{"allPsd2":"allAccounts"},"recurringIndicator":"yes","validUntil":"tomorrow","frequencyPerDay":1.5,"combinedServiceIndicator":false,"extra":1}`,
 	`{"access":{"allPsd2":"allAccounts"}} {}`,
+	`{"access":{"accounts":[],"additionalInformation":{"ownerName":[]},"restrictedTo":["CACC"]},"recurringIndicator":true,"validUntil":"2025-07-01","frequencyPerDay":4,"combinedServiceIndicator":false}`,
+	`{"access":{"allPsd2":"allAccountsWithOwnerName"},"recurringIndicator":true,"validUntil":"2025-07-01","frequencyPerDay":4,"combinedServiceIndicator":false}`,
 	`[]`, ``, `null`,
 }
 

@@ -2,8 +2,10 @@ package sandbox
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -163,6 +165,112 @@ func TestHeaders(t *testing.T) {
 		a := p.call("DELETE", "/v1/consents/"+cid, tok, nil, nil)
 		if a.status != http.StatusNoContent || len(a.body) != 0 || a.header.Get("X-Request-ID") == "" {
 			t.Errorf("DELETE: %d %q X-Request-ID %q; want 204, no body, an X-Request-ID", a.status, a.body, a.header.Get("X-Request-ID"))
+		}
+	})
+}
+
+// TestOptionalAccessFields: the optional fields of the file's accountAccess
+// schema are accepted, or refused by name with PARAMETER_NOT_SUPPORTED;
+// never FORMAT_ERROR "unknown field".
+func TestOptionalAccessFields(t *testing.T) {
+	s := startSandbox(t, Options{RatePerSecond: -1})
+	p := bankTPP(t, s)
+	tok := p.clientToken()
+	ip := map[string]string{"PSU-IP-Address": "192.0.2.10"}
+	access := func(a map[string]any) []byte {
+		return consentBody(func(m map[string]any) { m["access"] = a })
+	}
+	for _, tc := range []struct {
+		name   string
+		access map[string]any
+		status int
+		code   string
+		path   string
+		text   string
+	}{
+		{"availableAccounts allAccountsWithOwnerName", map[string]any{"availableAccounts": "allAccountsWithOwnerName"}, 201, "", "", ""},
+		{"availableAccountsWithBalance allAccountsWithOwnerName", map[string]any{"availableAccountsWithBalance": "allAccountsWithOwnerName"}, 201, "", "", ""},
+		{"allPsd2 allAccountsWithOwnerName", map[string]any{"allPsd2": "allAccountsWithOwnerName"}, 400, CodeParameterNotSupported, "access.allPsd2", "does not deliver owner names"},
+		{"additionalInformation ownerName", map[string]any{"accounts": []any{}, "additionalInformation": map[string]any{"ownerName": []any{}}}, 400, CodeParameterNotSupported, "access.additionalInformation", "not supported here"},
+		{"additionalInformation trustedBeneficiaries", map[string]any{"accounts": []any{}, "additionalInformation": map[string]any{"trustedBeneficiaries": []any{}}}, 400, CodeParameterNotSupported, "access.additionalInformation", "trusted beneficiaries"},
+		{"restrictedTo", map[string]any{"availableAccounts": "allAccounts", "restrictedTo": []any{"CACC"}}, 400, CodeParameterNotSupported, "access.restrictedTo", "no cashAccountType"},
+		{"a field the file does not define", map[string]any{"allPsd2": "allAccounts", "ownerName": true}, 400, CodeFormatError, "ownerName", `unknown field "ownerName"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := p.call("POST", "/v1/consents", tok, access(tc.access), ip)
+			if tc.status != 201 {
+				wantAPIError(t, a, tc.status, tc.code, tc.path, tc.text)
+				return
+			}
+			wantStatus(t, a, 201)
+			var cr struct{ ConsentID string }
+			a.json(t, &cr)
+			// Accepted means kept: GET consent shows it as asked.
+			g := p.call("GET", "/v1/consents/"+cr.ConsentID, tok, nil, nil)
+			var info struct{ Access map[string]any }
+			g.json(t, &info)
+			for k, v := range tc.access {
+				if info.Access[k] != v {
+					t.Errorf("GET consent access.%s = %v, want %v", k, info.Access[k], v)
+				}
+			}
+		})
+	}
+}
+
+// TestLastActionDate: every change of a consent moves lastActionDate to
+// the bank's day of the change.
+func TestLastActionDate(t *testing.T) {
+	clock := newClock(time.Now())
+	s := startSandbox(t, Options{RatePerSecond: -1, AutoApprove: true, Now: clock.Now})
+	p := bankTPP(t, s)
+	tok := p.clientToken()
+	ip := map[string]string{"PSU-IP-Address": "192.0.2.10"}
+	last := func(cid string) string {
+		t.Helper()
+		var info struct{ LastActionDate string }
+		p.call("GET", "/v1/consents/"+cid, p.clientToken(), nil, nil).json(t, &info)
+		return info.LastActionDate
+	}
+	a := p.call("POST", "/v1/consents", tok, consentBody(nil), ip)
+	wantStatus(t, a, 201)
+	var cr struct{ ConsentID string }
+	a.json(t, &cr)
+	cid := cr.ConsentID
+	steps := []struct {
+		name   string
+		change func()
+	}{
+		{"created", func() {}},
+		{"approved", func() { p.tokens(p.autoCode(cid)) }},
+		{"deleted", func() { wantStatus(t, p.call("DELETE", "/v1/consents/"+cid, p.clientToken(), nil, nil), 204) }},
+	}
+	for i, st := range steps {
+		if i > 0 {
+			clock.Add(24 * time.Hour)
+		}
+		st.change()
+		if got, want := last(cid), bankDate(clock.Now()).Format(time.DateOnly); got != want {
+			t.Errorf("%s: lastActionDate %s, want %s", st.name, got, want)
+		}
+	}
+
+	t.Run("rejected by the PSU", func(t *testing.T) {
+		s := startSandbox(t, Options{RatePerSecond: -1, Now: clock.Now})
+		p := bankTPP(t, s)
+		cid := p.createConsent(consentBody(nil))
+		clock.Add(24 * time.Hour)
+		_, challenge := pkce()
+		session, otp := p.loginPage(authQuery(p.app, cid, loopbackRedirect, "st-deny", challenge))
+		wantStatus(t, p.post("/oauth/login", url.Values{"session": {session}, "psu_id": {"1345611"}, "otp": {otp}}), 200)
+		redirected(t, p.post("/oauth/decision", url.Values{"session": {session}, "decision": {"deny"}}), loopbackRedirect)
+		if st := p.consentStatus(cid); st != StatusRejected {
+			t.Fatalf("status %s, want rejected", st)
+		}
+		var info struct{ LastActionDate string }
+		p.call("GET", "/v1/consents/"+cid, p.clientToken(), nil, nil).json(t, &info)
+		if want := bankDate(clock.Now()).Format(time.DateOnly); info.LastActionDate != want {
+			t.Errorf("rejected: lastActionDate %s, want %s", info.LastActionDate, want)
 		}
 	})
 }

@@ -314,6 +314,11 @@ func TestOpenAPI(t *testing.T) {
 			m["validUntil"] = today.AddDate(0, 0, -1).Format(time.DateOnly)
 		}), map[string]string{"PSU-IP-Address": ip})
 	})
+	step("400 PARAMETER_NOT_SUPPORTED (access.restrictedTo)", 400, func() answer {
+		return p.call("POST", "/v1/consents", tok, consentBody(func(m map[string]any) {
+			m["access"] = map[string]any{"availableAccounts": "allAccounts", "restrictedTo": []any{"CACC"}}
+		}), map[string]string{"PSU-IP-Address": ip})
+	})
 	step("400 FORMAT_ERROR (dateFrom missing)", 400, func() answer {
 		return p.call("GET", "/v1/card-accounts/card-8693/transactions?bookingStatus=booked", at, nil, h)
 	})

@@ -259,6 +259,7 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		s.store.locked(func() {
 			if c := s.store.consents[sess.consentID]; c != nil && c.Status == StatusReceived {
 				c.Status = StatusRejected
+				c.LastAction = s.now() // lastActionDate follows every change
 				saved.add(s.store.save(c))
 			}
 		})
