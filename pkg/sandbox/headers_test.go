@@ -254,6 +254,14 @@ func TestLastActionDate(t *testing.T) {
 			t.Errorf("%s: lastActionDate %s, want %s", st.name, got, want)
 		}
 	}
+	// A terminated consent is kept a day after its last change, the DELETE.
+	clock.Add(consentRetention - time.Minute)
+	if a := p.call("GET", "/v1/consents/"+cid, p.clientToken(), nil, nil); a.status != 200 {
+		t.Errorf("a deleted consent is pruned before a day after the DELETE: %d %s", a.status, a.body)
+	}
+	clock.Add(2 * time.Minute)
+	p.clientToken() // prunes
+	wantAPIError(t, p.call("GET", "/v1/consents/"+cid, p.clientToken(), nil, nil), 403, CodeConsentUnknown, "")
 
 	t.Run("rejected by the PSU", func(t *testing.T) {
 		s := startSandbox(t, Options{RatePerSecond: -1, Now: clock.Now})
