@@ -177,6 +177,7 @@ func (k *bankKit) sign(r bankRow, date bool) []byte {
 	m := &httpmsg.Request{Method: "POST", Target: "/v1/consents", Proto: "HTTP/1.1", Header: []httpmsg.Field{
 		{Name: "Host", Value: k.host}, {Name: "Content-Type", Value: "application/json"}, {Name: "X-Request-ID", Value: uuid.NewString()},
 		{Name: "Authorization", Value: "Bearer " + k.token}, {Name: "X-API-Key", Value: k.apiKey}, {Name: "Connection", Value: "close"},
+		{Name: "PSU-IP-Address", Value: "192.0.2.1"}, // mandatory on POST /v1/consents
 	}, Body: append([]byte(nil), consentJSON...)}
 	if date {
 		m.Set("Date", time.Now().UTC().Format(http.TimeFormat))

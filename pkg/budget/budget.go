@@ -43,6 +43,9 @@ type Limits struct {
 	DailyLimit    int     // 0: no daily limit
 	Zone          *time.Location
 	Strict        bool // refuse a call beyond a budget before sending it
+	// StrictBy names what made the limits strict, for the refusal's text;
+	// "": --strict-budget or budget.strict.
+	StrictBy string
 }
 
 // ParseLimits reads the profile's budget.* keys; "" takes the default.
@@ -266,15 +269,21 @@ type ExceededError struct {
 	Limit     int
 	Resets    time.Time
 	ZoneName  string
+	// By is what refused it (Limits.StrictBy); "": --strict-budget or budget.strict.
+	By string
 }
 
 func (e *ExceededError) Error() string {
 	reset := fmt.Sprintf("it resets at 00:00 %s time (%s)", e.ZoneName, e.Resets.Format(time.RFC3339))
-	if e.Budget == BudgetConsent {
-		return fmt.Sprintf("budget: consent %s has used its %d PSU-not-present calls today (frequencyPerDay); not sent (--strict-budget or budget.strict); %s, or send with --psu-ip when the PSU is present",
-			e.ConsentID, e.Limit, reset)
+	by := e.By
+	if by == "" {
+		by = "--strict-budget or budget.strict"
 	}
-	return fmt.Sprintf("budget: the TPP's daily limit of %d requests is used up; not sent (--strict-budget or budget.strict); %s", e.Limit, reset)
+	if e.Budget == BudgetConsent {
+		return fmt.Sprintf("budget: consent %s has used its %d PSU-not-present calls today (frequencyPerDay); not sent (%s); %s, or send with --psu-ip when the PSU is present",
+			e.ConsentID, e.Limit, by, reset)
+	}
+	return fmt.Sprintf("budget: the TPP's daily limit of %d requests is used up; not sent (%s); %s", e.Limit, by, reset)
 }
 
 // The budgets an ExceededError names.

@@ -191,7 +191,7 @@ func (t *Transport) reserve(call Call, now time.Time) (*reservation, error) {
 		l.prune(day)
 		if lim.DailyLimit > 0 && l.Requests >= lim.DailyLimit {
 			if lim.Strict {
-				refused = &ExceededError{Budget: BudgetDaily, Limit: lim.DailyLimit, Resets: lim.Midnight(now), ZoneName: lim.ZoneName()}
+				refused = &ExceededError{Budget: BudgetDaily, Limit: lim.DailyLimit, Resets: lim.Midnight(now), ZoneName: lim.ZoneName(), By: lim.StrictBy}
 				return refused
 			}
 			over = append(over, fmt.Sprintf("the TPP's daily limit of %d requests is used up", lim.DailyLimit))
@@ -202,7 +202,7 @@ func (t *Transport) reserve(call Call, now time.Time) (*reservation, error) {
 			res.frequency, res.validUntil = c.FrequencyPerDay, c.ValidUntil
 			if c.FrequencyPerDay > 0 && c.Calls >= c.FrequencyPerDay {
 				if lim.Strict {
-					refused = &ExceededError{Budget: BudgetConsent, ConsentID: call.ConsentID, Limit: c.FrequencyPerDay, Resets: lim.Midnight(now), ZoneName: lim.ZoneName()}
+					refused = &ExceededError{Budget: BudgetConsent, ConsentID: call.ConsentID, Limit: c.FrequencyPerDay, Resets: lim.Midnight(now), ZoneName: lim.ZoneName(), By: lim.StrictBy}
 					return refused
 				}
 				over = append(over, fmt.Sprintf("consent %s has used its %d PSU-not-present calls today", call.ConsentID, c.FrequencyPerDay))

@@ -438,6 +438,9 @@ func (s *Server) createConsent(c *call) *apiError {
 	if e != nil {
 		return e
 	}
+	if e := requirePSUIP(c.r.Header); e != nil {
+		return e
+	}
 	if ct := c.r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return reject(http.StatusUnsupportedMediaType, CodeFormatError, fmt.Sprintf("Content-Type %q: the consent request is application/json", ct))
 	}

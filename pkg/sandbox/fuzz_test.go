@@ -128,6 +128,8 @@ func FuzzAPIHandler(f *testing.F) {
 	body := []byte(fzConsentSeeds[0])
 	f.Add(uint8(1), "v1/consents", "Content-Type", "application/json", body, uint8(7))
 	f.Add(uint8(1), "v1/consents", "PSU-IP-Address", "192.0.2.7", body, uint8(3))
+	f.Add(uint8(1), "v1/consents", "PSU-IP-Address", "999.1.1.1", body, uint8(3))
+	f.Add(uint8(0), "v1/card-accounts", "PSU-IP-Address", "fe80::1%eth0", []byte(nil), uint8(7))
 	f.Add(uint8(1), "v1/consents", "TPP-Redirect-URI", "https://tpp.example/cb", []byte(fzConsentSeeds[3]), uint8(7))
 	f.Add(uint8(0), "v1/consents/abc", "Consent-ID", "abc", []byte(nil), uint8(7))
 	f.Add(uint8(0), "v1/consents/abc/status", "X-Request-ID", "not-a-uuid", []byte(nil), uint8(7))

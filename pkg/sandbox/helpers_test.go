@@ -129,7 +129,20 @@ func (p *tpp) clientToken() string {
 	return tr.AccessToken
 }
 
-// api sends a signed API request with the usual headers.
+// testPSUIP is the PSU-IP-Address the helpers send on POST /v1/consents,
+// where the file makes it mandatory (TEST-NET-1, RFC 5737).
+const testPSUIP = "192.0.2.1"
+
+// setConsentPSUIP gives a POST /v1/consents its mandatory PSU-IP-Address;
+// a test leaves it out with the header's value "" in its own headers.
+func setConsentPSUIP(req *http.Request) {
+	if req.Method == http.MethodPost && req.URL.Path == "/v1/consents" {
+		req.Header.Set("PSU-IP-Address", testPSUIP)
+	}
+}
+
+// api sends a signed API request with the usual headers (a header given
+// as "" is left out).
 func (p *tpp) api(method, path, token string, body []byte, hdr map[string]string) answer {
 	p.t.Helper()
 	var r io.Reader
@@ -144,8 +157,13 @@ func (p *tpp) api(method, path, token string, body []byte, hdr map[string]string
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	req.Header.Set(p.s.opts.APIKeyHeader, p.s.DefaultApp.APIKey)
+	setConsentPSUIP(req)
 	for k, v := range hdr {
-		req.Header.Set(k, v)
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
 	}
 	return do(p.t, p.signed, req)
 }

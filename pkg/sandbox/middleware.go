@@ -218,7 +218,7 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 			return e
 		}
 	}
-	return nil
+	return checkPSUIP(r.Header)
 }
 
 // newLimit is a TPP's limiter: the second's in memory, the day's count

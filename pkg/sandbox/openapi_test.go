@@ -70,18 +70,10 @@ type deviation struct {
 	match func(op, part string, err error) bool
 }
 
-var deviations = []deviation{
-	{
-		name: "psu-ip-address-optional-on-consent-creation",
-		why: "the file marks PSU-IP-Address required on POST /v1/consents; the bank's profile makes it optional " +
-			"(docs/xs2a-reference.md section 2), as on every other AIS endpoint of the file",
-		match: func(op, part string, err error) bool {
-			var re *openapi3filter.RequestError
-			return op == "POST /v1/consents" && part == "request" && errors.As(err, &re) && re.Parameter != nil &&
-				re.Parameter.Name == "PSU-IP-Address" && errors.Is(re.Err, openapi3filter.ErrInvalidRequired)
-		},
-	},
-}
+// deviations is empty today: PSU-IP-Address, which the file makes required
+// on POST /v1/consents, is required by the sandbox too (it was the one
+// deviation, "psu-ip-address-optional-on-consent-creation").
+var deviations = []deviation{}
 
 // exchange is one recorded request and its answer.
 type exchange struct {
@@ -265,7 +257,7 @@ func TestOpenAPI(t *testing.T) {
 
 	// Consents.
 	var cid string
-	step("201 consent created, PSU-IP-Address absent", 201, func() answer {
+	step("201 consent created, PSU-IP-Address the helper's", 201, func() answer {
 		a := p.call("POST", "/v1/consents", tok, consentBody(nil), nil)
 		var cr struct{ ConsentID string }
 		a.json(t, &cr)
@@ -306,6 +298,27 @@ func TestOpenAPI(t *testing.T) {
 	})
 
 	// Errors.
+	// Requests the file itself refuses: the answer must still be the file's.
+	badStep := func(name string, status int, send func() answer) {
+		t.Helper()
+		t.Run(name, func(t *testing.T) {
+			a := send()
+			if a.status != status {
+				t.Fatalf("status %d, want %d: %s", a.status, status, a.body)
+			}
+			op, reqErr, respErr := checker.validate(rec.last(t))
+			if reqErr == nil {
+				t.Errorf("the file finds nothing wrong with the request %s", op)
+			}
+			checker.findings(t, op, "response", respErr)
+		})
+	}
+	badStep("400 FORMAT_ERROR (PSU-IP-Address missing on POST /v1/consents)", 400, func() answer {
+		return p.call("POST", "/v1/consents", tok, consentBody(nil), map[string]string{"PSU-IP-Address": ""})
+	})
+	badStep("400 FORMAT_ERROR (PSU-IP-Address 999.1.1.1)", 400, func() answer {
+		return p.call("GET", "/v1/card-accounts", at, nil, map[string]string{"Consent-ID": cid, "PSU-IP-Address": "999.1.1.1"})
+	})
 	step("401 SIGNATURE_MISSING", 401, func() answer {
 		return do(t, unsigned, p.request("GET", "/v1/consents/"+cid, tok, nil, nil))
 	})

@@ -232,6 +232,7 @@ func (p *party) request(method, path, token string, body []byte, hdr map[string]
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	req.Header.Set(p.s.opts.APIKeyHeader, p.app.APIKey)
+	setConsentPSUIP(req)
 	for k, v := range hdr {
 		if v == "" {
 			req.Header.Del(k)

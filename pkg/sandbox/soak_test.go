@@ -467,6 +467,7 @@ func (p *soakTPP) apiRequest(method, path, token string, body []byte, hdr ...str
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set(p.s.opts.APIKeyHeader, p.s.DefaultApp.APIKey)
+	setConsentPSUIP(req)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}

@@ -51,6 +51,8 @@ type ConsentCreated struct {
 	// SCAApproach is the ASPSP-SCA-Approach header.
 	SCAApproach string `json:"scaApproach,omitempty"`
 	RequestID   string `json:"xRequestId,omitempty"`
+	// PSUIPAddress is the PSU-IP-Address the request carried.
+	PSUIPAddress string `json:"-"`
 }
 
 // Consent is GET /v1/consents/{id}.
@@ -64,17 +66,20 @@ type Consent struct {
 	Links              map[string]Link `json:"_links,omitempty"`
 }
 
-// CreateConsent posts a consent with the client-credentials token.
+// CreateConsent posts a consent with the client-credentials token and
+// PSU-IP-Address, mandatory there (Client.PSUIPAddress, else the local
+// address of the connection).
 func (c *Client) CreateConsent(ctx context.Context, token string, req ConsentRequest) (*ConsentCreated, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
 	var out ConsentCreated
-	resp, err := c.call(ctx, Request{Method: http.MethodPost, Path: "/consents", Token: token, Body: body, APIKey: true, PSUIP: true}, http.StatusCreated, &out)
+	resp, err := c.call(ctx, Request{Method: http.MethodPost, Path: "/consents", Token: token, Body: body, APIKey: true, PSUIPRequired: true}, http.StatusCreated, &out)
 	if err != nil {
 		return nil, err
 	}
+	out.PSUIPAddress = resp.PSUIPAddress
 	out.SCAApproach = resp.Header.Get("ASPSP-SCA-Approach")
 	out.RequestID = resp.RequestID
 	return &out, nil

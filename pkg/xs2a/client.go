@@ -12,7 +12,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -41,8 +43,18 @@ type Client struct {
 	// APIKey travels in APIKeyHeader (default X-API-Key) on consent calls.
 	APIKey, APIKeyHeader string
 	// PSUIPAddress, when set, is sent on account calls: the PSU is present
-	// and the call does not count against frequencyPerDay.
+	// and the call does not count against frequencyPerDay. POST /v1/consents
+	// always carries one (the file makes it mandatory there): this, else
+	// the local address of the connection (LocalAddr).
 	PSUIPAddress string
+	// LocalAddr finds the address the TPP's requests to target leave from,
+	// the file's fallback for PSU-IP-Address ("If not available, the TPP
+	// shall use the IP Address used by the TPP when submitting this
+	// request"); nil: RouteLocalAddr.
+	LocalAddr func(ctx context.Context, target *url.URL) (netip.Addr, error)
+	// OnLocalPSUIP hears the fallback address each time it is used (the
+	// command line says so once).
+	OnLocalPSUIP func(addr netip.Addr)
 	// Origins is where a link the ASPSP hands back (Request.Path absolute,
 	// e.g. paging) may point; nil: base_url's origin only.
 	Origins    *origin.Policy
@@ -88,6 +100,8 @@ type Response struct {
 	Header    http.Header
 	Body      []byte
 	RequestID string
+	// PSUIPAddress is the PSU-IP-Address the request carried, if any.
+	PSUIPAddress string
 }
 
 // Request describes one call.
@@ -100,7 +114,10 @@ type Request struct {
 	Body      []byte
 	APIKey    bool // send the API key
 	PSUIP     bool // send PSU-IP-Address when configured
-	Header    http.Header
+	// PSUIPRequired: PSU-IP-Address is mandatory on this call; without a
+	// configured one the local address of the connection goes.
+	PSUIPRequired bool
+	Header        http.Header
 }
 
 // Do sends a request with X-Request-ID, the bearer token, Consent-ID and
@@ -180,8 +197,21 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			}
 			req.Header.Set(h, c.APIKey)
 		}
-		if r.PSUIP && c.PSUIPAddress != "" {
+		if (r.PSUIP || r.PSUIPRequired) && c.PSUIPAddress != "" {
 			req.Header.Set("PSU-IP-Address", c.PSUIPAddress)
+		} else if r.PSUIPRequired && req.Header.Get("PSU-IP-Address") == "" {
+			find := c.LocalAddr
+			if find == nil {
+				find = RouteLocalAddr
+			}
+			addr, err := find(ctx, req.URL)
+			if err != nil {
+				return nil, fmt.Errorf("PSU-IP-Address is mandatory on %s %s and the local address of the connection is unknown (%v): set psu_ip_address or --psu-ip", r.Method, termsafe.Line(r.Path), err)
+			}
+			req.Header.Set("PSU-IP-Address", addr.String())
+			if c.OnLocalPSUIP != nil {
+				c.OnLocalPSUIP(addr)
+			}
 		}
 		resp, err := c.HTTP.Do(req)
 		if err != nil {
@@ -202,7 +232,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			// "not the expected JSON", hiding why.
 			return nil, fmt.Errorf("the answer to %s %s is larger than %d MiB; xs2a reads no more (narrow the request, e.g. dateFrom/dateTo)", r.Method, termsafe.Line(r.Path), MaxAnswerBytes>>20)
 		}
-		out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, RequestID: rid}
+		out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, RequestID: rid, PSUIPAddress: req.Header.Get("PSU-IP-Address")}
 		// A 429 with no time to wait on an account call without the PSU is
 		// the consent's frequencyPerDay used up: a retry cannot pass before
 		// the bank's midnight and would only spend the TPP's daily requests.
@@ -218,6 +248,31 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 		}
 		return out, nil
 	}
+}
+
+// RouteLocalAddr is the address a connection to target leaves from, as the
+// system's routing chooses it: a UDP "connection" to the host's port sends
+// nothing, yet binds the local address the TCP connection of the request
+// gets (the same route; a proxy between is not seen).
+func RouteLocalAddr(ctx context.Context, target *url.URL) (netip.Addr, error) {
+	port := target.Port()
+	if port == "" {
+		port = "443"
+		if target.Scheme == "http" {
+			port = "80"
+		}
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "udp", net.JoinHostPort(target.Hostname(), port))
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	defer conn.Close()
+	ap, err := netip.ParseAddrPort(conn.LocalAddr().String())
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return ap.Addr().Unmap(), nil
 }
 
 // isVersion reports a path that starts with its API version ("/v1/..."), as

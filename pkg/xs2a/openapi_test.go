@@ -15,11 +15,10 @@ package xs2a_test
 // and TPP-Signature-Certificate on every call, a bearer token.
 //
 // PSU-IP-Address: the file marks it required on POST /v1/consents (and
-// optional everywhere else in AIS); the bank's profile makes it optional
-// there too (docs/xs2a-reference.md section 2; pkg/sandbox's OpenAPI test
-// names the deviation "psu-ip-address-optional-on-consent-creation"). The
-// client sends it whenever Client.PSUIPAddress is set, so this test sets it
-// and holds the client to the file as written.
+// optional everywhere else in AIS). The consent is created with no
+// Client.PSUIPAddress, so the file's fallback (the local address of the
+// connection) is what the check sees; the reads after the PSU's approval
+// carry a configured one.
 
 import (
 	"bytes"
@@ -172,7 +171,6 @@ func TestRequestsMatchTheOpenAPIFile(t *testing.T) {
 	}
 	gate := newSpecGate(t, doc, s.URL, signer.Base)
 	signer.Base = gate
-	c.PSUIPAddress = "192.0.2.1"
 
 	ct, err := oauth.ClientCredentials(ctx, mtls, cfg)
 	if err != nil {
@@ -183,6 +181,10 @@ func TestRequestsMatchTheOpenAPIFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if created.PSUIPAddress != "127.0.0.1" {
+		t.Errorf("POST /v1/consents to the loopback sandbox carried PSU-IP-Address %q; want the connection's 127.0.0.1", created.PSUIPAddress)
+	}
+	c.PSUIPAddress = "192.0.2.1" // the PSU is present for the reads
 	cid := created.ConsentID
 	if _, err := c.GetConsent(ctx, ct.AccessToken, cid); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"strings"
 	"sync"
@@ -144,7 +145,22 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	if f.PSUIPAddress != "" {
 		psuIP = f.PSUIPAddress
 	}
+	if psuIP != "" {
+		if _, err := netip.ParseAddr(psuIP); err != nil {
+			return nil, UsageErrorf("profile %q: psu_ip_address %q is not an IP address", cfg.ProfileName, psuIP)
+		}
+	}
 	s.API = &xs2a.Client{HTTP: s.Signed, BaseURL: p.BaseURL, Origins: origins, Version: p.APIVersion, APIKey: p.APIKey, APIKeyHeader: p.APIKeyHeader, PSUIPAddress: psuIP}
+	if cfg.Verbose {
+		// The file's fallback for the mandatory header on POST /v1/consents:
+		// said once, so the user knows what the bank was told and how to change it.
+		var once sync.Once
+		s.API.OnLocalPSUIP = func(a netip.Addr) {
+			once.Do(func() {
+				fmt.Fprintf(f.IO.ErrOut, "PSU-IP-Address: %s (the local address of the connection; set psu_ip_address or --psu-ip)\n", a)
+			})
+		}
+	}
 	switch r := s.Budget.RatePerSecond; {
 	case r == 0:
 		s.API.Limiter = rate.NewLimiter(rate.Inf, 0)
@@ -305,4 +321,17 @@ func StateCompletion(f *Factory, pick func(*state.State) []string) ([]string, co
 		}
 	}
 	return cands, cobra.ShellCompDirectiveNoFileComp
+}
+
+// SetPSUIP takes a command's --psu-ip: an IP address, which overrides the
+// profile's psu_ip_address for the session; "" leaves the profile's.
+func SetPSUIP(f *Factory, v string) error {
+	if v == "" {
+		return nil
+	}
+	if _, err := netip.ParseAddr(v); err != nil {
+		return UsageErrorf("--psu-ip %q is not an IP address", v)
+	}
+	f.PSUIPAddress = v
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -38,13 +37,7 @@ the default) answer on /v1/card-accounts.`,
 		if err := c.Root().PersistentPreRunE(c, args); err != nil {
 			return err
 		}
-		if psuIP != "" {
-			if net.ParseIP(psuIP) == nil {
-				return cmdutil.UsageErrorf("--psu-ip %q is not an IP address", psuIP)
-			}
-			f.PSUIPAddress = psuIP
-		}
-		return nil
+		return cmdutil.SetPSUIP(f, psuIP)
 	}
 	cmd.AddCommand(newList(f, &consent), newGet(f, &consent), newBalances(f, &consent), newTransactions(f, &consent))
 	return cmd

@@ -29,7 +29,8 @@ is signed like every other; --token picks the bearer token: client (the
 client-credentials token, with the API key), user (the PSU's, with
 Consent-ID) or none. The answer's body goes to stdout, pretty when JSON; an
 error status exits 3 (or 4, 5, 6 by its code). Control characters in the
-body are written escaped (\u001b in JSON, \x1b otherwise), never raw.`,
+body are written escaped (\u001b in JSON, \x1b otherwise), never raw.
+A POST to /consents carries PSU-IP-Address as consent create's does.`,
 		Example: `  xs2a api GET /consents/$ID/authorisations --token client
   xs2a api GET /card-accounts/card-8693/transactions?bookingStatus=booked\&dateFrom=2026-01-01`,
 		Args: cmdutil.ExactArgs(2, "METHOD and PATH"),
@@ -70,6 +71,9 @@ body are written escaped (\u001b in JSON, \x1b otherwise), never raw.`,
 			}
 			req := xs2a.Request{Method: method, Body: b, Header: hdr, PSUIP: true}
 			path, query, _ := strings.Cut(args[1], "?")
+			// The file makes PSU-IP-Address mandatory on POST /v1/consents:
+			// a -H of the user's, else the one consent create would send.
+			req.PSUIPRequired = method == "POST" && (path == "/consents" || path == "/"+s.API.Version+"/consents" || (s.API.Version == "" && path == "/v1/consents"))
 			req.Path = path
 			if query != "" {
 				req.Path = path + "?" + query

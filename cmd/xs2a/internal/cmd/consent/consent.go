@@ -43,6 +43,8 @@ type CreateOptions struct {
 	Days              int
 	Frequency         int
 	OneOff            bool
+	// PSUIP is --psu-ip (PSU-IP-Address); "" means the profile's, else the local address.
+	PSUIP string
 }
 
 // Request builds the consent body the options describe.
@@ -122,7 +124,11 @@ id is kept for 'xs2a authorize' and 'xs2a accounts'.
 
 Access: all accounts with balances and transactions (default), the list of
 available accounts (the PSU picks), or given accounts (masked PANs for card
-issuers) with --balances and --transactions.`,
+issuers) with --balances and --transactions.
+
+PSU-IP-Address is mandatory on POST /v1/consents: --psu-ip, else the
+profile's psu_ip_address, else the local address of the connection the
+request leaves on (the file's fallback; -v says so).`,
 		Example: `  xs2a consent create
   xs2a consent create --available-accounts --valid-until 2026-12-31
   xs2a consent create --account 524378******8693 --balances --transactions --frequency-per-day 2`,
@@ -130,6 +136,9 @@ issuers) with --balances and --transactions.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body, err := o.Request(f.Now())
 			if err != nil {
+				return err
+			}
+			if err := cmdutil.SetPSUIP(f, o.PSUIP); err != nil {
 				return err
 			}
 			s, err := f.Session()
@@ -186,6 +195,7 @@ issuers) with --balances and --transactions.`,
 	fl.IntVar(&o.Days, "days", 90, "validity in days when --valid-until is not given")
 	fl.IntVar(&o.Frequency, "frequency-per-day", 4, "accesses a day without the PSU")
 	fl.BoolVar(&o.OneOff, "one-off", false, "a one-off consent (recurringIndicator false, frequency 1)")
+	fl.StringVar(&o.PSUIP, "psu-ip", "", "PSU-IP-Address, mandatory on POST /v1/consents (default: the profile's psu_ip_address, else the local address of the connection)")
 	return cmd
 }
 

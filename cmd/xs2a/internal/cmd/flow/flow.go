@@ -17,6 +17,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
+	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
@@ -32,6 +33,8 @@ type Options struct {
 	Interactive bool
 	Timeout     time.Duration
 	Days        int
+	// PSUIP is --psu-ip: PSU-IP-Address on the consent and the reads.
+	PSUIP string
 }
 
 // Step is one step of the journey as it happened.
@@ -82,6 +85,13 @@ line per step (what was sent, what came back, how long it took) and stopping
 at the first failure with its diagnosis and the command that reproduces that
 step alone. --output json gives the whole record.
 
+The PSU approves during the journey and is present for the reads after it,
+so they carry PSU-IP-Address (--psu-ip, else the profile's psu_ip_address,
+else the one the consent was created with: the local address of the
+connection) and do not spend the consent's frequencyPerDay. No call the
+budget says the bank will refuse is sent: the journey stops before it, with
+the reason (exit 8).
+
 With --sandbox, or when the profile has no base_url, it starts the embedded
 sandbox in-process on random loopback ports with fresh certificates in a
 temporary directory, and the PSU (1345611) approves automatically;
@@ -95,6 +105,9 @@ pages instead (the page shows the one-time code).`,
 			if o.Timeout <= 0 {
 				return cmdutil.UsageErrorf("--timeout must be positive")
 			}
+			if err := cmdutil.SetPSUIP(f, o.PSUIP); err != nil {
+				return err
+			}
 			return run(cmd.Context(), f, o)
 		},
 	}
@@ -103,6 +116,7 @@ pages instead (the page shows the one-time code).`,
 	fl.BoolVar(&o.Interactive, "interactive", false, "with the sandbox: sign in and approve in the real browser")
 	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the PSU's authorization")
 	fl.IntVar(&o.Days, "days", 30, "how many days of transactions to read")
+	fl.StringVar(&o.PSUIP, "psu-ip", "", "PSU-IP-Address on the consent and the reads (default: the profile's psu_ip_address, else the local address of the connection)")
 	return cmd
 }
 
@@ -175,6 +189,7 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 			r.prefix = "xs2a --config " + shquote.Arg(cfg.File) + " -p " + shquote.Arg(cfg.ProfileName) + " "
 		}
 	}
+	strictJourney(s)
 	err = journey(ctx, r, s, o, browse)
 	rec.OK = err == nil
 	rec.TotalMillis = time.Since(start).Milliseconds()
@@ -190,6 +205,17 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		return &cmdutil.ExitError{Code: code, Silent: true, Err: err}
 	}
 	return nil
+}
+
+// strictJourney makes the session's budget refuse, before sending, a call
+// beyond the consent's frequencyPerDay or the TPP's daily limit: a journey
+// that cannot complete stops with the reason instead of spending the
+// bank's answers on 429s.
+func strictJourney(s *cmdutil.Session) {
+	if bt, ok := s.Signed.Transport.(*budget.Transport); ok {
+		bt.Limits.Strict = true
+		bt.Limits.StrictBy = "xs2a flow sends no call its budget says the bank will refuse"
+	}
 }
 
 func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, browse func(string) error) error {
@@ -215,6 +241,11 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 			return "", cmdutil.NetError(err)
 		}
 		r.rec.ConsentID = created.ConsentID
+		if s.API.PSUIPAddress == "" {
+			// The PSU approves next and is present for the reads after:
+			// they carry the address the consent was created with.
+			s.API.PSUIPAddress = created.PSUIPAddress
+		}
 		return fmt.Sprintf("201 %s, %s", created.ConsentID, created.ConsentStatus),
 			s.Store.Update(name, func(st *state.State) error {
 				st.ConsentID, st.ConsentStatus = created.ConsentID, created.ConsentStatus
@@ -249,7 +280,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 		return err
 	}
 	var cards []xs2a.CardAccount
-	if err := r.step("card accounts", "GET /v1/card-accounts (Consent-ID)", "accounts list", func() (string, error) {
+	if err := r.step("card accounts", "GET /v1/card-accounts (Consent-ID, PSU-IP-Address "+s.API.PSUIPAddress+")", "accounts list", func() (string, error) {
 		var err error
 		cards, err = s.API.CardAccounts(ctx, ut.AccessToken, created.ConsentID, false)
 		if err != nil {
