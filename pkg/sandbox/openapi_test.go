@@ -299,20 +299,6 @@ func TestOpenAPI(t *testing.T) {
 
 	// Errors.
 	// Requests the file itself refuses: the answer must still be the file's.
-	badStep := func(name string, status int, send func() answer) {
-		t.Helper()
-		t.Run(name, func(t *testing.T) {
-			a := send()
-			if a.status != status {
-				t.Fatalf("status %d, want %d: %s", a.status, status, a.body)
-			}
-			op, reqErr, respErr := checker.validate(rec.last(t))
-			if reqErr == nil {
-				t.Errorf("the file finds nothing wrong with the request %s", op)
-			}
-			checker.findings(t, op, "response", respErr)
-		})
-	}
 	badStep("400 FORMAT_ERROR (PSU-IP-Address missing on POST /v1/consents)", 400, func() answer {
 		return p.call("POST", "/v1/consents", tok, consentBody(nil), map[string]string{"PSU-IP-Address": ""})
 	})
