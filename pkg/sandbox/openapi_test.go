@@ -297,8 +297,7 @@ func TestOpenAPI(t *testing.T) {
 			"&dateTo="+today.AddDate(0, 0, -10).Format(time.DateOnly), at, nil, h)
 	})
 
-	// Errors.
-	// Requests the file itself refuses: the answer must still be the file's.
+	// Errors, from requests the file itself refuses: the answer must still be the file's.
 	badStep("400 FORMAT_ERROR (PSU-IP-Address missing on POST /v1/consents)", 400, func() answer {
 		return p.call("POST", "/v1/consents", tok, consentBody(nil), map[string]string{"PSU-IP-Address": ""})
 	})
