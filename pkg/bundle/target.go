@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/origin"
 )
 
 // ErrTarget marks a recorded request target that a replay refuses to send.
@@ -28,15 +30,16 @@ func Resolve(base, target string) (*url.URL, error) {
 	if err := checkTarget(target); err != nil {
 		return nil, err
 	}
-	b, err := url.Parse(base)
-	if err != nil || b.Host == "" || (b.Scheme != "https" && b.Scheme != "http") {
-		return nil, fmt.Errorf("base_url %q is not an absolute http(s) URL", base)
+	bo, err := origin.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("base_url %q is not an absolute http(s) URL: %v", base, err)
 	}
 	u, err := url.Parse(strings.TrimRight(base, "/") + target)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrTarget, err)
 	}
-	if u.Scheme != b.Scheme || u.Host != b.Host || u.User.String() != b.User.String() || u.Opaque != "" {
+	// The same origin test as every link the bank hands back (pkg/origin).
+	if uo, err := origin.Of(u); err != nil || uo != bo {
 		return nil, fmt.Errorf("%w: it leaves the base_url's origin", ErrTarget)
 	}
 	return u, nil
