@@ -77,18 +77,7 @@ Ctrl-C stops the proxy.`,
 }
 
 func checkListen(addr string, allowRemote bool) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return cmdutil.UsageErrorf("--listen %q: %v (want host:port, e.g. 127.0.0.1:8080)", addr, err)
-	}
-	if allowRemote {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return cmdutil.UsageErrorf("--listen %q is not a loopback address: the proxy uses the TPP's certificates for anyone who reaches it; use 127.0.0.1 or [::1], or give --allow-remote", addr)
-	}
-	return nil
+	return cmdutil.CheckListen("--listen", addr, allowRemote, "the proxy uses the TPP's certificates for anyone who reaches it", "127.0.0.1:8080")
 }
 
 // proxy holds what the --inject-auth hook needs.

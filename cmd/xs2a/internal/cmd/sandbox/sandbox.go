@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -148,28 +147,11 @@ another TPP. Both listeners stay on loopback unless --allow-remote.`,
 	return cmd
 }
 
-// checkListen refuses a listen address beyond loopback unless allowRemote:
-// the PSU's pages sign anyone in as a test customer, and the API serves
-// every TPP a trusted CA certifies.
+// checkListen: the PSU's pages sign anyone in as a test customer, and the
+// API serves every TPP a trusted CA certifies.
 func checkListen(flag, addr string, allowRemote bool) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return cmdutil.UsageErrorf("%s %q: %v (want host:port, e.g. 127.0.0.1:8443)", flag, addr, err)
-	}
-	if allowRemote {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return cmdutil.UsageErrorf("%s %q is not a loopback address: the sandbox's API, its PSU sign-in pages and its `sandbox why` records would serve anyone who reaches it; use 127.0.0.1 or [::1], or give --allow-remote", flag, addr)
-	}
-	return nil
-}
-
-// isLoopback reports a listen address on loopback.
-func isLoopback(addr string) bool {
-	host, _, _ := net.SplitHostPort(addr)
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return cmdutil.CheckListen(flag, addr, allowRemote,
+		"the sandbox's API, its PSU sign-in pages and its `sandbox why` records would serve anyone who reaches it", "127.0.0.1:8443")
 }
 
 func loadOrGenerate(dir string, now time.Time) (*qcert.Set, bool, error) {
@@ -238,10 +220,10 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	defer s.Close()
 	if o.AllowRemote {
 		api, pages := strings.TrimPrefix(s.URL, "https://"), strings.TrimPrefix(s.AuthURL, "https://")
-		if !isLoopback(api) {
+		if !cmdutil.IsLoopback(api) {
 			fmt.Fprintf(errOut, "warning: --allow-remote: anyone who can reach %s can call the sandbox's API and token endpoint with a certificate of a trusted CA, and read the `sandbox why` records of requests sent without one\n", api)
 		}
-		if !isLoopback(pages) {
+		if !cmdutil.IsLoopback(pages) {
 			fmt.Fprintf(errOut, "warning: --allow-remote: anyone who can reach %s can open the PSU's pages and sign in as a test customer (the one-time code is on the page)\n", pages)
 		}
 	}
