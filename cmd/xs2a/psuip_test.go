@@ -49,6 +49,12 @@ func TestConsentCreateSendsPSUIPAddress(t *testing.T) {
 		r := s.run(nil, "consent", "create", "--psu-ip", "999.1.1.1")
 		oneErrorLine(t, "--psu-ip 999.1.1.1", r, 2, `--psu-ip "999.1.1.1" is not an IP address`)
 	})
+	// A zoned IPv6 address names an interface of this machine; the
+	// sandbox refuses it as a bank would, so the client does not send it.
+	t.Run("--psu-ip with a zone", func(t *testing.T) {
+		r := s.run(nil, "consent", "create", "--psu-ip", "fe80::1%eth0")
+		oneErrorLine(t, "--psu-ip fe80::1%eth0", r, 2, `--psu-ip "fe80::1%eth0" is not an IP address`)
+	})
 }
 
 // flowBrowser is $BROWSER for `flow -p sb`: it follows the authorization

@@ -145,10 +145,8 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	if f.PSUIPAddress != "" {
 		psuIP = f.PSUIPAddress
 	}
-	if psuIP != "" {
-		if _, err := netip.ParseAddr(psuIP); err != nil {
-			return nil, UsageErrorf("profile %q: psu_ip_address %q is not an IP address", cfg.ProfileName, psuIP)
-		}
+	if psuIP != "" && !validPSUIP(psuIP) {
+		return nil, UsageErrorf("profile %q: psu_ip_address %q is not an IP address", cfg.ProfileName, psuIP)
 	}
 	s.API = &xs2a.Client{HTTP: s.Signed, BaseURL: p.BaseURL, Origins: origins, Version: p.APIVersion, APIKey: p.APIKey, APIKeyHeader: p.APIKeyHeader, PSUIPAddress: psuIP}
 	if cfg.Verbose {
@@ -329,9 +327,17 @@ func SetPSUIP(f *Factory, v string) error {
 	if v == "" {
 		return nil
 	}
-	if _, err := netip.ParseAddr(v); err != nil {
+	if !validPSUIP(v) {
 		return UsageErrorf("--psu-ip %q is not an IP address", v)
 	}
 	f.PSUIPAddress = v
 	return nil
+}
+
+// validPSUIP is the sandbox's rule for PSU-IP-Address (pkg/sandbox
+// checkPSUIP): one IPv4 or IPv6 address without a zone, which names an
+// interface of this machine, not an address a bank can use.
+func validPSUIP(v string) bool {
+	a, err := netip.ParseAddr(v)
+	return err == nil && a.Zone() == ""
 }
