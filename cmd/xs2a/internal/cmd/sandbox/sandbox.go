@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
+	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
@@ -132,10 +133,10 @@ another TPP. Both listeners stay on loopback unless --allow-remote.`,
 	fl.BoolVar(&o.AllowRemote, "allow-remote", false, "allow an --addr or --auth-addr other than loopback (anyone who reaches them uses the bank: its API with a trusted CA's certificate, the PSU's pages)")
 	fl.StringVar(&o.CertsDir, "certs", DefaultCertsDir(), "certificate set directory (generated when empty)")
 	fl.BoolVar(&o.AutoApprove, "auto-approve", false, "approve every authorization at once as customer 1345611 (scripts, CI)")
-	fl.StringVar(&o.Bank, "bank", string(sbx.DialectEnfuce), "how signatures are read: "+dialectNames()+" (see README)")
+	fl.StringVar(&o.Bank, "bank", string(sbx.DialectEnfuce), "how signatures are read: "+httpsig.BankNames()+" (see README)")
 	fl.StringVar(&o.BankName, "bank-name", "Enfuce Sandbox Bank", "card issuer name shown on pages and cards")
 	_ = cmd.RegisterFlagCompletionFunc("bank", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return strings.Split(dialectNames(), ", "), cobra.ShellCompDirectiveNoFileComp
+		return strings.Split(httpsig.BankNames(), ", "), cobra.ShellCompDirectiveNoFileComp
 	})
 	fl.StringArrayVar(&o.Trust, "trust", nil, "also trust TPP certificates from this QTSP CA file (repeatable)")
 	fl.BoolVar(&o.StrictTLS, "strict-tls", false, "refuse a missing or untrusted client certificate in the TLS handshake")
@@ -307,14 +308,6 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	<-ctx.Done()
 	fmt.Fprintln(errOut, "stopping")
 	return nil
-}
-
-func dialectNames() string {
-	names := make([]string, len(sbx.Dialects))
-	for i, d := range sbx.Dialects {
-		names[i] = string(d)
-	}
-	return strings.Join(names, ", ")
 }
 
 // dialectLine says in a few words what the dialect demands.
