@@ -1,0 +1,86 @@
+package sandbox
+
+// The coverage rule of the strict bank: every operation the official file
+// tags "Account Information Service (AIS)" (17 in 1.3.12) gets a 2xx from
+// the sandbox in some test of this package, through a specRig, so that its
+// answer was validated against the file. TestMain checks it after a whole
+// run of the package (not when -run picks tests, not when the file is
+// absent and the rigs skipped).
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// specCoverage is what the rigs of this run saw: operationIds with a
+// validated 2xx answer, and the file's AIS operations.
+var specCoverage struct {
+	mu   sync.Mutex
+	ok   map[string]bool
+	ais  map[string]string // operationId → "GET /v1/accounts"
+	used bool
+}
+
+// coverOperation notes a 2xx answer of op, and the file's AIS operations
+// the first time.
+func coverOperation(doc *openapi3.T, opID string) {
+	specCoverage.mu.Lock()
+	defer specCoverage.mu.Unlock()
+	if specCoverage.ais == nil {
+		specCoverage.ais, specCoverage.ok = map[string]string{}, map[string]bool{}
+		for path, item := range doc.Paths.Map() {
+			for method, op := range item.Operations() {
+				for _, tag := range op.Tags {
+					if tag == "Account Information Service (AIS)" {
+						specCoverage.ais[op.OperationID] = method + " " + path
+					}
+				}
+			}
+		}
+	}
+	specCoverage.used = true
+	if opID != "" {
+		specCoverage.ok[opID] = true
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 {
+		if err := aisCoverage(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// aisCoverage reports the AIS operations no test got a 2xx from.
+func aisCoverage() error {
+	if f := flag.Lookup("test.run"); f != nil && f.Value.String() != "" {
+		return nil
+	}
+	specCoverage.mu.Lock()
+	defer specCoverage.mu.Unlock()
+	if !specCoverage.used {
+		return nil // no rig ran: the file is absent and the tests skipped
+	}
+	var missing []string
+	for id, op := range specCoverage.ais {
+		if !specCoverage.ok[id] {
+			missing = append(missing, op+" ("+id+")")
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	return fmt.Errorf("FAIL: AIS coverage: %d of the file's %d AIS operations got no validated 2xx from the sandbox in any test: %v",
+		len(missing), len(specCoverage.ais), missing)
+}
