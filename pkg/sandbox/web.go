@@ -323,8 +323,9 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, sess *authSessi
 }
 
 // allResourceIDs are the resource ids of all the PSU's accounts: what the
-// PSU picks under --auto-approve. Card accounts only for now: when the
-// sandbox gets payment accounts (PSU.Accounts), their ids belong here too.
+// PSU picks under --auto-approve. Card accounts only for now: once PSUs
+// have payment accounts, their resource ids belong here too, or grant
+// gives an available-accounts consent none of them.
 func allResourceIDs(psu *PSU) []string {
 	var ids []string
 	for _, c := range psu.Cards {
