@@ -121,13 +121,17 @@ func (s *Server) card(c *call, a *access, kind string) (*CardAccount, *apiError)
 	return card, nil
 }
 
-func (s *Server) cardJSON(card *CardAccount, con *Consent, withBalance bool) cardAccountJSON {
+// cardJSON is the card's cardAccountDetails. Balances come with the
+// consent, never with a query parameter (the file declares none on the card
+// paths; its cardAccountList example carries balances): present when the
+// consent gives balances for the card and the card can be read (enabled).
+func (s *Server) cardJSON(card *CardAccount, con *Consent) cardAccountJSON {
 	j := cardAccountJSON{ResourceID: card.ResourceID, MaskedPan: card.MaskedPAN, Currency: card.Currency, OwnerName: card.OwnerName,
 		Name: card.Name, DisplayName: card.DisplayName, Product: card.Product, Status: card.Status, Usage: card.Usage,
 		CreditLimit: cents(card.Currency, card.CreditLimit), Links: map[string]link{}}
 	if con.Balances[card.ResourceID] {
 		j.Links["balances"] = link{Href: "/v1/card-accounts/" + card.ResourceID + "/balances"}
-		if withBalance && card.Status == "enabled" {
+		if card.Status == "enabled" {
 			j.Balances = card.Balances(s.now().In(s.zone))
 		}
 	}
@@ -138,17 +142,19 @@ func (s *Server) cardJSON(card *CardAccount, con *Consent, withBalance bool) car
 }
 
 func (s *Server) listCards(c *call) *apiError {
+	if e := refuseCardQuery(c, "/v1/card-accounts"); e != nil {
+		return e
+	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
 	}
-	withBalance := c.r.URL.Query().Get("withBalance") == "true"
 	out := []cardAccountJSON{}
 	s.store.locked(func() {
 		for _, card := range a.consent.PSU.Cards {
 			id := card.ResourceID
 			if a.consent.Accounts[id] || a.consent.Balances[id] || a.consent.Transactions[id] {
-				out = append(out, s.cardJSON(card, a.consent, withBalance))
+				out = append(out, s.cardJSON(card, a.consent))
 			}
 		}
 	})
@@ -156,6 +162,9 @@ func (s *Server) listCards(c *call) *apiError {
 }
 
 func (s *Server) getCard(c *call) *apiError {
+	if e := refuseCardQuery(c, "/v1/card-accounts/{account-id}"); e != nil {
+		return e
+	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -165,11 +174,14 @@ func (s *Server) getCard(c *call) *apiError {
 		return e
 	}
 	var j cardAccountJSON
-	s.store.locked(func() { j = s.cardJSON(card, a.consent, c.r.URL.Query().Get("withBalance") == "true") })
+	s.store.locked(func() { j = s.cardJSON(card, a.consent) })
 	return c.reply(http.StatusOK, map[string]any{"cardAccount": j})
 }
 
 func (s *Server) cardBalances(c *call) *apiError {
+	if e := refuseCardQuery(c, "/v1/card-accounts/{account-id}/balances"); e != nil {
+		return e
+	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -185,6 +197,9 @@ func (s *Server) cardBalances(c *call) *apiError {
 }
 
 func (s *Server) cardTransactions(c *call) *apiError {
+	if e := refuseCardQuery(c, "/v1/card-accounts/{account-id}/transactions"); e != nil {
+		return e
+	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -301,7 +316,12 @@ func (s *Server) cardTransactions(c *call) *apiError {
 		"cardAccount":      AccountReference{MaskedPAN: card.MaskedPAN, Currency: card.Currency},
 		"cardTransactions": report,
 	}
-	if q.Get("withBalance") == "true" && a.consent.Balances[card.ResourceID] {
+	// The file's AIS overview: "Transaction reports for a given account or
+	// card account including balances if applicable"; with no withBalance
+	// on this path, applicable is: the consent gives the card's balances.
+	var withBalances bool
+	s.store.locked(func() { withBalances = a.consent.Balances[card.ResourceID] })
+	if withBalances {
 		body["balances"] = card.Balances(now)
 	}
 	return c.reply(http.StatusOK, body)

@@ -70,26 +70,29 @@ func TestPSUs(bank string) []*PSU {
 
 // CardTransaction is the Berlin Group cardTransaction subset the sandbox fills.
 type CardTransaction struct {
-	CardTransactionID           string  `json:"cardTransactionId"`
-	TransactionDate             string  `json:"transactionDate"`
-	AcceptorTransactionDateTime string  `json:"acceptorTransactionDateTime"`
-	BookingDate                 string  `json:"bookingDate,omitempty"`
-	ValueDate                   string  `json:"valueDate,omitempty"`
-	TransactionAmount           Amount  `json:"transactionAmount"`
-	OriginalAmount              *Amount `json:"originalAmount,omitempty"`
-	CardAcceptorID              string  `json:"cardAcceptorId,omitempty"`
-	MerchantCategoryCode        string  `json:"merchantCategoryCode,omitempty"`
-	MaskedPAN                   string  `json:"maskedPAN"`
-	TransactionDetails          string  `json:"transactionDetails"`
-	Invoiced                    bool    `json:"invoiced"`
-	ProprietaryBankTxCode       string  `json:"proprietaryBankTransactionCode,omitempty"`
+	CardTransactionID           string               `json:"cardTransactionId"`
+	TransactionDate             string               `json:"transactionDate"`
+	AcceptorTransactionDateTime string               `json:"acceptorTransactionDateTime"`
+	BookingDate                 string               `json:"bookingDate,omitempty"`
+	ValueDate                   string               `json:"valueDate,omitempty"`
+	TransactionAmount           Amount               `json:"transactionAmount"`
+	CurrencyExchange            []ReportExchangeRate `json:"currencyExchange,omitempty"`
+	OriginalAmount              *Amount              `json:"originalAmount,omitempty"`
+	MarkupFee                   *Amount              `json:"markupFee,omitempty"`
+	MarkupFeePercentage         string               `json:"markupFeePercentage,omitempty"`
+	CardAcceptorID              string               `json:"cardAcceptorId,omitempty"`
+	MerchantCategoryCode        string               `json:"merchantCategoryCode,omitempty"`
+	MaskedPAN                   string               `json:"maskedPAN"`
+	TransactionDetails          string               `json:"transactionDetails"`
+	Invoiced                    bool                 `json:"invoiced"`
+	ProprietaryBankTxCode       string               `json:"proprietaryBankTransactionCode,omitempty"`
 	booked                      bool
 	when                        time.Time
 }
 
 type merchant struct {
 	name, mcc string
-	min, max  int64 // cents
+	min, max  int64 // cents of the card's currency, or of foreign when set
 	foreign   string
 }
 
@@ -106,7 +109,7 @@ var merchants = []merchant{
 	{"Amazon EU SARL", "5942", 990, 15900, ""},
 	{"Cafe Regatta", "5812", 420, 1650, ""},
 	{"IKEA Vantaa", "5712", 2900, 32000, ""},
-	{"Hotel Oslo Central", "7011", 12000, 38000, "NOK"},
+	{"Hotel Oslo Central", "7011", 140000, 440000, "NOK"}, // NOK: min and max in the merchant's currency
 	{"Apple Services", "5818", 299, 2999, ""},
 }
 
@@ -117,10 +120,47 @@ func daySeed(card string, day time.Time) uint64 {
 	return h.Sum64()
 }
 
+// purchases are the card's purchases made on day d, the same on every run:
+// 0 to 3 a day; a purchase at a foreign merchant is charged in the card's
+// currency at the day's rate plus the markup (carddata.go).
+func (a *CardAccount) purchases(d time.Time) []CardTransaction {
+	r := rand.New(rand.NewPCG(daySeed(a.ResourceID, d), 0x5a5a))
+	n := r.IntN(4) // 0..3 purchases a day
+	out := make([]CardTransaction, 0, n)
+	for i := 0; i < n; i++ {
+		m := merchants[r.IntN(len(merchants))]
+		amt := m.min
+		if m.max > m.min {
+			amt += r.Int64N(m.max - m.min)
+		}
+		when := d.Add(time.Duration(7*3600+r.IntN(15*3600)) * time.Second)
+		tx := CardTransaction{
+			CardTransactionID:           fmt.Sprintf("%s-%s-%d", a.ResourceID, d.Format("20060102"), i+1),
+			TransactionDate:             d.Format(time.DateOnly),
+			AcceptorTransactionDateTime: when.Format(time.RFC3339),
+			TransactionAmount:           cents(a.Currency, -amt),
+			CardAcceptorID:              fmt.Sprintf("%015d", 100000000000000+r.Int64N(899999999999999)),
+			MerchantCategoryCode:        m.mcc,
+			MaskedPAN:                   a.MaskedPAN,
+			TransactionDetails:          m.name,
+			ProprietaryBankTxCode:       "PURCHASE",
+			when:                        when,
+		}
+		if m.foreign != "" && m.foreign != a.Currency {
+			a.foreignPurchase(&tx, m.foreign, -amt, d) // m.min, m.max are in m.foreign
+		}
+		out = append(out, tx)
+	}
+	return out
+}
+
 // Transactions returns the card's history between from and to (dates,
-// inclusive), newest first; the last two days are still pending.
+// inclusive), newest first; the last two days are still pending. A booked
+// entry is invoiced once the month of its booking date has ended (the
+// statement); the statement is repaid in full by direct debit on the 5th.
 func (a *CardAccount) Transactions(from, to, now time.Time) []CardTransaction {
 	today := dateOf(now)
+	thisMonth := billingMonth(today)
 	// The history is the last two years up to today: the walk is clamped
 	// to them, so a dateTo of 9999-12-31 does not cost a step for each of
 	// the days between (three million, a hundred times the report's work).
@@ -133,46 +173,28 @@ func (a *CardAccount) Transactions(from, to, now time.Time) []CardTransaction {
 	}
 	var out []CardTransaction
 	for d := last; !d.Before(first); d = d.AddDate(0, 0, -1) {
-		r := rand.New(rand.NewPCG(daySeed(a.ResourceID, d), 0x5a5a))
-		n := r.IntN(4) // 0..3 purchases a day
-		for i := 0; i < n; i++ {
-			m := merchants[r.IntN(len(merchants))]
-			amt := m.min
-			if m.max > m.min {
-				amt += r.Int64N(m.max - m.min)
-			}
-			when := d.Add(time.Duration(7*3600+r.IntN(15*3600)) * time.Second)
-			tx := CardTransaction{
-				CardTransactionID:           fmt.Sprintf("%s-%s-%d", a.ResourceID, d.Format("20060102"), i+1),
-				TransactionDate:             d.Format(time.DateOnly),
-				AcceptorTransactionDateTime: when.Format(time.RFC3339),
-				TransactionAmount:           cents(a.Currency, -amt),
-				CardAcceptorID:              fmt.Sprintf("%015d", 100000000000000+r.Int64N(899999999999999)),
-				MerchantCategoryCode:        m.mcc,
-				MaskedPAN:                   a.MaskedPAN,
-				TransactionDetails:          m.name,
-				ProprietaryBankTxCode:       "PURCHASE",
-				booked:                      d.Before(today.AddDate(0, 0, -1)),
-				when:                        when,
-			}
-			if m.foreign != "" {
-				o := cents(m.foreign, -amt*115/10)
-				tx.OriginalAmount = &o
-			}
+		for _, tx := range a.purchases(d) {
+			tx.booked = d.Before(today.AddDate(0, 0, -1))
 			if tx.booked {
-				tx.BookingDate = d.AddDate(0, 0, 1).Format(time.DateOnly)
+				booking := d.AddDate(0, 0, 1)
+				tx.BookingDate = booking.Format(time.DateOnly)
 				tx.ValueDate = tx.BookingDate
-				tx.Invoiced = d.Before(today.AddDate(0, -1, 0))
+				tx.Invoiced = billingMonth(booking).Before(thisMonth)
 			}
 			out = append(out, tx)
 		}
-		// A monthly repayment on the 5th.
+		// The repayment of last month's statement on the 5th.
 		if d.Day() == 5 && d.Before(today.AddDate(0, 0, -1)) {
+			owed := a.statement(billingMonth(d).AddDate(0, -1, 0))
+			if owed == 0 {
+				continue // nothing to repay
+			}
 			out = append(out, CardTransaction{
 				CardTransactionID: fmt.Sprintf("%s-%s-pay", a.ResourceID, d.Format("20060102")), TransactionDate: d.Format(time.DateOnly),
 				AcceptorTransactionDateTime: d.Add(9 * time.Hour).Format(time.RFC3339), BookingDate: d.Format(time.DateOnly),
-				ValueDate: d.Format(time.DateOnly), TransactionAmount: cents(a.Currency, 45000), MaskedPAN: a.MaskedPAN,
-				TransactionDetails: "Repayment, thank you", ProprietaryBankTxCode: "REPAYMENT", Invoiced: true, booked: true, when: d.Add(9 * time.Hour),
+				ValueDate: d.Format(time.DateOnly), TransactionAmount: cents(a.Currency, -owed), MaskedPAN: a.MaskedPAN,
+				TransactionDetails: "Repayment, thank you", ProprietaryBankTxCode: "REPAYMENT",
+				Invoiced: billingMonth(d).Before(thisMonth), booked: true, when: d.Add(9 * time.Hour),
 			})
 		}
 	}
@@ -186,31 +208,6 @@ type Balance struct {
 	CreditLimitIncluded bool   `json:"creditLimitIncluded"`
 	LastChangeDateTime  string `json:"lastChangeDateTime,omitempty"`
 	ReferenceDate       string `json:"referenceDate,omitempty"`
-}
-
-// Balances derives the card's balances from this month's history (the
-// statement before it is repaid on the 5th): what is owed, booked and with
-// pending, and what is still available of the credit limit.
-func (a *CardAccount) Balances(now time.Time) []Balance {
-	var booked, pending int64
-	today := dateOf(now)
-	first := today.AddDate(0, 0, 1-today.Day())
-	for _, t := range a.Transactions(first, now, now) {
-		if t.ProprietaryBankTxCode == "REPAYMENT" {
-			continue // pays last month's statement, not this month's spending
-		}
-		c := parseCents(t.TransactionAmount.Amount)
-		if t.booked {
-			booked += c
-		} else {
-			pending += c
-		}
-	}
-	ts := now.UTC().Truncate(time.Second).Format(time.RFC3339)
-	return []Balance{
-		{BalanceAmount: cents(a.Currency, booked), BalanceType: "interimBooked", LastChangeDateTime: ts},
-		{BalanceAmount: cents(a.Currency, a.CreditLimit+booked+pending), BalanceType: "interimAvailable", CreditLimitIncluded: true, LastChangeDateTime: ts},
-	}
 }
 
 func parseCents(s string) int64 {

@@ -962,13 +962,14 @@ func TestAccountsAccess(t *testing.T) {
 		}
 	})
 	t.Run("card account details", func(t *testing.T) {
-		a := p.call("GET", "/v1/card-accounts/card-8693?withBalance=true", at, nil, map[string]string{"Consent-ID": cid, "PSU-IP-Address": "192.0.2.1"})
+		// allPsd2 gives the balances: they come with the consent, no query.
+		a := p.call("GET", "/v1/card-accounts/card-8693", at, nil, map[string]string{"Consent-ID": cid, "PSU-IP-Address": "192.0.2.1"})
 		wantStatus(t, a, 200)
 		var d struct {
 			CardAccount cardAccountJSON
 		}
 		a.json(t, &d)
-		if d.CardAccount.MaskedPan != "524378******8693" || len(d.CardAccount.Balances) != 2 || d.CardAccount.Links["transactions"].Href != "/v1/card-accounts/card-8693/transactions" {
+		if d.CardAccount.MaskedPan != "524378******8693" || len(d.CardAccount.Balances) != 5 || d.CardAccount.Links["transactions"].Href != "/v1/card-accounts/card-8693/transactions" {
 			t.Errorf("card account = %+v", d.CardAccount)
 		}
 	})

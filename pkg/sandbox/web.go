@@ -148,7 +148,11 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	sess := &authSession{id: randomID(24), clientID: app.ClientID, redirectURI: redirect, state: state, challenge: challenge,
 		consentID: consentID, otp: otp(), expires: s.now().Add(SessionTTL)}
 	if s.opts.AutoApprove {
-		s.approve(w, r, sess, s.psu("1345611"), nil)
+		// The PSU picks all its accounts where the consent lets it pick
+		// (availableAccounts, availableAccountsWithBalance, empty lists):
+		// without a pick those consents would give nothing.
+		psu := s.psu("1345611")
+		s.approve(w, r, sess, psu, allResourceIDs(psu))
 		return
 	}
 	s.store.locked(func() {
@@ -316,4 +320,16 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, sess *authSessi
 	q.Set("iss", trimBase(s.URL)) // RFC 9207, announced in the metadata
 	u.RawQuery = q.Encode()
 	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+// allResourceIDs are the resource ids of all the PSU's accounts: what the
+// PSU picks under --auto-approve. Card accounts only for now: once PSUs
+// have payment accounts, their resource ids belong here too, or grant
+// gives an available-accounts consent none of them.
+func allResourceIDs(psu *PSU) []string {
+	var ids []string
+	for _, c := range psu.Cards {
+		ids = append(ids, c.ResourceID)
+	}
+	return ids
 }
