@@ -24,6 +24,7 @@ type pageData struct {
 	Recurring                                 bool
 	Wants                                     []string
 	Cards                                     []*CardAccount
+	Accounts                                  []*PaymentAccount
 	Pick                                      bool
 	PSUs                                      []*PSU
 	Message                                   string
@@ -148,7 +149,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	sess := &authSession{id: randomID(24), clientID: app.ClientID, redirectURI: redirect, state: state, challenge: challenge,
 		consentID: consentID, otp: otp(), expires: s.now().Add(SessionTTL)}
 	if s.opts.AutoApprove {
-		s.approve(w, r, sess, s.psu("1345611"), nil)
+		s.approve(w, r, sess, s.psu(s.opts.AutoApprovePSU), nil)
 		return
 	}
 	s.store.locked(func() {
@@ -222,7 +223,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		}
 		sess.psu = psu
 		d = pageData{Title: "Give access", Session: sess.id, TPP: app.Name, ConsentID: c.ID, ValidUntil: c.ValidUntil.Format(time.DateOnly),
-			Frequency: c.FrequencyPerDay, Recurring: c.Recurring, Wants: describeAccess(c.Access), Cards: psu.Cards, Pick: picks(c.Access)}
+			Frequency: c.FrequencyPerDay, Recurring: c.Recurring, Wants: describeAccess(c.Access), Cards: psu.Cards, Accounts: psu.Accounts, Pick: picks(c.Access)}
 		if d.TPP == "" || d.TPP == "default" {
 			d.TPP = app.OrganizationID
 		}
