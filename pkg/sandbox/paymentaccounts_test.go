@@ -299,3 +299,13 @@ func TestDataDirKeepsIBANGrants(t *testing.T) {
 		t.Errorf("account list after restart: %s", a.body)
 	}
 }
+
+// BenchmarkPaymentAccountBalances: a balance walks the account's two years
+// of history (withBalance on the list does it for each account).
+func BenchmarkPaymentAccountBalances(b *testing.B) {
+	acc := paymentCustomer("Bank").Accounts[0]
+	now := time.Now()
+	for b.Loop() {
+		acc.Balances(now)
+	}
+}
