@@ -534,6 +534,7 @@ func TestSandboxServeBadInput(t *testing.T) {
 		{"app clashing with the default", []string{"--apps", "dup.yaml"}, 2, `client_id "sandbox-client" is registered twice`},
 		{"missing trust file", []string{"--trust", "nope.pem"}, 2, "nope.pem: no such file"},
 		{"zero rate", []string{"--rate", "0"}, 2, "--rate and --daily-limit must be positive"},
+		{"auto-approve as no customer", []string{"--auto-approve-as", "9999999"}, 2, `--auto-approve-as "9999999": not a test customer (1345611, 2000001, 3000001, 4000001, 5000001)`},
 		{"incomplete certs dir", []string{"--certs", "partial"}, 2, "partial holds an incomplete certificate set: ca.key, qwac.pem"},
 		{"API beyond loopback", []string{"--addr", "0.0.0.0:0"}, 2, `--addr "0.0.0.0:0" is not a loopback address: the sandbox's API, its PSU sign-in pages and its ` + "`sandbox why`" + ` records would serve anyone who reaches it; use 127.0.0.1 or [::1], or give --allow-remote`},
 		{"pages beyond loopback", []string{"--auth-addr", ":8444"}, 2, `--auth-addr ":8444" is not a loopback address`},

@@ -333,11 +333,3 @@ func nonNil(t []CardTransaction) []CardTransaction {
 	}
 	return t
 }
-
-// listAccounts answers the payment-account list: a card issuer has none.
-func (s *Server) listAccounts(c *call) *apiError {
-	if _, e := s.consentAccess(c); e != nil {
-		return e
-	}
-	return c.reply(http.StatusOK, map[string]any{"accounts": []any{}})
-}

@@ -247,10 +247,14 @@ func validateAccess(a *Access) *apiError {
 		for i, ref := range refs {
 			p := fmt.Sprintf("%s[%d]", name, i)
 			switch {
-			case ref.IBAN != "":
-				return reject(http.StatusBadRequest, CodeParameterNotSupported, fmt.Sprintf("%s: this card issuer has no IBAN accounts; reference card accounts by maskedPan", p)).withPath(p + ".iban")
-			case ref.MaskedPAN == "" && ref.PAN == "":
-				return formatErr(p, "%s names no account: give maskedPan (e.g. 524378******8693)", p)
+			case ref.IBAN != "" && (ref.MaskedPAN != "" || ref.PAN != ""):
+				return formatErr(p, "%s names an account by iban and by card number; give one", p)
+			case ref.IBAN != "" && (len(ref.IBAN) > 34 || !validIBAN(ref.IBAN)):
+				// ISO 13616: at most 34 characters, no spaces, check
+				// digits that make the number 1 modulo 97.
+				return formatErr(p+".iban", "%s.iban %q is not an IBAN (ISO 13616: country, check digits, no spaces; the check digits must hold)", p, clip(ref.IBAN, 40))
+			case ref.IBAN == "" && ref.MaskedPAN == "" && ref.PAN == "":
+				return formatErr(p, "%s names no account: give iban (a payment account) or maskedPan (a card account, e.g. 524378******8693)", p)
 			case ref.MaskedPAN != "" && (len(ref.MaskedPAN) > maxPANField || !maskedPANRE.MatchString(normPAN(ref.MaskedPAN))):
 				return formatErr(p+".maskedPan", "%s.maskedPan %q is not a masked card number (first 6 and last 4 digits)", p, clip(ref.MaskedPAN, maxPANField))
 			case ref.PAN != "" && (len(ref.PAN) > maxPANField || !panRE.MatchString(normPAN(ref.PAN))):
@@ -283,7 +287,30 @@ func picks(a Access) bool {
 		(a.Accounts != nil && len(a.Accounts) == 0) || (a.Balances != nil && len(a.Balances) == 0) || (a.Transactions != nil && len(a.Transactions) == 0)
 }
 
-// grant records what the PSU gave: the card ids per kind of access.
+// grantable is an account of the PSU a consent may give: a card account
+// (referenced by maskedPan or pan) or a payment account (by iban, with the
+// currency when the reference gives one).
+type grantable struct {
+	id    string
+	match func(AccountReference) bool
+}
+
+// grantables are the PSU's card accounts, then its payment accounts.
+func grantables(psu *PSU) []grantable {
+	var out []grantable
+	for _, card := range psu.Cards {
+		out = append(out, grantable{card.ResourceID, func(ref AccountReference) bool { return ref.IBAN == "" && samePAN(ref, card) }})
+	}
+	for _, acc := range psu.Accounts {
+		out = append(out, grantable{acc.ResourceID, func(ref AccountReference) bool {
+			return ref.IBAN != "" && strings.EqualFold(ref.IBAN, acc.IBAN) && (ref.Currency == "" || ref.Currency == acc.Currency)
+		}})
+	}
+	return out
+}
+
+// grant records what the PSU gave: the account ids (card and payment
+// accounts) per kind of access.
 func grant(c *Consent, psu *PSU, picked []string) {
 	c.Accounts, c.Balances, c.Transactions = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	chosen := map[string]bool{}
@@ -291,39 +318,39 @@ func grant(c *Consent, psu *PSU, picked []string) {
 		chosen[id] = true
 	}
 	a := c.Access
-	for _, card := range psu.Cards {
+	for _, g := range grantables(psu) {
 		switch {
 		case a.AllPsd2 != "":
-			c.Accounts[card.ResourceID], c.Balances[card.ResourceID], c.Transactions[card.ResourceID] = true, true, true
+			c.Accounts[g.id], c.Balances[g.id], c.Transactions[g.id] = true, true, true
 			continue
 		case a.AvailableAccountsWithBalance != "":
-			if chosen[card.ResourceID] {
-				c.Accounts[card.ResourceID], c.Balances[card.ResourceID] = true, true
+			if chosen[g.id] {
+				c.Accounts[g.id], c.Balances[g.id] = true, true
 			}
 			continue
 		case a.AvailableAccounts != "":
-			if chosen[card.ResourceID] {
-				c.Accounts[card.ResourceID] = true
+			if chosen[g.id] {
+				c.Accounts[g.id] = true
 			}
 			continue
 		}
 		for kind, refs := range map[string][]AccountReference{"accounts": a.Accounts, "balances": a.Balances, "transactions": a.Transactions} {
 			ok := false
 			if refs != nil && len(refs) == 0 {
-				ok = chosen[card.ResourceID]
+				ok = chosen[g.id]
 			}
 			for _, ref := range refs {
-				ok = ok || samePAN(ref, card)
+				ok = ok || g.match(ref)
 			}
 			if !ok {
 				continue
 			}
-			c.Accounts[card.ResourceID] = true
+			c.Accounts[g.id] = true
 			switch kind {
 			case "balances":
-				c.Balances[card.ResourceID] = true
+				c.Balances[g.id] = true
 			case "transactions":
-				c.Transactions[card.ResourceID] = true
+				c.Transactions[g.id] = true
 			}
 		}
 	}
@@ -333,21 +360,21 @@ func describeAccess(a Access) []string {
 	var out []string
 	refs := func(rs []AccountReference) string {
 		if len(rs) == 0 {
-			return "the card accounts you choose"
+			return "the accounts you choose"
 		}
 		var ps []string
 		for _, r := range rs {
-			ps = append(ps, r.MaskedPAN+r.PAN)
+			ps = append(ps, r.IBAN+r.MaskedPAN+r.PAN)
 		}
 		return strings.Join(ps, ", ")
 	}
 	switch {
 	case a.AllPsd2 != "":
-		out = append(out, "all your card accounts, their balances and transactions")
+		out = append(out, "all your accounts (card and payment accounts), their balances and transactions")
 	case a.AvailableAccountsWithBalance != "":
-		out = append(out, "the list of the card accounts you choose, with balances")
+		out = append(out, "the list of the accounts you choose, with balances")
 	case a.AvailableAccounts != "":
-		out = append(out, "the list of the card accounts you choose")
+		out = append(out, "the list of the accounts you choose")
 	}
 	if a.Accounts != nil {
 		out = append(out, "details of "+refs(a.Accounts))

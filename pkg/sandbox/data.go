@@ -14,6 +14,8 @@ type PSU struct {
 	ID    string
 	Name  string
 	Cards []*CardAccount
+	// Accounts are the PSU's IBAN payment accounts (paymentaccounts.go).
+	Accounts []*PaymentAccount
 	// RevokesConsent: the PSU revokes every consent right after approving it
 	// (through the bank's app), to test revokedByPsu.
 	RevokesConsent bool
@@ -65,6 +67,7 @@ func TestPSUs(bank string) []*PSU {
 			{ResourceID: "card-4444", MaskedPAN: "524378******4444", Name: "MC_CARD", DisplayName: bank + " Mastercard",
 				Product: "Mastercard Credit", Currency: "EUR", OwnerName: "Revoking Customer", Status: "enabled", CreditLimit: 150000, Usage: "PRIV"},
 		}},
+		paymentCustomer(bank),
 	}
 }
 

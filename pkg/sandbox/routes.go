@@ -23,6 +23,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/card-accounts/{accountId}/balances", s.api(true, s.cardBalances))
 	mux.Handle("GET /v1/card-accounts/{accountId}/transactions", s.api(true, s.cardTransactions))
 	mux.Handle("GET /v1/accounts", s.api(true, s.listAccounts))
+	mux.Handle("GET /v1/accounts/{accountId}", s.api(true, s.getAccount))
+	mux.Handle("GET /v1/accounts/{accountId}/balances", s.api(true, s.accountBalances))
+	mux.Handle("GET /v1/accounts/{accountId}/transactions", s.api(true, s.accountTransactions))
+	mux.Handle("GET /v1/accounts/{accountId}/transactions/{transactionId}", s.api(true, s.accountTransaction))
 	mux.HandleFunc("GET "+RejectionsPath+"{requestId}", s.handleRejection)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// Echoed when it is a UUID, as the file's header is; otherwise a
@@ -58,6 +62,7 @@ var resources = []struct {
 	{regexp.MustCompile(`^/v1/consents/[^/]+/status$`), "GET"},
 	{regexp.MustCompile(`^/v1/(card-)?accounts$`), "GET"},
 	{regexp.MustCompile(`^/v1/card-accounts/[^/]+(/balances|/transactions)?$`), "GET"},
+	{regexp.MustCompile(`^/v1/accounts/[^/]+(/balances|/transactions(/[^/]+)?)?$`), "GET"},
 	{regexp.MustCompile(`^/oauth/token$`), "POST"},
 	{regexp.MustCompile(`^/sandbox/v1/rejections/[^/]+$`), "GET"},
 }

@@ -715,7 +715,7 @@ func TestConsentValidation(t *testing.T) {
 		{"truncated JSON", []byte(`{"access": {"allPsd2": "allAccounts"}`), 400, CodeFormatError, "", "unexpected EOF"},
 		{"empty body", []byte(` `), 400, CodeFormatError, "", "the body is empty"},
 		{"two JSON values", append(consentBody(nil), []byte(` {}`)...), 400, CodeFormatError, "", "data after the JSON object"},
-		{"iban reference", consentBody(set("access", map[string]any{"accounts": []any{map[string]any{"iban": "FI2112345600000785"}}})), 400, CodeParameterNotSupported, "access.accounts[0].iban", "no IBAN accounts"},
+		{"iban check digits wrong", consentBody(set("access", map[string]any{"accounts": []any{map[string]any{"iban": "FI2112345600000786"}}})), 400, CodeFormatError, "access.accounts[0].iban", "is not an IBAN"},
 		{"bad maskedPan", consentBody(set("access", map[string]any{"balances": []any{map[string]any{"maskedPan": "8693"}}})), 400, CodeFormatError, "access.balances[0].maskedPan", "is not a masked card number"},
 		{"allPsd2 not allAccounts", consentBody(set("access", map[string]any{"allPsd2": "all"})), 400, CodeFormatError, "access.allPsd2", `must be "allAccounts" or "allAccountsWithOwnerName", got "all"`},
 		{"access asks for nothing", consentBody(set("access", map[string]any{})), 400, CodeFormatError, "access", "access asks for nothing"},

@@ -33,6 +33,9 @@ type Options struct {
 	// AutoApprove skips the PSU's pages: the authorization endpoint
 	// redirects at once as if customer 1345611 approved.
 	AutoApprove bool
+	// AutoApprovePSU is the customer AutoApprove approves as (default
+	// DocumentedPSU, 1345611; PaymentCustomerID has payment accounts).
+	AutoApprovePSU string
 	// Bank is the card issuer's name shown on pages and in card names.
 	Bank string
 	// Dialect is how signatures are read (default DialectEnfuce).
@@ -170,6 +173,12 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, Certs: opts.Certs, store: newStore(), psus: TestPSUs(opts.Bank), zone: zone,
 		limiters: map[string]*tppLimit{}, verdicts: map[string]verdict{}, dialect: dialect, memory: newRejections(opts.Remember)}
+	if s.opts.AutoApprovePSU == "" {
+		s.opts.AutoApprovePSU = DocumentedPSU
+	}
+	if s.psu(s.opts.AutoApprovePSU) == nil {
+		return nil, fmt.Errorf("auto-approve customer %q is not a test customer (%s)", s.opts.AutoApprovePSU, customerIDs(s.psus))
+	}
 	s.trust = x509.NewCertPool()
 	s.trust.AddCert(opts.Certs.CA.Cert)
 	for _, c := range opts.Trust {
@@ -358,6 +367,17 @@ func (s *Server) Client() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: s.CertPool(), Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 	}}
+}
+
+// DocumentedPSU is the test customer of the bank's documentation.
+const DocumentedPSU = "1345611"
+
+func customerIDs(psus []*PSU) string {
+	var ids []string
+	for _, p := range psus {
+		ids = append(ids, p.ID)
+	}
+	return strings.Join(ids, ", ")
 }
 
 // PSUs lists the test customers.

@@ -24,6 +24,7 @@ type pageData struct {
 	Recurring                                 bool
 	Wants                                     []string
 	Cards                                     []*CardAccount
+	Accounts                                  []*PaymentAccount
 	Pick                                      bool
 	PSUs                                      []*PSU
 	Message                                   string
@@ -151,7 +152,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		// The PSU picks all its accounts where the consent lets it pick
 		// (availableAccounts, availableAccountsWithBalance, empty lists):
 		// without a pick those consents would give nothing.
-		psu := s.psu("1345611")
+		psu := s.psu(s.opts.AutoApprovePSU)
 		s.approve(w, r, sess, psu, allResourceIDs(psu))
 		return
 	}
@@ -226,7 +227,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		}
 		sess.psu = psu
 		d = pageData{Title: "Give access", Session: sess.id, TPP: app.Name, ConsentID: c.ID, ValidUntil: c.ValidUntil.Format(time.DateOnly),
-			Frequency: c.FrequencyPerDay, Recurring: c.Recurring, Wants: describeAccess(c.Access), Cards: psu.Cards, Pick: picks(c.Access)}
+			Frequency: c.FrequencyPerDay, Recurring: c.Recurring, Wants: describeAccess(c.Access), Cards: psu.Cards, Accounts: psu.Accounts, Pick: picks(c.Access)}
 		if d.TPP == "" || d.TPP == "default" {
 			d.TPP = app.OrganizationID
 		}
@@ -322,14 +323,15 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, sess *authSessi
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
-// allResourceIDs are the resource ids of all the PSU's accounts: what the
-// PSU picks under --auto-approve. Card accounts only for now: once PSUs
-// have payment accounts, their resource ids belong here too, or grant
-// gives an available-accounts consent none of them.
+// allResourceIDs are the resource ids of all the PSU's accounts, cards and
+// payment accounts: what the PSU picks under --auto-approve.
 func allResourceIDs(psu *PSU) []string {
 	var ids []string
 	for _, c := range psu.Cards {
 		ids = append(ids, c.ResourceID)
+	}
+	for _, a := range psu.Accounts {
+		ids = append(ids, a.ResourceID)
 	}
 	return ids
 }

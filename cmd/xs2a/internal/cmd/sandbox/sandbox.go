@@ -36,21 +36,23 @@ func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
 
 // ServeOptions are the flags of `xs2a sandbox serve`.
 type ServeOptions struct {
-	F            *cmdutil.Factory
-	Addr         string
-	AuthAddr     string
-	CertsDir     string
-	AutoApprove  bool
-	Bank         string
-	BankName     string
-	Trust        []string
-	StrictTLS    bool
-	AppsFile     string
-	Rate         float64
-	DailyLimit   int
-	WriteProfile string
-	DataDir      string
-	AllowRemote  bool
+	F           *cmdutil.Factory
+	Addr        string
+	AuthAddr    string
+	CertsDir    string
+	AutoApprove bool
+	// AutoApproveAs is the customer --auto-approve approves as.
+	AutoApproveAs string
+	Bank          string
+	BankName      string
+	Trust         []string
+	StrictTLS     bool
+	AppsFile      string
+	Rate          float64
+	DailyLimit    int
+	WriteProfile  string
+	DataDir       string
+	AllowRemote   bool
 	// Ready, when set, receives the started server (tests).
 	Ready func(*sbx.Server)
 }
@@ -78,8 +80,8 @@ func NewCmdServe(f *cmdutil.Factory, runF func(*ServeOptions) error) *cobra.Comm
 		Long: `Run an emulated Berlin Group ASPSP that behaves like the AIS API Enfuce
 documents for its card issuers and enforces every rule: mutual TLS with a
 QWAC, signed requests (Digest, Signature, TPP-Signature-Certificate with a
-QSealC), OAuth2 with PKCE, consents and card accounts of the test customer
-1345611. Every rejection carries the Berlin Group code and, in tppMessages,
+QSealC), OAuth2 with PKCE, consents, the card accounts of the test customer
+1345611 and the IBAN payment accounts of customer 5000001. Every rejection carries the Berlin Group code and, in tppMessages,
 which check failed, what it expected and what it got. --bank reads signatures
 as Enfuce (the default), adorsys-based ASPSPs or a forgiving bank do, and
 every rejection is kept for ` + "`xs2a sandbox why <X-Request-ID>`" + `.
@@ -101,11 +103,18 @@ another TPP. Both listeners stay on loopback unless --allow-remote.`,
 		Example: `  xs2a sandbox serve --write-profile sandbox
   xs2a sandbox serve --bank adorsys          # keyId SN=<lower-hex>,CA=..., date signed
   xs2a sandbox serve --auto-approve --addr 127.0.0.1:0 --auth-addr 127.0.0.1:0
+  xs2a sandbox serve --auto-approve-as 5000001   # approve as the customer of payment accounts
   xs2a sandbox serve --strict-tls --trust my-qtsp-ca.pem
   xs2a sandbox serve --data ~/xs2a-bank --write-profile sandbox`,
 		Args:        cmdutil.NoArgs,
 		Annotations: map[string]string{cmdutil.AnnotationWritesConfig: "true"},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("auto-approve-as") {
+				if ok, ids := knownCustomer(o.AutoApproveAs); !ok {
+					return cmdutil.UsageErrorf("--auto-approve-as %q: not a test customer (%s)", o.AutoApproveAs, ids)
+				}
+				o.AutoApprove = true
+			}
 			if o.Rate == 0 || o.DailyLimit == 0 {
 				return cmdutil.UsageErrorf("--rate and --daily-limit must be positive (or negative to switch the limit off)")
 			}
@@ -133,6 +142,7 @@ another TPP. Both listeners stay on loopback unless --allow-remote.`,
 	fl.BoolVar(&o.AllowRemote, "allow-remote", false, "allow an --addr or --auth-addr other than loopback (anyone who reaches them uses the bank: its API with a trusted CA's certificate, the PSU's pages)")
 	fl.StringVar(&o.CertsDir, "certs", DefaultCertsDir(), "certificate set directory (generated when empty)")
 	fl.BoolVar(&o.AutoApprove, "auto-approve", false, "approve every authorization at once as customer 1345611 (scripts, CI)")
+	fl.StringVar(&o.AutoApproveAs, "auto-approve-as", sbx.DocumentedPSU, "the customer --auto-approve approves as (implies --auto-approve): 1345611 has card accounts, 5000001 IBAN payment accounts")
 	fl.StringVar(&o.Bank, "bank", string(sbx.DialectEnfuce), "how signatures are read: "+httpsig.BankNames()+" (see README)")
 	fl.StringVar(&o.BankName, "bank-name", "Enfuce Sandbox Bank", "card issuer name shown on pages and cards")
 	_ = cmd.RegisterFlagCompletionFunc("bank", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -212,7 +222,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		}
 	}
 	errOut := o.F.IO.ErrOut
-	s, err := sbx.Start(sbx.Options{Certs: set, Trust: trust, StrictTLS: o.StrictTLS, AutoApprove: o.AutoApprove, Bank: o.BankName, Dialect: sbx.Dialect(o.Bank),
+	s, err := sbx.Start(sbx.Options{Certs: set, Trust: trust, StrictTLS: o.StrictTLS, AutoApprove: o.AutoApprove, AutoApprovePSU: o.AutoApproveAs, Bank: o.BankName, Dialect: sbx.Dialect(o.Bank),
 		Apps: apps, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: errOut,
 		DataDir: o.DataDir})
 	if err != nil {
@@ -293,9 +303,9 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		fmt.Fprintf(w, "  client_id:              %s\n", app.ClientID)
 		fmt.Fprintf(w, "  client_secret:          %s\n", cmdutil.Mask(app.ClientSecret, show))
 		fmt.Fprintf(w, "  API key (X-API-Key):    %s\n", cmdutil.Mask(app.APIKey, show))
-		fmt.Fprintf(w, "  test customer:          1345611 (the sign-in page shows the one-time code)\n")
+		fmt.Fprintf(w, "  test customers:         %s (the sign-in page shows the one-time code)\n", customerList())
 		if o.AutoApprove {
-			fmt.Fprintf(w, "  authorizations are approved automatically as 1345611\n")
+			fmt.Fprintf(w, "  authorizations are approved automatically as %s\n", o.AutoApproveAs)
 		}
 		if o.WriteProfile != "" {
 			fmt.Fprintf(w, "  profile %q written to %s: try  xs2a --profile %s certs check --ca %s\n", o.WriteProfile, cfg.Path, o.WriteProfile, abs("ca.pem"))
@@ -319,4 +329,29 @@ func dialectLine(d sbx.Dialect) string {
 		return "lenient (rule deviations are warnings; digest, signature and certificates must hold)"
 	}
 	return "enfuce (header list exactly x-request-id digest [psu-id psu-corporate-id tpp-redirect-uri]; keyId serial in hex, CA URL-encoded)"
+}
+
+// knownCustomer reports a test customer of the sandbox; ids lists them all.
+func knownCustomer(id string) (ok bool, ids string) {
+	var all []string
+	for _, p := range sbx.TestPSUs("") {
+		ok = ok || p.ID == id
+		all = append(all, p.ID)
+	}
+	return ok, strings.Join(all, ", ")
+}
+
+// customerList names the customers with cards and with payment accounts,
+// the two a TPP reads data of.
+func customerList() string {
+	var out []string
+	for _, p := range sbx.TestPSUs("") {
+		switch {
+		case p.ID == sbx.DocumentedPSU:
+			out = append(out, p.ID+" card accounts")
+		case len(p.Accounts) > 0:
+			out = append(out, p.ID+" payment accounts")
+		}
+	}
+	return strings.Join(out, ", ")
 }
