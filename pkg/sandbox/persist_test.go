@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -525,7 +526,7 @@ func TestDataDirWriteFailureRefusesChanges(t *testing.T) {
 // TestDataDirOfSchema1: a data file of schema 1 (apps without their CA,
 // day counts by organisation) still loads: its consent and tokens work
 // again, the default app is bound to the sandbox's CA, and the file is
-// marked schema 2, which an older xs2a refuses as newer rather than
+// marked with the current schema, which an older xs2a refuses as newer rather than
 // misreading its apps.
 func TestDataDirOfSchema1(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
@@ -578,8 +579,8 @@ func TestDataDirOfSchema1(t *testing.T) {
 	}
 	defer db.Close()
 	db.View(func(tx *bolt.Tx) error {
-		if v := string(tx.Bucket(bucketMeta).Get(keySchema)); v != "2" {
-			t.Errorf("schema %q after the upgrade; want 2", v)
+		if v := string(tx.Bucket(bucketMeta).Get(keySchema)); v != strconv.Itoa(schemaVersion) {
+			t.Errorf("schema %q after the upgrade; want %d", v, schemaVersion)
 		}
 		return nil
 	})
