@@ -209,7 +209,7 @@ func TestDataDirThatCannotBeRead(t *testing.T) {
 				m, _ := tx.CreateBucket(bucketMeta)
 				return m.Put(keySchema, []byte("7"))
 			})
-		}, ErrDataVersion, "was written by a newer xs2a (data schema 7; this one reads 2)"},
+		}, ErrDataVersion, "was written by a newer xs2a (data schema 7; this one reads 3)"},
 		{"another program's bbolt file", func(t *testing.T) string {
 			return write(t, func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("widgets")); return err })
 		}, ErrDataCorrupt, "no schema version"},
@@ -223,6 +223,17 @@ func TestDataDirThatCannotBeRead(t *testing.T) {
 				return tx.Bucket(bucketConsents).Put([]byte("cns-1"), []byte(`{"id":"cns-1","status":"valid","psu":"999"}`))
 			}))
 		}, ErrDataCorrupt, `consent of unknown customer "999"`},
+		{"an authorisation of an unknown status", func(t *testing.T) string {
+			return write(t, v1(func(tx *bolt.Tx) error {
+				return tx.Bucket(bucketConsents).Put([]byte("cns-1"), []byte(`{"id":"cns-1","status":"received","authorisations":[{"id":"auth-1","scaStatus":"approved","created":"2026-01-01T00:00:00Z"}]}`))
+			}))
+		}, ErrDataCorrupt, `authorisation "auth-1": unknown scaStatus "approved"`},
+		{"an authorisation twice", func(t *testing.T) string {
+			return write(t, v1(func(tx *bolt.Tx) error {
+				a := `{"id":"auth-1","scaStatus":"received","created":"2026-01-01T00:00:00Z"}`
+				return tx.Bucket(bucketConsents).Put([]byte("cns-1"), []byte(`{"id":"cns-1","status":"received","authorisations":[`+a+`,`+a+`]}`))
+			}))
+		}, ErrDataCorrupt, `authorisation id "auth-1" missing or repeated`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := tt.dir(t)
