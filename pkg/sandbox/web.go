@@ -158,7 +158,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.store.prune(s.now())
 		s.store.addSession(sess)
 		// The page starts the SCA routine of the consent's open authorisation.
-		if c := s.store.consents[consentID]; c != nil && s.scaStep(c, sess, scaOpen) {
+		if c := s.store.consents[consentID]; c != nil && c.Status == StatusReceived && s.scaStep(c, sess, scaOpen) {
 			saved.add(s.store.save(c))
 		}
 	})
