@@ -254,13 +254,13 @@ func checkAuthorisationBody(c *call) *apiError {
 	}
 	const why = "this ASPSP authenticates the PSU in its OAuth2 pages (SCA approach REDIRECT, OAuth2 integrated): send the PSU to the authorization endpoint of the scaOAuth link's metadata"
 	for _, f := range []struct{ name, what string }{
-		{"psuData", "PSU authentication data (psuData) belong to the embedded approach"},
-		{"authenticationMethodId", "there is no SCA method to select: the PSU signs in on the bank's page"},
-		{"scaAuthenticationData", "SCA authentication data belong to the embedded approach"},
-		{"confirmationCode", "this ASPSP gives no confirmation link: the exchange of the OAuth2 code at the token endpoint completes the authorisation"},
+		{"psuData", "psuData (PSU authentication data) belongs to the embedded approach"},
+		{"authenticationMethodId", "authenticationMethodId: there is no SCA method to select, the PSU signs in on the bank's page"},
+		{"scaAuthenticationData", "scaAuthenticationData belongs to the embedded approach"},
+		{"confirmationCode", "confirmationCode: this ASPSP gives no confirmation link, the exchange of the OAuth2 code at the token endpoint completes the authorisation"},
 	} {
 		if _, ok := m[f.name]; ok {
-			return reject(http.StatusBadRequest, CodeServiceInvalid, fmt.Sprintf("%s: %s; %s", f.name, f.what, why)).withPath(f.name)
+			return reject(http.StatusBadRequest, CodeServiceInvalid, fmt.Sprintf("%s; %s", f.what, why)).withPath(f.name)
 		}
 	}
 	for k := range m {
