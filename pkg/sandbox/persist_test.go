@@ -263,6 +263,7 @@ func FuzzDecodeStoredRecord(f *testing.F) {
 	con.ID, con.OrganizationID, con.ClientID, con.Status, con.LastAction, con.PSU = "cns-1", "PSDFI-FINFSA-1", "sandbox-client", StatusValid, now, psus[0]
 	grant(con, psus[0], nil)
 	con.calls = map[string]int{"2026-12-01": 2}
+	con.Authorisations = []*authorisation{{ID: "auth-1", Status: ScaFinalised, PSU: "1345611", Created: now}, {ID: "auth-2", Status: ScaReceived, Created: now}}
 	f.Add(uint8(0), "cns-1", encodeConsent(con))
 	f.Add(uint8(1), "tok", encodeToken(&token{value: "tok", kind: "user", clientID: "c", thumbprint: "x", consentID: "cns-1", expires: now, refresh: true, revoked: true}))
 	f.Add(uint8(2), "code", encodeCode(&authCode{value: "code", clientID: "c", consentID: "cns-1", expires: now, used: true, issued: []string{"a", "b"}}))
