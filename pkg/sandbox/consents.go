@@ -480,6 +480,11 @@ func (s *Server) createConsent(c *call) *apiError {
 	con.OrganizationID = c.tpp.OrganizationID
 	con.ClientID = t.clientID
 	con.LastAction = now
+	// The OAuth2 approach starts the authorisation implicitly (the file's
+	// consentResponseExample2_OAuth2): scaStatus links to it.
+	auth := con.addAuthorisation(now, "")
+	links := s.consentLinks(con.ID)
+	links["scaStatus"] = link{Href: authorisationPath(con.ID, auth.ID)}
 	s.store.locked(func() {
 		s.store.prune(now)
 		s.store.consents[con.ID] = con
@@ -488,7 +493,7 @@ func (s *Server) createConsent(c *call) *apiError {
 	h := c.w.Header()
 	h.Set("Location", "/v1/consents/"+con.ID)
 	h.Set("ASPSP-SCA-Approach", "REDIRECT")
-	return c.reply(http.StatusCreated, consentCreated{ConsentStatus: con.Status, ConsentID: con.ID, Links: s.consentLinks(con.ID)})
+	return c.reply(http.StatusCreated, consentCreated{ConsentStatus: con.Status, ConsentID: con.ID, Links: links})
 }
 
 // ownConsent finds a consent of the calling TPP, expiring it when its day has passed.

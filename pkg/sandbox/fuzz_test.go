@@ -133,6 +133,7 @@ func FuzzAPIHandler(f *testing.F) {
 	f.Add(uint8(1), "v1/consents", "TPP-Redirect-URI", "https://tpp.example/cb", []byte(fzConsentSeeds[3]), uint8(7))
 	f.Add(uint8(0), "v1/consents/abc", "Consent-ID", "abc", []byte(nil), uint8(7))
 	f.Add(uint8(0), "v1/consents/abc/status", "X-Request-ID", "not-a-uuid", []byte(nil), uint8(7))
+	f.Add(uint8(3), "v1/consents/abc/authorisations/auth-1", "PSU-ID", "1345611", []byte(`{"psuData":{"password":"x"}}`), uint8(7))
 	f.Add(uint8(2), "v1/consents/abc", "Digest", "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", []byte(nil), uint8(7))
 	f.Add(uint8(0), "v1/card-accounts", "Consent-ID", "c1", []byte(nil), uint8(7))
 	f.Add(uint8(0), "v1/card-accounts/x/transactions?dateFrom=2025-01-01&bookingStatus=both", "Consent-ID", "c1", []byte(nil), uint8(7))

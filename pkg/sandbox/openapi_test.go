@@ -282,12 +282,18 @@ type specRig struct {
 // newSpecRig starts a sandbox with opts (RatePerSecond off and AutoApprove
 // on unless set, Now a test clock) and a TPP recorded under its signer.
 func newSpecRig(t *testing.T, opts Options) *specRig {
+	opts.AutoApprove = true
+	return newSpecRigAs(t, opts)
+}
+
+// newSpecRigAs is newSpecRig with opts.AutoApprove as given: a test of the
+// PSU's pages turns it off.
+func newSpecRigAs(t *testing.T, opts Options) *specRig {
 	doc := spec.Load(t)
 	clk := newClock(time.Now())
 	if opts.RatePerSecond == 0 {
 		opts.RatePerSecond = -1
 	}
-	opts.AutoApprove = true
 	if opts.Now == nil {
 		opts.Now = clk.Now
 	}

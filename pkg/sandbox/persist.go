@@ -32,7 +32,9 @@ const DBFile = "sandbox.db"
 // are kept per TPP (organisation and CA). A schema 1 file is read as it is
 // (its apps are bound on first use, its day counts by organisation only are
 // left behind) and marked 2, so an older xs2a no longer misreads it.
-const schemaVersion = 2
+// 3: consents carry their authorisation sub-resources ("authorisations");
+// a schema 2 file is read as it is (its consents have none yet).
+const schemaVersion = 3
 
 // lockWait is how long Open waits for the file lock of another process: a
 // sandbox that just stopped has released it; a running one keeps it.
@@ -75,7 +77,21 @@ type consentRecord struct {
 	Balances        []string       `json:"balances,omitempty"`
 	Transactions    []string       `json:"transactions,omitempty"`
 	Calls           map[string]int `json:"calls,omitempty"` // PSU-not-present calls per bank day
+	// Authorisations: the consent's authorisation sub-resources, oldest
+	// first (schema 3; a schema 2 record has none).
+	Authorisations []authorisationRecord `json:"authorisations,omitempty"`
 }
+
+type authorisationRecord struct {
+	ID      string    `json:"id"`
+	Status  string    `json:"scaStatus"`
+	PSU     string    `json:"psu,omitempty"`
+	Created time.Time `json:"created"`
+}
+
+// scaStatuses are the statuses an authorisation record may hold.
+var scaStatuses = map[string]bool{ScaReceived: true, ScaPSUIdentified: true, ScaStarted: true, ScaPSUAuthenticated: true,
+	ScaFinalised: true, ScaFailed: true}
 
 type tokenRecord struct {
 	Value      string    `json:"value"`
@@ -141,6 +157,9 @@ func encodeConsent(c *Consent) []byte {
 		Accounts: keys(c.Accounts), Balances: keys(c.Balances), Transactions: keys(c.Transactions)}
 	if c.PSU != nil {
 		r.PSU = c.PSU.ID
+	}
+	for _, a := range c.Authorisations {
+		r.Authorisations = append(r.Authorisations, authorisationRecord{ID: a.ID, Status: a.Status, PSU: a.PSU, Created: a.Created})
 	}
 	if len(c.calls) > 0 {
 		r.Calls = make(map[string]int, len(c.calls))
@@ -217,6 +236,20 @@ func decodeConsent(key string, b []byte, psu func(string) *PSU) (*Consent, error
 	}
 	if c.Status == StatusValid && c.PSU == nil {
 		return nil, errors.New("a valid consent without the customer who granted it")
+	}
+	if len(r.Authorisations) > MaxAuthorisationsPerConsent {
+		return nil, fmt.Errorf("%d authorisations; at most %d", len(r.Authorisations), MaxAuthorisationsPerConsent)
+	}
+	for _, a := range r.Authorisations {
+		switch {
+		case a.ID == "" || c.findAuthorisation(a.ID) != nil:
+			return nil, fmt.Errorf("authorisation id %q missing or repeated", a.ID)
+		case !scaStatuses[a.Status]:
+			return nil, fmt.Errorf("authorisation %q: unknown scaStatus %q", a.ID, a.Status)
+		case a.PSU != "" && psu(a.PSU) == nil:
+			return nil, fmt.Errorf("authorisation %q of unknown customer %q", a.ID, a.PSU)
+		}
+		c.Authorisations = append(c.Authorisations, &authorisation{ID: a.ID, Status: a.Status, PSU: a.PSU, Created: a.Created})
 	}
 	for d, n := range r.Calls {
 		if _, err := time.Parse(time.DateOnly, d); err != nil || n < 0 {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -208,7 +209,7 @@ func TestDataDirThatCannotBeRead(t *testing.T) {
 				m, _ := tx.CreateBucket(bucketMeta)
 				return m.Put(keySchema, []byte("7"))
 			})
-		}, ErrDataVersion, "was written by a newer xs2a (data schema 7; this one reads 2)"},
+		}, ErrDataVersion, "was written by a newer xs2a (data schema 7; this one reads 3)"},
 		{"another program's bbolt file", func(t *testing.T) string {
 			return write(t, func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("widgets")); return err })
 		}, ErrDataCorrupt, "no schema version"},
@@ -222,6 +223,17 @@ func TestDataDirThatCannotBeRead(t *testing.T) {
 				return tx.Bucket(bucketConsents).Put([]byte("cns-1"), []byte(`{"id":"cns-1","status":"valid","psu":"999"}`))
 			}))
 		}, ErrDataCorrupt, `consent of unknown customer "999"`},
+		{"an authorisation of an unknown status", func(t *testing.T) string {
+			return write(t, v1(func(tx *bolt.Tx) error {
+				return tx.Bucket(bucketConsents).Put([]byte("cns-1"), []byte(`{"id":"cns-1","status":"received","authorisations":[{"id":"auth-1","scaStatus":"approved","created":"2026-01-01T00:00:00Z"}]}`))
+			}))
+		}, ErrDataCorrupt, `authorisation "auth-1": unknown scaStatus "approved"`},
+		{"an authorisation twice", func(t *testing.T) string {
+			return write(t, v1(func(tx *bolt.Tx) error {
+				a := `{"id":"auth-1","scaStatus":"received","created":"2026-01-01T00:00:00Z"}`
+				return tx.Bucket(bucketConsents).Put([]byte("cns-1"), []byte(`{"id":"cns-1","status":"received","authorisations":[`+a+`,`+a+`]}`))
+			}))
+		}, ErrDataCorrupt, `authorisation id "auth-1" missing or repeated`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := tt.dir(t)
@@ -251,6 +263,7 @@ func FuzzDecodeStoredRecord(f *testing.F) {
 	con.ID, con.OrganizationID, con.ClientID, con.Status, con.LastAction, con.PSU = "cns-1", "PSDFI-FINFSA-1", "sandbox-client", StatusValid, now, psus[0]
 	grant(con, psus[0], nil)
 	con.calls = map[string]int{"2026-12-01": 2}
+	con.Authorisations = []*authorisation{{ID: "auth-1", Status: ScaFinalised, PSU: "1345611", Created: now}, {ID: "auth-2", Status: ScaReceived, Created: now}}
 	f.Add(uint8(0), "cns-1", encodeConsent(con))
 	f.Add(uint8(1), "tok", encodeToken(&token{value: "tok", kind: "user", clientID: "c", thumbprint: "x", consentID: "cns-1", expires: now, refresh: true, revoked: true}))
 	f.Add(uint8(2), "code", encodeCode(&authCode{value: "code", clientID: "c", consentID: "cns-1", expires: now, used: true, issued: []string{"a", "b"}}))
@@ -525,7 +538,7 @@ func TestDataDirWriteFailureRefusesChanges(t *testing.T) {
 // TestDataDirOfSchema1: a data file of schema 1 (apps without their CA,
 // day counts by organisation) still loads: its consent and tokens work
 // again, the default app is bound to the sandbox's CA, and the file is
-// marked schema 2, which an older xs2a refuses as newer rather than
+// marked with the current schema, which an older xs2a refuses as newer rather than
 // misreading its apps.
 func TestDataDirOfSchema1(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
@@ -578,8 +591,8 @@ func TestDataDirOfSchema1(t *testing.T) {
 	}
 	defer db.Close()
 	db.View(func(tx *bolt.Tx) error {
-		if v := string(tx.Bucket(bucketMeta).Get(keySchema)); v != "2" {
-			t.Errorf("schema %q after the upgrade; want 2", v)
+		if v := string(tx.Bucket(bucketMeta).Get(keySchema)); v != strconv.Itoa(schemaVersion) {
+			t.Errorf("schema %q after the upgrade; want %d", v, schemaVersion)
 		}
 		return nil
 	})

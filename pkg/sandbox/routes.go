@@ -18,6 +18,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/consents/{consentId}", s.api(true, s.getConsent))
 	mux.Handle("GET /v1/consents/{consentId}/status", s.api(true, s.consentStatus))
 	mux.Handle("DELETE /v1/consents/{consentId}", s.api(true, s.deleteConsent))
+	mux.Handle("POST /v1/consents/{consentId}/authorisations", s.api(true, s.startAuthorisation))
+	mux.Handle("GET /v1/consents/{consentId}/authorisations", s.api(true, s.listAuthorisations))
+	mux.Handle("GET /v1/consents/{consentId}/authorisations/{authorisationId}", s.api(true, s.authorisationStatus))
+	mux.Handle("PUT /v1/consents/{consentId}/authorisations/{authorisationId}", s.api(true, s.updatePSUData))
 	mux.Handle("GET /v1/card-accounts", s.api(true, s.listCards))
 	mux.Handle("GET /v1/card-accounts/{accountId}", s.api(true, s.getCard))
 	mux.Handle("GET /v1/card-accounts/{accountId}/balances", s.api(true, s.cardBalances))
@@ -60,6 +64,8 @@ var resources = []struct {
 	{regexp.MustCompile(`^/v1/consents$`), "POST"},
 	{regexp.MustCompile(`^/v1/consents/[^/]+$`), "GET, DELETE"},
 	{regexp.MustCompile(`^/v1/consents/[^/]+/status$`), "GET"},
+	{regexp.MustCompile(`^/v1/consents/[^/]+/authorisations$`), "GET, POST"},
+	{regexp.MustCompile(`^/v1/consents/[^/]+/authorisations/[^/]+$`), "GET, PUT"},
 	{regexp.MustCompile(`^/v1/(card-)?accounts$`), "GET"},
 	{regexp.MustCompile(`^/v1/card-accounts/[^/]+(/balances|/transactions)?$`), "GET"},
 	{regexp.MustCompile(`^/v1/accounts/[^/]+(/balances|/transactions(/[^/]+)?)?$`), "GET"},

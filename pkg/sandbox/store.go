@@ -62,6 +62,9 @@ type Consent struct {
 	// Granted resource ids per kind, set when the PSU approves.
 	Accounts, Balances, Transactions map[string]bool
 	calls                            map[string]int // PSU-not-present calls per day
+	// Authorisations are its authorisation sub-resources, oldest first
+	// (authorisations.go).
+	Authorisations []*authorisation
 }
 
 type token struct {
@@ -99,6 +102,7 @@ type authSession struct {
 	otp         string
 	psu         *PSU
 	expires     time.Time
+	authID      string // the consent's authorisation this sign-in acts on
 }
 
 type store struct {

@@ -152,16 +152,25 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		// The PSU picks all its accounts where the consent lets it pick
 		// (availableAccounts, availableAccountsWithBalance, empty lists):
 		// without a pick those consents would give nothing.
-		psu := s.psu(s.opts.AutoApprovePSU)
+		psu := s.autoPSU(sess)
 		s.approve(w, r, sess, psu, allResourceIDs(psu))
 		return
 	}
+	var saved pending
 	s.store.locked(func() {
 		// Expired sign-ins go too: nothing else may prune while only
 		// authorization requests arrive.
 		s.store.prune(s.now())
 		s.store.addSession(sess)
+		// The page starts the SCA routine of the consent's open authorisation.
+		if c := s.store.consents[consentID]; c != nil && c.Status == StatusReceived && s.scaStep(c, sess, scaOpen) {
+			saved.add(s.store.save(c))
+		}
 	})
+	if err := saved.wait(); err != nil {
+		s.errorPage(w, saveFailed(err))
+		return
+	}
 	s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, TPP: app.Name, PSUs: s.psus})
 }
 
@@ -209,6 +218,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	var d pageData
 	var gone string
+	var other bool
+	var saved pending
 	s.store.locked(func() {
 		// The consent may have been deleted, pruned or ended since the
 		// sign-in page was shown.
@@ -225,15 +236,31 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			gone = fmt.Sprintf("The consent this sign-in is for is %s and no longer awaits your approval. Start again from the application.", c.Status)
 			return
 		}
+		if want := identifiedPSU(c, sess, s.psu); want != nil && want != psu {
+			other = true // the TPP identified another PSU (PSU-ID) for this authorisation
+			return
+		}
 		sess.psu = psu
+		if s.scaStep(c, sess, scaSignIn) {
+			saved.add(s.store.save(c))
+		}
 		d = pageData{Title: "Give access", Session: sess.id, TPP: app.Name, ConsentID: c.ID, ValidUntil: c.ValidUntil.Format(time.DateOnly),
 			Frequency: c.FrequencyPerDay, Recurring: c.Recurring, Wants: describeAccess(c.Access), Cards: psu.Cards, Accounts: psu.Accounts, Pick: picks(c.Access)}
 		if d.TPP == "" || d.TPP == "default" {
 			d.TPP = app.OrganizationID
 		}
 	})
+	if other {
+		s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, PSUs: s.psus,
+			Error: "The application asked for another customer's approval; sign in with that customer number."})
+		return
+	}
 	if gone != "" {
 		s.errorPage(w, gone)
+		return
+	}
+	if err := saved.wait(); err != nil {
+		s.errorPage(w, saveFailed(err))
 		return
 	}
 	s.page(w, http.StatusOK, "consent.html", d)
@@ -264,6 +291,7 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		s.store.locked(func() {
 			if c := s.store.consents[sess.consentID]; c != nil && c.Status == StatusReceived {
 				c.Status = StatusRejected
+				s.scaStep(c, sess, scaDeny)
 				c.LastAction = s.now() // lastActionDate follows every change
 				saved.add(s.store.save(c))
 			}
@@ -299,6 +327,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, sess *authSessi
 		if psu.RevokesConsent {
 			c.Status = StatusRevokedByPsu
 		}
+		s.scaStep(c, sess, scaApprove)
 		code = &authCode{value: randomID(32), clientID: sess.clientID, redirectURI: sess.redirectURI, challenge: sess.challenge,
 			consentID: c.ID, expires: now.Add(CodeTTL)}
 		s.store.codes[code.value] = code

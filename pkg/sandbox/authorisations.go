@@ -1,0 +1,421 @@
+package sandbox
+
+// The consent authorisation sub-resources (/v1/consents/{consentId}/
+// authorisations...) for the bank's one SCA approach, the OAuth2 integrated
+// approach ("subsumed by REDIRECT", the file's ASPSP-SCA-Approach header):
+// the PSU authenticates and decides on the bank's own pages, reached
+// through the OAuth2 authorization endpoint the scaOAuth link's metadata
+// names. An authorisation resource is how the TPP follows that: its
+// scaStatus moves with the PSU's sign-in (web.go).
+//
+// Sources:
+//   - implicit start: the file's consentResponseExample2_OAuth2 ("Response
+//     in case of the OAuth2 approach with an implicit generated authorisation
+//     resource") links scaStatus to /consents/{id}/authorisations/{authId}
+//     next to scaOAuth; so does consent creation here.
+//   - explicit start (startConsentAuthorisation) on a consent that no longer
+//     awaits authorisation: 409 STATUS_INVALID, "The addressed resource does
+//     not allow additional authorisation" (Guidelines' code list, as in
+//     adorsys xs2a, xs2a-core MessageErrorCode.STATUS_INVALID).
+//   - an unknown authorisationId in the path: 403 RESOURCE_UNKNOWN, the
+//     Guidelines' status for a resource other than an account addressed by
+//     the path (adorsys xs2a MessageErrorCode.RESOURCE_UNKNOWN_403: "other
+//     resource in path"; 404 is for an account-id, 400 for the payload).
+//   - update PSU data: the file's updateConsentsPsuData text allows, in the
+//     Redirect approach, only the selection of an SCA method (this bank
+//     offers none: the PSU meets one sign-in on its pages), and the PSU
+//     identification where no OAuth2 token identifies the PSU; the body of
+//     an identification update is {} (the file's example "Update PSU
+//     identification"). PSU authentication data (psuData), an SCA method,
+//     authentication data (scaAuthenticationData) and a confirmation code
+//     belong to the embedded approach or to a redirect with a confirmation
+//     link this bank never gives: 400 SERVICE_INVALID ("The addressed
+//     service is not valid for the addressed resources or the submitted
+//     data", adorsys SERVICE_INVALID_400 "because of payload"). adorsys
+//     xs2a's RedirectAisAuthorizationService has no update of PSU data at
+//     all (updateConsentPsuData returns null).
+//   - an unknown PSU-ID: 401 PSU_CREDENTIALS_INVALID (the file's 401 AIS
+//     codes; Guidelines: "The PSU-ID cannot be matched by the addressed
+//     ASPSP").
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// SCA statuses of an authorisation (the file's scaStatus values this bank
+// uses).
+const (
+	// ScaReceived: the authorisation exists; the PSU has not opened the
+	// bank's page yet.
+	ScaReceived = "received"
+	// ScaPSUIdentified: the TPP named the PSU (PSU-ID); only that PSU may
+	// sign in for it.
+	ScaPSUIdentified = "psuIdentified"
+	// ScaStarted: the PSU opened the bank's authorization page, which
+	// starts the SCA routine (the sign-in with a one-time code).
+	ScaStarted = "started"
+	// ScaPSUAuthenticated: the PSU signed in (customer number and
+	// one-time code: "identified and authenticated") and is deciding.
+	ScaPSUAuthenticated = "psuAuthenticated"
+	// ScaFinalised: the PSU approved; the consent became valid.
+	ScaFinalised = "finalised"
+	// ScaFailed: the PSU refused (the consent is rejected), or the
+	// consent left received another way (deleted, expired, authorised
+	// through another authorisation) before this one finished.
+	ScaFailed = "failed"
+)
+
+// MaxAuthorisationsPerConsent bounds the authorisation resources one
+// consent keeps (in memory and in the data file): past it the oldest is
+// forgotten, and a GET of its id is RESOURCE_UNKNOWN.
+const MaxAuthorisationsPerConsent = 16
+
+// authorisation is one authorisation sub-resource of a consent.
+type authorisation struct {
+	ID      string
+	Status  string // as stored; scaStatusOf gives the status answered
+	PSU     string // the PSU-ID the TPP identified, if any
+	Created time.Time
+}
+
+// scaEvent is what moves an authorisation.
+type scaEvent string
+
+const (
+	scaIdentify scaEvent = "identify" // the TPP sends PSU-ID (PUT, or POST with PSU-ID)
+	scaOpen     scaEvent = "open"     // the PSU opens the authorization page
+	scaSignIn   scaEvent = "signIn"   // the PSU signs in on it
+	scaApprove  scaEvent = "approve"  // the PSU approves the consent
+	scaDeny     scaEvent = "deny"     // the PSU refuses it
+)
+
+// scaFinal reports a final status: the file calls finalised, failed and
+// exempted final.
+func scaFinal(st string) bool {
+	return st == ScaFinalised || st == ScaFailed || st == "exempted"
+}
+
+// nextSCA is the status after ev, or false when ev is not allowed from
+// from. A PSU may open the page again (a new sign-in restarts the SCA
+// routine); nothing moves a final status.
+func nextSCA(from string, ev scaEvent) (string, bool) {
+	if scaFinal(from) {
+		return from, false
+	}
+	switch ev {
+	case scaIdentify:
+		if from == ScaReceived {
+			return ScaPSUIdentified, true
+		}
+	case scaOpen:
+		return ScaStarted, true
+	case scaSignIn:
+		if from == ScaStarted || from == ScaPSUAuthenticated {
+			return ScaPSUAuthenticated, true
+		}
+	case scaApprove:
+		return ScaFinalised, true
+	case scaDeny:
+		return ScaFailed, true
+	}
+	return from, false
+}
+
+// scaStatusOf is the status answered for a: an authorisation that never
+// finished while its consent left received can no longer finish, and is
+// failed. Call with the store's lock held.
+func scaStatusOf(c *Consent, a *authorisation) string {
+	if !scaFinal(a.Status) && c.Status != StatusReceived {
+		return ScaFailed
+	}
+	return a.Status
+}
+
+// addAuthorisation starts an authorisation of c; call with the lock held.
+func (c *Consent) addAuthorisation(now time.Time, psuID string) *authorisation {
+	a := &authorisation{ID: "auth-" + randomID(12), Status: ScaReceived, PSU: psuID, Created: now}
+	if psuID != "" {
+		a.Status = ScaPSUIdentified
+	}
+	c.Authorisations = append(c.Authorisations, a)
+	if n := len(c.Authorisations); n > MaxAuthorisationsPerConsent {
+		c.Authorisations = append([]*authorisation(nil), c.Authorisations[n-MaxAuthorisationsPerConsent:]...)
+	}
+	return a
+}
+
+// findAuthorisation is c's authorisation id, or nil; call with the lock held.
+func (c *Consent) findAuthorisation(id string) *authorisation {
+	for _, a := range c.Authorisations {
+		if a.ID == id {
+			return a
+		}
+	}
+	return nil
+}
+
+// latestOpen is c's newest authorisation that has not finished, or nil;
+// call with the lock held.
+func (c *Consent) latestOpen() *authorisation {
+	for i := len(c.Authorisations) - 1; i >= 0; i-- {
+		if a := c.Authorisations[i]; !scaFinal(a.Status) {
+			return a
+		}
+	}
+	return nil
+}
+
+// actingAuthorisation is the authorisation a PSU's sign-in acts on: the
+// one chosen when the PSU opened the page, else the consent's latest open
+// one, else a new one (a consent from a data file written before
+// authorisations were kept has none); created says it is new. Call with
+// the lock held.
+func (s *Server) actingAuthorisation(c *Consent, sess *authSession) (a *authorisation, created bool) {
+	if a := c.findAuthorisation(sess.authID); a != nil && !scaFinal(a.Status) {
+		return a, false
+	}
+	if a = c.latestOpen(); a == nil {
+		a, created = c.addAuthorisation(s.now(), ""), true
+	}
+	sess.authID = a.ID
+	return a, created
+}
+
+// scaStep moves the authorisation sess acts on by ev; it reports whether
+// anything changed (the consent is then to be saved). Call with the lock held.
+func (s *Server) scaStep(c *Consent, sess *authSession, ev scaEvent) bool {
+	a, created := s.actingAuthorisation(c, sess)
+	next, ok := nextSCA(a.Status, ev)
+	if ok && next != a.Status {
+		a.Status = next
+		return true
+	}
+	return created
+}
+
+// identifiedPSU is the customer the TPP identified for the authorisation
+// the PSU opens, or nil; call with the lock held.
+func identifiedPSU(c *Consent, sess *authSession, psu func(string) *PSU) *PSU {
+	if a := c.findAuthorisation(sess.authID); a != nil && a.PSU != "" {
+		return psu(a.PSU)
+	}
+	return nil
+}
+
+// --- the API --------------------------------------------------------------
+
+func authorisationPath(consentID, authID string) string {
+	return "/v1/consents/" + consentID + "/authorisations/" + authID
+}
+
+// authorisationLinks: where the PSU goes (scaOAuth, the OAuth2 server
+// metadata, as consent creation gives it) and where the TPP follows the
+// status.
+func (s *Server) authorisationLinks(consentID, authID string) map[string]link {
+	return map[string]link{
+		"scaOAuth":  {Href: trimBase(s.URL) + "/.well-known/oauth-authorization-server"},
+		"scaStatus": {Href: authorisationPath(consentID, authID)},
+	}
+}
+
+type startedAuthorisation struct {
+	ScaStatus       string          `json:"scaStatus"`
+	AuthorisationID string          `json:"authorisationId"`
+	Links           map[string]link `json:"_links"`
+}
+
+type scaStatusAnswer struct {
+	ScaStatus string          `json:"scaStatus"`
+	Links     map[string]link `json:"_links,omitempty"`
+}
+
+// checkAuthorisationBody admits what the OAuth2 approach takes in the body
+// of POST .../authorisations and PUT .../authorisations/{id}: nothing, or
+// an empty JSON object. The file's other bodies are named and refused.
+func checkAuthorisationBody(c *call) *apiError {
+	b := bytes.TrimSpace(c.body)
+	if len(b) == 0 {
+		return nil
+	}
+	if ct := c.r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return reject(http.StatusUnsupportedMediaType, CodeFormatError, fmt.Sprintf("Content-Type %q: the body is application/json", ct))
+	}
+	if path, ok := duplicateKey(b); ok {
+		return formatErr(path, "%s appears twice in the JSON object; parsers disagree on which one counts, so the bank refuses it", path)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		return formatErr("", "the body is not a JSON object; send {} or no body")
+	}
+	const why = "this ASPSP authenticates the PSU in its OAuth2 pages (SCA approach REDIRECT, OAuth2 integrated): send the PSU to the authorization endpoint of the scaOAuth link's metadata"
+	for _, f := range []struct{ name, what string }{
+		{"psuData", "psuData (PSU authentication data) belongs to the embedded approach"},
+		{"authenticationMethodId", "authenticationMethodId: there is no SCA method to select, the PSU signs in on the bank's page"},
+		{"scaAuthenticationData", "scaAuthenticationData belongs to the embedded approach"},
+		{"confirmationCode", "confirmationCode: this ASPSP gives no confirmation link, the exchange of the OAuth2 code at the token endpoint completes the authorisation"},
+	} {
+		if _, ok := m[f.name]; ok {
+			return reject(http.StatusBadRequest, CodeServiceInvalid, fmt.Sprintf("%s; %s", f.what, why)).withPath(f.name)
+		}
+	}
+	for k := range m {
+		return formatErr(k, "unknown field %q; the body is {} (or none)", clip(k, 40))
+	}
+	return nil
+}
+
+// identifiedCustomer reads PSU-ID: "" when absent, an error when it names
+// no customer of this bank.
+func (s *Server) identifiedCustomer(h http.Header) (string, *apiError) {
+	id := strings.TrimSpace(h.Get("PSU-ID"))
+	if id == "" {
+		return "", nil
+	}
+	if s.psu(id) == nil {
+		return "", reject(http.StatusUnauthorized, CodePSUCredentialsInvalid, fmt.Sprintf("PSU-ID %q is not a customer of this ASPSP", clip(id, 40))).withPath("PSU-ID")
+	}
+	return id, nil
+}
+
+// CodePSUCredentialsInvalid: the PSU-ID cannot be matched by the ASPSP.
+const CodePSUCredentialsInvalid = "PSU_CREDENTIALS_INVALID"
+
+// startAuthorisation is startConsentAuthorisation.
+func (s *Server) startAuthorisation(c *call) *apiError {
+	con, e := s.managedConsent(c)
+	if e != nil {
+		return e
+	}
+	if e := checkAuthorisationBody(c); e != nil {
+		return e
+	}
+	psuID, e := s.identifiedCustomer(c.r.Header)
+	if e != nil {
+		return e
+	}
+	var a *authorisation
+	var ended string
+	s.store.locked(func() {
+		s.expire(con)
+		if con.Status != StatusReceived {
+			ended = con.Status
+			return
+		}
+		a = con.addAuthorisation(s.now(), psuID)
+		c.saved.add(s.store.save(con))
+	})
+	if ended != "" {
+		return reject(http.StatusConflict, CodeStatusInvalid,
+			fmt.Sprintf("consent %q is %s and does not allow additional authorisation; only a consent in status received is authorised", con.ID, ended))
+	}
+	h := c.w.Header()
+	// The file's 201 names X-Request-ID and ASPSP-SCA-Approach; Location is
+	// what a 201 carries (RFC 9110, 15.3.2), as on consent creation.
+	h.Set("Location", authorisationPath(con.ID, a.ID))
+	h.Set("ASPSP-SCA-Approach", "REDIRECT")
+	return c.reply(http.StatusCreated, startedAuthorisation{ScaStatus: a.Status, AuthorisationID: a.ID, Links: s.authorisationLinks(con.ID, a.ID)})
+}
+
+// listAuthorisations is getConsentAuthorisation.
+func (s *Server) listAuthorisations(c *call) *apiError {
+	con, e := s.managedConsent(c)
+	if e != nil {
+		return e
+	}
+	ids := []string{}
+	s.store.locked(func() {
+		for _, a := range con.Authorisations {
+			ids = append(ids, a.ID)
+		}
+	})
+	return c.reply(http.StatusOK, map[string][]string{"authorisationIds": ids})
+}
+
+// ownAuthorisation finds the path's authorisation of con.
+func (s *Server) ownAuthorisation(c *call, con *Consent) (*authorisation, *apiError) {
+	id := c.r.PathValue("authorisationId")
+	var a *authorisation
+	s.store.locked(func() { a = con.findAuthorisation(id) })
+	if a == nil {
+		return nil, reject(http.StatusForbidden, CodeResourceUnknown, fmt.Sprintf("consent %q has no authorisation %q", con.ID, clip(id, 60))).withPath("authorisationId")
+	}
+	return a, nil
+}
+
+// authorisationStatus is getConsentScaStatus.
+func (s *Server) authorisationStatus(c *call) *apiError {
+	con, e := s.managedConsent(c)
+	if e != nil {
+		return e
+	}
+	a, e := s.ownAuthorisation(c, con)
+	if e != nil {
+		return e
+	}
+	var st string
+	s.store.locked(func() { st = scaStatusOf(con, a) })
+	return c.reply(http.StatusOK, scaStatusAnswer{ScaStatus: st})
+}
+
+// updatePSUData is updateConsentsPsuData: in this approach, the PSU
+// identification only.
+func (s *Server) updatePSUData(c *call) *apiError {
+	con, e := s.managedConsent(c)
+	if e != nil {
+		return e
+	}
+	a, e := s.ownAuthorisation(c, con)
+	if e != nil {
+		return e
+	}
+	if e := checkAuthorisationBody(c); e != nil {
+		return e
+	}
+	psuID, e := s.identifiedCustomer(c.r.Header)
+	if e != nil {
+		return e
+	}
+	if psuID == "" {
+		return formatErr("PSU-ID", "PSU-ID is missing: the one update of PSU data this ASPSP takes is the PSU identification (PSU-ID, body {}); "+
+			"it authenticates the PSU in its OAuth2 pages")
+	}
+	var was string
+	s.store.locked(func() {
+		s.expire(con)
+		st := scaStatusOf(con, a)
+		next, ok := nextSCA(st, scaIdentify)
+		if !ok {
+			was = st
+			return
+		}
+		a.Status, a.PSU = next, psuID
+		c.saved.add(s.store.save(con))
+	})
+	if was != "" {
+		return reject(http.StatusConflict, CodeStatusInvalid,
+			fmt.Sprintf("authorisation %q is %s; the PSU is identified only on an authorisation in status received", a.ID, was))
+	}
+	c.w.Header().Set("ASPSP-SCA-Approach", "REDIRECT")
+	return c.reply(http.StatusOK, scaStatusAnswer{ScaStatus: ScaPSUIdentified, Links: s.authorisationLinks(con.ID, a.ID)})
+}
+
+// autoPSU is the customer AutoApprove signs in: the one the TPP identified
+// (PSU-ID) for the authorisation the sign-in acts on, else 1345611.
+func (s *Server) autoPSU(sess *authSession) *PSU {
+	var p *PSU
+	s.store.locked(func() {
+		if c := s.store.consents[sess.consentID]; c != nil && c.Status == StatusReceived {
+			s.actingAuthorisation(c, sess)
+			p = identifiedPSU(c, sess, s.psu)
+		}
+	})
+	if p == nil {
+		p = s.psu(s.opts.AutoApprovePSU)
+	}
+	return p
+}
