@@ -66,8 +66,10 @@ func (s *Server) consentAccess(c *call) (*access, *apiError) {
 	case con.Status == StatusValid:
 	case con.Status == StatusExpired && s.readingReport(c, con):
 		// The later pages of the report a one-off consent read last.
-	case con.Status == StatusExpired && !con.Recurring && !dateOf(s.now().In(s.zone)).After(con.ValidUntil):
+	case con.Status == StatusExpired && !dateOf(s.now().In(s.zone)).After(con.ValidUntil) && !con.Recurring:
 		return nil, reject(http.StatusUnauthorized, CodeConsentExpired, fmt.Sprintf("consent %q was a one-off consent (recurringIndicator false) and has been used; ask the PSU for a new one", cid))
+	case con.Status == StatusExpired && !dateOf(s.now().In(s.zone)).After(con.ValidUntil):
+		return nil, reject(http.StatusUnauthorized, CodeConsentExpired, fmt.Sprintf("consent %q expired when the PSU authorised a newer recurring consent of this TPP; use that one", cid))
 	case con.Status == StatusExpired:
 		return nil, reject(http.StatusUnauthorized, CodeConsentExpired, fmt.Sprintf("consent %q expired after %s; ask the PSU for a new one", cid, con.ValidUntil.Format(time.DateOnly)))
 	default:

@@ -3,11 +3,13 @@ package sandbox
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -208,7 +210,7 @@ func TestDataDirThatCannotBeRead(t *testing.T) {
 				m, _ := tx.CreateBucket(bucketMeta)
 				return m.Put(keySchema, []byte("7"))
 			})
-		}, ErrDataVersion, "was written by a newer xs2a (data schema 7; this one reads 2)"},
+		}, ErrDataVersion, fmt.Sprintf("was written by a newer xs2a (data schema 7; this one reads %d)", schemaVersion)},
 		{"another program's bbolt file", func(t *testing.T) string {
 			return write(t, func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("widgets")); return err })
 		}, ErrDataCorrupt, "no schema version"},
@@ -578,8 +580,8 @@ func TestDataDirOfSchema1(t *testing.T) {
 	}
 	defer db.Close()
 	db.View(func(tx *bolt.Tx) error {
-		if v := string(tx.Bucket(bucketMeta).Get(keySchema)); v != "2" {
-			t.Errorf("schema %q after the upgrade; want 2", v)
+		if v := string(tx.Bucket(bucketMeta).Get(keySchema)); v != strconv.Itoa(schemaVersion) {
+			t.Errorf("schema %q after the upgrade; want %d", v, schemaVersion)
 		}
 		return nil
 	})
