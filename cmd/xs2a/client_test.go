@@ -220,6 +220,9 @@ func TestClientCommands(t *testing.T) {
 	t.Run("happy path", func(t *testing.T) {
 		t.Parallel()
 		needCurl(t)
+		// A bank of its own: the PSU's approval of a recurring consent
+		// expires the TPP's former ones, another subtest's among them.
+		b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
 		u := newUser(t, b, nil)
 		r := u.must("token")
 		if !strings.HasPrefix(r.stdout, "client-credentials access token: ") || !strings.Contains(r.stdout, "--show-secrets to see") {
@@ -346,6 +349,9 @@ func TestClientCommands(t *testing.T) {
 	t.Run("authorize, then token exchange", func(t *testing.T) {
 		t.Parallel()
 		needCurl(t)
+		// A bank of its own: the PSU's approval of a recurring consent
+		// expires the TPP's former ones, another subtest's among them.
+		b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
 		u := newUser(t, b, nil)
 		r := u.must("consent", "create", "-o", "json")
 		var created struct{ ConsentID, ConsentStatus string }
@@ -507,6 +513,9 @@ func TestClientCommands(t *testing.T) {
 	t.Run("no secret in any output", func(t *testing.T) {
 		t.Parallel()
 		needCurl(t)
+		// A bank of its own: the PSU's approval of a recurring consent
+		// expires the TPP's former ones, another subtest's among them.
+		b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
 		u := newUser(t, b, nil)
 		outs, secrets := journey(t, u, from, "-v")
 		p := b.s.DefaultApp
@@ -548,6 +557,9 @@ func TestClientCommands(t *testing.T) {
 	t.Run("-o json prints one JSON document", func(t *testing.T) {
 		t.Parallel()
 		needCurl(t)
+		// A bank of its own: the PSU's approval of a recurring consent
+		// expires the TPP's former ones, another subtest's among them.
+		b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
 		u := newUser(t, b, nil)
 		outs, _ := journey(t, u, from, "--output", "json", "-v")
 		for _, o := range outs {

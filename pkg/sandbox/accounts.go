@@ -32,7 +32,10 @@ type access struct {
 }
 
 // consentAccess checks the PSU token and Consent-ID of an accounts call and
-// counts it against frequencyPerDay when the PSU is not present.
+// reserves its access against frequencyPerDay (consentrules.go): the
+// access is kept only when the call's answer is 2xx (c.reply), and given
+// back when the handler refuses the call (s.fail). Handlers need do
+// nothing more than answer through c.reply or return their *apiError.
 func (s *Server) consentAccess(c *call) (*access, *apiError) {
 	t, e := s.bearer(c)
 	if e != nil {
@@ -59,39 +62,21 @@ func (s *Server) consentAccess(c *call) (*access, *apiError) {
 		return nil, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("the access token was issued for consent %q, not for Consent-ID %q", t.consentID, cid))
 	}
 	s.expire(con)
-	switch con.Status {
-	case StatusValid:
-	case StatusExpired:
+	switch {
+	case con.Status == StatusValid:
+	case con.Status == StatusExpired && s.readingReport(c, con):
+		// The later pages of the report a one-off consent read last.
+	case con.Status == StatusExpired && !dateOf(s.now().In(s.zone)).After(con.ValidUntil) && !con.Recurring:
+		return nil, reject(http.StatusUnauthorized, CodeConsentExpired, fmt.Sprintf("consent %q was a one-off consent (recurringIndicator false) and has been used; ask the PSU for a new one", cid))
+	case con.Status == StatusExpired && !dateOf(s.now().In(s.zone)).After(con.ValidUntil):
+		return nil, reject(http.StatusUnauthorized, CodeConsentExpired, fmt.Sprintf("consent %q expired when the PSU authorised a newer recurring consent of this TPP; use that one", cid))
+	case con.Status == StatusExpired:
 		return nil, reject(http.StatusUnauthorized, CodeConsentExpired, fmt.Sprintf("consent %q expired after %s; ask the PSU for a new one", cid, con.ValidUntil.Format(time.DateOnly)))
 	default:
 		return nil, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("consent %q is %s, not valid", cid, con.Status))
 	}
-	// Pages after the first belong to the same report: one access, counted once.
-	nextPage := c.r.URL.Query().Get("page") != "" && c.r.URL.Query().Get("page") != "0"
-	counted := false
-	if c.r.Header.Get("PSU-IP-Address") == "" && !nextPage {
-		day := s.bankDay(s.now())
-		if con.calls == nil {
-			con.calls = map[string]int{}
-		}
-		if con.calls[day] >= con.FrequencyPerDay {
-			return nil, reject(http.StatusTooManyRequests, CodeAccessExceeded,
-				fmt.Sprintf("consent %q allows %d accesses a day without the PSU (no PSU-IP-Address); today's are used", cid, con.FrequencyPerDay))
-		}
-		for d := range con.calls {
-			if d != day {
-				delete(con.calls, d) // past days no longer limit anything
-			}
-		}
-		con.calls[day]++
-		counted = true
-	}
-	prev := con.LastAction
-	con.LastAction = s.now()
-	// lastActionDate is a date: another call on the same bank day changes
-	// nothing a restart would show, so only a counted call is written then.
-	if counted || (s.store.j != nil && s.bankDay(prev) != s.bankDay(con.LastAction)) {
-		c.saved.add(s.store.save(con))
+	if e := s.reserve(c, con); e != nil {
+		return nil, e
 	}
 	return &access{consent: con}, nil
 }

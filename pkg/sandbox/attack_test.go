@@ -65,6 +65,11 @@ func psuConsent(p *party, psu string, edit func(map[string]any)) (string, TokenR
 	return cid, p.tokens(p.approve(cid, psu))
 }
 
+// oneOff makes a consent one-off. The rows run in parallel on one sandbox:
+// a recurring consent the PSU approves would expire the PSU's former
+// recurring consents at the same TPP, another row's among them.
+func oneOff(m map[string]any) { m["recurringIndicator"], m["frequencyPerDay"] = false, 1 }
+
 // afterSigning edits the request after the signing transport signed it.
 type afterSigning struct {
 	base http.RoundTripper
@@ -330,7 +335,7 @@ func TestAttacks(t *testing.T) {
 			texts: []string{"bound to another client certificate"},
 			attack: func(t *testing.T, e *attackEnv) answer {
 				b := newParty(t, e.s, otherApp, other.QWAC, other.QSeal)
-				cid, tr := psuConsent(b, psuOK, nil)
+				cid, tr := psuConsent(b, psuOK, oneOff)
 				wantStatus(t, b.cards(cid, tr.AccessToken, psuIP), 200)
 				return e.tpp(t).cards(cid, tr.AccessToken, psuIP) // B's token and consent, A's QWAC
 			}},
@@ -338,16 +343,16 @@ func TestAttacks(t *testing.T) {
 			texts: []string{"bound to another client certificate", "RFC 8705"},
 			attack: func(t *testing.T, e *attackEnv) answer {
 				p := e.tpp(t)
-				cid, tr := psuConsent(p, psuOK, nil)
+				cid, tr := psuConsent(p, psuOK, oneOff)
 				q := newParty(t, e.s, e.s.DefaultApp, sameOrg.QWAC, sameOrg.QSeal)
 				return q.cards(cid, tr.AccessToken, psuIP)
 			}},
 		{name: "consent of another TPP", status: 400, code: CodeConsentUnknown, path: "Consent-ID", texts: []string{"is not a consent of this TPP"},
 			attack: func(t *testing.T, e *attackEnv) answer {
 				b := newParty(t, e.s, otherApp, other.QWAC, other.QSeal)
-				bcid, _ := psuConsent(b, psuOK, nil)
+				bcid, _ := psuConsent(b, psuOK, oneOff)
 				p := e.tpp(t)
-				_, tr := psuConsent(p, psuOK, nil)
+				_, tr := psuConsent(p, psuOK, oneOff)
 				return p.cards(bcid, tr.AccessToken, psuIP) // A's token, B's Consent-ID
 			}},
 
@@ -372,9 +377,16 @@ func TestAttacks(t *testing.T) {
 		{name: "frequencyPerDay exhausted", status: 429, code: CodeAccessExceeded, texts: []string{"allows 1 accesses a day without the PSU"},
 			attack: func(t *testing.T, e *attackEnv) answer {
 				p := e.tpp(t)
-				cid, tr := psuConsent(p, psuOK, func(m map[string]any) { m["recurringIndicator"] = false; m["frequencyPerDay"] = 1 })
+				cid, tr := psuConsent(p, psuOK, func(m map[string]any) { m["frequencyPerDay"] = 1 })
 				wantStatus(t, p.cards(cid, tr.AccessToken, nil), 200)
 				return p.cards(cid, tr.AccessToken, nil)
+			}},
+		{name: "one-off consent read twice, PSU present", status: 429, code: CodeAccessExceeded, texts: []string{"is a one-off consent", "PSU present or not"},
+			attack: func(t *testing.T, e *attackEnv) answer {
+				p := e.tpp(t)
+				cid, tr := psuConsent(p, psuOK, oneOff)
+				wantStatus(t, p.cards(cid, tr.AccessToken, psuIP), 200)
+				return p.cards(cid, tr.AccessToken, psuIP)
 			}},
 
 		// --- signatures --------------------------------------------------------------

@@ -2,9 +2,10 @@ package sandbox
 
 import "strings"
 
-// CallsToday is how many accesses without the PSU consent id has used on
-// the bank's current day (what frequencyPerDay limits), for tests that
-// hold a client's count against the bank's.
+// CallsToday is how many accesses consent id has used on the bank's
+// current day (what frequencyPerDay limits: without the PSU, or every one
+// of a one-off consent), over all its endpoints when the dialect counts
+// per endpoint, for tests that hold a client's count against the bank's.
 func (s *Server) CallsToday(consentID string) int {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
@@ -12,7 +13,13 @@ func (s *Server) CallsToday(consentID string) int {
 	if con == nil {
 		return 0
 	}
-	return con.calls[s.bankDay(s.now())]
+	n, day := 0, s.bankDay(s.now())
+	for k, c := range con.calls {
+		if d, _, _ := strings.Cut(k, " "); d == day {
+			n += c
+		}
+	}
+	return n
 }
 
 // RequestsToday is how many API requests the TPPs of organizationID (one

@@ -10,8 +10,9 @@ import (
 	"time"
 )
 
-// MaxConsentDays is how far validUntil may reach; later dates are adjusted
-// down, as the specification allows ("Future dates might get adjusted").
+// MaxConsentDays is how far validUntil may reach in the default dialect
+// (rulesOf in consentrules.go: the RTS's 180 days; 9999-12-31 is adjusted
+// down to it, a later date refused).
 const MaxConsentDays = 180
 
 // consentRequest mirrors the OpenAPI "consents" schema with pointers, so a
@@ -28,8 +29,13 @@ func formatErr(path, f string, a ...any) *apiError {
 	return reject(http.StatusBadRequest, CodeFormatError, fmt.Sprintf(f, a...)).withPath(path)
 }
 
-// parseConsent validates a consent body and names the field at fault.
+// parseConsent validates a consent body by the default dialect's rules.
 func parseConsent(body []byte, today time.Time) (*Consent, *apiError) {
+	return parseConsentBy(body, today, rulesOf(DialectEnfuce))
+}
+
+// parseConsentBy validates a consent body and names the field at fault.
+func parseConsentBy(body []byte, today time.Time, rules consentRules) (*Consent, *apiError) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, formatErr("", "the body is empty; a consent request carries a JSON object")
 	}
@@ -80,8 +86,9 @@ func parseConsent(body []byte, today time.Time) (*Consent, *apiError) {
 	if vu.Before(today) {
 		return nil, formatErr("validUntil", "validUntil %s is in the past (today is %s)", vu.Format(time.DateOnly), today.Format(time.DateOnly))
 	}
-	if max := today.AddDate(0, 0, MaxConsentDays); vu.After(max) {
-		vu = max
+	vu, e := rules.limitValidUntil(vu, today)
+	if e != nil {
+		return nil, e
 	}
 	f := *req.FrequencyPerDay
 	switch {
@@ -472,7 +479,7 @@ func (s *Server) createConsent(c *call) *apiError {
 		return reject(http.StatusUnsupportedMediaType, CodeFormatError, fmt.Sprintf("Content-Type %q: the consent request is application/json", ct))
 	}
 	now := s.now()
-	con, e := parseConsent(c.body, dateOf(now.In(s.zone)))
+	con, e := parseConsentBy(c.body, dateOf(now.In(s.zone)), s.rules())
 	if e != nil {
 		return e
 	}
@@ -514,14 +521,6 @@ func (s *Server) ownConsent(c *call) (*Consent, *apiError) {
 func (s *Server) ownedBy(con *Consent, tpp *TPP) bool {
 	app := s.store.apps[con.ClientID]
 	return con.OrganizationID == tpp.OrganizationID && app != nil && app.CA != "" && app.CA == tpp.CA
-}
-
-// expire moves a consent past its validUntil to expired; call with the lock held.
-func (s *Server) expire(con *Consent) {
-	today := dateOf(s.now().In(s.zone))
-	if con.ValidUntil.Before(today) && (con.Status == StatusValid || con.Status == StatusReceived) {
-		con.Status = StatusExpired
-	}
 }
 
 // managedConsent is what consent management calls share: the TPP's

@@ -168,7 +168,7 @@ func (p *tpp) api(method, path, token string, body []byte, hdr map[string]string
 	return do(p.t, p.signed, req)
 }
 
-const allAccounts = `{"access":{"allPsd2":"allAccounts"},"recurringIndicator":true,"validUntil":"2099-12-31","frequencyPerDay":4,"combinedServiceIndicator":false}`
+const allAccounts = `{"access":{"allPsd2":"allAccounts"},"recurringIndicator":true,"validUntil":"9999-12-31","frequencyPerDay":4,"combinedServiceIndicator":false}`
 
 func (p *tpp) createConsent(body string) string {
 	p.t.Helper()

@@ -35,10 +35,23 @@ type call struct {
 	warnings []string
 	// saved are the data-file commits of what this call changed.
 	saved pending
+	// settlers keep or give back what the handler reserved (an access
+	// of frequencyPerDay, consentrules.go): kept when the answer is 2xx.
+	settlers []func(ok bool)
+}
+
+// settle runs the settlers once: ok keeps what they reserved.
+func (c *call) settle(ok bool) {
+	fs := c.settlers
+	c.settlers = nil
+	for _, f := range fs {
+		f(ok)
+	}
 }
 
 // reply answers with JSON and echoes X-Request-ID, as every XS2A answer does.
 func (c *call) reply(status int, v any) *apiError {
+	c.settle(status/100 == 2)
 	if e := c.committed(); e != nil {
 		return e
 	}
@@ -140,10 +153,13 @@ func (s *Server) api(signed bool, h apiHandler) http.Handler {
 			s.fail(c, e)
 			return
 		}
+		// A panic gives back what the handler reserved.
+		defer c.settle(false)
 		if e := h(c); e != nil {
 			s.fail(c, e)
 			return
 		}
+		c.settle(true) // a 2xx written without c.reply
 		if len(c.warnings) > 0 {
 			status := http.StatusOK
 			if lw, ok := w.(*logWriter); ok {
@@ -156,6 +172,7 @@ func (s *Server) api(signed bool, h apiHandler) http.Handler {
 }
 
 func (s *Server) fail(c *call, e *apiError) {
+	c.settle(false)    // a refused call uses no access
 	_ = c.saved.wait() // the day's count, at least, was changed
 	if c.rid == "" {
 		// The file gives every answer an X-Request-ID (a UUID): a request

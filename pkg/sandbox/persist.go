@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,8 +33,10 @@ const DBFile = "sandbox.db"
 // are kept per TPP (organisation and CA). A schema 1 file is read as it is
 // (its apps are bound on first use, its day counts by organisation only are
 // left behind) and marked 2, so an older xs2a no longer misreads it.
-// 3: consents carry their authorisation sub-resources ("authorisations");
-// a schema 2 file is read as it is (its consents have none yet).
+// 3: consents carry their authorisation sub-resources ("authorisations"),
+// and a consent's call counts may be kept per bank day and request path
+// ("2026-12-05 /v1/card-accounts/x"), which a schema 2 reader refuses as
+// damage; schema 1 and 2 files are read as they are and marked 3.
 const schemaVersion = 3
 
 // lockWait is how long Open waits for the file lock of another process: a
@@ -76,7 +79,7 @@ type consentRecord struct {
 	Accounts        []string       `json:"accounts,omitempty"`
 	Balances        []string       `json:"balances,omitempty"`
 	Transactions    []string       `json:"transactions,omitempty"`
-	Calls           map[string]int `json:"calls,omitempty"` // PSU-not-present calls per bank day
+	Calls           map[string]int `json:"calls,omitempty"` // counted accesses per bank day ("2026-12-05"), or per day and path ("2026-12-05 /v1/...")
 	// Authorisations: the consent's authorisation sub-resources, oldest
 	// first (schema 3; a schema 2 record has none).
 	Authorisations []authorisationRecord `json:"authorisations,omitempty"`
@@ -252,7 +255,10 @@ func decodeConsent(key string, b []byte, psu func(string) *PSU) (*Consent, error
 		c.Authorisations = append(c.Authorisations, &authorisation{ID: a.ID, Status: a.Status, PSU: a.PSU, Created: a.Created})
 	}
 	for d, n := range r.Calls {
-		if _, err := time.Parse(time.DateOnly, d); err != nil || n < 0 {
+		// "day" counts per consent; "day /path" per endpoint and account
+		// (schema 3; consentrules.go).
+		day, path, per := strings.Cut(d, " ")
+		if _, err := time.Parse(time.DateOnly, day); err != nil || n < 0 || (per && !strings.HasPrefix(path, "/")) {
 			return nil, fmt.Errorf("bad call count %q: %d", d, n)
 		}
 		if c.calls == nil {

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -209,7 +210,7 @@ func TestDataDirThatCannotBeRead(t *testing.T) {
 				m, _ := tx.CreateBucket(bucketMeta)
 				return m.Put(keySchema, []byte("7"))
 			})
-		}, ErrDataVersion, "was written by a newer xs2a (data schema 7; this one reads 3)"},
+		}, ErrDataVersion, fmt.Sprintf("was written by a newer xs2a (data schema 7; this one reads %d)", schemaVersion)},
 		{"another program's bbolt file", func(t *testing.T) string {
 			return write(t, func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("widgets")); return err })
 		}, ErrDataCorrupt, "no schema version"},

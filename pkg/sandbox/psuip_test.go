@@ -17,8 +17,8 @@ func TestPSUIPAddress(t *testing.T) {
 		wantAPIError(t, a, 400, CodeFormatError, "PSU-IP-Address", "PSU-IP-Address header is missing")
 	})
 
-	// A one-off consent: one access a day without the PSU.
-	cid := p.createConsent(consentBody(func(m map[string]any) { m["recurringIndicator"], m["frequencyPerDay"] = false, 1 }))
+	// A recurring consent with one access a day without the PSU.
+	cid := p.createConsent(consentBody(func(m map[string]any) { m["frequencyPerDay"] = 1 }))
 	at := p.tokens(p.autoCode(cid)).AccessToken
 	for _, tc := range []struct {
 		ip   string

@@ -935,7 +935,9 @@ func TestAccountsAccess(t *testing.T) {
 		wantAPIError(t, p.cards(cid, p.clientToken(), ip), 401, CodeTokenInvalid, "", "a client-credentials token cannot read accounts")
 	})
 	t.Run("refresh token as bearer", func(t *testing.T) {
-		cid := p.createConsent(consentBody(nil))
+		// One-off: a recurring one would expire cid (the PSU's former
+		// recurring consent at this TPP).
+		cid := p.createConsent(consentBody(func(m map[string]any) { m["recurringIndicator"], m["frequencyPerDay"] = false, 1 }))
 		tr := p.tokens(p.autoCode(cid))
 		wantAPIError(t, p.cards(cid, tr.RefreshToken, ip), 401, CodeTokenUnknown, "", "or it is a refresh token")
 	})

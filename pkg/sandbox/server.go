@@ -38,7 +38,8 @@ type Options struct {
 	AutoApprovePSU string
 	// Bank is the card issuer's name shown on pages and in card names.
 	Bank string
-	// Dialect is how signatures are read (default DialectEnfuce).
+	// Dialect is how signatures are read and consents counted (default
+	// DialectEnfuce; consent rules in consentrules.go).
 	Dialect Dialect
 	// Remember is how many rejections are kept for RejectionsPath per TPP
 	// (and for the requests no trusted certificate identified, together),

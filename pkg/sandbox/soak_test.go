@@ -474,6 +474,13 @@ func (p *soakTPP) apiRequest(method, path, token string, body []byte, hdr ...str
 	return req
 }
 
+// soakConsent is one-off: the clients are one TPP and the auto-approving
+// PSU, and a recurring consent the PSU approves expires the PSU's former
+// recurring consents at the TPP (the file's createConsent), another
+// client's in the middle of its journey. Each endpoint and account is
+// read once, the pages of a report being one access.
+var soakConsent = strings.Replace(strings.Replace(allAccounts, `"recurringIndicator":true`, `"recurringIndicator":false`, 1), `"frequencyPerDay":4`, `"frequencyPerDay":1`, 1)
+
 // flow is the whole journey once.
 func (p *soakTPP) flow() error {
 	var ct TokenResponse
@@ -481,7 +488,7 @@ func (p *soakTPP) flow() error {
 		return err
 	}
 	var created struct{ ConsentID, ConsentStatus string }
-	if _, err := p.expect(p.signed, p.apiRequest("POST", "/v1/consents", ct.AccessToken, []byte(allAccounts)), 201, &created); err != nil {
+	if _, err := p.expect(p.signed, p.apiRequest("POST", "/v1/consents", ct.AccessToken, []byte(soakConsent)), 201, &created); err != nil {
 		return err
 	}
 	if created.ConsentID == "" || created.ConsentStatus != StatusReceived {

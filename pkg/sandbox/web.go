@@ -331,7 +331,9 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, sess *authSessi
 		code = &authCode{value: randomID(32), clientID: sess.clientID, redirectURI: sess.redirectURI, challenge: sess.challenge,
 			consentID: c.ID, expires: now.Add(CodeTTL)}
 		s.store.codes[code.value] = code
-		saved = s.store.save(c, code)
+		// A new recurring consent ends the TPP's former ones of the PSU
+		// (consentrules.go).
+		saved = s.store.save(append([]any{c, code}, s.supersede(c, now)...)...)
 	})
 	if code == nil {
 		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "invalid_request", "the consent no longer awaits authorisation")

@@ -143,7 +143,7 @@ another TPP. Both listeners stay on loopback unless --allow-remote.`,
 	fl.StringVar(&o.CertsDir, "certs", DefaultCertsDir(), "certificate set directory (generated when empty)")
 	fl.BoolVar(&o.AutoApprove, "auto-approve", false, "approve every authorization at once as customer 1345611 (scripts, CI)")
 	fl.StringVar(&o.AutoApproveAs, "auto-approve-as", sbx.DocumentedPSU, "the customer --auto-approve approves as (implies --auto-approve): 1345611 has card accounts, 5000001 IBAN payment accounts")
-	fl.StringVar(&o.Bank, "bank", string(sbx.DialectEnfuce), "how signatures are read: "+httpsig.BankNames()+" (see README)")
+	fl.StringVar(&o.Bank, "bank", string(sbx.DialectEnfuce), "how signatures are read and consents counted: "+httpsig.BankNames()+" (see README)")
 	fl.StringVar(&o.BankName, "bank-name", "Enfuce Sandbox Bank", "card issuer name shown on pages and cards")
 	_ = cmd.RegisterFlagCompletionFunc("bank", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return strings.Split(httpsig.BankNames(), ", "), cobra.ShellCompDirectiveNoFileComp
