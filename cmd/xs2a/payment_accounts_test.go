@@ -3,6 +3,7 @@ package main_test
 import (
 	"encoding/json"
 	"encoding/pem"
+	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -242,5 +243,31 @@ func TestCardWithBalanceNote(t *testing.T) {
 	r := u.must("accounts", "get", "card-8693", "--psu-ip", "192.0.2.10")
 	if strings.Contains(r.stderr, "with-balance") {
 		t.Errorf("accounts get without --with-balance: %s", r.stderr)
+	}
+}
+
+// TestFlowReadsPaymentAccounts: with account_type payment, flow -p reads
+// /v1/accounts (the sandbox's PSU 1345611 has card accounts only, so the
+// list may be empty) and never a card path.
+func TestFlowReadsPaymentAccounts(t *testing.T) {
+	needCurl(t)
+	b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
+	u := newUser(t, b, map[string]string{"account_type": "payment"})
+	r := u.run("flow", "-o", "json", "--timeout", "20s")
+	rec := decodeFlowRecord(t, r.stdout)
+	if r.code != 0 || !rec.OK || len(rec.Steps) < 5 {
+		t.Fatalf("exit %d, %+v\n%s", r.code, rec, r.stderr)
+	}
+	s := rec.Steps[4]
+	if s.Name != "accounts" || !strings.HasPrefix(s.Sent, "GET /v1/accounts (Consent-ID, PSU-IP-Address ") || !regexp.MustCompile(`^200, \d+ payment account\(s\)$`).MatchString(s.Got) {
+		t.Errorf("step 5: %+v", s)
+	}
+	for _, s := range rec.Steps {
+		if strings.Contains(s.Sent, "card-accounts") {
+			t.Errorf("a card path with account_type payment: %+v", s)
+		}
+		if s.Name == "transactions" && !strings.HasPrefix(s.Sent, "GET /v1/accounts/") {
+			t.Errorf("transactions step %+v", s)
+		}
 	}
 }
