@@ -3,7 +3,6 @@ package main_test
 import (
 	"encoding/json"
 	"encoding/pem"
-	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 )
 
 // payFake is a bank with one IBAN payment account on 127.0.0.1: the
