@@ -211,6 +211,18 @@ func TestPaymentAccountCommands(t *testing.T) {
 		t.Errorf("account ids kept for completion: %v", ids)
 	}
 	oneErrorLine(t, "all on payment accounts is the file's", u.run("accounts", "transactions", "acc-1", "--booking-status", "sometimes"), 2, "booked, pending, both, information or all")
+
+	cfg, err := os.ReadFile(u.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(u.cfg, []byte(strings.Replace(string(cfg), "account_type: payment", "account_type: savings", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	oneErrorLine(t, "an unknown account_type", u.run("accounts", "list"), 2, `account_type "savings" in profile "sb" is not card or payment`)
+	if got := p.take(); len(got) != 0 {
+		t.Errorf("an unknown account_type sent %v", got)
+	}
 }
 
 func query(t *testing.T, uri string) url.Values {

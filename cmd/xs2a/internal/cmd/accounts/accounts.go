@@ -73,14 +73,18 @@ func access(ctx context.Context, f *cmdutil.Factory, consent string) (*cmdutil.S
 
 // card reports whether the profile's accounts are card accounts
 // (account_type card, the default) or payment accounts (payment).
-func card(s *cmdutil.Session) (bool, error) {
-	switch t := strings.ToLower(s.Config.Profile.AccountType); t {
+func card(f *cmdutil.Factory) (bool, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return false, err
+	}
+	switch t := strings.ToLower(cfg.Profile.AccountType); t {
 	case "", "card":
 		return true, nil
 	case "payment":
 		return false, nil
 	default:
-		return false, cmdutil.UsageErrorf("account_type %q in profile %q is not card or payment", t, s.Config.ProfileName)
+		return false, cmdutil.UsageErrorf("account_type %q in profile %q is not card or payment", t, cfg.ProfileName)
 	}
 }
 
@@ -97,11 +101,11 @@ func newList(f *cmdutil.Factory, consent *string) *cobra.Command {
 		Example: "  xs2a accounts list --with-balance\n  xs2a accounts list -o json | jq -r '.[].resourceId'",
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, tok, cid, err := access(cmd.Context(), f, *consent)
+			isCard, err := card(f)
 			if err != nil {
 				return err
 			}
-			isCard, err := card(s)
+			s, tok, cid, err := access(cmd.Context(), f, *consent)
 			if err != nil {
 				return err
 			}
@@ -153,11 +157,11 @@ func newGet(f *cmdutil.Factory, consent *string) *cobra.Command {
 		Short:             "Show one account",
 		Args:              cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, tok, cid, err := access(cmd.Context(), f, *consent)
+			isCard, err := card(f)
 			if err != nil {
 				return err
 			}
-			isCard, err := card(s)
+			s, tok, cid, err := access(cmd.Context(), f, *consent)
 			if err != nil {
 				return err
 			}
@@ -194,11 +198,11 @@ func newBalances(f *cmdutil.Factory, consent *string) *cobra.Command {
 		Short:             "Show an account's balances",
 		Args:              cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, tok, cid, err := access(cmd.Context(), f, *consent)
+			isCard, err := card(f)
 			if err != nil {
 				return err
 			}
-			isCard, err := card(s)
+			s, tok, cid, err := access(cmd.Context(), f, *consent)
 			if err != nil {
 				return err
 			}
@@ -245,11 +249,7 @@ the report is read once more with booked, and stderr says so.`,
 			if q.From == "" {
 				q.From = f.Now().AddDate(0, 0, -30).Format(time.DateOnly)
 			}
-			s, tok, cid, err := access(cmd.Context(), f, *consent)
-			if err != nil {
-				return err
-			}
-			isCard, err := card(s)
+			isCard, err := card(f)
 			if err != nil {
 				return err
 			}
@@ -263,6 +263,10 @@ the report is read once more with booked, and stderr says so.`,
 			}
 			if !cmd.Flags().Changed("booking-status") {
 				q.BookingStatus = "" // both, with the fallback to booked
+			}
+			s, tok, cid, err := access(cmd.Context(), f, *consent)
+			if err != nil {
+				return err
 			}
 			if !isCard {
 				return transactionsPayment(cmd.Context(), f, s, tok, cid, args[0], q)

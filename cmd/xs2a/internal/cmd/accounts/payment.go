@@ -102,11 +102,11 @@ for card accounts.`,
 		Example: "  xs2a accounts transaction acc-1 tx-2\n  xs2a accounts transaction acc-1 tx-2 -o json",
 		Args:    cmdutil.ExactArgs(2, "an ACCOUNT-ID and a TRANSACTION-ID (see xs2a accounts transactions)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, tok, cid, err := access(cmd.Context(), f, *consent)
+			isCard, err := card(f)
 			if err != nil {
 				return err
 			}
-			isCard, err := card(s)
+			s, tok, cid, err := access(cmd.Context(), f, *consent)
 			if err != nil {
 				return err
 			}

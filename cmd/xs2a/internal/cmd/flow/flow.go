@@ -93,7 +93,7 @@ func NewCmdFlow(f *cmdutil.Factory) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "flow [--sandbox] [--interactive]",
-		Short: "Run the whole journey: token, consent, authorize, exchange, card accounts, balances, transactions",
+		Short: "Run the whole journey: token, consent, authorize, exchange, accounts, balances, transactions",
 		Long: `Run the bank's documented flow step by step against the profile, printing a
 line per step (what was sent, what came back, how long it took) and stopping
 at the first failure with its diagnosis and the command that reproduces that
