@@ -68,7 +68,7 @@ type user struct {
 
 // profileKeys is the order the profile's keys are written in.
 var profileKeys = []string{"base_url", "token_url", "authorize_url", "client_id", "client_secret", "api_key", "api_key_header",
-	"qwac_cert", "qwac_key", "qseal_cert", "qseal_key", "ca_bundle", "allowed_origins"}
+	"qwac_cert", "qwac_key", "qseal_cert", "qseal_key", "ca_bundle", "allowed_origins", "account_type"}
 
 // newUser writes a complete profile for b; edits replace values, an empty
 // value leaves the key out.

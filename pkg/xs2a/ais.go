@@ -3,17 +3,16 @@ package xs2a
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"net/http"
 	"net/url"
-	"strings"
-
-	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // AccountReference names an account: a card by maskedPan, a payment account by IBAN.
 type AccountReference struct {
 	IBAN      string `json:"iban,omitempty"`
+	BBAN      string `json:"bban,omitempty"`
+	MSISDN    string `json:"msisdn,omitempty"`
 	MaskedPAN string `json:"maskedPan,omitempty"`
 	PAN       string `json:"pan,omitempty"`
 	Currency  string `json:"currency,omitempty"`
@@ -164,33 +163,34 @@ type CardTransactions struct {
 	Pending     []CardTransaction `json:"pending"`
 	Balances    []Balance         `json:"balances,omitempty"`
 	Pages       int               `json:"pages"`
+	// BookingStatus is the one the report was read with.
+	BookingStatus string `json:"bookingStatus"`
+	// Fallback is the bank's refusal of bookingStatus=both when the
+	// report was read again with booked (see BookingStatusRefused).
+	Fallback string `json:"bookingStatusFallback,omitempty"`
 }
 
-// CardAccounts lists the card accounts the consent gives.
-func (c *Client) CardAccounts(ctx context.Context, token, consentID string, withBalance bool) ([]CardAccount, error) {
-	q := url.Values{}
-	if withBalance {
-		q.Set("withBalance", "true")
-	}
+// CardAccounts lists the card accounts the consent gives. No withBalance:
+// the file declares none on the card paths (GET /v1/card-accounts has no
+// query parameter at all); a card's balances come with it when the consent
+// grants them (its balances access, or availableAccountsWithBalance).
+func (c *Client) CardAccounts(ctx context.Context, token, consentID string) ([]CardAccount, error) {
 	var out struct {
 		CardAccounts []CardAccount `json:"cardAccounts"`
 	}
-	if _, err := c.call(ctx, Request{Method: http.MethodGet, Path: "/card-accounts", Query: q, Token: token, ConsentID: consentID, PSUIP: true}, http.StatusOK, &out); err != nil {
+	if _, err := c.call(ctx, Request{Method: http.MethodGet, Path: "/card-accounts", Token: token, ConsentID: consentID, PSUIP: true}, http.StatusOK, &out); err != nil {
 		return nil, err
 	}
 	return out.CardAccounts, nil
 }
 
-// CardAccount reads one card account.
-func (c *Client) CardAccount(ctx context.Context, token, consentID, id string, withBalance bool) (*CardAccount, error) {
-	q := url.Values{}
-	if withBalance {
-		q.Set("withBalance", "true")
-	}
+// CardAccount reads one card account (no withBalance either: see
+// CardAccounts).
+func (c *Client) CardAccount(ctx context.Context, token, consentID, id string) (*CardAccount, error) {
 	var out struct {
 		CardAccount CardAccount `json:"cardAccount"`
 	}
-	if _, err := c.call(ctx, Request{Method: http.MethodGet, Path: "/card-accounts/" + url.PathEscape(id), Query: q, Token: token, ConsentID: consentID, PSUIP: true}, http.StatusOK, &out); err != nil {
+	if _, err := c.call(ctx, Request{Method: http.MethodGet, Path: "/card-accounts/" + url.PathEscape(id), Token: token, ConsentID: consentID, PSUIP: true}, http.StatusOK, &out); err != nil {
 		return nil, err
 	}
 	return &out.CardAccount, nil
@@ -209,42 +209,30 @@ func (c *Client) CardBalances(ctx context.Context, token, consentID, id string) 
 
 // TransactionQuery selects a transaction report.
 type TransactionQuery struct {
-	From, To      string // ISO dates; From is required by most ASPSPs
-	BookingStatus string // booked, pending, both (default both)
-	WithBalance   bool
-	MaxPages      int // 0 means 100
-	MaxBytes      int // all pages' answers together; 0 means MaxReportBytes
+	From, To string // ISO dates; From is required by most ASPSPs
+	// BookingStatus is booked, pending or both (cards); payment accounts
+	// also information (standing orders) and all. Empty means both, with
+	// one fallback to booked when the bank refuses both (see
+	// BookingStatusRefused); a status the caller names is sent as it is.
+	BookingStatus string
+	// WithBalance asks for the balances with a payment account's report;
+	// the file declares no withBalance for card transactions, so
+	// CardTransactions refuses it.
+	WithBalance bool
+	MaxPages    int // 0 means 100
+	MaxBytes    int // all pages' answers together; 0 means MaxReportBytes
 }
 
 // CardTransactions reads a report, following its next links.
 func (c *Client) CardTransactions(ctx context.Context, token, consentID, id string, tq TransactionQuery) (*CardTransactions, error) {
-	q := url.Values{}
-	if tq.From != "" {
-		q.Set("dateFrom", tq.From)
-	}
-	if tq.To != "" {
-		q.Set("dateTo", tq.To)
-	}
-	bs := tq.BookingStatus
-	if bs == "" {
-		bs = "both"
-	}
-	q.Set("bookingStatus", bs)
 	if tq.WithBalance {
-		q.Set("withBalance", "true")
+		return nil, errors.New("the OpenAPI file declares no withBalance for card transactions; card balances come with the card account when the consent grants them")
 	}
-	max := tq.MaxPages
-	if max == 0 {
-		max = 100
-	}
-	out := &CardTransactions{Booked: []CardTransaction{}, Pending: []CardTransaction{}}
-	req := Request{Method: http.MethodGet, Path: "/card-accounts/" + url.PathEscape(id) + "/transactions", Query: q, Token: token, ConsentID: consentID, PSUIP: true}
-	seen := map[string]bool{}
-	total, maxBytes := 0, tq.MaxBytes
-	if maxBytes == 0 {
-		maxBytes = MaxReportBytes
-	}
-	for page := 0; page < max; page++ {
+	var out *CardTransactions
+	base := Request{Method: http.MethodGet, Path: "/card-accounts/" + url.PathEscape(id) + "/transactions", Token: token, ConsentID: consentID, PSUIP: true}
+	used, fellBack, err := c.withBookingStatus(ctx, base, id, tq, func() {
+		out = &CardTransactions{Booked: []CardTransaction{}, Pending: []CardTransaction{}}
+	}, func(body []byte) (string, error) {
 		var r struct {
 			CardAccount      AccountReference `json:"cardAccount"`
 			Balances         []Balance        `json:"balances"`
@@ -254,12 +242,8 @@ func (c *Client) CardTransactions(ctx context.Context, token, consentID, id stri
 				Links   map[string]Link   `json:"_links"`
 			} `json:"cardTransactions"`
 		}
-		resp, err := c.call(ctx, req, http.StatusOK, &r)
-		if err != nil {
-			return nil, err
-		}
-		if total += len(resp.Body); total > maxBytes {
-			return nil, fmt.Errorf("the transaction report of %s is larger than %d MiB after %d pages; xs2a reads no more (narrow dateFrom/dateTo)", termsafe.Line(id), maxBytes>>20, out.Pages+1)
+		if err := json.Unmarshal(body, &r); err != nil {
+			return "", err
 		}
 		out.Pages++
 		out.CardAccount = r.CardAccount
@@ -268,27 +252,11 @@ func (c *Client) CardTransactions(ctx context.Context, token, consentID, id stri
 		}
 		out.Booked = append(out.Booked, r.CardTransactions.Booked...)
 		out.Pending = append(out.Pending, r.CardTransactions.Pending...)
-		next := r.CardTransactions.Links["next"].Href
-		if next == "" || seen[next] {
-			break
-		}
-		seen[next] = true
-		if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-			// Checked here too, so the refusal names the link.
-			if _, err := c.resolve("transactions' next link", next); err != nil {
-				return nil, err
-			}
-		}
-		req.Path, req.Query = next, nil
-	}
-	return out, nil
-}
-
-// Accounts lists payment accounts (raw JSON: card issuers have none).
-func (c *Client) Accounts(ctx context.Context, token, consentID string) (json.RawMessage, error) {
-	var out json.RawMessage
-	if _, err := c.call(ctx, Request{Method: http.MethodGet, Path: "/accounts", Token: token, ConsentID: consentID, PSUIP: true}, http.StatusOK, &out); err != nil {
+		return r.CardTransactions.Links["next"].Href, nil
+	})
+	if err != nil {
 		return nil, err
 	}
+	out.BookingStatus, out.Fallback = used, fellBack
 	return out, nil
 }

@@ -1,11 +1,11 @@
-// Package accounts implements `xs2a accounts list|get|balances|transactions`.
+// Package accounts implements `xs2a accounts list|get|balances|transactions|transaction`.
 package accounts
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,8 +26,10 @@ func NewCmdAccounts(f *cmdutil.Factory) *cobra.Command {
 		Short: "Read the accounts a consent gives: list, get, balances, transactions",
 		Long: `Read account information with the PSU's access token (from 'xs2a authorize
 --exchange', refreshed when expired) and the consent id, both from the
-profile's state unless --consent is given. Card issuers (account_type: card,
-the default) answer on /v1/card-accounts.`,
+profile's state unless --consent is given. The profile's account_type says
+where: card (the default) reads /v1/card-accounts, payment reads the IBAN
+payment accounts on /v1/accounts (and has transaction details:
+'xs2a accounts transaction').`,
 		Args: cmdutil.NoArgs,
 		RunE: cmdutil.MissingSubcommand,
 	}
@@ -39,7 +41,7 @@ the default) answer on /v1/card-accounts.`,
 		}
 		return cmdutil.SetPSUIP(f, psuIP)
 	}
-	cmd.AddCommand(newList(f, &consent), newGet(f, &consent), newBalances(f, &consent), newTransactions(f, &consent))
+	cmd.AddCommand(newList(f, &consent), newGet(f, &consent), newBalances(f, &consent), newTransactions(f, &consent), newTransaction(f, &consent))
 	return cmd
 }
 
@@ -69,10 +71,27 @@ func access(ctx context.Context, f *cmdutil.Factory, consent string) (*cmdutil.S
 	return s, t.AccessToken, consent, nil
 }
 
-func card(s *cmdutil.Session) bool {
-	t := strings.ToLower(s.Config.Profile.AccountType)
-	return t == "" || t == "card"
+// card reports whether the profile's accounts are card accounts
+// (account_type card, the default) or payment accounts (payment).
+func card(f *cmdutil.Factory) (bool, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return false, err
+	}
+	switch t := strings.ToLower(cfg.Profile.AccountType); t {
+	case "", "card":
+		return true, nil
+	case "payment":
+		return false, nil
+	default:
+		return false, cmdutil.UsageErrorf("account_type %q in profile %q is not card or payment", t, cfg.ProfileName)
+	}
 }
+
+// cardBalanceNote is what --with-balance says for card accounts: the file
+// declares withBalance on /v1/accounts, /v1/accounts/{id} and its
+// transactions only (NextGenPSD2 OpenAPI 1.3.12), none on the card paths.
+const cardBalanceNote = "--with-balance sends nothing for card accounts: the OpenAPI file has no withBalance on the card paths; a card's balances come with it when the consent grants them (balances access or availableAccountsWithBalance)"
 
 func newList(f *cmdutil.Factory, consent *string) *cobra.Command {
 	var withBalance bool
@@ -82,18 +101,21 @@ func newList(f *cmdutil.Factory, consent *string) *cobra.Command {
 		Example: "  xs2a accounts list --with-balance\n  xs2a accounts list -o json | jq -r '.[].resourceId'",
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			isCard, err := card(f)
+			if err != nil {
+				return err
+			}
 			s, tok, cid, err := access(cmd.Context(), f, *consent)
 			if err != nil {
 				return err
 			}
-			if !card(s) {
-				raw, err := s.API.Accounts(cmd.Context(), tok, cid)
-				if err != nil {
-					return cmdutil.NetError(err)
-				}
-				return rawJSON(f, raw)
+			if !isCard {
+				return listPayment(cmd.Context(), f, s, tok, cid, withBalance)
 			}
-			cards, err := s.API.CardAccounts(cmd.Context(), tok, cid, withBalance)
+			if withBalance {
+				fmt.Fprintln(f.IO.ErrOut, cardBalanceNote)
+			}
+			cards, err := s.API.CardAccounts(cmd.Context(), tok, cid)
 			if err != nil {
 				return cmdutil.NetError(err)
 			}
@@ -123,25 +145,33 @@ func newList(f *cmdutil.Factory, consent *string) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().BoolVar(&withBalance, "with-balance", false, "include balances")
+	cmd.Flags().BoolVar(&withBalance, "with-balance", false, "payment accounts: ask for the balances (withBalance); card accounts: nothing to send (balances come with the consent)")
 	return cmd
 }
 
 func newGet(f *cmdutil.Factory, consent *string) *cobra.Command {
-	return &cobra.Command{
+	var withBalance bool
+	cmd := &cobra.Command{
 		Use:               "get ACCOUNT-ID",
 		ValidArgsFunction: completeAccounts(f),
 		Short:             "Show one account",
 		Args:              cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			isCard, err := card(f)
+			if err != nil {
+				return err
+			}
 			s, tok, cid, err := access(cmd.Context(), f, *consent)
 			if err != nil {
 				return err
 			}
-			if !card(s) {
-				return cmdutil.UsageErrorf("accounts get is for card accounts; use `xs2a api GET /accounts/%s` for payment accounts", args[0])
+			if !isCard {
+				return getPayment(cmd.Context(), f, s, tok, cid, args[0], withBalance)
 			}
-			c, err := s.API.CardAccount(cmd.Context(), tok, cid, args[0], true)
+			if withBalance {
+				fmt.Fprintln(f.IO.ErrOut, cardBalanceNote)
+			}
+			c, err := s.API.CardAccount(cmd.Context(), tok, cid, args[0])
 			if err != nil {
 				return cmdutil.NetError(err)
 			}
@@ -157,6 +187,8 @@ func newGet(f *cmdutil.Factory, consent *string) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&withBalance, "with-balance", false, "payment accounts: ask for the balances (withBalance); card accounts: nothing to send (balances come with the consent)")
+	return cmd
 }
 
 func newBalances(f *cmdutil.Factory, consent *string) *cobra.Command {
@@ -166,11 +198,19 @@ func newBalances(f *cmdutil.Factory, consent *string) *cobra.Command {
 		Short:             "Show an account's balances",
 		Args:              cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			isCard, err := card(f)
+			if err != nil {
+				return err
+			}
 			s, tok, cid, err := access(cmd.Context(), f, *consent)
 			if err != nil {
 				return err
 			}
-			bs, err := s.API.CardBalances(cmd.Context(), tok, cid, args[0])
+			get := s.API.CardBalances
+			if !isCard {
+				get = s.API.AccountBalances
+			}
+			bs, err := get(cmd.Context(), tok, cid, args[0])
 			if err != nil {
 				return cmdutil.NetError(err)
 			}
@@ -189,14 +229,18 @@ func newTransactions(f *cmdutil.Factory, consent *string) *cobra.Command {
 		Use:               "transactions ACCOUNT-ID",
 		ValidArgsFunction: completeAccounts(f),
 		Short:             "Show an account's transactions, following every page",
-		Example:           "  xs2a accounts transactions card-8693 --from 2026-10-01 --booking-status booked",
-		Args:              cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
+		Long: `Show an account's transactions from --from (default 30 days ago), following
+every page the bank links (at most 100 pages and 64 MiB).
+
+--booking-status is booked, pending or both (the default); payment accounts
+also take information (standing orders) and all, as the OpenAPI file's
+enum has them. The file makes only booked mandatory for a bank: when
+--booking-status is not given and the bank answers 400
+PARAMETER_NOT_SUPPORTED (or FORMAT_ERROR naming bookingStatus) to both,
+the report is read once more with booked, and stderr says so.`,
+		Example: "  xs2a accounts transactions card-8693 --from 2026-10-01 --booking-status booked",
+		Args:    cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch q.BookingStatus {
-			case "booked", "pending", "both":
-			default:
-				return cmdutil.UsageErrorf("--booking-status %q is not booked, pending or both", q.BookingStatus)
-			}
 			for _, d := range []string{q.From, q.To} {
 				if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
 					return cmdutil.UsageErrorf("%q is not a date (YYYY-MM-DD)", d)
@@ -205,14 +249,37 @@ func newTransactions(f *cmdutil.Factory, consent *string) *cobra.Command {
 			if q.From == "" {
 				q.From = f.Now().AddDate(0, 0, -30).Format(time.DateOnly)
 			}
+			isCard, err := card(f)
+			if err != nil {
+				return err
+			}
+			// The file's enums: bookingStatusCard, bookingStatusGeneric.
+			allowed := []string{"booked", "pending", "both"}
+			if !isCard {
+				allowed = append(allowed, "information", "all")
+			}
+			if !slices.Contains(allowed, q.BookingStatus) {
+				return cmdutil.UsageErrorf("--booking-status %q is not %s", q.BookingStatus, orList(allowed))
+			}
+			if !cmd.Flags().Changed("booking-status") {
+				q.BookingStatus = "" // both, with the fallback to booked
+			}
 			s, tok, cid, err := access(cmd.Context(), f, *consent)
 			if err != nil {
 				return err
+			}
+			if !isCard {
+				return transactionsPayment(cmd.Context(), f, s, tok, cid, args[0], q)
+			}
+			if q.WithBalance {
+				fmt.Fprintln(f.IO.ErrOut, cardBalanceNote)
+				q.WithBalance = false
 			}
 			tx, err := s.API.CardTransactions(cmd.Context(), tok, cid, args[0], q)
 			if err != nil {
 				return cmdutil.NetError(err)
 			}
+			noteFallback(f, tx.Fallback)
 			if cmdutil.WantsJSON(f) {
 				return cmdutil.JSON(f, tx)
 			}
@@ -234,9 +301,21 @@ func newTransactions(f *cmdutil.Factory, consent *string) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&q.From, "from", "", "dateFrom (default: 30 days ago)")
 	fl.StringVar(&q.To, "to", "", "dateTo (default: today)")
-	fl.StringVar(&q.BookingStatus, "booking-status", "both", "booked, pending or both")
-	fl.BoolVar(&q.WithBalance, "with-balance", false, "include balances")
+	fl.StringVar(&q.BookingStatus, "booking-status", "both", "booked, pending or both; payment accounts also information (standing orders) or all")
+	fl.BoolVar(&q.WithBalance, "with-balance", false, "payment accounts: the balances with the report (withBalance); card accounts: nothing to send (balances come with the consent)")
 	return cmd
+}
+
+// noteFallback says on stderr that the report was read with booked after
+// the bank refused both.
+func noteFallback(f *cmdutil.Factory, refusal string) {
+	if refusal != "" {
+		fmt.Fprintf(f.IO.ErrOut, "the bank refused bookingStatus=both (%s): read again with booked, so no pending transactions\n", l(refusal))
+	}
+}
+
+func orList(vs []string) string {
+	return strings.Join(vs[:len(vs)-1], ", ") + " or " + vs[len(vs)-1]
 }
 
 // completeAccounts offers the account ids the last `accounts list` returned.
@@ -281,12 +360,4 @@ func writeBalances(w io.Writer, bs []xs2a.Balance) {
 	for _, b := range bs {
 		fmt.Fprintf(w, "%-18s %s\n", l(b.BalanceType)+":", amount(b.BalanceAmount))
 	}
-}
-
-func rawJSON(f *cmdutil.Factory, raw json.RawMessage) error {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return err
-	}
-	return cmdutil.JSON(f, v)
 }

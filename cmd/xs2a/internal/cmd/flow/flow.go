@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,19 +60,32 @@ type Card struct {
 	Pending     int    `json:"pendingTransactions"`
 }
 
+// Account is a payment account (account_type: payment) with its balance,
+// for the summary.
+type Account struct {
+	ResourceID string `json:"resourceId"`
+	IBAN       string `json:"iban,omitempty"`
+	Name       string `json:"name"`
+	Available  string `json:"available,omitempty"`
+	Booked     int    `json:"bookedTransactions"`
+	Pending    int    `json:"pendingTransactions"`
+}
+
 // Record is the whole journey, for --output json.
 type Record struct {
 	Profile string `json:"profile"`
 	Sandbox bool   `json:"sandbox"`
 	// FellBack: the profile has no base_url, so the embedded sandbox ran.
-	FellBack     bool   `json:"fellBackToSandbox,omitempty"`
-	OK           bool   `json:"ok"`
-	Steps        []Step `json:"steps"`
-	Cards        []Card `json:"cards"`
-	ConsentID    string `json:"consentId,omitempty"`
-	KeyGenMillis int64  `json:"keyGenerationMs,omitempty"`
-	SetupMillis  int64  `json:"sandboxSetupMs,omitempty"`
-	TotalMillis  int64  `json:"totalMs"`
+	FellBack bool   `json:"fellBackToSandbox,omitempty"`
+	OK       bool   `json:"ok"`
+	Steps    []Step `json:"steps"`
+	Cards    []Card `json:"cards"`
+	// Accounts are the payment accounts read (account_type: payment).
+	Accounts     []Account `json:"accounts,omitempty"`
+	ConsentID    string    `json:"consentId,omitempty"`
+	KeyGenMillis int64     `json:"keyGenerationMs,omitempty"`
+	SetupMillis  int64     `json:"sandboxSetupMs,omitempty"`
+	TotalMillis  int64     `json:"totalMs"`
 }
 
 // NewCmdFlow builds `xs2a flow`.
@@ -79,11 +93,15 @@ func NewCmdFlow(f *cmdutil.Factory) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "flow [--sandbox] [--interactive]",
-		Short: "Run the whole journey: token, consent, authorize, exchange, card accounts, balances, transactions",
+		Short: "Run the whole journey: token, consent, authorize, exchange, accounts, balances, transactions",
 		Long: `Run the bank's documented flow step by step against the profile, printing a
 line per step (what was sent, what came back, how long it took) and stopping
 at the first failure with its diagnosis and the command that reproduces that
 step alone. --output json gives the whole record.
+
+The reads follow the profile's account_type: card (the default) reads
+/v1/card-accounts, payment reads /v1/accounts (list, each account's
+balances and transactions).
 
 The PSU approves during the journey and is present for the reads after it,
 so they carry PSU-IP-Address (--psu-ip, else the profile's psu_ip_address,
@@ -220,6 +238,14 @@ func strictJourney(s *cmdutil.Session) {
 
 func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, browse func(string) error) error {
 	name := s.Config.ProfileName
+	var payment bool
+	switch t := strings.ToLower(s.Config.Profile.AccountType); t {
+	case "", "card":
+	case "payment":
+		payment = true
+	default:
+		return cmdutil.UsageErrorf("account_type %q in profile %q is not card or payment", t, name)
+	}
 	var ct *state.Token
 	if err := r.step("token", "POST token endpoint (client_credentials, mutual TLS)", "token", func() (string, error) {
 		var err error
@@ -279,10 +305,13 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 	}); err != nil {
 		return err
 	}
+	if payment {
+		return readPayment(ctx, r, s, o, ut.AccessToken, created.ConsentID)
+	}
 	var cards []xs2a.CardAccount
 	if err := r.step("card accounts", "GET /v1/card-accounts (Consent-ID, PSU-IP-Address "+s.API.PSUIPAddress+")", "accounts list", func() (string, error) {
 		var err error
-		cards, err = s.API.CardAccounts(ctx, ut.AccessToken, created.ConsentID, false)
+		cards, err = s.API.CardAccounts(ctx, ut.AccessToken, created.ConsentID)
 		if err != nil {
 			return "", cmdutil.NetError(err)
 		}
@@ -301,11 +330,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 			if err != nil {
 				return "", cmdutil.NetError(err)
 			}
-			for _, b := range bs {
-				if b.BalanceType == "interimAvailable" || card.Available == "" {
-					card.Available = b.BalanceAmount.Amount + " " + b.BalanceAmount.Currency
-				}
-			}
+			card.Available = available(bs)
 			return fmt.Sprintf("200, %d balance(s)", len(bs)), nil
 		}); err != nil {
 			return err
@@ -316,7 +341,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 				return "", cmdutil.NetError(err)
 			}
 			card.Booked, card.Pending = len(tx.Booked), len(tx.Pending)
-			return fmt.Sprintf("200, %d booked, %d pending (%d page(s))", card.Booked, card.Pending, tx.Pages), nil
+			return fmt.Sprintf("200, %d booked, %d pending (%d page(s))%s", card.Booked, card.Pending, tx.Pages, fellBack(tx.Fallback)), nil
 		}); err != nil {
 			return err
 		}
@@ -325,11 +350,80 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 	return nil
 }
 
+// readPayment reads the payment accounts (account_type: payment) as the
+// card journey reads cards: the list, then each one's balances and
+// transactions, on /v1/accounts.
+func readPayment(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, tok, cid string) error {
+	var accts []xs2a.Account
+	if err := r.step("accounts", "GET /v1/accounts (Consent-ID, PSU-IP-Address "+s.API.PSUIPAddress+")", "accounts list", func() (string, error) {
+		var err error
+		accts, err = s.API.Accounts(ctx, tok, cid, false)
+		if err != nil {
+			return "", cmdutil.NetError(err)
+		}
+		return fmt.Sprintf("200, %d payment account(s)", len(accts)), nil
+	}); err != nil {
+		return err
+	}
+	from := s.Now().AddDate(0, 0, -o.Days).Format(time.DateOnly)
+	for _, a := range accts {
+		acct := Account{ResourceID: a.ResourceID, IBAN: a.IBAN, Name: a.Name}
+		if err := r.step("balances", "GET /v1/accounts/"+a.ResourceID+"/balances", "accounts balances "+shquote.Arg(a.ResourceID), func() (string, error) {
+			bs, err := s.API.AccountBalances(ctx, tok, cid, a.ResourceID)
+			if err != nil {
+				return "", cmdutil.NetError(err)
+			}
+			acct.Available = available(bs)
+			return fmt.Sprintf("200, %d balance(s)", len(bs)), nil
+		}); err != nil {
+			return err
+		}
+		if err := r.step("transactions", "GET /v1/accounts/"+a.ResourceID+"/transactions?dateFrom="+from, "accounts transactions "+shquote.Arg(a.ResourceID)+" --from "+from, func() (string, error) {
+			tx, err := s.API.AccountTransactions(ctx, tok, cid, a.ResourceID, xs2a.TransactionQuery{From: from})
+			if err != nil {
+				return "", cmdutil.NetError(err)
+			}
+			acct.Booked, acct.Pending = len(tx.Booked), len(tx.Pending)
+			return fmt.Sprintf("200, %d booked, %d pending (%d page(s))%s", acct.Booked, acct.Pending, tx.Pages, fellBack(tx.Fallback)), nil
+		}); err != nil {
+			return err
+		}
+		r.rec.Accounts = append(r.rec.Accounts, acct)
+	}
+	return nil
+}
+
+// available is the interimAvailable balance, else the first.
+func available(bs []xs2a.Balance) string {
+	out := ""
+	for _, b := range bs {
+		if b.BalanceType == "interimAvailable" || out == "" {
+			out = b.BalanceAmount.Amount + " " + b.BalanceAmount.Currency
+		}
+	}
+	return out
+}
+
+// fellBack is the step's note when the bank refused bookingStatus=both.
+func fellBack(refusal string) string {
+	if refusal == "" {
+		return ""
+	}
+	return "; bookingStatus both refused (" + refusal + "), read with booked"
+}
+
 func printCards(f *cmdutil.Factory, rec *Record) {
 	w := f.IO.Out
 	cs := f.IO.ColorScheme()
 	l := termsafe.Line // the bank's strings
-	fmt.Fprintf(w, "\n%s consent %s: %d card account(s)\n", cs.Bold("The journey worked:"), l(rec.ConsentID), len(rec.Cards))
+	if len(rec.Accounts) > 0 {
+		fmt.Fprintf(w, "\n%s consent %s: %d payment account(s)\n", cs.Bold("The journey worked:"), l(rec.ConsentID), len(rec.Accounts))
+		for _, a := range rec.Accounts {
+			fmt.Fprintf(w, "  %s  %-8s available %-14s %d booked, %d pending\n", l(a.IBAN), l(a.Name), l(a.Available), a.Booked, a.Pending)
+		}
+	} else {
+		fmt.Fprintf(w, "\n%s consent %s: %d card account(s)\n", cs.Bold("The journey worked:"), l(rec.ConsentID), len(rec.Cards))
+	}
 	for _, c := range rec.Cards {
 		fmt.Fprintf(w, "  %s  %-8s available %-14s limit %-14s %d booked, %d pending\n", l(spaced(c.MaskedPan)), l(c.Name), l(c.Available), l(c.CreditLimit), c.Booked, c.Pending)
 	}
