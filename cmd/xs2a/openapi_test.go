@@ -13,10 +13,7 @@ package main_test
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -25,135 +22,41 @@ import (
 	"testing"
 	"time"
 
-	"encoding/json"
-
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
 	"github.com/xs2a-dev/xs2a/pkg/spec"
 )
 
-// bundleChecker validates recorded exchanges against the file.
-type bundleChecker struct {
-	router routers.Router
-	opts   []openapi3.SchemaValidationOption
-	links  map[string]bool // hrefs of the answers checked so far
-}
-
-func newBundleChecker(t *testing.T, doc *openapi3.T, server string) *bundleChecker {
-	t.Helper()
-	doc.Servers = openapi3.Servers{{URL: server}}
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &bundleChecker{router: router, links: map[string]bool{}, opts: []openapi3.SchemaValidationOption{
-		openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
-		openapi3.WithStringFormatValidator("ipv4", openapi3.NewIPValidator(true)),
-	}}
-}
-
-// check returns the exchange's operationId and what is wrong with it.
-func (c *bundleChecker) check(ex *bundle.Exchange) (string, []error) {
-	ctx := context.Background()
+// checkRecorded validates one recorded exchange with c.
+func checkRecorded(c *spec.Checker, ex *bundle.Exchange) spec.Result {
+	fail := func(err error) spec.Result { return spec.Result{Op: ex.Request.Method, RequestErrors: []error{err}} }
 	body, err := ex.Request.Body.Bytes()
 	if err != nil {
-		return "", []error{err}
+		return fail(err)
 	}
 	req, err := http.NewRequest(ex.Request.Method, ex.Request.URL, bytes.NewReader(body))
 	if err != nil {
-		return "", []error{err}
+		return fail(err)
 	}
 	for _, f := range ex.Request.Headers {
 		req.Header.Add(f.Name, f.Value)
 	}
-	route, params, err := c.router.FindRoute(req)
-	if err != nil {
-		return ex.Request.Method + " " + req.URL.Path, []error{fmt.Errorf("not an operation of the OpenAPI file: %w", err)}
-	}
-	op := route.Operation.OperationID
-	var errs []error
-	add := func(err error) {
-		var me openapi3.MultiError
-		switch {
-		case err == nil:
-		case errors.As(err, &me):
-			errs = append(errs, me...)
-		default:
-			errs = append(errs, err)
-		}
-	}
-	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: &openapi3filter.Options{
-		MultiError: true, SchemaValidationOptions: c.opts,
-		// Who may call is the bank's business; the file names the scheme.
-		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-	}}
-	add(openapi3filter.ValidateRequest(ctx, in))
-	if !c.links[req.URL.RequestURI()] {
-		declared := map[string]bool{}
-		for _, ps := range []openapi3.Parameters{route.PathItem.Parameters, route.Operation.Parameters} {
-			for _, p := range ps {
-				if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
-					declared[p.Value.Name] = true
-				}
-			}
-		}
-		for name := range req.URL.Query() {
-			if !declared[name] {
-				errs = append(errs, fmt.Errorf("query parameter %q is not declared for %s %s", name, req.Method, route.Path))
-			}
-		}
-	}
 	if ex.Response == nil {
-		return op, append(errs, fmt.Errorf("no answer recorded: %s", ex.Error))
+		return fail(fmt.Errorf("no answer recorded: %s", ex.Error))
 	}
-	rb, err := ex.Response.Body.Bytes()
+	answer, err := ex.Response.Body.Bytes()
 	if err != nil {
-		return op, append(errs, err)
+		return fail(err)
 	}
 	h := http.Header{}
 	for _, f := range ex.Response.Headers {
 		h.Add(f.Name, f.Value)
 	}
-	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: ex.Response.Status, Header: h,
-		Body:    io.NopCloser(bytes.NewReader(rb)),
-		Options: &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true, SchemaValidationOptions: c.opts}}
-	add(openapi3filter.ValidateResponse(ctx, out))
-	if ex.Response.Status/100 == 2 {
-		collectHrefs(rb, c.links)
-	}
-	return op, errs
-}
-
-// collectHrefs adds every "href" of a JSON answer to into.
-func collectHrefs(body []byte, into map[string]bool) {
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, e := range v {
-				if h, ok := e.(string); ok && k == "href" {
-					into[h] = true
-				}
-				walk(e)
-			}
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
-		}
-	}
-	var v any
-	if json.Unmarshal(body, &v) == nil {
-		walk(v)
-	}
+	return c.Check(spec.Exchange{Request: req, Body: body, Status: ex.Response.Status, Header: h, Answer: answer})
 }
 
 func TestBinaryExchangesMatchTheOpenAPIFile(t *testing.T) {
 	needCurl(t)
-	doc := spec.Load(t)
+	spec.Load(t) // skip early without the file
 	s := serveBinary(t)
 	rec := filepath.Join(s.dir, "recorded")
 	from := time.Now().AddDate(-1, 0, 0).Format(time.DateOnly)
@@ -179,7 +82,7 @@ func TestBinaryExchangesMatchTheOpenAPIFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var checker *bundleChecker
+	var checker *spec.Checker
 	seen := map[string]int{}
 	for _, ex := range exs {
 		if ex.Kind != bundle.KindAPI {
@@ -190,12 +93,12 @@ func TestBinaryExchangesMatchTheOpenAPIFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checker = newBundleChecker(t, doc, u.Scheme+"://"+u.Host)
+			checker = spec.NewChecker(t, u.Scheme+"://"+u.Host)
 		}
-		op, errs := checker.check(ex)
-		seen[op]++
-		for _, e := range errs {
-			t.Errorf("%s %s (%s, %s): %v", ex.Request.Method, ex.Path(), op, ex.File, e)
+		res := checkRecorded(checker, ex)
+		seen[res.Operation]++
+		for _, e := range append(res.RequestErrors, res.AnswerErrors...) {
+			t.Errorf("%s %s (%s, %s): %v", ex.Request.Method, ex.Path(), res.Op, ex.File, e)
 		}
 	}
 	want := []string{"createConsent", "getConsentInformation", "getConsentStatus", "deleteConsent",
@@ -245,7 +148,7 @@ func TestBinaryExchangesMatchTheOpenAPIFile(t *testing.T) {
 				}
 			}
 			edit(&ex)
-			if _, errs := checker.check(&ex); len(errs) == 0 {
+			if checkRecorded(checker, &ex).OK() {
 				t.Errorf("%s: the check found nothing", name)
 			}
 		}

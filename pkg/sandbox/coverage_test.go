@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/xs2a-dev/xs2a/pkg/spec"
 )
 
 // specCoverage is what the rigs of this run saw: operationIds with a
@@ -34,16 +35,7 @@ func coverOperation(doc *openapi3.T, opID string) {
 	specCoverage.mu.Lock()
 	defer specCoverage.mu.Unlock()
 	if specCoverage.ais == nil {
-		specCoverage.ais, specCoverage.ok = map[string]string{}, map[string]bool{}
-		for path, item := range doc.Paths.Map() {
-			for method, op := range item.Operations() {
-				for _, tag := range op.Tags {
-					if tag == "Account Information Service (AIS)" {
-						specCoverage.ais[op.OperationID] = method + " " + path
-					}
-				}
-			}
-		}
+		specCoverage.ais, specCoverage.ok = spec.AISOperations(doc), map[string]bool{}
 	}
 	specCoverage.used = true
 	if opID != "" {
