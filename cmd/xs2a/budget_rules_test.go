@@ -50,6 +50,9 @@ func TestOneOffBudgetThroughTheBinary(t *testing.T) {
 	if r := s.run(env, "accounts", "get", "card-8693", "--strict-budget"); r.code != 0 {
 		t.Errorf("the card's details: exit %d\n%s", r.code, r.stderr)
 	}
+	if r := s.run(env, "consent", "status", "--local"); r.code != 0 || !strings.Contains(r.stdout, "one-off consent: 2 endpoint(s) read, each once") {
+		t.Errorf("consent status --local: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
 }
 
 func TestPerPathBudgetThroughTheBinary(t *testing.T) {
