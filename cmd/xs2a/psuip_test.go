@@ -122,6 +122,11 @@ func TestFlowWithTheServedProfile(t *testing.T) {
 	if list.code != 0 || !regexp.MustCompile(`available -?\d+\.\d\d EUR \(expected with credit limit\)`).MatchString(list.stdout) {
 		t.Errorf("accounts list does not name the card's balance: exit %d\n%s\n%s", list.code, list.stdout, list.stderr)
 	}
+	// The card's two expected balances, told apart in the text.
+	bal := s.run(nil, "accounts", "balances", "card-8693", "--psu-ip", "192.0.2.1")
+	if bal.code != 0 || !regexp.MustCompile(`(?m)^expected:\s+-?\d+\.\d\d EUR\n(?s:.*)^expected \(credit limit included\): -?\d+\.\d\d EUR$`).MatchString(bal.stdout) {
+		t.Errorf("accounts balances does not tell the two expected balances apart: exit %d\n%s\n%s", bal.code, bal.stdout, bal.stderr)
+	}
 }
 
 // TestFlowStopsBeforeTheBudget: with a daily limit of 4 requests (the bank's

@@ -362,8 +362,15 @@ func balanceSummary(bs []xs2a.Balance, card bool) string {
 	}
 }
 
+// writeBalances writes one balance a line; a balance with
+// creditLimitIncluded says so (a card has two expected balances, one
+// without and one with the credit limit).
 func writeBalances(w io.Writer, bs []xs2a.Balance) {
 	for _, b := range bs {
-		fmt.Fprintf(w, "%-18s %s\n", l(b.BalanceType)+":", amount(b.BalanceAmount))
+		name := l(b.BalanceType)
+		if b.CreditLimitIncluded {
+			name += " (credit limit included)"
+		}
+		fmt.Fprintf(w, "%-18s %s\n", name+":", amount(b.BalanceAmount))
 	}
 }
