@@ -36,6 +36,9 @@ type flowRecord struct {
 		ResourceID string `json:"resourceId"`
 		MaskedPan  string `json:"maskedPan"`
 		Available  string `json:"available"`
+		// AvailableBalance: which balance available is.
+		AvailableBalance string `json:"availableBalance"`
+		CreditLimit      string `json:"creditLimit"`
 	} `json:"cards"`
 	ConsentID    string `json:"consentId"`
 	KeyGenMillis int64  `json:"keyGenerationMs"`
@@ -78,6 +81,11 @@ func checkWholeJourney(t *testing.T, rec flowRecord) {
 	avail := map[string]string{}
 	for _, c := range rec.Cards {
 		avail[c.MaskedPan] = c.Available
+		// The money to spend, as the file's card notes name it; not
+		// interimAvailable, which is what the card owes.
+		if c.AvailableBalance != "expected with credit limit" {
+			t.Errorf("card %s: available is the %q balance; want expected with credit limit", c.MaskedPan, c.AvailableBalance)
+		}
 	}
 	if len(rec.Cards) != 2 {
 		t.Errorf("%d cards; want 2: %+v", len(rec.Cards), rec.Cards)

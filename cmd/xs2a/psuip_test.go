@@ -6,8 +6,12 @@ package main_test
 // connection, which -v names once.
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -92,6 +96,37 @@ func TestFlowWithTheServedProfile(t *testing.T) {
 	if st.code != 0 || !strings.Contains(st.stdout, `"callsToday": 0`) {
 		t.Errorf("consent status after flow: exit %d\n%s\n%s", st.code, st.stdout, st.stderr)
 	}
+	// A card's available is the money to spend: its credit limit plus the
+	// expected balance of the bank's own answer (the file's card notes).
+	for _, c := range rec.Cards {
+		r := s.run(nil, "accounts", "balances", c.ResourceID, "--psu-ip", "192.0.2.1", "-o", "json")
+		var bs []struct {
+			BalanceType         string
+			CreditLimitIncluded bool
+			BalanceAmount       struct{ Amount, Currency string }
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &bs); r.code != 0 || err != nil {
+			t.Fatalf("accounts balances %s: exit %d %v\n%s\n%s", c.ResourceID, r.code, err, r.stdout, r.stderr)
+		}
+		want := ""
+		for _, b := range bs {
+			if b.BalanceType == "expected" && !b.CreditLimitIncluded {
+				want = addAmounts(t, c.CreditLimit, b.BalanceAmount.Amount+" "+b.BalanceAmount.Currency)
+			}
+		}
+		if want == "" || c.Available != want {
+			t.Errorf("card %s: available %q; want credit limit %s + expected = %q (%+v)", c.ResourceID, c.Available, c.CreditLimit, want, bs)
+		}
+	}
+	list := s.run(nil, "accounts", "list", "--psu-ip", "192.0.2.1")
+	if list.code != 0 || !regexp.MustCompile(`available -?\d+\.\d\d EUR \(expected with credit limit\)`).MatchString(list.stdout) {
+		t.Errorf("accounts list does not name the card's balance: exit %d\n%s\n%s", list.code, list.stdout, list.stderr)
+	}
+	// The card's two expected balances, told apart in the text.
+	bal := s.run(nil, "accounts", "balances", "card-8693", "--psu-ip", "192.0.2.1")
+	if bal.code != 0 || !regexp.MustCompile(`(?m)^expected:\s+-?\d+\.\d\d EUR\n(?s:.*)^expected \(credit limit included\): -?\d+\.\d\d EUR$`).MatchString(bal.stdout) {
+		t.Errorf("accounts balances does not tell the two expected balances apart: exit %d\n%s\n%s", bal.code, bal.stdout, bal.stderr)
+	}
 }
 
 // TestFlowStopsBeforeTheBudget: with a daily limit of 4 requests (the bank's
@@ -122,4 +157,33 @@ func TestFlowStopsBeforeTheBudget(t *testing.T) {
 	if strings.Contains(r.stdout, "ACCESS_EXCEEDED") {
 		t.Errorf("the bank refused a call: it was sent\n%s", r.stdout)
 	}
+}
+
+// addAmounts adds two "1234.56 EUR" amounts of one currency, in cents.
+func addAmounts(t *testing.T, a, b string) string {
+	t.Helper()
+	parse := func(s string) (int64, string) {
+		num, cur, _ := strings.Cut(s, " ")
+		neg := strings.HasPrefix(num, "-")
+		whole, frac, _ := strings.Cut(strings.TrimPrefix(num, "-"), ".")
+		w, err := strconv.ParseInt(whole, 10, 64)
+		f, err2 := strconv.ParseInt((frac + "00")[:2], 10, 64)
+		if err != nil || err2 != nil || cur == "" {
+			t.Fatalf("amount %q", s)
+		}
+		if neg {
+			return -(w*100 + f), cur
+		}
+		return w*100 + f, cur
+	}
+	x, cx := parse(a)
+	y, cy := parse(b)
+	if cx != cy {
+		t.Fatalf("%s + %s: two currencies", a, b)
+	}
+	sum, sign := x+y, ""
+	if sum < 0 {
+		sum, sign = -sum, "-"
+	}
+	return fmt.Sprintf("%s%d.%02d %s", sign, sum/100, sum%100, cx)
 }

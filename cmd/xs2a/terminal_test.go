@@ -259,8 +259,9 @@ func TestHostileBankTextIsEscaped(t *testing.T) {
 	safeOutput(t, "OAuth error", r, "stderr")
 }
 
-// The budget warns when a consent's last call of the day was made, naming
-// the consent by the id the bank gave.
+// The budget warns when a call goes beyond a consent's budget (here a
+// one-off consent's second read of an endpoint), naming the consent by the
+// id the bank gave.
 func TestHostileBankBudgetWarningIsEscaped(t *testing.T) {
 	srv := evilTextBank(t)
 	u := evilTextUser(t, srv.URL)
@@ -276,6 +277,7 @@ func TestHostileBankBudgetWarningIsEscaped(t *testing.T) {
 	}
 	st.UserToken = &state.Token{AccessToken: "user-token", Expiry: future, ConsentID: oneOffID}
 	writeState(t, u, st)
+	u.must("accounts", "balances", "card-1")
 	r := u.must("accounts", "balances", "card-1")
 	safeOutput(t, "budget warning", r, "")
 	if !strings.Contains(r.stderr, `c9\u202e\u009b31m`) {

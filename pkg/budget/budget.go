@@ -46,6 +46,24 @@ type Limits struct {
 	// StrictBy names what made the limits strict, for the refusal's text;
 	// "": --strict-budget or budget.strict.
 	StrictBy string
+	// PerPath: the bank counts frequencyPerDay per endpoint and account
+	// (CountsPerPath), not per consent.
+	PerPath bool
+}
+
+// CountsPerPath says whether a bank (the profile's bank key) counts
+// frequencyPerDay per endpoint and account: adorsys xs2a does, since its
+// release 2.5 ("New mechanism for counting frequencyPerDay":
+// AisConsentUsageService keeps one counter per consent, day and request
+// URI), and so does the sandbox's lenient bank; Enfuce (the default)
+// counts per consent, as the file's frequencyPerDay words it ("maximum
+// frequency for an access without PSU involvement per day").
+func CountsPerPath(bank string) bool {
+	switch strings.ToLower(strings.TrimSpace(bank)) {
+	case "adorsys", "lenient":
+		return true
+	}
+	return false
 }
 
 // ParseLimits reads the profile's budget.* keys; "" takes the default.
@@ -133,6 +151,19 @@ type Consent struct {
 	// used without the PSU).
 	Day   string `json:"day,omitempty"`
 	Calls int    `json:"calls"`
+	// OneOff: recurringIndicator false. The bank counts every access of
+	// it, the PSU present or not, each endpoint and account once, and it
+	// ends after use (the file: "false, if the consent is for one access
+	// to the account data"; adorsys AccountHelperService and
+	// OneOffConsentExpirationService).
+	OneOff bool `json:"one_off,omitempty"`
+	// Used is the bank day a one-off consent was first used: it ends at
+	// that day's midnight.
+	Used string `json:"used,omitempty"`
+	// Paths counts the accesses per endpoint and account (the API path):
+	// a one-off consent's, for its whole life; a recurring one's on Day,
+	// when the bank counts per path (Limits.PerPath).
+	Paths map[string]int `json:"paths,omitempty"`
 }
 
 func (l *Ledger) roll(day string) {
@@ -157,6 +188,17 @@ func (l *Ledger) consent(id string) *Consent {
 func (c *Consent) roll(day string) {
 	if c.Day != day {
 		c.Day, c.Calls = day, 0
+		if !c.OneOff {
+			c.Paths = nil
+		}
+	}
+}
+
+// LearnOneOff records a consent's recurringIndicator (the create request,
+// GET consent).
+func (l *Ledger) LearnOneOff(id string, oneOff bool) {
+	if id != "" {
+		l.consent(id).OneOff = oneOff
 	}
 }
 
@@ -208,13 +250,18 @@ type Report struct {
 	CallsToday      int  `json:"callsToday"`
 	CallsLeftToday  *int `json:"callsLeftToday"`
 	// DailyLimit and RequestsLeftToday are null when the profile has no daily limit.
-	DailyLimit        *int   `json:"dailyLimit"`
-	RequestsToday     int    `json:"requestsToday"`
-	RequestsLeftToday *int   `json:"requestsLeftToday"`
-	BankDay           string `json:"bankDay"`
-	Timezone          string `json:"timezone"`
-	ResetsAt          string `json:"resetsAt"`
-	Strict            bool   `json:"strict"`
+	DailyLimit        *int `json:"dailyLimit"`
+	RequestsToday     int  `json:"requestsToday"`
+	RequestsLeftToday *int `json:"requestsLeftToday"`
+	// OneOff: a one-off consent (each endpoint and account once);
+	// PerEndpoint: the bank counts frequencyPerDay per endpoint and
+	// account, and callsLeftToday is what is left on the one used most.
+	OneOff      bool   `json:"oneOff,omitempty"`
+	PerEndpoint bool   `json:"perEndpoint,omitempty"`
+	BankDay     string `json:"bankDay"`
+	Timezone    string `json:"timezone"`
+	ResetsAt    string `json:"resetsAt"`
+	Strict      bool   `json:"strict"`
 }
 
 // Report computes the budget of consent id at now.
@@ -243,8 +290,18 @@ func (l *Ledger) Report(id string, lim Limits, now time.Time) Report {
 	if c.Day == day {
 		r.CallsToday = c.Calls
 	}
+	r.OneOff = c.OneOff
+	used := r.CallsToday
+	if lim.PerPath && !c.OneOff {
+		r.PerEndpoint, used = true, 0
+		if c.Day == day {
+			for _, n := range c.Paths {
+				used = max(used, n)
+			}
+		}
+	}
 	if c.FrequencyPerDay > 0 {
-		f, left := c.FrequencyPerDay, max(0, c.FrequencyPerDay-r.CallsToday)
+		f, left := c.FrequencyPerDay, max(0, c.FrequencyPerDay-used)
 		r.FrequencyPerDay, r.CallsLeftToday = &f, &left
 	}
 	return r
@@ -263,12 +320,17 @@ func daysLeft(validUntil, today string) (int, bool) {
 // ExceededError is a call refused before sending because it is beyond a
 // budget (Limits.Strict).
 type ExceededError struct {
-	// Budget is "frequencyPerDay" (the consent's) or "daily limit" (the TPP's).
+	// Budget is "frequencyPerDay" (the consent's), "one-off" (a one-off
+	// consent's one read of Path, or its day) or "daily limit" (the TPP's).
 	Budget    string
 	ConsentID string
-	Limit     int
-	Resets    time.Time
-	ZoneName  string
+	// Path is the endpoint and account (one-off, or a bank counting per path).
+	Path string
+	// Used is the day a one-off consent was used, when it has ended.
+	Used     string
+	Limit    int
+	Resets   time.Time
+	ZoneName string
 	// By is what refused it (Limits.StrictBy); "": --strict-budget or budget.strict.
 	By string
 }
@@ -278,6 +340,18 @@ func (e *ExceededError) Error() string {
 	by := e.By
 	if by == "" {
 		by = "--strict-budget or budget.strict"
+	}
+	if e.Budget == BudgetOneOff {
+		if e.Used != "" {
+			return fmt.Sprintf("budget: consent %s is a one-off consent, used on %s: it ended at that day's midnight (the bank answers 401 CONSENT_EXPIRED); not sent (%s); ask the PSU for a new consent",
+				e.ConsentID, e.Used, by)
+		}
+		return fmt.Sprintf("budget: consent %s is a one-off consent and has read %s already (each endpoint and account once; the bank answers 429 ACCESS_EXCEEDED); not sent (%s); ask the PSU for a new consent",
+			e.ConsentID, e.Path, by)
+	}
+	if e.Budget == BudgetConsent && e.Path != "" {
+		return fmt.Sprintf("budget: consent %s has used its %d PSU-not-present calls of %s today (frequencyPerDay, counted per endpoint and account); not sent (%s); %s, or send with --psu-ip when the PSU is present",
+			e.ConsentID, e.Limit, e.Path, by, reset)
 	}
 	if e.Budget == BudgetConsent {
 		return fmt.Sprintf("budget: consent %s has used its %d PSU-not-present calls today (frequencyPerDay); not sent (%s); %s, or send with --psu-ip when the PSU is present",
@@ -289,5 +363,6 @@ func (e *ExceededError) Error() string {
 // The budgets an ExceededError names.
 const (
 	BudgetConsent = "frequencyPerDay"
+	BudgetOneOff  = "one-off"
 	BudgetDaily   = "daily limit"
 )

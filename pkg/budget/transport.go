@@ -23,6 +23,14 @@ type Call struct {
 	// access of; "" when the call spends none (the PSU is present, a page
 	// after the first of a report, or not an account call).
 	ConsentID string
+	// PresentConsentID is the consent of an account access with the PSU
+	// present (PSU-IP-Address): it spends an access of a one-off consent
+	// only, which counts every access.
+	PresentConsentID string
+	// Path is the endpoint and account an account access reads (the API
+	// path, without the query), as the banks that count per path and
+	// one-off consents count it.
+	Path string
 }
 
 var (
@@ -51,9 +59,13 @@ func Classify(req *http.Request, base *url.URL) Call {
 	page := req.URL.Query().Get("page")
 	// As the bank counts: an account access without the PSU, once per
 	// report (the pages after the first belong to the same access).
-	if req.Method == http.MethodGet && cid != "" && accountRE.MatchString(p) &&
-		req.Header.Get("PSU-IP-Address") == "" && (page == "" || page == "0") {
-		c.ConsentID = cid
+	if req.Method == http.MethodGet && cid != "" && accountRE.MatchString(p) && (page == "" || page == "0") {
+		c.Path = p
+		if req.Header.Get("PSU-IP-Address") == "" {
+			c.ConsentID = cid
+		} else {
+			c.PresentConsentID = cid
+		}
 	}
 	return c
 }
@@ -98,6 +110,8 @@ type reservation struct {
 	lastCall       bool // the consent's last access
 	frequency      int
 	validUntil     string
+	consent        string // the consent spent (spent true)
+	oneOff         bool
 }
 
 // RoundTrip reserves the call's share of the budgets, sends it, and gives
@@ -155,8 +169,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		switch learn {
 		case learnCreate:
 			var in struct {
-				ValidUntil      string `json:"validUntil"`
-				FrequencyPerDay int    `json:"frequencyPerDay"`
+				ValidUntil         string `json:"validUntil"`
+				FrequencyPerDay    int    `json:"frequencyPerDay"`
+				RecurringIndicator *bool  `json:"recurringIndicator"`
 			}
 			var out struct {
 				ConsentID     string `json:"consentId"`
@@ -164,15 +179,23 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			if json.Unmarshal(sent, &in) == nil && json.Unmarshal(body, &out) == nil {
 				l.Learn(out.ConsentID, in.ValidUntil, in.FrequencyPerDay, out.ConsentStatus)
+				if in.RecurringIndicator != nil {
+					l.LearnOneOff(out.ConsentID, !*in.RecurringIndicator)
+				}
 			}
 		case learnGet:
 			var out struct {
-				ValidUntil      string `json:"validUntil"`
-				FrequencyPerDay int    `json:"frequencyPerDay"`
-				ConsentStatus   string `json:"consentStatus"`
+				ValidUntil         string `json:"validUntil"`
+				FrequencyPerDay    int    `json:"frequencyPerDay"`
+				ConsentStatus      string `json:"consentStatus"`
+				RecurringIndicator *bool  `json:"recurringIndicator"`
 			}
 			if json.Unmarshal(body, &out) == nil {
-				l.Learn(consentPathID(req, t.base), out.ValidUntil, out.FrequencyPerDay, out.ConsentStatus)
+				id := consentPathID(req, t.base)
+				l.Learn(id, out.ValidUntil, out.FrequencyPerDay, out.ConsentStatus)
+				if out.RecurringIndicator != nil {
+					l.LearnOneOff(id, !*out.RecurringIndicator)
+				}
 			}
 		}
 	})
@@ -196,20 +219,56 @@ func (t *Transport) reserve(call Call, now time.Time) (*reservation, error) {
 			}
 			over = append(over, fmt.Sprintf("the TPP's daily limit of %d requests is used up", lim.DailyLimit))
 		}
-		if call.ConsentID != "" {
-			c := l.consent(call.ConsentID)
+		cid := call.ConsentID
+		if c := l.Consents[call.PresentConsentID]; cid == "" && c != nil && c.OneOff {
+			cid = call.PresentConsentID // a one-off consent counts the PSU's accesses too
+		}
+		if cid != "" {
+			c := l.consent(cid)
 			c.roll(day)
-			res.frequency, res.validUntil = c.FrequencyPerDay, c.ValidUntil
-			if c.FrequencyPerDay > 0 && c.Calls >= c.FrequencyPerDay {
+			res.frequency, res.validUntil, res.consent, res.oneOff = c.FrequencyPerDay, c.ValidUntil, cid, c.OneOff
+			var problem string
+			switch {
+			case c.OneOff && c.Used != "" && c.Used < day:
+				// It ended at the midnight after its first use.
+				refused = &ExceededError{Budget: BudgetOneOff, ConsentID: cid, Used: c.Used, By: lim.StrictBy}
+				problem = fmt.Sprintf("consent %s is a one-off consent used on %s, ended since (401 CONSENT_EXPIRED)", cid, c.Used)
+			case c.OneOff && c.Paths[call.Path] > 0:
+				refused = &ExceededError{Budget: BudgetOneOff, ConsentID: cid, Path: call.Path, By: lim.StrictBy}
+				problem = fmt.Sprintf("consent %s is a one-off consent and has read %s already (429 ACCESS_EXCEEDED)", cid, call.Path)
+			case !c.OneOff && lim.PerPath && c.FrequencyPerDay > 0 && c.Paths[call.Path] >= c.FrequencyPerDay:
+				refused = &ExceededError{Budget: BudgetConsent, ConsentID: cid, Path: call.Path, Limit: c.FrequencyPerDay, Resets: lim.Midnight(now), ZoneName: lim.ZoneName(), By: lim.StrictBy}
+				problem = fmt.Sprintf("consent %s has used its %d PSU-not-present calls of %s today", cid, c.FrequencyPerDay, call.Path)
+			case !c.OneOff && !lim.PerPath && c.FrequencyPerDay > 0 && c.Calls >= c.FrequencyPerDay:
+				refused = &ExceededError{Budget: BudgetConsent, ConsentID: cid, Limit: c.FrequencyPerDay, Resets: lim.Midnight(now), ZoneName: lim.ZoneName(), By: lim.StrictBy}
+				problem = fmt.Sprintf("consent %s has used its %d PSU-not-present calls today", cid, c.FrequencyPerDay)
+			}
+			if refused != nil {
 				if lim.Strict {
-					refused = &ExceededError{Budget: BudgetConsent, ConsentID: call.ConsentID, Limit: c.FrequencyPerDay, Resets: lim.Midnight(now), ZoneName: lim.ZoneName(), By: lim.StrictBy}
 					return refused
 				}
-				over = append(over, fmt.Sprintf("consent %s has used its %d PSU-not-present calls today", call.ConsentID, c.FrequencyPerDay))
+				refused = nil
+				over = append(over, problem)
 			}
 			c.Calls++
+			if c.OneOff || lim.PerPath {
+				if c.Paths == nil {
+					c.Paths = map[string]int{}
+				}
+				c.Paths[call.Path]++
+			}
+			if c.OneOff && c.Used == "" {
+				c.Used = day
+			}
 			res.spent = true
-			res.lastCall = c.FrequencyPerDay > 0 && c.Calls == c.FrequencyPerDay
+			switch {
+			case c.OneOff:
+				// Each path once: no "last call" of a day to warn of.
+			case lim.PerPath:
+				res.lastCall = c.FrequencyPerDay > 0 && c.Paths[call.Path] == c.FrequencyPerDay
+			default:
+				res.lastCall = c.FrequencyPerDay > 0 && c.Calls == c.FrequencyPerDay
+			}
 		}
 		l.Requests++
 		res.request = true
@@ -225,7 +284,7 @@ func (t *Transport) reserve(call Call, now time.Time) (*reservation, error) {
 	if len(over) > 0 {
 		t.warnf("%s; sending anyway, the bank will answer 429 until 00:00 %s time (--strict-budget refuses such a call)", strings.Join(over, " and "), lim.ZoneName())
 	}
-	t.warnValidity(call.ConsentID, res.validUntil, day)
+	t.warnValidity(res.consent, res.validUntil, day)
 	return res, nil
 }
 
@@ -245,8 +304,10 @@ func (t *Transport) settle(call Call, res *reservation, resp *http.Response, lea
 		// ACCESS_EXCEEDED without a time to wait: the consent's accesses
 		// are used up at the bank (whatever this ledger thought).
 		giveCall, usedUp = true, true
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		// The token or consent was refused before the access counted.
+	case resp.StatusCode/100 != 2:
+		// The bank counts an access only when it answers 2xx (adorsys logs
+		// the usage after the answer was built; the sandbox gives a
+		// refused access back): a 400, 401, 403 or 404 spent none.
 		giveCall = true
 	}
 	giveCall = giveCall && res.spent
@@ -258,14 +319,33 @@ func (t *Transport) settle(call Call, res *reservation, resp *http.Response, lea
 		if giveRequest && l.Day == res.day && l.Requests > 0 {
 			l.Requests--
 		}
-		if call.ConsentID != "" && res.spent {
-			c := l.consent(call.ConsentID)
+		if res.spent {
+			c := l.consent(res.consent)
 			if c.Day == res.day {
 				if giveCall && c.Calls > 0 {
 					c.Calls--
 				}
-				if usedUp && c.FrequencyPerDay > 0 && c.Calls < c.FrequencyPerDay {
-					c.Calls = c.FrequencyPerDay
+				if giveCall && c.Paths[call.Path] > 0 {
+					c.Paths[call.Path]--
+					if c.Paths[call.Path] == 0 {
+						delete(c.Paths, call.Path)
+					}
+				}
+				if giveCall && c.OneOff && len(c.Paths) == 0 && c.Used == res.day {
+					c.Used = "" // not used after all
+				}
+				if usedUp {
+					switch {
+					case c.OneOff:
+						if c.Paths == nil {
+							c.Paths = map[string]int{}
+						}
+						c.Paths[call.Path] = 1
+					case c.FrequencyPerDay > 0 && c.Paths != nil:
+						c.Paths[call.Path] = c.FrequencyPerDay
+					case c.FrequencyPerDay > 0 && c.Calls < c.FrequencyPerDay:
+						c.Calls = c.FrequencyPerDay
+					}
 				}
 			}
 		}
@@ -286,8 +366,12 @@ func (t *Transport) settle(call Call, res *reservation, resp *http.Response, lea
 func (t *Transport) warnLast(call Call, res *reservation) {
 	z := t.Limits.ZoneName()
 	if res.lastCall {
-		t.warnf("this was the last PSU-not-present call for consent %s today (%d of %d); the next one will get 429 until 00:00 %s time",
-			call.ConsentID, res.frequency, res.frequency, z)
+		what := ""
+		if t.Limits.PerPath {
+			what = " of " + call.Path
+		}
+		t.warnf("this was the last PSU-not-present call%s for consent %s today (%d of %d); the next one will get 429 until 00:00 %s time",
+			what, res.consent, res.frequency, res.frequency, z)
 	}
 	if res.lastRequest {
 		t.warnf("this was the TPP's last request of the daily limit (%d); the next one will get 429 until 00:00 %s time", t.Limits.DailyLimit, z)

@@ -97,10 +97,15 @@ func TestFlowAgainstTheSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// No withBalance (the file has none for cards): whether balances come
-	// with the card is the consent's business, tested in pkg/sandbox.
+	// No withBalance (the file has none for cards): the balances come with
+	// the cards because the consent (allPsd2) grants them.
 	if len(cards) != 2 || cards[0].MaskedPan != "524378******8693" {
 		t.Errorf("cards %+v", cards)
+	}
+	for _, card := range cards {
+		if len(card.Balances) == 0 {
+			t.Errorf("card %s of an allPsd2 consent carries no balances", card.ResourceID)
+		}
 	}
 	tx, err := c.CardTransactions(ctx, ut.AccessToken, created.ConsentID, cards[0].ResourceID, xs2a.TransactionQuery{From: time.Now().AddDate(-1, 0, 0).Format(time.DateOnly)})
 	if err != nil {
@@ -133,6 +138,22 @@ func TestFlowAgainstTheSandbox(t *testing.T) {
 	}
 	if !strings.Contains(ae.Error(), "terminatedByTpp") || ae.Hint() == "" {
 		t.Errorf("error text %q hint %q", ae.Error(), ae.Hint())
+	}
+
+	// A consent that grants the card's details only (accounts, no balances):
+	// the card comes without balances, in the list and on its own.
+	_, at, cid := approved(t, s, mtls, c, cfg, xs2a.ConsentRequest{Access: xs2a.Access{Accounts: []xs2a.AccountReference{{MaskedPAN: "524378******8693"}}},
+		RecurringIndicator: true, ValidUntil: time.Now().AddDate(0, 0, 30).Format(time.DateOnly), FrequencyPerDay: 4})
+	cards, err = c.CardAccounts(ctx, at, cid)
+	if err != nil || len(cards) != 1 || cards[0].ResourceID != "card-8693" {
+		t.Fatalf("cards of an accounts-only consent: %v %+v", err, cards)
+	}
+	one, err := c.CardAccount(ctx, at, cid, "card-8693")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cards[0].Balances) != 0 || len(one.Balances) != 0 {
+		t.Errorf("a consent without a balances grant: balances in the list %+v, in the details %+v", cards[0].Balances, one.Balances)
 	}
 }
 

@@ -102,6 +102,8 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	if err != nil {
 		return nil, UsageErrorf("profile %q: %v", cfg.ProfileName, err)
 	}
+	// adorsys-based banks count frequencyPerDay per endpoint and account.
+	lim.PerPath = budget.CountsPerPath(p.Bank)
 	s := &Session{Config: cfg, Now: f.Now, Store: store, Budget: lim, Origins: origins, ErrOut: f.IO.ErrOut}
 	mtlsBase := base
 	if cfg.Record != "" {

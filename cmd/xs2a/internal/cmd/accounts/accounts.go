@@ -137,7 +137,7 @@ func newList(f *cmdutil.Factory, consent *string) *cobra.Command {
 				if c.CreditLimit != nil {
 					limit = amount(*c.CreditLimit)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l(c.ResourceID), spacedPAN(c.MaskedPan), l(c.Name), l(c.Product), l(c.Status), limit, balanceSummary(c.Balances))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l(c.ResourceID), spacedPAN(c.MaskedPan), l(c.Name), l(c.Product), l(c.Status), limit, balanceSummary(c.Balances, true))
 			}
 			if len(cards) == 0 {
 				fmt.Fprintln(f.IO.ErrOut, "the consent gives no card accounts")
@@ -344,20 +344,33 @@ func spacedPAN(p string) string {
 	return l(p[0:4] + " " + p[4:8] + " " + p[8:12] + " " + p[12:16])
 }
 
-func balanceSummary(bs []xs2a.Balance) string {
-	for _, b := range bs {
-		if b.BalanceType == "interimAvailable" {
-			return "available " + amount(b.BalanceAmount)
-		}
+// balanceSummary is the BALANCE column: the money to spend
+// (xs2a.Spendable), named when it is not a payment account's plain
+// interimAvailable. A card's interimAvailable without the credit limit is
+// what the card owes, so it keeps its own name.
+func balanceSummary(bs []xs2a.Balance, card bool) string {
+	b, label, ok := xs2a.Spendable(bs, card)
+	switch {
+	case !ok:
+		return ""
+	case label == "interimAvailable" && !card:
+		return "available " + amount(b.BalanceAmount)
+	case b.CreditLimitIncluded:
+		return "available " + amount(b.BalanceAmount) + " (" + l(label) + ")"
+	default:
+		return l(label) + " " + amount(b.BalanceAmount)
 	}
-	if len(bs) > 0 {
-		return l(bs[0].BalanceType) + " " + amount(bs[0].BalanceAmount)
-	}
-	return ""
 }
 
+// writeBalances writes one balance a line; a balance with
+// creditLimitIncluded says so (a card has two expected balances, one
+// without and one with the credit limit).
 func writeBalances(w io.Writer, bs []xs2a.Balance) {
 	for _, b := range bs {
-		fmt.Fprintf(w, "%-18s %s\n", l(b.BalanceType)+":", amount(b.BalanceAmount))
+		name := l(b.BalanceType)
+		if b.CreditLimitIncluded {
+			name += " (credit limit included)"
+		}
+		fmt.Fprintf(w, "%-18s %s\n", name+":", amount(b.BalanceAmount))
 	}
 }

@@ -37,7 +37,7 @@ func listPayment(ctx context.Context, f *cmdutil.Factory, s *cmdutil.Session, to
 	tw := tabwriter.NewWriter(f.IO.Out, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESOURCE ID\tIBAN\tCURRENCY\tNAME\tPRODUCT\tSTATUS\tBALANCE")
 	for _, a := range accts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l(a.ResourceID), accountID(a), l(a.Currency), l(a.Name), l(a.Product), l(a.Status), balanceSummary(a.Balances))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l(a.ResourceID), accountID(a), l(a.Currency), l(a.Name), l(a.Product), l(a.Status), balanceSummary(a.Balances, false))
 	}
 	if len(accts) == 0 {
 		fmt.Fprintln(f.IO.ErrOut, "the consent gives no payment accounts")

@@ -379,6 +379,12 @@ func printStatus(f *cmdutil.Factory, s *cmdutil.Session, id, cs string, local bo
 	calls := fmt.Sprintf("%d made today; frequencyPerDay unknown (xs2a consent get reads it)", r.CallsToday)
 	if r.FrequencyPerDay != nil {
 		calls = fmt.Sprintf("%d of %d left today (frequencyPerDay)", *r.CallsLeftToday, *r.FrequencyPerDay)
+		if r.PerEndpoint {
+			calls = fmt.Sprintf("%d of %d left today on the endpoint used most (frequencyPerDay, counted per endpoint and account)", *r.CallsLeftToday, *r.FrequencyPerDay)
+		}
+	}
+	if r.OneOff {
+		calls = fmt.Sprintf("one-off consent: %d endpoint(s) read, each once, PSU present or not", r.CallsToday)
 	}
 	reqs := fmt.Sprintf("%d made today (no budget.daily_limit)", r.RequestsToday)
 	if r.DailyLimit != nil {

@@ -51,13 +51,16 @@ type Step struct {
 
 // Card is a card account with its balance, for the summary.
 type Card struct {
-	ResourceID  string `json:"resourceId"`
-	MaskedPan   string `json:"maskedPan"`
-	Name        string `json:"name"`
-	Available   string `json:"available,omitempty"`
-	CreditLimit string `json:"creditLimit,omitempty"`
-	Booked      int    `json:"bookedTransactions"`
-	Pending     int    `json:"pendingTransactions"`
+	ResourceID string `json:"resourceId"`
+	MaskedPan  string `json:"maskedPan"`
+	Name       string `json:"name"`
+	Available  string `json:"available,omitempty"`
+	// AvailableBalance names the balance Available is (xs2a.Spendable):
+	// "expected with credit limit" where the bank gives one.
+	AvailableBalance string `json:"availableBalance,omitempty"`
+	CreditLimit      string `json:"creditLimit,omitempty"`
+	Booked           int    `json:"bookedTransactions"`
+	Pending          int    `json:"pendingTransactions"`
 }
 
 // Account is a payment account (account_type: payment) with its balance,
@@ -67,8 +70,11 @@ type Account struct {
 	IBAN       string `json:"iban,omitempty"`
 	Name       string `json:"name"`
 	Available  string `json:"available,omitempty"`
-	Booked     int    `json:"bookedTransactions"`
-	Pending    int    `json:"pendingTransactions"`
+	// AvailableBalance names the balance Available is: interimAvailable
+	// where the bank gives one.
+	AvailableBalance string `json:"availableBalance,omitempty"`
+	Booked           int    `json:"bookedTransactions"`
+	Pending          int    `json:"pendingTransactions"`
 }
 
 // Record is the whole journey, for --output json.
@@ -330,7 +336,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 			if err != nil {
 				return "", cmdutil.NetError(err)
 			}
-			card.Available = available(bs)
+			card.Available, card.AvailableBalance = available(bs, true)
 			return fmt.Sprintf("200, %d balance(s)", len(bs)), nil
 		}); err != nil {
 			return err
@@ -373,7 +379,7 @@ func readPayment(ctx context.Context, r *runner, s *cmdutil.Session, o *Options,
 			if err != nil {
 				return "", cmdutil.NetError(err)
 			}
-			acct.Available = available(bs)
+			acct.Available, acct.AvailableBalance = available(bs, false)
 			return fmt.Sprintf("200, %d balance(s)", len(bs)), nil
 		}); err != nil {
 			return err
@@ -393,15 +399,24 @@ func readPayment(ctx context.Context, r *runner, s *cmdutil.Session, o *Options,
 	return nil
 }
 
-// available is the interimAvailable balance, else the first.
-func available(bs []xs2a.Balance) string {
-	out := ""
-	for _, b := range bs {
-		if b.BalanceType == "interimAvailable" || out == "" {
-			out = b.BalanceAmount.Amount + " " + b.BalanceAmount.Currency
-		}
+// available is the money to spend and the balance it is
+// (xs2a.Spendable): for a card the balance with the credit limit, not
+// interimAvailable, which is what the card owes.
+func available(bs []xs2a.Balance, card bool) (string, string) {
+	b, label, ok := xs2a.Spendable(bs, card)
+	if !ok {
+		return "", ""
 	}
-	return out
+	return b.BalanceAmount.Amount + " " + b.BalanceAmount.Currency, label
+}
+
+// availableNote is the text line's name of the balance, when it is not
+// the plain interimAvailable "available" means.
+func availableNote(label string) string {
+	if label == "" || label == "interimAvailable" {
+		return ""
+	}
+	return " (" + termsafe.Line(label) + ")"
 }
 
 // fellBack is the step's note when the bank refused bookingStatus=both.
@@ -419,13 +434,13 @@ func printCards(f *cmdutil.Factory, rec *Record) {
 	if len(rec.Accounts) > 0 {
 		fmt.Fprintf(w, "\n%s consent %s: %d payment account(s)\n", cs.Bold("The journey worked:"), l(rec.ConsentID), len(rec.Accounts))
 		for _, a := range rec.Accounts {
-			fmt.Fprintf(w, "  %s  %-8s available %-14s %d booked, %d pending\n", l(a.IBAN), l(a.Name), l(a.Available), a.Booked, a.Pending)
+			fmt.Fprintf(w, "  %s  %-8s available %-14s %d booked, %d pending\n", l(a.IBAN), l(a.Name), l(a.Available)+availableNote(a.AvailableBalance), a.Booked, a.Pending)
 		}
 	} else {
 		fmt.Fprintf(w, "\n%s consent %s: %d card account(s)\n", cs.Bold("The journey worked:"), l(rec.ConsentID), len(rec.Cards))
 	}
 	for _, c := range rec.Cards {
-		fmt.Fprintf(w, "  %s  %-8s available %-14s limit %-14s %d booked, %d pending\n", l(spaced(c.MaskedPan)), l(c.Name), l(c.Available), l(c.CreditLimit), c.Booked, c.Pending)
+		fmt.Fprintf(w, "  %s  %-8s available %-14s limit %-14s %d booked, %d pending\n", l(spaced(c.MaskedPan)), l(c.Name), l(c.Available)+availableNote(c.AvailableBalance), l(c.CreditLimit), c.Booked, c.Pending)
 	}
 	fmt.Fprintf(w, "%s\n", cs.Faint(fmt.Sprintf("total %d ms", rec.TotalMillis)))
 }

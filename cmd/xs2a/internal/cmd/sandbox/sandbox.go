@@ -142,7 +142,7 @@ another TPP. Both listeners stay on loopback unless --allow-remote.`,
 	fl.BoolVar(&o.AllowRemote, "allow-remote", false, "allow an --addr or --auth-addr other than loopback (anyone who reaches them uses the bank: its API with a trusted CA's certificate, the PSU's pages)")
 	fl.StringVar(&o.CertsDir, "certs", DefaultCertsDir(), "certificate set directory (generated when empty)")
 	fl.BoolVar(&o.AutoApprove, "auto-approve", false, "approve every authorization at once as customer 1345611 (scripts, CI)")
-	fl.StringVar(&o.AutoApproveAs, "auto-approve-as", sbx.DocumentedPSU, "the customer --auto-approve approves as (implies --auto-approve): 1345611 has card accounts, 5000001 IBAN payment accounts")
+	fl.StringVar(&o.AutoApproveAs, "auto-approve-as", sbx.DocumentedPSU, "the customer --auto-approve approves as (implies --auto-approve): 1345611 has card accounts, 5000001 IBAN payment accounts (--write-profile then writes account_type payment)")
 	fl.StringVar(&o.Bank, "bank", string(sbx.DialectEnfuce), "how signatures are read and consents counted: "+httpsig.BankNames()+" (see README)")
 	fl.StringVar(&o.BankName, "bank-name", "Enfuce Sandbox Bank", "card issuer name shown on pages and cards")
 	_ = cmd.RegisterFlagCompletionFunc("bank", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -252,7 +252,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		"base_url": s.URL, "token_url": s.URL + "/oauth/token", "authorize_url": s.AuthURL + "/oauth/authorize",
 		"client_id": app.ClientID, "client_secret": app.ClientSecret, "api_key": app.APIKey, "api_key_header": "X-API-Key",
 		"qwac_cert": abs("qwac.pem"), "qwac_key": abs("qwac.key"), "qseal_cert": abs("qseal.pem"), "qseal_key": abs("qseal.key"),
-		"ca_bundle": abs("ca.pem"), "account_type": "card", "api_version": "v1",
+		"ca_bundle": abs("ca.pem"), "account_type": accountType(o), "api_version": "v1",
 		// `xs2a sign verify` judges by the rules this sandbox reads with.
 		"bank": string(bank),
 		// The client's call budget counts against this bank's limits.
@@ -278,7 +278,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		out := map[string]any{"apiURL": s.URL, "authURL": s.AuthURL, "tokenEndpoint": kv["token_url"], "authorizationEndpoint": kv["authorize_url"],
 			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "clientId": app.ClientID,
 			"clientSecret": cmdutil.Mask(app.ClientSecret, show), "apiKey": cmdutil.Mask(app.APIKey, show), "profile": o.WriteProfile,
-			"dialect": o.Bank, "bank": string(bank), "rejections": s.URL + sbx.RejectionsPath, "data": o.DataDir}
+			"dialect": o.Bank, "bank": string(bank), "accountType": kv["account_type"], "rejections": s.URL + sbx.RejectionsPath, "data": o.DataDir}
 		if err := cmdutil.JSON(o.F, out); err != nil {
 			return err
 		}
@@ -308,7 +308,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 			fmt.Fprintf(w, "  authorizations are approved automatically as %s\n", o.AutoApproveAs)
 		}
 		if o.WriteProfile != "" {
-			fmt.Fprintf(w, "  profile %q written to %s: try  xs2a --profile %s certs check --ca %s\n", o.WriteProfile, cfg.Path, o.WriteProfile, abs("ca.pem"))
+			fmt.Fprintf(w, "  profile %q written to %s (account_type %s): try  xs2a --profile %s certs check --ca %s\n", o.WriteProfile, cfg.Path, kv["account_type"], o.WriteProfile, abs("ca.pem"))
 		}
 	}
 	if o.Ready != nil {
@@ -329,6 +329,23 @@ func dialectLine(d sbx.Dialect) string {
 		return "lenient (rule deviations are warnings; digest, signature and certificates must hold)"
 	}
 	return "enfuce (header list exactly x-request-id digest [psu-id psu-corporate-id tpp-redirect-uri]; keyId serial in hex, CA URL-encoded)"
+}
+
+// accountType is the profile's account_type for the customer the bank
+// approves as: payment when that customer has IBAN payment accounts and no
+// cards (5000001), so that `accounts` and `flow` read /v1/accounts with
+// the written profile as it is; card otherwise (and without
+// --auto-approve, where the PSU who signs in is not known beforehand).
+func accountType(o *ServeOptions) string {
+	if !o.AutoApprove {
+		return "card"
+	}
+	for _, p := range sbx.TestPSUs("") {
+		if p.ID == o.AutoApproveAs && len(p.Cards) == 0 && len(p.Accounts) > 0 {
+			return "payment"
+		}
+	}
+	return "card"
 }
 
 // knownCustomer reports a test customer of the sandbox; ids lists them all.
