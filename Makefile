@@ -1,4 +1,4 @@
-# xs2a: `make demo` runs the product, `make test` checks it. Nothing else is needed.
+# xs2a: `make demo` runs the product, `make test` checks it. Nothing else is needed; `make help` lists the rest.
 GO       ?= go
 BIN      := bin/xs2a
 PKGS     := ./...
