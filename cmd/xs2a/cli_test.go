@@ -48,10 +48,8 @@ func setup(m *testing.M) (int, error) {
 	}
 	defer os.RemoveAll(dir)
 	bin = filepath.Join(dir, "xs2a")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return 0, fmt.Errorf("go build: %w", err)
+	if err := buildXS2A(bin); err != nil {
+		return 0, err
 	}
 	fixed = filepath.Join(dir, "fixed")
 	if err := os.MkdirAll(fixed, 0o700); err != nil {

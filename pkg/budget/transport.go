@@ -89,6 +89,8 @@ type Transport struct {
 	warned   map[string]bool // validUntil warnings given, by consent
 }
 
+var _ http.RoundTripper = (*Transport)(nil)
+
 func (t *Transport) now() time.Time {
 	if t.Now != nil {
 		return t.Now()

@@ -136,6 +136,8 @@ type transport struct {
 	base http.RoundTripper
 }
 
+var _ http.RoundTripper = (*transport)(nil)
+
 // clock collects the httptrace phases of one exchange.
 type clock struct {
 	mu                                 sync.Mutex

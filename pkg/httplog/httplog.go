@@ -96,6 +96,8 @@ type Transport struct {
 	Now func() time.Time
 }
 
+var _ http.RoundTripper = (*Transport)(nil)
+
 // writeMu serialises blocks across all Transports: several may share
 // stderr.
 var writeMu sync.Mutex

@@ -17,6 +17,8 @@ type Transport struct {
 	Base http.RoundTripper
 }
 
+var _ http.RoundTripper = (*Transport)(nil)
+
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())

@@ -103,7 +103,11 @@ func (c *ColorScheme) Yellow(s string) string { return c.yellow.Sprint(s) }
 func (c *ColorScheme) Bold(s string) string   { return c.bold.Sprint(s) }
 func (c *ColorScheme) Faint(s string) string  { return c.faint.Sprint(s) }
 
-// SuccessIcon, FailureIcon and WarningIcon mark check results.
+// SuccessIcon marks a check that passed.
 func (c *ColorScheme) SuccessIcon() string { return c.Green("✓") }
+
+// FailureIcon marks a check that failed.
 func (c *ColorScheme) FailureIcon() string { return c.Red("✗") }
+
+// WarningIcon marks a warning.
 func (c *ColorScheme) WarningIcon() string { return c.Yellow("!") }

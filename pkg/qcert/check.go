@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Services and the PSP role each needs.
+// ServiceRoles maps each service to the PSP role it needs.
 var ServiceRoles = map[string]Role{"ais": RoleAI, "pis": RolePI, "piis": RoleIC, "as": RoleAS}
 
 // CheckInput is what a readiness check looks at.

@@ -121,13 +121,11 @@ func TestOpenAPICardData(t *testing.T) {
 		first := billingMonth(today)
 		var owed int64
 		var repayment *CardTransaction
-		var ids []string
 		next := "/v1/card-accounts/card-8693/transactions?bookingStatus=booked&dateFrom=" + first.AddDate(0, -1, -1).Format(time.DateOnly)
 		for next != "" {
 			var r txReport
 			p.call("GET", next, at, nil, h).json(t, &r)
 			for _, tx := range r.CardTransactions.Booked {
-				ids = append(ids, tx.CardTransactionID)
 				bd, _ := time.Parse(time.DateOnly, tx.BookingDate)
 				switch {
 				case tx.ProprietaryBankTxCode == "PURCHASE" && billingMonth(bd).Equal(first.AddDate(0, -1, 0)):
