@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sync"
 	"testing"
 
@@ -36,12 +37,14 @@ type Checker struct {
 	links map[string]bool // hrefs of the 2xx answers checked so far
 }
 
-// NewChecker loads the file (or skips, see Load) and routes its paths at
-// server, e.g. "https://127.0.0.1:8443": the file's servers are the
+// NewChecker routes the paths of doc (from Load; nil loads it, or skips)
+// at server, e.g. "https://127.0.0.1:8443": the file's servers are the
 // example bank's.
-func NewChecker(t testing.TB, server string) *Checker {
+func NewChecker(t testing.TB, doc *openapi3.T, server string) *Checker {
 	t.Helper()
-	doc := Load(t)
+	if doc == nil {
+		doc = Load(t)
+	}
 	doc.Servers = openapi3.Servers{{URL: server}}
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
@@ -119,11 +122,25 @@ func (c *Checker) Check(ex Exchange) Result {
 		Options: &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true, SchemaValidationOptions: c.opts}}
 	res.AnswerErrors = split(openapi3filter.ValidateResponse(ctx, out))
 	if ex.Status/100 == 2 {
-		c.mu.Lock()
-		Hrefs(ex.Answer, c.links)
-		c.mu.Unlock()
+		c.Follow(ex.Answer)
 	}
 	return res
+}
+
+// Followed reports whether requestURI is a link of an answer checked or
+// followed before.
+func (c *Checker) Followed(requestURI string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.links[requestURI]
+}
+
+// Follow remembers the links of a 2xx answer not passed to Check, so that
+// requests following them are not held to their operation's query.
+func (c *Checker) Follow(answer []byte) {
+	c.mu.Lock()
+	Hrefs(answer, c.links)
+	c.mu.Unlock()
 }
 
 // split makes one error of kin-openapi's MultiError a list.
@@ -159,7 +176,8 @@ func UndeclaredQuery(route *routers.Route, req *http.Request) []error {
 	return errs
 }
 
-// Hrefs adds every "href" of a JSON document to into.
+// Hrefs adds every "href" of a JSON document to into, as the request URI
+// a client following it sends (an absolute link too).
 func Hrefs(body []byte, into map[string]bool) {
 	var walk func(v any)
 	walk = func(v any) {
@@ -168,6 +186,9 @@ func Hrefs(body []byte, into map[string]bool) {
 			for k, e := range v {
 				if h, ok := e.(string); ok && k == "href" {
 					into[h] = true
+					if u, err := url.Parse(h); err == nil {
+						into[u.RequestURI()] = true
+					}
 				}
 				walk(e)
 			}

@@ -24,7 +24,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -37,9 +36,6 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
@@ -48,24 +44,18 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
-// specGate validates each request against the file, records the findings
-// and which operations it saw, and forwards the request unchanged.
+// specGate validates each request against the file (pkg/spec's Checker,
+// and what the bank requires beyond it), records the findings and which
+// operations it saw, and forwards the request unchanged.
 type specGate struct {
-	base   http.RoundTripper
-	router routers.Router
-	opts   []openapi3.SchemaValidationOption
+	base    http.RoundTripper
+	checker *spec.Checker
 
 	mu       sync.Mutex
 	seen     map[string]int // operationId → requests
 	findings []string
 	sent     map[string]*recorded // the last request of each operation
 	first    map[string]*recorded // and the first
-	// links are the hrefs of the bank's 2xx answers (as request URIs): a
-	// request to one follows the bank's link, whose query (the sandbox's
-	// page) is the bank's own, so it is not held against the operation's
-	// declared parameters.
-	links map[string]bool
-	lmu   sync.Mutex // links' own: check runs while tests hold mu
 	// answers: validate each answer against the file too (a fake bank's
 	// shapes must be the file's; the sandbox's are checked in its tests).
 	answers bool
@@ -78,20 +68,8 @@ type recorded struct {
 
 func newSpecGate(t *testing.T, doc *openapi3.T, serverURL string, base http.RoundTripper) *specGate {
 	t.Helper()
-	// Route by path: the file's servers are https://api.testbank.com/psd2
-	// and the like; the sandbox serves the same paths at its own URL.
-	doc.Servers = openapi3.Servers{{URL: serverURL}}
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &specGate{base: base, router: router, seen: map[string]int{}, sent: map[string]*recorded{}, first: map[string]*recorded{}, links: map[string]bool{},
-		// kin-openapi leaves the uuid (X-Request-ID) and ipv4
-		// (PSU-IP-Address) formats unchecked unless asked.
-		opts: []openapi3.SchemaValidationOption{
-			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
-			openapi3.WithStringFormatValidator("ipv4", openapi3.NewIPValidator(true)),
-		}}
+	return &specGate{base: base, checker: spec.NewChecker(t, doc, serverURL),
+		seen: map[string]int{}, sent: map[string]*recorded{}, first: map[string]*recorded{}}
 }
 
 func (g *specGate) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -128,119 +106,29 @@ func (g *specGate) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
-	if resp.StatusCode/100 == 2 {
-		g.lmu.Lock()
-		hrefs(b, g.links)
-		g.lmu.Unlock()
+	if !g.answers {
+		if resp.StatusCode/100 == 2 {
+			g.checker.Follow(b)
+		}
+		return resp, nil
 	}
+	res := g.checker.Check(spec.Exchange{Request: req, Body: body, Status: resp.StatusCode, Header: resp.Header, Answer: b})
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.answers {
-		if err := g.checkAnswer(req, body, resp, b); err != nil {
-			g.findings = append(g.findings, fmt.Sprintf("answer to %s %s: %v", req.Method, req.URL.RequestURI(), err))
-		}
+	for _, e := range res.AnswerErrors {
+		g.findings = append(g.findings, fmt.Sprintf("answer to %s %s: %v", req.Method, req.URL.RequestURI(), e))
 	}
 	return resp, nil
 }
 
-// checkAnswer validates an answer against the file.
-func (g *specGate) checkAnswer(req *http.Request, reqBody []byte, resp *http.Response, body []byte) error {
-	ctx := context.Background()
-	r := req.Clone(ctx)
-	r.Body = io.NopCloser(bytes.NewReader(reqBody))
-	route, params, err := g.router.FindRoute(r)
-	if err != nil {
-		return err
-	}
-	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: &openapi3filter.Options{
-		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
-	return openapi3filter.ValidateResponse(ctx, &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode,
-		Header: resp.Header, Body: io.NopCloser(bytes.NewReader(body)),
-		Options: &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true, SchemaValidationOptions: g.opts}})
-}
-
-// hrefs collects every "href" of a JSON answer, as the request URI a
-// client following it sends.
-func hrefs(body []byte, into map[string]bool) {
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, e := range v {
-				if h, ok := e.(string); ok && k == "href" {
-					if u, err := url.Parse(h); err == nil {
-						into[u.RequestURI()] = true
-					}
-				}
-				walk(e)
-			}
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
-		}
-	}
-	var v any
-	if json.Unmarshal(body, &v) == nil {
-		walk(v)
-	}
-}
-
-// undeclaredQuery lists the query parameters of req the operation does not
-// declare: kin-openapi lets them pass, a strict bank may not.
-func undeclaredQuery(route *routers.Route, req *http.Request) []error {
-	declared := map[string]bool{}
-	for _, ps := range []openapi3.Parameters{route.PathItem.Parameters, route.Operation.Parameters} {
-		for _, p := range ps {
-			if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
-				declared[p.Value.Name] = true
-			}
-		}
-	}
-	var errs []error
-	for name := range req.URL.Query() {
-		if !declared[name] {
-			errs = append(errs, fmt.Errorf("query parameter %q is not declared for %s %s", name, req.Method, route.Path))
-		}
-	}
-	return errs
-}
-
-// check returns the operationId of req and what is wrong with it.
+// check returns the operationId of req and what is wrong with it: the
+// file's findings and what the file leaves optional and the bank does not.
 func (g *specGate) check(req *http.Request, body []byte) (string, []error) {
-	ctx := context.Background()
-	r := req.Clone(ctx)
-	// Body and GetBody both give body: kin-openapi may reread through
-	// GetBody, which on a recorded request still gives the original.
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	route, params, err := g.router.FindRoute(r)
-	if err != nil {
-		return req.Method + " " + req.URL.Path, []error{fmt.Errorf("not an operation of the OpenAPI file: %w", err)}
+	res := g.checker.Check(spec.Exchange{Request: req, Body: body})
+	if res.Route == nil {
+		return res.Op, res.RequestErrors
 	}
-	op := route.Operation.OperationID
-	var errs []error
-	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: &openapi3filter.Options{
-		MultiError: true, SchemaValidationOptions: g.opts,
-		// Who may call is the bank's business (the sandbox checks it);
-		// the file only names the bearer scheme.
-		AuthenticationFunc: func(context.Context, *openapi3filter.AuthenticationInput) error { return nil },
-	}}
-	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
-		var me openapi3.MultiError
-		if errors.As(err, &me) {
-			errs = append(errs, me...)
-		} else {
-			errs = append(errs, err)
-		}
-	}
-	g.lmu.Lock()
-	followsLink := g.links[req.URL.RequestURI()]
-	g.lmu.Unlock()
-	if !followsLink {
-		errs = append(errs, undeclaredQuery(route, req)...)
-	}
-	// What the file leaves optional and the bank does not.
+	errs := res.RequestErrors
 	h := req.Header
 	if rid := h.Get("X-Request-ID"); uuid.Validate(rid) != nil || len(rid) != 36 {
 		errs = append(errs, fmt.Errorf("X-Request-ID %q is not a UUID", rid))
@@ -260,10 +148,10 @@ func (g *specGate) check(req *http.Request, body []byte) (string, []error) {
 	if !strings.HasPrefix(h.Get("Authorization"), "Bearer ") {
 		errs = append(errs, errors.New("no bearer token"))
 	}
-	if (strings.HasPrefix(route.Path, "/v1/card-accounts") || strings.HasPrefix(route.Path, "/v1/accounts")) && h.Get("Consent-ID") == "" {
+	if path := res.Route.Path; (strings.HasPrefix(path, "/v1/card-accounts") || strings.HasPrefix(path, "/v1/accounts")) && h.Get("Consent-ID") == "" {
 		errs = append(errs, errors.New("Consent-ID is missing on an account call"))
 	}
-	return op, errs
+	return res.Operation, errs
 }
 
 func TestRequestsMatchTheOpenAPIFile(t *testing.T) {
@@ -368,8 +256,8 @@ func TestRequestsMatchTheOpenAPIFile(t *testing.T) {
 		// The last page was asked for through the bank's next link, whose
 		// query has what the operation does not declare (the sandbox's
 		// page): it passes because the bank gave it.
-		if r, _, err := gate.router.FindRoute(txs.req); err != nil || len(undeclaredQuery(r, txs.req)) == 0 {
-			t.Errorf("the followed link %s has no undeclared parameter (%v): the link exemption is not exercised", txs.req.URL, err)
+		if r := gate.checker.Check(spec.Exchange{Request: txs.req}); r.Route == nil || len(spec.UndeclaredQuery(r.Route, txs.req)) == 0 {
+			t.Errorf("the followed link %s has no undeclared parameter: the link exemption is not exercised", txs.req.URL)
 		}
 		for name, tc := range map[string]struct {
 			from *recorded
@@ -424,7 +312,7 @@ func TestRequestsMatchTheOpenAPIFile(t *testing.T) {
 		} {
 			r := tc.from.req.Clone(context.Background())
 			body := tc.edit(r, bytes.Clone(tc.from.body))
-			if gate.links[r.URL.RequestURI()] {
+			if gate.checker.Followed(r.URL.RequestURI()) {
 				t.Fatalf("%s: the edited %s is a link the bank gave", name, r.URL.RequestURI())
 			}
 			if tc.from == post && bytes.Equal(body, tc.from.body) && name != "PSU-IP-Address missing on POST /v1/consents" && name != "PSU-IP-Address not IPv4" {
