@@ -14,6 +14,9 @@ func (s *Server) CallsToday(consentID string) int {
 		return 0
 	}
 	n, day := 0, s.bankDay(s.now())
+	if con.Recurring && !s.rules().perEndpoint {
+		return con.calls[day] // beside it, the marks of reports read (consentrules.go reserve)
+	}
 	for k, c := range con.calls {
 		if d, _, _ := strings.Cut(k, " "); d == day {
 			n += c

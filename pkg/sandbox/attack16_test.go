@@ -1,0 +1,115 @@
+package sandbox
+
+// Attacks on what issue 16 added to the sandbox (payment accounts, card
+// data, authorisations, consent rules), each with the finding it proves
+// fixed. The findings table is in the commit messages.
+
+import (
+	"testing"
+	"time"
+)
+
+// paymentParty is a sandbox whose auto-approving PSU is the customer of the
+// IBAN payment accounts, in dialect d, and its default TPP.
+func paymentParty(t *testing.T, d Dialect) (*Server, *party) {
+	t.Helper()
+	s := startSandbox(t, Options{AutoApprove: true, AutoApprovePSU: PaymentCustomerID, RatePerSecond: -1, RatePerDay: -1, Dialect: d})
+	return s, dialectTPP(t, s, d)
+}
+
+// twoYears is the transactions path of account id: both statuses over the
+// two years the bank keeps, so the report has many pages.
+func twoYears(s *Server, base, id string) string {
+	from := dateOf(s.now().In(s.zone)).AddDate(-2, 0, 0).Format(time.DateOnly)
+	return base + id + "/transactions?bookingStatus=both&dateFrom=" + from
+}
+
+// TestAttackPageParameterIsNoFreeAccess: "the pages after the first of one
+// report are one access" must not make any call free. Before the fix a
+// `page` query parameter on any account path (the payment paths took any
+// parameter) exempted the call from frequencyPerDay: balances and details
+// could be read without limit with ?page=1; page=00 (page 0 to the handler)
+// read a report's first page for free; and page=1 with no first page read
+// was never counted.
+func TestAttackPageParameterIsNoFreeAccess(t *testing.T) {
+	s, p := paymentParty(t, DialectEnfuce)
+	cid, at := p.consented(consentBody(func(m map[string]any) { m["frequencyPerDay"] = 1 }))
+	wantStatus(t, p.read(cid, at, "/v1/accounts/acc-2343/balances", nil), 200)
+	// frequencyPerDay 1 is used: each spelling below must be refused.
+	for _, tc := range []struct {
+		name, path string
+		status     int
+		code, at   string
+	}{
+		{"balances ?page=1", "/v1/accounts/acc-2343/balances?page=1", 400, CodeFormatError, "page"},
+		{"details ?page=2", "/v1/accounts/acc-2343?page=2", 400, CodeFormatError, "page"},
+		{"list ?page=1", "/v1/accounts?page=1", 400, CodeFormatError, "page"},
+		{"list ?withBalance=true&page=1", "/v1/accounts?withBalance=true&page=1", 400, CodeFormatError, "page"},
+		{"transaction details ?page=1", "/v1/accounts/acc-2343/transactions/acc-2343-20261201-1?page=1", 400, CodeFormatError, "page"},
+		{"balances ?unknown", "/v1/accounts/acc-2343/balances?x=1", 400, CodeFormatError, "x"},
+		{"transactions page=00", twoYears(s, "/v1/accounts/", "acc-2343") + "&page=00", 429, CodeAccessExceeded, ""},
+		{"transactions page=+0", twoYears(s, "/v1/accounts/", "acc-2343") + "&page=%2B0", 429, CodeAccessExceeded, ""},
+		{"transactions page=1, no first page", twoYears(s, "/v1/accounts/", "acc-2343") + "&page=1", 429, CodeAccessExceeded, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantAPIError(t, p.read(cid, at, tc.path, nil), tc.status, tc.code, tc.at)
+		})
+	}
+	if n := s.CallsToday(cid); n != 1 {
+		t.Errorf("CallsToday = %d; want 1", n)
+	}
+	t.Run("card transactions page=1, no first page", func(t *testing.T) {
+		s := startSandbox(t, Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
+		p := bankTPP(t, s)
+		cid, at := p.consented(consentBody(func(m map[string]any) { m["frequencyPerDay"] = 1 }))
+		wantStatus(t, p.cards(cid, at, nil), 200)
+		wantAPIError(t, p.read(cid, at, twoYears(s, "/v1/card-accounts/", "card-8693")+"&page=1", nil), 429, CodeAccessExceeded, "")
+	})
+}
+
+// TestAttackPagesStillOneAccess: the later pages of a report whose first
+// page was counted today stay free, in every dialect (the fix must not
+// take that away), and only those.
+func TestAttackPagesStillOneAccess(t *testing.T) {
+	for _, d := range Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s, p := paymentParty(t, d)
+			cid, at := p.consented(consentBody(func(m map[string]any) { m["frequencyPerDay"] = 2 }))
+			rep := twoYears(s, "/v1/accounts/", "acc-2343")
+			wantStatus(t, p.read(cid, at, rep, nil), 200)
+			wantStatus(t, p.read(cid, at, rep+"&page=1", nil), 200)
+			wantStatus(t, p.read(cid, at, rep+"&page=2", nil), 200)
+			if n := s.CallsToday(cid); n != 1 {
+				t.Errorf("CallsToday = %d after one report's three pages; want 1", n)
+			}
+			// Another consent's page 1, its first page never read: an access.
+			cid2, at2 := p.consented(consentBody(nil))
+			wantStatus(t, p.read(cid2, at2, rep+"&page=1", nil), 200)
+			if n := s.CallsToday(cid2); n != 1 {
+				t.Errorf("CallsToday = %d after a page 1 without its first page; want 1", n)
+			}
+		})
+	}
+}
+
+// TestAttackOneOffUsedUpReadAgain: a one-off consent, used up, let its
+// balances (and details) be read again and again with ?page=1: the
+// exception for "the later pages of the last report" took any path with a
+// page parameter.
+func TestAttackOneOffUsedUpReadAgain(t *testing.T) {
+	s, p := paymentParty(t, DialectEnfuce)
+	cid, at := p.consented(oneOffBody(nil))
+	wantStatus(t, p.read(cid, at, "/v1/accounts/acc-2343/balances", nil), 200)
+	wantAPIError(t, p.read(cid, at, "/v1/accounts/acc-2343/balances", nil), 429, CodeAccessExceeded, "")
+	a := p.read(cid, at, "/v1/accounts/acc-2343/balances?page=1", nil)
+	if a.status == 200 {
+		t.Fatalf("a one-off consent read balances a second time with ?page=1: %s", a.body)
+	}
+	rep := twoYears(s, "/v1/accounts/", "acc-2343")
+	wantStatus(t, p.read(cid, at, rep, nil), 200)
+	wantStatus(t, p.read(cid, at, rep+"&page=1", nil), 200) // the same report: one access
+	wantAPIError(t, p.read(cid, at, rep+"&page=00", nil), 429, CodeAccessExceeded, "")
+	if n := s.CallsToday(cid); n != 2 {
+		t.Errorf("CallsToday = %d; want 2", n)
+	}
+}
