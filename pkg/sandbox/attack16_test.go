@@ -5,6 +5,7 @@ package sandbox
 // fixed. The findings table is in the commit messages.
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -111,5 +112,82 @@ func TestAttackOneOffUsedUpReadAgain(t *testing.T) {
 	wantAPIError(t, p.read(cid, at, rep+"&page=00", nil), 429, CodeAccessExceeded, "")
 	if n := s.CallsToday(cid); n != 2 {
 		t.Errorf("CallsToday = %d; want 2", n)
+	}
+}
+
+// refIBAN is ISO 13616 checked the long way, independent of validIBAN: the
+// file's pattern character by character, check digits 02 to 98 (what ISO
+// 7064 MOD 97-10 computes), and the remainder taken digit by digit.
+func refIBAN(s string) bool {
+	if len(s) < 5 || len(s) > 34 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case i < 2 && (c < 'A' || c > 'Z'):
+			return false
+		case i >= 2 && i < 4 && (c < '0' || c > '9'):
+			return false
+		case i >= 4 && !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'):
+			return false
+		}
+	}
+	if cd := s[2:4]; cd < "02" || cd > "98" {
+		return false
+	}
+	r := 0
+	for _, c := range s[4:] + s[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = (r*10 + int(c-'0')) % 97
+		case c >= 'a' && c <= 'z':
+			r = (r*100 + int(c-'a'+10)) % 97
+		default:
+			r = (r*100 + int(c-'A'+10)) % 97
+		}
+	}
+	return r == 1
+}
+
+// FuzzValidIBAN: the consent's IBAN check agrees with refIBAN on any
+// string, never panics, and a valid IBAN is what ibanOf makes of its
+// country and BBAN. Seeds: testdata/fuzz/FuzzValidIBAN and below. Before
+// the fix validIBAN took check digits 00 and 01, which MOD 97-10 never
+// computes (FI00…, FI01…: each is a valid IBAN's twin).
+func FuzzValidIBAN(f *testing.F) {
+	for _, s := range []string{"FI2112345600000785", "GB82WEST12345698765432", "MT84MALT011000012345MTLCAST001S", "gb82west12345698765432",
+		"FI0012345600000096", "FI0112345600000078", "FI21 1234 5600 0007 85", "FI2112345600000785\n", "ＦＩ2112345600000785", "FI٢١12345600000785", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, want := validIBAN(s), refIBAN(s)
+		if got != want {
+			t.Fatalf("validIBAN(%q) = %v, the ISO 13616 check says %v", s, got, want)
+		}
+		if got && ibanOf(s[:2], s[4:]) != s {
+			t.Fatalf("valid %q, but ibanOf gives %q", s, ibanOf(s[:2], s[4:]))
+		}
+	})
+}
+
+// TestIBANCheckDigitsRange: FI00… and FI01… with a BBAN that makes their
+// remainder 1 are refused (ISO 7064 MOD 97-10 check digits are 02–98).
+func TestIBANCheckDigitsRange(t *testing.T) {
+	n := 0
+	for b := 0; b < 2000 && n < 4; b++ {
+		bban := fmt.Sprintf("%014d", 12345600000000+b)
+		for _, cd := range []string{"00", "01"} {
+			s := "FI" + cd + bban
+			if ibanMod97(s[4:]+s[:4]) == 1 {
+				n++
+				if validIBAN(s) {
+					t.Errorf("%s accepted: check digits %s are never computed", s, cd)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no BBAN with check digits 00 or 01 found")
 	}
 }
