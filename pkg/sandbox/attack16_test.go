@@ -191,3 +191,24 @@ func TestIBANCheckDigitsRange(t *testing.T) {
 		t.Fatal("no BBAN with check digits 00 or 01 found")
 	}
 }
+
+// TestOpenAPIAttack16: the answers of the fixes above validated against the
+// file: the undeclared query parameter on each payment path (the request
+// breaks the file on purpose) and the 429 of a later page read first.
+func TestOpenAPIAttack16(t *testing.T) {
+	rig := newSpecRig(t, Options{AutoApprovePSU: PaymentCustomerID})
+	p := rig.p
+	cid, at := p.consented(consentBody(func(m map[string]any) { m["frequencyPerDay"] = 1 }))
+	get := func(path string) func() answer { return func() answer { return p.read(cid, at, path, nil) } }
+	tx := "/v1/accounts/acc-2343/transactions/acc-2343-" + bankDate(rig.clock.Now()).AddDate(0, 0, -30).Format("20060102") + "-1"
+	for _, path := range []string{"/v1/accounts?page=1", "/v1/accounts/acc-2343?page=1", "/v1/accounts/acc-2343/balances?page=1",
+		"/v1/accounts/acc-2343/balances?currency=EUR", tx + "?page=1"} {
+		rig.badStep("400 FORMAT_ERROR (undeclared query, "+path+")", 400, get(path))
+	}
+	rig.step("200 balances, the day's access", 200, get("/v1/accounts/acc-2343/balances"))
+	// page=1 is the bank's own parameter, in the file only inside its links
+	// (so badStep); the report's first page was never read, so it is an
+	// access, and the day's is used.
+	rig.badStep("429 ACCESS_EXCEEDED (a later page, first page unread)", 429,
+		get("/v1/accounts/acc-2343/transactions?bookingStatus=both&dateFrom="+bankDate(rig.clock.Now()).AddDate(-1, 0, 0).Format(time.DateOnly)+"&page=1"))
+}
