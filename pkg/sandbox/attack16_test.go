@@ -6,6 +6,8 @@ package sandbox
 
 import (
 	"fmt"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -211,4 +213,71 @@ func TestOpenAPIAttack16(t *testing.T) {
 	// access, and the day's is used.
 	rig.badStep("429 ACCESS_EXCEEDED (a later page, first page unread)", 429,
 		get("/v1/accounts/acc-2343/transactions?bookingStatus=both&dateFrom="+bankDate(rig.clock.Now()).AddDate(-1, 0, 0).Format(time.DateOnly)+"&page=1"))
+}
+
+// TestAttackOtherTPPsAuthorisations: another TPP can neither list, read,
+// start nor identify a PSU on the authorisations of a TPP's consent: the
+// same 403 CONSENT_UNKNOWN as for a consent that does not exist, and
+// nothing changes. (Held before: a regression test.)
+func TestAttackOtherTPPsAuthorisations(t *testing.T) {
+	s := startSandbox(t, otherOrgOptions(t, Options{RatePerSecond: -1, RatePerDay: -1}))
+	a, o := bankTPP(t, s), otherTPP(t, s)
+	cid := a.createConsent(consentBody(nil))
+	base := "/v1/consents/" + cid + "/authorisations"
+	var l struct{ AuthorisationIDs []string }
+	a.call("GET", base, a.clientToken(), nil, nil).json(t, &l)
+	if len(l.AuthorisationIDs) != 1 {
+		t.Fatalf("authorisations %v", l.AuthorisationIDs)
+	}
+	own := base + "/" + l.AuthorisationIDs[0]
+	otok := o.clientToken()
+	psu := map[string]string{"PSU-ID": "3000001"}
+	for _, tc := range []struct{ method, path string }{
+		{"GET", base}, {"POST", base}, {"GET", own}, {"PUT", own},
+		{"GET", "/v1/consents/cns-doesnotexist/authorisations"},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			var body []byte
+			if tc.method != "GET" {
+				body = []byte(`{}`)
+			}
+			wantAPIError(t, o.call(tc.method, tc.path, otok, body, psu), 403, CodeConsentUnknown, "")
+		})
+	}
+	a.call("GET", base, a.clientToken(), nil, nil).json(t, &l)
+	if len(l.AuthorisationIDs) != 1 || a.scaStatusAt(t, own) != ScaReceived {
+		t.Errorf("the other TPP changed the consent's authorisations: %v %s", l.AuthorisationIDs, a.scaStatusAt(t, own))
+	}
+}
+
+// TestAttackConcurrentPagesRace: many concurrent reads of later pages with
+// no first page read, on a per-consent count, pass at most frequencyPerDay
+// times in all; run with -race.
+func TestAttackConcurrentPagesRace(t *testing.T) {
+	s, p := paymentParty(t, DialectEnfuce)
+	cid, at := p.consented(consentBody(func(m map[string]any) { m["frequencyPerDay"] = 2 }))
+	rep := twoYears(s, "/v1/accounts/", "acc-2343")
+	const n = 12
+	var wg sync.WaitGroup
+	codes := make([]int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := rep + "&page=" + strconv.Itoa(1+i%3)
+			if i%4 == 0 {
+				path = rep + "&page=99" // refused: gives its reservation back
+			}
+			codes[i] = p.read(cid, at, path, nil).status
+		}()
+	}
+	wg.Wait()
+	if n := s.CallsToday(cid); n < 1 || n > 2 {
+		t.Errorf("CallsToday = %d; want 1 or 2 (codes %v)", n, codes)
+	}
+	for i, c := range codes {
+		if c != 200 && c != 429 && !(c == 400 && i%4 == 0) {
+			t.Errorf("call %d: %d", i, c)
+		}
+	}
 }
