@@ -7,6 +7,7 @@ package sandbox
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -207,6 +208,14 @@ func TestOpenAPIAttack16(t *testing.T) {
 		"/v1/accounts/acc-2343/balances?currency=EUR", tx + "?page=1"} {
 		rig.badStep("400 FORMAT_ERROR (undeclared query, "+path+")", 400, get(path))
 	}
+	// The refusals of getTransactionList the other rigs do not show.
+	txl := "/v1/accounts/acc-2343/transactions?bookingStatus=booked&dateFrom=" + bankDate(rig.clock.Now()).AddDate(0, 0, -30).Format(time.DateOnly)
+	rig.step("400 PARAMETER_NOT_SUPPORTED (deltaList)", 400, get(txl+"&deltaList=true"))
+	rig.step("400 PARAMETER_NOT_SUPPORTED (entryReferenceFrom)", 400, get(txl+"&entryReferenceFrom=1"))
+	rig.step("400 PARAMETER_NOT_SUPPORTED (bookingStatus all)", 400, get(strings.Replace(txl, "booked", "all", 1)))
+	rig.badStep("400 FORMAT_ERROR (dateTo not a date)", 400, get(txl+"&dateTo=tomorrow"))
+	rig.badStep("400 FORMAT_ERROR (page not a number)", 400, get(txl+"&page=x"))
+	rig.badStep("400 FORMAT_ERROR (page past the last)", 400, get(txl+"&page=99"))
 	rig.step("200 balances, the day's access", 200, get("/v1/accounts/acc-2343/balances"))
 	// page=1 is the bank's own parameter, in the file only inside its links
 	// (so badStep); the report's first page was never read, so it is an
