@@ -290,3 +290,32 @@ func TestAttackConcurrentPagesRace(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackPathSpellings: under the per-endpoint count (adorsys,
+// lenient) no other spelling of a used path reaches the account as a new
+// endpoint: escapes decode to the same path, a trailing slash, another
+// case or a double slash is no endpoint (404, or the mux's redirect to
+// the clean path), and a query is no part of the endpoint. (Held before:
+// a regression test.)
+func TestAttackPathSpellings(t *testing.T) {
+	for _, d := range []Dialect{DialectAdorsys, DialectLenient} {
+		t.Run(string(d), func(t *testing.T) {
+			s, p := paymentParty(t, d)
+			cid, at := p.consented(consentBody(func(m map[string]any) { m["frequencyPerDay"] = 1 }))
+			wantStatus(t, p.read(cid, at, "/v1/accounts/acc-2343/balances", nil), 200)
+			for _, path := range []string{
+				"/v1/accounts/acc-2343/balances", "/v1/accounts/%61cc-2343/balances", "/v1/accounts/acc-2343/%62alances",
+				"/v1/accounts/acc-2343/balances/", "/v1/accounts/ACC-2343/balances", "/v1/Accounts/acc-2343/balances",
+				"/v1//accounts/acc-2343/balances", "/v1/accounts/acc-2343/./balances", "/v1/accounts/x/../acc-2343/balances",
+				"/v1/accounts/acc-2343%2Fbalances", "/v1/accounts/acc-2343/balances?",
+			} {
+				if a := p.read(cid, at, path, nil); a.status/100 == 2 {
+					t.Errorf("%s: %d, a second read of the used endpoint", path, a.status)
+				}
+			}
+			if n := s.CallsToday(cid); n != 1 {
+				t.Errorf("CallsToday = %d; want 1", n)
+			}
+		})
+	}
+}
