@@ -319,3 +319,32 @@ func TestAttackPathSpellings(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackLaterPagesOfAnotherReport: the later pages free today are
+// those of the report whose first page was counted, not of any report of
+// the account: before the fix one counted report made page 1 of every
+// other (any dates: so the whole history, windowed by dateTo) free, for a
+// recurring consent and for a one-off one.
+func TestAttackLaterPagesOfAnotherReport(t *testing.T) {
+	for _, oneOff := range []bool{false, true} {
+		t.Run(map[bool]string{false: "recurring", true: "one-off"}[oneOff], func(t *testing.T) {
+			s, p := paymentParty(t, DialectEnfuce)
+			body := consentBody(func(m map[string]any) { m["frequencyPerDay"] = 1 })
+			if oneOff {
+				body = oneOffBody(nil)
+			}
+			cid, at := p.consented(body)
+			today := dateOf(s.now().In(s.zone))
+			from := today.AddDate(0, -6, 0).Format(time.DateOnly)
+			wantStatus(t, p.read(cid, at, "/v1/accounts/acc-2343/transactions?bookingStatus=both&dateFrom="+from, nil), 200)
+			rep := twoYears(s, "/v1/accounts/", "acc-2343")
+			wantAPIError(t, p.read(cid, at, rep+"&page=1", nil), 429, CodeAccessExceeded, "")
+			wantAPIError(t, p.read(cid, at, rep+"&dateTo="+today.AddDate(0, -2, 0).Format(time.DateOnly)+"&page=1", nil), 429, CodeAccessExceeded, "")
+			// The counted report, its parameters in another order: its pages.
+			wantStatus(t, p.read(cid, at, "/v1/accounts/acc-2343/transactions?page=1&dateFrom="+from+"&bookingStatus=both", nil), 200)
+			if n := s.CallsToday(cid); n != 1 {
+				t.Errorf("CallsToday = %d; want 1", n)
+			}
+		})
+	}
+}

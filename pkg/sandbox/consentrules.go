@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -144,10 +145,23 @@ func (s *Server) callKey(c *call, con *Consent) string {
 	return day
 }
 
-// reportKey is the counter that tells a report's first page was counted
-// today: the per-path one (one-off consents, per-endpoint dialects count
-// in it; per consent it is a mark kept beside the day's count).
-func reportKey(day string, c *call) string { return day + " " + c.r.URL.Path }
+// reportKey is the mark, kept in calls beside the counters, that a report
+// was counted today: the day, the path and the report's query without its
+// page ("2026-12-05 /v1/accounts/x/transactions?bookingStatus=both&
+// dateFrom=…&dateTo=&withBalance="), in one spelling whatever the order
+// of the parameters. The report and not only the path: otherwise one
+// counted report made the later pages of any other free (the whole
+// history, windowed by dateTo). Only the parameters the report reads, each
+// first value, clipped: a mark survives only a 2xx, whose values parsed.
+func reportKey(day string, c *call) string {
+	q := c.r.URL.Query()
+	v := func(k string) string { return url.QueryEscape(clip(q.Get(k), 16)) }
+	return day + " " + c.r.URL.Path + "?bookingStatus=" + v("bookingStatus") + "&dateFrom=" + v("dateFrom") +
+		"&dateTo=" + v("dateTo") + "&withBalance=" + v("withBalance")
+}
+
+// isMark reports a key of calls that is a report's mark, no counter.
+func isMark(k string) bool { return strings.Contains(k, "?") }
 
 // nextPage reports a request for a page after the first of a transactions
 // report: the number as the handlers read it (strconv.Atoi), so "00" or
@@ -184,10 +198,10 @@ func (s *Server) reserve(c *call, con *Consent) *apiError {
 			}
 		}
 		keys = append(keys, key)
-		if mark := reportKey(day, c); key == day && strings.HasSuffix(c.r.URL.Path, "/transactions") {
-			// Counted per consent: mark the report's path, so that its
-			// later pages today belong to this access (callKey).
-			keys = append(keys, mark)
+		if strings.HasSuffix(c.r.URL.Path, "/transactions") {
+			// Mark the report, so that its later pages today belong to
+			// this access (callKey, readingReport).
+			keys = append(keys, reportKey(day, c))
 		}
 		for _, k := range keys {
 			con.calls[k]++
@@ -250,7 +264,7 @@ func (s *Server) accessed(c *call, con *Consent, counted bool) {
 func (s *Server) usedUp(con *Consent) bool {
 	used := map[string]bool{}
 	for k := range con.calls {
-		if _, p, ok := strings.Cut(k, " "); ok {
+		if _, p, ok := strings.Cut(k, " "); ok && !isMark(k) {
 			used[p] = true
 		}
 	}
