@@ -348,3 +348,40 @@ func TestAttackLaterPagesOfAnotherReport(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenAPIAuthorisationBodies: the refusals of the authorisation
+// bodies the other rigs do not show, validated against the file: a body
+// that is no object, a duplicate key, an unknown field, a body that is not
+// JSON; on POST and on PUT. (`[]` conforms: the file's first branch, {}, has
+// no type.)
+func TestOpenAPIAuthorisationBodies(t *testing.T) {
+	rig := newSpecRigAs(t, Options{})
+	p := rig.p
+	tok := p.clientToken()
+	cid := p.createConsent(consentBody(nil))
+	base := "/v1/consents/" + cid + "/authorisations"
+	var l struct{ AuthorisationIDs []string }
+	p.call("GET", base, tok, nil, nil).json(t, &l)
+	one := base + "/" + l.AuthorisationIDs[0]
+	psu := map[string]string{"PSU-ID": "3000001"}
+	for _, m := range []struct{ method, path string }{{"POST", base}, {"PUT", one}} {
+		for _, c := range []struct {
+			name, body string
+			conforms   bool
+			at, text   string
+		}{
+			{"not an object", `[]`, true, "", "not a JSON object"},
+			{"duplicate key", `{"x":1,"x":2}`, true, "x", "appears twice"},
+			{"unknown field", `{"psuIdentification":1}`, true, "psuIdentification", "unknown field"},
+		} {
+			rig.stepOneOf("400 FORMAT_ERROR ("+m.method+", "+c.name+")", 400, "", c.conforms, func() answer {
+				a := p.call(m.method, m.path, tok, []byte(c.body), psu)
+				wantAPIError(t, a, 400, CodeFormatError, c.at, c.text)
+				return a
+			})
+		}
+		rig.stepOneOf("415 ("+m.method+", text/plain)", 415, "", false, func() answer {
+			return p.call(m.method, m.path, tok, []byte(`{}`), map[string]string{"PSU-ID": "3000001", "Content-Type": "text/plain"})
+		})
+	}
+}
