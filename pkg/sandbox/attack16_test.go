@@ -385,3 +385,29 @@ func TestOpenAPIAuthorisationBodies(t *testing.T) {
 		})
 	}
 }
+
+// TestReportMarkSurvivesARestart: the mark of a counted report is in the
+// data file: after a restart its later pages are still one access with
+// its first, and another report's are not.
+func TestReportMarkSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{RatePerSecond: -1, AutoApprove: true, AutoApprovePSU: PaymentCustomerID}
+	s := startData(t, dir, opts)
+	p := bankTPP(t, s)
+	cid, at := p.consented(consentBody(func(m map[string]any) { m["frequencyPerDay"] = 2 }))
+	rep := twoYears(s, "/v1/accounts/", "acc-2343")
+	wantStatus(t, p.read(cid, at, rep, nil), 200)
+	s.Close()
+
+	s = startData(t, dir, opts)
+	defer s.Close()
+	p = bankTPP(t, s)
+	wantStatus(t, p.read(cid, at, rep+"&page=3", nil), 200)
+	if n := s.CallsToday(cid); n != 1 {
+		t.Errorf("CallsToday = %d after a later page of the counted report; want 1", n)
+	}
+	wantStatus(t, p.read(cid, at, rep+"&dateTo="+dateOf(s.now().In(s.zone)).AddDate(0, -1, 0).Format(time.DateOnly)+"&page=1", nil), 200)
+	if n := s.CallsToday(cid); n != 2 {
+		t.Errorf("CallsToday = %d after a later page of another report; want 2", n)
+	}
+}
