@@ -116,7 +116,8 @@ func (r consentRules) limitValidUntil(vu, today time.Time) (time.Time, *apiError
 // Consent.calls holds the counted accesses of a consent: per bank day
 // ("2026-12-05") when the unit is the consent, per bank day and request
 // path ("2026-12-05 /v1/card-accounts/x/balances") when it is the endpoint
-// and account. One-off consents always count per path.
+// and account. One-off consents always count per path. Beside the counters,
+// the marks of the transaction reports counted today (reportKey, isMark).
 
 // callKey is the counter an access of c counts in, or "" when it counts in
 // none: the PSU is present (PSU-IP-Address) on a recurring consent (the
