@@ -14,8 +14,11 @@ func (s *Server) CallsToday(consentID string) int {
 		return 0
 	}
 	n, day := 0, s.bankDay(s.now())
+	if con.Recurring && !s.rules().perEndpoint {
+		return con.calls[day]
+	}
 	for k, c := range con.calls {
-		if d, _, _ := strings.Cut(k, " "); d == day {
+		if d, _, _ := strings.Cut(k, " "); d == day && !isMark(k) { // marks of reports read: no accesses
 			n += c
 		}
 	}

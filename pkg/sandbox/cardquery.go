@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 )
 
 // cardQuery lists the query parameters the Berlin Group OpenAPI file 1.3.12
@@ -20,6 +21,16 @@ var cardQuery = map[string]map[string]bool{
 	"/v1/card-accounts/{account-id}":              {},
 	"/v1/card-accounts/{account-id}/balances":     {},
 	"/v1/card-accounts/{account-id}/transactions": {"dateFrom": true, "dateTo": true, "entryReferenceFrom": true, "bookingStatus": true, "deltaList": true, "page": true},
+	// The payment-account operations likewise (getAccountList,
+	// readAccountDetails, getBalances, getTransactionList,
+	// getTransactionDetails). Without this check a `page` parameter on a
+	// path without pages was taken for a later page of a report, which
+	// counts no access (consentrules.go): balances read without limit.
+	"/v1/accounts":                                           {"withBalance": true},
+	"/v1/accounts/{account-id}":                              {"withBalance": true},
+	"/v1/accounts/{account-id}/balances":                     {},
+	"/v1/accounts/{account-id}/transactions":                 {"dateFrom": true, "dateTo": true, "entryReferenceFrom": true, "bookingStatus": true, "deltaList": true, "withBalance": true, "page": true},
+	"/v1/accounts/{account-id}/transactions/{transactionId}": {},
 }
 
 // refuseCardQuery refuses a query parameter the file does not declare for
@@ -47,7 +58,7 @@ func refuseCardQuery(c *call, op string) *apiError {
 		shown = string(r[:64]) + "…"
 	}
 	why := fmt.Sprintf("query parameter %q is not defined for GET %s (Berlin Group OpenAPI 1.3.12)", shown, op)
-	if name == "withBalance" {
+	if name == "withBalance" && strings.HasPrefix(op, "/v1/card-accounts") {
 		why += "; card balances come with the consent: they are in the answer when the consent gives balances for the card"
 	}
 	return reject(http.StatusBadRequest, CodeFormatError, why).withPath(shown)

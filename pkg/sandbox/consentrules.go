@@ -3,6 +3,8 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -114,19 +116,22 @@ func (r consentRules) limitValidUntil(vu, today time.Time) (time.Time, *apiError
 // Consent.calls holds the counted accesses of a consent: per bank day
 // ("2026-12-05") when the unit is the consent, per bank day and request
 // path ("2026-12-05 /v1/card-accounts/x/balances") when it is the endpoint
-// and account. One-off consents always count per path.
+// and account. One-off consents always count per path. Beside the counters,
+// the marks of the transaction reports counted today (reportKey, isMark).
 
 // callKey is the counter an access of c counts in, or "" when it counts in
 // none: the PSU is present (PSU-IP-Address) on a recurring consent (the
 // file: frequencyPerDay is "the requested maximum frequency for an access
 // without PSU involvement per day"), or the call asks for a page after the
-// first of a report, which belongs to the access of the first page.
+// first of a report whose first page was counted today, which belongs to
+// the access of that first page. A later page with no first page read
+// today is an access of its own: otherwise `page=1` would read a report
+// (most of it) without ever counting.
 func (s *Server) callKey(c *call, con *Consent) string {
-	q := c.r.URL.Query()
-	if p := q.Get("page"); p != "" && p != "0" {
+	day := s.bankDay(s.now())
+	if nextPage(c) && con.calls[reportKey(day, c)] > 0 {
 		return ""
 	}
-	day := s.bankDay(s.now())
 	switch {
 	case !con.Recurring:
 		// One-off: every access counts, the PSU present or not (adorsys
@@ -141,10 +146,31 @@ func (s *Server) callKey(c *call, con *Consent) string {
 	return day
 }
 
-// nextPage reports a request for a page after the first of a report.
+// reportKey is the mark, kept in calls beside the counters, that a report
+// was counted today: the day, the path and the report's query without its
+// page ("2026-12-05 /v1/accounts/x/transactions?bookingStatus=both&
+// dateFrom=…&dateTo=&withBalance="), in one spelling whatever the order
+// of the parameters. The report and not only the path: otherwise one
+// counted report made the later pages of any other free (the whole
+// history, windowed by dateTo). Only the parameters the report reads, each
+// first value, clipped: a mark survives only a 2xx, whose values parsed.
+func reportKey(day string, c *call) string {
+	q := c.r.URL.Query()
+	v := func(k string) string { return url.QueryEscape(clip(q.Get(k), 16)) }
+	return day + " " + c.r.URL.Path + "?bookingStatus=" + v("bookingStatus") + "&dateFrom=" + v("dateFrom") +
+		"&dateTo=" + v("dateTo") + "&withBalance=" + v("withBalance")
+}
+
+// isMark reports a key of calls that is a report's mark, no counter.
+func isMark(k string) bool { return strings.Contains(k, "?") }
+
+// nextPage reports a request for a page after the first of a transactions
+// report: the number as the handlers read it (strconv.Atoi), so "00" or
+// "+0" is the first page, and on a transactions list only (the one path
+// with pages; refuseCardQuery refuses `page` elsewhere).
 func nextPage(c *call) bool {
-	p := c.r.URL.Query().Get("page")
-	return p != "" && p != "0"
+	n, err := strconv.Atoi(c.r.URL.Query().Get("page"))
+	return err == nil && n > 0 && strings.HasSuffix(c.r.URL.Path, "/transactions")
 }
 
 // reserve counts an access of c against con before the handler answers,
@@ -154,6 +180,7 @@ func nextPage(c *call) bool {
 // last allowance from both passing. Call with the store's lock held.
 func (s *Server) reserve(c *call, con *Consent) *apiError {
 	key := s.callKey(c, con)
+	var keys []string
 	if key != "" {
 		day, _, _ := strings.Cut(key, " ")
 		if con.calls == nil {
@@ -171,14 +198,24 @@ func (s *Server) reserve(c *call, con *Consent) *apiError {
 				delete(con.calls, k) // past days no longer limit anything
 			}
 		}
-		con.calls[key]++
+		keys = append(keys, key)
+		if strings.HasSuffix(c.r.URL.Path, "/transactions") {
+			// Mark the report, so that its later pages today belong to
+			// this access (callKey, readingReport).
+			keys = append(keys, reportKey(day, c))
+		}
+		for _, k := range keys {
+			con.calls[k]++
+		}
 	}
 	c.settlers = append(c.settlers, func(ok bool) {
 		s.store.locked(func() {
 			if !ok {
-				if key != "" && con.calls[key] > 0 {
-					if con.calls[key]--; con.calls[key] == 0 {
-						delete(con.calls, key)
+				for _, k := range keys {
+					if con.calls[k] > 0 {
+						if con.calls[k]--; con.calls[k] == 0 {
+							delete(con.calls, k)
+						}
 					}
 				}
 				return
@@ -228,7 +265,7 @@ func (s *Server) accessed(c *call, con *Consent, counted bool) {
 func (s *Server) usedUp(con *Consent) bool {
 	used := map[string]bool{}
 	for k := range con.calls {
-		if _, p, ok := strings.Cut(k, " "); ok {
+		if _, p, ok := strings.Cut(k, " "); ok && !isMark(k) {
 			used[p] = true
 		}
 	}
@@ -261,7 +298,7 @@ func (s *Server) usedUp(con *Consent) bool {
 // whose first page a one-off consent, now used up, read today: the pages
 // of one report are one access. Call with the lock held.
 func (s *Server) readingReport(c *call, con *Consent) bool {
-	return !con.Recurring && nextPage(c) && con.calls[s.bankDay(s.now())+" "+c.r.URL.Path] > 0 &&
+	return !con.Recurring && nextPage(c) && con.calls[reportKey(s.bankDay(s.now()), c)] > 0 &&
 		!dateOf(s.now().In(s.zone)).After(con.ValidUntil)
 }
 

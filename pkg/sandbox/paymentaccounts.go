@@ -118,9 +118,12 @@ func ibanMod97(s string) int {
 var ibanRE = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}$`)
 
 // validIBAN checks the form and the ISO 13616 check digits (the IBAN moved
-// four characters to the end, read as a number, is 1 modulo 97).
+// four characters to the end, read as a number, is 1 modulo 97). ISO 7064
+// MOD 97-10 computes check digits 02 to 98 (98 minus a remainder 0–96):
+// 00 and 01 can pass the remainder test too (97 less than a computed 97
+// or 98), but no IBAN carries them.
 func validIBAN(s string) bool {
-	return ibanRE.MatchString(s) && ibanMod97(s[4:]+s[:4]) == 1
+	return ibanRE.MatchString(s) && s[2:4] >= "02" && s[2:4] <= "98" && ibanMod97(s[4:]+s[:4]) == 1
 }
 
 // Transactions returns the account's history between from and to (dates,

@@ -97,6 +97,9 @@ func (s *Server) accountJSON(acc *PaymentAccount, con *Consent, withBalance bool
 // listAccounts answers getAccountList: the payment accounts the consent
 // gives (a card customer's list is empty).
 func (s *Server) listAccounts(c *call) *apiError {
+	if e := refuseCardQuery(c, "/v1/accounts"); e != nil {
+		return e
+	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -118,6 +121,9 @@ func (s *Server) listAccounts(c *call) *apiError {
 }
 
 func (s *Server) getAccount(c *call) *apiError {
+	if e := refuseCardQuery(c, "/v1/accounts/{account-id}"); e != nil {
+		return e
+	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -136,6 +142,9 @@ func (s *Server) getAccount(c *call) *apiError {
 }
 
 func (s *Server) accountBalances(c *call) *apiError {
+	if e := refuseCardQuery(c, "/v1/accounts/{account-id}/balances"); e != nil {
+		return e
+	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -236,6 +245,9 @@ func pageOf[T any](list []T, page int, path string, q url.Values) ([]T, map[stri
 }
 
 func (s *Server) accountTransactions(c *call) *apiError {
+	if e := refuseCardQuery(c, "/v1/accounts/{account-id}/transactions"); e != nil {
+		return e
+	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -305,6 +317,9 @@ func (s *Server) accountTransactions(c *call) *apiError {
 // accountTransaction answers getTransactionDetails for a transaction of the
 // account's history that the consent's transactions grant covers.
 func (s *Server) accountTransaction(c *call) *apiError {
+	if e := refuseCardQuery(c, "/v1/accounts/{account-id}/transactions/{transactionId}"); e != nil {
+		return e
+	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
