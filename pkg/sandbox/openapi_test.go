@@ -15,9 +15,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -26,9 +24,6 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/xs2a-dev/xs2a/pkg/spec"
 )
 
@@ -131,102 +126,30 @@ func (r *recorder) last(t testing.TB) exchange {
 	return r.log[len(r.log)-1]
 }
 
-// specChecker validates exchanges and counts the deviations it met.
+// specChecker validates exchanges (pkg/spec's Checker, the one the
+// client's and the binary's tests use too) and counts the deviations it
+// met.
 type specChecker struct {
-	router routers.Router
-	opts   []openapi3.SchemaValidationOption
-	used   map[string]int
-	// links are the hrefs of the answers validated so far: a request to
-	// one follows the bank's link, whose query is the bank's own (the
-	// file leaves a link's content to the ASPSP), so its parameters are
-	// not held against the operation's.
-	links map[string]bool
-	// doc is the file, for the AIS coverage rule (coverage_test.go).
-	doc *openapi3.T
-}
-
-// undeclaredQuery lists the query parameters of req the operation does not
-// declare: kin-openapi lets them pass, a strict bank may not.
-func undeclaredQuery(route *routers.Route, req *http.Request) []error {
-	declared := map[string]bool{}
-	for _, ps := range []openapi3.Parameters{route.PathItem.Parameters, route.Operation.Parameters} {
-		for _, p := range ps {
-			if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
-				declared[p.Value.Name] = true
-			}
-		}
-	}
-	var errs []error
-	for name := range req.URL.Query() {
-		if !declared[name] {
-			errs = append(errs, fmt.Errorf("query parameter %q is not declared for %s %s", name, req.Method, route.Path))
-		}
-	}
-	return errs
-}
-
-// hrefs collects every "href" of a JSON answer.
-func hrefs(body []byte, into map[string]bool) {
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, e := range v {
-				if h, ok := e.(string); ok && k == "href" {
-					into[h] = true
-				}
-				walk(e)
-			}
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
-		}
-	}
-	var v any
-	if json.Unmarshal(body, &v) == nil {
-		walk(v)
-	}
+	*spec.Checker
+	used map[string]int
 }
 
 // validate returns the operation and the findings on the request and on
-// the response.
+// the response, each an openapi3.MultiError or nil. A conforming 2xx
+// counts for the AIS coverage rule (coverage_test.go).
 func (c *specChecker) validate(ex exchange) (op string, reqErr, respErr error) {
-	ctx := context.Background()
-	req := ex.req.Clone(ctx)
-	req.Body = io.NopCloser(bytes.NewReader(ex.reqBody))
-	route, params, err := c.router.FindRoute(req)
-	if err != nil {
-		return req.Method + " " + req.URL.Path, fmt.Errorf("not an operation of the OpenAPI file: %w", err), nil
+	res := c.Check(spec.Exchange{Request: ex.req, Body: ex.reqBody, Status: ex.status, Header: ex.header, Answer: ex.body})
+	if res.OK() && ex.status/100 == 2 {
+		coverOperation(c.Doc, res.Operation)
 	}
-	op = req.Method + " " + route.Path
-	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: &openapi3filter.Options{
-		MultiError: true, SchemaValidationOptions: c.opts,
-		// Authorization is the bank's business (checked in the other tests);
-		// the file only names the bearer scheme.
-		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-	}}
-	reqErr = openapi3filter.ValidateRequest(ctx, in)
-	if !c.links[req.URL.RequestURI()] {
-		if extra := undeclaredQuery(route, req); len(extra) > 0 {
-			var me openapi3.MultiError
-			if reqErr != nil && !errors.As(reqErr, &me) {
-				me = openapi3.MultiError{reqErr}
-			}
-			reqErr = append(me, extra...)
-		}
+	return res.Op, multi(res.RequestErrors), multi(res.AnswerErrors)
+}
+
+func multi(errs []error) error {
+	if len(errs) == 0 {
+		return nil
 	}
-	if ex.status/100 == 2 {
-		hrefs(ex.body, c.links)
-	}
-	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: ex.status, Header: ex.header,
-		Body:    io.NopCloser(bytes.NewReader(ex.body)),
-		Options: &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true, SchemaValidationOptions: c.opts}}
-	respErr = openapi3filter.ValidateResponse(ctx, out)
-	if c.doc != nil && ex.status/100 == 2 && reqErr == nil && respErr == nil {
-		coverOperation(c.doc, route.Operation.OperationID)
-	}
-	return op, reqErr, respErr
+	return openapi3.MultiError(errs)
 }
 
 func (c *specChecker) check(t *testing.T, ex exchange) {
@@ -298,21 +221,8 @@ func newSpecRigAs(t *testing.T, opts Options) *specRig {
 		opts.Now = clk.Now
 	}
 	s := startSandbox(t, opts)
-	// Route by path: the file's servers are https://api.testbank.com/psd2
-	// and the like; the sandbox serves the same paths at its own URL.
-	doc.Servers = openapi3.Servers{{URL: s.URL}}
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	coverOperation(doc, "")
-	checker := &specChecker{router: router, used: map[string]int{}, links: map[string]bool{}, doc: doc,
-		// uuid (X-Request-ID) and ipv4 (PSU-IP-Address) are checked too;
-		// kin-openapi leaves them out by default.
-		opts: []openapi3.SchemaValidationOption{
-			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
-			openapi3.WithStringFormatValidator("ipv4", openapi3.NewIPValidator(true)),
-		}}
+	checker := &specChecker{Checker: spec.NewChecker(t, doc, s.URL), used: map[string]int{}}
 	p := bankTPP(t, s)
 	rec := &recorder{base: p.plain.Transport}
 	p.signed = signing(rec, s.Certs.QSeal)
