@@ -4,12 +4,10 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -65,37 +63,35 @@ func Run(args []string, ios *iostreams.IOStreams) (code int) {
 		f.Now = func() time.Time { return t }
 	}
 	root := NewCmdRoot(f)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return execute(ctx, root, args, ios)
+}
+
+// execute runs the command tree and is the boundary where an error becomes
+// its exit code and the one error line on stderr (cmdutil.Classify).
+func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostreams.IOStreams) int {
 	root.SetArgs(args)
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	_, err := root.ExecuteContextC(ctx)
-	if err == nil {
-		return cmdutil.ExitOK
+	c, err := root.ExecuteContextC(ctx)
+	if c == root && err != nil && cmdutil.CodeOf(err) == cmdutil.ExitFailure {
+		// The root runs nothing of its own (no Run, no Args: cobra's
+		// lookup checks its words) and its flag errors are usage errors
+		// already (SetFlagErrorFunc), so an error cobra charges to the
+		// root is its lookup of a word that names no command.
+		err = cmdutil.UsageError(err)
 	}
-	code = cmdutil.CodeOf(err)
-	if code == cmdutil.ExitFailure && isCobraUsageError(err) {
-		code = cmdutil.ExitUsage
-	}
-	var ee *cmdutil.ExitError
-	if errors.As(err, &ee) && ee.Silent {
+	code, msg := cmdutil.Classify(err)
+	if msg == "" {
 		return code
 	}
 	cs := ios.ErrColorScheme()
 	// The one place errors reach stderr: the bank's tppMessages, OAuth
 	// error_description and header values in them are shown escaped.
-	fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Red("xs2a: error:"), termsafe.Line(report.OneLine(err.Error())))
+	fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Red("xs2a: error:"), termsafe.Line(report.OneLine(msg)))
 	return code
-}
-
-func isCobraUsageError(err error) bool {
-	s := err.Error()
-	return strings.HasPrefix(s, "unknown command") || strings.HasPrefix(s, "unknown flag") ||
-		strings.HasPrefix(s, "unknown shorthand flag") || strings.Contains(s, "flag needs an argument") ||
-		strings.HasPrefix(s, "invalid argument") || strings.HasPrefix(s, "required flag") ||
-		strings.HasPrefix(s, "accepts ") || strings.HasPrefix(s, "if any flags in the group")
 }
 
 func versionString() string {
@@ -164,5 +160,20 @@ certificate or token is rejected.`,
 		accounts.NewCmdAccounts(f), api.NewCmdAPI(f), proxy.NewCmdProxy(f), replay.NewCmdReplay(f))
 	group("debug", sign.NewCmdSign(f, nil), certs.NewCmdCerts(f), sandbox.NewCmdSandbox(f))
 	root.AddCommand(version.NewCmdVersion(f))
+	// cobra's completion command (added here rather than by Execute, so
+	// that it is in the tree now) checks its arguments with cobra's own
+	// validators, whose errors are plain: every validator's error is a
+	// usage error, whatever its wording.
+	root.InitDefaultCompletionCmd()
+	wrapArgs(root)
 	return root
+}
+
+func wrapArgs(c *cobra.Command) {
+	if c.Args != nil {
+		c.Args = cmdutil.UsageArgs(c.Args)
+	}
+	for _, sub := range c.Commands() {
+		wrapArgs(sub)
+	}
 }

@@ -72,3 +72,15 @@ func MissingSubcommand(cmd *cobra.Command, args []string) error {
 	}
 	return UsageErrorf("missing subcommand: %s (see '%s --help')", list, cmd.CommandPath())
 }
+
+// UsageArgs makes any error of the positional-argument validator v a usage
+// error: for the commands cobra adds itself (completion), whose
+// validators return plain errors.
+func UsageArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := v(cmd, args); err != nil {
+			return UsageError(err)
+		}
+		return nil
+	}
+}

@@ -157,7 +157,7 @@ func (r *runner) step(name, sent, reproduce string, fn func() (string, error)) e
 	got, err := fn()
 	st := Step{Name: name, Sent: sent, Got: got, Millis: time.Since(start).Milliseconds(), OK: err == nil, Reproduce: r.prefix + reproduce}
 	if err != nil {
-		st.Error = err.Error()
+		_, st.Error = cmdutil.Classify(err) // the hint too, as app.Run shows it
 	}
 	r.rec.Steps = append(r.rec.Steps, st)
 	if !r.json {
