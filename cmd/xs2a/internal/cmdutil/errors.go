@@ -245,9 +245,3 @@ func CodeOf(err error) int {
 	code, _ := Classify(err)
 	return code
 }
-
-// IsSilent reports whether err asks for no error line (Silent).
-func IsSilent(err error) bool {
-	var ee *ExitError
-	return errors.As(err, &ee) && ee.Silent
-}
