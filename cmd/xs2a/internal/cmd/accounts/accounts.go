@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
@@ -51,7 +50,7 @@ func access(ctx context.Context, f *cmdutil.Factory, consent string) (*cmdutil.S
 	if err != nil {
 		return nil, "", "", err
 	}
-	t, err := token.UserToken(ctx, s)
+	t, err := s.UserToken(ctx)
 	if err != nil {
 		return nil, "", "", err
 	}

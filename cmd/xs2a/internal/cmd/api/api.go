@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
@@ -80,13 +79,13 @@ A POST to /consents carries PSU-IP-Address as consent create's does.`,
 			}
 			switch tok {
 			case "client":
-				t, err := token.ClientToken(cmd.Context(), s, false)
+				t, err := s.ClientToken(cmd.Context(), false)
 				if err != nil {
 					return err
 				}
 				req.Token, req.APIKey = t.AccessToken, true
 			case "user":
-				t, err := token.UserToken(cmd.Context(), s)
+				t, err := s.UserToken(cmd.Context())
 				if err != nil {
 					return err
 				}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/loopback"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
@@ -276,7 +275,7 @@ func Run(ctx context.Context, s *cmdutil.Session, o Options, browse func(string)
 	}
 	out := &Outcome{ConsentID: consentID, Code: res.Code, URL: authURL}
 	if o.Exchange {
-		if out.Token, err = token.Exchange(ctx, s, res.Code, verifier, recv.RedirectURL); err != nil {
+		if out.Token, err = s.Exchange(ctx, res.Code, verifier, recv.RedirectURL); err != nil {
 			return nil, err
 		}
 	}
@@ -289,7 +288,7 @@ func Run(ctx context.Context, s *cmdutil.Session, o Options, browse func(string)
 // A profile naming both endpoints costs no extra request, so recordings and
 // rate limits see exactly the authorization's own exchanges.
 func checkMetadata(ctx context.Context, s *cmdutil.Session, errOut io.Writer) (*oauth.Metadata, error) {
-	md, err := token.Discover(ctx, s)
+	md, err := s.Discover(ctx)
 	if err != nil || md == nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/state"
@@ -145,7 +144,7 @@ request leaves on (the file's fallback; -v says so).`,
 			if err != nil {
 				return err
 			}
-			ct, err := token.ClientToken(cmd.Context(), s, false)
+			ct, err := s.ClientToken(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
@@ -210,7 +209,7 @@ func managed(ctx context.Context, f *cmdutil.Factory, args []string) (*cmdutil.S
 	if err != nil {
 		return nil, "", nil, err
 	}
-	ct, err := token.ClientToken(ctx, s, false)
+	ct, err := s.ClientToken(ctx, false)
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -313,7 +312,7 @@ func status(ctx context.Context, f *cmdutil.Factory, args []string, local bool) 
 			cs = st.ConsentStatus
 		}
 	} else {
-		ct, err := token.ClientToken(ctx, s, false)
+		ct, err := s.ClientToken(ctx, false)
 		if err != nil {
 			return err
 		}

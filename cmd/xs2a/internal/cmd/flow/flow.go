@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/authorize"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
@@ -255,7 +254,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 	var ct *state.Token
 	if err := r.step("token", "POST token endpoint (client_credentials, mutual TLS)", "token", func() (string, error) {
 		var err error
-		ct, err = token.ClientToken(ctx, s, true)
+		ct, err = s.ClientToken(ctx, true)
 		if err != nil {
 			return "", err
 		}
@@ -303,7 +302,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 		if err != nil {
 			return "", err
 		}
-		ut, err = token.Exchange(ctx, s, auth.Code, st.CodeVerifier, st.CodeRedirect)
+		ut, err = s.Exchange(ctx, auth.Code, st.CodeVerifier, st.CodeRedirect)
 		if err != nil {
 			return "", err
 		}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/signproxy"
 )
@@ -149,5 +148,5 @@ func run(ctx context.Context, o *Options) error {
 func (p *proxy) inject(ctx context.Context, out *http.Request) error {
 	p.tokMu.Lock()
 	defer p.tokMu.Unlock()
-	return token.InjectAuth(ctx, p.s, out)
+	return p.s.InjectAuth(ctx, out)
 }

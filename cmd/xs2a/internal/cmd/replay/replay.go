@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
@@ -96,7 +95,7 @@ func run(ctx context.Context, f *cmdutil.Factory, dir string) error {
 	spy := &refusals{base: c.Transport}
 	c.Transport = spy
 	r := &bundle.Replayer{Client: &c, BaseURL: s.Config.Profile.BaseURL,
-		Inject: func(req *http.Request) error { return token.InjectAuth(ctx, s, req) }}
+		Inject: func(req *http.Request) error { return s.InjectAuth(ctx, req) }}
 	if h := s.API.APIKeyHeader; h != "" {
 		r.Strip = []string{h}
 	}
