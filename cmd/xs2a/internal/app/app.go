@@ -163,6 +163,6 @@ certificate or token is rejected.`,
 	group("flow", flow.NewCmdFlow(f), token.NewCmdToken(f, nil), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f),
 		accounts.NewCmdAccounts(f), api.NewCmdAPI(f, nil), proxy.NewCmdProxy(f), replay.NewCmdReplay(f))
 	group("debug", sign.NewCmdSign(f, nil), certs.NewCmdCerts(f), sandbox.NewCmdSandbox(f))
-	root.AddCommand(version.NewCmdVersion(f))
+	root.AddCommand(version.NewCmdVersion(f, nil))
 	return root
 }
