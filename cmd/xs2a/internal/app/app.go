@@ -161,7 +161,7 @@ certificate or token is rejected.`,
 		}
 	}
 	group("flow", flow.NewCmdFlow(f), token.NewCmdToken(f, nil), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f),
-		accounts.NewCmdAccounts(f), api.NewCmdAPI(f, nil), proxy.NewCmdProxy(f), replay.NewCmdReplay(f, nil))
+		accounts.NewCmdAccounts(f), api.NewCmdAPI(f, nil), proxy.NewCmdProxy(f, nil), replay.NewCmdReplay(f, nil))
 	group("debug", sign.NewCmdSign(f, nil), certs.NewCmdCerts(f), sandbox.NewCmdSandbox(f))
 	root.AddCommand(version.NewCmdVersion(f, nil))
 	return root
