@@ -160,7 +160,7 @@ certificate or token is rejected.`,
 			root.AddCommand(c)
 		}
 	}
-	group("flow", flow.NewCmdFlow(f), token.NewCmdToken(f, nil), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f),
+	group("flow", flow.NewCmdFlow(f, nil), token.NewCmdToken(f, nil), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f, nil),
 		accounts.NewCmdAccounts(f), api.NewCmdAPI(f, nil), proxy.NewCmdProxy(f, nil), replay.NewCmdReplay(f, nil))
 	group("debug", sign.NewCmdSign(f, nil), certs.NewCmdCerts(f), sandbox.NewCmdSandbox(f))
 	root.AddCommand(version.NewCmdVersion(f, nil))

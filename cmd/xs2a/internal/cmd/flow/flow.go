@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/authorize"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
@@ -27,8 +27,17 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
-// Options are the flags of `xs2a flow`.
-type Options struct {
+// FlowOptions are the flags of `xs2a flow` and what it uses.
+type FlowOptions struct {
+	IO      *iostreams.IOStreams
+	Config  func() (*profile.Config, error)
+	Session func() (*cmdutil.Session, error)
+	// NewSession builds the session for the embedded sandbox's profile,
+	// with its own state.
+	NewSession func(*profile.Config, *state.Store) (*cmdutil.Session, error)
+	Browser    cmdutil.Browser
+	Now        func() time.Time
+
 	Sandbox     bool
 	Interactive bool
 	Timeout     time.Duration
@@ -93,9 +102,12 @@ type Record struct {
 	TotalMillis  int64     `json:"totalMs"`
 }
 
-// NewCmdFlow builds `xs2a flow`.
-func NewCmdFlow(f *cmdutil.Factory) *cobra.Command {
-	o := &Options{}
+// NewCmdFlow builds `xs2a flow`; runF replaces the run function in tests.
+func NewCmdFlow(f *cmdutil.Factory, runF func(*FlowOptions) error) *cobra.Command {
+	o := &FlowOptions{IO: f.IO, Config: f.Config, Session: f.Session, Browser: f.Browser, Now: f.Now,
+		NewSession: func(c *profile.Config, st *state.Store) (*cmdutil.Session, error) {
+			return cmdutil.NewSession(f, c, st)
+		}}
 	cmd := &cobra.Command{
 		Use:   "flow [--sandbox] [--interactive]",
 		Short: "Run the whole journey: token, consent, authorize, exchange, accounts, balances, transactions",
@@ -131,7 +143,10 @@ pages instead (the page shows the one-time code).`,
 			if err := cmdutil.SetPSUIP(f, o.PSUIP); err != nil {
 				return err
 			}
-			return run(cmd.Context(), f, o)
+			if runF != nil {
+				return runF(o)
+			}
+			return flowRun(cmd.Context(), o)
 		},
 	}
 	fl := cmd.Flags()
@@ -144,7 +159,7 @@ pages instead (the page shows the one-time code).`,
 }
 
 type runner struct {
-	f      *cmdutil.Factory
+	io     *iostreams.IOStreams
 	rec    *Record
 	out    io.Writer
 	json   bool
@@ -161,7 +176,7 @@ func (r *runner) step(name, sent, reproduce string, fn func() (string, error)) e
 	r.rec.Steps = append(r.rec.Steps, st)
 	if !r.json {
 		// What was sent and got quote the bank's answers: escaped.
-		cs := r.f.IO.ColorScheme()
+		cs := r.io.ColorScheme()
 		n := len(r.rec.Steps)
 		if err == nil {
 			fmt.Fprintf(r.out, "%s %d %-18s %s → %s %s\n", cs.SuccessIcon(), n, name, termsafe.Line(sent), termsafe.Line(got), cs.Faint(fmt.Sprintf("(%d ms)", st.Millis)))
@@ -173,21 +188,21 @@ func (r *runner) step(name, sent, reproduce string, fn func() (string, error)) e
 	return err
 }
 
-func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
+func flowRun(ctx context.Context, o *FlowOptions) error {
 	start := time.Now()
-	cfg, err := f.Config()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
 	rec := &Record{Profile: cfg.ProfileName}
-	r := &runner{f: f, rec: rec, out: f.IO.Out, json: cmdutil.WantsJSON(f)}
+	r := &runner{io: o.IO, rec: rec, out: o.IO.Out, json: cfg.Output == "json"}
 	var s *cmdutil.Session
-	browse := func(u string) error { return f.Browser.Browse(u) }
+	browse := func(u string) error { return o.Browser.Browse(u) }
 	if o.Sandbox || cfg.Profile.BaseURL == "" {
 		if !o.Sandbox && !r.json {
-			fmt.Fprintf(f.IO.ErrOut, "profile %q has no base_url: running against the embedded sandbox\n", cfg.ProfileName)
+			fmt.Fprintf(o.IO.ErrOut, "profile %q has no base_url: running against the embedded sandbox\n", cfg.ProfileName)
 		}
-		sb, sess, cleanup, err := startSandbox(f, cfg, o, rec)
+		sb, sess, cleanup, err := startSandbox(o, cfg, rec)
 		if err != nil {
 			return err
 		}
@@ -199,10 +214,10 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 			browse = follower(sb)
 		}
 		if !r.json {
-			fmt.Fprintf(f.IO.ErrOut, "embedded sandbox on %s (certificates generated in %d ms)\n", sb.URL, rec.KeyGenMillis+rec.SetupMillis)
+			fmt.Fprintf(o.IO.ErrOut, "embedded sandbox on %s (certificates generated in %d ms)\n", sb.URL, rec.KeyGenMillis+rec.SetupMillis)
 		}
 	} else {
-		if s, err = f.Session(); err != nil {
+		if s, err = o.Session(); err != nil {
 			return err
 		}
 		// A command to paste: each word quoted where a shell would read
@@ -217,11 +232,11 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	rec.OK = err == nil
 	rec.TotalMillis = time.Since(start).Milliseconds()
 	if r.json {
-		if jerr := cmdutil.JSON(f, rec); jerr != nil {
+		if jerr := cmdutil.WriteJSON(o.IO.Out, rec); jerr != nil {
 			return jerr
 		}
 	} else if err == nil {
-		printCards(f, rec)
+		printCards(o.IO, rec)
 	}
 	if err != nil {
 		code := cmdutil.CodeOf(cmdutil.NetError(err))
@@ -241,7 +256,7 @@ func strictJourney(s *cmdutil.Session) {
 	}
 }
 
-func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, browse func(string) error) error {
+func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowOptions, browse func(string) error) error {
 	name := s.Config.ProfileName
 	var payment bool
 	switch t := strings.ToLower(s.Config.Profile.AccountType); t {
@@ -285,10 +300,10 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 	}); err != nil {
 		return err
 	}
-	var auth *authorize.Outcome
+	var auth *cmdutil.Authorization
 	if err := r.step("authorize", "browser → authorization endpoint (scope AIS:"+created.ConsentID+", PKCE S256)", "authorize", func() (string, error) {
 		var err error
-		auth, err = authorize.Run(ctx, s, authorize.Options{ConsentID: created.ConsentID, Timeout: o.Timeout}, browse, io.Discard)
+		auth, err = s.Authorize(ctx, cmdutil.AuthorizeOptions{ConsentID: created.ConsentID, Timeout: o.Timeout}, browse, io.Discard)
 		if err != nil {
 			return "", err
 		}
@@ -358,7 +373,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 // readPayment reads the payment accounts (account_type: payment) as the
 // card journey reads cards: the list, then each one's balances and
 // transactions, on /v1/accounts.
-func readPayment(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, tok, cid string) error {
+func readPayment(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowOptions, tok, cid string) error {
 	var accts []xs2a.Account
 	if err := r.step("accounts", "GET /v1/accounts (Consent-ID, PSU-IP-Address "+s.API.PSUIPAddress+")", "accounts list", func() (string, error) {
 		var err error
@@ -426,9 +441,9 @@ func fellBack(refusal string) string {
 	return "; bookingStatus both refused (" + refusal + "), read with booked"
 }
 
-func printCards(f *cmdutil.Factory, rec *Record) {
-	w := f.IO.Out
-	cs := f.IO.ColorScheme()
+func printCards(io *iostreams.IOStreams, rec *Record) {
+	w := io.Out
+	cs := io.ColorScheme()
 	l := termsafe.Line // the bank's strings
 	if len(rec.Accounts) > 0 {
 		fmt.Fprintf(w, "\n%s consent %s: %d payment account(s)\n", cs.Bold("The journey worked:"), l(rec.ConsentID), len(rec.Accounts))
@@ -453,9 +468,9 @@ func spaced(p string) string {
 
 // startSandbox runs the embedded bank with fresh certificates in a
 // temporary directory and a session (with its own state) pointed at it.
-func startSandbox(f *cmdutil.Factory, cfg *profile.Config, o *Options, rec *Record) (*sandbox.Server, *cmdutil.Session, func(), error) {
+func startSandbox(o *FlowOptions, cfg *profile.Config, rec *Record) (*sandbox.Server, *cmdutil.Session, func(), error) {
 	t0 := time.Now()
-	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Now: f.Now})
+	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Now: o.Now})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -471,7 +486,7 @@ func startSandbox(f *cmdutil.Factory, cfg *profile.Config, o *Options, rec *Reco
 	}
 	logTo := io.Discard
 	if cfg.Verbose {
-		logTo = f.IO.ErrOut
+		logTo = o.IO.ErrOut
 	}
 	sb, err := sandbox.Start(sandbox.Options{Certs: set, AutoApprove: !o.Interactive, Log: logTo})
 	if err != nil {
@@ -486,7 +501,7 @@ func startSandbox(f *cmdutil.Factory, cfg *profile.Config, o *Options, rec *Reco
 		AccountType: "card", APIVersion: "v1", PSUIPAddress: "127.0.0.1"} // the PSU is at this terminal
 	sc := *cfg
 	sc.Profile, sc.ProfileName = p, "flow"
-	s, err := cmdutil.NewSession(f, &sc, state.Open(filepath.Join(dir, "state")))
+	s, err := o.NewSession(&sc, state.Open(filepath.Join(dir, "state")))
 	if err != nil {
 		stop()
 		return nil, nil, nil, err
