@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -57,14 +58,14 @@ sandbox answers only to the TPP (organisation and CA) that sent the request.`,
 			if runF != nil {
 				return runF(o)
 			}
-			return whyRun(cmd, o)
+			return whyRun(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.URL, "url", "", "the sandbox's API base URL (default: the profile's base_url)")
 	return cmd
 }
 
-func whyRun(cmd *cobra.Command, o *WhyOptions) error {
+func whyRun(ctx context.Context, o *WhyOptions) error {
 	cfg, err := o.F.Config()
 	if err != nil {
 		return err
@@ -79,7 +80,7 @@ func whyRun(cmd *cobra.Command, o *WhyOptions) error {
 		return err
 	}
 	base := strings.TrimRight(cfg.Profile.BaseURL, "/")
-	req, err := http.NewRequestWithContext(cmd.Context(), "GET", base+sbx.RejectionsPath+url.PathEscape(o.RequestID), nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", base+sbx.RejectionsPath+url.PathEscape(o.RequestID), nil)
 	if err != nil {
 		return cmdutil.UsageErrorf("base_url %q: %v", base, err)
 	}
