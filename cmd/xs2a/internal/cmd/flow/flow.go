@@ -202,12 +202,13 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 		if !o.Sandbox && !r.json {
 			fmt.Fprintf(o.IO.ErrOut, "profile %q has no base_url: running against the embedded sandbox\n", cfg.ProfileName)
 		}
-		sb, sess, cleanup, err := startSandbox(o, cfg, rec)
+		e, err := startSandbox(o, cfg, rec)
 		if err != nil {
 			return err
 		}
-		defer cleanup()
-		s = sess
+		defer e.Stop()
+		sb := e.Bank
+		s = e.Session
 		rec.Sandbox, rec.FellBack = true, !o.Sandbox
 		r.prefix = "xs2a sandbox serve --write-profile local, then: xs2a -p local "
 		if !o.Interactive {
@@ -466,23 +467,31 @@ func spaced(p string) string {
 	return p[0:4] + " " + p[4:8] + " " + p[8:12] + " " + p[12:16]
 }
 
+// embedded is the running embedded bank and a session pointed at it.
+type embedded struct {
+	Bank    *sandbox.Server
+	Session *cmdutil.Session
+	// Stop closes the bank and removes its certificates and state.
+	Stop func()
+}
+
 // startSandbox runs the embedded bank with fresh certificates in a
 // temporary directory and a session (with its own state) pointed at it.
-func startSandbox(o *FlowOptions, cfg *profile.Config, rec *Record) (*sandbox.Server, *cmdutil.Session, func(), error) {
+func startSandbox(o *FlowOptions, cfg *profile.Config, rec *Record) (*embedded, error) {
 	t0 := time.Now()
 	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Now: o.Now})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	rec.KeyGenMillis = set.KeyGenTime.Milliseconds()
 	dir, err := os.MkdirTemp("", "xs2a-flow-")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	cleanup := func() { os.RemoveAll(dir) }
 	if err := set.Write(filepath.Join(dir, "certs"), false); err != nil {
 		cleanup()
-		return nil, nil, nil, err
+		return nil, err
 	}
 	logTo := io.Discard
 	if cfg.Verbose {
@@ -491,7 +500,7 @@ func startSandbox(o *FlowOptions, cfg *profile.Config, rec *Record) (*sandbox.Se
 	sb, err := sandbox.Start(sandbox.Options{Certs: set, AutoApprove: !o.Interactive, Log: logTo})
 	if err != nil {
 		cleanup()
-		return nil, nil, nil, err
+		return nil, err
 	}
 	stop := func() { sb.CloseNow(); cleanup() }
 	c := func(n string) string { return filepath.Join(dir, "certs", n) }
@@ -504,10 +513,10 @@ func startSandbox(o *FlowOptions, cfg *profile.Config, rec *Record) (*sandbox.Se
 	s, err := o.NewSession(&sc, state.Open(filepath.Join(dir, "state")))
 	if err != nil {
 		stop()
-		return nil, nil, nil, err
+		return nil, err
 	}
 	rec.SetupMillis = time.Since(t0).Milliseconds() - rec.KeyGenMillis
-	return sb, s, stop, nil
+	return &embedded{Bank: sb, Session: s, Stop: stop}, nil
 }
 
 // follower plays the PSU's browser for the auto-approving sandbox: it
