@@ -105,20 +105,20 @@ func authorizeRun(ctx context.Context, o *AuthorizeOptions) error {
 	return printOutcome(o.IO, s, out)
 }
 
-func printOutcome(io *iostreams.IOStreams, s *cmdutil.Session, out *cmdutil.Authorization) error {
+func printOutcome(ios *iostreams.IOStreams, s *cmdutil.Session, out *cmdutil.Authorization) error {
 	show := s.Config.ShowSecrets
 	if out.Token == nil {
 		if s.WantsJSON() {
-			return cmdutil.WriteJSON(io.Out, map[string]string{"consentId": out.ConsentID, "code": cmdutil.Mask(out.Code, show), "next": "xs2a token exchange"})
+			return cmdutil.WriteJSON(ios.Out, map[string]string{"consentId": out.ConsentID, "code": cmdutil.Mask(out.Code, show), "next": "xs2a token exchange"})
 		}
-		_, err := fmt.Fprintf(io.Out, "authorized consent %s; code %s kept for `xs2a token exchange`\n", termsafe.Line(out.ConsentID), termsafe.Line(cmdutil.Mask(out.Code, show)))
+		_, err := fmt.Fprintf(ios.Out, "authorized consent %s; code %s kept for `xs2a token exchange`\n", termsafe.Line(out.ConsentID), termsafe.Line(cmdutil.Mask(out.Code, show)))
 		return err
 	}
 	t := out.Token
 	if s.WantsJSON() {
-		return cmdutil.WriteJSON(io.Out, map[string]any{"consentId": out.ConsentID, "access_token": cmdutil.Mask(t.AccessToken, show),
+		return cmdutil.WriteJSON(ios.Out, map[string]any{"consentId": out.ConsentID, "access_token": cmdutil.Mask(t.AccessToken, show),
 			"refresh_token": cmdutil.Mask(t.RefreshToken, show), "expiry": t.Expiry, "scope": t.Scope})
 	}
-	_, err := fmt.Fprintf(io.Out, "authorized consent %s; PSU access token %s (expires %s)\n", termsafe.Line(out.ConsentID), termsafe.Line(cmdutil.Mask(t.AccessToken, show)), t.Expiry.Local().Format(time.RFC3339))
+	_, err := fmt.Fprintf(ios.Out, "authorized consent %s; PSU access token %s (expires %s)\n", termsafe.Line(out.ConsentID), termsafe.Line(cmdutil.Mask(t.AccessToken, show)), t.Expiry.Local().Format(time.RFC3339))
 	return err
 }

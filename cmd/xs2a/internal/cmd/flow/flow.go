@@ -442,9 +442,9 @@ func fellBack(refusal string) string {
 	return "; bookingStatus both refused (" + refusal + "), read with booked"
 }
 
-func printCards(io *iostreams.IOStreams, rec *Record) {
-	w := io.Out
-	cs := io.ColorScheme()
+func printCards(ios *iostreams.IOStreams, rec *Record) {
+	w := ios.Out
+	cs := ios.ColorScheme()
 	l := termsafe.Line // the bank's strings
 	if len(rec.Accounts) > 0 {
 		fmt.Fprintf(w, "\n%s consent %s: %d payment account(s)\n", cs.Bold("The journey worked:"), l(rec.ConsentID), len(rec.Accounts))

@@ -169,9 +169,9 @@ func (t *refusals) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-func printRows(io *iostreams.IOStreams, rows []Row, changed int) {
-	cs := io.ColorScheme()
-	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+func printRows(ios *iostreams.IOStreams, rows []Row, changed int) {
+	cs := ios.ColorScheme()
+	tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tREQUEST\tRECORDED\tNOW\tRESULT")
 	replayed := 0
 	for _, r := range rows {
@@ -195,7 +195,7 @@ func printRows(io *iostreams.IOStreams, rows []Row, changed int) {
 		fmt.Fprintln(tw, line)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(io.Out, "%d replayed: %d same, %d changed; %d token-endpoint exchange(s) not replayed\n", replayed, replayed-changed, changed, len(rows)-replayed)
+	fmt.Fprintf(ios.Out, "%d replayed: %d same, %d changed; %d token-endpoint exchange(s) not replayed\n", replayed, replayed-changed, changed, len(rows)-replayed)
 }
 
 func clip(s string, n int) string {

@@ -69,16 +69,16 @@ type tokenJSON struct {
 
 // printToken shows a token the three commands got, masked unless
 // --show-secrets.
-func printToken(io *iostreams.IOStreams, s *cmdutil.Session, kind string, t *state.Token) error {
+func printToken(ios *iostreams.IOStreams, s *cmdutil.Session, kind string, t *state.Token) error {
 	show := s.Config.ShowSecrets
 	in := int(t.Expiry.Sub(s.Now()).Seconds())
 	if s.WantsJSON() {
-		return cmdutil.WriteJSON(io.Out, tokenJSON{Kind: kind, AccessToken: cmdutil.Mask(t.AccessToken, show), RefreshToken: cmdutil.Mask(t.RefreshToken, show),
+		return cmdutil.WriteJSON(ios.Out, tokenJSON{Kind: kind, AccessToken: cmdutil.Mask(t.AccessToken, show), RefreshToken: cmdutil.Mask(t.RefreshToken, show),
 			Expiry: t.Expiry, ExpiresIn: in, Scope: t.Scope, ConsentID: t.ConsentID})
 	}
 	// The tokens and scope are the bank's strings: escaped for the terminal.
 	l := termsafe.Line
-	w := io.Out
+	w := ios.Out
 	fmt.Fprintf(w, "%s access token: %s\n", kind, l(cmdutil.Mask(t.AccessToken, show)))
 	if !t.Expiry.IsZero() {
 		fmt.Fprintf(w, "expires:       %s (in %s)\n", t.Expiry.Local().Format(time.RFC3339), time.Duration(in)*time.Second)
