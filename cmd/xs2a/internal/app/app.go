@@ -156,10 +156,10 @@ certificate or token is rejected.`,
 			root.AddCommand(c)
 		}
 	}
-	group("flow", flow.NewCmdFlow(f), token.NewCmdToken(f), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f),
-		accounts.NewCmdAccounts(f), api.NewCmdAPI(f), proxy.NewCmdProxy(f), replay.NewCmdReplay(f))
+	group("flow", flow.NewCmdFlow(f, nil), token.NewCmdToken(f, nil), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f, nil),
+		accounts.NewCmdAccounts(f), api.NewCmdAPI(f, nil), proxy.NewCmdProxy(f, nil), replay.NewCmdReplay(f, nil))
 	group("debug", sign.NewCmdSign(f, nil), certs.NewCmdCerts(f), sandbox.NewCmdSandbox(f))
-	root.AddCommand(version.NewCmdVersion(f))
+	root.AddCommand(version.NewCmdVersion(f, nil))
 	// cobra's completion command (added here rather than by Execute, so
 	// that it is in the tree now) checks its arguments with cobra's own
 	// validators, whose errors are plain: every validator's error is a

@@ -34,7 +34,7 @@ func runRoot(t *testing.T, extra []*cobra.Command, args ...string) (int, string,
 	return code, out.String(), errOut.String()
 }
 
-// returning is a command that returns err as it is: no NetError, no
+// returning is a command that returns err as it is: no wrapping, no
 // ExitError, as a command that forgot them would.
 func returning(err error) *cobra.Command {
 	return &cobra.Command{Use: "fail", Args: cmdutil.NoArgs, RunE: func(*cobra.Command, []string) error { return err }}

@@ -118,7 +118,6 @@ func classifyCases(t *testing.T) []classifyCase {
 		// An ExitError wins over the types inside it, with its message as written.
 		{"ExitError around an APIError", &ExitError{Code: ExitRejected, Err: fmt.Errorf("%w; hint: not an xs2a sandbox", apiErr(404, "RESOURCE_UNKNOWN"))}, ExitRejected, `; hint: not an xs2a sandbox$`},
 		{"RedirectFix for the token endpoint", RedirectFix(asSent(&origin.RedirectError{Status: 307, Location: "/token2"}), "token_url", ExitAuth), ExitAuth, `configure the final URL in the profile: token_url$`},
-		{"the deprecated NetError changes nothing", NetError(apiErr(401, "TOKEN_EXPIRED")), ExitAuth, `; hint: run .xs2a token refresh.`},
 	}
 }
 

@@ -5,6 +5,7 @@ package cmdutil
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
@@ -33,6 +34,12 @@ const AnnotationWritesConfig = "xs2a/writes-config"
 // leaves raw, are written escaped like the C0 controls it escapes, so that
 // a cat of the output cannot drive the terminal.
 func JSON(f *Factory, v any) error {
+	return WriteJSON(f.IO.Out, v)
+}
+
+// WriteJSON is JSON for a command that holds its output stream rather
+// than the Factory.
+func WriteJSON(w io.Writer, v any) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
@@ -40,7 +47,7 @@ func JSON(f *Factory, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := f.IO.Out.Write(termsafe.JSON(buf.Bytes()))
+	_, err := w.Write(termsafe.JSON(buf.Bytes()))
 	return err
 }
 

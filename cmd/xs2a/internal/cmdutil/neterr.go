@@ -7,14 +7,6 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/origin"
 )
 
-// NetError returns err unchanged. It is deprecated, to be deleted with its
-// last call sites: the exit code and the hint of a network step's failure
-// are Classify's, applied once where the error leaves the command
-// (app.Run, flow's step recorder), so return the plain error. (Not marked
-// with a "Deprecated:" paragraph while call sites remain, which staticcheck
-// would fail on.)
-func NetError(err error) error { return err }
-
 // RedirectFix gives a refused redirect (an *origin.RedirectError in err)
 // its exit code and the fix: the final URL belongs in the profile key.
 // Classify does this for base_url with exit 3; a command calls RedirectFix

@@ -275,6 +275,18 @@ func FileError(err error) error {
 	return CertError(err)
 }
 
+// WarnState says on stderr that a state write after a successful call
+// failed: the call's answer stands, but the next command may not know it.
+func (s *Session) WarnState(err error) {
+	if err != nil && s.ErrOut != nil {
+		fmt.Fprintf(s.ErrOut, "warning: the profile's state was not updated: %s\n", termsafe.Line(err.Error()))
+	}
+}
+
+// WantsJSON reports whether --output json was asked for, as
+// cmdutil.WantsJSON does for a command without a session.
+func (s *Session) WantsJSON() bool { return s.Config.Output == "json" }
+
 // MetadataURL is where the ASPSP's RFC 8414 metadata is expected.
 func (s *Session) MetadataURL() string {
 	return strings.TrimRight(s.Config.Profile.BaseURL, "/") + oauth.WellKnown

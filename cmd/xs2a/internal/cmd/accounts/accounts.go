@@ -1,18 +1,16 @@
-// Package accounts implements `xs2a accounts list|get|balances|transactions|transaction`.
+// Package accounts implements `xs2a accounts list|get|balances|transactions|transaction`,
+// one file per verb; payment.go has what only payment accounts print.
 package accounts
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
@@ -41,19 +39,37 @@ payment accounts on /v1/accounts (and has transaction details:
 		}
 		return cmdutil.SetPSUIP(f, psuIP)
 	}
-	cmd.AddCommand(newList(f, &consent), newGet(f, &consent), newBalances(f, &consent), newTransactions(f, &consent), newTransaction(f, &consent))
+	cmd.AddCommand(NewCmdList(f, nil), NewCmdGet(f, nil), NewCmdBalances(f, nil), NewCmdTransactions(f, nil), NewCmdTransaction(f, nil))
 	return cmd
 }
 
-// access is the token and consent of an accounts call.
-func access(ctx context.Context, f *cmdutil.Factory, consent string) (*cmdutil.Session, string, string, error) {
-	s, err := f.Session()
-	if err != nil {
-		return nil, "", "", err
+// consentFlag is the group's --consent, as a leaf reads it; "" when the
+// leaf runs without the group (a test of its flags).
+func consentFlag(cmd *cobra.Command) string {
+	if fl := cmd.Flag("consent"); fl != nil {
+		return fl.Value.String()
 	}
-	t, err := token.UserToken(ctx, s)
+	return ""
+}
+
+// accountCall is what an accounts call is made with: the session, the
+// PSU's token and the consent it belongs to.
+type accountCall struct {
+	S         *cmdutil.Session
+	Token     *state.Token
+	ConsentID string
+}
+
+// access opens the session and finds the token (refreshed when expired)
+// and the consent: --consent, else the token's, else the state's.
+func access(ctx context.Context, session func() (*cmdutil.Session, error), consent string) (*accountCall, error) {
+	s, err := session()
 	if err != nil {
-		return nil, "", "", err
+		return nil, err
+	}
+	t, err := s.UserToken(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if consent == "" {
 		consent = t.ConsentID
@@ -61,20 +77,26 @@ func access(ctx context.Context, f *cmdutil.Factory, consent string) (*cmdutil.S
 	if consent == "" {
 		st, err := s.Store.Load(s.Config.ProfileName)
 		if err != nil {
-			return nil, "", "", err
+			return nil, err
 		}
 		consent = st.ConsentID
 	}
 	if consent == "" {
-		return nil, "", "", cmdutil.UsageErrorf("no consent id: give --consent")
+		return nil, cmdutil.UsageErrorf("no consent id: give --consent")
 	}
-	return s, t.AccessToken, consent, nil
+	return &accountCall{S: s, Token: t, ConsentID: consent}, nil
+}
+
+// keepIDs keeps the listed account ids for completion; a failed write
+// costs only that, so it is a warning.
+func keepIDs(s *cmdutil.Session, ids []string) {
+	s.WarnState(s.Store.Update(s.Config.ProfileName, func(st *state.State) error { st.AccountIDs = ids; return nil }))
 }
 
 // card reports whether the profile's accounts are card accounts
 // (account_type card, the default) or payment accounts (payment).
-func card(f *cmdutil.Factory) (bool, error) {
-	cfg, err := f.Config()
+func card(config func() (*profile.Config, error)) (bool, error) {
+	cfg, err := config()
 	if err != nil {
 		return false, err
 	}
@@ -93,224 +115,11 @@ func card(f *cmdutil.Factory) (bool, error) {
 // transactions only (NextGenPSD2 OpenAPI 1.3.12), none on the card paths.
 const cardBalanceNote = "--with-balance sends nothing for card accounts: the OpenAPI file has no withBalance on the card paths; a card's balances come with it when the consent grants them (balances access or availableAccountsWithBalance)"
 
-func newList(f *cmdutil.Factory, consent *string) *cobra.Command {
-	var withBalance bool
-	cmd := &cobra.Command{
-		Use:     "list",
-		Short:   "List the accounts the consent gives",
-		Example: "  xs2a accounts list --with-balance\n  xs2a accounts list -o json | jq -r '.[].resourceId'",
-		Args:    cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			isCard, err := card(f)
-			if err != nil {
-				return err
-			}
-			s, tok, cid, err := access(cmd.Context(), f, *consent)
-			if err != nil {
-				return err
-			}
-			if !isCard {
-				return listPayment(cmd.Context(), f, s, tok, cid, withBalance)
-			}
-			if withBalance {
-				fmt.Fprintln(f.IO.ErrOut, cardBalanceNote)
-			}
-			cards, err := s.API.CardAccounts(cmd.Context(), tok, cid)
-			if err != nil {
-				return cmdutil.NetError(err)
-			}
-			ids := make([]string, len(cards))
-			for i, c := range cards {
-				ids[i] = c.ResourceID
-			}
-			_ = s.Store.Update(s.Config.ProfileName, func(st *state.State) error { st.AccountIDs = ids; return nil })
-			if cmdutil.WantsJSON(f) {
-				if cards == nil {
-					cards = []xs2a.CardAccount{}
-				}
-				return cmdutil.JSON(f, cards)
-			}
-			tw := tabwriter.NewWriter(f.IO.Out, 0, 2, 2, ' ', 0)
-			fmt.Fprintln(tw, "RESOURCE ID\tMASKED PAN\tNAME\tPRODUCT\tSTATUS\tCREDIT LIMIT\tBALANCE")
-			for _, c := range cards {
-				limit := ""
-				if c.CreditLimit != nil {
-					limit = amount(*c.CreditLimit)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l(c.ResourceID), spacedPAN(c.MaskedPan), l(c.Name), l(c.Product), l(c.Status), limit, balanceSummary(c.Balances, true))
-			}
-			if len(cards) == 0 {
-				fmt.Fprintln(f.IO.ErrOut, "the consent gives no card accounts")
-			}
-			return tw.Flush()
-		},
-	}
-	cmd.Flags().BoolVar(&withBalance, "with-balance", false, "payment accounts: ask for the balances (withBalance); card accounts: nothing to send (balances come with the consent)")
-	return cmd
-}
-
-func newGet(f *cmdutil.Factory, consent *string) *cobra.Command {
-	var withBalance bool
-	cmd := &cobra.Command{
-		Use:               "get ACCOUNT-ID",
-		ValidArgsFunction: completeAccounts(f),
-		Short:             "Show one account",
-		Args:              cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			isCard, err := card(f)
-			if err != nil {
-				return err
-			}
-			s, tok, cid, err := access(cmd.Context(), f, *consent)
-			if err != nil {
-				return err
-			}
-			if !isCard {
-				return getPayment(cmd.Context(), f, s, tok, cid, args[0], withBalance)
-			}
-			if withBalance {
-				fmt.Fprintln(f.IO.ErrOut, cardBalanceNote)
-			}
-			c, err := s.API.CardAccount(cmd.Context(), tok, cid, args[0])
-			if err != nil {
-				return cmdutil.NetError(err)
-			}
-			if cmdutil.WantsJSON(f) {
-				return cmdutil.JSON(f, c)
-			}
-			w := f.IO.Out
-			fmt.Fprintf(w, "%s  %s  %s (%s)\nstatus: %s  currency: %s  owner: %s\n", l(c.ResourceID), spacedPAN(c.MaskedPan), l(c.DisplayName), l(c.Product), l(c.Status), l(c.Currency), l(c.OwnerName))
-			if c.CreditLimit != nil {
-				fmt.Fprintf(w, "credit limit: %s\n", amount(*c.CreditLimit))
-			}
-			writeBalances(w, c.Balances)
-			return nil
-		},
-	}
-	cmd.Flags().BoolVar(&withBalance, "with-balance", false, "payment accounts: ask for the balances (withBalance); card accounts: nothing to send (balances come with the consent)")
-	return cmd
-}
-
-func newBalances(f *cmdutil.Factory, consent *string) *cobra.Command {
-	return &cobra.Command{
-		Use:               "balances ACCOUNT-ID",
-		ValidArgsFunction: completeAccounts(f),
-		Short:             "Show an account's balances",
-		Args:              cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			isCard, err := card(f)
-			if err != nil {
-				return err
-			}
-			s, tok, cid, err := access(cmd.Context(), f, *consent)
-			if err != nil {
-				return err
-			}
-			get := s.API.CardBalances
-			if !isCard {
-				get = s.API.AccountBalances
-			}
-			bs, err := get(cmd.Context(), tok, cid, args[0])
-			if err != nil {
-				return cmdutil.NetError(err)
-			}
-			if cmdutil.WantsJSON(f) {
-				return cmdutil.JSON(f, bs)
-			}
-			writeBalances(f.IO.Out, bs)
-			return nil
-		},
-	}
-}
-
-func newTransactions(f *cmdutil.Factory, consent *string) *cobra.Command {
-	var q xs2a.TransactionQuery
-	cmd := &cobra.Command{
-		Use:               "transactions ACCOUNT-ID",
-		ValidArgsFunction: completeAccounts(f),
-		Short:             "Show an account's transactions, following every page",
-		Long: `Show an account's transactions from --from (default 30 days ago), following
-every page the bank links (at most 100 pages and 64 MiB).
-
---booking-status is booked, pending or both (the default); payment accounts
-also take information (standing orders) and all, as the OpenAPI file's
-enum has them. The file makes only booked mandatory for a bank: when
---booking-status is not given and the bank answers 400
-PARAMETER_NOT_SUPPORTED (or FORMAT_ERROR naming bookingStatus) to both,
-the report is read once more with booked, and stderr says so.`,
-		Example: "  xs2a accounts transactions card-8693 --from 2026-10-01 --booking-status booked",
-		Args:    cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, d := range []string{q.From, q.To} {
-				if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
-					return cmdutil.UsageErrorf("%q is not a date (YYYY-MM-DD)", d)
-				}
-			}
-			if q.From == "" {
-				q.From = f.Now().AddDate(0, 0, -30).Format(time.DateOnly)
-			}
-			isCard, err := card(f)
-			if err != nil {
-				return err
-			}
-			// The file's enums: bookingStatusCard, bookingStatusGeneric.
-			allowed := []string{"booked", "pending", "both"}
-			if !isCard {
-				allowed = append(allowed, "information", "all")
-			}
-			if !slices.Contains(allowed, q.BookingStatus) {
-				return cmdutil.UsageErrorf("--booking-status %q is not %s", q.BookingStatus, orList(allowed))
-			}
-			if !cmd.Flags().Changed("booking-status") {
-				q.BookingStatus = "" // both, with the fallback to booked
-			}
-			s, tok, cid, err := access(cmd.Context(), f, *consent)
-			if err != nil {
-				return err
-			}
-			if !isCard {
-				return transactionsPayment(cmd.Context(), f, s, tok, cid, args[0], q)
-			}
-			if q.WithBalance {
-				fmt.Fprintln(f.IO.ErrOut, cardBalanceNote)
-				q.WithBalance = false
-			}
-			tx, err := s.API.CardTransactions(cmd.Context(), tok, cid, args[0], q)
-			if err != nil {
-				return cmdutil.NetError(err)
-			}
-			noteFallback(f, tx.Fallback)
-			if cmdutil.WantsJSON(f) {
-				return cmdutil.JSON(f, tx)
-			}
-			tw := tabwriter.NewWriter(f.IO.Out, 0, 2, 2, ' ', 0)
-			fmt.Fprintln(tw, "DATE\tSTATUS\tAMOUNT\tDETAILS")
-			for _, t := range tx.Pending {
-				fmt.Fprintf(tw, "%s\tpending\t%s\t%s\n", l(t.TransactionDate), amount(t.TransactionAmount), l(t.TransactionDetails))
-			}
-			for _, t := range tx.Booked {
-				fmt.Fprintf(tw, "%s\tbooked\t%s\t%s\n", l(t.TransactionDate), amount(t.TransactionAmount), l(t.TransactionDetails))
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			fmt.Fprintf(f.IO.ErrOut, "%d booked, %d pending, %d page(s)\n", len(tx.Booked), len(tx.Pending), tx.Pages)
-			return nil
-		},
-	}
-	fl := cmd.Flags()
-	fl.StringVar(&q.From, "from", "", "dateFrom (default: 30 days ago)")
-	fl.StringVar(&q.To, "to", "", "dateTo (default: today)")
-	fl.StringVar(&q.BookingStatus, "booking-status", "both", "booked, pending or both; payment accounts also information (standing orders) or all")
-	fl.BoolVar(&q.WithBalance, "with-balance", false, "payment accounts: the balances with the report (withBalance); card accounts: nothing to send (balances come with the consent)")
-	return cmd
-}
-
 // noteFallback says on stderr that the report was read with booked after
 // the bank refused both.
-func noteFallback(f *cmdutil.Factory, refusal string) {
+func noteFallback(w io.Writer, refusal string) {
 	if refusal != "" {
-		fmt.Fprintf(f.IO.ErrOut, "the bank refused bookingStatus=both (%s): read again with booked, so no pending transactions\n", l(refusal))
+		fmt.Fprintf(w, "the bank refused bookingStatus=both (%s): read again with booked, so no pending transactions\n", l(refusal))
 	}
 }
 

@@ -3,23 +3,43 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
-// NewCmdAPI builds `xs2a api METHOD PATH`.
-func NewCmdAPI(f *cmdutil.Factory) *cobra.Command {
-	var body, bodyFile, tok, consent string
-	var headers []string
+// APIOptions are the arguments and flags of `xs2a api` and what it uses.
+type APIOptions struct {
+	IO      *iostreams.IOStreams
+	Session func() (*cmdutil.Session, error)
+	// ReadInput reads --body-file (- for standard input).
+	ReadInput func(path, what string) ([]byte, error)
+	// Method is upper case; Path starts with / and may carry a query.
+	Method, Path string
+	Body         string
+	// BodyGiven: --body was given, so an empty one is sent as such.
+	BodyGiven bool
+	BodyFile  string
+	Token     string
+	Consent   string
+	Headers   []string
+}
+
+// NewCmdAPI builds `xs2a api METHOD PATH`; runF replaces the run function
+// in tests.
+func NewCmdAPI(f *cmdutil.Factory, runF func(*APIOptions) error) *cobra.Command {
+	o := &APIOptions{IO: f.IO, Session: f.Session,
+		ReadInput: func(path, what string) ([]byte, error) { return cmdutil.ReadInput(f, path, what) }}
 	cmd := &cobra.Command{
 		Use:   "api METHOD PATH",
 		Short: "Send any XS2A request through the signed mutual-TLS client",
@@ -35,99 +55,119 @@ A POST to /consents carries PSU-IP-Address as consent create's does.`,
   xs2a api GET /card-accounts/card-8693/transactions?bookingStatus=booked\&dateFrom=2026-01-01`,
 		Args: cmdutil.ExactArgs(2, "METHOD and PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			method := strings.ToUpper(args[0])
-			switch method {
+			o.Method, o.Path = strings.ToUpper(args[0]), args[1]
+			switch o.Method {
 			case "GET", "POST", "PUT", "DELETE", "PATCH":
 			default:
 				return cmdutil.UsageErrorf("method %q is not GET, POST, PUT, DELETE or PATCH", args[0])
 			}
-			if !strings.HasPrefix(args[1], "/") {
-				return cmdutil.UsageErrorf("PATH %q must start with /", args[1])
+			if !strings.HasPrefix(o.Path, "/") {
+				return cmdutil.UsageErrorf("PATH %q must start with /", o.Path)
 			}
-			if body != "" && bodyFile != "" {
+			if o.Body != "" && o.BodyFile != "" {
 				return cmdutil.UsageErrorf("--body and --body-file are exclusive")
 			}
-			var b []byte
-			switch {
-			case bodyFile != "":
-				var err error
-				if b, err = cmdutil.ReadInput(f, bodyFile, "body"); err != nil {
-					return err
-				}
-			case cmd.Flags().Changed("body"):
-				b = []byte(body)
+			o.BodyGiven = cmd.Flags().Changed("body")
+			if runF != nil {
+				return runF(o)
 			}
-			hdr := http.Header{}
-			for _, h := range headers {
-				k, v, ok := strings.Cut(h, ":")
-				if !ok {
-					return cmdutil.UsageErrorf("--header %q is not \"Name: value\"", h)
-				}
-				hdr.Add(strings.TrimSpace(k), strings.TrimSpace(v))
-			}
-			s, err := f.Session()
-			if err != nil {
-				return err
-			}
-			req := xs2a.Request{Method: method, Body: b, Header: hdr, PSUIP: true}
-			path, query, _ := strings.Cut(args[1], "?")
-			// The file makes PSU-IP-Address mandatory on POST /v1/consents:
-			// a -H of the user's, else the one consent create would send.
-			req.PSUIPRequired = method == "POST" && (path == "/consents" || path == "/"+s.API.Version+"/consents" || (s.API.Version == "" && path == "/v1/consents"))
-			req.Path = path
-			if query != "" {
-				req.Path = path + "?" + query
-			}
-			switch tok {
-			case "client":
-				t, err := token.ClientToken(cmd.Context(), s, false)
-				if err != nil {
-					return err
-				}
-				req.Token, req.APIKey = t.AccessToken, true
-			case "user":
-				t, err := token.UserToken(cmd.Context(), s)
-				if err != nil {
-					return err
-				}
-				req.Token, req.ConsentID = t.AccessToken, firstNonEmpty(consent, t.ConsentID)
-			case "none":
-			default:
-				return cmdutil.UsageErrorf("--token %q is not client, user or none", tok)
-			}
-			resp, err := s.API.Do(cmd.Context(), req)
-			if err != nil {
-				return cmdutil.NetError(err)
-			}
-			fmt.Fprintf(f.IO.ErrOut, "%d %s (X-Request-ID %s)\n", resp.Status, http.StatusText(resp.Status), termsafe.Line(resp.RequestID))
-			// The bank's body is for the terminal too: JSON keeps its value
-			// with every control character a JSON escape, anything else
-			// shows them escaped.
-			var pretty bytes.Buffer
-			if termsafe.IndentJSON(&pretty, resp.Body, "  ", maxPretty) {
-				pretty.WriteByte('\n')
-				_, _ = f.IO.Out.Write(termsafe.JSON(pretty.Bytes()))
-			} else if json.Valid(resp.Body) {
-				// Nested too deep to indent within maxPretty: as it came.
-				_, _ = f.IO.Out.Write(append(termsafe.JSON(resp.Body), '\n'))
-			} else {
-				_, _ = f.IO.Out.Write([]byte(termsafe.Text(string(resp.Body))))
-			}
-			if resp.Status >= 400 {
-				// The line quotes the bank, which may quote the request.
-				body := httplog.Hide(string(resp.Body), req.Token, s.API.APIKey)
-				return cmdutil.NetError(xs2a.ParseError(resp.Status, resp.RequestID, []byte(body)))
-			}
-			return nil
+			return apiRun(cmd.Context(), o)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&body, "body", "d", "", "request body (JSON)")
-	fl.StringVar(&bodyFile, "body-file", "", "request body from a file (- for stdin)")
-	fl.StringVar(&tok, "token", "user", "bearer token: client, user or none")
-	fl.StringVar(&consent, "consent", "", "Consent-ID with --token user (default: the authorized consent)")
-	fl.StringArrayVarP(&headers, "header", "H", nil, "extra header \"Name: value\" (repeatable)")
+	fl.StringVarP(&o.Body, "body", "d", "", "request body (JSON)")
+	fl.StringVar(&o.BodyFile, "body-file", "", "request body from a file (- for stdin)")
+	fl.StringVar(&o.Token, "token", "user", "bearer token: client, user or none")
+	fl.StringVar(&o.Consent, "consent", "", "Consent-ID with --token user (default: the authorized consent)")
+	fl.StringArrayVarP(&o.Headers, "header", "H", nil, "extra header \"Name: value\" (repeatable)")
 	return cmd
+}
+
+func apiRun(ctx context.Context, o *APIOptions) error {
+	var b []byte
+	switch {
+	case o.BodyFile != "":
+		var err error
+		if b, err = o.ReadInput(o.BodyFile, "body"); err != nil {
+			return err
+		}
+	case o.BodyGiven:
+		b = []byte(o.Body)
+	}
+	hdr := http.Header{}
+	for _, h := range o.Headers {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok {
+			return cmdutil.UsageErrorf("--header %q is not \"Name: value\"", h)
+		}
+		hdr.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	s, err := o.Session()
+	if err != nil {
+		return err
+	}
+	req := xs2a.Request{Method: o.Method, Body: b, Header: hdr, PSUIP: true}
+	path, query, _ := strings.Cut(o.Path, "?")
+	// The file makes PSU-IP-Address mandatory on POST /v1/consents:
+	// a -H of the user's, else the one consent create would send.
+	req.PSUIPRequired = o.Method == "POST" && (path == "/consents" || path == "/"+s.API.Version+"/consents" || (s.API.Version == "" && path == "/v1/consents"))
+	req.Path = path
+	if query != "" {
+		req.Path = path + "?" + query
+	}
+	if err := addCredentials(ctx, s, o, &req); err != nil {
+		return err
+	}
+	resp, err := s.API.Do(ctx, req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.IO.ErrOut, "%d %s (X-Request-ID %s)\n", resp.Status, http.StatusText(resp.Status), termsafe.Line(resp.RequestID))
+	writeBody(o.IO.Out, resp.Body)
+	if resp.Status >= 400 {
+		// The line quotes the bank, which may quote the request.
+		body := httplog.Hide(string(resp.Body), req.Token, s.API.APIKey)
+		return xs2a.ParseError(resp.Status, resp.RequestID, []byte(body))
+	}
+	return nil
+}
+
+// addCredentials puts --token's credentials on the request.
+func addCredentials(ctx context.Context, s *cmdutil.Session, o *APIOptions, req *xs2a.Request) error {
+	switch o.Token {
+	case "client":
+		t, err := s.ClientToken(ctx, false)
+		if err != nil {
+			return err
+		}
+		req.Token, req.APIKey = t.AccessToken, true
+	case "user":
+		t, err := s.UserToken(ctx)
+		if err != nil {
+			return err
+		}
+		req.Token, req.ConsentID = t.AccessToken, firstNonEmpty(o.Consent, t.ConsentID)
+	case "none":
+	default:
+		return cmdutil.UsageErrorf("--token %q is not client, user or none", o.Token)
+	}
+	return nil
+}
+
+// writeBody writes the bank's body for the terminal too: JSON keeps its
+// value with every control character a JSON escape, anything else shows
+// them escaped.
+func writeBody(w io.Writer, body []byte) {
+	var pretty bytes.Buffer
+	if termsafe.IndentJSON(&pretty, body, "  ", maxPretty) {
+		pretty.WriteByte('\n')
+		_, _ = w.Write(termsafe.JSON(pretty.Bytes()))
+	} else if json.Valid(body) {
+		// Nested too deep to indent within maxPretty: as it came.
+		_, _ = w.Write(append(termsafe.JSON(body), '\n'))
+	} else {
+		_, _ = w.Write([]byte(termsafe.Text(string(body))))
+	}
 }
 
 func firstNonEmpty(v ...string) string {

@@ -14,11 +14,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/authorize"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
@@ -28,8 +27,17 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
-// Options are the flags of `xs2a flow`.
-type Options struct {
+// FlowOptions are the flags of `xs2a flow` and what it uses.
+type FlowOptions struct {
+	IO      *iostreams.IOStreams
+	Config  func() (*profile.Config, error)
+	Session func() (*cmdutil.Session, error)
+	// NewSession builds the session for the embedded sandbox's profile,
+	// with its own state.
+	NewSession func(*profile.Config, *state.Store) (*cmdutil.Session, error)
+	Browser    cmdutil.Browser
+	Now        func() time.Time
+
 	Sandbox     bool
 	Interactive bool
 	Timeout     time.Duration
@@ -94,9 +102,12 @@ type Record struct {
 	TotalMillis  int64     `json:"totalMs"`
 }
 
-// NewCmdFlow builds `xs2a flow`.
-func NewCmdFlow(f *cmdutil.Factory) *cobra.Command {
-	o := &Options{}
+// NewCmdFlow builds `xs2a flow`; runF replaces the run function in tests.
+func NewCmdFlow(f *cmdutil.Factory, runF func(*FlowOptions) error) *cobra.Command {
+	o := &FlowOptions{IO: f.IO, Config: f.Config, Session: f.Session, Browser: f.Browser, Now: f.Now,
+		NewSession: func(c *profile.Config, st *state.Store) (*cmdutil.Session, error) {
+			return cmdutil.NewSession(f, c, st)
+		}}
 	cmd := &cobra.Command{
 		Use:   "flow [--sandbox] [--interactive]",
 		Short: "Run the whole journey: token, consent, authorize, exchange, accounts, balances, transactions",
@@ -132,7 +143,10 @@ pages instead (the page shows the one-time code).`,
 			if err := cmdutil.SetPSUIP(f, o.PSUIP); err != nil {
 				return err
 			}
-			return run(cmd.Context(), f, o)
+			if runF != nil {
+				return runF(o)
+			}
+			return flowRun(cmd.Context(), o)
 		},
 	}
 	fl := cmd.Flags()
@@ -145,7 +159,7 @@ pages instead (the page shows the one-time code).`,
 }
 
 type runner struct {
-	f      *cmdutil.Factory
+	io     *iostreams.IOStreams
 	rec    *Record
 	out    io.Writer
 	json   bool
@@ -162,7 +176,7 @@ func (r *runner) step(name, sent, reproduce string, fn func() (string, error)) e
 	r.rec.Steps = append(r.rec.Steps, st)
 	if !r.json {
 		// What was sent and got quote the bank's answers: escaped.
-		cs := r.f.IO.ColorScheme()
+		cs := r.io.ColorScheme()
 		n := len(r.rec.Steps)
 		if err == nil {
 			fmt.Fprintf(r.out, "%s %d %-18s %s → %s %s\n", cs.SuccessIcon(), n, name, termsafe.Line(sent), termsafe.Line(got), cs.Faint(fmt.Sprintf("(%d ms)", st.Millis)))
@@ -174,36 +188,37 @@ func (r *runner) step(name, sent, reproduce string, fn func() (string, error)) e
 	return err
 }
 
-func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
+func flowRun(ctx context.Context, o *FlowOptions) error {
 	start := time.Now()
-	cfg, err := f.Config()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
 	rec := &Record{Profile: cfg.ProfileName}
-	r := &runner{f: f, rec: rec, out: f.IO.Out, json: cmdutil.WantsJSON(f)}
+	r := &runner{io: o.IO, rec: rec, out: o.IO.Out, json: cfg.Output == "json"}
 	var s *cmdutil.Session
-	browse := func(u string) error { return f.Browser.Browse(u) }
+	browse := func(u string) error { return o.Browser.Browse(u) }
 	if o.Sandbox || cfg.Profile.BaseURL == "" {
 		if !o.Sandbox && !r.json {
-			fmt.Fprintf(f.IO.ErrOut, "profile %q has no base_url: running against the embedded sandbox\n", cfg.ProfileName)
+			fmt.Fprintf(o.IO.ErrOut, "profile %q has no base_url: running against the embedded sandbox\n", cfg.ProfileName)
 		}
-		sb, sess, cleanup, err := startSandbox(f, cfg, o, rec)
+		e, err := startSandbox(o, cfg, rec)
 		if err != nil {
 			return err
 		}
-		defer cleanup()
-		s = sess
+		defer e.Stop()
+		sb := e.Bank
+		s = e.Session
 		rec.Sandbox, rec.FellBack = true, !o.Sandbox
 		r.prefix = "xs2a sandbox serve --write-profile local, then: xs2a -p local "
 		if !o.Interactive {
 			browse = follower(sb)
 		}
 		if !r.json {
-			fmt.Fprintf(f.IO.ErrOut, "embedded sandbox on %s (certificates generated in %d ms)\n", sb.URL, rec.KeyGenMillis+rec.SetupMillis)
+			fmt.Fprintf(o.IO.ErrOut, "embedded sandbox on %s (certificates generated in %d ms)\n", sb.URL, rec.KeyGenMillis+rec.SetupMillis)
 		}
 	} else {
-		if s, err = f.Session(); err != nil {
+		if s, err = o.Session(); err != nil {
 			return err
 		}
 		// A command to paste: each word quoted where a shell would read
@@ -218,14 +233,14 @@ func run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	rec.OK = err == nil
 	rec.TotalMillis = time.Since(start).Milliseconds()
 	if r.json {
-		if jerr := cmdutil.JSON(f, rec); jerr != nil {
+		if jerr := cmdutil.WriteJSON(o.IO.Out, rec); jerr != nil {
 			return jerr
 		}
 	} else if err == nil {
-		printCards(f, rec)
+		printCards(o.IO, rec)
 	}
 	if err != nil {
-		code := cmdutil.CodeOf(cmdutil.NetError(err))
+		code := cmdutil.CodeOf(err)
 		return &cmdutil.ExitError{Code: code, Silent: true, Err: err}
 	}
 	return nil
@@ -242,7 +257,7 @@ func strictJourney(s *cmdutil.Session) {
 	}
 }
 
-func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, browse func(string) error) error {
+func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowOptions, browse func(string) error) error {
 	name := s.Config.ProfileName
 	var payment bool
 	switch t := strings.ToLower(s.Config.Profile.AccountType); t {
@@ -255,7 +270,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 	var ct *state.Token
 	if err := r.step("token", "POST token endpoint (client_credentials, mutual TLS)", "token", func() (string, error) {
 		var err error
-		ct, err = token.ClientToken(ctx, s, true)
+		ct, err = s.ClientToken(ctx, true)
 		if err != nil {
 			return "", err
 		}
@@ -270,7 +285,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 		created, err = s.API.CreateConsent(ctx, ct.AccessToken, xs2a.ConsentRequest{Access: xs2a.Access{AllPsd2: "allAccounts"},
 			RecurringIndicator: true, ValidUntil: validUntil, FrequencyPerDay: 4})
 		if err != nil {
-			return "", cmdutil.NetError(err)
+			return "", err
 		}
 		r.rec.ConsentID = created.ConsentID
 		if s.API.PSUIPAddress == "" {
@@ -286,10 +301,10 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 	}); err != nil {
 		return err
 	}
-	var auth *authorize.Outcome
+	var auth *cmdutil.Authorization
 	if err := r.step("authorize", "browser → authorization endpoint (scope AIS:"+created.ConsentID+", PKCE S256)", "authorize", func() (string, error) {
 		var err error
-		auth, err = authorize.Run(ctx, s, authorize.Options{ConsentID: created.ConsentID, Timeout: o.Timeout}, browse, io.Discard)
+		auth, err = s.Authorize(ctx, cmdutil.AuthorizeOptions{ConsentID: created.ConsentID, Timeout: o.Timeout}, browse, io.Discard)
 		if err != nil {
 			return "", err
 		}
@@ -303,7 +318,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 		if err != nil {
 			return "", err
 		}
-		ut, err = token.Exchange(ctx, s, auth.Code, st.CodeVerifier, st.CodeRedirect)
+		ut, err = s.Exchange(ctx, auth.Code, st.CodeVerifier, st.CodeRedirect)
 		if err != nil {
 			return "", err
 		}
@@ -319,7 +334,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 		var err error
 		cards, err = s.API.CardAccounts(ctx, ut.AccessToken, created.ConsentID)
 		if err != nil {
-			return "", cmdutil.NetError(err)
+			return "", err
 		}
 		return fmt.Sprintf("200, %d card account(s)", len(cards)), nil
 	}); err != nil {
@@ -334,7 +349,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 		if err := r.step("balances", "GET /v1/card-accounts/"+c.ResourceID+"/balances", "accounts balances "+shquote.Arg(c.ResourceID), func() (string, error) {
 			bs, err := s.API.CardBalances(ctx, ut.AccessToken, created.ConsentID, c.ResourceID)
 			if err != nil {
-				return "", cmdutil.NetError(err)
+				return "", err
 			}
 			card.Available, card.AvailableBalance = available(bs, true)
 			return fmt.Sprintf("200, %d balance(s)", len(bs)), nil
@@ -344,7 +359,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 		if err := r.step("transactions", "GET /v1/card-accounts/"+c.ResourceID+"/transactions?dateFrom="+from, "accounts transactions "+shquote.Arg(c.ResourceID)+" --from "+from, func() (string, error) {
 			tx, err := s.API.CardTransactions(ctx, ut.AccessToken, created.ConsentID, c.ResourceID, xs2a.TransactionQuery{From: from})
 			if err != nil {
-				return "", cmdutil.NetError(err)
+				return "", err
 			}
 			card.Booked, card.Pending = len(tx.Booked), len(tx.Pending)
 			return fmt.Sprintf("200, %d booked, %d pending (%d page(s))%s", card.Booked, card.Pending, tx.Pages, fellBack(tx.Fallback)), nil
@@ -359,13 +374,13 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, bro
 // readPayment reads the payment accounts (account_type: payment) as the
 // card journey reads cards: the list, then each one's balances and
 // transactions, on /v1/accounts.
-func readPayment(ctx context.Context, r *runner, s *cmdutil.Session, o *Options, tok, cid string) error {
+func readPayment(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowOptions, tok, cid string) error {
 	var accts []xs2a.Account
 	if err := r.step("accounts", "GET /v1/accounts (Consent-ID, PSU-IP-Address "+s.API.PSUIPAddress+")", "accounts list", func() (string, error) {
 		var err error
 		accts, err = s.API.Accounts(ctx, tok, cid, false)
 		if err != nil {
-			return "", cmdutil.NetError(err)
+			return "", err
 		}
 		return fmt.Sprintf("200, %d payment account(s)", len(accts)), nil
 	}); err != nil {
@@ -377,7 +392,7 @@ func readPayment(ctx context.Context, r *runner, s *cmdutil.Session, o *Options,
 		if err := r.step("balances", "GET /v1/accounts/"+a.ResourceID+"/balances", "accounts balances "+shquote.Arg(a.ResourceID), func() (string, error) {
 			bs, err := s.API.AccountBalances(ctx, tok, cid, a.ResourceID)
 			if err != nil {
-				return "", cmdutil.NetError(err)
+				return "", err
 			}
 			acct.Available, acct.AvailableBalance = available(bs, false)
 			return fmt.Sprintf("200, %d balance(s)", len(bs)), nil
@@ -387,7 +402,7 @@ func readPayment(ctx context.Context, r *runner, s *cmdutil.Session, o *Options,
 		if err := r.step("transactions", "GET /v1/accounts/"+a.ResourceID+"/transactions?dateFrom="+from, "accounts transactions "+shquote.Arg(a.ResourceID)+" --from "+from, func() (string, error) {
 			tx, err := s.API.AccountTransactions(ctx, tok, cid, a.ResourceID, xs2a.TransactionQuery{From: from})
 			if err != nil {
-				return "", cmdutil.NetError(err)
+				return "", err
 			}
 			acct.Booked, acct.Pending = len(tx.Booked), len(tx.Pending)
 			return fmt.Sprintf("200, %d booked, %d pending (%d page(s))%s", acct.Booked, acct.Pending, tx.Pages, fellBack(tx.Fallback)), nil
@@ -427,9 +442,9 @@ func fellBack(refusal string) string {
 	return "; bookingStatus both refused (" + refusal + "), read with booked"
 }
 
-func printCards(f *cmdutil.Factory, rec *Record) {
-	w := f.IO.Out
-	cs := f.IO.ColorScheme()
+func printCards(ios *iostreams.IOStreams, rec *Record) {
+	w := ios.Out
+	cs := ios.ColorScheme()
 	l := termsafe.Line // the bank's strings
 	if len(rec.Accounts) > 0 {
 		fmt.Fprintf(w, "\n%s consent %s: %d payment account(s)\n", cs.Bold("The journey worked:"), l(rec.ConsentID), len(rec.Accounts))
@@ -452,32 +467,40 @@ func spaced(p string) string {
 	return p[0:4] + " " + p[4:8] + " " + p[8:12] + " " + p[12:16]
 }
 
+// embedded is the running embedded bank and a session pointed at it.
+type embedded struct {
+	Bank    *sandbox.Server
+	Session *cmdutil.Session
+	// Stop closes the bank and removes its certificates and state.
+	Stop func()
+}
+
 // startSandbox runs the embedded bank with fresh certificates in a
 // temporary directory and a session (with its own state) pointed at it.
-func startSandbox(f *cmdutil.Factory, cfg *profile.Config, o *Options, rec *Record) (*sandbox.Server, *cmdutil.Session, func(), error) {
+func startSandbox(o *FlowOptions, cfg *profile.Config, rec *Record) (*embedded, error) {
 	t0 := time.Now()
-	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Now: f.Now})
+	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Now: o.Now})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	rec.KeyGenMillis = set.KeyGenTime.Milliseconds()
 	dir, err := os.MkdirTemp("", "xs2a-flow-")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	cleanup := func() { os.RemoveAll(dir) }
 	if err := set.Write(filepath.Join(dir, "certs"), false); err != nil {
 		cleanup()
-		return nil, nil, nil, err
+		return nil, err
 	}
 	logTo := io.Discard
 	if cfg.Verbose {
-		logTo = f.IO.ErrOut
+		logTo = o.IO.ErrOut
 	}
 	sb, err := sandbox.Start(sandbox.Options{Certs: set, AutoApprove: !o.Interactive, Log: logTo})
 	if err != nil {
 		cleanup()
-		return nil, nil, nil, err
+		return nil, err
 	}
 	stop := func() { sb.CloseNow(); cleanup() }
 	c := func(n string) string { return filepath.Join(dir, "certs", n) }
@@ -487,13 +510,13 @@ func startSandbox(f *cmdutil.Factory, cfg *profile.Config, o *Options, rec *Reco
 		AccountType: "card", APIVersion: "v1", PSUIPAddress: "127.0.0.1"} // the PSU is at this terminal
 	sc := *cfg
 	sc.Profile, sc.ProfileName = p, "flow"
-	s, err := cmdutil.NewSession(f, &sc, state.Open(filepath.Join(dir, "state")))
+	s, err := o.NewSession(&sc, state.Open(filepath.Join(dir, "state")))
 	if err != nil {
 		stop()
-		return nil, nil, nil, err
+		return nil, err
 	}
 	rec.SetupMillis = time.Since(t0).Milliseconds() - rec.KeyGenMillis
-	return sb, s, stop, nil
+	return &embedded{Bank: sb, Session: s, Stop: stop}, nil
 }
 
 // follower plays the PSU's browser for the auto-approving sandbox: it

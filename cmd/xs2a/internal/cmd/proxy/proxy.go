@@ -12,23 +12,26 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/signproxy"
 )
 
-// Options are the flags of `xs2a proxy`.
-type Options struct {
-	F           *cmdutil.Factory
+// ProxyOptions are the flags of `xs2a proxy` and what it uses.
+type ProxyOptions struct {
+	IO          *iostreams.IOStreams
+	Session     func() (*cmdutil.Session, error)
+	Now         func() time.Time
 	Listen      string
 	InjectAuth  bool
 	AllowRemote bool
 	CORSOrigins []string
 }
 
-// NewCmdProxy builds `xs2a proxy`.
-func NewCmdProxy(f *cmdutil.Factory) *cobra.Command {
-	o := &Options{F: f}
+// NewCmdProxy builds `xs2a proxy`; runF replaces the run function in
+// tests.
+func NewCmdProxy(f *cmdutil.Factory, runF func(*ProxyOptions) error) *cobra.Command {
+	o := &ProxyOptions{IO: f.IO, Session: f.Session, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "proxy [--listen 127.0.0.1:8080] [--inject-auth] [--cors-origin ORIGIN]...",
 		Short: "Serve a plain-HTTP loopback proxy that signs and sends requests over mutual TLS (Postman, Insomnia, browser apps)",
@@ -65,7 +68,10 @@ Ctrl-C stops the proxy.`,
 					return cmdutil.UsageErrorf("--cors-origin: %v", err)
 				}
 			}
-			return run(cmd.Context(), o)
+			if runF != nil {
+				return runF(o)
+			}
+			return proxyRun(cmd.Context(), o)
 		},
 	}
 	fl := cmd.Flags()
@@ -86,15 +92,15 @@ type proxy struct {
 	tokMu sync.Mutex // one token refresh at a time
 }
 
-func run(ctx context.Context, o *Options) error {
+func proxyRun(ctx context.Context, o *ProxyOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	s, err := o.F.Session()
+	s, err := o.Session()
 	if err != nil {
 		return err
 	}
-	errOut := o.F.IO.ErrOut
+	errOut := o.IO.ErrOut
 	if o.AllowRemote {
 		fmt.Fprintf(errOut, "warning: --allow-remote: anyone who can reach %s can call the ASPSP with the TPP's certificates", o.Listen)
 		if o.InjectAuth {
@@ -108,7 +114,7 @@ func run(ctx context.Context, o *Options) error {
 	}
 	defer ln.Close()
 	p := &proxy{s: s}
-	cfg := signproxy.Config{Client: s.Signed, BaseURL: s.Config.Profile.BaseURL, Log: errOut, Now: o.F.Now,
+	cfg := signproxy.Config{Client: s.Signed, BaseURL: s.Config.Profile.BaseURL, Log: errOut, Now: o.Now,
 		Addr: ln.Addr().String(), AllowRemote: o.AllowRemote, CORSOrigins: o.CORSOrigins}
 	if h := s.API.APIKeyHeader; h != "" {
 		cfg.SecretHeaders = []string{h}
@@ -149,5 +155,5 @@ func run(ctx context.Context, o *Options) error {
 func (p *proxy) inject(ctx context.Context, out *http.Request) error {
 	p.tokMu.Lock()
 	defer p.tokMu.Unlock()
-	return token.InjectAuth(ctx, p.s, out)
+	return p.s.InjectAuth(ctx, out)
 }

@@ -13,10 +13,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
@@ -27,8 +28,19 @@ type Row struct {
 	bundle.Result
 }
 
-// NewCmdReplay builds `xs2a replay DIR`.
-func NewCmdReplay(f *cmdutil.Factory) *cobra.Command {
+// ReplayOptions are the argument of `xs2a replay` and what it uses.
+type ReplayOptions struct {
+	IO      *iostreams.IOStreams
+	Session func() (*cmdutil.Session, error)
+	Config  func() (*profile.Config, error)
+	// Dir is the recording (--record's directory).
+	Dir string
+}
+
+// NewCmdReplay builds `xs2a replay DIR`; runF replaces the run function in
+// tests.
+func NewCmdReplay(f *cmdutil.Factory, runF func(*ReplayOptions) error) *cobra.Command {
+	o := &ReplayOptions{IO: f.IO, Session: f.Session, Config: f.Config}
 	return &cobra.Command{
 		Use:   "replay DIR",
 		Short: "Re-send the API requests recorded with --record and compare the answers (a regression test)",
@@ -55,12 +67,17 @@ being sent.`,
 			return nil, cobra.ShellCompDirectiveFilterDirs
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return run(cmd.Context(), f, args[0])
+			o.Dir = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			return replayRun(cmd.Context(), o)
 		},
 	}
 }
 
-func run(ctx context.Context, f *cmdutil.Factory, dir string) error {
+func replayRun(ctx context.Context, o *ReplayOptions) error {
+	dir := o.Dir
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -74,7 +91,7 @@ func run(ctx context.Context, f *cmdutil.Factory, dir string) error {
 	// Every target is checked before anything is sent, or a token
 	// refreshed: a bundle is somebody else's file, and a target that leaves
 	// the profile's origin would carry the live credentials with it.
-	cfg, err := f.Config()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
@@ -87,7 +104,7 @@ func run(ctx context.Context, f *cmdutil.Factory, dir string) error {
 			return cmdutil.UsageError(err)
 		}
 	}
-	s, err := f.Session()
+	s, err := o.Session()
 	if err != nil {
 		return err
 	}
@@ -96,7 +113,7 @@ func run(ctx context.Context, f *cmdutil.Factory, dir string) error {
 	spy := &refusals{base: c.Transport}
 	c.Transport = spy
 	r := &bundle.Replayer{Client: &c, BaseURL: s.Config.Profile.BaseURL,
-		Inject: func(req *http.Request) error { return token.InjectAuth(ctx, s, req) }}
+		Inject: func(req *http.Request) error { return s.InjectAuth(ctx, req) }}
 	if h := s.API.APIKeyHeader; h != "" {
 		r.Strip = []string{h}
 	}
@@ -119,12 +136,12 @@ func run(ctx context.Context, f *cmdutil.Factory, dir string) error {
 		}
 		rows = append(rows, row)
 	}
-	if cmdutil.WantsJSON(f) {
-		if err := cmdutil.JSON(f, rows); err != nil {
+	if s.WantsJSON() {
+		if err := cmdutil.WriteJSON(o.IO.Out, rows); err != nil {
 			return err
 		}
 	} else {
-		printRows(f, rows, changed)
+		printRows(o.IO, rows, changed)
 	}
 	if refused > 0 {
 		// Exchanges that were not sent say nothing of the bank: the
@@ -152,9 +169,9 @@ func (t *refusals) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-func printRows(f *cmdutil.Factory, rows []Row, changed int) {
-	cs := f.IO.ColorScheme()
-	tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
+func printRows(ios *iostreams.IOStreams, rows []Row, changed int) {
+	cs := ios.ColorScheme()
+	tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tREQUEST\tRECORDED\tNOW\tRESULT")
 	replayed := 0
 	for _, r := range rows {
@@ -178,7 +195,7 @@ func printRows(f *cmdutil.Factory, rows []Row, changed int) {
 		fmt.Fprintln(tw, line)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(f.IO.Out, "%d replayed: %d same, %d changed; %d token-endpoint exchange(s) not replayed\n", replayed, replayed-changed, changed, len(rows)-replayed)
+	fmt.Fprintf(ios.Out, "%d replayed: %d same, %d changed; %d token-endpoint exchange(s) not replayed\n", replayed, replayed-changed, changed, len(rows)-replayed)
 }
 
 func clip(s string, n int) string {

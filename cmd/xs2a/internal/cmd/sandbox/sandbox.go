@@ -194,41 +194,12 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if o.DataDir != "" {
-		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-			return cmdutil.UsageError(fmt.Errorf("--data: %w", err))
-		}
-	}
-	set, generated, err := loadOrGenerate(o.CertsDir, o.F.Now())
+	s, generated, err := startBank(o)
 	if err != nil {
 		return err
 	}
-	var trust []*x509.Certificate
-	for _, p := range o.Trust {
-		cs, err := pemfile.ReadCertificates(p)
-		if err != nil {
-			return cmdutil.FileError(err)
-		}
-		trust = append(trust, cs...)
-	}
-	var apps []sbx.App
-	if o.AppsFile != "" {
-		b, err := cmdutil.ReadInput(o.F, o.AppsFile, "apps")
-		if err != nil {
-			return err
-		}
-		if err := yaml.Unmarshal(b, &apps); err != nil {
-			return cmdutil.UsageErrorf("%s: not a YAML list of apps: %v", o.AppsFile, err)
-		}
-	}
-	errOut := o.F.IO.ErrOut
-	s, err := sbx.Start(sbx.Options{Certs: set, Trust: trust, StrictTLS: o.StrictTLS, AutoApprove: o.AutoApprove, AutoApprovePSU: o.AutoApproveAs, Bank: o.BankName, Dialect: sbx.Dialect(o.Bank),
-		Apps: apps, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: errOut,
-		DataDir: o.DataDir})
-	if err != nil {
-		return cmdutil.UsageError(err)
-	}
 	defer s.Close()
+	errOut := o.F.IO.ErrOut
 	if o.AllowRemote {
 		api, pages := strings.TrimPrefix(s.URL, "https://"), strings.TrimPrefix(s.AuthURL, "https://")
 		if !cmdutil.IsLoopback(api) {
@@ -239,13 +210,72 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		}
 	}
 
-	abs := func(n string) string {
-		p, err := filepath.Abs(filepath.Join(o.CertsDir, n))
-		if err != nil {
-			return filepath.Join(o.CertsDir, n)
+	kv := profileValues(o, s)
+	cfg, _ := o.F.Config()
+	show := cfg != nil && cfg.ShowSecrets
+	if o.WriteProfile != "" {
+		if cfg == nil || cfg.Path == "" {
+			return cmdutil.UsageErrorf("no config file path to write profile %q to (use --config)", o.WriteProfile)
 		}
-		return p
+		if err := profile.UpdateFile(cfg.Path, o.WriteProfile, kv); err != nil {
+			return fmt.Errorf("writing profile %q: %w", o.WriteProfile, err)
+		}
 	}
+	if err := printServe(o, s, kv, generated, show); err != nil {
+		return err
+	}
+	if o.Ready != nil {
+		o.Ready(s)
+	}
+	fmt.Fprintln(errOut, "serving; one line per request below. Ctrl-C stops.")
+	<-ctx.Done()
+	fmt.Fprintln(errOut, "stopping")
+	return nil
+}
+
+// startBank prepares the data directory, the certificates (kept, or
+// generated now), the trusted CAs and the apps, and starts the sandbox.
+func startBank(o *ServeOptions) (s *sbx.Server, generated bool, err error) {
+	if o.DataDir != "" {
+		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+			return nil, false, cmdutil.UsageError(fmt.Errorf("--data: %w", err))
+		}
+	}
+	set, generated, err := loadOrGenerate(o.CertsDir, o.F.Now())
+	if err != nil {
+		return nil, false, err
+	}
+	var trust []*x509.Certificate
+	for _, p := range o.Trust {
+		cs, err := pemfile.ReadCertificates(p)
+		if err != nil {
+			return nil, false, cmdutil.FileError(err)
+		}
+		trust = append(trust, cs...)
+	}
+	var apps []sbx.App
+	if o.AppsFile != "" {
+		b, err := cmdutil.ReadInput(o.F, o.AppsFile, "apps")
+		if err != nil {
+			return nil, false, err
+		}
+		if err := yaml.Unmarshal(b, &apps); err != nil {
+			return nil, false, cmdutil.UsageErrorf("%s: not a YAML list of apps: %v", o.AppsFile, err)
+		}
+	}
+	s, err = sbx.Start(sbx.Options{Certs: set, Trust: trust, StrictTLS: o.StrictTLS, AutoApprove: o.AutoApprove, AutoApprovePSU: o.AutoApproveAs, Bank: o.BankName, Dialect: sbx.Dialect(o.Bank),
+		Apps: apps, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: o.F.IO.ErrOut,
+		DataDir: o.DataDir})
+	if err != nil {
+		return nil, false, cmdutil.UsageError(err)
+	}
+	return s, generated, nil
+}
+
+// profileValues is the profile that points at this sandbox, as
+// --write-profile writes it: profile keys to values.
+func profileValues(o *ServeOptions, s *sbx.Server) map[string]string {
+	abs := func(n string) string { return certPath(o, n) }
 	app := s.DefaultApp
 	bank, _ := sbx.ParseDialect(o.Bank) // validated before starting
 	kv := map[string]string{
@@ -264,59 +294,60 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	if o.DailyLimit > 0 {
 		kv["budget.daily_limit"] = strconv.Itoa(o.DailyLimit)
 	}
-	cfg, _ := o.F.Config()
-	show := cfg != nil && cfg.ShowSecrets
-	if o.WriteProfile != "" {
-		if cfg == nil || cfg.Path == "" {
-			return cmdutil.UsageErrorf("no config file path to write profile %q to (use --config)", o.WriteProfile)
-		}
-		if err := profile.UpdateFile(cfg.Path, o.WriteProfile, kv); err != nil {
-			return fmt.Errorf("writing profile %q: %w", o.WriteProfile, err)
-		}
+	return kv
+}
+
+// certPath is a certificate file's absolute path, for a profile that
+// works from any directory.
+func certPath(o *ServeOptions, name string) string {
+	p, err := filepath.Abs(filepath.Join(o.CertsDir, name))
+	if err != nil {
+		return filepath.Join(o.CertsDir, name)
 	}
+	return p
+}
+
+// printServe says where the sandbox is and how to use it, with the
+// app's secrets masked unless show.
+func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, generated, show bool) error {
+	app := s.DefaultApp
+	bank, _ := sbx.ParseDialect(o.Bank) // validated before starting
+	cfg, _ := o.F.Config()
+	abs := func(n string) string { return certPath(o, n) }
 	if cmdutil.WantsJSON(o.F) {
 		out := map[string]any{"apiURL": s.URL, "authURL": s.AuthURL, "tokenEndpoint": kv["token_url"], "authorizationEndpoint": kv["authorize_url"],
 			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "clientId": app.ClientID,
 			"clientSecret": cmdutil.Mask(app.ClientSecret, show), "apiKey": cmdutil.Mask(app.APIKey, show), "profile": o.WriteProfile,
 			"dialect": o.Bank, "bank": string(bank), "accountType": kv["account_type"], "rejections": s.URL + sbx.RejectionsPath, "data": o.DataDir}
-		if err := cmdutil.JSON(o.F, out); err != nil {
-			return err
-		}
-	} else {
-		w := o.F.IO.Out
-		cs := o.F.IO.ColorScheme()
-		fmt.Fprintf(w, "%s %s sandbox is running\n", cs.SuccessIcon(), o.BankName)
-		fmt.Fprintf(w, "  signatures read as:     %s\n", dialectLine(sbx.Dialect(o.Bank)))
-		fmt.Fprintf(w, "  API (mutual TLS):       %s/v1\n", s.URL)
-		fmt.Fprintf(w, "  token endpoint:         %s\n", kv["token_url"])
-		fmt.Fprintf(w, "  authorization endpoint: %s\n", kv["authorize_url"])
-		fmt.Fprintf(w, "  OAuth metadata:         %s/.well-known/oauth-authorization-server\n", s.URL)
-		fmt.Fprintf(w, "  why a request failed:   xs2a sandbox why <X-Request-ID>  (%s{id})\n", s.URL+sbx.RejectionsPath)
-		fmt.Fprintf(w, "  certificates:           %s", o.CertsDir)
-		if generated {
-			fmt.Fprint(w, " (generated now)")
-		}
-		fmt.Fprintln(w)
-		if o.DataDir != "" {
-			fmt.Fprintf(w, "  data (kept on restart): %s\n", filepath.Join(o.DataDir, sbx.DBFile))
-		}
-		fmt.Fprintf(w, "  client_id:              %s\n", app.ClientID)
-		fmt.Fprintf(w, "  client_secret:          %s\n", cmdutil.Mask(app.ClientSecret, show))
-		fmt.Fprintf(w, "  API key (X-API-Key):    %s\n", cmdutil.Mask(app.APIKey, show))
-		fmt.Fprintf(w, "  test customers:         %s (the sign-in page shows the one-time code)\n", customerList())
-		if o.AutoApprove {
-			fmt.Fprintf(w, "  authorizations are approved automatically as %s\n", o.AutoApproveAs)
-		}
-		if o.WriteProfile != "" {
-			fmt.Fprintf(w, "  profile %q written to %s (account_type %s): try  xs2a --profile %s certs check --ca %s\n", o.WriteProfile, cfg.Path, kv["account_type"], o.WriteProfile, abs("ca.pem"))
-		}
+		return cmdutil.JSON(o.F, out)
 	}
-	if o.Ready != nil {
-		o.Ready(s)
+	w := o.F.IO.Out
+	cs := o.F.IO.ColorScheme()
+	fmt.Fprintf(w, "%s %s sandbox is running\n", cs.SuccessIcon(), o.BankName)
+	fmt.Fprintf(w, "  signatures read as:     %s\n", dialectLine(sbx.Dialect(o.Bank)))
+	fmt.Fprintf(w, "  API (mutual TLS):       %s/v1\n", s.URL)
+	fmt.Fprintf(w, "  token endpoint:         %s\n", kv["token_url"])
+	fmt.Fprintf(w, "  authorization endpoint: %s\n", kv["authorize_url"])
+	fmt.Fprintf(w, "  OAuth metadata:         %s/.well-known/oauth-authorization-server\n", s.URL)
+	fmt.Fprintf(w, "  why a request failed:   xs2a sandbox why <X-Request-ID>  (%s{id})\n", s.URL+sbx.RejectionsPath)
+	fmt.Fprintf(w, "  certificates:           %s", o.CertsDir)
+	if generated {
+		fmt.Fprint(w, " (generated now)")
 	}
-	fmt.Fprintln(errOut, "serving; one line per request below. Ctrl-C stops.")
-	<-ctx.Done()
-	fmt.Fprintln(errOut, "stopping")
+	fmt.Fprintln(w)
+	if o.DataDir != "" {
+		fmt.Fprintf(w, "  data (kept on restart): %s\n", filepath.Join(o.DataDir, sbx.DBFile))
+	}
+	fmt.Fprintf(w, "  client_id:              %s\n", app.ClientID)
+	fmt.Fprintf(w, "  client_secret:          %s\n", cmdutil.Mask(app.ClientSecret, show))
+	fmt.Fprintf(w, "  API key (X-API-Key):    %s\n", cmdutil.Mask(app.APIKey, show))
+	fmt.Fprintf(w, "  test customers:         %s (the sign-in page shows the one-time code)\n", customerList())
+	if o.AutoApprove {
+		fmt.Fprintf(w, "  authorizations are approved automatically as %s\n", o.AutoApproveAs)
+	}
+	if o.WriteProfile != "" {
+		fmt.Fprintf(w, "  profile %q written to %s (account_type %s): try  xs2a --profile %s certs check --ca %s\n", o.WriteProfile, cfg.Path, kv["account_type"], o.WriteProfile, abs("ca.pem"))
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -57,14 +58,14 @@ sandbox answers only to the TPP (organisation and CA) that sent the request.`,
 			if runF != nil {
 				return runF(o)
 			}
-			return whyRun(cmd, o)
+			return whyRun(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.URL, "url", "", "the sandbox's API base URL (default: the profile's base_url)")
 	return cmd
 }
 
-func whyRun(cmd *cobra.Command, o *WhyOptions) error {
+func whyRun(ctx context.Context, o *WhyOptions) error {
 	cfg, err := o.F.Config()
 	if err != nil {
 		return err
@@ -79,30 +80,30 @@ func whyRun(cmd *cobra.Command, o *WhyOptions) error {
 		return err
 	}
 	base := strings.TrimRight(cfg.Profile.BaseURL, "/")
-	req, err := http.NewRequestWithContext(cmd.Context(), "GET", base+sbx.RejectionsPath+url.PathEscape(o.RequestID), nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", base+sbx.RejectionsPath+url.PathEscape(o.RequestID), nil)
 	if err != nil {
 		return cmdutil.UsageErrorf("base_url %q: %v", base, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := sess.MTLS.Do(req)
 	if err != nil {
-		return cmdutil.NetError(err)
+		return err
 	}
 	defer resp.Body.Close()
 	if err := origin.Redirected(resp); err != nil {
 		// Not followed (the QWAC would go along), and said as every step says it.
-		return cmdutil.NetError(fmt.Errorf("GET %s%s %w", sbx.RejectionsPath, termsafe.Line(o.RequestID), err))
+		return fmt.Errorf("GET %s%s %w", sbx.RejectionsPath, termsafe.Line(o.RequestID), err)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return cmdutil.NetError(err)
+		return err
 	}
 	if resp.StatusCode != http.StatusOK {
 		ae := xs2a.ParseError(resp.StatusCode, "", body)
 		if resp.StatusCode == http.StatusNotFound && !strings.Contains(ae.Error(), "no rejection of a request") {
 			return &cmdutil.ExitError{Code: cmdutil.ExitRejected, Err: fmt.Errorf("%w; hint: %s is not an xs2a sandbox (`xs2a sandbox why` reads what `xs2a sandbox serve` keeps)", ae, base)}
 		}
-		return cmdutil.NetError(ae)
+		return ae
 	}
 	var rec sbx.Record
 	if err := json.Unmarshal(body, &rec); err != nil || rec.Request == nil {

@@ -7,20 +7,38 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 )
 
-// NewCmdVersion builds `xs2a version`.
-func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
+// VersionOptions are what `xs2a version` uses (it has no flags).
+type VersionOptions struct {
+	IO      *iostreams.IOStreams
+	Version string
+	// JSON reports whether --output json was asked for.
+	JSON func() bool
+}
+
+// NewCmdVersion builds `xs2a version`; runF replaces the run function in
+// tests.
+func NewCmdVersion(f *cmdutil.Factory, runF func(*VersionOptions) error) *cobra.Command {
+	o := &VersionOptions{IO: f.IO, Version: f.Version, JSON: func() bool { return cmdutil.WantsJSON(f) }}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the xs2a version",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmdutil.WantsJSON(f) {
-				return cmdutil.JSON(f, map[string]string{"version": f.Version, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH})
+			if runF != nil {
+				return runF(o)
 			}
-			_, err := fmt.Fprintf(f.IO.Out, "xs2a %s (%s, %s/%s)\n", f.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return err
+			return versionRun(o)
 		},
 	}
+}
+
+func versionRun(o *VersionOptions) error {
+	if o.JSON() {
+		return cmdutil.WriteJSON(o.IO.Out, map[string]string{"version": o.Version, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH})
+	}
+	_, err := fmt.Fprintf(o.IO.Out, "xs2a %s (%s, %s/%s)\n", o.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return err
 }

@@ -1,0 +1,64 @@
+package accounts
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
+)
+
+// BalancesOptions are the argument of `xs2a accounts balances` and what
+// it uses.
+type BalancesOptions struct {
+	IO      *iostreams.IOStreams
+	Session func() (*cmdutil.Session, error)
+	Config  func() (*profile.Config, error)
+	// Consent is the group's --consent; "" means the authorized consent.
+	Consent   string
+	AccountID string
+}
+
+// NewCmdBalances builds `xs2a accounts balances`; runF replaces the run
+// function in tests.
+func NewCmdBalances(f *cmdutil.Factory, runF func(*BalancesOptions) error) *cobra.Command {
+	o := &BalancesOptions{IO: f.IO, Session: f.Session, Config: f.Config}
+	return &cobra.Command{
+		Use:               "balances ACCOUNT-ID",
+		ValidArgsFunction: completeAccounts(f),
+		Short:             "Show an account's balances",
+		Args:              cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Consent, o.AccountID = consentFlag(cmd), args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			return balancesRun(cmd.Context(), o)
+		},
+	}
+}
+
+func balancesRun(ctx context.Context, o *BalancesOptions) error {
+	isCard, err := card(o.Config)
+	if err != nil {
+		return err
+	}
+	c, err := access(ctx, o.Session, o.Consent)
+	if err != nil {
+		return err
+	}
+	get := c.S.API.CardBalances
+	if !isCard {
+		get = c.S.API.AccountBalances
+	}
+	bs, err := get(ctx, c.Token.AccessToken, c.ConsentID, o.AccountID)
+	if err != nil {
+		return err
+	}
+	if c.S.WantsJSON() {
+		return cmdutil.WriteJSON(o.IO.Out, bs)
+	}
+	writeBalances(o.IO.Out, bs)
+	return nil
+}

@@ -1,0 +1,263 @@
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/oauth"
+	"github.com/xs2a-dev/xs2a/pkg/state"
+)
+
+// The OAuth side of a session: the tokens every network command needs,
+// kept in the profile's state. They live here, not in the token command,
+// so that no command package imports another.
+
+// ClientToken returns the state's client-credentials token while valid, or
+// gets (fresh=true: always gets) a new one and keeps it.
+func (s *Session) ClientToken(ctx context.Context, fresh bool) (*state.Token, error) {
+	name := s.Config.ProfileName
+	if !fresh {
+		st, err := s.Store.Load(name)
+		if err != nil {
+			return nil, err
+		}
+		if st.ClientToken != nil && st.ClientToken.Valid(s.Now()) {
+			return st.ClientToken, nil
+		}
+	}
+	if s.OAuth.TokenURL == "" {
+		if _, err := s.discover(ctx, true, false); err != nil {
+			return nil, err
+		}
+	}
+	if s.OAuth.ClientID == "" {
+		return nil, UsageErrorf("profile %q has no client_id", name)
+	}
+	t, err := oauth.ClientCredentials(ctx, s.MTLS, s.OAuth)
+	if err != nil {
+		return nil, tokenError(err)
+	}
+	s.warnToken(t)
+	tok := toState(t, "")
+	err = s.Store.Update(name, func(st *state.State) error { st.ClientToken = tok; return nil })
+	return tok, err
+}
+
+// Exchange trades the authorization code for tokens and keeps them. An
+// empty code means the one `xs2a authorize` kept (with its verifier and
+// redirect URI); an empty redirect the one kept, else the profile's.
+func (s *Session) Exchange(ctx context.Context, code, verifier, redirect string) (*state.Token, error) {
+	name := s.Config.ProfileName
+	st, err := s.Store.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	if code == "" {
+		code, verifier = st.Code, st.CodeVerifier
+		if redirect == "" {
+			redirect = st.CodeRedirect
+		}
+	}
+	if code == "" {
+		return nil, UsageErrorf("no authorization code: run `xs2a authorize` first, or give --code and --verifier")
+	}
+	if verifier == "" {
+		return nil, UsageErrorf("no PKCE verifier: give --verifier with --code")
+	}
+	if redirect == "" {
+		redirect = s.OAuth.RedirectURL
+	}
+	if _, err := s.Discover(ctx); err != nil {
+		return nil, err
+	}
+	cfg := s.OAuth
+	cfg.RedirectURL = redirect
+	t, err := oauth.Exchange(ctx, s.MTLS, cfg, code, verifier)
+	if err != nil {
+		return nil, tokenError(err)
+	}
+	s.warnToken(t)
+	consentID := st.ConsentID
+	if st.Pending != nil && st.Pending.ConsentID != "" {
+		consentID = st.Pending.ConsentID
+	}
+	tok := toState(t, consentID)
+	err = s.Store.Update(name, func(st *state.State) error {
+		st.UserToken, st.Code, st.CodeVerifier, st.CodeRedirect, st.Pending = tok, "", "", "", nil
+		return nil
+	})
+	return tok, err
+}
+
+// Refresh renews the user token with its refresh token.
+func (s *Session) Refresh(ctx context.Context) (*state.Token, error) {
+	name := s.Config.ProfileName
+	st, err := s.Store.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	if st.UserToken == nil || st.UserToken.RefreshToken == "" {
+		return nil, &ExitError{Code: ExitAuth, Err: fmt.Errorf("no refresh token in profile %q: run `xs2a authorize --exchange`", name)}
+	}
+	if _, err := s.Discover(ctx); err != nil {
+		return nil, err
+	}
+	t, err := oauth.Refresh(ctx, s.MTLS, s.OAuth, st.UserToken.RefreshToken)
+	if err != nil {
+		return nil, tokenError(err)
+	}
+	s.warnToken(t)
+	tok := toState(t, st.UserToken.ConsentID)
+	if tok.RefreshToken == "" {
+		tok.RefreshToken = st.UserToken.RefreshToken
+	}
+	err = s.Store.Update(name, func(st *state.State) error { st.UserToken = tok; return nil })
+	return tok, err
+}
+
+// UserToken returns a valid PSU token, refreshing an expired one.
+func (s *Session) UserToken(ctx context.Context) (*state.Token, error) {
+	st, err := s.Store.Load(s.Config.ProfileName)
+	if err != nil {
+		return nil, err
+	}
+	if st.UserToken == nil {
+		next := "`xs2a authorize --exchange`"
+		switch st.ConsentStatus {
+		case "terminatedByTpp", "expired", "rejected", "revokedByPsu":
+			next = "`xs2a consent create` (consent " + st.ConsentID + " is " + st.ConsentStatus + "), then " + next
+		default:
+			if st.ConsentID == "" {
+				next = "`xs2a consent create`, then " + next
+			}
+		}
+		return nil, &ExitError{Code: ExitAuth, Err: fmt.Errorf("no PSU access token in profile %q: run %s first", s.Config.ProfileName, next)}
+	}
+	if st.UserToken.Valid(s.Now()) {
+		return st.UserToken, nil
+	}
+	return s.Refresh(ctx)
+}
+
+// Discover fills the OAuth endpoints the profile leaves out from RFC 8414
+// metadata and returns that metadata; nil when the profile names both
+// endpoints and nothing was fetched.
+func (s *Session) Discover(ctx context.Context) (*oauth.Metadata, error) {
+	if s.OAuth.TokenURL != "" && s.OAuth.AuthorizeURL != "" {
+		return nil, nil
+	}
+	return s.discover(ctx, s.OAuth.TokenURL == "", s.OAuth.AuthorizeURL == "")
+}
+
+// discover fetches the metadata and takes the endpoints asked for, each
+// only when it is on an origin the profile names (pkg/origin): the token
+// endpoint gets the client secret, the code and verifier, the refresh
+// token; the authorization endpoint goes to the browser.
+func (s *Session) discover(ctx context.Context, tokenURL, authorizeURL bool) (*oauth.Metadata, error) {
+	name := s.Config.ProfileName
+	md, err := oauth.Discover(ctx, s.MTLS, s.MetadataURL())
+	if err != nil {
+		err = RedirectFix(err, "token_url and authorize_url (then nothing is discovered)", ExitAuth)
+		return nil, fmt.Errorf("profile %q lacks token_url/authorize_url and discovery failed: %w", name, err)
+	}
+	refuse := func(err error) error {
+		return &ExitError{Code: ExitAuth, Err: fmt.Errorf("OAuth metadata %s: %w", s.MetadataURL(), err)}
+	}
+	if tokenURL {
+		if err := s.Origins.Check("token_endpoint", md.TokenEndpoint); err != nil {
+			return nil, refuse(err)
+		}
+		s.OAuth.TokenURL = md.TokenEndpoint
+	}
+	if authorizeURL {
+		if err := s.Origins.Check("authorization_endpoint", md.AuthorizationEndpoint); err != nil {
+			return nil, refuse(err)
+		}
+		s.OAuth.AuthorizeURL = md.AuthorizationEndpoint
+	}
+	return md, nil
+}
+
+// InjectAuth adds the credentials a request lacks, the way a TPP would
+// send it: consent management (/v1/consents...) gets the client-credentials
+// token and the API key; every other call the PSU's access token (refreshed
+// when expired) and the Consent-ID it belongs to. Headers already present
+// are kept. `xs2a proxy --inject-auth` and `xs2a replay` use it.
+func (s *Session) InjectAuth(ctx context.Context, out *http.Request) error {
+	if ConsentManagement(out.URL.Path) {
+		if out.Header.Get("Authorization") == "" {
+			t, err := s.ClientToken(ctx, false)
+			if err != nil {
+				return err
+			}
+			out.Header.Set("Authorization", "Bearer "+t.AccessToken)
+		}
+		if h, key := s.API.APIKeyHeader, s.API.APIKey; key != "" {
+			if h == "" {
+				h = "X-API-Key"
+			}
+			if out.Header.Get(h) == "" {
+				out.Header.Set(h, key)
+			}
+		}
+		return nil
+	}
+	var consentID string
+	if out.Header.Get("Authorization") == "" {
+		t, err := s.UserToken(ctx)
+		if err != nil {
+			return err
+		}
+		out.Header.Set("Authorization", "Bearer "+t.AccessToken)
+		consentID = t.ConsentID
+	}
+	if out.Header.Get("Consent-ID") == "" {
+		if consentID == "" {
+			st, err := s.Store.Load(s.Config.ProfileName)
+			if err != nil {
+				return err
+			}
+			consentID = st.ConsentID
+			if st.UserToken != nil && st.UserToken.ConsentID != "" {
+				consentID = st.UserToken.ConsentID
+			}
+		}
+		if consentID != "" {
+			out.Header.Set("Consent-ID", consentID)
+		}
+	}
+	return nil
+}
+
+// ConsentManagement reports a path of the consent endpoints
+// (/v1/consents, /v1/consents/{id}, .../status).
+func ConsentManagement(path string) bool {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for i, s := range segs {
+		if s == "consents" {
+			return i <= 1
+		}
+	}
+	return false
+}
+
+func toState(t *oauth.Token, consentID string) *state.Token {
+	return &state.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Expiry: t.Expiry, Scope: t.Scope, ConsentID: consentID}
+}
+
+// tokenError classifies a token endpoint failure: a redirect is fixed in
+// token_url (exit 4, as every token error).
+func tokenError(err error) error {
+	return RedirectFix(err, "token_url", ExitAuth)
+}
+
+// warnToken tells the user what was adjusted in the token answer.
+func (s *Session) warnToken(t *oauth.Token) {
+	for _, w := range t.Warnings {
+		if s.ErrOut != nil {
+			fmt.Fprintln(s.ErrOut, "warning: "+w)
+		}
+	}
+}
