@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
@@ -380,7 +381,7 @@ func digestMistake(alg DigestAlgorithm, got string, body []byte) (Cause, bool) {
 			}
 		}
 		return Cause{ID: "digest-not-base64", Confirmed: true,
-			Summary: fmt.Sprintf("the digest value %q is not base64", clip(got, 40)),
+			Summary: fmt.Sprintf("the digest value %q is not base64", text.Clip(got, 40)),
 			Fix:     "write SHA-256=<base64 of the raw hash>"}, true
 	}
 	if bytes.Equal(raw, other.Sum(body)) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
 
@@ -184,7 +185,7 @@ func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
 		var err error
 		p, err = ParseSignature(sigVals[0])
 		if err != nil {
-			d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail, Got: clip(sigVals[0], 200), Detail: err.Error()})
+			d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail, Got: text.Clip(sigVals[0], 200), Detail: err.Error()})
 		} else {
 			d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Pass})
 		}
@@ -252,7 +253,7 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 		h, err := ParseCertHeader(v)
 		if err != nil {
 			if opt.Cert == nil {
-				d.add(Check{ID: CheckCertificate, Title: title, Status: Fail, Got: clip(v, 60), Detail: err.Error()})
+				d.add(Check{ID: CheckCertificate, Title: title, Status: Fail, Got: text.Clip(v, 60), Detail: err.Error()})
 				return nil, nil
 			}
 		} else {
@@ -550,7 +551,7 @@ func checkRequestID(d *Diagnosis, m *httpmsg.Request, uuidRequired bool) {
 		d.add(Check{ID: CheckRequestID, Title: title, Status: Fail, Expected: "a UUID", Got: "absent", Detail: "every Berlin Group request carries X-Request-ID"})
 	case (uuid.Validate(v) != nil || len(v) != 36) && uuidRequired:
 		d.add(Check{ID: CheckRequestID, Title: title, Status: Fail, Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; this ASPSP answers FORMAT_ERROR"})
-		d.cause(Cause{ID: "x-request-id-not-uuid", Confirmed: true, Summary: fmt.Sprintf("X-Request-ID %q is not a UUID", clip(v, 60)),
+		d.cause(Cause{ID: "x-request-id-not-uuid", Confirmed: true, Summary: fmt.Sprintf("X-Request-ID %q is not a UUID", text.Clip(v, 60)),
 			Fix: "send a fresh UUID in X-Request-ID for every request (xs2a sign and xs2a api do)"})
 	case uuid.Validate(v) != nil || len(v) != 36:
 		d.add(Check{ID: CheckRequestID, Title: title, Status: Warn, Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; some ASPSPs answer FORMAT_ERROR"})
@@ -746,7 +747,7 @@ func checkSignature(d *Diagnosis, m *httpmsg.Request, p *Params, pub *rsa.Public
 	d.SigningString = ss
 	sig, err := base64.StdEncoding.DecodeString(p.Signature)
 	if err != nil {
-		d.add(Check{ID: CheckSignature, Title: title, Status: Fail, Got: clip(p.Signature, 40), Detail: "signature parameter is not base64: " + err.Error()})
+		d.add(Check{ID: CheckSignature, Title: title, Status: Fail, Got: text.Clip(p.Signature, 40), Detail: "signature parameter is not base64: " + err.Error()})
 		return
 	}
 	// The fast path is crypto/rsa; recovering the signed hash (big.Int
@@ -783,11 +784,4 @@ func fastHashes(h crypto.Hash) []crypto.Hash {
 		return []crypto.Hash{crypto.SHA256, crypto.SHA512}
 	}
 	return []crypto.Hash{h}
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }

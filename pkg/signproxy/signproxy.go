@@ -26,6 +26,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
@@ -164,7 +165,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, "/") {
 		// "GET *" and the like: appended to the base URL it would
 		// name another host.
-		p.fail(w, r, start, origin, http.StatusBadRequest, "", fmt.Sprintf("request target %q is not a path", clip(r.RequestURI, 80)))
+		p.fail(w, r, start, origin, http.StatusBadRequest, "", fmt.Sprintf("request target %q is not a path", text.Clip(r.RequestURI, 80)))
 		return
 	}
 	var body []byte
@@ -350,7 +351,7 @@ func isJSON(contentType string) bool {
 // fail answers an exchange the proxy could not complete itself; an allowed
 // browser app may read why.
 func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, start time.Time, origin string, status int, rid, msg string) {
-	msg = strings.Join(strings.Fields(msg), " ")
+	msg = text.OneLine(msg)
 	if origin != "" {
 		allowOrigin(w.Header(), origin)
 	}
@@ -375,7 +376,7 @@ func (p *Proxy) line(r *http.Request, status int, code, rid string, d time.Durat
 	// escaped, so neither can send the terminal escape sequences.
 	fmt.Fprintf(&b, "%s %s %d %s X-Request-ID %s %s\n", r.Method, termsafe.Line(r.URL.Path), status, termsafe.Line(code), termsafe.Line(rid), d.Round(time.Millisecond))
 	for _, t := range texts {
-		fmt.Fprintf(&b, "  %s\n", termsafe.Line(strings.Join(strings.Fields(t), " ")))
+		fmt.Fprintf(&b, "  %s\n", termsafe.Line(text.OneLine(t)))
 	}
 	p.logMu.Lock()
 	defer p.logMu.Unlock()
