@@ -352,102 +352,125 @@ func ParseCertificateHeader(v string) (*x509.Certificate, error) {
 	return h.Leaf, nil
 }
 
+// headerFindings is what the header-list rules find. Rule problems break
+// the profile only; broken ones leave the request unverifiable or its body
+// unprotected, which no dialect forgives. The rest is what the causes name:
+// headers unsigned, not allowed, listed twice, written in upper case.
+type headerFindings struct {
+	rule, broken                       []string
+	unsigned, disallowed, twice, upper []string
+}
+
 func checkHeaderList(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOptions) {
-	title := "signed header list"
 	headers := p.SignedHeaders()
-	// rule problems break the profile only; broken ones leave the request
-	// unverifiable or its body unprotected, which no dialect forgives.
-	var rule, broken []string
-	// what the causes name: headers unsigned, not allowed, twice, upper case
-	var unsigned, disallowed, twice, upper []string
-	for _, h := range headers {
-		if h != strings.ToLower(h) {
-			rule = append(rule, fmt.Sprintf("%q is not lower-case", h))
-			upper = append(upper, h)
-		}
-		lh := strings.ToLower(h)
-		if lh == RequestTarget || lh == "(created)" || lh == "(expires)" {
-			continue
-		}
-		if !m.Has(lh) {
-			broken = append(broken, fmt.Sprintf("%q is listed but not in the request", lh))
-		}
-	}
-	lower := make([]string, len(headers))
-	for i, h := range headers {
-		lower[i] = strings.ToLower(h)
-	}
+	var f headerFindings
+	lower := f.listed(m, headers)
 	if !p.HeadersSet && opt.Profile == ProfileBerlinGroup {
-		rule = append(rule, "no headers parameter (the draft then signs only \"date\")")
+		f.rule = append(f.rule, "no headers parameter (the draft then signs only \"date\")")
 	}
 	extra := opt.RequireHeaders
-	expected := ""
+	var expected string
 	if opt.Profile == ProfileBerlinGroup {
-		want := append(BerlinGroupHeaders(m), extra...)
-		expected = strings.Join(want, " ") + " (any order)"
-		for _, w := range want {
-			if slices.Contains(lower, w) {
-				continue
-			}
-			switch {
-			case w == "digest" && len(m.Body) > 0:
-				broken = append(broken, "\"digest\" must be signed: without it the signature does not cover the body")
-				unsigned = append(unsigned, w)
-			case slices.Contains(bgConditional, w):
-				rule = append(rule, fmt.Sprintf("%q is in the request, so it must be signed", w))
-				unsigned = append(unsigned, w)
-			case slices.Contains(extra, w):
-				rule = append(rule, requiredProblem(m, w))
-			default:
-				rule = append(rule, fmt.Sprintf("%q must be signed", w))
-				unsigned = append(unsigned, w)
-			}
-		}
-		for _, h := range lower {
-			if !slices.Contains(want, h) && !slices.Contains(bgConditional, h) {
-				rule = append(rule, fmt.Sprintf("%q is not allowed in the Berlin Group header list", h))
-				if !slices.Contains(disallowed, h) {
-					disallowed = append(disallowed, h)
-				}
-			}
-		}
-		seen := map[string]bool{}
-		for _, h := range lower {
-			if seen[h] {
-				rule = append(rule, fmt.Sprintf("%q is listed twice", h))
-				twice = append(twice, h)
-			}
-			seen[h] = true
-		}
-		if !opt.Lenient || len(broken) > 0 {
-			headerListCauses(d, m, unsigned, disallowed, twice, upper)
+		expected = f.berlinGroupHeaderRules(m, lower, extra)
+		if !opt.Lenient || len(f.broken) > 0 {
+			headerListCauses(d, m, f.unsigned, f.disallowed, f.twice, f.upper)
 		}
 	} else {
-		for _, w := range extra {
-			if !slices.Contains(lower, w) {
-				rule = append(rule, requiredProblem(m, w))
-			}
-		}
-		if len(extra) > 0 {
-			expected = "at least " + strings.Join(extra, " ")
-		}
+		expected = f.genericHeaderRules(m, lower, extra)
 	}
 	for _, w := range extra {
 		if !slices.Contains(lower, w) {
 			d.cause(requiredCause(m, w))
 		}
 	}
-	c := Check{ID: CheckHeaders, Title: title, Expected: expected, Got: strings.Join(headers, " ")}
+	c := Check{ID: CheckHeaders, Title: "signed header list", Expected: expected, Got: strings.Join(headers, " ")}
 	switch {
-	case len(broken) > 0 || (len(rule) > 0 && !opt.Lenient):
+	case len(f.broken) > 0 || (len(f.rule) > 0 && !opt.Lenient):
 		c.Status = Fail
-	case len(rule) > 0:
+	case len(f.rule) > 0:
 		c.Status = Warn
 	default:
 		c.Status = Pass
 	}
-	c.Detail = problemList(append(broken, rule...))
+	c.Detail = problemList(append(f.broken, f.rule...))
 	d.add(c)
+}
+
+// listed holds every profile to two rules for each listed header, a name in
+// lower case and a header the request has, and returns the names lower-cased.
+func (f *headerFindings) listed(m *httpmsg.Request, headers []string) []string {
+	lower := make([]string, len(headers))
+	for i, h := range headers {
+		lh := strings.ToLower(h)
+		lower[i] = lh
+		if h != lh {
+			f.rule = append(f.rule, fmt.Sprintf("%q is not lower-case", h))
+			f.upper = append(f.upper, h)
+		}
+		if lh == RequestTarget || lh == "(created)" || lh == "(expires)" {
+			continue
+		}
+		if !m.Has(lh) {
+			f.broken = append(f.broken, fmt.Sprintf("%q is listed but not in the request", lh))
+		}
+	}
+	return lower
+}
+
+// berlinGroupHeaderRules holds the list to the profile's: every header it
+// demands for m (and each extra one required) signed, nothing else, nothing
+// twice. It returns the list expected, for the check.
+func (f *headerFindings) berlinGroupHeaderRules(m *httpmsg.Request, lower, extra []string) string {
+	want := append(BerlinGroupHeaders(m), extra...)
+	for _, w := range want {
+		if slices.Contains(lower, w) {
+			continue
+		}
+		switch {
+		case w == "digest" && len(m.Body) > 0:
+			f.broken = append(f.broken, "\"digest\" must be signed: without it the signature does not cover the body")
+			f.unsigned = append(f.unsigned, w)
+		case slices.Contains(bgConditional, w):
+			f.rule = append(f.rule, fmt.Sprintf("%q is in the request, so it must be signed", w))
+			f.unsigned = append(f.unsigned, w)
+		case slices.Contains(extra, w):
+			f.rule = append(f.rule, requiredProblem(m, w))
+		default:
+			f.rule = append(f.rule, fmt.Sprintf("%q must be signed", w))
+			f.unsigned = append(f.unsigned, w)
+		}
+	}
+	for _, h := range lower {
+		if !slices.Contains(want, h) && !slices.Contains(bgConditional, h) {
+			f.rule = append(f.rule, fmt.Sprintf("%q is not allowed in the Berlin Group header list", h))
+			if !slices.Contains(f.disallowed, h) {
+				f.disallowed = append(f.disallowed, h)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, h := range lower {
+		if seen[h] {
+			f.rule = append(f.rule, fmt.Sprintf("%q is listed twice", h))
+			f.twice = append(f.twice, h)
+		}
+		seen[h] = true
+	}
+	return strings.Join(want, " ") + " (any order)"
+}
+
+// genericHeaderRules asks only that each extra header required be signed;
+// it returns the list expected, "" when none is.
+func (f *headerFindings) genericHeaderRules(m *httpmsg.Request, lower, extra []string) string {
+	for _, w := range extra {
+		if !slices.Contains(lower, w) {
+			f.rule = append(f.rule, requiredProblem(m, w))
+		}
+	}
+	if len(extra) == 0 {
+		return ""
+	}
+	return "at least " + strings.Join(extra, " ")
 }
 
 // headerListCauses names the fix for a header list that breaks the
