@@ -190,9 +190,11 @@ func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
 			d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Pass})
 		}
 	case len(sigVals) == 0:
-		d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail, Detail: "the request has no Signature header (the bank answers SIGNATURE_MISSING)"})
+		d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail,
+			Detail: "the request has no Signature header (the bank answers SIGNATURE_MISSING)"})
 	default:
-		d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail, Got: fmt.Sprintf("%d Signature headers", len(sigVals)), Detail: "exactly one Signature header is allowed"})
+		d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail,
+			Got: fmt.Sprintf("%d Signature headers", len(sigVals)), Detail: "exactly one Signature header is allowed"})
 	}
 	if p != nil {
 		d.KeyID, d.Algorithm, d.Headers = p.KeyID, p.Algorithm, p.SignedHeaders()
@@ -234,7 +236,8 @@ func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
 	if p != nil && pub != nil {
 		checkSignature(d, m, p, pub)
 	} else {
-		d.add(Check{ID: CheckSignature, Title: "signature verifies with the certificate's key", Status: Skip, Detail: "needs a parsable Signature header and a public key"})
+		d.add(Check{ID: CheckSignature, Title: "signature verifies with the certificate's key", Status: Skip,
+			Detail: "needs a parsable Signature header and a public key"})
 	}
 
 	d.Valid = true
@@ -292,7 +295,8 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 		if opt.Profile == ProfileGeneric {
 			st = Skip
 		}
-		d.add(Check{ID: CheckCertificate, Title: title, Status: st, Detail: "no TPP-Signature-Certificate header (and no certificate given): nothing to verify the signature with"})
+		d.add(Check{ID: CheckCertificate, Title: title, Status: st,
+			Detail: "no TPP-Signature-Certificate header (and no certificate given): nothing to verify the signature with"})
 		return nil, nil
 	}
 	d.CertSubject = subjectString(cert)
@@ -301,9 +305,13 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 	vt := "certificate valid now"
 	switch t := now; {
 	case t.Before(cert.NotBefore):
-		d.add(Check{ID: CheckValidity, Title: vt, Status: Fail, Expected: "not before " + cert.NotBefore.UTC().Format(time.RFC3339), Got: t.UTC().Format(time.RFC3339), Detail: "the certificate is not valid yet (clock skew, or issued in the future)"})
+		d.add(Check{ID: CheckValidity, Title: vt, Status: Fail,
+			Expected: "not before " + cert.NotBefore.UTC().Format(time.RFC3339), Got: t.UTC().Format(time.RFC3339),
+			Detail: "the certificate is not valid yet (clock skew, or issued in the future)"})
 	case t.After(cert.NotAfter):
-		d.add(Check{ID: CheckValidity, Title: vt, Status: Fail, Expected: "not after " + cert.NotAfter.UTC().Format(time.RFC3339), Got: t.UTC().Format(time.RFC3339), Detail: "the certificate has expired (the bank answers CERTIFICATE_EXPIRED)"})
+		d.add(Check{ID: CheckValidity, Title: vt, Status: Fail,
+			Expected: "not after " + cert.NotAfter.UTC().Format(time.RFC3339), Got: t.UTC().Format(time.RFC3339),
+			Detail: "the certificate has expired (the bank answers CERTIFICATE_EXPIRED)"})
 	default:
 		d.add(Check{ID: CheckValidity, Title: vt, Status: Pass, Got: cert.NotBefore.UTC().Format("2006-01-02") + " to " + cert.NotAfter.UTC().Format("2006-01-02")})
 	}
@@ -314,7 +322,9 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 	case pub == nil:
 		d.add(Check{ID: CheckKeyUsage, Title: ut, Status: Fail, Expected: "an RSA public key", Got: fmt.Sprintf("%T", cert.PublicKey)})
 	case cert.KeyUsage != 0 && cert.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0:
-		d.add(Check{ID: CheckKeyUsage, Title: ut, Status: Fail, Expected: "keyUsage digitalSignature or nonRepudiation", Got: keyUsageString(cert.KeyUsage), Detail: "a QSealC carries digitalSignature and nonRepudiation; is this the QWAC?"})
+		d.add(Check{ID: CheckKeyUsage, Title: ut, Status: Fail,
+			Expected: "keyUsage digitalSignature or nonRepudiation", Got: keyUsageString(cert.KeyUsage),
+			Detail: "a QSealC carries digitalSignature and nonRepudiation; is this the QWAC?"})
 	default:
 		d.add(Check{ID: CheckKeyUsage, Title: ut, Status: Pass, Got: fmt.Sprintf("RSA %d bits, %s", pub.N.BitLen(), keyUsageString(cert.KeyUsage))})
 	}
@@ -499,8 +509,9 @@ func headerListCauses(d *Diagnosis, m *httpmsg.Request, unsigned, disallowed, tw
 		disallowed = append(disallowed[:maxProblems:maxProblems], "...")
 	}
 	c := Cause{ID: "header-list-extra", Confirmed: true,
-		Summary: fmt.Sprintf("the signed header list has %s, which the bank's list does not allow (exactly: %s; psu-id, psu-corporate-id, tpp-redirect-uri if and only if present)", strings.Join(disallowed, " "), allowed),
-		Fix:     fmt.Sprintf("sign exactly %s", allowed)}
+		Summary: fmt.Sprintf("the signed header list has %s, which the bank's list does not allow "+
+			"(exactly: %s; psu-id, psu-corporate-id, tpp-redirect-uri if and only if present)", strings.Join(disallowed, " "), allowed),
+		Fix: fmt.Sprintf("sign exactly %s", allowed)}
 	if slices.Contains(disallowed, "date") {
 		c.Fix += " (a signed Date is for adorsys-style banks: drop --sign-date, or signing.sign_date from the profile)"
 	}
@@ -573,11 +584,13 @@ func checkRequestID(d *Diagnosis, m *httpmsg.Request, uuidRequired bool) {
 	case !m.Has("X-Request-ID"):
 		d.add(Check{ID: CheckRequestID, Title: title, Status: Fail, Expected: "a UUID", Got: "absent", Detail: "every Berlin Group request carries X-Request-ID"})
 	case (uuid.Validate(v) != nil || len(v) != 36) && uuidRequired:
-		d.add(Check{ID: CheckRequestID, Title: title, Status: Fail, Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; this ASPSP answers FORMAT_ERROR"})
+		d.add(Check{ID: CheckRequestID, Title: title, Status: Fail,
+			Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; this ASPSP answers FORMAT_ERROR"})
 		d.cause(Cause{ID: "x-request-id-not-uuid", Confirmed: true, Summary: fmt.Sprintf("X-Request-ID %q is not a UUID", text.Clip(v, 60)),
 			Fix: "send a fresh UUID in X-Request-ID for every request (xs2a sign and xs2a api do)"})
 	case uuid.Validate(v) != nil || len(v) != 36:
-		d.add(Check{ID: CheckRequestID, Title: title, Status: Warn, Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; some ASPSPs answer FORMAT_ERROR"})
+		d.add(Check{ID: CheckRequestID, Title: title, Status: Warn,
+			Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; some ASPSPs answer FORMAT_ERROR"})
 	default:
 		d.add(Check{ID: CheckRequestID, Title: title, Status: Pass, Got: v})
 	}
@@ -589,7 +602,8 @@ func checkDigest(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOptions)
 	signed := p != nil && slices.ContainsFunc(p.SignedHeaders(), func(h string) bool { return strings.EqualFold(h, "digest") })
 	if !m.Has("Digest") {
 		if prof == ProfileBerlinGroup || signed {
-			d.add(Check{ID: CheckDigest, Title: title, Status: Fail, Expected: Digest(DigestSHA256, m.Body), Got: "absent", Detail: "Digest must be present whenever Signature is"})
+			d.add(Check{ID: CheckDigest, Title: title, Status: Fail,
+				Expected: Digest(DigestSHA256, m.Body), Got: "absent", Detail: "Digest must be present whenever Signature is"})
 		} else {
 			d.add(Check{ID: CheckDigest, Title: title, Status: Skip, Detail: "no Digest header"})
 		}
@@ -693,8 +707,9 @@ func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDForm
 			fix = fmt.Sprintf("sign with --keyid-form %s (profile: signing.keyid_form: %s), or --serial-form %s --dn-form %s", n, n, want.Serial, want.DN)
 		}
 		if st == Fail {
-			d.cause(Cause{ID: "keyid-form", Confirmed: true, Summary: fmt.Sprintf("the keyId names the right certificate but in another form (%s) than the ASPSP expects (%s)", detail, wantName),
-				Fix: fix})
+			d.cause(Cause{ID: "keyid-form", Confirmed: true,
+				Summary: fmt.Sprintf("the keyId names the right certificate but in another form (%s) than the ASPSP expects (%s)", detail, wantName),
+				Fix:     fix})
 		}
 		return
 	}
@@ -731,7 +746,8 @@ func checkAlgorithm(d *Diagnosis, p *Params, cert *x509.Certificate, prof Profil
 		if prof == ProfileGeneric {
 			st = Pass
 		}
-		d.add(Check{ID: CheckAlgorithm, Title: title, Status: st, Got: p.Algorithm, Detail: "hs2019 does not name the hash; the Berlin Group examples name it (rsa-sha256); the hash is taken from the signature"})
+		d.add(Check{ID: CheckAlgorithm, Title: title, Status: st,
+			Got: p.Algorithm, Detail: "hs2019 does not name the hash; the Berlin Group examples name it (rsa-sha256); the hash is taken from the signature"})
 		return
 	case a.Hash() == 0:
 		d.add(Check{ID: CheckAlgorithm, Title: title, Status: Fail, Expected: "rsa-sha256 or rsa-sha512", Got: p.Algorithm})
@@ -776,7 +792,8 @@ func checkSignature(d *Diagnosis, m *httpmsg.Request, p *Params, pub *rsa.Public
 	h := Algorithm(p.Algorithm).Hash()
 	for _, fh := range fastHashes(h) {
 		if rsa.VerifyPKCS1v15(pub, fh, hashOf(fh, []byte(ss)), sig) == nil {
-			d.add(Check{ID: CheckSignature, Title: title, Status: Pass, Detail: fmt.Sprintf("RSA PKCS#1 v1.5 with %s over %d bytes of signing string", hashName(fh), len(ss))})
+			d.add(Check{ID: CheckSignature, Title: title, Status: Pass,
+				Detail: fmt.Sprintf("RSA PKCS#1 v1.5 with %s over %d bytes of signing string", hashName(fh), len(ss))})
 			return
 		}
 	}
@@ -788,7 +805,8 @@ func checkSignature(d *Diagnosis, m *httpmsg.Request, p *Params, pub *rsa.Public
 		h = crypto.SHA256
 	}
 	if rec.ok && rec.hash == h && bytes.Equal(rec.digest, hashOf(h, []byte(ss))) {
-		d.add(Check{ID: CheckSignature, Title: title, Status: Pass, Detail: fmt.Sprintf("RSA PKCS#1 v1.5 with %s over %d bytes of signing string", hashName(h), len(ss))})
+		d.add(Check{ID: CheckSignature, Title: title, Status: Pass,
+			Detail: fmt.Sprintf("RSA PKCS#1 v1.5 with %s over %d bytes of signing string", hashName(h), len(ss))})
 		return
 	}
 	c := Check{ID: CheckSignature, Title: title, Status: Fail, Detail: "the signature does not match the signing string built from this request"}
