@@ -127,27 +127,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var sent []byte // a consent create's body, for its validUntil and frequencyPerDay
 	if learn == learnCreate && req.Body != nil && req.Body != http.NoBody {
-		if req.GetBody != nil {
-			if rc, err := req.GetBody(); err == nil {
-				sent, _ = io.ReadAll(io.LimitReader(rc, 1<<20))
-				rc.Close()
-			}
-		} else {
-			// A RoundTripper must not change the caller's request: the
-			// body read here travels in a copy.
-			b, err := io.ReadAll(req.Body)
-			req.Body.Close()
-			if err != nil {
-				return nil, err
-			}
-			sent = b
-			req = req.Clone(req.Context())
-			req.Body = io.NopCloser(bytes.NewReader(b))
-			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		var err error
+		if sent, req, err = peekRequestBody(req); err != nil {
+			return nil, err
 		}
 	}
-	now := t.now()
-	res, err := t.reserve(call, now)
+	res, err := t.reserve(call, t.now())
 	if err != nil {
 		return nil, err
 	}
@@ -158,50 +143,90 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var body []byte
 	if learn != learnNone && resp.StatusCode/100 == 2 {
-		body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
-		if err != nil {
-			body = nil
-		}
+		body = peekResponseBody(resp)
 	}
 	t.settle(call, res, resp, func(l *Ledger) {
 		switch learn {
 		case learnCreate:
-			var in struct {
-				ValidUntil         string `json:"validUntil"`
-				FrequencyPerDay    int    `json:"frequencyPerDay"`
-				RecurringIndicator *bool  `json:"recurringIndicator"`
-			}
-			var out struct {
-				ConsentID     string `json:"consentId"`
-				ConsentStatus string `json:"consentStatus"`
-			}
-			if json.Unmarshal(sent, &in) == nil && json.Unmarshal(body, &out) == nil {
-				l.Learn(out.ConsentID, in.ValidUntil, in.FrequencyPerDay, out.ConsentStatus)
-				if in.RecurringIndicator != nil {
-					l.LearnOneOff(out.ConsentID, !*in.RecurringIndicator)
-				}
-			}
+			learnCreated(l, sent, body)
 		case learnGet:
-			var out struct {
-				ValidUntil         string `json:"validUntil"`
-				FrequencyPerDay    int    `json:"frequencyPerDay"`
-				ConsentStatus      string `json:"consentStatus"`
-				RecurringIndicator *bool  `json:"recurringIndicator"`
-			}
-			if json.Unmarshal(body, &out) == nil {
-				id := consentPathID(req, t.base)
-				l.Learn(id, out.ValidUntil, out.FrequencyPerDay, out.ConsentStatus)
-				if out.RecurringIndicator != nil {
-					l.LearnOneOff(id, !*out.RecurringIndicator)
-				}
-			}
+			learnRead(l, consentPathID(req, t.base), body)
 		}
 	})
 	return resp, nil
+}
+
+// peekRequestBody reads the request's body (up to 1 MiB through GetBody)
+// and returns the request to send: the caller's, or a copy carrying the
+// body read, since a RoundTripper must not change the caller's request.
+func peekRequestBody(req *http.Request) ([]byte, *http.Request, error) {
+	if req.GetBody != nil {
+		var sent []byte
+		if rc, err := req.GetBody(); err == nil {
+			sent, _ = io.ReadAll(io.LimitReader(rc, 1<<20))
+			rc.Close()
+		}
+		return sent, req, nil
+	}
+	b, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	req = req.Clone(req.Context())
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return b, req, nil
+}
+
+// peekResponseBody reads up to 1 MiB of the answer's body and puts it back
+// in front of the rest; nil when reading failed.
+func peekResponseBody(resp *http.Response) []byte {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
+	if err != nil {
+		return nil
+	}
+	return body
+}
+
+// learnCreated learns a new consent from its create request (sent) and the
+// bank's answer.
+func learnCreated(l *Ledger, sent, answer []byte) {
+	var in struct {
+		ValidUntil         string `json:"validUntil"`
+		FrequencyPerDay    int    `json:"frequencyPerDay"`
+		RecurringIndicator *bool  `json:"recurringIndicator"`
+	}
+	var out struct {
+		ConsentID     string `json:"consentId"`
+		ConsentStatus string `json:"consentStatus"`
+	}
+	if json.Unmarshal(sent, &in) == nil && json.Unmarshal(answer, &out) == nil {
+		l.Learn(out.ConsentID, in.ValidUntil, in.FrequencyPerDay, out.ConsentStatus)
+		if in.RecurringIndicator != nil {
+			l.LearnOneOff(out.ConsentID, !*in.RecurringIndicator)
+		}
+	}
+}
+
+// learnRead learns consent id from the bank's answer to reading it.
+func learnRead(l *Ledger, id string, answer []byte) {
+	var out struct {
+		ValidUntil         string `json:"validUntil"`
+		FrequencyPerDay    int    `json:"frequencyPerDay"`
+		ConsentStatus      string `json:"consentStatus"`
+		RecurringIndicator *bool  `json:"recurringIndicator"`
+	}
+	if json.Unmarshal(answer, &out) == nil {
+		l.Learn(id, out.ValidUntil, out.FrequencyPerDay, out.ConsentStatus)
+		if out.RecurringIndicator != nil {
+			l.LearnOneOff(id, !*out.RecurringIndicator)
+		}
+	}
 }
 
 // reserve counts the call before it is sent, or refuses it (Strict).
