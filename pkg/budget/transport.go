@@ -251,50 +251,13 @@ func (t *Transport) reserve(call Call, now time.Time) (*reservation, error) {
 			cid = call.PresentConsentID // a one-off consent counts the PSU's accesses too
 		}
 		if cid != "" {
-			c := l.consent(cid)
-			c.roll(day)
-			res.frequency, res.validUntil, res.consent, res.oneOff = c.FrequencyPerDay, c.ValidUntil, cid, c.OneOff
 			var problem string
-			switch {
-			case c.OneOff && c.Used != "" && c.Used < day:
-				// It ended at the midnight after its first use.
-				refused = &ExceededError{Budget: BudgetOneOff, ConsentID: cid, Used: c.Used, By: lim.StrictBy}
-				problem = fmt.Sprintf("consent %s is a one-off consent used on %s, ended since (401 CONSENT_EXPIRED)", cid, c.Used)
-			case c.OneOff && c.Paths[call.Path] > 0:
-				refused = &ExceededError{Budget: BudgetOneOff, ConsentID: cid, Path: call.Path, By: lim.StrictBy}
-				problem = fmt.Sprintf("consent %s is a one-off consent and has read %s already (429 ACCESS_EXCEEDED)", cid, call.Path)
-			case !c.OneOff && lim.PerPath && c.FrequencyPerDay > 0 && c.Paths[call.Path] >= c.FrequencyPerDay:
-				refused = &ExceededError{Budget: BudgetConsent, ConsentID: cid, Path: call.Path, Limit: c.FrequencyPerDay, Resets: lim.Midnight(now), ZoneName: lim.ZoneName(), By: lim.StrictBy}
-				problem = fmt.Sprintf("consent %s has used its %d PSU-not-present calls of %s today", cid, c.FrequencyPerDay, call.Path)
-			case !c.OneOff && !lim.PerPath && c.FrequencyPerDay > 0 && c.Calls >= c.FrequencyPerDay:
-				refused = &ExceededError{Budget: BudgetConsent, ConsentID: cid, Limit: c.FrequencyPerDay, Resets: lim.Midnight(now), ZoneName: lim.ZoneName(), By: lim.StrictBy}
-				problem = fmt.Sprintf("consent %s has used its %d PSU-not-present calls today", cid, c.FrequencyPerDay)
-			}
-			if refused != nil {
+			if refused, problem = lim.spend(l.consent(cid), cid, call.Path, now, day, res); refused != nil {
 				if lim.Strict {
 					return refused
 				}
 				refused = nil
 				over = append(over, problem)
-			}
-			c.Calls++
-			if c.OneOff || lim.PerPath {
-				if c.Paths == nil {
-					c.Paths = map[string]int{}
-				}
-				c.Paths[call.Path]++
-			}
-			if c.OneOff && c.Used == "" {
-				c.Used = day
-			}
-			res.spent = true
-			switch {
-			case c.OneOff:
-				// Each path once: no "last call" of a day to warn of.
-			case lim.PerPath:
-				res.lastCall = c.FrequencyPerDay > 0 && c.Paths[call.Path] == c.FrequencyPerDay
-			default:
-				res.lastCall = c.FrequencyPerDay > 0 && c.Calls == c.FrequencyPerDay
 			}
 		}
 		l.Requests++
@@ -313,6 +276,53 @@ func (t *Transport) reserve(call Call, now time.Time) (*reservation, error) {
 	}
 	t.warnValidity(res.consent, res.validUntil, day)
 	return res, nil
+}
+
+// spend counts one access to consent c (id) on path, recording it in res.
+// When the consent's budget is already used up it says so: refused is the
+// error a Strict transport answers, problem the warning otherwise; the
+// access is counted only when the call goes (the caller returns refused).
+func (lim Limits) spend(c *Consent, id, path string, now time.Time, day string, res *reservation) (refused error, problem string) {
+	c.roll(day)
+	res.frequency, res.validUntil, res.consent, res.oneOff = c.FrequencyPerDay, c.ValidUntil, id, c.OneOff
+	switch {
+	case c.OneOff && c.Used != "" && c.Used < day:
+		// It ended at the midnight after its first use.
+		refused = &ExceededError{Budget: BudgetOneOff, ConsentID: id, Used: c.Used, By: lim.StrictBy}
+		problem = fmt.Sprintf("consent %s is a one-off consent used on %s, ended since (401 CONSENT_EXPIRED)", id, c.Used)
+	case c.OneOff && c.Paths[path] > 0:
+		refused = &ExceededError{Budget: BudgetOneOff, ConsentID: id, Path: path, By: lim.StrictBy}
+		problem = fmt.Sprintf("consent %s is a one-off consent and has read %s already (429 ACCESS_EXCEEDED)", id, path)
+	case !c.OneOff && lim.PerPath && c.FrequencyPerDay > 0 && c.Paths[path] >= c.FrequencyPerDay:
+		refused = &ExceededError{Budget: BudgetConsent, ConsentID: id, Path: path, Limit: c.FrequencyPerDay, Resets: lim.Midnight(now), ZoneName: lim.ZoneName(), By: lim.StrictBy}
+		problem = fmt.Sprintf("consent %s has used its %d PSU-not-present calls of %s today", id, c.FrequencyPerDay, path)
+	case !c.OneOff && !lim.PerPath && c.FrequencyPerDay > 0 && c.Calls >= c.FrequencyPerDay:
+		refused = &ExceededError{Budget: BudgetConsent, ConsentID: id, Limit: c.FrequencyPerDay, Resets: lim.Midnight(now), ZoneName: lim.ZoneName(), By: lim.StrictBy}
+		problem = fmt.Sprintf("consent %s has used its %d PSU-not-present calls today", id, c.FrequencyPerDay)
+	}
+	if refused != nil && lim.Strict {
+		return refused, problem
+	}
+	c.Calls++
+	if c.OneOff || lim.PerPath {
+		if c.Paths == nil {
+			c.Paths = map[string]int{}
+		}
+		c.Paths[path]++
+	}
+	if c.OneOff && c.Used == "" {
+		c.Used = day
+	}
+	res.spent = true
+	switch {
+	case c.OneOff:
+		// Each path once: no "last call" of a day to warn of.
+	case lim.PerPath:
+		res.lastCall = c.FrequencyPerDay > 0 && c.Paths[path] == c.FrequencyPerDay
+	default:
+		res.lastCall = c.FrequencyPerDay > 0 && c.Calls == c.FrequencyPerDay
+	}
+	return refused, problem
 }
 
 // settle gives back what the bank did not count, learns from its answer
