@@ -252,7 +252,7 @@ func (t *Transport) reserve(call Call, now time.Time) (*reservation, error) {
 		}
 		if cid != "" {
 			var problem string
-			if refused, problem = lim.spend(l.consent(cid), cid, call.Path, now, day, res); refused != nil {
+			if problem, refused = lim.spend(l.consent(cid), cid, call.Path, now, day, res); refused != nil {
 				if lim.Strict {
 					return refused
 				}
@@ -279,10 +279,10 @@ func (t *Transport) reserve(call Call, now time.Time) (*reservation, error) {
 }
 
 // spend counts one access to consent c (id) on path, recording it in res.
-// When the consent's budget is already used up it says so: refused is the
-// error a Strict transport answers, problem the warning otherwise; the
+// When the consent's budget is already used up it says so: problem is the
+// warning, refused the error a Strict transport answers instead; the
 // access is counted only when the call goes (the caller returns refused).
-func (lim Limits) spend(c *Consent, id, path string, now time.Time, day string, res *reservation) (refused error, problem string) {
+func (lim Limits) spend(c *Consent, id, path string, now time.Time, day string, res *reservation) (problem string, refused error) {
 	c.roll(day)
 	res.frequency, res.validUntil, res.consent, res.oneOff = c.FrequencyPerDay, c.ValidUntil, id, c.OneOff
 	switch {
@@ -301,7 +301,7 @@ func (lim Limits) spend(c *Consent, id, path string, now time.Time, day string, 
 		problem = fmt.Sprintf("consent %s has used its %d PSU-not-present calls today", id, c.FrequencyPerDay)
 	}
 	if refused != nil && lim.Strict {
-		return refused, problem
+		return problem, refused
 	}
 	c.Calls++
 	if c.OneOff || lim.PerPath {
@@ -322,7 +322,7 @@ func (lim Limits) spend(c *Consent, id, path string, now time.Time, day string, 
 	default:
 		res.lastCall = c.FrequencyPerDay > 0 && c.Calls == c.FrequencyPerDay
 	}
-	return refused, problem
+	return problem, refused
 }
 
 // settle gives back what the bank did not count, learns from its answer
