@@ -127,27 +127,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var sent []byte // a consent create's body, for its validUntil and frequencyPerDay
 	if learn == learnCreate && req.Body != nil && req.Body != http.NoBody {
-		if req.GetBody != nil {
-			if rc, err := req.GetBody(); err == nil {
-				sent, _ = io.ReadAll(io.LimitReader(rc, 1<<20))
-				rc.Close()
-			}
-		} else {
-			// A RoundTripper must not change the caller's request: the
-			// body read here travels in a copy.
-			b, err := io.ReadAll(req.Body)
-			req.Body.Close()
-			if err != nil {
-				return nil, err
-			}
-			sent = b
-			req = req.Clone(req.Context())
-			req.Body = io.NopCloser(bytes.NewReader(b))
-			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		var err error
+		if sent, req, err = peekRequestBody(req); err != nil {
+			return nil, err
 		}
 	}
-	now := t.now()
-	res, err := t.reserve(call, now)
+	res, err := t.reserve(call, t.now())
 	if err != nil {
 		return nil, err
 	}
@@ -158,50 +143,90 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var body []byte
 	if learn != learnNone && resp.StatusCode/100 == 2 {
-		body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
-		if err != nil {
-			body = nil
-		}
+		body = peekResponseBody(resp)
 	}
 	t.settle(call, res, resp, func(l *Ledger) {
 		switch learn {
 		case learnCreate:
-			var in struct {
-				ValidUntil         string `json:"validUntil"`
-				FrequencyPerDay    int    `json:"frequencyPerDay"`
-				RecurringIndicator *bool  `json:"recurringIndicator"`
-			}
-			var out struct {
-				ConsentID     string `json:"consentId"`
-				ConsentStatus string `json:"consentStatus"`
-			}
-			if json.Unmarshal(sent, &in) == nil && json.Unmarshal(body, &out) == nil {
-				l.Learn(out.ConsentID, in.ValidUntil, in.FrequencyPerDay, out.ConsentStatus)
-				if in.RecurringIndicator != nil {
-					l.LearnOneOff(out.ConsentID, !*in.RecurringIndicator)
-				}
-			}
+			learnCreated(l, sent, body)
 		case learnGet:
-			var out struct {
-				ValidUntil         string `json:"validUntil"`
-				FrequencyPerDay    int    `json:"frequencyPerDay"`
-				ConsentStatus      string `json:"consentStatus"`
-				RecurringIndicator *bool  `json:"recurringIndicator"`
-			}
-			if json.Unmarshal(body, &out) == nil {
-				id := consentPathID(req, t.base)
-				l.Learn(id, out.ValidUntil, out.FrequencyPerDay, out.ConsentStatus)
-				if out.RecurringIndicator != nil {
-					l.LearnOneOff(id, !*out.RecurringIndicator)
-				}
-			}
+			learnRead(l, consentPathID(req, t.base), body)
 		}
 	})
 	return resp, nil
+}
+
+// peekRequestBody reads the request's body (up to 1 MiB through GetBody)
+// and returns the request to send: the caller's, or a copy carrying the
+// body read, since a RoundTripper must not change the caller's request.
+func peekRequestBody(req *http.Request) ([]byte, *http.Request, error) {
+	if req.GetBody != nil {
+		var sent []byte
+		if rc, err := req.GetBody(); err == nil {
+			sent, _ = io.ReadAll(io.LimitReader(rc, 1<<20))
+			rc.Close()
+		}
+		return sent, req, nil
+	}
+	b, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	req = req.Clone(req.Context())
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return b, req, nil
+}
+
+// peekResponseBody reads up to 1 MiB of the answer's body and puts it back
+// in front of the rest; nil when reading failed.
+func peekResponseBody(resp *http.Response) []byte {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
+	if err != nil {
+		return nil
+	}
+	return body
+}
+
+// learnCreated learns a new consent from its create request (sent) and the
+// bank's answer.
+func learnCreated(l *Ledger, sent, answer []byte) {
+	var in struct {
+		ValidUntil         string `json:"validUntil"`
+		FrequencyPerDay    int    `json:"frequencyPerDay"`
+		RecurringIndicator *bool  `json:"recurringIndicator"`
+	}
+	var out struct {
+		ConsentID     string `json:"consentId"`
+		ConsentStatus string `json:"consentStatus"`
+	}
+	if json.Unmarshal(sent, &in) == nil && json.Unmarshal(answer, &out) == nil {
+		l.Learn(out.ConsentID, in.ValidUntil, in.FrequencyPerDay, out.ConsentStatus)
+		if in.RecurringIndicator != nil {
+			l.LearnOneOff(out.ConsentID, !*in.RecurringIndicator)
+		}
+	}
+}
+
+// learnRead learns consent id from the bank's answer to reading it.
+func learnRead(l *Ledger, id string, answer []byte) {
+	var out struct {
+		ValidUntil         string `json:"validUntil"`
+		FrequencyPerDay    int    `json:"frequencyPerDay"`
+		ConsentStatus      string `json:"consentStatus"`
+		RecurringIndicator *bool  `json:"recurringIndicator"`
+	}
+	if json.Unmarshal(answer, &out) == nil {
+		l.Learn(id, out.ValidUntil, out.FrequencyPerDay, out.ConsentStatus)
+		if out.RecurringIndicator != nil {
+			l.LearnOneOff(id, !*out.RecurringIndicator)
+		}
+	}
 }
 
 // reserve counts the call before it is sent, or refuses it (Strict).
@@ -226,50 +251,13 @@ func (t *Transport) reserve(call Call, now time.Time) (*reservation, error) {
 			cid = call.PresentConsentID // a one-off consent counts the PSU's accesses too
 		}
 		if cid != "" {
-			c := l.consent(cid)
-			c.roll(day)
-			res.frequency, res.validUntil, res.consent, res.oneOff = c.FrequencyPerDay, c.ValidUntil, cid, c.OneOff
 			var problem string
-			switch {
-			case c.OneOff && c.Used != "" && c.Used < day:
-				// It ended at the midnight after its first use.
-				refused = &ExceededError{Budget: BudgetOneOff, ConsentID: cid, Used: c.Used, By: lim.StrictBy}
-				problem = fmt.Sprintf("consent %s is a one-off consent used on %s, ended since (401 CONSENT_EXPIRED)", cid, c.Used)
-			case c.OneOff && c.Paths[call.Path] > 0:
-				refused = &ExceededError{Budget: BudgetOneOff, ConsentID: cid, Path: call.Path, By: lim.StrictBy}
-				problem = fmt.Sprintf("consent %s is a one-off consent and has read %s already (429 ACCESS_EXCEEDED)", cid, call.Path)
-			case !c.OneOff && lim.PerPath && c.FrequencyPerDay > 0 && c.Paths[call.Path] >= c.FrequencyPerDay:
-				refused = &ExceededError{Budget: BudgetConsent, ConsentID: cid, Path: call.Path, Limit: c.FrequencyPerDay, Resets: lim.Midnight(now), ZoneName: lim.ZoneName(), By: lim.StrictBy}
-				problem = fmt.Sprintf("consent %s has used its %d PSU-not-present calls of %s today", cid, c.FrequencyPerDay, call.Path)
-			case !c.OneOff && !lim.PerPath && c.FrequencyPerDay > 0 && c.Calls >= c.FrequencyPerDay:
-				refused = &ExceededError{Budget: BudgetConsent, ConsentID: cid, Limit: c.FrequencyPerDay, Resets: lim.Midnight(now), ZoneName: lim.ZoneName(), By: lim.StrictBy}
-				problem = fmt.Sprintf("consent %s has used its %d PSU-not-present calls today", cid, c.FrequencyPerDay)
-			}
-			if refused != nil {
+			if problem, refused = lim.spend(l.consent(cid), cid, call.Path, now, day, res); refused != nil {
 				if lim.Strict {
 					return refused
 				}
 				refused = nil
 				over = append(over, problem)
-			}
-			c.Calls++
-			if c.OneOff || lim.PerPath {
-				if c.Paths == nil {
-					c.Paths = map[string]int{}
-				}
-				c.Paths[call.Path]++
-			}
-			if c.OneOff && c.Used == "" {
-				c.Used = day
-			}
-			res.spent = true
-			switch {
-			case c.OneOff:
-				// Each path once: no "last call" of a day to warn of.
-			case lim.PerPath:
-				res.lastCall = c.FrequencyPerDay > 0 && c.Paths[call.Path] == c.FrequencyPerDay
-			default:
-				res.lastCall = c.FrequencyPerDay > 0 && c.Calls == c.FrequencyPerDay
 			}
 		}
 		l.Requests++
@@ -288,6 +276,53 @@ func (t *Transport) reserve(call Call, now time.Time) (*reservation, error) {
 	}
 	t.warnValidity(res.consent, res.validUntil, day)
 	return res, nil
+}
+
+// spend counts one access to consent c (id) on path, recording it in res.
+// When the consent's budget is already used up it says so: problem is the
+// warning, refused the error a Strict transport answers instead; the
+// access is counted only when the call goes (the caller returns refused).
+func (lim Limits) spend(c *Consent, id, path string, now time.Time, day string, res *reservation) (problem string, refused error) {
+	c.roll(day)
+	res.frequency, res.validUntil, res.consent, res.oneOff = c.FrequencyPerDay, c.ValidUntil, id, c.OneOff
+	switch {
+	case c.OneOff && c.Used != "" && c.Used < day:
+		// It ended at the midnight after its first use.
+		refused = &ExceededError{Budget: BudgetOneOff, ConsentID: id, Used: c.Used, By: lim.StrictBy}
+		problem = fmt.Sprintf("consent %s is a one-off consent used on %s, ended since (401 CONSENT_EXPIRED)", id, c.Used)
+	case c.OneOff && c.Paths[path] > 0:
+		refused = &ExceededError{Budget: BudgetOneOff, ConsentID: id, Path: path, By: lim.StrictBy}
+		problem = fmt.Sprintf("consent %s is a one-off consent and has read %s already (429 ACCESS_EXCEEDED)", id, path)
+	case !c.OneOff && lim.PerPath && c.FrequencyPerDay > 0 && c.Paths[path] >= c.FrequencyPerDay:
+		refused = &ExceededError{Budget: BudgetConsent, ConsentID: id, Path: path, Limit: c.FrequencyPerDay, Resets: lim.Midnight(now), ZoneName: lim.ZoneName(), By: lim.StrictBy}
+		problem = fmt.Sprintf("consent %s has used its %d PSU-not-present calls of %s today", id, c.FrequencyPerDay, path)
+	case !c.OneOff && !lim.PerPath && c.FrequencyPerDay > 0 && c.Calls >= c.FrequencyPerDay:
+		refused = &ExceededError{Budget: BudgetConsent, ConsentID: id, Limit: c.FrequencyPerDay, Resets: lim.Midnight(now), ZoneName: lim.ZoneName(), By: lim.StrictBy}
+		problem = fmt.Sprintf("consent %s has used its %d PSU-not-present calls today", id, c.FrequencyPerDay)
+	}
+	if refused != nil && lim.Strict {
+		return problem, refused
+	}
+	c.Calls++
+	if c.OneOff || lim.PerPath {
+		if c.Paths == nil {
+			c.Paths = map[string]int{}
+		}
+		c.Paths[path]++
+	}
+	if c.OneOff && c.Used == "" {
+		c.Used = day
+	}
+	res.spent = true
+	switch {
+	case c.OneOff:
+		// Each path once: no "last call" of a day to warn of.
+	case lim.PerPath:
+		res.lastCall = c.FrequencyPerDay > 0 && c.Paths[path] == c.FrequencyPerDay
+	default:
+		res.lastCall = c.FrequencyPerDay > 0 && c.Calls == c.FrequencyPerDay
+	}
+	return problem, refused
 }
 
 // settle gives back what the bank did not count, learns from its answer

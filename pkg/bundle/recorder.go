@@ -191,15 +191,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	send = send.WithContext(httptrace.WithClientTrace(send.Context(), c.trace()))
 	resp, err := t.base.RoundTrip(send)
 	if err != nil {
-		t.r.write(t.r.build(t.kind, req, reqBody, nil, nil, 0, err, c.timings()))
+		t.r.write(t.r.build(captured{kind: t.kind, req: req, reqBody: reqBody, err: err, timings: c.timings()}))
 		return resp, err
 	}
 	if resp.Body == nil || resp.Body == http.NoBody {
-		t.r.write(t.r.build(t.kind, req, reqBody, resp, nil, 0, nil, c.timings()))
+		t.r.write(t.r.build(captured{kind: t.kind, req: req, reqBody: reqBody, resp: resp, timings: c.timings()}))
 		return resp, nil
 	}
 	resp.Body = &tee{rc: resp.Body, done: func(b []byte, total int, rerr error) {
-		t.r.write(t.r.build(t.kind, req, reqBody, resp, b, total, rerr, c.timings()))
+		t.r.write(t.r.build(captured{kind: t.kind, req: req, reqBody: reqBody, resp: resp, respBody: b, respSize: total, err: rerr, timings: c.timings()}))
 	}}
 	return resp, nil
 }
@@ -245,15 +245,44 @@ func fingerprint(der []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
+// captured is what the transport saw of one exchange: the raw material of
+// its record (Exchange).
+type captured struct {
+	kind     string
+	req      *http.Request // as the caller sent it
+	reqBody  []byte
+	resp     *http.Response // nil when no answer came
+	respBody []byte         // the first MaxBody bytes of the answer's body
+	respSize int            // the answer's body bytes read in all
+	err      error          // the round trip's, or the answer body's read
+	timings  Timings
+}
+
 // build turns one exchange into its record, with every secret redacted.
-func (r *Recorder) build(kind string, req *http.Request, reqBody []byte, resp *http.Response, respBody []byte, respSize int, rerr error, tm Timings) *Exchange {
+func (r *Recorder) build(c captured) *Exchange {
 	red := httplog.Redactor{SecretHeaders: r.SecretHeaders, Found: func(s string) { r.AddSecrets(s) }}
-	e := &Exchange{Format: Format, Kind: kind, Time: tm.Start, Timings: tm}
-	if kind == KindAPI {
+	e := &Exchange{Format: Format, Kind: c.kind, Time: c.timings.Start, Timings: c.timings}
+	if c.kind == KindAPI {
 		e.BaseURL = r.BaseURL
 	}
+	sent := sentHeaders(c.req)
+	r.learnBasic(c.req.Header.Get("Authorization"))
+	e.Request = requestRecord(red, c.req, sent, c.reqBody)
+	signatureInputs(e, c.req.URL, sent, c.reqBody)
+	if c.resp != nil {
+		e.Response = responseRecord(red, c.resp, c.respBody, c.respSize)
+		r.tlsRecord(e, c.resp.TLS)
+	}
+	if c.err != nil {
+		e.Error = c.err.Error()
+	}
+	r.scrub(e)
+	return e
+}
 
-	// The request as it went out, Host first.
+// sentHeaders are the request's header fields as they went out, Host first,
+// the rest in name order.
+func sentHeaders(req *http.Request) []Field {
 	host := req.Host
 	if host == "" && req.URL != nil {
 		host = req.URL.Host
@@ -267,23 +296,33 @@ func (r *Recorder) build(kind string, req *http.Request, reqBody []byte, resp *h
 			raw = append(raw, Field{name, v})
 		}
 	}
-	learnBasic(r, req.Header.Get("Authorization"))
-	e.Request = Request{Method: req.Method, URL: red.URL(req.URL), Target: target(red, req.URL)}
-	if e.Request.Method == "" {
-		e.Request.Method = http.MethodGet
-	}
-	for _, f := range raw {
-		e.Request.Headers = append(e.Request.Headers, Field{f.Name, red.Header(f.Name, f.Value)})
-	}
-	e.Request.Body = redactBody(red, req.Header.Get("Content-Type"), reqBody)
+	return raw
+}
 
-	// What the signature and digest cover, from the headers as sent.
-	m := &httpmsg.Request{Method: e.Request.Method, Target: targetRaw(req.URL), Proto: "HTTP/1.1", Body: reqBody}
-	for _, f := range raw {
+// requestRecord is the request's record: the sent headers and the body
+// redacted.
+func requestRecord(red httplog.Redactor, req *http.Request, sent []Field, body []byte) Request {
+	rq := Request{Method: req.Method, URL: red.URL(req.URL), Target: target(red, req.URL)}
+	if rq.Method == "" {
+		rq.Method = http.MethodGet
+	}
+	for _, f := range sent {
+		rq.Headers = append(rq.Headers, Field{f.Name, red.Header(f.Name, f.Value)})
+	}
+	rq.Body = redactBody(red, req.Header.Get("Content-Type"), body)
+	return rq
+}
+
+// signatureInputs records what the signature and the digest cover, from the
+// headers as sent (before redaction): the digest's check, the signing string
+// and the QSealC's fingerprint.
+func signatureInputs(e *Exchange, u *url.URL, sent []Field, body []byte) {
+	m := &httpmsg.Request{Method: e.Request.Method, Target: targetRaw(u), Proto: "HTTP/1.1", Body: body}
+	for _, f := range sent {
 		m.Header = append(m.Header, httpmsg.Field{Name: f.Name, Value: f.Value})
 	}
 	if d := m.Get("Digest"); d != "" {
-		e.Digest = digestInput(d, reqBody)
+		e.Digest = digestInput(d, body)
 	}
 	if sig := m.Get("Signature"); sig != "" {
 		if p, err := httpsig.ParseSignature(sig); err == nil {
@@ -297,51 +336,56 @@ func (r *Recorder) build(kind string, req *http.Request, reqBody []byte, resp *h
 			e.Certificates.QSealC = fingerprint(c.Raw)
 		}
 	}
+}
 
-	if resp != nil {
-		enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
-		plain, decoded, cut := decode(enc, respBody)
-		e.Response = &Response{Status: resp.StatusCode, Proto: resp.Proto, Code: TPPCode(plain)}
-		for _, name := range slices.Sorted(maps.Keys(resp.Header)) {
-			for _, v := range resp.Header[name] {
-				e.Response.Headers = append(e.Response.Headers, Field{name, red.Header(name, v)})
-			}
-		}
-		switch {
-		case len(respBody) == 0:
-		case !decoded:
-			// Bytes no secret can be found in are not kept at all.
-			e.Response.Body = &Body{Size: respSize, Encoding: enc}
-		default:
-			e.Response.Body = redactBody(red, resp.Header.Get("Content-Type"), plain)
-			if plain := e.Response.Body; plain != nil && enc != "" && enc != "identity" {
-				plain.Encoding, plain.Size = enc, respSize
-				plain.Truncated = plain.Truncated || cut
-			}
-		}
-		if e.Response.Body != nil && respSize > len(respBody) {
-			e.Response.Body.Truncated, e.Response.Body.Size = true, respSize
-		}
-		if resp.TLS != nil {
-			e.TLS = &TLSInfo{Version: tls.VersionName(resp.TLS.Version), CipherSuite: tls.CipherSuiteName(resp.TLS.CipherSuite)}
-			for _, c := range resp.TLS.PeerCertificates {
-				e.Certificates.ServerChain = append(e.Certificates.ServerChain, fingerprint(c.Raw))
-			}
-			if r.ClientCert != nil {
-				e.Certificates.QWAC = fingerprint(r.ClientCert.Raw)
-			}
+// responseRecord is the answer's record: its headers redacted, and its body
+// decoded and redacted when it can be, else only its size. body is the
+// first MaxBody bytes of the size read.
+func responseRecord(red httplog.Redactor, resp *http.Response, body []byte, size int) *Response {
+	enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
+	plain, decoded, cut := decode(enc, body)
+	rs := &Response{Status: resp.StatusCode, Proto: resp.Proto, Code: TPPCode(plain)}
+	for _, name := range slices.Sorted(maps.Keys(resp.Header)) {
+		for _, v := range resp.Header[name] {
+			rs.Headers = append(rs.Headers, Field{name, red.Header(name, v)})
 		}
 	}
-	if rerr != nil {
-		e.Error = rerr.Error()
+	switch {
+	case len(body) == 0:
+	case !decoded:
+		// Bytes no secret can be found in are not kept at all.
+		rs.Body = &Body{Size: size, Encoding: enc}
+	default:
+		rs.Body = redactBody(red, resp.Header.Get("Content-Type"), plain)
+		if plain := rs.Body; plain != nil && enc != "" && enc != "identity" {
+			plain.Encoding, plain.Size = enc, size
+			plain.Truncated = plain.Truncated || cut
+		}
 	}
-	r.scrub(e)
-	return e
+	if rs.Body != nil && size > len(body) {
+		rs.Body.Truncated, rs.Body.Size = true, size
+	}
+	return rs
+}
+
+// tlsRecord records the connection's TLS version and suite and the
+// certificates in play, when the answer came over TLS.
+func (r *Recorder) tlsRecord(e *Exchange, cs *tls.ConnectionState) {
+	if cs == nil {
+		return
+	}
+	e.TLS = &TLSInfo{Version: tls.VersionName(cs.Version), CipherSuite: tls.CipherSuiteName(cs.CipherSuite)}
+	for _, c := range cs.PeerCertificates {
+		e.Certificates.ServerChain = append(e.Certificates.ServerChain, fingerprint(c.Raw))
+	}
+	if r.ClientCert != nil {
+		e.Certificates.QWAC = fingerprint(r.ClientCert.Raw)
+	}
 }
 
 // learnBasic learns the client secret inside HTTP Basic credentials
 // (RFC 6749 2.3.1 form-encodes both parts).
-func learnBasic(r *Recorder, auth string) {
+func (r *Recorder) learnBasic(auth string) {
 	scheme, cred, ok := strings.Cut(strings.TrimSpace(auth), " ")
 	if !ok || !strings.EqualFold(scheme, "basic") {
 		return
@@ -422,23 +466,17 @@ func decode(enc string, b []byte) (plain []byte, decoded, cut bool) {
 }
 
 func digestInput(header string, body []byte) *DigestInput {
-	d := &DigestInput{Header: header, Bytes: len(body)}
+	d := &DigestInput{Header: header, Bytes: len(body), Match: httpsig.DigestMatches(header, body)}
 	vals, err := httpsig.ParseDigest(header)
-	if err != nil || len(vals) == 0 {
+	if err != nil {
 		return d
 	}
-	d.Match = true
+	// What the header should have said, for the algorithms it names and
+	// xs2a knows.
 	var computed []string
 	for _, v := range vals {
-		alg, err := httpsig.ParseDigestAlgorithm(v.Algorithm)
-		if err != nil {
-			d.Match = false
-			continue
-		}
-		c := httpsig.Digest(alg, body)
-		computed = append(computed, c)
-		if c[len(alg)+1:] != v.Value {
-			d.Match = false
+		if alg, err := httpsig.ParseDigestAlgorithm(v.Algorithm); err == nil {
+			computed = append(computed, httpsig.Digest(alg, body))
 		}
 	}
 	d.Computed = strings.Join(computed, ",")

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 )
 
 // Results of a replayed exchange.
@@ -160,7 +161,7 @@ func (r *Replayer) Replay(ctx context.Context, e *Exchange) Result {
 }
 
 func failed(res Result, err error) Result {
-	res.New = Answer{Error: strings.Join(strings.Fields(err.Error()), " ")}
+	res.New = Answer{Error: text.OneLine(err.Error())}
 	res.Result = Changed
 	if res.Old.Error != "" {
 		res.Result = Same

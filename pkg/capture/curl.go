@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 )
 
 // Curl is the request read from curl -v output.
@@ -90,7 +91,7 @@ func parseHead(head []string) (*httpmsg.Request, error) {
 	for i, l := range head[1:] {
 		name, value, ok := strings.Cut(l, ":")
 		if !ok || !httpmsg.IsToken(name) {
-			return nil, fmt.Errorf("curl -v request line %d is not \"Name: value\": %q", i+2, clip(l))
+			return nil, fmt.Errorf("curl -v request line %d is not \"Name: value\": %q", i+2, text.Clip(l, 80))
 		}
 		if strings.ContainsRune(value, '\r') {
 			return nil, fmt.Errorf("curl -v request line %d has a carriage return inside it", i+2)
@@ -98,11 +99,4 @@ func parseHead(head []string) (*httpmsg.Request, error) {
 		req.Header = append(req.Header, httpmsg.Field{Name: name, Value: strings.Trim(value, " \t")})
 	}
 	return req, nil
-}
-
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:77] + "..."
-	}
-	return s
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 )
 
 // HAR is an HTTP Archive read by ParseHAR.
@@ -163,11 +164,11 @@ func entry(rm json.RawMessage) Entry {
 			continue
 		}
 		if !httpmsg.IsToken(h.Name) {
-			e.Err = fmt.Errorf("invalid header name %q", clip(h.Name))
+			e.Err = fmt.Errorf("invalid header name %q", text.Clip(h.Name, 80))
 			return e
 		}
 		if strings.ContainsAny(h.Value, "\r\n") {
-			e.Err = fmt.Errorf("header %s has a line break in its value", clip(h.Name))
+			e.Err = fmt.Errorf("header %s has a line break in its value", text.Clip(h.Name, 80))
 			return e
 		}
 		if strings.EqualFold(h.Name, "Content-Length") {
@@ -176,7 +177,7 @@ func entry(rm json.RawMessage) Entry {
 		fields = append(fields, httpmsg.Field{Name: h.Name, Value: strings.Trim(h.Value, " \t")})
 	}
 	if !httpmsg.IsToken(r.Method) {
-		e.Err = fmt.Errorf("invalid method %q", clip(r.Method))
+		e.Err = fmt.Errorf("invalid method %q", text.Clip(r.Method, 80))
 		return e
 	}
 	target, host, err := splitURL(r.URL)
@@ -223,10 +224,10 @@ func splitURL(raw string) (target, host string, err error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return "", "", fmt.Errorf("url %q: %v", clip(raw), err)
+		return "", "", fmt.Errorf("url %q: %v", text.Clip(raw, 80), err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", "", fmt.Errorf("url %q is not an absolute http(s) URL", clip(raw))
+		return "", "", fmt.Errorf("url %q is not an absolute http(s) URL", text.Clip(raw, 80))
 	}
 	rest := raw[strings.Index(raw, "://")+3:]
 	rest, _, _ = strings.Cut(rest, "#")
@@ -239,7 +240,7 @@ func splitURL(raw string) (target, host string, err error) {
 		target = "/" + target
 	}
 	if strings.ContainsAny(target, " \t\r\n") {
-		return "", "", fmt.Errorf("url %q has white space in its path", clip(raw))
+		return "", "", fmt.Errorf("url %q has white space in its path", text.Clip(raw, 80))
 	}
 	return target, u.Host, nil
 }

@@ -467,7 +467,6 @@ func (bd body) stopped() string {
 // note), decoding a gzip or deflate Content-Encoding within MaxBody, and
 // says what was left out. Every line is escaped for the terminal.
 func (t *Transport) writeBody(b *strings.Builder, prefix string, bd body) {
-	h := bd.header
 	if bd.read == 0 {
 		if !bd.complete {
 			b.WriteString(strings.TrimRight(prefix, " ") + "\n")
@@ -475,37 +474,80 @@ func (t *Transport) writeBody(b *strings.Builder, prefix string, bd body) {
 		}
 		return
 	}
-	ctype := h.Get("Content-Type") // shown with %q, which escapes it
 	data, more := bd.kept, bd.more()
 	var notes []string
-	enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding")))
+	enc := strings.ToLower(strings.TrimSpace(bd.header.Get("Content-Encoding")))
 	encoded := enc != "" && enc != "identity"
 	if encoded {
-		plain, ended, _, ok := Inflate(enc, data, MaxBody)
-		wire := fmt.Sprintf("%d bytes", bd.read)
-		switch {
-		case !bd.complete && bd.length >= 0:
-			wire = fmt.Sprintf("%d bytes by its Content-Length; %s after %d", bd.length, bd.stopped(), bd.read)
-		case !bd.complete:
-			wire = fmt.Sprintf("%s after %d bytes", bd.stopped(), bd.read)
-		}
+		plain, ended, note, ok := bd.inflate(enc, more)
 		if !ok {
 			b.WriteString(strings.TrimRight(prefix, " ") + "\n")
-			b.WriteString(prefix + fmt.Sprintf("(Content-Encoding %s, not decoded for the trace; %s)", termsafe.Line(enc), wire) + "\n")
+			b.WriteString(prefix + note + "\n")
 			return
 		}
-		if ended && !more {
-			notes = append(notes, fmt.Sprintf("(%s, %s on the wire, decoded for the trace)", termsafe.Line(enc), wire))
-		} else {
-			notes = append(notes, fmt.Sprintf("… more bytes not shown (%s, %s on the wire; the trace decodes at most %d KiB)", termsafe.Line(enc), wire, MaxBody>>10))
-		}
+		notes = append(notes, note)
 		// The decoded size is not known: the encoding's note says what is.
 		data, more = plain, !ended || more
 	}
 	if more {
 		data = wholeRunes(data)
 	}
+	text, shown, more, notes := t.bodyText(bd.header, data, more, encoded, notes)
+	ctype := bd.header.Get("Content-Type") // shown with %q, which escapes it
+	if text == "" {
+		switch {
+		case encoded:
+			notes = append([]string{fmt.Sprintf("(binary data, Content-Type %q)", ctype)}, notes...)
+		case bd.complete:
+			notes = []string{fmt.Sprintf("(%d bytes of binary data, Content-Type %q)", bd.read, ctype)}
+		default:
+			notes = []string{fmt.Sprintf("(binary data, Content-Type %q; %s after %d bytes)", ctype, bd.stopped(), bd.read)}
+		}
+	} else if more && !encoded {
+		notes = append(notes, t.sizeNote(bd, shown))
+	}
 
+	b.WriteString(strings.TrimRight(prefix, " ") + "\n")
+	if text != "" {
+		for line := range strings.SplitSeq(strings.TrimRight(text, "\n"), "\n") {
+			// A CRLF line ending is the line's end; any other CR is
+			// escaped, so it cannot overprint the line.
+			b.WriteString(prefix + termsafe.Text(strings.TrimSuffix(line, "\r")) + "\n")
+		}
+	}
+	for _, n := range notes {
+		b.WriteString(prefix + n + "\n")
+	}
+}
+
+// inflate decodes the kept prefix of a body sent with Content-Encoding enc,
+// within MaxBody; more says bytes of it were not kept. The note says what
+// was on the wire and, when ok is false, that the body is not decoded.
+func (bd body) inflate(enc string, more bool) (plain []byte, ended bool, note string, ok bool) {
+	plain, ended, _, ok = Inflate(enc, bd.kept, MaxBody)
+	wire := fmt.Sprintf("%d bytes", bd.read)
+	switch {
+	case !bd.complete && bd.length >= 0:
+		wire = fmt.Sprintf("%d bytes by its Content-Length; %s after %d", bd.length, bd.stopped(), bd.read)
+	case !bd.complete:
+		wire = fmt.Sprintf("%s after %d bytes", bd.stopped(), bd.read)
+	}
+	switch {
+	case !ok:
+		note = fmt.Sprintf("(Content-Encoding %s, not decoded for the trace; %s)", termsafe.Line(enc), wire)
+	case ended && !more:
+		note = fmt.Sprintf("(%s, %s on the wire, decoded for the trace)", termsafe.Line(enc), wire)
+	default:
+		note = fmt.Sprintf("… more bytes not shown (%s, %s on the wire; the trace decodes at most %d KiB)", termsafe.Line(enc), wire, MaxBody>>10)
+	}
+	return plain, ended, note, ok
+}
+
+// bodyText formats data by the Content-Type in h: JSON (declared, or
+// undeclared and looking like it) pretty-printed, a form one field per
+// line, anything else as text, "" for binary. shown is how many bytes of
+// data the text shows; more and notes come back updated.
+func (t *Transport) bodyText(h http.Header, data []byte, more, encoded bool, notes []string) (string, int, bool, []string) {
 	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
 	isJSON := mt == "application/json" || strings.HasSuffix(mt, "+json") || (mt == "" && (json.Valid(data) || startsJSON(data)))
 	shown := len(data)
@@ -534,30 +576,7 @@ func (t *Transport) writeBody(b *strings.Builder, prefix string, bd body) {
 	default:
 		text = t.rawText(data)
 	}
-	if text == "" {
-		switch {
-		case encoded:
-			notes = append([]string{fmt.Sprintf("(binary data, Content-Type %q)", ctype)}, notes...)
-		case bd.complete:
-			notes = []string{fmt.Sprintf("(%d bytes of binary data, Content-Type %q)", bd.read, ctype)}
-		default:
-			notes = []string{fmt.Sprintf("(binary data, Content-Type %q; %s after %d bytes)", ctype, bd.stopped(), bd.read)}
-		}
-	} else if more && !encoded {
-		notes = append(notes, t.sizeNote(bd, shown))
-	}
-
-	b.WriteString(strings.TrimRight(prefix, " ") + "\n")
-	if text != "" {
-		for line := range strings.SplitSeq(strings.TrimRight(text, "\n"), "\n") {
-			// A CRLF line ending is the line's end; any other CR is
-			// escaped, so it cannot overprint the line.
-			b.WriteString(prefix + termsafe.Text(strings.TrimSuffix(line, "\r")) + "\n")
-		}
-	}
-	for _, n := range notes {
-		b.WriteString(prefix + n + "\n")
-	}
+	return text, shown, more, notes
 }
 
 // sizeNote says how much of a body the trace left out, as far as it is

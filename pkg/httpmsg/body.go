@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 )
 
 // maxChunkLine bounds a chunk-size line with its extensions, as net/http
@@ -39,10 +41,10 @@ func readBody(req *Request, raw, rest []byte) (int, error) {
 			}
 		}
 		if len(codings) == 0 || !strings.EqualFold(codings[len(codings)-1], "chunked") {
-			return 0, &ParseError{Msg: fmt.Sprintf("Transfer-Encoding %q does not end in chunked, so the body's length cannot be known (RFC 9112 §6.3)", clip(strings.Join(te, ", ")))}
+			return 0, &ParseError{Msg: fmt.Sprintf("Transfer-Encoding %q does not end in chunked, so the body's length cannot be known (RFC 9112 §6.3)", text.Clip(strings.Join(te, ", "), 80))}
 		}
 		if len(codings) > 1 {
-			return 0, &ParseError{Msg: fmt.Sprintf("Transfer-Encoding %q applies codings besides chunked; xs2a reads chunked alone, as net/http does", clip(strings.Join(te, ", ")))}
+			return 0, &ParseError{Msg: fmt.Sprintf("Transfer-Encoding %q applies codings besides chunked; xs2a reads chunked alone, as net/http does", text.Clip(strings.Join(te, ", "), 80))}
 		}
 		base := len(raw) - len(rest)
 		body, after, warns, err := dechunk(rest, base)
@@ -56,12 +58,12 @@ func readBody(req *Request, raw, rest []byte) (int, error) {
 	case len(cls) > 0:
 		for _, v := range cls[1:] {
 			if v != cls[0] {
-				return 0, &ParseError{Msg: fmt.Sprintf("Content-Length appears with different values (%q, %q): a server cannot know the body's length (RFC 9112 §6.3)", clip(cls[0]), clip(v))}
+				return 0, &ParseError{Msg: fmt.Sprintf("Content-Length appears with different values (%q, %q): a server cannot know the body's length (RFC 9112 §6.3)", text.Clip(cls[0], 80), text.Clip(v, 80))}
 			}
 		}
 		n, ok := parseLength(cls[0])
 		if !ok {
-			return 0, &ParseError{Msg: fmt.Sprintf("Content-Length %q is not a non-negative number", clip(cls[0]))}
+			return 0, &ParseError{Msg: fmt.Sprintf("Content-Length %q is not a non-negative number", text.Clip(cls[0], 80))}
 		}
 		if n > int64(len(rest)) {
 			return 0, &ParseError{Msg: fmt.Sprintf("Content-Length says %d bytes but the body has only %d", n, len(rest))}
@@ -135,7 +137,7 @@ func dechunk(b []byte, base int) (body, after []byte, warnings []string, err err
 		size, ext, _ := strings.Cut(l, ";")
 		size = strings.TrimRight(size, " \t") // BWS before the extensions
 		if size == "" || len(size) > 16 || strings.Trim(size, "0123456789abcdefABCDEF") != "" {
-			return fail(pos, "%q is not a chunk size (1 to 16 hex digits)", clip(size))
+			return fail(pos, "%q is not a chunk size (1 to 16 hex digits)", text.Clip(size, 80))
 		}
 		for i := 0; i < len(ext); i++ {
 			if c := ext[i]; (c < ' ' && c != '\t') || c == 0x7f {
@@ -179,7 +181,7 @@ func dechunk(b []byte, base int) (body, after []byte, warnings []string, err err
 		}
 		name, _, ok := strings.Cut(l, ":")
 		if !ok || !validToken(name) {
-			return fail(pos, "trailer line %q is not \"name: value\"", clip(l))
+			return fail(pos, "trailer line %q is not \"name: value\"", text.Clip(l, 80))
 		}
 		trailers = append(trailers, name)
 		pos = next

@@ -17,6 +17,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 )
 
 // Field is one header line as it appeared in the message.
@@ -148,11 +150,11 @@ func ParseWithExtra(raw []byte) (*Request, int, error) {
 		}
 		colon := strings.IndexByte(l, ':')
 		if colon <= 0 {
-			return nil, 0, &ParseError{Line: lineNo, Msg: fmt.Sprintf("header line without \"name: value\": %q", clip(l))}
+			return nil, 0, &ParseError{Line: lineNo, Msg: fmt.Sprintf("header line without \"name: value\": %q", text.Clip(l, 80))}
 		}
 		name := l[:colon]
 		if !validToken(name) {
-			return nil, 0, &ParseError{Line: lineNo, Msg: fmt.Sprintf("invalid header name %q", clip(name))}
+			return nil, 0, &ParseError{Line: lineNo, Msg: fmt.Sprintf("invalid header name %q", text.Clip(name, 80))}
 		}
 		req.Header = append(req.Header, Field{Name: name, Value: strings.Trim(l[colon+1:], " \t")})
 		if !more {
@@ -173,17 +175,17 @@ func parseRequestLine(l string) (method, target, proto string, err error) {
 		parts = append(parts, "HTTP/1.1")
 	}
 	if len(parts) != 3 {
-		return "", "", "", fmt.Errorf("request line %q is not \"METHOD TARGET HTTP/1.1\"", clip(l))
+		return "", "", "", fmt.Errorf("request line %q is not \"METHOD TARGET HTTP/1.1\"", text.Clip(l, 80))
 	}
 	method, target, proto = parts[0], parts[1], parts[2]
 	if !validToken(method) {
-		return "", "", "", fmt.Errorf("invalid method %q", clip(method))
+		return "", "", "", fmt.Errorf("invalid method %q", text.Clip(method, 80))
 	}
 	if target == "" || (target[0] != '/' && target != "*" && !strings.Contains(target, "://")) {
-		return "", "", "", fmt.Errorf("request target %q is neither a path nor an absolute URL", clip(target))
+		return "", "", "", fmt.Errorf("request target %q is neither a path nor an absolute URL", text.Clip(target, 80))
 	}
 	if !strings.HasPrefix(proto, "HTTP/") {
-		return "", "", "", fmt.Errorf("protocol %q is not HTTP/x.y", clip(proto))
+		return "", "", "", fmt.Errorf("protocol %q is not HTTP/x.y", text.Clip(proto, 80))
 	}
 	return method, target, proto, nil
 }
@@ -203,13 +205,6 @@ func validToken(s string) bool {
 		}
 	}
 	return true
-}
-
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:77] + "..."
-	}
-	return s
 }
 
 // Values returns every value of the header, matched case-insensitively, in

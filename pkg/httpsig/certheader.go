@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 )
 
 // CertHeaderForm names how a TPP-Signature-Certificate value was written.
@@ -145,7 +147,7 @@ func parsePEMHeader(s string) (*CertHeader, error) {
 		if !strings.HasPrefix(rest, pemBegin) {
 			if strings.HasPrefix(rest, "-----BEGIN ") {
 				kind, _, _ := strings.Cut(strings.TrimPrefix(rest, "-----BEGIN "), "-----")
-				return nil, fmt.Errorf("TPP-Signature-Certificate holds a PEM %q block, not a CERTIFICATE", clip(kind, 40))
+				return nil, fmt.Errorf("TPP-Signature-Certificate holds a PEM %q block, not a CERTIFICATE", text.Clip(kind, 40))
 			}
 			return nil, errors.New("TPP-Signature-Certificate mixes PEM armour with other text: expected -----BEGIN CERTIFICATE-----")
 		}

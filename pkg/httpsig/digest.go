@@ -69,3 +69,27 @@ func ParseDigest(h string) ([]DigestValue, error) {
 	}
 	return out, nil
 }
+
+// Matches reports whether value, the base64 part of one Digest entry, is
+// this algorithm's digest of body. It is the one digest comparison: the
+// verifier and the bundle recorder both come here, so they cannot disagree
+// on what matches (padding and case are significant, as in RFC 3230).
+func (a DigestAlgorithm) Matches(value string, body []byte) bool {
+	return value == base64.StdEncoding.EncodeToString(a.Sum(body))
+}
+
+// DigestMatches reports whether a Digest header holds body's digest: it must
+// parse, and every entry must name a known algorithm and match.
+func DigestMatches(header string, body []byte) bool {
+	vals, err := ParseDigest(header)
+	if err != nil {
+		return false
+	}
+	for _, v := range vals {
+		alg, err := ParseDigestAlgorithm(v.Algorithm)
+		if err != nil || !alg.Matches(v.Value, body) {
+			return false
+		}
+	}
+	return true
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
@@ -148,6 +149,9 @@ func explainSignature(m *httpmsg.Request, p *Params, pub *rsa.PublicKey, sig []b
 		Fix: "compare the signing string shown by --explain with the one your code signs, byte for byte"})
 }
 
+// searchForms looks for the signing string the signer made, among the
+// usual ways of getting it wrong: another line form (pass 1), another
+// order (pass 2), or another header list than the one declared (pass 3).
 func searchForms(m *httpmsg.Request, p *Params, rec recovered) (form, bool) {
 	listed := p.SignedHeaders()
 	// Bounded: each pass costs signing strings of the whole list (pass 3
@@ -156,7 +160,29 @@ func searchForms(m *httpmsg.Request, p *Params, rec recovered) (form, bool) {
 	if len(listed) > maxUnlistedSearch {
 		return form{}, false
 	}
-	hasRT := slices.ContainsFunc(listed, func(s string) bool { return strings.EqualFold(s, RequestTarget) })
+	s := &formSearch{m: m, p: p, rec: rec, listed: listed,
+		hasRT: slices.ContainsFunc(listed, func(s string) bool { return strings.EqualFold(s, RequestTarget) })}
+	forms := candidateForms()
+	if f, ok := s.otherForm(forms); ok {
+		return f, true
+	}
+	if f, ok := s.otherOrder(forms); ok {
+		return f, true
+	}
+	return s.otherList()
+}
+
+// formSearch is one request's search for the signing string's form.
+type formSearch struct {
+	m      *httpmsg.Request
+	p      *Params
+	rec    recovered
+	listed []string // the headers parameter
+	hasRT  bool     // whether it lists (request-target)
+}
+
+// candidateForms are the line forms tried, cheapest (likeliest) first.
+func candidateForms() []form {
 	var forms []form
 	for rt := 0; rt < 2; rt++ {
 		for _, nc := range []nameCase{nameLower, nameAsInMessage, nameCanonical, nameAsSpecified} {
@@ -168,38 +194,49 @@ func searchForms(m *httpmsg.Request, p *Params, rec recovered) (form, bool) {
 		}
 	}
 	slices.SortStableFunc(forms, func(a, b form) int { return a.cost() - b.cost() })
-	want := rec.digest
-	try := func(lines []Line, f form) bool {
-		return bytes.Equal(hashOf(rec.hash, []byte(joinLines(lines, f.lf))), want)
-	}
-	headersFor := func(rt int) []string {
-		hs := append([]string(nil), listed...)
-		if rt == 1 {
-			if hasRT {
-				hs = slices.DeleteFunc(hs, func(s string) bool { return strings.EqualFold(s, RequestTarget) })
-			} else {
-				hs = append([]string{RequestTarget}, hs...)
-			}
+	return forms
+}
+
+// try reports whether lines, joined in form f, are what was signed.
+func (s *formSearch) try(lines []Line, f form) bool {
+	return bytes.Equal(hashOf(s.rec.hash, []byte(joinLines(lines, f.lf))), s.rec.digest)
+}
+
+// headersFor is the listed headers, with (request-target) left out or
+// added when rt is 1.
+func (s *formSearch) headersFor(rt int) []string {
+	hs := append([]string(nil), s.listed...)
+	if rt == 1 {
+		if s.hasRT {
+			hs = slices.DeleteFunc(hs, func(s string) bool { return strings.EqualFold(s, RequestTarget) })
+		} else {
+			hs = append([]string{RequestTarget}, hs...)
 		}
-		return hs
 	}
-	// Pass 1: listed order, every form.
+	return hs
+}
+
+// otherForm is pass 1: the listed order, every form.
+func (s *formSearch) otherForm(forms []form) (form, bool) {
 	for _, f := range forms {
-		lines, err := signingLines(m, headersFor(f.rt), p, f.lf)
+		lines, err := signingLines(s.m, s.headersFor(f.rt), s.p, f.lf)
 		if err != nil {
 			continue
 		}
-		if f.cost() > 0 && try(lines, f) {
+		if f.cost() > 0 && s.try(lines, f) {
 			return f, true
 		}
 	}
-	// Pass 2: another order.
+	return form{}, false
+}
+
+// otherOrder is pass 2: every form, in another order.
+func (s *formSearch) otherOrder(forms []form) (form, bool) {
 	for _, f := range forms {
-		lines, err := signingLines(m, headersFor(f.rt), p, f.lf)
+		lines, err := signingLines(s.m, s.headersFor(f.rt), s.p, f.lf)
 		if err != nil || len(lines) > maxPermuted || len(lines) < 2 {
 			continue
 		}
-		found := false
 		var hit []int
 		permute(len(lines), func(perm []int) bool {
 			if isIdentity(perm) {
@@ -209,36 +246,41 @@ func searchForms(m *httpmsg.Request, p *Params, rec recovered) (form, bool) {
 			for i, j := range perm {
 				pl[i] = lines[j]
 			}
-			if try(pl, f) {
-				found, hit = true, append([]int(nil), perm...)
+			if s.try(pl, f) {
+				hit = append([]int(nil), perm...)
 				return false
 			}
 			return true
 		})
-		if found {
+		if hit != nil {
 			f.perm = hit
 			return f, true
 		}
 	}
-	// Pass 3: the header list that was signed is not the one declared.
-	for i, drop := range listed {
-		hs := append(append([]string(nil), listed[:i]...), listed[i+1:]...)
-		if lines, err := signingLines(m, hs, p, lineForm{}); err == nil && try(lines, form{}) {
+	return form{}, false
+}
+
+// otherList is pass 3: the header list that was signed is not the one
+// declared, one listed header short or one request header more.
+func (s *formSearch) otherList() (form, bool) {
+	for i, drop := range s.listed {
+		hs := append(append([]string(nil), s.listed[:i]...), s.listed[i+1:]...)
+		if lines, err := signingLines(s.m, hs, s.p, lineForm{}); err == nil && s.try(lines, form{}) {
 			return form{dropped: drop}, true
 		}
 	}
 	// Bounded: this pass costs a signing string per request header, and the
 	// sandbox diagnoses requests from strangers.
-	if len(m.Header) > maxUnlistedSearch {
+	if len(s.m.Header) > maxUnlistedSearch {
 		return form{}, false
 	}
-	for _, fld := range m.Header {
+	for _, fld := range s.m.Header {
 		n := strings.ToLower(fld.Name)
-		if slices.Contains(listed, n) || n == "signature" {
+		if slices.Contains(s.listed, n) || n == "signature" {
 			continue
 		}
-		hs := append(append([]string(nil), listed...), n)
-		if lines, err := signingLines(m, hs, p, lineForm{}); err == nil && try(lines, form{}) {
+		hs := append(append([]string(nil), s.listed...), n)
+		if lines, err := signingLines(s.m, hs, s.p, lineForm{}); err == nil && s.try(lines, form{}) {
 			return form{added: n}, true
 		}
 	}
@@ -380,7 +422,7 @@ func digestMistake(alg DigestAlgorithm, got string, body []byte) (Cause, bool) {
 			}
 		}
 		return Cause{ID: "digest-not-base64", Confirmed: true,
-			Summary: fmt.Sprintf("the digest value %q is not base64", clip(got, 40)),
+			Summary: fmt.Sprintf("the digest value %q is not base64", text.Clip(got, 40)),
 			Fix:     "write SHA-256=<base64 of the raw hash>"}, true
 	}
 	if bytes.Equal(raw, other.Sum(body)) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 )
 
 // The keyId of the test certificate written by hand in every serial and DN
@@ -379,7 +380,7 @@ func TestMistakeDiagnosis(t *testing.T) {
 			defer func() {
 				if t.Failed() {
 					for _, c := range d.Checks {
-						t.Logf("  %-5s %-22s exp=%q got=%q detail=%q", c.Status, c.ID, clip(c.Expected, 80), clip(c.Got, 80), c.Detail)
+						t.Logf("  %-5s %-22s exp=%q got=%q detail=%q", c.Status, c.ID, text.Clip(c.Expected, 80), text.Clip(c.Got, 80), c.Detail)
 					}
 					for _, c := range d.Causes {
 						t.Logf("  cause %s (confirmed=%v): %s", c.ID, c.Confirmed, c.Summary)

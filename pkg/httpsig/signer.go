@@ -115,116 +115,30 @@ var ErrKeyMismatch = errors.New("the private key does not belong to the certific
 // TPP-Signature-Certificate, and X-Request-ID when asked) and reports what it
 // signed.
 func (s *Signer) Sign(m *httpmsg.Request) (*Signed, error) {
-	if s.Key == nil {
-		return nil, errors.New("no private key to sign with")
-	}
-	pub, ok := s.Key.Public().(*rsa.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("the key is %T; the Berlin Group profile signs with RSA only", s.Key.Public())
+	if err := s.checkKey(); err != nil {
+		return nil, err
 	}
 	out := &Signed{}
-	if s.Cert != nil {
-		cpub, ok := s.Cert.PublicKey.(*rsa.PublicKey)
-		if !ok || !cpub.Equal(pub) {
-			return nil, ErrKeyMismatch
-		}
-	} else if s.Profile == ProfileBerlinGroup {
-		return nil, errors.New("the Berlin Group profile needs the QSealC certificate (for keyId and TPP-Signature-Certificate)")
+	alg, err := s.algorithm(out)
+	if err != nil {
+		return nil, err
 	}
-
-	alg := s.Algorithm
-	if alg == "" {
-		alg = RSASHA256
-		if s.Cert != nil {
-			if a, err := AlgorithmForCertificate(s.Cert); err == nil {
-				alg = a
-			}
-		}
+	s.addHeaders(m, out)
+	headers, err := s.headerList(m, out)
+	if err != nil {
+		return nil, err
 	}
-	if alg.Hash() == 0 {
-		return nil, fmt.Errorf("cannot sign with algorithm %q (want rsa-sha256 or rsa-sha512)", alg)
-	}
-	if s.Cert != nil && s.Profile == ProfileBerlinGroup {
-		if want, err := AlgorithmForCertificate(s.Cert); err != nil {
-			out.Warnings = append(out.Warnings, err.Error())
-		} else if want != alg {
-			out.Warnings = append(out.Warnings, fmt.Sprintf("algorithm %s does not match the certificate's signature hash (%s); the bank expects %s", alg, s.Cert.SignatureAlgorithm, want))
+	if s.Profile == ProfileBerlinGroup || slices.Contains(headers, "digest") {
+		dalg := s.Digest
+		if dalg == "" {
+			dalg = DigestSHA256
 		}
-	}
-	dalg := s.Digest
-	if dalg == "" {
-		dalg = DigestSHA256
-	}
-
-	if s.AddRequestID && !m.Has("X-Request-ID") {
-		m.Set("X-Request-ID", uuid.NewString())
-	}
-
-	if s.SignDate && !m.Has("Date") {
-		now := time.Now
-		if s.Now != nil {
-			now = s.Now
-		}
-		out.Date = now().UTC().Format(http.TimeFormat)
-		m.Set("Date", out.Date)
-	}
-
-	var headers []string
-	if s.Profile == ProfileBerlinGroup {
-		if !m.Has("X-Request-ID") {
-			return nil, errors.New("the request has no X-Request-ID header, which the Berlin Group profile signs (add one, or let xs2a add a UUID)")
-		}
-		headers = BerlinGroupHeaders(m)
-		if s.SignDate {
-			headers = append(headers, "date")
-		}
-	} else {
-		headers = make([]string, len(s.Headers))
-		for i, h := range s.Headers {
-			headers[i] = strings.ToLower(h)
-		}
-		if len(headers) == 0 {
-			headers = []string{"date"}
-		}
-		if s.SignDate && !slices.Contains(headers, "date") {
-			headers = append(headers, "date")
-		}
-		out.Warnings = append(out.Warnings, "generic mode: the header list is not checked against the Berlin Group profile")
-	}
-
-	needDigest := s.Profile == ProfileBerlinGroup
-	for _, h := range headers {
-		if h == "digest" {
-			needDigest = true
-		}
-	}
-	if needDigest {
 		out.Digest = Digest(dalg, m.Body)
 		m.Set("Digest", out.Digest)
 	}
-
 	p := Params{Algorithm: string(alg), Headers: headers, HeadersSet: true}
-	switch {
-	case s.KeyIDOverride != "":
-		p.KeyID = s.KeyIDOverride
-	case s.Cert != nil:
-		f := s.KeyID
-		if f.Serial == "" {
-			f.Serial = DefaultKeyIDFormat.Serial
-		}
-		if f.DN == "" {
-			f.DN = DefaultKeyIDFormat.DN
-		}
-		kid, err := KeyID(s.Cert, f)
-		if err != nil {
-			return nil, err
-		}
-		p.KeyID = kid
-		out.KeyIDForm = f
-		out.Serial = FormatSerial(s.Cert.SerialNumber, f.Serial)
-		out.IssuerDN, _ = FormatDN(s.Cert.RawIssuer, DNRFC4514)
-	default:
-		return nil, errors.New("no keyId: give a certificate or an explicit keyId")
+	if p.KeyID, err = s.keyID(out); err != nil {
+		return nil, err
 	}
 
 	lines, err := SigningLines(m, headers, &p)
@@ -247,6 +161,123 @@ func (s *Signer) Sign(m *httpmsg.Request) (*Signed, error) {
 		m.Set("TPP-Signature-Certificate", out.Certificate)
 	}
 	return out, nil
+}
+
+// checkKey refuses to sign with no key, a non-RSA key, a key that is not the
+// certificate's, or, in the Berlin Group profile, without the certificate.
+func (s *Signer) checkKey() error {
+	if s.Key == nil {
+		return errors.New("no private key to sign with")
+	}
+	pub, ok := s.Key.Public().(*rsa.PublicKey)
+	if !ok {
+		return fmt.Errorf("the key is %T; the Berlin Group profile signs with RSA only", s.Key.Public())
+	}
+	if s.Cert != nil {
+		cpub, ok := s.Cert.PublicKey.(*rsa.PublicKey)
+		if !ok || !cpub.Equal(pub) {
+			return ErrKeyMismatch
+		}
+	} else if s.Profile == ProfileBerlinGroup {
+		return errors.New("the Berlin Group profile needs the QSealC certificate (for keyId and TPP-Signature-Certificate)")
+	}
+	return nil
+}
+
+// algorithm is the one asked for, else the certificate's, else rsa-sha256.
+// In the Berlin Group profile it warns when the choice is not what the bank
+// derives from the certificate.
+func (s *Signer) algorithm(out *Signed) (Algorithm, error) {
+	alg := s.Algorithm
+	if alg == "" {
+		alg = RSASHA256
+		if s.Cert != nil {
+			if a, err := AlgorithmForCertificate(s.Cert); err == nil {
+				alg = a
+			}
+		}
+	}
+	if alg.Hash() == 0 {
+		return "", fmt.Errorf("cannot sign with algorithm %q (want rsa-sha256 or rsa-sha512)", alg)
+	}
+	if s.Cert != nil && s.Profile == ProfileBerlinGroup {
+		if want, err := AlgorithmForCertificate(s.Cert); err != nil {
+			out.Warnings = append(out.Warnings, err.Error())
+		} else if want != alg {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("algorithm %s does not match the certificate's signature hash (%s); the bank expects %s", alg, s.Cert.SignatureAlgorithm, want))
+		}
+	}
+	return alg, nil
+}
+
+// addHeaders adds the X-Request-ID and Date the signer was asked to add and
+// the request lacks, before the header list is chosen from what is there.
+func (s *Signer) addHeaders(m *httpmsg.Request, out *Signed) {
+	if s.AddRequestID && !m.Has("X-Request-ID") {
+		m.Set("X-Request-ID", uuid.NewString())
+	}
+	if s.SignDate && !m.Has("Date") {
+		now := time.Now
+		if s.Now != nil {
+			now = s.Now
+		}
+		out.Date = now().UTC().Format(http.TimeFormat)
+		m.Set("Date", out.Date)
+	}
+}
+
+// headerList is the profile's list for m (Berlin Group), or the configured
+// one lower-cased, "date" when none (generic); "date" is added when SignDate.
+func (s *Signer) headerList(m *httpmsg.Request, out *Signed) ([]string, error) {
+	if s.Profile == ProfileBerlinGroup {
+		if !m.Has("X-Request-ID") {
+			return nil, errors.New("the request has no X-Request-ID header, which the Berlin Group profile signs (add one, or let xs2a add a UUID)")
+		}
+		headers := BerlinGroupHeaders(m)
+		if s.SignDate {
+			headers = append(headers, "date")
+		}
+		return headers, nil
+	}
+	headers := make([]string, len(s.Headers))
+	for i, h := range s.Headers {
+		headers[i] = strings.ToLower(h)
+	}
+	if len(headers) == 0 {
+		headers = []string{"date"}
+	}
+	if s.SignDate && !slices.Contains(headers, "date") {
+		headers = append(headers, "date")
+	}
+	out.Warnings = append(out.Warnings, "generic mode: the header list is not checked against the Berlin Group profile")
+	return headers, nil
+}
+
+// keyID is the override verbatim, else the certificate's keyId in the
+// configured form (each part defaulted), which out records.
+func (s *Signer) keyID(out *Signed) (string, error) {
+	switch {
+	case s.KeyIDOverride != "":
+		return s.KeyIDOverride, nil
+	case s.Cert != nil:
+		f := s.KeyID
+		if f.Serial == "" {
+			f.Serial = DefaultKeyIDFormat.Serial
+		}
+		if f.DN == "" {
+			f.DN = DefaultKeyIDFormat.DN
+		}
+		kid, err := KeyID(s.Cert, f)
+		if err != nil {
+			return "", err
+		}
+		out.KeyIDForm = f
+		out.Serial = FormatSerial(s.Cert.SerialNumber, f.Serial)
+		out.IssuerDN, _ = FormatDN(s.Cert.RawIssuer, DNRFC4514)
+		return kid, nil
+	default:
+		return "", errors.New("no keyId: give a certificate or an explicit keyId")
+	}
 }
 
 func signRaw(key crypto.Signer, h crypto.Hash, data []byte, r io.Reader) ([]byte, error) {

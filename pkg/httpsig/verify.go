@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
 
@@ -184,14 +185,16 @@ func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
 		var err error
 		p, err = ParseSignature(sigVals[0])
 		if err != nil {
-			d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail, Got: clip(sigVals[0], 200), Detail: err.Error()})
+			d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail, Got: text.Clip(sigVals[0], 200), Detail: err.Error()})
 		} else {
 			d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Pass})
 		}
 	case len(sigVals) == 0:
-		d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail, Detail: "the request has no Signature header (the bank answers SIGNATURE_MISSING)"})
+		d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail,
+			Detail: "the request has no Signature header (the bank answers SIGNATURE_MISSING)"})
 	default:
-		d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail, Got: fmt.Sprintf("%d Signature headers", len(sigVals)), Detail: "exactly one Signature header is allowed"})
+		d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail,
+			Got: fmt.Sprintf("%d Signature headers", len(sigVals)), Detail: "exactly one Signature header is allowed"})
 	}
 	if p != nil {
 		d.KeyID, d.Algorithm, d.Headers = p.KeyID, p.Algorithm, p.SignedHeaders()
@@ -233,7 +236,8 @@ func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
 	if p != nil && pub != nil {
 		checkSignature(d, m, p, pub)
 	} else {
-		d.add(Check{ID: CheckSignature, Title: "signature verifies with the certificate's key", Status: Skip, Detail: "needs a parsable Signature header and a public key"})
+		d.add(Check{ID: CheckSignature, Title: "signature verifies with the certificate's key", Status: Skip,
+			Detail: "needs a parsable Signature header and a public key"})
 	}
 
 	d.Valid = true
@@ -252,7 +256,7 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 		h, err := ParseCertHeader(v)
 		if err != nil {
 			if opt.Cert == nil {
-				d.add(Check{ID: CheckCertificate, Title: title, Status: Fail, Got: clip(v, 60), Detail: err.Error()})
+				d.add(Check{ID: CheckCertificate, Title: title, Status: Fail, Got: text.Clip(v, 60), Detail: err.Error()})
 				return nil, nil
 			}
 		} else {
@@ -291,7 +295,8 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 		if opt.Profile == ProfileGeneric {
 			st = Skip
 		}
-		d.add(Check{ID: CheckCertificate, Title: title, Status: st, Detail: "no TPP-Signature-Certificate header (and no certificate given): nothing to verify the signature with"})
+		d.add(Check{ID: CheckCertificate, Title: title, Status: st,
+			Detail: "no TPP-Signature-Certificate header (and no certificate given): nothing to verify the signature with"})
 		return nil, nil
 	}
 	d.CertSubject = subjectString(cert)
@@ -300,9 +305,13 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 	vt := "certificate valid now"
 	switch t := now; {
 	case t.Before(cert.NotBefore):
-		d.add(Check{ID: CheckValidity, Title: vt, Status: Fail, Expected: "not before " + cert.NotBefore.UTC().Format(time.RFC3339), Got: t.UTC().Format(time.RFC3339), Detail: "the certificate is not valid yet (clock skew, or issued in the future)"})
+		d.add(Check{ID: CheckValidity, Title: vt, Status: Fail,
+			Expected: "not before " + cert.NotBefore.UTC().Format(time.RFC3339), Got: t.UTC().Format(time.RFC3339),
+			Detail: "the certificate is not valid yet (clock skew, or issued in the future)"})
 	case t.After(cert.NotAfter):
-		d.add(Check{ID: CheckValidity, Title: vt, Status: Fail, Expected: "not after " + cert.NotAfter.UTC().Format(time.RFC3339), Got: t.UTC().Format(time.RFC3339), Detail: "the certificate has expired (the bank answers CERTIFICATE_EXPIRED)"})
+		d.add(Check{ID: CheckValidity, Title: vt, Status: Fail,
+			Expected: "not after " + cert.NotAfter.UTC().Format(time.RFC3339), Got: t.UTC().Format(time.RFC3339),
+			Detail: "the certificate has expired (the bank answers CERTIFICATE_EXPIRED)"})
 	default:
 		d.add(Check{ID: CheckValidity, Title: vt, Status: Pass, Got: cert.NotBefore.UTC().Format("2006-01-02") + " to " + cert.NotAfter.UTC().Format("2006-01-02")})
 	}
@@ -313,7 +322,9 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 	case pub == nil:
 		d.add(Check{ID: CheckKeyUsage, Title: ut, Status: Fail, Expected: "an RSA public key", Got: fmt.Sprintf("%T", cert.PublicKey)})
 	case cert.KeyUsage != 0 && cert.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0:
-		d.add(Check{ID: CheckKeyUsage, Title: ut, Status: Fail, Expected: "keyUsage digitalSignature or nonRepudiation", Got: keyUsageString(cert.KeyUsage), Detail: "a QSealC carries digitalSignature and nonRepudiation; is this the QWAC?"})
+		d.add(Check{ID: CheckKeyUsage, Title: ut, Status: Fail,
+			Expected: "keyUsage digitalSignature or nonRepudiation", Got: keyUsageString(cert.KeyUsage),
+			Detail: "a QSealC carries digitalSignature and nonRepudiation; is this the QWAC?"})
 	default:
 		d.add(Check{ID: CheckKeyUsage, Title: ut, Status: Pass, Got: fmt.Sprintf("RSA %d bits, %s", pub.N.BitLen(), keyUsageString(cert.KeyUsage))})
 	}
@@ -351,102 +362,125 @@ func ParseCertificateHeader(v string) (*x509.Certificate, error) {
 	return h.Leaf, nil
 }
 
+// headerFindings is what the header-list rules find. Rule problems break
+// the profile only; broken ones leave the request unverifiable or its body
+// unprotected, which no dialect forgives. The rest is what the causes name:
+// headers unsigned, not allowed, listed twice, written in upper case.
+type headerFindings struct {
+	rule, broken                       []string
+	unsigned, disallowed, twice, upper []string
+}
+
 func checkHeaderList(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOptions) {
-	title := "signed header list"
 	headers := p.SignedHeaders()
-	// rule problems break the profile only; broken ones leave the request
-	// unverifiable or its body unprotected, which no dialect forgives.
-	var rule, broken []string
-	// what the causes name: headers unsigned, not allowed, twice, upper case
-	var unsigned, disallowed, twice, upper []string
-	for _, h := range headers {
-		if h != strings.ToLower(h) {
-			rule = append(rule, fmt.Sprintf("%q is not lower-case", h))
-			upper = append(upper, h)
-		}
-		lh := strings.ToLower(h)
-		if lh == RequestTarget || lh == "(created)" || lh == "(expires)" {
-			continue
-		}
-		if !m.Has(lh) {
-			broken = append(broken, fmt.Sprintf("%q is listed but not in the request", lh))
-		}
-	}
-	lower := make([]string, len(headers))
-	for i, h := range headers {
-		lower[i] = strings.ToLower(h)
-	}
+	var f headerFindings
+	lower := f.listed(m, headers)
 	if !p.HeadersSet && opt.Profile == ProfileBerlinGroup {
-		rule = append(rule, "no headers parameter (the draft then signs only \"date\")")
+		f.rule = append(f.rule, "no headers parameter (the draft then signs only \"date\")")
 	}
 	extra := opt.RequireHeaders
-	expected := ""
+	var expected string
 	if opt.Profile == ProfileBerlinGroup {
-		want := append(BerlinGroupHeaders(m), extra...)
-		expected = strings.Join(want, " ") + " (any order)"
-		for _, w := range want {
-			if slices.Contains(lower, w) {
-				continue
-			}
-			switch {
-			case w == "digest" && len(m.Body) > 0:
-				broken = append(broken, "\"digest\" must be signed: without it the signature does not cover the body")
-				unsigned = append(unsigned, w)
-			case slices.Contains(bgConditional, w):
-				rule = append(rule, fmt.Sprintf("%q is in the request, so it must be signed", w))
-				unsigned = append(unsigned, w)
-			case slices.Contains(extra, w):
-				rule = append(rule, requiredProblem(m, w))
-			default:
-				rule = append(rule, fmt.Sprintf("%q must be signed", w))
-				unsigned = append(unsigned, w)
-			}
-		}
-		for _, h := range lower {
-			if !slices.Contains(want, h) && !slices.Contains(bgConditional, h) {
-				rule = append(rule, fmt.Sprintf("%q is not allowed in the Berlin Group header list", h))
-				if !slices.Contains(disallowed, h) {
-					disallowed = append(disallowed, h)
-				}
-			}
-		}
-		seen := map[string]bool{}
-		for _, h := range lower {
-			if seen[h] {
-				rule = append(rule, fmt.Sprintf("%q is listed twice", h))
-				twice = append(twice, h)
-			}
-			seen[h] = true
-		}
-		if !opt.Lenient || len(broken) > 0 {
-			headerListCauses(d, m, unsigned, disallowed, twice, upper)
+		expected = f.berlinGroupHeaderRules(m, lower, extra)
+		if !opt.Lenient || len(f.broken) > 0 {
+			headerListCauses(d, m, f.unsigned, f.disallowed, f.twice, f.upper)
 		}
 	} else {
-		for _, w := range extra {
-			if !slices.Contains(lower, w) {
-				rule = append(rule, requiredProblem(m, w))
-			}
-		}
-		if len(extra) > 0 {
-			expected = "at least " + strings.Join(extra, " ")
-		}
+		expected = f.genericHeaderRules(m, lower, extra)
 	}
 	for _, w := range extra {
 		if !slices.Contains(lower, w) {
 			d.cause(requiredCause(m, w))
 		}
 	}
-	c := Check{ID: CheckHeaders, Title: title, Expected: expected, Got: strings.Join(headers, " ")}
+	c := Check{ID: CheckHeaders, Title: "signed header list", Expected: expected, Got: strings.Join(headers, " ")}
 	switch {
-	case len(broken) > 0 || (len(rule) > 0 && !opt.Lenient):
+	case len(f.broken) > 0 || (len(f.rule) > 0 && !opt.Lenient):
 		c.Status = Fail
-	case len(rule) > 0:
+	case len(f.rule) > 0:
 		c.Status = Warn
 	default:
 		c.Status = Pass
 	}
-	c.Detail = problemList(append(broken, rule...))
+	c.Detail = problemList(append(f.broken, f.rule...))
 	d.add(c)
+}
+
+// listed holds every profile to two rules for each listed header, a name in
+// lower case and a header the request has, and returns the names lower-cased.
+func (f *headerFindings) listed(m *httpmsg.Request, headers []string) []string {
+	lower := make([]string, len(headers))
+	for i, h := range headers {
+		lh := strings.ToLower(h)
+		lower[i] = lh
+		if h != lh {
+			f.rule = append(f.rule, fmt.Sprintf("%q is not lower-case", h))
+			f.upper = append(f.upper, h)
+		}
+		if lh == RequestTarget || lh == "(created)" || lh == "(expires)" {
+			continue
+		}
+		if !m.Has(lh) {
+			f.broken = append(f.broken, fmt.Sprintf("%q is listed but not in the request", lh))
+		}
+	}
+	return lower
+}
+
+// berlinGroupHeaderRules holds the list to the profile's: every header it
+// demands for m (and each extra one required) signed, nothing else, nothing
+// twice. It returns the list expected, for the check.
+func (f *headerFindings) berlinGroupHeaderRules(m *httpmsg.Request, lower, extra []string) string {
+	want := append(BerlinGroupHeaders(m), extra...)
+	for _, w := range want {
+		if slices.Contains(lower, w) {
+			continue
+		}
+		switch {
+		case w == "digest" && len(m.Body) > 0:
+			f.broken = append(f.broken, "\"digest\" must be signed: without it the signature does not cover the body")
+			f.unsigned = append(f.unsigned, w)
+		case slices.Contains(bgConditional, w):
+			f.rule = append(f.rule, fmt.Sprintf("%q is in the request, so it must be signed", w))
+			f.unsigned = append(f.unsigned, w)
+		case slices.Contains(extra, w):
+			f.rule = append(f.rule, requiredProblem(m, w))
+		default:
+			f.rule = append(f.rule, fmt.Sprintf("%q must be signed", w))
+			f.unsigned = append(f.unsigned, w)
+		}
+	}
+	for _, h := range lower {
+		if !slices.Contains(want, h) && !slices.Contains(bgConditional, h) {
+			f.rule = append(f.rule, fmt.Sprintf("%q is not allowed in the Berlin Group header list", h))
+			if !slices.Contains(f.disallowed, h) {
+				f.disallowed = append(f.disallowed, h)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, h := range lower {
+		if seen[h] {
+			f.rule = append(f.rule, fmt.Sprintf("%q is listed twice", h))
+			f.twice = append(f.twice, h)
+		}
+		seen[h] = true
+	}
+	return strings.Join(want, " ") + " (any order)"
+}
+
+// genericHeaderRules asks only that each extra header required be signed;
+// it returns the list expected, "" when none is.
+func (f *headerFindings) genericHeaderRules(m *httpmsg.Request, lower, extra []string) string {
+	for _, w := range extra {
+		if !slices.Contains(lower, w) {
+			f.rule = append(f.rule, requiredProblem(m, w))
+		}
+	}
+	if len(extra) == 0 {
+		return ""
+	}
+	return "at least " + strings.Join(extra, " ")
 }
 
 // headerListCauses names the fix for a header list that breaks the
@@ -475,8 +509,9 @@ func headerListCauses(d *Diagnosis, m *httpmsg.Request, unsigned, disallowed, tw
 		disallowed = append(disallowed[:maxProblems:maxProblems], "...")
 	}
 	c := Cause{ID: "header-list-extra", Confirmed: true,
-		Summary: fmt.Sprintf("the signed header list has %s, which the bank's list does not allow (exactly: %s; psu-id, psu-corporate-id, tpp-redirect-uri if and only if present)", strings.Join(disallowed, " "), allowed),
-		Fix:     fmt.Sprintf("sign exactly %s", allowed)}
+		Summary: fmt.Sprintf("the signed header list has %s, which the bank's list does not allow "+
+			"(exactly: %s; psu-id, psu-corporate-id, tpp-redirect-uri if and only if present)", strings.Join(disallowed, " "), allowed),
+		Fix: fmt.Sprintf("sign exactly %s", allowed)}
 	if slices.Contains(disallowed, "date") {
 		c.Fix += " (a signed Date is for adorsys-style banks: drop --sign-date, or signing.sign_date from the profile)"
 	}
@@ -549,11 +584,13 @@ func checkRequestID(d *Diagnosis, m *httpmsg.Request, uuidRequired bool) {
 	case !m.Has("X-Request-ID"):
 		d.add(Check{ID: CheckRequestID, Title: title, Status: Fail, Expected: "a UUID", Got: "absent", Detail: "every Berlin Group request carries X-Request-ID"})
 	case (uuid.Validate(v) != nil || len(v) != 36) && uuidRequired:
-		d.add(Check{ID: CheckRequestID, Title: title, Status: Fail, Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; this ASPSP answers FORMAT_ERROR"})
-		d.cause(Cause{ID: "x-request-id-not-uuid", Confirmed: true, Summary: fmt.Sprintf("X-Request-ID %q is not a UUID", clip(v, 60)),
+		d.add(Check{ID: CheckRequestID, Title: title, Status: Fail,
+			Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; this ASPSP answers FORMAT_ERROR"})
+		d.cause(Cause{ID: "x-request-id-not-uuid", Confirmed: true, Summary: fmt.Sprintf("X-Request-ID %q is not a UUID", text.Clip(v, 60)),
 			Fix: "send a fresh UUID in X-Request-ID for every request (xs2a sign and xs2a api do)"})
 	case uuid.Validate(v) != nil || len(v) != 36:
-		d.add(Check{ID: CheckRequestID, Title: title, Status: Warn, Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; some ASPSPs answer FORMAT_ERROR"})
+		d.add(Check{ID: CheckRequestID, Title: title, Status: Warn,
+			Expected: "a UUID (e.g. 99391c7e-ad88-49ec-a2ad-99ddcb1f7721)", Got: v, Detail: "the OpenAPI file requires a UUID; some ASPSPs answer FORMAT_ERROR"})
 	default:
 		d.add(Check{ID: CheckRequestID, Title: title, Status: Pass, Got: v})
 	}
@@ -565,7 +602,8 @@ func checkDigest(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOptions)
 	signed := p != nil && slices.ContainsFunc(p.SignedHeaders(), func(h string) bool { return strings.EqualFold(h, "digest") })
 	if !m.Has("Digest") {
 		if prof == ProfileBerlinGroup || signed {
-			d.add(Check{ID: CheckDigest, Title: title, Status: Fail, Expected: Digest(DigestSHA256, m.Body), Got: "absent", Detail: "Digest must be present whenever Signature is"})
+			d.add(Check{ID: CheckDigest, Title: title, Status: Fail,
+				Expected: Digest(DigestSHA256, m.Body), Got: "absent", Detail: "Digest must be present whenever Signature is"})
 		} else {
 			d.add(Check{ID: CheckDigest, Title: title, Status: Skip, Detail: "no Digest header"})
 		}
@@ -587,9 +625,7 @@ func checkDigest(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOptions)
 			d.add(Check{ID: CheckDigest, Title: title, Status: Fail, Expected: Digest(DigestSHA256, m.Body), Got: got, Detail: err.Error()})
 			return
 		}
-		want := Digest(alg, m.Body)
-		wantVal := want[len(alg)+1:]
-		if v.Value == wantVal {
+		if alg.Matches(v.Value, m.Body) {
 			c := Check{ID: CheckDigest, Title: title, Status: Pass, Got: got, Detail: fmt.Sprintf("%s over %d body bytes", alg, len(m.Body))}
 			if v.Algorithm != string(alg) {
 				c.Status = Warn
@@ -598,7 +634,7 @@ func checkDigest(d *Diagnosis, m *httpmsg.Request, p *Params, opt VerifyOptions)
 			d.add(c)
 			continue
 		}
-		d.add(Check{ID: CheckDigest, Title: title, Status: Fail, Expected: want, Got: got,
+		d.add(Check{ID: CheckDigest, Title: title, Status: Fail, Expected: Digest(alg, m.Body), Got: got,
 			Detail: fmt.Sprintf("%s of the %d body bytes does not match (the bank answers SIGNATURE_INVALID or FORMAT_ERROR)", alg, len(m.Body))})
 		if c, ok := framingMistake(alg, v.Value, m); ok {
 			d.cause(c)
@@ -671,8 +707,9 @@ func checkKeyID(d *Diagnosis, p *Params, cert *x509.Certificate, want *KeyIDForm
 			fix = fmt.Sprintf("sign with --keyid-form %s (profile: signing.keyid_form: %s), or --serial-form %s --dn-form %s", n, n, want.Serial, want.DN)
 		}
 		if st == Fail {
-			d.cause(Cause{ID: "keyid-form", Confirmed: true, Summary: fmt.Sprintf("the keyId names the right certificate but in another form (%s) than the ASPSP expects (%s)", detail, wantName),
-				Fix: fix})
+			d.cause(Cause{ID: "keyid-form", Confirmed: true,
+				Summary: fmt.Sprintf("the keyId names the right certificate but in another form (%s) than the ASPSP expects (%s)", detail, wantName),
+				Fix:     fix})
 		}
 		return
 	}
@@ -709,7 +746,8 @@ func checkAlgorithm(d *Diagnosis, p *Params, cert *x509.Certificate, prof Profil
 		if prof == ProfileGeneric {
 			st = Pass
 		}
-		d.add(Check{ID: CheckAlgorithm, Title: title, Status: st, Got: p.Algorithm, Detail: "hs2019 does not name the hash; the Berlin Group examples name it (rsa-sha256); the hash is taken from the signature"})
+		d.add(Check{ID: CheckAlgorithm, Title: title, Status: st,
+			Got: p.Algorithm, Detail: "hs2019 does not name the hash; the Berlin Group examples name it (rsa-sha256); the hash is taken from the signature"})
 		return
 	case a.Hash() == 0:
 		d.add(Check{ID: CheckAlgorithm, Title: title, Status: Fail, Expected: "rsa-sha256 or rsa-sha512", Got: p.Algorithm})
@@ -746,7 +784,7 @@ func checkSignature(d *Diagnosis, m *httpmsg.Request, p *Params, pub *rsa.Public
 	d.SigningString = ss
 	sig, err := base64.StdEncoding.DecodeString(p.Signature)
 	if err != nil {
-		d.add(Check{ID: CheckSignature, Title: title, Status: Fail, Got: clip(p.Signature, 40), Detail: "signature parameter is not base64: " + err.Error()})
+		d.add(Check{ID: CheckSignature, Title: title, Status: Fail, Got: text.Clip(p.Signature, 40), Detail: "signature parameter is not base64: " + err.Error()})
 		return
 	}
 	// The fast path is crypto/rsa; recovering the signed hash (big.Int
@@ -754,7 +792,8 @@ func checkSignature(d *Diagnosis, m *httpmsg.Request, p *Params, pub *rsa.Public
 	h := Algorithm(p.Algorithm).Hash()
 	for _, fh := range fastHashes(h) {
 		if rsa.VerifyPKCS1v15(pub, fh, hashOf(fh, []byte(ss)), sig) == nil {
-			d.add(Check{ID: CheckSignature, Title: title, Status: Pass, Detail: fmt.Sprintf("RSA PKCS#1 v1.5 with %s over %d bytes of signing string", hashName(fh), len(ss))})
+			d.add(Check{ID: CheckSignature, Title: title, Status: Pass,
+				Detail: fmt.Sprintf("RSA PKCS#1 v1.5 with %s over %d bytes of signing string", hashName(fh), len(ss))})
 			return
 		}
 	}
@@ -766,7 +805,8 @@ func checkSignature(d *Diagnosis, m *httpmsg.Request, p *Params, pub *rsa.Public
 		h = crypto.SHA256
 	}
 	if rec.ok && rec.hash == h && bytes.Equal(rec.digest, hashOf(h, []byte(ss))) {
-		d.add(Check{ID: CheckSignature, Title: title, Status: Pass, Detail: fmt.Sprintf("RSA PKCS#1 v1.5 with %s over %d bytes of signing string", hashName(h), len(ss))})
+		d.add(Check{ID: CheckSignature, Title: title, Status: Pass,
+			Detail: fmt.Sprintf("RSA PKCS#1 v1.5 with %s over %d bytes of signing string", hashName(h), len(ss))})
 		return
 	}
 	c := Check{ID: CheckSignature, Title: title, Status: Fail, Detail: "the signature does not match the signing string built from this request"}
@@ -783,11 +823,4 @@ func fastHashes(h crypto.Hash) []crypto.Hash {
 		return []crypto.Hash{crypto.SHA256, crypto.SHA512}
 	}
 	return []crypto.Hash{h}
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }

@@ -45,97 +45,23 @@ func Check(in CheckInput) []Problem {
 		svc = "ais"
 	}
 	role, ok := ServiceRoles[svc]
-	var ps []Problem
 	if !ok {
 		return []Problem{{Cert: "both", Code: "PARAMETER_NOT_SUPPORTED", Msg: fmt.Sprintf("unknown service %q (want ais, pis or piis)", in.Service)}}
 	}
-	type use struct {
-		name  string
-		title string
-		chain []*x509.Certificate
-		key   *rsa.PrivateKey
-		qtype QcType
-		eku   x509.ExtKeyUsage
-	}
-	uses := []use{
+	var ps []Problem
+	for _, u := range []certUse{
 		{"qwac", "QWAC", in.QWAC, in.QWACKey, QcTypeWeb, x509.ExtKeyUsageClientAuth},
 		{"qseal", "QSealC", in.QSeal, in.QSealKey, QcTypeESeal, 0},
-	}
-	for _, u := range uses {
+	} {
 		if len(u.chain) == 0 {
 			ps = append(ps, Problem{u.name, "CERTIFICATE_MISSING", "no certificate given"})
 			continue
 		}
-		c := u.chain[0]
-		add := func(code, f string, a ...any) { ps = append(ps, Problem{u.name, code, fmt.Sprintf(f, a...)}) }
-		inter := x509.NewCertPool()
-		for _, ic := range u.chain[1:] {
-			inter.AddCert(ic)
-		}
-		if _, err := c.Verify(x509.VerifyOptions{Roots: in.Roots, Intermediates: inter, CurrentTime: in.Now,
-			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-			if msg := chainProblem(c, u.chain[1:], err); msg != "" {
-				add("CERTIFICATE_INVALID", "%s", msg)
-			}
-		}
-		switch {
-		case in.Now.Before(c.NotBefore):
-			add("CERTIFICATE_INVALID", "not valid before %s", c.NotBefore.UTC().Format(time.RFC3339))
-		case in.Now.After(c.NotAfter):
-			add("CERTIFICATE_EXPIRED", "expired on %s", c.NotAfter.UTC().Format(time.DateOnly))
-		}
-		kt, bits := KeyInfo(c)
-		if kt != "RSA" {
-			add("CERTIFICATE_INVALID", "%s key; the Berlin Group profile needs RSA", kt)
-		} else if bits < 2048 {
-			add("CERTIFICATE_INVALID", "RSA key of %d bits; at least 2048 are required", bits)
-		}
-		if u.key != nil && !KeyMatches(c, u.key) {
-			add("CERTIFICATE_INVALID", "the private key does not belong to this certificate")
-		}
-		qc, err := FromCertificate(c)
-		switch {
-		case err != nil:
-			add("CERTIFICATE_INVALID", "qcStatements cannot be decoded: %v", err)
-		case qc == nil:
-			add("CERTIFICATE_INVALID", "no qcStatements extension (not an eIDAS PSD2 certificate)")
-		default:
-			for _, p := range qc.Problems {
-				add("CERTIFICATE_INVALID", "%s", p)
-			}
-			if !qc.Compliance {
-				add("CERTIFICATE_INVALID", "no QcCompliance statement")
-			}
-			switch {
-			case len(qc.Types) == 0:
-				add("CERTIFICATE_INVALID", "no QcType statement; a %s must declare QcType %s", u.title, u.qtype)
-			case !qc.HasType(u.qtype):
-				add("CERTIFICATE_INVALID", "QcType is %s; a %s must be %s", typesString(qc.Types), u.title, u.qtype)
-			}
-			if qc.PSD2 == nil {
-				add("ROLE_INVALID", "no PSD2 QCStatement (roles of the PSP, NCA)")
-			} else if !qc.HasRole(role) {
-				add("ROLE_INVALID", "roles %s do not include %s, needed for %s", rolesString(qc.PSD2.Roles), role, strings.ToUpper(svc))
-			}
-		}
-		if marks := CAMarks(c); len(marks) > 0 {
-			add("CERTIFICATE_INVALID", "a CA certificate (%s), not a TPP's own: a QTSP's CA issues QWACs and QSealCs, it cannot be one", strings.Join(marks, ", "))
-		}
-		oid := OrganizationIdentifier(c)
-		if oid == "" {
-			add("CERTIFICATE_INVALID", "no organizationIdentifier (2.5.4.97) in the subject")
-		} else if !orgIDRE.MatchString(oid) {
-			add("CERTIFICATE_INVALID", "organizationIdentifier %q is not PSD<country>-<NCA>-<authorisation number>", oid)
-		}
-		if u.name == "qwac" && c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-			add("CERTIFICATE_INVALID", "keyUsage lacks digitalSignature (has %s), so it cannot sign the TLS handshake", strings.Join(KeyUsageNames(c.KeyUsage), ", "))
-		}
-		if u.eku != 0 && len(c.ExtKeyUsage) > 0 && !slices.Contains(c.ExtKeyUsage, u.eku) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
-			add("CERTIFICATE_INVALID", "extended key usage lacks clientAuth, so it cannot authenticate a TLS client")
-		}
-		if u.name == "qseal" && c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
-			add("CERTIFICATE_INVALID", "keyUsage has neither digitalSignature nor nonRepudiation, so it cannot seal")
-		}
+		f := &findings{cert: u.name}
+		f.chainAndKey(in, u)
+		f.statements(u, role, svc)
+		f.subjectAndUsage(u)
+		ps = append(ps, f.ps...)
 	}
 	if len(in.QWAC) > 0 && len(in.QSeal) > 0 {
 		a, b := OrganizationIdentifier(in.QWAC[0]), OrganizationIdentifier(in.QSeal[0])
@@ -147,6 +73,113 @@ func Check(in CheckInput) []Problem {
 		}
 	}
 	return ps
+}
+
+// certUse is one of the TPP's certificates and what its use demands.
+type certUse struct {
+	name  string // qwac or qseal, as Problem.Cert names it
+	title string // QWAC or QSealC, as messages name it
+	chain []*x509.Certificate
+	key   *rsa.PrivateKey
+	qtype QcType
+	eku   x509.ExtKeyUsage // 0: none required
+}
+
+// findings collects one certificate's problems, in the order a bank meets them.
+type findings struct {
+	cert string
+	ps   []Problem
+}
+
+func (f *findings) add(code, format string, a ...any) {
+	f.ps = append(f.ps, Problem{f.cert, code, fmt.Sprintf(format, a...)})
+}
+
+// chainAndKey: the chain to a trusted root, the validity period, an RSA key
+// of 2048 bits or more, and the private key given, if any, the certificate's.
+func (f *findings) chainAndKey(in CheckInput, u certUse) {
+	c := u.chain[0]
+	inter := x509.NewCertPool()
+	for _, ic := range u.chain[1:] {
+		inter.AddCert(ic)
+	}
+	if _, err := c.Verify(x509.VerifyOptions{Roots: in.Roots, Intermediates: inter, CurrentTime: in.Now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		if msg := chainProblem(c, u.chain[1:], err); msg != "" {
+			f.add("CERTIFICATE_INVALID", "%s", msg)
+		}
+	}
+	switch {
+	case in.Now.Before(c.NotBefore):
+		f.add("CERTIFICATE_INVALID", "not valid before %s", c.NotBefore.UTC().Format(time.RFC3339))
+	case in.Now.After(c.NotAfter):
+		f.add("CERTIFICATE_EXPIRED", "expired on %s", c.NotAfter.UTC().Format(time.DateOnly))
+	}
+	kt, bits := KeyInfo(c)
+	if kt != "RSA" {
+		f.add("CERTIFICATE_INVALID", "%s key; the Berlin Group profile needs RSA", kt)
+	} else if bits < 2048 {
+		f.add("CERTIFICATE_INVALID", "RSA key of %d bits; at least 2048 are required", bits)
+	}
+	if u.key != nil && !KeyMatches(c, u.key) {
+		f.add("CERTIFICATE_INVALID", "the private key does not belong to this certificate")
+	}
+}
+
+// statements: decodable eIDAS qcStatements with QcCompliance, the use's
+// QcType, and a PSD2 statement with the role the service needs.
+func (f *findings) statements(u certUse, role Role, svc string) {
+	qc, err := FromCertificate(u.chain[0])
+	switch {
+	case err != nil:
+		f.add("CERTIFICATE_INVALID", "qcStatements cannot be decoded: %v", err)
+		return
+	case qc == nil:
+		f.add("CERTIFICATE_INVALID", "no qcStatements extension (not an eIDAS PSD2 certificate)")
+		return
+	}
+	for _, p := range qc.Problems {
+		f.add("CERTIFICATE_INVALID", "%s", p)
+	}
+	if !qc.Compliance {
+		f.add("CERTIFICATE_INVALID", "no QcCompliance statement")
+	}
+	switch {
+	case len(qc.Types) == 0:
+		f.add("CERTIFICATE_INVALID", "no QcType statement; a %s must declare QcType %s", u.title, u.qtype)
+	case !qc.HasType(u.qtype):
+		f.add("CERTIFICATE_INVALID", "QcType is %s; a %s must be %s", typesString(qc.Types), u.title, u.qtype)
+	}
+	if qc.PSD2 == nil {
+		f.add("ROLE_INVALID", "no PSD2 QCStatement (roles of the PSP, NCA)")
+	} else if !qc.HasRole(role) {
+		f.add("ROLE_INVALID", "roles %s do not include %s, needed for %s", rolesString(qc.PSD2.Roles), role, strings.ToUpper(svc))
+	}
+}
+
+// subjectAndUsage: an end-entity certificate, a PSD2 organizationIdentifier,
+// and the key usages its use needs (TLS client for the QWAC, sealing for
+// the QSealC).
+func (f *findings) subjectAndUsage(u certUse) {
+	c := u.chain[0]
+	if marks := CAMarks(c); len(marks) > 0 {
+		f.add("CERTIFICATE_INVALID", "a CA certificate (%s), not a TPP's own: a QTSP's CA issues QWACs and QSealCs, it cannot be one", strings.Join(marks, ", "))
+	}
+	oid := OrganizationIdentifier(c)
+	if oid == "" {
+		f.add("CERTIFICATE_INVALID", "no organizationIdentifier (2.5.4.97) in the subject")
+	} else if !orgIDRE.MatchString(oid) {
+		f.add("CERTIFICATE_INVALID", "organizationIdentifier %q is not PSD<country>-<NCA>-<authorisation number>", oid)
+	}
+	if u.name == "qwac" && c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		f.add("CERTIFICATE_INVALID", "keyUsage lacks digitalSignature (has %s), so it cannot sign the TLS handshake", strings.Join(KeyUsageNames(c.KeyUsage), ", "))
+	}
+	if u.eku != 0 && len(c.ExtKeyUsage) > 0 && !slices.Contains(c.ExtKeyUsage, u.eku) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
+		f.add("CERTIFICATE_INVALID", "extended key usage lacks clientAuth, so it cannot authenticate a TLS client")
+	}
+	if u.name == "qseal" && c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+		f.add("CERTIFICATE_INVALID", "keyUsage has neither digitalSignature nor nonRepudiation, so it cannot seal")
+	}
 }
 
 // CAMarks lists what makes c a CA certificate (basicConstraints CA:TRUE,

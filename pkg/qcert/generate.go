@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -122,14 +123,60 @@ var ValidKeySizes = []int{2048, 3072, 4096}
 
 // GenerateSet makes a CA, a QWAC, a QSealC and a sandbox server certificate.
 func GenerateSet(o Options) (*Set, error) {
-	if err := o.Org.Validate(); err != nil {
+	o, defect, err := o.withDefaults()
+	if err != nil {
 		return nil, err
+	}
+	b := &setBuilder{o: o, defect: defect, set: &Set{Break: o.Break}}
+	// Backdate a little so a client whose clock lags still accepts them.
+	b.notBefore = o.Now().Add(-5 * time.Minute).UTC().Truncate(time.Second)
+	b.notAfter = b.notBefore.Add(time.Duration(o.Days) * 24 * time.Hour)
+	// The order keys and serials are drawn in is part of the contract: two
+	// sets from the same streams differ only in their defect.
+	if err := b.ca(); err != nil {
+		return nil, err
+	}
+	qwacIssuer := b.set.CA
+	if o.Intermediate {
+		if err := b.intermediate(); err != nil {
+			return nil, err
+		}
+		qwacIssuer = b.set.Intermediate
+	}
+	domain := o.Org.Domain
+	if domain == "" {
+		domain = DefaultOrg.Domain
+	}
+	if b.set.QWAC, err = b.leaf("qwac", &x509.Certificate{
+		Subject: pkix.Name{CommonName: domain}, DNSNames: []string{domain},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth},
+	}, QcTypeWeb, qwacIssuer); err != nil {
+		return nil, err
+	}
+	if b.set.QSeal, err = b.leaf("qseal", &x509.Certificate{
+		Subject:  pkix.Name{CommonName: o.Org.Name},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+	}, QcTypeESeal, b.set.CA); err != nil {
+		return nil, err
+	}
+	if err := b.server(); err != nil {
+		return nil, err
+	}
+	return b.set, nil
+}
+
+// withDefaults fills the options left zero and refuses the ones a bank (or
+// this package) cannot use; it returns the defect Break names.
+func (o Options) withDefaults() (Options, Defect, error) {
+	if err := o.Org.Validate(); err != nil {
+		return o, Defect{}, err
 	}
 	var defect Defect
 	if o.Break != "" {
 		var err error
 		if defect, err = LookupDefect(o.Break); err != nil {
-			return nil, err
+			return o, Defect{}, err
 		}
 		if o.Break == DefectMissingIntermediate {
 			o.Intermediate = true
@@ -141,18 +188,14 @@ func GenerateSet(o Options) (*Set, error) {
 	if o.KeySize == 0 {
 		o.KeySize = 2048
 	}
-	okSize := false
-	for _, s := range ValidKeySizes {
-		okSize = okSize || s == o.KeySize
-	}
-	if !okSize {
-		return nil, fmt.Errorf("key size %d is not one of 2048, 3072, 4096", o.KeySize)
+	if !slices.Contains(ValidKeySizes, o.KeySize) {
+		return o, Defect{}, fmt.Errorf("key size %d is not one of 2048, 3072, 4096", o.KeySize)
 	}
 	if o.Days == 0 {
 		o.Days = 365
 	}
 	if o.Days < 1 || o.Days > 3650 {
-		return nil, fmt.Errorf("validity of %d days is outside 1..3650", o.Days)
+		return o, Defect{}, fmt.Errorf("validity of %d days is outside 1..3650", o.Days)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -163,169 +206,126 @@ func GenerateSet(o Options) (*Set, error) {
 	if o.Serials == nil {
 		o.Serials = o.Rand
 	}
-	keygen := o.KeyGen
-	if keygen == nil {
-		keygen = func(bits int) (*rsa.PrivateKey, error) { return rsa.GenerateKey(o.Rand, bits) }
+	if o.KeyGen == nil {
+		r := o.Rand
+		o.KeyGen = func(bits int) (*rsa.PrivateKey, error) { return rsa.GenerateKey(r, bits) }
 	}
-	set := &Set{Break: o.Break}
-	newKey := func(bits int) (*rsa.PrivateKey, error) {
-		t := time.Now()
-		k, err := keygen(bits)
-		set.KeyGenTime += time.Since(t)
-		return k, err
-	}
-	// Backdate a little so a client whose clock lags still accepts them.
-	notBefore := o.Now().Add(-5 * time.Minute).UTC().Truncate(time.Second)
-	notAfter := notBefore.Add(time.Duration(o.Days) * 24 * time.Hour)
+	return o, defect, nil
+}
 
-	caKey, err := newKey(o.KeySize)
+// setBuilder issues one set's certificates from options with their
+// defaults, in order: CA, intermediate, QWAC, QSealC, server.
+type setBuilder struct {
+	o                   Options
+	defect              Defect
+	set                 *Set
+	notBefore, notAfter time.Time
+}
+
+// leafSpec is what a TPP certificate (QWAC or QSealC) is made from: good
+// until a Defect's apply breaks it.
+type leafSpec struct {
+	tmpl         *x509.Certificate
+	statements   StatementsSpec
+	noStatements bool // no qcStatements extension at all
+	bits         int
+	issuer       *Issued // nil: self-signed
+}
+
+// newKey generates a key, counting the time it takes in the set.
+func (b *setBuilder) newKey(bits int) (*rsa.PrivateKey, error) {
+	t := time.Now()
+	k, err := b.o.KeyGen(bits)
+	b.set.KeyGenTime += time.Since(t)
+	return k, err
+}
+
+// ca is the self-signed root; it may sign CAs only when there is an
+// intermediate.
+func (b *setBuilder) ca() error {
+	key, err := b.newKey(b.o.KeySize)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	caTmpl := &x509.Certificate{
+	tmpl := &x509.Certificate{
 		Subject: pkix.Name{CommonName: "xs2a Test QTSP CA", Organization: []string{"xs2a test trust service (not qualified)"},
-			Country: []string{o.Org.Country}},
-		NotBefore: notBefore, NotAfter: notAfter.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: !o.Intermediate,
+			Country: []string{b.o.Org.Country}},
+		NotBefore: b.notBefore, NotAfter: b.notAfter.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: !b.o.Intermediate,
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
-	if o.Intermediate {
-		caTmpl.MaxPathLen = 1
+	if b.o.Intermediate {
+		tmpl.MaxPathLen = 1
 	}
-	ca, err := issue(o.Serials, caTmpl, nil, caKey, nil)
+	b.set.CA, err = issue(b.o.Serials, tmpl, nil, key, nil)
+	return err
+}
+
+// intermediate is the issuing CA under the root that signs the QWAC, as
+// real QTSPs do.
+func (b *setBuilder) intermediate() error {
+	key, err := b.newKey(b.o.KeySize)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	set.CA = ca
-	qwacIssuer := ca
-	if o.Intermediate {
-		k, err := newKey(o.KeySize)
+	root := b.set.CA.Cert.Subject
+	b.set.Intermediate, err = issue(b.o.Serials, &x509.Certificate{
+		Subject: pkix.Name{CommonName: "xs2a Test QTSP Issuing CA", Organization: root.Organization,
+			Country: root.Country},
+		NotBefore: b.notBefore, NotAfter: b.notAfter.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}, b.set.CA, key, b.set.CA.Key)
+	return err
+}
+
+// leaf makes the QWAC or the QSealC (cert) from its good template, then
+// builds in the defect when it concerns this certificate.
+func (b *setBuilder) leaf(cert string, tmpl *x509.Certificate, t QcType, issuer *Issued) (*Issued, error) {
+	o := b.o
+	tmpl.Subject = pkix.Name{CommonName: tmpl.Subject.CommonName, Organization: []string{o.Org.Name}, Country: []string{o.Org.Country},
+		ExtraNames: []pkix.AttributeTypeAndValue{{Type: OIDOrganizationID, Value: o.Org.OrganizationIdentifier()}}}
+	tmpl.NotBefore, tmpl.NotAfter = b.notBefore, b.notAfter
+	l := &leafSpec{
+		tmpl:       tmpl,
+		statements: StatementsSpec{Type: t, Roles: o.Roles, NCAName: o.Org.NCAName, NCAID: o.Org.NCAIdentifier()},
+		bits:       o.KeySize,
+		issuer:     issuer,
+	}
+	if b.defect.apply != nil && b.defect.Applies(cert) {
+		b.defect.apply(l)
+	}
+	if !l.noStatements {
+		v, err := MarshalQCStatements(l.statements)
 		if err != nil {
 			return nil, err
 		}
-		set.Intermediate, err = issue(o.Serials, &x509.Certificate{
-			Subject: pkix.Name{CommonName: "xs2a Test QTSP Issuing CA", Organization: caTmpl.Subject.Organization,
-				Country: caTmpl.Subject.Country},
-			NotBefore: notBefore, NotAfter: notAfter.Add(24 * time.Hour),
-			IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true,
-			KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		}, ca, k, caKey)
-		if err != nil {
-			return nil, err
-		}
-		qwacIssuer = set.Intermediate
+		tmpl.ExtraExtensions = []pkix.Extension{{Id: OIDQCStatements, Value: v}}
 	}
-
-	breaks := func(cert string) string {
-		if defect.Name != "" && defect.Applies(cert) {
-			return defect.Name
-		}
-		return ""
-	}
-	tppSubject := func(cn, brk string) pkix.Name {
-		n := pkix.Name{CommonName: cn, Organization: []string{o.Org.Name}, Country: []string{o.Org.Country}}
-		if brk != DefectNoOrgID {
-			n.ExtraNames = []pkix.AttributeTypeAndValue{{Type: OIDOrganizationID, Value: o.Org.OrganizationIdentifier()}}
-		}
-		return n
-	}
-	// leaf makes the QWAC or the QSealC from its good template, then builds
-	// in the defect when it concerns this certificate.
-	leaf := func(cert string, tmpl *x509.Certificate, t QcType, issuer *Issued) (*Issued, error) {
-		brk := breaks(cert)
-		tmpl.Subject = tppSubject(tmpl.Subject.CommonName, brk)
-		tmpl.NotBefore, tmpl.NotAfter = notBefore, notAfter
-		spec := StatementsSpec{Type: t, Roles: o.Roles, NCAName: o.Org.NCAName, NCAID: o.Org.NCAIdentifier()}
-		bits := o.KeySize
-		switch brk {
-		case DefectExpired:
-			tmpl.NotAfter = notBefore.Add(-24 * time.Hour)
-			tmpl.NotBefore = tmpl.NotAfter.Add(-time.Duration(o.Days) * 24 * time.Hour)
-		case DefectNotYetValid:
-			tmpl.NotBefore = notBefore.Add(7 * 24 * time.Hour)
-			if !tmpl.NotAfter.After(tmpl.NotBefore) {
-				tmpl.NotAfter = tmpl.NotBefore.Add(24 * time.Hour)
-			}
-		case DefectPSD2Unwrapped:
-			spec.NoPSD2Wrap = true
-		case DefectNoQcType:
-			spec.Type = ""
-		case DefectWebQcTypeOnSeal:
-			spec.Type = QcTypeWeb
-		case DefectNoPSPAI:
-			spec.Roles = nil
-			for _, r := range o.Roles {
-				if r != RoleAI {
-					spec.Roles = append(spec.Roles, r)
-				}
-			}
-			if len(spec.Roles) == 0 {
-				spec.Roles = []Role{RolePI}
-			}
-		case DefectWrongKeyUsage:
-			tmpl.KeyUsage = x509.KeyUsageKeyEncipherment
-		case DefectNoClientAuth:
-			tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		case DefectRSA1024:
-			bits = 1024
-		case DefectSelfSigned:
-			issuer = nil
-		case DefectCAAsLeaf:
-			tmpl.BasicConstraintsValid, tmpl.IsCA = true, true
-			tmpl.KeyUsage |= x509.KeyUsageCertSign
-		}
-		if brk != DefectNoQCStatements {
-			v, err := MarshalQCStatements(spec)
-			if err != nil {
-				return nil, err
-			}
-			tmpl.ExtraExtensions = []pkix.Extension{{Id: OIDQCStatements, Value: v}}
-		}
-		key, err := newKey(bits)
-		if err != nil {
-			return nil, err
-		}
-		if issuer == nil {
-			return issue(o.Serials, tmpl, nil, key, nil)
-		}
-		return issue(o.Serials, tmpl, issuer, key, issuer.Key)
-	}
-
-	domain := o.Org.Domain
-	if domain == "" {
-		domain = DefaultOrg.Domain
-	}
-	set.QWAC, err = leaf("qwac", &x509.Certificate{
-		Subject: pkix.Name{CommonName: domain}, DNSNames: []string{domain},
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth},
-	}, QcTypeWeb, qwacIssuer)
+	key, err := b.newKey(l.bits)
 	if err != nil {
 		return nil, err
 	}
-	set.QSeal, err = leaf("qseal", &x509.Certificate{
-		Subject:  pkix.Name{CommonName: o.Org.Name},
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
-	}, QcTypeESeal, ca)
-	if err != nil {
-		return nil, err
+	if l.issuer == nil {
+		return issue(o.Serials, tmpl, nil, key, nil)
 	}
+	return issue(o.Serials, tmpl, l.issuer, key, l.issuer.Key)
+}
 
-	srvKey, err := newKey(o.KeySize)
+// server is the sandbox bank's TLS certificate for localhost, from the CA.
+func (b *setBuilder) server() error {
+	key, err := b.newKey(b.o.KeySize)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	set.Server, err = issue(o.Serials, &x509.Certificate{
+	b.set.Server, err = issue(b.o.Serials, &x509.Certificate{
 		Subject:  pkix.Name{CommonName: "localhost", Organization: []string{"xs2a sandbox ASPSP"}},
 		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		NotBefore: notBefore, NotAfter: notAfter,
+		NotBefore: b.notBefore, NotAfter: b.notAfter,
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, ca, srvKey, caKey)
-	if err != nil {
-		return nil, err
-	}
-	return set, nil
+	}, b.set.CA, key, b.set.CA.Key)
+	return err
 }
 
 // QWACChain is what qwac.pem holds: the QWAC, then the intermediate that

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -36,7 +37,7 @@ func (p *Proxy) checkHost(host string) string {
 	if p.hosts == nil || p.hosts[strings.ToLower(host)] {
 		return ""
 	}
-	return fmt.Sprintf("Host %q is not this proxy's address (a web page behind DNS rebinding names its own); call it as 127.0.0.1 or localhost with its port, or start it with --allow-remote", clip(host, 80))
+	return fmt.Sprintf("Host %q is not this proxy's address (a web page behind DNS rebinding names its own); call it as 127.0.0.1 or localhost with its port, or start it with --allow-remote", text.Clip(host, 80))
 }
 
 // ParseOrigin checks a browser origin (scheme://host[:port], as in the
@@ -48,11 +49,11 @@ func ParseOrigin(s string) (string, error) {
 	case s == "*" || s == "null":
 		return "", fmt.Errorf("origin %q: name each browser app's origin, e.g. http://localhost:3000", s)
 	case err != nil:
-		return "", fmt.Errorf("origin %q: %v", clip(s, 80), err)
+		return "", fmt.Errorf("origin %q: %v", text.Clip(s, 80), err)
 	case u.Scheme != "http" && u.Scheme != "https":
-		return "", fmt.Errorf("origin %q: want http:// or https:// and a host, e.g. http://localhost:3000", clip(s, 80))
+		return "", fmt.Errorf("origin %q: want http:// or https:// and a host, e.g. http://localhost:3000", text.Clip(s, 80))
 	case u.Hostname() == "" || !validPort(u.Port()) || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
-		return "", fmt.Errorf("origin %q: an origin is scheme://host[:port] with nothing after it", clip(s, 80))
+		return "", fmt.Errorf("origin %q: an origin is scheme://host[:port] with nothing after it", text.Clip(s, 80))
 	}
 	host, port := strings.ToLower(u.Hostname()), u.Port()
 	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
@@ -83,7 +84,7 @@ func (p *Proxy) checkOrigin(h http.Header) (origin, refusal string) {
 	if n, err := ParseOrigin(o); err == nil && p.origins[n] {
 		return n, ""
 	}
-	return "", fmt.Sprintf("Origin %q may not use the TPP's certificates: a web page would call the bank in your name; allow a browser app with --cors-origin", clip(o, 80))
+	return "", fmt.Sprintf("Origin %q may not use the TPP's certificates: a web page would call the bank in your name; allow a browser app with --cors-origin", text.Clip(o, 80))
 }
 
 // berlinGroupHeaders are the request headers of the XS2A interface a
@@ -184,11 +185,4 @@ func validPort(p string) bool {
 	}
 	n, err := strconv.Atoi(p)
 	return err == nil && n > 0 && n < 65536 && p[0] != '0'
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
@@ -144,92 +145,139 @@ func removeHopByHop(h http.Header) {
 
 // ServeHTTP checks the request, forwards it and streams the answer back.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := p.now()
-	if msg := p.checkHost(r.Host); msg != "" {
-		p.fail(w, r, start, "", http.StatusForbidden, "", msg)
+	x := &exchange{p: p, w: w, r: r, start: p.now()}
+	if !x.guard() {
 		return
 	}
-	origin, msg := p.checkOrigin(r.Header)
-	if msg != "" {
-		p.fail(w, r, start, "", http.StatusForbidden, "", msg)
+	out, ok := x.upstreamRequest()
+	if !ok {
 		return
 	}
-	if origin != "" && r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-		preflight(w.Header(), r.Header, origin)
-		w.WriteHeader(http.StatusNoContent)
-		p.line(r, http.StatusNoContent, "", "", p.now().Sub(start), nil)
-		return
-	}
-
-	if !strings.HasPrefix(r.URL.Path, "/") {
-		// "GET *" and the like: appended to the base URL it would
-		// name another host.
-		p.fail(w, r, start, origin, http.StatusBadRequest, "", fmt.Sprintf("request target %q is not a path", clip(r.RequestURI, 80)))
-		return
-	}
-	var body []byte
-	if r.Body != nil && r.Body != http.NoBody {
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.maxBody))
-		if err != nil {
-			var mb *http.MaxBytesError
-			if errors.As(err, &mb) {
-				p.fail(w, r, start, origin, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("request body larger than %d bytes", p.maxBody))
-				return
-			}
-			p.fail(w, r, start, origin, http.StatusBadRequest, "", "reading the request body: "+err.Error())
-			return
-		}
-		body = b
-	}
-	target := p.base + r.URL.EscapedPath()
-	if r.URL.RawQuery != "" {
-		target += "?" + r.URL.RawQuery
-	}
-	var rd io.Reader = http.NoBody
-	if len(body) > 0 {
-		rd = bytes.NewReader(body)
-	}
-	out, err := http.NewRequestWithContext(r.Context(), r.Method, target, rd)
-	if err != nil {
-		p.fail(w, r, start, origin, http.StatusBadRequest, "", err.Error())
-		return
-	}
-	out.Header = r.Header.Clone()
-	removeHopByHop(out.Header)
-	rid := out.Header.Get("X-Request-ID")
-	if rid == "" {
-		rid = uuid.NewString()
-		out.Header.Set("X-Request-ID", rid)
-	}
-	if p.inject != nil {
-		if err := p.inject(r.Context(), out); err != nil {
-			p.fail(w, r, start, origin, http.StatusUnauthorized, rid, err.Error())
-			return
-		}
-	}
-	resp, err := p.client.Do(out)
-	if err != nil {
-		// The client's error names the URL, query and all: a code or a
-		// token there must not reach the log.
-		if ue := (*url.Error)(nil); errors.As(err, &ue) {
-			ue.URL = httplog.Redactor{}.URL(out.URL)
-		}
-		if r.Context().Err() != nil {
-			err = fmt.Errorf("the caller went away before the ASPSP answered: %w", err)
-		}
-		status := http.StatusBadGateway
-		var be *budget.ExceededError
-		if errors.As(err, &be) {
-			// Refused here for its budget (--strict-budget): the app sees
-			// the status the bank would have answered, and why.
-			status, err = http.StatusTooManyRequests, be
-		}
-		p.fail(w, r, start, origin, status, rid, err.Error())
+	resp, ok := x.forward(out)
+	if !ok {
 		return
 	}
 	defer resp.Body.Close()
+	x.copyAnswer(resp, out.Header)
+}
 
-	h := w.Header()
+// exchange is one request through the proxy: what its answer and its log
+// line are made from, filled in as the request goes along.
+type exchange struct {
+	p      *Proxy
+	w      http.ResponseWriter
+	r      *http.Request
+	start  time.Time
+	origin string // the caller's allowed browser origin, "" for none
+	rid    string // X-Request-ID, once the request has one
+}
+
+// guard refuses a foreign Host or Origin and answers a CORS preflight; it
+// reports whether the request goes on.
+func (x *exchange) guard() bool {
+	if msg := x.p.checkHost(x.r.Host); msg != "" {
+		x.fail(http.StatusForbidden, msg)
+		return false
+	}
+	origin, msg := x.p.checkOrigin(x.r.Header)
+	if msg != "" {
+		x.fail(http.StatusForbidden, msg)
+		return false
+	}
+	x.origin = origin
+	if origin != "" && x.r.Method == http.MethodOptions && x.r.Header.Get("Access-Control-Request-Method") != "" {
+		preflight(x.w.Header(), x.r.Header, origin)
+		x.w.WriteHeader(http.StatusNoContent)
+		x.log(http.StatusNoContent, "", nil)
+		return false
+	}
+	return true
+}
+
+// upstreamRequest is the request to send the ASPSP: the caller's method,
+// path, query, headers (hop-by-hop ones removed) and whole body, with an
+// X-Request-ID and what Inject adds. It answers the caller itself, and
+// returns false, when there is none.
+func (x *exchange) upstreamRequest() (*http.Request, bool) {
+	r := x.r
+	if !strings.HasPrefix(r.URL.Path, "/") {
+		// "GET *" and the like: appended to the base URL it would
+		// name another host.
+		x.fail(http.StatusBadRequest, fmt.Sprintf("request target %q is not a path", text.Clip(r.RequestURI, 80)))
+		return nil, false
+	}
+	var body io.Reader = http.NoBody
+	if r.Body != nil && r.Body != http.NoBody {
+		b, err := io.ReadAll(http.MaxBytesReader(x.w, r.Body, x.p.maxBody))
+		if err != nil {
+			var mb *http.MaxBytesError
+			if errors.As(err, &mb) {
+				x.fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", x.p.maxBody))
+				return nil, false
+			}
+			x.fail(http.StatusBadRequest, "reading the request body: "+err.Error())
+			return nil, false
+		}
+		if len(b) > 0 {
+			body = bytes.NewReader(b)
+		}
+	}
+	target := x.p.base + r.URL.EscapedPath()
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, target, body)
+	if err != nil {
+		x.fail(http.StatusBadRequest, err.Error())
+		return nil, false
+	}
+	out.Header = r.Header.Clone()
+	removeHopByHop(out.Header)
+	x.rid = out.Header.Get("X-Request-ID")
+	if x.rid == "" {
+		x.rid = uuid.NewString()
+		out.Header.Set("X-Request-ID", x.rid)
+	}
+	if x.p.inject != nil {
+		if err := x.p.inject(r.Context(), out); err != nil {
+			x.fail(http.StatusUnauthorized, err.Error())
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// forward sends out to the ASPSP. When no answer comes it answers the
+// caller 502 (429 for a request refused for its budget) and returns false.
+func (x *exchange) forward(out *http.Request) (*http.Response, bool) {
+	resp, err := x.p.client.Do(out)
+	if err == nil {
+		return resp, true
+	}
+	// The client's error names the URL, query and all: a code or a token
+	// there must not reach the log.
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		ue.URL = httplog.Redactor{}.URL(out.URL)
+	}
+	if x.r.Context().Err() != nil {
+		err = fmt.Errorf("the caller went away before the ASPSP answered: %w", err)
+	}
+	status := http.StatusBadGateway
+	var be *budget.ExceededError
+	if errors.As(err, &be) {
+		// Refused here for its budget (--strict-budget): the app sees the
+		// status the bank would have answered, and why.
+		status, err = http.StatusTooManyRequests, be
+	}
+	x.fail(status, err.Error())
+	return nil, false
+}
+
+// copyAnswer streams the ASPSP's answer to the caller under the proxy's own
+// CORS headers, then logs it with the Berlin Group code and texts of a 4xx,
+// the credentials sent (sent is the request's header) hidden.
+func (x *exchange) copyAnswer(resp *http.Response, sent http.Header) {
+	h := x.w.Header()
 	for k, vs := range resp.Header {
 		h[k] = vs
 	}
@@ -241,11 +289,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			delete(h, k)
 		}
 	}
-	if origin != "" {
-		allowOrigin(h, origin)
+	if x.origin != "" {
+		allowOrigin(h, x.origin)
 	}
 	if v := resp.Header.Get("X-Request-ID"); v != "" {
-		rid = v
+		x.rid = v
 	}
 	// Only an error's prefix is kept aside, for the log line; every byte
 	// goes on to the caller as it arrives.
@@ -253,8 +301,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if resp.StatusCode >= 400 && isJSON(resp.Header.Get("Content-Type")) {
 		tee = &bytes.Buffer{}
 	}
-	w.WriteHeader(resp.StatusCode)
-	n, upErr, downErr := stream(w, resp.Body, tee)
+	x.w.WriteHeader(resp.StatusCode)
+	n, upErr, downErr := stream(x.w, resp.Body, tee)
 
 	code, texts := "", []string(nil)
 	if tee != nil {
@@ -265,7 +313,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// A bank that quotes the request in its error ("Bearer ... is not
 	// known") must not put the injected token or the API key in the log.
-	creds := credentials(out.Header, p.secret)
+	creds := credentials(sent, x.p.secret)
 	code = httplog.Hide(code, creds...)
 	for i := range texts {
 		texts[i] = httplog.Hide(texts[i], creds...)
@@ -276,7 +324,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case downErr != nil:
 		texts = append(texts, fmt.Sprintf("proxy: the caller went away after %d bytes: %v", n, downErr))
 	}
-	p.line(r, resp.StatusCode, code, rid, p.now().Sub(start), texts)
+	x.log(resp.StatusCode, code, texts)
 	if upErr != nil {
 		// Ending normally would close a chunked answer as if it were
 		// complete; aborting tells the caller it was cut.
@@ -349,16 +397,22 @@ func isJSON(contentType string) bool {
 
 // fail answers an exchange the proxy could not complete itself; an allowed
 // browser app may read why.
-func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, start time.Time, origin string, status int, rid, msg string) {
-	msg = strings.Join(strings.Fields(msg), " ")
-	if origin != "" {
-		allowOrigin(w.Header(), origin)
+func (x *exchange) fail(status int, msg string) {
+	msg = text.OneLine(msg)
+	h := x.w.Header()
+	if x.origin != "" {
+		allowOrigin(h, x.origin)
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, "xs2a proxy: %s\n", msg)
-	p.line(r, status, "", rid, p.now().Sub(start), []string{"proxy: " + msg})
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	x.w.WriteHeader(status)
+	fmt.Fprintf(x.w, "xs2a proxy: %s\n", msg)
+	x.log(status, "", []string{"proxy: " + msg})
+}
+
+// log writes the exchange's line, timed from its start.
+func (x *exchange) log(status int, code string, texts []string) {
+	x.p.line(x.r, status, code, x.rid, x.p.now().Sub(x.start), texts)
 }
 
 // line writes the exchange's log line and its texts in one write, so
@@ -375,7 +429,7 @@ func (p *Proxy) line(r *http.Request, status int, code, rid string, d time.Durat
 	// escaped, so neither can send the terminal escape sequences.
 	fmt.Fprintf(&b, "%s %s %d %s X-Request-ID %s %s\n", r.Method, termsafe.Line(r.URL.Path), status, termsafe.Line(code), termsafe.Line(rid), d.Round(time.Millisecond))
 	for _, t := range texts {
-		fmt.Fprintf(&b, "  %s\n", termsafe.Line(strings.Join(strings.Fields(t), " ")))
+		fmt.Fprintf(&b, "  %s\n", termsafe.Line(text.OneLine(t)))
 	}
 	p.logMu.Lock()
 	defer p.logMu.Unlock()

@@ -123,20 +123,9 @@ type Request struct {
 // Do sends a request with X-Request-ID, the bearer token, Consent-ID and
 // the API key as asked, retrying on 429 within the limits.
 func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
-	u := c.url(r.Path)
-	if !strings.HasPrefix(r.Path, "/") || strings.HasPrefix(r.Path, "//") {
-		// An absolute link from the ASPSP (paging): followed, with the
-		// PSU's token, only on an origin the profile names.
-		link, err := c.resolve("link", r.Path)
-		if err != nil {
-			return nil, err
-		}
-		u = link.String()
-	} else if isVersion(r.Path) {
-		u = strings.TrimRight(c.BaseURL, "/") + r.Path // a link already carrying the version
-	}
-	if len(r.Query) > 0 {
-		u += "?" + r.Query.Encode()
+	u, err := c.target(r)
+	if err != nil {
+		return nil, err
 	}
 	retries := c.MaxRetries
 	if retries == 0 {
@@ -148,97 +137,26 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	}
 	sleep := c.Sleep
 	if sleep == nil {
-		sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-t.C:
-				return nil
-			}
-		}
+		sleep = sleepCtx
 	}
 	for attempt := 0; ; attempt++ {
 		if err := c.limiter().Wait(ctx); err != nil {
 			return nil, err
 		}
-		req, err := http.NewRequestWithContext(ctx, r.Method, u, bytes.NewReader(r.Body))
+		req, err := c.newRequest(ctx, r, u)
 		if err != nil {
 			return nil, err
 		}
-		if r.Body == nil {
-			req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
-		}
-		for k, vs := range r.Header {
-			for _, v := range vs {
-				req.Header.Add(k, v)
-			}
-		}
-		rid := req.Header.Get("X-Request-ID")
-		if rid == "" {
-			rid = uuid.NewString()
-			req.Header.Set("X-Request-ID", rid)
-		}
-		req.Header.Set("Accept", "application/json")
-		if r.Body != nil && req.Header.Get("Content-Type") == "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		if r.Token != "" {
-			req.Header.Set("Authorization", "Bearer "+r.Token)
-		}
-		if r.ConsentID != "" {
-			req.Header.Set("Consent-ID", r.ConsentID)
-		}
-		if r.APIKey && c.APIKey != "" {
-			h := c.APIKeyHeader
-			if h == "" {
-				h = "X-API-Key"
-			}
-			req.Header.Set(h, c.APIKey)
-		}
-		if (r.PSUIP || r.PSUIPRequired) && c.PSUIPAddress != "" {
-			req.Header.Set("PSU-IP-Address", c.PSUIPAddress)
-		} else if r.PSUIPRequired && req.Header.Get("PSU-IP-Address") == "" {
-			find := c.LocalAddr
-			if find == nil {
-				find = RouteLocalAddr
-			}
-			addr, err := find(ctx, req.URL)
-			if err != nil {
-				return nil, fmt.Errorf("PSU-IP-Address is mandatory on %s %s and the local address of the connection is unknown (%v): set psu_ip_address or --psu-ip", r.Method, termsafe.Line(r.Path), err)
-			}
-			req.Header.Set("PSU-IP-Address", addr.String())
-			if c.OnLocalPSUIP != nil {
-				c.OnLocalPSUIP(addr)
-			}
-		}
-		resp, err := c.HTTP.Do(req)
+		out, err := c.send(req, r)
 		if err != nil {
 			return nil, err
 		}
-		if err := origin.Redirected(resp); err != nil {
-			resp.Body.Close()
-			// Never followed: the token and API key would go along.
-			return nil, fmt.Errorf("%s %s %w", r.Method, termsafe.Line(r.Path), err)
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswerBytes+1))
-		resp.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("reading the answer to %s %s: %w", r.Method, termsafe.Line(r.Path), err)
-		}
-		if len(body) > MaxAnswerBytes {
-			// Said, not cut silently: a cut answer would only fail later as
-			// "not the expected JSON", hiding why.
-			return nil, fmt.Errorf("the answer to %s %s is larger than %d MiB; xs2a reads no more (narrow the request, e.g. dateFrom/dateTo)", r.Method, termsafe.Line(r.Path), MaxAnswerBytes>>20)
-		}
-		out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, RequestID: rid, PSUIPAddress: req.Header.Get("PSU-IP-Address")}
 		// A 429 with no time to wait on an account call without the PSU is
 		// the consent's frequencyPerDay used up: a retry cannot pass before
 		// the bank's midnight and would only spend the TPP's daily requests.
-		spent := resp.Header.Get("Retry-After") == "" && r.ConsentID != "" && req.Header.Get("PSU-IP-Address") == ""
-		if resp.StatusCode == http.StatusTooManyRequests && attempt < retries && retries > 0 && !spent {
-			wait := retryAfter(resp.Header.Get("Retry-After"))
+		spent := out.Header.Get("Retry-After") == "" && r.ConsentID != "" && out.PSUIPAddress == ""
+		if out.Status == http.StatusTooManyRequests && attempt < retries && retries > 0 && !spent {
+			wait := retryAfter(out.Header.Get("Retry-After"))
 			if wait <= maxWait {
 				if err := sleep(ctx, wait); err != nil {
 					return nil, err
@@ -248,6 +166,134 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 		}
 		return out, nil
 	}
+}
+
+// sleepCtx waits d, or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// target is the URL r calls: its path under the base and version, a link
+// that already carries the version, or an absolute link from the ASPSP on
+// an origin the profile names; then the query.
+func (c *Client) target(r Request) (string, error) {
+	u := c.url(r.Path)
+	if !strings.HasPrefix(r.Path, "/") || strings.HasPrefix(r.Path, "//") {
+		// An absolute link from the ASPSP (paging): followed, with the
+		// PSU's token, only on an origin the profile names.
+		link, err := c.resolve("link", r.Path)
+		if err != nil {
+			return "", err
+		}
+		u = link.String()
+	} else if isVersion(r.Path) {
+		u = strings.TrimRight(c.BaseURL, "/") + r.Path // a link already carrying the version
+	}
+	if len(r.Query) > 0 {
+		u += "?" + r.Query.Encode()
+	}
+	return u, nil
+}
+
+// newRequest is one attempt at r: a fresh request (a retry is a new
+// request, with a new X-Request-ID unless r names one) with the headers r
+// asks for.
+func (c *Client) newRequest(ctx context.Context, r Request, u string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, r.Method, u, bytes.NewReader(r.Body))
+	if err != nil {
+		return nil, err
+	}
+	if r.Body == nil {
+		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if req.Header.Get("X-Request-ID") == "" {
+		req.Header.Set("X-Request-ID", uuid.NewString())
+	}
+	req.Header.Set("Accept", "application/json")
+	if r.Body != nil && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.Token)
+	}
+	if r.ConsentID != "" {
+		req.Header.Set("Consent-ID", r.ConsentID)
+	}
+	if r.APIKey && c.APIKey != "" {
+		h := c.APIKeyHeader
+		if h == "" {
+			h = "X-API-Key"
+		}
+		req.Header.Set(h, c.APIKey)
+	}
+	if err := c.setPSUIP(ctx, r, req); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// setPSUIP sends the configured PSU-IP-Address where r asks for it; where
+// the call requires one and none is configured or given, the local address
+// of the connection goes.
+func (c *Client) setPSUIP(ctx context.Context, r Request, req *http.Request) error {
+	if (r.PSUIP || r.PSUIPRequired) && c.PSUIPAddress != "" {
+		req.Header.Set("PSU-IP-Address", c.PSUIPAddress)
+		return nil
+	}
+	if !r.PSUIPRequired || req.Header.Get("PSU-IP-Address") != "" {
+		return nil
+	}
+	find := c.LocalAddr
+	if find == nil {
+		find = RouteLocalAddr
+	}
+	addr, err := find(ctx, req.URL)
+	if err != nil {
+		return fmt.Errorf("PSU-IP-Address is mandatory on %s %s and the local address of the connection is unknown (%v): set psu_ip_address or --psu-ip", r.Method, termsafe.Line(r.Path), err)
+	}
+	req.Header.Set("PSU-IP-Address", addr.String())
+	if c.OnLocalPSUIP != nil {
+		c.OnLocalPSUIP(addr)
+	}
+	return nil
+}
+
+// send makes one attempt and reads the whole answer, refusing a redirect
+// and an answer over MaxAnswerBytes.
+func (c *Client) send(req *http.Request, r Request) (*Response, error) {
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if err := origin.Redirected(resp); err != nil {
+		resp.Body.Close()
+		// Never followed: the token and API key would go along.
+		return nil, fmt.Errorf("%s %s %w", r.Method, termsafe.Line(r.Path), err)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswerBytes+1))
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading the answer to %s %s: %w", r.Method, termsafe.Line(r.Path), err)
+	}
+	if len(body) > MaxAnswerBytes {
+		// Said, not cut silently: a cut answer would only fail later as
+		// "not the expected JSON", hiding why.
+		return nil, fmt.Errorf("the answer to %s %s is larger than %d MiB; xs2a reads no more (narrow the request, e.g. dateFrom/dateTo)", r.Method, termsafe.Line(r.Path), MaxAnswerBytes>>20)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body,
+		RequestID: req.Header.Get("X-Request-ID"), PSUIPAddress: req.Header.Get("PSU-IP-Address")}, nil
 }
 
 // RouteLocalAddr is the address a connection to target leaves from, as the

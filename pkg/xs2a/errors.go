@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 )
 
 // TPPMessage is one Berlin Group tppMessages entry.
@@ -79,7 +81,7 @@ func (e *APIError) Error() string {
 		b.WriteString(m.Text)
 	}
 	if len(e.Messages) == 0 && e.Body != "" {
-		b.WriteString(": " + clip(strings.TrimSpace(e.Body), 300))
+		b.WriteString(": " + text.Clip(strings.TrimSpace(e.Body), 300))
 	}
 	if e.RequestID != "" {
 		b.WriteString(" (X-Request-ID " + e.RequestID + ")")
@@ -171,11 +173,4 @@ func ParseError(status int, requestID string, body []byte) *APIError {
 		e.Body = string(body)
 	}
 	return e
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
