@@ -142,16 +142,10 @@ func completeAccounts(f *cmdutil.Factory) func(*cobra.Command, []string, string)
 // is outside; -o json keeps the strings as they came).
 func l(s string) string { return termsafe.Line(s) }
 
-func amount(a xs2a.Amount) string { return l(a.Amount + " " + a.Currency) }
+func amount(a xs2a.Amount) string { return l(a.String()) }
 
 // spacedPAN writes 524378******8693 as the bank's 5243 78** **** 8693.
-func spacedPAN(p string) string {
-	if len(p) != 16 {
-		return l(p)
-	}
-	p = strings.ReplaceAll(p, "x", "*")
-	return l(p[0:4] + " " + p[4:8] + " " + p[8:12] + " " + p[12:16])
-}
+func spacedPAN(p string) string { return l(xs2a.FormatMaskedPAN(p)) }
 
 // balanceSummary is the BALANCE column: the money to spend
 // (xs2a.Spendable), named when it is not a payment account's plain

@@ -83,7 +83,7 @@ func writeTransaction(w io.Writer, t *xs2a.Transaction) {
 	}
 	for _, kv := range [][2]string{
 		{"transactionId", t.TransactionID}, {"entryReference", t.EntryReference}, {"endToEndId", t.EndToEndID},
-		{"bookingDate", t.BookingDate}, {"valueDate", t.ValueDate}, {"amount", t.TransactionAmount.Amount + " " + t.TransactionAmount.Currency},
+		{"bookingDate", t.BookingDate}, {"valueDate", t.ValueDate}, {"amount", t.TransactionAmount.String()},
 		{"creditorName", t.CreditorName}, {"creditorAccount", ref(t.CreditorAccount)}, {"debtorName", t.DebtorName}, {"debtorAccount", ref(t.DebtorAccount)},
 		{"remittance", reference(*t)}, {"bankTransactionCode", t.BankTransactionCode}, {"proprietaryCode", t.ProprietaryBankTransactionCode},
 		{"purposeCode", t.PurposeCode}, {"mandateId", t.MandateID}, {"creditorId", t.CreditorID}, {"additionalInfo", t.AdditionalInformation},

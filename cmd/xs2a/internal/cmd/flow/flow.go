@@ -344,7 +344,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowOptions,
 	for _, c := range cards {
 		card := Card{ResourceID: c.ResourceID, MaskedPan: c.MaskedPan, Name: c.Name}
 		if c.CreditLimit != nil {
-			card.CreditLimit = c.CreditLimit.Amount + " " + c.CreditLimit.Currency
+			card.CreditLimit = c.CreditLimit.String()
 		}
 		if err := r.step("balances", "GET /v1/card-accounts/"+c.ResourceID+"/balances", "accounts balances "+shquote.Arg(c.ResourceID), func() (string, error) {
 			bs, err := s.API.CardBalances(ctx, ut.AccessToken, created.ConsentID, c.ResourceID)
@@ -422,7 +422,7 @@ func available(bs []xs2a.Balance, card bool) (string, string) {
 	if !ok {
 		return "", ""
 	}
-	return b.BalanceAmount.Amount + " " + b.BalanceAmount.Currency, label
+	return b.BalanceAmount.String(), label
 }
 
 // availableNote is the text line's name of the balance, when it is not
@@ -455,16 +455,9 @@ func printCards(ios *iostreams.IOStreams, rec *Record) {
 		fmt.Fprintf(w, "\n%s consent %s: %d card account(s)\n", cs.Bold("The journey worked:"), l(rec.ConsentID), len(rec.Cards))
 	}
 	for _, c := range rec.Cards {
-		fmt.Fprintf(w, "  %s  %-8s available %-14s limit %-14s %d booked, %d pending\n", l(spaced(c.MaskedPan)), l(c.Name), l(c.Available)+availableNote(c.AvailableBalance), l(c.CreditLimit), c.Booked, c.Pending)
+		fmt.Fprintf(w, "  %s  %-8s available %-14s limit %-14s %d booked, %d pending\n", l(xs2a.FormatMaskedPAN(c.MaskedPan)), l(c.Name), l(c.Available)+availableNote(c.AvailableBalance), l(c.CreditLimit), c.Booked, c.Pending)
 	}
 	fmt.Fprintf(w, "%s\n", cs.Faint(fmt.Sprintf("total %d ms", rec.TotalMillis)))
-}
-
-func spaced(p string) string {
-	if len(p) != 16 {
-		return p
-	}
-	return p[0:4] + " " + p[4:8] + " " + p[8:12] + " " + p[12:16]
 }
 
 // embedded is the running embedded bank and a session pointed at it.
