@@ -245,3 +245,14 @@ func (s *SyncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Consented starts a bank (Bank with args) and runs token, consent create
+// and authorize --exchange against it: where every data command starts.
+func (e *Env) Consented(args ...string) *Bank {
+	e.T.Helper()
+	b := e.Bank(args...)
+	e.Must("token")
+	e.Must("consent", "create")
+	e.Must("authorize", "--exchange", "--timeout", "10s")
+	return b
+}
