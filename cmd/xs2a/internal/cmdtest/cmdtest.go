@@ -256,3 +256,15 @@ func (e *Env) Consented(args ...string) *Bank {
 	e.Must("authorize", "--exchange", "--timeout", "10s")
 	return b
 }
+
+// Expect runs `xs2a args...` and fails the test unless it exits code with
+// want in its stderr (want "" matches any stderr).
+func (e *Env) Expect(code int, want string, args ...string) Result {
+	e.T.Helper()
+	r := e.Run(args...)
+	if r.Code != code || !strings.Contains(r.Stderr, want) {
+		e.T.Errorf("xs2a %s: exit %d, stdout %q, stderr %q; want exit %d and %q on stderr",
+			strings.Join(args, " "), r.Code, r.Stdout, r.Stderr, code, want)
+	}
+	return r
+}
