@@ -184,20 +184,31 @@ func certSet() (*qcert.Set, error) {
 	return set, setErr
 }
 
+// Certs writes a certificate set (the one every bank of this test binary
+// uses) into a new directory and returns it; the files are qcert.SetFiles.
+func (e *Env) Certs() string {
+	e.T.Helper()
+	s, err := certSet()
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	dir, err := os.MkdirTemp(e.Dir, "certs")
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	if err := s.Write(dir, true); err != nil {
+		e.T.Fatal(err)
+	}
+	return dir
+}
+
 // Bank starts `xs2a sandbox serve --write-profile default` in process on
 // random loopback ports, approving every authorization at once and with
 // no rate or daily limit; args are more serve flags (later ones win). It
 // stops when the test ends.
 func (e *Env) Bank(args ...string) *Bank {
 	e.T.Helper()
-	s, err := certSet()
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	certs := filepath.Join(e.Dir, "bank-certs")
-	if err := s.Write(certs, false); err != nil {
-		e.T.Fatal(err)
-	}
+	certs := e.Certs()
 	ios, _, out, _ := iostreams.Test()
 	log := &SyncBuffer{}
 	ios.ErrOut = log

@@ -43,5 +43,24 @@ func TestConsentAgainstTheBank(t *testing.T) {
 		t.Errorf("browser opened %d URLs, want 1", n)
 	}
 	r = e.Must("consent", "status")
-	t.Log(r.Stdout, r.Stderr, b.CallsToday(c.ConsentID))
+	if !strings.Contains(r.Stdout, c.ConsentID) || !strings.Contains(r.Stdout, "valid") {
+		t.Errorf("consent status:\n%s", r.Stdout)
+	}
+	e.Must("consent", "status", "-v")
+	r = e.Must("consent", "get", "-o", "json")
+	if !strings.Contains(r.Stdout, `"consentStatus": "valid"`) {
+		t.Errorf("consent get -o json:\n%s", r.Stdout)
+	}
+	e.Must("consent", "get")
+	e.Expect(4, "CONSENT_UNKNOWN", "consent", "status", "unknown-id", "-o", "json")
+	e.Expect(4, "CONSENT_UNKNOWN", "consent", "get", "unknown-id")
+	e.Must("consent", "delete")
+	if !strings.Contains(b.Log.String(), "DELETE /v1/consents/"+c.ConsentID+" 204") {
+		t.Errorf("the bank did not delete the consent:\n%s", b.Log.String())
+	}
+	r = e.Must("consent", "status", c.ConsentID)
+	if !strings.Contains(r.Stdout, "terminatedByTpp") {
+		t.Errorf("consent status after delete:\n%s", r.Stdout)
+	}
+	e.Must("consent", "create", "--one-off")
 }
