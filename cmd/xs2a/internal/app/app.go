@@ -54,12 +54,15 @@ func Run(args []string, ios *iostreams.IOStreams) int {
 		}
 		f.Now = func() time.Time { return t }
 	}
-	return RunFactory(f, args)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return RunFactory(ctx, f, args)
 }
 
 // RunFactory is Run with the dependencies given: the in-process command
-// tests (cmdtest) pass test streams, a fixed clock and a stub browser.
-func RunFactory(f *cmdutil.Factory, args []string) (code int) {
+// tests (cmdtest) pass test streams, a fixed clock, a stub browser, and a
+// context they cancel to stop a long-running command as Ctrl-C would.
+func RunFactory(ctx context.Context, f *cmdutil.Factory, args []string) (code int) {
 	ios := f.IO
 	defer func() {
 		if r := recover(); r != nil {
@@ -76,8 +79,6 @@ func RunFactory(f *cmdutil.Factory, args []string) (code int) {
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	_, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return cmdutil.ExitOK

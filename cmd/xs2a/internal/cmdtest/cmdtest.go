@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -89,7 +90,7 @@ func (e *Env) Run(args ...string) Result {
 func (e *Env) RunStdin(stdin string, args ...string) Result {
 	e.T.Helper()
 	f, out, errOut := e.Factory(stdin)
-	code := app.RunFactory(f, args)
+	code := app.RunFactory(context.Background(), f, args)
 	return Result{Stdout: out.String(), Stderr: errOut.String(), Code: code}
 }
 
@@ -239,15 +240,81 @@ func (e *Env) Bank(args ...string) *Bank {
 	return nil
 }
 
-// SyncBuffer is a bytes.Buffer safe for the bank's goroutines.
+// Proc is a long-running command (proxy, sandbox serve) started in
+// process: wait for a line on its stderr, then stop it as Ctrl-C would.
+type Proc struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	done   chan int
+	Stdout *SyncBuffer
+	Stderr *SyncBuffer
+	result *Result
+}
+
+// Start runs `xs2a args...` in the background; the test's end stops it.
+func (e *Env) Start(args ...string) *Proc {
+	e.T.Helper()
+	ios, _, _, _ := iostreams.Test()
+	p := &Proc{t: e.T, done: make(chan int, 1), Stdout: &SyncBuffer{}, Stderr: &SyncBuffer{}}
+	ios.Out, ios.ErrOut = p.Stdout, p.Stderr
+	now := e.Now
+	f := &cmdutil.Factory{IO: ios, Now: func() time.Time { return now }, Version: "test", Browser: e.Browser}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	go func() { p.done <- app.RunFactory(ctx, f, args) }()
+	e.T.Cleanup(func() { p.Stop() })
+	return p
+}
+
+// WaitFor waits up to 10 s for a stderr line matching re and returns its
+// submatches; a command that exits first fails the test.
+func (p *Proc) WaitFor(re *regexp.Regexp) []string {
+	p.t.Helper()
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
+	for {
+		text, changed := p.Stderr.watch()
+		for _, line := range strings.Split(text, "\n") {
+			if m := re.FindStringSubmatch(line); m != nil {
+				return m
+			}
+		}
+		select {
+		case <-changed:
+		case code := <-p.done:
+			p.done <- code
+			p.t.Fatalf("exited %d before a line matching %s:\n%s", code, re, p.Stderr.String())
+		case <-timeout.C:
+			p.t.Fatalf("no line matching %s in 10s:\n%s", re, p.Stderr.String())
+		}
+	}
+}
+
+// Stop cancels the command's context (Ctrl-C) and waits for it to end.
+func (p *Proc) Stop() Result {
+	if p.result == nil {
+		p.cancel()
+		code := <-p.done
+		p.result = &Result{Stdout: p.Stdout.String(), Stderr: p.Stderr.String(), Code: code}
+	}
+	return *p.result
+}
+
+// SyncBuffer is a bytes.Buffer safe for a server's goroutines; it tells a
+// waiter when something was written.
 type SyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{}
 }
 
 func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	return s.b.Write(p)
 }
 
@@ -255,6 +322,16 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// watch returns the text so far and a channel closed at the next write.
+func (s *SyncBuffer) watch() (string, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.b.String(), s.changed
 }
 
 // Consented starts a bank (Bank with args) and runs token, consent create
