@@ -141,6 +141,38 @@ func (p *proc) waitLine(re string) []string {
 	}
 }
 
+// logged waits up to 20 s for stderr to hold every one of want (in any
+// line, seen before or not).
+func (p *proc) logged(what string, want ...string) {
+	p.t.Helper()
+	deadline := time.NewTimer(20 * time.Second)
+	defer deadline.Stop()
+	for {
+		text, changed := p.stderr.watch()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		select {
+		case <-changed:
+			continue
+		case <-p.done:
+			if text != p.stderr.String() {
+				continue
+			}
+		case <-deadline.C:
+		}
+		p.t.Errorf("%s: the log lacks %q:\n%s", what, missing, text)
+		return
+	}
+}
+
 // waitJSON waits up to 20 s for the first JSON document on stdout (what
 // `sandbox serve -o json` prints once it listens) and decodes it into v.
 func (p *proc) waitJSON(v any) {
