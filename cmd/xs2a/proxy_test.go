@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 )
@@ -247,12 +246,3 @@ func TestProxy(t *testing.T) {
 	})
 }
 
-// eventually polls cond for up to five seconds.
-func eventually(cond func() bool) bool {
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if cond() {
-			return true
-		}
-	}
-	return cond()
-}
