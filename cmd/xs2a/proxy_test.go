@@ -245,4 +245,3 @@ func TestProxy(t *testing.T) {
 		t.Logf("proxy stderr:\n%s", p.stderr.String())
 	})
 }
-

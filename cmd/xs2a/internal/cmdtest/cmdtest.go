@@ -127,11 +127,11 @@ func (b *Browser) Browse(u string) error {
 	if b.Err != nil {
 		return b.Err
 	}
-	if b.Client != nil {
+	if c := b.Client; c != nil {
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
-			resp, err := b.Client.Get(u)
+			resp, err := c.Get(u)
 			if err == nil {
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
