@@ -20,7 +20,7 @@ func TestReplayAgainstTheBank(t *testing.T) {
 	b := e.Consented()
 	rec := filepath.Join(e.Dir, "rec")
 	e.Must("--record", rec, "accounts", "list", "--psu-ip", "192.0.2.1")
-	e.Run("--record", rec, "accounts", "balances", "bad", "--psu-ip", "192.0.2.1")
+	e.Expect(3, "RESOURCE_UNKNOWN", "--record", rec, "accounts", "balances", "bad", "--psu-ip", "192.0.2.1")
 	e.Must("--record", rec, "consent", "status")
 
 	r := e.Must("replay", rec)
