@@ -5,7 +5,6 @@ package main_test
 // the URL pasted on standard input. The PSU's browser is an HTTP client.
 
 import (
-	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -16,11 +15,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -287,89 +284,11 @@ func TestAuthorizeIdleNotice(t *testing.T) {
 	})
 }
 
-// live is an xs2a process whose stdin the test writes and whose stderr it
-// reads line by line while it runs.
-type live struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	lines  chan string
-	mu     sync.Mutex
-	stderr strings.Builder
-	stdout syncBuffer
-}
-
-func (u *user) start(args ...string) *live {
+// start runs xs2a with the user's config, HOME, state and browser as a
+// process the test talks to: stdin written, stderr read line by line.
+func (u *user) start(args ...string) *proc {
 	u.t.Helper()
-	cmd := exec.Command(bin, append([]string{"--config", u.cfg}, args...)...)
-	cmd.Dir = u.dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}, u.env...)
-	l := &live{cmd: cmd, lines: make(chan string, 100)}
-	var err error
-	if l.stdin, err = cmd.StdinPipe(); err != nil {
-		u.t.Fatal(err)
-	}
-	errPipe, err := cmd.StderrPipe()
-	if err != nil {
-		u.t.Fatal(err)
-	}
-	cmd.Stdout = &l.stdout
-	if err := cmd.Start(); err != nil {
-		u.t.Fatal(err)
-	}
-	u.t.Cleanup(func() { _ = cmd.Process.Kill() })
-	go func() {
-		sc := bufio.NewScanner(errPipe)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			l.mu.Lock()
-			l.stderr.WriteString(sc.Text() + "\n")
-			l.mu.Unlock()
-			l.lines <- sc.Text()
-		}
-		close(l.lines)
-	}()
-	return l
-}
-
-// expect reads stderr lines until one matches re, and returns its groups.
-func (l *live) expect(t *testing.T, re string) []string {
-	t.Helper()
-	rx := regexp.MustCompile(re)
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case line, ok := <-l.lines:
-			if !ok {
-				t.Fatalf("stderr ended without %q:\n%s", re, l.errText())
-			}
-			if m := rx.FindStringSubmatch(line); m != nil {
-				return m
-			}
-		case <-deadline:
-			t.Fatalf("no stderr line %q in 20s:\n%s", re, l.errText())
-		}
-	}
-}
-
-func (l *live) errText() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.stderr.String()
-}
-
-// wait ends stdin's writing side and returns the exit code.
-func (l *live) wait(t *testing.T) int {
-	t.Helper()
-	for range l.lines { // drain, so the process is never blocked on stderr
-	}
-	err := l.cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0
+	return startProc(u.t, u.dir, u.env, append([]string{"--config", u.cfg}, args...)...)
 }
 
 // bankRedirect plays the PSU's browser on another machine: it follows the
@@ -409,8 +328,8 @@ func TestAuthorizePasteFallback(t *testing.T) {
 		u.must("consent", "create")
 		cid := u.state().ConsentID
 		l := u.start("authorize", "--no-browser", "--exchange", "--idle-notice", "0", "--timeout", "30s")
-		authURL := l.expect(t, `^  (https://\S+)$`)[1]
-		l.expect(t, `^…or paste the URL your browser ended on \(http://127\.0\.0\.1:\d+/callback\?code=…\) here`)
+		authURL := l.waitLine(`^  (https://\S+)$`)[1]
+		l.waitLine(`^…or paste the URL your browser ended on \(http://127\.0\.0\.1:\d+/callback\?code=…\) here`)
 		loc := bankRedirect(t, b, authURL)
 		lu, err := url.Parse(loc)
 		if err != nil {
@@ -419,27 +338,27 @@ func TestAuthorizePasteFallback(t *testing.T) {
 		code := lu.Query().Get("code")
 
 		io.WriteString(l.stdin, "I signed in, what now?\n")
-		l.expect(t, `^xs2a: the pasted line is not a URL: paste the whole address your browser ended on, starting with http://127\.0\.0\.1:\d+/callback\? — still waiting$`)
+		l.waitLine(`^xs2a: the pasted line is not a URL: paste the whole address your browser ended on, starting with http://127\.0\.0\.1:\d+/callback\? — still waiting$`)
 
 		wrong := *lu
 		q := wrong.Query()
 		q.Set("state", "an-earlier-state")
 		wrong.RawQuery = q.Encode()
 		io.WriteString(l.stdin, wrong.String()+"\n")
-		l.expect(t, `^xs2a: refused the pasted URL with a wrong state \(possible CSRF\): is it from an earlier authorization\? — still waiting$`)
+		l.waitLine(`^xs2a: refused the pasted URL with a wrong state \(possible CSRF\): is it from an earlier authorization\? — still waiting$`)
 
 		io.WriteString(l.stdin, authURL+"\n")
-		l.expect(t, `^xs2a: the pasted URL goes to https://\S+/oauth/authorize, not to http://127\.0\.0\.1:\d+/callback: that is the bank's authorization URL`)
+		l.waitLine(`^xs2a: the pasted URL goes to https://\S+/oauth/authorize, not to http://127\.0\.0\.1:\d+/callback: that is the bank's authorization URL`)
 
 		io.WriteString(l.stdin, "  "+loc+"\r\n")
-		if c := l.wait(t); c != 0 {
-			t.Fatalf("exit %d:\n%s", c, l.errText())
+		if c := l.wait(30 * time.Second); c != 0 {
+			t.Fatalf("exit %d:\n%s", c, l.stderr.String())
 		}
 		out := l.stdout.String()
 		if !strings.HasPrefix(out, "authorized consent "+cid+"; PSU access token ") {
 			t.Errorf("stdout %q", out)
 		}
-		if strings.Contains(l.errText(), code) {
+		if strings.Contains(l.stderr.String(), code) {
 			t.Error("the pasted code reached stderr")
 		}
 		if st := u.state(); st.UserToken == nil || st.UserToken.ConsentID != cid {
@@ -452,15 +371,15 @@ func TestAuthorizePasteFallback(t *testing.T) {
 		u := newUser(t, b, nil)
 		u.must("consent", "create")
 		l := u.start("authorize", "--no-browser", "--idle-notice", "0", "--timeout", "30s")
-		authURL := l.expect(t, `^  (https://\S+)$`)[1]
+		authURL := l.waitLine(`^  (https://\S+)$`)[1]
 		au, _ := url.Parse(authURL)
-		l.expect(t, `^…or paste`)
+		l.waitLine(`^…or paste`)
 		io.WriteString(l.stdin, au.Query().Get("redirect_uri")+"?error=access_denied&error_description=the+PSU+said+no&state="+url.QueryEscape(au.Query().Get("state"))+"\n")
-		if c := l.wait(t); c != 4 {
-			t.Fatalf("exit %d; want 4:\n%s", c, l.errText())
+		if c := l.wait(30 * time.Second); c != 4 {
+			t.Fatalf("exit %d; want 4:\n%s", c, l.stderr.String())
 		}
-		if !strings.Contains(l.errText(), "xs2a: error: authorization refused: access_denied: the PSU said no") {
-			t.Errorf("stderr:\n%s", l.errText())
+		if !strings.Contains(l.stderr.String(), "xs2a: error: authorization refused: access_denied: the PSU said no") {
+			t.Errorf("stderr:\n%s", l.stderr.String())
 		}
 	})
 

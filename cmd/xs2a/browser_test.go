@@ -9,14 +9,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,32 +44,10 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// syncBuffer collects the browser's output, written by the allocator's
-// goroutine and read by the test on failure.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // flowProcess is a running `xs2a flow --sandbox --interactive`.
 type flowProcess struct {
-	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
-	done           chan struct{} // closed when the process has exited
-	err            error         // of Wait, valid after done
-	urlFile        string
+	*proc
+	urlFile string
 }
 
 func startInteractiveFlow(t *testing.T) *flowProcess {
@@ -85,26 +61,10 @@ func startInteractiveFlow(t *testing.T) *flowProcess {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '"+urlFile+"'\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "flow", "--sandbox", "--interactive", "--timeout", "60s", "-o", "json")
-	cmd.Dir = dir
-	cmd.Env = []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"XDG_STATE_HOME=" + filepath.Join(home, ".state"), "XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
-		"PATH=" + os.Getenv("PATH"), "NO_COLOR=1", "BROWSER=" + script}
-	p := &flowProcess{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{}), urlFile: urlFile}
-	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
+	p := startProc(t, dir, []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_STATE_HOME=" + filepath.Join(home, ".state"), "XDG_CACHE_HOME=" + filepath.Join(home, ".cache"), "BROWSER=" + script},
+		"flow", "--sandbox", "--interactive", "--timeout", "60s", "-o", "json")
+	return &flowProcess{proc: p, urlFile: urlFile}
 }
 
 // authURL waits for $BROWSER to have been run with the authorization URL.
@@ -132,25 +92,13 @@ func (p *flowProcess) authURL(t *testing.T, ctx context.Context) string {
 func (p *flowProcess) exit(t *testing.T, within time.Duration) int {
 	t.Helper()
 	start := time.Now()
-	select {
-	case <-p.done:
-	case <-time.After(within):
-		t.Fatalf("xs2a still running %s after the browser reached the callback\nstderr:\n%s", within, p.stderr)
-	}
+	code := p.wait(within)
 	if d := time.Since(start); d > time.Second {
 		// Known: the in-process sandbox's Close waits up to 2 s for the
 		// browser's idle preconnected connections (reported, not asserted).
 		t.Logf("xs2a exited %s after the browser showed the callback page", d.Round(time.Millisecond))
 	}
-	var ee *exec.ExitError
-	switch {
-	case p.err == nil:
-		return 0
-	case errors.As(p.err, &ee):
-		return ee.ExitCode()
-	}
-	t.Fatalf("waiting for xs2a: %v", p.err)
-	return -1
+	return code
 }
 
 // startBrowser starts headless Chromium with a fresh profile, bounded by

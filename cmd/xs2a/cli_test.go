@@ -550,23 +550,11 @@ func TestSandboxServeBadInput(t *testing.T) {
 func TestSandboxServeThroughTheBinary(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
-	cmd := exec.Command(bin, "--config", cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0",
+	env := []string{"HOME=" + dir}
+	p := startProc(t, "", env, "--config", cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0",
 		"--certs", filepath.Join(dir, "certs"), "--write-profile", "sb", "--auto-approve", "--daily-limit", "250", "-o", "json")
-	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
 	var info map[string]string
-	if err := json.NewDecoder(stdout).Decode(&info); err != nil {
-		t.Fatalf("serve did not print its JSON: %v\n%s", err, errb.String())
-	}
+	p.waitJSON(&info)
 	if !strings.HasPrefix(info["apiURL"], "https://127.0.0.1:") || !strings.HasPrefix(info["authURL"], "https://127.0.0.1:") {
 		t.Errorf("urls: %v", info)
 	}
@@ -595,37 +583,20 @@ func TestSandboxServeThroughTheBinary(t *testing.T) {
 		}
 	}
 	// Ctrl-C stops it cleanly.
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
+	if code := p.stop(); code != 0 {
+		t.Errorf("serve after SIGINT: exit %d\n%s", code, p.stderr)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve after SIGINT: %v\n%s", err, errb.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop on SIGINT")
-	}
-	if !strings.Contains(errb.String(), "stopping") {
-		t.Errorf("stderr: %s", errb.String())
+	if !strings.Contains(p.stderr.String(), "stopping") {
+		t.Errorf("stderr: %s", p.stderr)
 	}
 
 	// A second run reuses the certificates instead of generating new ones.
 	before, _ := os.ReadFile(filepath.Join(dir, "certs", "qseal.pem"))
-	r2 := exec.Command(bin, "--config", cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0", "--certs", filepath.Join(dir, "certs"))
-	r2.Env = cmd.Env
-	out2, _ := r2.StdoutPipe()
-	if err := r2.Start(); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 4096)
-	n, _ := out2.Read(buf)
-	r2.Process.Signal(os.Interrupt)
-	r2.Wait()
+	p2 := startProc(t, "", env, "--config", cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0", "--certs", filepath.Join(dir, "certs"))
+	p2.waitLine("^serving;") // after the banner on stdout
+	p2.stop()
 	after, _ := os.ReadFile(filepath.Join(dir, "certs", "qseal.pem"))
-	if !bytes.Equal(before, after) || strings.Contains(string(buf[:n]), "generated now") {
-		t.Errorf("second run regenerated the certificates:\n%s", buf[:n])
+	if !bytes.Equal(before, after) || strings.Contains(p2.stdout.String(), "generated now") {
+		t.Errorf("second run regenerated the certificates:\n%s", p2.stdout)
 	}
 }

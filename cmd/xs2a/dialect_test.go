@@ -6,10 +6,8 @@ package main_test
 // signing settings make the same call work.
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -39,30 +37,10 @@ func serveBinary(t *testing.T, args ...string) *served {
 	home := filepath.Join(dir, "home")
 	s := &served{t: t, dir: dir, cfg: filepath.Join(dir, "config.yaml"), log: &syncBuffer{},
 		env: []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, ".state"), "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")}}
-	cmd := exec.Command(bin, append([]string{"--config", s.cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0",
+	p := startProc(t, "", s.env, append([]string{"--config", s.cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0",
 		"--certs", filepath.Join(dir, "certs"), "--write-profile", "sb", "--auto-approve", "--rate", "-1", "-o", "json"}, args...)...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}, s.env...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = s.log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
-	if err := json.NewDecoder(bufio.NewReader(stdout)).Decode(&s.info); err != nil {
-		t.Fatalf("serve did not print its JSON: %v", err)
-	}
+	s.log = p.stderr
+	p.waitJSON(&s.info)
 	return s
 }
 

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 )
@@ -71,85 +70,28 @@ func curlFull(t *testing.T, args ...string) (int, http.Header, string) {
 
 // proxyProc is a running `xs2a proxy`.
 type proxyProc struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	base   string // http://127.0.0.1:PORT
-	port   int
-	stderr *syncBuffer
-	done   chan struct{} // closed when the process has exited
-	err    error         // of Wait, valid after done
+	*proc
+	base string // http://127.0.0.1:PORT
+	port int
 }
 
 // startProxy runs `xs2a proxy --listen HOST:PORT args...` for u on a free
-// port and waits until it accepts connections on 127.0.0.1:PORT.
+// port and waits until it says it is proxying.
 func startProxy(t *testing.T, u *user, host string, args ...string) *proxyProc {
 	t.Helper()
 	port := freePort(t)
-	p := &proxyProc{t: t, port: port, base: "http://127.0.0.1:" + strconv.Itoa(port), stderr: &syncBuffer{}, done: make(chan struct{})}
 	listen := net.JoinHostPort(host, strconv.Itoa(port))
-	p.cmd = exec.Command(bin, append([]string{"--config", u.cfg, "proxy", "--listen", listen}, args...)...)
-	p.cmd.Dir = u.dir
-	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}, u.env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.stderr, p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("proxy does not accept connections on %s:\n%s", addr, p.stderr.String())
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("proxy exited: %v\n%s", p.err, p.stderr.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// logged waits for the proxy's log to contain every one of want.
-func (p *proxyProc) logged(what string, want ...string) {
-	p.t.Helper()
-	if !eventually(func() bool {
-		for _, w := range want {
-			if !strings.Contains(p.stderr.String(), w) {
-				return false
-			}
-		}
-		return true
-	}) {
-		p.t.Errorf("%s: the proxy's log lacks %q:\n%s", what, want, p.stderr.String())
-	}
+	p := &proxyProc{proc: startProc(t, u.dir, u.env, append([]string{"--config", u.cfg, "proxy", "--listen", listen}, args...)...),
+		port: port, base: "http://127.0.0.1:" + strconv.Itoa(port)}
+	p.waitLine(`^proxying http://`)
+	return p
 }
 
 // stop sends SIGINT and expects a clean exit.
 func (p *proxyProc) stop() {
 	p.t.Helper()
-	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
-		p.t.Fatal(err)
-	}
-	select {
-	case <-p.done:
-		if p.err != nil {
-			p.t.Errorf("proxy after SIGINT: %v\n%s", p.err, p.stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		p.t.Fatalf("proxy did not stop on SIGINT:\n%s", p.stderr.String())
+	if code := p.proc.stop(); code != 0 {
+		p.t.Errorf("proxy after SIGINT: exit %d\n%s", code, p.stderr)
 	}
 }
 
@@ -302,14 +244,4 @@ func TestProxy(t *testing.T) {
 		p.stop()
 		t.Logf("proxy stderr:\n%s", p.stderr.String())
 	})
-}
-
-// eventually polls cond for up to five seconds.
-func eventually(cond func() bool) bool {
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if cond() {
-			return true
-		}
-	}
-	return cond()
 }

@@ -9,10 +9,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -475,44 +473,16 @@ func TestRecordFlowAndProxy(t *testing.T) {
 		noSecrets(t, all, setupSecrets, st.ClientToken.AccessToken, st.UserToken.AccessToken, st.UserToken.RefreshToken, b.s.DefaultApp.APIKey)
 
 		rec := filepath.Join(u.dir, "rec")
-		addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-		cmd := exec.Command(bin, "--config", u.cfg, "--record", rec, "proxy", "--listen", addr, "--inject-auth")
-		cmd.Dir = u.dir
-		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}, u.env...)
-		out := &syncBuffer{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		t.Cleanup(func() {
-			select {
-			case <-done:
-			default:
-				_ = cmd.Process.Kill()
-				<-done
-			}
-		})
-		if !eventually(func() bool {
-			c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-			if err == nil {
-				c.Close()
-			}
-			return err == nil
-		}) {
-			t.Fatalf("proxy not listening:\n%s", out.String())
-		}
-		body, code := curlStatus(t, "http://"+addr+"/v1/card-accounts", "-H", "PSU-IP-Address: 192.0.2.1")
+		p := startProxy(t, u, "127.0.0.1", "--record", rec, "--inject-auth")
+		body, code := curlStatus(t, p.base+"/v1/card-accounts", "-H", "PSU-IP-Address: 192.0.2.1")
 		if code != 200 {
-			t.Fatalf("via proxy: %d %s\n%s", code, body, out.String())
+			t.Fatalf("via proxy: %d %s\n%s", code, body, p.stderr)
 		}
-		body, code = curlStatus(t, "http://"+addr+"/v1/consents/"+st.ConsentID+"/status")
+		body, code = curlStatus(t, p.base+"/v1/consents/"+st.ConsentID+"/status")
 		if code != 200 || !strings.Contains(body, "valid") {
 			t.Fatalf("consent status via proxy: %d %s", code, body)
 		}
-		_ = cmd.Process.Signal(os.Interrupt)
-		<-done
+		p.stop()
 		exs, all = recording(t, rec)
 		if len(exs) != 2 {
 			t.Errorf("proxy recorded %d exchanges; want 2", len(exs))

@@ -14,30 +14,16 @@ import (
 
 // serveProcess is `xs2a sandbox serve` running as a process.
 type serveProcess struct {
-	cmd  *exec.Cmd
+	*proc
 	info map[string]string
-	errb *bytes.Buffer
 }
 
+// startServe runs `xs2a sandbox serve -o json` on random loopback ports
+// with exactly env and waits for its JSON.
 func startServe(t *testing.T, env []string, args ...string) *serveProcess {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0", "-o", "json"}, args...)...)
-	cmd.Env = env
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &serveProcess{cmd: cmd, errb: &bytes.Buffer{}}
-	cmd.Stderr = p.errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	if err := json.NewDecoder(stdout).Decode(&p.info); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("serve did not print its JSON: %v\n%s", err, p.errb.String())
-	}
+	p := &serveProcess{proc: startProc(t, "", env, append([]string{"sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0", "-o", "json"}, args...)...)}
+	p.waitJSON(&p.info)
 	return p
 }
 
@@ -99,10 +85,7 @@ func TestSandboxDataSurvivesSIGKILL(t *testing.T) {
 	r = result{out2.String(), err2.String(), second.ProcessState.ExitCode()}
 	oneErrorLine(t, "second sandbox on the same --data", r, 2, "sandbox data directory "+data+" is in use by another sandbox")
 
-	if err := s.cmd.Process.Kill(); err != nil { // SIGKILL: no shutdown, no last write
-		t.Fatal(err)
-	}
-	s.cmd.Wait()
+	s.kill() // SIGKILL: no shutdown, no last write
 
 	s = startServe(t, env, serveArgs...) // new random ports; the profile is written again
 	profile2, _ := os.ReadFile(cfg)
@@ -127,18 +110,8 @@ func TestSandboxDataSurvivesSIGKILL(t *testing.T) {
 		t.Error("consent get fetched a new client token: the one issued before the restart was not accepted")
 	}
 
-	if err := s.cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve after SIGINT: %v\n%s", err, s.errb.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop on SIGINT")
+	if code := s.stop(); code != 0 {
+		t.Errorf("serve after SIGINT: exit %d\n%s", code, s.stderr)
 	}
 	for path, want := range map[string]os.FileMode{data: 0o700, filepath.Join(data, "sandbox.db"): 0o600} {
 		if st, err := os.Stat(path); err != nil {

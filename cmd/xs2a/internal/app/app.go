@@ -40,17 +40,7 @@ func Main(args []string) int {
 }
 
 // Run executes one invocation; it never calls os.Exit and never panics out.
-func Run(args []string, ios *iostreams.IOStreams) (code int) {
-	defer func() {
-		if r := recover(); r != nil {
-			if os.Getenv("XS2A_DEBUG") == "1" {
-				fmt.Fprintf(ios.ErrOut, "xs2a: internal error: %v\n%s", r, debug.Stack())
-			} else {
-				fmt.Fprintf(ios.ErrOut, "xs2a: internal error: %s (please report it; XS2A_DEBUG=1 shows the stack)\n", termsafe.Line(fmt.Sprint(r)))
-			}
-			code = cmdutil.ExitFailure
-		}
-	}()
+func Run(args []string, ios *iostreams.IOStreams) int {
 	f := &cmdutil.Factory{IO: ios, Now: time.Now, Version: versionString(), Browser: cmdutil.SystemBrowser{Stderr: ios.ErrOut}}
 	if v := os.Getenv("XS2A_FAKE_NOW"); v != "" {
 		// For tests only: the budget's days must be driven to the bank's
@@ -62,10 +52,27 @@ func Run(args []string, ios *iostreams.IOStreams) (code int) {
 		}
 		f.Now = func() time.Time { return t }
 	}
-	root := NewCmdRoot(f)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return execute(ctx, root, args, ios)
+	return RunFactory(ctx, f, args)
+}
+
+// RunFactory is Run with the dependencies given: the in-process command
+// tests (cmdtest) pass test streams, a fixed clock, a stub browser, and a
+// context they cancel to stop a long-running command as Ctrl-C would.
+func RunFactory(ctx context.Context, f *cmdutil.Factory, args []string) (code int) {
+	ios := f.IO
+	defer func() {
+		if r := recover(); r != nil {
+			if os.Getenv("XS2A_DEBUG") == "1" {
+				fmt.Fprintf(ios.ErrOut, "xs2a: internal error: %v\n%s", r, debug.Stack())
+			} else {
+				fmt.Fprintf(ios.ErrOut, "xs2a: internal error: %s (please report it; XS2A_DEBUG=1 shows the stack)\n", termsafe.Line(fmt.Sprint(r)))
+			}
+			code = cmdutil.ExitFailure
+		}
+	}()
+	return execute(ctx, NewCmdRoot(f), args, ios)
 }
 
 // execute runs the command tree and is the boundary where an error becomes

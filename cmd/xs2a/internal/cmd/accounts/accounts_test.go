@@ -1,0 +1,83 @@
+package accounts_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdtest"
+)
+
+func TestAccountsFlags(t *testing.T) {
+	e := cmdtest.New(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"accounts"}, 2, ""},
+		{[]string{"accounts", "get"}, 2, "needs an ACCOUNT-ID"},
+		{[]string{"accounts", "list", "--nope"}, 2, "unknown flag: --nope"},
+		{[]string{"accounts", "transaction", "a"}, 2, ""},
+		{[]string{"accounts", "list"}, 2, "has no base_url"},
+	} {
+		r := e.Run(tc.args...)
+		if r.Code != tc.code || !strings.Contains(r.Stderr, tc.err) || r.Stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d and %q", tc.args, r.Code, r.Stdout, r.Stderr, tc.code, tc.err)
+		}
+	}
+}
+
+func TestCardAccounts(t *testing.T) {
+	e := cmdtest.New(t)
+	b := e.Consented()
+	r := e.Must("accounts", "list")
+	if !strings.Contains(r.Stdout, "card-8693") {
+		t.Errorf("accounts list:\n%s", r.Stdout)
+	}
+	e.Must("accounts", "list", "-o", "json", "--with-balance")
+	r = e.Must("accounts", "get", "card-8693", "--psu-ip", "192.0.2.10")
+	if r.Stdout == "" {
+		t.Error("accounts get printed nothing")
+	}
+	e.Must("accounts", "balances", "card-8694", "--psu-ip", "192.0.2.10")
+	e.Must("accounts", "transactions", "card-8693", "--psu-ip", "192.0.2.10")
+	e.Must("accounts", "transactions", "card-8693", "-o", "json", "--psu-ip", "192.0.2.10", "--from", e.Now.AddDate(0, -1, 0).Format("2006-01-02"))
+	r = e.Run("accounts", "balances", "bad")
+	if r.Code == 0 || r.Stderr == "" {
+		t.Errorf("balances of an unknown account: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	r = e.Run("accounts", "transactions", "card-8693", "--booking-status", "sometimes")
+	if r.Code != 2 {
+		t.Errorf("--booking-status sometimes: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	// The bank's side: the calls arrived signed and were answered, and a
+	// refused --booking-status never left the client.
+	log := b.Log.String()
+	if !strings.Contains(log, "GET /v1/card-accounts/card-8694/balances 200") || strings.Contains(log, "sometimes") {
+		t.Errorf("bank log:\n%s", log)
+	}
+}
+
+func TestPaymentAccounts(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Consented("--auto-approve-as", "5000001")
+	r := e.Must("accounts", "list", "--with-balance")
+	if !strings.Contains(r.Stdout, "acc-") {
+		t.Fatalf("accounts list:\n%s", r.Stdout)
+	}
+	e.Must("accounts", "get", "acc-2343", "--psu-ip", "192.0.2.10")
+	e.Must("accounts", "balances", "acc-8763", "--psu-ip", "192.0.2.10")
+	e.Must("accounts", "transactions", "acc-2343", "--from", e.Now.AddDate(0, -2, 0).Format("2006-01-02"), "--psu-ip", "192.0.2.10")
+	r = e.Must("accounts", "transactions", "acc-2343", "--booking-status", "both", "--with-balance", "-o", "json", "--psu-ip", "192.0.2.10")
+	r = e.Must("accounts", "transactions", "acc-2343", "-o", "json", "--psu-ip", "192.0.2.10")
+	id := regexp.MustCompile(`"transactionId": "([^"]+)"`).FindStringSubmatch(r.Stdout)
+	if id == nil {
+		t.Fatalf("no transactionId in\n%s", r.Stdout)
+	}
+	r = e.Must("accounts", "transaction", "acc-2343", id[1], "--psu-ip", "192.0.2.10")
+	if !strings.Contains(r.Stdout, id[1]) {
+		t.Errorf("accounts transaction %s:\n%s", id[1], r.Stdout)
+	}
+	e.Must("accounts", "transaction", "acc-2343", id[1], "-o", "json", "--psu-ip", "192.0.2.10")
+}

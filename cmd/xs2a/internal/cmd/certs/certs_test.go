@@ -1,0 +1,81 @@
+package certs_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdtest"
+)
+
+func TestCertsFlags(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Expect(2, "", "certs")
+	e.Expect(2, "--key-size 1024 is not allowed", "certs", "generate", "--key-size", "1024")
+	e.Expect(2, "--days 0 is outside", "certs", "generate", "--days", "0")
+	e.Expect(2, "--bank: unknown bank", "certs", "generate", "--bank", "nobank")
+	e.Expect(2, "--break", "certs", "generate", "--break", "nothing-like-this")
+	e.Expect(2, "", "certs", "inspect")
+	e.Expect(2, "--for \"xyz\" is not a service", "certs", "check", "--for", "xyz")
+	e.Expect(2, "give --qwac and --qseal", "certs", "check")
+	e.Expect(2, "--challenge is required", "certs", "sign-challenge")
+	e.Expect(2, "--challenge is empty", "certs", "sign-challenge", "--challenge", "")
+	e.Expect(2, "--key is required", "certs", "sign-challenge", "--challenge", "x")
+	e.Expect(2, "--verify needs --cert", "certs", "sign-challenge", "--challenge", "x", "--verify", "c2ln")
+}
+
+func TestCertsOnASet(t *testing.T) {
+	e := cmdtest.New(t)
+	dir := e.Certs()
+	f := func(n string) string { return filepath.Join(dir, n) }
+
+	r := e.Must("certs", "inspect", f("qwac.pem"), "--key", f("qwac.key"))
+	if !strings.Contains(r.Stdout, "PSP_AI") {
+		t.Errorf("certs inspect qwac.pem:\n%s", r.Stdout)
+	}
+	e.Must("certs", "inspect", f("qseal.pem"), "-o", "json")
+	e.Expect(5, "", "certs", "inspect", f("qwac.pem"), "--key", f("qseal.key"))
+	e.Expect(2, "", "certs", "inspect", filepath.Join(dir, "missing.pem"))
+
+	r = e.Must("certs", "check", "--qwac", f("qwac.pem"), "--qseal", f("qseal.pem"), "--ca", f("ca.pem"),
+		"--qwac-key", f("qwac.key"), "--qseal-key", f("qseal.key"))
+	r = e.Must("certs", "check", "--qwac", f("qwac.pem"), "--qseal", f("qseal.pem"), "--ca", f("ca.pem"), "-o", "json")
+	if !strings.Contains(r.Stdout, `"ready": true`) {
+		t.Errorf("certs check -o json:\n%s", r.Stdout)
+	}
+	// A QWAC given as the QSealC is not ready.
+	r = e.Run("certs", "check", "--qwac", f("qwac.pem"), "--qseal", f("qwac.pem"), "--ca", f("ca.pem"))
+	if r.Code == 0 {
+		t.Errorf("certs check with the QWAC as QSealC: exit 0\n%s", r.Stdout)
+	}
+
+	r = e.Must("certs", "sign-challenge", "--key", f("qseal.key"), "--challenge", "portal-challenge-1")
+	sig := strings.TrimSpace(r.Stdout)
+	if sig == "" {
+		t.Fatal("sign-challenge printed nothing")
+	}
+	e.Must("certs", "sign-challenge", "--cert", f("qseal.pem"), "--challenge", "portal-challenge-1", "--verify", sig)
+	r = e.Run("certs", "sign-challenge", "--cert", f("qseal.pem"), "--challenge", "another", "--verify", sig)
+	if r.Code == 0 {
+		t.Error("a signature of another challenge verified")
+	}
+}
+
+func TestCertsGenerate(t *testing.T) {
+	e := cmdtest.New(t)
+	dir := filepath.Join(e.Dir, "gen")
+	r := e.Must("certs", "generate", "--dir", dir, "--write-profile", "mine", "--org", "Test TPP")
+	for _, n := range []string{"qwac.pem", "qwac.key", "qseal.pem", "qseal.key", "ca.pem"} {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("after certs generate: %v\n%s", err, r.Stdout)
+		}
+	}
+	cfg, err := os.ReadFile(e.ConfigPath)
+	if err != nil || !strings.Contains(string(cfg), "mine:") {
+		t.Errorf("config after --write-profile mine: %v\n%s", err, cfg)
+	}
+	e.Expect(2, "already holds", "certs", "generate", "--dir", dir)
+	e.Must("certs", "generate", "--break", "list")
+	e.Must("-p", "mine", "certs", "check", "--ca", filepath.Join(dir, "ca.pem"))
+}

@@ -1,0 +1,37 @@
+package replay_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdtest"
+)
+
+func TestReplayFlags(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Expect(2, "", "replay")
+	e.Expect(2, "no such directory", "replay", filepath.Join(e.Dir, "missing"))
+	e.Expect(2, "", "replay", e.Dir)
+}
+
+func TestReplayAgainstTheBank(t *testing.T) {
+	e := cmdtest.New(t)
+	b := e.Consented()
+	rec := filepath.Join(e.Dir, "rec")
+	e.Must("--record", rec, "accounts", "list", "--psu-ip", "192.0.2.1")
+	e.Expect(3, "RESOURCE_UNKNOWN", "--record", rec, "accounts", "balances", "bad", "--psu-ip", "192.0.2.1")
+	e.Must("--record", rec, "consent", "status")
+
+	r := e.Must("replay", rec)
+	if strings.Contains(r.Stdout, "CHANGED") || !strings.Contains(r.Stdout, "same") {
+		t.Errorf("replay:\n%s\n%s", r.Stdout, r.Stderr)
+	}
+	r = e.Must("replay", rec, "-o", "json")
+	if !strings.Contains(r.Stdout, `"status"`) {
+		t.Errorf("replay -o json:\n%s", r.Stdout)
+	}
+	if n := strings.Count(b.Log.String(), "GET /v1/card-accounts/bad/balances 404"); n != 3 {
+		t.Errorf("the bank saw the recorded 404 %d times, want 3 (recorded, replayed twice)", n)
+	}
+}

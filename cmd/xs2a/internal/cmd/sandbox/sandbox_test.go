@@ -1,0 +1,68 @@
+package sandbox_test
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdtest"
+)
+
+func TestServeFlags(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Expect(2, "", "sandbox")
+	e.Expect(2, "not a test customer", "sandbox", "serve", "--auto-approve-as", "42")
+	e.Expect(2, "--rate and --daily-limit must be positive", "sandbox", "serve", "--rate", "0")
+	e.Expect(2, "--bank:", "sandbox", "serve", "--bank", "nobank")
+	e.Expect(2, "--addr", "sandbox", "serve", "--addr", "192.0.2.1:8443")
+	e.Expect(2, "--auth-addr", "sandbox", "serve", "--auth-addr", "192.0.2.1:8444")
+}
+
+// Bank is `sandbox serve --write-profile default` run in process: the
+// start banner and the profile written are the command's own.
+func TestServeWritesTheProfile(t *testing.T) {
+	e := cmdtest.New(t)
+	b := e.Bank("--auto-approve-as", "5000001", "--bank", "adorsys")
+	for _, want := range []string{"sandbox is running", b.URL + "/v1", "approved automatically as 5000001", `profile "default" written`} {
+		if !strings.Contains(b.Stdout, want) {
+			t.Errorf("serve printed no %q:\n%s", want, b.Stdout)
+		}
+	}
+	cfg, err := os.ReadFile(e.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"base_url: " + b.URL, "account_type: payment", "bank: adorsys", "qwac_cert: " + b.CertsDir} {
+		if !strings.Contains(string(cfg), want) {
+			t.Errorf("profile lacks %q:\n%s", want, cfg)
+		}
+	}
+}
+
+var requestID = regexp.MustCompile(`\(X-Request-ID ([0-9a-f-]{36})\)`)
+
+func TestWhy(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Expect(2, "needs the X-Request-ID", "sandbox", "why")
+	e.Expect(2, "is not an X-Request-ID", "sandbox", "why", "a\x01b")
+	e.Expect(2, "is not an https URL", "sandbox", "why", "rid", "--url", "http://127.0.0.1:1")
+
+	// The profile signs the enfuce way; an adorsys bank rejects it and
+	// keeps why.
+	b := e.Bank("--bank", "adorsys")
+	r := e.Expect(6, "SIGNATURE_INVALID", "consent", "create")
+	m := requestID.FindStringSubmatch(r.Stderr)
+	if m == nil {
+		t.Fatalf("no X-Request-ID in %q", r.Stderr)
+	}
+	r = e.Must("sandbox", "why", m[1])
+	if !strings.HasPrefix(r.Stdout, "The bank's side: ") || !strings.Contains(r.Stdout, "INVALID for adorsys") {
+		t.Errorf("sandbox why:\n%s", r.Stdout)
+	}
+	r = e.Must("sandbox", "why", m[1], "-o", "json", "--url", b.URL)
+	if !strings.Contains(r.Stdout, m[1]) {
+		t.Errorf("sandbox why -o json:\n%s", r.Stdout)
+	}
+	e.Expect(3, "RESOURCE_UNKNOWN", "sandbox", "why", "00000000-0000-4000-8000-000000000000")
+}
