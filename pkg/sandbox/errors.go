@@ -170,3 +170,10 @@ func writeOAuthError(w http.ResponseWriter, e *oauthError) {
 func bodiless(status int) bool {
 	return status == http.StatusRequestTimeout || status == http.StatusUnsupportedMediaType
 }
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
