@@ -26,6 +26,9 @@ type call struct {
 	// warnings are what the dialect let through.
 	diag     *httpsig.Diagnosis
 	warnings []string
+	// warned are the IDs of the checks the gateway warned of itself, so
+	// the verifier's warning of the same check is not told twice.
+	warned []string
 	// saved are the data-file commits of what this call changed.
 	saved pending
 	// settlers keep or give back what the handler reserved (an access
@@ -129,6 +132,7 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 		return reject(http.StatusBadRequest, CodeFormatError, fmt.Sprintf("X-Request-ID %q is not a UUID", clip(rid, 60))).withPath("X-Request-ID")
 	case uuid.Validate(rid) != nil || len(rid) != 36:
 		c.warnings = append(c.warnings, fmt.Sprintf("%s: X-Request-ID %q is not a UUID", httpsig.CheckRequestID, rid))
+		c.warned = append(c.warned, httpsig.CheckRequestID)
 	}
 	c.rid = rid
 	// The answers are JSON only: a client that accepts none of it gets the

@@ -3,8 +3,6 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
@@ -28,12 +26,7 @@ func (s *Server) checkSignature(c *call) *apiError {
 		return diagnosisError(d, c.rid)
 	}
 	// The X-Request-ID warning may already come from the first check.
-	ridWarned := slices.ContainsFunc(c.warnings, func(w string) bool { return strings.HasPrefix(w, httpsig.CheckRequestID+":") })
-	for _, w := range warningTexts(d) {
-		if !(ridWarned && strings.HasPrefix(w, httpsig.CheckRequestID+":")) {
-			c.warnings = append(c.warnings, w)
-		}
-	}
+	c.warnings = append(c.warnings, warningTexts(d, c.warned)...)
 	cert, _ := httpsig.ParseCertificateHeader(c.r.Header.Get("TPP-Signature-Certificate"))
 	// The QSealC may come from another QTSP than the QWAC: the QWAC
 	// identifies the TPP, the QSealC must name the same organisation.
@@ -50,29 +43,6 @@ func (s *Server) checkSignature(c *call) *apiError {
 // diagnosisError maps a failed verification to the code a bank answers and
 // keeps the whole diagnosis in the texts.
 func diagnosisError(d *httpsig.Diagnosis, rid string) *apiError {
-	code := CodeSignatureInvalid
-	for _, ch := range d.Checks {
-		if ch.Status != httpsig.Fail {
-			continue
-		}
-		switch {
-		case ch.ID == httpsig.CheckSignatureHeader && ch.Got == "":
-			code = CodeSignatureMissing
-		case ch.ID == httpsig.CheckCertificate && strings.Contains(ch.Detail, "no TPP-Signature-Certificate") && code == CodeSignatureInvalid:
-			code = CodeCertificateMissing
-		case ch.ID == httpsig.CheckCertificate && code == CodeSignatureInvalid:
-			code = CodeCertificateInvalid
-		case ch.ID == httpsig.CheckValidity && strings.Contains(ch.Detail, "expired") && code == CodeSignatureInvalid:
-			code = CodeCertificateExpired
-		case (ch.ID == httpsig.CheckValidity || ch.ID == httpsig.CheckKeyUsage) && code == CodeSignatureInvalid:
-			// Not yet valid, or a key that may not sign: the certificate is
-			// at fault, not the signature.
-			code = CodeCertificateInvalid
-		}
-		if code == CodeSignatureMissing {
-			break
-		}
-	}
 	var texts []string
 	for _, ch := range d.Checks {
 		if ch.Status != httpsig.Fail {
@@ -98,5 +68,33 @@ func diagnosisError(d *httpsig.Diagnosis, rid string) *apiError {
 		texts = append(texts, t)
 	}
 	texts = append(texts, "the sandbox keeps the full report: `xs2a sandbox why "+rid+"` prints it (or run `xs2a sign verify` on the request)")
-	return reject(http.StatusUnauthorized, code, texts...)
+	return reject(http.StatusUnauthorized, signatureCode(d), texts...)
+}
+
+// signatureCode is the code for a failed verification, chosen by check ID
+// and Reason only: Detail is prose and may be reworded. A missing signature
+// outranks everything; otherwise the first failure that blames the
+// certificate names it, and SIGNATURE_INVALID is the rest.
+func signatureCode(d *httpsig.Diagnosis) string {
+	code := CodeSignatureInvalid
+	for _, ch := range d.Checks {
+		if ch.Status != httpsig.Fail {
+			continue
+		}
+		switch {
+		case ch.ID == httpsig.CheckSignatureHeader && ch.Reason == httpsig.ReasonMissing:
+			return CodeSignatureMissing
+		case code != CodeSignatureInvalid:
+			// An earlier certificate failure named the code.
+		case ch.ID == httpsig.CheckCertificate && ch.Reason == httpsig.ReasonMissing:
+			code = CodeCertificateMissing
+		case ch.ID == httpsig.CheckValidity && ch.Reason == httpsig.ReasonExpired:
+			code = CodeCertificateExpired
+		case ch.ID == httpsig.CheckCertificate, ch.ID == httpsig.CheckValidity, ch.ID == httpsig.CheckKeyUsage:
+			// Not yet valid, unreadable, or a key that may not sign: the
+			// certificate is at fault, not the signature.
+			code = CodeCertificateInvalid
+		}
+	}
+	return code
 }
