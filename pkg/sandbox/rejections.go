@@ -153,7 +153,7 @@ func (r *Record) size() int {
 			n += str + len(h)
 		}
 		for _, c := range d.Checks {
-			n += 6*str + len(c.ID) + len(c.Title) + len(c.Expected) + len(c.Got) + len(c.Detail)
+			n += 7*str + len(c.ID) + len(c.Title) + len(c.Expected) + len(c.Got) + len(c.Detail) + len(c.Reason)
 		}
 		for _, c := range d.Causes {
 			n += 4*str + len(c.ID) + len(c.Summary) + len(c.Fix)
