@@ -3,13 +3,8 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 )
-
-// PageSize is how many transactions one page of a report holds.
-const PageSize = 50
 
 type cardAccountJSON struct {
 	ResourceID  string          `json:"resourceId"`
@@ -181,6 +176,8 @@ func (s *Server) cardBalances(c *call) *apiError {
 	})
 }
 
+// cardTransactions answers the card account's transaction report, with
+// the card's balances when the consent gives them.
 func (s *Server) cardTransactions(c *call) *apiError {
 	if e := refuseCardQuery(c, "/v1/card-accounts/{account-id}/transactions"); e != nil {
 		return e
@@ -193,110 +190,16 @@ func (s *Server) cardTransactions(c *call) *apiError {
 	if e != nil {
 		return e
 	}
-	q := c.r.URL.Query()
-	status := q.Get("bookingStatus")
-	switch status {
-	case "booked", "pending", "both":
-	case "":
-		return formatErr("bookingStatus", "bookingStatus is required: booked, pending or both")
-	case "information":
-		return reject(http.StatusBadRequest, CodeParameterNotSupported, "bookingStatus information (standing orders) is not supported for card accounts").withPath("bookingStatus")
-	default:
-		return formatErr("bookingStatus", "bookingStatus %q is not booked, pending or both", status)
-	}
-	if q.Get("deltaList") != "" || q.Get("entryReferenceFrom") != "" {
-		return reject(http.StatusBadRequest, CodeParameterNotSupported, "delta reports (deltaList, entryReferenceFrom) are not supported; use dateFrom and dateTo")
-	}
 	now := s.now().In(s.zone) // the bank's days decide what is pending
-	today := dateOf(now)
-	from, to := today, today
-	if v := q.Get("dateFrom"); v == "" {
-		return formatErr("dateFrom", "dateFrom is required (an ISO date)")
-	} else if d, err := time.Parse(time.DateOnly, v); err != nil {
-		return formatErr("dateFrom", "dateFrom %q is not an ISO date (YYYY-MM-DD)", v)
-	} else {
-		from = d
+	q := c.r.URL.Query()
+	tq, e := parseTxQuery(q, dateOf(now), cardHistory)
+	if e != nil {
+		return e
 	}
-	if v := q.Get("dateTo"); v != "" {
-		d, err := time.Parse(time.DateOnly, v)
-		if err != nil {
-			return formatErr("dateTo", "dateTo %q is not an ISO date (YYYY-MM-DD)", v)
-		}
-		to = d
+	report, e := transactionReport(card.Transactions(tq.from, tq.to, now), tq, c.r.URL.Path, q, "cardAccount", "/v1/card-accounts/"+card.ResourceID)
+	if e != nil {
+		return e
 	}
-	switch {
-	case from.After(to):
-		return reject(http.StatusBadRequest, CodePeriodInvalid, fmt.Sprintf("dateFrom %s is after dateTo %s", from.Format(time.DateOnly), to.Format(time.DateOnly)))
-	case from.After(today):
-		return reject(http.StatusBadRequest, CodePeriodInvalid, fmt.Sprintf("dateFrom %s is in the future", from.Format(time.DateOnly)))
-	case from.Before(today.AddDate(-2, 0, 0)):
-		return reject(http.StatusBadRequest, CodePeriodInvalid, "this card issuer keeps two years of transactions; dateFrom is earlier")
-	}
-	page := 0
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return formatErr("page", "page %q is not a page number", v)
-		}
-		page = n
-	}
-	var booked, pending []CardTransaction
-	for _, t := range card.Transactions(from, to, now) {
-		if t.booked {
-			booked = append(booked, t)
-		} else {
-			pending = append(pending, t)
-		}
-	}
-	var list []CardTransaction
-	switch status {
-	case "booked":
-		list = booked
-	case "pending":
-		list = pending
-	default:
-		list = append(append(list, pending...), booked...)
-	}
-	pages := (len(list) + PageSize - 1) / PageSize
-	if pages == 0 {
-		pages = 1
-	}
-	if page >= pages {
-		return formatErr("page", "page %d does not exist (the report has %d)", page, pages)
-	}
-	slice := list[page*PageSize : min(len(list), (page+1)*PageSize)]
-	report := map[string]any{}
-	var pb, pp []CardTransaction
-	for _, t := range slice {
-		if t.booked {
-			pb = append(pb, t)
-		} else {
-			pp = append(pp, t)
-		}
-	}
-	if status != "pending" {
-		report["booked"] = nonNil(pb)
-	}
-	if status != "booked" {
-		report["pending"] = nonNil(pp)
-	}
-	base := c.r.URL.Path
-	pageURL := func(n int) link {
-		v := url.Values{}
-		for k, vs := range q {
-			v[k] = vs
-		}
-		v.Set("page", strconv.Itoa(n))
-		return link{Href: base + "?" + v.Encode()}
-	}
-	links := map[string]link{"cardAccount": {Href: "/v1/card-accounts/" + card.ResourceID}, "first": pageURL(0), "last": pageURL(pages - 1)}
-	if page+1 < pages {
-		links["next"] = pageURL(page + 1)
-	}
-	if page > 0 {
-		links["previous"] = pageURL(page - 1)
-	}
-	report["_links"] = links
 	body := map[string]any{
 		"cardAccount":      AccountReference{MaskedPAN: card.MaskedPAN, Currency: card.Currency},
 		"cardTransactions": report,
@@ -310,11 +213,4 @@ func (s *Server) cardTransactions(c *call) *apiError {
 		body["balances"] = card.Balances(now)
 	}
 	return c.reply(http.StatusOK, body)
-}
-
-func nonNil(t []CardTransaction) []CardTransaction {
-	if t == nil {
-		return []CardTransaction{}
-	}
-	return t
 }
