@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // MaxConsentDays is how far validUntil may reach in the default dialect
@@ -397,24 +399,19 @@ func describeAccess(a Access) []string {
 
 // --- handlers -------------------------------------------------------------
 
-type link struct {
-	Href string `json:"href"`
-}
+// link is a Berlin Group hyperlink (the client's type, doc.go).
+type link = xs2a.Link
 
+// consentCreated is the 201 answer. Not the client's xs2a.ConsentCreated:
+// that one also holds what the client learns from the answer's headers.
 type consentCreated struct {
 	ConsentStatus string          `json:"consentStatus"`
 	ConsentID     string          `json:"consentId"`
 	Links         map[string]link `json:"_links"`
 }
 
-type consentInfo struct {
-	Access             Access `json:"access"`
-	RecurringIndicator bool   `json:"recurringIndicator"`
-	ValidUntil         string `json:"validUntil"`
-	FrequencyPerDay    int    `json:"frequencyPerDay"`
-	LastActionDate     string `json:"lastActionDate"`
-	ConsentStatus      string `json:"consentStatus"`
-}
+// consentInfo is the answer of GET /v1/consents/{consentId}.
+type consentInfo = xs2a.Consent
 
 // clientToken checks the bearer token of consent management calls: the
 // client-credentials token of this TPP (a PSU token of this TPP is fine too).
