@@ -64,6 +64,10 @@ func (c *call) committed() *apiError {
 	return nil
 }
 
+// isUUID is the file's X-Request-ID: a UUID in its 36-character form
+// (uuid.Validate also takes the 32-digit, braced and urn:uuid: forms).
+func isUUID(s string) bool { return uuid.Validate(s) == nil && len(s) == 36 }
+
 // apiHandler is an API endpoint: it answers or returns a Berlin Group error.
 type apiHandler func(c *call) *apiError
 
@@ -74,7 +78,7 @@ func (s *Server) api(signed bool, h apiHandler) http.Handler {
 		c := &call{w: w, r: r}
 		// Every API call changes at least the TPP's day count.
 		if err := s.dataFailed(); err != nil {
-			if rid := r.Header.Get("X-Request-ID"); uuid.Validate(rid) == nil && len(rid) == 36 {
+			if rid := r.Header.Get("X-Request-ID"); isUUID(rid) {
 				c.rid = rid // echoed, as every answer after the id's check does
 			}
 			s.fail(c, reject(http.StatusServiceUnavailable, CodeServiceUnavailable, unavailable(err)))
@@ -128,9 +132,9 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 	switch {
 	case rid == "":
 		return reject(http.StatusBadRequest, CodeFormatError, "X-Request-ID header is missing; every request carries a UUID").withPath("X-Request-ID")
-	case (uuid.Validate(rid) != nil || len(rid) != 36) && (s.dialect != DialectLenient || !ValidRequestID(rid)):
+	case !isUUID(rid) && (s.dialect != DialectLenient || !ValidRequestID(rid)):
 		return reject(http.StatusBadRequest, CodeFormatError, fmt.Sprintf("X-Request-ID %q is not a UUID", clip(rid, 60))).withPath("X-Request-ID")
-	case uuid.Validate(rid) != nil || len(rid) != 36:
+	case !isUUID(rid):
 		c.warnings = append(c.warnings, fmt.Sprintf("%s: X-Request-ID %q is not a UUID", httpsig.CheckRequestID, rid))
 		c.warned = append(c.warned, httpsig.CheckRequestID)
 	}

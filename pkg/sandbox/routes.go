@@ -55,7 +55,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// Echoed when it is a UUID, as the file's header is; otherwise a
 		// fresh one, so that no answer goes without.
-		if rid := r.Header.Get("X-Request-ID"); uuid.Validate(rid) == nil && len(rid) == 36 {
+		if rid := r.Header.Get("X-Request-ID"); isUUID(rid) {
 			w.Header().Set("X-Request-ID", rid)
 		} else {
 			w.Header().Set("X-Request-ID", uuid.NewString())
