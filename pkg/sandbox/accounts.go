@@ -76,29 +76,56 @@ func (s *Server) consentAccess(c *call) (*access, *apiError) {
 	return &access{consent: con}, nil
 }
 
-// card finds a card the consent covers for the given kind of access.
-func (s *Server) card(c *call, a *access, kind string) (*CardAccount, *apiError) {
+// gives reports that the consent gives kind access ("accounts",
+// "balances", "transactions") to the account or card id: a balances or
+// transactions grant gives its details too. Call with the store's lock
+// held.
+func (con *Consent) gives(id, kind string) bool {
+	granted := map[string]map[string]bool{"accounts": con.Accounts, "balances": con.Balances, "transactions": con.Transactions}[kind]
+	return granted[id] || (kind == "accounts" && (con.Balances[id] || con.Transactions[id]))
+}
+
+// resource is a card account or a payment account, as a path names it.
+type resource interface {
+	resourceID() string
+	blocked() bool
+}
+
+func (c *CardAccount) resourceID() string    { return c.ResourceID }
+func (c *CardAccount) blocked() bool         { return c.Status == "blocked" }
+func (a *PaymentAccount) resourceID() string { return a.ResourceID }
+func (a *PaymentAccount) blocked() bool      { return a.Status == "blocked" }
+
+// consented finds the path's accountId among the PSU's resources (noun
+// names their kind in the answers) and checks the consent gives kind
+// access to it: another PSU's or none is 404 RESOURCE_UNKNOWN, one the
+// consent does not give 401 CONSENT_INVALID, a blocked one 400
+// RESOURCE_BLOCKED.
+func consented[R resource](s *Server, c *call, a *access, kind, noun string, resources []R) (R, *apiError) {
 	id := c.r.PathValue("accountId")
-	var card *CardAccount
-	for _, k := range a.consent.PSU.Cards {
-		if k.ResourceID == id {
-			card = k
+	var found R
+	var ok bool
+	for _, r := range resources {
+		if r.resourceID() == id {
+			found, ok = r, true
 		}
 	}
 	var covered bool
-	s.store.locked(func() {
-		granted := map[string]map[string]bool{"accounts": a.consent.Accounts, "balances": a.consent.Balances, "transactions": a.consent.Transactions}[kind]
-		covered = granted[id] || (kind == "accounts" && (a.consent.Balances[id] || a.consent.Transactions[id]))
-	})
+	s.store.locked(func() { covered = a.consent.gives(id, kind) })
 	switch {
-	case card == nil:
-		return nil, reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("card account %q does not exist for this PSU", id))
+	case !ok:
+		return found, reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("%s %q does not exist for this PSU", noun, id))
 	case !covered:
-		return nil, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("consent %q does not give access to the %s of card account %q", a.consent.ID, kind, id))
-	case card.Status == "blocked":
-		return nil, reject(http.StatusBadRequest, CodeResourceBlocked, fmt.Sprintf("card account %q is blocked", id))
+		return found, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("consent %q does not give access to the %s of %s %q", a.consent.ID, kind, noun, id))
+	case found.blocked():
+		return found, reject(http.StatusBadRequest, CodeResourceBlocked, fmt.Sprintf("%s %q is blocked", noun, id))
 	}
-	return card, nil
+	return found, nil
+}
+
+// card finds a card the consent covers for the given kind of access.
+func (s *Server) card(c *call, a *access, kind string) (*CardAccount, *apiError) {
+	return consented(s, c, a, kind, "card account", a.consent.PSU.Cards)
 }
 
 // cardJSON is the card's cardAccountDetails. Balances come with the
@@ -132,8 +159,7 @@ func (s *Server) listCards(c *call) *apiError {
 	out := []cardAccountJSON{}
 	s.store.locked(func() {
 		for _, card := range a.consent.PSU.Cards {
-			id := card.ResourceID
-			if a.consent.Accounts[id] || a.consent.Balances[id] || a.consent.Transactions[id] {
+			if a.consent.gives(card.ResourceID, "accounts") {
 				out = append(out, s.cardJSON(card, a.consent))
 			}
 		}

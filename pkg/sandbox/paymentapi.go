@@ -43,30 +43,9 @@ func withBalance(c *call) (bool, *apiError) {
 }
 
 // paymentAccount finds an account the consent covers for the given kind of
-// access ("accounts", "balances", "transactions"): a balances or
-// transactions grant gives the account's details too, as for cards.
+// access, as s.card finds a card.
 func (s *Server) paymentAccount(c *call, a *access, kind string) (*PaymentAccount, *apiError) {
-	id := c.r.PathValue("accountId")
-	var acc *PaymentAccount
-	for _, k := range a.consent.PSU.Accounts {
-		if k.ResourceID == id {
-			acc = k
-		}
-	}
-	var covered bool
-	s.store.locked(func() {
-		granted := map[string]map[string]bool{"accounts": a.consent.Accounts, "balances": a.consent.Balances, "transactions": a.consent.Transactions}[kind]
-		covered = granted[id] || (kind == "accounts" && (a.consent.Balances[id] || a.consent.Transactions[id]))
-	})
-	switch {
-	case acc == nil:
-		return nil, reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("payment account %q does not exist for this PSU", id))
-	case !covered:
-		return nil, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("consent %q does not give access to the %s of payment account %q", a.consent.ID, kind, id))
-	case acc.Status == "blocked":
-		return nil, reject(http.StatusBadRequest, CodeResourceBlocked, fmt.Sprintf("payment account %q is blocked", id))
-	}
-	return acc, nil
+	return consented(s, c, a, kind, "payment account", a.consent.PSU.Accounts)
 }
 
 // accountJSON is the account as the consent shows it: links to balances
@@ -108,8 +87,7 @@ func (s *Server) listAccounts(c *call) *apiError {
 	out := []accountJSON{}
 	s.store.locked(func() {
 		for _, acc := range a.consent.PSU.Accounts {
-			id := acc.ResourceID
-			if a.consent.Accounts[id] || a.consent.Balances[id] || a.consent.Transactions[id] {
+			if a.consent.gives(acc.ResourceID, "accounts") {
 				out = append(out, s.accountJSON(acc, a.consent, wb))
 			}
 		}
