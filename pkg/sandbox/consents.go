@@ -47,24 +47,9 @@ func parseConsentBy(body []byte, today time.Time, rules consentRules) (*Consent,
 	if e := unsupportedAccess(body); e != nil {
 		return nil, e
 	}
-	var req consentRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		if ute, ok := err.(*json.UnmarshalTypeError); ok {
-			return nil, formatErr(ute.Field, "%s must be a JSON %s, got %s", ute.Field, jsonType(ute.Type.Kind().String()), ute.Value)
-		}
-		if se, ok := err.(*json.SyntaxError); ok {
-			return nil, formatErr("", "the body is not valid JSON: %v at byte %d", se, se.Offset)
-		}
-		if strings.HasPrefix(err.Error(), "json: unknown field ") {
-			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return nil, formatErr(f, "unknown field %q in the consent request", f)
-		}
-		return nil, formatErr("", "the body is not a consent request: %v", err)
-	}
-	if dec.More() {
-		return nil, formatErr("", "the body has data after the JSON object")
+	req, e := decodeConsentRequest(body)
+	if e != nil {
+		return nil, e
 	}
 	switch {
 	case req.Access == nil:
@@ -88,7 +73,7 @@ func parseConsentBy(body []byte, today time.Time, rules consentRules) (*Consent,
 	if vu.Before(today) {
 		return nil, formatErr("validUntil", "validUntil %s is in the past (today is %s)", vu.Format(time.DateOnly), today.Format(time.DateOnly))
 	}
-	vu, e := rules.limitValidUntil(vu, today)
+	vu, e = rules.limitValidUntil(vu, today)
 	if e != nil {
 		return nil, e
 	}
@@ -105,6 +90,34 @@ func parseConsentBy(body []byte, today time.Time, rules consentRules) (*Consent,
 		return nil, e
 	}
 	return &Consent{Access: *req.Access, Recurring: *req.RecurringIndicator, ValidUntil: vu, FrequencyPerDay: f, Status: StatusReceived}, nil
+}
+
+// decodeConsentRequest decodes the consent body strictly (no unknown
+// field, nothing after the object) and names the field at fault.
+func decodeConsentRequest(body []byte) (consentRequest, *apiError) {
+	var req consentRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		if ute, ok := err.(*json.UnmarshalTypeError); ok {
+			return req, formatErr(ute.Field, "%s must be a JSON %s, got %s", ute.Field, jsonType(ute.Type.Kind().String()), ute.Value)
+		}
+		if se, ok := err.(*json.SyntaxError); ok {
+			return req, formatErr("", "the body is not valid JSON: %v at byte %d", se, se.Offset)
+		}
+		// encoding/json gives an unknown field no error type: its text is
+		// the only way to name the field. It picks the path and the words,
+		// never the code (FORMAT_ERROR either way).
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return req, formatErr(f, "unknown field %q in the consent request", f)
+		}
+		return req, formatErr("", "the body is not a consent request: %v", err)
+	}
+	if dec.More() {
+		return req, formatErr("", "the body has data after the JSON object")
+	}
+	return req, nil
 }
 
 // unsupportedAccess refuses the optional access fields of the file's

@@ -616,39 +616,7 @@ func openJournal(dir string) (j *journal, err error) {
 	case err != nil:
 		return nil, fmt.Errorf("%s is %w: %v; move it away to start afresh", path, ErrDataCorrupt, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil {
-			if k, _ := tx.Cursor().First(); k != nil {
-				return fmt.Errorf("%s is %w: a bbolt file of something else (no schema version)", path, ErrDataCorrupt)
-			}
-			m, err := tx.CreateBucket(bucketMeta)
-			if err != nil {
-				return err
-			}
-			if err := m.Put(keySchema, []byte(strconv.Itoa(schemaVersion))); err != nil {
-				return err
-			}
-			meta = m
-		}
-		v, perr := strconv.Atoi(string(meta.Get(keySchema)))
-		switch {
-		case perr != nil || v < 1:
-			return fmt.Errorf("%s is %w: schema version %q", path, ErrDataCorrupt, meta.Get(keySchema))
-		case v > schemaVersion:
-			return fmt.Errorf("%s was %w (data schema %d; this one reads %d): upgrade xs2a, or give another --data directory", path, ErrDataVersion, v, schemaVersion)
-		case v < schemaVersion:
-			if err := meta.Put(keySchema, []byte(strconv.Itoa(schemaVersion))); err != nil {
-				return err
-			}
-		}
-		for _, b := range dataBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err = db.Update(func(tx *bolt.Tx) error { return prepareSchema(tx, path) })
 	if err != nil {
 		_ = db.Close()
 		if errors.Is(err, ErrDataCorrupt) || errors.Is(err, ErrDataVersion) {
@@ -660,6 +628,43 @@ func openJournal(dir string) (j *journal, err error) {
 	j.write = j.writeDB
 	go j.run()
 	return j, nil
+}
+
+// prepareSchema checks the file of path is a sandbox database of a schema
+// this build reads, making a new (empty) file one, and brings it to this
+// build's schema and buckets.
+func prepareSchema(tx *bolt.Tx, path string) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		if k, _ := tx.Cursor().First(); k != nil {
+			return fmt.Errorf("%s is %w: a bbolt file of something else (no schema version)", path, ErrDataCorrupt)
+		}
+		m, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if err := m.Put(keySchema, []byte(strconv.Itoa(schemaVersion))); err != nil {
+			return err
+		}
+		meta = m
+	}
+	v, perr := strconv.Atoi(string(meta.Get(keySchema)))
+	switch {
+	case perr != nil || v < 1:
+		return fmt.Errorf("%s is %w: schema version %q", path, ErrDataCorrupt, meta.Get(keySchema))
+	case v > schemaVersion:
+		return fmt.Errorf("%s was %w (data schema %d; this one reads %d): upgrade xs2a, or give another --data directory", path, ErrDataVersion, v, schemaVersion)
+	case v < schemaVersion:
+		if err := meta.Put(keySchema, []byte(strconv.Itoa(schemaVersion))); err != nil {
+			return err
+		}
+	}
+	for _, b := range dataBuckets {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // load reads every record into the store and the day counters.
