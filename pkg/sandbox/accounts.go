@@ -135,17 +135,28 @@ func (s *Server) card(c *call, a *access, kind string) (*CardAccount, *apiError)
 func (s *Server) cardJSON(card *CardAccount, con *Consent) cardAccountJSON {
 	j := cardAccountJSON{ResourceID: card.ResourceID, MaskedPan: card.MaskedPAN, Currency: card.Currency, OwnerName: card.OwnerName,
 		Name: card.Name, DisplayName: card.DisplayName, Product: card.Product, Status: card.Status, Usage: card.Usage,
-		CreditLimit: cents(card.Currency, card.CreditLimit), Links: map[string]link{}}
-	if con.Balances[card.ResourceID] {
-		j.Links["balances"] = link{Href: "/v1/card-accounts/" + card.ResourceID + "/balances"}
-		if card.Status == "enabled" {
-			j.Balances = card.Balances(s.now().In(s.zone))
-		}
-	}
-	if con.Transactions[card.ResourceID] {
-		j.Links["transactions"] = link{Href: "/v1/card-accounts/" + card.ResourceID + "/transactions"}
+		CreditLimit: cents(card.Currency, card.CreditLimit), Links: detailLinks(con, "/v1/card-accounts/", card.ResourceID)}
+	if con.Balances[card.ResourceID] && card.Status == "enabled" {
+		j.Balances = card.Balances(s.now().In(s.zone))
 	}
 	return j
+}
+
+// detailLinks are the links of the details of account id (of the
+// collection, "/v1/accounts/" or "/v1/card-accounts/") to its balances and
+// transactions, each only where the consent grants it (the file's
+// _linksAccountDetails: "only supported, when the corresponding consent
+// has been already granted"). Call with the store's lock held.
+func detailLinks(con *Consent, collection, id string) map[string]link {
+	self := collection + id
+	links := map[string]link{}
+	if con.Balances[id] {
+		links["balances"] = link{Href: self + "/balances"}
+	}
+	if con.Transactions[id] {
+		links["transactions"] = link{Href: self + "/transactions"}
+	}
+	return links
 }
 
 func (s *Server) listCards(c *call) *apiError {

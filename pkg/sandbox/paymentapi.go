@@ -57,15 +57,9 @@ func (s *Server) paymentAccount(c *call, a *access, kind string) (*PaymentAccoun
 func (s *Server) accountJSON(acc *PaymentAccount, con *Consent, withBalance bool) accountJSON {
 	j := accountJSON{ResourceID: acc.ResourceID, IBAN: acc.IBAN, Currency: acc.Currency, OwnerName: acc.OwnerName, Name: acc.Name,
 		DisplayName: acc.DisplayName, Product: acc.Product, CashAccountType: acc.CashAccountType, Status: acc.Status, BIC: acc.BIC,
-		Usage: acc.Usage, Links: map[string]link{}}
-	if con.Balances[acc.ResourceID] {
-		j.Links["balances"] = link{Href: "/v1/accounts/" + acc.ResourceID + "/balances"}
-		if withBalance && acc.Status == "enabled" {
-			j.Balances = acc.Balances(s.now().In(s.zone))
-		}
-	}
-	if con.Transactions[acc.ResourceID] {
-		j.Links["transactions"] = link{Href: "/v1/accounts/" + acc.ResourceID + "/transactions"}
+		Usage: acc.Usage, Links: detailLinks(con, "/v1/accounts/", acc.ResourceID)}
+	if con.Balances[acc.ResourceID] && withBalance && acc.Status == "enabled" {
+		j.Balances = acc.Balances(s.now().In(s.zone))
 	}
 	return j
 }
