@@ -42,6 +42,16 @@ const (
 	CheckCertHeaderForm  = "certificate-header-form"
 )
 
+// Reasons tell apart the ways one check can fail where a program acts on the
+// difference (the sandbox answers CERTIFICATE_EXPIRED, not
+// CERTIFICATE_INVALID): stable like the check IDs, while Detail is prose for
+// people and may be reworded.
+const (
+	ReasonMissing     = "missing"       // the header (or certificate) is not there at all
+	ReasonExpired     = "expired"       // the certificate's notAfter has passed
+	ReasonNotYetValid = "not-yet-valid" // the certificate's notBefore is still to come
+)
+
 // Check is one verification step with what was expected and what was found.
 type Check struct {
 	ID       string `json:"id"`
@@ -50,6 +60,18 @@ type Check struct {
 	Expected string `json:"expected,omitempty"`
 	Got      string `json:"got,omitempty"`
 	Detail   string `json:"detail,omitempty"`
+	// Reason is one of the Reason constants when a failure of this ID can
+	// be told apart by a program, "" otherwise.
+	Reason string `json:"reason,omitempty"`
+}
+
+// missingIfBlank is the reason for an unparsable header value: an empty one
+// is as good as none.
+func missingIfBlank(v string) string {
+	if v == "" {
+		return ReasonMissing
+	}
+	return ""
 }
 
 // Cause is a mistake that explains a failure: verified to make the signature
@@ -185,13 +207,14 @@ func Verify(m *httpmsg.Request, opt VerifyOptions) *Diagnosis {
 		var err error
 		p, err = ParseSignature(sigVals[0])
 		if err != nil {
-			d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail, Got: text.Clip(sigVals[0], 200), Detail: err.Error()})
+			d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail, Got: text.Clip(sigVals[0], 200), Detail: err.Error(),
+				Reason: missingIfBlank(sigVals[0])})
 		} else {
 			d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Pass})
 		}
 	case len(sigVals) == 0:
 		d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail,
-			Detail: "the request has no Signature header (the bank answers SIGNATURE_MISSING)"})
+			Detail: "the request has no Signature header (the bank answers SIGNATURE_MISSING)", Reason: ReasonMissing})
 	default:
 		d.add(Check{ID: CheckSignatureHeader, Title: "Signature header present and parsable", Status: Fail,
 			Got: fmt.Sprintf("%d Signature headers", len(sigVals)), Detail: "exactly one Signature header is allowed"})
@@ -296,7 +319,7 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 			st = Skip
 		}
 		d.add(Check{ID: CheckCertificate, Title: title, Status: st,
-			Detail: "no TPP-Signature-Certificate header (and no certificate given): nothing to verify the signature with"})
+			Detail: "no TPP-Signature-Certificate header (and no certificate given): nothing to verify the signature with", Reason: ReasonMissing})
 		return nil, nil
 	}
 	d.CertSubject = subjectString(cert)
@@ -307,11 +330,11 @@ func verifyCertificate(d *Diagnosis, m *httpmsg.Request, opt VerifyOptions, now 
 	case t.Before(cert.NotBefore):
 		d.add(Check{ID: CheckValidity, Title: vt, Status: Fail,
 			Expected: "not before " + cert.NotBefore.UTC().Format(time.RFC3339), Got: t.UTC().Format(time.RFC3339),
-			Detail: "the certificate is not valid yet (clock skew, or issued in the future)"})
+			Detail: "the certificate is not valid yet (clock skew, or issued in the future)", Reason: ReasonNotYetValid})
 	case t.After(cert.NotAfter):
 		d.add(Check{ID: CheckValidity, Title: vt, Status: Fail,
 			Expected: "not after " + cert.NotAfter.UTC().Format(time.RFC3339), Got: t.UTC().Format(time.RFC3339),
-			Detail: "the certificate has expired (the bank answers CERTIFICATE_EXPIRED)"})
+			Detail: "the certificate has expired (the bank answers CERTIFICATE_EXPIRED)", Reason: ReasonExpired})
 	default:
 		d.add(Check{ID: CheckValidity, Title: vt, Status: Pass, Got: cert.NotBefore.UTC().Format("2006-01-02") + " to " + cert.NotAfter.UTC().Format("2006-01-02")})
 	}

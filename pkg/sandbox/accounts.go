@@ -3,13 +3,8 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 )
-
-// PageSize is how many transactions one page of a report holds.
-const PageSize = 50
 
 type cardAccountJSON struct {
 	ResourceID  string          `json:"resourceId"`
@@ -81,29 +76,56 @@ func (s *Server) consentAccess(c *call) (*access, *apiError) {
 	return &access{consent: con}, nil
 }
 
-// card finds a card the consent covers for the given kind of access.
-func (s *Server) card(c *call, a *access, kind string) (*CardAccount, *apiError) {
+// gives reports that the consent gives kind access ("accounts",
+// "balances", "transactions") to the account or card id: a balances or
+// transactions grant gives its details too. Call with the store's lock
+// held.
+func (con *Consent) gives(id, kind string) bool {
+	granted := map[string]map[string]bool{"accounts": con.Accounts, "balances": con.Balances, "transactions": con.Transactions}[kind]
+	return granted[id] || (kind == "accounts" && (con.Balances[id] || con.Transactions[id]))
+}
+
+// resource is a card account or a payment account, as a path names it.
+type resource interface {
+	resourceID() string
+	blocked() bool
+}
+
+func (c *CardAccount) resourceID() string    { return c.ResourceID }
+func (c *CardAccount) blocked() bool         { return c.Status == "blocked" }
+func (a *PaymentAccount) resourceID() string { return a.ResourceID }
+func (a *PaymentAccount) blocked() bool      { return a.Status == "blocked" }
+
+// consented finds the path's accountId among the PSU's resources (noun
+// names their kind in the answers) and checks the consent gives kind
+// access to it: another PSU's or none is 404 RESOURCE_UNKNOWN, one the
+// consent does not give 401 CONSENT_INVALID, a blocked one 400
+// RESOURCE_BLOCKED.
+func consented[R resource](s *Server, c *call, a *access, kind, noun string, resources []R) (R, *apiError) {
 	id := c.r.PathValue("accountId")
-	var card *CardAccount
-	for _, k := range a.consent.PSU.Cards {
-		if k.ResourceID == id {
-			card = k
+	var found R
+	var ok bool
+	for _, r := range resources {
+		if r.resourceID() == id {
+			found, ok = r, true
 		}
 	}
 	var covered bool
-	s.store.locked(func() {
-		granted := map[string]map[string]bool{"accounts": a.consent.Accounts, "balances": a.consent.Balances, "transactions": a.consent.Transactions}[kind]
-		covered = granted[id] || (kind == "accounts" && (a.consent.Balances[id] || a.consent.Transactions[id]))
-	})
+	s.store.locked(func() { covered = a.consent.gives(id, kind) })
 	switch {
-	case card == nil:
-		return nil, reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("card account %q does not exist for this PSU", id))
+	case !ok:
+		return found, reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("%s %q does not exist for this PSU", noun, id))
 	case !covered:
-		return nil, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("consent %q does not give access to the %s of card account %q", a.consent.ID, kind, id))
-	case card.Status == "blocked":
-		return nil, reject(http.StatusBadRequest, CodeResourceBlocked, fmt.Sprintf("card account %q is blocked", id))
+		return found, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("consent %q does not give access to the %s of %s %q", a.consent.ID, kind, noun, id))
+	case found.blocked():
+		return found, reject(http.StatusBadRequest, CodeResourceBlocked, fmt.Sprintf("%s %q is blocked", noun, id))
 	}
-	return card, nil
+	return found, nil
+}
+
+// card finds a card the consent covers for the given kind of access.
+func (s *Server) card(c *call, a *access, kind string) (*CardAccount, *apiError) {
+	return consented(s, c, a, kind, "card account", a.consent.PSU.Cards)
 }
 
 // cardJSON is the card's cardAccountDetails. Balances come with the
@@ -113,17 +135,28 @@ func (s *Server) card(c *call, a *access, kind string) (*CardAccount, *apiError)
 func (s *Server) cardJSON(card *CardAccount, con *Consent) cardAccountJSON {
 	j := cardAccountJSON{ResourceID: card.ResourceID, MaskedPan: card.MaskedPAN, Currency: card.Currency, OwnerName: card.OwnerName,
 		Name: card.Name, DisplayName: card.DisplayName, Product: card.Product, Status: card.Status, Usage: card.Usage,
-		CreditLimit: cents(card.Currency, card.CreditLimit), Links: map[string]link{}}
-	if con.Balances[card.ResourceID] {
-		j.Links["balances"] = link{Href: "/v1/card-accounts/" + card.ResourceID + "/balances"}
-		if card.Status == "enabled" {
-			j.Balances = card.Balances(s.now().In(s.zone))
-		}
-	}
-	if con.Transactions[card.ResourceID] {
-		j.Links["transactions"] = link{Href: "/v1/card-accounts/" + card.ResourceID + "/transactions"}
+		CreditLimit: cents(card.Currency, card.CreditLimit), Links: detailLinks(con, "/v1/card-accounts/", card.ResourceID)}
+	if con.Balances[card.ResourceID] && card.Status == "enabled" {
+		j.Balances = card.Balances(s.now().In(s.zone))
 	}
 	return j
+}
+
+// detailLinks are the links of the details of account id (of the
+// collection, "/v1/accounts/" or "/v1/card-accounts/") to its balances and
+// transactions, each only where the consent grants it (the file's
+// _linksAccountDetails: "only supported, when the corresponding consent
+// has been already granted"). Call with the store's lock held.
+func detailLinks(con *Consent, collection, id string) map[string]link {
+	self := collection + id
+	links := map[string]link{}
+	if con.Balances[id] {
+		links["balances"] = link{Href: self + "/balances"}
+	}
+	if con.Transactions[id] {
+		links["transactions"] = link{Href: self + "/transactions"}
+	}
+	return links
 }
 
 func (s *Server) listCards(c *call) *apiError {
@@ -137,8 +170,7 @@ func (s *Server) listCards(c *call) *apiError {
 	out := []cardAccountJSON{}
 	s.store.locked(func() {
 		for _, card := range a.consent.PSU.Cards {
-			id := card.ResourceID
-			if a.consent.Accounts[id] || a.consent.Balances[id] || a.consent.Transactions[id] {
+			if a.consent.gives(card.ResourceID, "accounts") {
 				out = append(out, s.cardJSON(card, a.consent))
 			}
 		}
@@ -181,6 +213,8 @@ func (s *Server) cardBalances(c *call) *apiError {
 	})
 }
 
+// cardTransactions answers the card account's transaction report, with
+// the card's balances when the consent gives them.
 func (s *Server) cardTransactions(c *call) *apiError {
 	if e := refuseCardQuery(c, "/v1/card-accounts/{account-id}/transactions"); e != nil {
 		return e
@@ -193,110 +227,16 @@ func (s *Server) cardTransactions(c *call) *apiError {
 	if e != nil {
 		return e
 	}
-	q := c.r.URL.Query()
-	status := q.Get("bookingStatus")
-	switch status {
-	case "booked", "pending", "both":
-	case "":
-		return formatErr("bookingStatus", "bookingStatus is required: booked, pending or both")
-	case "information":
-		return reject(http.StatusBadRequest, CodeParameterNotSupported, "bookingStatus information (standing orders) is not supported for card accounts").withPath("bookingStatus")
-	default:
-		return formatErr("bookingStatus", "bookingStatus %q is not booked, pending or both", status)
-	}
-	if q.Get("deltaList") != "" || q.Get("entryReferenceFrom") != "" {
-		return reject(http.StatusBadRequest, CodeParameterNotSupported, "delta reports (deltaList, entryReferenceFrom) are not supported; use dateFrom and dateTo")
-	}
 	now := s.now().In(s.zone) // the bank's days decide what is pending
-	today := dateOf(now)
-	from, to := today, today
-	if v := q.Get("dateFrom"); v == "" {
-		return formatErr("dateFrom", "dateFrom is required (an ISO date)")
-	} else if d, err := time.Parse(time.DateOnly, v); err != nil {
-		return formatErr("dateFrom", "dateFrom %q is not an ISO date (YYYY-MM-DD)", v)
-	} else {
-		from = d
+	q := c.r.URL.Query()
+	tq, e := parseTxQuery(q, dateOf(now), cardHistory)
+	if e != nil {
+		return e
 	}
-	if v := q.Get("dateTo"); v != "" {
-		d, err := time.Parse(time.DateOnly, v)
-		if err != nil {
-			return formatErr("dateTo", "dateTo %q is not an ISO date (YYYY-MM-DD)", v)
-		}
-		to = d
+	report, e := transactionReport(card.Transactions(tq.from, tq.to, now), tq, c.r.URL.Path, q, "cardAccount", "/v1/card-accounts/"+card.ResourceID)
+	if e != nil {
+		return e
 	}
-	switch {
-	case from.After(to):
-		return reject(http.StatusBadRequest, CodePeriodInvalid, fmt.Sprintf("dateFrom %s is after dateTo %s", from.Format(time.DateOnly), to.Format(time.DateOnly)))
-	case from.After(today):
-		return reject(http.StatusBadRequest, CodePeriodInvalid, fmt.Sprintf("dateFrom %s is in the future", from.Format(time.DateOnly)))
-	case from.Before(today.AddDate(-2, 0, 0)):
-		return reject(http.StatusBadRequest, CodePeriodInvalid, "this card issuer keeps two years of transactions; dateFrom is earlier")
-	}
-	page := 0
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return formatErr("page", "page %q is not a page number", v)
-		}
-		page = n
-	}
-	var booked, pending []CardTransaction
-	for _, t := range card.Transactions(from, to, now) {
-		if t.booked {
-			booked = append(booked, t)
-		} else {
-			pending = append(pending, t)
-		}
-	}
-	var list []CardTransaction
-	switch status {
-	case "booked":
-		list = booked
-	case "pending":
-		list = pending
-	default:
-		list = append(append(list, pending...), booked...)
-	}
-	pages := (len(list) + PageSize - 1) / PageSize
-	if pages == 0 {
-		pages = 1
-	}
-	if page >= pages {
-		return formatErr("page", "page %d does not exist (the report has %d)", page, pages)
-	}
-	slice := list[page*PageSize : min(len(list), (page+1)*PageSize)]
-	report := map[string]any{}
-	var pb, pp []CardTransaction
-	for _, t := range slice {
-		if t.booked {
-			pb = append(pb, t)
-		} else {
-			pp = append(pp, t)
-		}
-	}
-	if status != "pending" {
-		report["booked"] = nonNil(pb)
-	}
-	if status != "booked" {
-		report["pending"] = nonNil(pp)
-	}
-	base := c.r.URL.Path
-	pageURL := func(n int) link {
-		v := url.Values{}
-		for k, vs := range q {
-			v[k] = vs
-		}
-		v.Set("page", strconv.Itoa(n))
-		return link{Href: base + "?" + v.Encode()}
-	}
-	links := map[string]link{"cardAccount": {Href: "/v1/card-accounts/" + card.ResourceID}, "first": pageURL(0), "last": pageURL(pages - 1)}
-	if page+1 < pages {
-		links["next"] = pageURL(page + 1)
-	}
-	if page > 0 {
-		links["previous"] = pageURL(page - 1)
-	}
-	report["_links"] = links
 	body := map[string]any{
 		"cardAccount":      AccountReference{MaskedPAN: card.MaskedPAN, Currency: card.Currency},
 		"cardTransactions": report,
@@ -310,11 +250,4 @@ func (s *Server) cardTransactions(c *call) *apiError {
 		body["balances"] = card.Balances(now)
 	}
 	return c.reply(http.StatusOK, body)
-}
-
-func nonNil(t []CardTransaction) []CardTransaction {
-	if t == nil {
-		return []CardTransaction{}
-	}
-	return t
 }

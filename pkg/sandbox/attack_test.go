@@ -25,6 +25,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"io"
 	"math/big"
 	"net"
@@ -546,9 +547,9 @@ func TestAttacks(t *testing.T) {
 					t.Errorf("closed after %s, want about the ReadHeaderTimeout (%s)", took.Round(100*time.Millisecond), e.s.apiSrv.ReadHeaderTimeout)
 				}
 				if len(b) > 0 && !bytes.HasPrefix(b, []byte("HTTP/1.1 400 ")) {
-					t.Errorf("answered %q before closing; want nothing or a 400", clip(string(b), 80))
+					t.Errorf("answered %q before closing; want nothing or a 400", text.Clip(string(b), 80))
 				}
-				t.Logf("closed after %s (err %v, %d bytes: %q)", took.Round(100*time.Millisecond), err, len(b), clip(string(b), 80))
+				t.Logf("closed after %s (err %v, %d bytes: %q)", took.Round(100*time.Millisecond), err, len(b), text.Clip(string(b), 80))
 				stillServing(t, e)
 				return answer{status: 0}
 			}},
@@ -569,7 +570,7 @@ func TestAttacks(t *testing.T) {
 				return // the attack checked itself
 			}
 			wantRefusal(t, a, row.status, row.code, row.path, row.texts...)
-			t.Logf("refused: %d %s %s", a.status, a.header.Get("Location"), clip(string(a.body), 400))
+			t.Logf("refused: %d %s %s", a.status, a.header.Get("Location"), text.Clip(string(a.body), 400))
 		})
 	}
 }

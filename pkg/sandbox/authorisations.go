@@ -42,6 +42,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"net/http"
 	"strings"
 	"time"
@@ -264,7 +265,7 @@ func checkAuthorisationBody(c *call) *apiError {
 		}
 	}
 	for k := range m {
-		return formatErr(k, "unknown field %q; the body is {} (or none)", clip(k, 40))
+		return formatErr(k, "unknown field %q; the body is {} (or none)", text.Clip(k, 40))
 	}
 	return nil
 }
@@ -277,7 +278,7 @@ func (s *Server) identifiedCustomer(h http.Header) (string, *apiError) {
 		return "", nil
 	}
 	if s.psu(id) == nil {
-		return "", reject(http.StatusUnauthorized, CodePSUCredentialsInvalid, fmt.Sprintf("PSU-ID %q is not a customer of this ASPSP", clip(id, 40))).withPath("PSU-ID")
+		return "", reject(http.StatusUnauthorized, CodePSUCredentialsInvalid, fmt.Sprintf("PSU-ID %q is not a customer of this ASPSP", text.Clip(id, 40))).withPath("PSU-ID")
 	}
 	return id, nil
 }
@@ -342,7 +343,7 @@ func (s *Server) ownAuthorisation(c *call, con *Consent) (*authorisation, *apiEr
 	var a *authorisation
 	s.store.locked(func() { a = con.findAuthorisation(id) })
 	if a == nil {
-		return nil, reject(http.StatusForbidden, CodeResourceUnknown, fmt.Sprintf("consent %q has no authorisation %q", con.ID, clip(id, 60))).withPath("authorisationId")
+		return nil, reject(http.StatusForbidden, CodeResourceUnknown, fmt.Sprintf("consent %q has no authorisation %q", con.ID, text.Clip(id, 60))).withPath("authorisationId")
 	}
 	return a, nil
 }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -156,7 +157,7 @@ func (s *Server) callKey(c *call, con *Consent) string {
 // first value, clipped: a mark survives only a 2xx, whose values parsed.
 func reportKey(day string, c *call) string {
 	q := c.r.URL.Query()
-	v := func(k string) string { return url.QueryEscape(clip(q.Get(k), 16)) }
+	v := func(k string) string { return url.QueryEscape(text.Clip(q.Get(k), 16)) }
 	return day + " " + c.r.URL.Path + "?bookingStatus=" + v("bookingStatus") + "&dateFrom=" + v("dateFrom") +
 		"&dateTo=" + v("dateTo") + "&withBalance=" + v("withBalance")
 }

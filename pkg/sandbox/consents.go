@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"net/http"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // MaxConsentDays is how far validUntil may reach in the default dialect
@@ -45,24 +48,9 @@ func parseConsentBy(body []byte, today time.Time, rules consentRules) (*Consent,
 	if e := unsupportedAccess(body); e != nil {
 		return nil, e
 	}
-	var req consentRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		if ute, ok := err.(*json.UnmarshalTypeError); ok {
-			return nil, formatErr(ute.Field, "%s must be a JSON %s, got %s", ute.Field, jsonType(ute.Type.Kind().String()), ute.Value)
-		}
-		if se, ok := err.(*json.SyntaxError); ok {
-			return nil, formatErr("", "the body is not valid JSON: %v at byte %d", se, se.Offset)
-		}
-		if strings.HasPrefix(err.Error(), "json: unknown field ") {
-			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return nil, formatErr(f, "unknown field %q in the consent request", f)
-		}
-		return nil, formatErr("", "the body is not a consent request: %v", err)
-	}
-	if dec.More() {
-		return nil, formatErr("", "the body has data after the JSON object")
+	req, e := decodeConsentRequest(body)
+	if e != nil {
+		return nil, e
 	}
 	switch {
 	case req.Access == nil:
@@ -86,7 +74,7 @@ func parseConsentBy(body []byte, today time.Time, rules consentRules) (*Consent,
 	if vu.Before(today) {
 		return nil, formatErr("validUntil", "validUntil %s is in the past (today is %s)", vu.Format(time.DateOnly), today.Format(time.DateOnly))
 	}
-	vu, e := rules.limitValidUntil(vu, today)
+	vu, e = rules.limitValidUntil(vu, today)
 	if e != nil {
 		return nil, e
 	}
@@ -103,6 +91,34 @@ func parseConsentBy(body []byte, today time.Time, rules consentRules) (*Consent,
 		return nil, e
 	}
 	return &Consent{Access: *req.Access, Recurring: *req.RecurringIndicator, ValidUntil: vu, FrequencyPerDay: f, Status: StatusReceived}, nil
+}
+
+// decodeConsentRequest decodes the consent body strictly (no unknown
+// field, nothing after the object) and names the field at fault.
+func decodeConsentRequest(body []byte) (consentRequest, *apiError) {
+	var req consentRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		if ute, ok := err.(*json.UnmarshalTypeError); ok {
+			return req, formatErr(ute.Field, "%s must be a JSON %s, got %s", ute.Field, jsonType(ute.Type.Kind().String()), ute.Value)
+		}
+		if se, ok := err.(*json.SyntaxError); ok {
+			return req, formatErr("", "the body is not valid JSON: %v at byte %d", se, se.Offset)
+		}
+		// encoding/json gives an unknown field no error type: its text is
+		// the only way to name the field. It picks the path and the words,
+		// never the code (FORMAT_ERROR either way).
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return req, formatErr(f, "unknown field %q in the consent request", f)
+		}
+		return req, formatErr("", "the body is not a consent request: %v", err)
+	}
+	if dec.More() {
+		return req, formatErr("", "the body has data after the JSON object")
+	}
+	return req, nil
 }
 
 // unsupportedAccess refuses the optional access fields of the file's
@@ -237,7 +253,7 @@ func validateAccess(a *Access) *apiError {
 				"access.allPsd2 \"allAccountsWithOwnerName\": the file admits it, this ASPSP does not deliver owner names with a global consent; use \"allAccounts\"").withPath(name)
 		}
 		if v != "" && v != "allAccounts" && v != "allAccountsWithOwnerName" {
-			return formatErr(name, "%s must be \"allAccounts\" or \"allAccountsWithOwnerName\", got %q", name, clip(v, 40))
+			return formatErr(name, "%s must be \"allAccounts\" or \"allAccountsWithOwnerName\", got %q", name, text.Clip(v, 40))
 		}
 	}
 	lists := map[string][]AccountReference{"access.accounts": a.Accounts, "access.balances": a.Balances, "access.transactions": a.Transactions}
@@ -259,15 +275,15 @@ func validateAccess(a *Access) *apiError {
 			case ref.IBAN != "" && (len(ref.IBAN) > 34 || !validIBAN(ref.IBAN)):
 				// ISO 13616: at most 34 characters, no spaces, check
 				// digits that make the number 1 modulo 97.
-				return formatErr(p+".iban", "%s.iban %q is not an IBAN (ISO 13616: country, check digits, no spaces; the check digits must hold)", p, clip(ref.IBAN, 40))
+				return formatErr(p+".iban", "%s.iban %q is not an IBAN (ISO 13616: country, check digits, no spaces; the check digits must hold)", p, text.Clip(ref.IBAN, 40))
 			case ref.IBAN == "" && ref.MaskedPAN == "" && ref.PAN == "":
 				return formatErr(p, "%s names no account: give iban (a payment account) or maskedPan (a card account, e.g. 524378******8693)", p)
 			case ref.MaskedPAN != "" && (len(ref.MaskedPAN) > maxPANField || !maskedPANRE.MatchString(normPAN(ref.MaskedPAN))):
-				return formatErr(p+".maskedPan", "%s.maskedPan %q is not a masked card number (first 6 and last 4 digits)", p, clip(ref.MaskedPAN, maxPANField))
+				return formatErr(p+".maskedPan", "%s.maskedPan %q is not a masked card number (first 6 and last 4 digits)", p, text.Clip(ref.MaskedPAN, maxPANField))
 			case ref.PAN != "" && (len(ref.PAN) > maxPANField || !panRE.MatchString(normPAN(ref.PAN))):
-				return formatErr(p+".pan", "%s.pan %q is not a card number (12 to 19 digits)", p, clip(ref.PAN, maxPANField))
+				return formatErr(p+".pan", "%s.pan %q is not a card number (12 to 19 digits)", p, text.Clip(ref.PAN, maxPANField))
 			case ref.Currency != "" && !currencyRE.MatchString(ref.Currency):
-				return formatErr(p+".currency", "%s.currency %q is not an ISO 4217 currency code (three capital letters)", p, clip(ref.Currency, 8))
+				return formatErr(p+".currency", "%s.currency %q is not an ISO 4217 currency code (three capital letters)", p, text.Clip(ref.Currency, 8))
 			}
 		}
 	}
@@ -397,24 +413,19 @@ func describeAccess(a Access) []string {
 
 // --- handlers -------------------------------------------------------------
 
-type link struct {
-	Href string `json:"href"`
-}
+// link is a Berlin Group hyperlink (the client's type, doc.go).
+type link = xs2a.Link
 
+// consentCreated is the 201 answer. Not the client's xs2a.ConsentCreated:
+// that one also holds what the client learns from the answer's headers.
 type consentCreated struct {
 	ConsentStatus string          `json:"consentStatus"`
 	ConsentID     string          `json:"consentId"`
 	Links         map[string]link `json:"_links"`
 }
 
-type consentInfo struct {
-	Access             Access `json:"access"`
-	RecurringIndicator bool   `json:"recurringIndicator"`
-	ValidUntil         string `json:"validUntil"`
-	FrequencyPerDay    int    `json:"frequencyPerDay"`
-	LastActionDate     string `json:"lastActionDate"`
-	ConsentStatus      string `json:"consentStatus"`
-}
+// consentInfo is the answer of GET /v1/consents/{consentId}.
+type consentInfo = xs2a.Consent
 
 // clientToken checks the bearer token of consent management calls: the
 // client-credentials token of this TPP (a PSU token of this TPP is fine too).

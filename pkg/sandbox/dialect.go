@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"slices"
+
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 )
 
@@ -21,10 +23,14 @@ var Dialects = httpsig.Banks
 // ParseDialect validates a dialect name; "" is the default.
 func ParseDialect(s string) (Dialect, error) { return httpsig.ParseBank(s) }
 
-// warningTexts are the warnings of a diagnosis as one text each.
-func warningTexts(d *httpsig.Diagnosis) []string {
+// warningTexts are the warnings of a diagnosis as one text each, but for
+// the checks whose IDs are in skip.
+func warningTexts(d *httpsig.Diagnosis, skip []string) []string {
 	var out []string
 	for _, c := range d.Warnings() {
+		if slices.Contains(skip, c.ID) {
+			continue
+		}
 		t := c.ID + ": " + c.Detail
 		if c.Detail == "" {
 			t = c.ID + ": " + c.Title

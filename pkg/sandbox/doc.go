@@ -12,4 +12,15 @@
 //
 // The shape follows net/http/httptest: Start on a random loopback port, URL,
 // CA, Client, Close.
+//
+// The wire types are shared: where the bank and the client (pkg/xs2a) send
+// or read the same object of the Berlin Group OpenAPI file (Access,
+// AccountReference, Amount, TPPMessage, the consent, a link), the sandbox
+// uses pkg/xs2a's type, because the wire format is one and a field added
+// on one side only would be a silent disagreement. A bug written once into
+// a shared type cannot hide behind the sharing: the sandbox's answers and
+// the client's requests are each validated against the file by
+// pkg/spec.Checker, in their own tests. Only envelopes that carry one
+// side's own fields stay apart (the client's ConsentCreated also records
+// the answer's headers; the bank's error body is exactly the file's).
 package sandbox

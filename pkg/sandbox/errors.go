@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // Berlin Group message codes the sandbox answers with.
@@ -34,13 +36,9 @@ const (
 	CodeRequestedFormatsInvalid = "REQUESTED_FORMATS_INVALID"
 )
 
-// TPPMessage is one entry of tppMessages.
-type TPPMessage struct {
-	Category string `json:"category"`
-	Code     string `json:"code"`
-	Path     string `json:"path,omitempty"`
-	Text     string `json:"text,omitempty"`
-}
+// TPPMessage is one entry of tppMessages: the client's type, as the wire
+// format is one (doc.go).
+type TPPMessage = xs2a.TPPMessage
 
 // ErrorBody is the Berlin Group error answer.
 type ErrorBody struct {

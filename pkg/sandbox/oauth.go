@@ -122,7 +122,7 @@ func (s *Server) token(r *http.Request, saved *pending) (*TokenResponse, *oauthE
 	now := s.now()
 	switch gt := r.PostForm.Get("grant_type"); gt {
 	case "client_credentials":
-		t := s.issue("client", app.ClientID, tpp.Thumbprint, "", "", now, saved)
+		t := s.issueClientToken(app, tpp, now, saved)
 		return &TokenResponse{AccessToken: t.value, TokenType: "Bearer", ExpiresIn: int(AccessTokenTTL.Seconds())}, nil
 	case "authorization_code":
 		return s.exchangeCode(r, app, tpp, now, saved)
@@ -196,9 +196,10 @@ func short(ca string) string {
 	return ca
 }
 
-func (s *Server) issue(kind, clientID, thumb, consentID, scope string, now time.Time, saved *pending) *token {
-	t := &token{value: randomID(32), kind: kind, clientID: clientID, thumbprint: thumb, consentID: consentID, scope: scope,
-		expires: now.Add(AccessTokenTTL)}
+// issueClientToken issues a client-credentials token of app, bound to the QWAC
+// it was asked with (RFC 8705).
+func (s *Server) issueClientToken(app *App, tpp *TPP, now time.Time, saved *pending) *token {
+	t := &token{value: randomID(32), kind: "client", clientID: app.ClientID, thumbprint: tpp.Thumbprint, expires: now.Add(AccessTokenTTL)}
 	s.store.locked(func() {
 		s.store.prune(now)
 		s.store.addToken(t)

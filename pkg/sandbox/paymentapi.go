@@ -2,10 +2,8 @@ package sandbox
 
 import (
 	"fmt"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"net/http"
-	"net/url"
-	"strconv"
-	"time"
 )
 
 // The payment-account operations of the file (getAccountList,
@@ -40,36 +38,15 @@ func withBalance(c *call) (bool, *apiError) {
 		return false, nil
 	}
 	if v[0] != "true" && v[0] != "false" {
-		return false, formatErr("withBalance", "withBalance %q is not a boolean (true or false)", clip(v[0], 20))
+		return false, formatErr("withBalance", "withBalance %q is not a boolean (true or false)", text.Clip(v[0], 20))
 	}
 	return v[0] == "true", nil
 }
 
 // paymentAccount finds an account the consent covers for the given kind of
-// access ("accounts", "balances", "transactions"): a balances or
-// transactions grant gives the account's details too, as for cards.
+// access, as s.card finds a card.
 func (s *Server) paymentAccount(c *call, a *access, kind string) (*PaymentAccount, *apiError) {
-	id := c.r.PathValue("accountId")
-	var acc *PaymentAccount
-	for _, k := range a.consent.PSU.Accounts {
-		if k.ResourceID == id {
-			acc = k
-		}
-	}
-	var covered bool
-	s.store.locked(func() {
-		granted := map[string]map[string]bool{"accounts": a.consent.Accounts, "balances": a.consent.Balances, "transactions": a.consent.Transactions}[kind]
-		covered = granted[id] || (kind == "accounts" && (a.consent.Balances[id] || a.consent.Transactions[id]))
-	})
-	switch {
-	case acc == nil:
-		return nil, reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("payment account %q does not exist for this PSU", id))
-	case !covered:
-		return nil, reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("consent %q does not give access to the %s of payment account %q", a.consent.ID, kind, id))
-	case acc.Status == "blocked":
-		return nil, reject(http.StatusBadRequest, CodeResourceBlocked, fmt.Sprintf("payment account %q is blocked", id))
-	}
-	return acc, nil
+	return consented(s, c, a, kind, "payment account", a.consent.PSU.Accounts)
 }
 
 // accountJSON is the account as the consent shows it: links to balances
@@ -81,15 +58,9 @@ func (s *Server) paymentAccount(c *call, a *access, kind string) (*PaymentAccoun
 func (s *Server) accountJSON(acc *PaymentAccount, con *Consent, withBalance bool) accountJSON {
 	j := accountJSON{ResourceID: acc.ResourceID, IBAN: acc.IBAN, Currency: acc.Currency, OwnerName: acc.OwnerName, Name: acc.Name,
 		DisplayName: acc.DisplayName, Product: acc.Product, CashAccountType: acc.CashAccountType, Status: acc.Status, BIC: acc.BIC,
-		Usage: acc.Usage, Links: map[string]link{}}
-	if con.Balances[acc.ResourceID] {
-		j.Links["balances"] = link{Href: "/v1/accounts/" + acc.ResourceID + "/balances"}
-		if withBalance && acc.Status == "enabled" {
-			j.Balances = acc.Balances(s.now().In(s.zone))
-		}
-	}
-	if con.Transactions[acc.ResourceID] {
-		j.Links["transactions"] = link{Href: "/v1/accounts/" + acc.ResourceID + "/transactions"}
+		Usage: acc.Usage, Links: detailLinks(con, "/v1/accounts/", acc.ResourceID)}
+	if con.Balances[acc.ResourceID] && withBalance && acc.Status == "enabled" {
+		j.Balances = acc.Balances(s.now().In(s.zone))
 	}
 	return j
 }
@@ -111,8 +82,7 @@ func (s *Server) listAccounts(c *call) *apiError {
 	out := []accountJSON{}
 	s.store.locked(func() {
 		for _, acc := range a.consent.PSU.Accounts {
-			id := acc.ResourceID
-			if a.consent.Accounts[id] || a.consent.Balances[id] || a.consent.Transactions[id] {
+			if a.consent.gives(acc.ResourceID, "accounts") {
 				out = append(out, s.accountJSON(acc, a.consent, wb))
 			}
 		}
@@ -159,91 +129,9 @@ func (s *Server) accountBalances(c *call) *apiError {
 	})
 }
 
-// txQuery is a checked transaction-list query.
-type txQuery struct {
-	status      string
-	from, to    time.Time
-	page        int
-	withBalance bool
-}
-
-// parseTxQuery checks getTransactionList's query as the card report's
-// (bookingStatus required; booked, pending, both; information and all,
-// the standing orders, are optional in the file and not supported here;
-// delta reports neither; dateFrom required, two years back at most).
-func parseTxQuery(q url.Values, today time.Time) (txQuery, *apiError) {
-	var t txQuery
-	switch t.status = q.Get("bookingStatus"); t.status {
-	case "booked", "pending", "both":
-	case "":
-		return t, formatErr("bookingStatus", "bookingStatus is required: booked, pending or both")
-	case "information", "all":
-		return t, reject(http.StatusBadRequest, CodeParameterNotSupported, fmt.Sprintf("bookingStatus %s (standing orders) is not supported by this ASPSP; use booked, pending or both", t.status)).withPath("bookingStatus")
-	default:
-		return t, formatErr("bookingStatus", "bookingStatus %q is not booked, pending or both", clip(t.status, 20))
-	}
-	if q.Get("deltaList") != "" || q.Get("entryReferenceFrom") != "" {
-		return t, reject(http.StatusBadRequest, CodeParameterNotSupported, "delta reports (deltaList, entryReferenceFrom) are not supported; use dateFrom and dateTo")
-	}
-	t.from, t.to = today, today
-	if v := q.Get("dateFrom"); v == "" {
-		return t, formatErr("dateFrom", "dateFrom is required (an ISO date)")
-	} else if d, err := time.Parse(time.DateOnly, v); err != nil {
-		return t, formatErr("dateFrom", "dateFrom %q is not an ISO date (YYYY-MM-DD)", clip(v, 20))
-	} else {
-		t.from = d
-	}
-	if v := q.Get("dateTo"); v != "" {
-		d, err := time.Parse(time.DateOnly, v)
-		if err != nil {
-			return t, formatErr("dateTo", "dateTo %q is not an ISO date (YYYY-MM-DD)", clip(v, 20))
-		}
-		t.to = d
-	}
-	switch {
-	case t.from.After(t.to):
-		return t, reject(http.StatusBadRequest, CodePeriodInvalid, fmt.Sprintf("dateFrom %s is after dateTo %s", t.from.Format(time.DateOnly), t.to.Format(time.DateOnly)))
-	case t.from.After(today):
-		return t, reject(http.StatusBadRequest, CodePeriodInvalid, fmt.Sprintf("dateFrom %s is in the future", t.from.Format(time.DateOnly)))
-	case t.from.Before(today.AddDate(-2, 0, 0)):
-		return t, reject(http.StatusBadRequest, CodePeriodInvalid, "this ASPSP keeps two years of transactions; dateFrom is earlier")
-	}
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return t, formatErr("page", "page %q is not a page number", clip(v, 20))
-		}
-		t.page = n
-	}
-	return t, nil
-}
-
-// pageOf cuts page n of PageSize entries out of list (pending first, then
-// booked, newest first in each) and links first, last, next and previous
-// to the same query with the bank's own page parameter.
-func pageOf[T any](list []T, page int, path string, q url.Values) ([]T, map[string]link, *apiError) {
-	pages := max(1, (len(list)+PageSize-1)/PageSize)
-	if page >= pages {
-		return nil, nil, formatErr("page", "page %d does not exist (the report has %d)", page, pages)
-	}
-	pageURL := func(n int) link {
-		v := url.Values{}
-		for k, vs := range q {
-			v[k] = vs
-		}
-		v.Set("page", strconv.Itoa(n))
-		return link{Href: path + "?" + v.Encode()}
-	}
-	links := map[string]link{"first": pageURL(0), "last": pageURL(pages - 1)}
-	if page+1 < pages {
-		links["next"] = pageURL(page + 1)
-	}
-	if page > 0 {
-		links["previous"] = pageURL(page - 1)
-	}
-	return list[page*PageSize : min(len(list), (page+1)*PageSize)], links, nil
-}
-
+// accountTransactions answers getTransactionList: the report of the
+// account's history the query asks for, with its balances when asked
+// (withBalance) and the consent gives them.
 func (s *Server) accountTransactions(c *call) *apiError {
 	if e := refuseCardQuery(c, "/v1/accounts/{account-id}/transactions"); e != nil {
 		return e
@@ -258,49 +146,21 @@ func (s *Server) accountTransactions(c *call) *apiError {
 	}
 	now := s.now().In(s.zone) // the bank's days decide what is pending
 	q := c.r.URL.Query()
-	tq, e := parseTxQuery(q, dateOf(now))
+	tq, e := parseTxQuery(q, dateOf(now), accountHistory)
 	if e != nil {
 		return e
 	}
-	if tq.withBalance, e = withBalance(c); e != nil {
-		return e
-	}
-	var booked, pending, list []AccountTransaction
-	for _, t := range acc.Transactions(tq.from, tq.to, now) {
-		t.Links = map[string]link{"transactionDetails": {Href: "/v1/accounts/" + acc.ResourceID + "/transactions/" + t.TransactionID}}
-		if t.booked {
-			booked = append(booked, t)
-		} else {
-			pending = append(pending, t)
-		}
-	}
-	switch tq.status {
-	case "booked":
-		list = booked
-	case "pending":
-		list = pending
-	default:
-		list = append(append(list, pending...), booked...)
-	}
-	slice, links, e := pageOf(list, tq.page, c.r.URL.Path, q)
+	wb, e := withBalance(c)
 	if e != nil {
 		return e
 	}
-	pb, pp := []AccountTransaction{}, []AccountTransaction{}
-	for _, t := range slice {
-		if t.booked {
-			pb = append(pb, t)
-		} else {
-			pp = append(pp, t)
-		}
+	txs := acc.Transactions(tq.from, tq.to, now)
+	for i, t := range txs {
+		txs[i].Links = map[string]link{"transactionDetails": {Href: "/v1/accounts/" + acc.ResourceID + "/transactions/" + t.TransactionID}}
 	}
-	links["account"] = link{Href: "/v1/accounts/" + acc.ResourceID}
-	report := map[string]any{"_links": links}
-	if tq.status != "pending" {
-		report["booked"] = pb
-	}
-	if tq.status != "booked" {
-		report["pending"] = pp
+	report, e := transactionReport(txs, tq, c.r.URL.Path, q, "account", "/v1/accounts/"+acc.ResourceID)
+	if e != nil {
+		return e
 	}
 	body := map[string]any{
 		"account":      AccountReference{IBAN: acc.IBAN, Currency: acc.Currency},
@@ -308,7 +168,7 @@ func (s *Server) accountTransactions(c *call) *apiError {
 	}
 	var balances bool
 	s.store.locked(func() { balances = a.consent.Balances[acc.ResourceID] })
-	if tq.withBalance && balances {
+	if wb && balances {
 		body["balances"] = acc.Balances(now)
 	}
 	return c.reply(http.StatusOK, body)
@@ -331,7 +191,7 @@ func (s *Server) accountTransaction(c *call) *apiError {
 	id := c.r.PathValue("transactionId")
 	t, ok := acc.Transaction(id, s.now().In(s.zone))
 	if !ok {
-		return reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("transaction %q does not exist on payment account %q (the history is two years)", clip(id, 60), acc.ResourceID))
+		return reject(http.StatusNotFound, CodeResourceUnknown, fmt.Sprintf("transaction %q does not exist on payment account %q (the history is two years)", text.Clip(id, 60), acc.ResourceID))
 	}
 	return c.reply(http.StatusOK, map[string]any{"transactionsDetails": map[string]any{"transactionDetails": t}})
 }

@@ -616,39 +616,7 @@ func openJournal(dir string) (j *journal, err error) {
 	case err != nil:
 		return nil, fmt.Errorf("%s is %w: %v; move it away to start afresh", path, ErrDataCorrupt, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil {
-			if k, _ := tx.Cursor().First(); k != nil {
-				return fmt.Errorf("%s is %w: a bbolt file of something else (no schema version)", path, ErrDataCorrupt)
-			}
-			m, err := tx.CreateBucket(bucketMeta)
-			if err != nil {
-				return err
-			}
-			if err := m.Put(keySchema, []byte(strconv.Itoa(schemaVersion))); err != nil {
-				return err
-			}
-			meta = m
-		}
-		v, perr := strconv.Atoi(string(meta.Get(keySchema)))
-		switch {
-		case perr != nil || v < 1:
-			return fmt.Errorf("%s is %w: schema version %q", path, ErrDataCorrupt, meta.Get(keySchema))
-		case v > schemaVersion:
-			return fmt.Errorf("%s was %w (data schema %d; this one reads %d): upgrade xs2a, or give another --data directory", path, ErrDataVersion, v, schemaVersion)
-		case v < schemaVersion:
-			if err := meta.Put(keySchema, []byte(strconv.Itoa(schemaVersion))); err != nil {
-				return err
-			}
-		}
-		for _, b := range dataBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err = db.Update(func(tx *bolt.Tx) error { return prepareSchema(tx, path) })
 	if err != nil {
 		_ = db.Close()
 		if errors.Is(err, ErrDataCorrupt) || errors.Is(err, ErrDataVersion) {
@@ -662,6 +630,43 @@ func openJournal(dir string) (j *journal, err error) {
 	return j, nil
 }
 
+// prepareSchema checks the file of path is a sandbox database of a schema
+// this build reads, making a new (empty) file one, and brings it to this
+// build's schema and buckets.
+func prepareSchema(tx *bolt.Tx, path string) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		if k, _ := tx.Cursor().First(); k != nil {
+			return fmt.Errorf("%s is %w: a bbolt file of something else (no schema version)", path, ErrDataCorrupt)
+		}
+		m, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if err := m.Put(keySchema, []byte(strconv.Itoa(schemaVersion))); err != nil {
+			return err
+		}
+		meta = m
+	}
+	v, perr := strconv.Atoi(string(meta.Get(keySchema)))
+	switch {
+	case perr != nil || v < 1:
+		return fmt.Errorf("%s is %w: schema version %q", path, ErrDataCorrupt, meta.Get(keySchema))
+	case v > schemaVersion:
+		return fmt.Errorf("%s was %w (data schema %d; this one reads %d): upgrade xs2a, or give another --data directory", path, ErrDataVersion, v, schemaVersion)
+	case v < schemaVersion:
+		if err := meta.Put(keySchema, []byte(strconv.Itoa(schemaVersion))); err != nil {
+			return err
+		}
+	}
+	for _, b := range dataBuckets {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // load reads every record into the store and the day counters.
 func (s *Server) load(j *journal) (err error) {
 	defer func() {
@@ -671,40 +676,15 @@ func (s *Server) load(j *journal) (err error) {
 	}()
 	st := s.store
 	return j.db.View(func(tx *bolt.Tx) error {
-		each := func(name []byte, f func(k string, v []byte) error) error {
-			return tx.Bucket(name).ForEach(func(k, v []byte) error {
-				if err := f(string(k), v); err != nil {
-					return fmt.Errorf("%s: %w: %s record %q: %v", j.path, ErrDataCorrupt, name, k, err)
-				}
-				return nil
-			})
-		}
-		if err := each(bucketApps, func(k string, v []byte) error {
-			a, err := decodeApp(k, v)
-			if err == nil {
-				st.apps[k] = a
-			}
-			return err
-		}); err != nil {
+		if err := loadBucket(tx, j.path, bucketApps, decodeApp, func(k string, a *App) { st.apps[k] = a }); err != nil {
 			return err
 		}
-		if err := each(bucketConsents, func(k string, v []byte) error {
-			c, err := decodeConsent(k, v, s.psu)
-			if err == nil {
-				st.consents[k] = c
-			}
-			return err
-		}); err != nil {
+		consent := func(k string, v []byte) (*Consent, error) { return decodeConsent(k, v, s.psu) }
+		if err := loadBucket(tx, j.path, bucketConsents, consent, func(k string, c *Consent) { st.consents[k] = c }); err != nil {
 			return err
 		}
 		var tokens []*token
-		if err := each(bucketTokens, func(k string, v []byte) error {
-			t, err := decodeToken(k, v)
-			if err == nil {
-				tokens = append(tokens, t)
-			}
-			return err
-		}); err != nil {
+		if err := loadBucket(tx, j.path, bucketTokens, decodeToken, func(_ string, t *token) { tokens = append(tokens, t) }); err != nil {
 			return err
 		}
 		// In about the order they were issued, so that MaxTokensPerApp
@@ -713,23 +693,27 @@ func (s *Server) load(j *journal) (err error) {
 		for _, t := range tokens {
 			st.addToken(t)
 		}
-		if err := each(bucketCodes, func(k string, v []byte) error {
-			c, err := decodeCode(k, v)
-			if err == nil {
-				st.codes[k] = c
-			}
-			return err
-		}); err != nil {
+		if err := loadBucket(tx, j.path, bucketCodes, decodeCode, func(k string, c *authCode) { st.codes[k] = c }); err != nil {
 			return err
 		}
-		return each(bucketLimits, func(k string, v []byte) error {
-			r, err := decodeLimit(k, v)
-			if err == nil {
-				l := s.newLimit()
-				l.day, l.n = r.Day, r.N
-				s.limiters[k] = l
-			}
-			return err
+		return loadBucket(tx, j.path, bucketLimits, decodeLimit, func(k string, r *limitRecord) {
+			l := s.newLimit()
+			l.day, l.n = r.Day, r.N
+			s.limiters[k] = l
 		})
+	})
+}
+
+// loadBucket decodes every record of the bucket name and hands each to
+// keep; a record that does not decode makes the file ErrDataCorrupt, named
+// with the bucket and key.
+func loadBucket[T any](tx *bolt.Tx, path string, name []byte, decode func(k string, v []byte) (T, error), keep func(k string, t T)) error {
+	return tx.Bucket(name).ForEach(func(k, v []byte) error {
+		t, err := decode(string(k), v)
+		if err != nil {
+			return fmt.Errorf("%s: %w: %s record %q: %v", path, ErrDataCorrupt, name, k, err)
+		}
+		keep(string(k), t)
+		return nil
 	})
 }

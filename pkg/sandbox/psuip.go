@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"net/http"
 	"net/netip"
 )
@@ -21,7 +22,7 @@ func checkPSUIP(h http.Header) *apiError {
 	}
 	a, err := netip.ParseAddr(vs[0])
 	if err != nil || a.Zone() != "" {
-		return reject(http.StatusBadRequest, CodeFormatError, fmt.Sprintf("PSU-IP-Address %q is not an IP address", clip(vs[0], 60))).withPath("PSU-IP-Address")
+		return reject(http.StatusBadRequest, CodeFormatError, fmt.Sprintf("PSU-IP-Address %q is not an IP address", text.Clip(vs[0], 60))).withPath("PSU-IP-Address")
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"encoding/base64"
 	"fmt"
+	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"maps"
 	"mime"
 	"net/http"
@@ -153,7 +154,7 @@ func (r *Record) size() int {
 			n += str + len(h)
 		}
 		for _, c := range d.Checks {
-			n += 6*str + len(c.ID) + len(c.Title) + len(c.Expected) + len(c.Got) + len(c.Detail)
+			n += 7*str + len(c.ID) + len(c.Title) + len(c.Expected) + len(c.Got) + len(c.Detail) + len(c.Reason)
 		}
 		for _, c := range d.Causes {
 			n += 4*str + len(c.ID) + len(c.Summary) + len(c.Fix)
@@ -409,7 +410,7 @@ func (s *Server) handleRejection(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("requestId")
 	if !ValidRequestID(id) {
 		fail(reject(http.StatusBadRequest, CodeFormatError,
-			fmt.Sprintf("%q is not an X-Request-ID (1 to %d printable characters)", clip(id, 60), maxRequestIDLen)).withPath("requestId"))
+			fmt.Sprintf("%q is not an X-Request-ID (1 to %d printable characters)", text.Clip(id, 60), maxRequestIDLen)).withPath("requestId"))
 		return
 	}
 	rec, elsewhere := s.memory.lookup(tpp, id)

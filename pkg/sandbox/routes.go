@@ -3,45 +3,65 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
-	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
 )
 
+// route is one endpoint of the API listener. The one list of them gives
+// both the mux and the Allow header of the 405 answers, so that a new
+// endpoint cannot be served without being allowed, or the reverse.
+type route struct {
+	method  string
+	path    string // a ServeMux path: a {name} segment is any one segment
+	handler http.Handler
+}
+
+// apiRoutes are the endpoints of the API listener.
+func (s *Server) apiRoutes() []route {
+	api := func(h apiHandler) http.Handler { return s.api(true, h) }
+	return []route{
+		{"GET", "/.well-known/oauth-authorization-server", http.HandlerFunc(s.handleMetadata)},
+		{"POST", "/oauth/token", http.HandlerFunc(s.handleToken)},
+		{"POST", "/v1/consents", api(s.createConsent)},
+		{"GET", "/v1/consents/{consentId}", api(s.getConsent)},
+		{"GET", "/v1/consents/{consentId}/status", api(s.consentStatus)},
+		{"DELETE", "/v1/consents/{consentId}", api(s.deleteConsent)},
+		{"POST", "/v1/consents/{consentId}/authorisations", api(s.startAuthorisation)},
+		{"GET", "/v1/consents/{consentId}/authorisations", api(s.listAuthorisations)},
+		{"GET", "/v1/consents/{consentId}/authorisations/{authorisationId}", api(s.authorisationStatus)},
+		{"PUT", "/v1/consents/{consentId}/authorisations/{authorisationId}", api(s.updatePSUData)},
+		{"GET", "/v1/card-accounts", api(s.listCards)},
+		{"GET", "/v1/card-accounts/{accountId}", api(s.getCard)},
+		{"GET", "/v1/card-accounts/{accountId}/balances", api(s.cardBalances)},
+		{"GET", "/v1/card-accounts/{accountId}/transactions", api(s.cardTransactions)},
+		{"GET", "/v1/accounts", api(s.listAccounts)},
+		{"GET", "/v1/accounts/{accountId}", api(s.getAccount)},
+		{"GET", "/v1/accounts/{accountId}/balances", api(s.accountBalances)},
+		{"GET", "/v1/accounts/{accountId}/transactions", api(s.accountTransactions)},
+		{"GET", "/v1/accounts/{accountId}/transactions/{transactionId}", api(s.accountTransaction)},
+		{"GET", RejectionsPath + "{requestId}", http.HandlerFunc(s.handleRejection)},
+	}
+}
+
 // Handler serves the API and the token endpoint (the mutual-TLS listener).
 func (s *Server) Handler() http.Handler {
+	routes := s.apiRoutes()
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.handleMetadata)
-	mux.HandleFunc("POST /oauth/token", s.handleToken)
-	mux.Handle("POST /v1/consents", s.api(true, s.createConsent))
-	mux.Handle("GET /v1/consents/{consentId}", s.api(true, s.getConsent))
-	mux.Handle("GET /v1/consents/{consentId}/status", s.api(true, s.consentStatus))
-	mux.Handle("DELETE /v1/consents/{consentId}", s.api(true, s.deleteConsent))
-	mux.Handle("POST /v1/consents/{consentId}/authorisations", s.api(true, s.startAuthorisation))
-	mux.Handle("GET /v1/consents/{consentId}/authorisations", s.api(true, s.listAuthorisations))
-	mux.Handle("GET /v1/consents/{consentId}/authorisations/{authorisationId}", s.api(true, s.authorisationStatus))
-	mux.Handle("PUT /v1/consents/{consentId}/authorisations/{authorisationId}", s.api(true, s.updatePSUData))
-	mux.Handle("GET /v1/card-accounts", s.api(true, s.listCards))
-	mux.Handle("GET /v1/card-accounts/{accountId}", s.api(true, s.getCard))
-	mux.Handle("GET /v1/card-accounts/{accountId}/balances", s.api(true, s.cardBalances))
-	mux.Handle("GET /v1/card-accounts/{accountId}/transactions", s.api(true, s.cardTransactions))
-	mux.Handle("GET /v1/accounts", s.api(true, s.listAccounts))
-	mux.Handle("GET /v1/accounts/{accountId}", s.api(true, s.getAccount))
-	mux.Handle("GET /v1/accounts/{accountId}/balances", s.api(true, s.accountBalances))
-	mux.Handle("GET /v1/accounts/{accountId}/transactions", s.api(true, s.accountTransactions))
-	mux.Handle("GET /v1/accounts/{accountId}/transactions/{transactionId}", s.api(true, s.accountTransaction))
-	mux.HandleFunc("GET "+RejectionsPath+"{requestId}", s.handleRejection)
+	for _, rt := range routes {
+		mux.Handle(rt.method+" "+rt.path, rt.handler)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// Echoed when it is a UUID, as the file's header is; otherwise a
 		// fresh one, so that no answer goes without.
-		if rid := r.Header.Get("X-Request-ID"); uuid.Validate(rid) == nil && len(rid) == 36 {
+		if rid := r.Header.Get("X-Request-ID"); isUUID(rid) {
 			w.Header().Set("X-Request-ID", rid)
 		} else {
 			w.Header().Set("X-Request-ID", uuid.NewString())
 		}
 		var e *apiError
-		if allow := allowed(r.URL.Path); allow != "" {
+		if allow := allowed(routes, r.URL.Path); allow != "" {
 			w.Header().Set("Allow", allow)
 			e = reject(http.StatusMethodNotAllowed, CodeServiceInvalid, fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
 		} else {
@@ -56,30 +76,36 @@ func (s *Server) Handler() http.Handler {
 	return s.logged(mux)
 }
 
-// resources are the API's paths and their methods, for 405 answers.
-var resources = []struct {
-	re    *regexp.Regexp
-	allow string
-}{
-	{regexp.MustCompile(`^/v1/consents$`), "POST"},
-	{regexp.MustCompile(`^/v1/consents/[^/]+$`), "GET, DELETE"},
-	{regexp.MustCompile(`^/v1/consents/[^/]+/status$`), "GET"},
-	{regexp.MustCompile(`^/v1/consents/[^/]+/authorisations$`), "GET, POST"},
-	{regexp.MustCompile(`^/v1/consents/[^/]+/authorisations/[^/]+$`), "GET, PUT"},
-	{regexp.MustCompile(`^/v1/(card-)?accounts$`), "GET"},
-	{regexp.MustCompile(`^/v1/card-accounts/[^/]+(/balances|/transactions)?$`), "GET"},
-	{regexp.MustCompile(`^/v1/accounts/[^/]+(/balances|/transactions(/[^/]+)?)?$`), "GET"},
-	{regexp.MustCompile(`^/oauth/token$`), "POST"},
-	{regexp.MustCompile(`^/sandbox/v1/rejections/[^/]+$`), "GET"},
-}
+// methodOrder is the order of the methods in an Allow header (RFC 9110's).
+var methodOrder = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
 
-func allowed(path string) string {
-	for _, r := range resources {
-		if r.re.MatchString(path) {
-			return r.allow
+// allowed is the Allow header for a path: the methods of the routes whose
+// path matches it, "" when none does (a 404, not a 405).
+func allowed(routes []route, path string) string {
+	var methods []string
+	for _, rt := range routes {
+		if matches(rt.path, path) && !slices.Contains(methods, rt.method) {
+			methods = append(methods, rt.method)
 		}
 	}
-	return ""
+	slices.SortFunc(methods, func(a, b string) int { return slices.Index(methodOrder, a) - slices.Index(methodOrder, b) })
+	return strings.Join(methods, ", ")
+}
+
+// matches reports whether path is one of pattern's: the same segments, a
+// {name} segment standing for any non-empty one.
+func matches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i, p := range ps {
+		wild := strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}")
+		if (wild && xs[i] == "") || (!wild && p != xs[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // WebHandler serves the pages the PSU's browser visits.

@@ -80,8 +80,12 @@ func bankDate(t time.Time) time.Time {
 // midnight, and that midnight. Ten minutes leave time for a consent, a code
 // and a token (tokens live an hour); and just after that midnight the bank's
 // date is a day ahead of the UTC date, which catches a "today" taken in UTC.
+// The midnight is the first at least ten minutes away, so the clock never
+// runs behind the real one: the test certificates are valid from five
+// minutes ago, and run in the ten minutes before midnight, a clock set
+// before that would find them not yet valid.
 func beforeBankMidnight() (*fakeClock, time.Time) {
-	midnight := nextBankMidnight(time.Now())
+	midnight := nextBankMidnight(time.Now().Add(10 * time.Minute))
 	return newClock(midnight.Add(-10 * time.Minute)), midnight
 }
 

@@ -16,7 +16,6 @@ import (
 
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
-	"golang.org/x/time/rate"
 )
 
 // Options configure a sandbox. The zero value is a working bank on random
@@ -108,12 +107,6 @@ type Server struct {
 
 	dialect Dialect
 	memory  *rejections
-}
-
-type tppLimit struct {
-	sec *rate.Limiter
-	day string
-	n   int
 }
 
 // Start runs a sandbox until Close.

@@ -31,7 +31,7 @@ type App struct {
 }
 
 // AccountReference and Access are the client's model types: the wire format
-// is one, so the bank and the client share its definition.
+// is one, so the bank and the client share its definition (doc.go).
 type (
 	AccountReference = xs2a.AccountReference
 	Access           = xs2a.Access

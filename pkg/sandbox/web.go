@@ -78,56 +78,89 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	app := s.store.app(q.Get("client_id"))
-	if q.Get("client_id") == "" {
-		s.errorPage(w, "client_id is missing.")
-		return
-	}
-	if app == nil {
-		s.errorPage(w, fmt.Sprintf("Unknown client_id %q.", q.Get("client_id")))
-		return
-	}
-	redirect := q.Get("redirect_uri")
-	if redirect == "" {
-		s.errorPage(w, "redirect_uri is missing.")
-		return
-	}
-	if why, ok := redirectAllowed(app, redirect); !ok {
-		s.errorPage(w, fmt.Sprintf("redirect_uri %q is refused: %s.", redirect, why))
+	app, redirect, problem := s.authorizeClient(q)
+	if problem != "" {
+		s.errorPage(w, problem)
 		return
 	}
 	state := q.Get("state")
-	fail := func(code, desc string) { redirectError(w, r, redirect, state, trimBase(s.URL), code, desc) }
-	if rt := q.Get("response_type"); rt != "code" {
-		fail("unsupported_response_type", fmt.Sprintf("response_type %q is not supported; use code", rt))
+	challenge, consentID, e := s.authorizeRequest(q, app)
+	if e != nil {
+		redirectError(w, r, redirect, state, trimBase(s.URL), e.code, e.desc)
 		return
+	}
+	sess := &authSession{id: randomID(24), clientID: app.ClientID, redirectURI: redirect, state: state, challenge: challenge,
+		consentID: consentID, otp: otp(), expires: s.now().Add(SessionTTL)}
+	if s.opts.AutoApprove {
+		// The PSU picks all its accounts where the consent lets it pick
+		// (availableAccounts, availableAccountsWithBalance, empty lists):
+		// without a pick those consents would give nothing.
+		psu := s.autoPSU(sess)
+		s.approve(w, r, sess, psu, allResourceIDs(psu))
+		return
+	}
+	s.signIn(w, sess, app)
+}
+
+// authorizeClient checks client_id and redirect_uri, the parameters an
+// error about which is a page (problem), not a redirect.
+func (s *Server) authorizeClient(q url.Values) (app *App, redirect, problem string) {
+	app = s.store.app(q.Get("client_id"))
+	if q.Get("client_id") == "" {
+		return nil, "", "client_id is missing."
+	}
+	if app == nil {
+		return nil, "", fmt.Sprintf("Unknown client_id %q.", q.Get("client_id"))
+	}
+	redirect = q.Get("redirect_uri")
+	if redirect == "" {
+		return nil, "", "redirect_uri is missing."
+	}
+	if why, ok := redirectAllowed(app, redirect); !ok {
+		return nil, "", fmt.Sprintf("redirect_uri %q is refused: %s.", redirect, why)
+	}
+	return app, redirect, ""
+}
+
+// authorizeError is an error the authorization endpoint sends to the
+// checked redirect_uri (RFC 6749 4.1.2.1).
+type authorizeError struct{ code, desc string }
+
+// authorizeRequest checks the rest of an authorization request of app:
+// the response type and mode, state, the PKCE challenge and the consent
+// the scope names, which must await this TPP's authorisation.
+func (s *Server) authorizeRequest(q url.Values, app *App) (challenge, consentID string, e *authorizeError) {
+	if rt := q.Get("response_type"); rt != "code" {
+		return "", "", &authorizeError{"unsupported_response_type", fmt.Sprintf("response_type %q is not supported; use code", rt)}
 	}
 	if rm := q.Get("response_mode"); rm != "" && rm != "query" {
-		fail("invalid_request", fmt.Sprintf("response_mode %q is not supported; use query", rm))
-		return
+		return "", "", &authorizeError{"invalid_request", fmt.Sprintf("response_mode %q is not supported; use query", rm)}
 	}
-	if state == "" {
-		fail("invalid_request", "state is required (RFC 9700: protect the redirect against CSRF)")
-		return
+	if q.Get("state") == "" {
+		return "", "", &authorizeError{"invalid_request", "state is required (RFC 9700: protect the redirect against CSRF)"}
 	}
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 	switch {
 	case challenge == "":
-		fail("invalid_request", "code_challenge is required: PKCE with S256")
-		return
+		return "", "", &authorizeError{"invalid_request", "code_challenge is required: PKCE with S256"}
 	case method != "S256":
-		fail("invalid_request", fmt.Sprintf("code_challenge_method %q is not supported; only S256 (plain is refused)", method))
-		return
+		return "", "", &authorizeError{"invalid_request", fmt.Sprintf("code_challenge_method %q is not supported; only S256 (plain is refused)", method)}
 	case len(challenge) != 43 || strings.ContainsAny(challenge, "+/="):
-		fail("invalid_request", "code_challenge is not BASE64URL(SHA256(verifier)) without padding (43 characters)")
-		return
+		return "", "", &authorizeError{"invalid_request", "code_challenge is not BASE64URL(SHA256(verifier)) without padding (43 characters)"}
 	}
 	consentID, ok := scopeConsent(q.Get("scope"))
 	if !ok {
-		fail("invalid_scope", fmt.Sprintf("scope %q is not AIS:<consentId>", q.Get("scope")))
-		return
+		return "", "", &authorizeError{"invalid_scope", fmt.Sprintf("scope %q is not AIS:<consentId>", q.Get("scope"))}
 	}
-	var why string
+	if why := s.awaitsAuthorisation(consentID, app); why != "" {
+		return "", "", &authorizeError{"invalid_scope", why}
+	}
+	return challenge, consentID, nil
+}
+
+// awaitsAuthorisation says why the consent cannot be authorised through
+// app, "" when it can.
+func (s *Server) awaitsAuthorisation(consentID string, app *App) (why string) {
 	s.store.locked(func() {
 		c := s.store.consents[consentID]
 		if c != nil {
@@ -142,20 +175,11 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			why = fmt.Sprintf("consent %q is %s; only a consent in status received awaits authorisation", consentID, c.Status)
 		}
 	})
-	if why != "" {
-		fail("invalid_scope", why)
-		return
-	}
-	sess := &authSession{id: randomID(24), clientID: app.ClientID, redirectURI: redirect, state: state, challenge: challenge,
-		consentID: consentID, otp: otp(), expires: s.now().Add(SessionTTL)}
-	if s.opts.AutoApprove {
-		// The PSU picks all its accounts where the consent lets it pick
-		// (availableAccounts, availableAccountsWithBalance, empty lists):
-		// without a pick those consents would give nothing.
-		psu := s.autoPSU(sess)
-		s.approve(w, r, sess, psu, allResourceIDs(psu))
-		return
-	}
+	return why
+}
+
+// signIn keeps the session and shows the PSU the sign-in page.
+func (s *Server) signIn(w http.ResponseWriter, sess *authSession, app *App) {
 	var saved pending
 	s.store.locked(func() {
 		// Expired sign-ins go too: nothing else may prune while only
@@ -163,7 +187,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.store.prune(s.now())
 		s.store.addSession(sess)
 		// The page starts the SCA routine of the consent's open authorisation.
-		if c := s.store.consents[consentID]; c != nil && c.Status == StatusReceived && s.scaStep(c, sess, scaOpen) {
+		if c := s.store.consents[sess.consentID]; c != nil && c.Status == StatusReceived && s.scaStep(c, sess, scaOpen) {
 			saved.add(s.store.save(c))
 		}
 	})
