@@ -37,11 +37,11 @@ func ExactArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
-// ReadInput reads a file, or standard input for "-". A missing file is a
-// usage error, since the user named it.
-func ReadInput(f *Factory, path, what string) ([]byte, error) {
+// ReadInput reads a file, or standard input (in) for "-". A missing file
+// is a usage error, since the user named it.
+func ReadInput(in io.Reader, path, what string) ([]byte, error) {
 	if path == "-" {
-		b, err := io.ReadAll(f.IO.In)
+		b, err := io.ReadAll(in)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s from standard input: %w", what, err)
 		}

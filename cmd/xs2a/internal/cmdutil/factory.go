@@ -29,16 +29,10 @@ type Factory struct {
 // a --config naming a file that does not exist yet is not an error for them.
 const AnnotationWritesConfig = "xs2a/writes-config"
 
-// JSON writes v as one indented JSON document. The bank's strings in it
-// keep their value, but DEL, C1 and bidi characters, which encoding/json
+// WriteJSON writes v as one indented JSON document. The bank's strings in
+// it keep their value, but DEL, C1 and bidi characters, which encoding/json
 // leaves raw, are written escaped like the C0 controls it escapes, so that
 // a cat of the output cannot drive the terminal.
-func JSON(f *Factory, v any) error {
-	return WriteJSON(f.IO.Out, v)
-}
-
-// WriteJSON is JSON for a command that holds its output stream rather
-// than the Factory.
 func WriteJSON(w io.Writer, v any) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -51,8 +45,9 @@ func WriteJSON(w io.Writer, v any) error {
 	return err
 }
 
-// WantsJSON reports whether --output json was asked for.
-func WantsJSON(f *Factory) bool {
-	cfg, err := f.Config()
+// WantsJSON reports whether --output json was asked for, for a command
+// without a session; config is the Factory's (resolved after the flags).
+func WantsJSON(config func() (*profile.Config, error)) bool {
+	cfg, err := config()
 	return err == nil && cfg.Output == "json"
 }

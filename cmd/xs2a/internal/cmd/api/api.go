@@ -39,7 +39,7 @@ type APIOptions struct {
 // in tests.
 func NewCmdAPI(f *cmdutil.Factory, runF func(*APIOptions) error) *cobra.Command {
 	o := &APIOptions{IO: f.IO, Session: f.Session,
-		ReadInput: func(path, what string) ([]byte, error) { return cmdutil.ReadInput(f, path, what) }}
+		ReadInput: func(path, what string) ([]byte, error) { return cmdutil.ReadInput(f.IO.In, path, what) }}
 	cmd := &cobra.Command{
 		Use:   "api METHOD PATH",
 		Short: "Send any XS2A request through the signed mutual-TLS client",

@@ -6,13 +6,16 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
 
-// ChallengeOptions are the flags of `xs2a certs sign-challenge`.
+// ChallengeOptions are the flags of `xs2a certs sign-challenge` and what it uses.
 type ChallengeOptions struct {
-	F         *cmdutil.Factory
+	IO        *iostreams.IOStreams
+	Config    func() (*profile.Config, error)
 	KeyFile   string
 	CertFile  string
 	Challenge string
@@ -21,7 +24,7 @@ type ChallengeOptions struct {
 
 // NewCmdSignChallenge builds `xs2a certs sign-challenge`.
 func NewCmdSignChallenge(f *cmdutil.Factory, runF func(*ChallengeOptions) error) *cobra.Command {
-	o := &ChallengeOptions{F: f}
+	o := &ChallengeOptions{IO: f.IO, Config: f.Config}
 	cmd := &cobra.Command{
 		Use:   "sign-challenge --key QSEAL_KEY --challenge STRING",
 		Short: "Sign the bank portal's challenge string to prove you hold the QSealC key",
@@ -70,10 +73,10 @@ func challengeRun(o *ChallengeOptions) error {
 		if err := qcert.VerifyChallenge(cert, o.Challenge, o.Verify); err != nil {
 			return &cmdutil.ExitError{Code: cmdutil.ExitSignature, Err: err}
 		}
-		if cmdutil.WantsJSON(o.F) {
-			return cmdutil.JSON(o.F, map[string]bool{"valid": true})
+		if cmdutil.WantsJSON(o.Config) {
+			return cmdutil.WriteJSON(o.IO.Out, map[string]bool{"valid": true})
 		}
-		fmt.Fprintln(o.F.IO.Out, "valid: the signature matches the challenge and the certificate")
+		fmt.Fprintln(o.IO.Out, "valid: the signature matches the challenge and the certificate")
 		return nil
 	}
 	key, err := pemfile.ReadRSAKey(o.KeyFile)
@@ -81,7 +84,7 @@ func challengeRun(o *ChallengeOptions) error {
 		return cmdutil.FileError(err)
 	}
 	if strings.HasSuffix(o.Challenge, "\n") {
-		fmt.Fprintln(o.F.IO.ErrOut, "warning: the challenge ends with a newline, which is signed too")
+		fmt.Fprintln(o.IO.ErrOut, "warning: the challenge ends with a newline, which is signed too")
 	}
 	if o.CertFile != "" {
 		cert, err := pemfile.ReadCertificate(o.CertFile)
@@ -96,9 +99,9 @@ func challengeRun(o *ChallengeOptions) error {
 	if err != nil {
 		return err
 	}
-	if cmdutil.WantsJSON(o.F) {
-		return cmdutil.JSON(o.F, map[string]string{"challenge": o.Challenge, "signature": sig, "algorithm": "RSA PKCS#1 v1.5 SHA-256"})
+	if cmdutil.WantsJSON(o.Config) {
+		return cmdutil.WriteJSON(o.IO.Out, map[string]string{"challenge": o.Challenge, "signature": sig, "algorithm": "RSA PKCS#1 v1.5 SHA-256"})
 	}
-	fmt.Fprintln(o.F.IO.Out, sig)
+	fmt.Fprintln(o.IO.Out, sig)
 	return nil
 }

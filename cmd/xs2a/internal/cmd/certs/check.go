@@ -5,17 +5,22 @@ import (
 	"crypto/x509"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
-// CheckOptions are the flags of `xs2a certs check`.
+// CheckOptions are the flags of `xs2a certs check` and what it uses.
 type CheckOptions struct {
-	F               *cmdutil.Factory
+	IO              *iostreams.IOStreams
+	Config          func() (*profile.Config, error)
+	Now             func() time.Time
 	QWAC, QWACKey   string
 	QSeal, QSealKey string
 	CA              string
@@ -24,7 +29,7 @@ type CheckOptions struct {
 
 // NewCmdCheck builds `xs2a certs check`.
 func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Command {
-	o := &CheckOptions{F: f}
+	o := &CheckOptions{IO: f.IO, Config: f.Config, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "check [--qwac FILE --qseal FILE] [--ca BUNDLE] [--for ais]",
 		Short: "Check a QWAC and QSealC the way a bank will before going live",
@@ -69,7 +74,7 @@ type checkJSON struct {
 }
 
 func checkRun(o *CheckOptions) error {
-	cfg, err := o.F.Config()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
@@ -79,7 +84,7 @@ func checkRun(o *CheckOptions) error {
 		}
 		return prof
 	}
-	in := qcert.CheckInput{Service: o.For, Now: o.F.Now()}
+	in := qcert.CheckInput{Service: o.For, Now: o.Now()}
 	qwac, qseal := pick(o.QWAC, cfg.Profile.QWACCert), pick(o.QSeal, cfg.Profile.QSealCert)
 	if qwac == "" || qseal == "" {
 		return cmdutil.UsageErrorf("give --qwac and --qseal (or set qwac_cert and qseal_cert in profile %q)", cfg.ProfileName)
@@ -117,21 +122,21 @@ func checkRun(o *CheckOptions) error {
 		}
 	}
 	problems := qcert.Check(in)
-	if cmdutil.WantsJSON(o.F) {
+	if cmdutil.WantsJSON(o.Config) {
 		if problems == nil {
 			problems = []qcert.Problem{}
 		}
-		if err := cmdutil.JSON(o.F, checkJSON{Ready: len(problems) == 0, Service: strings.ToLower(o.For), Problems: problems}); err != nil {
+		if err := cmdutil.WriteJSON(o.IO.Out, checkJSON{Ready: len(problems) == 0, Service: strings.ToLower(o.For), Problems: problems}); err != nil {
 			return err
 		}
 	} else {
-		cs := o.F.IO.ColorScheme()
+		cs := o.IO.ColorScheme()
 		for _, p := range problems {
 			// A problem quotes the certificates (role names, issuer): escaped.
-			fmt.Fprintf(o.F.IO.Out, "%s %s: %s (%s)\n", cs.FailureIcon(), p.Cert, termsafe.Line(p.Msg), p.Code)
+			fmt.Fprintf(o.IO.Out, "%s %s: %s (%s)\n", cs.FailureIcon(), p.Cert, termsafe.Line(p.Msg), p.Code)
 		}
 		if len(problems) == 0 {
-			fmt.Fprintf(o.F.IO.Out, "%s ready for %s: chain, validity, keys, QcType, roles and organisation as a bank expects\n", cs.SuccessIcon(), strings.ToUpper(o.For))
+			fmt.Fprintf(o.IO.Out, "%s ready for %s: chain, validity, keys, QcType, roles and organisation as a bank expects\n", cs.SuccessIcon(), strings.ToUpper(o.For))
 		}
 	}
 	if len(problems) > 0 {

@@ -14,13 +14,16 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/atomicfile"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
 
-// GenerateOptions are the flags of `xs2a certs generate`.
+// GenerateOptions are the flags of `xs2a certs generate` and what it uses.
 type GenerateOptions struct {
-	F            *cmdutil.Factory
+	IO           *iostreams.IOStreams
+	Config       func() (*profile.Config, error)
+	Now          func() time.Time
 	Dir          string
 	Org          qcert.Org
 	Roles        string
@@ -36,7 +39,7 @@ type GenerateOptions struct {
 
 // NewCmdGenerate builds `xs2a certs generate`.
 func NewCmdGenerate(f *cmdutil.Factory, runF func(*GenerateOptions) error) *cobra.Command {
-	o := &GenerateOptions{F: f, Org: qcert.DefaultOrg}
+	o := &GenerateOptions{IO: f.IO, Config: f.Config, Now: f.Now, Org: qcert.DefaultOrg}
 	cmd := &cobra.Command{
 		Use:   "generate [--dir DIR]",
 		Short: "Make a test CA, QWAC, QSealC and sandbox server certificate",
@@ -63,7 +66,7 @@ client reports the refusal; --break list prints the defects.`,
 		Annotations: map[string]string{cmdutil.AnnotationWritesConfig: "true"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Break == "list" {
-				return listDefects(o.F)
+				return listDefects(o)
 			}
 			if o.Break != "" {
 				if _, err := qcert.LookupDefect(o.Break); err != nil {
@@ -155,11 +158,11 @@ type brokenJSON struct {
 	Files []string `json:"files"`
 }
 
-func listDefects(f *cmdutil.Factory) error {
-	if cmdutil.WantsJSON(f) {
-		return cmdutil.JSON(f, qcert.Defects)
+func listDefects(o *GenerateOptions) error {
+	if cmdutil.WantsJSON(o.Config) {
+		return cmdutil.WriteJSON(o.IO.Out, qcert.Defects)
 	}
-	tw := tabwriter.NewWriter(f.IO.Out, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(o.IO.Out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DEFECT\tCERTIFICATE\tBANK ANSWERS\tWHAT IS WRONG")
 	for _, d := range qcert.Defects {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Name, d.Certs, d.Code, d.What)
@@ -199,7 +202,7 @@ func generateRun(o *GenerateOptions) error {
 		}
 	}
 	start := time.Now()
-	set, err := qcert.GenerateSet(qcert.Options{Org: o.Org, Roles: roles, KeySize: o.KeySize, Days: o.Days, Now: o.F.Now, Break: o.Break})
+	set, err := qcert.GenerateSet(qcert.Options{Org: o.Org, Roles: roles, KeySize: o.KeySize, Days: o.Days, Now: o.Now, Break: o.Break})
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}
@@ -215,7 +218,7 @@ func generateRun(o *GenerateOptions) error {
 	}
 	total := time.Since(start)
 
-	cfg, _ := o.F.Config()
+	cfg, _ := o.Config()
 	if o.WriteProfile != "" {
 		abs := func(p string) string {
 			a, err := filepath.Abs(p)
@@ -243,13 +246,13 @@ func generateRun(o *GenerateOptions) error {
 		d, _ := qcert.LookupDefect(o.Break)
 		broken = &brokenJSON{Defect: d, Files: brokenFiles(o.Dir, d)}
 	}
-	if cmdutil.WantsJSON(o.F) {
-		return cmdutil.JSON(o.F, generatedJSON{Dir: o.Dir, Files: paths, OrganizationIdentifier: o.Org.OrganizationIdentifier(),
+	if cmdutil.WantsJSON(o.Config) {
+		return cmdutil.WriteJSON(o.IO.Out, generatedJSON{Dir: o.Dir, Files: paths, OrganizationIdentifier: o.Org.OrganizationIdentifier(),
 			Roles: roles, NotAfter: set.QSeal.Cert.NotAfter, KeyGenerationMillis: set.KeyGenTime.Milliseconds(),
 			TotalMillis: total.Milliseconds(), Profile: o.WriteProfile, Break: broken})
 	}
-	out := o.F.IO.Out
-	cs := o.F.IO.ColorScheme()
+	out := o.IO.Out
+	cs := o.IO.ColorScheme()
 	fmt.Fprintf(out, "%s PSD2 test certificates for %s (%s), roles %s, valid until %s:\n",
 		cs.SuccessIcon(), o.Org.Name, o.Org.OrganizationIdentifier(), o.Roles, set.QSeal.Cert.NotAfter.Format(time.DateOnly))
 	for _, sf := range files {
@@ -260,8 +263,8 @@ func generateRun(o *GenerateOptions) error {
 			strings.Join(broken.Files, " and "), broken.What, broken.Code)
 	}
 	if o.WriteProfile != "" {
-		fmt.Fprintf(o.F.IO.ErrOut, "profile %q in %s now uses these files\n", o.WriteProfile, cfg.Path)
+		fmt.Fprintf(o.IO.ErrOut, "profile %q in %s now uses these files\n", o.WriteProfile, cfg.Path)
 	}
-	fmt.Fprintf(o.F.IO.ErrOut, "generated in %s (key generation %s)\n", total.Round(time.Millisecond), set.KeyGenTime.Round(time.Millisecond))
+	fmt.Fprintf(o.IO.ErrOut, "generated in %s (key generation %s)\n", total.Round(time.Millisecond), set.KeyGenTime.Round(time.Millisecond))
 	return nil
 }

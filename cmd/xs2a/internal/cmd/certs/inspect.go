@@ -12,20 +12,23 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
-// InspectOptions are the flags of `xs2a certs inspect`.
+// InspectOptions are the flags of `xs2a certs inspect` and what it uses.
 type InspectOptions struct {
-	F       *cmdutil.Factory
+	IO      *iostreams.IOStreams
+	Config  func() (*profile.Config, error)
+	Now     func() time.Time
 	File    string
 	KeyFile string
 }
 
 // NewCmdInspect builds `xs2a certs inspect`.
 func NewCmdInspect(f *cmdutil.Factory, runF func(*InspectOptions) error) *cobra.Command {
-	o := &InspectOptions{F: f}
+	o := &InspectOptions{IO: f.IO, Config: f.Config, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "inspect FILE [--key KEY]",
 		Short: "Show what a bank will see in a certificate (PEM, DER or a chain)",
@@ -76,7 +79,7 @@ func inspectRun(o *InspectOptions) error {
 		m := qcert.KeyMatches(certs[0], key)
 		match = &m
 	}
-	now := o.F.Now()
+	now := o.Now()
 	var docs []inspectJSON
 	bad := false
 	for i, c := range certs {
@@ -97,14 +100,14 @@ func inspectRun(o *InspectOptions) error {
 		}
 		docs = append(docs, d)
 	}
-	if cmdutil.WantsJSON(o.F) {
-		if err := cmdutil.JSON(o.F, docs); err != nil {
+	if cmdutil.WantsJSON(o.Config) {
+		if err := cmdutil.WriteJSON(o.IO.Out, docs); err != nil {
 			return err
 		}
 	} else {
-		cs := o.F.IO.ColorScheme()
+		cs := o.IO.ColorScheme()
 		for i, d := range docs {
-			writeInspect(o.F.IO.Out, cs, d, i, len(docs), o)
+			writeInspect(o.IO.Out, cs, d, i, len(docs), o)
 		}
 	}
 	switch {

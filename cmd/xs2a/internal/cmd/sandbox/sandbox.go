@@ -15,6 +15,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
@@ -34,9 +35,11 @@ func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// ServeOptions are the flags of `xs2a sandbox serve`.
+// ServeOptions are the flags of `xs2a sandbox serve` and what it uses.
 type ServeOptions struct {
-	F           *cmdutil.Factory
+	IO          *iostreams.IOStreams
+	Config      func() (*profile.Config, error)
+	Now         func() time.Time
 	Addr        string
 	AuthAddr    string
 	CertsDir    string
@@ -73,7 +76,7 @@ func DefaultCertsDir() string {
 
 // NewCmdServe builds `xs2a sandbox serve`.
 func NewCmdServe(f *cmdutil.Factory, runF func(*ServeOptions) error) *cobra.Command {
-	o := &ServeOptions{F: f}
+	o := &ServeOptions{IO: f.IO, Config: f.Config, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the emulated ASPSP on loopback until interrupted",
@@ -199,7 +202,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		return err
 	}
 	defer s.Close()
-	errOut := o.F.IO.ErrOut
+	errOut := o.IO.ErrOut
 	if o.AllowRemote {
 		api, pages := strings.TrimPrefix(s.URL, "https://"), strings.TrimPrefix(s.AuthURL, "https://")
 		if !cmdutil.IsLoopback(api) {
@@ -211,7 +214,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	}
 
 	kv := profileValues(o, s)
-	cfg, _ := o.F.Config()
+	cfg, _ := o.Config()
 	show := cfg != nil && cfg.ShowSecrets
 	if o.WriteProfile != "" {
 		if cfg == nil || cfg.Path == "" {
@@ -241,7 +244,7 @@ func startBank(o *ServeOptions) (s *sbx.Server, generated bool, err error) {
 			return nil, false, cmdutil.UsageError(fmt.Errorf("--data: %w", err))
 		}
 	}
-	set, generated, err := loadOrGenerate(o.CertsDir, o.F.Now())
+	set, generated, err := loadOrGenerate(o.CertsDir, o.Now())
 	if err != nil {
 		return nil, false, err
 	}
@@ -255,7 +258,7 @@ func startBank(o *ServeOptions) (s *sbx.Server, generated bool, err error) {
 	}
 	var apps []sbx.App
 	if o.AppsFile != "" {
-		b, err := cmdutil.ReadInput(o.F, o.AppsFile, "apps")
+		b, err := cmdutil.ReadInput(o.IO.In, o.AppsFile, "apps")
 		if err != nil {
 			return nil, false, err
 		}
@@ -264,7 +267,7 @@ func startBank(o *ServeOptions) (s *sbx.Server, generated bool, err error) {
 		}
 	}
 	s, err = sbx.Start(sbx.Options{Certs: set, Trust: trust, StrictTLS: o.StrictTLS, AutoApprove: o.AutoApprove, AutoApprovePSU: o.AutoApproveAs, Bank: o.BankName, Dialect: sbx.Dialect(o.Bank),
-		Apps: apps, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: o.F.IO.ErrOut,
+		Apps: apps, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: o.IO.ErrOut,
 		DataDir: o.DataDir})
 	if err != nil {
 		return nil, false, cmdutil.UsageError(err)
@@ -312,17 +315,17 @@ func certPath(o *ServeOptions, name string) string {
 func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, generated, show bool) error {
 	app := s.DefaultApp
 	bank, _ := sbx.ParseDialect(o.Bank) // validated before starting
-	cfg, _ := o.F.Config()
+	cfg, _ := o.Config()
 	abs := func(n string) string { return certPath(o, n) }
-	if cmdutil.WantsJSON(o.F) {
+	if cmdutil.WantsJSON(o.Config) {
 		out := map[string]any{"apiURL": s.URL, "authURL": s.AuthURL, "tokenEndpoint": kv["token_url"], "authorizationEndpoint": kv["authorize_url"],
 			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "clientId": app.ClientID,
 			"clientSecret": cmdutil.Mask(app.ClientSecret, show), "apiKey": cmdutil.Mask(app.APIKey, show), "profile": o.WriteProfile,
 			"dialect": o.Bank, "bank": string(bank), "accountType": kv["account_type"], "rejections": s.URL + sbx.RejectionsPath, "data": o.DataDir}
-		return cmdutil.JSON(o.F, out)
+		return cmdutil.WriteJSON(o.IO.Out, out)
 	}
-	w := o.F.IO.Out
-	cs := o.F.IO.ColorScheme()
+	w := o.IO.Out
+	cs := o.IO.ColorScheme()
 	fmt.Fprintf(w, "%s %s sandbox is running\n", cs.SuccessIcon(), o.BankName)
 	fmt.Fprintf(w, "  signatures read as:     %s\n", dialectLine(sbx.Dialect(o.Bank)))
 	fmt.Fprintf(w, "  API (mutual TLS):       %s/v1\n", s.URL)

@@ -13,22 +13,28 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/origin"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 	sbx "github.com/xs2a-dev/xs2a/pkg/sandbox"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
-// WhyOptions are the flags of `xs2a sandbox why`.
+// WhyOptions are the flags of `xs2a sandbox why` and what it uses.
 type WhyOptions struct {
-	F         *cmdutil.Factory
-	RequestID string
-	URL       string
+	IO     *iostreams.IOStreams
+	Config func() (*profile.Config, error)
+	// NewSession builds the session for the profile with --url applied.
+	NewSession func(*profile.Config) (*cmdutil.Session, error)
+	RequestID  string
+	URL        string
 }
 
 // NewCmdWhy builds `xs2a sandbox why`.
 func NewCmdWhy(f *cmdutil.Factory, runF func(*WhyOptions) error) *cobra.Command {
-	o := &WhyOptions{F: f}
+	o := &WhyOptions{IO: f.IO, Config: f.Config,
+		NewSession: func(c *profile.Config) (*cmdutil.Session, error) { return cmdutil.NewSession(f, c, nil) }}
 	cmd := &cobra.Command{
 		Use:   "why <x-request-id>",
 		Short: "Show why the sandbox rejected a request: its full diagnosis, from the bank's side",
@@ -66,7 +72,7 @@ sandbox answers only to the TPP (organisation and CA) that sent the request.`,
 }
 
 func whyRun(ctx context.Context, o *WhyOptions) error {
-	cfg, err := o.F.Config()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
@@ -75,7 +81,7 @@ func whyRun(ctx context.Context, o *WhyOptions) error {
 		c.Profile.BaseURL = o.URL
 		cfg = &c
 	}
-	sess, err := cmdutil.NewSession(o.F, cfg, nil)
+	sess, err := o.NewSession(cfg)
 	if err != nil {
 		return err
 	}
@@ -109,8 +115,8 @@ func whyRun(ctx context.Context, o *WhyOptions) error {
 	if err := json.Unmarshal(body, &rec); err != nil || rec.Request == nil {
 		return fmt.Errorf("%s answered 200 with something that is not a kept rejection: %v", base, err)
 	}
-	if cmdutil.WantsJSON(o.F) {
-		return cmdutil.JSON(o.F, rec)
+	if cmdutil.WantsJSON(o.Config) {
+		return cmdutil.WriteJSON(o.IO.Out, rec)
 	}
 	printRecord(o, &rec, cfg.Verbose)
 	return nil
@@ -120,8 +126,8 @@ func whyRun(ctx context.Context, o *WhyOptions) error {
 // what, and what it answered. The record is whatever the server at --url
 // answered: its strings are printed with control characters escaped.
 func printRecord(o *WhyOptions, rec *sbx.Record, verbose bool) {
-	w := o.F.IO.Out
-	cs := o.F.IO.ColorScheme()
+	w := o.IO.Out
+	cs := o.IO.ColorScheme()
 	l := termsafe.Line
 	answer := fmt.Sprintf("%d %s", rec.Status, strings.Join(codes(rec.Messages), ", "))
 	if rec.Accepted {

@@ -57,8 +57,8 @@ func verifyBundle(o *VerifyOptions) error {
 			invalid++
 		}
 	}
-	if cmdutil.WantsJSON(o.F) {
-		if err := cmdutil.JSON(o.F, out); err != nil {
+	if cmdutil.WantsJSON(o.Config) {
+		if err := cmdutil.WriteJSON(o.IO.Out, out); err != nil {
 			return err
 		}
 	} else {
@@ -71,8 +71,8 @@ func verifyBundle(o *VerifyOptions) error {
 }
 
 func printBundle(o *VerifyOptions, vs []bundleVerdict) {
-	cs := o.F.IO.ColorScheme()
-	tw := tabwriter.NewWriter(o.F.IO.Out, 0, 4, 2, ' ', 0)
+	cs := o.IO.ColorScheme()
+	tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', 0)
 	valid, invalid, unsigned := 0, 0, 0
 	// With --bank all, each exchange has a line per bank, the bank's name
 	// in a column; one bank is named once, in the summary.
@@ -117,7 +117,7 @@ func printBundle(o *VerifyOptions, vs []bundleVerdict) {
 	if len(vs) > 0 {
 		n = vs[len(vs)-1].Index
 	}
-	fmt.Fprintf(o.F.IO.Out, "%d exchange(s)%s: %d valid, %d invalid, %d not signed\n", n, judged, valid, invalid, unsigned)
+	fmt.Fprintf(o.IO.Out, "%d exchange(s)%s: %d valid, %d invalid, %d not signed\n", n, judged, valid, invalid, unsigned)
 }
 
 // invalidText is a refused exchange's verdict in a one-line listing (a

@@ -36,13 +36,13 @@ func readRequestInput(o *VerifyOptions) (*input, error) {
 	if o.BodyFile == "-" && o.RequestFile == "-" {
 		return nil, cmdutil.UsageErrorf("the request and --body cannot both be standard input")
 	}
-	raw, err := readCapped(o.F, o.RequestFile)
+	raw, err := readCapped(o.IO.In, o.RequestFile)
 	if err != nil {
 		return nil, err
 	}
 	var body []byte
 	if o.BodyFile != "" {
-		if body, err = readCapped(o.F, o.BodyFile); err != nil {
+		if body, err = readCapped(o.IO.In, o.BodyFile); err != nil {
 			return nil, err
 		}
 	}
@@ -136,13 +136,13 @@ func harBy(h *capture.HAR) string {
 	return h.Creator
 }
 
-// readCapped reads a file or standard input, refusing more than
+// readCapped reads a file or standard input (in), refusing more than
 // capture.MaxBytes rather than holding a whole browser session in memory.
-func readCapped(f *cmdutil.Factory, path string) ([]byte, error) {
+func readCapped(in io.Reader, path string) ([]byte, error) {
 	var r io.Reader
 	what := "request"
 	if path == "-" {
-		r = f.IO.In
+		r = in
 	} else {
 		fh, err := os.Open(path)
 		if err != nil {
@@ -207,7 +207,7 @@ func verifyHAR(o *VerifyOptions, in *input) error {
 		return err
 	}
 	if vo.Now == nil {
-		vo.Now = o.F.Now
+		vo.Now = o.Now
 	}
 	rep := harReport{Format: capture.FormatHAR, Version: in.har.Version, Creator: in.har.Creator, Browser: in.har.Browser, Bank: banks[0],
 		Entries: make([]entryVerdict, 0, len(in.har.Entries))}
@@ -234,12 +234,12 @@ func verifyHAR(o *VerifyOptions, in *input) error {
 		}
 		rep.Entries = append(rep.Entries, v)
 	}
-	if cmdutil.WantsJSON(o.F) {
-		if err := cmdutil.JSON(o.F, rep); err != nil {
+	if cmdutil.WantsJSON(o.Config) {
+		if err := cmdutil.WriteJSON(o.IO.Out, rep); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintln(o.F.IO.Out, in.header)
+		fmt.Fprintln(o.IO.Out, in.header)
 		printHAR(o, rep.Entries, banks[0])
 	}
 	if invalid > 0 {
@@ -262,8 +262,8 @@ func judge(v *entryVerdict, d *httpsig.Diagnosis) {
 }
 
 func printHAR(o *VerifyOptions, vs []entryVerdict, bank httpsig.Bank) {
-	cs := o.F.IO.ColorScheme()
-	tw := tabwriter.NewWriter(o.F.IO.Out, 0, 4, 2, ' ', 0)
+	cs := o.IO.ColorScheme()
+	tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', 0)
 	valid, invalid, unsigned, unreadable := 0, 0, 0, 0
 	for _, v := range vs {
 		verdict := ""
@@ -302,7 +302,7 @@ func printHAR(o *VerifyOptions, vs []entryVerdict, bank httpsig.Bank) {
 	if invalid > 0 {
 		s += "; see one in full with --entry N"
 	}
-	fmt.Fprintln(o.F.IO.Out, s)
+	fmt.Fprintln(o.IO.Out, s)
 }
 
 // singleJSON is the -o json report of one request: the diagnosis with the

@@ -15,15 +15,18 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/shquote"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
-// Options are the parsed flags of `xs2a sign`.
+// Options are the parsed flags of `xs2a sign` and what it uses.
 type Options struct {
-	F *cmdutil.Factory
+	IO     *iostreams.IOStreams
+	Config func() (*profile.Config, error)
+	Now    func() time.Time
 
 	RequestFile string
 	Method      string
@@ -56,7 +59,7 @@ var formats = []string{"headers", "http", "json", "curl"}
 
 // NewCmdSign builds `xs2a sign`; runF replaces the run function in tests.
 func NewCmdSign(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{F: f}
+	opts := &Options{IO: f.IO, Config: f.Config, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "sign [--request FILE | --url URL ...]",
 		Short: "Sign a request the Berlin Group way (Digest, Signature, TPP-Signature-Certificate)",
@@ -84,7 +87,7 @@ profile's qseal_key/qseal_cert.`,
 			if !contains(formats, opts.Format) {
 				return cmdutil.UsageErrorf("invalid --format %q (want %s)", opts.Format, strings.Join(formats, ", "))
 			}
-			if cmdutil.WantsJSON(f) && !cmd.Flags().Changed("format") {
+			if cmdutil.WantsJSON(opts.Config) && !cmd.Flags().Changed("format") {
 				opts.Format = "json"
 			}
 			if opts.RequestFile != "" && (opts.URL != "" || cmd.Flags().Changed("method")) {
@@ -172,7 +175,7 @@ func contains(list []string, s string) bool {
 }
 
 func signRun(o *Options) error {
-	cfg, err := o.F.Config()
+	cfg, err := o.Config()
 	if err != nil {
 		return err
 	}
@@ -192,20 +195,20 @@ func signRun(o *Options) error {
 		}
 		return cmdutil.UsageError(err)
 	}
-	errOut := o.F.IO.ErrOut
-	cs := o.F.IO.ErrColorScheme()
+	errOut := o.IO.ErrOut
+	cs := o.IO.ErrColorScheme()
 	for _, w := range res.Warnings {
 		fmt.Fprintf(errOut, "%s %s\n", cs.Yellow("warning:"), termsafe.Line(w))
 	}
 	if signer.Cert != nil {
-		now := o.F.Now()
+		now := o.Now()
 		if now.After(signer.Cert.NotAfter) {
 			fmt.Fprintf(errOut, "%s the certificate expired on %s: the bank will answer CERTIFICATE_EXPIRED\n", cs.Yellow("warning:"), signer.Cert.NotAfter.UTC().Format(time.DateOnly))
 		} else if now.Before(signer.Cert.NotBefore) {
 			fmt.Fprintf(errOut, "%s the certificate is not valid before %s\n", cs.Yellow("warning:"), signer.Cert.NotBefore.UTC().Format(time.RFC3339))
 		}
 	}
-	if !hadRequestID && m.Has("X-Request-ID") && !cmdutil.WantsJSON(o.F) {
+	if !hadRequestID && m.Has("X-Request-ID") && !cmdutil.WantsJSON(o.Config) {
 		fmt.Fprintf(errOut, "added X-Request-ID: %s\n", m.Get("X-Request-ID"))
 	}
 	if o.Explain || cfg.Verbose {
@@ -233,7 +236,7 @@ func (o *Options) buildRequest() (*httpmsg.Request, string, error) {
 	var m *httpmsg.Request
 	scheme := "https"
 	if o.RequestFile != "" {
-		raw, err := cmdutil.ReadInput(o.F, o.RequestFile, "request")
+		raw, err := cmdutil.ReadInput(o.IO.In, o.RequestFile, "request")
 		if err != nil {
 			return nil, "", err
 		}
@@ -241,13 +244,13 @@ func (o *Options) buildRequest() (*httpmsg.Request, string, error) {
 		if err != nil {
 			return nil, "", cmdutil.UsageErrorf("%s: %v", displayName(o.RequestFile), err)
 		}
-		printParseWarnings(o.F, req)
+		printParseWarnings(o.IO, req)
 		if extra > 0 {
 			framing := "Content-Length"
 			if req.Framing == httpmsg.FramingChunked {
 				framing = "chunked"
 			}
-			fmt.Fprintf(o.F.IO.ErrOut, "note: %d byte(s) after the %s body were ignored\n", extra, framing)
+			fmt.Fprintf(o.IO.ErrOut, "note: %d byte(s) after the %s body were ignored\n", extra, framing)
 		}
 		if req.Framing == httpmsg.FramingChunked {
 			// The Digest covers the content; the message written carries it
@@ -257,7 +260,7 @@ func (o *Options) buildRequest() (*httpmsg.Request, string, error) {
 			if o.Format != "headers" {
 				note += fmt.Sprintf(", and the signed message carries Content-Length: %d instead of Transfer-Encoding: chunked", len(req.Body))
 			}
-			fmt.Fprintln(o.F.IO.ErrOut, note)
+			fmt.Fprintln(o.IO.ErrOut, note)
 		}
 		if strings.HasPrefix(req.Target, "http://") {
 			scheme = "http"
@@ -309,7 +312,7 @@ func (o *Options) buildRequest() (*httpmsg.Request, string, error) {
 func (o *Options) body() ([]byte, error) {
 	switch {
 	case o.BodyFile != "":
-		return cmdutil.ReadInput(o.F, o.BodyFile, "body")
+		return cmdutil.ReadInput(o.IO.In, o.BodyFile, "body")
 	case o.BodySet:
 		return []byte(o.Body), nil
 	}
@@ -318,10 +321,10 @@ func (o *Options) body() ([]byte, error) {
 
 // printParseWarnings prints what the raw-request reader noticed about the
 // message's framing, one warning line each.
-func printParseWarnings(f *cmdutil.Factory, m *httpmsg.Request) {
-	cs := f.IO.ErrColorScheme()
+func printParseWarnings(ios *iostreams.IOStreams, m *httpmsg.Request) {
+	cs := ios.ErrColorScheme()
 	for _, w := range m.Warnings {
-		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", cs.Yellow("warning:"), termsafe.Line(w))
+		fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Yellow("warning:"), termsafe.Line(w))
 	}
 }
 
@@ -440,13 +443,13 @@ func addedHeaders(m *httpmsg.Request, withRequestID, withDate bool) []httpmsg.Fi
 }
 
 func (o *Options) print(cfg *profile.Config, m *httpmsg.Request, res *httpsig.Signed, scheme string, addedID bool) error {
-	w := o.F.IO.Out
+	w := o.IO.Out
 	switch o.Format {
 	case "http":
-		return writeHTTP(w, m, o.F.IO.IsStdoutTTY())
+		return writeHTTP(w, m, o.IO.IsStdoutTTY())
 	case "json":
 		added := addedHeaders(m, addedID, res.Date != "")
-		return cmdutil.JSON(o.F, signedJSON{Method: m.Method, URL: fullURL(m, scheme), Headers: m.Header, Body: string(m.Body),
+		return cmdutil.WriteJSON(o.IO.Out, signedJSON{Method: m.Method, URL: fullURL(m, scheme), Headers: m.Header, Body: string(m.Body),
 			Added: added, SigningString: res.SigningString, KeyID: res.Params.KeyID, Algorithm: res.Params.Algorithm,
 			SignedHeaders: res.Params.Headers, Warnings: res.Warnings})
 	case "curl":

@@ -8,12 +8,16 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 )
 
-// VerifyOptions are the parsed flags of `xs2a sign verify`.
+// VerifyOptions are the parsed flags of `xs2a sign verify` and what it uses.
 type VerifyOptions struct {
-	F *cmdutil.Factory
+	IO     *iostreams.IOStreams
+	Config func() (*profile.Config, error)
+	Now    func() time.Time
 
 	RequestFile string
 	CertFile    string
@@ -35,7 +39,7 @@ type VerifyOptions struct {
 
 // NewCmdVerify builds `xs2a sign verify`.
 func NewCmdVerify(f *cmdutil.Factory, runF func(*VerifyOptions) error) *cobra.Command {
-	opts := &VerifyOptions{F: f}
+	opts := &VerifyOptions{IO: f.IO, Config: f.Config, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "verify [FILE|-]",
 		Short: "Check a signed request and explain why its signature fails",
@@ -100,7 +104,7 @@ Digest is not checked. The format is recognised by itself.`,
 				opts.RequestFile = args[0]
 			}
 			if opts.RequestFile == "" {
-				if f.IO.IsStdinTTY() {
+				if opts.IO.IsStdinTTY() {
 					return cmdutil.UsageErrorf("no request: give a FILE, or - to read standard input")
 				}
 				opts.RequestFile = "-"
@@ -140,7 +144,7 @@ func verifyRun(o *VerifyOptions) error {
 		return verifyHAR(o, in)
 	}
 	m := in.req
-	printParseWarnings(o.F, m)
+	printParseWarnings(o.IO, m)
 	banks, err := resolveBanks(o)
 	if err != nil {
 		return err
@@ -156,7 +160,7 @@ func verifyRun(o *VerifyOptions) error {
 			return err
 		}
 		if vo.Now == nil {
-			vo.Now = o.F.Now
+			vo.Now = o.Now
 		}
 		vo.BodyUnknown = in.bodyUnknown
 		d := httpsig.Verify(m, vo)
@@ -164,25 +168,25 @@ func verifyRun(o *VerifyOptions) error {
 		ds = append(ds, d)
 	}
 	switch {
-	case len(ds) > 1 && cmdutil.WantsJSON(o.F):
-		if err := cmdutil.JSON(o.F, ds); err != nil {
+	case len(ds) > 1 && cmdutil.WantsJSON(o.Config):
+		if err := cmdutil.WriteJSON(o.IO.Out, ds); err != nil {
 			return err
 		}
 	case len(ds) > 1:
 		if in.header != "" {
-			fmt.Fprintln(o.F.IO.Out, in.header)
+			fmt.Fprintln(o.IO.Out, in.header)
 		}
-		report.BankVerdicts(o.F.IO.Out, o.F.IO.ColorScheme(), ds)
-	case cmdutil.WantsJSON(o.F):
-		if err := cmdutil.JSON(o.F, singleJSON{Format: in.format, Entry: in.entry, Diagnosis: ds[0]}); err != nil {
+		report.BankVerdicts(o.IO.Out, o.IO.ColorScheme(), ds)
+	case cmdutil.WantsJSON(o.Config):
+		if err := cmdutil.WriteJSON(o.IO.Out, singleJSON{Format: in.format, Entry: in.entry, Diagnosis: ds[0]}); err != nil {
 			return err
 		}
 	default:
 		if in.header != "" {
-			fmt.Fprintln(o.F.IO.Out, in.header)
+			fmt.Fprintln(o.IO.Out, in.header)
 		}
-		cfg, _ := o.F.Config()
-		report.Diagnosis(o.F.IO.Out, o.F.IO.ColorScheme(), m, ds[0], o.Explain || (cfg != nil && cfg.Verbose))
+		cfg, _ := o.Config()
+		report.Diagnosis(o.IO.Out, o.IO.ColorScheme(), m, ds[0], o.Explain || (cfg != nil && cfg.Verbose))
 	}
 	if !valid {
 		return cmdutil.Silent(cmdutil.ExitSignature)
@@ -202,7 +206,7 @@ func resolveBanks(o *VerifyOptions) ([]httpsig.Bank, error) {
 	}
 	name, from := o.Bank, "--bank"
 	if name == "" {
-		if cfg, _ := o.F.Config(); cfg != nil && cfg.Profile.Bank != "" {
+		if cfg, _ := o.Config(); cfg != nil && cfg.Profile.Bank != "" {
 			name, from = cfg.Profile.Bank, "the profile's bank"
 		}
 	}

@@ -21,7 +21,7 @@ type VersionOptions struct {
 // NewCmdVersion builds `xs2a version`; runF replaces the run function in
 // tests.
 func NewCmdVersion(f *cmdutil.Factory, runF func(*VersionOptions) error) *cobra.Command {
-	o := &VersionOptions{IO: f.IO, Version: f.Version, JSON: func() bool { return cmdutil.WantsJSON(f) }}
+	o := &VersionOptions{IO: f.IO, Version: f.Version, JSON: func() bool { return cmdutil.WantsJSON(f.Config) }}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the xs2a version",
