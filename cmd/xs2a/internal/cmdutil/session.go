@@ -50,9 +50,7 @@ type Session struct {
 	Recorder *bundle.Recorder
 }
 
-// Session builds the clients from the profile. Composition order: sign,
-// then record, then trace, then send, so the recording and the -v trace
-// show the exact signed headers.
+// Session builds the clients from the profile (NewSession).
 func (f *Factory) Session() (*Session, error) {
 	cfg, err := f.Config()
 	if err != nil {
@@ -87,17 +85,6 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	if cfg.Insecure {
 		fmt.Fprintln(f.IO.ErrOut, "warning: --insecure: the ASPSP's TLS certificate is not verified; tokens can be read by anyone on the path")
 	}
-	var base http.RoundTripper = m.Transport
-	if cfg.Verbose {
-		tr := &httplog.Transport{Base: m.Transport, Out: f.IO.ErrOut, ShowSecrets: cfg.ShowSecrets}
-		if p.APIKeyHeader != "" {
-			tr.SecretHeaders = []string{p.APIKeyHeader}
-		}
-		if m.Leaf != nil {
-			tr.ClientCert, _ = httpsig.FormatDN(m.Leaf.RawSubject, httpsig.DNRFC4514)
-		}
-		base = tr
-	}
 	lim, err := budget.ParseLimits(p.Budget.RatePerSecond, p.Budget.DailyLimit, p.Budget.Timezone, p.Budget.Strict)
 	if err != nil {
 		return nil, UsageErrorf("profile %q: %v", cfg.ProfileName, err)
@@ -105,11 +92,28 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	// adorsys-based banks count frequencyPerDay per endpoint and account.
 	lim.PerPath = budget.CountsPerPath(p.Bank)
 	s := &Session{Config: cfg, Now: f.Now, Store: store, Budget: lim, Origins: origins, ErrOut: f.IO.ErrOut}
+	if err := s.buildClients(f, m); err != nil {
+		return nil, err
+	}
+	if s.API, err = apiClient(f, cfg, s.Signed, origins, lim); err != nil {
+		return nil, err
+	}
+	s.OAuth = oauth.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, AuthorizeURL: p.AuthorizeURL, TokenURL: p.TokenURL, RedirectURL: p.RedirectURI, Now: f.Now}
+	return s, nil
+}
+
+// buildClients composes the token client (s.MTLS) and the API client
+// (s.Signed) over the mutual-TLS transport m, from the outside in: count,
+// sign, record, trace, send. The recording and the -v trace thus show the
+// exact signed headers.
+func (s *Session) buildClients(f *Factory, m *mtls.Client) error {
+	cfg := s.Config
+	base := traced(f, cfg, m)
 	mtlsBase := base
 	if cfg.Record != "" {
-		rec, err := newRecorder(f, cfg, m.Leaf, store)
+		rec, err := newRecorder(f, cfg, m.Leaf, s.Store)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.Recorder = rec
 		mtlsBase = rec.Transport(bundle.KindOAuth, base)
@@ -117,32 +121,65 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	}
 	// Every client hands a 3xx back instead of following it (origin.NoRedirect).
 	s.MTLS = &http.Client{Transport: mtlsBase, Timeout: m.HTTP.Timeout, CheckRedirect: origin.NoRedirect}
-	if p.QSealCert != "" || p.QSealKey != "" {
-		key, err := pemfile.ReadRSAKey(p.QSealKey)
-		if err != nil {
-			return nil, FileError(err)
-		}
-		cert, err := pemfile.ReadCertificate(p.QSealCert)
-		if err != nil {
-			return nil, FileError(err)
-		}
-		if err := pemfile.CheckPair(key, cert, p.QSealKey, p.QSealCert); err != nil {
-			return nil, CertError(err)
-		}
-		signer := &httpsig.Signer{Key: key, Cert: cert, Now: f.Now}
-		if err := ApplySigning(signer, p.Signing); err != nil {
-			return nil, err
-		}
-		s.Signed = &http.Client{Transport: &httpsig.Transport{Signer: signer, Base: base}, Timeout: m.HTTP.Timeout, CheckRedirect: origin.NoRedirect}
-	} else {
-		// Some sandboxes do not ask for signatures; say so once.
-		fmt.Fprintf(f.IO.ErrOut, "warning: profile %q has no qseal_cert/qseal_key: requests are not signed\n", cfg.ProfileName)
-		// base, not s.MTLS: a recording still tells API calls from token calls.
-		s.Signed = &http.Client{Transport: base, Timeout: m.HTTP.Timeout, CheckRedirect: origin.NoRedirect}
+	signed, err := signingTransport(f, cfg, base)
+	if err != nil {
+		return err
 	}
 	// Outermost, so a call refused for its budget is neither signed, nor
 	// recorded, nor sent; every command's API calls pass here.
-	s.Signed.Transport = budgetTransport(f, cfg, lim, store, s.Signed.Transport)
+	s.Signed = &http.Client{Transport: budgetTransport(f, cfg, s.Budget, s.Store, signed), Timeout: m.HTTP.Timeout, CheckRedirect: origin.NoRedirect}
+	return nil
+}
+
+// traced is the mutual-TLS transport, behind the -v trace on stderr when
+// verbose.
+func traced(f *Factory, cfg *profile.Config, m *mtls.Client) http.RoundTripper {
+	if !cfg.Verbose {
+		return m.Transport
+	}
+	tr := &httplog.Transport{Base: m.Transport, Out: f.IO.ErrOut, ShowSecrets: cfg.ShowSecrets}
+	if cfg.Profile.APIKeyHeader != "" {
+		tr.SecretHeaders = []string{cfg.Profile.APIKeyHeader}
+	}
+	if m.Leaf != nil {
+		tr.ClientCert, _ = httpsig.FormatDN(m.Leaf.RawSubject, httpsig.DNRFC4514)
+	}
+	return tr
+}
+
+// signingTransport signs the API calls over base with the profile's
+// QSealC; a profile without one sends them unsigned, with a warning.
+func signingTransport(f *Factory, cfg *profile.Config, base http.RoundTripper) (http.RoundTripper, error) {
+	p := cfg.Profile
+	if p.QSealCert == "" && p.QSealKey == "" {
+		// Some sandboxes do not ask for signatures; say so once.
+		fmt.Fprintf(f.IO.ErrOut, "warning: profile %q has no qseal_cert/qseal_key: requests are not signed\n", cfg.ProfileName)
+		// base, not the token client's: a recording still tells API calls from token calls.
+		return base, nil
+	}
+	key, err := pemfile.ReadRSAKey(p.QSealKey)
+	if err != nil {
+		return nil, FileError(err)
+	}
+	cert, err := pemfile.ReadCertificate(p.QSealCert)
+	if err != nil {
+		return nil, FileError(err)
+	}
+	if err := pemfile.CheckPair(key, cert, p.QSealKey, p.QSealCert); err != nil {
+		return nil, CertError(err)
+	}
+	signer := &httpsig.Signer{Key: key, Cert: cert, Now: f.Now}
+	if err := ApplySigning(signer, p.Signing); err != nil {
+		return nil, err
+	}
+	return &httpsig.Transport{Signer: signer, Base: base}, nil
+}
+
+// apiClient is the XS2A client over the signed client: the PSU's IP
+// address (--psu-ip over the profile's) and a rate a little under the
+// bank's limit.
+func apiClient(f *Factory, cfg *profile.Config, signed *http.Client, origins *origin.Policy, lim budget.Limits) (*xs2a.Client, error) {
+	p := cfg.Profile
 	psuIP := p.PSUIPAddress
 	if f.PSUIPAddress != "" {
 		psuIP = f.PSUIPAddress
@@ -150,26 +187,25 @@ func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, 
 	if psuIP != "" && !validPSUIP(psuIP) {
 		return nil, UsageErrorf("profile %q: psu_ip_address %q is not an IP address", cfg.ProfileName, psuIP)
 	}
-	s.API = &xs2a.Client{HTTP: s.Signed, BaseURL: p.BaseURL, Origins: origins, Version: p.APIVersion, APIKey: p.APIKey, APIKeyHeader: p.APIKeyHeader, PSUIPAddress: psuIP}
+	c := &xs2a.Client{HTTP: signed, BaseURL: p.BaseURL, Origins: origins, Version: p.APIVersion, APIKey: p.APIKey, APIKeyHeader: p.APIKeyHeader, PSUIPAddress: psuIP}
 	if cfg.Verbose {
 		// The file's fallback for the mandatory header on POST /v1/consents:
 		// said once, so the user knows what the bank was told and how to change it.
 		var once sync.Once
-		s.API.OnLocalPSUIP = func(a netip.Addr) {
+		c.OnLocalPSUIP = func(a netip.Addr) {
 			once.Do(func() {
 				fmt.Fprintf(f.IO.ErrOut, "PSU-IP-Address: %s (the local address of the connection; set psu_ip_address or --psu-ip)\n", a)
 			})
 		}
 	}
-	switch r := s.Budget.RatePerSecond; {
+	switch r := lim.RatePerSecond; {
 	case r == 0:
-		s.API.Limiter = rate.NewLimiter(rate.Inf, 0)
+		c.Limiter = rate.NewLimiter(rate.Inf, 0)
 	case r != budget.DefaultRatePerSecond:
 		// A little under the bank's rate, as xs2a.Client's default is under 5.
-		s.API.Limiter = rate.NewLimiter(rate.Limit(r*0.9), max(1, int(r)))
+		c.Limiter = rate.NewLimiter(rate.Limit(r*0.9), max(1, int(r)))
 	}
-	s.OAuth = oauth.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, AuthorizeURL: p.AuthorizeURL, TokenURL: p.TokenURL, RedirectURL: p.RedirectURI, Now: f.Now}
-	return s, nil
+	return c, nil
 }
 
 // warnedExposed: a command that builds two sessions warns once.
