@@ -115,6 +115,12 @@ Digest is not checked. The format is recognised by itself.`,
 			return verifyRun(opts)
 		},
 	}
+	addVerifyFlags(cmd, opts)
+	return cmd
+}
+
+// addVerifyFlags registers the flags of `sign verify` and their completions.
+func addVerifyFlags(cmd *cobra.Command, opts *VerifyOptions) {
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.RequestFile, "request", "r", "", "signed raw HTTP request `file` (- for stdin)")
 	fl.StringVar(&opts.CertFile, "cert", "", "verify with this certificate instead of TPP-Signature-Certificate")
@@ -132,7 +138,6 @@ Digest is not checked. The format is recognised by itself.`,
 	_ = cmd.MarkFlagFilename("body")
 	_ = cmd.RegisterFlagCompletionFunc("expect-serial-form", fixed(strs(httpsig.SerialForms)...))
 	_ = cmd.RegisterFlagCompletionFunc("expect-dn-form", fixed(strs(httpsig.DNForms)...))
-	return cmd
 }
 
 func verifyRun(o *VerifyOptions) error {
