@@ -115,6 +115,14 @@ profile's qseal_key/qseal_cert.`,
 			return signRun(opts)
 		},
 	}
+	addSignFlags(cmd, opts)
+
+	cmd.AddCommand(NewCmdVerify(f, nil))
+	return cmd
+}
+
+// addSignFlags registers the flags of `sign` and their completions.
+func addSignFlags(cmd *cobra.Command, opts *Options) {
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.RequestFile, "request", "r", "", "raw HTTP/1.1 request `file` to sign (- for stdin)")
 	fl.StringVarP(&opts.Method, "method", "X", "", "HTTP method (default GET, or POST with a body)")
@@ -144,9 +152,6 @@ profile's qseal_key/qseal_cert.`,
 	_ = cmd.RegisterFlagCompletionFunc("keyid-form", fixed(strings.Split(keyIDFormNames(), ", ")...))
 	_ = cmd.RegisterFlagCompletionFunc("serial-form", fixed(strs(httpsig.SerialForms)...))
 	_ = cmd.RegisterFlagCompletionFunc("dn-form", fixed(strs(httpsig.DNForms)...))
-
-	cmd.AddCommand(NewCmdVerify(f, nil))
-	return cmd
 }
 
 func fixed(vals ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
