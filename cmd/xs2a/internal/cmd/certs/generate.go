@@ -100,6 +100,13 @@ client reports the refusal; --break list prints the defects.`,
 			return generateRun(o)
 		},
 	}
+	addGenerateFlags(cmd, o)
+	return cmd
+}
+
+// addGenerateFlags registers the flags of `certs generate` and their
+// completions.
+func addGenerateFlags(cmd *cobra.Command, o *GenerateOptions) {
 	fl := cmd.Flags()
 	fl.StringVar(&o.Dir, "dir", "xs2a-certs", "directory to write the set into (created with mode 0700)")
 	fl.StringVar(&o.Org.Name, "org", o.Org.Name, "organisation name (subject O)")
@@ -125,7 +132,6 @@ client reports the refusal; --break list prints the defects.`,
 		return []string{"2048", "3072", "4096"}, cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.MarkFlagDirname("dir")
-	return cmd
 }
 
 // Files of a generated set, in writing order.
