@@ -134,8 +134,11 @@ func addGenerateFlags(cmd *cobra.Command, o *GenerateOptions) {
 	_ = cmd.MarkFlagDirname("dir")
 }
 
+// setFile is a file of a generated set and what it holds.
+type setFile struct{ Name, What string }
+
 // Files of a generated set, in writing order.
-var setFiles = []struct{ Name, What string }{
+var setFiles = []setFile{
 	{"ca.pem", "test CA certificate (trust it for the sandbox and for certs check --ca)"},
 	{"ca.key", "test CA private key"},
 	{"qwac.pem", "QWAC, the TLS client certificate"},
@@ -189,23 +192,9 @@ func brokenFiles(dir string, d qcert.Defect) []string {
 
 func generateRun(o *GenerateOptions) error {
 	roles, _ := qcert.ParseRoles(o.Roles)
-	if st, err := os.Stat(o.Dir); err == nil && !st.IsDir() {
-		return cmdutil.UsageErrorf("%s exists and is not a directory", o.Dir)
-	}
-	files := setFiles
-	if o.Break == qcert.DefectMissingIntermediate {
-		files = append(slices.Clone(setFiles), struct{ Name, What string }{qcert.IntermediateFile, "the intermediate CA that issued the QWAC, left out of qwac.pem"})
-	}
-	if !o.Force {
-		var existing []string
-		for _, sf := range files {
-			if _, err := os.Lstat(filepath.Join(o.Dir, sf.Name)); err == nil {
-				existing = append(existing, sf.Name)
-			}
-		}
-		if len(existing) > 0 {
-			return cmdutil.UsageErrorf("%s already holds %s; nothing was written (use --force to replace them, or another --dir)", o.Dir, strings.Join(existing, ", "))
-		}
+	files, err := o.files()
+	if err != nil {
+		return err
 	}
 	start := time.Now()
 	set, err := qcert.GenerateSet(qcert.Options{Org: o.Org, Roles: roles, KeySize: o.KeySize, Days: o.Days, Now: o.Now, Break: o.Break})
@@ -226,27 +215,10 @@ func generateRun(o *GenerateOptions) error {
 
 	cfg, _ := o.Config()
 	if o.WriteProfile != "" {
-		abs := func(p string) string {
-			a, err := filepath.Abs(p)
-			if err != nil {
-				return p
-			}
-			return a
-		}
-		if cfg == nil || cfg.Path == "" {
-			return cmdutil.UsageErrorf("no config file path to write profile %q to (use --config)", o.WriteProfile)
-		}
-		err := profile.UpdateFile(cfg.Path, o.WriteProfile, map[string]string{
-			"bank":      o.Bank,
-			"qwac_cert": abs(paths["qwac_pem"]), "qwac_key": abs(paths["qwac_key"]),
-			"qseal_cert": abs(paths["qseal_pem"]), "qseal_key": abs(paths["qseal_key"]),
-			"ca_bundle": abs(paths["ca_pem"]),
-		})
-		if err != nil {
-			return fmt.Errorf("updating profile %q in %s: %w", o.WriteProfile, cfg.Path, err)
+		if err := writeProfile(o, cfg, paths); err != nil {
+			return err
 		}
 	}
-
 	var broken *brokenJSON
 	if o.Break != "" {
 		d, _ := qcert.LookupDefect(o.Break)
@@ -257,6 +229,63 @@ func generateRun(o *GenerateOptions) error {
 			Roles: roles, NotAfter: set.QSeal.Cert.NotAfter, KeyGenerationMillis: set.KeyGenTime.Milliseconds(),
 			TotalMillis: total.Milliseconds(), Profile: o.WriteProfile, Break: broken})
 	}
+	printGenerated(o, cfg, set, files, broken, total)
+	return nil
+}
+
+// files are the files the set is written to. Without --force none of
+// them may exist yet: nothing is written then.
+func (o *GenerateOptions) files() ([]setFile, error) {
+	if st, err := os.Stat(o.Dir); err == nil && !st.IsDir() {
+		return nil, cmdutil.UsageErrorf("%s exists and is not a directory", o.Dir)
+	}
+	files := setFiles
+	if o.Break == qcert.DefectMissingIntermediate {
+		files = append(slices.Clone(setFiles), setFile{qcert.IntermediateFile, "the intermediate CA that issued the QWAC, left out of qwac.pem"})
+	}
+	if o.Force {
+		return files, nil
+	}
+	var existing []string
+	for _, sf := range files {
+		if _, err := os.Lstat(filepath.Join(o.Dir, sf.Name)); err == nil {
+			existing = append(existing, sf.Name)
+		}
+	}
+	if len(existing) > 0 {
+		return nil, cmdutil.UsageErrorf("%s already holds %s; nothing was written (use --force to replace them, or another --dir)", o.Dir, strings.Join(existing, ", "))
+	}
+	return files, nil
+}
+
+// writeProfile points --write-profile's profile at the new files, by
+// absolute path so that it works from any directory.
+func writeProfile(o *GenerateOptions, cfg *profile.Config, paths map[string]string) error {
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return p
+		}
+		return a
+	}
+	if cfg == nil || cfg.Path == "" {
+		return cmdutil.UsageErrorf("no config file path to write profile %q to (use --config)", o.WriteProfile)
+	}
+	err := profile.UpdateFile(cfg.Path, o.WriteProfile, map[string]string{
+		"bank":      o.Bank,
+		"qwac_cert": abs(paths["qwac_pem"]), "qwac_key": abs(paths["qwac_key"]),
+		"qseal_cert": abs(paths["qseal_pem"]), "qseal_key": abs(paths["qseal_key"]),
+		"ca_bundle": abs(paths["ca_pem"]),
+	})
+	if err != nil {
+		return fmt.Errorf("updating profile %q in %s: %w", o.WriteProfile, cfg.Path, err)
+	}
+	return nil
+}
+
+// printGenerated lists the set's files on stdout, and on stderr the
+// profile written and the time taken.
+func printGenerated(o *GenerateOptions, cfg *profile.Config, set *qcert.Set, files []setFile, broken *brokenJSON, total time.Duration) {
 	out := o.IO.Out
 	cs := o.IO.ColorScheme()
 	fmt.Fprintf(out, "%s PSD2 test certificates for %s (%s), roles %s, valid until %s:\n",
@@ -272,5 +301,4 @@ func generateRun(o *GenerateOptions) error {
 		fmt.Fprintf(o.IO.ErrOut, "profile %q in %s now uses these files\n", o.WriteProfile, cfg.Path)
 	}
 	fmt.Fprintf(o.IO.ErrOut, "generated in %s (key generation %s)\n", total.Round(time.Millisecond), set.KeyGenTime.Round(time.Millisecond))
-	return nil
 }
