@@ -168,26 +168,7 @@ func writeInspect(w io.Writer, cs *iostreams.ColorScheme, d inspectJSON, i, n in
 	row("IP addresses", strings.Join(d.IPAddresses, ", "))
 	row("organizationIdentifier", d.OrganizationIdentifier)
 	if q := d.QCStatements; q != nil {
-		var parts []string
-		if q.Compliance {
-			parts = append(parts, "QcCompliance")
-		}
-		if len(q.Types) > 0 {
-			ts := make([]string, len(q.Types))
-			for i, t := range q.Types {
-				ts[i] = string(t)
-			}
-			parts = append(parts, "QcType "+strings.Join(ts, ","))
-		}
-		row("QCStatements", strings.Join(parts, "; "))
-		if p := q.PSD2; p != nil {
-			rs := make([]string, len(p.Roles))
-			for i, r := range p.Roles {
-				rs[i] = fmt.Sprintf("%s (%s)", r.Name, r.OID)
-			}
-			row("PSD2 roles", strings.Join(rs, ", "))
-			row("NCA", fmt.Sprintf("%s (%s)", p.NCAName, p.NCAID))
-		}
+		qcRows(row, q)
 	}
 	row("SHA-256 fingerprint", d.SHA256)
 	if !d.IsCA {
@@ -199,5 +180,30 @@ func writeInspect(w io.Writer, cs *iostreams.ColorScheme, d inspectJSON, i, n in
 	}
 	if i < n-1 {
 		fmt.Fprintln(w)
+	}
+}
+
+// qcRows writes the decoded QCStatements as rows: the statements, and the
+// PSD2 roles and NCA when the PSD2 statement is there.
+func qcRows(row func(k, v string), q *qcert.QCStatements) {
+	var parts []string
+	if q.Compliance {
+		parts = append(parts, "QcCompliance")
+	}
+	if len(q.Types) > 0 {
+		ts := make([]string, len(q.Types))
+		for i, t := range q.Types {
+			ts[i] = string(t)
+		}
+		parts = append(parts, "QcType "+strings.Join(ts, ","))
+	}
+	row("QCStatements", strings.Join(parts, "; "))
+	if p := q.PSD2; p != nil {
+		rs := make([]string, len(p.Roles))
+		for i, r := range p.Roles {
+			rs[i] = fmt.Sprintf("%s (%s)", r.Name, r.OID)
+		}
+		row("PSD2 roles", strings.Join(rs, ", "))
+		row("NCA", fmt.Sprintf("%s (%s)", p.NCAName, p.NCAID))
 	}
 }
