@@ -139,6 +139,12 @@ another TPP. Both listeners stay on loopback unless --allow-remote.`,
 			return serveRun(cmd.Context(), o)
 		},
 	}
+	addServeFlags(cmd, o)
+	return cmd
+}
+
+// addServeFlags registers the flags of `sandbox serve` and their completions.
+func addServeFlags(cmd *cobra.Command, o *ServeOptions) {
 	fl := cmd.Flags()
 	fl.StringVar(&o.Addr, "addr", "127.0.0.1:8443", "API and token endpoint address (mutual TLS; loopback only unless --allow-remote)")
 	fl.StringVar(&o.AuthAddr, "auth-addr", "127.0.0.1:8444", "address of the PSU's authorization pages (loopback only unless --allow-remote)")
@@ -158,7 +164,6 @@ another TPP. Both listeners stay on loopback unless --allow-remote.`,
 	fl.IntVar(&o.DailyLimit, "daily-limit", 1000, "requests a day per TPP (negative: no limit)")
 	fl.StringVar(&o.WriteProfile, "write-profile", "", "write a client profile with this name for the running sandbox")
 	fl.StringVar(&o.DataDir, "data", "", "keep apps, consents, tokens and day counters in `DIR`/sandbox.db across restarts (certificates in DIR/certs unless --certs)")
-	return cmd
 }
 
 // checkListen: the PSU's pages sign anyone in as a test customer, and the
