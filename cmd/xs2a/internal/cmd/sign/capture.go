@@ -53,68 +53,91 @@ func readRequestInput(o *VerifyOptions) (*input, error) {
 	}
 	switch in.format {
 	case capture.FormatHAR:
-		h, err := capture.ParseHAR(raw)
-		if err != nil {
-			return nil, cmdutil.UsageErrorf("%s: %v", name, err)
-		}
-		in.header = fmt.Sprintf("read: HAR %s, %s", termsafe.Line(h.Version), entries(len(h.Entries)))
-		if by := harBy(h); by != "" {
-			in.header += " (" + termsafe.Line(by) + ")"
-		}
-		if o.Entry == 0 {
-			if o.BodyFile != "" {
-				return nil, cmdutil.UsageErrorf("--body is for one request: pick the HAR entry with --entry N")
-			}
-			in.har = h
-			return in, nil
-		}
-		if o.Entry < 1 || o.Entry > len(h.Entries) {
-			return nil, cmdutil.UsageErrorf("--entry %d: %s has entries 1 to %d", o.Entry, name, len(h.Entries))
-		}
-		e := h.Entries[o.Entry-1]
-		if e.Err != nil {
-			return nil, cmdutil.UsageErrorf("%s: entry %d: %v", name, o.Entry, e.Err)
-		}
-		in.req, in.entry = e.Request, o.Entry
-		in.header += fmt.Sprintf(", entry %d", o.Entry)
-		if e.BodyOmitted && body == nil {
-			in.bodyUnknown = "the HAR holds no body for this request (browsers leave out large or binary ones); give it with --body FILE to check the Digest"
-		}
+		err = in.readHAR(raw, name, o, body)
 	case capture.FormatCurl:
-		c, err := capture.ParseCurl(raw)
-		if err != nil {
-			return nil, cmdutil.UsageErrorf("%s: %v", name, err)
-		}
-		in.req = c.Request
-		in.header = "read: curl -v output"
-		if c.Requests > 1 {
-			in.header += fmt.Sprintf(", the first of its %d requests", c.Requests)
-		}
-		if body == nil {
-			in.bodyUnknown = curlNoBody
-		}
+		err = in.readCurl(raw, name, body)
 	default:
-		if o.BodyFile != "" {
-			return nil, cmdutil.UsageErrorf("--body is for curl -v output and HAR entries; a raw HTTP request carries its body")
-		}
-		m, err := httpmsg.Parse(raw)
-		if err != nil {
-			return nil, cmdutil.UsageErrorf("%s: %v (read as a raw HTTP request; HAR files and curl -v output are read too)", name, err)
-		}
-		in.req = m
-		in.header = "read: raw HTTP/1.1 request"
-		switch m.Framing {
-		case httpmsg.FramingChunked:
-			in.header += ", its chunked body de-chunked"
-		case httpmsg.FramingToEnd:
-			in.header += ", its body read to the end (no Content-Length)"
-		}
+		err = in.readRaw(raw, name, o)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if body != nil {
 		in.req.Body = body
 		in.header += fmt.Sprintf(", body from %s (%d bytes)", termsafe.Line(displayName(o.BodyFile)), len(body))
 	}
 	return in, nil
+}
+
+// readHAR reads a HAR: the whole file (in.har), or the entry --entry
+// picks (in.req); body is --body's, nil without it.
+func (in *input) readHAR(raw []byte, name string, o *VerifyOptions, body []byte) error {
+	h, err := capture.ParseHAR(raw)
+	if err != nil {
+		return cmdutil.UsageErrorf("%s: %v", name, err)
+	}
+	in.header = fmt.Sprintf("read: HAR %s, %s", termsafe.Line(h.Version), entries(len(h.Entries)))
+	if by := harBy(h); by != "" {
+		in.header += " (" + termsafe.Line(by) + ")"
+	}
+	if o.Entry == 0 {
+		if o.BodyFile != "" {
+			return cmdutil.UsageErrorf("--body is for one request: pick the HAR entry with --entry N")
+		}
+		in.har = h
+		return nil
+	}
+	if o.Entry < 1 || o.Entry > len(h.Entries) {
+		return cmdutil.UsageErrorf("--entry %d: %s has entries 1 to %d", o.Entry, name, len(h.Entries))
+	}
+	e := h.Entries[o.Entry-1]
+	if e.Err != nil {
+		return cmdutil.UsageErrorf("%s: entry %d: %v", name, o.Entry, e.Err)
+	}
+	in.req, in.entry = e.Request, o.Entry
+	in.header += fmt.Sprintf(", entry %d", o.Entry)
+	if e.BodyOmitted && body == nil {
+		in.bodyUnknown = "the HAR holds no body for this request (browsers leave out large or binary ones); give it with --body FILE to check the Digest"
+	}
+	return nil
+}
+
+// readCurl reads the first request of curl -v output; body is --body's,
+// nil without it.
+func (in *input) readCurl(raw []byte, name string, body []byte) error {
+	c, err := capture.ParseCurl(raw)
+	if err != nil {
+		return cmdutil.UsageErrorf("%s: %v", name, err)
+	}
+	in.req = c.Request
+	in.header = "read: curl -v output"
+	if c.Requests > 1 {
+		in.header += fmt.Sprintf(", the first of its %d requests", c.Requests)
+	}
+	if body == nil {
+		in.bodyUnknown = curlNoBody
+	}
+	return nil
+}
+
+// readRaw reads a raw HTTP/1.1 request, which carries its own body.
+func (in *input) readRaw(raw []byte, name string, o *VerifyOptions) error {
+	if o.BodyFile != "" {
+		return cmdutil.UsageErrorf("--body is for curl -v output and HAR entries; a raw HTTP request carries its body")
+	}
+	m, err := httpmsg.Parse(raw)
+	if err != nil {
+		return cmdutil.UsageErrorf("%s: %v (read as a raw HTTP request; HAR files and curl -v output are read too)", name, err)
+	}
+	in.req = m
+	in.header = "read: raw HTTP/1.1 request"
+	switch m.Framing {
+	case httpmsg.FramingChunked:
+		in.header += ", its chunked body de-chunked"
+	case httpmsg.FramingToEnd:
+		in.header += ", its body read to the end (no Content-Length)"
+	}
+	return nil
 }
 
 func formatName(f capture.Format) string {
