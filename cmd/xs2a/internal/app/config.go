@@ -30,6 +30,35 @@ func DefaultConfigPath() string {
 // flags > XS2A_* environment > config file > defaults. Viper stays in this
 // package; commands only ever see the typed profile.Config.
 func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
+	v, err := newViper(cmd)
+	if err != nil {
+		return nil, err
+	}
+	path, explicit := configPath(cmd)
+	cfg := &profile.Config{Path: path, Explicit: explicit}
+	if err := readConfigFile(cmd, v, cfg); err != nil {
+		return nil, err
+	}
+
+	cfg.Output = strings.ToLower(v.GetString("output"))
+	if err := profile.ValidateOutput(cfg.Output); err != nil {
+		return nil, cmdutil.UsageError(err)
+	}
+	cfg.NoColor = v.GetBool("no_color")
+	cfg.Verbose = v.GetBool("verbose")
+	cfg.Insecure = v.GetBool("insecure")
+	cfg.ShowSecrets = v.GetBool("show_secrets")
+	cfg.Record = expandHome(v.GetString("record"))
+	cfg.ProfileName = v.GetString("profile")
+	if err := readProfile(cmd, v, cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// newViper is the XS2A_* environment and the global flags over the
+// defaults; the config file is read into it next.
+func newViper(cmd *cobra.Command) (*viper.Viper, error) {
 	v := viper.New()
 	v.SetEnvPrefix("XS2A")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
@@ -43,47 +72,53 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 			}
 		}
 	}
+	return v, nil
+}
 
-	path, explicit := "", false
+// configPath is the config file's path: --config, else XS2A_CONFIG (both
+// explicit), else the default.
+func configPath(cmd *cobra.Command) (path string, explicit bool) {
 	if fl := cmd.Flags().Lookup("config"); fl != nil && fl.Changed {
-		path, explicit = fl.Value.String(), true
-	} else if p := os.Getenv("XS2A_CONFIG"); p != "" {
-		path, explicit = p, true
-	} else {
-		path = DefaultConfigPath()
+		return fl.Value.String(), true
 	}
-	cfg := &profile.Config{Path: path, Explicit: explicit}
-	if path != "" {
-		v.SetConfigFile(path)
-		v.SetConfigType("yaml")
-		if err := v.ReadInConfig(); err != nil {
-			var pe *fs.PathError
-			switch {
-			case errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist) && (!explicit || cmd.Annotations[cmdutil.AnnotationWritesConfig] != ""):
-				// No config yet: fine, everything comes from flags and
-				// environment, or the command is about to create it.
-			case errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist):
-				return nil, cmdutil.UsageErrorf("config file %s does not exist", path)
-			default:
-				return nil, cmdutil.UsageErrorf("config file %s: %v", path, err)
-			}
-		} else {
-			cfg.File = path
-			warnReadableSecrets(cmd, v, path)
+	if p := os.Getenv("XS2A_CONFIG"); p != "" {
+		return p, true
+	}
+	return DefaultConfigPath(), false
+}
+
+// readConfigFile reads cfg.Path into v, setting cfg.File when there is
+// one. A missing file is no error unless it was named and the command
+// does not create it.
+func readConfigFile(cmd *cobra.Command, v *viper.Viper, cfg *profile.Config) error {
+	path := cfg.Path
+	if path == "" {
+		return nil
+	}
+	v.SetConfigFile(path)
+	v.SetConfigType("yaml")
+	if err := v.ReadInConfig(); err != nil {
+		var pe *fs.PathError
+		switch {
+		case errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist) && (!cfg.Explicit || cmd.Annotations[cmdutil.AnnotationWritesConfig] != ""):
+			// No config yet: fine, everything comes from flags and
+			// environment, or the command is about to create it.
+			return nil
+		case errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist):
+			return cmdutil.UsageErrorf("config file %s does not exist", path)
+		default:
+			return cmdutil.UsageErrorf("config file %s: %v", path, err)
 		}
 	}
+	cfg.File = path
+	warnReadableSecrets(cmd, v, path)
+	return nil
+}
 
-	cfg.Output = strings.ToLower(v.GetString("output"))
-	if err := profile.ValidateOutput(cfg.Output); err != nil {
-		return nil, cmdutil.UsageError(err)
-	}
-	cfg.NoColor = v.GetBool("no_color")
-	cfg.Verbose = v.GetBool("verbose")
-	cfg.Insecure = v.GetBool("insecure")
-	cfg.ShowSecrets = v.GetBool("show_secrets")
-	cfg.Record = expandHome(v.GetString("record"))
-	cfg.ProfileName = v.GetString("profile")
-
+// readProfile fills cfg.Profile from profile cfg.ProfileName, each key's
+// XS2A_* variable over the file's value; a profile asked for by name must
+// exist.
+func readProfile(cmd *cobra.Command, v *viper.Viper, cfg *profile.Config) error {
 	profiles := v.GetStringMap("profiles")
 	if _, ok := profiles[strings.ToLower(cfg.ProfileName)]; !ok && profileChosen(cmd) {
 		names := make([]string, 0, len(profiles))
@@ -95,7 +130,7 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 		if cfg.File != "" {
 			where = cfg.File
 		}
-		return nil, cmdutil.UsageErrorf("profile %q is not defined (%s; profiles: %s)", cfg.ProfileName, where, strings.Join(names, ", "))
+		return cmdutil.UsageErrorf("profile %q is not defined (%s; profiles: %s)", cfg.ProfileName, where, strings.Join(names, ", "))
 	}
 	for _, key := range profile.Keys {
 		val := os.Getenv("XS2A_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(key)))
@@ -108,7 +143,7 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 		}
 		if val != "" {
 			if err := cfg.Profile.Set(key, expandHome(val)); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
@@ -116,7 +151,7 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 	if fl := cmd.Flags().Lookup("strict-budget"); fl != nil && fl.Changed {
 		cfg.Profile.Budget.Strict = fl.Value.String()
 	}
-	return cfg, nil
+	return nil
 }
 
 // warnReadableSecrets warns once when the config file holds a client
