@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
@@ -24,6 +23,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/shquote"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -182,7 +182,7 @@ func (r *runner) step(name, sent, reproduce string, fn func() (string, error)) e
 			fmt.Fprintf(r.out, "%s %d %-18s %s → %s %s\n", cs.SuccessIcon(), n, name, termsafe.Line(sent), termsafe.Line(got), cs.Faint(fmt.Sprintf("(%d ms)", st.Millis)))
 		} else {
 			fmt.Fprintf(r.out, "%s %d %-18s %s → %s\n", cs.FailureIcon(), n, name, termsafe.Line(sent), cs.Red("failed"))
-			fmt.Fprintf(r.out, "    diagnosis: %s\n    reproduce: %s\n", termsafe.Line(report.OneLine(st.Error)), termsafe.Line(st.Reproduce))
+			fmt.Fprintf(r.out, "    diagnosis: %s\n    reproduce: %s\n", termsafe.Line(text.OneLine(st.Error)), termsafe.Line(st.Reproduce))
 		}
 	}
 	return err
