@@ -19,6 +19,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	sbx "github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"github.com/xs2a-dev/xs2a/pkg/state"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -58,17 +59,17 @@ type ServeOptions struct {
 }
 
 // DefaultCertsDir keeps the sandbox's certificates between runs, so a
-// profile written once stays valid.
+// profile written once stays valid: sandbox/certs in the state directory,
+// which state.DefaultDir alone places (XDG_STATE_HOME when absolute, else
+// ~/.local/state/xs2a). It is a flag's default, computed before anything
+// can fail: with no state directory to find (no HOME, no XDG_STATE_HOME),
+// a relative xs2a-sandbox-certs, which --certs can replace.
 func DefaultCertsDir() string {
-	dir := os.Getenv("XDG_STATE_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "xs2a-sandbox-certs"
-		}
-		dir = filepath.Join(home, ".local", "state")
+	dir, err := state.DefaultDir()
+	if err != nil {
+		return "xs2a-sandbox-certs"
 	}
-	return filepath.Join(dir, "xs2a", "sandbox", "certs")
+	return filepath.Join(dir, "sandbox", "certs")
 }
 
 // NewCmdServe builds `xs2a sandbox serve`.
