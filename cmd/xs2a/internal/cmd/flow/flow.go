@@ -490,17 +490,22 @@ func startSandbox(o *FlowOptions, cfg *profile.Config, rec *Record) (*embedded, 
 	if cfg.Verbose {
 		logTo = o.IO.ErrOut
 	}
-	sb, err := sandbox.Start(sandbox.Options{Certs: set, AutoApprove: !o.Interactive, Log: logTo})
+	opts := sandbox.Options{Certs: set, AutoApprove: !o.Interactive, Log: logTo}
+	sb, err := sandbox.Start(opts)
 	if err != nil {
 		cleanup()
 		return nil, err
 	}
 	stop := func() { sb.CloseNow(); cleanup() }
-	c := func(n string) string { return filepath.Join(dir, "certs", n) }
-	p := profile.Profile{BaseURL: sb.URL, TokenURL: sb.URL + "/oauth/token", AuthorizeURL: sb.AuthURL + "/oauth/authorize",
-		ClientID: sb.DefaultApp.ClientID, ClientSecret: sb.DefaultApp.ClientSecret, APIKey: sb.DefaultApp.APIKey, APIKeyHeader: "X-API-Key",
-		QWACCert: c("qwac.pem"), QWACKey: c("qwac.key"), QSealCert: c("qseal.pem"), QSealKey: c("qseal.key"), CABundle: c("ca.pem"),
-		AccountType: "card", APIVersion: "v1", PSUIPAddress: "127.0.0.1"} // the PSU is at this terminal
+	// The profile `sandbox serve --write-profile` would write for this bank.
+	var p profile.Profile
+	for k, v := range cmdutil.SandboxProfile(sb, opts, filepath.Join(dir, "certs")) {
+		if err := p.Set(k, v); err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	p.PSUIPAddress = "127.0.0.1" // the PSU is at this terminal
 	sc := *cfg
 	sc.Profile, sc.ProfileName = p, "flow"
 	s, err := o.NewSession(&sc, state.Open(filepath.Join(dir, "state")))
