@@ -101,6 +101,8 @@ func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostr
 	return code
 }
 
+// versionString is Version when -ldflags set it, else the module version
+// that `go install` stamps into the binary, else "dev".
 func versionString() string {
 	if Version != "" {
 		return Version
@@ -176,6 +178,9 @@ certificate or token is rejected.`,
 	return root
 }
 
+// wrapArgs makes every command's positional-argument errors usage errors
+// (cmdutil.UsageArgs), down the whole tree: the ones cobra adds itself
+// (completion) included, whose validators return plain errors.
 func wrapArgs(c *cobra.Command) {
 	if c.Args != nil {
 		c.Args = cmdutil.UsageArgs(c.Args)

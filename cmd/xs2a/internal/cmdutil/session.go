@@ -50,9 +50,11 @@ type Session struct {
 	Recorder *bundle.Recorder
 }
 
-// Session builds the clients from the profile. Composition order: sign,
-// then record, then trace, then send, so the recording and the -v trace
-// show the exact signed headers.
+// Session builds the session for the configuration in effect
+// (NewSession). The signed client's composition order: budget, then sign,
+// then record, then trace, then send, so that a call refused for its budget
+// is never signed or sent, and the recording and the -v trace show the
+// exact signed headers.
 func (f *Factory) Session() (*Session, error) {
 	cfg, err := f.Config()
 	if err != nil {
