@@ -294,17 +294,6 @@ func (s *Session) MetadataURL() string {
 	return strings.TrimRight(s.Config.Profile.BaseURL, "/") + oauth.WellKnown
 }
 
-// Mask shows a secret's first four characters unless secrets are shown.
-func Mask(secret string, show bool) string {
-	if show || secret == "" {
-		return secret
-	}
-	if len(secret) <= 8 {
-		return "****"
-	}
-	return secret[:4] + "…(" + fmt.Sprint(len(secret)) + " chars, --show-secrets to see)"
-}
-
 // StateCompletion completes from the active profile's state. Completion runs
 // without the root's PersistentPreRunE, so the configuration is read here.
 func StateCompletion(f *Factory, pick func(*state.State) []string) ([]string, cobra.ShellCompDirective) {
