@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // Curl is the request read from curl -v output.

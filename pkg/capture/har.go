@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // HAR is an HTTP Archive read by ParseHAR.

@@ -18,7 +18,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // Field is one header line as it appeared in the message.

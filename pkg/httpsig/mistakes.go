@@ -15,8 +15,8 @@ import (
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // recovered is what the RSA public-key operation reveals about a PKCS#1 v1.5

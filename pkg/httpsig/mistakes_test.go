@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // The keyId of the test certificate written by hand in every serial and DN

@@ -13,8 +13,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // Status is the outcome of one check.

@@ -25,7 +25,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 	"io"
 	"math/big"
 	"net"

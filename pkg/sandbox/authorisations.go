@@ -42,7 +42,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 	"net/http"
 	"strings"
 	"time"

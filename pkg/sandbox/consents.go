@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 	"net/http"
 	"regexp"
 	"strings"

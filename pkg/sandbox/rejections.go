@@ -4,7 +4,7 @@ import (
 	"container/list"
 	"encoding/base64"
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 	"maps"
 	"mime"
 	"net/http"

@@ -2,7 +2,7 @@ package sandbox
 
 import (
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 	"net/http"
 	"net/url"
 	"slices"

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 

@@ -26,8 +26,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 const (

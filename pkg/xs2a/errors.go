@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/xs2a-dev/xs2a/pkg/internal/text"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // TPPMessage is one Berlin Group tppMessages entry.

@@ -25,10 +25,10 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/token"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/version"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // Version is set with -ldflags "-X .../app.Version=v1.2.3".
@@ -97,10 +97,12 @@ func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostr
 	cs := ios.ErrColorScheme()
 	// The one place errors reach stderr: the bank's tppMessages, OAuth
 	// error_description and header values in them are shown escaped.
-	fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Red("xs2a: error:"), termsafe.Line(report.OneLine(msg)))
+	fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Red("xs2a: error:"), termsafe.Line(text.OneLine(msg)))
 	return code
 }
 
+// versionString is Version when -ldflags set it, else the module version
+// that `go install` stamps into the binary, else "dev".
 func versionString() string {
 	if Version != "" {
 		return Version
@@ -176,6 +178,9 @@ certificate or token is rejected.`,
 	return root
 }
 
+// wrapArgs makes every command's positional-argument errors usage errors
+// (cmdutil.UsageArgs), down the whole tree: the ones cobra adds itself
+// (completion) included, whose validators return plain errors.
 func wrapArgs(c *cobra.Command) {
 	if c.Args != nil {
 		c.Args = cmdutil.UsageArgs(c.Args)

@@ -67,10 +67,11 @@ func Silent(code int) error { return &ExitError{Code: code, Silent: true} }
 
 // Classify is the one map from an error to its exit code and the line the
 // user reads (without the "xs2a: error:" prefix; "" for a Silent error). It
-// is applied once, where an error leaves a command: app.Run, and flow's
-// step recorder. Commands return plain wrapped errors: the rules below
-// find the type anywhere in the chain (errors.As), so a command never has
-// to remember to classify, and rewording a message changes no code.
+// is applied once, where an error leaves a command: the root's execute
+// (package app, under Run and RunFactory), and flow's step recorder.
+// Commands return plain wrapped errors: the rules below find the type
+// anywhere in the chain (errors.As), so a command never has to remember to
+// classify, and rewording a message changes no code.
 //
 // An *ExitError anywhere in the chain wins with its code and message as
 // written; otherwise the first rule that recognises the error gives the

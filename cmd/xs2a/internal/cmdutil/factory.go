@@ -1,5 +1,9 @@
-// Package cmdutil is what every xs2a command shares: the Factory of
-// dependencies, the exit-code table and the output helpers.
+// Package cmdutil is what the xs2a commands share, so that no command
+// package imports another: the Factory of dependencies, the Session a
+// network command works with (its OAuth side in tokens.go, the PSU's
+// authorization in authorize.go), the exit codes and the one map from an
+// error to its code (Classify), the output helpers, and the profile that
+// points at a sandbox (SandboxProfile).
 package cmdutil
 
 import (

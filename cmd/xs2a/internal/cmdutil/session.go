@@ -50,7 +50,11 @@ type Session struct {
 	Recorder *bundle.Recorder
 }
 
-// Session builds the clients from the profile (NewSession).
+// Session builds the session for the configuration in effect
+// (NewSession). The signed client's composition order: budget, then sign,
+// then record, then trace, then send, so that a call refused for its budget
+// is never signed or sent, and the recording and the -v trace show the
+// exact signed headers.
 func (f *Factory) Session() (*Session, error) {
 	cfg, err := f.Config()
 	if err != nil {
@@ -326,17 +330,6 @@ func (s *Session) WantsJSON() bool { return s.Config.Output == "json" }
 // MetadataURL is where the ASPSP's RFC 8414 metadata is expected.
 func (s *Session) MetadataURL() string {
 	return strings.TrimRight(s.Config.Profile.BaseURL, "/") + oauth.WellKnown
-}
-
-// Mask shows a secret's first four characters unless secrets are shown.
-func Mask(secret string, show bool) string {
-	if show || secret == "" {
-		return secret
-	}
-	if len(secret) <= 8 {
-		return "****"
-	}
-	return secret[:4] + "…(" + fmt.Sprint(len(secret)) + " chars, --show-secrets to see)"
 }
 
 // StateCompletion completes from the active profile's state. Completion runs

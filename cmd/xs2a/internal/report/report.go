@@ -1,6 +1,6 @@
 // Package report renders what several commands print the same way: the
 // signature diagnosis of `xs2a sign verify`, which `xs2a sandbox why` prints
-// from the bank's side, and the shortening of values for one-line listings.
+// from the bank's side, and the one line per bank of a verdict across banks.
 package report
 
 import (
@@ -13,6 +13,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // Diagnosis writes the human form of a signature diagnosis, as `xs2a sign
@@ -33,7 +34,7 @@ func Diagnosis(w io.Writer, cs *iostreams.ColorScheme, m *httpmsg.Request, d *ht
 		}
 		line := fmt.Sprintf("  %s %s", icon, l(c.Title))
 		if c.Status == httpsig.Pass && c.Got != "" {
-			line += cs.Faint(": " + Clip(l(c.Got), 100))
+			line += cs.Faint(": " + text.Clip(l(c.Got), 100))
 		}
 		fmt.Fprintln(w, line)
 		if c.Status == httpsig.Pass {
@@ -80,21 +81,9 @@ func Diagnosis(w io.Writer, cs *iostreams.ColorScheme, m *httpmsg.Request, d *ht
 	}
 }
 
-// Clip shortens a value for a one-line listing to n bytes and an ellipsis.
-func Clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
-
 func indent(s, pad string) string {
 	return strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+pad)
 }
-
-// OneLine folds a message (an error's, a diagnosis') onto one line, its runs
-// of white space, line breaks included, made one space.
-func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // BankVerdicts prints one line per bank for the same request: its verdict
 // and, when it refuses, the first failed check and the cause named for it.
@@ -105,7 +94,7 @@ func BankVerdicts(w io.Writer, cs *iostreams.ColorScheme, ds []*httpsig.Diagnosi
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", termsafe.Line(d.Bank), cs.Green("VALID"), cs.Faint("accepts this request"))
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", termsafe.Line(d.Bank), cs.Red("INVALID"), OneLine(Clip(termsafe.Line(FirstFailure(d)), 200)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", termsafe.Line(d.Bank), cs.Red("INVALID"), text.OneLine(text.Clip(termsafe.Line(FirstFailure(d)), 200)))
 	}
 	_ = tw.Flush()
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
@@ -24,6 +23,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/shquote"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -182,7 +182,7 @@ func (r *runner) step(name, sent, reproduce string, fn func() (string, error)) e
 			fmt.Fprintf(r.out, "%s %d %-18s %s → %s %s\n", cs.SuccessIcon(), n, name, termsafe.Line(sent), termsafe.Line(got), cs.Faint(fmt.Sprintf("(%d ms)", st.Millis)))
 		} else {
 			fmt.Fprintf(r.out, "%s %d %-18s %s → %s\n", cs.FailureIcon(), n, name, termsafe.Line(sent), cs.Red("failed"))
-			fmt.Fprintf(r.out, "    diagnosis: %s\n    reproduce: %s\n", termsafe.Line(report.OneLine(st.Error)), termsafe.Line(st.Reproduce))
+			fmt.Fprintf(r.out, "    diagnosis: %s\n    reproduce: %s\n", termsafe.Line(text.OneLine(st.Error)), termsafe.Line(st.Reproduce))
 		}
 	}
 	return err
@@ -490,17 +490,22 @@ func startSandbox(o *FlowOptions, cfg *profile.Config, rec *Record) (*embedded, 
 	if cfg.Verbose {
 		logTo = o.IO.ErrOut
 	}
-	sb, err := sandbox.Start(sandbox.Options{Certs: set, AutoApprove: !o.Interactive, Log: logTo})
+	opts := sandbox.Options{Certs: set, AutoApprove: !o.Interactive, Log: logTo}
+	sb, err := sandbox.Start(opts)
 	if err != nil {
 		cleanup()
 		return nil, err
 	}
 	stop := func() { sb.CloseNow(); cleanup() }
-	c := func(n string) string { return filepath.Join(dir, "certs", n) }
-	p := profile.Profile{BaseURL: sb.URL, TokenURL: sb.URL + "/oauth/token", AuthorizeURL: sb.AuthURL + "/oauth/authorize",
-		ClientID: sb.DefaultApp.ClientID, ClientSecret: sb.DefaultApp.ClientSecret, APIKey: sb.DefaultApp.APIKey, APIKeyHeader: "X-API-Key",
-		QWACCert: c("qwac.pem"), QWACKey: c("qwac.key"), QSealCert: c("qseal.pem"), QSealKey: c("qseal.key"), CABundle: c("ca.pem"),
-		AccountType: "card", APIVersion: "v1", PSUIPAddress: "127.0.0.1"} // the PSU is at this terminal
+	// The profile `sandbox serve --write-profile` would write for this bank.
+	var p profile.Profile
+	for k, v := range cmdutil.SandboxProfile(sb, opts, filepath.Join(dir, "certs")) {
+		if err := p.Set(k, v); err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	p.PSUIPAddress = "127.0.0.1" // the PSU is at this terminal
 	sc := *cfg
 	sc.Profile, sc.ProfileName = p, "flow"
 	s, err := o.NewSession(&sc, state.Open(filepath.Join(dir, "state")))

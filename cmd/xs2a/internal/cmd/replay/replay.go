@@ -19,6 +19,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // Row is one line of the table, and its JSON form.
@@ -188,19 +189,12 @@ func printRows(ios *iostreams.IOStreams, rows []Row, changed int) {
 		}
 		// The recording's paths and the bank's codes and errors: escaped.
 		l := termsafe.Line
-		line := fmt.Sprintf("%d\t%s %s\t%s\t%s\t%s", r.Index, l(r.Method), l(clip(r.Path, 60)), l(r.Old.String()), l(now), result)
+		line := fmt.Sprintf("%d\t%s %s\t%s\t%s\t%s", r.Index, l(r.Method), l(text.Clip(r.Path, 60)), l(r.Old.String()), l(now), result)
 		if r.Note != "" && r.Result.Result != bundle.Same {
-			line += cs.Faint("  " + l(clip(r.Note, 120)))
+			line += cs.Faint("  " + l(text.Clip(r.Note, 120)))
 		}
 		fmt.Fprintln(tw, line)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(ios.Out, "%d replayed: %d same, %d changed; %d token-endpoint exchange(s) not replayed\n", replayed, replayed-changed, changed, len(rows)-replayed)
-}
-
-func clip(s string, n int) string {
-	if len([]rune(s)) > n {
-		return string([]rune(s)[:n]) + "…"
-	}
-	return s
 }

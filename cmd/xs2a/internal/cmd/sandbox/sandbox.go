@@ -7,19 +7,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
-	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	sbx "github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"github.com/xs2a-dev/xs2a/pkg/state"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -61,17 +60,17 @@ type ServeOptions struct {
 }
 
 // DefaultCertsDir keeps the sandbox's certificates between runs, so a
-// profile written once stays valid.
+// profile written once stays valid: sandbox/certs in the state directory,
+// which state.DefaultDir alone places (XDG_STATE_HOME when absolute, else
+// ~/.local/state/xs2a). It is a flag's default, computed before anything
+// can fail: with no state directory to find (no HOME, no XDG_STATE_HOME),
+// a relative xs2a-sandbox-certs, which --certs can replace.
 func DefaultCertsDir() string {
-	dir := os.Getenv("XDG_STATE_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "xs2a-sandbox-certs"
-		}
-		dir = filepath.Join(home, ".local", "state")
+	dir, err := state.DefaultDir()
+	if err != nil {
+		return "xs2a-sandbox-certs"
 	}
-	return filepath.Join(dir, "xs2a", "sandbox", "certs")
+	return filepath.Join(dir, "sandbox", "certs")
 }
 
 // NewCmdServe builds `xs2a sandbox serve`.
@@ -202,9 +201,13 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	s, generated, err := startBank(o)
+	opts, generated, err := bankOptions(o)
 	if err != nil {
 		return err
+	}
+	s, err := sbx.Start(opts)
+	if err != nil {
+		return cmdutil.UsageError(err)
 	}
 	defer s.Close()
 	errOut := o.IO.ErrOut
@@ -218,7 +221,7 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		}
 	}
 
-	kv := profileValues(o, s)
+	kv := cmdutil.SandboxProfile(s, opts, o.CertsDir)
 	cfg, _ := o.Config()
 	show := cfg != nil && cfg.ShowSecrets
 	if o.WriteProfile != "" {
@@ -241,23 +244,24 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	return nil
 }
 
-// startBank prepares the data directory, the certificates (kept, or
-// generated now), the trusted CAs and the apps, and starts the sandbox.
-func startBank(o *ServeOptions) (s *sbx.Server, generated bool, err error) {
+// bankOptions prepares the data directory, the certificates (kept, or
+// generated now), the trusted CAs and the apps: the options the sandbox
+// starts with, which the profile pointing at it follows too.
+func bankOptions(o *ServeOptions) (opts sbx.Options, generated bool, err error) {
 	if o.DataDir != "" {
 		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-			return nil, false, cmdutil.UsageError(fmt.Errorf("--data: %w", err))
+			return opts, false, cmdutil.UsageError(fmt.Errorf("--data: %w", err))
 		}
 	}
 	set, generated, err := loadOrGenerate(o.CertsDir, o.Now())
 	if err != nil {
-		return nil, false, err
+		return opts, false, err
 	}
 	var trust []*x509.Certificate
 	for _, p := range o.Trust {
 		cs, err := pemfile.ReadCertificates(p)
 		if err != nil {
-			return nil, false, cmdutil.FileError(err)
+			return opts, false, cmdutil.FileError(err)
 		}
 		trust = append(trust, cs...)
 	}
@@ -265,54 +269,15 @@ func startBank(o *ServeOptions) (s *sbx.Server, generated bool, err error) {
 	if o.AppsFile != "" {
 		b, err := cmdutil.ReadInput(o.IO.In, o.AppsFile, "apps")
 		if err != nil {
-			return nil, false, err
+			return opts, false, err
 		}
 		if err := yaml.Unmarshal(b, &apps); err != nil {
-			return nil, false, cmdutil.UsageErrorf("%s: not a YAML list of apps: %v", o.AppsFile, err)
+			return opts, false, cmdutil.UsageErrorf("%s: not a YAML list of apps: %v", o.AppsFile, err)
 		}
 	}
-	s, err = sbx.Start(sbx.Options{Certs: set, Trust: trust, StrictTLS: o.StrictTLS, AutoApprove: o.AutoApprove, AutoApprovePSU: o.AutoApproveAs, Bank: o.BankName, Dialect: sbx.Dialect(o.Bank),
+	return sbx.Options{Certs: set, Trust: trust, StrictTLS: o.StrictTLS, AutoApprove: o.AutoApprove, AutoApprovePSU: o.AutoApproveAs, Bank: o.BankName, Dialect: sbx.Dialect(o.Bank),
 		Apps: apps, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: o.IO.ErrOut,
-		DataDir: o.DataDir})
-	if err != nil {
-		return nil, false, cmdutil.UsageError(err)
-	}
-	return s, generated, nil
-}
-
-// profileValues is the profile that points at this sandbox, as
-// --write-profile writes it: profile keys to values.
-func profileValues(o *ServeOptions, s *sbx.Server) map[string]string {
-	abs := func(n string) string { return certPath(o, n) }
-	app := s.DefaultApp
-	bank, _ := sbx.ParseDialect(o.Bank) // validated before starting
-	kv := map[string]string{
-		"base_url": s.URL, "token_url": s.URL + "/oauth/token", "authorize_url": s.AuthURL + "/oauth/authorize",
-		"client_id": app.ClientID, "client_secret": app.ClientSecret, "api_key": app.APIKey, "api_key_header": "X-API-Key",
-		"qwac_cert": abs("qwac.pem"), "qwac_key": abs("qwac.key"), "qseal_cert": abs("qseal.pem"), "qseal_key": abs("qseal.key"),
-		"ca_bundle": abs("ca.pem"), "account_type": accountType(o), "api_version": "v1",
-		// `xs2a sign verify` judges by the rules this sandbox reads with.
-		"bank": string(bank),
-		// The client's call budget counts against this bank's limits.
-		"budget.rate_per_second": "0", "budget.daily_limit": "off", "budget.timezone": budget.DefaultTimezone,
-	}
-	if o.Rate > 0 {
-		kv["budget.rate_per_second"] = strconv.FormatFloat(o.Rate, 'g', -1, 64)
-	}
-	if o.DailyLimit > 0 {
-		kv["budget.daily_limit"] = strconv.Itoa(o.DailyLimit)
-	}
-	return kv
-}
-
-// certPath is a certificate file's absolute path, for a profile that
-// works from any directory.
-func certPath(o *ServeOptions, name string) string {
-	p, err := filepath.Abs(filepath.Join(o.CertsDir, name))
-	if err != nil {
-		return filepath.Join(o.CertsDir, name)
-	}
-	return p
+		DataDir: o.DataDir}, generated, nil
 }
 
 // printServe says where the sandbox is and how to use it, with the
@@ -321,7 +286,6 @@ func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, generated,
 	app := s.DefaultApp
 	bank, _ := sbx.ParseDialect(o.Bank) // validated before starting
 	cfg, _ := o.Config()
-	abs := func(n string) string { return certPath(o, n) }
 	if cmdutil.WantsJSON(o.Config) {
 		out := map[string]any{"apiURL": s.URL, "authURL": s.AuthURL, "tokenEndpoint": kv["token_url"], "authorizationEndpoint": kv["authorize_url"],
 			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "clientId": app.ClientID,
@@ -354,7 +318,7 @@ func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, generated,
 		fmt.Fprintf(w, "  authorizations are approved automatically as %s\n", o.AutoApproveAs)
 	}
 	if o.WriteProfile != "" {
-		fmt.Fprintf(w, "  profile %q written to %s (account_type %s): try  xs2a --profile %s certs check --ca %s\n", o.WriteProfile, cfg.Path, kv["account_type"], o.WriteProfile, abs("ca.pem"))
+		fmt.Fprintf(w, "  profile %q written to %s (account_type %s): try  xs2a --profile %s certs check --ca %s\n", o.WriteProfile, cfg.Path, kv["account_type"], o.WriteProfile, kv["ca_bundle"])
 	}
 	return nil
 }
@@ -368,23 +332,6 @@ func dialectLine(d sbx.Dialect) string {
 		return "lenient (rule deviations are warnings; digest, signature and certificates must hold)"
 	}
 	return "enfuce (header list exactly x-request-id digest [psu-id psu-corporate-id tpp-redirect-uri]; keyId serial in hex, CA URL-encoded)"
-}
-
-// accountType is the profile's account_type for the customer the bank
-// approves as: payment when that customer has IBAN payment accounts and no
-// cards (5000001), so that `accounts` and `flow` read /v1/accounts with
-// the written profile as it is; card otherwise (and without
-// --auto-approve, where the PSU who signs in is not known beforehand).
-func accountType(o *ServeOptions) string {
-	if !o.AutoApprove {
-		return "card"
-	}
-	for _, p := range sbx.TestPSUs("") {
-		if p.ID == o.AutoApproveAs && len(p.Cards) == 0 && len(p.Accounts) > 0 {
-			return "payment"
-		}
-	}
-	return "card"
 }
 
 // knownCustomer reports a test customer of the sandbox; ids lists them all.

@@ -8,11 +8,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // bundleVerdict is one line of `sign verify --bundle`, and its JSON form.
@@ -100,7 +100,7 @@ func printBundle(o *VerifyOptions, vs []bundleVerdict) {
 			verdict = v.Bank + "\t" + verdict
 		}
 		// Method and path are the bundle file's, the verdict quotes its headers.
-		fmt.Fprintf(tw, "%d\t%s %s\t%s\n", v.Index, termsafe.Line(v.Method), report.Clip(termsafe.Line(v.Path), 60), report.OneLine(verdict))
+		fmt.Fprintf(tw, "%d\t%s %s\t%s\n", v.Index, termsafe.Line(v.Method), text.Clip(termsafe.Line(v.Path), 60), text.OneLine(verdict))
 	}
 	_ = tw.Flush()
 	judged := ""

@@ -8,11 +8,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/capture"
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // input is what `sign verify` read: one request (raw HTTP, curl -v, one HAR
@@ -311,7 +311,7 @@ func printHAR(o *VerifyOptions, vs []entryVerdict, bank httpsig.Bank) {
 		if path == "" {
 			path = v.URL
 		}
-		fmt.Fprintf(tw, "%d\t%s %s\t%s\n", v.Index, report.Clip(termsafe.Line(v.Method), 10), report.Clip(termsafe.Line(path), 60), report.OneLine(verdict))
+		fmt.Fprintf(tw, "%d\t%s %s\t%s\n", v.Index, text.Clip(termsafe.Line(v.Method), 10), text.Clip(termsafe.Line(path), 60), text.OneLine(verdict))
 	}
 	_ = tw.Flush()
 	judged := ""

@@ -10,6 +10,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 var serialFormText = map[httpsig.SerialForm]string{
@@ -35,10 +36,7 @@ func explain(w io.Writer, cs *iostreams.ColorScheme, m *httpmsg.Request, res *ht
 		alg, _, _ := strings.Cut(res.Digest, "=")
 		fmt.Fprintf(w, "  input: the %d body bytes exactly as sent (%s)\n", len(m.Body), alg)
 		if len(m.Body) > 0 {
-			body := string(m.Body)
-			if len(body) > 400 {
-				body = body[:400] + "…"
-			}
+			body := text.Clip(string(m.Body), 400)
 			fmt.Fprintf(w, "  body:  %s\n", indent(termsafe.Text(httpsig.Visible(body)), "         "))
 		}
 		fmt.Fprintf(w, "  value: %s\n", res.Digest)

@@ -1,6 +1,9 @@
-// Package text shortens the values that xs2a quotes in one-line messages (an
-// error line, a diagnosis field) so that a peer's long or multi-line input
-// cannot flood or break them.
+// Package text cuts text that came from outside xs2a (a peer's value, a
+// request file, a recorded path) down for display: Clip shortens it by
+// character with one ellipsis, OneLine folds it onto one line, so that long
+// or multi-line input cannot flood or break the message, listing or error
+// line quoting it. It is the one home of both, for the libraries in pkg/ and
+// the commands alike; escaping for the terminal is pkg/termsafe's job.
 package text
 
 import "strings"
