@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"path/filepath"
 	"testing"
 
@@ -32,7 +33,7 @@ func TestDefaultCertsDirIsInTheStateDir(t *testing.T) {
 			if dir, err := state.DefaultDir(); err == nil && got != filepath.Join(dir, "sandbox", "certs") {
 				t.Errorf("DefaultCertsDir() = %q is not under state.DefaultDir() %q", got, dir)
 			}
-			if def := sandbox.NewCmdServe(nil, nil).Flags().Lookup("certs").DefValue; def != got {
+			if def := sandbox.NewCmdServe(&cmdutil.Factory{}, nil).Flags().Lookup("certs").DefValue; def != got {
 				t.Errorf("serve --certs defaults to %q, want DefaultCertsDir() %q", def, got)
 			}
 		})
