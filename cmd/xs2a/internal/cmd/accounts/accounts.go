@@ -93,6 +93,17 @@ func keepIDs(s *cmdutil.Session, ids []string) {
 	s.WarnState(s.Store.Update(s.Config.ProfileName, func(st *state.State) error { st.AccountIDs = ids; return nil }))
 }
 
+// begin is how every account read starts: the profile's account type,
+// checked before any token is fetched, then the token and the consent.
+func begin(ctx context.Context, config func() (*profile.Config, error), session func() (*cmdutil.Session, error), consent string) (bool, *accountCall, error) {
+	isCard, err := card(config)
+	if err != nil {
+		return false, nil, err
+	}
+	c, err := access(ctx, session, consent)
+	return isCard, c, err
+}
+
 // card reports whether the profile's accounts are card accounts
 // (account_type card, the default) or payment accounts (payment).
 func card(config func() (*profile.Config, error)) (bool, error) {

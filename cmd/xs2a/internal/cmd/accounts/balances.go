@@ -40,11 +40,7 @@ func NewCmdBalances(f *cmdutil.Factory, runF func(*BalancesOptions) error) *cobr
 }
 
 func balancesRun(ctx context.Context, o *BalancesOptions) error {
-	isCard, err := card(o.Config)
-	if err != nil {
-		return err
-	}
-	c, err := access(ctx, o.Session, o.Consent)
+	isCard, c, err := begin(ctx, o.Config, o.Session, o.Consent)
 	if err != nil {
 		return err
 	}

@@ -43,11 +43,7 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 }
 
 func getRun(ctx context.Context, o *GetOptions) error {
-	isCard, err := card(o.Config)
-	if err != nil {
-		return err
-	}
-	c, err := access(ctx, o.Session, o.Consent)
+	isCard, c, err := begin(ctx, o.Config, o.Session, o.Consent)
 	if err != nil {
 		return err
 	}

@@ -44,11 +44,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 }
 
 func listRun(ctx context.Context, o *ListOptions) error {
-	isCard, err := card(o.Config)
-	if err != nil {
-		return err
-	}
-	c, err := access(ctx, o.Session, o.Consent)
+	isCard, c, err := begin(ctx, o.Config, o.Session, o.Consent)
 	if err != nil {
 		return err
 	}

@@ -51,11 +51,7 @@ for card accounts.`,
 }
 
 func transactionRun(ctx context.Context, o *TransactionOptions) error {
-	isCard, err := card(o.Config)
-	if err != nil {
-		return err
-	}
-	c, err := access(ctx, o.Session, o.Consent)
+	isCard, c, err := begin(ctx, o.Config, o.Session, o.Consent)
 	if err != nil {
 		return err
 	}
