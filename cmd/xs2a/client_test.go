@@ -16,11 +16,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 	"github.com/xs2a-dev/xs2a/pkg/state"
@@ -66,10 +68,6 @@ type user struct {
 	env  []string
 }
 
-// profileKeys is the order the profile's keys are written in.
-var profileKeys = []string{"base_url", "token_url", "authorize_url", "client_id", "client_secret", "api_key", "api_key_header",
-	"qwac_cert", "qwac_key", "qseal_cert", "qseal_key", "ca_bundle", "allowed_origins", "account_type"}
-
 // newUser writes a complete profile for b; edits replace values, an empty
 // value leaves the key out.
 func newUser(t *testing.T, b *bank, edits map[string]string) *user {
@@ -85,14 +83,31 @@ func newUser(t *testing.T, b *bank, edits map[string]string) *user {
 		"ca_bundle": b.file("ca.pem"),
 	}
 	for k, v := range edits {
+		if !slices.Contains(profile.Keys, k) {
+			t.Fatalf("newUser: %q is not a profile key (profile.Keys)", k)
+		}
 		p[k] = v
 	}
+	// The keys in the order of profile.Keys; "signing.x" is x under signing.
 	var y strings.Builder
 	y.WriteString("profile: sb\nprofiles:\n  sb:\n")
-	for _, k := range profileKeys {
-		if p[k] != "" {
-			y.WriteString("    " + k + ": " + yamlQuote(p[k]) + "\n")
+	section := ""
+	for _, k := range profile.Keys {
+		v := p[k]
+		if v == "" {
+			continue
 		}
+		indent := "    "
+		if sub, leaf, nested := strings.Cut(k, "."); nested {
+			if sub != section {
+				y.WriteString(indent + sub + ":\n")
+				section = sub
+			}
+			indent, k = indent+"  ", leaf
+		} else {
+			section = ""
+		}
+		y.WriteString(indent + k + ": " + yamlQuote(v) + "\n")
 	}
 	cfg := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfg, []byte(y.String()), 0o600); err != nil {
@@ -112,8 +127,6 @@ func newUser(t *testing.T, b *bank, edits map[string]string) *user {
 	return u
 }
 
-// needCurl skips a test that plays the PSU's browser with curl when there
-// is none (CI must have it).
 // authorizedUser is a TPP whose PSU has approved a consent at an
 // auto-approving bank with no rate limits: the state holds the PSU's tokens.
 func authorizedUser(t *testing.T) *user {
@@ -126,6 +139,8 @@ func authorizedUser(t *testing.T) *user {
 	return u
 }
 
+// needCurl skips a test that plays the PSU's browser with curl when there
+// is none (CI must have it).
 func needCurl(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("curl"); err != nil {

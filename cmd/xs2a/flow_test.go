@@ -206,7 +206,7 @@ func TestFlowStopsAtTheFirstFailure(t *testing.T) {
     account_type: card
     api_version: v1
 `, sb.URL, sb.URL, sb.AuthURL, app.ClientID, "not-"+app.ClientSecret, app.APIKey,
-		f("qwac.pem"), f("qwac.key"), f("qseal.pem"), f("qseal.key"), f("ca.pem")))
+		fixture("qwac.pem"), fixture("qwac.key"), fixture("qseal.pem"), fixture("qseal.key"), fixture("ca.pem")))
 	env := []string{"XDG_CONFIG_HOME=" + cfgHome}
 
 	t.Run("explicit config is repeated in the reproduce command", func(t *testing.T) {

@@ -22,7 +22,7 @@ import (
 // hostileBank serves h over TLS on 127.0.0.1 with a random port.
 func hostileBank(tb testing.TB, h http.Handler) *httptest.Server {
 	tb.Helper()
-	cert, err := tls.LoadX509KeyPair(f("server.pem"), f("server.key"))
+	cert, err := tls.LoadX509KeyPair(fixture("server.pem"), fixture("server.key"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -43,9 +43,9 @@ func hostileUser(tb testing.TB, url string) *user {
 		"    base_url: " + yamlQuote(url) + "\n" +
 		"    token_url: " + yamlQuote(url+"/oauth/token") + "\n" +
 		"    client_id: tpp\n" +
-		"    qwac_cert: " + yamlQuote(f("qwac.pem")) + "\n    qwac_key: " + yamlQuote(f("qwac.key")) + "\n" +
-		"    qseal_cert: " + yamlQuote(f("qseal.pem")) + "\n    qseal_key: " + yamlQuote(f("qseal.key")) + "\n" +
-		"    ca_bundle: " + yamlQuote(f("ca.pem")) + "\n"
+		"    qwac_cert: " + yamlQuote(fixture("qwac.pem")) + "\n    qwac_key: " + yamlQuote(fixture("qwac.key")) + "\n" +
+		"    qseal_cert: " + yamlQuote(fixture("qseal.pem")) + "\n    qseal_key: " + yamlQuote(fixture("qseal.key")) + "\n" +
+		"    ca_bundle: " + yamlQuote(fixture("ca.pem")) + "\n"
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		tb.Fatal(err)
 	}
