@@ -6,136 +6,14 @@ package main_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
-
-var (
-	bin   string // the built xs2a
-	fixed string // directory with generated certificates and keys
-)
-
-func TestMain(m *testing.M) {
-	code, err := setup(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "setup:", err)
-		os.Exit(1)
-	}
-	os.Exit(code)
-}
-
-func setup(m *testing.M) (int, error) {
-	dir, err := os.MkdirTemp("", "xs2a-cli-test-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(dir)
-	bin = filepath.Join(dir, "xs2a")
-	if err := buildXS2A(bin); err != nil {
-		return 0, err
-	}
-	fixed = filepath.Join(dir, "fixed")
-	if err := os.MkdirAll(fixed, 0o700); err != nil {
-		return 0, err
-	}
-	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg})
-	if err != nil {
-		return 0, err
-	}
-	files := map[string][]byte{
-		"ca.pem": set.CA.CertPEM(), "ca.key": set.CA.KeyPEM(),
-		"qwac.pem": set.QWAC.CertPEM(), "qwac.key": set.QWAC.KeyPEM(),
-		"qseal.pem": set.QSeal.CertPEM(), "qseal.key": set.QSeal.KeyPEM(),
-		"server.pem": set.Server.CertPEM(), "server.key": set.Server.KeyPEM(),
-		"encrypted.key":    pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{0x30, 0x03, 0x02, 0x01, 0x00}}),
-		"garbage.pem":      []byte("this is not a certificate\n"),
-		"request-bad.http": []byte("this is not http\n"),
-	}
-	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ecDER, _ := x509.MarshalPKCS8PrivateKey(ec)
-	files["ec.key"] = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: ecDER})
-	// An expired certificate signed by the test CA.
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(77), Subject: pkix.Name{CommonName: "expired TPP", Organization: []string{"Old Oy"}},
-		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, set.CA.Cert, set.QSeal.Key.Public(), set.CA.Key)
-	if err != nil {
-		return 0, err
-	}
-	files["expired.pem"] = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	weak, _ := rsa.GenerateKey(rand.Reader, 1024)
-	wk, _ := x509.MarshalPKCS8PrivateKey(weak)
-	files["weak.key"] = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: wk})
-	// A QWAC-like certificate with a 1024-bit key and one with an EC key,
-	// both otherwise copies of the good QWAC (same QCStatements and subject).
-	for name, pub := range map[string]any{"weak-qwac.pem": &weak.PublicKey, "ec-qwac.pem": &ec.PublicKey} {
-		tmpl := *set.QWAC.Cert
-		tmpl.SerialNumber = big.NewInt(int64(len(name)))
-		tmpl.ExtraExtensions = nil
-		for _, e := range set.QWAC.Cert.Extensions {
-			if e.Id.Equal(qcert.OIDQCStatements) {
-				tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, e)
-			}
-		}
-		d, err := x509.CreateCertificate(rand.Reader, &tmpl, set.CA.Cert, pub, set.CA.Key)
-		if err != nil {
-			return 0, err
-		}
-		files[name] = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d})
-	}
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(fixed, name), b, 0o600); err != nil {
-			return 0, err
-		}
-	}
-	return m.Run(), nil
-}
-
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-// xs2a runs the binary in dir with a clean environment: no user config, no colour.
-func xs2a(t *testing.T, dir, stdin string, env []string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	home := t.TempDir()
-	cmd.Env = append([]string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"XDG_STATE_HOME=" + filepath.Join(home, ".state"), "PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}, env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running xs2a: %v", err)
-	}
-	return result{out.String(), errb.String(), code}
-}
-
-// fixture is the path of a file setup wrote to fixed.
-func fixture(name string) string { return filepath.Join(fixed, name) }
 
 func TestBadInputGivesOneLineAndDocumentedCode(t *testing.T) {
 	dir := t.TempDir()

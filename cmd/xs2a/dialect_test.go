@@ -19,37 +19,6 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 )
 
-// served is `xs2a sandbox serve` running as a process with its own config,
-// HOME and state, and the profile "sb" it wrote.
-type served struct {
-	t    *testing.T
-	dir  string
-	cfg  string
-	env  []string
-	info map[string]string
-	// log is the sandbox's stderr, written from the process's pipe.
-	log *syncBuffer
-}
-
-func serveBinary(t *testing.T, args ...string) *served {
-	t.Helper()
-	dir := t.TempDir()
-	home := filepath.Join(dir, "home")
-	s := &served{t: t, dir: dir, cfg: filepath.Join(dir, "config.yaml"), log: &syncBuffer{},
-		env: []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, ".state"), "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")}}
-	p := startProc(t, "", s.env, append([]string{"--config", s.cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0",
-		"--certs", filepath.Join(dir, "certs"), "--write-profile", "sb", "--auto-approve", "--rate", "-1", "-o", "json"}, args...)...)
-	s.log = p.stderr
-	p.waitJSON(&s.info)
-	return s
-}
-
-// run runs xs2a with the served config and profile.
-func (s *served) run(env []string, args ...string) result {
-	s.t.Helper()
-	return xs2a(s.t, s.dir, "", append(append([]string{}, s.env...), env...), append([]string{"--config", s.cfg, "-p", "sb"}, args...)...)
-}
-
 var requestIDInError = regexp.MustCompile(`\(X-Request-ID ([0-9a-f-]{36})\)`)
 
 func TestSandboxWhyThroughTheBinary(t *testing.T) {

@@ -143,16 +143,6 @@ func TestReplayNeverLeavesTheProfileOrigin(t *testing.T) {
 	}
 }
 
-// signCurl signs raw with the fixed QSealC and prints it as a curl command.
-func signCurl(t *testing.T, dir, raw string, extra ...string) result {
-	t.Helper()
-	req := filepath.Join(dir, "req.http")
-	if err := os.WriteFile(req, []byte(raw), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return xs2a(t, dir, "", nil, append([]string{"sign", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "--request", req, "--format", "curl"}, extra...)...)
-}
-
 // runShell runs script with sh in dir, PATH starting with pathDir.
 func runShell(t *testing.T, dir, pathDir, script string) (string, error) {
 	t.Helper()
@@ -336,15 +326,6 @@ func TestStateFilesThroughTheBinary(t *testing.T) {
 		}
 		os.Remove(link)
 		os.WriteFile(link, saved, 0o600)
-	}
-}
-
-// noRawControls fails when out holds an ESC, BEL or C1 byte: a terminal
-// would obey them.
-func noRawControls(t *testing.T, what, out string) {
-	t.Helper()
-	if i := strings.IndexAny(out, "\x1b\x07\u009b\u202e"); i >= 0 {
-		t.Errorf("%s: raw control character at %d: %q", what, i, out[max(0, i-40):min(len(out), i+40)])
 	}
 }
 
