@@ -16,7 +16,7 @@ import (
 // run with it (raceEnabled, race_test.go) and XS2A_RACE_BINARY is set (CI
 // sets it): a race build starts about 60 ms slower and generates keys
 // about 4 times slower, and the tests run it hundreds of times, which took
-// this package from about 3 to over 4 minutes under -race on two cores.
+// this package under -race from 102 s to 197 s on two cores.
 func raceBinary() bool { return raceEnabled && os.Getenv("XS2A_RACE_BINARY") != "" }
 
 // buildXS2A builds the binary under test at path: with -race when
