@@ -528,7 +528,7 @@ func TestDoctorAndSandboxAgree(t *testing.T) {
 // per bank; certs generate --write-profile records the bank.
 func TestSignVerifyBankThroughTheBinary(t *testing.T) {
 	dir := t.TempDir()
-	sign := []string{"sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "-X", "POST", "--url", "https://bank.example/v1/consents",
+	sign := []string{"sign", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "-X", "POST", "--url", "https://bank.example/v1/consents",
 		"-d", `{"access":{"allPsd2":"allAccounts"}}`, "--format", "http"}
 	signed := func(args ...string) string {
 		t.Helper()

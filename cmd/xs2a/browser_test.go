@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,29 +19,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 )
-
-// chromium finds the browser: $XS2A_CHROMIUM, else the usual names on PATH.
-// Without one the test skips, except in CI, which must run it.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("XS2A_CHROMIUM"); p != "" {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Fatalf("XS2A_CHROMIUM=%s is not an executable: %v", p, err)
-		}
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const msg = "no Chromium: set XS2A_CHROMIUM or install chromium (apt-get install chromium)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + "; CI must run the browser test")
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // flowProcess is a running `xs2a flow --sandbox --interactive`.
 type flowProcess struct {
@@ -99,56 +75,6 @@ func (p *flowProcess) exit(t *testing.T, within time.Duration) int {
 		t.Logf("xs2a exited %s after the browser showed the callback page", d.Round(time.Millisecond))
 	}
 	return code
-}
-
-// startBrowser starts headless Chromium with a fresh profile, bounded by
-// parent; it is stopped when the test ends, whatever happens. Tabs are
-// opened on the returned context with newTab.
-func startBrowser(t *testing.T, parent context.Context, path string) (context.Context, *syncBuffer) {
-	t.Helper()
-	out := &syncBuffer{}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox, // tests run as root, and Chromium's sandbox refuses root
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		// The in-process sandbox serves its pages with a certificate from
-		// the CA it generated a moment ago. That CA is in no trust store
-		// Chromium reads, and what is tested here is the PSU's pages and the
-		// redirect, not TLS (the CLI's own connections verify the CA), so
-		// certificate errors are ignored.
-		chromedp.IgnoreCertErrors,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1024, 900),
-		chromedp.CombinedOutput(out),
-	}
-	actx, acancel := chromedp.NewExecAllocator(parent, opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancel()  // closes the first tab
-		acancel() // stops the browser and waits for it to exit
-	})
-	// Start the browser now, so a failure to launch is reported as such.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting %s: %v\n%s", path, err, out)
-	}
-	return ctx, out
-}
-
-// newTab opens a tab, closed when the (sub)test ends. It is a tab of the
-// profile, as the PSU's would be, not of an incognito-like browser context:
-// a regular profile preconnects, and that is part of what the CLI meets.
-func newTab(t *testing.T, browser context.Context) context.Context {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // waitForText polls the tab until its location and text contain want.

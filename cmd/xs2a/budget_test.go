@@ -7,7 +7,6 @@ package main_test
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
-	"github.com/xs2a-dev/xs2a/pkg/state"
 )
 
 type fakeClock struct {
@@ -418,18 +416,5 @@ func TestBudgetValidUntil(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^> GET https://\S+/v1/consents/`+regexp.QuoteMeta(created.ConsentID)+`$`).MatchString(r.stderr) ||
 		!regexp.MustCompile(`(?m)^PSU-not-present calls: 2 of 2 left today`).MatchString(r.stdout) {
 		t.Errorf("consent status of an unknown consent: did not read it whole and learn its frequencyPerDay:\n%s\n%s", r.stdout, r.stderr)
-	}
-}
-
-// writeState replaces the profile's state file, as another machine's
-// history would leave it.
-func writeState(t *testing.T, u *user, st *state.State) {
-	t.Helper()
-	b, err := json.Marshal(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(u.statePath(), b, 0o600); err != nil {
-		t.Fatal(err)
 	}
 }

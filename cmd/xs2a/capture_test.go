@@ -20,7 +20,7 @@ import (
 // signedParts signs a request with `xs2a sign` and splits the message.
 func signedParts(t *testing.T, dir, method, url, body string, extra ...string) (target string, headers [][2]string, gotBody string) {
 	t.Helper()
-	args := []string{"sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "-X", method, "--url", url, "--format", "http"}
+	args := []string{"sign", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "-X", method, "--url", url, "--format", "http"}
 	if body != "" {
 		args = append(args, "-d", body)
 	}

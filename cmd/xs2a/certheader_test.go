@@ -13,12 +13,12 @@ import (
 // read (the leaf verifies) and named, with the bank's rule as the fix.
 func TestVerifyNamesPEMArmouredCertificateHeader(t *testing.T) {
 	dir := t.TempDir()
-	s := xs2a(t, dir, "", nil, "sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "-X", "POST",
+	s := xs2a(t, dir, "", nil, "sign", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "-X", "POST",
 		"--url", "https://bank.example/v1/consents", "-d", `{"access":{"allPsd2":"allAccounts"}}`, "--format", "http")
 	if s.code != 0 {
 		t.Fatal(s.stderr)
 	}
-	pemText, err := os.ReadFile(f("qseal.pem"))
+	pemText, err := os.ReadFile(fixture("qseal.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}

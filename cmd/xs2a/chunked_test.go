@@ -33,7 +33,7 @@ func TestSignChunkedRequestThroughTheBinary(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "chunked.http"), []byte(nodeChunked), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := xs2a(t, dir, "", nil, "sign", "--request", "chunked.http", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--format", "http")
+	r := xs2a(t, dir, "", nil, "sign", "--request", "chunked.http", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "--format", "http")
 	if r.code != 0 {
 		t.Fatalf("sign: exit %d: %s", r.code, r.stderr)
 	}
@@ -66,7 +66,7 @@ func TestSignChunkedRequestThroughTheBinary(t *testing.T) {
 
 	// Content-Length and Transfer-Encoding together: refused, one line.
 	both := strings.Replace(nodeChunked, "Transfer-Encoding: chunked\r\n", "Content-Length: 62\r\nTransfer-Encoding: chunked\r\n", 1)
-	for _, args := range [][]string{{"sign", "verify", "-"}, {"sign", "--request", "-", "--key", f("qseal.key"), "--cert", f("qseal.pem")}} {
+	for _, args := range [][]string{{"sign", "verify", "-"}, {"sign", "--request", "-", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem")}} {
 		r := xs2a(t, dir, both, nil, args...)
 		if r.code != 2 || !strings.Contains(r.stderr, "request smuggling") || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%v with Content-Length and chunked: exit %d, stderr %q; want 2 and one line naming request smuggling", args, r.code, r.stderr)
@@ -85,11 +85,11 @@ func TestSignChunkedRequestThroughTheBinary(t *testing.T) {
 // streaming client does, when the length is not known up front), captures the
 // bytes on a loopback listener, and has `sign verify` judge them.
 func TestVerifyChunkedFromRealClient(t *testing.T) {
-	key, err := pemfile.ReadRSAKey(f("qseal.key"))
+	key, err := pemfile.ReadRSAKey(fixture("qseal.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := pemfile.ReadCertificate(f("qseal.pem"))
+	cert, err := pemfile.ReadCertificate(fixture("qseal.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,11 +146,11 @@ func TestVerifyChunkedFromRealClient(t *testing.T) {
 // a chunked request before it de-chunked (a Digest over the framing), as
 // bytes, is INVALID with the cause named.
 func TestVerifyNamesDigestOverChunkFraming(t *testing.T) {
-	key, err := pemfile.ReadRSAKey(f("qseal.key"))
+	key, err := pemfile.ReadRSAKey(fixture("qseal.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := pemfile.ReadCertificate(f("qseal.pem"))
+	cert, err := pemfile.ReadCertificate(fixture("qseal.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 
 func TestVerifyWarnsOfABodyWithoutFraming(t *testing.T) {
 	dir := t.TempDir()
-	s := xs2a(t, dir, "", nil, "sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "-X", "POST",
+	s := xs2a(t, dir, "", nil, "sign", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "-X", "POST",
 		"--url", "https://bank.example/v1/consents", "-d", chunkedConsent, "--format", "http")
 	if s.code != 0 {
 		t.Fatal(s.stderr)

@@ -6,135 +6,14 @@ package main_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
-
-var (
-	bin   string // the built xs2a
-	fixed string // directory with generated certificates and keys
-)
-
-func TestMain(m *testing.M) {
-	code, err := setup(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "setup:", err)
-		os.Exit(1)
-	}
-	os.Exit(code)
-}
-
-func setup(m *testing.M) (int, error) {
-	dir, err := os.MkdirTemp("", "xs2a-cli-test-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(dir)
-	bin = filepath.Join(dir, "xs2a")
-	if err := buildXS2A(bin); err != nil {
-		return 0, err
-	}
-	fixed = filepath.Join(dir, "fixed")
-	if err := os.MkdirAll(fixed, 0o700); err != nil {
-		return 0, err
-	}
-	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg})
-	if err != nil {
-		return 0, err
-	}
-	files := map[string][]byte{
-		"ca.pem": set.CA.CertPEM(), "ca.key": set.CA.KeyPEM(),
-		"qwac.pem": set.QWAC.CertPEM(), "qwac.key": set.QWAC.KeyPEM(),
-		"qseal.pem": set.QSeal.CertPEM(), "qseal.key": set.QSeal.KeyPEM(),
-		"server.pem": set.Server.CertPEM(), "server.key": set.Server.KeyPEM(),
-		"encrypted.key":    pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{0x30, 0x03, 0x02, 0x01, 0x00}}),
-		"garbage.pem":      []byte("this is not a certificate\n"),
-		"request-bad.http": []byte("this is not http\n"),
-	}
-	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ecDER, _ := x509.MarshalPKCS8PrivateKey(ec)
-	files["ec.key"] = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: ecDER})
-	// An expired certificate signed by the test CA.
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(77), Subject: pkix.Name{CommonName: "expired TPP", Organization: []string{"Old Oy"}},
-		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, set.CA.Cert, set.QSeal.Key.Public(), set.CA.Key)
-	if err != nil {
-		return 0, err
-	}
-	files["expired.pem"] = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	weak, _ := rsa.GenerateKey(rand.Reader, 1024)
-	wk, _ := x509.MarshalPKCS8PrivateKey(weak)
-	files["weak.key"] = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: wk})
-	// A QWAC-like certificate with a 1024-bit key and one with an EC key,
-	// both otherwise copies of the good QWAC (same QCStatements and subject).
-	for name, pub := range map[string]any{"weak-qwac.pem": &weak.PublicKey, "ec-qwac.pem": &ec.PublicKey} {
-		tmpl := *set.QWAC.Cert
-		tmpl.SerialNumber = big.NewInt(int64(len(name)))
-		tmpl.ExtraExtensions = nil
-		for _, e := range set.QWAC.Cert.Extensions {
-			if e.Id.Equal(qcert.OIDQCStatements) {
-				tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, e)
-			}
-		}
-		d, err := x509.CreateCertificate(rand.Reader, &tmpl, set.CA.Cert, pub, set.CA.Key)
-		if err != nil {
-			return 0, err
-		}
-		files[name] = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d})
-	}
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(fixed, name), b, 0o600); err != nil {
-			return 0, err
-		}
-	}
-	return m.Run(), nil
-}
-
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-// xs2a runs the binary in dir with a clean environment: no user config, no colour.
-func xs2a(t *testing.T, dir, stdin string, env []string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	home := t.TempDir()
-	cmd.Env = append([]string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"XDG_STATE_HOME=" + filepath.Join(home, ".state"), "PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}, env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running xs2a: %v", err)
-	}
-	return result{out.String(), errb.String(), code}
-}
-
-func f(name string) string { return filepath.Join(fixed, name) }
 
 func TestBadInputGivesOneLineAndDocumentedCode(t *testing.T) {
 	dir := t.TempDir()
@@ -146,20 +25,20 @@ func TestBadInputGivesOneLineAndDocumentedCode(t *testing.T) {
 		code   int
 		stderr string // regexp the single stderr line must match
 	}{
-		{"missing key file", append(sign, "--key", "nope.key", "--cert", f("qseal.pem")), "", 2, `nope\.key: no such file`},
-		{"missing cert file", append(sign, "--key", f("qseal.key"), "--cert", "nope.pem"), "", 2, `nope\.pem: no such file`},
-		{"certificate given as key", append(sign, "--key", f("qseal.pem"), "--cert", f("qseal.pem")), "", 5, `qseal\.pem: no PRIVATE KEY block`},
-		{"key given as certificate", append(sign, "--key", f("qseal.key"), "--cert", f("qseal.key")), "", 5, `holds "PRIVATE KEY", not a certificate \(did you swap`},
-		{"garbage certificate", append(sign, "--key", f("qseal.key"), "--cert", f("garbage.pem")), "", 5, `garbage\.pem: not a PEM file and not a DER certificate`},
-		{"mismatched key", append(sign, "--key", f("qwac.key"), "--cert", f("qseal.pem")), "", 5, `qwac\.key does not belong to the certificate .*qseal\.pem`},
-		{"encrypted key", append(sign, "--key", f("encrypted.key"), "--cert", f("qseal.pem")), "", 5, `encrypted\.key: the private key is encrypted; decrypt it first`},
-		{"EC key", append(sign, "--key", f("ec.key"), "--cert", f("qseal.pem")), "", 5, `holds an EC key; the Berlin Group profile signs with RSA`},
-		{"unknown algorithm", append(sign, "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--algorithm", "hmac-sha256"), "", 2, `unknown signature algorithm "hmac-sha256"`},
-		{"unknown digest", append(sign, "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--digest", "MD5"), "", 2, `unknown digest algorithm "MD5"`},
-		{"unknown serial form", append(sign, "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--serial-form", "octal"), "", 2, `unknown serial form "octal"`},
-		{"malformed request", []string{"sign", "--request", f("request-bad.http"), "--key", f("qseal.key"), "--cert", f("qseal.pem")}, "", 2, `request-bad\.http: malformed HTTP request: line 1`},
-		{"malformed request on stdin", []string{"sign", "--request", "-", "--key", f("qseal.key"), "--cert", f("qseal.pem")}, "GET\n", 2, `standard input: malformed HTTP request`},
-		{"nothing to sign", []string{"sign", "--key", f("qseal.key"), "--cert", f("qseal.pem")}, "", 2, `nothing to sign`},
+		{"missing key file", append(sign, "--key", "nope.key", "--cert", fixture("qseal.pem")), "", 2, `nope\.key: no such file`},
+		{"missing cert file", append(sign, "--key", fixture("qseal.key"), "--cert", "nope.pem"), "", 2, `nope\.pem: no such file`},
+		{"certificate given as key", append(sign, "--key", fixture("qseal.pem"), "--cert", fixture("qseal.pem")), "", 5, `qseal\.pem: no PRIVATE KEY block`},
+		{"key given as certificate", append(sign, "--key", fixture("qseal.key"), "--cert", fixture("qseal.key")), "", 5, `holds "PRIVATE KEY", not a certificate \(did you swap`},
+		{"garbage certificate", append(sign, "--key", fixture("qseal.key"), "--cert", fixture("garbage.pem")), "", 5, `garbage\.pem: not a PEM file and not a DER certificate`},
+		{"mismatched key", append(sign, "--key", fixture("qwac.key"), "--cert", fixture("qseal.pem")), "", 5, `qwac\.key does not belong to the certificate .*qseal\.pem`},
+		{"encrypted key", append(sign, "--key", fixture("encrypted.key"), "--cert", fixture("qseal.pem")), "", 5, `encrypted\.key: the private key is encrypted; decrypt it first`},
+		{"EC key", append(sign, "--key", fixture("ec.key"), "--cert", fixture("qseal.pem")), "", 5, `holds an EC key; the Berlin Group profile signs with RSA`},
+		{"unknown algorithm", append(sign, "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "--algorithm", "hmac-sha256"), "", 2, `unknown signature algorithm "hmac-sha256"`},
+		{"unknown digest", append(sign, "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "--digest", "MD5"), "", 2, `unknown digest algorithm "MD5"`},
+		{"unknown serial form", append(sign, "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "--serial-form", "octal"), "", 2, `unknown serial form "octal"`},
+		{"malformed request", []string{"sign", "--request", fixture("request-bad.http"), "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem")}, "", 2, `request-bad\.http: malformed HTTP request: line 1`},
+		{"malformed request on stdin", []string{"sign", "--request", "-", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem")}, "GET\n", 2, `standard input: malformed HTTP request`},
+		{"nothing to sign", []string{"sign", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem")}, "", 2, `nothing to sign`},
 		{"relative URL", []string{"sign", "--url", "/v1/consents"}, "", 2, `is not an absolute http\(s\) URL`},
 		{"no key configured", sign, "", 2, `no signing key: give --key`},
 		{"bad header flag", append(sign, "-H", "no-colon"), "", 2, `--header "no-colon" is not "Name: value"`},
@@ -171,12 +50,12 @@ func TestBadInputGivesOneLineAndDocumentedCode(t *testing.T) {
 		{"missing config", []string{"--config", "nope.yaml", "version"}, "", 2, `config file nope\.yaml does not exist`},
 		{"unknown profile", []string{"--profile", "live", "version"}, "", 2, `profile "live" is not defined`},
 		{"verify missing file", []string{"sign", "verify", "nope.http"}, "", 2, `request file nope\.http does not exist`},
-		{"verify malformed", []string{"sign", "verify", f("request-bad.http")}, "", 2, `malformed HTTP request`},
-		{"verify bad --at", []string{"sign", "verify", f("request-bad.http"), "--at", "yesterday"}, "", 2, `not an RFC 3339 time|malformed`},
+		{"verify malformed", []string{"sign", "verify", fixture("request-bad.http")}, "", 2, `malformed HTTP request`},
+		{"verify bad --at", []string{"sign", "verify", fixture("request-bad.http"), "--at", "yesterday"}, "", 2, `not an RFC 3339 time|malformed`},
 		{"certs generate 1024", []string{"certs", "generate", "--key-size", "1024"}, "", 2, `--key-size 1024 is not allowed`},
 		{"certs generate unknown role", []string{"certs", "generate", "--roles", "PSP_AI,PSP_XX"}, "", 2, `unknown PSP role "PSP_XX"`},
 		{"certs generate bad country", []string{"certs", "generate", "--country", "Finland"}, "", 2, `country "FINLAND" is not two upper-case letters`},
-		{"certs inspect not a cert", []string{"certs", "inspect", f("garbage.pem")}, "", 5, `not a PEM file and not a DER certificate`},
+		{"certs inspect not a cert", []string{"certs", "inspect", fixture("garbage.pem")}, "", 5, `not a PEM file and not a DER certificate`},
 		{"certs inspect missing", []string{"certs", "inspect", "nope.pem"}, "", 2, `no such file`},
 		{"certs check unknown service", []string{"certs", "check", "--for", "xyz"}, "", 2, `--for "xyz" is not a service`},
 		{"sign-challenge without key", []string{"certs", "sign-challenge", "--challenge", "abc"}, "", 2, `--key is required`},
@@ -210,7 +89,7 @@ func TestBadInputGivesOneLineAndDocumentedCode(t *testing.T) {
 func TestSignThenVerifyThroughTheBinary(t *testing.T) {
 	dir := t.TempDir()
 	body := `{"access":{"allPsd2":"allAccounts"},"recurringIndicator":true,"validUntil":"2099-12-31","frequencyPerDay":4,"combinedServiceIndicator":false}`
-	r := xs2a(t, dir, "", nil, "sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "-X", "POST",
+	r := xs2a(t, dir, "", nil, "sign", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "-X", "POST",
 		"--url", "https://bank.example/v1/consents", "-d", body, "-H", "PSU-ID: psu-1", "--format", "http")
 	if r.code != 0 {
 		t.Fatalf("sign: exit %d: %s", r.code, r.stderr)
@@ -268,7 +147,7 @@ func TestSignThenVerifyThroughTheBinary(t *testing.T) {
 
 func TestSignFormats(t *testing.T) {
 	dir := t.TempDir()
-	base := []string{"sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--url", "https://bank.example/v1/accounts?withBalance=true",
+	base := []string{"sign", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "--url", "https://bank.example/v1/accounts?withBalance=true",
 		"-H", "X-Request-ID: 99391c7e-ad88-49ec-a2ad-99ddcb1f7721"}
 
 	r := xs2a(t, dir, "", nil, base...)
@@ -302,8 +181,8 @@ func TestSignFormats(t *testing.T) {
 		t.Errorf("-o json did not print JSON: %q", r2.stdout)
 	}
 
-	r = xs2a(t, dir, "", nil, append(base, "--format", "curl", "--qwac-cert", f("qwac.pem"), "--qwac-key", f("qwac.key"))...)
-	for _, want := range []string{"curl -sS --cert '" + f("qwac.pem") + "' --key '" + f("qwac.key") + "'", "-H 'Signature: keyId=", "'https://bank.example/v1/accounts?withBalance=true'"} {
+	r = xs2a(t, dir, "", nil, append(base, "--format", "curl", "--qwac-cert", fixture("qwac.pem"), "--qwac-key", fixture("qwac.key"))...)
+	for _, want := range []string{"curl -sS --cert '" + fixture("qwac.pem") + "' --key '" + fixture("qwac.key") + "'", "-H 'Signature: keyId=", "'https://bank.example/v1/accounts?withBalance=true'"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("curl output lacks %q:\n%s", want, r.stdout)
 		}
@@ -321,7 +200,7 @@ func TestConfigPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
 	// The file names the wrong key; the environment fixes it; a flag beats both.
-	yaml := fmt.Sprintf("profile: bank\nprofiles:\n  bank:\n    qseal_cert: %s\n    qseal_key: %s\n    signing:\n      serial_form: decimal\n", f("qseal.pem"), f("qwac.key"))
+	yaml := fmt.Sprintf("profile: bank\nprofiles:\n  bank:\n    qseal_cert: %s\n    qseal_key: %s\n    signing:\n      serial_form: decimal\n", fixture("qseal.pem"), fixture("qwac.key"))
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -330,14 +209,14 @@ func TestConfigPrecedence(t *testing.T) {
 	if r.code != 5 || !strings.Contains(r.stderr, "qwac.key does not belong") {
 		t.Fatalf("file value not used: exit %d %s", r.code, r.stderr)
 	}
-	r = xs2a(t, dir, "", []string{"XS2A_QSEAL_KEY=" + f("qseal.key")}, args...)
+	r = xs2a(t, dir, "", []string{"XS2A_QSEAL_KEY=" + fixture("qseal.key")}, args...)
 	if r.code != 0 {
 		t.Fatalf("environment did not override the file: exit %d %s", r.code, r.stderr)
 	}
 	if !regexp.MustCompile(`"keyId": "SN=[0-9]+,CA=`).MatchString(r.stdout) {
 		t.Errorf("profile signing.serial_form=decimal not applied:\n%s", r.stdout)
 	}
-	r = xs2a(t, dir, "", []string{"XS2A_QSEAL_KEY=" + f("qseal.key")}, append(args, "--key", f("qwac.key"))...)
+	r = xs2a(t, dir, "", []string{"XS2A_QSEAL_KEY=" + fixture("qseal.key")}, append(args, "--key", fixture("qwac.key"))...)
 	if r.code != 5 {
 		t.Errorf("flag did not beat the environment: exit %d", r.code)
 	}
@@ -405,7 +284,7 @@ func TestCertsThroughTheBinary(t *testing.T) {
 	if r.code != 5 || !strings.Contains(r.stdout, "does NOT match") {
 		t.Errorf("inspect with the wrong key: exit %d\n%s", r.code, r.stdout)
 	}
-	r = xs2a(t, dir, "", nil, "certs", "inspect", f("expired.pem"))
+	r = xs2a(t, dir, "", nil, "certs", "inspect", fixture("expired.pem"))
 	if r.code != 5 || !strings.Contains(r.stdout, "EXPIRED") || !strings.Contains(r.stderr, "is not valid at") {
 		t.Errorf("inspect of an expired certificate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -426,19 +305,19 @@ func TestCertsThroughTheBinary(t *testing.T) {
 	}
 
 	for _, bad := range []struct{ file, want string }{
-		{f("weak-qwac.pem"), "qwac: RSA key of 1024 bits; at least 2048 are required (CERTIFICATE_INVALID)"},
-		{f("ec-qwac.pem"), "qwac: EC key; the Berlin Group profile needs RSA (CERTIFICATE_INVALID)"},
+		{fixture("weak-qwac.pem"), "qwac: RSA key of 1024 bits; at least 2048 are required (CERTIFICATE_INVALID)"},
+		{fixture("ec-qwac.pem"), "qwac: EC key; the Berlin Group profile needs RSA (CERTIFICATE_INVALID)"},
 	} {
-		r = xs2a(t, dir, "", nil, "certs", "check", "--qwac", bad.file, "--qseal", f("qseal.pem"), "--ca", f("ca.pem"))
+		r = xs2a(t, dir, "", nil, "certs", "check", "--qwac", bad.file, "--qseal", fixture("qseal.pem"), "--ca", fixture("ca.pem"))
 		if r.code != 5 || !strings.Contains(r.stdout, bad.want) || strings.Count(r.stdout, "\n") != 1 {
 			t.Errorf("check %s: exit %d; want 5 and exactly the line %q:\n%s", bad.file, r.code, bad.want, r.stdout)
 		}
 	}
-	r = xs2a(t, dir, "", nil, "certs", "inspect", f("weak-qwac.pem"))
+	r = xs2a(t, dir, "", nil, "certs", "inspect", fixture("weak-qwac.pem"))
 	if r.code != 0 || !strings.Contains(r.stdout, "RSA key of 1024 bits: banks require at least 2048") {
 		t.Errorf("inspect of a 1024-bit certificate: exit %d\n%s", r.code, r.stdout)
 	}
-	r = xs2a(t, dir, "", nil, "certs", "inspect", f("qseal.pem"), "--key", f("ec.key"))
+	r = xs2a(t, dir, "", nil, "certs", "inspect", fixture("qseal.pem"), "--key", fixture("ec.key"))
 	if r.code != 5 || !strings.Contains(r.stderr, "holds an EC key") {
 		t.Errorf("inspect --key with an EC key: exit %d %s", r.code, r.stderr)
 	}
@@ -470,9 +349,9 @@ func TestExampleConfigLoads(t *testing.T) {
 		}
 	}
 	// The example's adorsys profile selects lower-hex serials: prove it reaches the signer.
-	r := xs2a(t, t.TempDir(), "", []string{"XS2A_QSEAL_CERT=" + f("qseal.pem"), "XS2A_QSEAL_KEY=" + f("qseal.key")},
+	r := xs2a(t, t.TempDir(), "", []string{"XS2A_QSEAL_CERT=" + fixture("qseal.pem"), "XS2A_QSEAL_KEY=" + fixture("qseal.key")},
 		"--config", example, "--profile", "adorsys-style", "sign", "--url", "https://x.example/v1/accounts", "-o", "json")
-	ins := xs2a(t, t.TempDir(), "", nil, "certs", "inspect", f("qseal.pem"), "-o", "json")
+	ins := xs2a(t, t.TempDir(), "", nil, "certs", "inspect", fixture("qseal.pem"), "-o", "json")
 	var docs []struct{ Serial map[string]string }
 	if err := json.Unmarshal([]byte(ins.stdout), &docs); err != nil || len(docs) != 1 {
 		t.Fatalf("inspect: %v", err)
@@ -521,7 +400,7 @@ func TestSandboxServeBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "partial", "ca.pem"), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base := []string{"sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0", "--certs", f("")}
+	base := []string{"sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0", "--certs", fixture("")}
 	for _, tt := range []struct {
 		name string
 		args []string

@@ -19,37 +19,6 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 )
 
-// served is `xs2a sandbox serve` running as a process with its own config,
-// HOME and state, and the profile "sb" it wrote.
-type served struct {
-	t    *testing.T
-	dir  string
-	cfg  string
-	env  []string
-	info map[string]string
-	// log is the sandbox's stderr, written from the process's pipe.
-	log *syncBuffer
-}
-
-func serveBinary(t *testing.T, args ...string) *served {
-	t.Helper()
-	dir := t.TempDir()
-	home := filepath.Join(dir, "home")
-	s := &served{t: t, dir: dir, cfg: filepath.Join(dir, "config.yaml"), log: &syncBuffer{},
-		env: []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, ".state"), "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")}}
-	p := startProc(t, "", s.env, append([]string{"--config", s.cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0",
-		"--certs", filepath.Join(dir, "certs"), "--write-profile", "sb", "--auto-approve", "--rate", "-1", "-o", "json"}, args...)...)
-	s.log = p.stderr
-	p.waitJSON(&s.info)
-	return s
-}
-
-// run runs xs2a with the served config and profile.
-func (s *served) run(env []string, args ...string) result {
-	s.t.Helper()
-	return xs2a(s.t, s.dir, "", append(append([]string{}, s.env...), env...), append([]string{"--config", s.cfg, "-p", "sb"}, args...)...)
-}
-
 var requestIDInError = regexp.MustCompile(`\(X-Request-ID ([0-9a-f-]{36})\)`)
 
 func TestSandboxWhyThroughTheBinary(t *testing.T) {
@@ -191,7 +160,7 @@ func (s *served) certSerials(t *testing.T) serials {
 
 func TestSignKeyIDFormThroughTheBinary(t *testing.T) {
 	dir := t.TempDir()
-	sign := []string{"sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "-X", "POST", "--url", "https://bank.example/v1/consents",
+	sign := []string{"sign", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "-X", "POST", "--url", "https://bank.example/v1/consents",
 		"-d", `{"access":{"allPsd2":"allAccounts"}}`, "--format", "http"}
 	strict := []string{"sign", "verify", "-", "--expect-serial-form", "lower-hex", "--expect-dn-form", "rfc4514-pct"}
 
@@ -231,14 +200,14 @@ func TestSignKeyIDFormThroughTheBinary(t *testing.T) {
 		{"keyid form with serial form", append(sign, "--keyid-form", "adorsys", "--serial-form", "hex"), "--keyid-form names the serial and DN forms: leave out --serial-form and --dn-form"},
 		{"keyid form with dn form", append(sign, "--keyid-form", "adorsys", "--dn-form", "rfc4514"), "leave out --serial-form and --dn-form"},
 		{"keyid form with key-id", append(sign, "--keyid-form", "adorsys", "--key-id", "x"), "--keyid-form and --key-id are exclusive"},
-		{"unknown bank", []string{"sandbox", "serve", "--bank", "Rocker", "--certs", f("")}, `--bank: unknown bank "Rocker" (one of enfuce, adorsys, lenient); the card issuer's name is --bank-name`},
+		{"unknown bank", []string{"sandbox", "serve", "--bank", "Rocker", "--certs", fixture("")}, `--bank: unknown bank "Rocker" (one of enfuce, adorsys, lenient); the card issuer's name is --bank-name`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			oneErrorLine(t, tt.name, xs2a(t, dir, "", nil, tt.args...), 2, tt.want)
 		})
 	}
 	// Profile values are checked the same way.
-	env := []string{"XS2A_QSEAL_KEY=" + f("qseal.key"), "XS2A_QSEAL_CERT=" + f("qseal.pem")}
+	env := []string{"XS2A_QSEAL_KEY=" + fixture("qseal.key"), "XS2A_QSEAL_CERT=" + fixture("qseal.pem")}
 	oneErrorLine(t, "profile keyid_form and serial_form", xs2a(t, dir, "", append(env, "XS2A_SIGNING_KEYID_FORM=adorsys", "XS2A_SIGNING_SERIAL_FORM=hex"), sign[:len(sign)-2]...),
 		2, `signing.keyid_form "adorsys" names the serial and DN forms`)
 	oneErrorLine(t, "profile sign_date", xs2a(t, dir, "", append(env, "XS2A_SIGNING_SIGN_DATE=sometimes"), sign[:len(sign)-2]...),

@@ -6,7 +6,6 @@ package main_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,88 +16,6 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 )
-
-// flowRecord is what `xs2a flow -o json` prints.
-type flowRecord struct {
-	Profile string `json:"profile"`
-	Sandbox bool   `json:"sandbox"`
-	OK      bool   `json:"ok"`
-	Steps   []struct {
-		Name      string `json:"name"`
-		Sent      string `json:"sent"`
-		Got       string `json:"got"`
-		Millis    *int64 `json:"ms"`
-		OK        bool   `json:"ok"`
-		Error     string `json:"error"`
-		Reproduce string `json:"reproduce"`
-	} `json:"steps"`
-	Cards []struct {
-		ResourceID string `json:"resourceId"`
-		MaskedPan  string `json:"maskedPan"`
-		Available  string `json:"available"`
-		// AvailableBalance: which balance available is.
-		AvailableBalance string `json:"availableBalance"`
-		CreditLimit      string `json:"creditLimit"`
-	} `json:"cards"`
-	ConsentID    string `json:"consentId"`
-	KeyGenMillis int64  `json:"keyGenerationMs"`
-	TotalMillis  int64  `json:"totalMs"`
-}
-
-// decodeFlowRecord insists that stdout is exactly one JSON document.
-func decodeFlowRecord(t *testing.T, stdout string) flowRecord {
-	t.Helper()
-	var rec flowRecord
-	dec := json.NewDecoder(strings.NewReader(stdout))
-	if err := dec.Decode(&rec); err != nil {
-		t.Fatalf("stdout is not the flow record: %v\n%s", err, stdout)
-	}
-	if rest := strings.TrimSpace(stdout[dec.InputOffset():]); rest != "" {
-		t.Fatalf("stdout has more than the JSON record: %q", rest)
-	}
-	return rec
-}
-
-var flowStepNames = []string{"token", "consent create", "authorize", "token exchange", "card accounts",
-	"balances", "transactions", "balances", "transactions"}
-
-// checkWholeJourney asserts a successful record of the sandbox's journey.
-func checkWholeJourney(t *testing.T, rec flowRecord) {
-	t.Helper()
-	if !rec.OK {
-		t.Errorf("ok = false: %+v", rec.Steps)
-	}
-	var names []string
-	for i, s := range rec.Steps {
-		names = append(names, s.Name)
-		if !s.OK || s.Error != "" || s.Millis == nil || *s.Millis < 0 || s.Sent == "" || s.Got == "" {
-			t.Errorf("step %d %q: ok=%v error=%q ms=%v sent=%q got=%q", i+1, s.Name, s.OK, s.Error, s.Millis, s.Sent, s.Got)
-		}
-	}
-	if strings.Join(names, ",") != strings.Join(flowStepNames, ",") {
-		t.Errorf("steps %q; want %q", names, flowStepNames)
-	}
-	avail := map[string]string{}
-	for _, c := range rec.Cards {
-		avail[c.MaskedPan] = c.Available
-		// The money to spend, as the file's card notes name it; not
-		// interimAvailable, which is what the card owes.
-		if c.AvailableBalance != "expected with credit limit" {
-			t.Errorf("card %s: available is the %q balance; want expected with credit limit", c.MaskedPan, c.AvailableBalance)
-		}
-	}
-	if len(rec.Cards) != 2 {
-		t.Errorf("%d cards; want 2: %+v", len(rec.Cards), rec.Cards)
-	}
-	for _, pan := range []string{"524378******8693", "524366******8694"} {
-		if a, ok := avail[pan]; !ok || a == "" {
-			t.Errorf("card %s missing or without an available balance: %v", pan, avail)
-		}
-	}
-	if !strings.HasPrefix(rec.ConsentID, "cns-") {
-		t.Errorf("consentId %q", rec.ConsentID)
-	}
-}
 
 func TestFlowAgainstTheEmbeddedSandbox(t *testing.T) {
 	t.Run("json", func(t *testing.T) {
@@ -206,7 +123,7 @@ func TestFlowStopsAtTheFirstFailure(t *testing.T) {
     account_type: card
     api_version: v1
 `, sb.URL, sb.URL, sb.AuthURL, app.ClientID, "not-"+app.ClientSecret, app.APIKey,
-		f("qwac.pem"), f("qwac.key"), f("qseal.pem"), f("qseal.key"), f("ca.pem")))
+		fixture("qwac.pem"), fixture("qwac.key"), fixture("qseal.pem"), fixture("qseal.key"), fixture("ca.pem")))
 	env := []string{"XDG_CONFIG_HOME=" + cfgHome}
 
 	t.Run("explicit config is repeated in the reproduce command", func(t *testing.T) {

@@ -143,16 +143,6 @@ func TestReplayNeverLeavesTheProfileOrigin(t *testing.T) {
 	}
 }
 
-// signCurl signs raw with the fixed QSealC and prints it as a curl command.
-func signCurl(t *testing.T, dir, raw string, extra ...string) result {
-	t.Helper()
-	req := filepath.Join(dir, "req.http")
-	if err := os.WriteFile(req, []byte(raw), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return xs2a(t, dir, "", nil, append([]string{"sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--request", req, "--format", "curl"}, extra...)...)
-}
-
 // runShell runs script with sh in dir, PATH starting with pathDir.
 func runShell(t *testing.T, dir, pathDir, script string) (string, error) {
 	t.Helper()
@@ -186,7 +176,7 @@ func TestSignCurlIsInertInAShell(t *testing.T) {
 	qdir := filepath.Join(dir, "it's a:dir")
 	os.MkdirAll(qdir, 0o700)
 	qwac := filepath.Join(qdir, "qwac.pem")
-	b, _ := os.ReadFile(f("qwac.pem"))
+	b, _ := os.ReadFile(fixture("qwac.pem"))
 	os.WriteFile(qwac, b, 0o600)
 
 	// Every character of this method is an RFC 9110 tchar: it is a valid
@@ -196,7 +186,7 @@ func TestSignCurlIsInertInAShell(t *testing.T) {
 	evil := "$(touch pwned3) `touch pwned4` 'q' \"dq\" \\ ;touch pwned5"
 	body := "@/etc/passwd\nline 2 $(touch pwned6) 'it''s'\n"
 	raw := method + " " + url + " HTTP/1.1\r\nHost: bank.example\r\nX-Evil: " + evil + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
-	r := signCurl(t, dir, raw, "--qwac-cert", qwac, "--qwac-key", f("qwac.key"))
+	r := signCurl(t, dir, raw, "--qwac-cert", qwac, "--qwac-key", fixture("qwac.key"))
 	if r.code != 0 {
 		t.Fatalf("sign --format curl: exit %d: %s", r.code, r.stderr)
 	}
@@ -242,10 +232,10 @@ func TestSignCurlIsInertInAShell(t *testing.T) {
 	}
 
 	// A method that is not a token, from --method, is refused.
-	r = xs2a(t, dir, "", nil, "sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--url", "https://bank.example/v1", "-X", "get;touch /tmp/x", "--format", "curl")
+	r = xs2a(t, dir, "", nil, "sign", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "--url", "https://bank.example/v1", "-X", "get;touch /tmp/x", "--format", "curl")
 	oneErrorLine(t, "a method that is not a token", r, 2, "method", "RFC 9110")
 	// A header value with a line break would split the header.
-	r = xs2a(t, dir, "", nil, "sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--url", "https://bank.example/v1", "-H", "X-A: a\nInjected: 1", "--format", "curl")
+	r = xs2a(t, dir, "", nil, "sign", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "--url", "https://bank.example/v1", "-H", "X-A: a\nInjected: 1", "--format", "curl")
 	oneErrorLine(t, "a header value with a newline", r, 2, "X-A", "line break")
 	// A body with a NUL byte cannot be a shell argument.
 	r = signCurl(t, dir, "POST /v1/x HTTP/1.1\r\nHost: bank.example\r\nContent-Length: 3\r\n\r\na\x00b")
@@ -339,15 +329,6 @@ func TestStateFilesThroughTheBinary(t *testing.T) {
 	}
 }
 
-// noRawControls fails when out holds an ESC, BEL or C1 byte: a terminal
-// would obey them.
-func noRawControls(t *testing.T, what, out string) {
-	t.Helper()
-	if i := strings.IndexAny(out, "\x1b\x07\u009b\u202e"); i >= 0 {
-		t.Errorf("%s: raw control character at %d: %q", what, i, out[max(0, i-40):min(len(out), i+40)])
-	}
-}
-
 // What came from a request file or a bundle is printed escaped: the
 // method, path, headers, keyId and signing string.
 func TestSignOutputEscapesTheFile(t *testing.T) {
@@ -358,7 +339,7 @@ func TestSignOutputEscapesTheFile(t *testing.T) {
 	os.WriteFile(req, []byte(raw), 0o600)
 
 	// sign --explain: the signing string and the keyId on stderr.
-	r := xs2a(t, dir, "", nil, "sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--request", req, "--explain",
+	r := xs2a(t, dir, "", nil, "sign", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "--request", req, "--explain",
 		"--key-id", "SN=1,CA=\x1b[31mx", "--generic", "--headers", "(request-target) x-request-id psu-id")
 	if r.code != 0 {
 		t.Fatalf("sign: exit %d %s", r.code, r.stderr)
@@ -372,7 +353,7 @@ func TestSignOutputEscapesTheFile(t *testing.T) {
 	}
 
 	// The signed message, verified: the report names path and headers.
-	signed := xs2a(t, dir, "", nil, "sign", "--key", f("qseal.key"), "--cert", f("qseal.pem"), "--request", req, "--format", "http")
+	signed := xs2a(t, dir, "", nil, "sign", "--key", fixture("qseal.key"), "--cert", fixture("qseal.pem"), "--request", req, "--format", "http")
 	if signed.code != 0 {
 		t.Fatalf("sign --format http: exit %d %s", signed.code, signed.stderr)
 	}

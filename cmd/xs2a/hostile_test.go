@@ -6,59 +6,12 @@ package main_test
 // the state so commands go straight to the API.
 
 import (
-	"crypto/tls"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/xs2a-dev/xs2a/pkg/state"
 )
-
-// hostileBank serves h over TLS on 127.0.0.1 with a random port.
-func hostileBank(tb testing.TB, h http.Handler) *httptest.Server {
-	tb.Helper()
-	cert, err := tls.LoadX509KeyPair(f("server.pem"), f("server.key"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.StartTLS()
-	tb.Cleanup(srv.Close)
-	return srv
-}
-
-// hostileUser has a profile "sb" for the bank at url, signing with the
-// fixed certificates, and a valid PSU token and consent in its state.
-func hostileUser(tb testing.TB, url string) *user {
-	tb.Helper()
-	dir := tb.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	yaml := "profile: sb\nprofiles:\n  sb:\n" +
-		"    base_url: " + yamlQuote(url) + "\n" +
-		"    token_url: " + yamlQuote(url+"/oauth/token") + "\n" +
-		"    client_id: tpp\n" +
-		"    qwac_cert: " + yamlQuote(f("qwac.pem")) + "\n    qwac_key: " + yamlQuote(f("qwac.key")) + "\n" +
-		"    qseal_cert: " + yamlQuote(f("qseal.pem")) + "\n    qseal_key: " + yamlQuote(f("qseal.key")) + "\n" +
-		"    ca_bundle: " + yamlQuote(f("ca.pem")) + "\n"
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	home := filepath.Join(dir, "home")
-	st := &state.State{ConsentID: "consent-1", ConsentStatus: "valid",
-		UserToken: &state.Token{AccessToken: "psu-token", Expiry: time.Now().Add(24 * time.Hour), ConsentID: "consent-1"}}
-	if err := state.Open(filepath.Join(home, ".state", "xs2a")).Save("sb", st); err != nil {
-		tb.Fatal(err)
-	}
-	t, _ := tb.(*testing.T)
-	return &user{t: t, dir: dir, cfg: cfg, home: home,
-		env: []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, ".state"), "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")}}
-}
 
 // `xs2a proxy -v` in front of a bank that sends a first part, then waits
 // until the proxy's caller has it: the trace must not hold the answer

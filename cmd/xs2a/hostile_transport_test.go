@@ -9,148 +9,17 @@ package main_test
 // reached a secretCatcher.
 
 import (
-	"crypto/tls"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
-	"github.com/xs2a-dev/xs2a/pkg/state"
 )
-
-// The secrets of the hostile bank's user; none may reach a secretCatcher.
-const (
-	hClientSecret = "client-secret-7f3a9c"
-	hAPIKey       = "api-key-51d2e8"
-	hUserToken    = "psu-access-token-0b6d"
-	hRefresh      = "psu-refresh-token-9e21"
-)
-
-// secretCatcher records every request that reaches it.
-type secretCatcher struct {
-	URL  string
-	mu   sync.Mutex
-	seen []string
-}
-
-func (c *secretCatcher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s\n", r.Method, r.URL)
-	_ = r.Header.Write(&b)
-	b.Write(body)
-	c.mu.Lock()
-	c.seen = append(c.seen, b.String())
-	c.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	// Were it believed, this would be the user's token.
-	_, _ = io.WriteString(w, `{"access_token":"stolen","token_type":"Bearer","expires_in":3600}`)
-}
-
-// nothing fails the test if anything reached the secretCatcher.
-func (c *secretCatcher) nothing(t *testing.T) {
-	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, s := range c.seen {
-		t.Errorf("a request reached the secretCatcher at %s:\n%s", c.URL, s)
-		for _, secret := range []string{hClientSecret, hAPIKey, hUserToken, hRefresh} {
-			if strings.Contains(s, secret) {
-				t.Errorf("  … carrying the secret %q", secret)
-			}
-		}
-	}
-}
-
-// hostile is the bank and its two catchers.
-type hostile struct {
-	b          *bank
-	srv        *httptest.Server
-	mux        *http.ServeMux
-	plain, tls *secretCatcher
-}
-
-// tlsCert is the bank's server certificate (valid for 127.0.0.1).
-func (b *bank) tlsCert(t *testing.T) tls.Certificate {
-	t.Helper()
-	cert, err := tls.LoadX509KeyPair(b.file("server.pem"), b.file("server.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
-}
-
-func startHostile(t *testing.T, b *bank) *hostile {
-	t.Helper()
-	h := &hostile{b: b, mux: http.NewServeMux(), plain: &secretCatcher{}, tls: &secretCatcher{}}
-	cert := b.tlsCert(t)
-	h.srv = httptest.NewUnstartedServer(h.mux)
-	h.srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	h.srv.StartTLS()
-	t.Cleanup(h.srv.Close)
-	ps := httptest.NewServer(h.plain)
-	t.Cleanup(ps.Close)
-	h.plain.URL = ps.URL
-	ts := httptest.NewUnstartedServer(h.tls)
-	ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	ts.StartTLS()
-	t.Cleanup(ts.Close)
-	h.tls.URL = ts.URL
-	return h
-}
-
-// user is a TPP configured for the hostile bank with the given edits.
-func (h *hostile) user(t *testing.T, edits map[string]string) *user {
-	t.Helper()
-	p := map[string]string{"base_url": h.srv.URL, "token_url": h.srv.URL + "/oauth/token", "authorize_url": h.srv.URL + "/oauth/authorize",
-		"client_id": "hostile-client", "client_secret": hClientSecret, "api_key": hAPIKey}
-	for k, v := range edits {
-		p[k] = v
-	}
-	return newUser(t, h.b, p)
-}
-
-// nothingCaught asserts neither secretCatcher saw a request.
-func (h *hostile) nothingCaught(t *testing.T) {
-	t.Helper()
-	h.plain.nothing(t)
-	h.tls.nothing(t)
-}
-
-func redirectTo(status int, target string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Location", target)
-		w.WriteHeader(status)
-	}
-}
-
-func tokenAnswer(body string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, body)
-	}
-}
-
-// authorized writes a state with the PSU's tokens and a consent.
-func authorizedState(t *testing.T, u *user) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(u.statePath()), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	writeState(t, u, &state.State{ConsentID: "cns-1", ConsentStatus: "valid",
-		ClientToken: &state.Token{AccessToken: "client-token-x", Expiry: time.Now().Add(time.Hour)},
-		UserToken:   &state.Token{AccessToken: hUserToken, RefreshToken: hRefresh, Expiry: time.Now().Add(time.Hour), ConsentID: "cns-1"}})
-}
 
 func TestHostileBankRedirects(t *testing.T) {
 	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})

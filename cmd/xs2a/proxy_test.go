@@ -6,7 +6,6 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,32 +16,6 @@ import (
 
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 )
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// curlStatus runs curl and splits its output into body and status code.
-func curlStatus(t *testing.T, args ...string) (string, int) {
-	t.Helper()
-	out, err := exec.Command("curl", append([]string{"-sS", "-w", "\n%{http_code}"}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("curl %v: %v\n%s", args, err, out)
-	}
-	s := string(out)
-	i := strings.LastIndex(s, "\n")
-	code, err := strconv.Atoi(s[i+1:])
-	if err != nil {
-		t.Fatalf("curl output %q", s)
-	}
-	return s[:i], code
-}
 
 // curlFull runs curl and gives the status, the answer's headers and body.
 func curlFull(t *testing.T, args ...string) (int, http.Header, string) {
@@ -66,33 +39,6 @@ func curlFull(t *testing.T, args ...string) (int, http.Header, string) {
 		}
 	}
 	return code, h, string(body)
-}
-
-// proxyProc is a running `xs2a proxy`.
-type proxyProc struct {
-	*proc
-	base string // http://127.0.0.1:PORT
-	port int
-}
-
-// startProxy runs `xs2a proxy --listen HOST:PORT args...` for u on a free
-// port and waits until it says it is proxying.
-func startProxy(t *testing.T, u *user, host string, args ...string) *proxyProc {
-	t.Helper()
-	port := freePort(t)
-	listen := net.JoinHostPort(host, strconv.Itoa(port))
-	p := &proxyProc{proc: startProc(t, u.dir, u.env, append([]string{"--config", u.cfg, "proxy", "--listen", listen}, args...)...),
-		port: port, base: "http://127.0.0.1:" + strconv.Itoa(port)}
-	p.waitLine(`^proxying http://`)
-	return p
-}
-
-// stop sends SIGINT and expects a clean exit.
-func (p *proxyProc) stop() {
-	p.t.Helper()
-	if code := p.proc.stop(); code != 0 {
-		p.t.Errorf("proxy after SIGINT: exit %d\n%s", code, p.stderr)
-	}
 }
 
 func TestProxy(t *testing.T) {

@@ -8,8 +8,6 @@ package main_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -59,18 +57,6 @@ func TestConsentCreateSendsPSUIPAddress(t *testing.T) {
 		r := s.run(nil, "consent", "create", "--psu-ip", "fe80::1%eth0")
 		oneErrorLine(t, "--psu-ip fe80::1%eth0", r, 2, `--psu-ip "fe80::1%eth0" is not an IP address`)
 	})
-}
-
-// flowBrowser is $BROWSER for `flow -p sb`: it follows the authorization
-// URL, which the auto-approving bank redirects to the CLI's listener.
-func flowBrowser(t *testing.T, s *served) string {
-	t.Helper()
-	path := filepath.Join(s.dir, "browser.sh")
-	script := "#!/bin/sh\nexec curl -sS --cacert '" + filepath.Join(s.dir, "certs", "ca.pem") + "' -L \"$1\" >/dev/null\n"
-	if err := os.WriteFile(path, []byte(script), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // TestFlowWithTheServedProfile: the profile `sandbox serve --write-profile`

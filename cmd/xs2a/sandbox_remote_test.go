@@ -11,7 +11,7 @@ import (
 func TestSandboxServeAllowRemote(t *testing.T) {
 	dir := t.TempDir()
 	p := startProc(t, "", []string{"HOME=" + dir}, "sandbox", "serve", "--addr", "0.0.0.0:0", "--auth-addr", "127.0.0.1:0", "--allow-remote",
-		"--certs", f(""), "-o", "json")
+		"--certs", fixture(""), "-o", "json")
 	var info map[string]string
 	p.waitJSON(&info)
 	api := strings.TrimPrefix(info["apiURL"], "https://")

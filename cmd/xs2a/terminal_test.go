@@ -72,7 +72,7 @@ func safeOutput(t *testing.T, what string, r result, want string) {
 // each string, and its errors with evil in tppMessages and the OAuth error.
 func evilTextBank(t *testing.T) *httptest.Server {
 	t.Helper()
-	cert, err := tls.LoadX509KeyPair(f("server.pem"), f("server.key"))
+	cert, err := tls.LoadX509KeyPair(fixture("server.pem"), fixture("server.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,8 +176,8 @@ func evilTextClient(t *testing.T, base, clientID string) *user {
 	var y strings.Builder
 	y.WriteString("profile: sb\nprofiles:\n  sb:\n")
 	for _, kv := range [][2]string{{"base_url", base}, {"token_url", base + "/token"}, {"authorize_url", base + "/authorize"},
-		{"client_id", clientID}, {"qwac_cert", f("qwac.pem")}, {"qwac_key", f("qwac.key")}, {"qseal_cert", f("qseal.pem")},
-		{"qseal_key", f("qseal.key")}, {"ca_bundle", f("ca.pem")}} {
+		{"client_id", clientID}, {"qwac_cert", fixture("qwac.pem")}, {"qwac_key", fixture("qwac.key")}, {"qseal_cert", fixture("qseal.pem")},
+		{"qseal_key", fixture("qseal.key")}, {"ca_bundle", fixture("ca.pem")}} {
 		y.WriteString("    " + kv[0] + ": " + yamlQuote(kv[1]) + "\n")
 	}
 	cfg := filepath.Join(dir, "config.yaml")
@@ -344,7 +344,7 @@ func TestHostileBankJSONRoundTrips(t *testing.T) {
 // A certificate whose subject, issuer, NCA and PSP role name carry the
 // attack: `certs inspect` and `certs check` show them escaped.
 func TestHostileCertificateIsEscaped(t *testing.T) {
-	key, err := pemfile.ReadRSAKey(f("qwac.key"))
+	key, err := pemfile.ReadRSAKey(fixture("qwac.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +390,7 @@ func TestHostileCertificateIsEscaped(t *testing.T) {
 			t.Errorf("certs inspect: %q not shown:\n%s", s, r.stdout)
 		}
 	}
-	r = xs2a(t, dir, "", nil, "certs", "check", "--qwac", file, "--qseal", f("qseal.pem"), "--ca", f("ca.pem"))
+	r = xs2a(t, dir, "", nil, "certs", "check", "--qwac", file, "--qseal", fixture("qseal.pem"), "--ca", fixture("ca.pem"))
 	if r.code != 5 {
 		t.Errorf("certs check: exit %d; want 5\n%s%s", r.code, r.stdout, r.stderr)
 	}
