@@ -1,15 +1,14 @@
 package main_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdtest"
 	"io"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -116,7 +115,7 @@ func (p *proc) waitLine(re string) []string {
 	deadline := time.NewTimer(20 * time.Second)
 	defer deadline.Stop()
 	for {
-		text, changed := p.stderr.watch()
+		text, changed := p.stderr.Watch()
 		rest := text[p.read:]
 		for {
 			line, after, complete := strings.Cut(rest, "\n")
@@ -148,7 +147,7 @@ func (p *proc) logged(what string, want ...string) {
 	deadline := time.NewTimer(20 * time.Second)
 	defer deadline.Stop()
 	for {
-		text, changed := p.stderr.watch()
+		text, changed := p.stderr.Watch()
 		missing := ""
 		for _, w := range want {
 			if !strings.Contains(text, w) {
@@ -180,7 +179,7 @@ func (p *proc) waitJSON(v any) {
 	deadline := time.NewTimer(20 * time.Second)
 	defer deadline.Stop()
 	for {
-		text, changed := p.stdout.watch()
+		text, changed := p.stdout.Watch()
 		err := json.NewDecoder(strings.NewReader(text)).Decode(v)
 		if err == nil {
 			return
@@ -201,35 +200,6 @@ func (p *proc) waitJSON(v any) {
 }
 
 // syncBuffer collects a child's or a server's output, written by another
-// goroutine and read by the test; watch tells a waiter of the next write.
-type syncBuffer struct {
-	mu      sync.Mutex
-	b       bytes.Buffer
-	changed chan struct{}
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.changed != nil {
-		close(s.changed)
-		s.changed = nil
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// watch returns the text so far and a channel closed at the next write.
-func (s *syncBuffer) watch() (string, <-chan struct{}) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.changed == nil {
-		s.changed = make(chan struct{})
-	}
-	return s.b.String(), s.changed
-}
+// goroutine and read by the test; Watch tells a waiter of the next write.
+// It is the in-process harness's buffer: one waiting rule for both.
+type syncBuffer = cmdtest.SyncBuffer

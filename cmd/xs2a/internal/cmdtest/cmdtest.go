@@ -273,7 +273,7 @@ func (p *Proc) WaitFor(re *regexp.Regexp) []string {
 	timeout := time.NewTimer(10 * time.Second)
 	defer timeout.Stop()
 	for {
-		text, changed := p.Stderr.watch()
+		text, changed := p.Stderr.Watch()
 		for _, line := range strings.Split(text, "\n") {
 			if m := re.FindStringSubmatch(line); m != nil {
 				return m
@@ -324,8 +324,8 @@ func (s *SyncBuffer) String() string {
 	return s.b.String()
 }
 
-// watch returns the text so far and a channel closed at the next write.
-func (s *SyncBuffer) watch() (string, <-chan struct{}) {
+// Watch returns the text so far and a channel closed at the next write.
+func (s *SyncBuffer) Watch() (string, <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.changed == nil {
