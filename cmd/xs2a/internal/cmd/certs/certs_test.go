@@ -78,4 +78,33 @@ func TestCertsGenerate(t *testing.T) {
 	e.Expect(2, "already holds", "certs", "generate", "--dir", dir)
 	e.Must("certs", "generate", "--break", "list")
 	e.Must("-p", "mine", "certs", "check", "--ca", filepath.Join(dir, "ca.pem"))
+	e.Must("-p", "mine", "certs", "check") // the profile's ca_bundle is the set's ca.pem
+}
+
+// Issue 18 item 8: with a profile, certs check trusts the profile's
+// ca_bundle when --ca is not given (and says so); --ca still wins.
+func TestCertsCheckUsesProfileCABundle(t *testing.T) {
+	e := cmdtest.New(t)
+	b := e.Bank() // writes profile "default" with ca_bundle and the set's qwac_*, qseal_*
+	cfg, err := os.ReadFile(e.ConfigPath)
+	if err != nil || !strings.Contains(string(cfg), "ca_bundle:") {
+		t.Fatalf("profile written by sandbox serve: %v\n%s", err, cfg)
+	}
+	r := e.Must("certs", "check")
+	if !strings.Contains(r.Stderr, `ca_bundle of profile "default"`) || !strings.Contains(r.Stderr, "ca.pem") {
+		t.Errorf("certs check does not say which CA it checked against:\n%s", r.Stderr)
+	}
+	r = e.Must("certs", "check", "-o", "json")
+	if !strings.Contains(r.Stdout, `"ready": true`) {
+		t.Errorf("certs check -o json:\n%s", r.Stdout)
+	}
+	// Another set's CA given as --ca wins over ca_bundle: the chain fails.
+	other := filepath.Join(e.Dir, "other")
+	e.Must("certs", "generate", "--dir", other, "--key-size", "2048")
+	r = e.Expect(5, "", "certs", "check", "--ca", filepath.Join(other, "ca.pem"))
+	if !strings.Contains(r.Stderr, "(--ca)") {
+		t.Errorf("certs check --ca does not say it used --ca:\n%s", r.Stderr)
+	}
+	// And --ca naming the profile's own CA passes as before.
+	e.Must("certs", "check", "--ca", filepath.Join(b.CertsDir, "ca.pem"))
 }

@@ -34,7 +34,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
 		Use:   "check [--qwac FILE --qseal FILE] [--ca BUNDLE] [--for ais]",
 		Short: "Check a QWAC and QSealC the way a bank will before going live",
 		Long: `The readiness check before going live: each certificate's chain (against
---ca, or the system roots; the QWAC file may carry intermediates after the
+--ca, else the profile's ca_bundle, else the system roots; stderr says which; the QWAC file may carry intermediates after the
 QWAC), validity, RSA key size, key pair (with --qwac-key and --qseal-key),
 key usage, QCStatements with the right QcType per use (web for the QWAC,
 eseal for the QSealC), the PSP role the service needs (PSP_AI for ais),
@@ -44,7 +44,8 @@ certs generate --break is named.
 Exit status 0 only when a bank would accept them; otherwise one line per
 problem on stdout and exit status 5. Files default to the profile's
 qwac_cert, qwac_key, qseal_cert and qseal_key.`,
-		Example: `  xs2a certs check --qwac certs/qwac.pem --qseal certs/qseal.pem --ca certs/ca.pem
+		Example: `  xs2a certs check -p sandbox
+  xs2a certs check --qwac certs/qwac.pem --qseal certs/qseal.pem --ca certs/ca.pem
   xs2a certs check --profile live --ca qtsp-roots.pem --for pis`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,7 +63,7 @@ qwac_cert, qwac_key, qseal_cert and qseal_key.`,
 	fl.StringVar(&o.QWACKey, "qwac-key", "", "QWAC private key (default: profile qwac_key)")
 	fl.StringVar(&o.QSeal, "qseal", "", "QSealC certificate file (default: profile qseal_cert)")
 	fl.StringVar(&o.QSealKey, "qseal-key", "", "QSealC private key (default: profile qseal_key)")
-	fl.StringVar(&o.CA, "ca", "", "trusted CA bundle (PEM) for the chains (default: system roots)")
+	fl.StringVar(&o.CA, "ca", "", "trusted CA bundle (PEM) for the chains (default: profile ca_bundle, else system roots)")
 	fl.StringVar(&o.For, "for", "ais", "service the certificates are for: ais, pis or piis")
 	return cmd
 }
@@ -111,8 +112,15 @@ func checkRun(o *CheckOptions) error {
 	if in.QSealKey, err = readKey(pick(o.QSealKey, cfg.Profile.QSealKey)); err != nil {
 		return err
 	}
-	if o.CA != "" {
-		cas, err := pemfile.ReadCertificates(o.CA)
+	// The trust anchor: --ca, else the profile's ca_bundle (the test CA
+	// certs generate --write-profile and sandbox serve --write-profile
+	// record), else the system roots. Which one is said on stderr.
+	ca, caFrom := o.CA, "--ca"
+	if ca == "" && cfg.Profile.CABundle != "" {
+		ca, caFrom = cfg.Profile.CABundle, fmt.Sprintf("ca_bundle of profile %q", cfg.ProfileName)
+	}
+	if ca != "" {
+		cas, err := pemfile.ReadCertificates(ca)
 		if err != nil {
 			return cmdutil.FileError(err)
 		}
@@ -120,6 +128,9 @@ func checkRun(o *CheckOptions) error {
 		for _, c := range cas {
 			in.Roots.AddCert(c)
 		}
+		fmt.Fprintf(o.IO.ErrOut, "chains checked against %s (%s)\n", termsafe.Line(ca), caFrom)
+	} else {
+		fmt.Fprintln(o.IO.ErrOut, "chains checked against the system roots (no --ca, no ca_bundle in the profile)")
 	}
 	problems := qcert.Check(in)
 	if cmdutil.WantsJSON(o.Config) {

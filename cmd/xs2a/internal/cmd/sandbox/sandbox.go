@@ -318,7 +318,7 @@ func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, generated,
 		fmt.Fprintf(w, "  authorizations are approved automatically as %s\n", o.AutoApproveAs)
 	}
 	if o.WriteProfile != "" {
-		fmt.Fprintf(w, "  profile %q written to %s (account_type %s): try  xs2a --profile %s certs check --ca %s\n", o.WriteProfile, cfg.Path, kv["account_type"], o.WriteProfile, kv["ca_bundle"])
+		fmt.Fprintf(w, "  profile %q written to %s (account_type %s): try  xs2a --profile %s certs check\n", o.WriteProfile, cfg.Path, kv["account_type"], o.WriteProfile)
 	}
 	return nil
 }
