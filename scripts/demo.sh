@@ -56,4 +56,4 @@ rc=$?
 set -e
 echo "(exit status $rc: 6 means signature invalid)"
 
-step "Done. Next: xs2a sandbox serve --write-profile local, then xs2a -p local token / consent create / authorize / accounts list"
+step "Done. Next: xs2a sandbox serve --write-profile local, then xs2a -p local token / consent create / authorize --exchange / accounts list"

@@ -86,6 +86,16 @@ func (s *Session) Exchange(ctx context.Context, code, verifier, redirect string)
 	tok := toState(t, consentID)
 	err = s.Store.Update(name, func(st *state.State) error {
 		st.UserToken, st.Code, st.CodeVerifier, st.CodeRedirect, st.Pending = tok, "", "", "", nil
+		// The bank issued tokens for the consent: it is valid now, as
+		// `consent status --local` should say without asking.
+		if consentID != "" && st.ConsentID == consentID {
+			st.ConsentStatus = "valid"
+		}
+		if st.Budget != nil {
+			if c := st.Budget.Consents[consentID]; c != nil {
+				c.Status = "valid"
+			}
+		}
 		return nil
 	})
 	return tok, err
@@ -124,7 +134,10 @@ func (s *Session) UserToken(ctx context.Context) (*state.Token, error) {
 		return nil, err
 	}
 	if st.UserToken == nil {
-		next := "`xs2a authorize --exchange`"
+		next := "`xs2a authorize --exchange` (or `xs2a authorize`, then `xs2a token exchange`)"
+		if st.Code != "" {
+			next = "`xs2a token exchange` (the code `xs2a authorize` kept waits for it)"
+		}
 		switch st.ConsentStatus {
 		case "terminatedByTpp", "expired", "rejected", "revokedByPsu":
 			next = "`xs2a consent create` (consent " + st.ConsentID + " is " + st.ConsentStatus + "), then " + next

@@ -64,3 +64,51 @@ func TestConsentAgainstTheBank(t *testing.T) {
 	}
 	e.Must("consent", "create", "--one-off")
 }
+
+// Issue 18 item 10: a new consent says it replaces the authorized one and
+// its token; --local knows the exchange made the consent valid; the "no PSU
+// access token" hint names the exchange.
+func TestConsentReplacesAuthorized(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Bank()
+	e.Must("token")
+	r := e.Must("-o", "json", "consent", "create")
+	var c struct {
+		ConsentID string `json:"consentId"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &c); err != nil || c.ConsentID == "" {
+		t.Fatalf("consent create -o json: %v\n%s", err, r.Stdout)
+	}
+	if strings.Contains(r.Stderr, "replaces") {
+		t.Errorf("first consent create says it replaces one:\n%s", r.Stderr)
+	}
+	r = e.Expect(4, "", "accounts", "list")
+	if !strings.Contains(r.Stderr, "xs2a authorize --exchange") || !strings.Contains(r.Stderr, "xs2a token exchange") {
+		t.Errorf("no PSU token, consent received: hint %q does not name the exchange", r.Stderr)
+	}
+	e.Must("authorize", "--timeout", "10s")
+	r = e.Expect(4, "", "accounts", "list")
+	if !strings.Contains(r.Stderr, "run `xs2a token exchange`") {
+		t.Errorf("no PSU token, code kept: hint %q does not name token exchange", r.Stderr)
+	}
+	e.Must("token", "exchange")
+	r = e.Must("consent", "status", "--local")
+	if !strings.Contains(r.Stdout, "valid (last known") {
+		t.Errorf("consent status --local after token exchange:\n%s", r.Stdout)
+	}
+	r = e.Must("consent", "create")
+	want := "replaces consent " + c.ConsentID + " (valid) and its PSU access token"
+	lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+	if !strings.Contains(r.Stderr, want) || !strings.Contains(r.Stderr, "xs2a authorize --consent "+c.ConsentID+" --exchange") {
+		t.Errorf("consent create over an authorized consent: stderr %q, want %q", r.Stderr, want)
+	}
+	for _, ln := range lines {
+		if strings.Contains(ln, "replaces") && !strings.Contains(ln, "--exchange") {
+			t.Errorf("the notice is not one line: %q", r.Stderr)
+		}
+	}
+	r = e.Must("consent", "create")
+	if strings.Contains(r.Stderr, "replaces") {
+		t.Errorf("consent create over an unauthorized consent says it replaces one:\n%s", r.Stderr)
+	}
+}

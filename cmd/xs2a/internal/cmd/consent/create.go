@@ -169,13 +169,18 @@ func createRun(ctx context.Context, o *CreateOptions) error {
 	if err != nil {
 		return err
 	}
+	var replaced string
 	err = s.Store.Update(s.Config.ProfileName, func(st *state.State) error {
+		replaced = replacedNotice(st, created.ConsentID)
 		st.ConsentID, st.ConsentStatus, st.ValidUntil = created.ConsentID, created.ConsentStatus, body.ValidUntil
 		st.UserToken, st.Pending, st.Code = nil, nil, ""
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if replaced != "" {
+		fmt.Fprintln(o.IO.ErrOut, replaced)
 	}
 	out := createdJSON{ConsentID: created.ConsentID, ConsentStatus: created.ConsentStatus,
 		SCAApproach: created.SCAApproach, ValidUntil: body.ValidUntil, XRequestID: created.RequestID}
@@ -198,4 +203,28 @@ func createRun(ctx context.Context, o *CreateOptions) error {
 	}
 	fmt.Fprintln(o.IO.ErrOut, "next: xs2a authorize --exchange")
 	return nil
+}
+
+// replacedNotice is the one line that says the new consent replaces the
+// authorized one whose PSU tokens the state holds; "" when it holds none.
+// The state keeps one consent and its tokens, so the old consent's tokens
+// are dropped: the consent itself stays at the bank, and using it again
+// takes a new authorization.
+func replacedNotice(st *state.State, newID string) string {
+	if st.UserToken == nil {
+		return ""
+	}
+	old := st.UserToken.ConsentID
+	if old == "" {
+		old = st.ConsentID
+	}
+	if old == "" || old == newID {
+		return ""
+	}
+	status := st.ConsentStatus
+	if status == "" || st.ConsentID != old {
+		status = "authorized"
+	}
+	return fmt.Sprintf("note: consent %s replaces consent %s (%s) and its PSU access token in the profile's state; %s stays at the bank, and using it again needs a new SCA: xs2a authorize --consent %s --exchange",
+		l(newID), l(old), l(status), l(old), l(old))
 }
