@@ -160,7 +160,7 @@ func detailLinks(con *Consent, collection, id string) map[string]link {
 }
 
 func (s *Server) listCards(c *call) *apiError {
-	if e := refuseCardQuery(c, "/v1/card-accounts"); e != nil {
+	if e := refuseUndeclaredQuery(c, "/v1/card-accounts"); e != nil {
 		return e
 	}
 	a, e := s.consentAccess(c)
@@ -179,7 +179,7 @@ func (s *Server) listCards(c *call) *apiError {
 }
 
 func (s *Server) getCard(c *call) *apiError {
-	if e := refuseCardQuery(c, "/v1/card-accounts/{account-id}"); e != nil {
+	if e := refuseUndeclaredQuery(c, "/v1/card-accounts/{account-id}"); e != nil {
 		return e
 	}
 	a, e := s.consentAccess(c)
@@ -196,7 +196,7 @@ func (s *Server) getCard(c *call) *apiError {
 }
 
 func (s *Server) cardBalances(c *call) *apiError {
-	if e := refuseCardQuery(c, "/v1/card-accounts/{account-id}/balances"); e != nil {
+	if e := refuseUndeclaredQuery(c, "/v1/card-accounts/{account-id}/balances"); e != nil {
 		return e
 	}
 	a, e := s.consentAccess(c)
@@ -216,7 +216,7 @@ func (s *Server) cardBalances(c *call) *apiError {
 // cardTransactions answers the card account's transaction report, with
 // the card's balances when the consent gives them.
 func (s *Server) cardTransactions(c *call) *apiError {
-	if e := refuseCardQuery(c, "/v1/card-accounts/{account-id}/transactions"); e != nil {
+	if e := refuseUndeclaredQuery(c, "/v1/card-accounts/{account-id}/transactions"); e != nil {
 		return e
 	}
 	a, e := s.consentAccess(c)

@@ -168,7 +168,7 @@ func isMark(k string) bool { return strings.Contains(k, "?") }
 // nextPage reports a request for a page after the first of a transactions
 // report: the number as the handlers read it (strconv.Atoi), so "00" or
 // "+0" is the first page, and on a transactions list only (the one path
-// with pages; refuseCardQuery refuses `page` elsewhere).
+// with pages; refuseUndeclaredQuery refuses `page` elsewhere).
 func nextPage(c *call) bool {
 	n, err := strconv.Atoi(c.r.URL.Query().Get("page"))
 	return err == nil && n > 0 && strings.HasSuffix(c.r.URL.Path, "/transactions")

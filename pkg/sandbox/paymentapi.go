@@ -68,7 +68,7 @@ func (s *Server) accountJSON(acc *PaymentAccount, con *Consent, withBalance bool
 // listAccounts answers getAccountList: the payment accounts the consent
 // gives (a card customer's list is empty).
 func (s *Server) listAccounts(c *call) *apiError {
-	if e := refuseCardQuery(c, "/v1/accounts"); e != nil {
+	if e := refuseUndeclaredQuery(c, "/v1/accounts"); e != nil {
 		return e
 	}
 	a, e := s.consentAccess(c)
@@ -91,7 +91,7 @@ func (s *Server) listAccounts(c *call) *apiError {
 }
 
 func (s *Server) getAccount(c *call) *apiError {
-	if e := refuseCardQuery(c, "/v1/accounts/{account-id}"); e != nil {
+	if e := refuseUndeclaredQuery(c, "/v1/accounts/{account-id}"); e != nil {
 		return e
 	}
 	a, e := s.consentAccess(c)
@@ -112,7 +112,7 @@ func (s *Server) getAccount(c *call) *apiError {
 }
 
 func (s *Server) accountBalances(c *call) *apiError {
-	if e := refuseCardQuery(c, "/v1/accounts/{account-id}/balances"); e != nil {
+	if e := refuseUndeclaredQuery(c, "/v1/accounts/{account-id}/balances"); e != nil {
 		return e
 	}
 	a, e := s.consentAccess(c)
@@ -133,7 +133,7 @@ func (s *Server) accountBalances(c *call) *apiError {
 // account's history the query asks for, with its balances when asked
 // (withBalance) and the consent gives them.
 func (s *Server) accountTransactions(c *call) *apiError {
-	if e := refuseCardQuery(c, "/v1/accounts/{account-id}/transactions"); e != nil {
+	if e := refuseUndeclaredQuery(c, "/v1/accounts/{account-id}/transactions"); e != nil {
 		return e
 	}
 	a, e := s.consentAccess(c)
@@ -177,7 +177,7 @@ func (s *Server) accountTransactions(c *call) *apiError {
 // accountTransaction answers getTransactionDetails for a transaction of the
 // account's history that the consent's transactions grant covers.
 func (s *Server) accountTransaction(c *call) *apiError {
-	if e := refuseCardQuery(c, "/v1/accounts/{account-id}/transactions/{transactionId}"); e != nil {
+	if e := refuseUndeclaredQuery(c, "/v1/accounts/{account-id}/transactions/{transactionId}"); e != nil {
 		return e
 	}
 	a, e := s.consentAccess(c)

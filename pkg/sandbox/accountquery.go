@@ -2,20 +2,21 @@ package sandbox
 
 import (
 	"fmt"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 	"net/http"
 	"sort"
 	"strings"
 )
 
-// cardQuery lists the query parameters the Berlin Group OpenAPI file 1.3.12
-// declares on each card account operation. GET /v1/card-accounts, its
-// /{account-id} and /balances declare none: withBalance, which the file
+// declaredQuery lists the query parameters the Berlin Group OpenAPI file
+// 1.3.12 declares on each account operation, card and payment. GET
+// /v1/card-accounts, its /{account-id} and /balances declare none: withBalance, which the file
 // declares for payment accounts ("might be ignored by the ASPSP"), is not a
 // parameter of the card paths, whose balances come with the consent
 // (cardAccountList's example carries them without it). `page` is the
 // sandbox's own paging parameter, sent back only as the bank gave it in its
 // _links (the file leaves the link's form to the ASPSP).
-var cardQuery = map[string]map[string]bool{
+var declaredQuery = map[string]map[string]bool{
 	// keys are the file's paths of the operations
 	"/v1/card-accounts":                           {},
 	"/v1/card-accounts/{account-id}":              {},
@@ -33,18 +34,19 @@ var cardQuery = map[string]map[string]bool{
 	"/v1/accounts/{account-id}/transactions/{transactionId}": {},
 }
 
-// refuseCardQuery refuses a query parameter the file does not declare for
-// the card operation (op: its path in the file), as a strict bank validating requests against the file
-// does: 400 FORMAT_ERROR naming it. Not PARAMETER_NOT_SUPPORTED: the
+// refuseUndeclaredQuery refuses a query parameter the file does not
+// declare for the account operation (op: its path in the file), as a
+// strict bank validating requests against the file does: 400
+// FORMAT_ERROR naming it. Not PARAMETER_NOT_SUPPORTED: the
 // Guidelines' message code table keeps that code for parameters the
 // specification marks "optional if supported by API provider", and these
 // are no parameters of the interface at all. Checked before the consent, so
 // a refused call never counts against frequencyPerDay.
-func refuseCardQuery(c *call, op string) *apiError {
+func refuseUndeclaredQuery(c *call, op string) *apiError {
 	q := c.r.URL.Query()
 	names := make([]string, 0, len(q))
 	for k := range q {
-		if !cardQuery[op][k] {
+		if !declaredQuery[op][k] {
 			names = append(names, k)
 		}
 	}
@@ -53,10 +55,7 @@ func refuseCardQuery(c *call, op string) *apiError {
 	}
 	sort.Strings(names)
 	name := names[0]
-	shown := name
-	if r := []rune(shown); len(r) > 64 {
-		shown = string(r[:64]) + "…"
-	}
+	shown := text.Clip(name, 64)
 	why := fmt.Sprintf("query parameter %q is not defined for GET %s (Berlin Group OpenAPI 1.3.12)", shown, op)
 	if name == "withBalance" && strings.HasPrefix(op, "/v1/card-accounts") {
 		why += "; card balances come with the consent: they are in the answer when the consent gives balances for the card"
