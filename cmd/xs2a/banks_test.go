@@ -598,8 +598,9 @@ func TestSignVerifyBankThroughTheBinary(t *testing.T) {
 	}
 	cfg := filepath.Join(dir, "config.yaml")
 	r = xs2a(t, dir, "", nil, "--config", cfg, "certs", "generate", "--dir", filepath.Join(dir, "certs"), "--write-profile", "ad", "--bank", "adorsys")
-	if b, _ := os.ReadFile(cfg); r.code != 0 || !strings.Contains(string(b), "bank: adorsys") {
-		t.Fatalf("certs generate --write-profile --bank adorsys: exit %d %s\n%s", r.code, r.stderr, b)
+	if b, _ := os.ReadFile(cfg); r.code != 0 || !strings.Contains(string(b), "bank: adorsys") ||
+		!strings.Contains(string(b), "keyid_form: adorsys\n") || !strings.Contains(string(b), "sign_date: true\n") {
+		t.Fatalf("certs generate --write-profile --bank adorsys (bank and its signing settings): exit %d %s\n%s", r.code, r.stderr, b)
 	}
 	if r = xs2a(t, dir, ad, nil, "--config", cfg, "-p", "ad", "sign", "verify", "-"); r.code != 0 || !strings.Contains(r.stdout, "\nVALID for adorsys: ") {
 		t.Errorf("adorsys example with the profile's bank: exit %d\n%s%s", r.code, r.stdout, r.stderr)

@@ -27,9 +27,22 @@ func TestSandboxWhyThroughTheBinary(t *testing.T) {
 		t.Errorf("serve -o json: %v", s.info)
 	}
 
-	// The default profile signs the enfuce way: rejected, and the error line
-	// carries the X-Request-ID.
-	r := s.run(nil, "consent", "create")
+	// The profile it wrote signs as adorsys reads (issue 18 item 4): the
+	// keyId in adorsys's form and a signed Date, accepted as written.
+	qseal := s.certSerials(t)
+	cfgText, _ := os.ReadFile(s.cfg)
+	if !strings.Contains(string(cfgText), "keyid_form: adorsys\n") || !strings.Contains(string(cfgText), "sign_date: true\n") {
+		t.Errorf("--bank adorsys --write-profile wrote no adorsys signing settings:\n%s", cfgText)
+	}
+	r := s.run(nil, "consent", "create", "-v")
+	if r.code != 0 || !strings.Contains(r.stderr, `> Signature: keyId="SN=`+qseal.lower+`,CA=`) || !strings.Contains(r.stderr, "> Date: ") {
+		t.Fatalf("consent create with the written profile: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// Signed the enfuce way (the client's defaults): rejected, and the
+	// error line carries the X-Request-ID.
+	enfuce := []string{"XS2A_SIGNING_KEYID_FORM=enfuce", "XS2A_SIGNING_SIGN_DATE=false"}
+	r = s.run(enfuce, "consent", "create")
 	oneErrorLine(t, "consent create against adorsys", r, 6, "SIGNATURE_INVALID", "xs2a sandbox why ")
 	m := requestIDInError.FindStringSubmatch(r.stderr)
 	if m == nil {
@@ -46,7 +59,6 @@ func TestSandboxWhyThroughTheBinary(t *testing.T) {
 	if !head.MatchString(lines[0]) || lines[1] != "Signature check of POST /v1/consents (berlin-group profile)" {
 		t.Errorf("why head:\n%s", r.stdout)
 	}
-	qseal := s.certSerials(t)
 	for _, want := range []string{
 		"  ✗ keyId names the certificate\n      expected: SN=" + qseal.lower + ",CA=CN=xs2a%20Test%20QTSP%20CA,",
 		"      got:      SN=" + qseal.der + ",CA=CN=xs2a%20Test%20QTSP%20CA,",
@@ -77,7 +89,6 @@ func TestSandboxWhyThroughTheBinary(t *testing.T) {
 	if key := rec.Request.Message().Get("X-API-Key"); !strings.HasPrefix(key, "[redacted sha256:") {
 		t.Errorf("API key kept as %q", key)
 	}
-	cfgText, _ := os.ReadFile(s.cfg)
 	if k := regexp.MustCompile(`api_key: (\S+)`).FindSubmatch(cfgText); k == nil || strings.Contains(r.stdout, string(k[1])) ||
 		!strings.Contains(r.stdout, httplog.Redact(string(k[1]))) {
 		t.Errorf("the record does not fingerprint the profile's API key")
@@ -93,7 +104,11 @@ func TestSandboxWhyThroughTheBinary(t *testing.T) {
 	r = s.run(nil, "sandbox", "why", rid, "--url", "http://127.0.0.1:1")
 	oneErrorLine(t, "why http url", r, 2, "is not an https URL")
 
-	// The adorsys settings, from the environment: the same call works.
+	// The adorsys settings from the environment over a profile without
+	// them: the same call works.
+	if err := profile.UpdateFile(s.cfg, "sb", map[string]string{"signing.keyid_form": "enfuce", "signing.sign_date": "false"}); err != nil {
+		t.Fatal(err)
+	}
 	r = s.run([]string{"XS2A_SIGNING_KEYID_FORM=adorsys", "XS2A_SIGNING_SIGN_DATE=true"}, "consent", "create", "-v")
 	if r.code != 0 || !strings.Contains(r.stderr, `> Signature: keyId="SN=`+qseal.lower+`,CA=`) || !strings.Contains(r.stderr, "> Date: ") {
 		t.Fatalf("consent create with the adorsys settings: exit %d\n%s", r.code, r.stderr)

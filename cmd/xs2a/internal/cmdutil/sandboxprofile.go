@@ -1,10 +1,13 @@
 package cmdutil
 
 import (
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/xs2a-dev/xs2a/pkg/budget"
+	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 )
 
@@ -22,7 +25,7 @@ func SandboxProfile(sb *sandbox.Server, opts sandbox.Options, certsDir string) m
 	}
 	bank, _ := sandbox.ParseDialect(string(opts.Dialect)) // Start refused any other
 	app := sb.DefaultApp
-	return map[string]string{
+	keys := map[string]string{
 		"base_url": sb.URL, "token_url": sb.URL + "/oauth/token", "authorize_url": sb.AuthURL + "/oauth/authorize",
 		"client_id": app.ClientID, "client_secret": app.ClientSecret, "api_key": app.APIKey, "api_key_header": header,
 		"qwac_cert": cert("qwac.pem"), "qwac_key": cert("qwac.key"), "qseal_cert": cert("qseal.pem"), "qseal_key": cert("qseal.key"),
@@ -33,6 +36,9 @@ func SandboxProfile(sb *sandbox.Server, opts sandbox.Options, certsDir string) m
 		"budget.rate_per_second": sandboxRate(opts.RatePerSecond), "budget.daily_limit": sandboxDailyLimit(opts.RatePerDay),
 		"budget.timezone": budget.DefaultTimezone,
 	}
+	// The dialect's signature rules, so the profile signs as this bank reads.
+	maps.Copy(keys, BankSigning(bank))
+	return keys
 }
 
 // absPath is path made absolute, for a profile that works from any
@@ -88,4 +94,24 @@ func sandboxDailyLimit(n int) string {
 		return "off"
 	}
 	return strconv.Itoa(n)
+}
+
+// BankSigning is the profile's signing keys a client needs for bank b to
+// accept its signatures, derived from the rules b verifies with
+// (httpsig.Bank.VerifyOptions) so that a written profile and the bank
+// cannot disagree: adorsys compares the keyId as one string in its own form
+// and requires a signed Date; Enfuce and the lenient bank take the
+// client's defaults (no keys).
+func BankSigning(b httpsig.Bank) map[string]string {
+	keys := map[string]string{}
+	o := b.VerifyOptions()
+	if o.KeyIDFormat != nil {
+		if name := httpsig.KeyIDFormName(*o.KeyIDFormat); name != "" {
+			keys["signing.keyid_form"] = name
+		}
+	}
+	if slices.Contains(o.RequireHeaders, "date") {
+		keys["signing.sign_date"] = "true"
+	}
+	return keys
 }

@@ -45,6 +45,7 @@ func TestSandboxProfile(t *testing.T) {
 		"qwac_cert": filepath.Join(certs, "qwac.pem"), "qwac_key": filepath.Join(certs, "qwac.key"),
 		"qseal_cert": filepath.Join(certs, "qseal.pem"), "qseal_key": filepath.Join(certs, "qseal.key"), "ca_bundle": filepath.Join(certs, "ca.pem"),
 		"account_type": "payment", "api_version": "v1", "bank": "adorsys",
+		"signing.keyid_form": "adorsys", "signing.sign_date": "true",
 		"budget.rate_per_second": "2.5", "budget.daily_limit": "off", "budget.timezone": "Europe/Helsinki",
 	}
 	got := SandboxProfile(sb, opts, "certs")
@@ -69,6 +70,12 @@ func TestSandboxProfile(t *testing.T) {
 		"budget.rate_per_second": "5", "budget.daily_limit": "1000", "qwac_cert": filepath.Join(certs, "qwac.pem")} {
 		if got[k] != v {
 			t.Errorf("zero options: %s = %q, want %q", k, got[k], v)
+		}
+	}
+	// Enfuce takes the client's signing defaults: no signing keys.
+	for _, k := range []string{"signing.keyid_form", "signing.sign_date"} {
+		if v, ok := got[k]; ok {
+			t.Errorf("zero options (enfuce): %s = %q, want none", k, v)
 		}
 	}
 	// No rate limit paces nothing; without AutoApprove the customer is

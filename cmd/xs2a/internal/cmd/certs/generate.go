@@ -3,6 +3,7 @@ package certs
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -271,12 +272,15 @@ func writeProfile(o *GenerateOptions, cfg *profile.Config, paths map[string]stri
 	if cfg == nil || cfg.Path == "" {
 		return cmdutil.UsageErrorf("no config file path to write profile %q to (use --config)", o.WriteProfile)
 	}
-	err := profile.UpdateFile(cfg.Path, o.WriteProfile, map[string]string{
+	keys := map[string]string{
 		"bank":      o.Bank,
 		"qwac_cert": abs(paths["qwac_pem"]), "qwac_key": abs(paths["qwac_key"]),
 		"qseal_cert": abs(paths["qseal_pem"]), "qseal_key": abs(paths["qseal_key"]),
 		"ca_bundle": abs(paths["ca_pem"]),
-	})
+	}
+	// Sign as the named bank reads (validated by the flag's check).
+	maps.Copy(keys, cmdutil.BankSigning(httpsig.Bank(o.Bank)))
+	err := profile.UpdateFile(cfg.Path, o.WriteProfile, keys)
 	if err != nil {
 		return fmt.Errorf("updating profile %q in %s: %w", o.WriteProfile, cfg.Path, err)
 	}
