@@ -1,0 +1,144 @@
+package report
+
+import (
+	"bytes"
+	"io"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+	"unicode/utf8"
+
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+)
+
+// Table is the human output's table: written like a tabwriter (cells
+// ended by \t, rows by \n), printed by Flush in columns two spaces apart,
+// and fitted to the terminal. When a row is wider than the terminal, the
+// free-text columns named at construction (the bank's names, details,
+// reasons) are shortened, widest first, each cut cell ending in "…" and
+// cut at a space where one is near, so a table never wraps mid-word. Off a
+// terminal (width 0) nothing is cut: a script or a file gets every
+// character.
+type Table struct {
+	w      io.Writer
+	width  int
+	shrink []int
+	buf    bytes.Buffer
+}
+
+// NewTable is a Table on ios.Out as wide as ios.TerminalWidth(); shrink
+// are the columns (0-based) that may be shortened.
+func NewTable(ios *iostreams.IOStreams, shrink ...int) *Table {
+	return NewTableWidth(ios.Out, ios.TerminalWidth(), shrink...)
+}
+
+// NewTableWidth is a Table on w, width columns wide (0: no limit).
+func NewTableWidth(w io.Writer, width int, shrink ...int) *Table {
+	return &Table{w: w, width: width, shrink: shrink}
+}
+
+// Write buffers the table's text until Flush.
+func (t *Table) Write(p []byte) (int, error) { return t.buf.Write(p) }
+
+// minShrunk is the narrowest a shortened column gets: a cut below it
+// would leave nothing to read.
+const minShrunk = 12
+
+// Flush prints the table.
+func (t *Table) Flush() error {
+	text := strings.TrimSuffix(t.buf.String(), "\n")
+	t.buf.Reset()
+	if text == "" {
+		return nil
+	}
+	var rows [][]string
+	for _, line := range strings.Split(text, "\n") {
+		rows = append(rows, strings.Split(line, "\t"))
+	}
+	if t.width > 0 {
+		fit(rows, t.width, t.shrink)
+	}
+	tw := tabwriter.NewWriter(t.w, 0, 2, 2, ' ', 0)
+	for _, r := range rows {
+		if _, err := io.WriteString(tw, strings.Join(r, "\t")+"\n"); err != nil {
+			return err
+		}
+	}
+	return tw.Flush()
+}
+
+// fit shortens the cells of the shrinkable columns until every row fits
+// in width columns, taking a column from the widest shrinkable one each
+// time, none below minShrunk or its header.
+func fit(rows [][]string, width int, shrink []int) {
+	widths := []int{}
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], visible(c))
+		}
+	}
+	total := 0
+	for i, w := range widths {
+		total += w
+		if i < len(widths)-1 {
+			total += 2 // the padding
+		}
+	}
+	floor := map[int]int{}
+	for _, c := range shrink {
+		if c < len(widths) {
+			floor[c] = min(widths[c], max(minShrunk, visible(rows[0][c])))
+		}
+	}
+	for excess := total - width; excess > 0; excess-- {
+		best := -1
+		for c, f := range floor {
+			if widths[c] > f && (best < 0 || widths[c] > widths[best] || (widths[c] == widths[best] && c > best)) {
+				best = c
+			}
+		}
+		if best < 0 {
+			break // the fixed columns alone are wider: nothing more to take
+		}
+		widths[best]--
+	}
+	for c := range floor {
+		for _, r := range rows {
+			if c < len(r) {
+				r[c] = Ellipsis(r[c], widths[c])
+			}
+		}
+	}
+}
+
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// visible is how many columns s takes on a terminal: its runes, colour
+// sequences not counted.
+func visible(s string) int { return utf8.RuneCountInString(ansi.ReplaceAllString(s, "")) }
+
+// Ellipsis shortens s to n columns ending in "…", at the last space in
+// its second half when the cut would fall inside a word; s as it is when
+// it fits. A shortened cell loses its colour.
+func Ellipsis(s string, n int) string {
+	if visible(s) <= n {
+		return s
+	}
+	r := []rune(ansi.ReplaceAllString(s, ""))
+	if n < 2 {
+		return "…"
+	}
+	keep := r[:n-1]
+	if r[n-1] != ' ' && keep[len(keep)-1] != ' ' {
+		for i := len(keep) - 1; i >= len(keep)/2; i-- {
+			if keep[i] == ' ' {
+				keep = keep[:i]
+				break
+			}
+		}
+	}
+	return strings.TrimRight(string(keep), " ") + "…"
+}
