@@ -81,3 +81,41 @@ func TestPaymentAccounts(t *testing.T) {
 	}
 	e.Must("accounts", "transaction", "acc-2343", id[1], "-o", "json", "--psu-ip", "192.0.2.10")
 }
+
+// At a terminal the report's pages show as a progress line on stderr and
+// the table fits $COLUMNS, the details cut with an ellipsis; piped, stderr
+// has no progress and the table every character (issue 18 item 15).
+func TestTransactionsAtATerminal(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Consented()
+	args := []string{"accounts", "transactions", "card-8693", "--psu-ip", "192.0.2.10", "--from", e.Now.AddDate(0, 0, -90).Format("2006-01-02")}
+	t.Setenv("COLUMNS", "48")
+	r := e.RunTTY(args...)
+	if r.Code != 0 || !strings.Contains(r.Stderr, "\r⠋ reading the transaction report") {
+		t.Fatalf("exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	if strings.ContainsAny(r.Stdout, "\r⠋") {
+		t.Errorf("a progress frame on stdout:\n%q", r.Stdout)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n")
+	cut := 0
+	for _, l := range lines {
+		if n := len([]rune(l)); n > 48 {
+			t.Errorf("%d columns on a 48-column terminal: %q", n, l)
+		}
+		if strings.HasSuffix(l, "…") {
+			cut++
+		}
+	}
+	if cut == 0 {
+		t.Errorf("no details cut at 48 columns:\n%s", r.Stdout)
+	}
+
+	piped := e.Must(args...)
+	if strings.Contains(piped.Stderr, "\r") || strings.Contains(piped.Stdout, "…") {
+		t.Errorf("piped: progress or a cut cell:\nstdout %s\nstderr %q", piped.Stdout, piped.Stderr)
+	}
+	if len(strings.Split(strings.TrimSuffix(piped.Stdout, "\n"), "\n")) != len(lines) {
+		t.Errorf("piped and at a terminal differ in rows:\n%s\n%s", piped.Stdout, r.Stdout)
+	}
+}
