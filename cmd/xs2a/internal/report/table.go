@@ -15,7 +15,7 @@ import (
 // ended by \t, rows by \n), printed by Flush in columns two spaces apart,
 // and fitted to the terminal. When a row is wider than the terminal, the
 // free-text columns named at construction (the bank's names, details,
-// reasons) are shortened, widest first, each cut cell ending in "…" and
+// reasons) are shortened, the least needed first, each cut cell ending in "…" and
 // cut at a space where one is near, so a table never wraps mid-word. Off a
 // terminal (width 0) nothing is cut: a script or a file gets every
 // character.
@@ -27,7 +27,8 @@ type Table struct {
 }
 
 // NewTable is a Table on ios.Out as wide as ios.TerminalWidth(); shrink
-// are the columns (0-based) that may be shortened.
+// are the columns (0-based) that may be shortened, in the order they give
+// way.
 func NewTable(ios *iostreams.IOStreams, shrink ...int) *Table {
 	return NewTableWidth(ios.Out, ios.TerminalWidth(), shrink...)
 }
@@ -68,8 +69,9 @@ func (t *Table) Flush() error {
 }
 
 // fit shortens the cells of the shrinkable columns until every row fits
-// in width columns, taking a column from the widest shrinkable one each
-// time, none below minShrunk or its header.
+// in width columns, in the order shrink names them (the least needed
+// first), each down to minShrunk or its header at most; when they all
+// are and the row is still too wide, the terminal wraps it.
 func fit(rows [][]string, width int, shrink []int) {
 	widths := []int{}
 	for _, r := range rows {
@@ -93,17 +95,13 @@ func fit(rows [][]string, width int, shrink []int) {
 			floor[c] = min(widths[c], max(minShrunk, visible(rows[0][c])))
 		}
 	}
-	for excess := total - width; excess > 0; excess-- {
-		best := -1
-		for c, f := range floor {
-			if widths[c] > f && (best < 0 || widths[c] > widths[best] || (widths[c] == widths[best] && c > best)) {
-				best = c
-			}
+	excess := total - width
+	for _, c := range shrink {
+		if f, ok := floor[c]; ok && excess > 0 {
+			take := min(excess, widths[c]-f)
+			widths[c] -= take
+			excess -= take
 		}
-		if best < 0 {
-			break // the fixed columns alone are wider: nothing more to take
-		}
-		widths[best]--
 	}
 	for c := range floor {
 		for _, r := range rows {

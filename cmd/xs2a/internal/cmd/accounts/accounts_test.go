@@ -119,3 +119,24 @@ func TestTransactionsAtATerminal(t *testing.T) {
 		t.Errorf("piped and at a terminal differ in rows:\n%s\n%s", piped.Stdout, r.Stdout)
 	}
 }
+
+// The card list at a terminal of 100 columns: the product gives way
+// first, then the balance's note, cut at a word, the amount whole.
+func TestListAtATerminal(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Consented()
+	t.Setenv("COLUMNS", "100")
+	r := e.RunTTY("accounts", "list")
+	piped := e.Must("accounts", "list")
+	if r.Code != 0 || !strings.Contains(piped.Stdout, "(expected with credit limit)") {
+		t.Fatalf("exit %d\n%s\npiped:\n%s", r.Code, r.Stdout, piped.Stdout)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n") {
+		if n := len([]rune(l)); n > 100 {
+			t.Errorf("%d columns on a 100-column terminal: %q", n, l)
+		}
+	}
+	if len(regexp.MustCompile(`  available \d+\.\d\d(…| EUR…)\n`).FindAllString(r.Stdout, -1)) != 2 || !strings.Contains(r.Stdout, "  Mastercard…  ") {
+		t.Errorf("at 100 columns:\n%s", r.Stdout)
+	}
+}

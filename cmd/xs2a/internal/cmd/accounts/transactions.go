@@ -143,7 +143,7 @@ func transactionsPayment(ctx context.Context, o *TransactionsOptions, c *account
 	if c.S.WantsJSON() {
 		return cmdutil.WriteJSON(o.IO.Out, tx)
 	}
-	tw := report.NewTable(o.IO, 3, 4) // COUNTERPARTY, REFERENCE
+	tw := report.NewTable(o.IO, 4, 3) // REFERENCE, then COUNTERPARTY
 	fmt.Fprintln(tw, "DATE\tSTATUS\tAMOUNT\tCOUNTERPARTY\tREFERENCE\tTRANSACTION ID")
 	for _, g := range []struct {
 		status string
