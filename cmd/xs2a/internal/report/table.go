@@ -27,8 +27,8 @@ type Table struct {
 }
 
 // NewTable is a Table on ios.Out as wide as ios.TerminalWidth(); shrink
-// are the columns (0-based) that may be shortened, in the order they give
-// way.
+// are the columns (0-based; -1 the last) that may be shortened, in the
+// order they give way.
 func NewTable(ios *iostreams.IOStreams, shrink ...int) *Table {
 	return NewTableWidth(ios.Out, ios.TerminalWidth(), shrink...)
 }
@@ -70,7 +70,7 @@ func (t *Table) Flush() error {
 
 // fit shortens the cells of the shrinkable columns until every row fits
 // in width columns, in the order shrink names them (the least needed
-// first), each down to minShrunk or its header at most; when they all
+// first), each down to minShrunk or its header's width; when they all
 // are and the row is still too wide, the terminal wraps it.
 func fit(rows [][]string, width int, shrink []int) {
 	widths := []int{}
@@ -89,14 +89,27 @@ func fit(rows [][]string, width int, shrink []int) {
 			total += 2 // the padding
 		}
 	}
+	// A first row in capitals is the header, never cut: the columns are
+	// not cut narrower than it.
+	header := strings.ToUpper(strings.Join(rows[0], "")) == strings.Join(rows[0], "")
 	floor := map[int]int{}
-	for _, c := range shrink {
-		if c < len(widths) {
-			floor[c] = min(widths[c], max(minShrunk, visible(rows[0][c])))
+	order := make([]int, len(shrink))
+	for i, c := range shrink {
+		if c < 0 {
+			c += len(widths) // -1: the last column
 		}
+		order[i] = c
+		if c < 0 || c >= len(widths) {
+			continue
+		}
+		f := minShrunk
+		if header && c < len(rows[0]) {
+			f = max(f, visible(rows[0][c]))
+		}
+		floor[c] = min(widths[c], f)
 	}
 	excess := total - width
-	for _, c := range shrink {
+	for _, c := range order {
 		if f, ok := floor[c]; ok && excess > 0 {
 			take := min(excess, widths[c]-f)
 			widths[c] -= take

@@ -107,3 +107,19 @@ func TestEllipsis(t *testing.T) {
 		}
 	}
 }
+
+// -1 is the last column, whichever it is; the caller's list is kept.
+func TestTableLastColumn(t *testing.T) {
+	var out bytes.Buffer
+	shrink := []int{-1}
+	tb := NewTableWidth(&out, 40, shrink...)
+	fmt.Fprint(tb, "1\tGET /v1/accounts\tINVALID signature: the Digest header does not match the body\n")
+	tb.Flush()
+	line := strings.TrimSuffix(out.String(), "\n")
+	if n := utf8.RuneCountInString(line); n > 40 || !strings.HasSuffix(line, "…") || !strings.Contains(line, "GET /v1/accounts") {
+		t.Errorf("%d columns: %q", n, line)
+	}
+	if shrink[0] != -1 {
+		t.Errorf("the caller's columns changed: %v", shrink)
+	}
+}
