@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/loopback"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
@@ -57,8 +57,9 @@ type AuthorizeFlags struct {
 	Paste bool
 }
 
-// Register adds the flags to fl.
-func (a *AuthorizeFlags) Register(fl *pflag.FlagSet) {
+// Register adds the flags to cmd.
+func (a *AuthorizeFlags) Register(cmd *cobra.Command) {
+	fl := cmd.Flags()
 	fl.BoolVar(&a.NoBrowser, "no-browser", false, "print the URL instead of opening a browser")
 	fl.DurationVar(&a.Timeout, "timeout", 5*time.Minute, "how long to wait for the PSU's authorization")
 	fl.DurationVar(&a.IdleNotice, "idle-notice", time.Minute, "after this long with nothing reaching the listener, print the likely causes (0: never)")

@@ -68,7 +68,7 @@ $BROWSER, when set, is the command that opens the URL.`,
 	fl := cmd.Flags()
 	fl.StringVar(&o.ConsentID, "consent", "", "consent to authorize (default: the last created)")
 	fl.BoolVar(&o.Exchange, "exchange", false, "exchange the code for tokens at once")
-	o.Wait.Register(fl)
+	o.Wait.Register(cmd)
 	return cmd
 }
 

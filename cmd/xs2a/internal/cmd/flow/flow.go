@@ -161,7 +161,7 @@ causes are printed; --timeout bounds the wait.`,
 	fl := cmd.Flags()
 	fl.BoolVar(&o.Sandbox, "sandbox", false, "run against the embedded sandbox (default when the profile has no base_url)")
 	fl.BoolVar(&o.Interactive, "interactive", false, "with the sandbox: sign in and approve in the real browser")
-	o.Wait.Register(fl)
+	o.Wait.Register(cmd)
 	fl.IntVar(&o.Days, "days", 30, "how many days of transactions to read")
 	fl.StringVar(&o.PSUIP, "psu-ip", "", "PSU-IP-Address on the consent and the reads (default: the profile's psu_ip_address, else the local address of the connection)")
 	return cmd
