@@ -111,6 +111,9 @@ func TestTransactionsAtATerminal(t *testing.T) {
 		t.Errorf("no details cut at 48 columns:\n%s", r.Stdout)
 	}
 
+	if v := e.RunTTY(append(args, "-v")...); v.Code != 0 || strings.Contains(v.Stderr, "\r") {
+		t.Errorf("-v: exit %d; a progress line drawn into the trace:\n%q", v.Code, v.Stderr)
+	}
 	piped := e.Must(args...)
 	if strings.Contains(piped.Stderr, "\r") || strings.Contains(piped.Stdout, "…") {
 		t.Errorf("piped: progress or a cut cell:\nstdout %s\nstderr %q", piped.Stdout, piped.Stderr)

@@ -105,7 +105,7 @@ func transactionsRun(ctx context.Context, o *TransactionsOptions) error {
 		fmt.Fprintln(o.IO.ErrOut, cardBalanceNote)
 		q.WithBalance = false
 	}
-	stop := pageProgress(o.IO, &q)
+	stop := pageProgress(o.IO, &q, c.S.Config.Verbose)
 	tx, err := c.S.API.CardTransactions(ctx, c.Token.AccessToken, c.ConsentID, o.AccountID, q)
 	stop()
 	if err != nil {
@@ -133,7 +133,7 @@ func transactionsRun(ctx context.Context, o *TransactionsOptions) error {
 // transactionsPayment is transactions for payment accounts
 // (account_type: payment).
 func transactionsPayment(ctx context.Context, o *TransactionsOptions, c *accountCall, q xs2a.TransactionQuery) error {
-	stop := pageProgress(o.IO, &q)
+	stop := pageProgress(o.IO, &q, c.S.Config.Verbose)
 	tx, err := c.S.API.AccountTransactions(ctx, c.Token.AccessToken, c.ConsentID, o.AccountID, q)
 	stop()
 	if err != nil {
@@ -163,8 +163,12 @@ func transactionsPayment(ctx context.Context, o *TransactionsOptions, c *account
 
 // pageProgress shows, on a terminal, the pages of the report read so
 // far (a bank with 20 small pages takes seconds); the caller stops it
-// before printing.
-func pageProgress(ios *iostreams.IOStreams, q *xs2a.TransactionQuery) (stop func()) {
+// before printing. With -v the trace of each page says as much, and a
+// progress line would be drawn into it.
+func pageProgress(ios *iostreams.IOStreams, q *xs2a.TransactionQuery, verbose bool) (stop func()) {
+	if verbose {
+		return func() {}
+	}
 	p := ios.StartProgress("reading the transaction report")
 	q.OnPage = func(n int) { p.Update(fmt.Sprintf("reading the transaction report: %d page(s)", n)) }
 	return p.Stop
