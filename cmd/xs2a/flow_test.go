@@ -6,12 +6,17 @@ package main_test
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
@@ -182,6 +187,77 @@ func TestFlowStopsAtTheFirstFailure(t *testing.T) {
 		}
 		if n := bytes.Count([]byte(r.stdout), []byte("\n")); n != 3 {
 			t.Errorf("stdout has %d lines; want the failed step, its diagnosis and reproduce lines:\n%s", n, r.stdout)
+		}
+	})
+}
+
+// `xs2a -p sb flow` against `sandbox serve --write-profile sb` on a
+// machine with no browser (issue 18 item 1): the URL is printed on
+// stderr as authorize prints it, and the PSU opening it elsewhere, or
+// pasting the address the browser ended on, completes the journey.
+func TestFlowHeadlessThroughTheBinary(t *testing.T) {
+	s := serveBinary(t)
+	// The PSU's browser, on this machine or another one.
+	pem, err := os.ReadFile(filepath.Join(s.dir, "certs", "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	psu := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	start := func(args ...string) *proc {
+		// No BROWSER and no DISPLAY: nothing could open a browser anyway.
+		return startProc(t, s.dir, s.env, append([]string{"--config", s.cfg, "-p", "sb", "flow", "--idle-notice", "0", "--timeout", "30s"}, args...)...)
+	}
+	done := func(p *proc) {
+		t.Helper()
+		if c := p.wait(30 * time.Second); c != 0 {
+			t.Fatalf("exit %d\nstdout %s\nstderr %s", c, p.stdout.String(), p.stderr.String())
+		}
+		if !strings.Contains(p.stdout.String(), "The journey worked") || strings.Contains(p.stdout.String(), "/oauth/authorize") {
+			t.Errorf("stdout:\n%s", p.stdout.String())
+		}
+	}
+
+	t.Run("--no-browser: the printed URL opened", func(t *testing.T) {
+		p := start("--no-browser")
+		u := p.waitLine(`^  (https://\S+/oauth/authorize\?\S+)$`)[1]
+		p.waitLine(`^…or paste the URL your browser ended on \(http://127\.0\.0\.1:\d+/callback\?code=…\) here`)
+		resp, err := psu.Get(u) // to the bank, which approves and redirects to the listener
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		done(p)
+	})
+
+	t.Run("--paste: the URL the browser ended on on stdin", func(t *testing.T) {
+		p := start("--paste", "-o", "json")
+		u := p.waitLine(`^  (https://\S+/oauth/authorize\?\S+)$`)[1]
+		nc := *psu
+		nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := nc.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		if !strings.HasPrefix(loc, "http://127.0.0.1:") {
+			t.Fatalf("the bank answered %d, Location %q", resp.StatusCode, loc)
+		}
+		if _, err := io.WriteString(p.stdin, loc+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		if c := p.wait(30 * time.Second); c != 0 {
+			t.Fatalf("exit %d\nstderr %s", c, p.stderr.String())
+		}
+		checkWholeJourney(t, decodeFlowRecord(t, p.stdout.String()))
+	})
+
+	t.Run("the timeout's hint is true for flow", func(t *testing.T) {
+		r := s.run(nil, "flow", "--no-browser", "--paste=false", "--timeout", "1s", "--idle-notice", "300ms")
+		if r.code != 4 || !strings.Contains(r.stderr, "nothing has reached") || !strings.Contains(r.stdout, "run `xs2a flow` again (a longer --timeout") {
+			t.Errorf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"time"
 
 	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
@@ -21,6 +22,7 @@ type IOStreams struct {
 
 	stdinTTY, stdoutTTY, stderrTTY bool
 	noColor                        bool
+	progressDelay                  *time.Duration // nil: DefaultProgressDelay
 }
 
 // System returns the process's streams. NO_COLOR (any value) and TERM=dumb

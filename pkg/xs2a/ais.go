@@ -221,6 +221,9 @@ type TransactionQuery struct {
 	WithBalance bool
 	MaxPages    int // 0 means 100
 	MaxBytes    int // all pages' answers together; 0 means MaxReportBytes
+	// OnPage, if set, is told the pages read so far after each page: a
+	// report of many pages takes seconds, and a terminal can show it.
+	OnPage func(pages int)
 }
 
 // CardTransactions reads a report, following its next links.

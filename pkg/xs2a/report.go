@@ -127,6 +127,9 @@ func (c *Client) report(ctx context.Context, req Request, id string, tq Transact
 			return pages, fmt.Errorf("the answer to %s %s is not the expected JSON: %v", req.Method, termsafe.Line(req.Path), err)
 		}
 		pages++
+		if tq.OnPage != nil {
+			tq.OnPage(pages)
+		}
 		if next == "" || seen[next] {
 			break
 		}

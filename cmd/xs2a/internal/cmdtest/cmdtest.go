@@ -94,6 +94,18 @@ func (e *Env) RunStdin(stdin string, args ...string) Result {
 	return Result{Stdout: out.String(), Stderr: errOut.String(), Code: code}
 }
 
+// RunTTY is Run at a terminal: all three streams say they are one, and a
+// progress line shows at once instead of after a second. The test sets
+// the terminal's width with t.Setenv("COLUMNS", ...).
+func (e *Env) RunTTY(args ...string) Result {
+	e.T.Helper()
+	f, out, errOut := e.Factory("")
+	f.IO.SetTTY(true, true, true)
+	f.IO.SetProgressDelay(0)
+	code := app.RunFactory(context.Background(), f, args)
+	return Result{Stdout: out.String(), Stderr: errOut.String(), Code: code}
+}
+
 // Must is Run that fails the test unless the command exits 0.
 func (e *Env) Must(args ...string) Result {
 	e.T.Helper()

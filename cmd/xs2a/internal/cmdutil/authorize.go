@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/loopback"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
 	"github.com/xs2a-dev/xs2a/pkg/origin"
@@ -38,6 +40,59 @@ type AuthorizeOptions struct {
 	// machines, SSH); PastePrompt says to ask for it (a terminal).
 	Paste       io.Reader
 	PastePrompt bool
+	// Command is what the timeout's hint says to run again; "" means
+	// `xs2a authorize`.
+	Command string
+}
+
+// AuthorizeFlags are the flags of the PSU's wait that `xs2a authorize`
+// and `xs2a flow` share, so that --no-browser, --paste, --timeout and
+// --idle-notice mean the same on both and the hints naming them are true
+// for both.
+type AuthorizeFlags struct {
+	NoBrowser  bool
+	Timeout    time.Duration
+	IdleNotice time.Duration
+	// Paste is --paste: accept the URL the browser ended on on stdin.
+	Paste bool
+}
+
+// Register adds the flags to cmd.
+func (a *AuthorizeFlags) Register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.BoolVar(&a.NoBrowser, "no-browser", false, "print the URL instead of opening a browser")
+	fl.DurationVar(&a.Timeout, "timeout", 5*time.Minute, "how long to wait for the PSU's authorization")
+	fl.DurationVar(&a.IdleNotice, "idle-notice", time.Minute, "after this long with nothing reaching the listener, print the likely causes (0: never)")
+	fl.BoolVar(&a.Paste, "paste", true, "accept the URL the browser ended on, pasted on standard input (--paste=false leaves stdin alone)")
+}
+
+// Validate refuses values the wait cannot use (exit 2).
+func (a *AuthorizeFlags) Validate() error {
+	if a.Timeout <= 0 {
+		return UsageErrorf("--timeout must be positive")
+	}
+	if a.IdleNotice < 0 {
+		return UsageErrorf("--idle-notice must not be negative (0 disables it)")
+	}
+	return nil
+}
+
+// Options are the AuthorizeOptions the flags give, with the streams'
+// stdin for the paste, and the browser to open (nil with --no-browser:
+// the URL is printed).
+func (a *AuthorizeFlags) Options(ios *iostreams.IOStreams, b Browser) (AuthorizeOptions, func(string) error) {
+	ao := AuthorizeOptions{Timeout: a.Timeout, IdleNotice: a.IdleNotice}
+	var browse func(string) error
+	if !a.NoBrowser && b != nil {
+		browse = b.Browse
+	}
+	if a.Paste {
+		ao.Paste, ao.PastePrompt = ios.In, ios.IsStdinTTY()
+		if fd, ok := ios.In.(interface{ Fd() uintptr }); ok && ao.PastePrompt && !readableTerminal(fd.Fd()) {
+			ao.Paste, ao.PastePrompt = nil, false // a background job: the browser's callback only
+		}
+	}
+	return ao, browse
 }
 
 // Authorization is what an authorization produced.
@@ -187,6 +242,10 @@ func awaitCallback(ctx context.Context, o AuthorizeOptions, recv *loopback.Recei
 	case errors.As(err, &ae):
 		return nil, &ExitError{Code: ExitAuth, Err: err}
 	case errors.Is(err, loopback.ErrTimeout):
+		again := o.Command
+		if again == "" {
+			again = "xs2a authorize"
+		}
 		advice := "a longer --timeout, or --no-browser to open the URL yourself"
 		if browse == nil {
 			advice = "a longer --timeout; open the printed URL in a browser that can reach this machine's 127.0.0.1"
@@ -194,7 +253,7 @@ func awaitCallback(ctx context.Context, o AuthorizeOptions, recv *loopback.Recei
 				advice += ", or paste the URL it ends on"
 			}
 		}
-		return nil, &ExitError{Code: ExitAuth, Err: fmt.Errorf("%w after %s: run `xs2a authorize` again (%s)", err, o.Timeout, advice)}
+		return nil, &ExitError{Code: ExitAuth, Err: fmt.Errorf("%w after %s: run `%s` again (%s)", err, o.Timeout, again, advice)}
 	case errors.Is(err, context.Canceled):
 		return nil, &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted while waiting for the authorization")}
 	}

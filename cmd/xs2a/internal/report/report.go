@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
@@ -87,8 +86,9 @@ func indent(s, pad string) string {
 
 // BankVerdicts prints one line per bank for the same request: its verdict
 // and, when it refuses, the first failed check and the cause named for it.
-func BankVerdicts(w io.Writer, cs *iostreams.ColorScheme, ds []*httpsig.Diagnosis) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+// The reason is cut to width (0: no limit), as a Table cuts.
+func BankVerdicts(w io.Writer, width int, cs *iostreams.ColorScheme, ds []*httpsig.Diagnosis) {
+	tw := NewTableWidth(w, width, 2)
 	for _, d := range ds {
 		if d.Valid {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", termsafe.Line(d.Bank), cs.Green("VALID"), cs.Faint("accepts this request"))

@@ -29,7 +29,7 @@ func TestShortenedValuesStayValidUTF8(t *testing.T) {
 	}
 
 	out.Reset()
-	BankVerdicts(&out, cs, []*httpsig.Diagnosis{{Bank: "enfuce", Checks: []httpsig.Check{{ID: httpsig.CheckSignature, Status: httpsig.Fail, Detail: long}}}})
+	BankVerdicts(&out, 0, cs, []*httpsig.Diagnosis{{Bank: "enfuce", Checks: []httpsig.Check{{ID: httpsig.CheckSignature, Status: httpsig.Fail, Detail: long}}}})
 	if !utf8.Valid(out.Bytes()) {
 		t.Errorf("BankVerdicts cut a character:\n%q", out.String())
 	}

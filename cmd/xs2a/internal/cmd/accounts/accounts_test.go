@@ -81,3 +81,65 @@ func TestPaymentAccounts(t *testing.T) {
 	}
 	e.Must("accounts", "transaction", "acc-2343", id[1], "-o", "json", "--psu-ip", "192.0.2.10")
 }
+
+// At a terminal the report's pages show as a progress line on stderr and
+// the table fits $COLUMNS, the details cut with an ellipsis; piped, stderr
+// has no progress and the table every character (issue 18 item 15).
+func TestTransactionsAtATerminal(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Consented()
+	args := []string{"accounts", "transactions", "card-8693", "--psu-ip", "192.0.2.10", "--from", e.Now.AddDate(0, 0, -90).Format("2006-01-02")}
+	t.Setenv("COLUMNS", "48")
+	r := e.RunTTY(args...)
+	if r.Code != 0 || !strings.Contains(r.Stderr, "\r⠋ reading the transaction report") {
+		t.Fatalf("exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	if strings.ContainsAny(r.Stdout, "\r⠋") {
+		t.Errorf("a progress frame on stdout:\n%q", r.Stdout)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n")
+	cut := 0
+	for _, l := range lines {
+		if n := len([]rune(l)); n > 48 {
+			t.Errorf("%d columns on a 48-column terminal: %q", n, l)
+		}
+		if strings.HasSuffix(l, "…") {
+			cut++
+		}
+	}
+	if cut == 0 {
+		t.Errorf("no details cut at 48 columns:\n%s", r.Stdout)
+	}
+
+	if v := e.RunTTY(append(args, "-v")...); v.Code != 0 || strings.Contains(v.Stderr, "\r") {
+		t.Errorf("-v: exit %d; a progress line drawn into the trace:\n%q", v.Code, v.Stderr)
+	}
+	piped := e.Must(args...)
+	if strings.Contains(piped.Stderr, "\r") || strings.Contains(piped.Stdout, "…") {
+		t.Errorf("piped: progress or a cut cell:\nstdout %s\nstderr %q", piped.Stdout, piped.Stderr)
+	}
+	if len(strings.Split(strings.TrimSuffix(piped.Stdout, "\n"), "\n")) != len(lines) {
+		t.Errorf("piped and at a terminal differ in rows:\n%s\n%s", piped.Stdout, r.Stdout)
+	}
+}
+
+// The card list at a terminal of 100 columns: the product gives way
+// first, then the balance's note, cut at a word, the amount whole.
+func TestListAtATerminal(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Consented()
+	t.Setenv("COLUMNS", "100")
+	r := e.RunTTY("accounts", "list")
+	piped := e.Must("accounts", "list")
+	if r.Code != 0 || !strings.Contains(piped.Stdout, "(expected with credit limit)") {
+		t.Fatalf("exit %d\n%s\npiped:\n%s", r.Code, r.Stdout, piped.Stdout)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n") {
+		if n := len([]rune(l)); n > 100 {
+			t.Errorf("%d columns on a 100-column terminal: %q", n, l)
+		}
+	}
+	if len(regexp.MustCompile(`  available \d+\.\d\d(…| EUR…)\n`).FindAllString(r.Stdout, -1)) != 2 || !strings.Contains(r.Stdout, "  Mastercard…  ") {
+		t.Errorf("at 100 columns:\n%s", r.Stdout)
+	}
+}

@@ -3,10 +3,10 @@ package accounts
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
@@ -70,7 +70,9 @@ func listRun(ctx context.Context, o *ListOptions) error {
 		}
 		return cmdutil.WriteJSON(o.IO.Out, cards)
 	}
-	tw := tabwriter.NewWriter(o.IO.Out, 0, 2, 2, ' ', 0)
+	// PRODUCT, then NAME, then BALANCE give way; a balance is cut at a
+	// word, so its amount shows whole ("available 285.06…") or not at all.
+	tw := report.NewTable(o.IO, 3, 2, 6)
 	fmt.Fprintln(tw, "RESOURCE ID\tMASKED PAN\tNAME\tPRODUCT\tSTATUS\tCREDIT LIMIT\tBALANCE")
 	for _, c := range cards {
 		limit := ""
@@ -105,7 +107,7 @@ func listPayment(ctx context.Context, o *ListOptions, c *accountCall) error {
 		}
 		return cmdutil.WriteJSON(o.IO.Out, accts)
 	}
-	tw := tabwriter.NewWriter(o.IO.Out, 0, 2, 2, ' ', 0)
+	tw := report.NewTable(o.IO, 4, 3, 6) // PRODUCT, NAME, BALANCE, as for cards
 	fmt.Fprintln(tw, "RESOURCE ID\tIBAN\tCURRENCY\tNAME\tPRODUCT\tSTATUS\tBALANCE")
 	for _, a := range accts {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l(a.ResourceID), accountID(a), l(a.Currency), l(a.Name), l(a.Product), l(a.Status), balanceSummary(a.Balances, false))

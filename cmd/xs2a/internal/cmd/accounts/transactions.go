@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
@@ -105,7 +105,9 @@ func transactionsRun(ctx context.Context, o *TransactionsOptions) error {
 		fmt.Fprintln(o.IO.ErrOut, cardBalanceNote)
 		q.WithBalance = false
 	}
+	stop := pageProgress(o.IO, &q, c.S.Config.Verbose)
 	tx, err := c.S.API.CardTransactions(ctx, c.Token.AccessToken, c.ConsentID, o.AccountID, q)
+	stop()
 	if err != nil {
 		return err
 	}
@@ -113,7 +115,7 @@ func transactionsRun(ctx context.Context, o *TransactionsOptions) error {
 	if c.S.WantsJSON() {
 		return cmdutil.WriteJSON(o.IO.Out, tx)
 	}
-	tw := tabwriter.NewWriter(o.IO.Out, 0, 2, 2, ' ', 0)
+	tw := report.NewTable(o.IO, 3) // DETAILS
 	fmt.Fprintln(tw, "DATE\tSTATUS\tAMOUNT\tDETAILS")
 	for _, t := range tx.Pending {
 		fmt.Fprintf(tw, "%s\tpending\t%s\t%s\n", l(t.TransactionDate), amount(t.TransactionAmount), l(t.TransactionDetails))
@@ -131,7 +133,9 @@ func transactionsRun(ctx context.Context, o *TransactionsOptions) error {
 // transactionsPayment is transactions for payment accounts
 // (account_type: payment).
 func transactionsPayment(ctx context.Context, o *TransactionsOptions, c *accountCall, q xs2a.TransactionQuery) error {
+	stop := pageProgress(o.IO, &q, c.S.Config.Verbose)
 	tx, err := c.S.API.AccountTransactions(ctx, c.Token.AccessToken, c.ConsentID, o.AccountID, q)
+	stop()
 	if err != nil {
 		return err
 	}
@@ -139,7 +143,7 @@ func transactionsPayment(ctx context.Context, o *TransactionsOptions, c *account
 	if c.S.WantsJSON() {
 		return cmdutil.WriteJSON(o.IO.Out, tx)
 	}
-	tw := tabwriter.NewWriter(o.IO.Out, 0, 2, 2, ' ', 0)
+	tw := report.NewTable(o.IO, 4, 3) // REFERENCE, then COUNTERPARTY
 	fmt.Fprintln(tw, "DATE\tSTATUS\tAMOUNT\tCOUNTERPARTY\tREFERENCE\tTRANSACTION ID")
 	for _, g := range []struct {
 		status string
@@ -155,4 +159,17 @@ func transactionsPayment(ctx context.Context, o *TransactionsOptions, c *account
 	fmt.Fprintf(o.IO.ErrOut, "%d booked, %d pending, %d information, %d page(s)\n", len(tx.Booked), len(tx.Pending), len(tx.Information), tx.Pages)
 	writeBalances(o.IO.Out, tx.Balances)
 	return nil
+}
+
+// pageProgress shows, on a terminal, the pages of the report read so
+// far (a bank with 20 small pages takes seconds); the caller stops it
+// before printing. With -v the trace of each page says as much, and a
+// progress line would be drawn into it.
+func pageProgress(ios *iostreams.IOStreams, q *xs2a.TransactionQuery, verbose bool) (stop func()) {
+	if verbose {
+		return func() {}
+	}
+	p := ios.StartProgress("reading the transaction report")
+	q.OnPage = func(n int) { p.Update(fmt.Sprintf("reading the transaction report: %d page(s)", n)) }
+	return p.Stop
 }

@@ -22,14 +22,10 @@ type AuthorizeOptions struct {
 	Browser cmdutil.Browser
 
 	ConsentID string
-	NoBrowser bool
-	Timeout   time.Duration
 	Exchange  bool
-	// IdleNotice is how long nothing may reach the listener before the
-	// likely causes are printed; 0: never.
-	IdleNotice time.Duration
-	// Paste is --paste: accept the URL the browser ended on on stdin.
-	Paste bool
+	// Wait is --no-browser, --timeout, --idle-notice and --paste, which
+	// `xs2a flow` takes too.
+	Wait cmdutil.AuthorizeFlags
 }
 
 // NewCmdAuthorize builds `xs2a authorize`; runF replaces the run function
@@ -60,11 +56,8 @@ $BROWSER, when set, is the command that opens the URL.`,
   ssh -L 8765:127.0.0.1:8765 devbox              # or forward the fixed port of redirect_uri`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Timeout <= 0 {
-				return cmdutil.UsageErrorf("--timeout must be positive")
-			}
-			if o.IdleNotice < 0 {
-				return cmdutil.UsageErrorf("--idle-notice must not be negative (0 disables it)")
+			if err := o.Wait.Validate(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(o)
@@ -74,11 +67,8 @@ $BROWSER, when set, is the command that opens the URL.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.ConsentID, "consent", "", "consent to authorize (default: the last created)")
-	fl.BoolVar(&o.NoBrowser, "no-browser", false, "print the URL instead of opening a browser")
-	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the PSU")
 	fl.BoolVar(&o.Exchange, "exchange", false, "exchange the code for tokens at once")
-	fl.DurationVar(&o.IdleNotice, "idle-notice", time.Minute, "after this long with nothing reaching the listener, print the likely causes (0: never)")
-	fl.BoolVar(&o.Paste, "paste", true, "accept the URL the browser ended on, pasted on standard input (--paste=false leaves stdin alone)")
+	o.Wait.Register(cmd)
 	return cmd
 }
 
@@ -87,17 +77,8 @@ func authorizeRun(ctx context.Context, o *AuthorizeOptions) error {
 	if err != nil {
 		return err
 	}
-	ao := cmdutil.AuthorizeOptions{ConsentID: o.ConsentID, Timeout: o.Timeout, Exchange: o.Exchange, IdleNotice: o.IdleNotice}
-	browse := o.Browser.Browse
-	if o.NoBrowser {
-		browse = nil
-	}
-	if o.Paste {
-		ao.Paste, ao.PastePrompt = o.IO.In, o.IO.IsStdinTTY()
-		if fd, ok := o.IO.In.(interface{ Fd() uintptr }); ok && ao.PastePrompt && !readableTerminal(fd.Fd()) {
-			ao.Paste, ao.PastePrompt = nil, false // a background job: the browser's callback only
-		}
-	}
+	ao, browse := o.Wait.Options(o.IO, o.Browser)
+	ao.ConsentID, ao.Exchange = o.ConsentID, o.Exchange
 	out, err := s.Authorize(ctx, ao, browse, o.IO.ErrOut)
 	if err != nil {
 		return err

@@ -108,3 +108,30 @@ func TestCertsCheckUsesProfileCABundle(t *testing.T) {
 	// And --ca naming the profile's own CA passes as before.
 	e.Must("certs", "check", "--ca", filepath.Join(b.CertsDir, "ca.pem"))
 }
+
+// Key generation shows a progress line on a terminal's stderr, never on
+// stdout and never when stderr is not a terminal; the defect table fits
+// the terminal (issue 18 item 15).
+func TestGenerateAtATerminal(t *testing.T) {
+	e := cmdtest.New(t)
+	r := e.RunTTY("certs", "generate", "--dir", filepath.Join(e.Dir, "tty"), "--key-size", "2048")
+	if r.Code != 0 || !strings.HasPrefix(r.Stderr, "\r⠋ generating 2048-bit RSA keys") || strings.Contains(r.Stdout, "\r") {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", r.Code, r.Stdout, r.Stderr)
+	}
+	r = e.Must("certs", "generate", "--dir", filepath.Join(e.Dir, "piped"), "--key-size", "2048")
+	if strings.Contains(r.Stderr, "\r") || strings.Contains(r.Stderr, "generating 2048-bit") {
+		t.Errorf("progress off a terminal:\n%q", r.Stderr)
+	}
+
+	t.Setenv("COLUMNS", "70")
+	r = e.RunTTY("certs", "generate", "--break", "list")
+	piped := e.Must("certs", "generate", "--break", "list")
+	for _, l := range strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n") {
+		if n := len([]rune(l)); n > 70 {
+			t.Errorf("%d columns on a 70-column terminal: %q", n, l)
+		}
+	}
+	if !strings.Contains(r.Stdout, "…") || strings.Contains(piped.Stdout, "…") || strings.Count(r.Stdout, "\n") != strings.Count(piped.Stdout, "\n") {
+		t.Errorf("at a terminal:\n%s\npiped:\n%s", r.Stdout, piped.Stdout)
+	}
+}

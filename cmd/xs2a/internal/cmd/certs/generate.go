@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/atomicfile"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
@@ -172,7 +172,7 @@ func listDefects(o *GenerateOptions) error {
 	if cmdutil.WantsJSON(o.Config) {
 		return cmdutil.WriteJSON(o.IO.Out, qcert.Defects)
 	}
-	tw := tabwriter.NewWriter(o.IO.Out, 0, 0, 2, ' ', 0)
+	tw := report.NewTable(o.IO, 3) // WHAT IS WRONG
 	fmt.Fprintln(tw, "DEFECT\tCERTIFICATE\tBANK ANSWERS\tWHAT IS WRONG")
 	for _, d := range qcert.Defects {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Name, d.Certs, d.Code, d.What)
@@ -198,7 +198,9 @@ func generateRun(o *GenerateOptions) error {
 		return err
 	}
 	start := time.Now()
+	stop := o.IO.StartProgress(fmt.Sprintf("generating %d-bit RSA keys", o.KeySize)).Stop
 	set, err := qcert.GenerateSet(qcert.Options{Org: o.Org, Roles: roles, KeySize: o.KeySize, Days: o.Days, Now: o.Now, Break: o.Break})
+	stop()
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}

@@ -40,8 +40,10 @@ type FlowOptions struct {
 
 	Sandbox     bool
 	Interactive bool
-	Timeout     time.Duration
-	Days        int
+	// Wait is --no-browser, --timeout, --idle-notice and --paste, as
+	// `xs2a authorize` takes them: flow's authorize step is that command.
+	Wait cmdutil.AuthorizeFlags
+	Days int
 	// PSUIP is --psu-ip: PSU-IP-Address on the consent and the reads.
 	PSUIP string
 }
@@ -131,14 +133,21 @@ With --sandbox, or when the profile has no base_url, it starts the embedded
 sandbox in-process on random loopback ports with fresh certificates in a
 temporary directory, and the PSU (1345611) approves automatically;
 --interactive opens the real browser on the sandbox's sign-in and consent
-pages instead (the page shows the one-time code).`,
+pages instead (the page shows the one-time code).
+
+The PSU's authorization waits as 'xs2a authorize' does: the browser opens
+(or, with --no-browser or no display, the URL is printed on stderr), the
+URL the browser ended on may be pasted on standard input (SSH, headless),
+and after --idle-notice with nothing reaching the listener the likely
+causes are printed; --timeout bounds the wait.`,
 		Example: `  xs2a flow --sandbox
   xs2a flow --sandbox --interactive
+  xs2a -p local flow --no-browser            # open the printed URL anywhere, paste where it ends
   xs2a flow --profile sandbox -o json | jq '.steps[] | select(.ok == false)'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Timeout <= 0 {
-				return cmdutil.UsageErrorf("--timeout must be positive")
+			if err := o.Wait.Validate(); err != nil {
+				return err
 			}
 			if err := cmdutil.SetPSUIP(f, o.PSUIP); err != nil {
 				return err
@@ -152,7 +161,7 @@ pages instead (the page shows the one-time code).`,
 	fl := cmd.Flags()
 	fl.BoolVar(&o.Sandbox, "sandbox", false, "run against the embedded sandbox (default when the profile has no base_url)")
 	fl.BoolVar(&o.Interactive, "interactive", false, "with the sandbox: sign in and approve in the real browser")
-	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the PSU's authorization")
+	o.Wait.Register(cmd)
 	fl.IntVar(&o.Days, "days", 30, "how many days of transactions to read")
 	fl.StringVar(&o.PSUIP, "psu-ip", "", "PSU-IP-Address on the consent and the reads (default: the profile's psu_ip_address, else the local address of the connection)")
 	return cmd
@@ -197,7 +206,12 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 	rec := &Record{Profile: cfg.ProfileName}
 	r := &runner{io: o.IO, rec: rec, out: o.IO.Out, json: cfg.Output == "json"}
 	var s *cmdutil.Session
-	browse := func(u string) error { return o.Browser.Browse(u) }
+	// The PSU's wait is authorize's: the URL, the paste prompt and the
+	// idle notice on stderr, unless the auto-approving sandbox's PSU
+	// plays the browser, which needs no one.
+	w := authWait{errOut: o.IO.ErrOut}
+	w.opts, w.browse = o.Wait.Options(o.IO, o.Browser)
+	w.opts.Command = "xs2a flow"
 	if o.Sandbox || cfg.Profile.BaseURL == "" {
 		if !o.Sandbox && !r.json {
 			fmt.Fprintf(o.IO.ErrOut, "profile %q has no base_url: running against the embedded sandbox\n", cfg.ProfileName)
@@ -211,8 +225,8 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 		s = e.Session
 		rec.Sandbox, rec.FellBack = true, !o.Sandbox
 		r.prefix = "xs2a sandbox serve --write-profile local, then: xs2a -p local "
-		if !o.Interactive {
-			browse = follower(sb)
+		if !o.Interactive && !o.Wait.NoBrowser {
+			w.browse, w.opts.Paste, w.errOut = follower(sb), nil, io.Discard
 		}
 		if !r.json {
 			fmt.Fprintf(o.IO.ErrOut, "embedded sandbox on %s (certificates generated in %d ms)\n", sb.URL, rec.KeyGenMillis+rec.SetupMillis)
@@ -229,7 +243,7 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 		}
 	}
 	strictJourney(s)
-	err = journey(ctx, r, s, o, browse)
+	err = journey(ctx, r, s, o, w)
 	rec.OK = err == nil
 	rec.TotalMillis = time.Since(start).Milliseconds()
 	if r.json {
@@ -257,7 +271,14 @@ func strictJourney(s *cmdutil.Session) {
 	}
 }
 
-func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowOptions, browse func(string) error) error {
+// authWait is how the journey's authorize step waits for the PSU.
+type authWait struct {
+	opts   cmdutil.AuthorizeOptions
+	browse func(string) error // nil: print the URL
+	errOut io.Writer
+}
+
+func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowOptions, w authWait) error {
 	name := s.Config.ProfileName
 	var payment bool
 	switch t := strings.ToLower(s.Config.Profile.AccountType); t {
@@ -304,7 +325,9 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowOptions,
 	var auth *cmdutil.Authorization
 	if err := r.step("authorize", "browser → authorization endpoint (scope AIS:"+created.ConsentID+", PKCE S256)", "authorize", func() (string, error) {
 		var err error
-		auth, err = s.Authorize(ctx, cmdutil.AuthorizeOptions{ConsentID: created.ConsentID, Timeout: o.Timeout}, browse, io.Discard)
+		ao := w.opts
+		ao.ConsentID = created.ConsentID
+		auth, err = s.Authorize(ctx, ao, w.browse, w.errOut)
 		if err != nil {
 			return "", err
 		}

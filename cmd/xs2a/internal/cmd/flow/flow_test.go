@@ -1,10 +1,17 @@
 package flow_test
 
 import (
+	"context"
+	"crypto/tls"
 	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/app"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdtest"
 )
 
@@ -78,4 +85,159 @@ func TestFlowPaymentAccounts(t *testing.T) {
 		t.Errorf("flow -o json: %+v", rec)
 	}
 	e.Must("flow")
+}
+
+// headless is `xs2a flow args...` running in process with a stdin the
+// test writes to, as a person at an SSH session would.
+type headless struct {
+	t      *testing.T
+	stdin  *io.PipeWriter
+	stdout *cmdtest.SyncBuffer
+	stderr *cmdtest.SyncBuffer
+	done   chan int
+}
+
+func startHeadless(t *testing.T, e *cmdtest.Env, args ...string) *headless {
+	t.Helper()
+	f, _, _ := e.Factory("")
+	pr, pw := io.Pipe()
+	h := &headless{t: t, stdin: pw, stdout: &cmdtest.SyncBuffer{}, stderr: &cmdtest.SyncBuffer{}, done: make(chan int, 1)}
+	f.IO.In, f.IO.Out, f.IO.ErrOut = pr, h.stdout, h.stderr
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { h.done <- app.RunFactory(ctx, f, args) }()
+	t.Cleanup(func() { cancel(); pw.Close(); <-h.done; h.done <- -1 })
+	return h
+}
+
+// waitFor waits for a stderr line matching re and returns its submatches.
+func (h *headless) waitFor(re string) []string {
+	h.t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.After(20 * time.Second)
+	for {
+		text, changed := h.stderr.Watch()
+		for _, line := range strings.Split(text, "\n") {
+			if m := rx.FindStringSubmatch(line); m != nil {
+				return m
+			}
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			h.t.Fatalf("no stderr line matching %s:\n%s", re, text)
+		}
+	}
+}
+
+func (h *headless) exit() int {
+	h.t.Helper()
+	select {
+	case c := <-h.done:
+		h.done <- c
+		return c
+	case <-time.After(30 * time.Second):
+		h.t.Fatalf("flow did not end:\n%s", h.stderr.String())
+	}
+	return -1
+}
+
+// The authorization URL flow prints, as `xs2a authorize` prints it.
+const printedURL = `^  (https://\S+/oauth/authorize\?\S+)$`
+
+// Without a browser flow prints the URL and offers the paste, as
+// authorize does: opening the URL elsewhere, or pasting where it ended,
+// completes the journey (issue 18 item 1).
+func TestFlowHeadless(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Bank()
+	client := e.Browser.Client
+	e.Browser.Client = nil // flow must not open it: --no-browser
+
+	t.Run("the printed URL opened by the PSU", func(t *testing.T) {
+		h := startHeadless(t, e, "flow", "--no-browser", "--timeout", "20s", "--idle-notice", "0")
+		u := h.waitFor(printedURL)[1]
+		h.waitFor(`^…or paste the URL your browser ended on \(http://127\.0\.0\.1:\d+/callback\?code=…\) here`)
+		resp, err := client.Get(u) // the PSU's browser: to the bank, then back to the listener
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if c := h.exit(); c != 0 || !strings.Contains(h.stdout.String(), "The journey worked") {
+			t.Fatalf("exit %d\nstdout %s\nstderr %s", c, h.stdout, h.stderr)
+		}
+		if strings.Contains(h.stdout.String(), "https://") && strings.Contains(h.stdout.String(), u) {
+			t.Errorf("the URL reached stdout:\n%s", h.stdout)
+		}
+	})
+
+	t.Run("the URL the browser ended on pasted", func(t *testing.T) {
+		h := startHeadless(t, e, "flow", "--no-browser", "--timeout", "20s", "--idle-notice", "0")
+		u := h.waitFor(printedURL)[1]
+		loc := endsOn(t, client, u)
+		if _, err := io.WriteString(h.stdin, loc+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		if c := h.exit(); c != 0 || !strings.Contains(h.stdout.String(), "The journey worked") {
+			t.Fatalf("exit %d\nstdout %s\nstderr %s", c, h.stdout, h.stderr)
+		}
+	})
+
+	t.Run("the idle notice, and the timeout names flow's own flags", func(t *testing.T) {
+		r := e.Run("flow", "--no-browser", "--timeout", "1s", "--idle-notice", "200ms", "--paste=false")
+		if r.Code != 4 || !strings.Contains(r.Stderr, "open this URL in a browser") || !strings.Contains(r.Stderr, "still waiting (up to --timeout 1s)") {
+			t.Errorf("exit %d\nstdout %s\nstderr %s", r.Code, r.Stdout, r.Stderr)
+		}
+		if !strings.Contains(r.Stdout, "run `xs2a flow` again") || strings.Contains(r.Stdout, "xs2a authorize` again") {
+			t.Errorf("the timeout's diagnosis:\n%s", r.Stdout)
+		}
+		if strings.Contains(r.Stderr, "paste") {
+			t.Errorf("--paste=false offered the paste:\n%s", r.Stderr)
+		}
+	})
+
+	if n := len(e.Browser.URLs()); n != 0 {
+		t.Errorf("--no-browser opened the browser %d times", n)
+	}
+	e.Expect(2, "--idle-notice must not be negative", "flow", "--idle-notice", "-1s")
+}
+
+// The embedded sandbox with --no-browser prints the URL too; its PSU
+// approves whoever opens it.
+func TestFlowEmbeddedSandboxNoBrowser(t *testing.T) {
+	e := cmdtest.New(t)
+	h := startHeadless(t, e, "flow", "--sandbox", "--no-browser", "--timeout", "30s", "--idle-notice", "0", "-o", "json")
+	u := h.waitFor(printedURL)[1]
+	// The sandbox's CA is in flow's temporary directory: a browser would
+	// ask to trust it.
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if code := h.exit(); code != 0 {
+		t.Fatalf("exit %d\nstderr %s", code, h.stderr)
+	}
+	var rec record
+	if err := json.Unmarshal([]byte(h.stdout.String()), &rec); err != nil || !rec.OK || !rec.Sandbox {
+		t.Errorf("%v: %s", err, h.stdout)
+	}
+}
+
+// endsOn follows the authorization URL to the bank but not the bank's
+// redirect to 127.0.0.1: the address a browser on another machine ends on.
+func endsOn(t *testing.T, c *http.Client, authURL string) string {
+	t.Helper()
+	nc := *c
+	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := nc.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if !strings.HasPrefix(loc, "http://127.0.0.1:") {
+		t.Fatalf("the bank answered %d, Location %q", resp.StatusCode, loc)
+	}
+	return loc
 }

@@ -10,10 +10,10 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
@@ -172,7 +172,7 @@ func (t *refusals) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func printRows(ios *iostreams.IOStreams, rows []Row, changed int) {
 	cs := ios.ColorScheme()
-	tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
+	tw := report.NewTable(ios, -1, 1) // the result's note, then the request
 	fmt.Fprintln(tw, "#\tREQUEST\tRECORDED\tNOW\tRESULT")
 	replayed := 0
 	for _, r := range rows {

@@ -172,7 +172,7 @@ func checkListen(flag, addr string, allowRemote bool) error {
 		"the sandbox's API, its PSU sign-in pages and its `sandbox why` records would serve anyone who reaches it", "127.0.0.1:8443")
 }
 
-func loadOrGenerate(dir string, now time.Time) (*qcert.Set, bool, error) {
+func loadOrGenerate(ios *iostreams.IOStreams, dir string, now time.Time) (*qcert.Set, bool, error) {
 	ok, err := qcert.SetExists(dir)
 	if err != nil {
 		return nil, false, cmdutil.UsageError(err)
@@ -187,7 +187,10 @@ func loadOrGenerate(dir string, now time.Time) (*qcert.Set, bool, error) {
 		}
 		return set, false, nil
 	}
+	// The first start generates the set: seconds on a slow machine.
+	stop := ios.StartProgress("generating the sandbox's certificates in " + dir + " (first start only)").Stop
 	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Now: func() time.Time { return now }})
+	stop()
 	if err != nil {
 		return nil, false, err
 	}
@@ -253,7 +256,7 @@ func bankOptions(o *ServeOptions) (opts sbx.Options, generated bool, err error) 
 			return opts, false, cmdutil.UsageError(fmt.Errorf("--data: %w", err))
 		}
 	}
-	set, generated, err := loadOrGenerate(o.CertsDir, o.Now())
+	set, generated, err := loadOrGenerate(o.IO, o.CertsDir, o.Now())
 	if err != nil {
 		return opts, false, err
 	}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/bundle"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
@@ -72,7 +72,7 @@ func verifyBundle(o *VerifyOptions) error {
 
 func printBundle(o *VerifyOptions, vs []bundleVerdict) {
 	cs := o.IO.ColorScheme()
-	tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', 0)
+	tw := report.NewTable(o.IO, -1) // the verdict's reason; --entry N has it in full
 	valid, invalid, unsigned := 0, 0, 0
 	// With --bank all, each exchange has a line per bank, the bank's name
 	// in a column; one bank is named once, in the summary.

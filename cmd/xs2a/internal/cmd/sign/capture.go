@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
 
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
 	"github.com/xs2a-dev/xs2a/pkg/capture"
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
@@ -286,7 +286,7 @@ func judge(v *entryVerdict, d *httpsig.Diagnosis) {
 
 func printHAR(o *VerifyOptions, vs []entryVerdict, bank httpsig.Bank) {
 	cs := o.IO.ColorScheme()
-	tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', 0)
+	tw := report.NewTable(o.IO, -1) // the verdict's reason; --entry N has it in full
 	valid, invalid, unsigned, unreadable := 0, 0, 0, 0
 	for _, v := range vs {
 		verdict := ""

@@ -181,7 +181,7 @@ func verifyRun(o *VerifyOptions) error {
 		if in.header != "" {
 			fmt.Fprintln(o.IO.Out, in.header)
 		}
-		report.BankVerdicts(o.IO.Out, o.IO.ColorScheme(), ds)
+		report.BankVerdicts(o.IO.Out, o.IO.TerminalWidth(), o.IO.ColorScheme(), ds)
 	case cmdutil.WantsJSON(o.Config):
 		if err := cmdutil.WriteJSON(o.IO.Out, singleJSON{Format: in.format, Entry: in.entry, Diagnosis: ds[0]}); err != nil {
 			return err

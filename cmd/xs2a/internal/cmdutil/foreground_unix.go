@@ -1,6 +1,6 @@
 //go:build linux || darwin
 
-package authorize
+package cmdutil
 
 import (
 	"syscall"

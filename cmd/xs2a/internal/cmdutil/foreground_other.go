@@ -1,6 +1,6 @@
 //go:build !(linux || darwin)
 
-package authorize
+package cmdutil
 
 // readableTerminal: without Unix job control a terminal read never stops
 // the process.
