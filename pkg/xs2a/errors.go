@@ -183,11 +183,12 @@ func consentPath(p string) bool {
 	return len(segs) >= 2 && segs[1] == "consents"
 }
 
-// maskedPANPath reports a path with a masked PAN (524378******8693) where
-// an account's resource id goes.
+// maskedPANPath reports a path with a masked PAN (524378******8693, or as
+// the table prints it, 5243 78** **** 8693) where an account's resource id
+// goes.
 func maskedPANPath(p string) bool {
 	for _, seg := range strings.Split(p, "/") {
-		if strings.Contains(seg, "**") && strings.Trim(seg, "0123456789*Xx") == "" {
+		if strings.Contains(seg, "**") && strings.Trim(seg, "0123456789*Xx ") == "" {
 			return true
 		}
 	}
