@@ -220,6 +220,34 @@ type errorObject struct {
 	} `json:"error"`
 }
 
+// oneJSONError is oneErrorLine for -o json: the exit code, the error as
+// one JSON object on the last stderr line, with the same code, its message
+// and hint holding each of want; nothing on stdout.
+func oneJSONError(t *testing.T, what string, r result, code int, want ...string) errorObject {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
+	var o errorObject
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &o); err != nil {
+		t.Fatalf("%s: the last stderr line is not the JSON error object: %v\n%s", what, err, r.stderr)
+	}
+	if r.code != code || o.Error.ExitCode != code {
+		t.Errorf("%s: exit %d, exit_code %d; want %d", what, r.code, o.Error.ExitCode, code)
+	}
+	if strings.Contains(r.stderr, "xs2a: error:") || r.stdout != "" {
+		t.Errorf("%s: a text error line or stdout beside the JSON object:\nstdout: %s\nstderr: %s", what, r.stdout, r.stderr)
+	}
+	all := o.Error.Message
+	if o.Error.Hint != nil {
+		all += " " + *o.Error.Hint
+	}
+	for _, w := range want {
+		if !strings.Contains(all, w) {
+			t.Errorf("%s: the error object lacks %q: %s", what, w, lines[len(lines)-1])
+		}
+	}
+	return o
+}
+
 // TestErrorsAsJSONThroughTheBinary: with -o json an error is one JSON
 // object on stderr with the bank's code, status and X-Request-ID and the
 // hint apart; stdout stays empty; text mode keeps its line.
@@ -228,11 +256,7 @@ func TestErrorsAsJSONThroughTheBinary(t *testing.T) {
 	b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
 	u := newUser(t, b, map[string]string{"base_url": b.s.URL + "/v1"})
 	r := u.run("-o", "json", "consent", "create")
-	var o errorObject
-	lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &o); err != nil {
-		t.Fatalf("last stderr line is not JSON: %v\n%s", err, r.stderr)
-	}
+	o := oneJSONError(t, "consent create -o json", r, 3, "404 RESOURCE_UNKNOWN")
 	e := o.Error
 	rid := regexp.MustCompile(`X-Request-ID ([0-9a-f-]{36})`).FindStringSubmatch(e.Message)
 	if r.code != 3 || r.stdout != "" || e.ExitCode != 3 || e.Code == nil || *e.Code != "RESOURCE_UNKNOWN" || e.Status == nil || *e.Status != 404 ||
