@@ -150,11 +150,11 @@ func (e *APIError) Hint() string {
 
 // tooMany is the hint of a 429: what the bank said it was, then its fix.
 func (e *APIError) tooMany() string {
-	wait := "the bank's midnight"
-	if e.RetryAfter != "" {
-		wait = "Retry-After (" + e.RetryAfter + " s)"
-		if _, err := strconv.Atoi(strings.TrimSpace(e.RetryAfter)); err != nil {
-			wait = "Retry-After (" + e.RetryAfter + ")"
+	wait := "wait until the bank's midnight"
+	if ra := strings.TrimSpace(e.RetryAfter); ra != "" {
+		wait = "wait for Retry-After (" + ra + ")"
+		if _, err := strconv.Atoi(ra); err == nil {
+			wait = "wait for Retry-After (" + ra + " s)"
 		}
 	}
 	var said string
@@ -165,15 +165,15 @@ func (e *APIError) tooMany() string {
 	soon := err == nil && secs <= 60
 	switch {
 	case strings.Contains(said, "a second"), soon, !e.HasCode("ACCESS_EXCEEDED") && e.RetryAfter != "":
-		return "the bank's rate limit: wait " + wait + " and send it again (budget.rate_per_second paces xs2a under it)"
-	case strings.Contains(said, "daily limit"), strings.Contains(said, "per day for this tpp"):
-		return "the TPP's daily limit at this bank is used up: wait until " + wait
+		return "the bank's rate limit: " + wait + " and send it again (budget.rate_per_second paces xs2a under it)"
+	case strings.Contains(said, "daily limit"):
+		return "the TPP's daily limit at this bank is used up: " + wait
 	case strings.Contains(said, "one-off"):
 		return "the one-off consent's access is used: create a new consent (`xs2a consent create`)"
 	case e.HasCode("ACCESS_EXCEEDED"):
-		return "ACCESS_EXCEEDED: the consent's frequencyPerDay is used up for today; create a new consent (`xs2a consent create`), or read with the PSU present (--psu-ip ADDRESS: PSU-initiated reads do not count against frequencyPerDay), or wait until " + wait
+		return "ACCESS_EXCEEDED: the consent's frequencyPerDay is used up for today; create a new consent (`xs2a consent create`), or read with the PSU present (--psu-ip ADDRESS: PSU-initiated reads do not count against frequencyPerDay), or " + wait
 	}
-	return "the bank says too many requests: wait " + wait + " and send it again"
+	return "the bank says too many requests: " + wait + " and send it again"
 }
 
 // consentPath reports a path of the consent endpoints, which the
