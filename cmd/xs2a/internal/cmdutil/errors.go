@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/loopback"
@@ -279,8 +280,16 @@ func apiCode(ae *xs2a.APIError) int {
 // tokenEndpointMessages are the Berlin Group tppMessages a token
 // endpoint's error answer carries beside RFC 6749's error (the sandbox
 // sends the QWAC's judgement there: CERTIFICATE_EXPIRED).
+// A gateway that puts the Berlin Group code in the OAuth error itself
+// ({"error":"CERTIFICATE_EXPIRED"}) is read the same way.
 func tokenEndpointMessages(oe *oauth.Error) []xs2a.TPPMessage {
-	return xs2a.DecodeErrorBody([]byte(oe.Body)).Messages()
+	if msgs := xs2a.DecodeErrorBody([]byte(oe.Body)).Messages(); len(msgs) > 0 {
+		return msgs
+	}
+	if strings.HasPrefix(oe.Code, "CERTIFICATE_") || strings.HasPrefix(oe.Code, "SIGNATURE_") {
+		return []xs2a.TPPMessage{{Category: "ERROR", Code: oe.Code, Text: oe.Description}}
+	}
+	return nil
 }
 
 // oauthRule: the token endpoint's error answer, an answer xs2a will not

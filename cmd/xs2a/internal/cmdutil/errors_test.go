@@ -102,6 +102,7 @@ func classifyCases(t *testing.T) []classifyCase {
 		{"APIError CERTIFICATE_REVOKED from the sandbox", sandboxAnswer(apiErr(401, "CERTIFICATE_REVOKED")), ExitCertificate, "; hint: `xs2a sandbox why req-1` shows which certificate"},
 		{"CERTIFICATE_EXPIRED at the token endpoint", fmt.Errorf("client token: %w", &oauth.Error{Status: 401, Code: "invalid_client", Description: "mutual TLS with a QWAC is required",
 			Body: `{"error":"invalid_client","tppMessages":[{"category":"ERROR","code":"CERTIFICATE_EXPIRED","text":"the QWAC expired"}]}`}), ExitCertificate, "invalid_client: mutual TLS .*; hint: run `xs2a certs check`"},
+		{"CERTIFICATE_REVOKED as the token endpoint's OAuth error", &oauth.Error{Status: 401, Code: "CERTIFICATE_REVOKED", Description: "the QWAC is revoked"}, ExitCertificate, "^token endpoint answered 401 CERTIFICATE_REVOKED: the QWAC is revoked; hint: run `xs2a certs check`"},
 		{"https to a plain-HTTP port (a real handshake)", plainHTTPServer(t), ExitCertificate, `; hint: the server answered the TLS handshake in plain HTTP`},
 		{"CertError", CertError(errors.New("the sandbox certificates have expired")), ExitCertificate, `^the sandbox certificates have expired$`},
 		{"key file that is no key", &pemfile.Error{Path: "qseal.pem", Msg: "no PRIVATE KEY block", Err: pemfile.ErrNoKey}, ExitCertificate, `^qseal\.pem: no PRIVATE KEY block$`},
