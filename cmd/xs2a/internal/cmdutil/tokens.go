@@ -41,7 +41,11 @@ func (s *Session) WithClientToken(ctx context.Context, call func(token string) e
 		return err
 	}
 	if s.ErrOut != nil {
-		fmt.Fprintf(s.ErrOut, "note: the ASPSP does not know the kept client token (%s; a restarted sandbox forgets its tokens): fetching a new one and sending the request again\n", ae.Messages[0].Code)
+		code := "TOKEN_UNKNOWN"
+		if !ae.HasCode(code) {
+			code = "TOKEN_INVALID"
+		}
+		fmt.Fprintf(s.ErrOut, "note: the ASPSP does not know the kept client token (%s; a restarted sandbox forgets its tokens): fetching a new one and sending the request again\n", code)
 	}
 	if t, _, err = s.clientToken(ctx, true); err != nil {
 		return err
