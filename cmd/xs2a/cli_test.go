@@ -221,7 +221,8 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Errorf("flag did not beat the environment: exit %d", r.code)
 	}
 	r = xs2a(t, dir, "", []string{"XS2A_PROFILE=other"}, args...)
-	if r.code != 2 || !strings.Contains(r.stderr, `profile "other" is not defined`) {
+	// -o json: the error is the JSON object, its message JSON-quoted.
+	if r.code != 2 || !strings.Contains(r.stderr, `profile \"other\" is not defined`) {
 		t.Errorf("XS2A_PROFILE not honoured: exit %d %s", r.code, r.stderr)
 	}
 }

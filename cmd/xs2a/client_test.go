@@ -318,7 +318,7 @@ func TestClientCommands(t *testing.T) {
 		// 403 CONSENT_UNKNOWN: pkg/xs2a counts it as an authorisation
 		// problem, and the README's table puts consent errors at 4.
 		oneErrorLine(t, "consent get unknown-id", u.run("consent", "get", "unknown-id"), 4, "403", "CONSENT_UNKNOWN", "X-Request-ID")
-		oneErrorLine(t, "consent status unknown-id", u.run("consent", "status", "unknown-id", "-o", "json"), 4, "CONSENT_UNKNOWN")
+		oneJSONError(t, "consent status unknown-id -o json", u.run("consent", "status", "unknown-id", "-o", "json"), 4, "CONSENT_UNKNOWN")
 	})
 
 	t.Run("no secret in any output", func(t *testing.T) {

@@ -212,7 +212,7 @@ func chainProblem(c *x509.Certificate, inFile []*x509.Certificate, err error) st
 		return fmt.Sprintf("chain does not verify: %v: the certificate is self-signed (issued by its own key, not by a QTSP)", err)
 	}
 	if len(inFile) == 0 {
-		return fmt.Sprintf("chain does not verify: %v: its issuer %q is not a trusted CA and the file holds no intermediate certificate after it (missing intermediate, or the issuer's root not given with --ca)", err, c.Issuer.String())
+		return fmt.Sprintf("chain does not verify: %v: its issuer %q is not a trusted CA and the file holds no intermediate certificate after it (missing intermediate, or the issuer's root given neither with --ca nor as the profile's ca_bundle)", err, c.Issuer.String())
 	}
 	return fmt.Sprintf("chain does not verify: %v: issuer %q", err, c.Issuer.String())
 }

@@ -144,10 +144,14 @@ func writeAPIError(w http.ResponseWriter, e *apiError) {
 
 // oauthError is an RFC 6749 error answer of the token endpoint.
 type oauthError struct {
-	Status      int         `json:"-"`
-	Code        string      `json:"error"`
-	Description string      `json:"error_description,omitempty"`
-	header      http.Header // more answer headers (Retry-After)
+	Status      int    `json:"-"`
+	Code        string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+	// TPPMessages are the Berlin Group messages beside the OAuth error
+	// when a certificate was refused, so the client reads the same
+	// CERTIFICATE_* code (and exit code) as on the API.
+	TPPMessages []TPPMessage `json:"tppMessages,omitempty"`
+	header      http.Header  // more answer headers (Retry-After)
 }
 
 func (e *oauthError) Error() string { return e.Code + ": " + e.Description }

@@ -95,7 +95,9 @@ func invalid(status int, code, f string, a ...any) *oauthError {
 func (s *Server) token(r *http.Request, saved *pending) (*TokenResponse, *oauthError) {
 	tpp, ae := s.tppFromTLS(r)
 	if ae != nil {
-		return nil, invalid(http.StatusUnauthorized, "invalid_client", "mutual TLS with a QWAC is required at the token endpoint: %s", ae.Error())
+		oe := invalid(http.StatusUnauthorized, "invalid_client", "mutual TLS with a QWAC is required at the token endpoint: %s", ae.Error())
+		oe.TPPMessages = ae.msgs
+		return nil, oe
 	}
 	// Limited a second as the API is (RatePerSecond, a count of its own;
 	// the daily limit is the API's, as the bank documents): a loop of

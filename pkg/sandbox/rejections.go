@@ -18,6 +18,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // DefaultRemember is how many records the sandbox keeps by default.
@@ -286,6 +287,11 @@ func (s *Server) remember(c *call, status int, e *apiError) {
 	rid := c.r.Header.Get("X-Request-ID")
 	if !ValidRequestID(rid) {
 		return
+	}
+	if e != nil && c.w != nil {
+		// Said on the answer (before it is written: both callers remember
+		// first), so the client's hint can name `xs2a sandbox why`.
+		c.w.Header().Set(xs2a.SandboxRejectionHeader, RejectionsPath+rid)
 	}
 	rec := &Record{RequestID: rid, Time: s.now().UTC(), Method: c.r.Method, Path: c.r.URL.Path, Status: status,
 		Accepted: e == nil, Dialect: string(s.dialect), Warnings: c.warnings, Diagnosis: c.diag}

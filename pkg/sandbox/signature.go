@@ -67,7 +67,7 @@ func diagnosisError(d *httpsig.Diagnosis, rid string) *apiError {
 		}
 		texts = append(texts, t)
 	}
-	texts = append(texts, "the sandbox keeps the full report: `xs2a sandbox why "+rid+"` prints it (or run `xs2a sign verify` on the request)")
+	texts = append(texts, "the sandbox keeps the full report: `xs2a sandbox why "+rid+"` prints it")
 	return reject(http.StatusUnauthorized, signatureCode(d), texts...)
 }
 

@@ -102,6 +102,19 @@ type Response struct {
 	RequestID string
 	// PSUIPAddress is the PSU-IP-Address the request carried, if any.
 	PSUIPAddress string
+	// Path is the URL path the request went to.
+	Path string
+}
+
+// Error is the answer as an *APIError, with the secrets the request
+// carried hidden in it: a bank that quotes the request in its error
+// ("token ... is not known") must not put the PSU's token or the API key in
+// the line.
+func (r *Response) Error(secrets ...string) *APIError {
+	body := []byte(httplog.Hide(string(r.Body), secrets...))
+	e := ParseError(r.Status, firstNonEmpty(r.Header.Get("X-Request-ID"), r.RequestID), body)
+	e.Path, e.RetryAfter, e.Rejection = r.Path, r.Header.Get("Retry-After"), r.Header.Get(SandboxRejectionHeader)
+	return e
 }
 
 // Request describes one call.
@@ -293,7 +306,7 @@ func (c *Client) send(req *http.Request, r Request) (*Response, error) {
 		return nil, fmt.Errorf("the answer to %s %s is larger than %d MiB; xs2a reads no more (narrow the request, e.g. dateFrom/dateTo)", r.Method, termsafe.Line(r.Path), MaxAnswerBytes>>20)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body,
-		RequestID: req.Header.Get("X-Request-ID"), PSUIPAddress: req.Header.Get("PSU-IP-Address")}, nil
+		RequestID: req.Header.Get("X-Request-ID"), PSUIPAddress: req.Header.Get("PSU-IP-Address"), Path: req.URL.Path}, nil
 }
 
 // RouteLocalAddr is the address a connection to target leaves from, as the
@@ -356,10 +369,7 @@ func (c *Client) call(ctx context.Context, r Request, want int, out any) (*Respo
 		return nil, err
 	}
 	if resp.Status != want {
-		// A bank that quotes the request in its error ("token ... is not
-		// known") must not put the PSU's token or the API key in the line.
-		body := []byte(httplog.Hide(string(resp.Body), r.Token, c.APIKey))
-		return resp, ParseError(resp.Status, firstNonEmpty(resp.Header.Get("X-Request-ID"), resp.RequestID), body)
+		return resp, resp.Error(r.Token, c.APIKey)
 	}
 	if out != nil && len(resp.Body) > 0 {
 		if err := json.Unmarshal(resp.Body, out); err != nil {

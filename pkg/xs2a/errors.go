@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/text"
@@ -26,10 +27,27 @@ type APIError struct {
 	Messages  []TPPMessage `json:"tppMessages,omitempty"`
 	// Body is the raw answer when it was neither form.
 	Body string `json:"body,omitempty"`
+	// Path is the URL path the request went to, RetryAfter the answer's
+	// Retry-After and Rejection the sandbox's record of the rejection
+	// (SandboxRejectionHeader): what the hint is chosen by.
+	Path       string `json:"-"`
+	RetryAfter string `json:"-"`
+	Rejection  string `json:"-"`
 }
 
-// signatureCodes are the codes for which `xs2a sign verify` is the next step.
-var signatureCodes = []string{"SIGNATURE_INVALID", "SIGNATURE_MISSING", "CERTIFICATE_INVALID", "CERTIFICATE_MISSING", "CERTIFICATE_EXPIRED"}
+// SandboxRejectionHeader is where `xs2a sandbox serve` names the record
+// it keeps of a rejection (`xs2a sandbox why` reads it): an error answer
+// that carries it is the sandbox's, so the hint can name the tool that sees
+// what the sandbox saw.
+const SandboxRejectionHeader = "X-Sandbox-Rejection"
+
+// signatureCodes are the codes for which `xs2a sign verify` is the next
+// step; certificateCodes those of the QWAC, the QSeal and their chain,
+// which `xs2a certs check` sees and sign verify cannot.
+var (
+	signatureCodes   = []string{"SIGNATURE_INVALID", "SIGNATURE_MISSING"}
+	certificateCodes = []string{"CERTIFICATE_INVALID", "CERTIFICATE_MISSING", "CERTIFICATE_EXPIRED", "CERTIFICATE_BLOCKED", "CERTIFICATE_REVOKED"}
+)
 
 // authCodes are the codes that mean: get a new token or consent.
 var authCodes = []string{"TOKEN_UNKNOWN", "TOKEN_INVALID", "TOKEN_EXPIRED", "CONSENT_UNKNOWN", "CONSENT_INVALID", "CONSENT_EXPIRED", "PSU_CREDENTIALS_INVALID"}
@@ -47,6 +65,12 @@ func (e *APIError) HasCode(code string) bool {
 // SignatureProblem reports a rejection `xs2a sign verify` can explain.
 func (e *APIError) SignatureProblem() bool {
 	return slices.ContainsFunc(signatureCodes, e.HasCode)
+}
+
+// CertificateProblem reports a rejection of a certificate or its chain
+// (the CERTIFICATE_* codes).
+func (e *APIError) CertificateProblem() bool {
+	return slices.ContainsFunc(certificateCodes, e.HasCode)
 }
 
 // AuthProblem reports a token or consent rejection.
@@ -89,21 +113,86 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Hint is the next step for the person reading the error, or "".
+// Hint is the next step for the person reading the error, or "": one
+// step, from the tool that can see the problem.
 func (e *APIError) Hint() string {
 	switch {
+	case e.Status == 404 && strings.HasPrefix(e.Path, "/v1/v1/"):
+		return "the path has /v1 twice: base_url ends in /v1 and xs2a adds the version itself; remove /v1 from base_url"
 	case e.SignatureProblem():
-		return "save the request (xs2a sign --format http) and run `xs2a sign verify` on it to see which check fails"
+		if e.Rejection != "" {
+			return "`xs2a sandbox why " + e.RequestID + "` prints the sandbox's whole signature check"
+		}
+		return "capture the request and check it offline: run the command again with --record DIR, then `xs2a sign verify --bundle DIR`"
+	case e.CertificateProblem():
+		if e.Rejection != "" {
+			return "`xs2a sandbox why " + e.RequestID + "` shows which certificate the sandbox refused and why"
+		}
+		return "run `xs2a certs check`: it checks the QWAC, the QSeal and their chain as a bank does"
 	case e.HasCode("TOKEN_EXPIRED"):
 		return "run `xs2a token refresh` (or `xs2a authorize` again)"
+	case e.HasCode("TOKEN_UNKNOWN") || e.HasCode("TOKEN_INVALID"):
+		if consentPath(e.Path) {
+			return "the ASPSP does not know the client-credentials token: run `xs2a token` for a new one"
+		}
+		return "the ASPSP does not know the PSU's access token (a sandbox restarted without --data forgets it): run `xs2a authorize`, then `xs2a token exchange` (or `xs2a flow`)"
 	case e.HasCode("CONSENT_UNKNOWN"):
 		return "the consent id is not one of this TPP's consents at this ASPSP (another profile or environment?); `xs2a consent create` makes a new one"
 	case e.HasCode("CONSENT_EXPIRED") || e.HasCode("CONSENT_INVALID"):
 		return "create a new consent (`xs2a consent create`) and authorize it"
-	case e.HasCode("ACCESS_EXCEEDED"):
-		return "the rate limit or the consent's frequencyPerDay is used up; wait (`xs2a consent status` shows what is left and when the bank's day resets), or send PSU-IP-Address when the PSU is present"
+	case e.Status == 429 || e.HasCode("ACCESS_EXCEEDED"):
+		return e.tooMany()
+	case e.Status >= 400 && e.Status < 500 && maskedPANPath(e.Path):
+		return "ACCOUNT-ID is the account's resource id, not its masked PAN: `xs2a accounts list` shows the resource ids"
 	}
 	return ""
+}
+
+// tooMany is the hint of a 429: what the bank said it was, then its fix.
+func (e *APIError) tooMany() string {
+	wait := "wait until the bank's midnight"
+	if ra := strings.TrimSpace(e.RetryAfter); ra != "" {
+		wait = "wait for Retry-After (" + ra + ")"
+		if _, err := strconv.Atoi(ra); err == nil {
+			wait = "wait for Retry-After (" + ra + " s)"
+		}
+	}
+	var said string
+	for _, m := range e.Messages {
+		said += " " + strings.ToLower(m.Text)
+	}
+	secs, err := strconv.Atoi(strings.TrimSpace(e.RetryAfter))
+	soon := err == nil && secs <= 60
+	switch {
+	case strings.Contains(said, "a second"), soon, !e.HasCode("ACCESS_EXCEEDED") && e.RetryAfter != "":
+		return "the bank's rate limit: " + wait + " and send it again (budget.rate_per_second paces xs2a under it)"
+	case strings.Contains(said, "daily limit"):
+		return "the TPP's daily limit at this bank is used up: " + wait
+	case strings.Contains(said, "one-off"):
+		return "the one-off consent's access is used: create a new consent (`xs2a consent create`)"
+	case e.HasCode("ACCESS_EXCEEDED"):
+		return "ACCESS_EXCEEDED: the consent's frequencyPerDay is used up for today; create a new consent (`xs2a consent create`), or read with the PSU present (--psu-ip ADDRESS: PSU-initiated reads do not count against frequencyPerDay), or " + wait
+	}
+	return "the bank says too many requests: " + wait + " and send it again"
+}
+
+// consentPath reports a path of the consent endpoints, which the
+// client-credentials token opens (/v1/consents, /v1/consents/{id}, .../status).
+func consentPath(p string) bool {
+	segs := strings.Split(strings.Trim(p, "/"), "/")
+	return len(segs) >= 2 && segs[1] == "consents"
+}
+
+// maskedPANPath reports a path with a masked PAN (524378******8693, or as
+// the table prints it, 5243 78** **** 8693) where an account's resource id
+// goes.
+func maskedPANPath(p string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		if strings.Contains(seg, "**") && strings.Trim(seg, "0123456789*Xx ") == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrorBody is what the JSON of an error answer says, in each of the forms

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -72,12 +73,33 @@ func RunFactory(ctx context.Context, f *cmdutil.Factory, args []string) (code in
 			code = cmdutil.ExitFailure
 		}
 	}()
-	return execute(ctx, NewCmdRoot(f), args, ios)
+	root := NewCmdRoot(f)
+	return execute(ctx, root, args, ios, func() bool { return errorsAsJSON(root, f, args) })
+}
+
+// errorsAsJSON reports -o json in effect, for the error object: from the
+// flag and the environment first, since the error may be that the config
+// could not be loaded, then from the config. The flag is read from args
+// when cobra did not get to parse it (an unknown command).
+func errorsAsJSON(root *cobra.Command, f *cmdutil.Factory, args []string) bool {
+	if fl := root.PersistentFlags().Lookup("output"); fl != nil && fl.Changed {
+		return strings.EqualFold(fl.Value.String(), "json")
+	}
+	if v, ok := outputArg(args); ok {
+		return strings.EqualFold(v, "json")
+	}
+	if v := os.Getenv("XS2A_OUTPUT"); v != "" {
+		return strings.EqualFold(v, "json")
+	}
+	cfg, err := f.Config()
+	return err == nil && cfg != nil && cfg.Output == "json"
 }
 
 // execute runs the command tree and is the boundary where an error becomes
 // its exit code and the one error line on stderr (cmdutil.Classify).
-func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostreams.IOStreams) int {
+// With -o json (wantJSON) the error is one JSON object on one stderr line
+// instead (cmdutil.Failure.JSON); stdout is untouched either way.
+func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostreams.IOStreams, wantJSON func() bool) int {
 	root.SetArgs(args)
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
@@ -90,8 +112,14 @@ func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostr
 		// root is its lookup of a word that names no command.
 		err = cmdutil.UsageError(err)
 	}
-	code, msg := cmdutil.Classify(err)
+	fail := cmdutil.Describe(err)
+	code, msg := fail.ExitCode, fail.Line()
 	if msg == "" {
+		return code
+	}
+	if wantJSON != nil && wantJSON() {
+		fail.Message, fail.Hint = text.OneLine(fail.Message), text.OneLine(fail.Hint)
+		fmt.Fprintf(ios.ErrOut, "%s\n", termsafe.JSON(fail.JSON()))
 		return code
 	}
 	cs := ios.ErrColorScheme()
@@ -99,6 +127,25 @@ func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostr
 	// error_description and header values in them are shown escaped.
 	fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Red("xs2a: error:"), termsafe.Line(text.OneLine(msg)))
 	return code
+}
+
+// outputArg is the last -o/--output value in args, before any "--".
+func outputArg(args []string) (v string, ok bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return v, ok
+		case (a == "-o" || a == "--output") && i+1 < len(args):
+			v, ok = args[i+1], true
+			i++
+		case strings.HasPrefix(a, "--output="):
+			v, ok = strings.TrimPrefix(a, "--output="), true
+		case strings.HasPrefix(a, "-o") && !strings.HasPrefix(a, "--"):
+			v, ok = strings.TrimPrefix(strings.TrimPrefix(a, "-o"), "="), true
+		}
+	}
+	return v, ok
 }
 
 // versionString is Version when -ldflags set it, else the module version

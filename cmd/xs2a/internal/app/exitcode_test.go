@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -30,7 +31,7 @@ func runRoot(t *testing.T, extra []*cobra.Command, args ...string) (int, string,
 	f := &cmdutil.Factory{IO: ios, Now: time.Now, Version: "test"}
 	root := NewCmdRoot(f)
 	root.AddCommand(extra...)
-	code := execute(context.Background(), root, args, ios)
+	code := execute(context.Background(), root, args, ios, func() bool { return errorsAsJSON(root, f, args) })
 	return code, out.String(), errOut.String()
 }
 
@@ -53,7 +54,7 @@ func TestUnwrappedErrorsGetTheirCodeAtTheBoundary(t *testing.T) {
 		line string // what the one stderr line must contain; "" for none
 	}{
 		{"the bank's TOKEN_EXPIRED", sent(&xs2a.APIError{Status: 401, Messages: []xs2a.TPPMessage{{Code: "TOKEN_EXPIRED"}}}), cmdutil.ExitAuth, "answered 401 TOKEN_EXPIRED; hint: run `xs2a token refresh`"},
-		{"the bank's SIGNATURE_INVALID", &xs2a.APIError{Status: 401, Messages: []xs2a.TPPMessage{{Code: "SIGNATURE_INVALID"}}}, cmdutil.ExitSignature, "hint: save the request"},
+		{"the bank's SIGNATURE_INVALID", &xs2a.APIError{Status: 401, Messages: []xs2a.TPPMessage{{Code: "SIGNATURE_INVALID"}}}, cmdutil.ExitSignature, "hint: capture the request"},
 		{"the bank's FORMAT_ERROR", sent(&xs2a.APIError{Status: 400, Messages: []xs2a.TPPMessage{{Code: "FORMAT_ERROR"}}}), cmdutil.ExitRejected, "answered 400 FORMAT_ERROR"},
 		{"the budget", sent(&budget.ExceededError{Budget: budget.BudgetDaily, Limit: 4, ZoneName: "UTC"}), cmdutil.ExitBudget, "daily limit"},
 		{"Ctrl-C", sent(context.Canceled), cmdutil.ExitInterrupted, "xs2a: error: interrupted"},
@@ -79,6 +80,54 @@ func TestUnwrappedErrorsGetTheirCodeAtTheBoundary(t *testing.T) {
 				t.Errorf("stderr %q; want one xs2a: error: line with %q", stderr, tt.line)
 			}
 		})
+	}
+}
+
+// TestErrorsAsJSON: with -o json the error is one JSON object on one
+// stderr line with what the bank said, stdout stays empty; the text line
+// is the same error's.
+func TestErrorsAsJSON(t *testing.T) {
+	bank := &xs2a.APIError{Status: 429, RequestID: "rid-7", RetryAfter: "3600",
+		Messages: []xs2a.TPPMessage{{Code: "ACCESS_EXCEEDED", Text: "consent \"c1\" allows 4 accesses a day without the PSU"}}}
+	type object struct {
+		Error struct {
+			Message   string  `json:"message"`
+			ExitCode  int     `json:"exit_code"`
+			Code      *string `json:"code"`
+			Status    *int    `json:"status"`
+			RequestID *string `json:"request_id"`
+			Hint      *string `json:"hint"`
+		} `json:"error"`
+	}
+	decode := func(t *testing.T, stderr string) object {
+		t.Helper()
+		var o object
+		if strings.Count(stderr, "\n") != 1 || json.Unmarshal([]byte(stderr), &o) != nil {
+			t.Fatalf("stderr %q is not one JSON line", stderr)
+		}
+		return o
+	}
+	for _, args := range [][]string{{"-o", "json", "fail"}, {"fail", "--output=json"}} {
+		code, out, stderr := runRoot(t, []*cobra.Command{returning(fmt.Errorf("GET /v1/card-accounts: %w", bank))}, args...)
+		o := decode(t, stderr)
+		e := o.Error
+		if code != cmdutil.ExitRejected || out != "" || e.ExitCode != code || e.Code == nil || *e.Code != "ACCESS_EXCEEDED" ||
+			e.Status == nil || *e.Status != 429 || e.RequestID == nil || *e.RequestID != "rid-7" || e.Hint == nil ||
+			!strings.Contains(*e.Hint, "xs2a consent create") || !strings.Contains(e.Message, "answered 429 ACCESS_EXCEEDED") ||
+			strings.Contains(e.Message, "hint:") {
+			t.Errorf("%v: exit %d, stdout %q, object %+v", args, code, out, e)
+		}
+	}
+	// An error without a bank: its members are null, the shape the same.
+	code, _, stderr := runRoot(t, nil, "-o", "json", "frobnicate")
+	e := decode(t, stderr).Error
+	if code != cmdutil.ExitUsage || e.ExitCode != 2 || e.Code != nil || e.Status != nil || e.RequestID != nil || !strings.Contains(stderr, `"code":null`) {
+		t.Errorf("unknown command: exit %d, %s", code, stderr)
+	}
+	// Text mode: the same error, the one line of old.
+	code, _, stderr = runRoot(t, []*cobra.Command{returning(bank)}, "fail")
+	if code != cmdutil.ExitRejected || !strings.HasPrefix(stderr, "xs2a: error: the ASPSP answered 429 ACCESS_EXCEEDED") || !strings.Contains(stderr, "; hint: ACCESS_EXCEEDED: the consent's frequencyPerDay") {
+		t.Errorf("text: exit %d, %q", code, stderr)
 	}
 }
 

@@ -73,7 +73,13 @@ func classifyCases(t *testing.T) []classifyCase {
 		// 3: the ASPSP rejected the request.
 		{"APIError FORMAT_ERROR", asSent(apiErr(400, "FORMAT_ERROR")), ExitRejected, `answered 400 FORMAT_ERROR: the bank's words for FORMAT_ERROR \(X-Request-ID req-1\)$`},
 		{"APIError without tppMessages", &xs2a.APIError{Status: 500, Body: "oops"}, ExitRejected, `^the ASPSP answered 500: oops$`},
-		{"APIError ACCESS_EXCEEDED: with its hint", apiErr(429, "ACCESS_EXCEEDED"), ExitRejected, `; hint: the rate limit or the consent's frequencyPerDay is used up`},
+		{"APIError ACCESS_EXCEEDED: with its hint", apiErr(429, "ACCESS_EXCEEDED"), ExitRejected, "; hint: ACCESS_EXCEEDED: the consent's frequencyPerDay is used up for today; create a new consent \\(`xs2a consent create`\\), or read with the PSU present \\(--psu-ip"},
+		{"APIError 429 of the rate: wait", withAnswer(apiErr(429, "ACCESS_EXCEEDED"), "/v1/card-accounts", "1"), ExitRejected, `; hint: the bank's rate limit: wait for Retry-After \(1 s\)`},
+		{"APIError 429 of the TPP's daily limit", withAnswer(&xs2a.APIError{Status: 429, Messages: []xs2a.TPPMessage{{Code: "ACCESS_EXCEEDED", Text: "the daily limit of 1000 requests for this TPP is used up"}}}, "/v1/consents", "3600"), ExitRejected, `; hint: the TPP's daily limit at this bank is used up: wait for Retry-After \(3600 s\)$`},
+		{"APIError 429 of a one-off consent", withAnswer(&xs2a.APIError{Status: 429, Messages: []xs2a.TPPMessage{{Code: "ACCESS_EXCEEDED", Text: "consent \"c\" is a one-off consent (recurringIndicator false)"}}}, "/v1/card-accounts", ""), ExitRejected, "; hint: the one-off consent's access is used: create a new consent"},
+		{"429 without a code or a Retry-After", &xs2a.APIError{Status: 429, Body: "slow down"}, ExitRejected, `; hint: the bank says too many requests: wait until the bank's midnight`},
+		{"APIError 404 on /v1/v1", withAnswer(apiErr(404, "RESOURCE_UNKNOWN"), "/v1/v1/consents", ""), ExitRejected, `; hint: the path has /v1 twice: base_url ends in /v1`},
+		{"APIError 404 for a masked PAN", withAnswer(apiErr(404, "RESOURCE_UNKNOWN"), "/v1/card-accounts/524378******8693/balances", ""), ExitRejected, "; hint: ACCOUNT-ID is the account's resource id, not its masked PAN: `xs2a accounts list`"},
 		{"redirect", asSent(&origin.RedirectError{Status: 302, Location: "https://elsewhere.example/"}), ExitRejected, `xs2a follows no redirect; configure the final URL in the profile: base_url$`},
 		{"link off the origin", &origin.LinkError{What: "next link", Link: "https://evil.example/x", Why: "another host", Expected: "https://bank.example"}, ExitRejected, `^refused to follow the next link`},
 
@@ -82,14 +88,22 @@ func classifyCases(t *testing.T) []classifyCase {
 		{"APIError CONSENT_UNKNOWN", apiErr(403, "CONSENT_UNKNOWN"), ExitAuth, `; hint: the consent id is not one of this TPP's`},
 		{"APIError CONSENT_EXPIRED", apiErr(401, "CONSENT_EXPIRED"), ExitAuth, `; hint: create a new consent`},
 		{"APIError TOKEN_INVALID", apiErr(401, "TOKEN_INVALID"), ExitAuth, `TOKEN_INVALID`},
+		{"APIError TOKEN_UNKNOWN of the PSU's token", withAnswer(apiErr(401, "TOKEN_UNKNOWN"), "/v1/card-accounts", ""), ExitAuth, "; hint: the ASPSP does not know the PSU's access token .*: run `xs2a authorize`, then `xs2a token exchange` \\(or `xs2a flow`\\)$"},
+		{"APIError TOKEN_UNKNOWN of the client token", withAnswer(apiErr(401, "TOKEN_UNKNOWN"), "/v1/consents", ""), ExitAuth, "; hint: the ASPSP does not know the client-credentials token: run `xs2a token`"},
+		{"refresh refused, with its hint", WithHint(&oauth.Error{Status: 400, Code: "invalid_grant"}, "run `xs2a flow`"), ExitAuth, "^token endpoint answered 400 invalid_grant; hint: run `xs2a flow`$"},
 		{"oauth.Error", fmt.Errorf("client token: %w", &oauth.Error{Status: 400, Code: "invalid_client", Description: "unknown client"}), ExitAuth, `^client token: token endpoint answered 400 invalid_client: unknown client$`},
 		{"oauth.AnswerError", &oauth.AnswerError{Reason: "token_type mac"}, ExitAuth, `unusable: token_type mac$`},
 		{"oauth.IssuerError", &oauth.IssuerError{MetadataURL: "https://bank.example/.well-known/oauth-authorization-server", Got: "https://other.example", Want: "https://bank.example"}, ExitAuth, `names issuer`},
 		{"loopback.AuthError", &loopback.AuthError{Code: "access_denied", Description: "the PSU declined"}, ExitAuth, `^authorization refused: access_denied: the PSU declined$`},
 
 		// 5: certificate or key, TLS.
-		{"APIError CERTIFICATE_EXPIRED", apiErr(401, "CERTIFICATE_EXPIRED"), ExitCertificate, "; hint: save the request .* `xs2a sign verify`"},
+		{"APIError CERTIFICATE_EXPIRED", apiErr(401, "CERTIFICATE_EXPIRED"), ExitCertificate, "; hint: run `xs2a certs check`: it checks the QWAC, the QSeal and their chain"},
 		{"APIError CERTIFICATE_INVALID", apiErr(401, "CERTIFICATE_INVALID"), ExitCertificate, `CERTIFICATE_INVALID`},
+		{"APIError CERTIFICATE_REVOKED from the sandbox", sandboxAnswer(apiErr(401, "CERTIFICATE_REVOKED")), ExitCertificate, "; hint: `xs2a sandbox why req-1` shows which certificate"},
+		{"CERTIFICATE_EXPIRED at the token endpoint", fmt.Errorf("client token: %w", &oauth.Error{Status: 401, Code: "invalid_client", Description: "mutual TLS with a QWAC is required",
+			Body: `{"error":"invalid_client","tppMessages":[{"category":"ERROR","code":"CERTIFICATE_EXPIRED","text":"the QWAC expired"}]}`}), ExitCertificate, "invalid_client: mutual TLS .*; hint: run `xs2a certs check`"},
+		{"CERTIFICATE_REVOKED as the token endpoint's OAuth error", &oauth.Error{Status: 401, Code: "CERTIFICATE_REVOKED", Description: "the QWAC is revoked"}, ExitCertificate, "^token endpoint answered 401 CERTIFICATE_REVOKED: the QWAC is revoked; hint: run `xs2a certs check`"},
+		{"https to a plain-HTTP port (a real handshake)", plainHTTPServer(t), ExitCertificate, `; hint: the server answered the TLS handshake in plain HTTP`},
 		{"CertError", CertError(errors.New("the sandbox certificates have expired")), ExitCertificate, `^the sandbox certificates have expired$`},
 		{"key file that is no key", &pemfile.Error{Path: "qseal.pem", Msg: "no PRIVATE KEY block", Err: pemfile.ErrNoKey}, ExitCertificate, `^qseal\.pem: no PRIVATE KEY block$`},
 		{"key and certificate apart", &pemfile.MatchError{KeyPath: "qwac.key", CertPath: "qseal.pem"}, ExitCertificate, `does not belong to the certificate`},
@@ -100,8 +114,10 @@ func classifyCases(t *testing.T) []classifyCase {
 		{"client certificate refused: a TLS alert (a real handshake)", clientCertRefused(t), ExitCertificate, `; hint: the ASPSP refused the TLS handshake, usually the client certificate`},
 
 		// 6: signature.
-		{"APIError SIGNATURE_INVALID", asSent(apiErr(401, "SIGNATURE_INVALID")), ExitSignature, "; hint: save the request .* `xs2a sign verify`"},
-		{"APIError SIGNATURE_MISSING", apiErr(401, "SIGNATURE_MISSING", "CERTIFICATE_MISSING"), ExitSignature, `SIGNATURE_MISSING, CERTIFICATE_MISSING`},
+		{"APIError SIGNATURE_INVALID", asSent(apiErr(401, "SIGNATURE_INVALID")), ExitSignature, "; hint: capture the request and check it offline: run the command again with --record DIR, then `xs2a sign verify --bundle DIR`$"},
+		{"APIError SIGNATURE_MISSING", apiErr(401, "SIGNATURE_MISSING", "CERTIFICATE_MISSING"), ExitSignature, "SIGNATURE_MISSING, CERTIFICATE_MISSING.*; hint: capture the request"},
+		{"APIError SIGNATURE_INVALID from the sandbox", sandboxAnswer(apiErr(401, "SIGNATURE_INVALID")), ExitSignature, "; hint: `xs2a sandbox why req-1` prints the sandbox's whole signature check$"},
+		{"SIGNATURE_INVALID at the token endpoint", &oauth.Error{Status: 401, Code: "invalid_client", Body: `{"tppMessages":[{"code":"SIGNATURE_INVALID"}]}`}, ExitSignature, `invalid_client; hint: capture`},
 		{"sign verify: invalid, report printed", Silent(ExitSignature), ExitSignature, `^$`},
 
 		// 7: replay found a difference (only replay says so, after its report).
@@ -138,6 +154,45 @@ func TestClassify(t *testing.T) {
 				t.Errorf("CodeOf %d differs from Classify's %d", CodeOf(tc.err), code)
 			}
 		})
+	}
+}
+
+// withAnswer is e as the client fills it from the answer to path.
+func withAnswer(e *xs2a.APIError, path, retryAfter string) *xs2a.APIError {
+	e.Path, e.RetryAfter = path, retryAfter
+	return e
+}
+
+// sandboxAnswer is e as the sandbox answers it, naming its record.
+func sandboxAnswer(e *xs2a.APIError) *xs2a.APIError {
+	e.Rejection = "/sandbox/v1/rejections/" + e.RequestID
+	return e
+}
+
+// TestDescribe: what -o json reports of an error besides the line: the
+// bank's code, status and X-Request-ID, and the hint apart.
+func TestDescribe(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want Failure
+	}{
+		{"the API", asSent(withAnswer(apiErr(404, "RESOURCE_UNKNOWN", "FORMAT_ERROR"), "/v1/v1/x", "")), Failure{ExitCode: ExitRejected, Code: "RESOURCE_UNKNOWN", Status: 404, RequestID: "req-1"}},
+		{"the token endpoint", &oauth.Error{Status: 400, Code: "invalid_grant"}, Failure{ExitCode: ExitAuth, Code: "invalid_grant", Status: 400}},
+		{"no answer", UsageErrorf("bad"), Failure{ExitCode: ExitUsage, Message: "bad"}},
+		{"an ExitError's hint", &ExitError{Code: ExitRejected, Err: errors.New("no"), Hint: "do this"}, Failure{ExitCode: ExitRejected, Message: "no", Hint: "do this"}},
+		{"silent", Silent(ExitChanged), Failure{ExitCode: ExitChanged, Silent: true}},
+	} {
+		got := Describe(tc.err)
+		if tc.want.Message == "" && !tc.want.Silent {
+			tc.want.Message, tc.want.Hint = got.Message, got.Hint
+		}
+		if got != tc.want {
+			t.Errorf("%s: %+v; want %+v", tc.name, got, tc.want)
+		}
+		if strings.Contains(got.Message, "; hint: ") {
+			t.Errorf("%s: the hint is in the message: %q", tc.name, got.Message)
+		}
 	}
 }
 
@@ -285,6 +340,17 @@ func wrongHostname(t *testing.T) error {
 	_, err := (&http.Client{Transport: tr}).Get(srv.URL)
 	if err == nil {
 		t.Fatal("a certificate for another host was accepted")
+	}
+	return err
+}
+
+// plainHTTPServer: https:// to a port that speaks plain HTTP.
+func plainHTTPServer(t *testing.T) error {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	t.Cleanup(srv.Close)
+	_, err := http.Get("https://" + srv.Listener.Addr().String() + "/v1/consents")
+	if err == nil {
+		t.Fatal("https to a plain-HTTP port succeeded")
 	}
 	return err
 }

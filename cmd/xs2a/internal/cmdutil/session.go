@@ -245,7 +245,11 @@ func checkURLs(cfg *profile.Config) (*origin.Policy, error) {
 			continue
 		}
 		if err := origin.Configurable(kv[1]); err != nil {
-			return nil, UsageErrorf("profile %q: %s %s: %v", cfg.ProfileName, kv[0], termsafe.Line(kv[1]), err)
+			e := &ExitError{Code: ExitUsage, Err: fmt.Errorf("profile %q: %s %s: %v", cfg.ProfileName, kv[0], termsafe.Line(kv[1]), err)}
+			if !strings.Contains(kv[1], "://") {
+				e.Hint = kv[0] + " needs its scheme: https://" + termsafe.Line(kv[1])
+			}
+			return nil, e
 		}
 	}
 	if p.AuthorizeURL != "" {

@@ -2,12 +2,14 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
 	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // The OAuth side of a session: the tokens every network command needs,
@@ -17,32 +19,69 @@ import (
 // ClientToken returns the state's client-credentials token while valid, or
 // gets (fresh=true: always gets) a new one and keeps it.
 func (s *Session) ClientToken(ctx context.Context, fresh bool) (*state.Token, error) {
+	t, _, err := s.clientToken(ctx, fresh)
+	return t, err
+}
+
+// WithClientToken makes a consent management call with the
+// client-credentials token. A kept token the bank no longer knows (401
+// TOKEN_UNKNOWN or TOKEN_INVALID: an in-memory sandbox restarted, the bank
+// dropped it before its expiry) is replaced once by itself: a new one is
+// fetched, stderr says so on one line, and the call is made again. Only
+// then: a 401 says the bank did nothing with the request, so even a POST
+// cannot take effect twice; a token just fetched is not replaced again.
+func (s *Session) WithClientToken(ctx context.Context, call func(token string) error) error {
+	t, kept, err := s.clientToken(ctx, false)
+	if err != nil {
+		return err
+	}
+	err = call(t.AccessToken)
+	var ae *xs2a.APIError
+	if err == nil || !kept || !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized || !(ae.HasCode("TOKEN_UNKNOWN") || ae.HasCode("TOKEN_INVALID")) {
+		return err
+	}
+	if s.ErrOut != nil {
+		code := "TOKEN_UNKNOWN"
+		if !ae.HasCode(code) {
+			code = "TOKEN_INVALID"
+		}
+		fmt.Fprintf(s.ErrOut, "note: the ASPSP does not know the kept client token (%s; a restarted sandbox forgets its tokens): fetching a new one and sending the request again\n", code)
+	}
+	if t, _, err = s.clientToken(ctx, true); err != nil {
+		return err
+	}
+	return call(t.AccessToken)
+}
+
+// clientToken is ClientToken, and whether the token was the one kept in
+// the state (not fetched now).
+func (s *Session) clientToken(ctx context.Context, fresh bool) (*state.Token, bool, error) {
 	name := s.Config.ProfileName
 	if !fresh {
 		st, err := s.Store.Load(name)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if st.ClientToken != nil && st.ClientToken.Valid(s.Now()) {
-			return st.ClientToken, nil
+			return st.ClientToken, true, nil
 		}
 	}
 	if s.OAuth.TokenURL == "" {
 		if _, err := s.discover(ctx, true, false); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	if s.OAuth.ClientID == "" {
-		return nil, UsageErrorf("profile %q has no client_id", name)
+		return nil, false, UsageErrorf("profile %q has no client_id", name)
 	}
 	t, err := oauth.ClientCredentials(ctx, s.MTLS, s.OAuth)
 	if err != nil {
-		return nil, tokenError(err)
+		return nil, false, tokenError(err)
 	}
 	s.warnToken(t)
 	tok := toState(t, "")
 	err = s.Store.Update(name, func(st *state.State) error { st.ClientToken = tok; return nil })
-	return tok, err
+	return tok, false, err
 }
 
 // Exchange trades the authorization code for tokens and keeps them. An
@@ -116,6 +155,12 @@ func (s *Session) Refresh(ctx context.Context) (*state.Token, error) {
 	}
 	t, err := oauth.Refresh(ctx, s.MTLS, s.OAuth, st.UserToken.RefreshToken)
 	if err != nil {
+		var oe *oauth.Error
+		if errors.As(err, &oe) && oe.Code == "invalid_grant" {
+			// The bank no longer honours the PSU's grant (a restarted
+			// sandbox, a consent ended): only a new SCA gets tokens.
+			err = WithHint(err, "the ASPSP refuses the PSU's refresh token: authorize the consent again, `xs2a authorize`, then `xs2a token exchange` (or `xs2a flow`)")
+		}
 		return nil, tokenError(err)
 	}
 	s.warnToken(t)
@@ -262,7 +307,12 @@ func toState(t *oauth.Token, consentID string) *state.Token {
 
 // tokenError classifies a token endpoint failure: a redirect is fixed in
 // token_url (exit 4, as every token error).
+// An endpoint that is not reached is named by its key, token_url: the
+// network rule's hint would name base_url.
 func tokenError(err error) error {
+	if Describe(err).Hint == unreachedHint {
+		return WithHint(err, "is the token endpoint reachable at the profile's token_url?")
+	}
 	return RedirectFix(err, "token_url", ExitAuth)
 }
 

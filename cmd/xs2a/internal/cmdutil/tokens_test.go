@@ -1,6 +1,21 @@
 package cmdutil
 
-import "testing"
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/oauth"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
+)
 
 // InjectAuth gives consent management the client token and the API key,
 // everything else the PSU's token: the path decides which.
@@ -20,5 +35,75 @@ func TestConsentManagementPaths(t *testing.T) {
 		if got := ConsentManagement(path); got != want {
 			t.Errorf("ConsentManagement(%q) = %v, want %v", path, got, want)
 		}
+	}
+}
+
+// TestWithClientToken: a kept client token the bank refuses as unknown is
+// replaced once and the call made again; a token just fetched, a second
+// refusal and any other answer are not.
+func TestWithClientToken(t *testing.T) {
+	issued := 0
+	tokenEndpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		issued++
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"new-%d","token_type":"Bearer","expires_in":3600}`, issued)
+	}))
+	t.Cleanup(tokenEndpoint.Close)
+	unknown := &xs2a.APIError{Status: 401, Messages: []xs2a.TPPMessage{{Code: "TOKEN_UNKNOWN"}}}
+	for _, tc := range []struct {
+		name   string
+		kept   bool
+		answer func(token string) error
+		calls  []string
+		err    bool
+		notes  int
+	}{
+		{"kept and unknown: replaced once", true, func(tok string) error {
+			if tok == "kept" {
+				return fmt.Errorf("POST /v1/consents: %w", unknown)
+			}
+			return nil
+		}, []string{"kept", "new-1"}, false, 1},
+		{"refused again: no third call", true, func(string) error { return unknown }, []string{"kept", "new-1"}, true, 1},
+		{"fetched now: not replaced", false, func(string) error { return unknown }, []string{"new-1"}, true, 0},
+		{"TOKEN_INVALID: replaced", true, func(tok string) error {
+			if tok == "kept" {
+				return &xs2a.APIError{Status: 401, Messages: []xs2a.TPPMessage{{Code: "TOKEN_INVALID"}}}
+			}
+			return nil
+		}, []string{"kept", "new-1"}, false, 1},
+		{"another refusal: not replaced", true, func(string) error {
+			return &xs2a.APIError{Status: 403, Messages: []xs2a.TPPMessage{{Code: "CONSENT_UNKNOWN"}}}
+		}, []string{"kept"}, true, 0},
+		{"a 400 naming the token: not replaced", true, func(string) error {
+			return &xs2a.APIError{Status: 400, Messages: []xs2a.TPPMessage{{Code: "TOKEN_INVALID"}}}
+		}, []string{"kept"}, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			issued = 0
+			var errOut bytes.Buffer
+			s := &Session{Config: &profile.Config{ProfileName: "p"}, Store: state.Open(t.TempDir()), Now: time.Now, ErrOut: &errOut,
+				MTLS: tokenEndpoint.Client(), OAuth: oauth.Config{ClientID: "c", ClientSecret: "s", TokenURL: tokenEndpoint.URL}}
+			if tc.kept {
+				if err := s.Store.Save("p", &state.State{ClientToken: &state.Token{AccessToken: "kept", Expiry: time.Now().Add(time.Hour)}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var calls []string
+			err := s.WithClientToken(context.Background(), func(tok string) error {
+				calls = append(calls, tok)
+				return tc.answer(tok)
+			})
+			if !slices.Equal(calls, tc.calls) || (err != nil) != tc.err {
+				t.Errorf("calls %v, error %v; want %v, error %v", calls, err, tc.calls, tc.err)
+			}
+			if n := strings.Count(errOut.String(), "\n"); n != tc.notes {
+				t.Errorf("%d stderr lines; want %d: %q", n, tc.notes, errOut.String())
+			}
+			st, _ := s.Store.Load("p")
+			if last := tc.calls[len(tc.calls)-1]; st.ClientToken == nil || st.ClientToken.AccessToken != last {
+				t.Errorf("kept token %+v; want %s", st.ClientToken, last)
+			}
+		})
 	}
 }

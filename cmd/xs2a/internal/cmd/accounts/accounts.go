@@ -31,8 +31,6 @@ payment accounts on /v1/accounts (and has transaction details:
 		Args: cmdutil.NoArgs,
 		RunE: cmdutil.MissingSubcommand,
 	}
-	cmd.PersistentFlags().StringVar(&consent, "consent", "", "Consent-ID (default: the authorized consent)")
-	cmd.PersistentFlags().StringVar(&psuIP, "psu-ip", "", "send PSU-IP-Address: the PSU is present, so the call does not count against frequencyPerDay (default: the profile's psu_ip_address)")
 	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
 		if err := c.Root().PersistentPreRunE(c, args); err != nil {
 			return err
@@ -40,6 +38,13 @@ payment accounts on /v1/accounts (and has transaction details:
 		return cmdutil.SetPSUIP(f, psuIP)
 	}
 	cmd.AddCommand(NewCmdList(f, nil), NewCmdGet(f, nil), NewCmdBalances(f, nil), NewCmdTransactions(f, nil), NewCmdTransaction(f, nil))
+	// Each verb's own flags, not the group's persistent ones, so that
+	// `accounts balances --help` lists them under Flags, where a reader
+	// looks, not among the Global Flags (both bound to the group's values).
+	for _, sub := range cmd.Commands() {
+		sub.Flags().StringVar(&consent, "consent", "", "Consent-ID (default: the authorized consent)")
+		sub.Flags().StringVar(&psuIP, "psu-ip", "", "send PSU-IP-Address: the PSU is present, so the call does not count against frequencyPerDay (default: the profile's psu_ip_address)")
+	}
 	return cmd
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
-	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
@@ -126,8 +125,7 @@ func apiRun(ctx context.Context, o *APIOptions) error {
 	writeBody(o.IO.Out, resp.Body)
 	if resp.Status >= 400 {
 		// The line quotes the bank, which may quote the request.
-		body := httplog.Hide(string(resp.Body), req.Token, s.API.APIKey)
-		return xs2a.ParseError(resp.Status, resp.RequestID, []byte(body))
+		return resp.Error(req.Token, s.API.APIKey)
 	}
 	return nil
 }

@@ -24,16 +24,16 @@ func NewCmdConsent(f *cmdutil.Factory) *cobra.Command {
 }
 
 // consentCall is what a consent management call starts with: the
-// session, the consent id (given, or the last created) and the
-// client-credentials token.
+// session and the consent id (given, or the last created). The call gets
+// the client-credentials token from S.WithClientToken, which replaces a
+// kept one the bank no longer knows.
 type consentCall struct {
 	S         *cmdutil.Session
 	ConsentID string
-	Token     *state.Token
 }
 
-// managed opens the session and gets the consent id and the client token.
-func managed(ctx context.Context, session func() (*cmdutil.Session, error), id string) (*consentCall, error) {
+// managed opens the session and gets the consent id.
+func managed(_ context.Context, session func() (*cmdutil.Session, error), id string) (*consentCall, error) {
 	s, err := session()
 	if err != nil {
 		return nil, err
@@ -41,11 +41,7 @@ func managed(ctx context.Context, session func() (*cmdutil.Session, error), id s
 	if id, err = consentID(s, id); err != nil {
 		return nil, err
 	}
-	ct, err := s.ClientToken(ctx, false)
-	if err != nil {
-		return nil, err
-	}
-	return &consentCall{S: s, ConsentID: id, Token: ct}, nil
+	return &consentCall{S: s, ConsentID: id}, nil
 }
 
 // consentID is the id given, else the last created one.

@@ -161,11 +161,11 @@ func createRun(ctx context.Context, o *CreateOptions) error {
 	if err != nil {
 		return err
 	}
-	ct, err := s.ClientToken(ctx, false)
-	if err != nil {
+	var created *xs2a.ConsentCreated
+	err = s.WithClientToken(ctx, func(token string) (err error) {
+		created, err = s.API.CreateConsent(ctx, token, body)
 		return err
-	}
-	created, err := s.API.CreateConsent(ctx, ct.AccessToken, body)
+	})
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func deleteRun(ctx context.Context, o *DeleteOptions) error {
 		return err
 	}
 	s, id := c.S, c.ConsentID
-	if err := s.API.DeleteConsent(ctx, c.Token.AccessToken, id); err != nil {
+	if err := s.WithClientToken(ctx, func(token string) error { return s.API.DeleteConsent(ctx, token, id) }); err != nil {
 		return err
 	}
 	// The consent is gone at the bank whatever the state says: a failed

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // GetOptions are the argument of `xs2a consent get` and what it uses.
@@ -41,7 +42,11 @@ func getRun(ctx context.Context, o *GetOptions) error {
 	if err != nil {
 		return err
 	}
-	got, err := c.S.API.GetConsent(ctx, c.Token.AccessToken, c.ConsentID)
+	var got *xs2a.Consent
+	err = c.S.WithClientToken(ctx, func(token string) (err error) {
+		got, err = c.S.API.GetConsent(ctx, token, c.ConsentID)
+		return err
+	})
 	if err != nil {
 		return err
 	}

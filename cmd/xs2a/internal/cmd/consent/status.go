@@ -131,19 +131,18 @@ func lastKnown(st *state.State, id string) string {
 // frequencyPerDay, the whole consent costs the same one request and tells
 // the budget its validUntil and frequencyPerDay.
 func askStatus(ctx context.Context, s *cmdutil.Session, st *state.State, id string) (string, error) {
-	ct, err := s.ClientToken(ctx, false)
-	if err != nil {
-		return "", err
-	}
 	var status string
-	if c := known(st, id); c != nil && c.FrequencyPerDay > 0 {
-		status, err = s.API.ConsentStatus(ctx, ct.AccessToken, id)
-	} else {
+	err := s.WithClientToken(ctx, func(token string) (err error) {
+		if c := known(st, id); c != nil && c.FrequencyPerDay > 0 {
+			status, err = s.API.ConsentStatus(ctx, token, id)
+			return err
+		}
 		var c *xs2a.Consent
-		if c, err = s.API.GetConsent(ctx, ct.AccessToken, id); err == nil {
+		if c, err = s.API.GetConsent(ctx, token, id); err == nil {
 			status = c.ConsentStatus
 		}
-	}
+		return err
+	})
 	if err != nil {
 		return "", err
 	}

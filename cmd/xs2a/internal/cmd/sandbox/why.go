@@ -107,7 +107,7 @@ func whyRun(ctx context.Context, o *WhyOptions) error {
 	if resp.StatusCode != http.StatusOK {
 		ae := xs2a.ParseError(resp.StatusCode, "", body)
 		if resp.StatusCode == http.StatusNotFound && !strings.Contains(ae.Error(), "no rejection of a request") {
-			return &cmdutil.ExitError{Code: cmdutil.ExitRejected, Err: fmt.Errorf("%w; hint: %s is not an xs2a sandbox (`xs2a sandbox why` reads what `xs2a sandbox serve` keeps)", ae, base)}
+			return &cmdutil.ExitError{Code: cmdutil.ExitRejected, Err: ae, Hint: fmt.Sprintf("%s is not an xs2a sandbox (`xs2a sandbox why` reads what `xs2a sandbox serve` keeps)", base)}
 		}
 		return ae
 	}
