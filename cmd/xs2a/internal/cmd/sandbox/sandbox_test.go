@@ -33,7 +33,7 @@ func TestServeWritesTheProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"base_url: " + b.URL, "account_type: payment", "bank: adorsys", "qwac_cert: " + b.CertsDir} {
+	for _, want := range []string{"base_url: " + b.URL, "account_type: payment", "bank: adorsys", "keyid_form: adorsys", "sign_date: true", "qwac_cert: " + b.CertsDir} {
 		if !strings.Contains(string(cfg), want) {
 			t.Errorf("profile lacks %q:\n%s", want, cfg)
 		}
@@ -48,9 +48,11 @@ func TestWhy(t *testing.T) {
 	e.Expect(2, "is not an X-Request-ID", "sandbox", "why", "a\x01b")
 	e.Expect(2, "is not an https URL", "sandbox", "why", "rid", "--url", "http://127.0.0.1:1")
 
-	// The profile signs the enfuce way; an adorsys bank rejects it and
-	// keeps why.
+	// Signed the enfuce way (over the adorsys settings the written profile
+	// has): an adorsys bank rejects it and keeps why.
 	b := e.Bank("--bank", "adorsys")
+	t.Setenv("XS2A_SIGNING_KEYID_FORM", "enfuce")
+	t.Setenv("XS2A_SIGNING_SIGN_DATE", "false")
 	r := e.Expect(6, "SIGNATURE_INVALID", "consent", "create")
 	m := requestID.FindStringSubmatch(r.Stderr)
 	if m == nil {
