@@ -116,6 +116,8 @@ func versionString() string {
 // NewCmdRoot builds the command tree.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	var cfg *profile.Config
+	// cfgErr is what Factory.Config answers with cfg: a named config
+	// file that does not exist fails only the commands that ask for it.
 	var cfgErr error
 	root := &cobra.Command{
 		Use:   "xs2a",
@@ -126,9 +128,11 @@ certificate or token is rejected.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			cfg, cfgErr = loadConfig(cmd)
-			if cfgErr != nil {
-				return cfgErr
+			var err error
+			cfg, cfgErr, err = loadConfig(cmd)
+			if err != nil {
+				cfgErr = err
+				return err
 			}
 			f.IO.SetColorDisabled(cfg.NoColor)
 			return nil

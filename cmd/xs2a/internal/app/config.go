@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,20 +30,26 @@ func DefaultConfigPath() string {
 // loadConfig resolves the configuration with the usual precedence:
 // flags > XS2A_* environment > config file > defaults. Viper stays in this
 // package; commands only ever see the typed profile.Config.
-func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
+//
+// A config file named with --config or XS2A_CONFIG that does not exist is
+// no error here: it is returned as missing, with the configuration of
+// flags and environment, so that a command that needs no profile (sign
+// verify of a file, certs generate, version) still runs, and one that
+// asks for its configuration (Factory.Config) gets the one clear line.
+func loadConfig(cmd *cobra.Command) (cfg *profile.Config, missing error, err error) {
 	v, err := newViper(cmd)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	path, explicit := configPath(cmd)
-	cfg := &profile.Config{Path: path, Explicit: explicit}
-	if err := readConfigFile(cmd, v, cfg); err != nil {
-		return nil, err
+	cfg = &profile.Config{Path: path, Explicit: explicit}
+	if missing, err = readConfigFile(cmd, v, cfg); err != nil {
+		return nil, nil, err
 	}
 
 	cfg.Output = strings.ToLower(v.GetString("output"))
 	if err := profile.ValidateOutput(cfg.Output); err != nil {
-		return nil, cmdutil.UsageError(err)
+		return nil, nil, cmdutil.UsageError(err)
 	}
 	cfg.NoColor = v.GetBool("no_color")
 	cfg.Verbose = v.GetBool("verbose")
@@ -50,10 +57,10 @@ func loadConfig(cmd *cobra.Command) (*profile.Config, error) {
 	cfg.ShowSecrets = v.GetBool("show_secrets")
 	cfg.Record = expandHome(v.GetString("record"))
 	cfg.ProfileName = v.GetString("profile")
-	if err := readProfile(cmd, v, cfg); err != nil {
-		return nil, err
+	if err := readProfile(cmd, v, cfg, missing == nil); err != nil {
+		return nil, nil, err
 	}
-	return cfg, nil
+	return cfg, missing, nil
 }
 
 // newViper is the XS2A_* environment and the global flags over the
@@ -87,40 +94,55 @@ func configPath(cmd *cobra.Command) (path string, explicit bool) {
 	return DefaultConfigPath(), false
 }
 
-// readConfigFile reads cfg.Path into v, setting cfg.File when there is
-// one. A missing file is no error unless it was named and the command
-// does not create it.
-func readConfigFile(cmd *cobra.Command, v *viper.Viper, cfg *profile.Config) error {
+// configSource names where the config file's path came from, for errors.
+func configSource(cmd *cobra.Command) string {
+	if fl := cmd.Flags().Lookup("config"); fl != nil && fl.Changed {
+		return "--config"
+	}
+	if os.Getenv("XS2A_CONFIG") != "" {
+		return "XS2A_CONFIG"
+	}
+	return "the default place"
+}
+
+// readConfigFile checks cfg.Path (profile.CheckFile: its YAML and its
+// keys) and reads it into v, setting cfg.File when there is one. A missing
+// file is no error; one that was named is returned as missing unless the
+// command creates it.
+func readConfigFile(cmd *cobra.Command, v *viper.Viper, cfg *profile.Config) (missing error, err error) {
 	path := cfg.Path
 	if path == "" {
-		return nil
+		return nil, nil
 	}
-	v.SetConfigFile(path)
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && (!cfg.Explicit || cmd.Annotations[cmdutil.AnnotationWritesConfig] != ""):
+		// No config yet: fine, everything comes from flags and
+		// environment, or the command is about to create it.
+		return nil, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return cmdutil.UsageErrorf("config file %s (%s) does not exist", termsafe.Line(path), configSource(cmd)), nil
+	case err != nil:
+		return nil, cmdutil.UsageErrorf("config file %s: %v", termsafe.Line(path), err)
+	}
+	if err := profile.CheckFile(data); err != nil {
+		return nil, cmdutil.UsageErrorf("config file %s %v", termsafe.Line(path), err)
+	}
 	v.SetConfigType("yaml")
-	if err := v.ReadInConfig(); err != nil {
-		var pe *fs.PathError
-		switch {
-		case errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist) && (!cfg.Explicit || cmd.Annotations[cmdutil.AnnotationWritesConfig] != ""):
-			// No config yet: fine, everything comes from flags and
-			// environment, or the command is about to create it.
-			return nil
-		case errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist):
-			return cmdutil.UsageErrorf("config file %s does not exist", path)
-		default:
-			return cmdutil.UsageErrorf("config file %s: %v", path, err)
-		}
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return nil, cmdutil.UsageErrorf("config file %s: %v", termsafe.Line(path), err)
 	}
 	cfg.File = path
 	warnReadableSecrets(cmd, v, path)
-	return nil
+	return nil, nil
 }
 
 // readProfile fills cfg.Profile from profile cfg.ProfileName, each key's
 // XS2A_* variable over the file's value; a profile asked for by name must
 // exist.
-func readProfile(cmd *cobra.Command, v *viper.Viper, cfg *profile.Config) error {
+func readProfile(cmd *cobra.Command, v *viper.Viper, cfg *profile.Config, checkName bool) error {
 	profiles := v.GetStringMap("profiles")
-	if _, ok := profiles[strings.ToLower(cfg.ProfileName)]; !ok && profileChosen(cmd) {
+	if _, ok := profiles[strings.ToLower(cfg.ProfileName)]; !ok && checkName && profileChosen(cmd) {
 		names := make([]string, 0, len(profiles))
 		for k := range profiles {
 			names = append(names, k)
