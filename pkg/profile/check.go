@@ -282,3 +282,26 @@ func syntaxError(err error) error {
 	}
 	return &FileError{Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 }
+
+// FileProfiles is the profile names a config file defines, lowercased as
+// the loader reads them, in the file's order; nil when it does not parse.
+func FileProfiles(data []byte) []string {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil
+	}
+	root := doc.Content[0]
+	var names []string
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if strings.ToLower(root.Content[i].Value) != "profiles" || root.Content[i+1].Kind != yaml.MappingNode {
+			continue
+		}
+		p := root.Content[i+1]
+		for j := 0; j+1 < len(p.Content); j += 2 {
+			if !ignored(p.Content[j]) {
+				names = append(names, strings.ToLower(p.Content[j].Value))
+			}
+		}
+	}
+	return names
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/api"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/authorize"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/certs"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/config"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/consent"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/flow"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/proxy"
@@ -158,6 +159,16 @@ certificate or token is rejected.`,
 	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
 	})
+	// -p <TAB> offers the config file's profiles (the one --config or
+	// XS2A_CONFIG names, if given before), not file names.
+	_ = root.RegisterFlagCompletionFunc("profile", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		path, _ := configPath(cmd)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return profile.FileProfiles(data), cobra.ShellCompDirectiveNoFileComp
+	})
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return cmdutil.UsageErrorf("%v (see '%s --help')", err, c.CommandPath())
 	})
@@ -172,7 +183,7 @@ certificate or token is rejected.`,
 	group("flow", flow.NewCmdFlow(f, nil), token.NewCmdToken(f, nil), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f, nil),
 		accounts.NewCmdAccounts(f), api.NewCmdAPI(f, nil), proxy.NewCmdProxy(f, nil), replay.NewCmdReplay(f, nil))
 	group("debug", sign.NewCmdSign(f, nil), certs.NewCmdCerts(f), sandbox.NewCmdSandbox(f))
-	root.AddCommand(version.NewCmdVersion(f, nil))
+	root.AddCommand(version.NewCmdVersion(f, nil), config.NewCmdConfig(f))
 	// cobra's completion command (added here rather than by Execute, so
 	// that it is in the tree now) checks its arguments with cobra's own
 	// validators, whose errors are plain: every validator's error is a

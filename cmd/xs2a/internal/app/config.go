@@ -51,6 +51,17 @@ func loadConfig(cmd *cobra.Command) (cfg *profile.Config, missing error, err err
 	if err := profile.ValidateOutput(cfg.Output); err != nil {
 		return nil, nil, cmdutil.UsageError(err)
 	}
+	cfg.Sources = map[string]string{}
+	for _, k := range profile.GlobalKeys {
+		cfg.Sources[k] = globalSource(cmd, v, k)
+	}
+	if v.InConfig("profile") {
+		cfg.FileProfile = strings.ToLower(fmt.Sprint(v.Get("profile")))
+	}
+	for name := range v.GetStringMap("profiles") {
+		cfg.Profiles = append(cfg.Profiles, name)
+	}
+	slices.Sort(cfg.Profiles)
 	cfg.NoColor = v.GetBool("no_color")
 	cfg.Verbose = v.GetBool("verbose")
 	cfg.Insecure = v.GetBool("insecure")
@@ -155,8 +166,11 @@ func readProfile(cmd *cobra.Command, v *viper.Viper, cfg *profile.Config, checkN
 		return cmdutil.UsageErrorf("profile %q is not defined (%s; profiles: %s)", cfg.ProfileName, where, strings.Join(names, ", "))
 	}
 	for _, key := range profile.Keys {
-		val := os.Getenv("XS2A_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(key)))
+		env := "XS2A_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(key))
+		val := os.Getenv(env)
+		src := "environment " + env
 		if val == "" {
+			src = "file"
 			k := "profiles." + strings.ToLower(cfg.ProfileName) + "." + key
 			val = v.GetString(k)
 			if _, ok := v.Get(k).([]any); ok { // a YAML list, e.g. registered_redirect_uris
@@ -167,11 +181,13 @@ func readProfile(cmd *cobra.Command, v *viper.Viper, cfg *profile.Config, checkN
 			if err := cfg.Profile.Set(key, expandHome(val)); err != nil {
 				return err
 			}
+			cfg.Sources[key] = src
 		}
 	}
 	// The flag, given, overrides the profile's budget.strict either way.
 	if fl := cmd.Flags().Lookup("strict-budget"); fl != nil && fl.Changed {
 		cfg.Profile.Budget.Strict = fl.Value.String()
+		cfg.Sources["budget.strict"] = "flag --strict-budget"
 	}
 	return nil
 }
@@ -196,6 +212,22 @@ func warnReadableSecrets(cmd *cobra.Command, v *viper.Viper, path string) {
 			}
 		}
 	}
+}
+
+// globalSource is where a global key's value came from, by viper's
+// precedence: flag, environment, file, default.
+func globalSource(cmd *cobra.Command, v *viper.Viper, key string) string {
+	flag := strings.ReplaceAll(key, "_", "-")
+	if fl := cmd.Flags().Lookup(flag); fl != nil && fl.Changed {
+		return "flag --" + flag
+	}
+	if env := "XS2A_" + strings.ToUpper(key); os.Getenv(env) != "" {
+		return "environment " + env
+	}
+	if v.InConfig(key) {
+		return "file"
+	}
+	return "default"
 }
 
 func profileChosen(cmd *cobra.Command) bool {
