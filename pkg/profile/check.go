@@ -284,24 +284,26 @@ func syntaxError(err error) error {
 }
 
 // FileProfiles is the profile names a config file defines, lowercased as
-// the loader reads them, in the file's order; nil when it does not parse.
-func FileProfiles(data []byte) []string {
+// the loader reads them, in the file's order, and its top-level profile:
+// ("" when none); nothing when it does not parse.
+func FileProfiles(data []byte) (names []string, def string) {
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil
+		return nil, ""
 	}
 	root := doc.Content[0]
-	var names []string
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		if strings.ToLower(root.Content[i].Value) != "profiles" || root.Content[i+1].Kind != yaml.MappingNode {
-			continue
-		}
-		p := root.Content[i+1]
-		for j := 0; j+1 < len(p.Content); j += 2 {
-			if !ignored(p.Content[j]) {
-				names = append(names, strings.ToLower(p.Content[j].Value))
+		k, v := strings.ToLower(root.Content[i].Value), root.Content[i+1]
+		switch {
+		case k == "profile" && v.Kind == yaml.ScalarNode:
+			def = strings.ToLower(v.Value)
+		case k == "profiles" && v.Kind == yaml.MappingNode:
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				if !ignored(v.Content[j]) {
+					names = append(names, strings.ToLower(v.Content[j].Value))
+				}
 			}
 		}
 	}
-	return names
+	return names, def
 }

@@ -167,7 +167,8 @@ certificate or token is rejected.`,
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return profile.FileProfiles(data), cobra.ShellCompDirectiveNoFileComp
+		names, _ := profile.FileProfiles(data)
+		return names, cobra.ShellCompDirectiveNoFileComp
 	})
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return cmdutil.UsageErrorf("%v (see '%s --help')", err, c.CommandPath())

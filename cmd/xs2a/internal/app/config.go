@@ -55,13 +55,6 @@ func loadConfig(cmd *cobra.Command) (cfg *profile.Config, missing error, err err
 	for _, k := range profile.GlobalKeys {
 		cfg.Sources[k] = globalSource(cmd, v, k)
 	}
-	if v.InConfig("profile") {
-		cfg.FileProfile = strings.ToLower(fmt.Sprint(v.Get("profile")))
-	}
-	for name := range v.GetStringMap("profiles") {
-		cfg.Profiles = append(cfg.Profiles, name)
-	}
-	slices.Sort(cfg.Profiles)
 	cfg.NoColor = v.GetBool("no_color")
 	cfg.Verbose = v.GetBool("verbose")
 	cfg.Insecure = v.GetBool("insecure")
@@ -144,6 +137,8 @@ func readConfigFile(cmd *cobra.Command, v *viper.Viper, cfg *profile.Config) (mi
 		return nil, cmdutil.UsageErrorf("config file %s: %v", termsafe.Line(path), err)
 	}
 	cfg.File = path
+	cfg.Profiles, cfg.FileProfile = profile.FileProfiles(data)
+	slices.Sort(cfg.Profiles)
 	warnReadableSecrets(cmd, v, path)
 	return nil, nil
 }
