@@ -187,8 +187,10 @@ func readProfile(cmd *cobra.Command, v *viper.Viper, cfg *profile.Config, checkN
 	return nil
 }
 
-// warnReadableSecrets warns once when the config file holds a client
-// secret or an API key and group or others have any permission on it.
+// warnReadableSecrets warns once, as ssh does of a key file, when the
+// config file holds a client secret or an API key and group or others
+// have any permission on it; it names the keys held, so the user knows
+// what may already have been read.
 func warnReadableSecrets(cmd *cobra.Command, v *viper.Viper, path string) {
 	if runtime.GOOS == "windows" || strings.HasPrefix(cmd.Name(), cobra.ShellCompRequestCmd) {
 		return // no POSIX mode bits; completion output is no place for it
@@ -197,16 +199,25 @@ func warnReadableSecrets(cmd *cobra.Command, v *viper.Viper, path string) {
 	if err != nil || fi.Mode().Perm()&0o077 == 0 {
 		return
 	}
+	var held []string
 	for _, p := range v.GetStringMap("profiles") {
 		keys, _ := p.(map[string]any)
 		for _, k := range []string{"client_secret", "api_key"} {
-			if s, _ := keys[k].(string); s != "" {
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: config file %s holds a client_secret or api_key and others can read it (mode %04o): chmod 600 %s\n",
-					termsafe.Line(path), fi.Mode().Perm(), termsafe.Line(path))
-				return
+			if s, _ := keys[k].(string); s != "" && !slices.Contains(held, k) {
+				held = append(held, k)
 			}
 		}
 	}
+	if len(held) == 0 {
+		return
+	}
+	slices.Sort(held)
+	who := "others"
+	if fi.Mode().Perm()&0o007 == 0 {
+		who = "its group"
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "warning: config file %s holds %s and %s can read it (mode %04o): chmod 600 %s\n",
+		termsafe.Line(path), strings.Join(held, " and "), who, fi.Mode().Perm(), termsafe.Line(path))
 }
 
 // globalSource is where a global key's value came from, by viper's

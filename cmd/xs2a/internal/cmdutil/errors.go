@@ -238,7 +238,7 @@ func networkRule(err error) (int, string, bool) {
 	if errors.As(err, &oe) && (oe.Op == "listen" || oe.Op == "accept") {
 		return ExitFailure, err.Error(), true
 	}
-	return ExitFailure, hinted(err, "is the ASPSP reachable at the profile's base_url?"), true
+	return ExitFailure, hinted(err, "is the ASPSP reachable at "+endpointWhere(err, "the profile's base_url")+"?"), true
 }
 
 // CodeOf is Classify's exit code alone.

@@ -151,6 +151,9 @@ func (s *Session) buildClients(f *Factory, m *mtls.Client) error {
 	// Outermost, so a call refused for its budget is neither signed, nor
 	// recorded, nor sent; every command's API calls pass here.
 	s.Signed = &http.Client{Transport: budgetTransport(f, cfg, s.Budget, s.Store, signed), Timeout: m.HTTP.Timeout, CheckRedirect: origin.NoRedirect}
+	// Outermost of all: a failure names the profile key of its URL.
+	s.MTLS.Transport = endpointTransport{p: cfg.Profile, base: s.MTLS.Transport}
+	s.Signed.Transport = endpointTransport{p: cfg.Profile, base: s.Signed.Transport}
 	return nil
 }
 
