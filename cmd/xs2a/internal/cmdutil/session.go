@@ -262,6 +262,13 @@ func warnExposed(f *Factory, store *state.Store, profile string) {
 // bank hands back: base_url's origin and allowed_origins.
 func checkURLs(cfg *profile.Config) (*origin.Policy, error) {
 	p := cfg.Profile
+	for _, kv := range [][2]string{{"base_url", p.BaseURL}, {"token_url", p.TokenURL}, {"authorize_url", p.AuthorizeURL}} {
+		// bank.example:443 parses as no URL at all (or as a scheme):
+		// the fix is the missing https://, which no parser error says.
+		if kv[1] != "" && !strings.Contains(kv[1], "://") {
+			return nil, UsageErrorf("profile %q: %s %s has no scheme; hint: write it https://%s", cfg.ProfileName, kv[0], termsafe.Line(kv[1]), termsafe.Line(strings.TrimLeft(kv[1], "/")))
+		}
+	}
 	for _, kv := range [][2]string{{"base_url", p.BaseURL}, {"token_url", p.TokenURL}} {
 		if kv[1] == "" {
 			continue
