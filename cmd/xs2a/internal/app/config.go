@@ -31,11 +31,12 @@ func DefaultConfigPath() string {
 // flags > XS2A_* environment > config file > defaults. Viper stays in this
 // package; commands only ever see the typed profile.Config.
 //
-// A config file named with --config or XS2A_CONFIG that does not exist is
-// no error here: it is returned as missing, with the configuration of
-// flags and environment, so that a command that needs no profile (sign
-// verify of a file, certs generate, version) still runs, and one that
-// asks for its configuration (Factory.Config) gets the one clear line.
+// A config file named by XS2A_CONFIG that does not exist is no error
+// here: it is returned as missing, with the configuration of flags and
+// environment, so that a command that needs no profile (sign verify of a
+// file, certs generate, version) still runs, and one that asks for its
+// configuration (Factory.Config) gets the one clear line. --config,
+// typed for this command, must name a file that exists.
 func loadConfig(cmd *cobra.Command) (cfg *profile.Config, missing error, err error) {
 	v, err := newViper(cmd)
 	if err != nil {
@@ -124,8 +125,13 @@ func readConfigFile(cmd *cobra.Command, v *viper.Viper, cfg *profile.Config) (mi
 		// No config yet: fine, everything comes from flags and
 		// environment, or the command is about to create it.
 		return nil, nil
+	case errors.Is(err, fs.ErrNotExist) && configSource(cmd) == "--config":
+		// Typed for this very command: a typo to say at once.
+		return nil, cmdutil.UsageErrorf("config file %s does not exist", termsafe.Line(path))
 	case errors.Is(err, fs.ErrNotExist):
-		return cmdutil.UsageErrorf("config file %s (%s) does not exist", termsafe.Line(path), configSource(cmd)), nil
+		// XS2A_CONFIG is set once for a shell: only the commands that
+		// read a profile fail for it.
+		return cmdutil.UsageErrorf("config file %s (XS2A_CONFIG) does not exist", termsafe.Line(path)), nil
 	case err != nil:
 		return nil, cmdutil.UsageErrorf("config file %s: %v", termsafe.Line(path), err)
 	}
