@@ -148,12 +148,14 @@ func (s *Session) buildClients(f *Factory, m *mtls.Client) error {
 	if err != nil {
 		return err
 	}
+	// A failure on the way names the profile key of its URL; under the
+	// budget, which is the client's own refusal (and flow reaches it by
+	// type).
+	signed = endpointTransport{p: cfg.Profile, base: signed}
 	// Outermost, so a call refused for its budget is neither signed, nor
 	// recorded, nor sent; every command's API calls pass here.
 	s.Signed = &http.Client{Transport: budgetTransport(f, cfg, s.Budget, s.Store, signed), Timeout: m.HTTP.Timeout, CheckRedirect: origin.NoRedirect}
-	// Outermost of all: a failure names the profile key of its URL.
 	s.MTLS.Transport = endpointTransport{p: cfg.Profile, base: s.MTLS.Transport}
-	s.Signed.Transport = endpointTransport{p: cfg.Profile, base: s.Signed.Transport}
 	return nil
 }
 
