@@ -107,6 +107,9 @@ func sections() []string {
 }
 
 func checkProfile(name string, n *yaml.Node) error {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias // profiles: {b: *a}
+	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil
 	}
@@ -157,6 +160,9 @@ func checkProfile(name string, n *yaml.Node) error {
 }
 
 func checkSection(name, sec string, n *yaml.Node) error {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil
 	}

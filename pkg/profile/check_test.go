@@ -15,6 +15,7 @@ func TestCheckFile(t *testing.T) {
 		{"valid", "profile: a\noutput: json\nprofiles:\n  a:\n    base_url: https://x\n    registered_redirect_uris:\n      - http://127.0.0.1/cb\n    signing:\n      keyid_form: adorsys\n    budget:\n      strict: true\n", 0, ""},
 		{"empty", "", 0, ""},
 		{"anchors", "x-common: &c\n  client_id: abc\nprofiles:\n  a:\n    <<: *c\n    base_url: https://x\n", 0, ""},
+		{"alias", "profiles:\n  a: &a\n    base_url: https://x\n    signing: &s\n      digest: SHA-256\n  b: *a\n  c:\n    signing: *s\n", 0, ""},
 		{"qwac", "profiles:\n  a:\n    base_url: https://x\n    qwac: q.pem\n", 4, `unknown key "qwac" in profile "a"; did you mean qwac_cert or qwac_key?`},
 		{"client secret typo", "profiles:\n  a:\n    client_secert: s\n", 3, "did you mean client_secret?"},
 		{"global typo", "ouptut: json\n", 1, "did you mean output?"},
