@@ -52,6 +52,7 @@ func loadConfig(cmd *cobra.Command) (cfg *profile.Config, missing error, err err
 	if err := profile.ValidateOutput(cfg.Output); err != nil {
 		return nil, nil, cmdutil.UsageError(err)
 	}
+	warnMistypedEnv(cmd)
 	cfg.Sources = map[string]string{}
 	for _, k := range profile.GlobalKeys {
 		cfg.Sources[k] = globalSource(cmd, v, k)
@@ -224,6 +225,34 @@ func warnReadableSecrets(cmd *cobra.Command, v *viper.Viper, path string) {
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "warning: config file %s holds %s and %s can read it (mode %04o): chmod 600 %s\n",
 		termsafe.Line(path), strings.Join(held, " and "), who, fi.Mode().Perm(), termsafe.Line(path))
+}
+
+// warnMistypedEnv warns of an XS2A_* variable that is no setting but
+// close to one (XS2A_CLIENT_SECRT): set in a shell profile, it would be
+// ignored as silently as a typo in the file. Variables close to none are
+// left alone: tests and tools have XS2A_* of their own.
+func warnMistypedEnv(cmd *cobra.Command) {
+	if strings.HasPrefix(cmd.Name(), cobra.ShellCompRequestCmd) {
+		return
+	}
+	known := []string{"config", "fake_now", "debug"}
+	known = append(known, profile.GlobalKeys...)
+	for _, k := range profile.Keys {
+		known = append(known, strings.ReplaceAll(k, ".", "_"))
+	}
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		key, ok := strings.CutPrefix(name, "XS2A_")
+		if !ok || key == "" || slices.Contains(known, strings.ToLower(key)) {
+			continue
+		}
+		if s := profile.Suggest(strings.ToLower(key), known); len(s) > 0 {
+			for i := range s {
+				s[i] = "XS2A_" + strings.ToUpper(s[i])
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s is no xs2a setting and is ignored; did you mean %s?\n", termsafe.Line(name), strings.Join(s, " or "))
+		}
+	}
 }
 
 // globalSource is where a global key's value came from, by viper's

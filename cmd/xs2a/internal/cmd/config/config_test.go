@@ -110,3 +110,16 @@ func TestUnknownKeys(t *testing.T) {
 	writeConfig(t, e, strings.Replace(bankYAML, "client_secret:", "client_secert:", 1))
 	e.Expect(2, "config file "+e.ConfigPath+" line 6: unknown key \"client_secert\" in profile \"bank\"; did you mean client_secret?", "config", "show")
 }
+
+// A mistyped XS2A_* variable is named with the one meant; one close to no
+// setting (a test's own) draws nothing.
+func TestMistypedEnvironment(t *testing.T) {
+	e := cmdtest.New(t)
+	writeConfig(t, e, bankYAML)
+	t.Setenv("XS2A_CLIENT_SECRT", "x")
+	t.Setenv("XS2A_SOAK_CLIENTS", "3")
+	r := e.Must("config", "profiles")
+	if r.Stderr != "warning: XS2A_CLIENT_SECRT is no xs2a setting and is ignored; did you mean XS2A_CLIENT_SECRET?\n" {
+		t.Errorf("stderr:\n%s", r.Stderr)
+	}
+}
