@@ -44,6 +44,7 @@ func TestShow(t *testing.T) {
 		"profile: bank (file)\n",
 		"client_id ", "from-env", "environment XS2A_CLIENT_ID",
 		"signing.keyid_form", "adorsys",
+		"budget.daily_limit", "1000", "default",
 		"client authentication: client_secret_basic",
 	} {
 		if !strings.Contains(r.Stdout, want) {

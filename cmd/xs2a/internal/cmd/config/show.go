@@ -3,11 +3,13 @@ package config
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
@@ -28,7 +30,8 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 		Short: "Print the profile in effect, where each value came from, and the client authentication it implies",
 		Long: `Print every key of the profile in effect (-p, XS2A_PROFILE, the file's
 profile:, else "default") with its value and where that came from: a flag,
-the environment (XS2A_<KEY>), the config file, or a default. Client secrets
+the environment (XS2A_<KEY>), the config file, or the default the client
+uses when the key is left out. Client secrets
 and API keys are masked unless --show-secrets. The last line names the
 client authentication the token endpoint will see: client_secret_basic with
 a client_secret, tls_client_auth (RFC 8705, the QWAC alone) without one.`,
@@ -70,6 +73,27 @@ func AuthMethod(p profile.Profile) (method, why string) {
 	}
 }
 
+// defaults are what the client uses for a key left unset (pkg/xs2a,
+// pkg/budget, the accounts commands, sign verify).
+var defaults = map[string]string{
+	"api_version": "v1", "api_key_header": "X-API-Key", "account_type": "card", "bank": "enfuce",
+	"budget.rate_per_second": strconv.FormatFloat(budget.DefaultRatePerSecond, 'g', -1, 64),
+	"budget.daily_limit":     strconv.Itoa(budget.DefaultDailyLimit), "budget.timezone": budget.DefaultTimezone,
+	"budget.strict": "false",
+}
+
+// resolved is key's value and source, a default when unset; "" when
+// neither.
+func resolved(cfg *profile.Config, key string) (v, src string) {
+	if v = value(&cfg.Profile, key); v != "" {
+		return v, cfg.Sources[key]
+	}
+	if d, ok := defaults[key]; ok {
+		return d, "default"
+	}
+	return "", "not set"
+}
+
 func value(p *profile.Profile, key string) string {
 	v := map[string]string{
 		"base_url": p.BaseURL, "token_url": p.TokenURL, "authorize_url": p.AuthorizeURL,
@@ -98,11 +122,10 @@ func showRun(o *ShowOptions) error {
 	if cfg.Output == "json" {
 		settings := map[string]setting{}
 		for _, k := range profile.Keys {
-			v := value(&cfg.Profile, k)
-			s := setting{Source: cfg.Sources[k]}
+			v, src := resolved(cfg, k)
+			s := setting{Source: src}
 			switch {
 			case v == "":
-				s.Source = "not set"
 			case slices.Contains(secretKeys, k) && !cfg.ShowSecrets:
 				s.Masked = true
 			default:
@@ -133,10 +156,10 @@ func showRun(o *ShowOptions) error {
 	fmt.Fprintf(w, "profile: %s (%s%s)\n", termsafe.Line(cfg.ProfileName), cfg.Sources["profile"], note)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, k := range profile.Keys {
-		v, src := value(&cfg.Profile, k), cfg.Sources[k]
+		v, src := resolved(cfg, k)
 		switch {
 		case v == "":
-			v, src = "-", "not set"
+			v = "-"
 		case slices.Contains(secretKeys, k):
 			v = cmdutil.Mask(v, cfg.ShowSecrets)
 		}
