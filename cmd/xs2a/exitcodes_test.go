@@ -69,10 +69,10 @@ func exitRows() []exitRow {
 
 		{1, "the API's port is closed", func(t *testing.T, e *exitEnv) result {
 			return e.user(t, map[string]string{"base_url": "https://" + closedPort(t)}).run("consent", "create")
-		}, []string{"connection refused", "hint: is the ASPSP reachable at the profile's base_url?"}},
+		}, []string{"connection refused", "hint: is the ASPSP reachable at the profile's base_url ("}},
 		{1, "the token endpoint's port is closed: the hint names token_url", func(t *testing.T, e *exitEnv) result {
 			return e.user(t, map[string]string{"token_url": "https://" + closedPort(t) + "/oauth/token"}).run("token")
-		}, []string{"connection refused", "hint: is the token endpoint reachable at the profile's token_url?"}},
+		}, []string{"connection refused", "reachable at the profile's token_url ("}},
 
 		{2, "base_url without a scheme", func(t *testing.T, e *exitEnv) result {
 			return e.user(t, map[string]string{"base_url": strings.TrimPrefix(e.b.s.URL, "https://")}).run("consent", "create")

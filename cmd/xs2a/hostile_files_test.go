@@ -290,7 +290,7 @@ func TestStateFilesThroughTheBinary(t *testing.T) {
 	os.Chmod(path, 0o640)
 	r = u.must("token")
 	for _, want := range []string{
-		"warning: config file " + u.cfg + " holds a client_secret or api_key and others can read it (mode 0644): chmod 600 " + u.cfg + "\n",
+		"warning: config file " + u.cfg + " holds api_key and client_secret and others can read it (mode 0644): chmod 600 " + u.cfg + "\n",
 		"warning: state directory " + dir + " holds tokens and others can read it (mode 0755): chmod 700 " + dir + "\n",
 		"warning: state file " + path + " holds tokens and others can read it (mode 0640): chmod 600 " + path + "\n",
 	} {

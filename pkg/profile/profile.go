@@ -31,6 +31,15 @@ type Config struct {
 	// "" when not recording.
 	Record  string
 	Profile Profile
+	// Sources says where each key's value came from, by the key's name in
+	// the file (base_url, signing.keyid_form, output, ...): "flag
+	// --NAME", "environment XS2A_NAME", "file" or "default"; a key
+	// that is not set has none.
+	Sources map[string]string
+	// Profiles are the names of the profiles the config file defines,
+	// sorted; FileProfile is its top-level profile: ("" when none).
+	Profiles    []string
+	FileProfile string
 }
 
 // Profile is one ASPSP environment (the embedded sandbox, a bank's sandbox, live).

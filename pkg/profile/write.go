@@ -72,6 +72,58 @@ func UpdateFile(path, name string, kv map[string]string) error {
 	return atomicfile.WriteFile(path, out.Bytes(), 0o600)
 }
 
+// SetDefaultProfile makes name the config file's top-level profile: when
+// the file names none, keeping comments and every other setting; it
+// reports the profile: the file names otherwise, which it leaves alone
+// ("" when it set it). The file must exist (UpdateFile wrote it).
+func SetDefaultProfile(path, name string) (other string, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var doc yaml.Node
+	if len(bytes.TrimSpace(b)) > 0 {
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return "", fmt.Errorf("%s is not valid YAML: %w", path, err)
+		}
+	}
+	if doc.Kind == 0 {
+		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode}}}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return "", fmt.Errorf("%s: the top level is not a mapping", path)
+	}
+	name = strings.ToLower(name)
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if strings.EqualFold(root.Content[i].Value, "profile") {
+			if v := root.Content[i+1].Value; v != "" {
+				return strings.ToLower(v), nil
+			}
+			root.Content[i+1] = &yaml.Node{Kind: yaml.ScalarNode, Value: name}
+			return "", writeDoc(path, &doc)
+		}
+	}
+	// First, where a reader of the file looks for it, under the file's
+	// opening comment (which the parser gives the first key).
+	key := &yaml.Node{Kind: yaml.ScalarNode, Value: "profile"}
+	if len(root.Content) > 0 {
+		key.HeadComment, root.Content[0].HeadComment = root.Content[0].HeadComment, ""
+	}
+	root.Content = append([]*yaml.Node{key, {Kind: yaml.ScalarNode, Value: name}}, root.Content...)
+	return "", writeDoc(path, &doc)
+}
+
+func writeDoc(path string, doc *yaml.Node) error {
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, out.Bytes(), 0o600)
+}
+
 func mapping(m *yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {

@@ -58,3 +58,27 @@ func TestUpdateFileCreatesFile(t *testing.T) {
 		t.Errorf("file:\n%s", b)
 	}
 }
+
+func TestSetDefaultProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte("# my banks\nprofiles:\n  bank:\n    base_url: https://bank.example # live\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other, err := SetDefaultProfile(path, "Local")
+	if err != nil || other != "" {
+		t.Fatalf("SetDefaultProfile on a file without profile: = %q, %v", other, err)
+	}
+	b, _ := os.ReadFile(path)
+	want := "# my banks\nprofile: local\nprofiles:\n  bank:\n    base_url: https://bank.example # live\n"
+	if string(b) != want {
+		t.Errorf("file:\n%s\nwant:\n%s", b, want)
+	}
+	// A file that names a profile keeps it.
+	other, err = SetDefaultProfile(path, "second")
+	if err != nil || other != "local" {
+		t.Errorf("SetDefaultProfile over profile: local = %q, %v; want local", other, err)
+	}
+	if b2, _ := os.ReadFile(path); string(b2) != want {
+		t.Errorf("file changed:\n%s", b2)
+	}
+}

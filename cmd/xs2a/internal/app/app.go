@@ -17,6 +17,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/api"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/authorize"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/certs"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/config"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/consent"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/flow"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/proxy"
@@ -163,6 +164,8 @@ func versionString() string {
 // NewCmdRoot builds the command tree.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	var cfg *profile.Config
+	// cfgErr is what Factory.Config answers with cfg: a named config
+	// file that does not exist fails only the commands that ask for it.
 	var cfgErr error
 	root := &cobra.Command{
 		Use:   "xs2a",
@@ -173,9 +176,11 @@ certificate or token is rejected.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			cfg, cfgErr = loadConfig(cmd)
-			if cfgErr != nil {
-				return cfgErr
+			var err error
+			cfg, cfgErr, err = loadConfig(cmd)
+			if err != nil {
+				cfgErr = err
+				return err
 			}
 			f.IO.SetColorDisabled(cfg.NoColor)
 			return nil
@@ -201,6 +206,17 @@ certificate or token is rejected.`,
 	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
 	})
+	// -p <TAB> offers the config file's profiles (the one --config or
+	// XS2A_CONFIG names, if given before), not file names.
+	_ = root.RegisterFlagCompletionFunc("profile", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		path, _ := configPath(cmd)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		names, _ := profile.FileProfiles(data)
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return cmdutil.UsageErrorf("%v (see '%s --help')", err, c.CommandPath())
 	})
@@ -215,7 +231,7 @@ certificate or token is rejected.`,
 	group("flow", flow.NewCmdFlow(f, nil), token.NewCmdToken(f, nil), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f, nil),
 		accounts.NewCmdAccounts(f), api.NewCmdAPI(f, nil), proxy.NewCmdProxy(f, nil), replay.NewCmdReplay(f, nil))
 	group("debug", sign.NewCmdSign(f, nil), certs.NewCmdCerts(f), sandbox.NewCmdSandbox(f))
-	root.AddCommand(version.NewCmdVersion(f, nil))
+	root.AddCommand(version.NewCmdVersion(f, nil), config.NewCmdConfig(f))
 	// cobra's completion command (added here rather than by Execute, so
 	// that it is in the tree now) checks its arguments with cobra's own
 	// validators, whose errors are plain: every validator's error is a

@@ -392,11 +392,12 @@ func networkRule(err error) (Failure, bool) {
 	if errors.As(err, &oe) && (oe.Op == "listen" || oe.Op == "accept") {
 		return is(ExitFailure, err), true
 	}
-	return hinted(ExitFailure, err, unreachedHint), true
+	return hinted(ExitFailure, err, "is the ASPSP reachable at "+endpointWhere(err, "the profile's base_url")+"?"), true
 }
 
 // unreachedHint is networkRule's next step for a request that got no
-// answer; the token endpoint's calls name token_url instead (tokenError).
+// answer and names no profile key (no EndpointError): the token endpoint's
+// calls name token_url instead (tokenError).
 const unreachedHint = "is the ASPSP reachable at the profile's base_url?"
 
 // CodeOf is Classify's exit code alone.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"path"
 	"runtime"
 	"strings"
 	"sync"
@@ -63,11 +65,28 @@ func (f *Factory) Session() (*Session, error) {
 	return NewSession(f, cfg, nil)
 }
 
+// configName is the config file for a message: the file read, else where
+// one would be.
+func configName(cfg *profile.Config) string {
+	if cfg.File != "" {
+		return termsafe.Line(cfg.File)
+	}
+	if cfg.Path != "" {
+		return "no config file at " + termsafe.Line(cfg.Path)
+	}
+	return "no config file"
+}
+
 // NewSession builds a session for an explicit configuration; store nil
 // means the profile's state in the XDG state directory.
 func NewSession(f *Factory, cfg *profile.Config, store *state.Store) (*Session, error) {
 	p := cfg.Profile
 	if p.BaseURL == "" {
+		if p != (profile.Profile{}) {
+			// A bank's profile: `sandbox serve --write-profile` with its
+			// name would overwrite it with the sandbox's.
+			return nil, UsageErrorf("profile %q has no base_url: set base_url in it (%s) to the ASPSP's API root, without /v1", cfg.ProfileName, configName(cfg))
+		}
 		return nil, UsageErrorf("profile %q has no base_url: configure the ASPSP (see configs/xs2a.example.yaml) or run `xs2a sandbox serve --write-profile %s`", cfg.ProfileName, cfg.ProfileName)
 	}
 	origins, err := checkURLs(cfg)
@@ -129,9 +148,14 @@ func (s *Session) buildClients(f *Factory, m *mtls.Client) error {
 	if err != nil {
 		return err
 	}
+	// A failure on the way names the profile key of its URL; under the
+	// budget, which is the client's own refusal (and flow reaches it by
+	// type).
+	signed = endpointTransport{p: cfg.Profile, base: signed}
 	// Outermost, so a call refused for its budget is neither signed, nor
 	// recorded, nor sent; every command's API calls pass here.
 	s.Signed = &http.Client{Transport: budgetTransport(f, cfg, s.Budget, s.Store, signed), Timeout: m.HTTP.Timeout, CheckRedirect: origin.NoRedirect}
+	s.MTLS.Transport = endpointTransport{p: cfg.Profile, base: s.MTLS.Transport}
 	return nil
 }
 
@@ -240,6 +264,13 @@ func warnExposed(f *Factory, store *state.Store, profile string) {
 // bank hands back: base_url's origin and allowed_origins.
 func checkURLs(cfg *profile.Config) (*origin.Policy, error) {
 	p := cfg.Profile
+	for _, kv := range [][2]string{{"base_url", p.BaseURL}, {"token_url", p.TokenURL}, {"authorize_url", p.AuthorizeURL}} {
+		// bank.example:443 parses as no URL at all (or as a scheme):
+		// the fix is the missing https://, which no parser error says.
+		if kv[1] != "" && !strings.Contains(kv[1], "://") {
+			return nil, UsageErrorf("profile %q: %s %s has no scheme; hint: write it https://%s", cfg.ProfileName, kv[0], termsafe.Line(kv[1]), termsafe.Line(strings.TrimLeft(kv[1], "/")))
+		}
+	}
 	for _, kv := range [][2]string{{"base_url", p.BaseURL}, {"token_url", p.TokenURL}} {
 		if kv[1] == "" {
 			continue
@@ -256,6 +287,15 @@ func checkURLs(cfg *profile.Config) (*origin.Policy, error) {
 		if err := origin.Browsable(p.AuthorizeURL); err != nil {
 			return nil, UsageErrorf("profile %q: authorize_url %s: %v", cfg.ProfileName, termsafe.Line(p.AuthorizeURL), err)
 		}
+	}
+	// xs2a adds /<api_version>/... itself: a base_url ending in it would
+	// call /v1/v1/accounts and get a 404 that names nothing.
+	ver := p.APIVersion
+	if ver == "" {
+		ver = "v1"
+	}
+	if u, err := url.Parse(p.BaseURL); err == nil && strings.EqualFold(path.Base(strings.TrimRight(u.Path, "/")), ver) {
+		return nil, UsageErrorf("profile %q: base_url %s ends in /%s; hint: drop /%s: xs2a adds it", cfg.ProfileName, termsafe.Line(p.BaseURL), ver, ver)
 	}
 	pol, err := origin.New(p.BaseURL, p.AllowedOrigins)
 	if err != nil {

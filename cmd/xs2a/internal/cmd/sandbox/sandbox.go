@@ -234,6 +234,18 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		if err := profile.UpdateFile(cfg.Path, o.WriteProfile, kv); err != nil {
 			return fmt.Errorf("writing profile %q: %w", o.WriteProfile, err)
 		}
+		// A profile the user must name on every command is one step
+		// more: it becomes the file's profile: unless that names another.
+		name := strings.ToLower(o.WriteProfile)
+		other, err := profile.SetDefaultProfile(cfg.Path, name)
+		switch {
+		case err != nil:
+			return fmt.Errorf("setting profile: %s in %s: %w", name, cfg.Path, err)
+		case other == "":
+			fmt.Fprintf(errOut, "set profile: %s in %s (it named none): commands use this sandbox without -p\n", name, cfg.Path)
+		case other != name:
+			fmt.Fprintf(errOut, "%s keeps profile: %s; use this sandbox with -p %s (or XS2A_PROFILE=%s)\n", cfg.Path, other, name, name)
+		}
 	}
 	if err := printServe(o, s, kv, generated, show); err != nil {
 		return err

@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -67,4 +68,24 @@ func TestWhy(t *testing.T) {
 		t.Errorf("sandbox why -o json:\n%s", r.Stdout)
 	}
 	e.Expect(3, "RESOURCE_UNKNOWN", "sandbox", "why", "00000000-0000-4000-8000-000000000000")
+}
+
+// A config whose profile: names another profile keeps it; serve says how
+// to use the one it wrote.
+func TestServeKeepsTheFilesProfile(t *testing.T) {
+	e := cmdtest.New(t)
+	if err := os.MkdirAll(filepath.Dir(e.ConfigPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.ConfigPath, []byte("profile: live\nprofiles:\n  live:\n    base_url: https://api.bank.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := e.Bank()
+	if want := e.ConfigPath + " keeps profile: live; use this sandbox with -p default"; !strings.Contains(b.Log.String(), want) {
+		t.Errorf("serve's stderr lacks %q:\n%s", want, b.Log.String())
+	}
+	cfg, _ := os.ReadFile(e.ConfigPath)
+	if !strings.HasPrefix(string(cfg), "profile: live\n") {
+		t.Errorf("profile: changed:\n%s", cfg)
+	}
 }
