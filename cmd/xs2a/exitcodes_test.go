@@ -76,12 +76,16 @@ func exitRows() []exitRow {
 
 		{2, "base_url without a scheme", func(t *testing.T, e *exitEnv) result {
 			return e.user(t, map[string]string{"base_url": strings.TrimPrefix(e.b.s.URL, "https://")}).run("consent", "create")
-		}, []string{"base_url", "hint: base_url needs its scheme: https://127.0.0.1:"}},
+		}, []string{"base_url 127.0.0.1:", "has no scheme; hint: write it https://127.0.0.1:"}},
 		{2, "a missing argument", func(t *testing.T, e *exitEnv) result { return e.user(t, nil).run("accounts", "balances") }, nil},
 
-		{3, "base_url ending in /v1: 404 on /v1/v1", func(t *testing.T, e *exitEnv) result {
+		{2, "base_url ending in /v1, refused before any request", func(t *testing.T, e *exitEnv) result {
 			return e.user(t, map[string]string{"base_url": e.b.s.URL + "/v1"}).run("consent", "create")
-		}, []string{"404 RESOURCE_UNKNOWN", "/v1/v1/consents", "hint: the path has /v1 twice: base_url ends in /v1"}},
+		}, []string{"ends in /v1", "hint: drop /v1: xs2a adds it"}},
+
+		{3, "the bank refuses a consent beyond its 180 days", func(t *testing.T, e *exitEnv) result {
+			return e.user(t, nil).run("consent", "create", "--days", "400")
+		}, []string{"400 "}},
 
 		{4, "a PSU token the bank does not know", func(t *testing.T, e *exitEnv) result {
 			return statedUser(t, e, &state.State{ConsentID: "cns-gone", ConsentStatus: "valid",
