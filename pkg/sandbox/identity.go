@@ -157,6 +157,13 @@ func (s *Server) judgeCert(c *x509.Certificate, chain []*x509.Certificate, use s
 			return reject(http.StatusUnauthorized, CodeCertificateInvalid,
 				fmt.Sprintf("the %s %q is self-signed: a QTSP must issue it", use, subject(c)))
 		}
+		if l := qcert.FindLookalike(c, chain, s.trusted); l != nil {
+			// Two test sets mixed: crypto/x509's "crypto/rsa: verification
+			// error" and the missing-intermediate lead would both mislead.
+			return reject(http.StatusUnauthorized, CodeCertificateInvalid,
+				fmt.Sprintf("the %s %q is not issued by a CA this ASPSP trusts: %s", use, subject(c), l.Explain("the trusted CA")),
+				"the sandbox trusts its own test CA (ca.pem of its --certs directory) and those given with --trust: point the profile at one set (xs2a certs check names the CA)")
+		}
 		hint := ""
 		if use == "QWAC" && len(chain) == 0 {
 			// A bank trusts QTSP roots (or the trusted list's issuing CAs)

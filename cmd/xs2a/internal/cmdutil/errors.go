@@ -10,6 +10,7 @@ import (
 
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/loopback"
+	"github.com/xs2a-dev/xs2a/pkg/mtls"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
 	"github.com/xs2a-dev/xs2a/pkg/origin"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
@@ -200,6 +201,10 @@ func tlsVerifyRule(err error) (int, string, bool) {
 	var uae x509.UnknownAuthorityError
 	var hne x509.HostnameError
 	var cie x509.CertificateInvalidError
+	var le *mtls.LookalikeError
+	if errors.As(err, &le) {
+		return ExitCertificate, hinted(err, le.Explanation+"; point ca_bundle at the ca.pem of the set the ASPSP serves (for the sandbox: its --certs directory)"), true
+	}
 	if errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &hne) || errors.As(err, &cie) {
 		return ExitCertificate, hinted(err, "the ASPSP's server certificate is not trusted: set ca_bundle in the profile (for the sandbox: its ca.pem)"), true
 	}
