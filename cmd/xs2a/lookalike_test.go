@@ -206,7 +206,32 @@ func TestMixedSetsClientAndSandboxSaySo(t *testing.T) {
 
 	// The bank is sent a QWAC of the lookalike CA: one tppMessage says so
 	// whole, none over 500 characters, none cut mid-sentence.
-	cert, err := tls.LoadX509KeyPair(filepath.Join(fake, "qwac.pem"), filepath.Join(fake, "qwac.key"))
+	status, body := bankAnswer(t, b, filepath.Join(fake, "qwac.pem"), filepath.Join(fake, "qwac.key"))
+	found := 0
+	for _, m := range body.TPPMessages {
+		if n := utf8.RuneCountInString(m.Text); n > 500 {
+			t.Errorf("tppMessage of %d characters: %s", n, m.Text)
+		}
+		if strings.Contains(m.Text, "issued by another CA with the same name") {
+			found++
+			if !strings.Contains(m.Text, "its CA key id "+fakeID+", the trusted CA's "+caID) {
+				t.Errorf("the key ids are not in the same message: %q", m.Text)
+			}
+		}
+		if strings.Contains(m.Text, "crypto/rsa") || strings.Contains(m.Text, "intermediate") {
+			t.Errorf("misleading lead: %q", m.Text)
+		}
+	}
+	if status != 401 || found != 1 {
+		t.Errorf("status %d, %d messages naming the lookalike CA, want 401 and 1: %+v", status, found, body.TPPMessages)
+	}
+}
+
+// bankAnswer sends GET /v1/accounts to b with the QWAC in certFile and
+// returns the status and the error body.
+func bankAnswer(t *testing.T, b *bank, certFile, keyFile string) (int, sandbox.ErrorBody) {
+	t.Helper()
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,22 +248,33 @@ func TestMixedSetsClientAndSandboxSaySo(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		t.Fatal(err)
 	}
-	found := 0
-	for _, m := range body.TPPMessages {
-		if n := utf8.RuneCountInString(m.Text); n > 500 {
-			t.Errorf("tppMessage of %d characters: %s", n, m.Text)
-		}
-		if strings.Contains(m.Text, "issued by another CA with the same name") {
-			found++
-			if !strings.Contains(m.Text, "its CA key id "+fakeID+", the trusted CA's "+caID) {
-				t.Errorf("the key ids are not in the same message: %q", m.Text)
-			}
-		}
-		if strings.Contains(m.Text, "crypto/rsa") || strings.Contains(m.Text, "intermediate") {
-			t.Errorf("misleading lead: %q", m.Text)
-		}
+	return resp.StatusCode, body
+}
+
+// Two sets of today, each CA of its own name: the client and the bank name
+// the CA they hold instead, and the bank drops the missing-intermediate
+// lead for a QWAC a generated root issued.
+func TestMixedNamedSetsSayWhichCA(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	dir := t.TempDir()
+	if r := xs2a(t, dir, "", nil, "certs", "generate", "--dir", "other"); r.code != 0 {
+		t.Fatal(r.stderr)
 	}
-	if resp.StatusCode != 401 || found != 1 {
-		t.Errorf("status %d, %d messages naming the lookalike CA, want 401 and 1: %+v", resp.StatusCode, found, body.TPPMessages)
+	other := filepath.Join(dir, "other")
+	bankCA, otherCA := readCert(t, b.file("ca.pem")).Subject.CommonName, readCert(t, filepath.Join(other, "ca.pem")).Subject.CommonName
+	if openSSLVerifies(t, b.file("ca.pem"), filepath.Join(other, "qwac.pem")) {
+		t.Fatal("openssl accepts the other set's QWAC under the bank's CA")
+	}
+	u := newUser(t, b, map[string]string{"ca_bundle": filepath.Join(other, "ca.pem")})
+	oneErrorLine(t, "token with another set's ca_bundle", u.run("token"), 5,
+		`hint: the ASPSP's server certificate was issued by "`+bankCA+`"; ca_bundle `+filepath.Join(other, "ca.pem")+` holds "`+otherCA+`" instead (another `+"`xs2a certs generate`"+` set?)`)
+
+	status, body := bankAnswer(t, b, filepath.Join(other, "qwac.pem"), filepath.Join(other, "qwac.key"))
+	all := ""
+	for _, m := range body.TPPMessages {
+		all += m.Text + " | "
+	}
+	if status != 401 || !strings.Contains(all, `the sandbox's trust list holds "`+bankCA+`" instead`) || strings.Contains(all, "intermediate") {
+		t.Errorf("status %d: %s", status, all)
 	}
 }

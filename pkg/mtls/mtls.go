@@ -40,8 +40,9 @@ type Client struct {
 }
 
 // LookalikeError is a server certificate refused because the CA bundle
-// holds a CA of its issuer's name but not its key: two test certificate
-// sets mixed. It wraps the TLS error, which it leaves as it was.
+// holds a CA of its issuer's name but not its key, or only CAs of other
+// names: two test certificate sets mixed. It wraps the TLS error, which it
+// leaves as it was.
 type LookalikeError struct {
 	Err error
 	// Explanation says which CA is which, by key id.
@@ -63,11 +64,15 @@ type explaining struct {
 func (t *explaining) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(r)
 	var cve *tls.CertificateVerificationError
-	if err != nil && errors.As(err, &cve) && len(cve.UnverifiedCertificates) > 0 {
+	var uae x509.UnknownAuthorityError
+	if err != nil && errors.As(err, &cve) && errors.As(err, &uae) && len(cve.UnverifiedCertificates) > 0 {
 		chain := cve.UnverifiedCertificates
 		if l := qcert.FindLookalike(chain[0], chain[1:], t.bundle); l != nil {
 			l.What = "the ASPSP's server certificate"
 			return resp, &LookalikeError{Err: err, Explanation: l.Explain(t.name)}
+		}
+		if o := qcert.OtherCAs(chain[0], chain[1:], t.bundle, t.name); o != "" {
+			return resp, &LookalikeError{Err: err, Explanation: fmt.Sprintf("the ASPSP's server certificate was issued by %q; %s", chain[len(chain)-1].Issuer.CommonName, o)}
 		}
 	}
 	return resp, err

@@ -117,7 +117,7 @@ func (f *findings) chainAndKey(in CheckInput, u certUse) {
 			}
 			f.add("CERTIFICATE_INVALID", "chain does not verify: %s", l.Explain(name))
 		} else if msg := chainProblem(c, u.chain[1:], err); msg != "" {
-			f.add("CERTIFICATE_INVALID", "%s%s", msg, otherCAs(c, in))
+			f.add("CERTIFICATE_INVALID", "%s%s", msg, otherCAs(c, u.chain[1:], in))
 		}
 	}
 	switch {
@@ -237,22 +237,15 @@ func chainProblem(c *x509.Certificate, inFile []*x509.Certificate, err error) st
 // otherCAs names the CAs the bundle holds when none of them has c's
 // issuer's name: a set generated apart from the bundle's shows its own CA
 // name here, which the "missing intermediate" lead alone would hide.
-func otherCAs(c *x509.Certificate, in CheckInput) string {
-	if len(in.RootCerts) == 0 || len(in.RootCerts) > 3 || IsSelfSigned(c) {
-		return ""
-	}
-	var names []string
-	for _, ca := range in.RootCerts {
-		if sameName(ca.RawSubject, c.RawIssuer, ca.Subject.String(), c.Issuer.String()) {
-			return ""
-		}
-		names = append(names, fmt.Sprintf("%q", ca.Subject.CommonName))
-	}
+func otherCAs(c *x509.Certificate, inFile []*x509.Certificate, in CheckInput) string {
 	name := in.RootsName
 	if name == "" {
 		name = "the bundle"
 	}
-	return fmt.Sprintf("; %s holds %s instead (another `xs2a certs generate` set?)", name, strings.Join(names, ", "))
+	if s := OtherCAs(c, inFile, in.RootCerts, name); s != "" {
+		return "; " + s
+	}
+	return ""
 }
 
 // IsSelfSigned reports whether c names itself as issuer and its own key

@@ -285,6 +285,14 @@ func caName(base string, skid []byte) string {
 	return fmt.Sprintf("%s %x", base, skid[:4])
 }
 
+// generatedRootRE matches the name caName gives a generated set's root.
+var generatedRootRE = regexp.MustCompile(`^xs2a Test QTSP CA [0-9a-f]{8}$`)
+
+// IsGeneratedRoot reports whether cn is the name of a root GenerateSet
+// made: a certificate it issued belongs to a set of its own, with no
+// intermediate between.
+func IsGeneratedRoot(cn string) bool { return generatedRootRE.MatchString(cn) }
+
 // intermediate is the issuing CA under the root that signs the QWAC, as
 // real QTSPs do.
 func (b *setBuilder) intermediate() error {

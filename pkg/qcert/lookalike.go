@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // KeyID is c's key identifier in hex: its subjectKeyIdentifier, else the
@@ -118,4 +119,39 @@ func FindLookalike(c *x509.Certificate, chain, anchors []*x509.Certificate) *Loo
 		cur = signer
 	}
 	return nil
+}
+
+// OtherCAs says, when the issuer at the top of c's chain (c, then the
+// intermediates sent with it) is the root of a generated set
+// (IsGeneratedRoot) and no CA in anchors bears its name, which CAs anchors
+// holds instead: "ca.pem holds "xs2a Test QTSP CA bad82b9e" instead
+// (another `xs2a certs generate` set?)". where names anchors. "" for any
+// other issuer (a missing intermediate looks the same and is more likely
+// there), when a CA of that name is there, c is self-signed, or anchors
+// is empty or too long to list.
+func OtherCAs(c *x509.Certificate, chain, anchors []*x509.Certificate, where string) string {
+	if len(anchors) == 0 || len(anchors) > 3 || IsSelfSigned(c) {
+		return ""
+	}
+	top := c
+	for range 8 {
+		i := slices.IndexFunc(chain, func(ic *x509.Certificate) bool {
+			return !ic.Equal(top) && sameName(ic.RawSubject, top.RawIssuer, ic.Subject.String(), top.Issuer.String())
+		})
+		if i < 0 {
+			break
+		}
+		top = chain[i]
+	}
+	if !IsGeneratedRoot(top.Issuer.CommonName) {
+		return ""
+	}
+	var names []string
+	for _, ca := range anchors {
+		if sameName(ca.RawSubject, top.RawIssuer, ca.Subject.String(), top.Issuer.String()) {
+			return ""
+		}
+		names = append(names, fmt.Sprintf("%q", ca.Subject.CommonName))
+	}
+	return fmt.Sprintf("%s holds %s instead (another `xs2a certs generate` set?)", where, strings.Join(names, ", "))
 }
