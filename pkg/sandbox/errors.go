@@ -130,20 +130,25 @@ func splitText(t string) []string {
 	return append(out, cur)
 }
 
-// sentences splits t after each ". " and "; ", keeping the punctuation.
+// sentences splits t after each ". " and "; " outside double quotes (a
+// quoted name such as "Example Ltd. Oy" is one word), keeping the
+// punctuation.
 func sentences(t string) []string {
 	var out []string
-	for t != "" {
-		i := strings.Index(t, ". ")
-		if j := strings.Index(t, "; "); j >= 0 && (i < 0 || j < i) {
-			i = j
+	quoted, start := false, 0
+	for i := 0; i < len(t); i++ {
+		switch c := t[i]; {
+		case c == '\\' && quoted:
+			i++ // an escaped character, a quote included
+		case c == '"':
+			quoted = !quoted
+		case !quoted && (c == '.' || c == ';') && i+1 < len(t) && t[i+1] == ' ':
+			out = append(out, strings.TrimSpace(t[start:i+1]))
+			start = i + 2
 		}
-		if i < 0 {
-			out = append(out, t)
-			break
-		}
-		out = append(out, t[:i+1])
-		t = strings.TrimSpace(t[i+2:])
+	}
+	if rest := strings.TrimSpace(t[min(start, len(t)):]); rest != "" {
+		out = append(out, rest)
 	}
 	return out
 }

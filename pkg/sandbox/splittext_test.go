@@ -49,3 +49,12 @@ func TestSplitTextClipsOneLongSentence(t *testing.T) {
 		t.Errorf("not cut after a word with an ellipsis: ...%q", p[len(p)-20:])
 	}
 }
+
+// A quoted name with ". " in it is not a sentence end.
+func TestSentencesKeepQuotedNames(t *testing.T) {
+	got := sentences(`the QWAC "O=Example Ltd. Oy; x" is refused; the sandbox trusts "A \"q. r\" B". Next`)
+	want := []string{`the QWAC "O=Example Ltd. Oy; x" is refused;`, `the sandbox trusts "A \"q. r\" B".`, "Next"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("sentences = %q, want %q", got, want)
+	}
+}
