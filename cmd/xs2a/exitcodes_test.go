@@ -9,7 +9,6 @@ package main_test
 import (
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -193,23 +192,6 @@ func readmeExitCodes(t *testing.T) []int {
 		t.Fatalf("read %v from README's table; its form changed?", codes)
 	}
 	return codes
-}
-
-func readCert(t *testing.T, path string) *x509.Certificate {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		t.Fatalf("%s: no PEM block", path)
-	}
-	c, err := x509.ParseCertificate(blk.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // errorObject is what -o json writes to stderr for an error.

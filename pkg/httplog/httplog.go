@@ -67,13 +67,6 @@ import (
 // caller reads is never shortened.
 const MaxBody = 64 << 10
 
-// Values of these headers are shortened to their first 60 characters when
-// longer than 120: they are not secret, just long (a base64 certificate).
-const (
-	longHeaderMax  = 120
-	longHeaderKeep = 60
-)
-
 // Transport is an http.RoundTripper that traces every exchange to Out.
 // The zero value is usable: it sends with http.DefaultTransport and traces
 // to os.Stderr.
@@ -120,7 +113,6 @@ var (
 	secretQuery         = nameSet("code", "access_token", "refresh_token", "id_token", "client_secret", "code_verifier")
 	secretForm          = nameSet("client_secret", "code", "code_verifier", "refresh_token", "access_token", "password", "assertion", "client_assertion")
 	secretJSON          = nameSet("access_token", "refresh_token", "id_token", "client_secret", "code", "code_verifier", "password")
-	longHeaders         = []string{"tpp-signature-certificate", "signature"}
 	urlHeaders          = []string{"location", "content-location", "referer"}
 )
 
@@ -394,16 +386,13 @@ func (t *Transport) writeHeaders(b *strings.Builder, prefix string, h http.Heade
 
 // headerValue is how the value v of header name appears in the trace.
 func (t *Transport) headerValue(name, v string) string {
-	l := strings.ToLower(name)
-	r := t.redactor()
-	if slices.Contains(longHeaders, l) && (t.ShowSecrets || !r.SecretHeader(name)) {
-		// Not secret, only long: shortened even with ShowSecrets.
-		return shorten(v)
-	}
+	// Signature and TPP-Signature-Certificate are shown whole, however
+	// long: they are not secret, and a signature debugger needs every
+	// character of them (issue 18 item 13).
 	if t.ShowSecrets {
 		return v
 	}
-	return r.Header(name, v)
+	return t.redactor().Header(name, v)
 }
 
 func isToken(s string) bool {
@@ -416,15 +405,6 @@ func isToken(s string) bool {
 		}
 	}
 	return true
-}
-
-func shorten(v string) string {
-	n := utf8.RuneCountInString(v)
-	if n <= longHeaderMax {
-		return v
-	}
-	r := []rune(v)
-	return string(r[:longHeaderKeep]) + "…(" + strconv.Itoa(n) + " chars)"
 }
 
 // body is what the trace knows of a body when it writes it.

@@ -326,8 +326,12 @@ func TestQueryAndLocationRedacted(t *testing.T) {
 	}
 }
 
-func TestLongHeadersShortened(t *testing.T) {
+// Signature and TPP-Signature-Certificate are not secret and a signature
+// debugger needs them whole: shown as sent, however long, with and without
+// --show-secrets; a token beside them stays redacted.
+func TestLongHeadersShownWhole(t *testing.T) {
 	cert := strings.Repeat("MIIB", 150) // 600 chars
+	sig := `keyId="SN=1,CA=CN=xs2a%20Test%20QTSP%20CA%203f2a9c1b",algorithm="rsa-sha256",headers="x-request-id digest",signature="` + strings.Repeat("c2ln", 86) + `"`
 	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if r.Header.Get("TPP-Signature-Certificate") != cert {
 			t.Error("certificate header altered on the wire")
@@ -338,16 +342,22 @@ func TestLongHeadersShortened(t *testing.T) {
 		var out bytes.Buffer
 		req, _ := http.NewRequest("DELETE", "https://bank.example/v1/consents/c1", nil)
 		req.Header.Set("TPP-Signature-Certificate", cert)
-		req.Header.Set("Signature", `keyId="SN=1,CA=x",algorithm="rsa-sha256"`)
+		req.Header.Set("Signature", sig)
+		req.Header.Set("Authorization", "Bearer SECRET-TOKEN-123")
 		if _, err := (&Transport{Base: base, Out: &out, ShowSecrets: show}).RoundTrip(req); err != nil {
 			t.Fatal(err)
 		}
 		trace := out.String()
-		if want := "> Tpp-Signature-Certificate: " + cert[:60] + "…(600 chars)\n"; !strings.Contains(trace, want) {
-			t.Errorf("show=%v: trace lacks %q:\n%s", show, want, trace)
+		for _, want := range []string{"> Tpp-Signature-Certificate: " + cert + "\n", "> Signature: " + sig + "\n"} {
+			if !strings.Contains(trace, want) {
+				t.Errorf("show=%v: trace lacks the whole header %.60q…:\n%s", show, want, trace)
+			}
 		}
-		if !strings.Contains(trace, `> Signature: keyId="SN=1,CA=x",algorithm="rsa-sha256"`+"\n") {
-			t.Errorf("show=%v: short Signature not shown whole", show)
+		if strings.Contains(trace, "chars)") {
+			t.Errorf("show=%v: a header is still shortened:\n%s", show, trace)
+		}
+		if strings.Contains(trace, "SECRET-TOKEN-123") != show {
+			t.Errorf("show=%v: token shown = %v", show, !show)
 		}
 	}
 }

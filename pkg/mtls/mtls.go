@@ -14,6 +14,7 @@ import (
 
 	"github.com/xs2a-dev/xs2a/pkg/origin"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
 
 // Options select the certificates.
@@ -32,6 +33,49 @@ type Client struct {
 	HTTP      *http.Client
 	// Leaf is the client certificate sent, nil when none.
 	Leaf *x509.Certificate
+	// RoundTripper is Transport, with a refused server certificate that a
+	// CA of the bundle's name but another key issued reported as a
+	// *LookalikeError: what every client sends through.
+	RoundTripper http.RoundTripper
+}
+
+// LookalikeError is a server certificate refused because the CA bundle
+// holds a CA of its issuer's name but not its key, or only CAs of other
+// names: two test certificate sets mixed. It wraps the TLS error, which it
+// leaves as it was.
+type LookalikeError struct {
+	Err error
+	// Explanation says which CA is which, by key id.
+	Explanation string
+}
+
+func (e *LookalikeError) Error() string { return e.Err.Error() }
+func (e *LookalikeError) Unwrap() error { return e.Err }
+
+// explaining turns a TLS verification error into a *LookalikeError when
+// the bundle holds a CA of the issuer's name: crypto/x509 says only
+// "crypto/rsa: verification error" then.
+type explaining struct {
+	base   http.RoundTripper
+	bundle []*x509.Certificate
+	name   string
+}
+
+func (t *explaining) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	var cve *tls.CertificateVerificationError
+	var uae x509.UnknownAuthorityError
+	if err != nil && errors.As(err, &cve) && errors.As(err, &uae) && len(cve.UnverifiedCertificates) > 0 {
+		chain := cve.UnverifiedCertificates
+		if l := qcert.FindLookalike(chain[0], chain[1:], t.bundle); l != nil {
+			l.What = "the ASPSP's server certificate"
+			return resp, &LookalikeError{Err: err, Explanation: l.Explain(t.name)}
+		}
+		if o := qcert.OtherCAs(chain[0], chain[1:], t.bundle, t.name); o != "" {
+			return resp, &LookalikeError{Err: err, Explanation: fmt.Sprintf("the ASPSP's server certificate was issued by %q; %s", chain[len(chain)-1].Issuer.CommonName, o)}
+		}
+	}
+	return resp, err
 }
 
 // ErrNoCertificate means the profile names no QWAC.
@@ -64,12 +108,13 @@ func New(o Options) (*Client, error) {
 		cfg.Certificates = []tls.Certificate{tc}
 		leaf = chain[0]
 	}
+	var cas []*x509.Certificate
 	if o.CABundle != "" {
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {
 			pool = x509.NewCertPool()
 		}
-		cas, err := pemfile.ReadCertificates(o.CABundle)
+		cas, err = pemfile.ReadCertificates(o.CABundle)
 		if err != nil {
 			return nil, err
 		}
@@ -97,6 +142,10 @@ func New(o Options) (*Client, error) {
 	}
 	// No redirect is followed: it would take the credentials, the QWAC
 	// handshake and the signature wherever the Location points.
-	hc := &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: origin.NoRedirect}
-	return &Client{Transport: tr, HTTP: hc, Leaf: leaf}, nil
+	var rt http.RoundTripper = tr
+	if len(cas) > 0 {
+		rt = &explaining{base: tr, bundle: cas, name: "ca_bundle " + o.CABundle}
+	}
+	hc := &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: origin.NoRedirect}
+	return &Client{Transport: tr, HTTP: hc, Leaf: leaf, RoundTripper: rt}, nil
 }

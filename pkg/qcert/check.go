@@ -22,8 +22,13 @@ type CheckInput struct {
 	QWAC, QSeal       []*x509.Certificate
 	QWACKey, QSealKey *rsa.PrivateKey // optional
 	Roots             *x509.CertPool  // nil: the system roots
-	Service           string          // ais (default), pis, piis
-	Now               time.Time
+	// RootCerts are the certificates in Roots, and RootsName what the
+	// messages call them ("the bundle"): a CA among them named like a
+	// certificate's issuer but of another key is said to be one.
+	RootCerts []*x509.Certificate
+	RootsName string
+	Service   string // ais (default), pis, piis
+	Now       time.Time
 }
 
 // Problem is one reason a bank would refuse the certificates.
@@ -105,8 +110,14 @@ func (f *findings) chainAndKey(in CheckInput, u certUse) {
 	}
 	if _, err := c.Verify(x509.VerifyOptions{Roots: in.Roots, Intermediates: inter, CurrentTime: in.Now,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		if msg := chainProblem(c, u.chain[1:], err); msg != "" {
-			f.add("CERTIFICATE_INVALID", "%s", msg)
+		if l := FindLookalike(c, u.chain[1:], in.RootCerts); l != nil {
+			name := in.RootsName
+			if name == "" {
+				name = "the bundle"
+			}
+			f.add("CERTIFICATE_INVALID", "chain does not verify: %s", l.Explain(name))
+		} else if msg := chainProblem(c, u.chain[1:], err); msg != "" {
+			f.add("CERTIFICATE_INVALID", "%s%s", msg, otherCAs(c, u.chain[1:], in))
 		}
 	}
 	switch {
@@ -149,6 +160,12 @@ func (f *findings) statements(u certUse, role Role, svc string) {
 		f.add("CERTIFICATE_INVALID", "no QcType statement; a %s must declare QcType %s", u.title, u.qtype)
 	case !qc.HasType(u.qtype):
 		f.add("CERTIFICATE_INVALID", "QcType is %s; a %s must be %s", typesString(qc.Types), u.title, u.qtype)
+	}
+	if qc.PSD2 != nil {
+		c := u.chain[0]
+		if m := NCAMismatch(strings.Join(c.Subject.Country, ","), OrganizationIdentifier(c), qc.PSD2.NCAID); m != "" {
+			f.add("CERTIFICATE_INVALID", "%s", m)
+		}
 	}
 	if qc.PSD2 == nil {
 		f.add("ROLE_INVALID", "no PSD2 QCStatement (roles of the PSP, NCA)")
@@ -215,6 +232,20 @@ func chainProblem(c *x509.Certificate, inFile []*x509.Certificate, err error) st
 		return fmt.Sprintf("chain does not verify: %v: its issuer %q is not a trusted CA and the file holds no intermediate certificate after it (missing intermediate, or the issuer's root given neither with --ca nor as the profile's ca_bundle)", err, c.Issuer.String())
 	}
 	return fmt.Sprintf("chain does not verify: %v: issuer %q", err, c.Issuer.String())
+}
+
+// otherCAs names the CAs the bundle holds when none of them has c's
+// issuer's name: a set generated apart from the bundle's shows its own CA
+// name here, which the "missing intermediate" lead alone would hide.
+func otherCAs(c *x509.Certificate, inFile []*x509.Certificate, in CheckInput) string {
+	name := in.RootsName
+	if name == "" {
+		name = "the bundle"
+	}
+	if s := OtherCAs(c, inFile, in.RootCerts, name); s != "" {
+		return "; " + s
+	}
+	return ""
 }
 
 // IsSelfSigned reports whether c names itself as issuer and its own key

@@ -54,7 +54,7 @@ func (o Org) Validate() error {
 	case !countryRE.MatchString(o.Country):
 		return fmt.Errorf("country %q is not two upper-case letters (ISO 3166, e.g. FI)", o.Country)
 	case !ncaRE.MatchString(o.NCAID):
-		return fmt.Errorf("NCA id %q is not 2 to 8 upper-case letters or digits (e.g. FINFSA, BAFIN)", o.NCAID)
+		return fmt.Errorf("NCA id %q is not 2 to 8 upper-case letters or digits (e.g. FINA in SE-FINA, BAFIN in DE-BAFIN)", o.NCAID)
 	case strings.TrimSpace(o.AuthNumber) == "" || strings.ContainsAny(o.AuthNumber, " ,"):
 		return fmt.Errorf("authorisation number %q is empty or has spaces or commas", o.AuthNumber)
 	case strings.TrimSpace(o.NCAName) == "":
@@ -247,10 +247,15 @@ func (b *setBuilder) ca() error {
 	if err != nil {
 		return err
 	}
+	skid, err := subjectKeyID(key)
+	if err != nil {
+		return err
+	}
 	tmpl := &x509.Certificate{
-		Subject: pkix.Name{CommonName: "xs2a Test QTSP CA", Organization: []string{"xs2a test trust service (not qualified)"},
+		Subject: pkix.Name{CommonName: caName("xs2a Test QTSP CA", skid), Organization: []string{"xs2a test trust service (not qualified)"},
 			Country: []string{b.o.Org.Country}},
-		NotBefore: b.notBefore, NotAfter: b.notAfter.Add(24 * time.Hour),
+		SubjectKeyId: skid,
+		NotBefore:    b.notBefore, NotAfter: b.notAfter.Add(24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: !b.o.Intermediate,
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
@@ -261,6 +266,33 @@ func (b *setBuilder) ca() error {
 	return err
 }
 
+// subjectKeyID is the key identifier of a CA's key, RFC 5280 4.2.1.2
+// method 1 (KeyID computes the same for a CA without one).
+func subjectKeyID(key *rsa.PrivateKey) ([]byte, error) {
+	spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	return spkiSHA1(spki), nil
+}
+
+// caName is a test CA's common name: base and the start of its key id.
+// Every set has a CA of its own key; one name for all of them made two
+// sets mixed up look like a missing intermediate ("crypto/rsa:
+// verification error" under an unknown authority), where the name now
+// tells them apart and FindLookalike says which is which.
+func caName(base string, skid []byte) string {
+	return fmt.Sprintf("%s %x", base, skid[:4])
+}
+
+// generatedRootRE matches the name caName gives a generated set's root.
+var generatedRootRE = regexp.MustCompile(`^xs2a Test QTSP CA [0-9a-f]{8}$`)
+
+// IsGeneratedRoot reports whether cn is the name of a root GenerateSet
+// made: a certificate it issued belongs to a set of its own, with no
+// intermediate between.
+func IsGeneratedRoot(cn string) bool { return generatedRootRE.MatchString(cn) }
+
 // intermediate is the issuing CA under the root that signs the QWAC, as
 // real QTSPs do.
 func (b *setBuilder) intermediate() error {
@@ -268,11 +300,16 @@ func (b *setBuilder) intermediate() error {
 	if err != nil {
 		return err
 	}
+	skid, err := subjectKeyID(key)
+	if err != nil {
+		return err
+	}
 	root := b.set.CA.Cert.Subject
 	b.set.Intermediate, err = issue(b.o.Serials, &x509.Certificate{
-		Subject: pkix.Name{CommonName: "xs2a Test QTSP Issuing CA", Organization: root.Organization,
+		Subject: pkix.Name{CommonName: caName("xs2a Test QTSP Issuing CA", skid), Organization: root.Organization,
 			Country: root.Country},
-		NotBefore: b.notBefore, NotAfter: b.notAfter.Add(24 * time.Hour),
+		SubjectKeyId: skid,
+		NotBefore:    b.notBefore, NotAfter: b.notAfter.Add(24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true,
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}, b.set.CA, key, b.set.CA.Key)

@@ -77,9 +77,10 @@ func (e *apiError) Code() string {
 // maxText is the OpenAPI file's maxLength of tppMessageText.
 const maxText = 500
 
-// reject builds an error with one message per text; long texts are split
-// into several messages with the same code so nothing of the diagnosis is
-// lost to the 500-character limit.
+// reject builds an error with one message per text (one explanation
+// each); a text over the 500-character limit is carried by several
+// messages with the same code, cut only between its sentences, so nothing
+// of the diagnosis is lost and no explanation is split in two.
 func reject(status int, code string, texts ...string) *apiError {
 	e := &apiError{status: status}
 	for _, t := range texts {
@@ -100,23 +101,76 @@ func (e *apiError) withPath(p string) *apiError {
 	return e
 }
 
+// splitText packs t's sentences (ending in ". " or "; ") into texts of at
+// most maxText characters, each made of whole sentences. A sentence
+// longer than that on its own (an error quoting long names) is clipped at
+// a word with an ellipsis rather than continued in another message, where
+// its second half would read as an explanation of its own.
 func splitText(t string) []string {
-	var out []string
-	for len(t) > maxText {
-		cut := maxText
-		for cut > 0 && !utf8.RuneStart(t[cut]) {
-			cut--
-		}
-		if i := strings.LastIndexByte(t[:cut], ' '); i > maxText/2 {
-			cut = i
-		}
-		out = append(out, strings.TrimSpace(t[:cut]))
-		t = strings.TrimSpace(t[cut:])
+	t = strings.TrimSpace(t)
+	if t == "" {
+		return nil
 	}
-	if t != "" {
-		out = append(out, t)
+	if utf8.RuneCountInString(t) <= maxText {
+		return []string{t}
+	}
+	var out []string
+	cur := ""
+	for _, s := range sentences(t) {
+		s = clipWords(s, maxText)
+		if cur != "" && utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(s) <= maxText {
+			cur += " " + s
+			continue
+		}
+		if cur != "" {
+			out = append(out, cur)
+		}
+		cur = s
+	}
+	return append(out, cur)
+}
+
+// sentences splits t after each ". " and "; " outside double quotes (a
+// quoted name such as "Example Ltd. Oy" is one word), keeping the
+// punctuation.
+func sentences(t string) []string {
+	var out []string
+	quoted, start := false, 0
+	for i := 0; i < len(t); i++ {
+		switch c := t[i]; {
+		case c == '\\' && quoted:
+			i++ // an escaped character, a quote included
+		case c == '"':
+			quoted = !quoted
+		case !quoted && (c == '.' || c == ';') && i+1 < len(t) && t[i+1] == ' ':
+			out = append(out, strings.TrimSpace(t[start:i+1]))
+			start = i + 2
+		}
+	}
+	if rest := strings.TrimSpace(t[min(start, len(t)):]); rest != "" {
+		out = append(out, rest)
 	}
 	return out
+}
+
+// clipWords shortens s to at most n characters, cut after a word and
+// marked with an ellipsis.
+func clipWords(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	cut, count := 0, 0
+	for i := range s {
+		if count == n-1 {
+			cut = i
+			break
+		}
+		count++
+	}
+	if i := strings.LastIndexByte(s[:cut], ' '); i > cut/2 {
+		cut = i
+	}
+	return strings.TrimRight(s[:cut], " ,;:") + "…"
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

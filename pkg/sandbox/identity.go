@@ -157,14 +157,27 @@ func (s *Server) judgeCert(c *x509.Certificate, chain []*x509.Certificate, use s
 			return reject(http.StatusUnauthorized, CodeCertificateInvalid,
 				fmt.Sprintf("the %s %q is self-signed: a QTSP must issue it", use, subject(c)))
 		}
+		if l := qcert.FindLookalike(c, chain, s.trusted); l != nil {
+			// Two test sets mixed: crypto/x509's "crypto/rsa: verification
+			// error" and the missing-intermediate lead would both mislead.
+			return reject(http.StatusUnauthorized, CodeCertificateInvalid,
+				fmt.Sprintf("the %s %q is not issued by a CA this ASPSP trusts: %s", use, subject(c), l.Explain("the trusted CA")),
+				"the sandbox trusts its own test CA (ca.pem of its --certs directory) and those given with --trust: point the profile at one set (xs2a certs check names the CA)")
+		}
 		hint := ""
-		if use == "QWAC" && len(chain) == 0 {
+		other := qcert.OtherCAs(c, chain, s.trusted, "the sandbox's trust list")
+		if use == "QWAC" && len(chain) == 0 && other == "" {
 			// A bank trusts QTSP roots (or the trusted list's issuing CAs)
-			// and needs the client to send the rest of the chain.
+			// and needs the client to send the rest of the chain. A QWAC
+			// from another `certs generate` set (other) is issued by that
+			// set's root, which no intermediate would help.
 			hint = "; if an intermediate CA issued it, the intermediate is missing: send it after the QWAC in the TLS handshake (qwac.pem: the QWAC, then the intermediate)"
 		}
+		if other != "" {
+			other = "; " + other
+		}
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid,
-			fmt.Sprintf("the %s %q is not issued by a QTSP this ASPSP trusts (issuer %q): %v; the sandbox trusts its own test CA and those given with --trust%s", use, subject(c), issuer, err, hint))
+			fmt.Sprintf("the %s %q is not issued by a QTSP this ASPSP trusts (issuer %q): %v; the sandbox trusts its own test CA and those given with --trust%s%s", use, subject(c), issuer, err, other, hint))
 	}
 	if marks := qcert.CAMarks(c); len(marks) > 0 {
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s is a CA certificate (%s), not a TPP's own: a QTSP's CA issues %ss, it cannot be one", use, strings.Join(marks, ", "), use))

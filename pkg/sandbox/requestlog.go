@@ -2,13 +2,14 @@ package sandbox
 
 import (
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/text"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // logWriter records what was answered, for the one-line request log.
@@ -63,7 +64,13 @@ func (s *Server) logged(h http.Handler) http.Handler {
 			// The path is percent-decoded, the id and the warnings came
 			// with the request: each is escaped, so a request can neither
 			// drive the operator's terminal nor forge a line.
-			fmt.Fprintf(s.opts.Log, "%s %s %s %d %s %s %s%s\n", start.UTC().Format(time.RFC3339), termsafe.Line(r.Method), termsafe.Line(r.URL.Path),
+			target := r.URL.Path
+			if r.URL.RawQuery != "" {
+				// The query is what an undeclared withBalance or a wrong
+				// dateFrom is; a secret parameter in it stays redacted.
+				target += "?" + httplog.Redactor{}.Query(r.URL.RawQuery)
+			}
+			fmt.Fprintf(s.opts.Log, "%s %s %s %d %s %s %s%s\n", start.UTC().Format(time.RFC3339), termsafe.Line(r.Method), termsafe.Line(target),
 				lw.status, termsafe.Line(code), termsafe.Line(rid), time.Since(start).Round(time.Microsecond), termsafe.Line(warn))
 		}()
 		h.ServeHTTP(lw, r)

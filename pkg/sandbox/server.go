@@ -89,15 +89,18 @@ type Server struct {
 	// DefaultApp is registered for the organisation of Certs.QWAC.
 	DefaultApp App
 
-	opts   Options
-	trust  *x509.CertPool
-	store  *store
-	psus   []*PSU
-	zone   *time.Location
-	apiSrv *http.Server
-	webSrv *http.Server
-	lns    []net.Listener
-	wg     sync.WaitGroup
+	opts  Options
+	trust *x509.CertPool
+	// trusted are the certificates in trust, for naming a CA of the right
+	// name but another key (qcert.FindLookalike).
+	trusted []*x509.Certificate
+	store   *store
+	psus    []*PSU
+	zone    *time.Location
+	apiSrv  *http.Server
+	webSrv  *http.Server
+	lns     []net.Listener
+	wg      sync.WaitGroup
 
 	limMu    sync.Mutex
 	limiters map[string]*tppLimit
@@ -174,8 +177,8 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("auto-approve customer %q is not a test customer (%s)", s.opts.AutoApprovePSU, customerIDs(s.psus))
 	}
 	s.trust = x509.NewCertPool()
-	s.trust.AddCert(opts.Certs.CA.Cert)
-	for _, c := range opts.Trust {
+	s.trusted = append([]*x509.Certificate{opts.Certs.CA.Cert}, opts.Trust...)
+	for _, c := range s.trusted {
 		s.trust.AddCert(c)
 	}
 	if opts.DataDir != "" {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/loopback"
+	"github.com/xs2a-dev/xs2a/pkg/mtls"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
 	"github.com/xs2a-dev/xs2a/pkg/origin"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
@@ -348,6 +349,10 @@ func tlsVerifyRule(err error) (Failure, bool) {
 	var uae x509.UnknownAuthorityError
 	var hne x509.HostnameError
 	var cie x509.CertificateInvalidError
+	var le *mtls.LookalikeError
+	if errors.As(err, &le) {
+		return hinted(ExitCertificate, err, le.Explanation+"; point ca_bundle at the ca.pem of the set the ASPSP serves (for the sandbox: its --certs directory)"), true
+	}
 	if errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &hne) || errors.As(err, &cie) {
 		return hinted(ExitCertificate, err, "the ASPSP's server certificate is not trusted: set ca_bundle in the profile (for the sandbox: its ca.pem)"), true
 	}

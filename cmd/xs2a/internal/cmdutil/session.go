@@ -163,9 +163,9 @@ func (s *Session) buildClients(f *Factory, m *mtls.Client) error {
 // verbose.
 func traced(f *Factory, cfg *profile.Config, m *mtls.Client) http.RoundTripper {
 	if !cfg.Verbose {
-		return m.Transport
+		return m.RoundTripper
 	}
-	tr := &httplog.Transport{Base: m.Transport, Out: f.IO.ErrOut, ShowSecrets: cfg.ShowSecrets}
+	tr := &httplog.Transport{Base: m.RoundTripper, Out: f.IO.ErrOut, ShowSecrets: cfg.ShowSecrets}
 	if cfg.Profile.APIKeyHeader != "" {
 		tr.SecretHeaders = []string{cfg.Profile.APIKeyHeader}
 	}

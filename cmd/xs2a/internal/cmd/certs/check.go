@@ -128,6 +128,7 @@ func checkRun(o *CheckOptions) error {
 		for _, c := range cas {
 			in.Roots.AddCert(c)
 		}
+		in.RootCerts, in.RootsName = cas, termsafe.Line(ca)
 		fmt.Fprintf(o.IO.ErrOut, "chains checked against %s (%s)\n", termsafe.Line(ca), caFrom)
 	} else {
 		fmt.Fprintln(o.IO.ErrOut, "chains checked against the system roots (no --ca, no ca_bundle in the profile)")

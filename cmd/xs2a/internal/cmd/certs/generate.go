@@ -1,6 +1,7 @@
 package certs
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"maps"
@@ -59,8 +60,8 @@ file atomically, and nothing is overwritten without --force.
 the certificate(s) it concerns (the rest stays good), for testing how a
 client reports the refusal; --break list prints the defects.`,
 		Example: `  xs2a certs generate --dir ./certs
-  xs2a certs generate --dir ./certs --org "Acme Payments AB" --country SE --nca-id FI \
-    --nca-name Finansinspektionen --auth-number 44059 --roles PSP_AI,PSP_PI --write-profile sandbox
+  xs2a certs generate --dir ./certs --org "Acme Payments AB" --nca-id SE-FINA \
+    --auth-number 44059 --roles PSP_AI,PSP_PI --write-profile sandbox
   xs2a certs generate --break list
   xs2a certs generate --dir ./expired --break expired`,
 		Args:        cmdutil.NoArgs,
@@ -80,8 +81,9 @@ client reports the refusal; --break list prints the defects.`,
 			if _, err := httpsig.ParseBank(o.Bank); err != nil || o.Bank == "" {
 				return cmdutil.UsageErrorf("--bank: unknown bank %q (one of %s)", o.Bank, httpsig.BankNames())
 			}
-			o.Org.Country = strings.ToUpper(o.Org.Country)
-			o.Org.NCAID = strings.ToUpper(o.Org.NCAID)
+			if err := resolveNCA(cmd, &o.Org); err != nil {
+				return cmdutil.UsageError(err)
+			}
 			if err := o.Org.Validate(); err != nil {
 				return cmdutil.UsageError(err)
 			}
@@ -105,6 +107,53 @@ client reports the refusal; --break list prints the defects.`,
 	return cmd
 }
 
+// resolveNCA makes the country and the NCA one: --nca-id in the nCAId form
+// (SE-FINA) sets the country, which a --country given too must match; a
+// --country alone takes its known NCA (qcert.KnownNCAs) and is refused
+// for a country with none listed, rather than keep the default Finnish
+// NCA under another country; an NCA known to belong to another country is
+// refused; --nca-name defaults to the known NCA's name and is required for
+// an NCA not listed.
+func resolveNCA(cmd *cobra.Command, org *qcert.Org) error {
+	fl := cmd.Flags()
+	org.Country = strings.ToUpper(org.Country)
+	if fl.Changed("nca-id") {
+		c, id := qcert.SplitNCAID(org.NCAID)
+		org.NCAID = id
+		if c != "" {
+			if fl.Changed("country") && c != org.Country {
+				return fmt.Errorf("--nca-id %s is an NCA of %s but --country is %s (the TPP's country is its NCA's)", c+"-"+id, c, org.Country)
+			}
+			org.Country = c
+		}
+	}
+	// The form first: a country or NCA that is no such thing is said as one.
+	if err := org.Validate(); err != nil {
+		return err
+	}
+	if !fl.Changed("nca-id") && fl.Changed("country") && org.Country != qcert.DefaultOrg.Country {
+		n, ok := qcert.NCAOfCountry(org.Country)
+		if !ok {
+			return fmt.Errorf("--country %s: give --nca-id and --nca-name, the NCA that authorised the TPP (no default NCA is known for %s)", org.Country, org.Country)
+		}
+		org.NCAID = n.ID
+		if !fl.Changed("nca-name") {
+			org.NCAName = n.Name
+		}
+		return nil
+	}
+	n, known := qcert.NCAByID(org.NCAID)
+	switch {
+	case known && n.Country != org.Country:
+		return fmt.Errorf("NCA %s is %s's (%s), not %s's: give --nca-id with the NCA of %s, or --country %s", org.NCAID, n.Country, n.NCAIdentifier(), org.Country, org.Country, n.Country)
+	case known && !fl.Changed("nca-name"):
+		org.NCAName = n.Name
+	case !known && !fl.Changed("nca-name"):
+		return fmt.Errorf("--nca-id %s is not a known NCA: give its name with --nca-name (it goes into the PSD2 statement)", org.NCAID)
+	}
+	return nil
+}
+
 // addGenerateFlags registers the flags of `certs generate` and their
 // completions.
 func addGenerateFlags(cmd *cobra.Command, o *GenerateOptions) {
@@ -112,8 +161,8 @@ func addGenerateFlags(cmd *cobra.Command, o *GenerateOptions) {
 	fl.StringVar(&o.Dir, "dir", "xs2a-certs", "directory to write the set into (created with mode 0700)")
 	fl.StringVar(&o.Org.Name, "org", o.Org.Name, "organisation name (subject O)")
 	fl.StringVar(&o.Org.Country, "country", o.Org.Country, "country of the TPP (subject C, two letters)")
-	fl.StringVar(&o.Org.NCAID, "nca-id", o.Org.NCAID, "NCA abbreviation, e.g. FINFSA, BAFIN")
-	fl.StringVar(&o.Org.NCAName, "nca-name", o.Org.NCAName, "NCA name, as in the PSD2 statement")
+	fl.StringVar(&o.Org.NCAID, "nca-id", o.Org.NCAID, "NCA id, as certs inspect prints it (SE-FINA, DE-BAFIN) or bare (FINA); sets the country")
+	fl.StringVar(&o.Org.NCAName, "nca-name", o.Org.NCAName, "NCA name, as in the PSD2 statement (default: the known NCA's)")
 	fl.StringVar(&o.Org.AuthNumber, "auth-number", o.Org.AuthNumber, "authorisation number at the NCA")
 	fl.StringVar(&o.Org.Domain, "domain", o.Org.Domain, "QWAC common name and DNS name")
 	fl.StringVar(&o.Roles, "roles", "PSP_AI", "PSP roles, comma-separated: PSP_AS, PSP_PI, PSP_AI, PSP_IC")
@@ -154,7 +203,7 @@ type generatedJSON struct {
 	Dir                    string            `json:"dir"`
 	Files                  map[string]string `json:"files"`
 	OrganizationIdentifier string            `json:"organizationIdentifier"`
-	Roles                  []qcert.Role      `json:"roles"`
+	Roles                  []string          `json:"roles"`
 	NotAfter               time.Time         `json:"notAfter"`
 	KeyGenerationMillis    int64             `json:"keyGenerationMillis"`
 	TotalMillis            int64             `json:"totalMillis"`
@@ -228,8 +277,13 @@ func generateRun(o *GenerateOptions) error {
 		broken = &brokenJSON{Defect: d, Files: brokenFiles(o.Dir, d)}
 	}
 	if cmdutil.WantsJSON(o.Config) {
+		// The roles written (a defect may differ from --roles), the QWAC's.
+		written := []string{}
+		if rs := writtenRoles(set.QWAC.Cert); rs != nil {
+			written = rs
+		}
 		return cmdutil.WriteJSON(o.IO.Out, generatedJSON{Dir: o.Dir, Files: paths, OrganizationIdentifier: o.Org.OrganizationIdentifier(),
-			Roles: roles, NotAfter: set.QSeal.Cert.NotAfter, KeyGenerationMillis: set.KeyGenTime.Milliseconds(),
+			Roles: written, NotAfter: set.QSeal.Cert.NotAfter, KeyGenerationMillis: set.KeyGenTime.Milliseconds(),
 			TotalMillis: total.Milliseconds(), Profile: o.WriteProfile, Break: broken})
 	}
 	printGenerated(o, cfg, set, files, broken, total)
@@ -289,13 +343,43 @@ func writeProfile(o *GenerateOptions, cfg *profile.Config, paths map[string]stri
 	return nil
 }
 
+// writtenRoles are the PSD2 roles c carries, as written (a --break defect
+// may have changed them from --roles); nil when it has no PSD2 statement.
+func writtenRoles(c *x509.Certificate) []string {
+	qc, err := qcert.FromCertificate(c)
+	if err != nil || qc == nil || qc.PSD2 == nil {
+		return nil
+	}
+	var names []string
+	for _, r := range qc.PSD2.Roles {
+		names = append(names, r.Name)
+	}
+	return names
+}
+
+// rolesHeadline says the roles the QWAC and the QSealC were written with:
+// once when they agree, each when a defect made them differ.
+func rolesHeadline(set *qcert.Set) string {
+	show := func(rs []string) string {
+		if len(rs) == 0 {
+			return "no PSD2 roles"
+		}
+		return "roles " + strings.Join(rs, ",")
+	}
+	qwac, qseal := writtenRoles(set.QWAC.Cert), writtenRoles(set.QSeal.Cert)
+	if slices.Equal(qwac, qseal) {
+		return show(qwac)
+	}
+	return "QWAC " + show(qwac) + ", QSealC " + show(qseal)
+}
+
 // printGenerated lists the set's files on stdout, and on stderr the
 // profile written and the time taken.
 func printGenerated(o *GenerateOptions, cfg *profile.Config, set *qcert.Set, files []setFile, broken *brokenJSON, total time.Duration) {
 	out := o.IO.Out
 	cs := o.IO.ColorScheme()
-	fmt.Fprintf(out, "%s PSD2 test certificates for %s (%s), roles %s, valid until %s:\n",
-		cs.SuccessIcon(), o.Org.Name, o.Org.OrganizationIdentifier(), o.Roles, set.QSeal.Cert.NotAfter.Format(time.DateOnly))
+	fmt.Fprintf(out, "%s PSD2 test certificates for %s (%s), %s, valid until %s:\n",
+		cs.SuccessIcon(), o.Org.Name, o.Org.OrganizationIdentifier(), rolesHeadline(set), set.QSeal.Cert.NotAfter.Format(time.DateOnly))
 	for _, sf := range files {
 		fmt.Fprintf(out, "  %-28s %s\n", filepath.Join(o.Dir, sf.Name), cs.Faint(sf.What))
 	}

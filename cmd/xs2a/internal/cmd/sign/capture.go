@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
@@ -27,6 +29,9 @@ type input struct {
 	// HTTP, whose report has always started with the request).
 	header string
 	entry  int
+	// warnings are the capture's own (a Content-Length that disagrees
+	// with the body), for -o json.
+	warnings []string
 }
 
 const curlNoBody = "curl -v does not show the body it sends; give it with --body FILE (the file or the --data you gave curl) to check the Digest"
@@ -140,6 +145,31 @@ func (in *input) readRaw(raw []byte, name string, o *VerifyOptions) error {
 	return nil
 }
 
+// lengthWarning says how a capture's Content-Length disagrees with the
+// body it holds, "" when it does not (or states none). A HAR or curl -v
+// capture keeps what the tool kept of the body (browsers cut large ones;
+// a --body file may be another version) while its Content-Length is what
+// was sent, so a Digest that checks out over the bytes present proves
+// nothing about the rest: VALID must not pass in silence. where names the
+// body ("the HAR entry", "the --body file").
+func lengthWarning(m *httpmsg.Request, where string) string {
+	cl := strings.TrimSpace(m.Get("Content-Length"))
+	if cl == "" {
+		return ""
+	}
+	n, err := strconv.ParseInt(cl, 10, 64)
+	have := int64(len(m.Body))
+	switch {
+	case err != nil || n < 0:
+		return fmt.Sprintf("Content-Length %q is not a byte count; the Digest was computed over the %d bytes %s holds", text.Clip(cl, 40), have, where)
+	case n > have:
+		return fmt.Sprintf("Content-Length says %d bytes but %s holds only %d: the Digest was computed over the %d bytes present, not the whole body that was sent (the capture may have cut it)", n, where, have, have)
+	case n < have:
+		return fmt.Sprintf("Content-Length says %d bytes but %s holds %d: the Digest was computed over all %d, while a server reads only the first %d", n, where, have, have, n)
+	}
+	return ""
+}
+
 func formatName(f capture.Format) string {
 	switch f {
 	case capture.FormatCurl:
@@ -202,6 +232,8 @@ type entryVerdict struct {
 	Confirmed   bool   `json:"confirmed,omitempty"`
 	// Note says what was not checked (a body the HAR left out).
 	Note string `json:"note,omitempty"`
+	// Warning: the entry's Content-Length disagrees with the body it holds.
+	Warning string `json:"warning,omitempty"`
 }
 
 type harReport struct {
@@ -249,6 +281,8 @@ func verifyHAR(o *VerifyOptions, in *input) error {
 			evo := vo
 			if e.BodyOmitted {
 				evo.BodyUnknown, v.Note = harNoBody, harNoBody
+			} else {
+				v.Warning = lengthWarning(e.Request, "the HAR entry")
 			}
 			judge(&v, httpsig.Verify(e.Request, evo))
 		}
@@ -307,6 +341,9 @@ func printHAR(o *VerifyOptions, vs []entryVerdict, bank httpsig.Bank) {
 			unsigned++
 			verdict = cs.Faint("not signed")
 		}
+		if v.Warning != "" {
+			verdict += " " + cs.Yellow("(warning: "+termsafe.Line(v.Warning)+")")
+		}
 		path := v.Path
 		if path == "" {
 			path = v.URL
@@ -331,8 +368,9 @@ func printHAR(o *VerifyOptions, vs []entryVerdict, bank httpsig.Bank) {
 // singleJSON is the -o json report of one request: the diagnosis with the
 // format it was read from.
 type singleJSON struct {
-	Format capture.Format `json:"format"`
-	Entry  int            `json:"entry,omitempty"`
+	Format          capture.Format `json:"format"`
+	Entry           int            `json:"entry,omitempty"`
+	CaptureWarnings []string       `json:"captureWarnings,omitempty"`
 	*httpsig.Diagnosis
 }
 

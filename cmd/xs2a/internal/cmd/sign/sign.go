@@ -458,7 +458,7 @@ func (o *Options) print(cfg *profile.Config, m *httpmsg.Request, res *httpsig.Si
 			Added: added, SigningString: res.SigningString, KeyID: res.Params.KeyID, Algorithm: res.Params.Algorithm,
 			SignedHeaders: res.Params.Headers, Warnings: res.Warnings})
 	case "curl":
-		return writeCurl(w, m, scheme, first(o.QWACCert, cfg.Profile.QWACCert), first(o.QWACKey, cfg.Profile.QWACKey))
+		return writeCurl(w, m, scheme, first(o.QWACCert, cfg.Profile.QWACCert), first(o.QWACKey, cfg.Profile.QWACKey), cfg.Profile.CABundle)
 	default:
 		for _, h := range addedHeaders(m, addedID, res.Date != "") {
 			// The Signature quotes the keyId: from --key-id or a certificate's issuer.
@@ -497,8 +497,10 @@ func fullURL(m *httpmsg.Request, scheme string) string {
 // not --data-binary, which reads a file for a body starting with @;
 // --globoff, so [] and {} in the URL are not ranges; --url, so a URL is
 // never taken for an option; and the certificate path escaped for curl's
-// own "file:password" syntax.
-func writeCurl(w io.Writer, m *httpmsg.Request, scheme, qwacCert, qwacKey string) error {
+// own "file:password" syntax. caBundle, the profile's ca_bundle, becomes
+// --cacert: without it curl refuses the sandbox's (or any test bank's)
+// server certificate, which the profile trusts through it.
+func writeCurl(w io.Writer, m *httpmsg.Request, scheme, qwacCert, qwacKey, caBundle string) error {
 	if !httpmsg.IsToken(m.Method) {
 		return cmdutil.UsageErrorf("method %s is not an RFC 9110 token", termsafe.Line(strconv.Quote(m.Method)))
 	}
@@ -529,6 +531,10 @@ func writeCurl(w io.Writer, m *httpmsg.Request, scheme, qwacCert, qwacKey string
 		if qwacKey != "" {
 			b.WriteString(" --key " + q(qwacKey))
 		}
+	}
+	if caBundle != "" {
+		// --cacert takes a plain path (no "file:password" as --cert has).
+		b.WriteString(" --cacert " + q(caBundle))
 	}
 	for _, h := range m.Header {
 		switch strings.ToLower(h.Name) {

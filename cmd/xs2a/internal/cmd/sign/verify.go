@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/report"
+	"github.com/xs2a-dev/xs2a/pkg/capture"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/pemfile"
@@ -149,6 +150,21 @@ func verifyRun(o *VerifyOptions) error {
 		return verifyHAR(o, in)
 	}
 	m := in.req
+	if in.format != capture.FormatHTTP && in.bodyUnknown == "" {
+		// A raw request's framing is checked by its parser; a capture's
+		// Content-Length only here.
+		where := "the capture"
+		switch {
+		case o.BodyFile != "":
+			where = "the --body file"
+		case in.format == capture.FormatHAR:
+			where = "the HAR entry"
+		}
+		if w := lengthWarning(m, where); w != "" {
+			m.Warnings = append(m.Warnings, w)
+			in.warnings = append(in.warnings, w)
+		}
+	}
 	printParseWarnings(o.IO, m)
 	banks, err := resolveBanks(o)
 	if err != nil {
@@ -183,7 +199,7 @@ func verifyRun(o *VerifyOptions) error {
 		}
 		report.BankVerdicts(o.IO.Out, o.IO.TerminalWidth(), o.IO.ColorScheme(), ds)
 	case cmdutil.WantsJSON(o.Config):
-		if err := cmdutil.WriteJSON(o.IO.Out, singleJSON{Format: in.format, Entry: in.entry, Diagnosis: ds[0]}); err != nil {
+		if err := cmdutil.WriteJSON(o.IO.Out, singleJSON{Format: in.format, Entry: in.entry, CaptureWarnings: in.warnings, Diagnosis: ds[0]}); err != nil {
 			return err
 		}
 	default:
