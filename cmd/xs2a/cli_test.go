@@ -432,17 +432,17 @@ func TestSandboxServeThroughTheBinary(t *testing.T) {
 	env := []string{"HOME=" + dir}
 	p := startProc(t, "", env, "--config", cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0",
 		"--certs", filepath.Join(dir, "certs"), "--write-profile", "sb", "--auto-approve", "--daily-limit", "250", "-o", "json")
-	var info map[string]string
+	var info serveInfo
 	p.waitJSON(&info)
-	if !strings.HasPrefix(info["apiURL"], "https://127.0.0.1:") || !strings.HasPrefix(info["authURL"], "https://127.0.0.1:") {
+	if !strings.HasPrefix(info["api_url"], "https://127.0.0.1:") || !strings.HasPrefix(info["auth_url"], "https://127.0.0.1:") {
 		t.Errorf("urls: %v", info)
 	}
-	if strings.HasPrefix(info["clientSecret"], "sandbox-secret-") && !strings.Contains(info["clientSecret"], "*") {
-		t.Errorf("client secret printed without --show-secrets: %q", info["clientSecret"])
+	if info["client_secret"] != "" || info["client_secret_masked"] != "true" {
+		t.Errorf("client secret without --show-secrets: %q (masked %q); want null and client_secret_masked true", info["client_secret"], info["client_secret_masked"])
 	}
 	// The written profile is enough to sign for the sandbox: the curl line
 	// carries its QWAC.
-	r := xs2a(t, dir, "", nil, "--config", cfg, "--profile", "sb", "sign", "--url", info["apiURL"]+"/v1/card-accounts",
+	r := xs2a(t, dir, "", nil, "--config", cfg, "--profile", "sb", "sign", "--url", info["api_url"]+"/v1/card-accounts",
 		"--format", "curl")
 	if r.code != 0 || !strings.Contains(r.stdout, "--cert '"+filepath.Join(dir, "certs", "qwac.pem")+"'") {
 		t.Fatalf("sign with the sandbox profile: exit %d %s %s", r.code, r.stdout, r.stderr)
@@ -454,7 +454,7 @@ func TestSandboxServeThroughTheBinary(t *testing.T) {
 	if st, _ := os.Stat(cfg); st.Mode().Perm() != 0o600 {
 		t.Errorf("config with the client secret has mode %v", st.Mode().Perm())
 	}
-	for _, want := range []string{"base_url: " + info["apiURL"], "client_id: sandbox-client", "client_secret: sandbox-secret-", "api_key_header: X-API-Key",
+	for _, want := range []string{"base_url: " + info["api_url"], "client_id: sandbox-client", "client_secret: sandbox-secret-", "api_key_header: X-API-Key",
 		// The client's budget counts against the limits this bank enforces.
 		"budget:\n      rate_per_second: 5\n      daily_limit: 250\n      timezone: Europe/Helsinki\n"} {
 		if !strings.Contains(string(b), want) {

@@ -360,7 +360,7 @@ type served struct {
 	dir  string
 	cfg  string
 	env  []string
-	info map[string]string
+	info serveInfo
 	// log is the sandbox's stderr, written from the process's pipe.
 	log *syncBuffer
 }
@@ -800,4 +800,22 @@ func noRawControls(t *testing.T, what, out string) {
 	if i := strings.IndexAny(out, "\x1b\x07\u009b\u202e"); i >= 0 {
 		t.Errorf("%s: raw control character at %d: %q", what, i, out[max(0, i-40):min(len(out), i+40)])
 	}
+}
+
+// serveInfo is `xs2a sandbox serve -o json`: every value as a string, a
+// masked secret's null as "" and its *_masked as "true".
+type serveInfo map[string]string
+
+func (s *serveInfo) UnmarshalJSON(b []byte) error {
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*s = serveInfo{}
+	for k, v := range m {
+		if v != nil {
+			(*s)[k] = fmt.Sprint(v)
+		}
+	}
+	return nil
 }

@@ -15,7 +15,7 @@ import (
 // serveProcess is `xs2a sandbox serve` running as a process.
 type serveProcess struct {
 	*proc
-	info map[string]string
+	info serveInfo
 }
 
 // startServe runs `xs2a sandbox serve -o json` on random loopback ports

@@ -14,8 +14,8 @@ import (
 func TestServedPaymentProfile(t *testing.T) {
 	needCurl(t)
 	s := serveBinary(t, "--auto-approve-as", "5000001")
-	if s.info["accountType"] != "payment" {
-		t.Errorf("serve -o json says accountType %q; want payment", s.info["accountType"])
+	if s.info["account_type"] != "payment" {
+		t.Errorf("serve -o json says accountType %q; want payment", s.info["account_type"])
 	}
 	cfg, err := os.ReadFile(s.cfg)
 	if err != nil || !strings.Contains(string(cfg), "account_type: payment") {
