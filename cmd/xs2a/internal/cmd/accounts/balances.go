@@ -7,6 +7,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // BalancesOptions are the argument of `xs2a accounts balances` and what
@@ -53,7 +54,10 @@ func balancesRun(ctx context.Context, o *BalancesOptions) error {
 		return err
 	}
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, bs)
+		if bs == nil {
+			bs = []xs2a.Balance{}
+		}
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: accountType(isCard), AccountID: o.AccountID, BankResponse: map[string]any{"balances": bs}})
 	}
 	writeBalances(o.IO.Out, bs)
 	return nil

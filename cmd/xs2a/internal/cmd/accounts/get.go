@@ -58,7 +58,7 @@ func getRun(ctx context.Context, o *GetOptions) error {
 		return err
 	}
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, a)
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "card", AccountID: o.AccountID, BankResponse: map[string]any{"cardAccount": a}})
 	}
 	w := o.IO.Out
 	fmt.Fprintf(w, "%s  %s  %s (%s)\nstatus: %s  currency: %s  owner: %s\n", l(a.ResourceID), spacedPAN(a.MaskedPan), l(a.DisplayName), l(a.Product), l(a.Status), l(a.Currency), l(a.OwnerName))
@@ -76,7 +76,7 @@ func getPayment(ctx context.Context, o *GetOptions, c *accountCall) error {
 		return err
 	}
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, a)
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "payment", AccountID: o.AccountID, BankResponse: map[string]any{"account": a}})
 	}
 	w := o.IO.Out
 	fmt.Fprintf(w, "%s  %s  %s (%s)\nstatus: %s  currency: %s  owner: %s\n", l(a.ResourceID), accountID(*a), l(firstOf(a.DisplayName, a.Name)), l(a.Product), l(a.Status), l(a.Currency), l(a.OwnerName))

@@ -68,7 +68,7 @@ func listRun(ctx context.Context, o *ListOptions) error {
 		if cards == nil {
 			cards = []xs2a.CardAccount{}
 		}
-		return cmdutil.WriteJSON(o.IO.Out, cards)
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "card", BankResponse: map[string]any{"cardAccounts": cards}})
 	}
 	tw := tabwriter.NewWriter(o.IO.Out, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESOURCE ID\tMASKED PAN\tNAME\tPRODUCT\tSTATUS\tCREDIT LIMIT\tBALANCE")
@@ -103,7 +103,7 @@ func listPayment(ctx context.Context, o *ListOptions, c *accountCall) error {
 		if accts == nil {
 			accts = []xs2a.Account{}
 		}
-		return cmdutil.WriteJSON(o.IO.Out, accts)
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "payment", BankResponse: map[string]any{"accounts": accts}})
 	}
 	tw := tabwriter.NewWriter(o.IO.Out, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESOURCE ID\tIBAN\tCURRENCY\tNAME\tPRODUCT\tSTATUS\tBALANCE")

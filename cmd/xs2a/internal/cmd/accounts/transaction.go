@@ -63,7 +63,8 @@ func transactionRun(ctx context.Context, o *TransactionOptions) error {
 		return err
 	}
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, t)
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "payment", AccountID: o.AccountID, TransactionID: o.TransactionID,
+			BankResponse: map[string]any{"transactionsDetails": map[string]any{"transactionDetails": t}}})
 	}
 	writeTransaction(o.IO.Out, t)
 	return nil

@@ -111,7 +111,7 @@ func transactionsRun(ctx context.Context, o *TransactionsOptions) error {
 	}
 	noteFallback(o.IO.ErrOut, tx.Fallback)
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, tx)
+		return cmdutil.WriteJSON(o.IO.Out, cardReport(o.AccountID, tx))
 	}
 	tw := tabwriter.NewWriter(o.IO.Out, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "DATE\tSTATUS\tAMOUNT\tDETAILS")
@@ -137,7 +137,7 @@ func transactionsPayment(ctx context.Context, o *TransactionsOptions, c *account
 	}
 	noteFallback(o.IO.ErrOut, tx.Fallback)
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, tx)
+		return cmdutil.WriteJSON(o.IO.Out, paymentReport(o.AccountID, tx))
 	}
 	tw := tabwriter.NewWriter(o.IO.Out, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "DATE\tSTATUS\tAMOUNT\tCOUNTERPARTY\tREFERENCE\tTRANSACTION ID")

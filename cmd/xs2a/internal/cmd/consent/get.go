@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // GetOptions are the argument of `xs2a consent get` and what it uses.
@@ -36,6 +37,19 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 	}
 }
 
+// gotJSON is `consent get -o json`: what the text says, in xs2a's
+// snake_case, and the bank's answer under bank_response in the Berlin
+// Group's names (the answer has no consentId: the id is the path's).
+type gotJSON struct {
+	ConsentID          string        `json:"consent_id"`
+	ConsentStatus      string        `json:"consent_status"`
+	ValidUntil         string        `json:"valid_until"`
+	RecurringIndicator bool          `json:"recurring_indicator"`
+	FrequencyPerDay    int           `json:"frequency_per_day"`
+	LastActionDate     string        `json:"last_action_date"`
+	BankResponse       *xs2a.Consent `json:"bank_response"`
+}
+
 func getRun(ctx context.Context, o *GetOptions) error {
 	c, err := managed(ctx, o.Session, o.ConsentID)
 	if err != nil {
@@ -46,7 +60,8 @@ func getRun(ctx context.Context, o *GetOptions) error {
 		return err
 	}
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, got)
+		return cmdutil.WriteJSON(o.IO.Out, gotJSON{ConsentID: c.ConsentID, ConsentStatus: got.ConsentStatus, ValidUntil: got.ValidUntil,
+			RecurringIndicator: got.RecurringIndicator, FrequencyPerDay: got.FrequencyPerDay, LastActionDate: got.LastActionDate, BankResponse: got})
 	}
 	fmt.Fprintf(o.IO.Out, "consent:           %s\nstatus:            %s\nvalid until:       %s\nrecurring:         %v\nfrequency per day: %d\nlast action:       %s\n",
 		l(c.ConsentID), l(got.ConsentStatus), l(got.ValidUntil), got.RecurringIndicator, got.FrequencyPerDay, l(got.LastActionDate))
