@@ -213,7 +213,7 @@ func TestConfigPrecedence(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("environment did not override the file: exit %d %s", r.code, r.stderr)
 	}
-	if !regexp.MustCompile(`"keyId": "SN=[0-9]+,CA=`).MatchString(r.stdout) {
+	if !regexp.MustCompile(`"key_id": "SN=[0-9]+,CA=`).MatchString(r.stdout) {
 		t.Errorf("profile signing.serial_form=decimal not applied:\n%s", r.stdout)
 	}
 	r = xs2a(t, dir, "", []string{"XS2A_QSEAL_KEY=" + fixture("qseal.key")}, append(args, "--key", fixture("qwac.key"))...)
@@ -265,12 +265,12 @@ func TestCertsThroughTheBinary(t *testing.T) {
 
 	r = xs2a(t, dir, "", nil, "certs", "inspect", "set/qseal.pem", "--key", "set/qseal.key", "-o", "json")
 	var docs []struct {
-		OrganizationIdentifier string
-		KeyMatches             *bool
+		OrganizationIdentifier string `json:"organization_identifier"`
+		KeyMatches             *bool  `json:"key_matches"`
 		QCStatements           struct {
-			Types []string `json:"qcTypes"`
+			Types []string `json:"qc_types"`
 			PSD2  struct{ Roles []struct{ Name string } }
-		}
+		} `json:"qc_statements"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &docs); err != nil || len(docs) != 1 {
 		t.Fatalf("inspect json: %v %s", err, r.stdout)
@@ -356,7 +356,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	if err := json.Unmarshal([]byte(ins.stdout), &docs); err != nil || len(docs) != 1 {
 		t.Fatalf("inspect: %v", err)
 	}
-	want := `"keyId": "SN=` + docs[0].Serial["lower-hex"] + `,CA=CN=xs2a%20Test`
+	want := `"key_id": "SN=` + docs[0].Serial["lower-hex"] + `,CA=CN=xs2a%20Test`
 	if r.code != 0 || !strings.Contains(r.stdout, want) {
 		t.Errorf("adorsys-style profile: exit %d, want %s in\n%s%s", r.code, want, r.stdout, r.stderr)
 	}

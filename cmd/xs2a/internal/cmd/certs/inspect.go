@@ -60,9 +60,9 @@ type inspectJSON struct {
 	Subject                 string            `json:"subject"`
 	Issuer                  string            `json:"issuer"`
 	Serial                  map[string]string `json:"serial"`
-	KeyID                   string            `json:"keyId"`
-	TPPSignatureCertificate string            `json:"tppSignatureCertificate"`
-	KeyMatches              *bool             `json:"keyMatches,omitempty"`
+	KeyID                   string            `json:"key_id"`
+	TPPSignatureCertificate string            `json:"tpp_signature_certificate"`
+	KeyMatches              *bool             `json:"key_matches,omitempty"`
 }
 
 func inspectRun(o *InspectOptions) error {
