@@ -146,6 +146,17 @@ func TestJSONFieldNamesAreSnakeCase(t *testing.T) {
 	mustJSON(t, e, 0, "replay", rec)
 	mustJSON(t, e, 0, "sign", "verify", "--bundle", rec)
 	mustJSON(t, e, 0, "flow", "--timeout", "20s")
+	mustJSON(t, e, 0, "consent", "create")
+	// Masked, a secret is null beside <field>_masked; --show-secrets
+	// gives the value.
+	tok := mustJSON(t, e, 0, "authorize", "--exchange", "--timeout", "10s").(map[string]any)
+	if tok["access_token"] != nil || tok["access_token_masked"] != true || tok["refresh_token"] != nil || tok["refresh_token_masked"] != true {
+		t.Errorf("authorize --exchange -o json: the tokens are not null and masked: %v", tok)
+	}
+	tok = mustJSON(t, e, 0, "token", "--show-secrets").(map[string]any)
+	if s, _ := tok["access_token"].(string); s == "" || tok["access_token_masked"] != false {
+		t.Errorf("token --show-secrets -o json: %v", tok)
+	}
 	mustJSON(t, e, 0, "consent", "delete")
 
 	// The bank's side of a rejection: sign the adorsys way's opposite.
@@ -161,4 +172,19 @@ func TestJSONFieldNamesAreSnakeCase(t *testing.T) {
 	// The card journey of the embedded sandbox.
 	e3 := cmdtest.New(t)
 	mustJSON(t, e3, 0, "flow", "--timeout", "20s")
+}
+
+// The walk itself: a camelCase key of xs2a's is found at any depth, the
+// bank's names under bank_response are left alone.
+func TestWalkKeys(t *testing.T) {
+	var v any
+	if err := json.Unmarshal([]byte(`{"consent_id": "c", "steps": [{"ok": true, "sentAt": 1}], "bank_response": {"consentStatus": "valid"}, "x_2": {"badKey": 1}}`), &v); err != nil {
+		t.Fatal(err)
+	}
+	var bad []string
+	walkKeys("", v, &bad)
+	sort.Strings(bad)
+	if strings.Join(bad, " ") != ".steps[].sentAt .x_2.badKey" {
+		t.Errorf("walkKeys found %q; want .steps[].sentAt and .x_2.badKey", bad)
+	}
 }
