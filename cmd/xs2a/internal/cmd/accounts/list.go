@@ -29,7 +29,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List the accounts the consent gives",
-		Example: "  xs2a accounts list --with-balance\n  xs2a accounts list -o json | jq -r '.[].resourceId'",
+		Example: "  xs2a accounts list --with-balance\n  xs2a accounts list -o json | jq -r '.bank_response.cardAccounts[].resourceId'",
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Consent = consentFlag(cmd)
