@@ -96,7 +96,7 @@ func evilTextBank(t *testing.T) *httptest.Server {
 		"GET /sandbox/v1/rejections/rid-1": map[string]any{"x_request_id": "rid-1" + evil, "time": "2026-11-01T10:00:00Z", "method": "GET" + evil,
 			"path": "/v1/x" + evil, "status": 400, "dialect": "strict" + evil, "warnings": []string{"warn" + evil},
 			"tpp_messages": []any{map[string]string{"category": "ERROR", "code": "FORMAT_ERROR" + evil, "path": "p" + evil, "text": "text" + evil}},
-			"request":     map[string]any{"method": "GET", "target": "/v1/x", "headers": []any{}}},
+			"request":      map[string]any{"method": "GET", "target": "/v1/x", "headers": []any{}}},
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Method + " " + r.URL.Path

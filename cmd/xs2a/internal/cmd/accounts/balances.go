@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
@@ -49,7 +50,8 @@ func balancesRun(ctx context.Context, o *BalancesOptions) error {
 	if !isCard {
 		get = c.S.API.AccountBalances
 	}
-	bs, err := get(ctx, c.Token.AccessToken, c.ConsentID, o.AccountID)
+	var kept json.RawMessage
+	bs, err := get(xs2a.KeepAnswer(ctx, &kept), c.Token.AccessToken, c.ConsentID, o.AccountID)
 	if err != nil {
 		return err
 	}
@@ -57,7 +59,7 @@ func balancesRun(ctx context.Context, o *BalancesOptions) error {
 		if bs == nil {
 			bs = []xs2a.Balance{}
 		}
-		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: accountType(isCard), AccountID: o.AccountID, BankResponse: map[string]any{"balances": bs}})
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: accountType(isCard), AccountID: o.AccountID, BankResponse: cmdutil.BankBody(kept, map[string]any{"balances": bs})})
 	}
 	writeBalances(o.IO.Out, bs)
 	return nil

@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -55,7 +56,8 @@ func listRun(ctx context.Context, o *ListOptions) error {
 		fmt.Fprintln(o.IO.ErrOut, cardBalanceNote)
 	}
 	s := c.S
-	cards, err := s.API.CardAccounts(ctx, c.Token.AccessToken, c.ConsentID)
+	var kept json.RawMessage
+	cards, err := s.API.CardAccounts(xs2a.KeepAnswer(ctx, &kept), c.Token.AccessToken, c.ConsentID)
 	if err != nil {
 		return err
 	}
@@ -68,7 +70,7 @@ func listRun(ctx context.Context, o *ListOptions) error {
 		if cards == nil {
 			cards = []xs2a.CardAccount{}
 		}
-		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "card", BankResponse: map[string]any{"cardAccounts": cards}})
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "card", BankResponse: cmdutil.BankBody(kept, map[string]any{"cardAccounts": cards})})
 	}
 	tw := tabwriter.NewWriter(o.IO.Out, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESOURCE ID\tMASKED PAN\tNAME\tPRODUCT\tSTATUS\tCREDIT LIMIT\tBALANCE")
@@ -88,7 +90,8 @@ func listRun(ctx context.Context, o *ListOptions) error {
 // listPayment is list for payment accounts (account_type: payment).
 func listPayment(ctx context.Context, o *ListOptions, c *accountCall) error {
 	s := c.S
-	accts, err := s.API.Accounts(ctx, c.Token.AccessToken, c.ConsentID, o.WithBalance)
+	var kept json.RawMessage
+	accts, err := s.API.Accounts(xs2a.KeepAnswer(ctx, &kept), c.Token.AccessToken, c.ConsentID, o.WithBalance)
 	if err != nil {
 		return err
 	}
@@ -103,7 +106,7 @@ func listPayment(ctx context.Context, o *ListOptions, c *accountCall) error {
 		if accts == nil {
 			accts = []xs2a.Account{}
 		}
-		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "payment", BankResponse: map[string]any{"accounts": accts}})
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "payment", BankResponse: cmdutil.BankBody(kept, map[string]any{"accounts": accts})})
 	}
 	tw := tabwriter.NewWriter(o.IO.Out, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESOURCE ID\tIBAN\tCURRENCY\tNAME\tPRODUCT\tSTATUS\tBALANCE")

@@ -2,6 +2,7 @@ package consent
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -38,16 +39,16 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 }
 
 // gotJSON is `consent get -o json`: what the text says, in xs2a's
-// snake_case, and the bank's answer under bank_response in the Berlin
-// Group's names (the answer has no consentId: the id is the path's).
+// snake_case, and the bank's answer under bank_response as the bank wrote
+// it (the answer has no consentId: the id is the path's).
 type gotJSON struct {
-	ConsentID          string        `json:"consent_id"`
-	ConsentStatus      string        `json:"consent_status"`
-	ValidUntil         string        `json:"valid_until"`
-	RecurringIndicator bool          `json:"recurring_indicator"`
-	FrequencyPerDay    int           `json:"frequency_per_day"`
-	LastActionDate     string        `json:"last_action_date"`
-	BankResponse       *xs2a.Consent `json:"bank_response"`
+	ConsentID          string `json:"consent_id"`
+	ConsentStatus      string `json:"consent_status"`
+	ValidUntil         string `json:"valid_until"`
+	RecurringIndicator bool   `json:"recurring_indicator"`
+	FrequencyPerDay    int    `json:"frequency_per_day"`
+	LastActionDate     string `json:"last_action_date"`
+	BankResponse       any    `json:"bank_response"`
 }
 
 func getRun(ctx context.Context, o *GetOptions) error {
@@ -55,13 +56,14 @@ func getRun(ctx context.Context, o *GetOptions) error {
 	if err != nil {
 		return err
 	}
-	got, err := c.S.API.GetConsent(ctx, c.Token.AccessToken, c.ConsentID)
+	var kept json.RawMessage
+	got, err := c.S.API.GetConsent(xs2a.KeepAnswer(ctx, &kept), c.Token.AccessToken, c.ConsentID)
 	if err != nil {
 		return err
 	}
 	if c.S.WantsJSON() {
 		return cmdutil.WriteJSON(o.IO.Out, gotJSON{ConsentID: c.ConsentID, ConsentStatus: got.ConsentStatus, ValidUntil: got.ValidUntil,
-			RecurringIndicator: got.RecurringIndicator, FrequencyPerDay: got.FrequencyPerDay, LastActionDate: got.LastActionDate, BankResponse: got})
+			RecurringIndicator: got.RecurringIndicator, FrequencyPerDay: got.FrequencyPerDay, LastActionDate: got.LastActionDate, BankResponse: cmdutil.BankBody(kept, got)})
 	}
 	fmt.Fprintf(o.IO.Out, "consent:           %s\nstatus:            %s\nvalid until:       %s\nrecurring:         %v\nfrequency per day: %d\nlast action:       %s\n",
 		l(c.ConsentID), l(got.ConsentStatus), l(got.ValidUntil), got.RecurringIndicator, got.FrequencyPerDay, l(got.LastActionDate))
