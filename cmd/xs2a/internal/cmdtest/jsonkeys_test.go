@@ -107,6 +107,21 @@ func TestJSONFieldNamesAreSnakeCase(t *testing.T) {
 		r := e.RunStdin(signed, append(args, "-o", "json")...)
 		checkKeys(t, strings.Join(args, " "), r.Stdout)
 	}
+	// A HAR of that request, once as signed and once with its body
+	// changed (so that the entry names its failed check).
+	doc := mustJSON(t, e, 0, "sign", "--key", key, "--cert", cert, "--url", "https://bank.example/v1/consents", "-X", "POST", "-d", `{"a":1}`).(map[string]any)
+	entry := func(body string) map[string]any {
+		return map[string]any{"request": map[string]any{"method": doc["method"], "url": doc["url"], "httpVersion": "HTTP/1.1",
+			"headers": doc["headers"], "postData": map[string]any{"mimeType": "application/json", "text": body}}}
+	}
+	har, _ := json.Marshal(map[string]any{"log": map[string]any{"version": "1.2", "creator": map[string]any{"name": "test", "version": "1"},
+		"entries": []any{entry(`{"a":1}`), entry(`{"a":2}`)}}})
+	r := e.RunStdin(string(har), "sign", "verify", "-", "-o", "json")
+	if r.Code != 6 || !strings.Contains(r.Stdout, `"failed_check": "digest"`) {
+		t.Errorf("sign verify of a HAR -o json: exit %d, want 6 and a failed_check\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	checkKeys(t, "sign verify HAR", r.Stdout)
+	mustJSON(t, e, 0, "certs", "generate", "--dir", filepath.Join(e.Dir, "broken"), "--break", "expired")
 
 	// The sandbox as `sandbox serve -o json` prints it.
 	p := e.Start("sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0", "--certs", filepath.Join(e.Dir, "serve-certs"), "-o", "json")
@@ -162,7 +177,7 @@ func TestJSONFieldNamesAreSnakeCase(t *testing.T) {
 	// The bank's side of a rejection: sign the adorsys way's opposite.
 	e2 := cmdtest.New(t)
 	e2.Bank("--bank", "adorsys")
-	r := e2.Run("consent", "create")
+	r = e2.Run("consent", "create")
 	m := regexp.MustCompile(`\(X-Request-ID ([0-9a-f-]{36})\)`).FindStringSubmatch(r.Stderr)
 	if m == nil {
 		t.Fatalf("no X-Request-ID in %q", r.Stderr)
