@@ -165,8 +165,10 @@ func TestSignFormats(t *testing.T) {
 
 	r = xs2a(t, dir, "", nil, append(base, "--format", "json")...)
 	var j struct {
-		Method, URL, SigningString, KeyID, Algorithm string
-		SignedHeaders                                []string
+		Method, URL, Algorithm string
+		SigningString          string   `json:"signing_string"`
+		KeyID                  string   `json:"key_id"`
+		SignedHeaders          []string `json:"signed_headers"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &j); err != nil {
 		t.Fatalf("json: %v\n%s", err, r.stdout)
