@@ -66,7 +66,7 @@ func newBankKit(t *testing.T, s *served) *bankKit {
 	for _, c := range cas {
 		pool.AddCert(c)
 	}
-	k := &bankKit{t: t, s: s, apiKey: s.info["apiKey"], caDER: cas[0].Raw,
+	k := &bankKit{t: t, s: s, apiKey: s.info["api_key"], caDER: cas[0].Raw,
 		tlsConf: &tls.Config{Certificates: []tls.Certificate{qwac}, RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	if k.sealCert, err = pemfile.ReadCertificate(filepath.Join(certs, "qseal.pem")); err != nil {
 		t.Fatal(err)
@@ -74,14 +74,14 @@ func newBankKit(t *testing.T, s *served) *bankKit {
 	if k.seal, err = pemfile.ReadRSAKey(filepath.Join(certs, "qseal.key")); err != nil {
 		t.Fatal(err)
 	}
-	u, err := url.Parse(s.info["apiURL"])
+	u, err := url.Parse(s.info["api_url"])
 	if err != nil {
 		t.Fatal(err)
 	}
 	k.host = u.Host
-	req, _ := http.NewRequest("POST", s.info["tokenEndpoint"], strings.NewReader("grant_type=client_credentials"))
+	req, _ := http.NewRequest("POST", s.info["token_endpoint"], strings.NewReader("grant_type=client_credentials"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(s.info["clientId"], s.info["clientSecret"])
+	req.SetBasicAuth(s.info["client_id"], s.info["client_secret"])
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}

@@ -192,7 +192,7 @@ func TestFlowInTheRealBrowser(t *testing.T) {
 		}
 		avail := map[string]string{}
 		for _, c := range rec.Cards {
-			avail[c.MaskedPan] = c.Available
+			avail[c.MaskedPan] = string(c.Available)
 		}
 		for _, pan := range []string{"524378******8693", "524366******8694"} {
 			if a, ok := avail[pan]; !ok || a == "" {

@@ -139,20 +139,20 @@ func warned(t *testing.T, what string, r result, want ...string) {
 }
 
 type statusOut struct {
-	ConsentID     string `json:"consentId"`
-	ConsentStatus string `json:"consentStatus"`
+	ConsentID     string `json:"consent_id"`
+	ConsentStatus string `json:"consent_status"`
 	Budget        struct {
-		ValidUntil        string `json:"validUntil"`
-		DaysLeft          *int   `json:"daysLeft"`
-		FrequencyPerDay   *int   `json:"frequencyPerDay"`
-		CallsToday        int    `json:"callsToday"`
-		CallsLeftToday    *int   `json:"callsLeftToday"`
-		DailyLimit        *int   `json:"dailyLimit"`
-		RequestsToday     int    `json:"requestsToday"`
-		RequestsLeftToday *int   `json:"requestsLeftToday"`
-		BankDay           string `json:"bankDay"`
+		ValidUntil        string `json:"valid_until"`
+		DaysLeft          *int   `json:"days_left"`
+		FrequencyPerDay   *int   `json:"frequency_per_day"`
+		CallsToday        int    `json:"calls_today"`
+		CallsLeftToday    *int   `json:"calls_left_today"`
+		DailyLimit        *int   `json:"daily_limit"`
+		RequestsToday     int    `json:"requests_today"`
+		RequestsLeftToday *int   `json:"requests_left_today"`
+		BankDay           string `json:"bank_day"`
 		Timezone          string `json:"timezone"`
-		ResetsAt          string `json:"resetsAt"`
+		ResetsAt          string `json:"resets_at"`
 	} `json:"budget"`
 }
 

@@ -180,8 +180,9 @@ func TestSignVerifyHAR(t *testing.T) {
 	var rep struct {
 		Format, Creator string
 		Entries         []struct {
-			Index                      int
-			Path, Verdict, FailedCheck string
+			Index         int
+			Path, Verdict string
+			FailedCheck   string `json:"failed_check"`
 		}
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 6 {

@@ -165,8 +165,10 @@ func TestSignFormats(t *testing.T) {
 
 	r = xs2a(t, dir, "", nil, append(base, "--format", "json")...)
 	var j struct {
-		Method, URL, SigningString, KeyID, Algorithm string
-		SignedHeaders                                []string
+		Method, URL, Algorithm string
+		SigningString          string   `json:"signing_string"`
+		KeyID                  string   `json:"key_id"`
+		SignedHeaders          []string `json:"signed_headers"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &j); err != nil {
 		t.Fatalf("json: %v\n%s", err, r.stdout)
@@ -213,7 +215,7 @@ func TestConfigPrecedence(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("environment did not override the file: exit %d %s", r.code, r.stderr)
 	}
-	if !regexp.MustCompile(`"keyId": "SN=[0-9]+,CA=`).MatchString(r.stdout) {
+	if !regexp.MustCompile(`"key_id": "SN=[0-9]+,CA=`).MatchString(r.stdout) {
 		t.Errorf("profile signing.serial_form=decimal not applied:\n%s", r.stdout)
 	}
 	r = xs2a(t, dir, "", []string{"XS2A_QSEAL_KEY=" + fixture("qseal.key")}, append(args, "--key", fixture("qwac.key"))...)
@@ -266,12 +268,12 @@ func TestCertsThroughTheBinary(t *testing.T) {
 
 	r = xs2a(t, dir, "", nil, "certs", "inspect", "set/qseal.pem", "--key", "set/qseal.key", "-o", "json")
 	var docs []struct {
-		OrganizationIdentifier string
-		KeyMatches             *bool
+		OrganizationIdentifier string `json:"organization_identifier"`
+		KeyMatches             *bool  `json:"key_matches"`
 		QCStatements           struct {
-			Types []string `json:"qcTypes"`
+			Types []string `json:"qc_types"`
 			PSD2  struct{ Roles []struct{ Name string } }
-		}
+		} `json:"qc_statements"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &docs); err != nil || len(docs) != 1 {
 		t.Fatalf("inspect json: %v %s", err, r.stdout)
@@ -357,7 +359,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	if err := json.Unmarshal([]byte(ins.stdout), &docs); err != nil || len(docs) != 1 {
 		t.Fatalf("inspect: %v", err)
 	}
-	want := `"keyId": "SN=` + docs[0].Serial["lower-hex"] + `,CA=CN=xs2a%20Test`
+	want := `"key_id": "SN=` + docs[0].Serial["lower-hex"] + `,CA=CN=xs2a%20Test`
 	if r.code != 0 || !strings.Contains(r.stdout, want) {
 		t.Errorf("adorsys-style profile: exit %d, want %s in\n%s%s", r.code, want, r.stdout, r.stderr)
 	}
@@ -433,17 +435,17 @@ func TestSandboxServeThroughTheBinary(t *testing.T) {
 	env := []string{"HOME=" + dir}
 	p := startProc(t, "", env, "--config", cfg, "sandbox", "serve", "--addr", "127.0.0.1:0", "--auth-addr", "127.0.0.1:0",
 		"--certs", filepath.Join(dir, "certs"), "--write-profile", "sb", "--auto-approve", "--daily-limit", "250", "-o", "json")
-	var info map[string]string
+	var info serveInfo
 	p.waitJSON(&info)
-	if !strings.HasPrefix(info["apiURL"], "https://127.0.0.1:") || !strings.HasPrefix(info["authURL"], "https://127.0.0.1:") {
+	if !strings.HasPrefix(info["api_url"], "https://127.0.0.1:") || !strings.HasPrefix(info["auth_url"], "https://127.0.0.1:") {
 		t.Errorf("urls: %v", info)
 	}
-	if strings.HasPrefix(info["clientSecret"], "sandbox-secret-") && !strings.Contains(info["clientSecret"], "*") {
-		t.Errorf("client secret printed without --show-secrets: %q", info["clientSecret"])
+	if info["client_secret"] != "" || info["client_secret_masked"] != "true" {
+		t.Errorf("client secret without --show-secrets: %q (masked %q); want null and client_secret_masked true", info["client_secret"], info["client_secret_masked"])
 	}
 	// The written profile is enough to sign for the sandbox: the curl line
 	// carries its QWAC.
-	r := xs2a(t, dir, "", nil, "--config", cfg, "--profile", "sb", "sign", "--url", info["apiURL"]+"/v1/card-accounts",
+	r := xs2a(t, dir, "", nil, "--config", cfg, "--profile", "sb", "sign", "--url", info["api_url"]+"/v1/card-accounts",
 		"--format", "curl")
 	if r.code != 0 || !strings.Contains(r.stdout, "--cert '"+filepath.Join(dir, "certs", "qwac.pem")+"'") {
 		t.Fatalf("sign with the sandbox profile: exit %d %s %s", r.code, r.stdout, r.stderr)
@@ -455,7 +457,7 @@ func TestSandboxServeThroughTheBinary(t *testing.T) {
 	if st, _ := os.Stat(cfg); st.Mode().Perm() != 0o600 {
 		t.Errorf("config with the client secret has mode %v", st.Mode().Perm())
 	}
-	for _, want := range []string{"base_url: " + info["apiURL"], "client_id: sandbox-client", "client_secret: sandbox-secret-", "api_key_header: X-API-Key",
+	for _, want := range []string{"base_url: " + info["api_url"], "client_id: sandbox-client", "client_secret: sandbox-secret-", "api_key_header: X-API-Key",
 		// The client's budget counts against the limits this bank enforces.
 		"budget:\n      rate_per_second: 5\n      daily_limit: 250\n      timezone: Europe/Helsinki\n"} {
 		if !strings.Contains(string(b), want) {

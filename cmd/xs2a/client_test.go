@@ -74,8 +74,15 @@ func TestClientCommands(t *testing.T) {
 			}
 		}
 		r = u.must("accounts", "list", "-o", "json")
-		var cards []map[string]any
-		if err := json.Unmarshal([]byte(r.stdout), &cards); err != nil {
+		var list struct {
+			AccountType string `json:"account_type"`
+			Bank        struct {
+				CardAccounts []map[string]any `json:"cardAccounts"`
+			} `json:"bank_response"`
+		}
+		err := json.Unmarshal([]byte(r.stdout), &list)
+		cards := list.Bank.CardAccounts
+		if err != nil || list.AccountType != "card" {
 			t.Fatalf("accounts list -o json: %v\n%s", err, r.stdout)
 		}
 		if len(cards) != 2 || cards[0]["resourceId"] == "" || cards[1]["resourceId"] == "" || cards[0]["resourceId"] == nil {
@@ -92,12 +99,21 @@ func TestClientCommands(t *testing.T) {
 			t.Errorf("accounts balances:\n%s", r.stdout)
 		}
 		r = u.must("accounts", "transactions", "card-8693", "--from", from, "-o", "json", "--psu-ip", "192.0.2.10")
-		var tx struct {
-			Booked  []map[string]any `json:"booked"`
-			Pending []map[string]any `json:"pending"`
-			Pages   int              `json:"pages"`
+		var rep struct {
+			Pages int `json:"pages"`
+			Bank  struct {
+				CardTransactions struct {
+					Booked  []map[string]any `json:"booked"`
+					Pending []map[string]any `json:"pending"`
+				} `json:"cardTransactions"`
+			} `json:"bank_response"`
 		}
-		if err := json.Unmarshal([]byte(r.stdout), &tx); err != nil {
+		err = json.Unmarshal([]byte(r.stdout), &rep)
+		tx := struct {
+			Booked, Pending []map[string]any
+			Pages           int
+		}{rep.Bank.CardTransactions.Booked, rep.Bank.CardTransactions.Pending, rep.Pages}
+		if err != nil {
 			t.Fatalf("transactions -o json: %v\n%s", err, r.stdout)
 		}
 		if len(tx.Booked) == 0 || tx.Pages < 1 || tx.Pending == nil {
@@ -112,7 +128,7 @@ func TestClientCommands(t *testing.T) {
 
 		r = u.must("consent", "get", "-o", "json")
 		var c map[string]any
-		if err := json.Unmarshal([]byte(r.stdout), &c); err != nil || c["consentStatus"] != "valid" {
+		if err := json.Unmarshal([]byte(r.stdout), &c); err != nil || c["consent_status"] != "valid" || c["consent_id"] != cid {
 			t.Errorf("consent get -o json: %v %s", err, r.stdout)
 		}
 		r = u.must("consent", "status")
@@ -165,7 +181,10 @@ func TestClientCommands(t *testing.T) {
 		b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
 		u := newUser(t, b, nil)
 		r := u.must("consent", "create", "-o", "json")
-		var created struct{ ConsentID, ConsentStatus string }
+		var created struct {
+			ConsentID     string `json:"consent_id"`
+			ConsentStatus string `json:"consent_status"`
+		}
 		if err := json.Unmarshal([]byte(r.stdout), &created); err != nil || created.ConsentID == "" || created.ConsentStatus != "received" {
 			t.Fatalf("consent create -o json: %v %q", err, r.stdout)
 		}

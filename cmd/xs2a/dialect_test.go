@@ -23,7 +23,7 @@ var requestIDInError = regexp.MustCompile(`\(X-Request-ID ([0-9a-f-]{36})\)`)
 
 func TestSandboxWhyThroughTheBinary(t *testing.T) {
 	s := serveBinary(t, "--bank", "adorsys")
-	if s.info["dialect"] != "adorsys" || s.info["rejections"] != s.info["apiURL"]+sandbox.RejectionsPath {
+	if s.info["dialect"] != "adorsys" || s.info["rejections"] != s.info["api_url"]+sandbox.RejectionsPath {
 		t.Errorf("serve -o json: %v", s.info)
 	}
 
@@ -151,7 +151,7 @@ func TestSandboxWhyThroughTheBinary(t *testing.T) {
 	// Another organisation's rejection cannot be read: --url with another
 	// profile is covered in pkg/sandbox; here the profile's own QWAC reads
 	// its own rejection, which is what the command is for.
-	r = s.run(nil, "sandbox", "why", rid, "--url", s.info["apiURL"])
+	r = s.run(nil, "sandbox", "why", rid, "--url", s.info["api_url"])
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "The bank's side: ") {
 		t.Errorf("why --url: exit %d %s", r.code, r.stderr)
 	}

@@ -31,7 +31,7 @@ func TestFlowAgainstTheEmbeddedSandbox(t *testing.T) {
 		rec := decodeFlowRecord(t, r.stdout)
 		checkWholeJourney(t, rec)
 		if !rec.Sandbox || rec.KeyGenMillis <= 0 || rec.TotalMillis < rec.KeyGenMillis {
-			t.Errorf("sandbox=%v keyGenerationMs=%d totalMs=%d; want the sandbox, key generation > 0 and within the total",
+			t.Errorf("sandbox=%v key_generation_ms=%d total_ms=%d; want the sandbox, key generation > 0 and within the total",
 				rec.Sandbox, rec.KeyGenMillis, rec.TotalMillis)
 		}
 		if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine") {

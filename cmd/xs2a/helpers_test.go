@@ -360,7 +360,7 @@ type served struct {
 	dir  string
 	cfg  string
 	env  []string
-	info map[string]string
+	info serveInfo
 	// log is the sandbox's stderr, written from the process's pipe.
 	log *syncBuffer
 }
@@ -399,16 +399,37 @@ type flowRecord struct {
 		Reproduce string `json:"reproduce"`
 	} `json:"steps"`
 	Cards []struct {
-		ResourceID string `json:"resourceId"`
-		MaskedPan  string `json:"maskedPan"`
-		Available  string `json:"available"`
+		ResourceID string     `json:"resource_id"`
+		MaskedPan  string     `json:"masked_pan"`
+		Available  flowAmount `json:"available"`
 		// AvailableBalance: which balance available is.
-		AvailableBalance string `json:"availableBalance"`
-		CreditLimit      string `json:"creditLimit"`
+		AvailableBalance string     `json:"available_balance"`
+		CreditLimit      flowAmount `json:"credit_limit"`
 	} `json:"cards"`
-	ConsentID    string `json:"consentId"`
-	KeyGenMillis int64  `json:"keyGenerationMs"`
-	TotalMillis  int64  `json:"totalMs"`
+	ConsentID    string `json:"consent_id"`
+	KeyGenMillis int64  `json:"key_generation_ms"`
+	TotalMillis  int64  `json:"total_ms"`
+}
+
+// flowAmount is an amount of the flow record, {"amount": "310.92",
+// "currency": "EUR"}, read as "310.92 EUR". It refuses any other form: an
+// amount that is a number (a float) or a "310.92 EUR" string.
+type flowAmount string
+
+func (a *flowAmount) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("amount %s is not an object: %v", b, err)
+	}
+	var amount, currency string
+	if err := json.Unmarshal(m["amount"], &amount); err != nil || len(m) != 2 {
+		return fmt.Errorf("amount %s: want {\"amount\": \"<decimal string>\", \"currency\": ...}", b)
+	}
+	if err := json.Unmarshal(m["currency"], &currency); err != nil {
+		return fmt.Errorf("amount %s: currency: %v", b, err)
+	}
+	*a = flowAmount(amount + " " + currency)
+	return nil
 }
 
 // decodeFlowRecord insists that stdout is exactly one JSON document.
@@ -446,7 +467,7 @@ func checkWholeJourney(t *testing.T, rec flowRecord) {
 	}
 	avail := map[string]string{}
 	for _, c := range rec.Cards {
-		avail[c.MaskedPan] = c.Available
+		avail[c.MaskedPan] = string(c.Available)
 		// The money to spend, as the file's card notes name it; not
 		// interimAvailable, which is what the card owes.
 		if c.AvailableBalance != "expected with credit limit" {
@@ -462,7 +483,7 @@ func checkWholeJourney(t *testing.T, rec flowRecord) {
 		}
 	}
 	if !strings.HasPrefix(rec.ConsentID, "cns-") {
-		t.Errorf("consentId %q", rec.ConsentID)
+		t.Errorf("consent_id %q", rec.ConsentID)
 	}
 }
 
@@ -817,4 +838,22 @@ func readCert(t *testing.T, path string) *x509.Certificate {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// serveInfo is `xs2a sandbox serve -o json`: every value as a string, a
+// masked secret's null as "" and its *_masked as "true".
+type serveInfo map[string]string
+
+func (s *serveInfo) UnmarshalJSON(b []byte) error {
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*s = serveInfo{}
+	for k, v := range m {
+		if v != nil {
+			(*s)[k] = fmt.Sprint(v)
+		}
+	}
+	return nil
 }

@@ -138,8 +138,14 @@ func TestPaymentAccountCommands(t *testing.T) {
 		t.Errorf("accounts list: a raw escape, or a note about withBalance:\n%q\n%s", r.stdout, r.stderr)
 	}
 	r = u.must("accounts", "list", "-o", "json")
-	var accts []map[string]any
-	if err := json.Unmarshal([]byte(r.stdout), &accts); err != nil || len(accts) != 1 || accts[0]["iban"] != "DE89370400440532013000" || accts[0]["name"] != "Giro\x1b[2J" {
+	var list struct {
+		Bank struct {
+			Accounts []map[string]any `json:"accounts"`
+		} `json:"bank_response"`
+	}
+	err := json.Unmarshal([]byte(r.stdout), &list)
+	accts := list.Bank.Accounts
+	if err != nil || len(accts) != 1 || accts[0]["iban"] != "DE89370400440532013000" || accts[0]["name"] != "Giro\x1b[2J" {
 		t.Errorf("accounts list -o json: %v %s", err, r.stdout)
 	}
 	if got := p.take(); len(got) != 1 || got[0] != "/v1/accounts" {
@@ -181,10 +187,14 @@ func TestPaymentAccountCommands(t *testing.T) {
 	}
 	r = u.must("accounts", "transactions", "acc-1", "--booking-status", "information", "--with-balance", "-o", "json")
 	var rep struct {
-		Information []map[string]any `json:"information"`
-		Status      string           `json:"bookingStatus"`
+		Status string `json:"booking_status"`
+		Bank   struct {
+			Transactions struct {
+				Information []map[string]any `json:"information"`
+			} `json:"transactions"`
+		} `json:"bank_response"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Information) != 1 || rep.Status != "information" {
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Bank.Transactions.Information) != 1 || rep.Status != "information" {
 		t.Errorf("standing orders -o json: %v %s", err, r.stdout)
 	}
 	if got := p.take(); len(got) != 1 || query(t, got[0]).Get("withBalance") != "true" {
@@ -198,8 +208,17 @@ func TestPaymentAccountCommands(t *testing.T) {
 		}
 	}
 	r = u.must("accounts", "transaction", "acc-1", "tx-2", "-o", "json")
-	var d map[string]any
-	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil || d["transactionId"] != "tx-2" || d["entryReference"] != "E2" {
+	var details struct {
+		TransactionID string `json:"transaction_id"`
+		Bank          struct {
+			TransactionsDetails struct {
+				TransactionDetails map[string]any `json:"transactionDetails"`
+			} `json:"transactionsDetails"`
+		} `json:"bank_response"`
+	}
+	err = json.Unmarshal([]byte(r.stdout), &details)
+	d := details.Bank.TransactionsDetails.TransactionDetails
+	if err != nil || details.TransactionID != "tx-2" || d["transactionId"] != "tx-2" || d["entryReference"] != "E2" {
 		t.Errorf("transaction -o json: %v %s", err, r.stdout)
 	}
 	if got := p.take(); len(got) != 2 || got[0] != "/v1/accounts/acc-1/transactions/tx-2" {

@@ -79,28 +79,34 @@ func TestFlowWithTheServedProfile(t *testing.T) {
 	}
 	// The bank agrees: the consent spent none of its PSU-not-present calls.
 	st := s.run(nil, "consent", "status", rec.ConsentID, "-o", "json")
-	if st.code != 0 || !strings.Contains(st.stdout, `"callsToday": 0`) {
+	if st.code != 0 || !strings.Contains(st.stdout, `"calls_today": 0`) {
 		t.Errorf("consent status after flow: exit %d\n%s\n%s", st.code, st.stdout, st.stderr)
 	}
 	// A card's available is the money to spend: its credit limit plus the
 	// expected balance of the bank's own answer (the file's card notes).
 	for _, c := range rec.Cards {
 		r := s.run(nil, "accounts", "balances", c.ResourceID, "--psu-ip", "192.0.2.1", "-o", "json")
-		var bs []struct {
-			BalanceType         string
-			CreditLimitIncluded bool
-			BalanceAmount       struct{ Amount, Currency string }
+		var doc struct {
+			Bank struct {
+				Balances []struct {
+					BalanceType         string
+					CreditLimitIncluded bool
+					BalanceAmount       struct{ Amount, Currency string }
+				}
+			} `json:"bank_response"`
 		}
-		if err := json.Unmarshal([]byte(r.stdout), &bs); r.code != 0 || err != nil {
+		err := json.Unmarshal([]byte(r.stdout), &doc)
+		bs := doc.Bank.Balances
+		if r.code != 0 || err != nil {
 			t.Fatalf("accounts balances %s: exit %d %v\n%s\n%s", c.ResourceID, r.code, err, r.stdout, r.stderr)
 		}
 		want := ""
 		for _, b := range bs {
 			if b.BalanceType == "expected" && !b.CreditLimitIncluded {
-				want = addAmounts(t, c.CreditLimit, b.BalanceAmount.Amount+" "+b.BalanceAmount.Currency)
+				want = addAmounts(t, string(c.CreditLimit), b.BalanceAmount.Amount+" "+b.BalanceAmount.Currency)
 			}
 		}
-		if want == "" || c.Available != want {
+		if want == "" || string(c.Available) != want {
 			t.Errorf("card %s: available %q; want credit limit %s + expected = %q (%+v)", c.ResourceID, c.Available, c.CreditLimit, want, bs)
 		}
 	}

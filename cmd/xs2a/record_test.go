@@ -280,11 +280,11 @@ func TestRecordVerifyReplay(t *testing.T) {
 			Method      string `json:"method"`
 			Path        string `json:"path"`
 			Verdict     string `json:"verdict"`
-			FailedCheck string `json:"failedCheck"`
+			FailedCheck string `json:"failed_check"`
 			Cause       string `json:"cause"`
 			KeyIDForm   *struct {
 				Serial, DN string
-			} `json:"keyIdForm"`
+			} `json:"key_id_form"`
 		}
 		if err := json.Unmarshal([]byte(r.stdout), &vs); err != nil || r.code != 6 || len(vs) != len(exs) {
 			t.Fatalf("-o json: exit %d, %v\n%s", r.code, err, r.stdout)

@@ -15,7 +15,7 @@ import (
 // serveProcess is `xs2a sandbox serve` running as a process.
 type serveProcess struct {
 	*proc
-	info map[string]string
+	info serveInfo
 }
 
 // startServe runs `xs2a sandbox serve -o json` on random loopback ports
@@ -102,8 +102,8 @@ func TestSandboxDataSurvivesSIGKILL(t *testing.T) {
 	}
 	r = run("consent", "get", cid, "-o", "json")
 	var c map[string]any
-	if err := json.Unmarshal([]byte(r.stdout), &c); r.code != 0 || err != nil || c["consentStatus"] != "received" ||
-		c["frequencyPerDay"] != float64(4) {
+	if err := json.Unmarshal([]byte(r.stdout), &c); r.code != 0 || err != nil || c["consent_status"] != "received" ||
+		c["frequency_per_day"] != float64(4) || c["consent_id"] != cid {
 		t.Errorf("consent get %s after SIGKILL and restart: exit %d\n%s%s", cid, r.code, r.stdout, r.stderr)
 	}
 	if clientToken() != token {

@@ -12,11 +12,11 @@ func TestSandboxServeAllowRemote(t *testing.T) {
 	dir := t.TempDir()
 	p := startProc(t, "", []string{"HOME=" + dir}, "sandbox", "serve", "--addr", "0.0.0.0:0", "--auth-addr", "127.0.0.1:0", "--allow-remote",
 		"--certs", fixture(""), "-o", "json")
-	var info map[string]string
+	var info serveInfo
 	p.waitJSON(&info)
-	api := strings.TrimPrefix(info["apiURL"], "https://")
+	api := strings.TrimPrefix(info["api_url"], "https://")
 	if !strings.HasPrefix(api, "0.0.0.0:") && !strings.HasPrefix(api, "[::]:") {
-		t.Fatalf("apiURL %q", info["apiURL"])
+		t.Fatalf("apiURL %q", info["api_url"])
 	}
 	want := "warning: --allow-remote: anyone who can reach " + api + " can call the sandbox's API and token endpoint with a certificate of a trusted CA"
 	p.waitLine("^serving;") // the warnings come before it

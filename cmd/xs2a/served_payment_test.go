@@ -14,8 +14,8 @@ import (
 func TestServedPaymentProfile(t *testing.T) {
 	needCurl(t)
 	s := serveBinary(t, "--auto-approve-as", "5000001")
-	if s.info["accountType"] != "payment" {
-		t.Errorf("serve -o json says accountType %q; want payment", s.info["accountType"])
+	if s.info["account_type"] != "payment" {
+		t.Errorf("serve -o json says accountType %q; want payment", s.info["account_type"])
 	}
 	cfg, err := os.ReadFile(s.cfg)
 	if err != nil || !strings.Contains(string(cfg), "account_type: payment") {
@@ -33,10 +33,10 @@ func TestServedPaymentProfile(t *testing.T) {
 			OK              bool
 		} `json:"steps"`
 		Accounts []struct {
-			ResourceID       string `json:"resourceId"`
-			IBAN             string `json:"iban"`
-			Available        string `json:"available"`
-			AvailableBalance string `json:"availableBalance"`
+			ResourceID       string     `json:"resource_id"`
+			IBAN             string     `json:"iban"`
+			Available        flowAmount `json:"available"`
+			AvailableBalance string     `json:"available_balance"`
 		} `json:"accounts"`
 		Cards []json.RawMessage `json:"cards"`
 	}
@@ -58,12 +58,18 @@ func TestServedPaymentProfile(t *testing.T) {
 	// A transaction id from the report, then its details.
 	id := rec.Accounts[0].ResourceID
 	r = s.run(nil, "accounts", "transactions", id, "--psu-ip", "192.0.2.1", "-o", "json")
-	var rep struct {
-		Booked []struct {
-			TransactionID string `json:"transactionId"`
-		} `json:"booked"`
+	var doc struct {
+		Bank struct {
+			Transactions struct {
+				Booked []struct {
+					TransactionID string `json:"transactionId"`
+				} `json:"booked"`
+			} `json:"transactions"`
+		} `json:"bank_response"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &rep); r.code != 0 || err != nil || len(rep.Booked) == 0 || rep.Booked[0].TransactionID == "" {
+	err = json.Unmarshal([]byte(r.stdout), &doc)
+	rep := doc.Bank.Transactions
+	if r.code != 0 || err != nil || len(rep.Booked) == 0 || rep.Booked[0].TransactionID == "" {
 		t.Fatalf("accounts transactions %s: exit %d %v\n%s\n%s", id, r.code, err, r.stdout, r.stderr)
 	}
 	tx := rep.Booked[0].TransactionID

@@ -93,10 +93,10 @@ func evilTextBank(t *testing.T) *httptest.Server {
 		"GET /v1/card-accounts/card-1":              map[string]any{"cardAccount": card},
 		"GET /v1/card-accounts/card-1/balances":     map[string]any{"balances": balances},
 		"GET /v1/card-accounts/card-1/transactions": map[string]any{"cardTransactions": map[string]any{"booked": []any{tx}, "pending": []any{tx}}},
-		"GET /sandbox/v1/rejections/rid-1": map[string]any{"xRequestId": "rid-1" + evil, "time": "2026-11-01T10:00:00Z", "method": "GET" + evil,
+		"GET /sandbox/v1/rejections/rid-1": map[string]any{"x_request_id": "rid-1" + evil, "time": "2026-11-01T10:00:00Z", "method": "GET" + evil,
 			"path": "/v1/x" + evil, "status": 400, "dialect": "strict" + evil, "warnings": []string{"warn" + evil},
-			"tppMessages": []any{map[string]string{"category": "ERROR", "code": "FORMAT_ERROR" + evil, "path": "p" + evil, "text": "text" + evil}},
-			"request":     map[string]any{"method": "GET", "target": "/v1/x", "headers": []any{}}},
+			"tpp_messages": []any{map[string]string{"category": "ERROR", "code": "FORMAT_ERROR" + evil, "path": "p" + evil, "text": "text" + evil}},
+			"request":      map[string]any{"method": "GET", "target": "/v1/x", "headers": []any{}}},
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Method + " " + r.URL.Path
@@ -301,6 +301,12 @@ func TestHostileBankFlowIsEscaped(t *testing.T) {
 	}
 }
 
+// bankOf is the bank's answer in a -o json document (bank_response).
+func bankOf(v any) map[string]any {
+	m, _ := v.(map[string]any)["bank_response"].(map[string]any)
+	return m
+}
+
 // -o json keeps the bank's strings exactly (a script reads them back), but
 // written as JSON escapes, so that a `cat` of it cannot drive the terminal.
 func TestHostileBankJSONRoundTrips(t *testing.T) {
@@ -318,11 +324,12 @@ func TestHostileBankJSONRoundTrips(t *testing.T) {
 		get  func(any) any
 		want string
 	}{
-		{[]string{"consent", "get"}, func(v any) any { return v.(map[string]any)["consentStatus"] }, "valid" + evil},
-		{[]string{"accounts", "list"}, func(v any) any { return v.([]any)[0].(map[string]any)["name"] }, "Name" + evil},
-		{[]string{"accounts", "balances", "card-1"}, func(v any) any { return v.([]any)[1].(map[string]any)["balanceType"] }, evil},
+		{[]string{"consent", "get"}, func(v any) any { return v.(map[string]any)["consent_status"] }, "valid" + evil},
+		{[]string{"consent", "get"}, func(v any) any { return bankOf(v)["consentStatus"] }, "valid" + evil},
+		{[]string{"accounts", "list"}, func(v any) any { return bankOf(v)["cardAccounts"].([]any)[0].(map[string]any)["name"] }, "Name" + evil},
+		{[]string{"accounts", "balances", "card-1"}, func(v any) any { return bankOf(v)["balances"].([]any)[1].(map[string]any)["balanceType"] }, evil},
 		{[]string{"accounts", "transactions", "card-1"}, func(v any) any {
-			return v.(map[string]any)["booked"].([]any)[0].(map[string]any)["transactionDetails"]
+			return bankOf(v)["cardTransactions"].(map[string]any)["booked"].([]any)[0].(map[string]any)["transactionDetails"]
 		}, "Merchant" + evil},
 		{[]string{"sandbox", "why", "rid-1"}, func(v any) any { return v.(map[string]any)["path"] }, "/v1/x" + evil},
 	}

@@ -242,25 +242,25 @@ func (l *Ledger) prune(today string) {
 // form `xs2a consent status -o json` prints (field names are stable).
 type Report struct {
 	ConsentID  string `json:"-"` // the command's output names it once
-	ValidUntil string `json:"validUntil"`
+	ValidUntil string `json:"valid_until"`
 	// DaysLeft counts the days after today the consent is still valid:
-	// 0 on its last day, negative once expired; null when validUntil is not known.
-	DaysLeft        *int `json:"daysLeft"`
-	FrequencyPerDay *int `json:"frequencyPerDay"`
-	CallsToday      int  `json:"callsToday"`
-	CallsLeftToday  *int `json:"callsLeftToday"`
+	// 0 on its last day, negative once expired; null when valid_until is not known.
+	DaysLeft        *int `json:"days_left"`
+	FrequencyPerDay *int `json:"frequency_per_day"`
+	CallsToday      int  `json:"calls_today"`
+	CallsLeftToday  *int `json:"calls_left_today"`
 	// DailyLimit and RequestsLeftToday are null when the profile has no daily limit.
-	DailyLimit        *int `json:"dailyLimit"`
-	RequestsToday     int  `json:"requestsToday"`
-	RequestsLeftToday *int `json:"requestsLeftToday"`
+	DailyLimit        *int `json:"daily_limit"`
+	RequestsToday     int  `json:"requests_today"`
+	RequestsLeftToday *int `json:"requests_left_today"`
 	// OneOff: a one-off consent (each endpoint and account once);
 	// PerEndpoint: the bank counts frequencyPerDay per endpoint and
-	// account, and callsLeftToday is what is left on the one used most.
-	OneOff      bool   `json:"oneOff,omitempty"`
-	PerEndpoint bool   `json:"perEndpoint,omitempty"`
-	BankDay     string `json:"bankDay"`
+	// account, and calls_left_today is what is left on the one used most.
+	OneOff      bool   `json:"one_off,omitempty"`
+	PerEndpoint bool   `json:"per_endpoint,omitempty"`
+	BankDay     string `json:"bank_day"`
 	Timezone    string `json:"timezone"`
-	ResetsAt    string `json:"resetsAt"`
+	ResetsAt    string `json:"resets_at"`
 	Strict      bool   `json:"strict"`
 }
 

@@ -27,13 +27,13 @@ type Verdict struct {
 	// Verdict is Valid, Invalid or NotSigned.
 	Verdict string `json:"verdict"`
 	// FailedCheck is the first failing httpsig check (digest, signature...).
-	FailedCheck string `json:"failedCheck,omitempty"`
+	FailedCheck string `json:"failed_check,omitempty"`
 	Detail      string `json:"detail,omitempty"`
 	// Cause explains the failure; Confirmed when undoing it was verified
 	// to make the check pass.
 	Cause     string     `json:"cause,omitempty"`
 	Confirmed bool       `json:"confirmed,omitempty"`
-	KeyIDForm *KeyIDForm `json:"keyIdForm,omitempty"`
+	KeyIDForm *KeyIDForm `json:"key_id_form,omitempty"`
 }
 
 // KeyIDForm is the keyId form seen, named as --serial-form and --dn-form name it.

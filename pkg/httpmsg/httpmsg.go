@@ -23,8 +23,8 @@ import (
 
 // Field is one header line as it appeared in the message.
 type Field struct {
-	Name  string
-	Value string
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Request is an HTTP request message with its header lines in order.

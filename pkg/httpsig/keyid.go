@@ -54,8 +54,8 @@ var DNForms = []DNForm{DNPercent, DNRFC4514, DNX509Order, DNX509OrderPercent}
 
 // KeyIDFormat selects the serial and DN forms of a keyId.
 type KeyIDFormat struct {
-	Serial SerialForm
-	DN     DNForm
+	Serial SerialForm `json:"serial"`
+	DN     DNForm     `json:"dn"`
 }
 
 // DefaultKeyIDFormat is the form xs2a writes unless told otherwise.

@@ -92,12 +92,12 @@ type Diagnosis struct {
 	Profile string `json:"profile"`
 	// Bank is the rule set judged by (VerifyOptions.Bank), "" for none.
 	Bank          string       `json:"bank,omitempty"`
-	KeyID         string       `json:"keyId,omitempty"`
-	KeyIDForm     *KeyIDFormat `json:"keyIdForm,omitempty"`
+	KeyID         string       `json:"key_id,omitempty"`
+	KeyIDForm     *KeyIDFormat `json:"key_id_form,omitempty"`
 	Algorithm     string       `json:"algorithm,omitempty"`
 	Headers       []string     `json:"headers,omitempty"`
-	SigningString string       `json:"signingString,omitempty"`
-	CertSubject   string       `json:"certificateSubject,omitempty"`
+	SigningString string       `json:"signing_string,omitempty"`
+	CertSubject   string       `json:"certificate_subject,omitempty"`
 }
 
 // VerifyOptions tune Verify. The zero value verifies the Berlin Group profile

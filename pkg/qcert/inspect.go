@@ -18,22 +18,22 @@ const ExpiryWarning = 30 * 24 * time.Hour
 type Report struct {
 	Subject                string        `json:"subject"`
 	Issuer                 string        `json:"issuer"`
-	NotBefore              time.Time     `json:"notBefore"`
-	NotAfter               time.Time     `json:"notAfter"`
+	NotBefore              time.Time     `json:"not_before"`
+	NotAfter               time.Time     `json:"not_after"`
 	Validity               string        `json:"validity"` // valid, expires-soon, expired, not-yet-valid
-	DaysLeft               int           `json:"daysLeft"`
-	KeyType                string        `json:"keyType"`
-	KeyBits                int           `json:"keyBits"`
-	SignatureAlgorithm     string        `json:"signatureAlgorithm"`
-	KeyUsage               []string      `json:"keyUsage"`
-	ExtKeyUsage            []string      `json:"extKeyUsage,omitempty"`
-	IsCA                   bool          `json:"isCA"`
-	SelfSigned             bool          `json:"selfSigned"`
-	DNSNames               []string      `json:"dnsNames,omitempty"`
-	IPAddresses            []string      `json:"ipAddresses,omitempty"`
-	OrganizationIdentifier string        `json:"organizationIdentifier,omitempty"`
-	QCStatements           *QCStatements `json:"qcStatements,omitempty"`
-	SHA256                 string        `json:"sha256Fingerprint"`
+	DaysLeft               int           `json:"days_left"`
+	KeyType                string        `json:"key_type"`
+	KeyBits                int           `json:"key_bits"`
+	SignatureAlgorithm     string        `json:"signature_algorithm"`
+	KeyUsage               []string      `json:"key_usage"`
+	ExtKeyUsage            []string      `json:"ext_key_usage,omitempty"`
+	IsCA                   bool          `json:"is_ca"`
+	SelfSigned             bool          `json:"self_signed"`
+	DNSNames               []string      `json:"dns_names,omitempty"`
+	IPAddresses            []string      `json:"ip_addresses,omitempty"`
+	OrganizationIdentifier string        `json:"organization_identifier,omitempty"`
+	QCStatements           *QCStatements `json:"qc_statements,omitempty"`
+	SHA256                 string        `json:"sha256_fingerprint"`
 	Warnings               []string      `json:"warnings,omitempty"`
 }
 

@@ -84,8 +84,8 @@ const (
 // PSD2Statement is the PSD2 QCStatement of ETSI TS 119 495.
 type PSD2Statement struct {
 	Roles   []PSPRole `json:"roles"`
-	NCAName string    `json:"ncaName"`
-	NCAID   string    `json:"ncaId"`
+	NCAName string    `json:"nca_name"`
+	NCAID   string    `json:"nca_id"`
 }
 
 // PSPRole is one RoleOfPSP as found in a certificate.
@@ -98,10 +98,10 @@ type PSPRole struct {
 
 // QCStatements is the decoded qcStatements extension.
 type QCStatements struct {
-	Compliance bool           `json:"qcCompliance"`
-	Types      []QcType       `json:"qcTypes,omitempty"`
+	Compliance bool           `json:"qc_compliance"`
+	Types      []QcType       `json:"qc_types,omitempty"`
 	PSD2       *PSD2Statement `json:"psd2,omitempty"`
-	Other      []string       `json:"otherStatements,omitempty"`
+	Other      []string       `json:"other_statements,omitempty"`
 	// Problems are deviations from the standard found while decoding.
 	Problems []string `json:"problems,omitempty"`
 }

@@ -41,7 +41,7 @@ const maxRequestIDLen = 200
 // lenient dialect of an accepted one with warnings: enough to print the
 // report `xs2a sign verify` prints, from the bank's side.
 type Record struct {
-	RequestID string    `json:"xRequestId"`
+	RequestID string    `json:"x_request_id"`
 	Time      time.Time `json:"time"`
 	Method    string    `json:"method"`
 	Path      string    `json:"path"`
@@ -51,13 +51,13 @@ type Record struct {
 	Accepted bool   `json:"accepted"`
 	Dialect  string `json:"dialect"`
 	// Messages are the tppMessages answered (empty when accepted).
-	Messages []TPPMessage `json:"tppMessages,omitempty"`
+	Messages []TPPMessage `json:"tpp_messages,omitempty"`
 	Warnings []string     `json:"warnings,omitempty"`
 	// OrganizationID is the TPP's when its QWAC was identified before the
 	// rejection, else that of the client certificate of the TLS handshake,
 	// even one the checks would refuse; only that organisation may read the
 	// record. Empty only when no certificate was presented.
-	OrganizationID string `json:"organizationId,omitempty"`
+	OrganizationID string `json:"organization_id,omitempty"`
 	// owner is the key of the TPP that sent the request, when a trusted
 	// CA issued its certificate (even one the checks refused); "" else.
 	owner string
@@ -79,7 +79,7 @@ type RecordedRequest struct {
 	Target     string          `json:"target"`
 	Headers    []RecordedField `json:"headers"`
 	Body       string          `json:"body,omitempty"`
-	BodyBase64 string          `json:"bodyBase64,omitempty"`
+	BodyBase64 string          `json:"body_base64,omitempty"`
 }
 
 // RecordedField is one header line.

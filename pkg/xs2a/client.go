@@ -375,8 +375,22 @@ func (c *Client) call(ctx context.Context, r Request, want int, out any) (*Respo
 		if err := json.Unmarshal(resp.Body, out); err != nil {
 			return resp, fmt.Errorf("the answer to %s %s is not the expected JSON: %v", r.Method, r.Path, err)
 		}
+		if dst, ok := ctx.Value(answerKey{}).(*json.RawMessage); ok {
+			*dst = resp.Body
+		}
 	}
 	return resp, nil
+}
+
+type answerKey struct{}
+
+// KeepAnswer returns a context under which a call that decodes one answer
+// (a consent, an account list, an account, balances, a transaction's
+// details) also keeps that answer's body in *dst, as the bank wrote it:
+// for a command that prints the bank's body beside what it read from it.
+// The pages of a transaction report are not kept (they are merged).
+func KeepAnswer(ctx context.Context, dst *json.RawMessage) context.Context {
+	return context.WithValue(ctx, answerKey{}, dst)
 }
 
 func firstNonEmpty(v ...string) string {

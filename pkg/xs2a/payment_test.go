@@ -357,3 +357,27 @@ func TestAccountReportLimits(t *testing.T) {
 		t.Errorf("%d requests; the foreign link was followed", page)
 	}
 }
+
+// KeepAnswer keeps the bank's body byte for byte, with what the typed
+// answer drops (the balances answer's "account" here), and no page of a
+// report.
+func TestKeepAnswer(t *testing.T) {
+	b := newPayBank(t)
+	c := b.client(t, nil)
+	var raw json.RawMessage
+	ctx := xs2a.KeepAnswer(context.Background(), &raw)
+	if _, err := c.AccountBalances(ctx, "psu-token", "consent-1", "acc-1"); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"account":{"currency":"EUR","iban":"DE89370400440532013000"},"balances":[{"balanceAmount":{"amount":"500.00","currency":"EUR"},"balanceType":"interimAvailable"}]}` + "\n"
+	if string(raw) != want {
+		t.Errorf("kept %q; want the bank's body %q", raw, want)
+	}
+	raw = nil
+	if _, err := c.AccountTransactions(ctx, "psu-token", "consent-1", "acc-1", xs2a.TransactionQuery{From: "2026-10-01"}); err != nil {
+		t.Fatal(err)
+	}
+	if raw != nil {
+		t.Errorf("a report's page was kept: %s", raw)
+	}
+}

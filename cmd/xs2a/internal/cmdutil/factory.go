@@ -55,3 +55,13 @@ func WantsJSON(config func() (*profile.Config, error)) bool {
 	cfg, err := config()
 	return err == nil && cfg.Output == "json"
 }
+
+// BankBody is the bank's answer as -o json gives it under bank_response:
+// the body as the bank wrote it when the call kept it (xs2a.KeepAnswer),
+// else read, the answer as the client read it, in the same names.
+func BankBody(kept json.RawMessage, read any) any {
+	if len(kept) > 0 && json.Valid(kept) {
+		return kept
+	}
+	return read
+}

@@ -29,3 +29,20 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskJSON(t *testing.T) {
+	if v, m := MaskJSON("s3cr3t-value-42", false); v != nil || !m {
+		t.Errorf("masked: %v, %v; want nil, true", v, m)
+	}
+	if v, m := MaskJSON("s3cr3t-value-42", true); v == nil || *v != "s3cr3t-value-42" || m {
+		t.Errorf("shown: %v, %v; want the secret, false", v, m)
+	}
+	if v, m := MaskJSON("", false); v != nil || m {
+		t.Errorf("none: %v, %v; want nil, false", v, m)
+	}
+	doc := map[string]any{}
+	SecretJSON(doc, "code", "abcdefghij", false)
+	if doc["code"].(*string) != nil || doc["code_masked"] != true {
+		t.Errorf("SecretJSON: %v", doc)
+	}
+}

@@ -1,6 +1,8 @@
 package accounts_test
 
 import (
+	"encoding/json"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -43,6 +45,25 @@ func TestCardAccounts(t *testing.T) {
 	e.Must("accounts", "balances", "card-8694", "--psu-ip", "192.0.2.10")
 	e.Must("accounts", "transactions", "card-8693", "--psu-ip", "192.0.2.10")
 	e.Must("accounts", "transactions", "card-8693", "-o", "json", "--psu-ip", "192.0.2.10", "--from", e.Now.AddDate(0, -1, 0).Format("2006-01-02"))
+	// bank_response is the bank's body as it came: what `xs2a api` prints
+	// of the same call, field for field.
+	for _, c := range []struct{ cmd, path string }{
+		{"get", "/card-accounts/card-8693"}, {"balances", "/card-accounts/card-8693/balances"},
+	} {
+		api := e.Must("api", "GET", c.path, "-H", "PSU-IP-Address: 192.0.2.10")
+		got := e.Must("accounts", c.cmd, "card-8693", "--psu-ip", "192.0.2.10", "-o", "json")
+		var want, doc any
+		if err := json.Unmarshal([]byte(api.Stdout), &want); err != nil {
+			t.Fatalf("api GET %s: %v\n%s", c.path, err, api.Stdout)
+		}
+		if err := json.Unmarshal([]byte(got.Stdout), &doc); err != nil {
+			t.Fatalf("accounts %s -o json: %v\n%s", c.cmd, err, got.Stdout)
+		}
+		m, _ := doc.(map[string]any)
+		if !reflect.DeepEqual(m["bank_response"], want) || m["account_type"] != "card" || m["account_id"] != "card-8693" {
+			t.Errorf("accounts %s -o json: bank_response is not the bank's body\n%s\napi GET %s:\n%s", c.cmd, got.Stdout, c.path, api.Stdout)
+		}
+	}
 	r = e.Run("accounts", "balances", "bad")
 	if r.Code == 0 || r.Stderr == "" {
 		t.Errorf("balances of an unknown account: exit %d, stderr %q", r.Code, r.Stderr)

@@ -2,11 +2,13 @@ package accounts
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // BalancesOptions are the argument of `xs2a accounts balances` and what
@@ -48,12 +50,16 @@ func balancesRun(ctx context.Context, o *BalancesOptions) error {
 	if !isCard {
 		get = c.S.API.AccountBalances
 	}
-	bs, err := get(ctx, c.Token.AccessToken, c.ConsentID, o.AccountID)
+	var kept json.RawMessage
+	bs, err := get(xs2a.KeepAnswer(ctx, &kept), c.Token.AccessToken, c.ConsentID, o.AccountID)
 	if err != nil {
 		return err
 	}
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, bs)
+		if bs == nil {
+			bs = []xs2a.Balance{}
+		}
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: accountType(isCard), AccountID: o.AccountID, BankResponse: cmdutil.BankBody(kept, map[string]any{"balances": bs})})
 	}
 	writeBalances(o.IO.Out, bs)
 	return nil

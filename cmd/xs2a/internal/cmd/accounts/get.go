@@ -2,12 +2,14 @@ package accounts
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // GetOptions are the flags of `xs2a accounts get` and what it uses.
@@ -53,12 +55,13 @@ func getRun(ctx context.Context, o *GetOptions) error {
 	if o.WithBalance {
 		fmt.Fprintln(o.IO.ErrOut, cardBalanceNote)
 	}
-	a, err := c.S.API.CardAccount(ctx, c.Token.AccessToken, c.ConsentID, o.AccountID)
+	var kept json.RawMessage
+	a, err := c.S.API.CardAccount(xs2a.KeepAnswer(ctx, &kept), c.Token.AccessToken, c.ConsentID, o.AccountID)
 	if err != nil {
 		return err
 	}
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, a)
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "card", AccountID: o.AccountID, BankResponse: cmdutil.BankBody(kept, map[string]any{"cardAccount": a})})
 	}
 	w := o.IO.Out
 	fmt.Fprintf(w, "%s  %s  %s (%s)\nstatus: %s  currency: %s  owner: %s\n", l(a.ResourceID), spacedPAN(a.MaskedPan), l(a.DisplayName), l(a.Product), l(a.Status), l(a.Currency), l(a.OwnerName))
@@ -71,12 +74,13 @@ func getRun(ctx context.Context, o *GetOptions) error {
 
 // getPayment is get for payment accounts (account_type: payment).
 func getPayment(ctx context.Context, o *GetOptions, c *accountCall) error {
-	a, err := c.S.API.Account(ctx, c.Token.AccessToken, c.ConsentID, o.AccountID, o.WithBalance)
+	var kept json.RawMessage
+	a, err := c.S.API.Account(xs2a.KeepAnswer(ctx, &kept), c.Token.AccessToken, c.ConsentID, o.AccountID, o.WithBalance)
 	if err != nil {
 		return err
 	}
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, a)
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "payment", AccountID: o.AccountID, BankResponse: cmdutil.BankBody(kept, map[string]any{"account": a})})
 	}
 	w := o.IO.Out
 	fmt.Fprintf(w, "%s  %s  %s (%s)\nstatus: %s  currency: %s  owner: %s\n", l(a.ResourceID), accountID(*a), l(firstOf(a.DisplayName, a.Name)), l(a.Product), l(a.Status), l(a.Currency), l(a.OwnerName))

@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -29,7 +30,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List the accounts the consent gives",
-		Example: "  xs2a accounts list --with-balance\n  xs2a accounts list -o json | jq -r '.[].resourceId'",
+		Example: "  xs2a accounts list --with-balance\n  xs2a accounts list -o json | jq -r '.bank_response.cardAccounts[].resourceId'",
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Consent = consentFlag(cmd)
@@ -55,7 +56,8 @@ func listRun(ctx context.Context, o *ListOptions) error {
 		fmt.Fprintln(o.IO.ErrOut, cardBalanceNote)
 	}
 	s := c.S
-	cards, err := s.API.CardAccounts(ctx, c.Token.AccessToken, c.ConsentID)
+	var kept json.RawMessage
+	cards, err := s.API.CardAccounts(xs2a.KeepAnswer(ctx, &kept), c.Token.AccessToken, c.ConsentID)
 	if err != nil {
 		return err
 	}
@@ -68,7 +70,7 @@ func listRun(ctx context.Context, o *ListOptions) error {
 		if cards == nil {
 			cards = []xs2a.CardAccount{}
 		}
-		return cmdutil.WriteJSON(o.IO.Out, cards)
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "card", BankResponse: cmdutil.BankBody(kept, map[string]any{"cardAccounts": cards})})
 	}
 	// PRODUCT, then NAME, then BALANCE give way; a balance is cut at a
 	// word, so its amount shows whole ("available 285.06…") or not at all.
@@ -90,7 +92,8 @@ func listRun(ctx context.Context, o *ListOptions) error {
 // listPayment is list for payment accounts (account_type: payment).
 func listPayment(ctx context.Context, o *ListOptions, c *accountCall) error {
 	s := c.S
-	accts, err := s.API.Accounts(ctx, c.Token.AccessToken, c.ConsentID, o.WithBalance)
+	var kept json.RawMessage
+	accts, err := s.API.Accounts(xs2a.KeepAnswer(ctx, &kept), c.Token.AccessToken, c.ConsentID, o.WithBalance)
 	if err != nil {
 		return err
 	}
@@ -105,7 +108,7 @@ func listPayment(ctx context.Context, o *ListOptions, c *accountCall) error {
 		if accts == nil {
 			accts = []xs2a.Account{}
 		}
-		return cmdutil.WriteJSON(o.IO.Out, accts)
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "payment", BankResponse: cmdutil.BankBody(kept, map[string]any{"accounts": accts})})
 	}
 	tw := report.NewTable(o.IO, 4, 3, 6) // PRODUCT, NAME, BALANCE, as for cards
 	fmt.Fprintln(tw, "RESOURCE ID\tIBAN\tCURRENCY\tNAME\tPRODUCT\tSTATUS\tBALANCE")

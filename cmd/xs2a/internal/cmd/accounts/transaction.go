@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -58,12 +59,14 @@ func transactionRun(ctx context.Context, o *TransactionOptions) error {
 	if isCard {
 		return cmdutil.UsageErrorf("the OpenAPI file has no transaction details for card accounts (account_type card); `xs2a accounts transactions %s` lists them", o.AccountID)
 	}
-	t, err := c.S.API.TransactionDetails(ctx, c.Token.AccessToken, c.ConsentID, o.AccountID, o.TransactionID)
+	var kept json.RawMessage
+	t, err := c.S.API.TransactionDetails(xs2a.KeepAnswer(ctx, &kept), c.Token.AccessToken, c.ConsentID, o.AccountID, o.TransactionID)
 	if err != nil {
 		return err
 	}
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, t)
+		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "payment", AccountID: o.AccountID, TransactionID: o.TransactionID,
+			BankResponse: cmdutil.BankBody(kept, map[string]any{"transactionsDetails": map[string]any{"transactionDetails": t}})})
 	}
 	writeTransaction(o.IO.Out, t)
 	return nil

@@ -113,7 +113,7 @@ func transactionsRun(ctx context.Context, o *TransactionsOptions) error {
 	}
 	noteFallback(o.IO.ErrOut, tx.Fallback)
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, tx)
+		return cmdutil.WriteJSON(o.IO.Out, cardReport(o.AccountID, tx))
 	}
 	tw := report.NewTable(o.IO, 3) // DETAILS
 	fmt.Fprintln(tw, "DATE\tSTATUS\tAMOUNT\tDETAILS")
@@ -141,7 +141,7 @@ func transactionsPayment(ctx context.Context, o *TransactionsOptions, c *account
 	}
 	noteFallback(o.IO.ErrOut, tx.Fallback)
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, tx)
+		return cmdutil.WriteJSON(o.IO.Out, paymentReport(o.AccountID, tx))
 	}
 	tw := report.NewTable(o.IO, 4, 3) // REFERENCE, then COUNTERPARTY
 	fmt.Fprintln(tw, "DATE\tSTATUS\tAMOUNT\tCOUNTERPARTY\tREFERENCE\tTRANSACTION ID")

@@ -35,7 +35,7 @@ func TestAPIAgainstTheBank(t *testing.T) {
 		t.Errorf("api GET balances:\n%s", r.Stdout)
 	}
 	r = e.Must("-o", "json", "consent", "status")
-	cid := between(r.Stdout, `"consentId": "`, `"`)
+	cid := between(r.Stdout, `"consent_id": "`, `"`)
 	e.Must("api", "GET", "/consents/"+cid+"/status", "--token", "client")
 	e.Must("api", "GET", "/consents/"+cid+"/authorisations", "--token", "client")
 	e.Expect(2, "", "api", "GET", "/card-accounts", "--token", "sometimes")

@@ -90,15 +90,19 @@ func printOutcome(ios *iostreams.IOStreams, s *cmdutil.Session, out *cmdutil.Aut
 	show := s.Config.ShowSecrets
 	if out.Token == nil {
 		if s.WantsJSON() {
-			return cmdutil.WriteJSON(ios.Out, map[string]string{"consentId": out.ConsentID, "code": cmdutil.Mask(out.Code, show), "next": "xs2a token exchange"})
+			doc := map[string]any{"consent_id": out.ConsentID, "next": "xs2a token exchange"}
+			cmdutil.SecretJSON(doc, "code", out.Code, show)
+			return cmdutil.WriteJSON(ios.Out, doc)
 		}
 		_, err := fmt.Fprintf(ios.Out, "authorized consent %s; code %s kept for `xs2a token exchange`\n", termsafe.Line(out.ConsentID), termsafe.Line(cmdutil.Mask(out.Code, show)))
 		return err
 	}
 	t := out.Token
 	if s.WantsJSON() {
-		return cmdutil.WriteJSON(ios.Out, map[string]any{"consentId": out.ConsentID, "access_token": cmdutil.Mask(t.AccessToken, show),
-			"refresh_token": cmdutil.Mask(t.RefreshToken, show), "expiry": t.Expiry, "scope": t.Scope})
+		doc := map[string]any{"consent_id": out.ConsentID, "expiry": t.Expiry, "scope": t.Scope}
+		cmdutil.SecretJSON(doc, "access_token", t.AccessToken, show)
+		cmdutil.SecretJSON(doc, "refresh_token", t.RefreshToken, show)
+		return cmdutil.WriteJSON(ios.Out, doc)
 	}
 	_, err := fmt.Fprintf(ios.Out, "authorized consent %s; PSU access token %s (expires %s)\n", termsafe.Line(out.ConsentID), termsafe.Line(cmdutil.Mask(t.AccessToken, show)), t.Expiry.Local().Format(time.RFC3339))
 	return err

@@ -42,7 +42,8 @@ func TestAuthorizeAgainstTheBank(t *testing.T) {
 	}
 	e.Must("consent", "create")
 	r = e.Must("-o", "json", "authorize", "--timeout", "10s")
-	if !strings.HasPrefix(r.Stdout, "{") {
+	if !strings.HasPrefix(r.Stdout, "{") || !strings.Contains(r.Stdout, `"code": null`) || !strings.Contains(r.Stdout, `"code_masked": true`) ||
+		!strings.Contains(r.Stdout, `"consent_id": "`) {
 		t.Errorf("authorize -o json:\n%s", r.Stdout)
 	}
 	for _, err := range e.Browser.Errs() {

@@ -202,11 +202,11 @@ var setFiles = []setFile{
 type generatedJSON struct {
 	Dir                    string            `json:"dir"`
 	Files                  map[string]string `json:"files"`
-	OrganizationIdentifier string            `json:"organizationIdentifier"`
+	OrganizationIdentifier string            `json:"organization_identifier"`
 	Roles                  []string          `json:"roles"`
-	NotAfter               time.Time         `json:"notAfter"`
-	KeyGenerationMillis    int64             `json:"keyGenerationMillis"`
-	TotalMillis            int64             `json:"totalMillis"`
+	NotAfter               time.Time         `json:"not_after"`
+	KeyGenerationMillis    int64             `json:"key_generation_ms"`
+	TotalMillis            int64             `json:"total_ms"`
 	Profile                string            `json:"profile,omitempty"`
 	Break                  *brokenJSON       `json:"break,omitempty"`
 }

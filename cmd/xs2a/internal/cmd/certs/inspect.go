@@ -41,7 +41,7 @@ TPP-Signature-Certificate exactly as 'xs2a sign' would send them.
 Exit status 5 when a certificate is expired or not yet valid, or when --key
 does not belong to the first certificate.`,
 		Example: `  xs2a certs inspect qseal.pem --key qseal.key
-  xs2a certs inspect chain.pem -o json | jq '.[0].keyId'`,
+  xs2a certs inspect chain.pem -o json | jq '.[0].key_id'`,
 		Args: cmdutil.ExactArgs(1, "one certificate FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.File = args[0]
@@ -60,9 +60,9 @@ type inspectJSON struct {
 	Subject                 string            `json:"subject"`
 	Issuer                  string            `json:"issuer"`
 	Serial                  map[string]string `json:"serial"`
-	KeyID                   string            `json:"keyId"`
-	TPPSignatureCertificate string            `json:"tppSignatureCertificate"`
-	KeyMatches              *bool             `json:"keyMatches,omitempty"`
+	KeyID                   string            `json:"key_id"`
+	TPPSignatureCertificate string            `json:"tpp_signature_certificate"`
+	KeyMatches              *bool             `json:"key_matches,omitempty"`
 }
 
 func inspectRun(o *InspectOptions) error {

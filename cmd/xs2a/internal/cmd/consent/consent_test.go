@@ -33,7 +33,7 @@ func TestConsentAgainstTheBank(t *testing.T) {
 	e.Must("token")
 	r := e.Must("-o", "json", "consent", "create")
 	var c struct {
-		ConsentID string `json:"consentId"`
+		ConsentID string `json:"consent_id"`
 	}
 	if err := json.Unmarshal([]byte(r.Stdout), &c); err != nil || c.ConsentID == "" {
 		t.Fatalf("consent create -o json: %v\n%s", err, r.Stdout)
@@ -47,9 +47,18 @@ func TestConsentAgainstTheBank(t *testing.T) {
 		t.Errorf("consent status:\n%s", r.Stdout)
 	}
 	e.Must("consent", "status", "-v")
+	// consent get -o json names the consent (the bank's answer does not)
+	// and keeps the bank's answer apart, in the bank's names.
 	r = e.Must("consent", "get", "-o", "json")
-	if !strings.Contains(r.Stdout, `"consentStatus": "valid"`) {
-		t.Errorf("consent get -o json:\n%s", r.Stdout)
+	var got struct {
+		ConsentID     string `json:"consent_id"`
+		ConsentStatus string `json:"consent_status"`
+		Bank          struct {
+			ConsentStatus string `json:"consentStatus"`
+		} `json:"bank_response"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || got.ConsentID != c.ConsentID || got.ConsentStatus != "valid" || got.Bank.ConsentStatus != "valid" {
+		t.Errorf("consent get -o json: %v\n%s", err, r.Stdout)
 	}
 	e.Must("consent", "get")
 	e.Expect(4, "CONSENT_UNKNOWN", "consent", "status", "unknown-id", "-o", "json")
@@ -74,7 +83,7 @@ func TestConsentReplacesAuthorized(t *testing.T) {
 	e.Must("token")
 	r := e.Must("-o", "json", "consent", "create")
 	var c struct {
-		ConsentID string `json:"consentId"`
+		ConsentID string `json:"consent_id"`
 	}
 	if err := json.Unmarshal([]byte(r.Stdout), &c); err != nil || c.ConsentID == "" {
 		t.Fatalf("consent create -o json: %v\n%s", err, r.Stdout)

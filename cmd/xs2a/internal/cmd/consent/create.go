@@ -94,12 +94,12 @@ func (o *CreateOptions) Request(now time.Time) (xs2a.ConsentRequest, error) {
 }
 
 type createdJSON struct {
-	ConsentID     string `json:"consentId"`
-	ConsentStatus string `json:"consentStatus"`
-	SCAOAuth      string `json:"scaOAuth,omitempty"`
-	SCAApproach   string `json:"scaApproach,omitempty"`
-	ValidUntil    string `json:"validUntil"`
-	XRequestID    string `json:"xRequestId"`
+	ConsentID     string `json:"consent_id"`
+	ConsentStatus string `json:"consent_status"`
+	SCAOAuth      string `json:"sca_oauth,omitempty"`
+	SCAApproach   string `json:"sca_approach,omitempty"`
+	ValidUntil    string `json:"valid_until"`
+	XRequestID    string `json:"x_request_id"`
 }
 
 // NewCmdCreate builds `xs2a consent create`; runF replaces the run

@@ -55,7 +55,7 @@ func deleteRun(ctx context.Context, o *DeleteOptions) error {
 		return nil
 	}))
 	if s.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, map[string]string{"consentId": id, "consentStatus": "terminatedByTpp"})
+		return cmdutil.WriteJSON(o.IO.Out, map[string]string{"consent_id": id, "consent_status": "terminatedByTpp"})
 	}
 	_, err = fmt.Fprintf(o.IO.Out, "consent %s terminated\n", l(id))
 	return err

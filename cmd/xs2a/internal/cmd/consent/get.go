@@ -2,6 +2,7 @@ package consent
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -37,21 +38,36 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 	}
 }
 
+// gotJSON is `consent get -o json`: what the text says, in xs2a's
+// snake_case, and the bank's answer under bank_response as the bank wrote
+// it (the answer has no consentId: the id is the path's).
+type gotJSON struct {
+	ConsentID          string `json:"consent_id"`
+	ConsentStatus      string `json:"consent_status"`
+	ValidUntil         string `json:"valid_until"`
+	RecurringIndicator bool   `json:"recurring_indicator"`
+	FrequencyPerDay    int    `json:"frequency_per_day"`
+	LastActionDate     string `json:"last_action_date"`
+	BankResponse       any    `json:"bank_response"`
+}
+
 func getRun(ctx context.Context, o *GetOptions) error {
 	c, err := managed(ctx, o.Session, o.ConsentID)
 	if err != nil {
 		return err
 	}
+	var kept json.RawMessage
 	var got *xs2a.Consent
 	err = c.S.WithClientToken(ctx, func(token string) (err error) {
-		got, err = c.S.API.GetConsent(ctx, token, c.ConsentID)
+		got, err = c.S.API.GetConsent(xs2a.KeepAnswer(ctx, &kept), token, c.ConsentID)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	if c.S.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, got)
+		return cmdutil.WriteJSON(o.IO.Out, gotJSON{ConsentID: c.ConsentID, ConsentStatus: got.ConsentStatus, ValidUntil: got.ValidUntil,
+			RecurringIndicator: got.RecurringIndicator, FrequencyPerDay: got.FrequencyPerDay, LastActionDate: got.LastActionDate, BankResponse: cmdutil.BankBody(kept, got)})
 	}
 	fmt.Fprintf(o.IO.Out, "consent:           %s\nstatus:            %s\nvalid until:       %s\nrecurring:         %v\nfrequency per day: %d\nlast action:       %s\n",
 		l(c.ConsentID), l(got.ConsentStatus), l(got.ValidUntil), got.RecurringIndicator, got.FrequencyPerDay, l(got.LastActionDate))

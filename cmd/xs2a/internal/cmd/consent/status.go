@@ -43,7 +43,7 @@ instead (GET /v1/consents/{id}, the same one request).
 The status request itself counts against the daily limit; --local shows the
 last known status and the budget without asking the bank.`,
 		Example: `  xs2a consent status
-  xs2a consent status --local -o json | jq .budget.callsLeftToday`,
+  xs2a consent status --local -o json | jq .budget.calls_left_today`,
 		Args: cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ConsentID = argID(args)
@@ -59,8 +59,8 @@ last known status and the budget without asking the bank.`,
 
 // statusJSON is `consent status -o json`; its field names are stable.
 type statusJSON struct {
-	ConsentID     string        `json:"consentId"`
-	ConsentStatus string        `json:"consentStatus"`
+	ConsentID     string        `json:"consent_id"`
+	ConsentStatus string        `json:"consent_status"`
 	Local         bool          `json:"local"` // true: the status is the last known, not asked
 	Budget        budget.Report `json:"budget"`
 }

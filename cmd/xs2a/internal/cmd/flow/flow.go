@@ -59,32 +59,34 @@ type Step struct {
 	Reproduce string `json:"reproduce"`
 }
 
-// Card is a card account with its balance, for the summary.
+// Card is a card account with its balance, for the summary. Amounts are
+// the bank's: {"amount": "310.92", "currency": "EUR"}, the amount the
+// decimal string it sent.
 type Card struct {
-	ResourceID string `json:"resourceId"`
-	MaskedPan  string `json:"maskedPan"`
-	Name       string `json:"name"`
-	Available  string `json:"available,omitempty"`
+	ResourceID string       `json:"resource_id"`
+	MaskedPan  string       `json:"masked_pan"`
+	Name       string       `json:"name"`
+	Available  *xs2a.Amount `json:"available,omitempty"`
 	// AvailableBalance names the balance Available is (xs2a.Spendable):
 	// "expected with credit limit" where the bank gives one.
-	AvailableBalance string `json:"availableBalance,omitempty"`
-	CreditLimit      string `json:"creditLimit,omitempty"`
-	Booked           int    `json:"bookedTransactions"`
-	Pending          int    `json:"pendingTransactions"`
+	AvailableBalance string       `json:"available_balance,omitempty"`
+	CreditLimit      *xs2a.Amount `json:"credit_limit,omitempty"`
+	Booked           int          `json:"booked_transactions"`
+	Pending          int          `json:"pending_transactions"`
 }
 
 // Account is a payment account (account_type: payment) with its balance,
 // for the summary.
 type Account struct {
-	ResourceID string `json:"resourceId"`
-	IBAN       string `json:"iban,omitempty"`
-	Name       string `json:"name"`
-	Available  string `json:"available,omitempty"`
+	ResourceID string       `json:"resource_id"`
+	IBAN       string       `json:"iban,omitempty"`
+	Name       string       `json:"name"`
+	Available  *xs2a.Amount `json:"available,omitempty"`
 	// AvailableBalance names the balance Available is: interimAvailable
 	// where the bank gives one.
-	AvailableBalance string `json:"availableBalance,omitempty"`
-	Booked           int    `json:"bookedTransactions"`
-	Pending          int    `json:"pendingTransactions"`
+	AvailableBalance string `json:"available_balance,omitempty"`
+	Booked           int    `json:"booked_transactions"`
+	Pending          int    `json:"pending_transactions"`
 }
 
 // Record is the whole journey, for --output json.
@@ -92,16 +94,16 @@ type Record struct {
 	Profile string `json:"profile"`
 	Sandbox bool   `json:"sandbox"`
 	// FellBack: the profile has no base_url, so the embedded sandbox ran.
-	FellBack bool   `json:"fellBackToSandbox,omitempty"`
+	FellBack bool   `json:"fell_back_to_sandbox,omitempty"`
 	OK       bool   `json:"ok"`
 	Steps    []Step `json:"steps"`
 	Cards    []Card `json:"cards"`
 	// Accounts are the payment accounts read (account_type: payment).
 	Accounts     []Account `json:"accounts,omitempty"`
-	ConsentID    string    `json:"consentId,omitempty"`
-	KeyGenMillis int64     `json:"keyGenerationMs,omitempty"`
-	SetupMillis  int64     `json:"sandboxSetupMs,omitempty"`
-	TotalMillis  int64     `json:"totalMs"`
+	ConsentID    string    `json:"consent_id,omitempty"`
+	KeyGenMillis int64     `json:"key_generation_ms,omitempty"`
+	SetupMillis  int64     `json:"sandbox_setup_ms,omitempty"`
+	TotalMillis  int64     `json:"total_ms"`
 }
 
 // NewCmdFlow builds `xs2a flow`; runF replaces the run function in tests.
@@ -366,9 +368,7 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowOptions,
 	from := s.Now().AddDate(0, 0, -o.Days).Format(time.DateOnly)
 	for _, c := range cards {
 		card := Card{ResourceID: c.ResourceID, MaskedPan: c.MaskedPan, Name: c.Name}
-		if c.CreditLimit != nil {
-			card.CreditLimit = c.CreditLimit.String()
-		}
+		card.CreditLimit = c.CreditLimit
 		if err := r.step("balances", "GET /v1/card-accounts/"+c.ResourceID+"/balances", "accounts balances "+shquote.Arg(c.ResourceID), func() (string, error) {
 			bs, err := s.API.CardBalances(ctx, ut.AccessToken, created.ConsentID, c.ResourceID)
 			if err != nil {
@@ -440,12 +440,21 @@ func readPayment(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowOpti
 // available is the money to spend and the balance it is
 // (xs2a.Spendable): for a card the balance with the credit limit, not
 // interimAvailable, which is what the card owes.
-func available(bs []xs2a.Balance, card bool) (string, string) {
+func available(bs []xs2a.Balance, card bool) (*xs2a.Amount, string) {
 	b, label, ok := xs2a.Spendable(bs, card)
 	if !ok {
-		return "", ""
+		return nil, ""
 	}
-	return b.BalanceAmount.String(), label
+	return &b.BalanceAmount, label
+}
+
+// amountText is an amount as the text summary shows it ("310.92 EUR");
+// "" for none.
+func amountText(a *xs2a.Amount) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }
 
 // availableNote is the text line's name of the balance, when it is not
@@ -472,13 +481,13 @@ func printCards(ios *iostreams.IOStreams, rec *Record) {
 	if len(rec.Accounts) > 0 {
 		fmt.Fprintf(w, "\n%s consent %s: %d payment account(s)\n", cs.Bold("The journey worked:"), l(rec.ConsentID), len(rec.Accounts))
 		for _, a := range rec.Accounts {
-			fmt.Fprintf(w, "  %s  %-8s available %-14s %d booked, %d pending\n", l(a.IBAN), l(a.Name), l(a.Available)+availableNote(a.AvailableBalance), a.Booked, a.Pending)
+			fmt.Fprintf(w, "  %s  %-8s available %-14s %d booked, %d pending\n", l(a.IBAN), l(a.Name), l(amountText(a.Available))+availableNote(a.AvailableBalance), a.Booked, a.Pending)
 		}
 	} else {
 		fmt.Fprintf(w, "\n%s consent %s: %d card account(s)\n", cs.Bold("The journey worked:"), l(rec.ConsentID), len(rec.Cards))
 	}
 	for _, c := range rec.Cards {
-		fmt.Fprintf(w, "  %s  %-8s available %-14s limit %-14s %d booked, %d pending\n", l(xs2a.FormatMaskedPAN(c.MaskedPan)), l(c.Name), l(c.Available)+availableNote(c.AvailableBalance), l(c.CreditLimit), c.Booked, c.Pending)
+		fmt.Fprintf(w, "  %s  %-8s available %-14s limit %-14s %d booked, %d pending\n", l(xs2a.FormatMaskedPAN(c.MaskedPan)), l(c.Name), l(amountText(c.Available))+availableNote(c.AvailableBalance), l(amountText(c.CreditLimit)), c.Booked, c.Pending)
 	}
 	fmt.Fprintf(w, "%s\n", cs.Faint(fmt.Sprintf("total %d ms", rec.TotalMillis)))
 }

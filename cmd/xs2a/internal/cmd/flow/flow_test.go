@@ -25,8 +25,8 @@ func TestFlowFlags(t *testing.T) {
 type record struct {
 	OK       bool   `json:"ok"`
 	Sandbox  bool   `json:"sandbox"`
-	FellBack bool   `json:"fellBackToSandbox"`
-	Consent  string `json:"consentId"`
+	FellBack bool   `json:"fell_back_to_sandbox"`
+	Consent  string `json:"consent_id"`
 	Steps    []struct {
 		Name string `json:"name"`
 		OK   bool   `json:"ok"`

@@ -302,10 +302,12 @@ func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, generated,
 	bank, _ := sbx.ParseDialect(o.Bank) // validated before starting
 	cfg, _ := o.Config()
 	if cmdutil.WantsJSON(o.Config) {
-		out := map[string]any{"apiURL": s.URL, "authURL": s.AuthURL, "tokenEndpoint": kv["token_url"], "authorizationEndpoint": kv["authorize_url"],
-			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "clientId": app.ClientID,
-			"clientSecret": cmdutil.Mask(app.ClientSecret, show), "apiKey": cmdutil.Mask(app.APIKey, show), "profile": o.WriteProfile,
-			"dialect": o.Bank, "bank": string(bank), "accountType": kv["account_type"], "rejections": s.URL + sbx.RejectionsPath, "data": o.DataDir}
+		out := map[string]any{"api_url": s.URL, "auth_url": s.AuthURL, "token_endpoint": kv["token_url"], "authorization_endpoint": kv["authorize_url"],
+			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "client_id": app.ClientID,
+			"profile": o.WriteProfile, "dialect": o.Bank, "bank": string(bank), "account_type": kv["account_type"],
+			"rejections": s.URL + sbx.RejectionsPath, "data": o.DataDir}
+		cmdutil.SecretJSON(out, "client_secret", app.ClientSecret, show)
+		cmdutil.SecretJSON(out, "api_key", app.APIKey, show)
 		return cmdutil.WriteJSON(o.IO.Out, out)
 	}
 	w := o.IO.Out

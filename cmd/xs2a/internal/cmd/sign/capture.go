@@ -226,7 +226,7 @@ type entryVerdict struct {
 	// Verdict is valid, invalid or "not signed"; "unreadable" for an entry
 	// without a Signature that could not be read.
 	Verdict     string `json:"verdict"`
-	FailedCheck string `json:"failedCheck,omitempty"`
+	FailedCheck string `json:"failed_check,omitempty"`
 	Detail      string `json:"detail,omitempty"`
 	Cause       string `json:"cause,omitempty"`
 	Confirmed   bool   `json:"confirmed,omitempty"`

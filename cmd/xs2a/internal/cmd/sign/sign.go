@@ -422,11 +422,11 @@ type signedJSON struct {
 	URL           string          `json:"url"`
 	Headers       []httpmsg.Field `json:"headers"`
 	Body          string          `json:"body"`
-	Added         []httpmsg.Field `json:"addedHeaders"`
-	SigningString string          `json:"signingString"`
-	KeyID         string          `json:"keyId"`
+	Added         []httpmsg.Field `json:"added_headers"`
+	SigningString string          `json:"signing_string"`
+	KeyID         string          `json:"key_id"`
 	Algorithm     string          `json:"algorithm"`
-	SignedHeaders []string        `json:"signedHeaders"`
+	SignedHeaders []string        `json:"signed_headers"`
 	Warnings      []string        `json:"warnings,omitempty"`
 }
 

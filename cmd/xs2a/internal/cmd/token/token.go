@@ -58,13 +58,18 @@ func tokenRun(ctx context.Context, o *TokenOptions) error {
 }
 
 type tokenJSON struct {
-	Kind         string    `json:"kind"`
-	AccessToken  string    `json:"access_token"`
-	RefreshToken string    `json:"refresh_token,omitempty"`
-	Expiry       time.Time `json:"expiry"`
-	ExpiresIn    int       `json:"expires_in"`
-	Scope        string    `json:"scope,omitempty"`
-	ConsentID    string    `json:"consent_id,omitempty"`
+	Kind string `json:"kind"`
+	// The tokens are null and *_masked true unless --show-secrets
+	// (cmdutil.MaskJSON); a refresh token the bank did not give is null
+	// and not masked.
+	AccessToken        *string   `json:"access_token"`
+	AccessTokenMasked  bool      `json:"access_token_masked"`
+	RefreshToken       *string   `json:"refresh_token"`
+	RefreshTokenMasked bool      `json:"refresh_token_masked"`
+	Expiry             time.Time `json:"expiry"`
+	ExpiresIn          int       `json:"expires_in"`
+	Scope              string    `json:"scope,omitempty"`
+	ConsentID          string    `json:"consent_id,omitempty"`
 }
 
 // printToken shows a token the three commands got, masked unless
@@ -73,8 +78,10 @@ func printToken(ios *iostreams.IOStreams, s *cmdutil.Session, kind string, t *st
 	show := s.Config.ShowSecrets
 	in := int(t.Expiry.Sub(s.Now()).Seconds())
 	if s.WantsJSON() {
-		return cmdutil.WriteJSON(ios.Out, tokenJSON{Kind: kind, AccessToken: cmdutil.Mask(t.AccessToken, show), RefreshToken: cmdutil.Mask(t.RefreshToken, show),
-			Expiry: t.Expiry, ExpiresIn: in, Scope: t.Scope, ConsentID: t.ConsentID})
+		doc := tokenJSON{Kind: kind, Expiry: t.Expiry, ExpiresIn: in, Scope: t.Scope, ConsentID: t.ConsentID}
+		doc.AccessToken, doc.AccessTokenMasked = cmdutil.MaskJSON(t.AccessToken, show)
+		doc.RefreshToken, doc.RefreshTokenMasked = cmdutil.MaskJSON(t.RefreshToken, show)
+		return cmdutil.WriteJSON(ios.Out, doc)
 	}
 	// The tokens and scope are the bank's strings: escaped for the terminal.
 	l := termsafe.Line

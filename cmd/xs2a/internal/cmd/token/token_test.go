@@ -52,9 +52,13 @@ func TestTokenAgainstTheBank(t *testing.T) {
 	if !strings.Contains(r.Stdout, "PSU") {
 		t.Errorf("token exchange:\n%s", r.Stdout)
 	}
+	// Masked, a token is null beside access_token_masked: no string a
+	// script would send as the token.
 	r = e.Must("token", "refresh", "-o", "json")
-	if !strings.Contains(r.Stdout, "access_token") {
-		t.Errorf("token refresh -o json:\n%s", r.Stdout)
+	var masked map[string]any
+	if err := json.Unmarshal([]byte(r.Stdout), &masked); err != nil || masked["access_token"] != nil || masked["access_token_masked"] != true ||
+		masked["refresh_token"] != nil || masked["refresh_token_masked"] != true {
+		t.Errorf("token refresh -o json: %v\n%s", err, r.Stdout)
 	}
 	r = e.Run("token", "exchange", "--code", "the-code-123", "--verifier", strings.Repeat("v", 43))
 	if r.Code == 0 || !strings.Contains(r.Stderr, "invalid_grant") {
