@@ -177,6 +177,8 @@ func TestJSONFieldNamesAreSnakeCase(t *testing.T) {
 	// The bank's side of a rejection: sign the adorsys way's opposite.
 	e2 := cmdtest.New(t)
 	e2.Bank("--bank", "adorsys")
+	t.Setenv("XS2A_SIGNING_KEYID_FORM", "enfuce") // over the profile's adorsys settings
+	t.Setenv("XS2A_SIGNING_SIGN_DATE", "false")
 	r = e2.Run("consent", "create")
 	m := regexp.MustCompile(`\(X-Request-ID ([0-9a-f-]{36})\)`).FindStringSubmatch(r.Stderr)
 	if m == nil {
