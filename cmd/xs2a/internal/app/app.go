@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -82,13 +84,23 @@ func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostr
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
+	// Colour is settled by the config in PersistentPreRunE, which a bad
+	// flag or config never reaches: the raw words and the environment
+	// settle it first, so that their error line obeys --no-color too.
+	ios.SetColorDisabled(noColorAsked(args))
 	c, err := root.ExecuteContextC(ctx)
 	if c == root && err != nil && cmdutil.CodeOf(err) == cmdutil.ExitFailure {
 		// The root runs nothing of its own (no Run, no Args: cobra's
 		// lookup checks its words) and its flag errors are usage errors
 		// already (SetFlagErrorFunc), so an error cobra charges to the
-		// root is its lookup of a word that names no command.
-		err = cmdutil.UsageError(err)
+		// root is its lookup of a word that names no command: said as a
+		// group says it (cmdutil.UnknownCommand), on one line.
+		var word string
+		if _, serr := fmt.Sscanf(err.Error(), "unknown command %q", &word); serr == nil {
+			err = cmdutil.UnknownCommand(root, word)
+		} else {
+			err = cmdutil.UsageError(err)
+		}
 	}
 	code, msg := cmdutil.Classify(err)
 	if msg == "" {
@@ -99,6 +111,28 @@ func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostr
 	// error_description and header values in them are shown escaped.
 	fmt.Fprintf(ios.ErrOut, "%s %s\n", cs.Red("xs2a: error:"), termsafe.Line(text.OneLine(msg)))
 	return code
+}
+
+// noColorAsked reports --no-color among the words before "--" (given
+// bare or =true) or a true XS2A_NO_COLOR, as viper will read them.
+func noColorAsked(args []string) bool {
+	if on, err := strconv.ParseBool(os.Getenv("XS2A_NO_COLOR")); err == nil && on {
+		return true
+	}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(a, "--no-color"); ok {
+			if v == "" {
+				return true
+			}
+			if on, err := strconv.ParseBool(strings.TrimPrefix(v, "=")); err == nil && on && strings.HasPrefix(v, "=") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // versionString is Version when -ldflags set it, else the module version
@@ -154,9 +188,12 @@ certificate or token is rejected.`,
 	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
 	})
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return cmdutil.UsageErrorf("%v (see '%s --help')", err, c.CommandPath())
-	})
+	root.SetFlagErrorFunc(cmdutil.FlagError)
+	// --version is cobra's (root.Version), declared here so that it does
+	// not take -v (--verbose), and printing what `xs2a version` prints.
+	root.Version = f.Version
+	root.Flags().Bool("version", false, "print the xs2a version (as 'xs2a version' does)")
+	root.SetVersionTemplate(version.Line(f.Version) + "\n")
 
 	root.AddGroup(&cobra.Group{ID: "flow", Title: "The bank's flow:"}, &cobra.Group{ID: "debug", Title: "Signatures, certificates and the emulated bank:"})
 	group := func(id string, cmds ...*cobra.Command) {

@@ -39,6 +39,11 @@ func versionRun(o *VersionOptions) error {
 	if o.JSON() {
 		return cmdutil.WriteJSON(o.IO.Out, map[string]string{"version": o.Version, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH})
 	}
-	_, err := fmt.Fprintf(o.IO.Out, "xs2a %s (%s, %s/%s)\n", o.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	_, err := fmt.Fprintln(o.IO.Out, Line(o.Version))
 	return err
+}
+
+// Line is the version line of `xs2a version` and `xs2a --version`.
+func Line(v string) string {
+	return fmt.Sprintf("xs2a %s (%s, %s/%s)", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
