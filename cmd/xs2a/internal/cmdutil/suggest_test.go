@@ -36,3 +36,26 @@ func TestClosestKeepsOnlyTheNearest(t *testing.T) {
 		}
 	}
 }
+
+func TestListenAddr(t *testing.T) {
+	for _, c := range []struct {
+		in     string
+		remote bool
+		want   string
+	}{
+		{"8082", false, "127.0.0.1:8082"},
+		{"0", false, "127.0.0.1:0"},
+		{":8082", false, "127.0.0.1:8082"},
+		{":8082", true, ":8082"}, // --allow-remote: Go's every interface
+		{"8082", true, "127.0.0.1:8082"},
+		{"127.0.0.1:9", false, "127.0.0.1:9"},
+		{"[::1]:9", false, "[::1]:9"},
+		{"70000", false, "70000"}, // no port: left for CheckListen to refuse
+		{"-1", false, "-1"},
+		{"localhost", false, "localhost"},
+	} {
+		if got := ListenAddr(c.in, c.remote); got != c.want {
+			t.Errorf("ListenAddr(%q, %v) = %q, want %q", c.in, c.remote, got, c.want)
+		}
+	}
+}
