@@ -157,6 +157,10 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		Long: `xs2a calls Berlin Group NextGenPSD2 Account Information APIs from the terminal,
 signs requests the way ASPSPs demand and explains exactly why a signature,
 certificate or token is rejected.`,
+		Example: `  xs2a sandbox serve --write-profile sandbox   # an emulated bank, and a profile for it
+  xs2a -p sandbox flow                         # token, consent, authorization, accounts
+  xs2a -p sandbox accounts list
+  xs2a sign --method POST --url https://bank.example/v1/consents --body-file consent.json --key qseal.key --cert qseal.pem`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -211,8 +215,29 @@ certificate or token is rejected.`,
 	// validators, whose errors are plain: every validator's error is a
 	// usage error, whatever its wording.
 	root.InitDefaultCompletionCmd()
+	completionExamples(root)
 	wrapArgs(root)
 	return root
+}
+
+// completionExamples gives cobra's completion commands an example each,
+// as every command of xs2a has one.
+func completionExamples(root *cobra.Command) {
+	examples := map[string]string{
+		"bash":       "  source <(xs2a completion bash)\n  xs2a completion bash > ~/.local/share/bash-completion/completions/xs2a",
+		"zsh":        "  xs2a completion zsh > \"${fpath[1]}/_xs2a\"",
+		"fish":       "  xs2a completion fish > ~/.config/fish/completions/xs2a.fish",
+		"powershell": "  xs2a completion powershell | Out-String | Invoke-Expression",
+	}
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Example = "  xs2a completion bash\n  xs2a completion zsh"
+		for _, sub := range c.Commands() {
+			sub.Example = examples[sub.Name()]
+		}
+	}
 }
 
 // wrapArgs makes every command's positional-argument errors usage errors

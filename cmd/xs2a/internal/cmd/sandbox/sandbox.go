@@ -25,10 +25,11 @@ import (
 // NewCmdSandbox builds the `xs2a sandbox` group.
 func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "sandbox",
-		Short: "Run the embedded emulated bank (a Berlin Group ASPSP that explains every rejection)",
-		Args:  cmdutil.NoArgs,
-		RunE:  cmdutil.MissingSubcommand,
+		Use:     "sandbox",
+		Short:   "Run the embedded emulated bank (a Berlin Group ASPSP that explains every rejection)",
+		Example: "  xs2a sandbox serve --write-profile sandbox\n  xs2a sandbox why 3f1c2a9e-5b7d-4c1e-9a0f-2d6e8b4c7a13",
+		Args:    cmdutil.NoArgs,
+		RunE:    cmdutil.MissingSubcommand,
 	}
 	cmd.AddCommand(NewCmdServe(f, nil), NewCmdWhy(f, nil))
 	return cmd

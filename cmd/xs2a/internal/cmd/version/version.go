@@ -25,7 +25,10 @@ func NewCmdVersion(f *cmdutil.Factory, runF func(*VersionOptions) error) *cobra.
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the xs2a version",
-		Args:  cmdutil.NoArgs,
+		Example: `  xs2a version
+  xs2a --version
+  xs2a version -o json`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(o)
