@@ -40,6 +40,8 @@ func TestMistypedCommandsAndFlagsGetTheClosestName(t *testing.T) {
 		{[]string{"sandbox", "serve", "--rate", "fast"}, []string{`invalid value "fast" for --rate: want a number`}},
 		{[]string{"certs", "generate", "--days=soon"}, []string{`invalid value "soon" for --days: want a whole number`}},
 		{[]string{"-v=maybe", "version"}, []string{`invalid value "maybe" for --verbose: want true or false`}},
+		// Checked by the command, not pflag: still named.
+		{[]string{"accounts", "transactions", "card-8693", "--to", "2026-13-01"}, []string{`--to "2026-13-01" is not a date (YYYY-MM-DD)`}},
 	} {
 		r := xs2a(t, dir, "", nil, c.args...)
 		oneErrorLine(t, strings.Join(c.args, " "), r, 2, c.want...)
