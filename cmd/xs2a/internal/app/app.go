@@ -113,26 +113,30 @@ func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostr
 	return code
 }
 
-// noColorAsked reports --no-color among the words before "--" (given
-// bare or =true) or a true XS2A_NO_COLOR, as viper will read them.
+// noColorAsked reports what viper will make of --no-color and
+// XS2A_NO_COLOR, from the raw words: the last --no-color before "--"
+// (bare, or =BOOL), else XS2A_NO_COLOR when it is a true boolean.
 func noColorAsked(args []string) bool {
-	if on, err := strconv.ParseBool(os.Getenv("XS2A_NO_COLOR")); err == nil && on {
-		return true
-	}
+	flag, given := false, false
 	for _, a := range args {
 		if a == "--" {
 			break
 		}
-		if v, ok := strings.CutPrefix(a, "--no-color"); ok {
-			if v == "" {
-				return true
-			}
-			if on, err := strconv.ParseBool(strings.TrimPrefix(v, "=")); err == nil && on && strings.HasPrefix(v, "=") {
-				return true
+		switch v, ok := strings.CutPrefix(a, "--no-color"); {
+		case !ok:
+		case v == "":
+			flag, given = true, true
+		case strings.HasPrefix(v, "="):
+			if on, err := strconv.ParseBool(v[1:]); err == nil {
+				flag, given = on, true
 			}
 		}
 	}
-	return false
+	if given {
+		return flag
+	}
+	on, err := strconv.ParseBool(os.Getenv("XS2A_NO_COLOR"))
+	return err == nil && on
 }
 
 // versionString is Version when -ldflags set it, else the module version
