@@ -417,7 +417,7 @@ func TestSandboxServeBadInput(t *testing.T) {
 		{"auto-approve as no customer", []string{"--auto-approve-as", "9999999"}, 2, `--auto-approve-as "9999999": not a test customer (1345611, 2000001, 3000001, 4000001, 5000001)`},
 		{"incomplete certs dir", []string{"--certs", "partial"}, 2, "partial holds an incomplete certificate set: ca.key, qwac.pem"},
 		{"API beyond loopback", []string{"--addr", "0.0.0.0:0"}, 2, `--addr "0.0.0.0:0" is not a loopback address: the sandbox's API, its PSU sign-in pages and its ` + "`sandbox why`" + ` records would serve anyone who reaches it; use 127.0.0.1 or [::1], or give --allow-remote`},
-		{"pages beyond loopback", []string{"--auth-addr", ":8444"}, 2, `--auth-addr ":8444" is not a loopback address`},
+		{"pages beyond loopback", []string{"--auth-addr", "0.0.0.0:0"}, 2, `--auth-addr "0.0.0.0:0" is not a loopback address`}, // ":8444" is 127.0.0.1:8444
 		{"a name, not an address", []string{"--addr", "localhost:0"}, 2, `--addr "localhost:0" is not a loopback address`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

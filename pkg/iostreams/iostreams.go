@@ -25,8 +25,9 @@ type IOStreams struct {
 	progressDelay                  *time.Duration // nil: DefaultProgressDelay
 }
 
-// System returns the process's streams. NO_COLOR (any value) and TERM=dumb
-// switch colour off, as https://no-color.org asks.
+// System returns the process's streams. NO_COLOR with a value (an empty
+// one counts as unset, as https://no-color.org says) and TERM=dumb switch
+// colour off.
 func System() *IOStreams {
 	s := &IOStreams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
@@ -34,7 +35,7 @@ func System() *IOStreams {
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
 	}
-	if _, ok := os.LookupEnv("NO_COLOR"); ok || os.Getenv("TERM") == "dumb" {
+	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		s.noColor = true
 	}
 	return s

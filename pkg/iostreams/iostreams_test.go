@@ -32,11 +32,17 @@ func TestColorOnlyOnATerminalAndNotWhenDisabled(t *testing.T) {
 }
 
 func TestSystemHonoursNoColor(t *testing.T) {
-	t.Setenv("NO_COLOR", "")
-	s := System()
-	s.SetTTY(false, true, true)
-	if s.ColorEnabled() || s.ErrColorEnabled() {
-		t.Error("NO_COLOR set (even empty) must disable colour")
+	t.Setenv("TERM", "xterm")
+	for _, c := range []struct {
+		value string
+		off   bool
+	}{{"1", true}, {"0", true}, {"", false}} { // any value but the empty one
+		t.Setenv("NO_COLOR", c.value)
+		s := System()
+		s.SetTTY(false, true, true)
+		if s.ColorEnabled() == c.off || s.ErrColorEnabled() == c.off {
+			t.Errorf("NO_COLOR=%q: colour on stdout %v, stderr %v; want off %v", c.value, s.ColorEnabled(), s.ErrColorEnabled(), c.off)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ package signproxy
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/text"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 const (
@@ -395,19 +397,45 @@ func isJSON(contentType string) bool {
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
-// fail answers an exchange the proxy could not complete itself; an allowed
-// browser app may read why.
+// fail answers an exchange the proxy could not complete itself, in the
+// Berlin Group error shape an app already parses for the bank's errors
+// (tppMessages, application/json): a text/plain answer it could not read.
+// The text starts "xs2a proxy:" and the code is the proxy's (failCode), so
+// an app can tell this answer from the bank's; an allowed browser app may
+// read why.
 func (x *exchange) fail(status int, msg string) {
 	msg = text.OneLine(msg)
 	h := x.w.Header()
 	if x.origin != "" {
 		allowOrigin(h, x.origin)
 	}
-	h.Set("Content-Type", "text/plain; charset=utf-8")
+	body, _ := json.Marshal(struct {
+		TPPMessages []xs2a.TPPMessage `json:"tppMessages"`
+	}{[]xs2a.TPPMessage{{Category: "ERROR", Code: failCode(status), Text: "xs2a proxy: " + msg}}})
+	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	x.w.WriteHeader(status)
-	fmt.Fprintf(x.w, "xs2a proxy: %s\n", msg)
+	_, _ = x.w.Write(append(body, '\n'))
 	x.log(status, "", []string{"proxy: " + msg})
+}
+
+// failCode is the tppMessages code of the proxy's own answer: the Berlin
+// Group's where the bank would answer the same (a malformed request, a
+// call beyond the budget), else one of the proxy's, named PROXY_*, so that
+// no app takes it for the bank's.
+func failCode(status int) string {
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+		return "FORMAT_ERROR"
+	case http.StatusTooManyRequests:
+		return "ACCESS_EXCEEDED"
+	case http.StatusForbidden:
+		return "PROXY_FORBIDDEN"
+	case http.StatusUnauthorized:
+		return "PROXY_NO_CREDENTIALS"
+	default:
+		return "PROXY_BAD_GATEWAY"
+	}
 }
 
 // log writes the exchange's line, timed from its start.

@@ -21,6 +21,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 var (
@@ -559,8 +560,12 @@ func TestUnreachableBankGets502(t *testing.T) {
 	b.Close()
 	url, log := startProxy(t, gone, nil)
 	resp, body := send(t, "GET", url+"/v1/card-accounts", nil, "X-Request-ID", "11111111-2222-3333-4444-555555555555")
-	if resp.StatusCode != http.StatusBadGateway || !strings.HasPrefix(string(body), "xs2a proxy: ") {
-		t.Errorf("bank down: %d %s", resp.StatusCode, body)
+	// An app parses the proxy's 502 as it parses the bank's errors.
+	e := xs2a.DecodeErrorBody(body)
+	if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("Content-Type") != "application/json" ||
+		len(e.TPPMessages) != 1 || e.TPPMessages[0].Category != "ERROR" || e.TPPMessages[0].Code != "PROXY_BAD_GATEWAY" ||
+		!strings.HasPrefix(e.TPPMessages[0].Text, "xs2a proxy: ") || !strings.Contains(e.TPPMessages[0].Text, "connection refused") {
+		t.Errorf("bank down: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 	if !strings.HasPrefix(log.String(), "GET /v1/card-accounts 502 - X-Request-ID 11111111-2222-3333-4444-555555555555 ") ||
 		!strings.Contains(log.String(), "\n  proxy: ") {

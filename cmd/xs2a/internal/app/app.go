@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -105,13 +106,23 @@ func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostr
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
+	// Colour is settled by the config in PersistentPreRunE, which a bad
+	// flag or config never reaches: the raw words and the environment
+	// settle it first, so that their error line obeys --no-color too.
+	ios.SetColorDisabled(noColorAsked(args))
 	c, err := root.ExecuteContextC(ctx)
 	if c == root && err != nil && cmdutil.CodeOf(err) == cmdutil.ExitFailure {
 		// The root runs nothing of its own (no Run, no Args: cobra's
 		// lookup checks its words) and its flag errors are usage errors
 		// already (SetFlagErrorFunc), so an error cobra charges to the
-		// root is its lookup of a word that names no command.
-		err = cmdutil.UsageError(err)
+		// root is its lookup of a word that names no command: said as a
+		// group says it (cmdutil.UnknownCommand), on one line.
+		var word string
+		if _, serr := fmt.Sscanf(err.Error(), "unknown command %q", &word); serr == nil {
+			err = cmdutil.UnknownCommand(root, word)
+		} else {
+			err = cmdutil.UsageError(err)
+		}
 	}
 	fail := cmdutil.Describe(err)
 	code, msg := fail.ExitCode, fail.Line()
@@ -149,6 +160,32 @@ func outputArg(args []string) (v string, ok bool) {
 	return v, ok
 }
 
+// noColorAsked reports what viper will make of --no-color and
+// XS2A_NO_COLOR, from the raw words: the last --no-color before "--"
+// (bare, or =BOOL), else XS2A_NO_COLOR when it is a true boolean.
+func noColorAsked(args []string) bool {
+	flag, given := false, false
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		switch v, ok := strings.CutPrefix(a, "--no-color"); {
+		case !ok:
+		case v == "":
+			flag, given = true, true
+		case strings.HasPrefix(v, "="):
+			if on, err := strconv.ParseBool(v[1:]); err == nil {
+				flag, given = on, true
+			}
+		}
+	}
+	if given {
+		return flag
+	}
+	on, err := strconv.ParseBool(os.Getenv("XS2A_NO_COLOR"))
+	return err == nil && on
+}
+
 // versionString is Version when -ldflags set it, else the module version
 // that `go install` stamps into the binary, else "dev".
 func versionString() string {
@@ -173,6 +210,10 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		Long: `xs2a calls Berlin Group NextGenPSD2 Account Information APIs from the terminal,
 signs requests the way ASPSPs demand and explains exactly why a signature,
 certificate or token is rejected.`,
+		Example: `  xs2a sandbox serve --write-profile sandbox   # an emulated bank, and a profile for it
+  xs2a -p sandbox flow                         # token, consent, authorization, accounts
+  xs2a -p sandbox accounts list
+  xs2a sign --method POST --url https://bank.example/v1/consents --body-file consent.json --key qseal.key --cert qseal.pem`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -217,9 +258,12 @@ certificate or token is rejected.`,
 		names, _ := profile.FileProfiles(data)
 		return names, cobra.ShellCompDirectiveNoFileComp
 	})
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return cmdutil.UsageErrorf("%v (see '%s --help')", err, c.CommandPath())
-	})
+	root.SetFlagErrorFunc(cmdutil.FlagError)
+	// --version is cobra's (root.Version), declared here so that it does
+	// not take -v (--verbose), and printing what `xs2a version` prints.
+	root.Version = f.Version
+	root.Flags().Bool("version", false, "print the xs2a version (as 'xs2a version' does)")
+	root.SetVersionTemplate(version.Line(f.Version) + "\n")
 
 	root.AddGroup(&cobra.Group{ID: "flow", Title: "The bank's flow:"}, &cobra.Group{ID: "debug", Title: "Signatures, certificates and the emulated bank:"})
 	group := func(id string, cmds ...*cobra.Command) {
@@ -237,8 +281,29 @@ certificate or token is rejected.`,
 	// validators, whose errors are plain: every validator's error is a
 	// usage error, whatever its wording.
 	root.InitDefaultCompletionCmd()
+	completionExamples(root)
 	wrapArgs(root)
 	return root
+}
+
+// completionExamples gives cobra's completion commands an example each,
+// as every command of xs2a has one.
+func completionExamples(root *cobra.Command) {
+	examples := map[string]string{
+		"bash":       "  source <(xs2a completion bash)\n  xs2a completion bash > ~/.local/share/bash-completion/completions/xs2a",
+		"zsh":        "  xs2a completion zsh > \"${fpath[1]}/_xs2a\"",
+		"fish":       "  xs2a completion fish > ~/.config/fish/completions/xs2a.fish",
+		"powershell": "  xs2a completion powershell | Out-String | Invoke-Expression",
+	}
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Example = "  xs2a completion bash\n  xs2a completion zsh"
+		for _, sub := range c.Commands() {
+			sub.Example = examples[sub.Name()]
+		}
+	}
 }
 
 // wrapArgs makes every command's positional-argument errors usage errors

@@ -4,13 +4,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
 
-// NoArgs rejects positional arguments with a usage error.
+// NoArgs rejects positional arguments with a usage error; for a group
+// (a command with subcommands) the word is a subcommand mistyped.
 func NoArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 && cmd.HasAvailableSubCommands() {
+		return UnknownCommand(cmd, args[0])
+	}
 	if len(args) > 0 {
 		return UsageErrorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
 	}
@@ -66,11 +69,7 @@ func MissingSubcommand(cmd *cobra.Command, args []string) error {
 			names = append(names, c.Name())
 		}
 	}
-	list := strings.Join(names, ", ")
-	if n := len(names); n > 1 {
-		list = strings.Join(names[:n-1], ", ") + " or " + names[n-1]
-	}
-	return UsageErrorf("missing subcommand: %s (see '%s --help')", list, cmd.CommandPath())
+	return UsageErrorf("missing subcommand: %s (see '%s --help')", orJoin(names), cmd.CommandPath())
 }
 
 // UsageArgs makes any error of the positional-argument validator v a usage

@@ -28,6 +28,9 @@ profile's state unless --consent is given. The profile's account_type says
 where: card (the default) reads /v1/card-accounts, payment reads the IBAN
 payment accounts on /v1/accounts (and has transaction details:
 'xs2a accounts transaction').`,
+		Example: `  xs2a accounts list
+  xs2a accounts balances card-8693
+  xs2a accounts transactions card-8693 --from 2026-10-01`,
 		Args: cmdutil.NoArgs,
 		RunE: cmdutil.MissingSubcommand,
 	}

@@ -30,6 +30,7 @@ func NewCmdBalances(f *cmdutil.Factory, runF func(*BalancesOptions) error) *cobr
 		Use:               "balances ACCOUNT-ID",
 		ValidArgsFunction: completeAccounts(f),
 		Short:             "Show an account's balances",
+		Example:           "  xs2a accounts balances card-8693\n  xs2a accounts balances card-8693 --psu-ip 192.0.2.1   # the PSU is present: not counted against frequencyPerDay",
 		Args:              cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Consent, o.AccountID = consentFlag(cmd), args[0]

@@ -31,6 +31,7 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 		Use:               "get ACCOUNT-ID",
 		ValidArgsFunction: completeAccounts(f),
 		Short:             "Show one account",
+		Example:           "  xs2a accounts get card-8693\n  xs2a accounts get card-8693 -o json",
 		Args:              cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Consent, o.AccountID = consentFlag(cmd), args[0]

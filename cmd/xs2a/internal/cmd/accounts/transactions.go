@@ -51,9 +51,9 @@ the report is read once more with booked, and stderr says so.`,
 		Example: "  xs2a accounts transactions card-8693 --from 2026-10-01 --booking-status booked",
 		Args:    cmdutil.ExactArgs(1, "an ACCOUNT-ID (see xs2a accounts list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, d := range []string{q.From, q.To} {
-				if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
-					return cmdutil.UsageErrorf("%q is not a date (YYYY-MM-DD)", d)
+			for _, d := range [][2]string{{"--from", q.From}, {"--to", q.To}} {
+				if _, err := time.Parse(time.DateOnly, d[1]); d[1] != "" && err != nil {
+					return cmdutil.UsageErrorf("%s %q is not a date (YYYY-MM-DD)", d[0], d[1])
 				}
 			}
 			o.Consent, o.AccountID = consentFlag(cmd), args[0]

@@ -50,8 +50,9 @@ Consent-ID) or none. The answer's body goes to stdout, pretty when JSON; an
 error status exits 3 (or 4, 5, 6 by its code). Control characters in the
 body are written escaped (\u001b in JSON, \x1b otherwise), never raw.
 A POST to /consents carries PSU-IP-Address as consent create's does.`,
-		Example: `  xs2a api GET /consents/$ID/authorisations --token client
-  xs2a api GET /card-accounts/card-8693/transactions?bookingStatus=booked\&dateFrom=2026-01-01`,
+		Example: `  xs2a api GET /card-accounts                 # the PSU's token and the consent from the state
+  xs2a api GET '/card-accounts/card-8693/transactions?bookingStatus=booked&dateFrom=2026-01-01'
+  xs2a api GET /consents/CONSENT-ID/authorisations --token client   # the id consent create printed`,
 		Args: cmdutil.ExactArgs(2, "METHOD and PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Method, o.Path = strings.ToUpper(args[0]), args[1]

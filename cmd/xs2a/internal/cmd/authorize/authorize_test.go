@@ -12,7 +12,7 @@ import (
 func TestAuthorizeFlags(t *testing.T) {
 	e := cmdtest.New(t)
 	e.Expect(2, "--timeout must be positive", "authorize", "--timeout", "0s")
-	e.Expect(2, "invalid argument", "authorize", "--timeout", "soon")
+	e.Expect(2, `invalid value "soon" for --timeout: want a duration`, "authorize", "--timeout", "soon")
 	e.Expect(2, "", "authorize", "extra")
 	e.Expect(2, "has no base_url", "authorize")
 	e.Bank()

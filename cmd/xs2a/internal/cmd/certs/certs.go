@@ -13,10 +13,11 @@ import (
 // NewCmdCerts builds the `xs2a certs` group.
 func NewCmdCerts(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "certs",
-		Short: "Make test PSD2 certificates (QWAC, QSealC) and inspect real ones",
-		Args:  cmdutil.NoArgs,
-		RunE:  cmdutil.MissingSubcommand,
+		Use:     "certs",
+		Short:   "Make test PSD2 certificates (QWAC, QSealC) and inspect real ones",
+		Example: "  xs2a certs generate --dir ./certs\n  xs2a certs inspect ./certs/qwac.pem\n  xs2a -p sandbox certs check",
+		Args:    cmdutil.NoArgs,
+		RunE:    cmdutil.MissingSubcommand,
 	}
 	cmd.AddCommand(NewCmdGenerate(f, nil), NewCmdInspect(f, nil), NewCmdCheck(f, nil), NewCmdSignChallenge(f, nil))
 	return cmd

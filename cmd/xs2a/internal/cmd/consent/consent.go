@@ -14,10 +14,11 @@ import (
 // NewCmdConsent builds the `xs2a consent` group.
 func NewCmdConsent(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "consent",
-		Short: "Create, read and delete AIS consents",
-		Args:  cmdutil.NoArgs,
-		RunE:  cmdutil.MissingSubcommand,
+		Use:     "consent",
+		Short:   "Create, read and delete AIS consents",
+		Example: "  xs2a consent create\n  xs2a consent status\n  xs2a consent delete",
+		Args:    cmdutil.NoArgs,
+		RunE:    cmdutil.MissingSubcommand,
 	}
 	cmd.AddCommand(NewCmdCreate(f, nil), NewCmdGet(f, nil), NewCmdStatus(f, nil), NewCmdDelete(f, nil))
 	return cmd

@@ -26,6 +26,7 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Co
 		Use:               "delete [ID]",
 		ValidArgsFunction: completeConsent(f),
 		Short:             "Terminate a consent (DELETE /v1/consents/{id})",
+		Example:           "  xs2a consent delete\n  xs2a consent delete cns-EDqLAnn3BZSLRXZjPzaqPPpp",
 		Args:              cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ConsentID = argID(args)

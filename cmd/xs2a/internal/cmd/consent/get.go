@@ -27,6 +27,7 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 		Use:               "get [ID]",
 		ValidArgsFunction: completeConsent(f),
 		Short:             "Read a consent (GET /v1/consents/{id}); the id defaults to the last created",
+		Example:           "  xs2a consent get\n  xs2a consent get cns-EDqLAnn3BZSLRXZjPzaqPPpp -o json",
 		Args:              cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ConsentID = argID(args)

@@ -60,6 +60,7 @@ Ctrl-C stops the proxy.`,
   xs2a proxy --cors-origin http://localhost:3000   # a browser app served from there`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Listen = cmdutil.ListenAddr(o.Listen, o.AllowRemote)
 			if err := checkListen(o.Listen, o.AllowRemote); err != nil {
 				return err
 			}
@@ -75,7 +76,7 @@ Ctrl-C stops the proxy.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "address to listen on (plain HTTP; loopback only unless --allow-remote)")
+	fl.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "address to listen on (plain HTTP; loopback only unless --allow-remote; a port alone or :PORT is on 127.0.0.1; port 0 picks a free one)")
 	fl.BoolVar(&o.InjectAuth, "inject-auth", false, "add the state's token (and Consent-ID, or API key for consent management) when the request has none")
 	fl.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a --listen address other than loopback, and any Host (anyone who reaches it uses your certificates)")
 	fl.StringArrayVar(&o.CORSOrigins, "cors-origin", nil, "allow this browser `ORIGIN` (scheme://host[:port]; repeatable): CORS preflights answered, answers readable")
@@ -110,6 +111,9 @@ func proxyRun(ctx context.Context, o *ProxyOptions) error {
 	}
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
+		if inUse := cmdutil.AddrInUse(err, cmdutil.ListenFlag{Flag: "--listen", Addr: o.Listen}); inUse != nil {
+			return inUse
+		}
 		return cmdutil.UsageErrorf("--listen %s: %v", o.Listen, err)
 	}
 	defer ln.Close()

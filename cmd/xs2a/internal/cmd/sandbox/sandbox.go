@@ -25,10 +25,11 @@ import (
 // NewCmdSandbox builds the `xs2a sandbox` group.
 func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "sandbox",
-		Short: "Run the embedded emulated bank (a Berlin Group ASPSP that explains every rejection)",
-		Args:  cmdutil.NoArgs,
-		RunE:  cmdutil.MissingSubcommand,
+		Use:     "sandbox",
+		Short:   "Run the embedded emulated bank (a Berlin Group ASPSP that explains every rejection)",
+		Example: "  xs2a sandbox serve --write-profile sandbox\n  xs2a sandbox why 3f1c2a9e-5b7d-4c1e-9a0f-2d6e8b4c7a13",
+		Args:    cmdutil.NoArgs,
+		RunE:    cmdutil.MissingSubcommand,
 	}
 	cmd.AddCommand(NewCmdServe(f, nil), NewCmdWhy(f, nil))
 	return cmd
@@ -123,6 +124,7 @@ another TPP. Both listeners stay on loopback unless --allow-remote.`,
 			if _, err := sbx.ParseDialect(o.Bank); err != nil {
 				return cmdutil.UsageErrorf("--bank: %v; the card issuer's name is --bank-name", err)
 			}
+			o.Addr, o.AuthAddr = cmdutil.ListenAddr(o.Addr, o.AllowRemote), cmdutil.ListenAddr(o.AuthAddr, o.AllowRemote)
 			if err := checkListen("--addr", o.Addr, o.AllowRemote); err != nil {
 				return err
 			}
@@ -145,8 +147,8 @@ another TPP. Both listeners stay on loopback unless --allow-remote.`,
 // addServeFlags registers the flags of `sandbox serve` and their completions.
 func addServeFlags(cmd *cobra.Command, o *ServeOptions) {
 	fl := cmd.Flags()
-	fl.StringVar(&o.Addr, "addr", "127.0.0.1:8443", "API and token endpoint address (mutual TLS; loopback only unless --allow-remote)")
-	fl.StringVar(&o.AuthAddr, "auth-addr", "127.0.0.1:8444", "address of the PSU's authorization pages (loopback only unless --allow-remote)")
+	fl.StringVar(&o.Addr, "addr", "127.0.0.1:8443", "API and token endpoint address (mutual TLS; loopback only unless --allow-remote; a port alone or :PORT is on 127.0.0.1; port 0 picks a free one)")
+	fl.StringVar(&o.AuthAddr, "auth-addr", "127.0.0.1:8444", "address of the PSU's authorization pages (loopback only unless --allow-remote; a port alone or :PORT is on 127.0.0.1; port 0 picks a free one)")
 	fl.BoolVar(&o.AllowRemote, "allow-remote", false, "allow an --addr or --auth-addr other than loopback (anyone who reaches them uses the bank: its API with a trusted CA's certificate, the PSU's pages)")
 	fl.StringVar(&o.CertsDir, "certs", DefaultCertsDir(), "certificate set directory (generated when empty)")
 	fl.BoolVar(&o.AutoApprove, "auto-approve", false, "approve every authorization at once as customer 1345611 (scripts, CI)")
@@ -210,6 +212,9 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	}
 	s, err := sbx.Start(opts)
 	if err != nil {
+		if inUse := cmdutil.AddrInUse(err, cmdutil.ListenFlag{Flag: "--addr", Addr: o.Addr}, cmdutil.ListenFlag{Flag: "--auth-addr", Addr: o.AuthAddr}); inUse != nil {
+			return inUse
+		}
 		return cmdutil.UsageError(err)
 	}
 	defer s.Close()

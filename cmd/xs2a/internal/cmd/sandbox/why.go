@@ -46,10 +46,8 @@ The X-Request-ID is in the error line of the command that was rejected
 
 It connects with the active profile's QWAC to its base_url (or --url): the
 sandbox answers only to the TPP (organisation and CA) that sent the request.`,
-		Example: `  xs2a -p sandbox consent create
-  xs2a: error: the ASPSP answered 401 SIGNATURE_INVALID: ... (X-Request-ID 3f1c...)
-  xs2a -p sandbox sandbox why 3f1c...
-  xs2a sandbox why 3f1c... -o json | jq .diagnosis.causes`,
+		Example: `  xs2a -p sandbox sandbox why 3f1c2a9e-5b7d-4c1e-9a0f-2d6e8b4c7a13   # the X-Request-ID an error line quoted
+  xs2a -p sandbox sandbox why 3f1c2a9e-5b7d-4c1e-9a0f-2d6e8b4c7a13 -o json | jq .diagnosis.causes`,
 		Args: cmdutil.ExactArgs(1, "the X-Request-ID of the rejected request"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.RequestID = args[0]

@@ -38,8 +38,10 @@ TLS. The tokens are kept for 'xs2a accounts'.`,
 			return exchangeRun(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Code, "code", "", "authorization code (default: the one `xs2a authorize` kept)")
-	cmd.Flags().StringVar(&o.Verifier, "verifier", "", "PKCE code verifier (default: the one `xs2a authorize` kept)")
+	// No backquotes in these usages: pflag takes the first backquoted
+	// word for the value's name ("--code xs2a authorize").
+	cmd.Flags().StringVar(&o.Code, "code", "", "the `CODE` of the authorization (default: the one 'xs2a authorize' kept)")
+	cmd.Flags().StringVar(&o.Verifier, "verifier", "", "the PKCE code `VERIFIER` (default: the one 'xs2a authorize' kept)")
 	cmd.Flags().StringVar(&o.Redirect, "redirect-uri", "", "the redirect_uri of the authorization request (default: the one kept, or the profile's)")
 	return cmd
 }

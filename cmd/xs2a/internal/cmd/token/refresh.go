@@ -20,9 +20,10 @@ type RefreshOptions struct {
 func NewCmdRefresh(f *cmdutil.Factory, runF func(*RefreshOptions) error) *cobra.Command {
 	o := &RefreshOptions{IO: f.IO, Session: f.Session}
 	return &cobra.Command{
-		Use:   "refresh",
-		Short: "Get a new access token with the kept refresh token",
-		Args:  cmdutil.NoArgs,
+		Use:     "refresh",
+		Short:   "Get a new access token with the kept refresh token",
+		Example: "  xs2a token refresh\n  xs2a token refresh -o json --show-secrets | jq -r .access_token",
+		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(o)

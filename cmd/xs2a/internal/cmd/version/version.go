@@ -25,7 +25,10 @@ func NewCmdVersion(f *cmdutil.Factory, runF func(*VersionOptions) error) *cobra.
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the xs2a version",
-		Args:  cmdutil.NoArgs,
+		Example: `  xs2a version
+  xs2a --version
+  xs2a version -o json`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(o)
@@ -39,6 +42,11 @@ func versionRun(o *VersionOptions) error {
 	if o.JSON() {
 		return cmdutil.WriteJSON(o.IO.Out, map[string]string{"version": o.Version, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH})
 	}
-	_, err := fmt.Fprintf(o.IO.Out, "xs2a %s (%s, %s/%s)\n", o.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	_, err := fmt.Fprintln(o.IO.Out, Line(o.Version))
 	return err
+}
+
+// Line is the version line of `xs2a version` and `xs2a --version`.
+func Line(v string) string {
+	return fmt.Sprintf("xs2a %s (%s, %s/%s)", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
