@@ -240,15 +240,21 @@ func oneJSONError(t *testing.T, what string, r result, code int, want ...string)
 func TestErrorsAsJSONThroughTheBinary(t *testing.T) {
 	t.Parallel()
 	b := startBank(t, sandbox.Options{AutoApprove: true, RatePerSecond: -1, RatePerDay: -1})
-	u := newUser(t, b, map[string]string{"base_url": b.s.URL + "/v1"})
-	r := u.run("-o", "json", "consent", "create")
-	o := oneJSONError(t, "consent create -o json", r, 3, "404 RESOURCE_UNKNOWN")
+	u := newUser(t, b, nil)
+	r := u.run("-o", "json", "consent", "status", "cns-nope")
+	o := oneJSONError(t, "consent status -o json", r, 4, "403 CONSENT_UNKNOWN")
 	e := o.Error
 	rid := regexp.MustCompile(`X-Request-ID ([0-9a-f-]{36})`).FindStringSubmatch(e.Message)
-	if r.code != 3 || r.stdout != "" || e.ExitCode != 3 || e.Code == nil || *e.Code != "RESOURCE_UNKNOWN" || e.Status == nil || *e.Status != 404 ||
-		e.RequestID == nil || rid == nil || *e.RequestID != rid[1] || e.Hint == nil || !strings.Contains(*e.Hint, "remove /v1 from base_url") ||
-		strings.Contains(r.stderr, "xs2a: error:") {
+	if r.code != 4 || r.stdout != "" || e.ExitCode != 4 || e.Code == nil || *e.Code != "CONSENT_UNKNOWN" || e.Status == nil || *e.Status != 403 ||
+		e.RequestID == nil || rid == nil || *e.RequestID != rid[1] || e.Hint == nil || !strings.Contains(*e.Hint, "`xs2a consent create` makes a new one") ||
+		strings.Contains(e.Message, "hint:") || strings.Contains(r.stderr, "xs2a: error:") {
 		t.Errorf("exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	// A config check's hint is apart too.
+	bad := newUser(t, b, map[string]string{"base_url": b.s.URL + "/v1"})
+	o = oneJSONError(t, "base_url ending in /v1, -o json", bad.run("-o", "json", "consent", "create"), 2, "ends in /v1")
+	if o.Error.Hint == nil || *o.Error.Hint != "drop /v1: xs2a adds it" || strings.Contains(o.Error.Message, "hint") {
+		t.Errorf("config error -o json: %+v", o.Error)
 	}
 	// A usage error before any config is read: the same shape, nulls.
 	r = xs2a(t, t.TempDir(), "", nil, "accounts", "lst", "-o", "json")
@@ -257,7 +263,7 @@ func TestErrorsAsJSONThroughTheBinary(t *testing.T) {
 		t.Errorf("usage error -o json: exit %d, %v, stderr %q", r.code, err, r.stderr)
 	}
 	// Text mode: the line of old.
-	oneErrorLine(t, "text", u.run("consent", "create"), 3, "404 RESOURCE_UNKNOWN", "; hint: the path has /v1 twice")
+	oneErrorLine(t, "text", u.run("consent", "status", "cns-nope"), 4, "403 CONSENT_UNKNOWN", "; hint: ", "`xs2a consent create` makes a new one")
 }
 
 // TestClientTokenReplacedOnce: a kept client token the bank no longer

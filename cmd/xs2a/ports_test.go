@@ -18,8 +18,8 @@ import (
 
 func TestSecondSandboxIsToldWhichAddressIsTakenAndHowOut(t *testing.T) {
 	s := serveBinary(t)
-	api := strings.TrimPrefix(s.info["apiURL"], "https://")
-	pages := strings.TrimPrefix(s.info["authURL"], "https://")
+	api := strings.TrimPrefix(s.info["api_url"], "https://")
+	pages := strings.TrimPrefix(s.info["auth_url"], "https://")
 	certs := filepath.Join(s.dir, "certs")
 	second := func(args ...string) result {
 		return xs2a(t, s.dir, "", s.env, append([]string{"--config", filepath.Join(t.TempDir(), "c.yaml"), "sandbox", "serve", "--certs", certs}, args...)...)
@@ -40,9 +40,9 @@ func TestSecondSandboxIsToldWhichAddressIsTakenAndHowOut(t *testing.T) {
 		"--addr", port, "--auth-addr", ":0", "-o", "json")
 	var info map[string]any
 	p.waitJSON(&info)
-	if info["apiURL"] != "https://127.0.0.1:"+port || !strings.HasPrefix(info["authURL"].(string), "https://127.0.0.1:") ||
-		strings.HasSuffix(info["authURL"].(string), ":0") {
-		t.Errorf("--addr %s --auth-addr :0: apiURL %v, authURL %v", port, info["apiURL"], info["authURL"])
+	if info["api_url"] != "https://127.0.0.1:"+port || !strings.HasPrefix(info["auth_url"].(string), "https://127.0.0.1:") ||
+		strings.HasSuffix(info["auth_url"].(string), ":0") {
+		t.Errorf("--addr %s --auth-addr :0: apiURL %v, authURL %v", port, info["api_url"], info["auth_url"])
 	}
 	// Beyond loopback still takes --allow-remote.
 	r = second("--addr", "0.0.0.0:0")

@@ -32,7 +32,7 @@ func TestSignCurlCarriesTheProfileCA(t *testing.T) {
 	if err := os.WriteFile(oddCA, ca, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	url := s.info["apiURL"]
+	url := s.info["api_url"]
 	if url == "" {
 		t.Fatalf("no apiURL in %v", s.info)
 	}

@@ -267,8 +267,9 @@ func checkURLs(cfg *profile.Config) (*origin.Policy, error) {
 	for _, kv := range [][2]string{{"base_url", p.BaseURL}, {"token_url", p.TokenURL}, {"authorize_url", p.AuthorizeURL}} {
 		// bank.example:443 parses as no URL at all (or as a scheme):
 		// the fix is the missing https://, which no parser error says.
-		if kv[1] != "" && !strings.Contains(kv[1], "://") {
-			return nil, UsageErrorf("profile %q: %s %s has no scheme; hint: write it https://%s", cfg.ProfileName, kv[0], termsafe.Line(kv[1]), termsafe.Line(strings.TrimLeft(kv[1], "/")))
+		if missingScheme(kv[1]) {
+			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("profile %q: %s %s has no scheme", cfg.ProfileName, kv[0], termsafe.Line(kv[1])),
+				Hint: "write it https://" + termsafe.Line(strings.TrimLeft(kv[1], "/"))}
 		}
 	}
 	for _, kv := range [][2]string{{"base_url", p.BaseURL}, {"token_url", p.TokenURL}} {
@@ -276,11 +277,7 @@ func checkURLs(cfg *profile.Config) (*origin.Policy, error) {
 			continue
 		}
 		if err := origin.Configurable(kv[1]); err != nil {
-			e := &ExitError{Code: ExitUsage, Err: fmt.Errorf("profile %q: %s %s: %v", cfg.ProfileName, kv[0], termsafe.Line(kv[1]), err)}
-			if !strings.Contains(kv[1], "://") {
-				e.Hint = kv[0] + " needs its scheme: https://" + termsafe.Line(kv[1])
-			}
-			return nil, e
+			return nil, UsageErrorf("profile %q: %s %s: %v", cfg.ProfileName, kv[0], termsafe.Line(kv[1]), err)
 		}
 	}
 	if p.AuthorizeURL != "" {
@@ -295,7 +292,8 @@ func checkURLs(cfg *profile.Config) (*origin.Policy, error) {
 		ver = "v1"
 	}
 	if u, err := url.Parse(p.BaseURL); err == nil && strings.EqualFold(path.Base(strings.TrimRight(u.Path, "/")), ver) {
-		return nil, UsageErrorf("profile %q: base_url %s ends in /%s; hint: drop /%s: xs2a adds it", cfg.ProfileName, termsafe.Line(p.BaseURL), ver, ver)
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("profile %q: base_url %s ends in /%s", cfg.ProfileName, termsafe.Line(p.BaseURL), ver),
+			Hint: "drop /" + ver + ": xs2a adds it"}
 	}
 	pol, err := origin.New(p.BaseURL, p.AllowedOrigins)
 	if err != nil {
@@ -427,4 +425,20 @@ func SetPSUIP(f *Factory, v string) error {
 func validPSUIP(v string) bool {
 	a, err := netip.ParseAddr(v)
 	return err == nil && a.Zone() == ""
+}
+
+// missingScheme reports a URL written without its scheme: bank.example,
+// bank.example/psd2 or 127.0.0.1:8443 (which url.Parse refuses or reads
+// as the scheme "127.0.0.1"). A word before a colon that is no host
+// (javascript:alert(1)) is a scheme, judged by the origin checks.
+func missingScheme(raw string) bool {
+	if raw == "" || strings.Contains(raw, "://") {
+		return false
+	}
+	host, rest, found := strings.Cut(strings.TrimLeft(raw, "/"), ":")
+	if !found {
+		return true
+	}
+	hostLike := host == "localhost" || strings.Contains(host, ".") || strings.HasPrefix(host, "[")
+	return hostLike && rest != "" && rest[0] >= '0' && rest[0] <= '9'
 }
