@@ -61,6 +61,7 @@ func TestConsentAgainstTheBank(t *testing.T) {
 		t.Errorf("consent get -o json: %v\n%s", err, r.Stdout)
 	}
 	e.Must("consent", "get")
+	e.Expect(2, "--days 0: want the consent's validity in days, 1 or more", "consent", "create", "--days", "0")
 	e.Expect(4, "CONSENT_UNKNOWN", "consent", "status", "unknown-id", "-o", "json")
 	e.Expect(4, "CONSENT_UNKNOWN", "consent", "get", "unknown-id")
 	e.Must("consent", "delete")

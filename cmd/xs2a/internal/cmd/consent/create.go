@@ -78,6 +78,9 @@ func (o *CreateOptions) Request(now time.Time) (xs2a.ConsentRequest, error) {
 	}
 	r.ValidUntil = o.ValidUntil
 	if r.ValidUntil == "" {
+		if o.Days < 1 {
+			return r, cmdutil.UsageErrorf("--days %d: want the consent's validity in days, 1 or more", o.Days)
+		}
 		r.ValidUntil = now.AddDate(0, 0, o.Days).Format(time.DateOnly)
 	} else if _, err := time.Parse(time.DateOnly, r.ValidUntil); err != nil {
 		return r, cmdutil.UsageErrorf("--valid-until %q is not a date (YYYY-MM-DD)", o.ValidUntil)

@@ -151,6 +151,9 @@ causes are printed; --timeout bounds the wait.`,
 			if err := o.Wait.Validate(); err != nil {
 				return err
 			}
+			if o.Days < 1 {
+				return cmdutil.UsageErrorf("--days %d: want a number of days of transactions, 1 or more", o.Days)
+			}
 			if err := cmdutil.SetPSUIP(f, o.PSUIP); err != nil {
 				return err
 			}

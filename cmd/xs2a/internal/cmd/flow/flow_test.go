@@ -18,6 +18,7 @@ import (
 func TestFlowFlags(t *testing.T) {
 	e := cmdtest.New(t)
 	e.Expect(2, "--timeout must be positive", "flow", "--timeout", "0s")
+	e.Expect(2, "--days -3: want a number of days of transactions, 1 or more", "flow", "--days", "-3")
 	e.Expect(2, "unknown flag", "flow", "--nope")
 	e.Expect(2, "", "flow", "extra")
 }
