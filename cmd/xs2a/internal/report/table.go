@@ -20,11 +20,25 @@ import (
 // terminal (width 0) nothing is cut: a script or a file gets every
 // character.
 type Table struct {
-	w      io.Writer
-	width  int
-	shrink []int
-	buf    bytes.Buffer
+	w       io.Writer
+	width   int
+	shrink  []int
+	drop    []int
+	dropped []string
+	buf     bytes.Buffer
 }
+
+// Drop names the columns (0-based) that are left out, in this order, when
+// the table is still wider than the terminal with every shrinkable column
+// at its narrowest: a narrow terminal gets fewer columns rather than rows
+// the terminal wraps mid-word. Dropped says which were left out.
+func (t *Table) Drop(cols ...int) *Table {
+	t.drop = cols
+	return t
+}
+
+// Dropped is the headers of the columns the last Flush left out.
+func (t *Table) Dropped() []string { return t.dropped }
 
 // NewTable is a Table on ios.Out as wide as ios.TerminalWidth(); shrink
 // are the columns (0-based; -1 the last) that may be shortened, in the
@@ -57,7 +71,9 @@ func (t *Table) Flush() error {
 		rows = append(rows, strings.Split(line, "\t"))
 	}
 	if t.width > 0 {
-		fit(rows, t.width, t.shrink)
+		var shrink []int
+		rows, shrink, t.dropped = dropColumns(rows, t.width, t.shrink, t.drop)
+		fit(rows, t.width, shrink)
 	}
 	tw := tabwriter.NewWriter(t.w, 0, 2, 2, ' ', 0)
 	for _, r := range rows {
@@ -68,45 +84,87 @@ func (t *Table) Flush() error {
 	return tw.Flush()
 }
 
+// dropColumns leaves out the drop columns, in order, while the rows would
+// be wider than width with every shrink column at its floor; it returns
+// the rows, the shrink columns renumbered, and the dropped headers.
+func dropColumns(rows [][]string, width int, shrink, drop []int) ([][]string, []int, []string) {
+	if len(drop) == 0 {
+		return rows, shrink, nil
+	}
+	widths, floors := columnWidths(rows, shrink)
+	narrowest := func(gone map[int]bool) int {
+		total, n := 0, 0
+		for c, w := range widths {
+			if gone[c] {
+				continue
+			}
+			if f, ok := floors[c]; ok {
+				w = f
+			}
+			total += w
+			n++
+		}
+		return total + 2*max(n-1, 0)
+	}
+	gone := map[int]bool{}
+	var names []string
+	for _, c := range drop {
+		if narrowest(gone) <= width {
+			break
+		}
+		if c >= 0 && c < len(widths) && !gone[c] {
+			gone[c] = true
+			if c < len(rows[0]) {
+				names = append(names, rows[0][c])
+			}
+		}
+	}
+	if len(gone) == 0 {
+		return rows, shrink, nil
+	}
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		for c, cell := range r {
+			if !gone[c] {
+				out[i] = append(out[i], cell)
+			}
+		}
+	}
+	var kept []int
+	for _, c := range shrink {
+		if c < 0 {
+			c += len(widths)
+		}
+		if gone[c] {
+			continue
+		}
+		n := c
+		for g := range gone {
+			if g < c {
+				n--
+			}
+		}
+		kept = append(kept, n)
+	}
+	return out, kept, names
+}
+
 // fit shortens the cells of the shrinkable columns until every row fits
 // in width columns, in the order shrink names them (the least needed
 // first), each down to minShrunk or its header's width; when they all
 // are and the row is still too wide, the terminal wraps it.
 func fit(rows [][]string, width int, shrink []int) {
-	widths := []int{}
-	for _, r := range rows {
-		for i, c := range r {
-			if i >= len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], visible(c))
-		}
-	}
-	total := 0
-	for i, w := range widths {
+	widths, floor := columnWidths(rows, shrink)
+	total := 2 * max(len(widths)-1, 0) // the padding
+	for _, w := range widths {
 		total += w
-		if i < len(widths)-1 {
-			total += 2 // the padding
-		}
 	}
-	// A first row in capitals is the header, never cut: the columns are
-	// not cut narrower than it.
-	header := strings.ToUpper(strings.Join(rows[0], "")) == strings.Join(rows[0], "")
-	floor := map[int]int{}
 	order := make([]int, len(shrink))
 	for i, c := range shrink {
 		if c < 0 {
 			c += len(widths) // -1: the last column
 		}
 		order[i] = c
-		if c < 0 || c >= len(widths) {
-			continue
-		}
-		f := minShrunk
-		if header && c < len(rows[0]) {
-			f = max(f, visible(rows[0][c]))
-		}
-		floor[c] = min(widths[c], f)
 	}
 	excess := total - width
 	for _, c := range order {
@@ -123,6 +181,37 @@ func fit(rows [][]string, width int, shrink []int) {
 			}
 		}
 	}
+}
+
+// columnWidths is each column's widest cell, and the floor of each
+// shrinkable column: minShrunk, or its header's width when wider (a first
+// row in capitals is the header, never cut), or its widest cell when
+// narrower.
+func columnWidths(rows [][]string, shrink []int) (widths []int, floor map[int]int) {
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], visible(c))
+		}
+	}
+	header := strings.ToUpper(strings.Join(rows[0], "")) == strings.Join(rows[0], "")
+	floor = map[int]int{}
+	for _, c := range shrink {
+		if c < 0 {
+			c += len(widths) // -1: the last column
+		}
+		if c < 0 || c >= len(widths) {
+			continue
+		}
+		f := minShrunk
+		if header && c < len(rows[0]) {
+			f = max(f, visible(rows[0][c]))
+		}
+		floor[c] = min(widths[c], f)
+	}
+	return widths, floor
 }
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")

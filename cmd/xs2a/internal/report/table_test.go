@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -121,5 +122,44 @@ func TestTableLastColumn(t *testing.T) {
 	}
 	if shrink[0] != -1 {
 		t.Errorf("the caller's columns changed: %v", shrink)
+	}
+}
+
+// Drop leaves columns out, in its order, only while the narrowest cells
+// would not fit; the shrinkable columns after a dropped one still shrink.
+func TestTableDrop(t *testing.T) {
+	rows := "ID\tNAME\tPRODUCT\tSTATUS\tNOTE\n" +
+		"card-1\tA very long account name indeed\tMastercard Gold Premium\tenabled\tsome free text that goes on\n"
+	for _, tc := range []struct {
+		width   int
+		dropped []string
+	}{
+		{200, nil},
+		{70, nil},                           // shrinking is enough
+		{50, []string{"PRODUCT"}},           // one column out
+		{36, []string{"PRODUCT", "STATUS"}}, // both
+		{10, []string{"PRODUCT", "STATUS"}}, // no more to drop: the terminal wraps
+	} {
+		var b strings.Builder
+		tw := NewTableWidth(&b, tc.width, 1, 4, 2).Drop(2, 3)
+		fmt.Fprint(tw, rows)
+		if err := tw.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(tw.Dropped(), tc.dropped) {
+			t.Errorf("width %d: dropped %v, want %v\n%s", tc.width, tw.Dropped(), tc.dropped, b.String())
+		}
+		for _, h := range tc.dropped {
+			if strings.Contains(b.String(), h) {
+				t.Errorf("width %d: %s still shown\n%s", tc.width, h, b.String())
+			}
+		}
+		if len(tc.dropped) < 2 || tc.width >= 36 {
+			for _, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+				if n := visible(l); n > tc.width {
+					t.Errorf("width %d: a row of %d: %q", tc.width, n, l)
+				}
+			}
+		}
 	}
 }

@@ -167,6 +167,22 @@ func TestListAtATerminal(t *testing.T) {
 	if len(regexp.MustCompile(`  available \d+\.\d\d(…| EUR…)\n`).FindAllString(r.Stdout, -1)) != 2 || !strings.Contains(r.Stdout, "  Mastercard…  ") {
 		t.Errorf("at 100 columns:\n%s", r.Stdout)
 	}
+	if strings.Contains(r.Stderr, "too narrow") {
+		t.Errorf("columns left out at 100 columns: %s", r.Stderr)
+	}
+	// At 80 the narrowest cells do not fit: PRODUCT and STATUS are left
+	// out, said on stderr, and no row is wider than the terminal.
+	t.Setenv("COLUMNS", "80")
+	r = e.RunTTY("accounts", "list")
+	for _, l := range strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n") {
+		if n := len([]rune(l)); n > 80 {
+			t.Errorf("%d columns on an 80-column terminal: %q", n, l)
+		}
+	}
+	if r.Code != 0 || strings.Contains(r.Stdout, "PRODUCT") || !strings.Contains(r.Stdout, "MASKED PAN") ||
+		!strings.Contains(r.Stderr, "(terminal too narrow: PRODUCT") {
+		t.Errorf("at 80 columns: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
 }
 
 // dropKey removes key from every object in a decoded JSON document.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
@@ -74,7 +75,9 @@ func listRun(ctx context.Context, o *ListOptions) error {
 	}
 	// PRODUCT, then NAME, then BALANCE give way; a balance is cut at a
 	// word, so its amount shows whole ("available 285.06…") or not at all.
-	tw := report.NewTable(o.IO, 3, 2, 6)
+	// Below about 92 columns even the narrowest cells do not fit: PRODUCT,
+	// then STATUS are left out (said on stderr) rather than wrapped.
+	tw := report.NewTable(o.IO, 3, 2, 6).Drop(3, 4)
 	fmt.Fprintln(tw, "RESOURCE ID\tMASKED PAN\tNAME\tPRODUCT\tSTATUS\tCREDIT LIMIT\tBALANCE")
 	for _, c := range cards {
 		limit := ""
@@ -86,7 +89,7 @@ func listRun(ctx context.Context, o *ListOptions) error {
 	if len(cards) == 0 {
 		fmt.Fprintln(o.IO.ErrOut, "the consent gives no card accounts")
 	}
-	return tw.Flush()
+	return flushTable(o, tw)
 }
 
 // listPayment is list for payment accounts (account_type: payment).
@@ -110,7 +113,7 @@ func listPayment(ctx context.Context, o *ListOptions, c *accountCall) error {
 		}
 		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "payment", BankResponse: cmdutil.BankBody(kept, map[string]any{"accounts": accts})})
 	}
-	tw := report.NewTable(o.IO, 4, 3, 6) // PRODUCT, NAME, BALANCE, as for cards
+	tw := report.NewTable(o.IO, 4, 3, 6).Drop(4, 5, 2) // PRODUCT, NAME, BALANCE, as for cards
 	fmt.Fprintln(tw, "RESOURCE ID\tIBAN\tCURRENCY\tNAME\tPRODUCT\tSTATUS\tBALANCE")
 	for _, a := range accts {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l(a.ResourceID), accountID(a), l(a.Currency), l(a.Name), l(a.Product), l(a.Status), balanceSummary(a.Balances, false))
@@ -118,5 +121,17 @@ func listPayment(ctx context.Context, o *ListOptions, c *accountCall) error {
 	if len(accts) == 0 {
 		fmt.Fprintln(o.IO.ErrOut, "the consent gives no payment accounts")
 	}
-	return tw.Flush()
+	return flushTable(o, tw)
+}
+
+// flushTable prints the table and, when the terminal was too narrow for
+// some columns, which ones and where to see them.
+func flushTable(o *ListOptions, tw *report.Table) error {
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if d := tw.Dropped(); len(d) > 0 {
+		fmt.Fprintf(o.IO.ErrOut, "(terminal too narrow: %s not shown; a wider terminal, a pipe or -o json shows them)\n", strings.Join(d, ", "))
+	}
+	return nil
 }
