@@ -24,7 +24,7 @@ package main_test
 // XDG_STATE_HOME in t.TempDir(), nothing of the user's) with the built
 // binary first on PATH as xs2a, a working directory holding the files the
 // examples name (readmeFiles), and an in-memory `xs2a sandbox serve
-// --auto-approve` on 127.0.0.1:0 whose written profile is the config's
+// --auto-approve --rate -1` on 127.0.0.1:0 whose written profile is the config's
 // default, sandbox and bank-sandbox (the README's names for "your bank").
 // BROWSER is curl following the authorization URL, which the
 // auto-approving sandbox redirects to the CLI's listener: the PSU's
@@ -65,8 +65,9 @@ import (
 // loopback port chosen for the block. Applied in order to every command
 // (and to `first` commands), as plain text replacements.
 var readmePlaceholders = []struct{ from, to, why string }{
-	{"xs2a sandbox serve", "xs2a sandbox serve --addr 127.0.0.1:0 --auth-addr 127.0.0.1:0 --auto-approve",
-		"the README's ports (8443, 8444) may be taken on a shared machine; the PSU's approval is BROWSER's, without a person"},
+	{"xs2a sandbox serve", "xs2a sandbox serve --addr 127.0.0.1:0 --auth-addr 127.0.0.1:0 --auto-approve --rate -1",
+		"the README's ports (8443, 8444) may be taken on a shared machine; the PSU's approval is BROWSER's, without a person; " +
+			"no per-second limit, whose 429 a run would meet by chance (a --rate in the example comes later and wins)"},
 	{"xs2a proxy", "xs2a proxy --listen 127.0.0.1:{port}", "the README's 8080 may be taken"},
 	{"127.0.0.1:8080", "127.0.0.1:{port}", "where that proxy listens"},
 	{"3f1c2a9e-...", "3f1c2a9e-0000-4000-8000-000000000000", "an X-Request-ID, shortened in the README"},
@@ -264,16 +265,23 @@ func TestREADMEExamples(t *testing.T) {
 			})
 		}
 	})
-	for prefix := range readmeKnownBroken {
-		// Only a run of every block can tell that an entry matches none.
-		if int(ran.Load()) == len(blocks) && !brokenUsed.has(prefix) {
-			t.Errorf("readmeKnownBroken %q matches no example: delete it", prefix)
+	// Only a run of every block can tell that an entry matches none.
+	if int(ran.Load()) == len(blocks) {
+		for prefix := range readmeKnownBroken {
+			if !brokenUsed.has("broken:" + prefix) {
+				t.Errorf("readmeKnownBroken %q matches no example: delete it", prefix)
+			}
+		}
+		for _, p := range readmePlaceholders {
+			if !brokenUsed.has("placeholder:" + p.from) {
+				t.Errorf("readmePlaceholders %q is in no example: delete it", p.from)
+			}
 		}
 	}
 }
 
-// readmeUsed records which readmeKnownBroken entries matched, from blocks
-// running in parallel.
+// readmeUsed records which readmeKnownBroken and readmePlaceholders entries
+// matched, from blocks running in parallel.
 type readmeUsed struct {
 	mu sync.Mutex
 	m  map[string]bool
@@ -290,6 +298,7 @@ func (u *readmeUsed) has(k string) bool {
 // environment every command of the block runs with.
 type readmeEnv struct {
 	t    *testing.T
+	used *readmeUsed
 	work string
 	env  []string
 	port int
@@ -298,7 +307,7 @@ type readmeEnv struct {
 func runREADMEBlock(t *testing.T, b *readmeBlock, files map[string][]byte, brokenUsed *readmeUsed) {
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
-	e := &readmeEnv{t: t, work: filepath.Join(dir, "work"), port: freePort(t)}
+	e := &readmeEnv{t: t, used: brokenUsed, work: filepath.Join(dir, "work"), port: freePort(t)}
 	pathDir := filepath.Join(dir, "bin")
 	for _, d := range []string{home, e.work, pathDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -346,7 +355,7 @@ func runREADMEBlock(t *testing.T, b *readmeBlock, files map[string][]byte, broke
 		"PATH=" + pathDir + string(os.PathListSeparator) + os.Getenv("PATH"), "NO_COLOR=1", "BROWSER=" + browser, "LC_ALL=C.UTF-8"}
 
 	// The bank the examples talk to, written as the README's profiles.
-	bank := e.serve("xs2a sandbox serve --addr 127.0.0.1:0 --auth-addr 127.0.0.1:0 --auto-approve --write-profile default")
+	bank := e.serve(e.replace("xs2a sandbox serve --write-profile default"))
 	if bank.failed != "" {
 		t.Fatalf("the test's sandbox: %s", bank.failed)
 	}
@@ -380,7 +389,7 @@ func runREADMEBlock(t *testing.T, b *readmeBlock, files map[string][]byte, broke
 		for prefix, reason := range readmeKnownBroken {
 			if strings.HasPrefix(cmd, prefix) {
 				broken, isBroken = reason, true
-				brokenUsed.add(prefix)
+				brokenUsed.add("broken:" + prefix)
 			}
 		}
 		wantExit, _ := lookup(b, "exit", b.exit, c.text)
@@ -431,6 +440,9 @@ func runREADMEBlock(t *testing.T, b *readmeBlock, files map[string][]byte, broke
 // replace applies readmePlaceholders.
 func (e *readmeEnv) replace(cmd string) string {
 	for _, p := range readmePlaceholders {
+		if strings.Contains(cmd, p.from) {
+			e.used.add("placeholder:" + p.from)
+		}
 		cmd = strings.ReplaceAll(cmd, p.from, strings.ReplaceAll(p.to, "{port}", strconv.Itoa(e.port)))
 	}
 	return cmd
