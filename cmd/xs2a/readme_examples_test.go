@@ -393,6 +393,10 @@ func runREADMEBlock(t *testing.T, b *readmeBlock, files map[string][]byte, broke
 			}
 		}
 		wantExit, _ := lookup(b, "exit", b.exit, c.text)
+		if tool := missingTool(cmd); tool != "" {
+			t.Run(name, func(t *testing.T) { t.Skipf("README.md:%d: %s: no %s on PATH", c.line, c.text, tool) })
+			continue
+		}
 		// Run first, report in the subtest: a -run that selects one command
 		// still runs the block's commands before it.
 		var failure string
@@ -435,6 +439,19 @@ func runREADMEBlock(t *testing.T, b *readmeBlock, files map[string][]byte, broke
 			t.Errorf("README.md:%d: <!-- example: exit %q --> matches no command of the block", b.line, prefix)
 		}
 	}
+}
+
+// missingTool names a program besides xs2a and sh that cmd runs and this
+// machine lacks (jq), or "".
+func missingTool(cmd string) string {
+	for _, tool := range []string{"jq", "curl"} {
+		if regexp.MustCompile(`(^|[|;&]\s*)` + tool + `\s`).MatchString(cmd) {
+			if _, err := exec.LookPath(tool); err != nil {
+				return tool
+			}
+		}
+	}
+	return ""
 }
 
 // replace applies readmePlaceholders.
