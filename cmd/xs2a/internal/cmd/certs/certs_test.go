@@ -135,3 +135,20 @@ func TestGenerateAtATerminal(t *testing.T) {
 		t.Errorf("at a terminal:\n%s\npiped:\n%s", r.Stdout, piped.Stdout)
 	}
 }
+
+// With a profile whose keys are another set's, certs check --qwac/--qseal
+// checks the files given: the profile's keys do not come along (they
+// would belong to other certificates), and --qwac-key still does.
+func TestCertsCheckFilesGivenIgnoreProfileKeys(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Bank() // profile "default" with the sandbox set's qwac_key and qseal_key
+	dir := filepath.Join(e.Dir, "certs")
+	e.Must("certs", "generate", "--dir", dir, "--key-size", "2048")
+	f := func(n string) string { return filepath.Join(dir, n) }
+	e.Must("certs", "check", "--qwac", f("qwac.pem"), "--qseal", f("qseal.pem"), "--ca", f("ca.pem"), "--for", "ais")
+	// The key check still runs when a key is given: another set's key fails.
+	e.Expect(5, "", "certs", "check", "--qwac", f("qwac.pem"), "--qseal", f("qseal.pem"), "--ca", f("ca.pem"),
+		"--qwac-key", f("qseal.key"))
+	// And the profile's own certificates are still checked with its keys.
+	e.Must("certs", "check")
+}

@@ -60,9 +60,9 @@ qwac_cert, qwac_key, qseal_cert and qseal_key.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.QWAC, "qwac", "", "QWAC certificate file, with intermediates if any (default: profile qwac_cert)")
-	fl.StringVar(&o.QWACKey, "qwac-key", "", "QWAC private key (default: profile qwac_key)")
+	fl.StringVar(&o.QWACKey, "qwac-key", "", "QWAC private key (default: profile qwac_key, when --qwac is not given)")
 	fl.StringVar(&o.QSeal, "qseal", "", "QSealC certificate file (default: profile qseal_cert)")
-	fl.StringVar(&o.QSealKey, "qseal-key", "", "QSealC private key (default: profile qseal_key)")
+	fl.StringVar(&o.QSealKey, "qseal-key", "", "QSealC private key (default: profile qseal_key, when --qseal is not given)")
 	fl.StringVar(&o.CA, "ca", "", "trusted CA bundle (PEM) for the chains (default: profile ca_bundle, else system roots)")
 	fl.StringVar(&o.For, "for", "ais", "service the certificates are for: ais, pis or piis")
 	return cmd
@@ -106,10 +106,21 @@ func checkRun(o *CheckOptions) error {
 		}
 		return k, nil
 	}
-	if in.QWACKey, err = readKey(pick(o.QWACKey, cfg.Profile.QWACKey)); err != nil {
+	// A key comes from the profile only with its certificate: the
+	// profile's qwac_key beside a --qwac file pairs two unrelated files and
+	// reports a mismatch the files given do not have (the README's
+	// `certs check --qwac certs/qwac.pem ...` after sandbox serve wrote a
+	// default profile).
+	profileKey := func(certFlag, key string) string {
+		if certFlag != "" {
+			return ""
+		}
+		return key
+	}
+	if in.QWACKey, err = readKey(pick(o.QWACKey, profileKey(o.QWAC, cfg.Profile.QWACKey))); err != nil {
 		return err
 	}
-	if in.QSealKey, err = readKey(pick(o.QSealKey, cfg.Profile.QSealKey)); err != nil {
+	if in.QSealKey, err = readKey(pick(o.QSealKey, profileKey(o.QSeal, cfg.Profile.QSealKey))); err != nil {
 		return err
 	}
 	// The trust anchor: --ca, else the profile's ca_bundle (the test CA

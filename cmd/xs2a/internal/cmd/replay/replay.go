@@ -112,7 +112,10 @@ func replayRun(ctx context.Context, o *ReplayOptions) error {
 	c := *s.Signed
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	spy := &refusals{base: c.Transport}
-	c.Transport = spy
+	// Paced as every other command's calls are: a recorded journey sent at
+	// once would meet the bank's per-second limit and show its 429s as
+	// changes.
+	c.Transport = s.API.Paced(spy)
 	r := &bundle.Replayer{Client: &c, BaseURL: s.Config.Profile.BaseURL,
 		Inject: func(req *http.Request) error { return s.InjectAuth(ctx, req) }}
 	if h := s.API.APIKeyHeader; h != "" {
