@@ -392,7 +392,12 @@ func runREADMEBlock(t *testing.T, b *readmeBlock, files map[string][]byte, broke
 		}
 		wantExit, _ := lookup(b, "exit", b.exit, c.text)
 		if tool := missingTool(cmd); tool != "" {
-			t.Run(name, func(t *testing.T) { t.Skipf("README.md:%d: %s: no %s on PATH", c.line, c.text, tool) })
+			t.Run(name, func(t *testing.T) {
+				if os.Getenv("CI") == "true" {
+					t.Fatalf("README.md:%d: %s: CI=true and no %s on PATH (.ci/run installs it)", c.line, c.text, tool)
+				}
+				t.Skipf("README.md:%d: %s: no %s on PATH", c.line, c.text, tool)
+			})
 			continue
 		}
 		// Run first, report in the subtest: a -run that selects one command
