@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 )
@@ -160,6 +161,11 @@ func TestConfigShowThroughTheBinary(t *testing.T) {
 // none, and leaves another alone, saying how to use the new one.
 func TestWriteProfileSetsTheDefault(t *testing.T) {
 	s := serveBinary(t)
+	// stderr is read beside stdout's JSON line, which serveBinary waited
+	// for: give the line a moment to arrive.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(s.log.String(), "set profile: sb in "+s.cfg) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if !strings.Contains(s.log.String(), "set profile: sb in "+s.cfg) {
 		t.Errorf("serve said nothing of profile:\n%s", s.log.String())
 	}

@@ -13,8 +13,10 @@ func NewCmdConfig(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Show the configuration in effect and the profiles of the config file",
-		Args:  cmdutil.NoArgs,
-		RunE:  cmdutil.MissingSubcommand,
+		Example: `  xs2a config show -p sandbox
+  xs2a config profiles`,
+		Args: cmdutil.NoArgs,
+		RunE: cmdutil.MissingSubcommand,
 	}
 	cmd.AddCommand(NewCmdShow(f, nil), NewCmdProfiles(f, nil))
 	return cmd
