@@ -24,6 +24,9 @@ func (n NCA) NCAIdentifier() string { return n.Country + "-" + n.ID }
 var KnownNCAs = []NCA{
 	{"AT", "FMA", "Austrian Financial Market Authority"},
 	{"BE", "NBB", "National Bank of Belgium"},
+	{"BG", "BNB", "Bulgarian National Bank"},
+	{"CY", "CBC", "Central Bank of Cyprus"},
+	{"CZ", "CNB", "Czech National Bank"},
 	{"DE", "BAFIN", "Federal Financial Supervisory Authority"},
 	{"DK", "DFSA", "Danish Financial Supervisory Authority"},
 	{"EE", "FI", "Estonian Financial Supervision Authority"},
@@ -31,15 +34,25 @@ var KnownNCAs = []NCA{
 	{"FI", "FINFSA", "Finnish Financial Supervisory Authority"},
 	{"FR", "ACPR", "Prudential Supervision and Resolution Authority"},
 	{"GB", "FCA", "Financial Conduct Authority"},
+	{"GR", "BOG", "Bank of Greece"},
+	{"HR", "HNB", "Croatian National Bank"},
+	{"HU", "CBH", "Central Bank of Hungary"},
 	{"IE", "CBI", "Central Bank of Ireland"},
+	{"IS", "FME", "Financial Supervisory Authority of Iceland"},
 	{"IT", "BI", "Bank of Italy"},
-	{"LT", "BOL", "Bank of Lithuania"},
+	{"LI", "FMA", "Financial Market Authority Liechtenstein"},
+	{"LT", "BL", "Bank of Lithuania"},
 	{"LU", "CSSF", "Commission de Surveillance du Secteur Financier"},
+	{"LV", "FCMC", "Financial and Capital Market Commission"},
+	{"MT", "MFSA", "Malta Financial Services Authority"},
 	{"NL", "DNB", "De Nederlandsche Bank"},
 	{"NO", "FSA", "Financial Supervisory Authority of Norway"},
 	{"PL", "PFSA", "Polish Financial Supervision Authority"},
 	{"PT", "BP", "Bank of Portugal"},
+	{"RO", "NBR", "National Bank of Romania"},
 	{"SE", "FINA", "Finansinspektionen"},
+	{"SI", "BS", "Bank of Slovenia"},
+	{"SK", "NBS", "National Bank of Slovakia"},
 }
 
 // NCAOfCountry is the known NCA of country.
@@ -52,15 +65,24 @@ func NCAOfCountry(country string) (NCA, bool) {
 	return NCA{}, false
 }
 
-// NCAByID is the known NCA whose ID (without country) is id; several
-// countries could share an abbreviation, but none of the known ones do.
-func NCAByID(id string) (NCA, bool) {
-	for _, n := range KnownNCAs {
-		if n.ID == id {
-			return n, true
+// NCAByID is the known NCA of country whose ID (without country) is id;
+// when country has none of that ID, other is one of another country that
+// has it (FMA is Austria's and Liechtenstein's), so a caller can say whose
+// it is.
+func NCAByID(country, id string) (n NCA, ok bool, other *NCA) {
+	for _, k := range KnownNCAs {
+		if k.ID != id {
+			continue
+		}
+		if k.Country == country {
+			return k, true, nil
+		}
+		if other == nil {
+			k := k
+			other = &k
 		}
 	}
-	return NCA{}, false
+	return NCA{}, false, other
 }
 
 var ncaIDFormRE = regexp.MustCompile(`^([A-Z]{2})-(.+)$`)
@@ -96,7 +118,7 @@ func NCAMismatch(subjectC, orgID, statementNCAID string) string {
 	if country == "" {
 		country, id = stC, stNCA
 	}
-	if n, ok := NCAByID(id); ok && country != "" && n.Country != country {
+	if _, ok, n := NCAByID(country, id); !ok && n != nil && country != "" {
 		return fmt.Sprintf("NCA %s is %s's (%s, %s), not %s's: give the NCA of %s (certs generate --nca-id)", id, n.Country, n.NCAIdentifier(), n.Name, country, country)
 	}
 	return ""

@@ -142,10 +142,10 @@ func resolveNCA(cmd *cobra.Command, org *qcert.Org) error {
 		}
 		return nil
 	}
-	n, known := qcert.NCAByID(org.NCAID)
+	n, known, other := qcert.NCAByID(org.Country, org.NCAID)
 	switch {
-	case known && n.Country != org.Country:
-		return fmt.Errorf("NCA %s is %s's (%s), not %s's: give --nca-id with the NCA of %s, or --country %s", org.NCAID, n.Country, n.NCAIdentifier(), org.Country, org.Country, n.Country)
+	case !known && other != nil:
+		return fmt.Errorf("NCA %s is %s's (%s), not %s's: give --nca-id with the NCA of %s, or --country %s", org.NCAID, other.Country, other.NCAIdentifier(), org.Country, org.Country, other.Country)
 	case known && !fl.Changed("nca-name"):
 		org.NCAName = n.Name
 	case !known && !fl.Changed("nca-name"):
