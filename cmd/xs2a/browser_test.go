@@ -201,6 +201,33 @@ func TestFlowInTheRealBrowser(t *testing.T) {
 		}
 	})
 
+	// Issue 18's "done when": `xs2a -p local flow` against `sandbox serve
+	// --write-profile local` completes with a browser: the PSU signs in on
+	// the served bank's pages (no auto-approval) and approves.
+	t.Run("served profile", func(t *testing.T) {
+		s := serveBinary(t, "--auto-approve=false")
+		dir := t.TempDir()
+		urlFile := filepath.Join(dir, "opened-urls")
+		script := filepath.Join(dir, "browser.sh")
+		if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '"+urlFile+"'\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p := &flowProcess{proc: startProc(t, s.dir, append(append([]string{}, s.env...), "BROWSER="+script),
+			"--config", s.cfg, "-p", "sb", "flow", "--timeout", "60s", "-o", "json"), urlFile: urlFile}
+		tab, cancel := context.WithTimeout(newTab(t, browser), 25*time.Second)
+		t.Cleanup(cancel)
+		u := p.authURL(t, tab)
+		if !strings.HasPrefix(u, s.info["auth_url"]+"/oauth/authorize?") {
+			t.Fatalf("$BROWSER got %q; want the served bank's authorization URL (%s)", u, s.info["auth_url"])
+		}
+		psuSignsIn(t, tab, u)
+		callback(t, p, tab, "approve")
+		if code := p.exit(t, 60*time.Second); code != 0 {
+			t.Fatalf("xs2a -p sb flow: exit %d; want 0\nstdout:\n%s\nstderr:\n%s", code, p.stdout, p.stderr)
+		}
+		checkWholeJourney(t, record(t, p))
+	})
+
 	t.Run("deny", func(t *testing.T) {
 		p, tab := journey(t)
 		page := callback(t, p, tab, "deny")
