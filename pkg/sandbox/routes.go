@@ -32,6 +32,7 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/v1/consents/{consentId}/authorisations", api(s.listAuthorisations)},
 		{"GET", "/v1/consents/{consentId}/authorisations/{authorisationId}", api(s.authorisationStatus)},
 		{"PUT", "/v1/consents/{consentId}/authorisations/{authorisationId}", api(s.updatePSUData)},
+		{"POST", "/v1/funds-confirmations", api(s.confirmFunds)},
 		{"GET", "/v1/card-accounts", api(s.listCards)},
 		{"GET", "/v1/card-accounts/{accountId}", api(s.getCard)},
 		{"GET", "/v1/card-accounts/{accountId}/balances", api(s.cardBalances)},
