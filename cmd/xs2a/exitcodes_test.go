@@ -125,6 +125,14 @@ func exitRows() []exitRow {
 			return u.run("consent", "status", "--strict-budget")
 		}, []string{"not sent"}},
 
+		{9, "funds-confirmation --exit-status: the bank has not the funds", func(t *testing.T, e *exitEnv) result {
+			r := e.user(t, nil).run("funds-confirmation", "--account", "FI0412345600012343", "--amount", "99999999999", "--exit-status")
+			if !strings.HasPrefix(r.stdout, "funds NOT available: ") || r.stderr != "" {
+				t.Errorf("the answer is not printed, or an error line is:\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
+			}
+			return r
+		}, nil},
+
 		{130, "interrupted while waiting for the PSU", func(t *testing.T, e *exitEnv) result {
 			u := e.user(t, nil)
 			u.must("consent", "create")

@@ -158,6 +158,7 @@ func TestJSONFieldNamesAreSnakeCase(t *testing.T) {
 		t.Fatalf("no transactionId in the report's bank_response: %s", raw)
 	}
 	mustJSON(t, e, 0, "accounts", "transaction", "acc-2343", id[1], "--psu-ip", "192.0.2.10")
+	mustJSON(t, e, 0, "funds-confirmation", "--account", "FI0412345600012343", "--amount", "1")
 	mustJSON(t, e, 0, "replay", rec)
 	mustJSON(t, e, 0, "sign", "verify", "--bundle", rec)
 	mustJSON(t, e, 0, "flow", "--timeout", "20s")

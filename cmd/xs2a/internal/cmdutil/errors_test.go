@@ -127,6 +127,10 @@ func classifyCases(t *testing.T) []classifyCase {
 		{"budget exceeded, as sent: the message is the budget's alone", asSent(exceeded), ExitBudget, "^" + regexp.QuoteMeta(exceeded.Error()) + "$"},
 		{"replay: an exchange not sent", Silent(ExitBudget), ExitBudget, `^$`},
 
+		// 9: funds-confirmation --exit-status, fundsAvailable false (the
+		// answer printed, no error line).
+		{"funds-confirmation --exit-status: no funds", Silent(ExitNoFunds), ExitNoFunds, `^$`},
+
 		// 130: interrupted.
 		{"Ctrl-C during a request", asSent(context.Canceled), ExitInterrupted, `^interrupted$`},
 		{"authorize: interrupted while waiting", &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted while waiting for the authorization")}, ExitInterrupted, `^interrupted while waiting`},
@@ -243,7 +247,7 @@ func TestClassifyPinsTheREADMETable(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("README documents exit codes %v that no Classify case pins", missing)
 	}
-	for _, c := range []int{ExitOK, ExitFailure, ExitUsage, ExitRejected, ExitAuth, ExitCertificate, ExitSignature, ExitChanged, ExitBudget, ExitInterrupted} {
+	for _, c := range []int{ExitOK, ExitFailure, ExitUsage, ExitRejected, ExitAuth, ExitCertificate, ExitSignature, ExitChanged, ExitBudget, ExitNoFunds, ExitInterrupted} {
 		if !documented[c] {
 			t.Errorf("exit constant %d is not in README's table", c)
 		}

@@ -1,0 +1,252 @@
+// Package funds is `xs2a funds-confirmation`: the PIIS's one call, POST
+// /v1/funds-confirmations, for card-based payment instrument issuers and
+// shell scripts that ask "is this amount there now".
+package funds
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
+)
+
+// Options are the flags of `xs2a funds-confirmation` and what it uses.
+type Options struct {
+	IO      *iostreams.IOStreams
+	Session func() (*cmdutil.Session, error)
+
+	Account    string // --account IBAN
+	PAN        string // --pan PAN or masked PAN
+	CardNumber string
+	Amount     string
+	Currency   string
+	Payee      string
+	Consent    string
+	ExitStatus bool
+}
+
+var (
+	// amountRE is the file's amountValue (up to 14 digits, up to three
+	// decimals, a dot), without the sign: a negative amount is nothing to
+	// confirm.
+	amountRE   = regexp.MustCompile(`^[0-9]{1,14}(\.[0-9]{1,3})?$`)
+	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+	// ibanRE is ISO 13616's electronic form: country, check digits, up to
+	// 30 letters and digits.
+	ibanRE = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$`)
+	panRE  = regexp.MustCompile(`^[0-9]{12,19}$`)
+	// maskedPANRE: the first six and last four digits shown, the rest
+	// masked (the file's maskedPan, e.g. 123456xxxxxx1234).
+	maskedPANRE = regexp.MustCompile(`^[0-9]{6}[0-9*xX]{2,9}[0-9]{4}$`)
+)
+
+// Request builds the body the flags describe, or a usage error naming the
+// flag: nothing goes to the bank that it would refuse for its form.
+func (o *Options) Request() (xs2a.FundsRequest, error) {
+	var r xs2a.FundsRequest
+	switch {
+	case o.Account != "" && o.PAN != "":
+		return r, cmdutil.UsageErrorf("give one of --account and --pan, not both")
+	case o.Account == "" && o.PAN == "":
+		return r, cmdutil.UsageErrorf("give the account: --account IBAN or --pan PAN")
+	case o.Account != "":
+		iban := strings.ToUpper(strings.ReplaceAll(o.Account, " ", ""))
+		if err := checkIBAN(iban); err != nil {
+			return r, cmdutil.UsageErrorf("--account %q: %v", termsafe.Line(o.Account), err)
+		}
+		r.Account.IBAN = iban
+	default:
+		pan := strings.ReplaceAll(o.PAN, " ", "")
+		switch {
+		case panRE.MatchString(pan):
+			r.Account.PAN = pan
+		case maskedPANRE.MatchString(pan):
+			r.Account.MaskedPAN = pan
+		default:
+			return r, cmdutil.UsageErrorf("--pan %q is neither a card number (12 to 19 digits) nor a masked PAN (524378******8693)", termsafe.Line(o.PAN))
+		}
+	}
+	if o.CardNumber != "" {
+		cn := strings.ReplaceAll(o.CardNumber, " ", "")
+		if !panRE.MatchString(cn) {
+			return r, cmdutil.UsageErrorf("--card-number %q is not a card number (12 to 19 digits)", termsafe.Line(o.CardNumber))
+		}
+		r.CardNumber = cn
+	}
+	if o.Amount == "" {
+		return r, cmdutil.UsageErrorf("give the amount to confirm: --amount 12.34")
+	}
+	if !amountRE.MatchString(o.Amount) {
+		return r, cmdutil.UsageErrorf("--amount %q is not an amount: digits with a dot and at most three decimals, e.g. 12.34", termsafe.Line(o.Amount))
+	}
+	if v, _ := new(big.Rat).SetString(o.Amount); v.Sign() == 0 {
+		return r, cmdutil.UsageErrorf("--amount %s: there is nothing to confirm in zero", o.Amount)
+	}
+	cur := strings.ToUpper(o.Currency)
+	if !currencyRE.MatchString(cur) {
+		return r, cmdutil.UsageErrorf("--currency %q is not an ISO 4217 code (three letters, e.g. EUR)", termsafe.Line(o.Currency))
+	}
+	r.InstructedAmount = xs2a.Amount{Currency: cur, Amount: o.Amount}
+	if n := len([]rune(o.Payee)); n > 70 {
+		return r, cmdutil.UsageErrorf("--payee is %d characters; the file allows 70", n)
+	}
+	r.Payee, r.ConsentID = o.Payee, o.Consent
+	return r, nil
+}
+
+// checkIBAN checks the form and the ISO 13616 check digits (ISO 7064 MOD
+// 97-10: the IBAN with its first four characters moved to the end, letters
+// as numbers A=10 … Z=35, is 1 modulo 97), so that a mistyped IBAN is
+// caught here rather than answered "no funds" by a bank that does not know it.
+func checkIBAN(iban string) error {
+	if !ibanRE.MatchString(iban) {
+		return fmt.Errorf("not an IBAN (two letters, two check digits, then letters and digits)")
+	}
+	var digits strings.Builder
+	for _, c := range iban[4:] + iban[:4] {
+		if c >= 'A' && c <= 'Z' {
+			fmt.Fprintf(&digits, "%d", c-'A'+10)
+		} else {
+			digits.WriteRune(c)
+		}
+	}
+	n, _ := new(big.Int).SetString(digits.String(), 10)
+	if new(big.Int).Mod(n, big.NewInt(97)).Int64() != 1 {
+		return fmt.Errorf("the check digits %s are wrong (ISO 13616 mod 97): a typing error?", iban[2:4])
+	}
+	return nil
+}
+
+// resultJSON is -o json: xs2a's names in snake_case, the bank's answer
+// verbatim under bank_response.
+type resultJSON struct {
+	FundsAvailable   bool        `json:"funds_available"`
+	Account          accountJSON `json:"account"`
+	InstructedAmount xs2a.Amount `json:"instructed_amount"`
+	XRequestID       string      `json:"x_request_id"`
+	BankResponse     any         `json:"bank_response"`
+}
+
+// accountJSON names the account; a full PAN only masked.
+type accountJSON struct {
+	IBAN      string `json:"iban,omitempty"`
+	MaskedPAN string `json:"masked_pan,omitempty"`
+}
+
+// NewCmdFundsConfirmation builds `xs2a funds-confirmation`; runF replaces
+// the run function in tests.
+func NewCmdFundsConfirmation(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	o := &Options{IO: f.IO, Session: f.Session}
+	cmd := &cobra.Command{
+		Use:   "funds-confirmation",
+		Short: "Ask whether an amount is available on an account now (PIIS, POST /v1/funds-confirmations)",
+		Long: `Confirmation of funds (the PIIS): is the amount available on the account at
+the moment of the request. The account is an IBAN (--account) or a card
+(--pan, the card number or its masked PAN); --card-number is the card the
+card-based payment instrument issuer issued, sent when known.
+
+The call goes with the client-credentials token and the API key. --consent
+sends a Consent-ID, for a bank with PIIS consents (the 1.3 file comments the
+header out and leaves the consent to the bank).
+
+Prints whether the funds are available. With --exit-status the answer is
+also the exit status: 0 available, 9 not available (any error keeps its own
+code, see README "Exit codes"), for shell scripts:
+
+  xs2a funds-confirmation --account FI0412345600012343 --amount 12.34 --exit-status && pay`,
+		Example: `  xs2a funds-confirmation --account FI0412345600012343 --amount 12.34
+  xs2a funds-confirmation --pan 524378******8693 --amount 250 --currency EUR --payee "Kauppa Oy"
+  xs2a funds-confirmation --account FI0412345600012343 --amount 99.90 --exit-status -o json`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := o.Request(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return run(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Account, "account", "", "the account's IBAN")
+	fl.StringVar(&o.PAN, "pan", "", "the card account: its card number or masked PAN (524378******8693)")
+	fl.StringVar(&o.CardNumber, "card-number", "", "the card number of the card the issuer (the TPP) issued, when known")
+	fl.StringVar(&o.Amount, "amount", "", "the amount to confirm, e.g. 12.34 (required)")
+	fl.StringVar(&o.Currency, "currency", "EUR", "the amount's currency (ISO 4217)")
+	fl.StringVar(&o.Payee, "payee", "", "the merchant, shown to the PSU (at most 70 characters)")
+	fl.StringVar(&o.Consent, "consent", "", "a PIIS consent id, sent as Consent-ID (banks that have PIIS consents)")
+	fl.BoolVar(&o.ExitStatus, "exit-status", false, "exit 0 when the funds are available and 9 when not")
+	return cmd
+}
+
+func run(ctx context.Context, o *Options) error {
+	req, err := o.Request()
+	if err != nil {
+		return err
+	}
+	s, err := o.Session()
+	if err != nil {
+		return err
+	}
+	var got *xs2a.FundsConfirmation
+	var kept json.RawMessage
+	err = s.WithClientToken(ctx, func(token string) (err error) {
+		got, err = s.API.FundsConfirmation(xs2a.KeepAnswer(ctx, &kept), token, req)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if s.WantsJSON() {
+		acct := accountJSON{IBAN: req.Account.IBAN, MaskedPAN: req.Account.MaskedPAN}
+		if req.Account.PAN != "" {
+			acct.MaskedPAN = maskPAN(req.Account.PAN) // sent whole, printed masked
+		}
+		out := resultJSON{FundsAvailable: got.FundsAvailable, Account: acct,
+			InstructedAmount: req.InstructedAmount, XRequestID: got.RequestID,
+			BankResponse: cmdutil.BankBody(kept, map[string]any{"fundsAvailable": got.FundsAvailable})}
+		if err := cmdutil.WriteJSON(o.IO.Out, out); err != nil {
+			return err
+		}
+	} else {
+		verdict := "available"
+		if !got.FundsAvailable {
+			verdict = "NOT available"
+		}
+		fmt.Fprintf(o.IO.Out, "funds %s: %s %s on %s\n", verdict, req.InstructedAmount.Amount, req.InstructedAmount.Currency, accountName(req.Account))
+	}
+	if o.ExitStatus && !got.FundsAvailable {
+		return cmdutil.Silent(cmdutil.ExitNoFunds)
+	}
+	return nil
+}
+
+// accountName is the account as the line names it; a full PAN is masked
+// (PCI DSS: the output may land in a log).
+func accountName(a xs2a.AccountReference) string {
+	switch {
+	case a.IBAN != "":
+		return a.IBAN
+	case a.PAN != "":
+		return "card " + maskPAN(a.PAN)
+	default:
+		return "card " + a.MaskedPAN
+	}
+}
+
+// maskPAN keeps the first six and last four digits.
+func maskPAN(pan string) string {
+	if len(pan) < 10 {
+		return pan
+	}
+	return pan[:6] + strings.Repeat("*", len(pan)-10) + pan[len(pan)-4:]
+}

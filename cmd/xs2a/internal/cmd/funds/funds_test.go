@@ -1,0 +1,85 @@
+package funds_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdtest"
+)
+
+const iban = "FI0412345600012343" // the sandbox's customer 5000001, current account
+
+// TestBadInput: each mistake is one line on stderr and exit 2, before any
+// request (no bank is running).
+func TestBadInput(t *testing.T) {
+	e := cmdtest.New(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--amount", "1"}, "give the account: --account IBAN or --pan PAN"},
+		{[]string{"--account", iban, "--pan", "524378******8693", "--amount", "1"}, "give one of --account and --pan, not both"},
+		{[]string{"--account", "FI0512345600012343", "--amount", "1"}, "check digits 05 are wrong"},
+		{[]string{"--account", "not-an-iban", "--amount", "1"}, "not an IBAN"},
+		{[]string{"--account", iban}, "give the amount to confirm"},
+		{[]string{"--account", iban, "--amount", "12,34"}, `--amount "12,34" is not an amount`},
+		{[]string{"--account", iban, "--amount", "-5"}, `--amount "-5" is not an amount`},
+		{[]string{"--account", iban, "--amount", "0.00"}, "nothing to confirm in zero"},
+		{[]string{"--account", iban, "--amount", "1", "--currency", "EURO"}, "not an ISO 4217 code"},
+		{[]string{"--pan", "5243", "--amount", "1"}, "neither a card number"},
+		{[]string{"--pan", "524378******8693", "--card-number", "12ab", "--amount", "1"}, "--card-number"},
+		{[]string{"--account", iban, "--amount", "1", "--payee", strings.Repeat("x", 71)}, "allows 70"},
+		{[]string{"--account", iban, "--amount", "1", "extra"}, ""},
+	} {
+		r := e.Run(append([]string{"funds-confirmation"}, tc.args...)...)
+		if r.Code != 2 || r.Stdout != "" || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, tc.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", tc.args, r.Code, r.Stdout, r.Stderr, tc.want)
+		}
+	}
+}
+
+// TestAgainstTheBank: true and false from the sandbox's answer, in text
+// and -o json, and --exit-status's 0 and 9.
+func TestAgainstTheBank(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Bank()
+	r := e.Must("funds-confirmation", "--account", iban, "--amount", "1.00")
+	if r.Stdout != "funds available: 1.00 EUR on "+iban+"\n" {
+		t.Errorf("stdout %q", r.Stdout)
+	}
+	r = e.Run("funds-confirmation", "--account", iban, "--amount", "99999999999", "--exit-status")
+	if r.Code != 9 || r.Stdout != "funds NOT available: 99999999999 EUR on "+iban+"\n" || r.Stderr != "" {
+		t.Errorf("no funds, --exit-status: exit %d, stdout %q, stderr %q; want 9 and the answer", r.Code, r.Stdout, r.Stderr)
+	}
+	// Without --exit-status "no" is an answer, not a failure.
+	e.Must("funds-confirmation", "--account", iban, "--amount", "99999999999")
+	e.Must("funds-confirmation", "--account", iban, "--amount", "1", "--exit-status")
+
+	r = e.Run("-o", "json", "funds-confirmation", "--pan", "5243780000008693", "--card-number", "5243780000008693", "--amount", "99999999999", "--payee", "Kauppa Oy", "--exit-status")
+	var got struct {
+		FundsAvailable *bool `json:"funds_available"`
+		Account        struct {
+			MaskedPAN string `json:"masked_pan"`
+		} `json:"account"`
+		InstructedAmount struct{ Amount, Currency string } `json:"instructed_amount"`
+		XRequestID       string                            `json:"x_request_id"`
+		Bank             struct {
+			FundsAvailable *bool `json:"fundsAvailable"`
+		} `json:"bank_response"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 9 || got.FundsAvailable == nil || *got.FundsAvailable ||
+		got.Bank.FundsAvailable == nil || *got.Bank.FundsAvailable || got.Account.MaskedPAN != "524378******8693" ||
+		got.InstructedAmount.Amount != "99999999999" || got.InstructedAmount.Currency != "EUR" || got.XRequestID == "" {
+		t.Errorf("-o json, card over its line: exit %d, %v\n%s", r.Code, err, r.Stdout)
+	}
+	if strings.Contains(r.Stdout, "5243780000008693") {
+		t.Errorf("the full PAN is printed: %s", r.Stdout)
+	}
+
+	// The bank's refusal is the bank's, exit 3.
+	r = e.Expect(3, "RESOURCE_UNKNOWN", "funds-confirmation", "--account", "DE89370400440532013000", "--amount", "1")
+	if r.Stdout != "" {
+		t.Errorf("refused: stdout %q", r.Stdout)
+	}
+}
