@@ -56,6 +56,17 @@ func TestFundsConfirmationAgainstSandboxServe(t *testing.T) {
 		r = s.run(nil, append([]string{"funds-confirmation"}, args...)...)
 		oneErrorLine(t, strings.Join(args, " "), r, 2)
 	}
+	// Recorded, verified offline and replayed as every other call.
+	rec := filepath.Join(s.dir, "rec")
+	if r := s.run(nil, "--record", rec, "funds-confirmation", "--account", iban, "--amount", "1"); r.code != 0 {
+		t.Fatalf("--record: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := s.run(nil, "sign", "verify", "--bundle", rec); r.code != 0 {
+		t.Errorf("sign verify --bundle: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := s.run(nil, "replay", rec); r.code != 0 || !strings.Contains(r.stdout, "funds-confirmations") {
+		t.Errorf("replay: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	// The bank's refusal: an IBAN it does not hold.
 	r = s.run(nil, "funds-confirmation", "--account", "DE89370400440532013000", "--amount", "1")
 	oneErrorLine(t, "unknown IBAN", r, 3, "400 RESOURCE_UNKNOWN")

@@ -118,6 +118,11 @@ func TestOpenAPIFundsConfirmation(t *testing.T) {
 		}
 		return a
 	})
+	step("400 RESOURCE_BLOCKED: customer 3000001's blocked card", 400, func() answer {
+		a := post(fundsBody(map[string]any{"maskedPan": "524366******2222"}, "1.00", "EUR", nil), nil)()
+		wantAPIError(t, a, 400, CodeResourceBlocked, "account", "blocked")
+		return a
+	})
 	step("400 FORMAT_ERROR: IBAN check digits wrong", 400, func() answer {
 		a := post(fundsBody(map[string]any{"iban": "FI0512345600012343"}, "1.00", "EUR", nil), nil)()
 		wantAPIError(t, a, 400, CodeFormatError, "account.iban", "check digits")

@@ -239,12 +239,13 @@ func (s *Session) discover(ctx context.Context, tokenURL, authorizeURL bool) (*o
 }
 
 // InjectAuth adds the credentials a request lacks, the way a TPP would
-// send it: consent management (/v1/consents...) gets the client-credentials
+// send it: consent management (/v1/consents...) and confirmation of funds
+// (/v1/funds-confirmations, which has no PSU) get the client-credentials
 // token and the API key; every other call the PSU's access token (refreshed
 // when expired) and the Consent-ID it belongs to. Headers already present
 // are kept. `xs2a proxy --inject-auth` and `xs2a replay` use it.
 func (s *Session) InjectAuth(ctx context.Context, out *http.Request) error {
-	if ConsentManagement(out.URL.Path) {
+	if ConsentManagement(out.URL.Path) || FundsConfirmation(out.URL.Path) {
 		if out.Header.Get("Authorization") == "" {
 			t, err := s.ClientToken(ctx, false)
 			if err != nil {
@@ -287,6 +288,13 @@ func (s *Session) InjectAuth(ctx context.Context, out *http.Request) error {
 		}
 	}
 	return nil
+}
+
+// FundsConfirmation reports the PIIS's path, /v1/funds-confirmations (or
+// /funds-confirmations, as ConsentManagement takes /consents).
+func FundsConfirmation(path string) bool {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	return segs[len(segs)-1] == "funds-confirmations" && (len(segs) == 1 || len(segs) == 2 && segs[0] != "" && segs[0][0] == 'v')
 }
 
 // ConsentManagement reports a path of the consent endpoints

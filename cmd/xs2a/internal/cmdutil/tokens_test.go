@@ -38,6 +38,22 @@ func TestConsentManagementPaths(t *testing.T) {
 	}
 }
 
+// Confirmation of funds has no PSU: the client token and the API key too.
+func TestFundsConfirmationPath(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/v1/funds-confirmations":                true,
+		"/funds-confirmations":                   true,
+		"/v1/accounts/funds-confirmations":       false, // an account so named
+		"/v1/funds-confirmations/x":              false,
+		"/v1/consents/confirmation-of-funds":     false,
+		"/v1/card-accounts/funds-confirmations/": false,
+	} {
+		if got := FundsConfirmation(path); got != want {
+			t.Errorf("FundsConfirmation(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
 // TestWithClientToken: a kept client token the bank refuses as unknown is
 // replaced once and the call made again; a token just fetched, a second
 // refusal and any other answer are not.
