@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
@@ -80,5 +83,32 @@ func TestFundsConfirmationMatchesTheOpenAPIFile(t *testing.T) {
 	}
 	if _, errs := gate.check(last.req.Clone(context.Background()), last.body); len(errs) != 0 {
 		t.Errorf("the recorded request fails on a second check: %v", errs)
+	}
+}
+
+// TestFundsConfirmationBrokenAnswers: an answer without a boolean
+// fundsAvailable is an error, never "no funds" (a script acting on the
+// exit status would read it as a no).
+func TestFundsConfirmationBrokenAnswers(t *testing.T) {
+	for body, want := range map[string]string{
+		`{}`:                         "has no fundsAvailable",
+		`{"fundsAvailable":"false"}`: "not the expected JSON",
+		`{"fundsAvailable":null}`:    "has no fundsAvailable",
+		``:                           "has no fundsAvailable",
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost || r.URL.Path != "/v1/funds-confirmations" {
+				t.Errorf("%s %s", r.Method, r.URL.Path)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(body))
+		}))
+		c := &xs2a.Client{HTTP: srv.Client(), BaseURL: srv.URL}
+		got, err := c.FundsConfirmation(context.Background(), "t", xs2a.FundsRequest{Account: xs2a.AccountReference{IBAN: "FI0412345600012343"},
+			InstructedAmount: xs2a.Amount{Currency: "EUR", Amount: "1"}})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("answer %q: %+v, %v; want an error with %q", body, got, err, want)
+		}
+		srv.Close()
 	}
 }
