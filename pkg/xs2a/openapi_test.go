@@ -189,7 +189,7 @@ func TestRequestsMatchTheOpenAPIFile(t *testing.T) {
 	verifier := oauth.NewVerifier()
 	browser := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CertPool()}},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := browser.Get(oauth.AuthCodeURL(cfg, cid, "state-1", verifier))
+	resp, err := browser.Get(oauth.AuthCodeURL(cfg, "AIS:"+cid, "state-1", verifier))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,8 +119,17 @@ func (s *Session) Exchange(ctx context.Context, code, verifier, redirect string)
 	}
 	s.warnToken(t)
 	consentID := st.ConsentID
-	if st.Pending != nil && st.Pending.ConsentID != "" {
-		consentID = st.Pending.ConsentID
+	kind := ""
+	if st.Pending != nil {
+		kind = st.Pending.Kind
+		if st.Pending.ConsentID != "" {
+			consentID = st.Pending.ConsentID
+		}
+	}
+	if kind != "" {
+		// A payment's or a funds confirmation's token: kept in its own
+		// slot, so the AIS token (and `accounts`) stays as it was.
+		return s.keepOtherToken(name, kind, toState(t, consentID))
 	}
 	tok := toState(t, consentID)
 	err = s.Store.Update(name, func(st *state.State) error {
@@ -134,6 +143,29 @@ func (s *Session) Exchange(ctx context.Context, code, verifier, redirect string)
 			if c := st.Budget.Consents[consentID]; c != nil {
 				c.Status = "valid"
 			}
+		}
+		return nil
+	})
+	return tok, err
+}
+
+// keepOtherToken keeps a PIS or PIIS token (Exchange): the payment's in
+// state.Payment when it is the payment remembered (else a Payment for it
+// is remembered, service and product unknown), the PIIS one in PIISToken.
+func (s *Session) keepOtherToken(name, kind string, tok *state.Token) (*state.Token, error) {
+	err := s.Store.Update(name, func(st *state.State) error {
+		st.Code, st.CodeVerifier, st.CodeRedirect, st.Pending = "", "", "", nil
+		switch kind {
+		case "pis":
+			tok.PaymentID, tok.ConsentID = tok.ConsentID, ""
+			if st.Payment == nil || st.Payment.ID != tok.PaymentID {
+				st.Payment = &state.Payment{ID: tok.PaymentID, Created: s.Now()}
+			}
+			st.Payment.Token = tok
+		case "piis":
+			st.PIISConsentID, st.PIISToken = tok.ConsentID, tok
+		default:
+			return fmt.Errorf("unknown authorisation kind %q in the state", kind)
 		}
 		return nil
 	})
