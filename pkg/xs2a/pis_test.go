@@ -260,7 +260,9 @@ func TestPaymentRequestsMatchTheOpenAPIFile(t *testing.T) {
 		}
 		for name, edit := range map[string]func(r *http.Request, b []byte) []byte{
 			"PSU-IP-Address missing": func(r *http.Request, b []byte) []byte { r.Header.Del("PSU-IP-Address"); return b },
-			"creditorName missing":   func(_ *http.Request, b []byte) []byte { return bytes.Replace(b, []byte(`"creditorName":"John Miles",`), nil, 1) },
+			"creditorName missing": func(_ *http.Request, b []byte) []byte {
+				return bytes.Replace(b, []byte(`"creditorName":"John Miles",`), nil, 1)
+			},
 			"amount a number": func(_ *http.Request, b []byte) []byte {
 				return bytes.Replace(b, []byte(`"amount":"12.34"`), []byte(`"amount":12.34`), 1)
 			},
@@ -292,4 +294,3 @@ func TestPaymentRequestsMatchTheOpenAPIFile(t *testing.T) {
 		}
 	})
 }
-

@@ -63,7 +63,8 @@ standard input instead of the redirect reaching this machine (SSH, headless).
 
 $BROWSER, when set, is the command that opens the URL.`,
 		Example: `  xs2a consent create && xs2a authorize --exchange
-  xs2a payment initiate ... && xs2a authorize --payment --exchange
+  xs2a authorize --payment --exchange            # the payment initiated last
+  xs2a authorize --payment pay-123 --no-browser
   xs2a authorize --no-browser --timeout 10m      # then paste the URL the browser ends on
   ssh -L 8765:127.0.0.1:8765 devbox              # or forward the fixed port of redirect_uri`,
 		Args: cobra.MaximumNArgs(1),
