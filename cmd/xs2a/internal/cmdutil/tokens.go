@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
@@ -276,7 +277,7 @@ func (s *Session) discover(ctx context.Context, tokenURL, authorizeURL bool) (*o
 // when expired) and the Consent-ID it belongs to. Headers already present
 // are kept. `xs2a proxy --inject-auth` and `xs2a replay` use it.
 func (s *Session) InjectAuth(ctx context.Context, out *http.Request) error {
-	if ConsentManagement(out.URL.Path) {
+	if ConsentManagement(out.URL.Path) || PaymentPath(out.URL.Path) {
 		if out.Header.Get("Authorization") == "" {
 			t, err := s.ClientToken(ctx, false)
 			if err != nil {
@@ -319,6 +320,14 @@ func (s *Session) InjectAuth(ctx context.Context, out *http.Request) error {
 		}
 	}
 	return nil
+}
+
+// PaymentPath reports a path of the payment endpoints
+// (/v1/{payment-service}/...), which the TPP calls with its
+// client-credentials token as it does consent management.
+func PaymentPath(path string) bool {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	return len(segs) >= 3 && slices.Contains(xs2a.PaymentServices, segs[1])
 }
 
 // ConsentManagement reports a path of the consent endpoints
