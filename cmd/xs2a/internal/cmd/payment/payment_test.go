@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -284,4 +285,27 @@ func TestStatusWaitProgress(t *testing.T) {
 	}
 	e.Must(single()...)
 	e.Expect(1, "is still ACTC after", "payment", "status", "--wait", "--interval", "50ms", "--timeout", "60ms")
+}
+
+// xs2a's own fields are snake_case; the bank's bodies (bank_response,
+// authorisation_response) and amounts' inner names are left as they are.
+func TestPaymentJSONFieldNames(t *testing.T) {
+	e := cmdtest.New(t)
+	newStubBank(t, e)
+	snake := regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+	for _, args := range [][]string{single(), {"payment", "get"}, {"payment", "status"}, {"payment", "status"}, {"payment", "cancel"}} {
+		r := e.Must(append([]string{"-o", "json"}, args...)...)
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, r.Stdout)
+		}
+		if _, ok := doc["bank_response"]; !ok {
+			t.Errorf("%v: no bank_response", args)
+		}
+		for k := range doc {
+			if !snake.MatchString(k) {
+				t.Errorf("%v -o json: field %q is not snake_case", args, k)
+			}
+		}
+	}
 }
