@@ -205,10 +205,13 @@ func NewVerifier() string { return oauth2.GenerateVerifier() }
 func Challenge(verifier string) string { return oauth2.S256ChallengeFromVerifier(verifier) }
 
 // AuthCodeURL is the bank's authorization request: response_type=code,
-// scope AIS:<consentId>, state, response_mode=query and PKCE S256.
-func AuthCodeURL(c Config, consentID, state, verifier string) string {
+// the scope, state, response_mode=query and PKCE S256. The scope names
+// what the PSU authorises (AIS:<consentId>, PIS:<paymentId>,
+// PIIS:<consentId>): the caller fills it in (profile.Profile.Scope), since
+// a bank may write it otherwise.
+func AuthCodeURL(c Config, scope, state, verifier string) string {
 	return c.oauth2().AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
-		oauth2.SetAuthURLParam("scope", "AIS:"+consentID), oauth2.SetAuthURLParam("response_mode", "query"))
+		oauth2.SetAuthURLParam("scope", scope), oauth2.SetAuthURLParam("response_mode", "query"))
 }
 
 // Exchange trades an authorization code and its verifier for tokens.

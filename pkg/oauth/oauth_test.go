@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -251,5 +252,15 @@ func TestErrorHidesEchoedSecrets(t *testing.T) {
 		if strings.Contains(err.Error(), s) {
 			t.Errorf("%q is in %q", s, err)
 		}
+	}
+}
+
+func TestAuthCodeURLScope(t *testing.T) {
+	u, err := url.Parse(AuthCodeURL(Config{ClientID: "c", AuthorizeURL: "https://bank.example/authorize", RedirectURL: "http://127.0.0.1/cb"}, "PIS:pay-1", "st", NewVerifier()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := u.Query(); q.Get("scope") != "PIS:pay-1" || q.Get("state") != "st" || q.Get("code_challenge_method") != "S256" {
+		t.Errorf("authorization URL %s", u)
 	}
 }

@@ -47,3 +47,26 @@ func TestCheckFile(t *testing.T) {
 		}
 	}
 }
+
+func TestScope(t *testing.T) {
+	var p Profile
+	for kind, want := range map[string]string{ScopeAIS: "AIS:x-1", ScopePIS: "PIS:x-1", ScopePIIS: "PIIS:x-1"} {
+		if got, err := p.Scope(kind, "x-1"); err != nil || got != want {
+			t.Errorf("default %s scope: %q %v, want %q", kind, got, err, want)
+		}
+	}
+	if err := p.Set("scopes.pis", "PIS[{paymentId}]"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := p.Scope(ScopePIS, "p-7"); got != "PIS[p-7]" {
+		t.Errorf("scopes.pis PIS[{paymentId}]: %q", got)
+	}
+	if got, _ := p.Scope(ScopeAIS, "c-1"); got != "AIS:c-1" {
+		t.Errorf("AIS scope changed by scopes.pis: %q", got)
+	}
+	for key, v := range map[string]string{"scopes.pis": "PIS:{consentId}", "scopes.ais": "AIS:", "scopes.piis": "PIIS:{paymentId}"} {
+		if err := p.Set(key, v); err == nil || !strings.Contains(err.Error(), "does not contain") {
+			t.Errorf("Set(%s, %q): %v, want a refusal naming the placeholder", key, v, err)
+		}
+	}
+}

@@ -65,6 +65,7 @@ type Profile struct {
 	Bank    string `mapstructure:"bank"`
 	Signing Signing
 	Budget  Budget
+	Scopes  Scopes
 
 	// RegisteredRedirectURIs are the redirect URIs registered at the bank
 	// for ClientID, separated by commas or spaces (a YAML list is joined
@@ -85,6 +86,58 @@ type Budget struct {
 	Timezone      string `mapstructure:"timezone"`
 	// Strict ("true") refuses a call beyond a budget before sending it.
 	Strict string `mapstructure:"strict"`
+}
+
+// Scopes are the OAuth scope templates per kind of authorisation; ""
+// takes the bank's documented form (DefaultScopes). Each must hold its
+// placeholder, {consentId} or {paymentId}: a bank that writes the scope
+// otherwise ("PIS[paymentId]") gets its form without a new release.
+type Scopes struct {
+	AIS  string `mapstructure:"ais"`
+	PIS  string `mapstructure:"pis"`
+	PIIS string `mapstructure:"piis"`
+}
+
+// Scope kinds: what the PSU authorises.
+const (
+	ScopeAIS  = "ais"  // an account information consent
+	ScopePIS  = "pis"  // a payment
+	ScopePIIS = "piis" // a confirmation of funds consent
+)
+
+// DefaultScopes are the bank's documented forms, by kind.
+var DefaultScopes = map[string]string{
+	ScopeAIS: "AIS:{consentId}", ScopePIS: "PIS:{paymentId}", ScopePIIS: "PIIS:{consentId}",
+}
+
+// scopePlaceholder is the placeholder each kind's template must hold.
+var scopePlaceholder = map[string]string{ScopeAIS: "{consentId}", ScopePIS: "{paymentId}", ScopePIIS: "{consentId}"}
+
+// ValidateScope checks a scopes.<kind> template: it must name its
+// resource, else every authorisation would ask for the same scope.
+func ValidateScope(kind, template string) error {
+	ph, ok := scopePlaceholder[kind]
+	if !ok {
+		return fmt.Errorf("unknown scope kind %q (want ais, pis or piis)", kind)
+	}
+	if template != "" && !strings.Contains(template, ph) {
+		return fmt.Errorf("scopes.%s %q does not contain %s (e.g. %q)", kind, template, ph, DefaultScopes[kind])
+	}
+	return nil
+}
+
+// Scope is the OAuth scope that authorises resource id of kind
+// (ScopeAIS, ScopePIS, ScopePIIS): the profile's template, else the
+// default, with the placeholder replaced.
+func (p *Profile) Scope(kind, id string) (string, error) {
+	t := map[string]string{ScopeAIS: p.Scopes.AIS, ScopePIS: p.Scopes.PIS, ScopePIIS: p.Scopes.PIIS}[kind]
+	if err := ValidateScope(kind, t); err != nil {
+		return "", err
+	}
+	if t == "" {
+		t = DefaultScopes[kind]
+	}
+	return strings.ReplaceAll(t, scopePlaceholder[kind], id), nil
 }
 
 // Signing holds how an ASPSP wants requests signed.
@@ -110,6 +163,7 @@ var Keys = []string{
 	"signing.algorithm", "signing.digest", "signing.serial_form", "signing.dn_form",
 	"signing.keyid_form", "signing.sign_date",
 	"budget.rate_per_second", "budget.daily_limit", "budget.timezone", "budget.strict",
+	"scopes.ais", "scopes.pis", "scopes.piis",
 }
 
 // Set assigns a key of Keys.
@@ -127,10 +181,16 @@ func (p *Profile) Set(key, value string) error {
 		"registered_redirect_uris": &p.RegisteredRedirectURIs, "allowed_origins": &p.AllowedOrigins,
 		"budget.rate_per_second": &p.Budget.RatePerSecond, "budget.daily_limit": &p.Budget.DailyLimit,
 		"budget.timezone": &p.Budget.Timezone, "budget.strict": &p.Budget.Strict,
+		"scopes.ais": &p.Scopes.AIS, "scopes.pis": &p.Scopes.PIS, "scopes.piis": &p.Scopes.PIIS,
 	}
 	ptr, ok := m[key]
 	if !ok {
 		return fmt.Errorf("unknown profile key %q", key)
+	}
+	if kind, ok := strings.CutPrefix(key, "scopes."); ok {
+		if err := ValidateScope(kind, value); err != nil {
+			return err
+		}
 	}
 	*ptr = value
 	return nil

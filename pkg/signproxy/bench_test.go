@@ -70,7 +70,7 @@ func startBenchBank(b testing.TB) *benchBank {
 	verifier := oauth.NewVerifier()
 	browser := s.Client()
 	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := browser.Get(oauth.AuthCodeURL(oc, c.ConsentID, "st", verifier))
+	resp, err := browser.Get(oauth.AuthCodeURL(oc, "AIS:"+c.ConsentID, "st", verifier))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -39,6 +39,8 @@ type Token struct {
 	Expiry       time.Time `json:"expiry"`
 	Scope        string    `json:"scope,omitempty"`
 	ConsentID    string    `json:"consent_id,omitempty"`
+	// PaymentID is the payment a PIS token authorises.
+	PaymentID string `json:"payment_id,omitempty"`
 }
 
 // Valid reports whether the token can be sent at now: it has an access
@@ -55,6 +57,10 @@ func (t *Token) Valid(now time.Time) bool {
 // Pending is an authorization in progress: what the redirect back must
 // match (State) and what the code exchange needs (Verifier, RedirectURI).
 type Pending struct {
+	// Kind is what is authorised: "" an AIS consent, "pis" a payment
+	// (ConsentID is then the payment's id), "piis" a funds confirmation
+	// consent; the exchange keeps the token in that kind's slot.
+	Kind        string    `json:"kind,omitempty"`
 	ConsentID   string    `json:"consent_id,omitempty"`
 	State       string    `json:"state,omitempty"`
 	Verifier    string    `json:"code_verifier,omitempty"`
@@ -77,6 +83,15 @@ type State struct {
 	// authorization code or a refresh.
 	ClientToken *Token `json:"client_token,omitempty"`
 	UserToken   *Token `json:"user_token,omitempty"`
+	// Payment is the last payment initiated (`xs2a payment initiate`),
+	// with the PSU's token for it (`authorize --payment`): apart from
+	// UserToken, so that authorising a payment leaves the AIS token, and
+	// `accounts`, as they were.
+	Payment *Payment `json:"payment,omitempty"`
+	// PIISConsentID is the funds confirmation consent, PIISToken the
+	// PSU's token for it (`authorize --piis`), apart from UserToken too.
+	PIISConsentID string `json:"piis_consent_id,omitempty"`
+	PIISToken     *Token `json:"piis_token,omitempty"`
 	// AccountIDs are the resource ids the last account list returned, for
 	// shell completion.
 	AccountIDs []string `json:"account_ids,omitempty"`
@@ -84,6 +99,20 @@ type State struct {
 	// and per bank day.
 	Budget  *budget.Ledger `json:"budget,omitempty"`
 	Updated time.Time      `json:"updated"`
+}
+
+// Payment is a payment initiated, as `payment status|get|cancel` find it
+// again: the path names service and product besides the id.
+type Payment struct {
+	ID      string `json:"id"`
+	Service string `json:"service"`
+	Product string `json:"product"`
+	// Status is the last transactionStatus seen.
+	Status string `json:"status,omitempty"`
+	// Token is the PSU's token from `authorize --payment` and `token
+	// exchange` (scope PIS:<paymentId>).
+	Token   *Token    `json:"token,omitempty"`
+	Created time.Time `json:"created"`
 }
 
 // Store keeps the state files under Dir.

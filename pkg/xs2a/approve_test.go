@@ -29,7 +29,7 @@ func approved(t *testing.T, s *sandbox.Server, mtls *http.Client, c *xs2a.Client
 	verifier := oauth.NewVerifier()
 	browser := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CertPool()}},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := browser.Get(oauth.AuthCodeURL(cfg, created.ConsentID, "state-1", verifier))
+	resp, err := browser.Get(oauth.AuthCodeURL(cfg, "AIS:"+created.ConsentID, "state-1", verifier))
 	if err != nil {
 		t.Fatal(err)
 	}

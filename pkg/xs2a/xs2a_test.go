@@ -59,7 +59,7 @@ func TestFlowAgainstTheSandbox(t *testing.T) {
 	}
 
 	verifier := oauth.NewVerifier()
-	u := oauth.AuthCodeURL(cfg, created.ConsentID, "state-42", verifier)
+	u := oauth.AuthCodeURL(cfg, "AIS:"+created.ConsentID, "state-42", verifier)
 	pu, _ := url.Parse(u)
 	if q := pu.Query(); q.Get("scope") != "AIS:"+created.ConsentID || q.Get("code_challenge_method") != "S256" || q.Get("response_mode") != "query" {
 		t.Errorf("authorization URL %s", u)

@@ -22,6 +22,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/consent"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/flow"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/funds"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/payment"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/proxy"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/replay"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sandbox"
@@ -274,7 +275,7 @@ certificate or token is rejected.`,
 		}
 	}
 	group("flow", flow.NewCmdFlow(f, nil), token.NewCmdToken(f, nil), consent.NewCmdConsent(f), authorize.NewCmdAuthorize(f, nil),
-		accounts.NewCmdAccounts(f), funds.NewCmdFundsConfirmation(f, nil), api.NewCmdAPI(f, nil), proxy.NewCmdProxy(f, nil), replay.NewCmdReplay(f, nil))
+		accounts.NewCmdAccounts(f), funds.NewCmdFundsConfirmation(f, nil), payment.NewCmdPayment(f), api.NewCmdAPI(f, nil), proxy.NewCmdProxy(f, nil), replay.NewCmdReplay(f, nil))
 	group("debug", sign.NewCmdSign(f, nil), certs.NewCmdCerts(f), sandbox.NewCmdSandbox(f))
 	root.AddCommand(version.NewCmdVersion(f, nil), config.NewCmdConfig(f))
 	// cobra's completion command (added here rather than by Execute, so

@@ -181,7 +181,9 @@ func readProfile(cmd *cobra.Command, v *viper.Viper, cfg *profile.Config, checkN
 		}
 		if val != "" {
 			if err := cfg.Profile.Set(key, expandHome(val)); err != nil {
-				return err
+				// A value the profile refuses (a scope template without its
+				// placeholder) is bad config: exit 2, naming where it came from.
+				return cmdutil.UsageErrorf("profile %q (%s): %v", cfg.ProfileName, src, err)
 			}
 			cfg.Sources[key] = src
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/loopback"
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
 	"github.com/xs2a-dev/xs2a/pkg/origin"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
@@ -28,7 +29,12 @@ import (
 
 // AuthorizeOptions say how Authorize runs.
 type AuthorizeOptions struct {
-	// ConsentID is the consent to authorize; "" means the state's.
+	// Kind is what the PSU authorises: profile.ScopeAIS ("" too),
+	// ScopePIS or ScopePIIS; it picks the scope template and the slot the
+	// token is kept in.
+	Kind string
+	// ConsentID is the consent (for ScopePIS the payment) to authorize;
+	// "" means the state's.
 	ConsentID string
 	Timeout   time.Duration
 	// Exchange trades the code for tokens at once.
@@ -105,7 +111,9 @@ type Authorization struct {
 
 // authPlan is what the checks before the browser opens settle.
 type authPlan struct {
-	consentID  string
+	consentID  string // or the payment's id
+	kind       string
+	scope      string
 	addr, path string   // the listener's
 	registered []string // the profile's registered_redirect_uris
 	issuer     string   // RFC 9207: the callback must name it; "" when not announced
@@ -137,15 +145,15 @@ func (s *Session) Authorize(ctx context.Context, o AuthorizeOptions, browse func
 	cfg := s.OAuth
 	cfg.RedirectURL = recv.RedirectURL
 	redirectURL = recv.RedirectURL
-	authURL = oauth.AuthCodeURL(cfg, plan.consentID, stateValue, verifier)
+	authURL = oauth.AuthCodeURL(cfg, plan.scope, stateValue, verifier)
 	name := s.Config.ProfileName
 	if err := s.Store.Update(name, func(x *state.State) error {
-		x.Pending = &state.Pending{ConsentID: plan.consentID, State: stateValue, Verifier: verifier, RedirectURI: recv.RedirectURL, Created: s.Now()}
+		x.Pending = &state.Pending{Kind: plan.kind, ConsentID: plan.consentID, State: stateValue, Verifier: verifier, RedirectURI: recv.RedirectURL, Created: s.Now()}
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	res, err := awaitCallback(ctx, o, recv, plan.consentID, authURL, browse, errOut)
+	res, err := awaitCallback(ctx, o, recv, plan.what(), authURL, browse, errOut)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +172,17 @@ func (s *Session) Authorize(ctx context.Context, o AuthorizeOptions, browse func
 	return out, nil
 }
 
+// what names what the PSU authorises, for the progress lines.
+func (p *authPlan) what() string {
+	switch p.kind {
+	case profile.ScopePIS:
+		return "payment " + p.consentID
+	case profile.ScopePIIS:
+		return "funds confirmation consent " + p.consentID
+	}
+	return "consent " + p.consentID
+}
+
 // authPreflight makes the checks a browser would otherwise fail
 // silently, cheapest first.
 func (s *Session) authPreflight(ctx context.Context, o AuthorizeOptions, errOut io.Writer) (*authPlan, error) {
@@ -172,12 +191,37 @@ func (s *Session) authPreflight(ctx context.Context, o AuthorizeOptions, errOut 
 	if err != nil {
 		return nil, err
 	}
-	p := &authPlan{consentID: o.ConsentID}
-	if p.consentID == "" {
-		p.consentID = st.ConsentID
+	p := &authPlan{consentID: o.ConsentID, kind: o.Kind}
+	if p.kind == profile.ScopeAIS {
+		p.kind = ""
 	}
 	if p.consentID == "" {
+		switch p.kind {
+		case "":
+			p.consentID = st.ConsentID
+		case profile.ScopePIS:
+			if st.Payment != nil {
+				p.consentID = st.Payment.ID
+			}
+		case profile.ScopePIIS:
+			p.consentID = st.PIISConsentID
+		}
+	}
+	if p.consentID == "" {
+		switch p.kind {
+		case profile.ScopePIS:
+			return nil, UsageErrorf("no payment to authorize: run `xs2a payment initiate` first, or give --payment ID")
+		case profile.ScopePIIS:
+			return nil, UsageErrorf("no funds confirmation consent to authorize: give --piis ID")
+		}
 		return nil, UsageErrorf("no consent to authorize: run `xs2a consent create` first, or give --consent")
+	}
+	scopeKind := p.kind
+	if scopeKind == "" {
+		scopeKind = profile.ScopeAIS
+	}
+	if p.scope, err = s.Config.Profile.Scope(scopeKind, p.consentID); err != nil {
+		return nil, UsageErrorf("profile %q: %v", name, err)
 	}
 	if s.OAuth.ClientID == "" {
 		return nil, UsageErrorf("profile %q has no client_id", name)
@@ -214,8 +258,8 @@ func (s *Session) authPreflight(ctx context.Context, o AuthorizeOptions, errOut 
 // awaitCallback opens the browser (or prints the URL) and waits for the
 // one callback, turning a refusal, the timeout and Ctrl-C into their exit
 // codes.
-func awaitCallback(ctx context.Context, o AuthorizeOptions, recv *loopback.Receiver, consentID, authURL string, browse func(string) error, errOut io.Writer) (*loopback.Result, error) {
-	fmt.Fprintf(errOut, "waiting for the PSU's authorization of consent %s on %s (up to %s)\n", termsafe.Line(consentID), recv.RedirectURL, o.Timeout)
+func awaitCallback(ctx context.Context, o AuthorizeOptions, recv *loopback.Receiver, what, authURL string, browse func(string) error, errOut io.Writer) (*loopback.Result, error) {
+	fmt.Fprintf(errOut, "waiting for the PSU's authorization of %s on %s (up to %s)\n", termsafe.Line(what), recv.RedirectURL, o.Timeout)
 	opened := false
 	if browse != nil {
 		if err := browse(authURL); err == nil {

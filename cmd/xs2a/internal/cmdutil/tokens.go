@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
@@ -119,8 +120,17 @@ func (s *Session) Exchange(ctx context.Context, code, verifier, redirect string)
 	}
 	s.warnToken(t)
 	consentID := st.ConsentID
-	if st.Pending != nil && st.Pending.ConsentID != "" {
-		consentID = st.Pending.ConsentID
+	kind := ""
+	if st.Pending != nil {
+		kind = st.Pending.Kind
+		if st.Pending.ConsentID != "" {
+			consentID = st.Pending.ConsentID
+		}
+	}
+	if kind != "" {
+		// A payment's or a funds confirmation's token: kept in its own
+		// slot, so the AIS token (and `accounts`) stays as it was.
+		return s.keepOtherToken(name, kind, toState(t, consentID))
 	}
 	tok := toState(t, consentID)
 	err = s.Store.Update(name, func(st *state.State) error {
@@ -134,6 +144,29 @@ func (s *Session) Exchange(ctx context.Context, code, verifier, redirect string)
 			if c := st.Budget.Consents[consentID]; c != nil {
 				c.Status = "valid"
 			}
+		}
+		return nil
+	})
+	return tok, err
+}
+
+// keepOtherToken keeps a PIS or PIIS token (Exchange): the payment's in
+// state.Payment when it is the payment remembered (else a Payment for it
+// is remembered, service and product unknown), the PIIS one in PIISToken.
+func (s *Session) keepOtherToken(name, kind string, tok *state.Token) (*state.Token, error) {
+	err := s.Store.Update(name, func(st *state.State) error {
+		st.Code, st.CodeVerifier, st.CodeRedirect, st.Pending = "", "", "", nil
+		switch kind {
+		case "pis":
+			tok.PaymentID, tok.ConsentID = tok.ConsentID, ""
+			if st.Payment == nil || st.Payment.ID != tok.PaymentID {
+				st.Payment = &state.Payment{ID: tok.PaymentID, Created: s.Now()}
+			}
+			st.Payment.Token = tok
+		case "piis":
+			st.PIISConsentID, st.PIISToken = tok.ConsentID, tok
+		default:
+			return fmt.Errorf("unknown authorisation kind %q in the state", kind)
 		}
 		return nil
 	})
@@ -245,7 +278,7 @@ func (s *Session) discover(ctx context.Context, tokenURL, authorizeURL bool) (*o
 // when expired) and the Consent-ID it belongs to. Headers already present
 // are kept. `xs2a proxy --inject-auth` and `xs2a replay` use it.
 func (s *Session) InjectAuth(ctx context.Context, out *http.Request) error {
-	if ConsentManagement(out.URL.Path) || FundsConfirmation(out.URL.Path) {
+	if ConsentManagement(out.URL.Path) || FundsConfirmation(out.URL.Path) || PaymentPath(out.URL.Path) {
 		if out.Header.Get("Authorization") == "" {
 			t, err := s.ClientToken(ctx, false)
 			if err != nil {
@@ -295,6 +328,14 @@ func (s *Session) InjectAuth(ctx context.Context, out *http.Request) error {
 func FundsConfirmation(path string) bool {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	return segs[len(segs)-1] == "funds-confirmations" && (len(segs) == 1 || len(segs) == 2 && segs[0] != "" && segs[0][0] == 'v')
+}
+
+// PaymentPath reports a path of the payment endpoints
+// (/v1/{payment-service}/...), which the TPP calls with its
+// client-credentials token as it does consent management.
+func PaymentPath(path string) bool {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	return len(segs) >= 3 && slices.Contains(xs2a.PaymentServices, segs[1])
 }
 
 // ConsentManagement reports a path of the consent endpoints

@@ -54,6 +54,23 @@ func TestFundsConfirmationPath(t *testing.T) {
 	}
 }
 
+// The payment paths get the client token too (the TPP's, as for consents).
+func TestPaymentPaths(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/v1/payments/sepa-credit-transfers":                true,
+		"/v1/periodic-payments/sepa-credit-transfers/pay-1": true,
+		"/v1/bulk-payments/target-2-payments/pay-1/status":  true,
+		"/v1/payments":                       false,
+		"/v1/accounts/payments/transactions": false,
+		"/v1/card-accounts":                  false,
+		"/v1/consents":                       false,
+	} {
+		if got := PaymentPath(path); got != want {
+			t.Errorf("PaymentPath(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
 // TestWithClientToken: a kept client token the bank refuses as unknown is
 // replaced once and the call made again; a token just fetched, a second
 // refusal and any other answer are not.

@@ -80,6 +80,8 @@ var defaults = map[string]string{
 	"budget.rate_per_second": strconv.FormatFloat(budget.DefaultRatePerSecond, 'g', -1, 64),
 	"budget.daily_limit":     strconv.Itoa(budget.DefaultDailyLimit), "budget.timezone": budget.DefaultTimezone,
 	"budget.strict": "false",
+	"scopes.ais":    profile.DefaultScopes[profile.ScopeAIS], "scopes.pis": profile.DefaultScopes[profile.ScopePIS],
+	"scopes.piis": profile.DefaultScopes[profile.ScopePIIS],
 }
 
 // resolved is key's value and source, a default when unset; "" when
@@ -108,6 +110,7 @@ func value(p *profile.Profile, key string) string {
 		"registered_redirect_uris": p.RegisteredRedirectURIs, "allowed_origins": p.AllowedOrigins,
 		"budget.rate_per_second": p.Budget.RatePerSecond, "budget.daily_limit": p.Budget.DailyLimit,
 		"budget.timezone": p.Budget.Timezone, "budget.strict": p.Budget.Strict,
+		"scopes.ais": p.Scopes.AIS, "scopes.pis": p.Scopes.PIS, "scopes.piis": p.Scopes.PIIS,
 	}
 	return v[key]
 }

@@ -70,6 +70,9 @@ type tokenJSON struct {
 	ExpiresIn          int       `json:"expires_in"`
 	Scope              string    `json:"scope,omitempty"`
 	ConsentID          string    `json:"consent_id,omitempty"`
+	// PaymentID: a payment's token (authorize --payment), kept apart
+	// from the AIS one.
+	PaymentID string `json:"payment_id,omitempty"`
 }
 
 // printToken shows a token the three commands got, masked unless
@@ -78,7 +81,7 @@ func printToken(ios *iostreams.IOStreams, s *cmdutil.Session, kind string, t *st
 	show := s.Config.ShowSecrets
 	in := int(t.Expiry.Sub(s.Now()).Seconds())
 	if s.WantsJSON() {
-		doc := tokenJSON{Kind: kind, Expiry: t.Expiry, ExpiresIn: in, Scope: t.Scope, ConsentID: t.ConsentID}
+		doc := tokenJSON{Kind: kind, Expiry: t.Expiry, ExpiresIn: in, Scope: t.Scope, ConsentID: t.ConsentID, PaymentID: t.PaymentID}
 		doc.AccessToken, doc.AccessTokenMasked = cmdutil.MaskJSON(t.AccessToken, show)
 		doc.RefreshToken, doc.RefreshTokenMasked = cmdutil.MaskJSON(t.RefreshToken, show)
 		return cmdutil.WriteJSON(ios.Out, doc)
@@ -95,6 +98,9 @@ func printToken(ios *iostreams.IOStreams, s *cmdutil.Session, kind string, t *st
 	}
 	if t.Scope != "" {
 		fmt.Fprintf(w, "scope:         %s\n", l(t.Scope))
+	}
+	if t.PaymentID != "" {
+		fmt.Fprintf(w, "payment:       %s (kept apart from the AIS token)\n", l(t.PaymentID))
 	}
 	return nil
 }

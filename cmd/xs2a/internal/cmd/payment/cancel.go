@@ -1,0 +1,126 @@
+package payment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
+)
+
+// CancelOptions are the flags of `xs2a payment cancel` and what it uses.
+type CancelOptions struct {
+	IO      *iostreams.IOStreams
+	Session func() (*cmdutil.Session, error)
+	ID      string
+	Path    PathFlags
+}
+
+// NewCmdCancel builds `xs2a payment cancel`; runF replaces the run function in tests.
+func NewCmdCancel(f *cmdutil.Factory, runF func(*CancelOptions) error) *cobra.Command {
+	o := &CancelOptions{IO: f.IO, Session: f.Session}
+	cmd := &cobra.Command{
+		Use:               "cancel [ID]",
+		ValidArgsFunction: completePayment(f),
+		Short:             "Cancel a payment (DELETE); the id defaults to the last initiated",
+		Long: `Cancel a payment (DELETE /v1/{payment-service}/{payment-product}/{paymentId}).
+The bank cancels at once (204: the payment is CANC) or asks the PSU to
+authorise the cancellation (202 with _links.startAuthorisation): then the
+cancellation's authorisation is started (POST .../cancellation-authorisations)
+and its id and the bank's SCA link are printed; the PSU authorises it at the
+bank (with the OAuth approach: xs2a authorize --payment).`,
+		Example: `  xs2a payment cancel
+  xs2a payment cancel pay-123 --service periodic-payments`,
+		Args: cmdutil.MaximumArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.ID = argID(args)
+			if runF != nil {
+				return runF(o)
+			}
+			return cancelRun(cmd.Context(), o)
+		},
+	}
+	o.Path.register(cmd)
+	return cmd
+}
+
+// cancelJSON is `payment cancel -o json`.
+type cancelJSON struct {
+	PaymentID         string `json:"payment_id"`
+	PaymentService    string `json:"payment_service"`
+	PaymentProduct    string `json:"payment_product"`
+	TransactionStatus string `json:"transaction_status,omitempty"`
+	// Cancelled: the bank cancelled at once (204).
+	Cancelled bool `json:"cancelled"`
+	// AuthorisationRequired: the PSU must authorise the cancellation.
+	AuthorisationRequired bool   `json:"authorisation_required"`
+	AuthorisationID       string `json:"authorisation_id,omitempty"`
+	SCAStatus             string `json:"sca_status,omitempty"`
+	SCALink               string `json:"sca_link,omitempty"`
+	// BankResponse is the DELETE's answer (null for a 204),
+	// AuthorisationResponse the cancellation authorisation's.
+	BankResponse          json.RawMessage `json:"bank_response"`
+	AuthorisationResponse json.RawMessage `json:"authorisation_response,omitempty"`
+}
+
+func cancelRun(ctx context.Context, o *CancelOptions) error {
+	s, err := o.Session()
+	if err != nil {
+		return err
+	}
+	t, err := o.Path.resolve(s, o.ID)
+	if err != nil {
+		return err
+	}
+	var c *xs2a.PaymentCancelled
+	var auth *xs2a.Authorisation
+	err = s.WithClientToken(ctx, func(token string) (err error) {
+		if c == nil {
+			if c, err = s.API.CancelPayment(ctx, token, t.Service, t.Product, t.ID); err != nil {
+				return err
+			}
+		}
+		if c.NeedsAuthorisation() {
+			auth, err = s.API.StartCancellationAuthorisation(ctx, token, t.Service, t.Product, t.ID, c.Links["startAuthorisation"].Href)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	out := cancelJSON{PaymentID: t.ID, PaymentService: t.Service, PaymentProduct: t.Product, TransactionStatus: c.TransactionStatus,
+		Cancelled: c.HTTPStatus == 204, AuthorisationRequired: auth != nil, BankResponse: bankBody(c.Body)}
+	if auth != nil {
+		out.AuthorisationID, out.SCAStatus, out.AuthorisationResponse = auth.AuthorisationID, auth.SCAStatus, bankBody(auth.Body)
+		for _, k := range []string{"scaOAuth", "scaRedirect"} {
+			if href := auth.Links[k].Href; href != "" && out.SCALink == "" {
+				if u, err := s.Origins.Resolve(k+" link", href); err != nil {
+					fmt.Fprintf(o.IO.ErrOut, "warning: %v\n", err)
+				} else {
+					out.SCALink = u.String()
+				}
+			}
+		}
+	}
+	remember(s, t, c.TransactionStatus)
+	if s.WantsJSON() {
+		return cmdutil.WriteJSON(o.IO.Out, out)
+	}
+	if out.Cancelled {
+		fmt.Fprintf(o.IO.Out, "payment %s: cancelled (CANC)\n", l(t.ID))
+		return nil
+	}
+	if auth == nil {
+		fmt.Fprintf(o.IO.Out, "payment %s: cancellation accepted, status %s\n", l(t.ID), l(c.TransactionStatus))
+		return nil
+	}
+	fmt.Fprintf(o.IO.Out, "payment %s: the PSU must authorise the cancellation (authorisation %s, %s)\n", l(t.ID), l(auth.AuthorisationID), l(auth.SCAStatus))
+	if out.SCALink != "" {
+		fmt.Fprintf(o.IO.Out, "sca link: %s\n", l(out.SCALink))
+	}
+	fmt.Fprintln(o.IO.ErrOut, "next: xs2a authorize --payment --exchange, then xs2a payment status --wait")
+	return nil
+}

@@ -1,0 +1,182 @@
+// Package payment implements `xs2a payment initiate|status|get|cancel`
+// (PIS), one file per verb. The payment initiated last is remembered in
+// the profile's state (id, service, product) as the consent id is, and
+// the PSU authorises it with `xs2a authorize --payment`.
+package payment
+
+import (
+	"encoding/json"
+	"math/big"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
+)
+
+// NewCmdPayment builds the `xs2a payment` group.
+func NewCmdPayment(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "payment",
+		Short: "Initiate, read and cancel payments (PIS)",
+		Example: `  xs2a payment initiate --debtor DE75512108001245126199 --creditor DE89370400440532013000 --creditor-name "John Miles" --amount 12.34
+  xs2a authorize --payment --exchange
+  xs2a payment status --wait`,
+		Args: cmdutil.NoArgs,
+		RunE: cmdutil.MissingSubcommand,
+	}
+	cmd.AddCommand(NewCmdInitiate(f, nil), NewCmdStatus(f, nil), NewCmdGet(f, nil), NewCmdCancel(f, nil))
+	return cmd
+}
+
+// Target is the payment a command addresses: its id and the service and
+// product its path needs.
+type Target struct {
+	ID, Service, Product string
+}
+
+// PathFlags are --service and --product of status, get and cancel: the
+// remembered payment's when its id is the one addressed, else the
+// defaults (payments, sepa-credit-transfers) unless given.
+type PathFlags struct {
+	Service, Product string
+}
+
+func (p *PathFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&p.Service, "service", "", "payment service: payments, periodic-payments or bulk-payments (default: the remembered payment's, else payments)")
+	fl.StringVar(&p.Product, "product", "", "payment product (default: the remembered payment's, else sepa-credit-transfers)")
+}
+
+// resolve finds the payment addressed: the id given, else the one
+// remembered; its service and product from the flags, else the state.
+func (p *PathFlags) resolve(s *cmdutil.Session, id string) (Target, error) {
+	st, err := s.Store.Load(s.Config.ProfileName)
+	if err != nil {
+		return Target{}, err
+	}
+	t := Target{ID: id}
+	if rem := st.Payment; rem != nil && (id == "" || id == rem.ID) {
+		t = Target{ID: rem.ID, Service: rem.Service, Product: rem.Product}
+	}
+	if t.ID == "" {
+		return t, cmdutil.UsageErrorf("no payment id: give one, or run `xs2a payment initiate` first")
+	}
+	if p.Service != "" {
+		t.Service = p.Service
+	}
+	if p.Product != "" {
+		t.Product = p.Product
+	}
+	if t.Service == "" {
+		t.Service = "payments"
+	}
+	if t.Product == "" {
+		t.Product = "sepa-credit-transfers"
+	}
+	if err := xs2a.CheckPaymentPath(t.Service, t.Product); err != nil {
+		return t, cmdutil.UsageError(err)
+	}
+	return t, nil
+}
+
+// remember keeps the status seen for the remembered payment.
+func remember(s *cmdutil.Session, t Target, status string) {
+	err := s.Store.Update(s.Config.ProfileName, func(st *state.State) error {
+		if st.Payment != nil && st.Payment.ID == t.ID && status != "" {
+			st.Payment.Status = status
+		}
+		return nil
+	})
+	s.WarnState(err)
+}
+
+func argID(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return ""
+}
+
+// completePayment offers the payment id kept in the profile's state.
+func completePayment(f *cmdutil.Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return cmdutil.StateCompletion(f, func(st *state.State) []string {
+			if st.Payment == nil {
+				return nil
+			}
+			return []string{st.Payment.ID + "\t" + st.Payment.Service + "/" + st.Payment.Product + " " + st.Payment.Status}
+		})
+	}
+}
+
+var ibanShape = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$`)
+
+// CheckIBAN checks an IBAN's shape and its ISO 13616 check digits
+// (mod 97): a mistyped digit is refused here, not by the bank after the
+// PSU signed in. Spaces are allowed and dropped; the IBAN is returned in
+// its electronic form.
+func CheckIBAN(flag, v string) (string, error) {
+	iban := strings.ToUpper(strings.ReplaceAll(v, " ", ""))
+	if !ibanShape.MatchString(iban) {
+		return "", cmdutil.UsageErrorf("%s %q is not an IBAN (two letters, two check digits, up to 30 letters or digits)", flag, v)
+	}
+	var digits strings.Builder
+	for _, r := range iban[4:] + iban[:4] {
+		if r >= 'A' && r <= 'Z' {
+			digits.WriteString(big.NewInt(int64(r - 'A' + 10)).String())
+		} else {
+			digits.WriteRune(r)
+		}
+	}
+	n, _ := new(big.Int).SetString(digits.String(), 10)
+	if new(big.Int).Mod(n, big.NewInt(97)).Int64() != 1 {
+		return "", cmdutil.UsageErrorf("%s %q: the IBAN's check digits do not match (mod 97): a mistyped character?", flag, v)
+	}
+	return iban, nil
+}
+
+// The file's amount: up to 14 digits, a point and up to 3 decimals; a
+// payment's is more than zero.
+var amountShape = regexp.MustCompile(`^[0-9]{1,14}(\.[0-9]{1,3})?$`)
+
+// CheckAmount checks a payment amount (12.34) as the file writes amounts.
+func CheckAmount(flag, v string) error {
+	if !amountShape.MatchString(v) || strings.Trim(v, "0.") == "" {
+		return cmdutil.UsageErrorf("%s %q is not an amount: more than zero, digits with a point and up to 3 decimals (12.34)", flag, v)
+	}
+	return nil
+}
+
+var currencyShape = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// CheckCurrency checks an ISO 4217 code's shape.
+func CheckCurrency(flag, v string) error {
+	if !currencyShape.MatchString(v) {
+		return cmdutil.UsageErrorf("%s %q is not a currency code (three capital letters, e.g. EUR)", flag, v)
+	}
+	return nil
+}
+
+// bankBody is the bank's answer for -o json, verbatim; null when there
+// was none (a 204).
+func bankBody(b []byte) json.RawMessage {
+	if len(b) == 0 || !json.Valid(b) {
+		return json.RawMessage("null")
+	}
+	return json.RawMessage(b)
+}
+
+// amountJSON is an amount in xs2a's JSON: the amount a string.
+type amountJSON struct {
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+func l(s string) string { return termsafe.Line(s) }

@@ -1,0 +1,170 @@
+package payment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
+)
+
+// StatusOptions are the flags of `xs2a payment status` and what it uses.
+type StatusOptions struct {
+	IO      *iostreams.IOStreams
+	Session func() (*cmdutil.Session, error)
+	// Sleep waits between polls; tests replace it.
+	Sleep func(context.Context, time.Duration) error
+
+	ID   string
+	Path PathFlags
+	// Wait polls until the status is final, every Interval, for at most
+	// Timeout.
+	Wait     bool
+	Interval time.Duration
+	Timeout  time.Duration
+}
+
+// NewCmdStatus builds `xs2a payment status`; runF replaces the run
+// function in tests.
+func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
+	o := &StatusOptions{IO: f.IO, Session: f.Session, Sleep: sleep}
+	cmd := &cobra.Command{
+		Use:               "status [ID]",
+		ValidArgsFunction: completePayment(f),
+		Short:             "Read a payment's transaction status; the id defaults to the last initiated",
+		Long: `Read a payment's transaction status (GET .../{paymentId}/status). With --wait,
+poll every --interval until the status is final (` + strings.Join(xs2a.FinalStatuses, ", ") + `:
+settled on the creditor's or the debtor's account, accepted without posting,
+rejected, cancelled), showing the status on a terminal meanwhile; after
+--timeout without a final status the command fails (exit 1).
+
+The service and product of the path are the remembered payment's when the
+id is its own (or none is given), else --service and --product (defaults
+payments and sepa-credit-transfers).`,
+		Example: `  xs2a payment status
+  xs2a payment status --wait --timeout 2m
+  xs2a payment status pay-123 --service periodic-payments -o json | jq -r .transaction_status`,
+		Args: cmdutil.MaximumArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.ID = argID(args)
+			if o.Interval <= 0 || o.Timeout <= 0 {
+				return cmdutil.UsageErrorf("--interval and --timeout must be positive")
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return statusRun(cmd.Context(), o)
+		},
+	}
+	o.Path.register(cmd)
+	fl := cmd.Flags()
+	fl.BoolVar(&o.Wait, "wait", false, "poll until the status is final ("+strings.Join(xs2a.FinalStatuses, ", ")+")")
+	fl.DurationVar(&o.Interval, "interval", 2*time.Second, "with --wait: time between polls")
+	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "with --wait: how long to wait for a final status")
+	return cmd
+}
+
+// statusJSON is `payment status -o json`.
+type statusJSON struct {
+	PaymentID         string          `json:"payment_id"`
+	PaymentService    string          `json:"payment_service"`
+	PaymentProduct    string          `json:"payment_product"`
+	TransactionStatus string          `json:"transaction_status"`
+	Final             bool            `json:"final"`
+	FundsAvailable    *bool           `json:"funds_available,omitempty"`
+	Polls             int             `json:"polls"`
+	BankResponse      json.RawMessage `json:"bank_response"`
+}
+
+func statusRun(ctx context.Context, o *StatusOptions) error {
+	s, err := o.Session()
+	if err != nil {
+		return err
+	}
+	t, err := o.Path.resolve(s, o.ID)
+	if err != nil {
+		return err
+	}
+	read := func() (st *xs2a.PaymentStatus, err error) {
+		err = s.WithClientToken(ctx, func(token string) error {
+			st, err = s.API.PaymentStatus(ctx, token, t.Service, t.Product, t.ID)
+			return err
+		})
+		return st, err
+	}
+	st, err := read()
+	if err != nil {
+		return err
+	}
+	polls := 1
+	if o.Wait && !xs2a.FinalStatus(st.TransactionStatus) {
+		if st, polls, err = o.poll(ctx, t, st, read); err != nil {
+			return err
+		}
+	}
+	remember(s, t, st.TransactionStatus)
+	final := xs2a.FinalStatus(st.TransactionStatus)
+	if s.WantsJSON() {
+		return cmdutil.WriteJSON(o.IO.Out, statusJSON{PaymentID: t.ID, PaymentService: t.Service, PaymentProduct: t.Product,
+			TransactionStatus: st.TransactionStatus, Final: final, FundsAvailable: st.FundsAvailable, Polls: polls, BankResponse: bankBody(st.Body)})
+	}
+	what := ""
+	if final {
+		what = " (final)"
+	}
+	fmt.Fprintf(o.IO.Out, "payment %s: %s%s\n", l(t.ID), l(st.TransactionStatus), what)
+	if st.PSUMessage != "" {
+		fmt.Fprintf(o.IO.Out, "psuMessage: %s\n", l(st.PSUMessage))
+	}
+	return nil
+}
+
+// errNotFinal is --wait's timeout.
+var errNotFinal = errors.New("not final")
+
+// poll reads the status every Interval until it is final or Timeout has
+// passed, the status on a progress line meanwhile (a terminal only).
+func (o *StatusOptions) poll(ctx context.Context, t Target, st *xs2a.PaymentStatus, read func() (*xs2a.PaymentStatus, error)) (*xs2a.PaymentStatus, int, error) {
+	deadline := time.Now().Add(o.Timeout)
+	polls := 1
+	label := func() string {
+		return fmt.Sprintf("waiting for payment %s to be final: %s (%d reads)", l(t.ID), l(st.TransactionStatus), polls)
+	}
+	prog := o.IO.StartProgress(label())
+	defer prog.Stop()
+	for !xs2a.FinalStatus(st.TransactionStatus) {
+		if time.Now().Add(o.Interval).After(deadline) {
+			prog.Stop()
+			return nil, polls, fmt.Errorf("payment %s is still %s after %s (%d reads): %w; read it again with `xs2a payment status --wait`, or a longer --timeout",
+				l(t.ID), l(st.TransactionStatus), o.Timeout, polls, errNotFinal)
+		}
+		if err := o.Sleep(ctx, o.Interval); err != nil {
+			return nil, polls, err
+		}
+		next, err := read()
+		if err != nil {
+			return nil, polls, err
+		}
+		st = next
+		polls++
+		prog.Update(label())
+	}
+	return st, polls, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
