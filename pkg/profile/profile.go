@@ -20,6 +20,11 @@ type Config struct {
 	// created (what --write-profile updates).
 	Path        string
 	ProfileName string
+	// Invocation is how to run xs2a again with this configuration, for
+	// the commands hints and next steps name: "xs2a", or with the
+	// --config and -p the command line gave (an environment variable or
+	// the file's profile: hold in the next run too).
+	Invocation string
 	Output      string // "text" or "json"
 	NoColor     bool
 	Verbose     bool

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -273,6 +274,12 @@ func (c *Client) setPSUIP(ctx context.Context, r Request, req *http.Request) err
 		find = RouteLocalAddr
 	}
 	addr, err := find(ctx, req.URL)
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		// The bank's host has no address: the request could not go either,
+		// and that, not the header, is what to fix.
+		return fmt.Errorf("%s %s: %w", r.Method, termsafe.Line(r.Path), err)
+	}
 	if err != nil {
 		return fmt.Errorf("PSU-IP-Address is mandatory on %s %s and the local address of the connection is unknown (%v): set psu_ip_address or --psu-ip", r.Method, termsafe.Line(r.Path), err)
 	}

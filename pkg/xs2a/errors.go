@@ -135,7 +135,7 @@ func (e *APIError) Hint() string {
 		if consentPath(e.Path) {
 			return "the ASPSP does not know the client-credentials token: run `xs2a token` for a new one"
 		}
-		return "the ASPSP does not know the PSU's access token (a sandbox restarted without --data forgets it): run `xs2a authorize`, then `xs2a token exchange` (or `xs2a flow`)"
+		return "the ASPSP does not know the PSU's access token (a sandbox restarted without --data forgets it, and its consents too: `xs2a consent create` first when `xs2a consent status` says the consent is unknown): run `xs2a authorize`, then `xs2a token exchange` (or `xs2a flow`)"
 	case e.HasCode("CONSENT_UNKNOWN"):
 		return "the consent id is not one of this TPP's consents at this ASPSP (another profile or environment?); `xs2a consent create` makes a new one"
 	case e.HasCode("CONSENT_EXPIRED") || e.HasCode("CONSENT_INVALID"):

@@ -96,6 +96,16 @@ func TestConsentCreateAlwaysCarriesPSUIPAddress(t *testing.T) {
 			t.Errorf("a request went out without PSU-IP-Address")
 		}
 	})
+	t.Run("a bank host with no address: the lookup's error, not the header's", func(t *testing.T) {
+		dns := &net.DNSError{Err: "no such host", Name: "api.bnak.invalid", IsNotFound: true}
+		c := &xs2a.Client{HTTP: srv.Client(), BaseURL: srv.URL,
+			LocalAddr: func(context.Context, *url.URL) (netip.Addr, error) { return netip.Addr{}, dns }}
+		_, err := c.CreateConsent(ctx, "t", req)
+		var got *net.DNSError
+		if !errors.As(err, &got) || strings.Contains(err.Error(), "PSU-IP-Address") {
+			t.Errorf("error %v; want the DNS error, not a PSU-IP-Address one", err)
+		}
+	})
 }
 
 func TestRouteLocalAddrIsLoopbackForLoopback(t *testing.T) {

@@ -78,7 +78,7 @@ func RunFactory(ctx context.Context, f *cmdutil.Factory, args []string) (code in
 		}
 	}()
 	root := NewCmdRoot(f)
-	return execute(ctx, root, args, ios, func() bool { return errorsAsJSON(root, f, args) })
+	return execute(ctx, root, args, ios, func() bool { return errorsAsJSON(root, f, args) }, func() string { return invocationOf(f) })
 }
 
 // errorsAsJSON reports -o json in effect, for the error object: from the
@@ -99,11 +99,24 @@ func errorsAsJSON(root *cobra.Command, f *cmdutil.Factory, args []string) bool {
 	return err == nil && cfg != nil && cfg.Output == "json"
 }
 
+// invocationOf is how to run xs2a again as this run was configured
+// (profile.Config.Invocation), "xs2a" before or without a configuration.
+func invocationOf(f *cmdutil.Factory) string {
+	if cfg, err := f.Config(); err == nil && cfg != nil && cfg.Invocation != "" {
+		return cfg.Invocation
+	}
+	return "xs2a"
+}
+
 // execute runs the command tree and is the boundary where an error becomes
 // its exit code and the one error line on stderr (cmdutil.Classify).
 // With -o json (wantJSON) the error is one JSON object on one stderr line
 // instead (cmdutil.Failure.JSON); stdout is untouched either way.
-func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostreams.IOStreams, wantJSON func() bool) int {
+//
+// The commands a message or hint names (`xs2a certs check`) are said with
+// the --config and -p this run was given (again), so that pasting one runs
+// it on the same profile rather than the file's default.
+func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostreams.IOStreams, wantJSON func() bool, again func() string) int {
 	root.SetArgs(args)
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
@@ -127,6 +140,10 @@ func execute(ctx context.Context, root *cobra.Command, args []string, ios *iostr
 		}
 	}
 	fail := cmdutil.Describe(err)
+	if inv := again(); inv != "xs2a" {
+		fail.Message = strings.ReplaceAll(fail.Message, "`xs2a ", "`"+inv+" ")
+		fail.Hint = strings.ReplaceAll(fail.Hint, "`xs2a ", "`"+inv+" ")
+	}
 	code, msg := fail.ExitCode, fail.Line()
 	if msg == "" {
 		return code

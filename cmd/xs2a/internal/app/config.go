@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/viper"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/shquote"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
@@ -63,6 +64,7 @@ func loadConfig(cmd *cobra.Command) (cfg *profile.Config, missing error, err err
 	cfg.ShowSecrets = v.GetBool("show_secrets")
 	cfg.Record = expandHome(v.GetString("record"))
 	cfg.ProfileName = v.GetString("profile")
+	cfg.Invocation = invocation(cmd, cfg)
 	if err := readProfile(cmd, v, cfg, missing == nil); err != nil {
 		return nil, nil, err
 	}
@@ -287,4 +289,17 @@ func expandHome(p string) string {
 		}
 	}
 	return p
+}
+
+// invocation is profile.Config.Invocation: "xs2a" and the --config and
+// -p flags that were given, each word quoted for a shell.
+func invocation(cmd *cobra.Command, cfg *profile.Config) string {
+	inv := "xs2a"
+	if fl := cmd.Flags().Lookup("config"); fl != nil && fl.Changed && cfg.Path != "" {
+		inv += " --config " + shquote.Arg(cfg.Path)
+	}
+	if fl := cmd.Flags().Lookup("profile"); fl != nil && fl.Changed {
+		inv += " -p " + shquote.Arg(cfg.ProfileName)
+	}
+	return inv
 }

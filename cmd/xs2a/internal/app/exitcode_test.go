@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +33,7 @@ func runRoot(t *testing.T, extra []*cobra.Command, args ...string) (int, string,
 	f := &cmdutil.Factory{IO: ios, Now: time.Now, Version: "test"}
 	root := NewCmdRoot(f)
 	root.AddCommand(extra...)
-	code := execute(context.Background(), root, args, ios, func() bool { return errorsAsJSON(root, f, args) })
+	code := execute(context.Background(), root, args, ios, func() bool { return errorsAsJSON(root, f, args) }, func() string { return invocationOf(f) })
 	return code, out.String(), errOut.String()
 }
 
@@ -178,4 +180,24 @@ func TestNoCobraRuleWithPlainErrors(t *testing.T) {
 		}
 	}
 	walk(NewCmdRoot(&cmdutil.Factory{IO: ios, Now: time.Now}))
+}
+
+// The commands an error names are said with the --config and -p the run
+// was given, so that pasting one works on the same profile; without them,
+// as they are.
+func TestHintsNameTheProfileInUse(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "my config.yaml")
+	if err := os.WriteFile(cfg, []byte("profiles:\n  exp:\n    base_url: https://bank.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	failing := returning(&cmdutil.ExitError{Code: cmdutil.ExitCertificate, Err: errors.New("the ASPSP answered 401 CERTIFICATE_EXPIRED"), Hint: "run `xs2a certs check`"})
+	code, _, stderr := runRoot(t, []*cobra.Command{failing}, "--config", cfg, "-p", "exp", "fail")
+	if want := "hint: run `xs2a --config '" + cfg + "' -p exp certs check`"; code != cmdutil.ExitCertificate || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stderr %q; want %q", code, stderr, want)
+	}
+	failing = returning(&cmdutil.ExitError{Code: cmdutil.ExitCertificate, Err: errors.New("x"), Hint: "run `xs2a certs check`"})
+	if _, _, stderr = runRoot(t, []*cobra.Command{failing}, "fail"); !strings.Contains(stderr, "hint: run `xs2a certs check`") {
+		t.Errorf("no flags given: %q", stderr)
+	}
 }

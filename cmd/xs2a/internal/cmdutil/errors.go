@@ -308,6 +308,9 @@ func oauthRule(err error) (Failure, bool) {
 				return hinted(code, err, api.Hint()), true
 			}
 		}
+		if oe.Code == "invalid_client" {
+			return hinted(ExitAuth, err, "the ASPSP refuses the client's credentials: check the profile's client_id and client_secret (`xs2a config show`); a sandbox restarted without --data makes new ones, which its --write-profile writes"), true
+		}
 		return is(ExitAuth, err), true
 	}
 	return is(ExitAuth, err), errors.As(err, &ae) || errors.As(err, &ie)
@@ -321,6 +324,11 @@ func loopbackRule(err error) (Failure, bool) {
 	var re *loopback.RegistrationError
 	var pe *loopback.PortInUseError
 	switch {
+	case errors.As(err, &ae) && ae.Code == "invalid_scope":
+		// The scope names the consent (or payment): a bank that refuses it
+		// most often no longer knows that resource (expired, deleted, a
+		// sandbox restarted without --data).
+		return hinted(ExitAuth, err, "the ASPSP refuses the scope, which names the consent: if it no longer knows the consent (`xs2a consent status`), `xs2a consent create` makes a new one to authorize"), true
 	case errors.As(err, &ae):
 		return is(ExitAuth, err), true
 	case errors.As(err, &re), errors.As(err, &pe):

@@ -88,13 +88,15 @@ func classifyCases(t *testing.T) []classifyCase {
 		{"APIError CONSENT_UNKNOWN", apiErr(403, "CONSENT_UNKNOWN"), ExitAuth, `; hint: the consent id is not one of this TPP's`},
 		{"APIError CONSENT_EXPIRED", apiErr(401, "CONSENT_EXPIRED"), ExitAuth, `; hint: create a new consent`},
 		{"APIError TOKEN_INVALID", apiErr(401, "TOKEN_INVALID"), ExitAuth, `TOKEN_INVALID`},
-		{"APIError TOKEN_UNKNOWN of the PSU's token", withAnswer(apiErr(401, "TOKEN_UNKNOWN"), "/v1/card-accounts", ""), ExitAuth, "; hint: the ASPSP does not know the PSU's access token .*: run `xs2a authorize`, then `xs2a token exchange` \\(or `xs2a flow`\\)$"},
+		{"APIError TOKEN_UNKNOWN of the PSU's token", withAnswer(apiErr(401, "TOKEN_UNKNOWN"), "/v1/card-accounts", ""), ExitAuth, "; hint: the ASPSP does not know the PSU's access token .*`xs2a consent create` first when .*: run `xs2a authorize`, then `xs2a token exchange` \\(or `xs2a flow`\\)$"},
 		{"APIError TOKEN_UNKNOWN of the client token", withAnswer(apiErr(401, "TOKEN_UNKNOWN"), "/v1/consents", ""), ExitAuth, "; hint: the ASPSP does not know the client-credentials token: run `xs2a token`"},
 		{"refresh refused, with its hint", WithHint(&oauth.Error{Status: 400, Code: "invalid_grant"}, "run `xs2a flow`"), ExitAuth, "^token endpoint answered 400 invalid_grant; hint: run `xs2a flow`$"},
-		{"oauth.Error", fmt.Errorf("client token: %w", &oauth.Error{Status: 400, Code: "invalid_client", Description: "unknown client"}), ExitAuth, `^client token: token endpoint answered 400 invalid_client: unknown client$`},
+		{"oauth.Error", fmt.Errorf("client token: %w", &oauth.Error{Status: 400, Code: "invalid_client", Description: "unknown client"}), ExitAuth, `^client token: token endpoint answered 400 invalid_client: unknown client; hint: the ASPSP refuses the client.s credentials: `},
 		{"oauth.AnswerError", &oauth.AnswerError{Reason: "token_type mac"}, ExitAuth, `unusable: token_type mac$`},
 		{"oauth.IssuerError", &oauth.IssuerError{MetadataURL: "https://bank.example/.well-known/oauth-authorization-server", Got: "https://other.example", Want: "https://bank.example"}, ExitAuth, `names issuer`},
 		{"loopback.AuthError", &loopback.AuthError{Code: "access_denied", Description: "the PSU declined"}, ExitAuth, `^authorization refused: access_denied: the PSU declined$`},
+		{"oauth.Error invalid_client", &oauth.Error{Status: 401, Code: "invalid_client", Description: "wrong client_secret"}, ExitAuth, "; hint: the ASPSP refuses the client's credentials: check the profile's client_id and client_secret"},
+		{"loopback.AuthError invalid_scope", &loopback.AuthError{Code: "invalid_scope", Description: `consent "cns-1" does not exist`}, ExitAuth, "; hint: the ASPSP refuses the scope, which names the consent: .*`xs2a consent create` makes a new one"},
 
 		// 5: certificate or key, TLS.
 		{"APIError CERTIFICATE_EXPIRED", apiErr(401, "CERTIFICATE_EXPIRED"), ExitCertificate, "; hint: run `xs2a certs check`: it checks the QWAC, the QSeal and their chain"},

@@ -442,3 +442,14 @@ func missingScheme(raw string) bool {
 	hostLike := host == "localhost" || strings.Contains(host, ".") || strings.HasPrefix(host, "[")
 	return hostLike && rest != "" && rest[0] >= '0' && rest[0] <= '9'
 }
+
+// Again is the command line of xs2a with words rest, as run with this
+// session's --config and -p (profile.Config.Invocation): what a "next:"
+// line prints, so that pasting it works on the same profile.
+func (s *Session) Again(rest string) string {
+	inv := "xs2a"
+	if s.Config != nil && s.Config.Invocation != "" {
+		inv = s.Config.Invocation
+	}
+	return inv + " " + rest
+}

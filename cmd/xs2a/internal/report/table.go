@@ -25,6 +25,7 @@ type Table struct {
 	shrink  []int
 	drop    []int
 	dropped []string
+	keep    map[int]int
 	buf     bytes.Buffer
 }
 
@@ -34,6 +35,18 @@ type Table struct {
 // the terminal wraps mid-word. Dropped says which were left out.
 func (t *Table) Drop(cols ...int) *Table {
 	t.drop = cols
+	return t
+}
+
+// Keep sets how many leading words of column col's cells a cut never
+// takes (a balance's "available 285.06 EUR": the amount whole or not at
+// all): the column is not shortened below them, and the table drops a
+// column (Drop) first.
+func (t *Table) Keep(col, words int) *Table {
+	if t.keep == nil {
+		t.keep = map[int]int{}
+	}
+	t.keep[col] = words
 	return t
 }
 
@@ -72,8 +85,9 @@ func (t *Table) Flush() error {
 	}
 	if t.width > 0 {
 		var shrink []int
-		rows, shrink, t.dropped = dropColumns(rows, t.width, t.shrink, t.drop)
-		fit(rows, t.width, shrink)
+		keep := t.keep
+		rows, shrink, keep, t.dropped = dropColumns(rows, t.width, t.shrink, t.drop, keep)
+		fit(rows, t.width, shrink, keep)
 	}
 	tw := tabwriter.NewWriter(t.w, 0, 2, 2, ' ', 0)
 	for _, r := range rows {
@@ -87,11 +101,11 @@ func (t *Table) Flush() error {
 // dropColumns leaves out the drop columns, in order, while the rows would
 // be wider than width with every shrink column at its floor; it returns
 // the rows, the shrink columns renumbered, and the dropped headers.
-func dropColumns(rows [][]string, width int, shrink, drop []int) ([][]string, []int, []string) {
+func dropColumns(rows [][]string, width int, shrink, drop []int, keep map[int]int) ([][]string, []int, map[int]int, []string) {
 	if len(drop) == 0 {
-		return rows, shrink, nil
+		return rows, shrink, keep, nil
 	}
-	widths, floors := columnWidths(rows, shrink)
+	widths, floors := columnWidths(rows, shrink, keep)
 	narrowest := func(gone map[int]bool) int {
 		total, n := 0, 0
 		for c, w := range widths {
@@ -120,7 +134,7 @@ func dropColumns(rows [][]string, width int, shrink, drop []int) ([][]string, []
 		}
 	}
 	if len(gone) == 0 {
-		return rows, shrink, nil
+		return rows, shrink, keep, nil
 	}
 	out := make([][]string, len(rows))
 	for i, r := range rows {
@@ -130,31 +144,40 @@ func dropColumns(rows [][]string, width int, shrink, drop []int) ([][]string, []
 			}
 		}
 	}
-	var kept []int
-	for _, c := range shrink {
-		if c < 0 {
-			c += len(widths)
-		}
-		if gone[c] {
-			continue
-		}
+	// renumber is c's index once the gone columns are out.
+	renumber := func(c int) int {
 		n := c
 		for g := range gone {
 			if g < c {
 				n--
 			}
 		}
-		kept = append(kept, n)
+		return n
 	}
-	return out, kept, names
+	var kept []int
+	for _, c := range shrink {
+		if c < 0 {
+			c += len(widths)
+		}
+		if !gone[c] {
+			kept = append(kept, renumber(c))
+		}
+	}
+	keptWords := map[int]int{}
+	for c, n := range keep {
+		if !gone[c] {
+			keptWords[renumber(c)] = n
+		}
+	}
+	return out, kept, keptWords, names
 }
 
 // fit shortens the cells of the shrinkable columns until every row fits
 // in width columns, in the order shrink names them (the least needed
 // first), each down to minShrunk or its header's width; when they all
 // are and the row is still too wide, the terminal wraps it.
-func fit(rows [][]string, width int, shrink []int) {
-	widths, floor := columnWidths(rows, shrink)
+func fit(rows [][]string, width int, shrink []int, keep map[int]int) {
+	widths, floor := columnWidths(rows, shrink, keep)
 	total := 2 * max(len(widths)-1, 0) // the padding
 	for _, w := range widths {
 		total += w
@@ -187,7 +210,7 @@ func fit(rows [][]string, width int, shrink []int) {
 // shrinkable column: minShrunk, or its header's width when wider (a first
 // row in capitals is the header, never cut), or its widest cell when
 // narrower.
-func columnWidths(rows [][]string, shrink []int) (widths []int, floor map[int]int) {
+func columnWidths(rows [][]string, shrink []int, keep map[int]int) (widths []int, floor map[int]int) {
 	for _, r := range rows {
 		for i, c := range r {
 			if i >= len(widths) {
@@ -209,9 +232,22 @@ func columnWidths(rows [][]string, shrink []int) (widths []int, floor map[int]in
 		if header && c < len(rows[0]) {
 			f = max(f, visible(rows[0][c]))
 		}
+		if n := keep[c]; n > 0 {
+			for _, r := range rows {
+				if c < len(r) {
+					f = max(f, visible(leadingWords(r[c], n))+1) // and the "…"
+				}
+			}
+		}
 		floor[c] = min(widths[c], f)
 	}
 	return widths, floor
+}
+
+// leadingWords is the first n words of s.
+func leadingWords(s string, n int) string {
+	w := strings.Fields(s)
+	return strings.Join(w[:min(n, len(w))], " ")
 }
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")

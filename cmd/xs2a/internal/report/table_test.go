@@ -163,3 +163,24 @@ func TestTableDrop(t *testing.T) {
 		}
 	}
 }
+
+// Keep: a cut never takes a cell's leading words; a narrow table drops a
+// column before it would.
+func TestTableKeep(t *testing.T) {
+	rows := "ID\tSTATUS\tBALANCE\n" +
+		"card-1\tenabled\tavailable 285.06 EUR (expected with credit limit)\n"
+	var b strings.Builder
+	tw := NewTableWidth(&b, 34, 2).Keep(2, 3).Drop(1)
+	fmt.Fprint(tw, rows)
+	if err := tw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "available 285.06 EUR…") || !slices.Equal(tw.Dropped(), []string{"STATUS"}) {
+		t.Errorf("dropped %v\n%s", tw.Dropped(), b.String())
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		if visible(l) > 34 {
+			t.Errorf("a row of %d: %q", visible(l), l)
+		}
+	}
+}

@@ -75,9 +75,10 @@ func listRun(ctx context.Context, o *ListOptions) error {
 	}
 	// PRODUCT, then NAME, then BALANCE give way; a balance is cut at a
 	// word, so its amount shows whole ("available 285.06…") or not at all.
-	// Below about 92 columns even the narrowest cells do not fit: PRODUCT,
-	// then STATUS are left out (said on stderr) rather than wrapped.
-	tw := report.NewTable(o.IO, 3, 2, 6).Drop(3, 4)
+	// A balance keeps its "available 285.06 EUR" whole; when the narrowest
+	// cells do not fit, PRODUCT, then STATUS, then CREDIT LIMIT are left
+	// out (said on stderr) rather than rows wrapped.
+	tw := report.NewTable(o.IO, 3, 2, 6).Keep(6, 3).Drop(3, 4, 5)
 	fmt.Fprintln(tw, "RESOURCE ID\tMASKED PAN\tNAME\tPRODUCT\tSTATUS\tCREDIT LIMIT\tBALANCE")
 	for _, c := range cards {
 		limit := ""
@@ -113,7 +114,7 @@ func listPayment(ctx context.Context, o *ListOptions, c *accountCall) error {
 		}
 		return cmdutil.WriteJSON(o.IO.Out, accountJSON{AccountType: "payment", BankResponse: cmdutil.BankBody(kept, map[string]any{"accounts": accts})})
 	}
-	tw := report.NewTable(o.IO, 4, 3, 6).Drop(4, 5, 2) // PRODUCT, NAME, BALANCE, as for cards
+	tw := report.NewTable(o.IO, 4, 3, 6).Keep(6, 3).Drop(4, 5, 2) // as for cards; CURRENCY goes last
 	fmt.Fprintln(tw, "RESOURCE ID\tIBAN\tCURRENCY\tNAME\tPRODUCT\tSTATUS\tBALANCE")
 	for _, a := range accts {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l(a.ResourceID), accountID(a), l(a.Currency), l(a.Name), l(a.Product), l(a.Status), balanceSummary(a.Balances, false))

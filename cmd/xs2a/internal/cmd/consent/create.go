@@ -204,7 +204,7 @@ func createRun(ctx context.Context, o *CreateOptions) error {
 	if out.SCAOAuth != "" {
 		fmt.Fprintf(w, "scaOAuth: %s\n", l(out.SCAOAuth))
 	}
-	fmt.Fprintln(o.IO.ErrOut, "next: xs2a authorize --exchange")
+	fmt.Fprintln(o.IO.ErrOut, "next: "+s.Again("authorize --exchange"))
 	return nil
 }
 

@@ -121,6 +121,6 @@ func cancelRun(ctx context.Context, o *CancelOptions) error {
 	if out.SCALink != "" {
 		fmt.Fprintf(o.IO.Out, "sca link: %s\n", l(out.SCALink))
 	}
-	fmt.Fprintln(o.IO.ErrOut, "next: xs2a authorize --payment --exchange, then xs2a payment status --wait")
+	fmt.Fprintln(o.IO.ErrOut, "next: "+s.Again("authorize --payment --exchange")+", then "+s.Again("payment status --wait"))
 	return nil
 }

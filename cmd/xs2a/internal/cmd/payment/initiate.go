@@ -360,6 +360,6 @@ func initiateRun(ctx context.Context, o *InitiateOptions) error {
 	if out.SCAOAuth != "" {
 		fmt.Fprintf(o.IO.Out, "scaOAuth: %s\n", l(out.SCAOAuth))
 	}
-	fmt.Fprintln(o.IO.ErrOut, "next: xs2a authorize --payment --exchange, then xs2a payment status --wait")
+	fmt.Fprintln(o.IO.ErrOut, "next: "+s.Again("authorize --payment --exchange")+", then "+s.Again("payment status --wait"))
 	return nil
 }
