@@ -7,11 +7,13 @@ package main_test
 // are compared, so a code added to the README without a row fails.
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -21,6 +23,7 @@ import (
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"github.com/xs2a-dev/xs2a/pkg/shquote"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 )
 
@@ -322,5 +325,32 @@ func TestAccessExceededHintThroughTheBinary(t *testing.T) {
 	u.must("accounts", "list", "--psu-ip", "192.0.2.1")
 	if r := u.must("accounts", "balances", "--help"); !strings.Contains(r.stdout[:strings.Index(r.stdout, "Global Flags:")], "--psu-ip") {
 		t.Errorf("--psu-ip is not among balances' own flags:\n%s", r.stdout)
+	}
+}
+
+// TestHintsNameTheFlagsGiven: through the binary, a hint and a next step
+// name the --config and -p of the run, so pasting one works on the same
+// profile (issue 18 item 5; the other tests read stderr without them,
+// withoutInvocation).
+func TestHintsNameTheFlagsGiven(t *testing.T) {
+	s := serveBinary(t)
+	raw := func(args ...string) (string, int) {
+		cmd := exec.Command(bin, append([]string{"--config", s.cfg, "-p", "sb"}, args...)...)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}, s.env...)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return errb.String(), code
+	}
+	inv := "xs2a --config " + shquote.Arg(s.cfg) + " -p sb "
+	if stderr, code := raw("consent", "status", "cns-nope"); code != 4 || !strings.Contains(stderr, "`"+inv+"consent create` makes a new one") {
+		t.Errorf("exit %d, stderr %s; want the hint's command with %q", code, stderr, inv)
+	}
+	if stderr, code := raw("consent", "create"); code != 0 || !strings.Contains(stderr, "next: "+inv+"authorize --exchange") {
+		t.Errorf("exit %d, stderr %s; want the next step with %q", code, stderr, inv)
 	}
 }
