@@ -118,6 +118,10 @@ func extraSet(t testing.TB, name string) *qcert.Set {
 	case "same-org":
 	case "pi-only":
 		o.Roles = []qcert.Role{qcert.RolePI}
+	case "ic-only":
+		o.Roles = []qcert.Role{qcert.RoleIC}
+	case "ai-only":
+		o.Roles = []qcert.Role{qcert.RoleAI}
 	case "other-org":
 		o.Org = otherOrg
 	default:
