@@ -357,3 +357,147 @@ func TestPISRoles(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenAPIPeriodicAndBulk: a standing order (periodic-payments) and a
+// bulk (bulk-payments) accepted, authorised and followed, against the
+// file. The file's oneOf of the three bodies cannot tell a periodic
+// payment from a single one (a periodic body is a valid single one too):
+// those steps accept that ambiguity only and check the schema meant.
+func TestOpenAPIPeriodicAndBulk(t *testing.T) {
+	rig := newSpecRigAs(t, Options{})
+	p, step, badStep := rig.p, rig.step, rig.badStep
+	tok := p.clientToken()
+	today := bankDate(rig.clock.Now())
+	periodic := func(edit func(m map[string]any)) []byte {
+		return sepaBody("50.00", func(m map[string]any) {
+			m["startDate"] = today.AddDate(0, 0, 3).Format(time.DateOnly)
+			m["endDate"] = today.AddDate(1, 0, 0).Format(time.DateOnly)
+			m["frequency"] = "Monthly"
+			m["executionRule"] = "following"
+			m["dayOfExecution"] = "26"
+			if edit != nil {
+				edit(m)
+			}
+		})
+	}
+	const pp = "/v1/periodic-payments/sepa-credit-transfers"
+	var pc pisCreated
+	rig.stepOneOf("201 standing order initiated", 201, "paymentInitiationRequestResponse-201", true, func() answer {
+		a := p.call("POST", pp, tok, periodic(nil), pisIP)
+		a.json(t, &pc)
+		if pc.TransactionStatus != "RCVD" || pc.Links["self"].Href != pp+"/"+pc.PaymentID {
+			t.Errorf("201: %s", a.body)
+		}
+		return a
+	})
+	rig.stepOneOf("200 standing order information", 200, "periodicPaymentInitiationWithStatusResponse", true, func() answer {
+		a := p.call("GET", pp+"/"+pc.PaymentID, tok, nil, nil)
+		for _, want := range []string{`"frequency":"Monthly"`, `"dayOfExecution":"26"`, `"executionRule":"following"`, `"transactionStatus":"RCVD"`} {
+			if !strings.Contains(string(a.body), want) {
+				t.Errorf("lacks %s: %s", want, a.body)
+			}
+		}
+		return a
+	})
+	p.paymentDecision(pc.PaymentID, PaymentCustomerID, "approve", func(page string) {
+		if !strings.Contains(page, "A standing order: Monthly from") {
+			t.Errorf("the page does not say it is a standing order")
+		}
+	})
+	step("200 standing order ACTC", 200, func() answer {
+		a := p.call("GET", pp+"/"+pc.PaymentID+"/status", tok, nil, nil)
+		if !strings.Contains(string(a.body), `"transactionStatus":"ACTC"`) {
+			t.Errorf("status: %s", a.body)
+		}
+		return a
+	})
+	step("204 standing order stopped", 204, func() answer { return p.call("DELETE", pp+"/"+pc.PaymentID, tok, nil, nil) })
+	step("200 standing order CANC", 200, func() answer {
+		a := p.call("GET", pp+"/"+pc.PaymentID+"/status", tok, nil, nil)
+		if !strings.Contains(string(a.body), `"transactionStatus":"CANC"`) {
+			t.Errorf("status: %s", a.body)
+		}
+		return a
+	})
+	rig.stepOneOf("400 startDate in the past", 400, "", true, func() answer {
+		a := p.call("POST", pp, tok, periodic(func(m map[string]any) { m["startDate"] = today.AddDate(0, 0, -1).Format(time.DateOnly) }), pisIP)
+		wantAPIError(t, a, 400, "EXECUTION_DATE_INVALID", "startDate", "in the past")
+		return a
+	})
+	rig.stepOneOf("400 endDate before startDate", 400, "", true, func() answer {
+		a := p.call("POST", pp, tok, periodic(func(m map[string]any) { m["endDate"] = today.Format(time.DateOnly) }), pisIP)
+		wantAPIError(t, a, 400, CodeFormatError, "endDate", "before startDate")
+		return a
+	})
+	step("400 unknown frequency", 400, func() answer {
+		a := p.call("POST", pp, tok, periodic(func(m map[string]any) { m["frequency"] = "Fortnightly" }), pisIP)
+		wantAPIError(t, a, 400, CodeFormatError, "frequency", "EveryTwoWeeks")
+		return a
+	})
+	step("400 no startDate", 400, func() answer {
+		a := p.call("POST", pp, tok, sepaBody("1.00", nil), pisIP)
+		wantAPIError(t, a, 400, CodeFormatError, "startDate", "required")
+		return a
+	})
+
+	// A bulk of two, booked as two entries.
+	const bp = "/v1/bulk-payments/sepa-credit-transfers"
+	bulk := func(amounts ...string) []byte {
+		var ps []map[string]any
+		for i, a := range amounts {
+			f := friends[i%len(friends)]
+			ps = append(ps, map[string]any{"instructedAmount": map[string]any{"currency": "EUR", "amount": a},
+				"creditorAccount": map[string]any{"iban": f.iban}, "creditorName": f.name, "remittanceInformationUnstructured": "Bulk " + a})
+		}
+		b, _ := json.Marshal(map[string]any{"batchBookingPreferred": false, "debtorAccount": map[string]any{"iban": savingsIBAN}, "payments": ps})
+		return b
+	}
+	var bc pisCreated
+	step("201 bulk initiated", 201, func() answer {
+		a := p.call("POST", bp, tok, bulk("10.00", "20.50"), pisIP)
+		a.json(t, &bc)
+		return a
+	})
+	step("200 bulk information", 200, func() answer {
+		a := p.call("GET", bp+"/"+bc.PaymentID, tok, nil, nil)
+		if !strings.Contains(string(a.body), `"batchBookingPreferred":false`) || strings.Count(string(a.body), `"creditorName"`) != 2 {
+			t.Errorf("bulk: %s", a.body)
+		}
+		return a
+	})
+	p.paymentDecision(bc.PaymentID, PaymentCustomerID, "approve", func(page string) {
+		if !strings.Contains(page, "30.50 EUR") || !strings.Contains(page, friends[1].name) {
+			t.Errorf("the bulk's page lacks the total or a creditor")
+		}
+	})
+	step("200 bulk ACSC", 200, func() answer {
+		a := p.call("GET", bp+"/"+bc.PaymentID+"/status", tok, nil, nil)
+		if !strings.Contains(string(a.body), `"transactionStatus":"ACSC"`) {
+			t.Errorf("status: %s", a.body)
+		}
+		return a
+	})
+	var booked []AccountTransaction
+	rig.s.store.locked(func() {
+		booked = rig.s.psu(PaymentCustomerID).Accounts[1].ledger.between(today.AddDate(0, 0, -1), today.AddDate(0, 0, 1))
+	})
+	if len(booked) != 2 {
+		t.Errorf("bulk booked %d entries on the savings account, want 2", len(booked))
+	}
+	step("400 bulk without payments", 400, func() answer {
+		a := p.call("POST", bp, tok, []byte(`{"debtorAccount":{"iban":"`+savingsIBAN+`"},"payments":[]}`), pisIP)
+		wantAPIError(t, a, 400, CodeFormatError, "payments", "at least one")
+		return a
+	})
+	badStep("400 batchBookingPreferred not a boolean", 400, func() answer {
+		a := p.call("POST", bp, tok, bytes.Replace(bulk("1.00"), []byte(`"batchBookingPreferred":false`), []byte(`"batchBookingPreferred":"no"`), 1), pisIP)
+		wantAPIError(t, a, 400, CodeFormatError, "batchBookingPreferred", "boolean")
+		return a
+	})
+	step("400 bulk element with a bad IBAN", 400, func() answer {
+		b := bytes.Replace(bulk("1.00", "2.00"), []byte(friends[1].iban), []byte("FI0012345600012343"), 1)
+		a := p.call("POST", bp, tok, b, pisIP)
+		wantAPIError(t, a, 400, CodeFormatError, "payments[1].creditorAccount.iban", "not an IBAN")
+		return a
+	})
+}
