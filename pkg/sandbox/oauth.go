@@ -356,11 +356,3 @@ func parseScope(scope string) (scopeRef, bool) {
 	}
 	return scopeRef{}, false
 }
-
-func scopeConsent(scope string) (string, bool) {
-	r, ok := parseScope(scope)
-	if !ok || r.kind != "AIS" {
-		return "", false
-	}
-	return r.id, true
-}

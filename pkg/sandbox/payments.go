@@ -134,11 +134,6 @@ func (p *Payment) awaitsSCA() bool             { return p.Status == TxReceived }
 // path is the payment's resource path.
 func (p *Payment) path() string { return "/v1/" + p.Service + "/" + p.Product + "/" + p.ID }
 
-// final reports a status after which nothing changes.
-func paymentFinal(st string) bool {
-	return st == TxSettled || st == TxCredited || st == TxRejected || st == TxCancelled
-}
-
 // payments keeps the sandbox's payments, oldest first for the bound.
 type payments struct {
 	byID  map[string]*Payment
