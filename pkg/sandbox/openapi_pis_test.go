@@ -484,6 +484,20 @@ func TestOpenAPIPeriodicAndBulk(t *testing.T) {
 	if len(booked) != 2 {
 		t.Errorf("bulk booked %d entries on the savings account, want 2", len(booked))
 	}
+	// Batch booking: one entry of the sum.
+	var bb pisCreated
+	step("201 bulk with batch booking", 201, func() answer {
+		a := p.call("POST", bp, tok, bytes.Replace(bulk("1.00", "2.00", "3.00"), []byte(`"batchBookingPreferred":false`), []byte(`"batchBookingPreferred":true`), 1), pisIP)
+		a.json(t, &bb)
+		return a
+	})
+	p.paymentDecision(bb.PaymentID, PaymentCustomerID, "approve", nil)
+	rig.s.store.locked(func() {
+		booked = rig.s.psu(PaymentCustomerID).Accounts[1].ledger.between(today.AddDate(0, 0, -1), today.AddDate(0, 0, 1))
+	})
+	if len(booked) != 3 || booked[0].TransactionAmount.Amount != "-6.00" || booked[0].CreditorName != "Bulk of 3 payments" || booked[0].CreditorAccount != nil {
+		t.Errorf("batch booking: %+v", booked)
+	}
 	step("400 bulk without payments", 400, func() answer {
 		a := p.call("POST", bp, tok, []byte(`{"debtorAccount":{"iban":"`+savingsIBAN+`"},"payments":[]}`), pisIP)
 		wantAPIError(t, a, 400, CodeFormatError, "payments", "at least one")

@@ -732,26 +732,35 @@ func (s *Server) execute(p *Payment, now time.Time) {
 			cents(p.Debtor.Currency, avail).Amount, cents(p.Debtor.Currency, p.Total).Amount)
 		return
 	}
-	book := func(i int, b *paymentBody) {
+	// book debits one entry; a batch entry (iban "") has no one creditor
+	// account.
+	book := func(i int, amount int64, creditor, iban, e2e, text string) {
 		date := local.Format(time.DateOnly)
 		t := AccountTransaction{
 			TransactionID:  fmt.Sprintf("%s-%s-%s-%d", p.Debtor.ResourceID, local.Format("20060102"), p.ID, i+1),
-			EntryReference: p.ID, EndToEndID: b.EndToEndIdentification, BookingDate: date, ValueDate: date,
-			TransactionAmount: cents(p.Debtor.Currency, -parseCents(b.InstructedAmount.Amount)), CreditorName: b.CreditorName,
-			CreditorAccount: &AccountReference{IBAN: b.CreditorAccount.IBAN}, RemittanceInformationUnstructured: b.RemittanceInformationUnstructured,
-			BankTransactionCode: "PMNT-ICDT-ESCT", booked: true,
+			EntryReference: p.ID, EndToEndID: e2e, BookingDate: date, ValueDate: date,
+			TransactionAmount: cents(p.Debtor.Currency, -amount), CreditorName: creditor,
+			RemittanceInformationUnstructured: text, BankTransactionCode: "PMNT-ICDT-ESCT", booked: true,
 		}
-		if p.Product == "instant-sepa-credit-transfers" {
-			t.BankTransactionCode = "PMNT-ICDT-ESCT"
+		if iban != "" {
+			t.CreditorAccount = &AccountReference{IBAN: iban}
 		}
 		p.Debtor.ledger.add(t)
 	}
-	if p.Bulk != nil {
+	one := func(i int, b *paymentBody) {
+		book(i, parseCents(b.InstructedAmount.Amount), b.CreditorName, b.CreditorAccount.IBAN, b.EndToEndIdentification, b.RemittanceInformationUnstructured)
+	}
+	switch {
+	case p.Bulk != nil && p.Bulk.BatchBookingPreferred != nil && *p.Bulk.BatchBookingPreferred:
+		// Batch booking (the file's batchBookingPreferred): one entry of
+		// the sum on the debtor's account.
+		book(0, p.Total, fmt.Sprintf("Bulk of %d payments", len(p.Bulk.Payments)), "", "", "Bulk "+p.ID)
+	case p.Bulk != nil:
 		for i := range p.Bulk.Payments {
-			book(i, &p.Bulk.Payments[i])
+			one(i, &p.Bulk.Payments[i])
 		}
-	} else {
-		book(0, p.Single)
+	default:
+		one(0, p.Single)
 	}
 	p.Status = TxSettled
 	if p.Product == "instant-sepa-credit-transfers" {
