@@ -206,6 +206,9 @@ func TestOpenAPIPayments(t *testing.T) {
 	step("405 CANCELLATION_INVALID after settlement", 405, func() answer {
 		a := p.call("DELETE", self, tok, nil, nil)
 		wantAPIError(t, a, 405, CodeCancellationInvalid, "", "ACSC")
+		if allow, ok := a.header["Allow"]; !ok || allow[0] != "GET" {
+			t.Errorf("Allow %q", allow)
+		}
 		return a
 	})
 	step("409 no authorisation of a settled payment", 409, post(self+"/authorisations", nil, nil))
@@ -322,6 +325,9 @@ func TestOpenAPIPayments(t *testing.T) {
 	step("405 signing baskets not supported", 405, func() answer {
 		a := post("/v1/signing-baskets", []byte(`{"paymentIds":["`+pc.PaymentID+`"]}`), pisIP)()
 		wantAPIError(t, a, 405, CodeServiceInvalid, "", "signing baskets are not supported")
+		if allow, ok := a.header["Allow"]; !ok || allow[0] != "" {
+			t.Errorf("Allow %q, want present and empty", allow)
+		}
 		return a
 	})
 }

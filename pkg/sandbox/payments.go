@@ -319,9 +319,6 @@ func (s *Server) parsePayment(service string, body []byte, today time.Time) (*Pa
 		}
 	} else if b.StartDate != "" || b.Frequency != "" || b.EndDate != "" || b.ExecutionRule != "" || b.DayOfExecution != "" || b.MonthsOfExecution != nil {
 		return nil, formatErr("", "startDate, endDate, frequency, executionRule, dayOfExecution and monthsOfExecution belong to periodic-payments, not to %s", service)
-	} else if b.CreditorAgentName != "" {
-		// Echoed by no answer schema of the file; taken as given.
-		_ = b.CreditorAgentName
 	}
 	p.Single, p.Debtor, p.Owner, p.Total = &b, acc, psu, c
 	return p, nil
@@ -576,6 +573,8 @@ func (s *Server) cancelPayment(c *call) *apiError {
 		was = p.Status
 	})
 	if was != "" {
+		// RFC 9110 15.5.6: a 405 lists what the resource allows now.
+		c.w.Header().Set("Allow", "GET")
 		return reject(http.StatusMethodNotAllowed, CodeCancellationInvalid,
 			fmt.Sprintf("payment %q is %s (final): it can no longer be cancelled; a payment is cancelled before the PSU authorises it (RCVD), a standing order while it runs (ACTC)", p.ID, was))
 	}
@@ -655,6 +654,8 @@ func (s *Server) paymentScaStatus(c *call) *apiError {
 // ASPSP not offer them (405 SERVICE_INVALID, the file's 405 code for
 // them).
 func (s *Server) signingBaskets(c *call) *apiError {
+	// An empty Allow: the resource allows no method (RFC 9110 10.2.1).
+	c.w.Header().Set("Allow", "")
 	return reject(http.StatusMethodNotAllowed, CodeServiceInvalid,
 		"signing baskets are not supported by this ASPSP: initiate and authorise each payment (or a bulk-payments) on its own")
 }
