@@ -122,9 +122,11 @@ type Payment struct {
 	Status                   string
 	// Reason says why a payment is RJCT (psuMessage of the status);
 	// NoFunds that the balance did not cover it.
-	Reason         string
-	NoFunds        bool
-	Created        time.Time
+	Reason  string
+	NoFunds bool
+	Created time.Time
+	// Executed is when the debit was booked (ACSC, ACCC).
+	Executed       time.Time
 	Authorisations []*authorisation
 }
 
@@ -436,24 +438,27 @@ func (s *Server) initiatePayment(c *call) *apiError {
 	p.OrganizationID, p.ClientID = c.tpp.OrganizationID, t.clientID
 	p.Status, p.Created = TxReceived, now
 	auth := addAuth(p, now, "")
-	s.store.locked(func() { s.store.addPayment(p) })
+	s.store.locked(func() { c.saved.add(s.store.save(append([]any{p}, s.store.addPayment(p)...)...)) })
 	h := c.w.Header()
 	h.Set("Location", p.path())
 	h.Set("ASPSP-SCA-Approach", "REDIRECT")
 	return c.reply(http.StatusCreated, paymentCreated{TransactionStatus: p.Status, PaymentID: p.ID, Links: s.paymentLinks(p, auth.ID)})
 }
 
-// addPayment keeps p, forgetting the oldest past MaxPayments; call with
-// the lock held.
-func (st *store) addPayment(p *Payment) {
+// addPayment keeps p, forgetting the oldest past MaxPayments, and
+// returns their deletions for the data file; call with the lock held.
+func (st *store) addPayment(p *Payment) []any {
 	st.payments.byID[p.ID] = p
 	st.payments.order = append(st.payments.order, p.ID)
+	var gone []any
 	if n := len(st.payments.order); n > MaxPayments {
 		for _, id := range st.payments.order[:n-MaxPayments] {
 			delete(st.payments.byID, id)
+			gone = append(gone, deletion{bucketPayments, id})
 		}
 		st.payments.order = append([]string(nil), st.payments.order[n-MaxPayments:]...)
 	}
+	return gone
 }
 
 // ownPayment is the path's payment of the calling TPP under the path's
@@ -568,6 +573,7 @@ func (s *Server) cancelPayment(c *call) *apiError {
 		if p.Status == TxReceived || (p.Service == "periodic-payments" && p.Status == TxAccepted) {
 			p.Status = TxCancelled
 			p.Reason = "cancelled by the TPP"
+			c.saved.add(s.store.save(p))
 			return
 		}
 		was = p.Status
@@ -577,6 +583,9 @@ func (s *Server) cancelPayment(c *call) *apiError {
 		c.w.Header().Set("Allow", "GET")
 		return reject(http.StatusMethodNotAllowed, CodeCancellationInvalid,
 			fmt.Sprintf("payment %q is %s (final): it can no longer be cancelled; a payment is cancelled before the PSU authorises it (RCVD), a standing order while it runs (ACTC)", p.ID, was))
+	}
+	if e := c.committed(); e != nil {
+		return e
 	}
 	c.w.Header().Set("X-Request-ID", c.rid)
 	c.w.WriteHeader(http.StatusNoContent)
@@ -604,6 +613,7 @@ func (s *Server) startPaymentAuthorisation(c *call) *apiError {
 			return
 		}
 		a = addAuth(p, s.now(), psuID)
+		c.saved.add(s.store.save(p))
 	})
 	if ended != "" {
 		return reject(http.StatusConflict, CodeStatusInvalid,
@@ -733,6 +743,39 @@ func (s *Server) execute(p *Payment, now time.Time) {
 			cents(p.Debtor.Currency, avail).Amount, cents(p.Debtor.Currency, p.Total).Amount)
 		return
 	}
+	p.Executed = now
+	s.book(p)
+	p.Status = TxSettled
+	if p.Product == "instant-sepa-credit-transfers" {
+		p.Status = TxCredited
+	}
+}
+
+// describePayment is what the PSU's page shows of p.
+type paymentLine struct {
+	Amount, Currency, CreditorName, CreditorIBAN, Remittance string
+}
+
+func describePayment(p *Payment) []paymentLine {
+	line := func(b *paymentBody) paymentLine {
+		return paymentLine{Amount: b.InstructedAmount.Amount, Currency: b.InstructedAmount.Currency, CreditorName: b.CreditorName,
+			CreditorIBAN: b.CreditorAccount.IBAN, Remittance: b.RemittanceInformationUnstructured}
+	}
+	if p.Bulk != nil {
+		var out []paymentLine
+		for i := range p.Bulk.Payments {
+			out = append(out, line(&p.Bulk.Payments[i]))
+		}
+		return out
+	}
+	return []paymentLine{line(p.Single)}
+}
+
+// book debits what p pays on its debtor's account, on the day it was
+// executed (p.Executed): at execution, and again when the data file is
+// read. Call with the store's lock held (the ledger has its own).
+func (s *Server) book(p *Payment) {
+	local := p.Executed.In(s.zone)
 	// book debits one entry; a batch entry (iban "") has no one creditor
 	// account.
 	book := func(i int, amount int64, creditor, iban, e2e, text string) {
@@ -763,28 +806,4 @@ func (s *Server) execute(p *Payment, now time.Time) {
 	default:
 		one(0, p.Single)
 	}
-	p.Status = TxSettled
-	if p.Product == "instant-sepa-credit-transfers" {
-		p.Status = TxCredited
-	}
-}
-
-// describePayment is what the PSU's page shows of p.
-type paymentLine struct {
-	Amount, Currency, CreditorName, CreditorIBAN, Remittance string
-}
-
-func describePayment(p *Payment) []paymentLine {
-	line := func(b *paymentBody) paymentLine {
-		return paymentLine{Amount: b.InstructedAmount.Amount, Currency: b.InstructedAmount.Currency, CreditorName: b.CreditorName,
-			CreditorIBAN: b.CreditorAccount.IBAN, Remittance: b.RemittanceInformationUnstructured}
-	}
-	if p.Bulk != nil {
-		var out []paymentLine
-		for i := range p.Bulk.Payments {
-			out = append(out, line(&p.Bulk.Payments[i]))
-		}
-		return out
-	}
-	return []paymentLine{line(p.Single)}
 }

@@ -54,6 +54,7 @@ func (s *Server) paymentPage(sess *authSession, p *Payment) pageData {
 func (s *Server) paymentLogin(w http.ResponseWriter, sess *authSession, psu *PSU) {
 	var d pageData
 	var gone, other string
+	var saved pending
 	s.store.locked(func() {
 		p := s.store.payments.byID[sess.paymentID]
 		switch {
@@ -73,9 +74,15 @@ func (s *Server) paymentLogin(w http.ResponseWriter, sess *authSession, psu *PSU
 			return
 		}
 		sess.psu = psu
-		s.scaStep(p, sess, scaSignIn)
+		if s.scaStep(p, sess, scaSignIn) {
+			saved.add(s.store.save(p))
+		}
 		d = s.paymentPage(sess, p)
 	})
+	if err := saved.wait(); err != nil {
+		s.errorPage(w, saveFailed(err))
+		return
+	}
 	switch {
 	case gone != "":
 		s.errorPage(w, gone)
@@ -94,6 +101,7 @@ func (s *Server) paymentDecision(w http.ResponseWriter, r *http.Request, sess *a
 	now := s.now()
 	var code *authCode
 	var gone bool
+	var saved pending
 	s.store.locked(func() {
 		p := s.store.payments.byID[sess.paymentID]
 		if p == nil || !p.awaitsSCA() {
@@ -103,6 +111,7 @@ func (s *Server) paymentDecision(w http.ResponseWriter, r *http.Request, sess *a
 		if !approve {
 			p.Status, p.Reason = TxRejected, "The PSU refused the payment on the bank's page."
 			s.scaStep(p, sess, scaDeny)
+			saved.add(s.store.save(p))
 			return
 		}
 		s.scaStep(p, sess, scaApprove)
@@ -110,7 +119,13 @@ func (s *Server) paymentDecision(w http.ResponseWriter, r *http.Request, sess *a
 		code = &authCode{value: randomID(32), clientID: sess.clientID, redirectURI: sess.redirectURI, challenge: sess.challenge,
 			paymentID: p.ID, expires: now.Add(CodeTTL)}
 		s.store.codes[code.value] = code
+		saved.add(s.store.save(p, code))
 	})
+	// What the redirect reports is in the data file first.
+	if err := saved.wait(); err != nil {
+		s.errorPage(w, saveFailed(err))
+		return
+	}
 	switch {
 	case gone:
 		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "invalid_request", "the payment no longer awaits authorisation")

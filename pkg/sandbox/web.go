@@ -212,8 +212,8 @@ func (s *Server) signIn(w http.ResponseWriter, sess *authSession, app *App) {
 		if c := s.store.consents[sess.consentID]; c != nil && c.Status == StatusReceived && s.scaStep(c, sess, scaOpen) {
 			saved.add(s.store.save(c))
 		}
-		if p := s.store.payments.byID[sess.paymentID]; p != nil && p.awaitsSCA() {
-			s.scaStep(p, sess, scaOpen)
+		if p := s.store.payments.byID[sess.paymentID]; p != nil && p.awaitsSCA() && s.scaStep(p, sess, scaOpen) {
+			saved.add(s.store.save(p))
 		}
 	})
 	if err := saved.wait(); err != nil {
