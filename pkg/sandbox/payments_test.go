@@ -51,9 +51,20 @@ func TestPaymentPages(t *testing.T) {
 		t.Fatal("no payment")
 	}
 
+	scaStatus := func() string {
+		t.Helper()
+		a := p.call("GET", pc.Links["scaStatus"].Href, p.clientToken(), nil, nil)
+		var st scaStatusAnswer
+		a.json(t, &st)
+		return st.ScaStatus
+	}
+
 	// Another customer signs in: refused, asked to sign in as the holder.
 	_, challenge := pkce()
 	session, otp := p.loginPage(pisQuery(p.app, pc.PaymentID, "st", challenge))
+	if st := scaStatus(); st != ScaStarted {
+		t.Errorf("scaStatus with the page open: %s", st)
+	}
 	a := p.post("/oauth/login", url.Values{"session": {session}, "psu_id": {DocumentedPSU}, "otp": {otp}})
 	if a.status != 200 || !strings.Contains(string(a.body), "not yours") || strings.Contains(string(a.body), `id="approve"`) {
 		t.Errorf("a non-holder's sign-in: %d %s", a.status, a.body)
@@ -61,10 +72,23 @@ func TestPaymentPages(t *testing.T) {
 	if d := p.post("/oauth/decision", url.Values{"session": {session}, "decision": {"approve"}}); d.status == 302 {
 		t.Errorf("a decision without the holder's sign-in redirected: %s", d.header.Get("Location"))
 	}
+	a = p.post("/oauth/login", url.Values{"session": {session}, "psu_id": {PaymentCustomerID}, "otp": {otp}})
+	if a.status != 200 || !strings.Contains(string(a.body), `id="approve"`) {
+		t.Fatalf("the holder's sign-in: %d %s", a.status, a.body)
+	}
+	if st := scaStatus(); st != ScaPSUAuthenticated {
+		t.Errorf("scaStatus after the holder's sign-in: %s", st)
+	}
+	if st := p.call("GET", "/v1/payments/sepa-credit-transfers/"+pc.PaymentID+"/status", p.clientToken(), nil, nil); !strings.Contains(string(st.body), `"RCVD"`) {
+		t.Errorf("signed in, not decided: %s", st.body)
+	}
 
 	// The holder approves; the code exchanged with a PSP_AI-only QWAC of
 	// the same TPP is refused, naming PSP_PI.
 	q, verifier := p.paymentDecision(pc.PaymentID, PaymentCustomerID, "approve", nil)
+	if st := scaStatus(); st != ScaFinalised {
+		t.Errorf("scaStatus after approval: %s", st)
+	}
 	aiOnly := newParty(t, s, s.DefaultApp, siblingQWACWithRoles(t, s, qcert.RoleAI), s.Certs.QSeal)
 	a, _ = aiOnly.exchange(q.Get("code"), loopbackRedirect, verifier)
 	wantOAuthError(t, a, 400, "unauthorized_client", "do not include PSP_PI")
