@@ -127,11 +127,25 @@ func nextSCA(from string, ev scaEvent) (string, bool) {
 	return from, false
 }
 
+// authorisable is what has authorisation sub-resources: a consent or a
+// payment. The SCA routine is the same for both (the PSU's pages move it);
+// only what "still awaits authorisation" means differs.
+type authorisable interface {
+	// authList is the resource's authorisations, oldest first.
+	authList() *[]*authorisation
+	// awaitsSCA reports the resource still in the status the PSU's
+	// authorisation moves on from (received; RCVD for a payment).
+	awaitsSCA() bool
+}
+
+func (c *Consent) authList() *[]*authorisation { return &c.Authorisations }
+func (c *Consent) awaitsSCA() bool             { return c.Status == StatusReceived }
+
 // scaStatusOf is the status answered for a: an authorisation that never
-// finished while its consent left received can no longer finish, and is
-// failed. Call with the store's lock held.
-func scaStatusOf(c *Consent, a *authorisation) string {
-	if !scaFinal(a.Status) && c.Status != StatusReceived {
+// finished while its resource left the status awaiting it can no longer
+// finish, and is failed. Call with the store's lock held.
+func scaStatusOf(x authorisable, a *authorisation) string {
+	if !scaFinal(a.Status) && !x.awaitsSCA() {
 		return ScaFailed
 	}
 	return a.Status
@@ -139,20 +153,29 @@ func scaStatusOf(c *Consent, a *authorisation) string {
 
 // addAuthorisation starts an authorisation of c; call with the lock held.
 func (c *Consent) addAuthorisation(now time.Time, psuID string) *authorisation {
+	return addAuth(c, now, psuID)
+}
+
+// addAuth starts an authorisation of x, keeping the newest
+// MaxAuthorisationsPerConsent; call with the lock held.
+func addAuth(x authorisable, now time.Time, psuID string) *authorisation {
 	a := &authorisation{ID: "auth-" + randomID(12), Status: ScaReceived, PSU: psuID, Created: now}
 	if psuID != "" {
 		a.Status = ScaPSUIdentified
 	}
-	c.Authorisations = append(c.Authorisations, a)
-	if n := len(c.Authorisations); n > MaxAuthorisationsPerConsent {
-		c.Authorisations = append([]*authorisation(nil), c.Authorisations[n-MaxAuthorisationsPerConsent:]...)
+	l := x.authList()
+	*l = append(*l, a)
+	if n := len(*l); n > MaxAuthorisationsPerConsent {
+		*l = append([]*authorisation(nil), (*l)[n-MaxAuthorisationsPerConsent:]...)
 	}
 	return a
 }
 
 // findAuthorisation is c's authorisation id, or nil; call with the lock held.
-func (c *Consent) findAuthorisation(id string) *authorisation {
-	for _, a := range c.Authorisations {
+func (c *Consent) findAuthorisation(id string) *authorisation { return findAuth(c, id) }
+
+func findAuth(x authorisable, id string) *authorisation {
+	for _, a := range *x.authList() {
 		if a.ID == id {
 			return a
 		}
@@ -160,11 +183,12 @@ func (c *Consent) findAuthorisation(id string) *authorisation {
 	return nil
 }
 
-// latestOpen is c's newest authorisation that has not finished, or nil;
+// latestOpen is x's newest authorisation that has not finished, or nil;
 // call with the lock held.
-func (c *Consent) latestOpen() *authorisation {
-	for i := len(c.Authorisations) - 1; i >= 0; i-- {
-		if a := c.Authorisations[i]; !scaFinal(a.Status) {
+func latestOpen(x authorisable) *authorisation {
+	l := *x.authList()
+	for i := len(l) - 1; i >= 0; i-- {
+		if a := l[i]; !scaFinal(a.Status) {
 			return a
 		}
 	}
@@ -172,25 +196,26 @@ func (c *Consent) latestOpen() *authorisation {
 }
 
 // actingAuthorisation is the authorisation a PSU's sign-in acts on: the
-// one chosen when the PSU opened the page, else the consent's latest open
+// one chosen when the PSU opened the page, else the resource's latest open
 // one, else a new one (a consent from a data file written before
 // authorisations were kept has none); created says it is new. Call with
 // the lock held.
-func (s *Server) actingAuthorisation(c *Consent, sess *authSession) (a *authorisation, created bool) {
-	if a := c.findAuthorisation(sess.authID); a != nil && !scaFinal(a.Status) {
+func (s *Server) actingAuthorisation(x authorisable, sess *authSession) (a *authorisation, created bool) {
+	if a := findAuth(x, sess.authID); a != nil && !scaFinal(a.Status) {
 		return a, false
 	}
-	if a = c.latestOpen(); a == nil {
-		a, created = c.addAuthorisation(s.now(), ""), true
+	if a = latestOpen(x); a == nil {
+		a, created = addAuth(x, s.now(), ""), true
 	}
 	sess.authID = a.ID
 	return a, created
 }
 
 // scaStep moves the authorisation sess acts on by ev; it reports whether
-// anything changed (the consent is then to be saved). Call with the lock held.
-func (s *Server) scaStep(c *Consent, sess *authSession, ev scaEvent) bool {
-	a, created := s.actingAuthorisation(c, sess)
+// anything changed (the resource is then to be saved). Call with the lock
+// held.
+func (s *Server) scaStep(x authorisable, sess *authSession, ev scaEvent) bool {
+	a, created := s.actingAuthorisation(x, sess)
 	next, ok := nextSCA(a.Status, ev)
 	if ok && next != a.Status {
 		a.Status = next
@@ -201,8 +226,8 @@ func (s *Server) scaStep(c *Consent, sess *authSession, ev scaEvent) bool {
 
 // identifiedPSU is the customer the TPP identified for the authorisation
 // the PSU opens, or nil; call with the lock held.
-func identifiedPSU(c *Consent, sess *authSession, psu func(string) *PSU) *PSU {
-	if a := c.findAuthorisation(sess.authID); a != nil && a.PSU != "" {
+func identifiedPSU(x authorisable, sess *authSession, psu func(string) *PSU) *PSU {
+	if a := findAuth(x, sess.authID); a != nil && a.PSU != "" {
 		return psu(a.PSU)
 	}
 	return nil

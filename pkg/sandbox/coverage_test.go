@@ -4,7 +4,8 @@ package sandbox
 // tags "Account Information Service (AIS)" (17 in 1.3.12), and the PIIS's
 // checkAvailabilityOfFunds, gets a 2xx from
 // the sandbox in some test of this package, through a specRig, so that its
-// answer was validated against the file. TestMain checks it after a whole
+// answer was validated against the file; so does every PIS operation it
+// serves (servedPIS). TestMain checks it after a whole
 // run of the package (not when -run picks tests, not when the file is
 // absent and the rigs skipped).
 
@@ -12,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -19,6 +21,13 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/xs2a-dev/xs2a/pkg/spec"
 )
+
+// servedPIS are the operations of the file's "Payment Initiation Service
+// (PIS)" tag the sandbox serves (payments.go): each must get a validated
+// 2xx too. Not served: updatePaymentPsuData and the cancellation
+// authorisations (a cancellation needs none here).
+var servedPIS = []string{"initiatePayment", "getPaymentInformation", "cancelPayment", "getPaymentInitiationStatus",
+	"startPaymentAuthorisation", "getPaymentInitiationAuthorisation", "getPaymentInitiationScaStatus"}
 
 // specCoverage is what the rigs of this run saw: operationIds with a
 // validated 2xx answer, and the file's AIS operations.
@@ -39,6 +48,14 @@ func coverOperation(doc *openapi3.T, opID string) {
 		// The PIIS's one operation is served too, so it is held to the
 		// same rule.
 		specCoverage.ais["checkAvailabilityOfFunds"] = "POST /v1/funds-confirmations"
+		pis := taggedOperations(doc, "Payment Initiation Service (PIS)")
+		for _, id := range servedPIS {
+			op, ok := pis[id]
+			if !ok {
+				op = "not a PIS operation of the file"
+			}
+			specCoverage.ais[id] = op
+		}
 	}
 	specCoverage.used = true
 	if opID != "" {
@@ -57,7 +74,22 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// aisCoverage reports the AIS operations no test got a 2xx from.
+// taggedOperations are the file's operations under tag, operationId →
+// "METHOD path".
+func taggedOperations(doc *openapi3.T, tag string) map[string]string {
+	ops := map[string]string{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if slices.Contains(op.Tags, tag) {
+				ops[op.OperationID] = method + " " + path
+			}
+		}
+	}
+	return ops
+}
+
+// aisCoverage reports the AIS operations, and the PIS ones served, no
+// test got a 2xx from.
 func aisCoverage() error {
 	if f := flag.Lookup("test.run"); f != nil && f.Value.String() != "" {
 		return nil
@@ -77,7 +109,7 @@ func aisCoverage() error {
 		return nil
 	}
 	sort.Strings(missing)
-	return fmt.Errorf("FAIL: AIS coverage: %d of the file's %d AIS operations got no validated 2xx from the sandbox in any test: %v",
+	return fmt.Errorf("FAIL: AIS/PIS coverage: %d of the file's %d AIS operations and the PIS ones served got no validated 2xx from the sandbox in any test: %v",
 		len(missing), len(specCoverage.ais), missing)
 }
 

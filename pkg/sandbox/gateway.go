@@ -164,6 +164,9 @@ func (s *Server) runChecks(c *call, signed bool) *apiError {
 		return e
 	}
 	c.tpp = tpp
+	if e := checkRole(tpp.Cert, "QWAC", r.URL.Path); e != nil {
+		return e
+	}
 	if e := s.rateLimit(tpp.Key, "requests", true, &c.saved); e != nil {
 		return e
 	}

@@ -29,7 +29,7 @@ func sharedSet(t testing.TB) *qcert.Set {
 	t.Helper()
 	setOnce.Do(func() {
 		var err error
-		testSet, err = qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg})
+		testSet, err = qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Roles: DefaultRoles})
 		if err != nil {
 			panic(err)
 		}

@@ -208,12 +208,8 @@ func (s *Server) judgeCert(c *x509.Certificate, chain []*x509.Certificate, use s
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid, fmt.Sprintf("the %s has QcType %v; expected %s (did you swap the QWAC and the QSealC?)", use, qc.Types, qtype))
 	case qc.PSD2 == nil:
 		return reject(http.StatusUnauthorized, CodeRoleInvalid, fmt.Sprintf("the %s has no PSD2 QCStatement with the roles of the PSP", use))
-	case !qc.HasRole(qcert.RoleAI):
-		var names []string
-		for _, r := range qc.PSD2.Roles {
-			names = append(names, r.Name)
-		}
-		return reject(http.StatusUnauthorized, CodeRoleInvalid, fmt.Sprintf("the %s's PSD2 roles %v do not include PSP_AI, which account information needs", use, names))
+	case len(qc.PSD2.Roles) == 0:
+		return reject(http.StatusUnauthorized, CodeRoleInvalid, fmt.Sprintf("the %s's PSD2 QCStatement names no role of the PSP", use))
 	}
 	switch org := qcert.OrganizationIdentifier(c); {
 	case org == "":
@@ -245,4 +241,50 @@ func (s *Server) tppFromTLS(r *http.Request) (*TPP, *apiError) {
 	org := qcert.OrganizationIdentifier(c)
 	return &TPP{OrganizationID: org, CA: ca, Key: tppKey(org, ca), Name: strings.Join(c.Subject.Organization, ", "),
 		Thumbprint: thumbprint(c), Cert: c}, nil
+}
+
+// DefaultRoles are the PSD2 roles of the certificates the sandbox makes for
+// itself: every service it serves, so its own set works for AIS, PIS and
+// PIIS alike (`certs generate --roles` makes sets that lack some).
+var DefaultRoles = []qcert.Role{qcert.RoleAI, qcert.RolePI, qcert.RoleIC}
+
+// roleFor is the PSD2 role a path needs and the service's name: the
+// certificate's roles are what the NCA authorised the TPP for (EBA RTS
+// art. 34), so a PSP_AI-only TPP may not initiate payments. The verdict
+// of a certificate (checkPSD2Cert) is kept per certificate, the role per
+// path, so the two are apart. "" is a path that needs none beyond the
+// PSD2 statement (the rejection reports).
+func roleFor(path string) (qcert.Role, string) {
+	under := func(prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") }
+	switch {
+	case under("/v1/funds-confirmations"), under("/v2/funds-confirmations"), under("/v2/consents/confirmation-of-funds"):
+		return qcert.RoleIC, "confirmation of funds"
+	case under("/v1/payments"), under("/v1/periodic-payments"), under("/v1/bulk-payments"), under("/v1/signing-baskets"):
+		return qcert.RolePI, "payment initiation"
+	case under("/v1/consents"), under("/v1/accounts"), under("/v1/card-accounts"):
+		return qcert.RoleAI, "account information"
+	}
+	return "", ""
+}
+
+// checkRole refuses a certificate (use: QWAC or QSealC) whose PSD2 roles
+// lack the one the path needs, naming it: ROLE_INVALID, 401 as the file's
+// certificate codes are.
+func checkRole(cert *x509.Certificate, use, path string) *apiError {
+	role, service := roleFor(path)
+	if role == "" || cert == nil {
+		return nil
+	}
+	qc, err := qcert.FromCertificate(cert)
+	if err != nil || qc == nil || qc.PSD2 == nil {
+		return reject(http.StatusUnauthorized, CodeRoleInvalid, fmt.Sprintf("the %s has no PSD2 QCStatement with the roles of the PSP; %s needs %s", use, service, role))
+	}
+	if qc.HasRole(role) {
+		return nil
+	}
+	var names []string
+	for _, r := range qc.PSD2.Roles {
+		names = append(names, r.Name)
+	}
+	return reject(http.StatusUnauthorized, CodeRoleInvalid, fmt.Sprintf("the %s's PSD2 roles %v do not include %s, which %s needs", use, names, role, service))
 }

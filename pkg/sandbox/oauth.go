@@ -46,7 +46,7 @@ func (s *Server) metadata() Metadata {
 		ResponseModesSupported:            []string{"query"},
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "tls_client_auth"},
-		ScopesSupported:                   []string{"AIS:<consentId>"},
+		ScopesSupported:                   []string{"AIS:<consentId>", "PIS:<paymentId>"},
 		TLSClientCertificateBoundTokens:   true,
 		IssParameterSupported:             true,
 	}
@@ -255,10 +255,19 @@ func (s *Server) exchangeCode(r *http.Request, app *App, tpp *TPP, now time.Time
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "PKCE verification failed: BASE64URL(SHA256(code_verifier)) does not equal the code_challenge")
 	case s.store.consents[c.consentID] != nil && !s.ownedBy(s.store.consents[c.consentID], tpp):
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "the code's consent belongs to another TPP")
+	case s.store.payments.byID[c.paymentID] != nil && !s.paymentOf(s.store.payments.byID[c.paymentID], tpp):
+		return nil, invalid(http.StatusBadRequest, "invalid_grant", "the code's payment belongs to another TPP")
+	}
+	scope := "AIS:" + c.consentID
+	if c.paymentID != "" {
+		// A PIS token needs a QWAC with PSP_PI, as the PIS paths do.
+		if e := checkRole(tpp.Cert, "QWAC", "/v1/payments"); e != nil {
+			return nil, invalid(http.StatusBadRequest, "unauthorized_client", "%s", e.msgs[0].Text)
+		}
+		scope = "PIS:" + c.paymentID
 	}
 	c.used = true
 	s.store.prune(now)
-	scope := "AIS:" + c.consentID
 	at := &token{value: randomID(32), kind: "user", clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: c.consentID, scope: scope, expires: now.Add(AccessTokenTTL)}
 	rt := &token{value: randomID(32), kind: "user", refresh: true, clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: c.consentID, scope: scope, expires: now.Add(RefreshTokenTTL)}
 	s.store.addToken(at)
@@ -331,11 +340,19 @@ func redirectAllowed(app *App, raw string) (string, bool) {
 	return fmt.Sprintf("the redirect_uri is not one of the client's registered URIs %v", app.RedirectURIs), false
 }
 
-func scopeConsent(scope string) (string, bool) {
+// scopeRef is what an authorization's scope names: the kind (AIS, PIS,
+// PIIS, the bank's documented forms AIS:<consentId>, PIS:<paymentId>,
+// PIIS:<consentId>) and the resource's id.
+type scopeRef struct{ kind, id string }
+
+// parseScope finds the first AIS:, PIS: or PIIS: scope among the
+// space-separated ones.
+func parseScope(scope string) (scopeRef, bool) {
 	for _, f := range strings.Fields(scope) {
-		if strings.HasPrefix(f, "AIS:") && len(f) > 4 {
-			return f[4:], true
+		kind, id, ok := strings.Cut(f, ":")
+		if ok && id != "" && (kind == "AIS" || kind == "PIS" || kind == "PIIS") {
+			return scopeRef{kind, id}, true
 		}
 	}
-	return "", false
+	return scopeRef{}, false
 }

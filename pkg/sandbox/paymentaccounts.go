@@ -31,6 +31,8 @@ type PaymentAccount struct {
 	// SweepTo (on the current account) and SweepFrom (on the savings
 	// account) are the two ends of the monthly transfer to savings.
 	SweepTo, SweepFrom string
+	// ledger holds what executed payments booked (payments.go).
+	ledger *ledger
 }
 
 // PaymentCustomerID is the test customer whose accounts are IBAN payment
@@ -52,9 +54,9 @@ func paymentCustomer(bank string) *PSU {
 	const owner = "Aino Virtanen"
 	return &PSU{ID: PaymentCustomerID, Name: owner, Note: "two IBAN payment accounts, current and savings: /v1/accounts", Accounts: []*PaymentAccount{
 		{ResourceID: "acc-2343", IBAN: currentIBAN, BIC: sandboxBIC, Currency: "EUR", Name: "Current account", DisplayName: bank + " Current Account",
-			Product: "Current Account", CashAccountType: "CACC", Status: "enabled", Usage: "PRIV", OwnerName: owner, Opening: 240000, SweepTo: savingsIBAN},
+			Product: "Current Account", CashAccountType: "CACC", Status: "enabled", Usage: "PRIV", OwnerName: owner, Opening: 240000, SweepTo: savingsIBAN, ledger: &ledger{}},
 		{ResourceID: "acc-8763", IBAN: savingsIBAN, BIC: sandboxBIC, Currency: "EUR", Name: "Savings account", DisplayName: bank + " Savings Account",
-			Product: "Savings Account", CashAccountType: "SVGS", Status: "enabled", Usage: "PRIV", OwnerName: owner, Opening: 500000, SweepFrom: currentIBAN},
+			Product: "Savings Account", CashAccountType: "SVGS", Status: "enabled", Usage: "PRIV", OwnerName: owner, Opening: 500000, SweepFrom: currentIBAN, ledger: &ledger{}},
 	}}
 }
 
@@ -131,6 +133,17 @@ func validIBAN(s string) bool {
 // cards' are. Each day's entries are drawn from a generator seeded with
 // the account and the date (daySeed), so every run shows the same.
 func (a *PaymentAccount) Transactions(from, to, now time.Time) []AccountTransaction {
+	first, last := dateOf(from), dateOf(to)
+	if today := dateOf(now); last.After(today) {
+		last = today
+	}
+	// What payments booked is today's, the newest.
+	return append(a.ledger.between(first, last), a.generated(from, to, now)...)
+}
+
+// generated is the account's made-up history (Transactions without the
+// payments' entries).
+func (a *PaymentAccount) generated(from, to, now time.Time) []AccountTransaction {
 	today := dateOf(now)
 	first, last := dateOf(from), dateOf(to)
 	if last.After(today) {
@@ -247,7 +260,7 @@ func (a *PaymentAccount) Transaction(id string, now time.Time) (AccountTransacti
 func (a *PaymentAccount) Balances(now time.Time) []Balance {
 	today := dateOf(now)
 	var booked, pending int64
-	for _, t := range a.Transactions(today.AddDate(-2, 0, 0), today, now) {
+	for _, t := range a.generated(today.AddDate(-2, 0, 0), today, now) {
 		c := parseCents(t.TransactionAmount.Amount)
 		if t.booked {
 			booked += c
@@ -259,6 +272,8 @@ func (a *PaymentAccount) Balances(now time.Time) []Balance {
 	closing := a.Opening + booked
 	return []Balance{
 		{BalanceAmount: cents(a.Currency, closing), BalanceType: "closingBooked", ReferenceDate: today.AddDate(0, 0, -1).Format(time.DateOnly)},
-		{BalanceAmount: cents(a.Currency, closing+pending), BalanceType: "interimAvailable", LastChangeDateTime: ts},
+		// Executed payments (booked today, after yesterday's close) count
+		// in the available balance only.
+		{BalanceAmount: cents(a.Currency, closing+pending+a.ledger.sum()), BalanceType: "interimAvailable", LastChangeDateTime: ts},
 	}
 }

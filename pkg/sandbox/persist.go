@@ -37,7 +37,10 @@ const DBFile = "sandbox.db"
 // and a consent's call counts may be kept per bank day and request path
 // ("2026-12-05 /v1/card-accounts/x"), which a schema 2 reader refuses as
 // damage; schema 1 and 2 files are read as they are and marked 3.
-const schemaVersion = 3
+// 4: payments ("payments", paypersist.go) and codes of a payment's
+// authorization ("paymentId"), which a schema 3 reader refuses as damage;
+// older files are read as they are and marked 4.
+const schemaVersion = 4
 
 // lockWait is how long Open waits for the file lock of another process: a
 // sandbox that just stopped has released it; a running one keeps it.
@@ -59,7 +62,7 @@ var (
 	bucketTokens   = []byte("tokens")
 	bucketCodes    = []byte("codes")
 	bucketLimits   = []byte("limits")
-	dataBuckets    = [][]byte{bucketApps, bucketConsents, bucketTokens, bucketCodes, bucketLimits}
+	dataBuckets    = [][]byte{bucketApps, bucketConsents, bucketTokens, bucketCodes, bucketLimits, bucketPayments}
 	keySchema      = []byte("schema")
 )
 
@@ -114,6 +117,7 @@ type codeRecord struct {
 	RedirectURI string    `json:"redirectUri"`
 	Challenge   string    `json:"challenge"`
 	ConsentID   string    `json:"consentId"`
+	PaymentID   string    `json:"paymentId,omitempty"` // schema 4
 	Expires     time.Time `json:"expires"`
 	Used        bool      `json:"used,omitempty"`
 	Issued      []string  `json:"issued,omitempty"`
@@ -180,7 +184,7 @@ func encodeToken(t *token) []byte {
 
 func encodeCode(c *authCode) []byte {
 	return mustJSON(codeRecord{Value: c.value, ClientID: c.clientID, RedirectURI: c.redirectURI, Challenge: c.challenge,
-		ConsentID: c.consentID, Expires: c.expires, Used: c.used, Issued: slices.Clone(c.issued)})
+		ConsentID: c.consentID, PaymentID: c.paymentID, Expires: c.expires, Used: c.used, Issued: slices.Clone(c.issued)})
 }
 
 func mustJSON(v any) []byte {
@@ -293,7 +297,7 @@ func decodeCode(key string, b []byte) (*authCode, error) {
 		return nil, err
 	}
 	return &authCode{value: r.Value, clientID: r.ClientID, redirectURI: r.RedirectURI, challenge: r.Challenge,
-		consentID: r.ConsentID, expires: r.Expires, used: r.Used, issued: r.Issued}, nil
+		consentID: r.ConsentID, paymentID: r.PaymentID, expires: r.Expires, used: r.Used, issued: r.Issued}, nil
 }
 
 func decodeApp(key string, b []byte) (*App, error) {
@@ -355,6 +359,8 @@ func changeOf(rec any) change {
 		return change{bucketCodes, r.value, encodeCode(r)}
 	case *App:
 		return change{bucketApps, r.ClientID, mustJSON(r)}
+	case *Payment:
+		return change{bucketPayments, r.ID, encodePayment(r)}
 	case limitRecord:
 		return change{bucketLimits, r.Org, mustJSON(r)}
 	case deletion:
@@ -696,6 +702,11 @@ func (s *Server) load(j *journal) (err error) {
 		if err := loadBucket(tx, j.path, bucketCodes, decodeCode, func(k string, c *authCode) { st.codes[k] = c }); err != nil {
 			return err
 		}
+		var ps []*Payment
+		if err := loadBucket(tx, j.path, bucketPayments, s.decodePayment, func(_ string, p *Payment) { ps = append(ps, p) }); err != nil {
+			return err
+		}
+		s.loadPayments(ps)
 		return loadBucket(tx, j.path, bucketLimits, decodeLimit, func(k string, r *limitRecord) {
 			l := s.newLimit()
 			l.day, l.n = r.Day, r.N

@@ -270,13 +270,30 @@ func FuzzDecodeStoredRecord(f *testing.F) {
 	f.Add(uint8(2), "code", encodeCode(&authCode{value: "code", clientID: "c", consentID: "cns-1", expires: now, used: true, issued: []string{"a", "b"}}))
 	f.Add(uint8(3), "sandbox-client", mustJSON(&App{Name: "default", ClientID: "sandbox-client", OrganizationID: "PSDFI-FINFSA-1"}))
 	f.Add(uint8(4), "PSDFI-FINFSA-1", mustJSON(limitRecord{Org: "PSDFI-FINFSA-1", Day: "2026-12-01", N: 7}))
+	pay := &Payment{ID: "pmt-1", Service: "payments", Product: "sepa-credit-transfers", OrganizationID: "PSDFI-FINFSA-1", ClientID: "c",
+		Single: &paymentBody{DebtorAccount: &AccountReference{IBAN: currentIBAN}, InstructedAmount: &Amount{Currency: "EUR", Amount: "1.00"},
+			CreditorAccount: &AccountReference{IBAN: savingsIBAN}, CreditorName: "Me"}, Total: 100, Status: TxSettled, Created: now, Executed: now,
+		Authorisations: []*authorisation{{ID: "auth-1", Status: ScaFinalised, PSU: PaymentCustomerID, Created: now}}}
+	for _, psu := range psus {
+		if psu.ID == PaymentCustomerID {
+			pay.Debtor = psu.Accounts[0]
+		}
+	}
+	f.Add(uint8(5), "pmt-1", encodePayment(pay))
+	f.Add(uint8(5), "pmt-1", []byte(`{"id":"pmt-1","service":"payments","product":"sepa-credit-transfers","status":"ACSC","debtorIban":"`+currentIBAN+`","single":{}}`))
 	f.Add(uint8(0), "cns-1", []byte(`{"id":"cns-1","status":"valid"}`))
 	f.Add(uint8(0), "cns-1", []byte(`{"id":"cns-1","status":"received","calls":{"yesterday":-1}}`))
 	f.Add(uint8(1), "tok", []byte(`{"value":"tok","kind":"user"} {}`))
 	f.Add(uint8(4), "x", []byte(`null`))
 	f.Fuzz(func(t *testing.T, kind uint8, key string, b []byte) {
 		decode := func(b []byte) ([]byte, error) {
-			switch kind % 5 {
+			switch kind % 6 {
+			case 5:
+				v, err := (&Server{psus: psus}).decodePayment(key, b)
+				if err != nil {
+					return nil, err
+				}
+				return encodePayment(v), nil
 			case 0:
 				c, err := decodeConsent(key, b, psu)
 				if err != nil {

@@ -21,7 +21,7 @@ type route struct {
 // apiRoutes are the endpoints of the API listener.
 func (s *Server) apiRoutes() []route {
 	api := func(h apiHandler) http.Handler { return s.api(true, h) }
-	return []route{
+	rs := []route{
 		{"GET", "/.well-known/oauth-authorization-server", http.HandlerFunc(s.handleMetadata)},
 		{"POST", "/oauth/token", http.HandlerFunc(s.handleToken)},
 		{"POST", "/v1/consents", api(s.createConsent)},
@@ -43,7 +43,33 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/v1/accounts/{accountId}/transactions", api(s.accountTransactions)},
 		{"GET", "/v1/accounts/{accountId}/transactions/{transactionId}", api(s.accountTransaction)},
 		{"GET", RejectionsPath + "{requestId}", http.HandlerFunc(s.handleRejection)},
+		// Signing baskets are not offered: every operation of the file's
+		// answers 405 SERVICE_INVALID (payments.go).
+		{"POST", "/v1/signing-baskets", api(s.signingBaskets)},
+		{"GET", "/v1/signing-baskets/{basketId}", api(s.signingBaskets)},
+		{"DELETE", "/v1/signing-baskets/{basketId}", api(s.signingBaskets)},
+		{"GET", "/v1/signing-baskets/{basketId}/status", api(s.signingBaskets)},
+		{"POST", "/v1/signing-baskets/{basketId}/authorisations", api(s.signingBaskets)},
+		{"GET", "/v1/signing-baskets/{basketId}/authorisations", api(s.signingBaskets)},
+		{"GET", "/v1/signing-baskets/{basketId}/authorisations/{authorisationId}", api(s.signingBaskets)},
+		{"PUT", "/v1/signing-baskets/{basketId}/authorisations/{authorisationId}", api(s.signingBaskets)},
 	}
+	// PIS (payments.go): each service with {paymentProduct} checked by
+	// the handlers (404 PRODUCT_UNKNOWN), so a wrong product is the
+	// file's code rather than the mux's 404.
+	for _, svc := range PaymentServices {
+		base := "/v1/" + svc + "/{paymentProduct}"
+		rs = append(rs,
+			route{"POST", base, api(s.initiatePayment)},
+			route{"GET", base + "/{paymentId}", api(s.getPayment)},
+			route{"DELETE", base + "/{paymentId}", api(s.cancelPayment)},
+			route{"GET", base + "/{paymentId}/status", api(s.paymentStatus)},
+			route{"POST", base + "/{paymentId}/authorisations", api(s.startPaymentAuthorisation)},
+			route{"GET", base + "/{paymentId}/authorisations", api(s.listPaymentAuthorisations)},
+			route{"GET", base + "/{paymentId}/authorisations/{authorisationId}", api(s.paymentScaStatus)},
+		)
+	}
+	return rs
 }
 
 // Handler serves the API and the token endpoint (the mutual-TLS listener).

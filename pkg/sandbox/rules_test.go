@@ -118,8 +118,12 @@ func extraSet(t testing.TB, name string) *qcert.Set {
 	case "same-org":
 	case "pi-only":
 		o.Roles = []qcert.Role{qcert.RolePI}
+	case "ic-only":
+		o.Roles = []qcert.Role{qcert.RoleIC}
+	case "ai-only":
+		o.Roles = []qcert.Role{qcert.RoleAI}
 	case "other-org":
-		o.Org = otherOrg
+		o.Org, o.Roles = otherOrg, DefaultRoles
 	default:
 		t.Fatalf("no certificate set %q", name)
 	}
@@ -1244,8 +1248,8 @@ func TestRobustness(t *testing.T) {
 	})
 	t.Run("unknown path", func(t *testing.T) {
 		rid := uuid.NewString()
-		a := p.call("GET", "/v1/payments/sepa-credit-transfers", tok, nil, map[string]string{"X-Request-ID": rid})
-		wantAPIError(t, a, 404, CodeResourceUnknown, "", "no endpoint GET /v1/payments/sepa-credit-transfers")
+		a := p.call("GET", "/v1/payments/sepa-credit-transfers/p-1/x", tok, nil, map[string]string{"X-Request-ID": rid})
+		wantAPIError(t, a, 404, CodeResourceUnknown, "", "no endpoint GET /v1/payments/sepa-credit-transfers/p-1/x")
 		if a.header.Get("X-Request-ID") != rid {
 			t.Errorf("404 does not echo X-Request-ID")
 		}

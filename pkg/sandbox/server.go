@@ -128,7 +128,7 @@ func Start(opts Options) (*Server, error) {
 // New prepares a sandbox without listening; Handler and WebHandler serve it.
 func New(opts Options) (*Server, error) {
 	if opts.Certs == nil {
-		set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg})
+		set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Roles: DefaultRoles})
 		if err != nil {
 			return nil, fmt.Errorf("sandbox certificates: %w", err)
 		}

@@ -33,6 +33,9 @@ func (s *Server) checkSignature(c *call) *apiError {
 	if _, e := s.checkPSD2Cert(cert, nil, "QSealC", qcert.QcTypeESeal); e != nil {
 		return e
 	}
+	if e := checkRole(cert, "QSealC", c.r.URL.Path); e != nil {
+		return e
+	}
 	if org := qcert.OrganizationIdentifier(cert); org != c.tpp.OrganizationID {
 		return reject(http.StatusUnauthorized, CodeCertificateInvalid,
 			fmt.Sprintf("the QSealC belongs to %q but the QWAC to %q: both must name the same TPP", org, c.tpp.OrganizationID))

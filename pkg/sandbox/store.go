@@ -86,6 +86,7 @@ type authCode struct {
 	redirectURI string
 	challenge   string
 	consentID   string
+	paymentID   string // the code of a PIS:<paymentId> authorization
 	expires     time.Time
 	used        bool
 	issued      []string // tokens issued for it, revoked when it is reused
@@ -99,6 +100,7 @@ type authSession struct {
 	state       string
 	challenge   string
 	consentID   string
+	paymentID   string // a PIS:<paymentId> authorization, instead of consentID
 	otp         string
 	psu         *PSU
 	expires     time.Time
@@ -109,6 +111,7 @@ type store struct {
 	mu       sync.Mutex
 	apps     map[string]*App // by client_id
 	consents map[string]*Consent
+	payments payments // in memory only (payments.go)
 	tokens   map[string]*token
 	byApp    map[string]*list.List // of *token, by client_id, oldest first
 	codes    map[string]*authCode
@@ -120,7 +123,8 @@ type store struct {
 
 func newStore() *store {
 	return &store{apps: map[string]*App{}, consents: map[string]*Consent{}, tokens: map[string]*token{}, byApp: map[string]*list.List{},
-		codes: map[string]*authCode{}, sessions: map[string]*authSession{}, signIns: map[string][]*authSession{}}
+		codes: map[string]*authCode{}, sessions: map[string]*authSession{}, signIns: map[string][]*authSession{},
+		payments: payments{byID: map[string]*Payment{}}}
 }
 
 // locked runs f with the store's lock held, released by defer: a panic in
@@ -152,22 +156,30 @@ const MaxSignInsPerConsent = 8
 // MaxSignInsPerConsent; call with the lock held.
 func (st *store) addSession(sess *authSession) {
 	st.sessions[sess.id] = sess
-	l := append(st.signIns[sess.consentID], sess)
+	l := append(st.signIns[sess.resource()], sess)
 	for len(l) > MaxSignInsPerConsent {
 		delete(st.sessions, l[0].id)
 		l = l[1:]
 	}
-	st.signIns[sess.consentID] = slices.Clip(l)
+	st.signIns[sess.resource()] = slices.Clip(l)
+}
+
+// resource is what the sign-in authorises: its consent, or its payment.
+func (sess *authSession) resource() string {
+	if sess.paymentID != "" {
+		return "payment " + sess.paymentID
+	}
+	return sess.consentID
 }
 
 // dropSession forgets sess; call with the lock held.
 func (st *store) dropSession(sess *authSession) {
 	delete(st.sessions, sess.id)
-	l := slices.DeleteFunc(st.signIns[sess.consentID], func(o *authSession) bool { return o == sess })
+	l := slices.DeleteFunc(st.signIns[sess.resource()], func(o *authSession) bool { return o == sess })
 	if len(l) == 0 {
-		delete(st.signIns, sess.consentID)
+		delete(st.signIns, sess.resource())
 	} else {
-		st.signIns[sess.consentID] = l
+		st.signIns[sess.resource()] = l
 	}
 }
 

@@ -28,6 +28,9 @@ type pageData struct {
 	Pick                                      bool
 	PSUs                                      []*PSU
 	Message                                   string
+	// A payment's page (payweb.go).
+	PaymentID, Service, Product, DebtorIBAN, Total, Currency string
+	Payments                                                 []paymentLine
 }
 
 func (s *Server) page(w http.ResponseWriter, status int, name string, d pageData) {
@@ -84,13 +87,23 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state := q.Get("state")
-	challenge, consentID, e := s.authorizeRequest(q, app)
+	challenge, ref, e := s.authorizeRequest(q, app)
 	if e != nil {
 		redirectError(w, r, redirect, state, trimBase(s.URL), e.code, e.desc)
 		return
 	}
 	sess := &authSession{id: randomID(24), clientID: app.ClientID, redirectURI: redirect, state: state, challenge: challenge,
-		consentID: consentID, otp: otp(), expires: s.now().Add(SessionTTL)}
+		otp: otp(), expires: s.now().Add(SessionTTL)}
+	if ref.kind == "PIS" {
+		sess.paymentID = ref.id
+		if s.opts.AutoApprove {
+			s.autoApprovePayment(w, r, sess)
+			return
+		}
+		s.signIn(w, sess, app)
+		return
+	}
+	sess.consentID = ref.id
 	if s.opts.AutoApprove {
 		// The PSU picks all its accounts where the consent lets it pick
 		// (availableAccounts, availableAccountsWithBalance, empty lists):
@@ -129,33 +142,42 @@ type authorizeError struct{ code, desc string }
 // authorizeRequest checks the rest of an authorization request of app:
 // the response type and mode, state, the PKCE challenge and the consent
 // the scope names, which must await this TPP's authorisation.
-func (s *Server) authorizeRequest(q url.Values, app *App) (challenge, consentID string, e *authorizeError) {
+func (s *Server) authorizeRequest(q url.Values, app *App) (challenge string, ref scopeRef, e *authorizeError) {
 	if rt := q.Get("response_type"); rt != "code" {
-		return "", "", &authorizeError{"unsupported_response_type", fmt.Sprintf("response_type %q is not supported; use code", rt)}
+		return "", scopeRef{}, &authorizeError{"unsupported_response_type", fmt.Sprintf("response_type %q is not supported; use code", rt)}
 	}
 	if rm := q.Get("response_mode"); rm != "" && rm != "query" {
-		return "", "", &authorizeError{"invalid_request", fmt.Sprintf("response_mode %q is not supported; use query", rm)}
+		return "", scopeRef{}, &authorizeError{"invalid_request", fmt.Sprintf("response_mode %q is not supported; use query", rm)}
 	}
 	if q.Get("state") == "" {
-		return "", "", &authorizeError{"invalid_request", "state is required (RFC 9700: protect the redirect against CSRF)"}
+		return "", scopeRef{}, &authorizeError{"invalid_request", "state is required (RFC 9700: protect the redirect against CSRF)"}
 	}
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 	switch {
 	case challenge == "":
-		return "", "", &authorizeError{"invalid_request", "code_challenge is required: PKCE with S256"}
+		return "", scopeRef{}, &authorizeError{"invalid_request", "code_challenge is required: PKCE with S256"}
 	case method != "S256":
-		return "", "", &authorizeError{"invalid_request", fmt.Sprintf("code_challenge_method %q is not supported; only S256 (plain is refused)", method)}
+		return "", scopeRef{}, &authorizeError{"invalid_request", fmt.Sprintf("code_challenge_method %q is not supported; only S256 (plain is refused)", method)}
 	case len(challenge) != 43 || strings.ContainsAny(challenge, "+/="):
-		return "", "", &authorizeError{"invalid_request", "code_challenge is not BASE64URL(SHA256(verifier)) without padding (43 characters)"}
+		return "", scopeRef{}, &authorizeError{"invalid_request", "code_challenge is not BASE64URL(SHA256(verifier)) without padding (43 characters)"}
 	}
-	consentID, ok := scopeConsent(q.Get("scope"))
+	ref, ok := parseScope(q.Get("scope"))
 	if !ok {
-		return "", "", &authorizeError{"invalid_scope", fmt.Sprintf("scope %q is not AIS:<consentId>", q.Get("scope"))}
+		return "", scopeRef{}, &authorizeError{"invalid_scope", fmt.Sprintf("scope %q is not AIS:<consentId> or PIS:<paymentId>", q.Get("scope"))}
 	}
-	if why := s.awaitsAuthorisation(consentID, app); why != "" {
-		return "", "", &authorizeError{"invalid_scope", why}
+	why := ""
+	switch ref.kind {
+	case "PIIS":
+		why = "PIIS:<consentId>: this ASPSP's authorization server grants no PIIS consent (confirmation of funds needs none here)"
+	case "PIS":
+		why = s.paymentAwaits(ref.id, app)
+	default:
+		why = s.awaitsAuthorisation(ref.id, app)
 	}
-	return challenge, consentID, nil
+	if why != "" {
+		return "", scopeRef{}, &authorizeError{"invalid_scope", why}
+	}
+	return challenge, ref, nil
 }
 
 // awaitsAuthorisation says why the consent cannot be authorised through
@@ -189,6 +211,9 @@ func (s *Server) signIn(w http.ResponseWriter, sess *authSession, app *App) {
 		// The page starts the SCA routine of the consent's open authorisation.
 		if c := s.store.consents[sess.consentID]; c != nil && c.Status == StatusReceived && s.scaStep(c, sess, scaOpen) {
 			saved.add(s.store.save(c))
+		}
+		if p := s.store.payments.byID[sess.paymentID]; p != nil && p.awaitsSCA() && s.scaStep(p, sess, scaOpen) {
+			saved.add(s.store.save(p))
 		}
 	})
 	if err := saved.wait(); err != nil {
@@ -238,6 +263,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if psu == nil || r.PostForm.Get("otp") != sess.otp {
 		s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, PSUs: s.psus,
 			Error: "Unknown customer number or wrong one-time code."})
+		return
+	}
+	if sess.paymentID != "" {
+		s.paymentLogin(w, sess, psu)
 		return
 	}
 	var d pageData
@@ -308,6 +337,10 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 	})
 	if psu == nil {
 		s.errorPage(w, "Sign in first.")
+		return
+	}
+	if sess.paymentID != "" {
+		s.paymentDecision(w, r, sess, r.PostForm.Get("decision") == "approve")
 		return
 	}
 	if r.PostForm.Get("decision") != "approve" {

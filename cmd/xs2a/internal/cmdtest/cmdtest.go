@@ -193,7 +193,7 @@ var (
 // certSet is generated once per test binary: generating keys is the slow
 // part of starting a bank, and each bank writes it to its own directory.
 func certSet() (*qcert.Set, error) {
-	setOnce.Do(func() { set, setErr = qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg}) })
+	setOnce.Do(func() { set, setErr = qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Roles: sbx.DefaultRoles}) })
 	return set, setErr
 }
 

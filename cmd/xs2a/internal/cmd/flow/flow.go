@@ -507,7 +507,7 @@ type embedded struct {
 // temporary directory and a session (with its own state) pointed at it.
 func startSandbox(o *FlowOptions, cfg *profile.Config, rec *Record) (*embedded, error) {
 	t0 := time.Now()
-	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Now: o.Now})
+	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Roles: sandbox.DefaultRoles, Now: o.Now})
 	if err != nil {
 		return nil, err
 	}

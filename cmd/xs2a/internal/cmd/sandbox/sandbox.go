@@ -191,7 +191,7 @@ func loadOrGenerate(ios *iostreams.IOStreams, dir string, now time.Time) (*qcert
 	}
 	// The first start generates the set: seconds on a slow machine.
 	stop := ios.StartProgress("generating the sandbox's certificates in " + dir + " (first start only)").Stop
-	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Now: func() time.Time { return now }})
+	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Roles: sbx.DefaultRoles, Now: func() time.Time { return now }})
 	stop()
 	if err != nil {
 		return nil, false, err
