@@ -25,9 +25,9 @@ type Config struct {
 	// --config and -p the command line gave (an environment variable or
 	// the file's profile: hold in the next run too).
 	Invocation string
-	Output      string // "text" or "json"
-	NoColor     bool
-	Verbose     bool
+	Output     string // "text" or "json"
+	NoColor    bool
+	Verbose    bool
 	// Insecure skips TLS server verification (--insecure).
 	Insecure bool
 	// ShowSecrets prints tokens, codes and keys in full (--show-secrets).
