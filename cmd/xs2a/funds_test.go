@@ -7,7 +7,6 @@ package main_test
 import (
 	"crypto/x509"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,10 +72,7 @@ func TestFundsConfirmationAgainstSandboxServe(t *testing.T) {
 }
 
 // TestFundsConfirmationNeedsPSPIC: a TPP whose certificates carry PSP_AI
-// and PSP_PI but not PSP_IC is refused ROLE_INVALID naming PSP_IC, once the
-// sandbox checks the PIIS role (pkg/sandbox/identity.go, another slice of
-// issue 19); until then the test says so and skips, after checking that
-// the call with those certificates otherwise goes through.
+// and PSP_PI but not PSP_IC is refused ROLE_INVALID naming PSP_IC.
 func TestFundsConfirmationNeedsPSPIC(t *testing.T) {
 	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Roles: []qcert.Role{qcert.RoleAI, qcert.RolePI}})
 	if err != nil {
@@ -93,16 +89,6 @@ func TestFundsConfirmationNeedsPSPIC(t *testing.T) {
 		"client_id": app.ClientID, "client_secret": app.ClientSecret, "api_key": app.APIKey})
 	r := u.run("funds-confirmation", "--account", "FI0412345600012343", "--amount", "1")
 
-	src, err := os.ReadFile("../../pkg/sandbox/identity.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(src), "PSP_IC") && !strings.Contains(string(src), "RoleIC") {
-		if r.code != 0 {
-			t.Fatalf("without the PIIS role check, the call with PSP_AI,PSP_PI certificates: exit %d\n%s", r.code, r.stderr)
-		}
-		t.Skip("the sandbox does not check PSP_IC yet (pkg/sandbox/identity.go, another slice of issue 19): the refusal is not asserted")
-	}
 	oneErrorLine(t, "QSealC without PSP_IC", r, r.code, "ROLE_INVALID", "PSP_IC")
 	if r.code == 0 {
 		t.Errorf("a TPP without PSP_IC got an answer:\n%s", r.stdout)

@@ -72,7 +72,7 @@ func setup(m *testing.M) (int, error) {
 	if err := os.MkdirAll(fixed, 0o700); err != nil {
 		return 0, err
 	}
-	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg})
+	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Roles: sandbox.DefaultRoles}) // as the sandbox makes its own: AIS, PIS and PIIS
 	if err != nil {
 		return 0, err
 	}
