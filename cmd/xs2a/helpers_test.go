@@ -185,7 +185,8 @@ type bank struct {
 // qcert.Set.Write, so profiles can name the files.
 func startBank(t *testing.T, opts sandbox.Options) *bank {
 	t.Helper()
-	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg})
+	// The roles the sandbox gives its own certificates: AIS, PIS and PIIS.
+	set, err := qcert.GenerateSet(qcert.Options{Org: qcert.DefaultOrg, Roles: sandbox.DefaultRoles})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,14 @@ type pisFake struct {
 	status   map[string]string
 	service  map[string]string
 	requests []string
+}
+
+// seen is what the fake received so far, copied under its lock (its
+// handler runs on the server's goroutines).
+func (p *pisFake) seen() (bodies, requests []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.bodies), slices.Clone(p.requests)
 }
 
 func newPISFake(t *testing.T) *pisFake {
@@ -113,8 +122,8 @@ func TestPaymentCommandsThroughTheBinary(t *testing.T) {
 	oneErrorLine(t, "unknown product", u.run(with("--product", "sepa")...), 2, `unknown payment product "sepa"`)
 	oneErrorLine(t, "bad IBAN", u.run(with("--creditor", "DE75512108001245126198")...), 2, "check digits do not match")
 	oneErrorLine(t, "bad amount", u.run(with("--amount", "12.3456")...), 2, "is not an amount")
-	if len(p.bodies) != 0 {
-		t.Fatalf("bad input reached the bank: %v", p.bodies)
+	if bodies, _ := p.seen(); len(bodies) != 0 {
+		t.Fatalf("bad input reached the bank: %v", bodies)
 	}
 
 	r := u.must(with("--psu-ip", "192.0.2.9", "--remittance", "Invoice 42")...)
@@ -122,8 +131,8 @@ func TestPaymentCommandsThroughTheBinary(t *testing.T) {
 		t.Errorf("initiate: %s", r.stdout)
 	}
 	want := `{"creditorAccount":{"iban":"DE75512108001245126199"},"creditorName":"John Miles","debtorAccount":{"iban":"DE89370400440532013000"},"instructedAmount":{"amount":"12.34","currency":"EUR"},"remittanceInformationUnstructured":"Invoice 42"}`
-	if p.bodies[0] != want || !strings.HasSuffix(p.requests[0], "PSU-IP-Address=192.0.2.9") {
-		t.Errorf("initiation %s %v\nwant %s", p.bodies[0], p.requests[0], want)
+	if bodies, requests := p.seen(); bodies[0] != want || !strings.HasSuffix(requests[0], "PSU-IP-Address=192.0.2.9") {
+		t.Errorf("initiation %s %v\nwant %s", bodies[0], requests[0], want)
 	}
 	r = u.must("payment", "status", "--wait", "--interval", "20ms", "-o", "json")
 	var st struct {
@@ -136,8 +145,8 @@ func TestPaymentCommandsThroughTheBinary(t *testing.T) {
 	}
 	u.must(with("--service", "periodic-payments", "--start-date", "2027-01-01", "--frequency", "Monthly")...)
 	r = u.must("payment", "cancel")
-	if !strings.Contains(r.stdout, "payment pay-2: cancelled (CANC)") || !strings.Contains(strings.Join(p.requests, "\n"), "DELETE /v1/periodic-payments/sepa-credit-transfers/pay-2") {
-		t.Errorf("cancel: %s\n%v", r.stdout, p.requests)
+	if _, requests := p.seen(); !strings.Contains(r.stdout, "payment pay-2: cancelled (CANC)") || !strings.Contains(strings.Join(requests, "\n"), "DELETE /v1/periodic-payments/sepa-credit-transfers/pay-2") {
+		t.Errorf("cancel: %s\n%v", r.stdout, requests)
 	}
 	oneErrorLine(t, "another TPP's payment", u.run("payment", "status", "pay-99"), 3, "RESOURCE_UNKNOWN")
 	if got := u.state().UserToken; got == nil || got.AccessToken != ais.AccessToken {
