@@ -46,7 +46,10 @@ const SandboxRejectionHeader = "X-Sandbox-Rejection"
 // which `xs2a certs check` sees and sign verify cannot.
 var (
 	signatureCodes   = []string{"SIGNATURE_INVALID", "SIGNATURE_MISSING"}
-	certificateCodes = []string{"CERTIFICATE_INVALID", "CERTIFICATE_MISSING", "CERTIFICATE_EXPIRED", "CERTIFICATE_BLOCKED", "CERTIFICATE_REVOKED"}
+	certificateCodes = []string{"CERTIFICATE_INVALID", "CERTIFICATE_MISSING", "CERTIFICATE_EXPIRED", "CERTIFICATE_BLOCKED", "CERTIFICATE_REVOKED",
+		// The certificate's PSD2 roles lack the service's: a property of
+		// the certificate, fixed with another one.
+		"ROLE_INVALID"}
 )
 
 // authCodes are the codes that mean: get a new token or consent.
@@ -124,6 +127,8 @@ func (e *APIError) Hint() string {
 			return "`xs2a sandbox why " + e.RequestID + "` prints the sandbox's whole signature check"
 		}
 		return "capture the request and check it offline: run the command again with --record DIR, then `xs2a sign verify --bundle DIR`"
+	case e.HasCode("ROLE_INVALID"):
+		return "the certificates' PSD2 roles lack the one this service needs (PSP_AI accounts, PSP_PI payments, PSP_IC funds confirmation): `xs2a certs check --for pis` (or ais, piis) shows them; a test set with all three: `xs2a certs generate --roles PSP_AI,PSP_PI,PSP_IC`"
 	case e.CertificateProblem():
 		if e.Rejection != "" {
 			return "`xs2a sandbox why " + e.RequestID + "` shows which certificate the sandbox refused and why"

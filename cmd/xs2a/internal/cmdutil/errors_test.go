@@ -102,6 +102,7 @@ func classifyCases(t *testing.T) []classifyCase {
 		{"APIError CERTIFICATE_EXPIRED", apiErr(401, "CERTIFICATE_EXPIRED"), ExitCertificate, "; hint: run `xs2a certs check`: it checks the QWAC, the QSeal and their chain"},
 		{"APIError CERTIFICATE_INVALID", apiErr(401, "CERTIFICATE_INVALID"), ExitCertificate, `CERTIFICATE_INVALID`},
 		{"APIError CERTIFICATE_REVOKED from the sandbox", sandboxAnswer(apiErr(401, "CERTIFICATE_REVOKED")), ExitCertificate, "; hint: `xs2a sandbox why req-1` shows which certificate"},
+		{"APIError ROLE_INVALID", apiErr(401, "ROLE_INVALID"), ExitCertificate, "; hint: the certificates. PSD2 roles lack the one this service needs .*`xs2a certs generate --roles PSP_AI,PSP_PI,PSP_IC`$"},
 		{"CERTIFICATE_EXPIRED at the token endpoint", fmt.Errorf("client token: %w", &oauth.Error{Status: 401, Code: "invalid_client", Description: "mutual TLS with a QWAC is required",
 			Body: `{"error":"invalid_client","tppMessages":[{"category":"ERROR","code":"CERTIFICATE_EXPIRED","text":"the QWAC expired"}]}`}), ExitCertificate, "invalid_client: mutual TLS .*; hint: run `xs2a certs check`"},
 		{"CERTIFICATE_REVOKED as the token endpoint's OAuth error", &oauth.Error{Status: 401, Code: "CERTIFICATE_REVOKED", Description: "the QWAC is revoked"}, ExitCertificate, "^token endpoint answered 401 CERTIFICATE_REVOKED: the QWAC is revoked; hint: run `xs2a certs check`"},
