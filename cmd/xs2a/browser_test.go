@@ -100,6 +100,13 @@ func waitForText(ctx context.Context, want string) (string, error) {
 // psuSignsIn drives the sign-in page of authURL up to the consent page.
 func psuSignsIn(t *testing.T, ctx context.Context, authURL string) {
 	t.Helper()
+	psuSignsInAs(t, ctx, authURL, "1345611")
+}
+
+// psuSignsInAs is psuSignsIn as customer psu (5000001 holds the IBAN
+// accounts payments are made from).
+func psuSignsInAs(t *testing.T, ctx context.Context, authURL, psu string) {
+	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(authURL), chromedp.WaitVisible(chromedp.ID("signin"))); err != nil {
 		t.Fatalf("sign-in page: %v", err)
 	}
@@ -112,7 +119,7 @@ func psuSignsIn(t *testing.T, ctx context.Context, authURL string) {
 		t.Fatalf("one-time code on the page is %q; want six digits", otp)
 	}
 	if err := chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.ID("psu_id"), "1345611"),
+		chromedp.SendKeys(chromedp.ID("psu_id"), psu),
 		chromedp.SendKeys(chromedp.ID("otp"), otp),
 		chromedp.Click(chromedp.ID("signin")),
 		chromedp.WaitVisible(chromedp.ID("approve")),
@@ -226,6 +233,49 @@ func TestFlowInTheRealBrowser(t *testing.T) {
 			t.Fatalf("xs2a -p sb flow: exit %d; want 0\nstdout:\n%s\nstderr:\n%s", code, p.stdout, p.stderr)
 		}
 		checkWholeJourney(t, record(t, p))
+	})
+
+	// Issue 19: a SEPA credit transfer authorised in the browser. The PSU
+	// sees the payment on the bank's page, approves, and the status
+	// becomes final.
+	t.Run("payment", func(t *testing.T) {
+		s := serveBinary(t, "--auto-approve=false")
+		r := s.run(nil, "payment", "initiate", "--debtor", "FI0412345600012343", "--creditor", "DE89370400440532013000",
+			"--creditor-name", "John Miles", "--amount", "12.34", "--currency", "EUR", "--remittance", "Invoice 42")
+		if r.code != 0 {
+			t.Fatalf("payment initiate: exit %d\n%s", r.code, r.stderr)
+		}
+		dir := t.TempDir()
+		urlFile := filepath.Join(dir, "opened-urls")
+		script := filepath.Join(dir, "browser.sh")
+		if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '"+urlFile+"'\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p := &flowProcess{proc: startProc(t, s.dir, append(append([]string{}, s.env...), "BROWSER="+script),
+			"--config", s.cfg, "-p", "sb", "authorize", "--payment", "--exchange", "--timeout", "60s"), urlFile: urlFile}
+		tab, cancel := context.WithTimeout(newTab(t, browser), 25*time.Second)
+		t.Cleanup(cancel)
+		u := p.authURL(t, tab)
+		if !strings.Contains(u, "scope=PIS%3A") {
+			t.Fatalf("$BROWSER got %q; want a PIS:<paymentId> scope", u)
+		}
+		psuSignsInAs(t, tab, u, "5000001")
+		page, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.body.innerText`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"12.34", "John Miles", "DE89370400440532013000", "FI0412345600012343"} {
+			if !strings.Contains(strings.ReplaceAll(page, " ", ""), strings.ReplaceAll(want, " ", "")) {
+				t.Errorf("the payment page does not show %q:\n%s", want, page)
+			}
+		}
+		callback(t, p, tab, "approve")
+		if code := p.exit(t, 60*time.Second); code != 0 {
+			t.Fatalf("authorize --payment --exchange: exit %d\nstdout:\n%s\nstderr:\n%s", code, p.stdout, p.stderr)
+		}
+		if r = s.run(nil, "payment", "status", "--wait", "--timeout", "30s"); r.code != 0 || !strings.Contains(r.stdout, ": ACSC (final)") {
+			t.Errorf("payment status --wait: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
 	})
 
 	t.Run("deny", func(t *testing.T) {
