@@ -8,8 +8,11 @@ package main_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPaymentJourneyAgainstSandboxServe(t *testing.T) {
@@ -47,6 +50,22 @@ func TestPaymentJourneyAgainstSandboxServe(t *testing.T) {
 	}
 	if r = s.run(nil, "payment", "status"); r.code != 0 || !strings.Contains(r.stdout, "CANC") {
 		t.Errorf("status after cancel: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// A standing order and a bulk, as the file shapes them, accepted.
+	start := time.Now().AddDate(0, 0, 7).Format(time.DateOnly)
+	if r = s.run(nil, append(pay, "--amount", "50.00", "--service", "periodic-payments", "--start-date", start, "--frequency", "Monthly", "--day-of-execution", "5")...); r.code != 0 ||
+		!strings.Contains(r.stdout, ": RCVD (periodic-payments/sepa-credit-transfers)") {
+		t.Errorf("periodic payment: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	bulk := filepath.Join(t.TempDir(), "bulk.json")
+	if err := os.WriteFile(bulk, []byte(`[{"instructedAmount": {"currency": "EUR", "amount": "1.00"}, "creditorAccount": {"iban": "DE89370400440532013000"}, "creditorName": "A"},
+ {"instructedAmount": {"currency": "EUR", "amount": "2.50"}, "creditorAccount": {"iban": "DE89370400440532013000"}, "creditorName": "B"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r = s.run(nil, "payment", "initiate", "--service", "bulk-payments", "--debtor", "FI0412345600012343", "--payments-file", bulk); r.code != 0 ||
+		!strings.Contains(r.stdout, ": RCVD (bulk-payments/sepa-credit-transfers)") {
+		t.Errorf("bulk payment: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
 	// Bad input: one line, exit 2, nothing sent; an id the bank does not
