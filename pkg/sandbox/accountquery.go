@@ -2,10 +2,11 @@ package sandbox
 
 import (
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/text"
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // declaredQuery lists the query parameters the Berlin Group OpenAPI file

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/iban"
 )
 
 // paymentParty is a sandbox whose auto-approving PSU is the customer of the
@@ -164,9 +166,9 @@ func FuzzValidIBAN(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, want := validIBAN(s), refIBAN(s)
+		got, want := iban.Valid(s), refIBAN(s)
 		if got != want {
-			t.Fatalf("validIBAN(%q) = %v, the ISO 13616 check says %v", s, got, want)
+			t.Fatalf("iban.Valid(%q) = %v, the ISO 13616 check says %v", s, got, want)
 		}
 		if got && ibanOf(s[:2], s[4:]) != s {
 			t.Fatalf("valid %q, but ibanOf gives %q", s, ibanOf(s[:2], s[4:]))
@@ -182,9 +184,9 @@ func TestIBANCheckDigitsRange(t *testing.T) {
 		bban := fmt.Sprintf("%014d", 12345600000000+b)
 		for _, cd := range []string{"00", "01"} {
 			s := "FI" + cd + bban
-			if ibanMod97(s[4:]+s[:4]) == 1 {
+			if iban.Mod97(s[4:]+s[:4]) == 1 {
 				n++
-				if validIBAN(s) {
+				if iban.Valid(s) {
 					t.Errorf("%s accepted: check digits %s are never computed", s, cd)
 				}
 			}

@@ -25,7 +25,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/text"
 	"io"
 	"math/big"
 	"net"
@@ -35,6 +34,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/text"
 
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"

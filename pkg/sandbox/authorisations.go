@@ -42,10 +42,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/text"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // SCA statuses of an authorisation (the file's scaStatus values this bank

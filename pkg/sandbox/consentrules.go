@@ -2,12 +2,13 @@ package sandbox
 
 import (
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/text"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // The consent rules of item 9 of issue 16, each with its source. Where the

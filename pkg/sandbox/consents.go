@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/text"
 	"net/http"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/iban"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
@@ -272,7 +274,7 @@ func validateAccess(a *Access) *apiError {
 			switch {
 			case ref.IBAN != "" && (ref.MaskedPAN != "" || ref.PAN != ""):
 				return formatErr(p, "%s names an account by iban and by card number; give one", p)
-			case ref.IBAN != "" && (len(ref.IBAN) > 34 || !validIBAN(ref.IBAN)):
+			case ref.IBAN != "" && (len(ref.IBAN) > 34 || !iban.Valid(ref.IBAN)):
 				// ISO 13616: at most 34 characters, no spaces, check
 				// digits that make the number 1 modulo 97.
 				return formatErr(p+".iban", "%s.iban %q is not an IBAN (ISO 13616: country, check digits, no spaces; the check digits must hold)", p, text.Clip(ref.IBAN, 40))

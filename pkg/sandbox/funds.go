@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/xs2a-dev/xs2a/pkg/iban"
 	"github.com/xs2a-dev/xs2a/pkg/text"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
@@ -201,7 +202,7 @@ func (s *Server) fundsAccount(req *fundsRequest) (fundsAccount, *apiError) {
 	}
 	switch {
 	case ref.IBAN != "":
-		if !validIBAN(ref.IBAN) {
+		if !iban.Valid(ref.IBAN) {
 			return fundsAccount{}, formatErr("account.iban", "account.iban %q is not a valid IBAN (form or ISO 13616 check digits)", text.Clip(ref.IBAN, 40))
 		}
 		for _, p := range s.psus {

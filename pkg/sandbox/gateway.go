@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/text"
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/text"
 
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"

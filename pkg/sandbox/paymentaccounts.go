@@ -2,11 +2,11 @@ package sandbox
 
 import (
 	"fmt"
-	"math/big"
 	"math/rand/v2"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/iban"
 )
 
 // PaymentAccount is one IBAN payment account (the file's accountDetails)
@@ -94,38 +94,8 @@ var (
 
 // ibanOf gives a BBAN its ISO 13616 check digits (mod 97).
 func ibanOf(country, bban string) string {
-	r := ibanMod97(bban + country + "00")
+	r := iban.Mod97(bban + country + "00")
 	return fmt.Sprintf("%s%02d%s", country, 98-r, bban)
-}
-
-// ibanMod97 is the ISO 7064 MOD 97-10 remainder of s with letters as
-// numbers (A=10 … Z=35).
-func ibanMod97(s string) int {
-	var digits strings.Builder
-	for _, c := range strings.ToUpper(s) {
-		switch {
-		case c >= '0' && c <= '9':
-			digits.WriteRune(c)
-		case c >= 'A' && c <= 'Z':
-			fmt.Fprintf(&digits, "%d", c-'A'+10)
-		}
-	}
-	n, _ := new(big.Int).SetString(digits.String(), 10)
-	return int(new(big.Int).Mod(n, big.NewInt(97)).Int64())
-}
-
-// ibanRE is the file's iban pattern, anchored: country, check digits and
-// up to 30 letters and digits (ISO 13616 allows no spaces in the
-// electronic form; the longest IBAN is 34 characters).
-var ibanRE = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}$`)
-
-// validIBAN checks the form and the ISO 13616 check digits (the IBAN moved
-// four characters to the end, read as a number, is 1 modulo 97). ISO 7064
-// MOD 97-10 computes check digits 02 to 98 (98 minus a remainder 0–96):
-// 00 and 01 can pass the remainder test too (97 less than a computed 97
-// or 98), but no IBAN carries them.
-func validIBAN(s string) bool {
-	return ibanRE.MatchString(s) && s[2:4] >= "02" && s[2:4] <= "98" && ibanMod97(s[4:]+s[:4]) == 1
 }
 
 // Transactions returns the account's history between from and to (dates,

@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/iban"
 )
 
 // TestIBANCheck: the ISO 13616 check against published examples (the
 // standard's and the national formats' own), and what it refuses.
 func TestIBANCheck(t *testing.T) {
-	for _, iban := range []string{
+	for _, s := range []string{
 		"FI2112345600000785",              // Finnish example (Finance Finland)
 		"DE89370400440532013000",          // German example (ECBS / Wikipedia)
 		"GB82WEST12345698765432",          // British example, letters in the BBAN
@@ -21,8 +23,8 @@ func TestIBANCheck(t *testing.T) {
 		currentIBAN, savingsIBAN,
 		employer.iban, landlord.iban, electricity.iban, friends[0].iban, friends[1].iban,
 	} {
-		if !validIBAN(iban) {
-			t.Errorf("%s refused", iban)
+		if !iban.Valid(s) {
+			t.Errorf("%s refused", s)
 		}
 	}
 	for _, bad := range []string{
@@ -36,7 +38,7 @@ func TestIBANCheck(t *testing.T) {
 		"",
 		"FI21123456000007850000000000000000000", // longer than 34
 	} {
-		if validIBAN(bad) && len(bad) <= 34 {
+		if iban.Valid(bad) && len(bad) <= 34 {
 			t.Errorf("%q accepted", bad)
 		}
 	}

@@ -2,8 +2,9 @@ package sandbox
 
 import (
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/text"
 	"net/http"
+
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // The payment-account operations of the file (getAccountList,

@@ -39,6 +39,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xs2a-dev/xs2a/pkg/iban"
 	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
@@ -191,7 +192,7 @@ func checkCreditor(b *paymentBody, p string) (int64, *apiError) {
 		return 0, formatErr(p+"instructedAmount.amount", "%sinstructedAmount.amount %q is not an amount: digits with at most two decimals after a point, e.g. \"12.34\"", p, text.Clip(b.InstructedAmount.Amount, 30))
 	case b.CreditorAccount == nil || b.CreditorAccount.IBAN == "":
 		return 0, formatErr(p+"creditorAccount.iban", "%screditorAccount.iban is required: the creditor's IBAN", p)
-	case len(b.CreditorAccount.IBAN) > 34 || !validIBAN(b.CreditorAccount.IBAN):
+	case len(b.CreditorAccount.IBAN) > 34 || !iban.Valid(b.CreditorAccount.IBAN):
 		return 0, formatErr(p+"creditorAccount.iban", "%screditorAccount.iban %q is not an IBAN (ISO 13616: country, check digits, no spaces; the check digits must hold, mod 97)", p, text.Clip(b.CreditorAccount.IBAN, 40))
 	case b.CreditorAccount.Currency != "" && !currencyRE.MatchString(b.CreditorAccount.Currency):
 		return 0, formatErr(p+"creditorAccount.currency", "%screditorAccount.currency %q is not an ISO 4217 code", p, text.Clip(b.CreditorAccount.Currency, 8))
@@ -223,7 +224,7 @@ func (s *Server) debtorOf(ref *AccountReference) (*PaymentAccount, *PSU, *apiErr
 	switch {
 	case ref == nil || ref.IBAN == "":
 		return nil, nil, formatErr("debtorAccount.iban", "debtorAccount.iban is required: the PSU's IBAN the payment is taken from (e.g. %s)", currentIBAN)
-	case len(ref.IBAN) > 34 || !validIBAN(ref.IBAN):
+	case len(ref.IBAN) > 34 || !iban.Valid(ref.IBAN):
 		return nil, nil, formatErr("debtorAccount.iban", "debtorAccount.iban %q is not an IBAN (ISO 13616; the check digits must hold, mod 97)", text.Clip(ref.IBAN, 40))
 	}
 	for _, psu := range s.psus {

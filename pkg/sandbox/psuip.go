@@ -2,9 +2,10 @@ package sandbox
 
 import (
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/text"
 	"net/http"
 	"net/netip"
+
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // checkPSUIP refuses a PSU-IP-Address that is not an IP address, wherever

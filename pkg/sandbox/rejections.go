@@ -4,7 +4,6 @@ import (
 	"container/list"
 	"encoding/base64"
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/text"
 	"maps"
 	"mime"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/xs2a-dev/xs2a/pkg/text"
 
 	"github.com/xs2a-dev/xs2a/pkg/httplog"
 	"github.com/xs2a-dev/xs2a/pkg/httpmsg"

@@ -6,13 +6,14 @@ package sandbox
 
 import (
 	"crypto/x509"
-	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
 
 	"github.com/google/uuid"
 )

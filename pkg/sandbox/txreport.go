@@ -2,12 +2,13 @@ package sandbox
 
 import (
 	"fmt"
-	"github.com/xs2a-dev/xs2a/pkg/text"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
 // The transaction reports of card accounts and payment accounts read the

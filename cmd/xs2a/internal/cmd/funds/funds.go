@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/iban"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
@@ -39,10 +40,7 @@ var (
 	// confirm.
 	amountRE   = regexp.MustCompile(`^[0-9]{1,14}(\.[0-9]{1,3})?$`)
 	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
-	// ibanRE is ISO 13616's electronic form: country, check digits, up to
-	// 30 letters and digits.
-	ibanRE = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$`)
-	panRE  = regexp.MustCompile(`^[0-9]{12,19}$`)
+	panRE      = regexp.MustCompile(`^[0-9]{12,19}$`)
 	// maskedPANRE: the first six and last four digits shown, the rest
 	// masked (the file's maskedPan, e.g. 123456xxxxxx1234).
 	maskedPANRE = regexp.MustCompile(`^[0-9]{6}[0-9*xX]{2,9}[0-9]{4}$`)
@@ -58,11 +56,11 @@ func (o *Options) Request() (xs2a.FundsRequest, error) {
 	case o.Account == "" && o.PAN == "":
 		return r, cmdutil.UsageErrorf("give the account: --account IBAN or --pan PAN")
 	case o.Account != "":
-		iban := strings.ToUpper(strings.ReplaceAll(o.Account, " ", ""))
-		if err := checkIBAN(iban); err != nil {
+		account := iban.Electronic(o.Account)
+		if err := iban.Check(account); err != nil {
 			return r, cmdutil.UsageErrorf("--account %q: %v", termsafe.Line(o.Account), err)
 		}
-		r.Account.IBAN = iban
+		r.Account.IBAN = account
 	default:
 		pan := strings.ReplaceAll(o.PAN, " ", "")
 		switch {
@@ -100,29 +98,6 @@ func (o *Options) Request() (xs2a.FundsRequest, error) {
 	}
 	r.Payee, r.ConsentID = o.Payee, o.Consent
 	return r, nil
-}
-
-// checkIBAN checks the form and the ISO 13616 check digits (ISO 7064 MOD
-// 97-10: the IBAN with its first four characters moved to the end, letters
-// as numbers A=10 … Z=35, is 1 modulo 97), so that a mistyped IBAN is
-// caught here rather than answered "no funds" by a bank that does not know it.
-func checkIBAN(iban string) error {
-	if !ibanRE.MatchString(iban) {
-		return fmt.Errorf("not an IBAN (two letters, two check digits, then letters and digits)")
-	}
-	var digits strings.Builder
-	for _, c := range iban[4:] + iban[:4] {
-		if c >= 'A' && c <= 'Z' {
-			fmt.Fprintf(&digits, "%d", c-'A'+10)
-		} else {
-			digits.WriteRune(c)
-		}
-	}
-	n, _ := new(big.Int).SetString(digits.String(), 10)
-	if new(big.Int).Mod(n, big.NewInt(97)).Int64() != 1 {
-		return fmt.Errorf("the check digits %s are wrong (ISO 13616 mod 97): a typing error?", iban[2:4])
-	}
-	return nil
 }
 
 // resultJSON is -o json: xs2a's names in snake_case, the bank's answer

@@ -20,7 +20,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{[]string{"--amount", "1"}, "give the account: --account IBAN or --pan PAN"},
 		{[]string{"--account", iban, "--pan", "524378******8693", "--amount", "1"}, "give one of --account and --pan, not both"},
-		{[]string{"--account", "FI0512345600012343", "--amount", "1"}, "check digits 05 are wrong"},
+		{[]string{"--account", "FI0512345600012343", "--amount", "1"}, "check digits do not match (mod 97)"},
 		{[]string{"--account", "not-an-iban", "--amount", "1"}, "not an IBAN"},
 		{[]string{"--account", iban}, "give the amount to confirm"},
 		{[]string{"--account", iban, "--amount", "12,34"}, `--amount "12,34" is not an amount`},

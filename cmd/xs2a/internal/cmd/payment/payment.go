@@ -6,12 +6,12 @@ package payment
 
 import (
 	"encoding/json"
-	"math/big"
 	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
+	"github.com/xs2a-dev/xs2a/pkg/iban"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
@@ -116,30 +116,16 @@ func completePayment(f *cmdutil.Factory) func(*cobra.Command, []string, string) 
 	}
 }
 
-var ibanShape = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$`)
-
 // CheckIBAN checks an IBAN's shape and its ISO 13616 check digits
 // (mod 97): a mistyped digit is refused here, not by the bank after the
 // PSU signed in. Spaces are allowed and dropped; the IBAN is returned in
 // its electronic form.
 func CheckIBAN(flag, v string) (string, error) {
-	iban := strings.ToUpper(strings.ReplaceAll(v, " ", ""))
-	if !ibanShape.MatchString(iban) {
-		return "", cmdutil.UsageErrorf("%s %q is not an IBAN (two letters, two check digits, up to 30 letters or digits)", flag, v)
+	s := iban.Electronic(v)
+	if err := iban.Check(s); err != nil {
+		return "", cmdutil.UsageErrorf("%s %q: %v", flag, v, err)
 	}
-	var digits strings.Builder
-	for _, r := range iban[4:] + iban[:4] {
-		if r >= 'A' && r <= 'Z' {
-			digits.WriteString(big.NewInt(int64(r - 'A' + 10)).String())
-		} else {
-			digits.WriteRune(r)
-		}
-	}
-	n, _ := new(big.Int).SetString(digits.String(), 10)
-	if new(big.Int).Mod(n, big.NewInt(97)).Int64() != 1 {
-		return "", cmdutil.UsageErrorf("%s %q: the IBAN's check digits do not match (mod 97): a mistyped character?", flag, v)
-	}
-	return iban, nil
+	return s, nil
 }
 
 // The file's amount: up to 14 digits, a point and up to 3 decimals; a

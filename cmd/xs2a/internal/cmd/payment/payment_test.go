@@ -165,7 +165,7 @@ func TestInitiateBadInput(t *testing.T) {
 		{"unknown payment product \"sepa\"", single("--product", "sepa")},
 		{"unknown payment service \"standing-orders\"", single("--service", "standing-orders")},
 		{"check digits do not match", []string{"payment", "initiate", "--debtor", "DE89370400440532013001", "--creditor", creditor, "--creditor-name", "J", "--amount", "1"}},
-		{"is not an IBAN", single("--creditor", "12345")},
+		{"not an IBAN", single("--creditor", "12345")},
 		{"is not an amount", single("--amount", "12,34")},
 		{"is not an amount", single("--amount", "0.00")},
 		{"is not an amount", single("--amount", "-5")},
