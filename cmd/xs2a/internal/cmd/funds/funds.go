@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"regexp"
 	"strings"
 
@@ -35,12 +34,7 @@ type Options struct {
 }
 
 var (
-	// amountRE is the file's amountValue (up to 14 digits, up to three
-	// decimals, a dot), without the sign: a negative amount is nothing to
-	// confirm.
-	amountRE   = regexp.MustCompile(`^[0-9]{1,14}(\.[0-9]{1,3})?$`)
-	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
-	panRE      = regexp.MustCompile(`^[0-9]{12,19}$`)
+	panRE = regexp.MustCompile(`^[0-9]{12,19}$`)
 	// maskedPANRE: the first six and last four digits shown, the rest
 	// masked (the file's maskedPan, e.g. 123456xxxxxx1234).
 	maskedPANRE = regexp.MustCompile(`^[0-9]{6}[0-9*xX]{2,9}[0-9]{4}$`)
@@ -82,15 +76,12 @@ func (o *Options) Request() (xs2a.FundsRequest, error) {
 	if o.Amount == "" {
 		return r, cmdutil.UsageErrorf("give the amount to confirm: --amount 12.34")
 	}
-	if !amountRE.MatchString(o.Amount) {
-		return r, cmdutil.UsageErrorf("--amount %q is not an amount: digits with a dot and at most three decimals, e.g. 12.34", termsafe.Line(o.Amount))
-	}
-	if v, _ := new(big.Rat).SetString(o.Amount); v.Sign() == 0 {
-		return r, cmdutil.UsageErrorf("--amount %s: there is nothing to confirm in zero", o.Amount)
+	if err := xs2a.CheckAmount(o.Amount); err != nil {
+		return r, cmdutil.UsageErrorf("--amount %q is %v", termsafe.Line(o.Amount), err)
 	}
 	cur := strings.ToUpper(o.Currency)
-	if !currencyRE.MatchString(cur) {
-		return r, cmdutil.UsageErrorf("--currency %q is not an ISO 4217 code (three letters, e.g. EUR)", termsafe.Line(o.Currency))
+	if err := xs2a.CheckCurrency(cur); err != nil {
+		return r, cmdutil.UsageErrorf("--currency %q is %v", termsafe.Line(o.Currency), err)
 	}
 	r.InstructedAmount = xs2a.Amount{Currency: cur, Amount: o.Amount}
 	if n := len([]rune(o.Payee)); n > 70 {

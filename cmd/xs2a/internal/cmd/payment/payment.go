@@ -6,8 +6,6 @@ package payment
 
 import (
 	"encoding/json"
-	"regexp"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
@@ -128,24 +126,19 @@ func CheckIBAN(flag, v string) (string, error) {
 	return s, nil
 }
 
-// The file's amount: up to 14 digits, a point and up to 3 decimals; a
-// payment's is more than zero.
-var amountShape = regexp.MustCompile(`^[0-9]{1,14}(\.[0-9]{1,3})?$`)
-
-// CheckAmount checks a payment amount (12.34) as the file writes amounts.
+// CheckAmount checks a payment amount (12.34) as the file writes amounts
+// (xs2a.CheckAmount), naming where it came from.
 func CheckAmount(flag, v string) error {
-	if !amountShape.MatchString(v) || strings.Trim(v, "0.") == "" {
-		return cmdutil.UsageErrorf("%s %q is not an amount: more than zero, digits with a point and up to 3 decimals (12.34)", flag, v)
+	if err := xs2a.CheckAmount(v); err != nil {
+		return cmdutil.UsageErrorf("%s %q is %v", flag, v, err)
 	}
 	return nil
 }
 
-var currencyShape = regexp.MustCompile(`^[A-Z]{3}$`)
-
-// CheckCurrency checks an ISO 4217 code's shape.
+// CheckCurrency checks an ISO 4217 code's shape (xs2a.CheckCurrency).
 func CheckCurrency(flag, v string) error {
-	if !currencyShape.MatchString(v) {
-		return cmdutil.UsageErrorf("%s %q is not a currency code (three capital letters, e.g. EUR)", flag, v)
+	if err := xs2a.CheckCurrency(v); err != nil {
+		return cmdutil.UsageErrorf("%s %q is %v", flag, v, err)
 	}
 	return nil
 }
