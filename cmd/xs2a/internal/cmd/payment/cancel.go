@@ -49,9 +49,7 @@ bank (with the OAuth approach: xs2a authorize --payment).`,
 
 // cancelJSON is `payment cancel -o json`.
 type cancelJSON struct {
-	PaymentID         string `json:"payment_id"`
-	PaymentService    string `json:"payment_service"`
-	PaymentProduct    string `json:"payment_product"`
+	targetJSON
 	TransactionStatus string `json:"transaction_status,omitempty"`
 	// Cancelled: the bank cancelled at once (204).
 	Cancelled bool `json:"cancelled"`
@@ -91,7 +89,7 @@ func cancelRun(ctx context.Context, o *CancelOptions) error {
 	if err != nil {
 		return err
 	}
-	out := cancelJSON{PaymentID: t.ID, PaymentService: t.Service, PaymentProduct: t.Product, TransactionStatus: c.TransactionStatus,
+	out := cancelJSON{targetJSON: t.json(), TransactionStatus: c.TransactionStatus,
 		Cancelled: c.HTTPStatus == 204, AuthorisationRequired: auth != nil, BankResponse: bankBody(c.Body)}
 	if auth != nil {
 		out.AuthorisationID, out.SCAStatus, out.AuthorisationResponse = auth.AuthorisationID, auth.SCAStatus, bankBody(auth.Body)

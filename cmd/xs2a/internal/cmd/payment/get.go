@@ -46,9 +46,7 @@ gives the bank's answer verbatim under bank_response).`,
 
 // gotJSON is `payment get -o json`.
 type gotJSON struct {
-	PaymentID         string          `json:"payment_id"`
-	PaymentService    string          `json:"payment_service"`
-	PaymentProduct    string          `json:"payment_product"`
+	targetJSON
 	TransactionStatus string          `json:"transaction_status,omitempty"`
 	DebtorIBAN        string          `json:"debtor_iban,omitempty"`
 	CreditorIBAN      string          `json:"creditor_iban,omitempty"`
@@ -76,7 +74,7 @@ func getRun(ctx context.Context, o *GetOptions) error {
 		return err
 	}
 	remember(s, t, p.TransactionStatus)
-	out := gotJSON{PaymentID: t.ID, PaymentService: t.Service, PaymentProduct: t.Product, TransactionStatus: p.TransactionStatus,
+	out := gotJSON{targetJSON: t.json(), TransactionStatus: p.TransactionStatus,
 		CreditorName: p.CreditorName, Payments: len(p.Payments), BankResponse: bankBody(p.Body)}
 	if p.DebtorAccount != nil {
 		out.DebtorIBAN = p.DebtorAccount.IBAN

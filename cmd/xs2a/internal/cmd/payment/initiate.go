@@ -308,10 +308,8 @@ func readInput(ios *iostreams.IOStreams, name string) ([]byte, error) {
 
 // initiatedJSON is `payment initiate -o json`.
 type initiatedJSON struct {
-	PaymentID         string          `json:"payment_id"`
+	targetJSON
 	TransactionStatus string          `json:"transaction_status"`
-	PaymentService    string          `json:"payment_service"`
-	PaymentProduct    string          `json:"payment_product"`
 	SCAApproach       string          `json:"sca_approach,omitempty"`
 	SCAOAuth          string          `json:"sca_oauth,omitempty"`
 	XRequestID        string          `json:"x_request_id"`
@@ -343,7 +341,7 @@ func initiateRun(ctx context.Context, o *InitiateOptions) error {
 		return nil
 	})
 	s.WarnState(err)
-	out := initiatedJSON{PaymentID: p.PaymentID, TransactionStatus: p.TransactionStatus, PaymentService: o.Service, PaymentProduct: o.Product,
+	out := initiatedJSON{targetJSON: Target{p.PaymentID, o.Service, o.Product}.json(), TransactionStatus: p.TransactionStatus,
 		SCAApproach: p.SCAApproach, XRequestID: p.RequestID, BankResponse: bankBody(p.Body)}
 	if href := p.Links["scaOAuth"].Href; href != "" {
 		// Shown only on an origin the profile names.

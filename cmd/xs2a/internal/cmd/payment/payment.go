@@ -36,6 +36,15 @@ type Target struct {
 	ID, Service, Product string
 }
 
+// targetJSON names the payment in every command's -o json, first.
+type targetJSON struct {
+	PaymentID      string `json:"payment_id"`
+	PaymentService string `json:"payment_service"`
+	PaymentProduct string `json:"payment_product"`
+}
+
+func (t Target) json() targetJSON { return targetJSON{t.ID, t.Service, t.Product} }
+
 // PathFlags are --service and --product of status, get and cancel: the
 // remembered payment's when its id is the one addressed, else the
 // defaults (payments, sepa-credit-transfers) unless given.

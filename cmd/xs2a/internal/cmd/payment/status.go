@@ -72,9 +72,7 @@ payments and sepa-credit-transfers).`,
 
 // statusJSON is `payment status -o json`.
 type statusJSON struct {
-	PaymentID         string          `json:"payment_id"`
-	PaymentService    string          `json:"payment_service"`
-	PaymentProduct    string          `json:"payment_product"`
+	targetJSON
 	TransactionStatus string          `json:"transaction_status"`
 	Final             bool            `json:"final"`
 	FundsAvailable    *bool           `json:"funds_available,omitempty"`
@@ -111,7 +109,7 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 	remember(s, t, st.TransactionStatus)
 	final := xs2a.FinalStatus(st.TransactionStatus)
 	if s.WantsJSON() {
-		return cmdutil.WriteJSON(o.IO.Out, statusJSON{PaymentID: t.ID, PaymentService: t.Service, PaymentProduct: t.Product,
+		return cmdutil.WriteJSON(o.IO.Out, statusJSON{targetJSON: t.json(),
 			TransactionStatus: st.TransactionStatus, Final: final, FundsAvailable: st.FundsAvailable, Polls: polls, BankResponse: bankBody(st.Body)})
 	}
 	what := ""
