@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/text"
+	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
 // Results of a replayed exchange.
@@ -60,7 +61,7 @@ func (e *Exchange) Recorded() Answer {
 type Result struct {
 	Method string `json:"method"`
 	// Path is the recorded path; Sent is what was sent instead, when a
-	// consent id was replaced in it.
+	// consent, payment or authorisation id was replaced in it.
 	Path   string `json:"path"`
 	Sent   string `json:"sent,omitempty"`
 	Old    Answer `json:"recorded"`
@@ -72,7 +73,8 @@ type Result struct {
 // Replayer sends recorded API requests again. Its Client signs (the
 // signature headers of the recording are dropped); Inject adds the current
 // credentials. Use one Replayer for the exchanges of one bundle, in order:
-// it remembers which consent ids the replay created.
+// it remembers which consent, payment and authorisation ids the replay
+// created.
 type Replayer struct {
 	Client *http.Client
 	// BaseURL replaces the recorded base_url.
@@ -143,15 +145,23 @@ func (r *Replayer) Replay(ctx context.Context, e *Exchange) Result {
 		return failed(res, err)
 	}
 	res.New = Answer{Status: resp.StatusCode, Code: TPPCode(answer)}
-	if e.Request.Method == http.MethodPost && strings.HasSuffix(strings.TrimRight(req.URL.Path, "/"), "/consents") && e.Response != nil {
-		old, now := consentID(e.Response.Body), consentID(&Body{Text: string(answer)})
-		if old != "" && now != "" && old != now {
-			if r.ids == nil {
-				r.ids = map[string]string{}
+	if e.Request.Method == http.MethodPost && e.Response != nil && resourcePath(rel) {
+		// A POST that created a resource (a consent, a payment, an
+		// authorisation of either) created another one now: the bank
+		// never sees the recorded X-Request-ID again, so nothing is
+		// deduplicated. Later paths follow the new one.
+		var notes []string
+		for _, f := range createdIDs {
+			old, now := idField(e.Response.Body, f.field), idField(&Body{Text: string(answer)}, f.field)
+			if old != "" && now != "" && old != now {
+				if r.ids == nil {
+					r.ids = map[string]string{}
+				}
+				r.ids[old] = now
+				notes = append(notes, f.what+" "+old+" is now "+now)
 			}
-			r.ids[old] = now
-			res.Note = "consent " + old + " is now " + now
 		}
+		res.Note = strings.Join(notes, "; ")
 	}
 	res.Result = Same
 	if res.New != res.Old {
@@ -170,17 +180,50 @@ func failed(res Result, err error) Result {
 	return res
 }
 
-// mapIDs puts the consent ids this replay created in place of the
-// recorded ones in consent-management paths (/v1/consents/{id}...); other
-// calls get their Consent-ID from Inject.
+// createdIDs are the answer fields naming a resource a POST created, and
+// what the replay's note calls it.
+var createdIDs = []struct{ field, what string }{
+	{"consentId", "consent"}, {"paymentId", "payment"}, {"authorisationId", "authorisation"},
+}
+
+// resourceStart is where the ids of a consent-management path
+// (/v1/consents/{consentId}/authorisations/{authorisationId}) or a payment
+// path (/v1/{payment-service}/{payment-product}/{paymentId}/...) start in
+// its segments, or -1 for any other path.
+func resourceStart(segs []string) int {
+	// The resource's name at most two segments in: after the version
+	// (/v1/consents), or its own base_url's path holding the version.
+	for i, s := range segs {
+		if i > 2 {
+			break
+		}
+		switch {
+		case s == "consents":
+			return i + 1
+		case slices.Contains(xs2a.PaymentServices, s) && i+1 < len(segs):
+			return i + 2
+		}
+	}
+	return -1
+}
+
+// resourcePath reports a consent-management or payment path.
+func resourcePath(rel string) bool {
+	path, _, _ := strings.Cut(rel, "?")
+	return resourceStart(strings.Split(path, "/")) >= 0
+}
+
+// mapIDs puts the ids this replay created (consents, payments and their
+// authorisations) in place of the recorded ones in consent-management and
+// payment paths; other calls get their Consent-ID from Inject.
 func (r *Replayer) mapIDs(rel string) string {
 	path, query, hasQuery := strings.Cut(rel, "?")
 	segs := strings.Split(path, "/")
-	i := slices.Index(segs, "consents")
-	if i < 0 || i > 2 || len(r.ids) == 0 {
+	i := resourceStart(segs)
+	if i < 0 || len(r.ids) == 0 {
 		return rel
 	}
-	for j := i + 1; j < len(segs); j++ {
+	for j := i; j < len(segs); j++ {
 		// Only an id that is one plain path segment: the bank chose it.
 		if n, ok := r.ids[segs[j]]; ok && n != "" && url.PathEscape(n) == n && n != "." && n != ".." {
 			segs[j] = n
@@ -193,16 +236,19 @@ func (r *Replayer) mapIDs(rel string) string {
 	return out
 }
 
-func consentID(b *Body) string {
+// idField is the answer's string field name (consentId, paymentId...).
+func idField(b *Body, name string) string {
 	raw, err := b.Bytes()
 	if err != nil || len(raw) == 0 {
 		return ""
 	}
-	var v struct {
-		ConsentID string `json:"consentId"`
-	}
+	var v map[string]json.RawMessage
 	if json.Unmarshal(raw, &v) != nil {
 		return ""
 	}
-	return v.ConsentID
+	var id string
+	if json.Unmarshal(v[name], &id) != nil {
+		return ""
+	}
+	return id
 }

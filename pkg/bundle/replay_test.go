@@ -88,3 +88,76 @@ func TestReplayerSendsAfreshAndFollowsNewConsentIDs(t *testing.T) {
 		t.Errorf("failed inject: %+v", g)
 	}
 }
+
+// A replayed payment initiation is a new payment at the bank (a fresh
+// X-Request-ID, as a replayed consent is a new consent): the later calls
+// on the recorded payment — status, get, an authorisation started, its
+// status, the DELETE — go to the new one, and so does an authorisation id
+// the replay's own POST got; other paths keep their segments.
+func TestReplayerFollowsNewPaymentAndAuthorisationIDs(t *testing.T) {
+	const base = "/v1/periodic-payments/sepa-credit-transfers"
+	var seen []string
+	bank := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		seen = append(seen, r.Method+" "+r.URL.Path)
+		w.Header().Set("Content-Type", "application/json")
+		switch r.Method + " " + r.URL.Path {
+		case "POST " + base:
+			if string(body) != `{"creditorName":"A"}` {
+				t.Errorf("initiation body %s", body)
+			}
+			w.WriteHeader(201)
+			io.WriteString(w, `{"transactionStatus":"RCVD","paymentId":"p-new"}`)
+		case "GET " + base + "/p-new/status", "GET " + base + "/p-new", "GET " + base + "/p-new/authorisations/a-new":
+			io.WriteString(w, `{"transactionStatus":"RCVD"}`)
+		case "POST " + base + "/p-new/authorisations":
+			w.WriteHeader(201)
+			io.WriteString(w, `{"scaStatus":"received","authorisationId":"a-new"}`)
+		case "DELETE " + base + "/p-new":
+			w.WriteHeader(204)
+		default:
+			w.WriteHeader(403)
+			io.WriteString(w, `{"tppMessages":[{"category":"ERROR","code":"RESOURCE_UNKNOWN"}]}`)
+		}
+	}))
+	defer bank.Close()
+	ex := func(method, path, body string, status int, answer string) *Exchange {
+		return &Exchange{Format: Format, Kind: KindAPI, BaseURL: "https://old.example",
+			Request:  Request{Method: method, URL: "https://old.example" + path, Target: path, Body: NewBody([]byte(body))},
+			Response: &Response{Status: status, Body: NewBody([]byte(answer)), Code: TPPCode([]byte(answer))}}
+	}
+	exs := []*Exchange{
+		ex("POST", base, `{"creditorName":"A"}`, 201, `{"transactionStatus":"RCVD","paymentId":"p-old"}`),
+		ex("GET", base+"/p-old/status", "", 200, `{"transactionStatus":"RCVD"}`),
+		ex("GET", base+"/p-old", "", 200, `{}`),
+		ex("POST", base+"/p-old/authorisations", "{}", 201, `{"scaStatus":"received","authorisationId":"a-old"}`),
+		ex("GET", base+"/p-old/authorisations/a-old", "", 200, `{"scaStatus":"received"}`),
+		ex("DELETE", base+"/p-old", "", 204, ``),
+		ex("GET", "/v1/accounts/p-old", "", 403, `{"tppMessages":[{"category":"ERROR","code":"RESOURCE_UNKNOWN"}]}`), // not a payment path
+	}
+	r := &Replayer{Client: bank.Client(), BaseURL: bank.URL}
+	want := []struct{ result, sent string }{
+		{Same, ""},
+		{Same, base + "/p-new/status"},
+		{Same, base + "/p-new"},
+		{Same, base + "/p-new/authorisations"},
+		{Same, base + "/p-new/authorisations/a-new"},
+		{Same, base + "/p-new"},
+		{Same, ""},
+	}
+	for i, e := range exs {
+		g := r.Replay(context.Background(), e)
+		if g.Result != want[i].result || g.Sent != want[i].sent {
+			t.Errorf("exchange %d %s %s: %s (now %s), sent %q; want %s, sent %q", i+1, g.Method, g.Path, g.Result, g.New, g.Sent, want[i].result, want[i].sent)
+		}
+		if i == 0 && !strings.Contains(g.Note, "payment p-old is now p-new") {
+			t.Errorf("initiation note %q", g.Note)
+		}
+		if i == 3 && !strings.Contains(g.Note, "authorisation a-old is now a-new") {
+			t.Errorf("authorisation note %q", g.Note)
+		}
+	}
+	if len(seen) != len(exs) || seen[len(seen)-1] != "GET /v1/accounts/p-old" {
+		t.Errorf("sent %v", seen)
+	}
+}
