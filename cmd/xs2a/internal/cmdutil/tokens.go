@@ -272,9 +272,10 @@ func (s *Session) discover(ctx context.Context, tokenURL, authorizeURL bool) (*o
 }
 
 // InjectAuth adds the credentials a request lacks, the way a TPP would
-// send it: consent management (/v1/consents...) and confirmation of funds
-// (/v1/funds-confirmations, which has no PSU) get the client-credentials
-// token and the API key; every other call the PSU's access token (refreshed
+// send it: consent management (/v1/consents...), payments
+// (/v1/{payment-service}/..., initiated by the TPP before any PSU token
+// exists) and confirmation of funds (/v1/funds-confirmations, which has no
+// PSU) get the client-credentials token and the API key; every other call the PSU's access token (refreshed
 // when expired) and the Consent-ID it belongs to. Headers already present
 // are kept. `xs2a proxy --inject-auth` and `xs2a replay` use it.
 func (s *Session) InjectAuth(ctx context.Context, out *http.Request) error {

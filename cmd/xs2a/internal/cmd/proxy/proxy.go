@@ -49,8 +49,10 @@ answers its CORS preflights and marks the answers readable by it.
 
 With --inject-auth, a request without Authorization gets the PSU access
 token of the profile's state (refreshed when expired) and one without
-Consent-ID the state's consent id; consent management (/v1/consents...) gets
-the client-credentials token and the API key instead.
+Consent-ID the state's consent id; consent management (/v1/consents...),
+payments (/v1/{payment-service}/...) and funds confirmation
+(/v1/funds-confirmations) get the client-credentials token and the API key
+instead.
 
 One line per exchange on stderr: method, path, status, Berlin Group code,
 X-Request-ID and latency; a 4xx answer's tppMessages texts follow it.
@@ -77,7 +79,7 @@ Ctrl-C stops the proxy.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "address to listen on (plain HTTP; loopback only unless --allow-remote; a port alone or :PORT is on 127.0.0.1; port 0 picks a free one)")
-	fl.BoolVar(&o.InjectAuth, "inject-auth", false, "add the state's token (and Consent-ID, or API key for consent management) when the request has none")
+	fl.BoolVar(&o.InjectAuth, "inject-auth", false, "add the state's token (and Consent-ID; the client token and API key for consents, payments, funds) when the request has none")
 	fl.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a --listen address other than loopback, and any Host (anyone who reaches it uses your certificates)")
 	fl.StringArrayVar(&o.CORSOrigins, "cors-origin", nil, "allow this browser `ORIGIN` (scheme://host[:port]; repeatable): CORS preflights answered, answers readable")
 	return cmd

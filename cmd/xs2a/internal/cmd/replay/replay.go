@@ -49,12 +49,17 @@ func NewCmdReplay(f *cmdutil.Factory, runF func(*ReplayOptions) error) *cobra.Co
 active profile's base_url: same method, path, query, body and headers, but
 signed afresh (new X-Request-ID, Digest, Signature) and with the current
 credentials, added as 'xs2a proxy --inject-auth' adds them: the client
-token and API key for consent management, the PSU's token (refreshed when
-expired) and its Consent-ID for everything else.
+token and API key for consent management, payments and funds confirmation,
+the PSU's token (refreshed when expired) and its Consent-ID for everything
+else.
 
 Token-endpoint exchanges are not replayed: tokens come from the profile's
-state. When a replayed POST /v1/consents answers a new consentId, later
-consent-management paths that named the recorded one use the new one.
+state. A replayed POST that creates something creates it again: a consent,
+a payment (a new payment: it waits for the PSU's authorisation as the
+recorded one did), an authorisation. When the answer names a new
+consentId, paymentId or authorisationId, later consent and payment paths
+that named the recorded one use the new one (so a recorded DELETE cancels
+the payment the replay initiated).
 
 One row per exchange: the recorded status and code, the new status and
 code, and same or CHANGED. Exit status 0 when every answer has the same
