@@ -161,3 +161,34 @@ func TestReplayerFollowsNewPaymentAndAuthorisationIDs(t *testing.T) {
 		t.Errorf("sent %v", seen)
 	}
 }
+
+// The PIIS consent of the Berlin Group's extension
+// (/v2/consents/confirmation-of-funds) is a consent path too: its new id
+// is followed.
+func TestReplayerFollowsNewPIISConsentIDs(t *testing.T) {
+	const base = "/v2/consents/confirmation-of-funds"
+	bank := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.Method + " " + r.URL.Path {
+		case "POST " + base:
+			w.WriteHeader(201)
+			io.WriteString(w, `{"consentStatus":"received","consentId":"piis-new"}`)
+		case "GET " + base + "/piis-new/status":
+			io.WriteString(w, `{"consentStatus":"received"}`)
+		default:
+			w.WriteHeader(403)
+			io.WriteString(w, `{"tppMessages":[{"category":"ERROR","code":"CONSENT_UNKNOWN"}]}`)
+		}
+	}))
+	defer bank.Close()
+	ex := func(method, path string, status int, answer string) *Exchange {
+		return &Exchange{Format: Format, Kind: KindAPI, BaseURL: "https://old.example",
+			Request:  Request{Method: method, URL: "https://old.example" + path, Target: path, Body: NewBody(nil)},
+			Response: &Response{Status: status, Body: NewBody([]byte(answer))}}
+	}
+	r := &Replayer{Client: bank.Client(), BaseURL: bank.URL}
+	r.Replay(context.Background(), ex("POST", base, 201, `{"consentId":"piis-old"}`))
+	if g := r.Replay(context.Background(), ex("GET", base+"/piis-old/status", 200, `{}`)); g.Result != Same || g.Sent != base+"/piis-new/status" {
+		t.Errorf("PIIS consent status: %s, sent %q", g.Result, g.Sent)
+	}
+}
