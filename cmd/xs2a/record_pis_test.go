@@ -531,3 +531,43 @@ func TestProxyPaymentsAndFunds(t *testing.T) {
 		}
 	})
 }
+
+// TestRecordHidesPaymentAndPIISTokens: the PSU's tokens for a payment and
+// for a funds confirmation consent, kept in the state apart from the AIS
+// token, are hidden by value in a recording as the AIS ones are, wherever
+// they appear (here in a header no name marks secret, and in the query).
+func TestRecordHidesPaymentAndPIISTokens(t *testing.T) {
+	s := serveBinary(t)
+	if r := s.run(nil, "token"); r.code != 0 {
+		t.Fatalf("token: exit %d\n%s", r.code, r.stderr)
+	}
+	path := filepath.Join(s.dir, "home", ".state", "xs2a", "profiles", "sb.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st state.State
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	const pis, pisRefresh, piis = "pis-access-token-6f1d9a3b2c", "pis-refresh-token-0a8e7d6c5b", "piis-access-token-4e3d2c1b0a"
+	exp := time.Now().Add(time.Hour)
+	st.Payment = &state.Payment{ID: "pmt-1", Service: "payments", Product: "sepa-credit-transfers", Created: time.Now(),
+		Token: &state.Token{AccessToken: pis, RefreshToken: pisRefresh, Expiry: exp, PaymentID: "pmt-1"}}
+	st.PIISConsentID, st.PIISToken = "piis-1", &state.Token{AccessToken: piis, Expiry: exp, ConsentID: "piis-1"}
+	if b, err = json.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec := filepath.Join(s.dir, "rec")
+	s.run(nil, "--record", rec, "api", "GET", "/v1/payments/sepa-credit-transfers/pmt-1/status?trace="+pisRefresh, "--token", "client",
+		"-H", "X-Trace: "+pis, "-H", "X-Other: "+piis)
+	_, all := recording(t, rec)
+	sec := secrets{}
+	sec.add("payment token", pis)
+	sec.add("payment refresh token", pisRefresh)
+	sec.add("PIIS token", piis)
+	noSecrets(t, all, sec, pis, pisRefresh, piis)
+}

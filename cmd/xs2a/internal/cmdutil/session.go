@@ -338,7 +338,13 @@ func newRecorder(f *Factory, cfg *profile.Config, qwac *x509.Certificate, store 
 		if st.Pending != nil {
 			rec.AddSecrets(st.Pending.Verifier)
 		}
-		for _, t := range []*state.Token{st.ClientToken, st.UserToken} {
+		// The payment's and the funds confirmation's PSU tokens are kept
+		// apart from the AIS one, and are as secret.
+		toks := []*state.Token{st.ClientToken, st.UserToken, st.PIISToken}
+		if st.Payment != nil {
+			toks = append(toks, st.Payment.Token)
+		}
+		for _, t := range toks {
 			if t != nil {
 				rec.AddSecrets(t.AccessToken, t.RefreshToken)
 			}
