@@ -522,6 +522,12 @@ func TestProxyPaymentsAndFunds(t *testing.T) {
 	if code, vs := verdicts(t, s, rec); code != 0 || len(vs) != len(exs) {
 		t.Errorf("sign verify --bundle of the proxy's recording: exit %d, %v", code, vs)
 	}
+	// Replayed: a new payment, its authorisation started and the payment
+	// cancelled, its status CANC, the standing order and the funds checks
+	// again: every answer as recorded.
+	if r := s.run(nil, "replay", rec); r.code != 0 || strings.Count(r.stdout, " same\n") != len(exs) || !strings.Contains(r.stdout, fmt.Sprintf("%d replayed: %d same, 0 changed", len(exs), len(exs))) {
+		t.Errorf("replay of the proxy's recording: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	t.Run("what the proxy forwarded and what came back match the OpenAPI file", func(t *testing.T) {
 		seen := checkAgainstOpenAPI(t, exs)
 		for _, op := range []string{"initiatePayment", "getPaymentInitiationStatus", "getPaymentInformation", "startPaymentAuthorisation", "cancelPayment", "checkAvailabilityOfFunds"} {
