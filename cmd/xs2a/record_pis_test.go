@@ -445,13 +445,7 @@ func TestProxyPaymentsAndFunds(t *testing.T) {
 
 	send := func(method, path, body string, hdr ...string) (int, []byte) {
 		t.Helper()
-		var rd *strings.Reader
-		if body != "" {
-			rd = strings.NewReader(body)
-		} else {
-			rd = strings.NewReader("")
-		}
-		req, err := http.NewRequest(method, base+path, rd)
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
