@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/funds"
+	pis "github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/payment"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
@@ -46,6 +48,20 @@ type FlowOptions struct {
 	Days int
 	// PSUIP is --psu-ip: PSU-IP-Address on the consent and the reads.
 	PSUIP string
+
+	// Payment is --payment: the payment journey instead of the AIS one,
+	// the payment described by Pay, `payment initiate`'s flags.
+	Payment bool
+	Pay     pis.InitiateOptions
+	// Interval is --interval: time between the payment's status reads.
+	Interval time.Duration
+	// Funds is --funds: the funds confirmation journey, its request
+	// described by FundsReq, `funds-confirmation`'s flags (the amount and
+	// currency are Pay's --amount and --currency, one flag each).
+	Funds    bool
+	FundsReq funds.Options
+
+	changed func(string) bool
 }
 
 // Step is one step of the journey as it happened.
@@ -99,7 +115,14 @@ type Record struct {
 	Steps    []Step `json:"steps"`
 	Cards    []Card `json:"cards"`
 	// Accounts are the payment accounts read (account_type: payment).
-	Accounts     []Account `json:"accounts,omitempty"`
+	Accounts []Account `json:"accounts,omitempty"`
+	// Journey is "payment" or "funds" for those journeys; absent for the
+	// AIS one.
+	Journey string `json:"journey,omitempty"`
+	// Payment is the payment journey's payment, Funds the funds
+	// confirmation journey's answer.
+	Payment      *PaymentResult `json:"payment,omitempty"`
+	Funds        *FundsResult   `json:"funds,omitempty"`
 	ConsentID    string    `json:"consent_id,omitempty"`
 	KeyGenMillis int64     `json:"key_generation_ms,omitempty"`
 	SetupMillis  int64     `json:"sandbox_setup_ms,omitempty"`
@@ -151,6 +174,10 @@ causes are printed; --timeout bounds the wait.`,
 			if err := o.Wait.Validate(); err != nil {
 				return err
 			}
+			o.changed = cmd.Flags().Changed
+			if err := o.checkJourneyFlags(); err != nil {
+				return err
+			}
 			if o.Days < 1 {
 				return cmdutil.UsageErrorf("--days %d: want a number of days of transactions, 1 or more", o.Days)
 			}
@@ -169,6 +196,7 @@ causes are printed; --timeout bounds the wait.`,
 	o.Wait.Register(cmd)
 	fl.IntVar(&o.Days, "days", 30, "how many days of transactions to read")
 	fl.StringVar(&o.PSUIP, "psu-ip", "", "PSU-IP-Address on the consent and the reads (default: the profile's psu_ip_address, else the local address of the connection)")
+	registerJourneyFlags(cmd, o)
 	return cmd
 }
 
@@ -210,6 +238,23 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 	}
 	rec := &Record{Profile: cfg.ProfileName}
 	r := &runner{io: o.IO, rec: rec, out: o.IO.Out, json: cfg.Output == "json"}
+	// The payment's body and the funds request are checked before
+	// anything runs: bad input is exit 2 with nothing sent.
+	embeddedBank := o.Sandbox || cfg.Profile.BaseURL == ""
+	var pay []byte
+	var fundsReq xs2a.FundsRequest
+	switch {
+	case o.Payment:
+		rec.Journey = "payment"
+		if pay, err = o.paymentBody(embeddedBank); err != nil {
+			return err
+		}
+	case o.Funds:
+		rec.Journey = "funds"
+		if fundsReq, err = o.fundsRequest(embeddedBank); err != nil {
+			return err
+		}
+	}
 	var s *cmdutil.Session
 	// The PSU's wait is authorize's: the URL, the paste prompt and the
 	// idle notice on stderr, unless the auto-approving sandbox's PSU
@@ -248,7 +293,14 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 		}
 	}
 	strictJourney(s)
-	err = journey(ctx, r, s, o, w)
+	switch {
+	case o.Payment:
+		err = paymentJourney(ctx, r, s, o, w, pay)
+	case o.Funds:
+		err = fundsJourney(ctx, r, s, w, fundsReq)
+	default:
+		err = journey(ctx, r, s, o, w)
+	}
 	rec.OK = err == nil
 	rec.TotalMillis = time.Since(start).Milliseconds()
 	if r.json {
@@ -256,7 +308,14 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 			return jerr
 		}
 	} else if err == nil {
-		printCards(o.IO, rec)
+		switch {
+		case o.Payment:
+			printPayment(o.IO, rec)
+		case o.Funds:
+			printFunds(o.IO, rec)
+		default:
+			printCards(o.IO, rec)
+		}
 	}
 	if err != nil {
 		code := cmdutil.CodeOf(err)
@@ -276,6 +335,21 @@ func strictJourney(s *cmdutil.Session) {
 	}
 }
 
+// clientToken is every journey's first step: a fresh client-credentials
+// token.
+func (r *runner) clientToken(ctx context.Context, s *cmdutil.Session) (*state.Token, error) {
+	var ct *state.Token
+	err := r.step("token", "POST token endpoint (client_credentials, mutual TLS)", "token", func() (string, error) {
+		var err error
+		ct, err = s.ClientToken(ctx, true)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("client token, expires in %s", ct.Expiry.Sub(s.Now()).Round(time.Second)), nil
+	})
+	return ct, err
+}
+
 // authWait is how the journey's authorize step waits for the PSU.
 type authWait struct {
 	opts   cmdutil.AuthorizeOptions
@@ -293,15 +367,8 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowOptions,
 	default:
 		return cmdutil.UsageErrorf("account_type %q in profile %q is not card or payment", t, name)
 	}
-	var ct *state.Token
-	if err := r.step("token", "POST token endpoint (client_credentials, mutual TLS)", "token", func() (string, error) {
-		var err error
-		ct, err = s.ClientToken(ctx, true)
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("client token, expires in %s", ct.Expiry.Sub(s.Now()).Round(time.Second)), nil
-	}); err != nil {
+	ct, err := r.clientToken(ctx, s)
+	if err != nil {
 		return err
 	}
 	validUntil := s.Now().AddDate(0, 0, 90).Format(time.DateOnly)
