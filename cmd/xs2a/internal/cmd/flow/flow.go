@@ -123,10 +123,10 @@ type Record struct {
 	// confirmation journey's answer.
 	Payment      *PaymentResult `json:"payment,omitempty"`
 	Funds        *FundsResult   `json:"funds,omitempty"`
-	ConsentID    string    `json:"consent_id,omitempty"`
-	KeyGenMillis int64     `json:"key_generation_ms,omitempty"`
-	SetupMillis  int64     `json:"sandbox_setup_ms,omitempty"`
-	TotalMillis  int64     `json:"total_ms"`
+	ConsentID    string         `json:"consent_id,omitempty"`
+	KeyGenMillis int64          `json:"key_generation_ms,omitempty"`
+	SetupMillis  int64          `json:"sandbox_setup_ms,omitempty"`
+	TotalMillis  int64          `json:"total_ms"`
 }
 
 // NewCmdFlow builds `xs2a flow`; runF replaces the run function in tests.
@@ -136,7 +136,7 @@ func NewCmdFlow(f *cmdutil.Factory, runF func(*FlowOptions) error) *cobra.Comman
 			return cmdutil.NewSession(f, c, st)
 		}}
 	cmd := &cobra.Command{
-		Use:   "flow [--sandbox] [--interactive]",
+		Use:   "flow [--sandbox] [--interactive] [--payment | --funds]",
 		Short: "Run the whole journey: token, consent, authorize, exchange, accounts, balances, transactions",
 		Long: `Run the bank's documented flow step by step against the profile, printing a
 line per step (what was sent, what came back, how long it took) and stopping
@@ -164,10 +164,33 @@ The PSU's authorization waits as 'xs2a authorize' does: the browser opens
 (or, with --no-browser or no display, the URL is printed on stderr), the
 URL the browser ended on may be pasted on standard input (SSH, headless),
 and after --idle-notice with nothing reaching the listener the likely
-causes are printed; --timeout bounds the wait.`,
+causes are printed; --timeout bounds the wait.
+
+--payment runs the payment journey instead: token, payment initiate (the
+payment from the flags of 'xs2a payment initiate', checked by its rules
+before anything is sent), authorize --payment (scope PIS:<paymentId>),
+token exchange, then the payment's status every --interval until it is
+final, for at most --timeout, as 'payment status --wait' reads it. A
+standing order (--service periodic-payments) and a bulk stop once the bank
+accepted them (ACTC): a standing order runs on its schedule and is not
+final. A payment the bank rejects (RJCT, e.g. insufficient funds) or
+cancels fails the journey with its reason (exit 3). Against the embedded
+sandbox the debtor's holder (5000001) approves, and the flags not given
+default to 1.00 EUR from FI0412345600012343 to DE89370400440532013000
+(John Miles), a standing order monthly from tomorrow.
+
+--funds runs the funds confirmation journey: token, then POST
+/v1/funds-confirmations with the request of 'xs2a funds-confirmation'
+(--account or --pan, --amount, --currency, --card-number, --payee); the
+answer is in the summary and the record, and "not available" is an answer,
+not a failure (exit 0). Against the embedded sandbox the account defaults
+to FI0412345600012343 and the amount to 1.00.`,
 		Example: `  xs2a flow --sandbox
   xs2a flow --sandbox --interactive
   xs2a -p local flow --no-browser            # open the printed URL anywhere, paste where it ends
+  xs2a flow --sandbox --payment --amount 12.34 --remittance "Invoice 42"
+  xs2a flow --sandbox --payment --service periodic-payments --start-date 2027-01-01 --frequency Monthly
+  xs2a flow --sandbox --funds --amount 250
   xs2a flow --profile sandbox -o json | jq '.steps[] | select(.ok == false)'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -88,7 +88,14 @@ func registerJourneyFlags(cmd *cobra.Command, o *FlowOptions) {
 		"amount": SandboxAmount, "account": SandboxDebtor} {
 		fl.Lookup(name).Usage += " (with the embedded sandbox default " + def + ")"
 	}
-	fl.Lookup("amount").Usage = "with --payment or --funds: " + fl.Lookup("amount").Usage
+	for _, name := range paymentOnly {
+		if u := fl.Lookup(name); !strings.HasPrefix(u.Usage, "with ") {
+			u.Usage = "with --payment: " + u.Usage
+		}
+	}
+	for _, name := range []string{"amount", "currency"} {
+		fl.Lookup(name).Usage = "with --payment or --funds: " + fl.Lookup(name).Usage
+	}
 }
 
 // checkJourneyFlags refuses two journeys at once and a journey's flag
