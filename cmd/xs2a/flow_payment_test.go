@@ -151,6 +151,23 @@ func TestFlowPaymentAgainstTheEmbeddedSandbox(t *testing.T) {
 		}
 	})
 
+	t.Run("a bulk: stops once accepted, here settled at once", func(t *testing.T) {
+		bulk := filepath.Join(t.TempDir(), "bulk.json")
+		if err := os.WriteFile(bulk, []byte(`[{"instructedAmount": {"currency": "EUR", "amount": "1.00"}, "creditorAccount": {"iban": "DE89370400440532013000"}, "creditorName": "A"},
+ {"instructedAmount": {"currency": "EUR", "amount": "2.50"}, "creditorAccount": {"iban": "DE89370400440532013000"}, "creditorName": "B"}]`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := xs2a(t, t.TempDir(), "", nil, "flow", "--sandbox", "--payment", "--service", "bulk-payments", "--payments-file", bulk, "-o", "json")
+		rec := decodePayFlow(t, r)
+		if p := rec.Payment; r.code != 0 || !rec.OK || p == nil || p.Service != "bulk-payments" || p.Status != "ACSC" || p.Debtor != "FI0412345600012343" ||
+			!strings.HasSuffix(rec.Steps[1].Reproduce, "payment initiate --service bulk-payments --debtor FI0412345600012343 --payments-file "+bulk) {
+			t.Fatalf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+		}
+		if !strings.Contains(rec.Steps[1].Sent, "(2 payments, FI0412345600012343)") {
+			t.Errorf("initiate sent %q", rec.Steps[1].Sent)
+		}
+	})
+
 	t.Run("rejected for want of funds: the bank's reason, exit 3", func(t *testing.T) {
 		r := xs2a(t, t.TempDir(), "", nil, "flow", "--sandbox", "--payment", "--amount", "999999.00")
 		if r.code != 3 {
