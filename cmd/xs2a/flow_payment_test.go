@@ -151,6 +151,18 @@ func TestFlowPaymentAgainstTheEmbeddedSandbox(t *testing.T) {
 		}
 	})
 
+	t.Run("--record, then sign verify --bundle", func(t *testing.T) {
+		dir := t.TempDir()
+		rec := filepath.Join(dir, "rec")
+		if r := xs2a(t, dir, "", nil, "flow", "--sandbox", "--payment", "--record", rec); r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		r := xs2a(t, dir, "", nil, "sign", "verify", "--bundle", rec)
+		if r.code != 0 || !strings.Contains(r.stdout, "POST /v1/payments/sepa-credit-transfers") || !strings.Contains(r.stdout, "2 valid, 0 invalid") {
+			t.Errorf("sign verify --bundle: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+
 	t.Run("a bulk: stops once accepted, here settled at once", func(t *testing.T) {
 		bulk := filepath.Join(t.TempDir(), "bulk.json")
 		if err := os.WriteFile(bulk, []byte(`[{"instructedAmount": {"currency": "EUR", "amount": "1.00"}, "creditorAccount": {"iban": "DE89370400440532013000"}, "creditorName": "A"},
