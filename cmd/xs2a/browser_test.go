@@ -26,7 +26,7 @@ type flowProcess struct {
 	urlFile string
 }
 
-func startInteractiveFlow(t *testing.T) *flowProcess {
+func startInteractiveFlow(t *testing.T, extra ...string) *flowProcess {
 	t.Helper()
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
@@ -39,7 +39,7 @@ func startInteractiveFlow(t *testing.T) *flowProcess {
 	}
 	p := startProc(t, dir, []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
 		"XDG_STATE_HOME=" + filepath.Join(home, ".state"), "XDG_CACHE_HOME=" + filepath.Join(home, ".cache"), "BROWSER=" + script},
-		"flow", "--sandbox", "--interactive", "--timeout", "60s", "-o", "json")
+		append([]string{"flow", "--sandbox", "--interactive", "--timeout", "60s", "-o", "json"}, extra...)...)
 	return &flowProcess{proc: p, urlFile: urlFile}
 }
 
@@ -275,6 +275,43 @@ func TestFlowInTheRealBrowser(t *testing.T) {
 		}
 		if r = s.run(nil, "payment", "status", "--wait", "--timeout", "30s"); r.code != 0 || !strings.Contains(r.stdout, ": ACSC (final)") {
 			t.Errorf("payment status --wait: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+
+	// Issue 19: `flow --sandbox --interactive --payment`: the debtor's
+	// holder signs in on the embedded bank's page, sees the payment and
+	// approves; the journey ends on the final status.
+	t.Run("flow --payment", func(t *testing.T) {
+		p := startInteractiveFlow(t, "--payment", "--amount", "3.21", "--interval", "200ms")
+		tab, cancel := context.WithTimeout(newTab(t, browser), 25*time.Second)
+		t.Cleanup(cancel)
+		u := p.authURL(t, tab)
+		if !strings.Contains(u, "scope=PIS%3Apmt-") {
+			t.Fatalf("$BROWSER got %q; want a PIS:<paymentId> scope", u)
+		}
+		psuSignsInAs(t, tab, u, "5000001")
+		page, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.body.innerText`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"3.21", "John Miles", "DE89370400440532013000"} {
+			if !strings.Contains(strings.ReplaceAll(page, " ", ""), strings.ReplaceAll(want, " ", "")) {
+				t.Errorf("the payment page does not show %q:\n%s", want, page)
+			}
+		}
+		callback(t, p, tab, "approve")
+		if code := p.exit(t, 60*time.Second); code != 0 {
+			t.Fatalf("flow --payment: exit %d\nstdout:\n%s\nstderr:\n%s", code, p.stdout, p.stderr)
+		}
+		var rec struct {
+			OK      bool `json:"ok"`
+			Payment struct {
+				Status string `json:"transaction_status"`
+				Final  bool   `json:"final"`
+			} `json:"payment"`
+		}
+		if err := json.Unmarshal([]byte(p.stdout.String()), &rec); err != nil || !rec.OK || rec.Payment.Status != "ACSC" || !rec.Payment.Final {
+			t.Errorf("record (%v):\n%s", err, p.stdout)
 		}
 	})
 

@@ -162,6 +162,8 @@ func TestJSONFieldNamesAreSnakeCase(t *testing.T) {
 	mustJSON(t, e, 0, "replay", rec)
 	mustJSON(t, e, 0, "sign", "verify", "--bundle", rec)
 	mustJSON(t, e, 0, "flow", "--timeout", "20s")
+	mustJSON(t, e, 0, "flow", "--payment", "--debtor", "FI0412345600012343", "--creditor", "DE89370400440532013000", "--creditor-name", "J", "--amount", "1", "--timeout", "20s")
+	mustJSON(t, e, 0, "flow", "--funds", "--account", "FI0412345600012343", "--amount", "1")
 	mustJSON(t, e, 0, "consent", "create")
 	// Masked, a secret is null beside <field>_masked; --show-secrets
 	// gives the value.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/funds"
+	pis "github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/payment"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/budget"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
@@ -46,6 +48,20 @@ type FlowOptions struct {
 	Days int
 	// PSUIP is --psu-ip: PSU-IP-Address on the consent and the reads.
 	PSUIP string
+
+	// Payment is --payment: the payment journey instead of the AIS one,
+	// the payment described by Pay, `payment initiate`'s flags.
+	Payment bool
+	Pay     pis.InitiateOptions
+	// Interval is --interval: time between the payment's status reads.
+	Interval time.Duration
+	// Funds is --funds: the funds confirmation journey, its request
+	// described by FundsReq, `funds-confirmation`'s flags (the amount and
+	// currency are Pay's --amount and --currency, one flag each).
+	Funds    bool
+	FundsReq funds.Options
+
+	changed func(string) bool
 }
 
 // Step is one step of the journey as it happened.
@@ -99,11 +115,18 @@ type Record struct {
 	Steps    []Step `json:"steps"`
 	Cards    []Card `json:"cards"`
 	// Accounts are the payment accounts read (account_type: payment).
-	Accounts     []Account `json:"accounts,omitempty"`
-	ConsentID    string    `json:"consent_id,omitempty"`
-	KeyGenMillis int64     `json:"key_generation_ms,omitempty"`
-	SetupMillis  int64     `json:"sandbox_setup_ms,omitempty"`
-	TotalMillis  int64     `json:"total_ms"`
+	Accounts []Account `json:"accounts,omitempty"`
+	// Journey is "payment" or "funds" for those journeys; absent for the
+	// AIS one.
+	Journey string `json:"journey,omitempty"`
+	// Payment is the payment journey's payment, Funds the funds
+	// confirmation journey's answer.
+	Payment      *PaymentResult `json:"payment,omitempty"`
+	Funds        *FundsResult   `json:"funds,omitempty"`
+	ConsentID    string         `json:"consent_id,omitempty"`
+	KeyGenMillis int64          `json:"key_generation_ms,omitempty"`
+	SetupMillis  int64          `json:"sandbox_setup_ms,omitempty"`
+	TotalMillis  int64          `json:"total_ms"`
 }
 
 // NewCmdFlow builds `xs2a flow`; runF replaces the run function in tests.
@@ -113,7 +136,7 @@ func NewCmdFlow(f *cmdutil.Factory, runF func(*FlowOptions) error) *cobra.Comman
 			return cmdutil.NewSession(f, c, st)
 		}}
 	cmd := &cobra.Command{
-		Use:   "flow [--sandbox] [--interactive]",
+		Use:   "flow [--sandbox] [--interactive] [--payment | --funds]",
 		Short: "Run the whole journey: token, consent, authorize, exchange, accounts, balances, transactions",
 		Long: `Run the bank's documented flow step by step against the profile, printing a
 line per step (what was sent, what came back, how long it took) and stopping
@@ -141,14 +164,41 @@ The PSU's authorization waits as 'xs2a authorize' does: the browser opens
 (or, with --no-browser or no display, the URL is printed on stderr), the
 URL the browser ended on may be pasted on standard input (SSH, headless),
 and after --idle-notice with nothing reaching the listener the likely
-causes are printed; --timeout bounds the wait.`,
+causes are printed; --timeout bounds the wait.
+
+--payment runs the payment journey instead: token, payment initiate (the
+payment from the flags of 'xs2a payment initiate', checked by its rules
+before anything is sent), authorize --payment (scope PIS:<paymentId>),
+token exchange, then the payment's status every --interval until it is
+final, for at most --timeout, as 'payment status --wait' reads it. A
+standing order (--service periodic-payments) and a bulk stop once the bank
+accepted them (ACTC): a standing order runs on its schedule and is not
+final. A payment the bank rejects (RJCT, e.g. insufficient funds) or
+cancels fails the journey with its reason (exit 3). Against the embedded
+sandbox the debtor's holder (5000001) approves, and the flags not given
+default to 1.00 EUR from FI0412345600012343 to DE89370400440532013000
+(John Miles), a standing order monthly from tomorrow.
+
+--funds runs the funds confirmation journey: token, then POST
+/v1/funds-confirmations with the request of 'xs2a funds-confirmation'
+(--account or --pan, --amount, --currency, --card-number, --payee); the
+answer is in the summary and the record, and "not available" is an answer,
+not a failure (exit 0). Against the embedded sandbox the account defaults
+to FI0412345600012343 and the amount to 1.00.`,
 		Example: `  xs2a flow --sandbox
   xs2a flow --sandbox --interactive
   xs2a -p local flow --no-browser            # open the printed URL anywhere, paste where it ends
+  xs2a flow --sandbox --payment --amount 12.34 --remittance "Invoice 42"
+  xs2a flow --sandbox --payment --service periodic-payments --start-date 2027-01-01 --frequency Monthly
+  xs2a flow --sandbox --funds --amount 250
   xs2a flow --profile sandbox -o json | jq '.steps[] | select(.ok == false)'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Wait.Validate(); err != nil {
+				return err
+			}
+			o.changed = cmd.Flags().Changed
+			if err := o.checkJourneyFlags(); err != nil {
 				return err
 			}
 			if o.Days < 1 {
@@ -169,6 +219,7 @@ causes are printed; --timeout bounds the wait.`,
 	o.Wait.Register(cmd)
 	fl.IntVar(&o.Days, "days", 30, "how many days of transactions to read")
 	fl.StringVar(&o.PSUIP, "psu-ip", "", "PSU-IP-Address on the consent and the reads (default: the profile's psu_ip_address, else the local address of the connection)")
+	registerJourneyFlags(cmd, o)
 	return cmd
 }
 
@@ -210,6 +261,23 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 	}
 	rec := &Record{Profile: cfg.ProfileName}
 	r := &runner{io: o.IO, rec: rec, out: o.IO.Out, json: cfg.Output == "json"}
+	// The payment's body and the funds request are checked before
+	// anything runs: bad input is exit 2 with nothing sent.
+	embeddedBank := o.Sandbox || cfg.Profile.BaseURL == ""
+	var pay []byte
+	var fundsReq xs2a.FundsRequest
+	switch {
+	case o.Payment:
+		rec.Journey = "payment"
+		if pay, err = o.paymentBody(embeddedBank); err != nil {
+			return err
+		}
+	case o.Funds:
+		rec.Journey = "funds"
+		if fundsReq, err = o.fundsRequest(embeddedBank); err != nil {
+			return err
+		}
+	}
 	var s *cmdutil.Session
 	// The PSU's wait is authorize's: the URL, the paste prompt and the
 	// idle notice on stderr, unless the auto-approving sandbox's PSU
@@ -248,7 +316,14 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 		}
 	}
 	strictJourney(s)
-	err = journey(ctx, r, s, o, w)
+	switch {
+	case o.Payment:
+		err = paymentJourney(ctx, r, s, o, w, pay)
+	case o.Funds:
+		err = fundsJourney(ctx, r, s, w, fundsReq)
+	default:
+		err = journey(ctx, r, s, o, w)
+	}
 	rec.OK = err == nil
 	rec.TotalMillis = time.Since(start).Milliseconds()
 	if r.json {
@@ -256,7 +331,14 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 			return jerr
 		}
 	} else if err == nil {
-		printCards(o.IO, rec)
+		switch {
+		case o.Payment:
+			printPayment(o.IO, rec)
+		case o.Funds:
+			printFunds(o.IO, rec)
+		default:
+			printCards(o.IO, rec)
+		}
 	}
 	if err != nil {
 		code := cmdutil.CodeOf(err)
@@ -276,6 +358,21 @@ func strictJourney(s *cmdutil.Session) {
 	}
 }
 
+// clientToken is every journey's first step: a fresh client-credentials
+// token.
+func (r *runner) clientToken(ctx context.Context, s *cmdutil.Session) (*state.Token, error) {
+	var ct *state.Token
+	err := r.step("token", "POST token endpoint (client_credentials, mutual TLS)", "token", func() (string, error) {
+		var err error
+		ct, err = s.ClientToken(ctx, true)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("client token, expires in %s", ct.Expiry.Sub(s.Now()).Round(time.Second)), nil
+	})
+	return ct, err
+}
+
 // authWait is how the journey's authorize step waits for the PSU.
 type authWait struct {
 	opts   cmdutil.AuthorizeOptions
@@ -293,15 +390,8 @@ func journey(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowOptions,
 	default:
 		return cmdutil.UsageErrorf("account_type %q in profile %q is not card or payment", t, name)
 	}
-	var ct *state.Token
-	if err := r.step("token", "POST token endpoint (client_credentials, mutual TLS)", "token", func() (string, error) {
-		var err error
-		ct, err = s.ClientToken(ctx, true)
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("client token, expires in %s", ct.Expiry.Sub(s.Now()).Round(time.Second)), nil
-	}); err != nil {
+	ct, err := r.clientToken(ctx, s)
+	if err != nil {
 		return err
 	}
 	validUntil := s.Now().AddDate(0, 0, 90).Format(time.DateOnly)

@@ -242,3 +242,97 @@ func endsOn(t *testing.T, c *http.Client, authURL string) string {
 	}
 	return loc
 }
+
+// The journeys exclude each other, a journey's flag given to another one
+// is a usage error, and the payment's or the request's bad input is
+// refused before anything is sent, by the rules of `payment initiate` and
+// `funds-confirmation`.
+func TestFlowJourneyFlags(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Expect(2, "--payment and --funds exclude each other", "flow", "--payment", "--funds")
+	e.Expect(2, "--debtor goes with --payment", "flow", "--debtor", "FI0412345600012343")
+	e.Expect(2, "--service goes with --payment", "flow", "--funds", "--service", "periodic-payments")
+	e.Expect(2, "--account goes with --funds", "flow", "--payment", "--account", "FI0412345600012343")
+	e.Expect(2, "--days goes with the account information journey", "flow", "--funds", "--days", "3")
+	e.Expect(2, "--amount goes with --payment or --funds", "flow", "--amount", "3")
+	e.Expect(2, "--interval must be positive", "flow", "--payment", "--interval", "0s")
+
+	b := e.Bank("--auto-approve-as", "5000001")
+	before := b.Log.String()
+	for _, tc := range []struct {
+		want string
+		args []string
+	}{
+		{"--creditor \"DE89370400440532013001\": the IBAN's check digits do not match (mod 97)", []string{"--payment", "--debtor", "FI0412345600012343", "--creditor", "DE89370400440532013001", "--creditor-name", "J", "--amount", "1"}},
+		// Against a profile nothing is filled in.
+		{"--debtor is required", []string{"--payment"}},
+		{"--creditor-name is required", []string{"--payment", "--debtor", "FI0412345600012343", "--creditor", "DE89370400440532013000", "--amount", "1"}},
+		{"unknown payment product \"sepa\"", []string{"--payment", "--product", "sepa"}},
+		{"--start-date go with --service periodic-payments", []string{"--payment", "--start-date", "2027-01-01"}},
+		{"give the amount to confirm", []string{"--funds", "--account", "FI0412345600012343"}},
+		{"give the account: --account IBAN or --pan PAN", []string{"--funds", "--amount", "1"}},
+		{"--amount \"12,34\" is not an amount", []string{"--funds", "--account", "FI0412345600012343", "--amount", "12,34"}},
+	} {
+		r := e.Expect(2, tc.want, append([]string{"flow"}, tc.args...)...)
+		if r.Stdout != "" || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+			t.Errorf("flow %v: want one line on stderr and nothing on stdout:\nstdout %s\nstderr %s", tc.args, r.Stdout, r.Stderr)
+		}
+	}
+	if after := b.Log.String(); after != before {
+		t.Errorf("the bank heard from the refused journeys:\n%s", strings.TrimPrefix(after, before))
+	}
+}
+
+type payRecord struct {
+	OK      bool   `json:"ok"`
+	Journey string `json:"journey"`
+	Steps   []struct {
+		Name      string `json:"name"`
+		OK        bool   `json:"ok"`
+		Reproduce string `json:"reproduce"`
+	} `json:"steps"`
+	Payment *struct {
+		ID     string `json:"payment_id"`
+		Status string `json:"transaction_status"`
+		Final  bool   `json:"final"`
+		Amount struct {
+			Amount   string `json:"amount"`
+			Currency string `json:"currency"`
+		} `json:"amount"`
+	} `json:"payment"`
+	Funds *struct {
+		Available bool `json:"funds_available"`
+	} `json:"funds"`
+}
+
+// Against a profile: the steps in order, the payment remembered in the
+// profile's state for the reproduce commands, which name it.
+func TestFlowPaymentAgainstTheBank(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Bank("--auto-approve-as", "5000001")
+	r := e.Must("flow", "--payment", "--debtor", "FI0412345600012343", "--creditor", "DE89370400440532013000", "--creditor-name", "John Miles",
+		"--amount", "2.50", "--timeout", "20s", "--interval", "100ms", "-o", "json")
+	var rec payRecord
+	if err := json.Unmarshal([]byte(r.Stdout), &rec); err != nil {
+		t.Fatalf("%v\n%s", err, r.Stdout)
+	}
+	var names []string
+	for _, s := range rec.Steps {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, ","); got != "token,payment initiate,authorize,token exchange,payment status" {
+		t.Errorf("steps %s", got)
+	}
+	p := rec.Payment
+	if !rec.OK || rec.Journey != "payment" || p == nil || p.Status != "ACSC" || !p.Final || p.Amount.Amount != "2.50" || p.Amount.Currency != "EUR" {
+		t.Fatalf("flow --payment -o json: %s", r.Stdout)
+	}
+	if want := "xs2a -p default authorize --payment " + p.ID; rec.Steps[2].Reproduce != want {
+		t.Errorf("authorize's reproduce %q; want %q", rec.Steps[2].Reproduce, want)
+	}
+	// The reproduce command of the status step works as it is.
+	r = e.Must("payment", "status", p.ID)
+	if !strings.Contains(r.Stdout, p.ID+": ACSC (final)") {
+		t.Errorf("payment status: %s", r.Stdout)
+	}
+}

@@ -96,7 +96,19 @@ address of the connection.`,
 			return initiateRun(cmd.Context(), o)
 		},
 	}
+	o.BodyFlags(cmd)
 	fl := cmd.Flags()
+	fl.StringVar(&o.PSUIP, "psu-ip", "", "PSU-IP-Address, mandatory here (default: the profile's psu_ip_address, else the local address of the connection)")
+	return cmd
+}
+
+// BodyFlags adds the flags that describe the payment (--service,
+// --product, the body's flags, --body-file) to cmd: `payment initiate`'s,
+// which `xs2a flow --payment` shares so that the two build one body by one
+// set of rules (Body).
+func (o *InitiateOptions) BodyFlags(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	o.changed = fl.Changed
 	fl.StringVar(&o.Service, "service", "payments", "payment service: payments, periodic-payments or bulk-payments")
 	fl.StringVar(&o.Product, "product", "sepa-credit-transfers", "payment product: "+strings.Join(xs2a.PaymentProducts, ", "))
 	fl.StringVar(&o.Debtor, "debtor", "", "the PSU's account to pay from (IBAN)")
@@ -114,8 +126,6 @@ address of the connection.`,
 	fl.StringVar(&o.PaymentsFile, "payments-file", "", "bulk: JSON file with the payments (an array of the file's bulk elements)")
 	fl.BoolVar(&o.BatchBooking, "batch-booking", false, "bulk: batchBookingPreferred (one booking for the whole bulk)")
 	fl.StringVar(&o.BodyFile, "body-file", "", "the whole request body from a JSON file (- for stdin), sent as it is")
-	fl.StringVar(&o.PSUIP, "psu-ip", "", "PSU-IP-Address, mandatory here (default: the profile's psu_ip_address, else the local address of the connection)")
-	return cmd
 }
 
 // bodyFlags are the flags that build the body, exclusive with --body-file.

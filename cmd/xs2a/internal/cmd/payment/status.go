@@ -28,6 +28,9 @@ type StatusOptions struct {
 	Wait     bool
 	Interval time.Duration
 	Timeout  time.Duration
+	// Until, when set, is the status the wait ends on instead of a final
+	// one (xs2a flow: a standing order's acceptance).
+	Until func(status string) bool
 }
 
 // NewCmdStatus builds `xs2a payment status`; runF replaces the run
@@ -89,22 +92,9 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	read := func() (st *xs2a.PaymentStatus, err error) {
-		err = s.WithClientToken(ctx, func(token string) error {
-			st, err = s.API.PaymentStatus(ctx, token, t.Service, t.Product, t.ID)
-			return err
-		})
-		return st, err
-	}
-	st, err := read()
+	st, polls, err := o.Read(ctx, s, t)
 	if err != nil {
 		return err
-	}
-	polls := 1
-	if o.Wait && !xs2a.FinalStatus(st.TransactionStatus) {
-		if st, polls, err = o.poll(ctx, t, st, read); err != nil {
-			return err
-		}
 	}
 	remember(s, t, st.TransactionStatus)
 	final := xs2a.FinalStatus(st.TransactionStatus)
@@ -123,6 +113,36 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 	return nil
 }
 
+// Read reads t's status with the client-credentials token and, with
+// Wait, polls until it is final (or Until says it is what is waited for):
+// `payment status`'s reads, which `xs2a flow --payment` makes too. It
+// returns the last status and how many reads it took.
+func (o *StatusOptions) Read(ctx context.Context, s *cmdutil.Session, t Target) (*xs2a.PaymentStatus, int, error) {
+	read := func() (st *xs2a.PaymentStatus, err error) {
+		err = s.WithClientToken(ctx, func(token string) error {
+			st, err = s.API.PaymentStatus(ctx, token, t.Service, t.Product, t.ID)
+			return err
+		})
+		return st, err
+	}
+	st, err := read()
+	if err != nil {
+		return nil, 0, err
+	}
+	if o.Wait && !o.done(st.TransactionStatus) {
+		return o.poll(ctx, t, st, read)
+	}
+	return st, 1, nil
+}
+
+// done reports the status Read waits for: Until's, else a final one.
+func (o *StatusOptions) done(status string) bool {
+	if o.Until != nil {
+		return o.Until(status)
+	}
+	return xs2a.FinalStatus(status)
+}
+
 // errNotFinal is --wait's timeout.
 var errNotFinal = errors.New("not final")
 
@@ -136,13 +156,17 @@ func (o *StatusOptions) poll(ctx context.Context, t Target, st *xs2a.PaymentStat
 	}
 	prog := o.IO.StartProgress(label())
 	defer prog.Stop()
-	for !xs2a.FinalStatus(st.TransactionStatus) {
+	for !o.done(st.TransactionStatus) {
 		if time.Now().Add(o.Interval).After(deadline) {
 			prog.Stop()
 			return nil, polls, fmt.Errorf("payment %s is still %s after %s (%d reads): %w; read it again with `xs2a payment status --wait`, or a longer --timeout",
 				l(t.ID), l(st.TransactionStatus), o.Timeout, polls, errNotFinal)
 		}
-		if err := o.Sleep(ctx, o.Interval); err != nil {
+		pause := o.Sleep
+		if pause == nil {
+			pause = sleep
+		}
+		if err := pause(ctx, o.Interval); err != nil {
 			return nil, polls, err
 		}
 		next, err := read()
