@@ -593,72 +593,14 @@ func (s *Server) cancelPayment(c *call) *apiError {
 	return nil
 }
 
-// startPaymentAuthorisation is startPaymentAuthorisation.
-func (s *Server) startPaymentAuthorisation(c *call) *apiError {
+// paymentHolder is the path's payment as an authHolder.
+func (s *Server) paymentHolder(c *call) (*authHolder, *apiError) {
 	p, e := s.ownPayment(c)
 	if e != nil {
-		return e
+		return nil, e
 	}
-	if e := checkAuthorisationBody(c); e != nil {
-		return e
-	}
-	psuID, e := s.identifiedCustomer(c.r.Header)
-	if e != nil {
-		return e
-	}
-	var a *authorisation
-	var ended string
-	s.store.locked(func() {
-		if !p.awaitsSCA() {
-			ended = p.Status
-			return
-		}
-		a = addAuth(p, s.now(), psuID)
-		c.saved.add(s.store.save(p))
-	})
-	if ended != "" {
-		return reject(http.StatusConflict, CodeStatusInvalid,
-			fmt.Sprintf("payment %q is %s and does not allow additional authorisation; only a payment in status RCVD is authorised", p.ID, ended))
-	}
-	h := c.w.Header()
-	h.Set("Location", p.path()+"/authorisations/"+a.ID)
-	h.Set("ASPSP-SCA-Approach", "REDIRECT")
-	links := map[string]link{"scaOAuth": {Href: trimBase(s.URL) + "/.well-known/oauth-authorization-server"}, "scaStatus": {Href: p.path() + "/authorisations/" + a.ID}}
-	return c.reply(http.StatusCreated, startedAuthorisation{ScaStatus: a.Status, AuthorisationID: a.ID, Links: links})
-}
-
-// listPaymentAuthorisations is getPaymentInitiationAuthorisation.
-func (s *Server) listPaymentAuthorisations(c *call) *apiError {
-	p, e := s.ownPayment(c)
-	if e != nil {
-		return e
-	}
-	ids := []string{}
-	s.store.locked(func() {
-		for _, a := range p.Authorisations {
-			ids = append(ids, a.ID)
-		}
-	})
-	return c.reply(http.StatusOK, map[string][]string{"authorisationIds": ids})
-}
-
-// paymentScaStatus is getPaymentInitiationScaStatus.
-func (s *Server) paymentScaStatus(c *call) *apiError {
-	p, e := s.ownPayment(c)
-	if e != nil {
-		return e
-	}
-	id := c.r.PathValue("authorisationId")
-	var st string
-	s.store.locked(func() {
-		if a := findAuth(p, id); a != nil {
-			st = scaStatusOf(p, a)
-		}
-	})
-	if st == "" {
-		return reject(http.StatusForbidden, CodeResourceUnknown, fmt.Sprintf("payment %q has no authorisation %q", p.ID, text.Clip(id, 60))).withPath("authorisationId")
-	}
-	return c.reply(http.StatusOK, scaStatusAnswer{ScaStatus: st})
+	return &authHolder{x: p, what: fmt.Sprintf("payment %q", p.ID), base: p.path() + "/authorisations",
+		status: func() string { return p.Status }, awaiting: "only a payment in status RCVD is authorised"}, nil
 }
 
 // signingBaskets answers every signing-basket operation: the file lets an
