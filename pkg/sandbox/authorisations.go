@@ -306,6 +306,9 @@ const CodePSUCredentialsInvalid = "PSU_CREDENTIALS_INVALID"
 // finds it (a consent, a payment): one set of handlers serves them all.
 type authHolder struct {
 	x authorisable
+	// record is what the data file keeps of x when it changes (x itself
+	// when nil; a cancellation is kept in its payment's record).
+	record any
 	// what names the resource in answers, e.g. `consent "c-1"`.
 	what string
 	// base is the path of its authorisations collection.
@@ -369,7 +372,11 @@ func (s *Server) startAuth(find authLookup) apiHandler {
 				return
 			}
 			a = addAuth(h.x, s.now(), psuID)
-			c.saved.add(s.store.save(h.x))
+			rec := h.record
+			if rec == nil {
+				rec = h.x
+			}
+			c.saved.add(s.store.save(rec))
 		})
 		if ended != "" {
 			return reject(http.StatusConflict, CodeStatusInvalid,

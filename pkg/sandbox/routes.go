@@ -67,6 +67,9 @@ func (s *Server) apiRoutes() []route {
 			route{"POST", base + "/{paymentId}/authorisations", api(s.startAuth(s.paymentHolder))},
 			route{"GET", base + "/{paymentId}/authorisations", api(s.listAuth(s.paymentHolder))},
 			route{"GET", base + "/{paymentId}/authorisations/{authorisationId}", api(s.authStatus(s.paymentHolder))},
+			route{"POST", base + "/{paymentId}/cancellation-authorisations", api(s.startAuth(s.cancellationHolder))},
+			route{"GET", base + "/{paymentId}/cancellation-authorisations", api(s.listAuth(s.cancellationHolder))},
+			route{"GET", base + "/{paymentId}/cancellation-authorisations/{authorisationId}", api(s.authStatus(s.cancellationHolder))},
 		)
 	}
 	return rs
