@@ -17,6 +17,9 @@ type CancelOptions struct {
 	Session func() (*cmdutil.Session, error)
 	ID      string
 	Path    PathFlags
+	// Status (--status) shows the cancellation authorisations instead of
+	// cancelling.
+	Status bool
 }
 
 // NewCmdCancel builds `xs2a payment cancel`; runF replaces the run function in tests.
@@ -31,19 +34,30 @@ The bank cancels at once (204: the payment is CANC) or asks the PSU to
 authorise the cancellation (202 with _links.startAuthorisation): then the
 cancellation's authorisation is started (POST .../cancellation-authorisations)
 and its id and the bank's SCA link are printed; the PSU authorises it at the
-bank (with the OAuth approach: xs2a authorize --payment).`,
+bank with the payment's own scope (OAuth approach: xs2a authorize --payment),
+and the payment becomes CANC once the PSU approved.
+
+With --status nothing is cancelled: the payment's cancellation
+authorisations are listed with their scaStatus (GET
+.../cancellation-authorisations and .../{authorisationId}).`,
 		Example: `  xs2a payment cancel
-  xs2a payment cancel pay-123 --service periodic-payments`,
+  xs2a payment cancel pay-123 --service periodic-payments
+  xs2a authorize --payment                       # the PSU authorises the cancellation
+  xs2a payment cancel --status                   # received, ..., finalised or failed`,
 		Args: cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ID = argID(args)
 			if runF != nil {
 				return runF(o)
 			}
+			if o.Status {
+				return cancelStatusRun(cmd.Context(), o)
+			}
 			return cancelRun(cmd.Context(), o)
 		},
 	}
 	o.Path.register(cmd)
+	cmd.Flags().BoolVar(&o.Status, "status", false, "cancel nothing: show the payment's cancellation authorisations and their scaStatus")
 	return cmd
 }
 
@@ -119,6 +133,63 @@ func cancelRun(ctx context.Context, o *CancelOptions) error {
 	if out.SCALink != "" {
 		fmt.Fprintf(o.IO.Out, "sca link: %s\n", l(out.SCALink))
 	}
-	fmt.Fprintln(o.IO.ErrOut, "next: "+s.Again("authorize --payment --exchange")+", then "+s.Again("payment status --wait"))
+	// The bank's page for the payment's scope (PIS:<paymentId>) is the
+	// cancellation's while it awaits the PSU.
+	fmt.Fprintln(o.IO.ErrOut, "next: the PSU authorises the cancellation: "+s.Again("authorize --payment")+", then "+s.Again("payment status")+" (CANC once approved) or "+s.Again("payment cancel --status"))
+	return nil
+}
+
+// cancellationJSON is `payment cancel --status -o json`.
+type cancellationJSON struct {
+	targetJSON
+	Authorisations []cancellationAuthJSON `json:"cancellation_authorisations"`
+}
+
+type cancellationAuthJSON struct {
+	AuthorisationID string          `json:"authorisation_id"`
+	SCAStatus       string          `json:"sca_status"`
+	BankResponse    json.RawMessage `json:"bank_response"`
+}
+
+// cancelStatusRun is `payment cancel --status`: each cancellation
+// authorisation of the payment and its scaStatus, oldest first.
+func cancelStatusRun(ctx context.Context, o *CancelOptions) error {
+	s, err := o.Session()
+	if err != nil {
+		return err
+	}
+	t, err := o.Path.resolve(s, o.ID)
+	if err != nil {
+		return err
+	}
+	out := cancellationJSON{targetJSON: t.json(), Authorisations: []cancellationAuthJSON{}}
+	err = s.WithClientToken(ctx, func(token string) error {
+		ids, _, err := s.API.CancellationAuthorisations(ctx, token, t.Service, t.Product, t.ID)
+		if err != nil {
+			return err
+		}
+		out.Authorisations = out.Authorisations[:0]
+		for _, id := range ids {
+			st, body, err := s.API.CancellationSCAStatus(ctx, token, t.Service, t.Product, t.ID, id)
+			if err != nil {
+				return err
+			}
+			out.Authorisations = append(out.Authorisations, cancellationAuthJSON{AuthorisationID: id, SCAStatus: st, BankResponse: bankBody(body)})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if s.WantsJSON() {
+		return cmdutil.WriteJSON(o.IO.Out, out)
+	}
+	if len(out.Authorisations) == 0 {
+		fmt.Fprintf(o.IO.Out, "payment %s: no cancellation authorisation\n", l(t.ID))
+		return nil
+	}
+	for _, a := range out.Authorisations {
+		fmt.Fprintf(o.IO.Out, "payment %s: cancellation authorisation %s: %s\n", l(t.ID), l(a.AuthorisationID), l(a.SCAStatus))
+	}
 	return nil
 }
