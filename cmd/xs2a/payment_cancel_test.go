@@ -109,7 +109,8 @@ func decideOnPages(t *testing.T, hc *http.Client, authURL, psu, decision string,
 // TestPaymentCancellationThroughTheBinary: a standing order authorised
 // under --auto-approve, cancelled (202, the cancellation authorisation
 // started), the cancellation authorised with `authorize --payment
-// --no-browser` (headless), CANC.
+// --no-browser` (headless), CANC; another in one command with
+// `payment cancel --authorize`.
 func TestPaymentCancellationThroughTheBinary(t *testing.T) {
 	s := serveBinary(t, "--auto-approve-as", "5000001")
 	browser := []string{"BROWSER=" + flowBrowser(t, s)}
@@ -154,6 +155,19 @@ func TestPaymentCancellationThroughTheBinary(t *testing.T) {
 		t.Errorf("cancel --status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	oneErrorLine(t, "cancel of a cancelled payment", s.run(nil, "payment", "cancel"), 3, "405 CANCELLATION_INVALID")
+
+	// --authorize: the DELETE and the PSU's authorisation in one command.
+	if r := s.run(nil, standingOrderArgs()...); r.code != 0 {
+		t.Fatalf("second standing order: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := s.run(browser, "authorize", "--payment", "--exchange", "--timeout", "30s"); r.code != 0 {
+		t.Fatalf("authorize the second standing order: exit %d\n%s", r.code, r.stderr)
+	}
+	r = s.run(browser, "payment", "cancel", "--authorize", "--timeout", "30s")
+	if r.code != 0 || !regexp.MustCompile(`^payment pmt-\S+: the PSU authorised the cancellation \(authorisation auth-\S+\); status CANC\n$`).MatchString(r.stdout) {
+		t.Errorf("payment cancel --authorize: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	oneErrorLine(t, "--authorize with --status", s.run(nil, "payment", "cancel", "--authorize", "--status"), 2, "--authorize and --status exclude each other")
 }
 
 // TestPaymentCancellationRefused: on the bank's own pages (no

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -15,16 +16,22 @@ import (
 type CancelOptions struct {
 	IO      *iostreams.IOStreams
 	Session func() (*cmdutil.Session, error)
+	Browser cmdutil.Browser
 	ID      string
 	Path    PathFlags
 	// Status (--status) shows the cancellation authorisations instead of
 	// cancelling.
 	Status bool
+	// Authorize (--authorize) goes on into the PSU's authorisation of the
+	// cancellation, as `authorize --payment --exchange` would, with its
+	// wait flags.
+	Authorize bool
+	Wait      cmdutil.AuthorizeFlags
 }
 
 // NewCmdCancel builds `xs2a payment cancel`; runF replaces the run function in tests.
 func NewCmdCancel(f *cmdutil.Factory, runF func(*CancelOptions) error) *cobra.Command {
-	o := &CancelOptions{IO: f.IO, Session: f.Session}
+	o := &CancelOptions{IO: f.IO, Session: f.Session, Browser: f.Browser}
 	cmd := &cobra.Command{
 		Use:               "cancel [ID]",
 		ValidArgsFunction: completePayment(f),
@@ -37,16 +44,27 @@ and its id and the bank's SCA link are printed; the PSU authorises it at the
 bank with the payment's own scope (OAuth approach: xs2a authorize --payment),
 and the payment becomes CANC once the PSU approved.
 
+With --authorize the PSU's authorisation follows at once (the browser, or
+the URL with --no-browser), as 'xs2a authorize --payment --exchange' would,
+and the payment's status is read again.
+
 With --status nothing is cancelled: the payment's cancellation
 authorisations are listed with their scaStatus (GET
 .../cancellation-authorisations and .../{authorisationId}).`,
 		Example: `  xs2a payment cancel
   xs2a payment cancel pay-123 --service periodic-payments
   xs2a authorize --payment                       # the PSU authorises the cancellation
-  xs2a payment cancel --status                   # received, ..., finalised or failed`,
+  xs2a payment cancel --status                   # received, ..., finalised or failed
+  xs2a payment cancel --authorize --no-browser   # DELETE, then the PSU's authorisation`,
 		Args: cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ID = argID(args)
+			if o.Authorize && o.Status {
+				return cmdutil.UsageErrorf("--authorize and --status exclude each other")
+			}
+			if err := o.Wait.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -58,6 +76,8 @@ authorisations are listed with their scaStatus (GET
 	}
 	o.Path.register(cmd)
 	cmd.Flags().BoolVar(&o.Status, "status", false, "cancel nothing: show the payment's cancellation authorisations and their scaStatus")
+	cmd.Flags().BoolVar(&o.Authorize, "authorize", false, "when the bank asks, go on into the PSU's authorisation of the cancellation (as authorize --payment --exchange)")
+	o.Wait.Register(cmd)
 	return cmd
 }
 
@@ -76,6 +96,27 @@ type cancelJSON struct {
 	// AuthorisationResponse the cancellation authorisation's.
 	BankResponse          json.RawMessage `json:"bank_response"`
 	AuthorisationResponse json.RawMessage `json:"authorisation_response,omitempty"`
+	// Authorized: --authorize ran the PSU's authorisation through;
+	// transaction_status is then the status read after it.
+	Authorized bool `json:"authorized,omitempty"`
+}
+
+// authorizeCancellation is --authorize: the PSU's authorisation of the
+// cancellation (the payment's scope: the bank's page is the
+// cancellation's while it is asked), then the payment's status again.
+func authorizeCancellation(ctx context.Context, o *CancelOptions, s *cmdutil.Session, t Target, out *cancelJSON) error {
+	ao, browse := o.Wait.Options(o.IO, o.Browser)
+	ao.ConsentID, ao.Exchange, ao.Kind, ao.Command = t.ID, true, profile.ScopePIS, "xs2a authorize --payment "+t.ID
+	if _, err := s.Authorize(ctx, ao, browse, o.IO.ErrOut); err != nil {
+		return err
+	}
+	return s.WithClientToken(ctx, func(token string) error {
+		st, err := s.API.PaymentStatus(ctx, token, t.Service, t.Product, t.ID)
+		if err == nil {
+			out.Authorized, out.TransactionStatus = true, st.TransactionStatus
+		}
+		return err
+	})
 }
 
 func cancelRun(ctx context.Context, o *CancelOptions) error {
@@ -117,12 +158,21 @@ func cancelRun(ctx context.Context, o *CancelOptions) error {
 			}
 		}
 	}
-	remember(s, t, c.TransactionStatus)
+	if auth != nil && o.Authorize {
+		if err := authorizeCancellation(ctx, o, s, t, &out); err != nil {
+			return err
+		}
+	}
+	remember(s, t, out.TransactionStatus)
 	if s.WantsJSON() {
 		return cmdutil.WriteJSON(o.IO.Out, out)
 	}
 	if out.Cancelled {
 		fmt.Fprintf(o.IO.Out, "payment %s: cancelled (CANC)\n", l(t.ID))
+		return nil
+	}
+	if out.Authorized {
+		fmt.Fprintf(o.IO.Out, "payment %s: the PSU authorised the cancellation (authorisation %s); status %s\n", l(t.ID), l(out.AuthorisationID), l(out.TransactionStatus))
 		return nil
 	}
 	if auth == nil {
