@@ -360,6 +360,10 @@ func TestPISRoles(t *testing.T) {
 			a := party.call("POST", "/v1/payments/sepa-credit-transfers", party.clientToken(), sepaBody("1.00", nil), pisIP)
 			wantAPIError(t, a, 401, CodeRoleInvalid, "", "the "+c.use+"'s PSD2 roles [PSP_AI] do not include PSP_PI, which payment initiation needs")
 			rig.checker.check(t, rec.last(t))
+			// The cancellation authorisations are PIS paths too.
+			a = party.call("POST", "/v1/periodic-payments/sepa-credit-transfers/pmt-any/cancellation-authorisations", party.clientToken(), nil, nil)
+			wantAPIError(t, a, 401, CodeRoleInvalid, "", "do not include PSP_PI, which payment initiation needs")
+			rig.checker.check(t, rec.last(t))
 		})
 	}
 }

@@ -98,11 +98,18 @@ func (s *Server) askCancellation(c *call, p *Payment) *apiError {
 func (s *Server) decideCancellation(p *Payment, sess *authSession, approve bool) bool {
 	x := cancellation{p}
 	p.CancelRequested = false
-	if !approve {
-		s.scaStep(x, sess, scaDeny)
-		return false
+	ev := scaDeny
+	if approve {
+		ev = scaApprove
+		p.Status, p.Reason = TxCancelled, "The PSU authorised the cancellation on the bank's page."
 	}
-	s.scaStep(x, sess, scaApprove)
-	p.Status, p.Reason = TxCancelled, "The PSU authorised the cancellation on the bank's page."
-	return true
+	s.scaStep(x, sess, ev)
+	// The others still open end here for good: a later DELETE asks anew,
+	// and must not revive them.
+	for _, a := range p.Cancellations {
+		if !scaFinal(a.Status) {
+			a.Status = ScaFailed
+		}
+	}
+	return approve
 }

@@ -102,6 +102,7 @@ func TestOpenAPIPaymentCancellation(t *testing.T) {
 	}
 	cancelAsked("202 DELETE of an authorised standing order")
 	statusIs("200 still ACTC while the PSU decides", "ACTC")
+	abandonedID := start("201 a cancellation authorisation the PSU never opens")
 	refusedID := start("201 cancellation authorisation started")
 	scaIs("200 cancellation scaStatus received", refusedID, ScaReceived)
 	step("403 unknown cancellation authorisation", 403, func() answer {
@@ -124,12 +125,14 @@ func TestOpenAPIPaymentCancellation(t *testing.T) {
 
 	cancelAsked("202 DELETE asked again")
 	cancelAsked("202 DELETE while asked answers the same")
+	scaIs("200 the refused one stays failed when asked again", refusedID, ScaFailed)
+	scaIs("200 the abandoned one too", abandonedID, ScaFailed)
 	authID := start("201 a second cancellation authorisation")
 	step("200 cancellation authorisations listed", 200, func() answer {
 		a := p.call("GET", pp+"/"+id+"/cancellation-authorisations", tok, nil, nil)
 		var l struct{ AuthorisationIDs []string }
 		a.json(t, &l)
-		if len(l.AuthorisationIDs) != 2 || l.AuthorisationIDs[0] != refusedID || l.AuthorisationIDs[1] != authID {
+		if len(l.AuthorisationIDs) != 3 || l.AuthorisationIDs[0] != abandonedID || l.AuthorisationIDs[1] != refusedID || l.AuthorisationIDs[2] != authID {
 			t.Errorf("list: %s", a.body)
 		}
 		return a
