@@ -119,12 +119,18 @@ func authorizeCancellation(ctx context.Context, o *CancelOptions, s *cmdutil.Ses
 	})
 }
 
-func cancelRun(ctx context.Context, o *CancelOptions) error {
+// open is the session and the payment addressed, as both runs start.
+func (o *CancelOptions) open() (*cmdutil.Session, Target, error) {
 	s, err := o.Session()
 	if err != nil {
-		return err
+		return nil, Target{}, err
 	}
 	t, err := o.Path.resolve(s, o.ID)
+	return s, t, err
+}
+
+func cancelRun(ctx context.Context, o *CancelOptions) error {
+	s, t, err := o.open()
 	if err != nil {
 		return err
 	}
@@ -204,11 +210,7 @@ type cancellationAuthJSON struct {
 // cancelStatusRun is `payment cancel --status`: each cancellation
 // authorisation of the payment and its scaStatus, oldest first.
 func cancelStatusRun(ctx context.Context, o *CancelOptions) error {
-	s, err := o.Session()
-	if err != nil {
-		return err
-	}
-	t, err := o.Path.resolve(s, o.ID)
+	s, t, err := o.open()
 	if err != nil {
 		return err
 	}
