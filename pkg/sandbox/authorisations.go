@@ -240,16 +240,6 @@ func authorisationPath(consentID, authID string) string {
 	return "/v1/consents/" + consentID + "/authorisations/" + authID
 }
 
-// authorisationLinks: where the PSU goes (scaOAuth, the OAuth2 server
-// metadata, as consent creation gives it) and where the TPP follows the
-// status.
-func (s *Server) authorisationLinks(consentID, authID string) map[string]link {
-	return map[string]link{
-		"scaOAuth":  {Href: trimBase(s.URL) + "/.well-known/oauth-authorization-server"},
-		"scaStatus": {Href: authorisationPath(consentID, authID)},
-	}
-}
-
 type startedAuthorisation struct {
 	ScaStatus       string          `json:"scaStatus"`
 	AuthorisationID string          `json:"authorisationId"`
@@ -312,91 +302,150 @@ func (s *Server) identifiedCustomer(h http.Header) (string, *apiError) {
 // CodePSUCredentialsInvalid: the PSU-ID cannot be matched by the ASPSP.
 const CodePSUCredentialsInvalid = "PSU_CREDENTIALS_INVALID"
 
-// startAuthorisation is startConsentAuthorisation.
-func (s *Server) startAuthorisation(c *call) *apiError {
-	con, e := s.managedConsent(c)
-	if e != nil {
-		return e
-	}
-	if e := checkAuthorisationBody(c); e != nil {
-		return e
-	}
-	psuID, e := s.identifiedCustomer(c.r.Header)
-	if e != nil {
-		return e
-	}
-	var a *authorisation
-	var ended string
-	s.store.locked(func() {
-		s.expire(con)
-		if con.Status != StatusReceived {
-			ended = con.Status
-			return
-		}
-		a = con.addAuthorisation(s.now(), psuID)
-		c.saved.add(s.store.save(con))
-	})
-	if ended != "" {
-		return reject(http.StatusConflict, CodeStatusInvalid,
-			fmt.Sprintf("consent %q is %s and does not allow additional authorisation; only a consent in status received is authorised", con.ID, ended))
-	}
-	h := c.w.Header()
-	// The file's 201 names X-Request-ID and ASPSP-SCA-Approach; Location is
-	// what a 201 carries (RFC 9110, 15.3.2), as on consent creation.
-	h.Set("Location", authorisationPath(con.ID, a.ID))
-	h.Set("ASPSP-SCA-Approach", "REDIRECT")
-	return c.reply(http.StatusCreated, startedAuthorisation{ScaStatus: a.Status, AuthorisationID: a.ID, Links: s.authorisationLinks(con.ID, a.ID)})
+// authHolder is a resource with authorisation sub-resources as a route
+// finds it (a consent, a payment): one set of handlers serves them all.
+type authHolder struct {
+	x authorisable
+	// record is what the data file keeps of x when it changes (x itself
+	// when nil; a cancellation is kept in its payment's record).
+	record any
+	// what names the resource in answers, e.g. `consent "c-1"`.
+	what string
+	// base is the path of its authorisations collection.
+	base string
+	// refresh brings the resource's status up to date before it is read
+	// (a consent past validUntil expires); nil when nothing does. Called
+	// with the store's lock held.
+	refresh func()
+	// status is the resource's status, for the 409 of a start on a
+	// resource that no longer awaits authorisation; awaiting says which
+	// status does. Called with the lock held.
+	status   func() string
+	awaiting string
 }
 
-// listAuthorisations is getConsentAuthorisation.
-func (s *Server) listAuthorisations(c *call) *apiError {
+// authLookup finds the path's resource of the calling TPP.
+type authLookup func(c *call) (*authHolder, *apiError)
+
+// consentHolder is the path's consent as an authHolder.
+func (s *Server) consentHolder(c *call) (*authHolder, *apiError) {
 	con, e := s.managedConsent(c)
 	if e != nil {
-		return e
+		return nil, e
 	}
-	ids := []string{}
-	s.store.locked(func() {
-		for _, a := range con.Authorisations {
-			ids = append(ids, a.ID)
-		}
-	})
-	return c.reply(http.StatusOK, map[string][]string{"authorisationIds": ids})
+	return &authHolder{x: con, what: fmt.Sprintf("consent %q", con.ID), base: "/v1/consents/" + con.ID + "/authorisations",
+		refresh: func() { s.expire(con) }, status: func() string { return con.Status },
+		awaiting: "only a consent in status received is authorised"}, nil
 }
 
-// ownAuthorisation finds the path's authorisation of con.
-func (s *Server) ownAuthorisation(c *call, con *Consent) (*authorisation, *apiError) {
+// authLinks: where the PSU goes (scaOAuth, the OAuth2 server metadata, as
+// resource creation gives it) and where the TPP follows the status.
+func (s *Server) authLinks(h *authHolder, authID string) map[string]link {
+	return map[string]link{
+		"scaOAuth":  {Href: trimBase(s.URL) + "/.well-known/oauth-authorization-server"},
+		"scaStatus": {Href: h.base + "/" + authID},
+	}
+}
+
+// startAuth is startConsentAuthorisation and startPaymentAuthorisation.
+func (s *Server) startAuth(find authLookup) apiHandler {
+	return func(c *call) *apiError {
+		h, e := find(c)
+		if e != nil {
+			return e
+		}
+		if e := checkAuthorisationBody(c); e != nil {
+			return e
+		}
+		psuID, e := s.identifiedCustomer(c.r.Header)
+		if e != nil {
+			return e
+		}
+		var a *authorisation
+		var ended string
+		s.store.locked(func() {
+			if h.refresh != nil {
+				h.refresh()
+			}
+			if !h.x.awaitsSCA() {
+				ended = h.status()
+				return
+			}
+			a = addAuth(h.x, s.now(), psuID)
+			rec := h.record
+			if rec == nil {
+				rec = h.x
+			}
+			c.saved.add(s.store.save(rec))
+		})
+		if ended != "" {
+			return reject(http.StatusConflict, CodeStatusInvalid,
+				fmt.Sprintf("%s is %s and does not allow additional authorisation; %s", h.what, ended, h.awaiting))
+		}
+		hd := c.w.Header()
+		// The file's 201 names X-Request-ID and ASPSP-SCA-Approach; Location is
+		// what a 201 carries (RFC 9110, 15.3.2), as on resource creation.
+		hd.Set("Location", h.base+"/"+a.ID)
+		hd.Set("ASPSP-SCA-Approach", "REDIRECT")
+		return c.reply(http.StatusCreated, startedAuthorisation{ScaStatus: a.Status, AuthorisationID: a.ID, Links: s.authLinks(h, a.ID)})
+	}
+}
+
+// listAuth is getConsentAuthorisation and
+// getPaymentInitiationAuthorisation.
+func (s *Server) listAuth(find authLookup) apiHandler {
+	return func(c *call) *apiError {
+		h, e := find(c)
+		if e != nil {
+			return e
+		}
+		ids := []string{}
+		s.store.locked(func() {
+			for _, a := range *h.x.authList() {
+				ids = append(ids, a.ID)
+			}
+		})
+		return c.reply(http.StatusOK, map[string][]string{"authorisationIds": ids})
+	}
+}
+
+// ownAuthorisation finds the path's authorisation of h.
+func (s *Server) ownAuthorisation(c *call, h *authHolder) (*authorisation, *apiError) {
 	id := c.r.PathValue("authorisationId")
 	var a *authorisation
-	s.store.locked(func() { a = con.findAuthorisation(id) })
+	s.store.locked(func() { a = findAuth(h.x, id) })
 	if a == nil {
-		return nil, reject(http.StatusForbidden, CodeResourceUnknown, fmt.Sprintf("consent %q has no authorisation %q", con.ID, text.Clip(id, 60))).withPath("authorisationId")
+		return nil, reject(http.StatusForbidden, CodeResourceUnknown, fmt.Sprintf("%s has no authorisation %q", h.what, text.Clip(id, 60))).withPath("authorisationId")
 	}
 	return a, nil
 }
 
-// authorisationStatus is getConsentScaStatus.
-func (s *Server) authorisationStatus(c *call) *apiError {
-	con, e := s.managedConsent(c)
-	if e != nil {
-		return e
+// authStatus is getConsentScaStatus and getPaymentInitiationScaStatus.
+func (s *Server) authStatus(find authLookup) apiHandler {
+	return func(c *call) *apiError {
+		h, e := find(c)
+		if e != nil {
+			return e
+		}
+		a, e := s.ownAuthorisation(c, h)
+		if e != nil {
+			return e
+		}
+		var st string
+		s.store.locked(func() { st = scaStatusOf(h.x, a) })
+		return c.reply(http.StatusOK, scaStatusAnswer{ScaStatus: st})
 	}
-	a, e := s.ownAuthorisation(c, con)
-	if e != nil {
-		return e
-	}
-	var st string
-	s.store.locked(func() { st = scaStatusOf(con, a) })
-	return c.reply(http.StatusOK, scaStatusAnswer{ScaStatus: st})
 }
 
 // updatePSUData is updateConsentsPsuData: in this approach, the PSU
 // identification only.
 func (s *Server) updatePSUData(c *call) *apiError {
-	con, e := s.managedConsent(c)
+	h, e := s.consentHolder(c)
 	if e != nil {
 		return e
 	}
-	a, e := s.ownAuthorisation(c, con)
+	con := h.x.(*Consent)
+	a, e := s.ownAuthorisation(c, h)
 	if e != nil {
 		return e
 	}
@@ -428,7 +477,7 @@ func (s *Server) updatePSUData(c *call) *apiError {
 			fmt.Sprintf("authorisation %q is %s; the PSU is identified only on an authorisation in status received", a.ID, was))
 	}
 	c.w.Header().Set("ASPSP-SCA-Approach", "REDIRECT")
-	return c.reply(http.StatusOK, scaStatusAnswer{ScaStatus: ScaPSUIdentified, Links: s.authorisationLinks(con.ID, a.ID)})
+	return c.reply(http.StatusOK, scaStatusAnswer{ScaStatus: ScaPSUIdentified, Links: s.authLinks(h, a.ID)})
 }
 
 // autoPSU is the customer AutoApprove signs in: the one the TPP identified

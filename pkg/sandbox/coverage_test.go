@@ -24,10 +24,12 @@ import (
 
 // servedPIS are the operations of the file's "Payment Initiation Service
 // (PIS)" tag the sandbox serves (payments.go): each must get a validated
-// 2xx too. Not served: updatePaymentPsuData and the cancellation
-// authorisations (a cancellation needs none here).
+// 2xx too. Not served: updatePaymentPsuData and
+// updatePaymentCancellationPsuData (the PSU authorises on the bank's
+// OAuth2 pages, as for consents).
 var servedPIS = []string{"initiatePayment", "getPaymentInformation", "cancelPayment", "getPaymentInitiationStatus",
-	"startPaymentAuthorisation", "getPaymentInitiationAuthorisation", "getPaymentInitiationScaStatus"}
+	"startPaymentAuthorisation", "getPaymentInitiationAuthorisation", "getPaymentInitiationScaStatus",
+	"startPaymentInitiationCancellationAuthorisation", "getPaymentInitiationCancellationAuthorisationInformation", "getPaymentCancellationScaStatus"}
 
 // specCoverage is what the rigs of this run saw: operationIds with a
 // validated 2xx answer, and the file's AIS operations.

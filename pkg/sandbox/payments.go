@@ -21,8 +21,9 @@ package sandbox
 //   - RJCT when the PSU refuses or the available balance does not cover
 //     the amount (the status answer says which in psuMessage, with
 //     fundsAvailable false for the latter);
-//   - CANC when the TPP deletes it before authorisation (204), or deletes
-//     an authorised standing order (periodic, ACTC).
+//   - CANC when the TPP deletes it before authorisation (204), or when the
+//     PSU authorises the cancellation of a payment authorised but not
+//     executed (a standing order, ACTC: DELETE answers 202, paycancel.go).
 //
 // Errors, by the file's PIS codes: an unknown product 404 PRODUCT_UNKNOWN;
 // a payment id not of this TPP (or unknown) 403 RESOURCE_UNKNOWN; a
@@ -129,6 +130,10 @@ type Payment struct {
 	// Executed is when the debit was booked (ACSC, ACCC).
 	Executed       time.Time
 	Authorisations []*authorisation
+	// CancelRequested: the TPP asked to cancel the payment (202), and the
+	// PSU is to authorise it through Cancellations (paycancel.go).
+	CancelRequested bool
+	Cancellations   []*authorisation
 }
 
 func (p *Payment) authList() *[]*authorisation { return &p.Authorisations }
@@ -560,30 +565,38 @@ func (s *Server) paymentStatus(c *call) *apiError {
 	return c.reply(http.StatusOK, st)
 }
 
-// cancelPayment is cancelPayment: a payment not yet authorised (RCVD) or
-// an authorised standing order (periodic, ACTC) is cancelled at once (204,
-// CANC: this ASPSP asks no cancellation authorisation); a payment in a
-// final status cannot be (405 CANCELLATION_INVALID, the file's code).
+// cancelPayment is cancelPayment: a payment not yet authorised (RCVD) is
+// cancelled at once (204, CANC); one authorised but not executed (a
+// standing order, ACTC) only once the PSU authorises the cancellation
+// (202, paycancel.go); a payment in a final status cannot be (405
+// CANCELLATION_INVALID, the file's code).
 func (s *Server) cancelPayment(c *call) *apiError {
 	p, e := s.ownPayment(c)
 	if e != nil {
 		return e
 	}
 	var was string
+	var ask bool
 	s.store.locked(func() {
-		if p.Status == TxReceived || (p.Service == "periodic-payments" && p.Status == TxAccepted) {
+		switch {
+		case p.Status == TxReceived:
 			p.Status = TxCancelled
 			p.Reason = "cancelled by the TPP"
 			c.saved.add(s.store.save(p))
-			return
+		case p.awaitsExecution():
+			ask = true
+		default:
+			was = p.Status
 		}
-		was = p.Status
 	})
+	if ask {
+		return s.askCancellation(c, p)
+	}
 	if was != "" {
 		// RFC 9110 15.5.6: a 405 lists what the resource allows now.
 		c.w.Header().Set("Allow", "GET")
 		return reject(http.StatusMethodNotAllowed, CodeCancellationInvalid,
-			fmt.Sprintf("payment %q is %s (final): it can no longer be cancelled; a payment is cancelled before the PSU authorises it (RCVD), a standing order while it runs (ACTC)", p.ID, was))
+			fmt.Sprintf("payment %q is %s (final): it can no longer be cancelled; a payment is cancelled before the PSU authorises it (RCVD), or with the PSU's authorisation before the bank executes it (ACTC)", p.ID, was))
 	}
 	if e := c.committed(); e != nil {
 		return e
@@ -593,72 +606,14 @@ func (s *Server) cancelPayment(c *call) *apiError {
 	return nil
 }
 
-// startPaymentAuthorisation is startPaymentAuthorisation.
-func (s *Server) startPaymentAuthorisation(c *call) *apiError {
+// paymentHolder is the path's payment as an authHolder.
+func (s *Server) paymentHolder(c *call) (*authHolder, *apiError) {
 	p, e := s.ownPayment(c)
 	if e != nil {
-		return e
+		return nil, e
 	}
-	if e := checkAuthorisationBody(c); e != nil {
-		return e
-	}
-	psuID, e := s.identifiedCustomer(c.r.Header)
-	if e != nil {
-		return e
-	}
-	var a *authorisation
-	var ended string
-	s.store.locked(func() {
-		if !p.awaitsSCA() {
-			ended = p.Status
-			return
-		}
-		a = addAuth(p, s.now(), psuID)
-		c.saved.add(s.store.save(p))
-	})
-	if ended != "" {
-		return reject(http.StatusConflict, CodeStatusInvalid,
-			fmt.Sprintf("payment %q is %s and does not allow additional authorisation; only a payment in status RCVD is authorised", p.ID, ended))
-	}
-	h := c.w.Header()
-	h.Set("Location", p.path()+"/authorisations/"+a.ID)
-	h.Set("ASPSP-SCA-Approach", "REDIRECT")
-	links := map[string]link{"scaOAuth": {Href: trimBase(s.URL) + "/.well-known/oauth-authorization-server"}, "scaStatus": {Href: p.path() + "/authorisations/" + a.ID}}
-	return c.reply(http.StatusCreated, startedAuthorisation{ScaStatus: a.Status, AuthorisationID: a.ID, Links: links})
-}
-
-// listPaymentAuthorisations is getPaymentInitiationAuthorisation.
-func (s *Server) listPaymentAuthorisations(c *call) *apiError {
-	p, e := s.ownPayment(c)
-	if e != nil {
-		return e
-	}
-	ids := []string{}
-	s.store.locked(func() {
-		for _, a := range p.Authorisations {
-			ids = append(ids, a.ID)
-		}
-	})
-	return c.reply(http.StatusOK, map[string][]string{"authorisationIds": ids})
-}
-
-// paymentScaStatus is getPaymentInitiationScaStatus.
-func (s *Server) paymentScaStatus(c *call) *apiError {
-	p, e := s.ownPayment(c)
-	if e != nil {
-		return e
-	}
-	id := c.r.PathValue("authorisationId")
-	var st string
-	s.store.locked(func() {
-		if a := findAuth(p, id); a != nil {
-			st = scaStatusOf(p, a)
-		}
-	})
-	if st == "" {
-		return reject(http.StatusForbidden, CodeResourceUnknown, fmt.Sprintf("payment %q has no authorisation %q", p.ID, text.Clip(id, 60))).withPath("authorisationId")
-	}
-	return c.reply(http.StatusOK, scaStatusAnswer{ScaStatus: st})
+	return &authHolder{x: p, what: fmt.Sprintf("payment %q", p.ID), base: p.path() + "/authorisations",
+		status: func() string { return p.Status }, awaiting: "only a payment in status RCVD is authorised"}, nil
 }
 
 // signingBaskets answers every signing-basket operation: the file lets an

@@ -31,6 +31,9 @@ type paymentRecord struct {
 	Created        time.Time             `json:"created"`
 	Executed       time.Time             `json:"executed,omitzero"`
 	Authorisations []authorisationRecord `json:"authorisations,omitempty"`
+	// A cancellation the PSU is to authorise (paycancel.go).
+	CancelRequested bool                  `json:"cancelRequested,omitempty"`
+	Cancellations   []authorisationRecord `json:"cancellations,omitempty"`
 }
 
 var paymentStatuses = map[string]bool{TxReceived: true, TxAccepted: true, TxSettled: true, TxCredited: true, TxRejected: true, TxCancelled: true}
@@ -38,9 +41,12 @@ var paymentStatuses = map[string]bool{TxReceived: true, TxAccepted: true, TxSett
 func encodePayment(p *Payment) []byte {
 	r := paymentRecord{ID: p.ID, Service: p.Service, Product: p.Product, OrganizationID: p.OrganizationID, ClientID: p.ClientID,
 		Single: p.Single, Bulk: p.Bulk, DebtorIBAN: p.Debtor.IBAN, Total: p.Total, Status: p.Status, Reason: p.Reason, NoFunds: p.NoFunds,
-		Created: p.Created, Executed: p.Executed}
+		Created: p.Created, Executed: p.Executed, CancelRequested: p.CancelRequested}
 	for _, a := range p.Authorisations {
 		r.Authorisations = append(r.Authorisations, authorisationRecord{ID: a.ID, Status: a.Status, PSU: a.PSU, Created: a.Created})
+	}
+	for _, a := range p.Cancellations {
+		r.Cancellations = append(r.Cancellations, authorisationRecord{ID: a.ID, Status: a.Status, PSU: a.PSU, Created: a.Created})
 	}
 	return mustJSON(r)
 }
@@ -64,11 +70,12 @@ func (s *Server) decodePayment(key string, b []byte) (*Payment, error) {
 		return nil, errors.New("a payment is a single one or a bulk, as its service says")
 	case (r.Status == TxSettled || r.Status == TxCredited) && r.Executed.IsZero():
 		return nil, errors.New("a settled payment without its execution time")
-	case len(r.Authorisations) > MaxAuthorisationsPerConsent:
-		return nil, fmt.Errorf("%d authorisations; at most %d", len(r.Authorisations), MaxAuthorisationsPerConsent)
+	case len(r.Authorisations) > MaxAuthorisationsPerConsent || len(r.Cancellations) > MaxAuthorisationsPerConsent:
+		return nil, fmt.Errorf("%d authorisations, %d cancellation authorisations; at most %d each", len(r.Authorisations), len(r.Cancellations), MaxAuthorisationsPerConsent)
 	}
 	p := &Payment{ID: r.ID, Service: r.Service, Product: r.Product, OrganizationID: r.OrganizationID, ClientID: r.ClientID,
-		Single: r.Single, Bulk: r.Bulk, Total: r.Total, Status: r.Status, Reason: r.Reason, NoFunds: r.NoFunds, Created: r.Created, Executed: r.Executed}
+		Single: r.Single, Bulk: r.Bulk, Total: r.Total, Status: r.Status, Reason: r.Reason, NoFunds: r.NoFunds, Created: r.Created, Executed: r.Executed,
+		CancelRequested: r.CancelRequested}
 	for _, psu := range s.psus {
 		for _, acc := range psu.Accounts {
 			if strings.EqualFold(acc.IBAN, r.DebtorIBAN) {
@@ -82,16 +89,21 @@ func (s *Server) decodePayment(key string, b []byte) (*Payment, error) {
 	if err := checkBooked(p); err != nil {
 		return nil, err
 	}
-	for _, a := range r.Authorisations {
-		switch {
-		case a.ID == "" || findAuth(p, a.ID) != nil:
-			return nil, fmt.Errorf("authorisation id %q missing or repeated", a.ID)
-		case !scaStatuses[a.Status]:
-			return nil, fmt.Errorf("authorisation %q: unknown scaStatus %q", a.ID, a.Status)
-		case a.PSU != "" && s.psu(a.PSU) == nil:
-			return nil, fmt.Errorf("authorisation %q of unknown customer %q", a.ID, a.PSU)
+	for _, l := range []struct {
+		x   authorisable
+		rec []authorisationRecord
+	}{{p, r.Authorisations}, {cancellation{p}, r.Cancellations}} {
+		for _, a := range l.rec {
+			switch {
+			case a.ID == "" || findAuth(l.x, a.ID) != nil:
+				return nil, fmt.Errorf("authorisation id %q missing or repeated", a.ID)
+			case !scaStatuses[a.Status]:
+				return nil, fmt.Errorf("authorisation %q: unknown scaStatus %q", a.ID, a.Status)
+			case a.PSU != "" && s.psu(a.PSU) == nil:
+				return nil, fmt.Errorf("authorisation %q of unknown customer %q", a.ID, a.PSU)
+			}
+			*l.x.authList() = append(*l.x.authList(), &authorisation{ID: a.ID, Status: a.Status, PSU: a.PSU, Created: a.Created})
 		}
-		p.Authorisations = append(p.Authorisations, &authorisation{ID: a.ID, Status: a.Status, PSU: a.PSU, Created: a.Created})
 	}
 	return p, nil
 }

@@ -2,8 +2,9 @@ package sandbox
 
 // The PSU's pages for a payment (scope PIS:<paymentId>): the same sign-in
 // as for consents (web.go), then a page showing the payment (amount,
-// creditor, debtor account) to approve or refuse. Only the debtor
-// account's holder may authorise it.
+// creditor, debtor account) to approve or refuse; or, for a payment whose
+// cancellation the TPP started (paycancel.go), the payment to cancel. Only
+// the debtor account's holder may authorise either.
 
 import (
 	"fmt"
@@ -21,8 +22,8 @@ func (s *Server) paymentAwaits(id string, app *App) (why string) {
 			why = fmt.Sprintf("payment %q does not exist", id)
 		case p.OrganizationID != app.OrganizationID || !sameTPP(s.store.apps[p.ClientID], app):
 			why = fmt.Sprintf("payment %q belongs to another TPP", id)
-		case !p.awaitsSCA():
-			why = fmt.Sprintf("payment %q is %s; only a payment in status RCVD awaits authorisation", id, p.Status)
+		case p.scaTarget() == nil:
+			why = fmt.Sprintf("payment %q is %s; only a payment in status RCVD awaits authorisation, or one whose cancellation the TPP started (DELETE, then POST .../cancellation-authorisations)", id, p.Status)
 		}
 	})
 	return why
@@ -46,6 +47,12 @@ func (s *Server) paymentPage(sess *authSession, p *Payment) pageData {
 		}
 		d.Message += "."
 	}
+	if _, ok := p.scaTarget().(cancellation); ok {
+		d.Cancel, d.Title = true, "Cancel a payment"
+		if p.Single != nil && p.Single.Frequency != "" {
+			d.Message += " Once cancelled, it books no further instalment."
+		}
+	}
 	return d
 }
 
@@ -57,15 +64,16 @@ func (s *Server) paymentLogin(w http.ResponseWriter, sess *authSession, psu *PSU
 	var saved pending
 	s.store.locked(func() {
 		p := s.store.payments.byID[sess.paymentID]
+		x := p.scaTarget()
 		switch {
 		case p == nil:
 			gone = "The payment this sign-in is for no longer exists. Start again from the application."
 			return
-		case !p.awaitsSCA():
+		case x == nil:
 			gone = fmt.Sprintf("The payment this sign-in is for is %s and no longer awaits your approval.", p.Status)
 			return
 		}
-		if want := identifiedPSU(p, sess, s.psu); want != nil && want != psu {
+		if want := identifiedPSU(x, sess, s.psu); want != nil && want != psu {
 			other = "The application asked for another customer's approval; sign in with that customer number."
 			return
 		}
@@ -74,7 +82,7 @@ func (s *Server) paymentLogin(w http.ResponseWriter, sess *authSession, psu *PSU
 			return
 		}
 		sess.psu = psu
-		if s.scaStep(p, sess, scaSignIn) {
+		if s.scaStep(x, sess, scaSignIn) {
 			saved.add(s.store.save(p))
 		}
 		d = s.paymentPage(sess, p)
@@ -94,28 +102,39 @@ func (s *Server) paymentLogin(w http.ResponseWriter, sess *authSession, psu *PSU
 }
 
 // paymentDecision applies the PSU's decision: approval executes the
-// payment (execute: ACSC/ACCC, or RJCT without funds) and sends the
-// browser back with a code; refusal rejects it (RJCT) and sends
-// access_denied.
+// payment (execute: ACSC/ACCC, or RJCT without funds), or cancels it when
+// the decision is on its cancellation, and sends the browser back with a
+// code; refusal rejects the payment (RJCT), or leaves it as it was when
+// the decision is on its cancellation, and sends access_denied.
 func (s *Server) paymentDecision(w http.ResponseWriter, r *http.Request, sess *authSession, approve bool) {
 	now := s.now()
 	var code *authCode
 	var gone bool
+	refused := "the PSU refused the payment"
 	var saved pending
 	s.store.locked(func() {
 		p := s.store.payments.byID[sess.paymentID]
-		if p == nil || !p.awaitsSCA() {
+		x := p.scaTarget()
+		if x == nil {
 			gone = true
 			return
 		}
-		if !approve {
+		_, cancel := x.(cancellation)
+		switch {
+		case cancel && !s.decideCancellation(p, sess, approve):
+			refused = "the PSU refused the cancellation of the payment"
+			saved.add(s.store.save(p))
+			return
+		case cancel:
+		case !approve:
 			p.Status, p.Reason = TxRejected, "The PSU refused the payment on the bank's page."
 			s.scaStep(p, sess, scaDeny)
 			saved.add(s.store.save(p))
 			return
+		default:
+			s.scaStep(p, sess, scaApprove)
+			s.execute(p, now)
 		}
-		s.scaStep(p, sess, scaApprove)
-		s.execute(p, now)
 		code = &authCode{value: randomID(32), clientID: sess.clientID, redirectURI: sess.redirectURI, challenge: sess.challenge,
 			paymentID: p.ID, expires: now.Add(CodeTTL)}
 		s.store.codes[code.value] = code
@@ -131,7 +150,7 @@ func (s *Server) paymentDecision(w http.ResponseWriter, r *http.Request, sess *a
 		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "invalid_request", "the payment no longer awaits authorisation")
 		return
 	case code == nil:
-		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "access_denied", "the PSU refused the payment")
+		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "access_denied", refused)
 		return
 	}
 	u, _ := url.Parse(sess.redirectURI)
@@ -143,18 +162,20 @@ func (s *Server) paymentDecision(w http.ResponseWriter, r *http.Request, sess *a
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
-// autoApprovePayment is AutoApprove for a payment: the debtor account's
-// holder (or the customer the TPP identified) signs in and approves.
+// autoApprovePayment is AutoApprove for a payment, or its cancellation:
+// the debtor account's holder (or the customer the TPP identified) signs
+// in and approves.
 func (s *Server) autoApprovePayment(w http.ResponseWriter, r *http.Request, sess *authSession) {
 	var psu *PSU
 	s.store.locked(func() {
 		s.store.addSession(sess)
-		if p := s.store.payments.byID[sess.paymentID]; p != nil && p.awaitsSCA() {
-			s.scaStep(p, sess, scaOpen)
-			if psu = identifiedPSU(p, sess, s.psu); psu == nil {
+		p := s.store.payments.byID[sess.paymentID]
+		if x := p.scaTarget(); x != nil {
+			s.scaStep(x, sess, scaOpen)
+			if psu = identifiedPSU(x, sess, s.psu); psu == nil {
 				psu = p.Owner
 			}
-			s.scaStep(p, sess, scaSignIn)
+			s.scaStep(x, sess, scaSignIn)
 		}
 		s.store.dropSession(sess)
 	})

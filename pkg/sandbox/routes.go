@@ -28,9 +28,9 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/v1/consents/{consentId}", api(s.getConsent)},
 		{"GET", "/v1/consents/{consentId}/status", api(s.consentStatus)},
 		{"DELETE", "/v1/consents/{consentId}", api(s.deleteConsent)},
-		{"POST", "/v1/consents/{consentId}/authorisations", api(s.startAuthorisation)},
-		{"GET", "/v1/consents/{consentId}/authorisations", api(s.listAuthorisations)},
-		{"GET", "/v1/consents/{consentId}/authorisations/{authorisationId}", api(s.authorisationStatus)},
+		{"POST", "/v1/consents/{consentId}/authorisations", api(s.startAuth(s.consentHolder))},
+		{"GET", "/v1/consents/{consentId}/authorisations", api(s.listAuth(s.consentHolder))},
+		{"GET", "/v1/consents/{consentId}/authorisations/{authorisationId}", api(s.authStatus(s.consentHolder))},
 		{"PUT", "/v1/consents/{consentId}/authorisations/{authorisationId}", api(s.updatePSUData)},
 		{"POST", "/v1/funds-confirmations", api(s.confirmFunds)},
 		{"GET", "/v1/card-accounts", api(s.listCards)},
@@ -64,9 +64,12 @@ func (s *Server) apiRoutes() []route {
 			route{"GET", base + "/{paymentId}", api(s.getPayment)},
 			route{"DELETE", base + "/{paymentId}", api(s.cancelPayment)},
 			route{"GET", base + "/{paymentId}/status", api(s.paymentStatus)},
-			route{"POST", base + "/{paymentId}/authorisations", api(s.startPaymentAuthorisation)},
-			route{"GET", base + "/{paymentId}/authorisations", api(s.listPaymentAuthorisations)},
-			route{"GET", base + "/{paymentId}/authorisations/{authorisationId}", api(s.paymentScaStatus)},
+			route{"POST", base + "/{paymentId}/authorisations", api(s.startAuth(s.paymentHolder))},
+			route{"GET", base + "/{paymentId}/authorisations", api(s.listAuth(s.paymentHolder))},
+			route{"GET", base + "/{paymentId}/authorisations/{authorisationId}", api(s.authStatus(s.paymentHolder))},
+			route{"POST", base + "/{paymentId}/cancellation-authorisations", api(s.startAuth(s.cancellationHolder))},
+			route{"GET", base + "/{paymentId}/cancellation-authorisations", api(s.listAuth(s.cancellationHolder))},
+			route{"GET", base + "/{paymentId}/cancellation-authorisations/{authorisationId}", api(s.authStatus(s.cancellationHolder))},
 		)
 	}
 	return rs

@@ -31,6 +31,7 @@ type pageData struct {
 	// A payment's page (payweb.go).
 	PaymentID, Service, Product, DebtorIBAN, Total, Currency string
 	Payments                                                 []paymentLine
+	Cancel                                                   bool // the PSU authorises the payment's cancellation
 }
 
 func (s *Server) page(w http.ResponseWriter, status int, name string, d pageData) {
@@ -212,8 +213,9 @@ func (s *Server) signIn(w http.ResponseWriter, sess *authSession, app *App) {
 		if c := s.store.consents[sess.consentID]; c != nil && c.Status == StatusReceived && s.scaStep(c, sess, scaOpen) {
 			saved.add(s.store.save(c))
 		}
-		if p := s.store.payments.byID[sess.paymentID]; p != nil && p.awaitsSCA() && s.scaStep(p, sess, scaOpen) {
-			saved.add(s.store.save(p))
+		// ... or of the payment's, or of its cancellation's (paycancel.go).
+		if x := s.store.payments.byID[sess.paymentID].scaTarget(); x != nil && s.scaStep(x, sess, scaOpen) {
+			saved.add(s.store.save(s.store.payments.byID[sess.paymentID]))
 		}
 	})
 	if err := saved.wait(); err != nil {

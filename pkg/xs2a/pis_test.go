@@ -119,6 +119,10 @@ func (b *pisBank) serve(w http.ResponseWriter, r *http.Request) {
 		answer(http.StatusCreated, map[string]any{"scaStatus": "received", "authorisationId": "auth-1",
 			"_links": map[string]any{"scaOAuth": map[string]string{"href": b.srv.URL + "/.well-known/oauth-authorization-server"},
 				"self": map[string]string{"href": self}, "scaStatus": map[string]string{"href": self}}})
+	case len(segs) == 5 && segs[4] == "cancellation-authorisations" && r.Method == http.MethodGet:
+		answer(http.StatusOK, map[string]any{"authorisationIds": []string{"auth-1"}})
+	case len(segs) == 6 && segs[4] == "cancellation-authorisations" && segs[5] == "auth-1" && r.Method == http.MethodGet:
+		answer(http.StatusOK, map[string]any{"scaStatus": "finalised"})
 	default:
 		fail(http.StatusMethodNotAllowed, "SERVICE_INVALID")
 	}
@@ -227,6 +231,12 @@ func TestPaymentRequestsMatchTheOpenAPIFile(t *testing.T) {
 	if err != nil || auth.AuthorisationID != "auth-1" || auth.SCAStatus != "received" || auth.Links["scaOAuth"].Href == "" {
 		t.Errorf("cancellation authorisation %+v %v", auth, err)
 	}
+	if ids, _, err := c.CancellationAuthorisations(ctx, tok, "bulk-payments", "sepa-credit-transfers", bk.PaymentID); err != nil || len(ids) != 1 || ids[0] != "auth-1" {
+		t.Errorf("cancellation authorisations %v %v", ids, err)
+	}
+	if st, _, err := c.CancellationSCAStatus(ctx, tok, "bulk-payments", "sepa-credit-transfers", bk.PaymentID, "auth-1"); err != nil || st != "finalised" {
+		t.Errorf("cancellation scaStatus %q %v", st, err)
+	}
 	// An unknown payment is the bank's error, with its code.
 	_, err = c.PaymentStatus(ctx, tok, "payments", "sepa-credit-transfers", "pay-none")
 	var ae *xs2a.APIError
@@ -246,7 +256,8 @@ func TestPaymentRequestsMatchTheOpenAPIFile(t *testing.T) {
 		t.Errorf("does not conform: %s", f)
 	}
 	want := map[string]int{"initiatePayment": 6, "getPaymentInformation": 3, "getPaymentInitiationStatus": 4,
-		"cancelPayment": 2, "startPaymentInitiationCancellationAuthorisation": 1}
+		"cancelPayment": 2, "startPaymentInitiationCancellationAuthorisation": 1,
+		"getPaymentInitiationCancellationAuthorisationInformation": 1, "getPaymentCancellationScaStatus": 1}
 	for op, n := range want {
 		if gate.seen[op] != n {
 			t.Errorf("%s: %d request(s) validated; want %d (seen %v)", op, gate.seen[op], n, gate.seen)

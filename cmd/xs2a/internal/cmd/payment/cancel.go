@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -15,13 +16,22 @@ import (
 type CancelOptions struct {
 	IO      *iostreams.IOStreams
 	Session func() (*cmdutil.Session, error)
+	Browser cmdutil.Browser
 	ID      string
 	Path    PathFlags
+	// Status (--status) shows the cancellation authorisations instead of
+	// cancelling.
+	Status bool
+	// Authorize (--authorize) goes on into the PSU's authorisation of the
+	// cancellation, as `authorize --payment --exchange` would, with its
+	// wait flags.
+	Authorize bool
+	Wait      cmdutil.AuthorizeFlags
 }
 
 // NewCmdCancel builds `xs2a payment cancel`; runF replaces the run function in tests.
 func NewCmdCancel(f *cmdutil.Factory, runF func(*CancelOptions) error) *cobra.Command {
-	o := &CancelOptions{IO: f.IO, Session: f.Session}
+	o := &CancelOptions{IO: f.IO, Session: f.Session, Browser: f.Browser}
 	cmd := &cobra.Command{
 		Use:               "cancel [ID]",
 		ValidArgsFunction: completePayment(f),
@@ -31,19 +41,43 @@ The bank cancels at once (204: the payment is CANC) or asks the PSU to
 authorise the cancellation (202 with _links.startAuthorisation): then the
 cancellation's authorisation is started (POST .../cancellation-authorisations)
 and its id and the bank's SCA link are printed; the PSU authorises it at the
-bank (with the OAuth approach: xs2a authorize --payment).`,
+bank with the payment's own scope (OAuth approach: xs2a authorize --payment),
+and the payment becomes CANC once the PSU approved.
+
+With --authorize the PSU's authorisation follows at once (the browser, or
+the URL with --no-browser), as 'xs2a authorize --payment --exchange' would,
+and the payment's status is read again.
+
+With --status nothing is cancelled: the payment's cancellation
+authorisations are listed with their scaStatus (GET
+.../cancellation-authorisations and .../{authorisationId}).`,
 		Example: `  xs2a payment cancel
-  xs2a payment cancel pay-123 --service periodic-payments`,
+  xs2a payment cancel pay-123 --service periodic-payments
+  xs2a authorize --payment                       # the PSU authorises the cancellation
+  xs2a payment cancel --status                   # received, ..., finalised or failed
+  xs2a payment cancel --authorize --no-browser   # DELETE, then the PSU's authorisation`,
 		Args: cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ID = argID(args)
+			if o.Authorize && o.Status {
+				return cmdutil.UsageErrorf("--authorize and --status exclude each other")
+			}
+			if err := o.Wait.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
+			}
+			if o.Status {
+				return cancelStatusRun(cmd.Context(), o)
 			}
 			return cancelRun(cmd.Context(), o)
 		},
 	}
 	o.Path.register(cmd)
+	cmd.Flags().BoolVar(&o.Status, "status", false, "cancel nothing: show the payment's cancellation authorisations and their scaStatus")
+	cmd.Flags().BoolVar(&o.Authorize, "authorize", false, "when the bank asks, go on into the PSU's authorisation of the cancellation (as authorize --payment --exchange)")
+	o.Wait.Register(cmd)
 	return cmd
 }
 
@@ -62,14 +96,41 @@ type cancelJSON struct {
 	// AuthorisationResponse the cancellation authorisation's.
 	BankResponse          json.RawMessage `json:"bank_response"`
 	AuthorisationResponse json.RawMessage `json:"authorisation_response,omitempty"`
+	// Authorized: --authorize ran the PSU's authorisation through;
+	// transaction_status is then the status read after it.
+	Authorized bool `json:"authorized,omitempty"`
+}
+
+// authorizeCancellation is --authorize: the PSU's authorisation of the
+// cancellation (the payment's scope: the bank's page is the
+// cancellation's while it is asked), then the payment's status again.
+func authorizeCancellation(ctx context.Context, o *CancelOptions, s *cmdutil.Session, t Target, out *cancelJSON) error {
+	ao, browse := o.Wait.Options(o.IO, o.Browser)
+	ao.ConsentID, ao.Exchange, ao.Kind, ao.Command = t.ID, true, profile.ScopePIS, "xs2a authorize --payment "+t.ID
+	if _, err := s.Authorize(ctx, ao, browse, o.IO.ErrOut); err != nil {
+		return err
+	}
+	return s.WithClientToken(ctx, func(token string) error {
+		st, err := s.API.PaymentStatus(ctx, token, t.Service, t.Product, t.ID)
+		if err == nil {
+			out.Authorized, out.TransactionStatus = true, st.TransactionStatus
+		}
+		return err
+	})
+}
+
+// open is the session and the payment addressed, as both runs start.
+func (o *CancelOptions) open() (*cmdutil.Session, Target, error) {
+	s, err := o.Session()
+	if err != nil {
+		return nil, Target{}, err
+	}
+	t, err := o.Path.resolve(s, o.ID)
+	return s, t, err
 }
 
 func cancelRun(ctx context.Context, o *CancelOptions) error {
-	s, err := o.Session()
-	if err != nil {
-		return err
-	}
-	t, err := o.Path.resolve(s, o.ID)
+	s, t, err := o.open()
 	if err != nil {
 		return err
 	}
@@ -103,12 +164,21 @@ func cancelRun(ctx context.Context, o *CancelOptions) error {
 			}
 		}
 	}
-	remember(s, t, c.TransactionStatus)
+	if auth != nil && o.Authorize {
+		if err := authorizeCancellation(ctx, o, s, t, &out); err != nil {
+			return err
+		}
+	}
+	remember(s, t, out.TransactionStatus)
 	if s.WantsJSON() {
 		return cmdutil.WriteJSON(o.IO.Out, out)
 	}
 	if out.Cancelled {
 		fmt.Fprintf(o.IO.Out, "payment %s: cancelled (CANC)\n", l(t.ID))
+		return nil
+	}
+	if out.Authorized {
+		fmt.Fprintf(o.IO.Out, "payment %s: the PSU authorised the cancellation (authorisation %s); status %s\n", l(t.ID), l(out.AuthorisationID), l(out.TransactionStatus))
 		return nil
 	}
 	if auth == nil {
@@ -119,6 +189,59 @@ func cancelRun(ctx context.Context, o *CancelOptions) error {
 	if out.SCALink != "" {
 		fmt.Fprintf(o.IO.Out, "sca link: %s\n", l(out.SCALink))
 	}
-	fmt.Fprintln(o.IO.ErrOut, "next: "+s.Again("authorize --payment --exchange")+", then "+s.Again("payment status --wait"))
+	// The bank's page for the payment's scope (PIS:<paymentId>) is the
+	// cancellation's while it awaits the PSU.
+	fmt.Fprintln(o.IO.ErrOut, "next: the PSU authorises the cancellation: "+s.Again("authorize --payment")+", then "+s.Again("payment status")+" (CANC once approved) or "+s.Again("payment cancel --status"))
+	return nil
+}
+
+// cancellationJSON is `payment cancel --status -o json`.
+type cancellationJSON struct {
+	targetJSON
+	Authorisations []cancellationAuthJSON `json:"cancellation_authorisations"`
+}
+
+type cancellationAuthJSON struct {
+	AuthorisationID string          `json:"authorisation_id"`
+	SCAStatus       string          `json:"sca_status"`
+	BankResponse    json.RawMessage `json:"bank_response"`
+}
+
+// cancelStatusRun is `payment cancel --status`: each cancellation
+// authorisation of the payment and its scaStatus, oldest first.
+func cancelStatusRun(ctx context.Context, o *CancelOptions) error {
+	s, t, err := o.open()
+	if err != nil {
+		return err
+	}
+	out := cancellationJSON{targetJSON: t.json(), Authorisations: []cancellationAuthJSON{}}
+	err = s.WithClientToken(ctx, func(token string) error {
+		ids, _, err := s.API.CancellationAuthorisations(ctx, token, t.Service, t.Product, t.ID)
+		if err != nil {
+			return err
+		}
+		out.Authorisations = out.Authorisations[:0]
+		for _, id := range ids {
+			st, body, err := s.API.CancellationSCAStatus(ctx, token, t.Service, t.Product, t.ID, id)
+			if err != nil {
+				return err
+			}
+			out.Authorisations = append(out.Authorisations, cancellationAuthJSON{AuthorisationID: id, SCAStatus: st, BankResponse: bankBody(body)})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if s.WantsJSON() {
+		return cmdutil.WriteJSON(o.IO.Out, out)
+	}
+	if len(out.Authorisations) == 0 {
+		fmt.Fprintf(o.IO.Out, "payment %s: no cancellation authorisation\n", l(t.ID))
+		return nil
+	}
+	for _, a := range out.Authorisations {
+		fmt.Fprintf(o.IO.Out, "payment %s: cancellation authorisation %s: %s\n", l(t.ID), l(a.AuthorisationID), l(a.SCAStatus))
+	}
 	return nil
 }

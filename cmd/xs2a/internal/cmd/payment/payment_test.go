@@ -137,6 +137,10 @@ func (b *stubBank) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		answer(http.StatusAccepted, map[string]any{"transactionStatus": p.status,
 			"_links": map[string]any{"startAuthorisation": map[string]string{"href": r.URL.Path + "/cancellation-authorisations"}}})
+	case len(segs) == 5 && segs[4] == "cancellation-authorisations" && r.Method == http.MethodGet:
+		answer(http.StatusOK, map[string]any{"authorisationIds": []string{"auth-1"}})
+	case len(segs) == 6 && segs[4] == "cancellation-authorisations" && segs[5] == "auth-1":
+		answer(http.StatusOK, map[string]any{"scaStatus": "psuAuthenticated"})
 	case len(segs) == 5 && segs[4] == "cancellation-authorisations":
 		answer(http.StatusCreated, map[string]any{"scaStatus": "received", "authorisationId": "auth-1",
 			"_links": map[string]any{"scaOAuth": map[string]string{"href": b.srv.URL + "/.well-known/oauth-authorization-server"}}})
@@ -237,6 +241,28 @@ func TestPaymentCommands(t *testing.T) {
 	var c map[string]any
 	if err := json.Unmarshal([]byte(r.Stdout), &c); err != nil || c["authorisation_required"] != true || c["authorisation_id"] != "auth-1" || c["cancelled"] != false {
 		t.Errorf("cancel after execution: %s %v", r.Stdout, err)
+	}
+	r = e.Must("payment", "cancel")
+	if !strings.Contains(r.Stderr, "next: the PSU authorises the cancellation: xs2a authorize --payment") {
+		t.Errorf("cancel's next step: %s", r.Stderr)
+	}
+	// --status: the cancellation authorisations, nothing cancelled.
+	r = e.Must("payment", "cancel", "--status")
+	if r.Stdout != "payment pay-1: cancellation authorisation auth-1: psuAuthenticated\n" {
+		t.Errorf("cancel --status: %q", r.Stdout)
+	}
+	r = e.Must("-o", "json", "payment", "cancel", "--status")
+	var cs struct {
+		PaymentID      string `json:"payment_id"`
+		Authorisations []struct {
+			AuthorisationID string          `json:"authorisation_id"`
+			SCAStatus       string          `json:"sca_status"`
+			BankResponse    json.RawMessage `json:"bank_response"`
+		} `json:"cancellation_authorisations"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &cs); err != nil || cs.PaymentID != "pay-1" || len(cs.Authorisations) != 1 ||
+		cs.Authorisations[0].SCAStatus != "psuAuthenticated" || !strings.Contains(string(cs.Authorisations[0].BankResponse), `"scaStatus"`) {
+		t.Errorf("cancel --status -o json: %s %v", r.Stdout, err)
 	}
 
 	// A periodic payment, then cancelled before authorisation (204).
