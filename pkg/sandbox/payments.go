@@ -15,14 +15,14 @@ package sandbox
 //   - then at once ACSC (settlement on the debtor's account completed: a
 //     booked entry on the account, the available balance debited) or ACCC
 //     for instant-sepa-credit-transfers (settled on the creditor's side
-//     too, as SCT Inst is within seconds); a periodic payment stays ACTC
-//     (a standing order, executed from startDate: this sandbox keeps no
-//     schedule);
+//     too, as SCT Inst is within seconds); a standing order (periodic)
+//     and a bulk with a later requestedExecutionDate stay ACTC until they
+//     are due (paysched.go);
 //   - RJCT when the PSU refuses or the available balance does not cover
 //     the amount (the status answer says which in psuMessage, with
 //     fundsAvailable false for the latter);
 //   - CANC when the TPP deletes it before authorisation (204), or deletes
-//     an authorised standing order (periodic, ACTC).
+//     an authorised one not yet executed (pending: ACTC).
 //
 // Errors, by the file's PIS codes: an unknown product 404 PRODUCT_UNKNOWN;
 // a payment id not of this TPP (or unknown) 403 RESOURCE_UNKNOWN; a
@@ -129,6 +129,7 @@ type Payment struct {
 	// Executed is when the debit was booked (ACSC, ACCC).
 	Executed       time.Time
 	Authorisations []*authorisation
+	Order          *orderProgress // a standing order's instalments (paysched.go)
 }
 
 func (p *Payment) authList() *[]*authorisation { return &p.Authorisations }
@@ -141,6 +142,10 @@ func (p *Payment) path() string { return "/v1/" + p.Service + "/" + p.Product + 
 type payments struct {
 	byID  map[string]*Payment
 	order []string
+	// due are the authorised payments awaiting a date; nothing is due
+	// before nextDue (paysched.go).
+	due     map[string]*Payment
+	nextDue time.Time
 }
 
 var (
@@ -296,6 +301,9 @@ func (s *Server) parsePayment(service string, body []byte, today time.Time) (*Pa
 		}
 		p.Bulk, p.Debtor, p.Owner = &b, acc, psu
 		return p, nil
+	}
+	if e := refuseExecutionDate(service, body); e != nil {
+		return nil, e
 	}
 	var b paymentBody
 	what := "a payment"
@@ -561,7 +569,7 @@ func (s *Server) paymentStatus(c *call) *apiError {
 }
 
 // cancelPayment is cancelPayment: a payment not yet authorised (RCVD) or
-// an authorised standing order (periodic, ACTC) is cancelled at once (204,
+// an authorised one not yet executed (pending) is cancelled at once (204,
 // CANC: this ASPSP asks no cancellation authorisation); a payment in a
 // final status cannot be (405 CANCELLATION_INVALID, the file's code).
 func (s *Server) cancelPayment(c *call) *apiError {
@@ -571,7 +579,7 @@ func (s *Server) cancelPayment(c *call) *apiError {
 	}
 	var was string
 	s.store.locked(func() {
-		if p.Status == TxReceived || (p.Service == "periodic-payments" && p.Status == TxAccepted) {
+		if p.Status == TxReceived || p.pending() {
 			p.Status = TxCancelled
 			p.Reason = "cancelled by the TPP"
 			c.saved.add(s.store.save(p))
@@ -583,7 +591,7 @@ func (s *Server) cancelPayment(c *call) *apiError {
 		// RFC 9110 15.5.6: a 405 lists what the resource allows now.
 		c.w.Header().Set("Allow", "GET")
 		return reject(http.StatusMethodNotAllowed, CodeCancellationInvalid,
-			fmt.Sprintf("payment %q is %s (final): it can no longer be cancelled; a payment is cancelled before the PSU authorises it (RCVD), a standing order while it runs (ACTC)", p.ID, was))
+			fmt.Sprintf("payment %q is %s (final): it can no longer be cancelled; a payment is cancelled before the PSU authorises it (RCVD), a standing order while it runs or a bulk before its execution date (ACTC)", p.ID, was))
 	}
 	if e := c.committed(); e != nil {
 		return e
@@ -730,11 +738,12 @@ func (a *PaymentAccount) available(now time.Time) int64 {
 
 // execute runs a payment the PSU approved: ACTC, then the debit booked
 // and ACSC (ACCC for instant), or RJCT when the available balance does not
-// cover it. A periodic payment stays ACTC. Call with the store's lock held
+// cover it. A standing order or a bulk dated later stays ACTC, executed
+// when due (paysched.go). Call with the store's lock held
 // (the ledger has its own).
 func (s *Server) execute(p *Payment, now time.Time) {
 	p.Status = TxAccepted
-	if p.Service == "periodic-payments" {
+	if s.scheduled(p, now) {
 		return
 	}
 	local := now.In(s.zone)
