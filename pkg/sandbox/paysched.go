@@ -14,8 +14,8 @@ package sandbox
 //     instalment the available balance does not cover is refused, the order
 //     goes on (psuMessage says so); after MaxRefusedInstalments refusals
 //     the bank stops it: RJCT;
-//   - once endDate has passed and its last instalment is executed, the
-//     order is ACSC: every settlement on the debtor's account it asked for
+//   - on its endDate, once its last instalment is executed, the order is
+//     ACSC: every settlement on the debtor's account it asked for
 //     is completed (RJCT if no instalment could be booked at all); an order
 //     without endDate is never finished;
 //   - a future-dated bulk is ACTC until its date, not ACSP: ACSP says
@@ -189,6 +189,13 @@ func (s *Server) runDue(now time.Time) []any {
 		if n, ok := p.Single.nextInstalment(today); ok {
 			next = earliest(next, n)
 			p.Reason = fmt.Sprintf("Standing order: %d instalment(s) booked, the next on %s.%s", p.Order.Booked, n.Format(time.DateOnly), refusedNote(p.Order))
+			continue
+		}
+		// No instalment left: the order ends on its endDate (ACTC until
+		// then, as the TPP may still look at or cancel it).
+		if end, _ := time.Parse(time.DateOnly, p.Single.EndDate); today.Before(end) {
+			next = earliest(next, end)
+			p.Reason = fmt.Sprintf("Standing order: %d instalment(s) booked, none left before its endDate %s.%s", p.Order.Booked, p.Single.EndDate, refusedNote(p.Order))
 			continue
 		}
 		s.finishOrder(p)
