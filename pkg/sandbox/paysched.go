@@ -98,7 +98,9 @@ func (s *Server) scheduled(p *Payment, now time.Time) bool {
 	s.store.payments.due[p.ID] = p
 	// Today's instalment at once; the caller saves p, the data file gets
 	// the others (none unless a read was missed) without waiting.
-	s.store.save(s.runDue(now)...)
+	if ch := s.runDue(now); len(ch) > 0 {
+		s.store.save(ch...)
+	}
 	return true
 }
 
