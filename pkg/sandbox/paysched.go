@@ -272,15 +272,21 @@ func refusedNote(o *orderProgress) string {
 }
 
 // rebookOrder books again, when the data file is read, the instalments a
-// standing order booked: every date of its schedule up to Through that
-// was not refused.
+// standing order booked: the dates of its schedule up to Through that were
+// not refused, as many as it counted (the newest first, as the order was
+// approved after its startDate when it booked fewer).
 func (s *Server) rebookOrder(p *Payment) {
 	start, _ := time.Parse(time.DateOnly, p.Single.StartDate)
 	through, _ := time.Parse(time.DateOnly, p.Order.Through)
+	var booked []time.Time
 	for _, d := range p.Single.instalments(start.AddDate(0, 0, -1), through) {
 		if !slices.Contains(p.Order.Refused, d.Format(time.DateOnly)) {
-			s.bookInstalment(p, time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, s.zone))
+			booked = append(booked, d)
 		}
+	}
+	booked = booked[max(0, len(booked)-p.Order.Booked):]
+	for _, d := range booked {
+		s.bookInstalment(p, time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, s.zone))
 	}
 }
 

@@ -390,7 +390,12 @@ func TestDataDirKeepsSchedules(t *testing.T) {
 	bulk := []byte(`{"debtorAccount":{"iban":"` + currentIBAN + `"},"requestedExecutionDate":"` + due + `","payments":[{"instructedAmount":{"currency":"EUR","amount":"8.00"},"creditorAccount":{"iban":"` + landlord.iban + `"},"creditorName":"x"}]}`)
 	_, later := p1.initiate(bp, bulk)
 	authorisePayment(t, p1, later.PaymentID)
+	// Approved a week after its startDate: from then on only.
+	_, late := p1.initiate(pp, sepaBody("6.00", func(m map[string]any) {
+		m["startDate"], m["frequency"] = today.Format(time.DateOnly), "Weekly"
+	}))
 	clock.Set(clock.Now().AddDate(0, 0, 7))
+	authorisePayment(t, p1, late.PaymentID)
 	if st := statusOf(p1, pp+"/"+weekly.PaymentID); st != TxAccepted {
 		t.Fatalf("weekly: %s", st)
 	}
@@ -414,6 +419,9 @@ func TestDataDirKeepsSchedules(t *testing.T) {
 	s2.store.locked(func() { o = *s2.store.payments.byID[short.PaymentID].Order })
 	if o.Booked != 0 || len(o.Refused) != 2 || o.Refused[1] != today.AddDate(0, 0, 7).Format(time.DateOnly) || len(ledgerOf(s2, 0, short.PaymentID)) != 0 {
 		t.Errorf("the short order after the restart %+v", o)
+	}
+	if b := ledgerOf(s2, 0, late.PaymentID); len(b) != 1 || b[0].BookingDate != today.AddDate(0, 0, 7).Format(time.DateOnly) {
+		t.Errorf("the order approved late after the restart: %+v", b)
 	}
 	if st := statusOf(p2, bp+"/"+later.PaymentID); st != TxAccepted {
 		t.Errorf("the future-dated bulk after the restart: %s", st)
