@@ -225,13 +225,12 @@ func earliest(a, b time.Time) time.Time {
 }
 
 // instalment executes one instalment of standing order p due on day, at
-// at: booked when the available balance covers it, refused otherwise.
+// at: booked when the available balance covers it, refused otherwise (the
+// order's psuMessage lists the refused dates).
 func (s *Server) instalment(p *Payment, day, at time.Time) {
 	o := p.Order
 	if avail := p.Debtor.available(at.In(s.zone)); avail < p.Total {
 		o.Refused = append(o.Refused, day.Format(time.DateOnly))
-		p.Reason = fmt.Sprintf("The instalment of %s was refused: insufficient funds (the available balance of %s was %s, the instalment %s).",
-			day.Format(time.DateOnly), p.Debtor.IBAN, cents(p.Debtor.Currency, avail).Amount, cents(p.Debtor.Currency, p.Total).Amount)
 		if len(o.Refused) >= MaxRefusedInstalments {
 			p.Status, p.NoFunds = TxRejected, true
 			p.Reason = fmt.Sprintf("The bank stopped the standing order: %d instalments were refused for insufficient funds, the last on %s.", len(o.Refused), day.Format(time.DateOnly))
@@ -245,10 +244,16 @@ func (s *Server) instalment(p *Payment, day, at time.Time) {
 
 // bookInstalment books one instalment of p executed at at: book books a
 // payment on the day of its Executed, so a copy carries the instalment's.
+// The entry is coded as a standing order's (ISO 20022 bank transaction
+// code PMNT-ICDT-STDO), as the generated history's rent is.
 func (s *Server) bookInstalment(p *Payment, at time.Time) {
 	q := *p
 	q.Executed = at
 	s.book(&q)
+	l := p.Debtor.ledger
+	l.mu.Lock()
+	l.entries[len(l.entries)-1].BankTransactionCode = "PMNT-ICDT-STDO"
+	l.mu.Unlock()
 }
 
 // finishOrder ends a standing order whose last instalment is done: ACSC,

@@ -187,7 +187,7 @@ func TestStandingOrdersExecuted(t *testing.T) {
 
 	end := today.AddDate(0, 2, 10)
 	monthly := order("50.00", "Monthly", end.Format(time.DateOnly))
-	if got := ledgerOf(rig.s, 0, monthly); len(got) != 1 || got[0].TransactionAmount.Amount != "-50.00" || got[0].BookingDate != today.Format(time.DateOnly) {
+	if got := ledgerOf(rig.s, 0, monthly); len(got) != 1 || got[0].TransactionAmount.Amount != "-50.00" || got[0].BookingDate != today.Format(time.DateOnly) || got[0].BankTransactionCode != "PMNT-ICDT-STDO" {
 		t.Fatalf("booked at the approval: %+v", got)
 	}
 	if e := booked("200 today's instalment through AIS", monthly, today); len(e) != 1 || e[0].CreditorName != landlord.name {
