@@ -92,6 +92,7 @@ func (s *Server) api(signed bool, h apiHandler) http.Handler {
 		}
 		// A panic gives back what the handler reserved.
 		defer c.settle(false)
+		s.catchUp(c) // what fell due is executed before any read (paysched.go)
 		if e := h(c); e != nil {
 			s.fail(c, e)
 			return

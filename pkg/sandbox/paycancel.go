@@ -23,18 +23,13 @@ import (
 	"net/http"
 )
 
-// awaitsExecution reports a payment authorised but not executed: ACTC
-// (a standing order stays ACTC while it runs; a future-dated payment until
-// its day), the payments whose cancellation the PSU authorises.
-func (p *Payment) awaitsExecution() bool { return p.Status == TxAccepted }
-
 // cancellation is the authorisable of p's cancellation: its
 // cancellation-authorisations, awaiting SCA while the TPP asked for the
 // cancellation (202) and the payment still awaits execution.
 type cancellation struct{ p *Payment }
 
 func (c cancellation) authList() *[]*authorisation { return &c.p.Cancellations }
-func (c cancellation) awaitsSCA() bool             { return c.p.CancelRequested && c.p.awaitsExecution() }
+func (c cancellation) awaitsSCA() bool             { return c.p.CancelRequested && c.p.pending() }
 
 // scaTarget is what a PSU's sign-in with scope PIS:<paymentId> authorises:
 // the payment while it is RCVD, else its cancellation while one of its
@@ -64,7 +59,7 @@ func (s *Server) cancellationHolder(c *call) (*authHolder, *apiError) {
 			if p.Status == TxReceived {
 				return "not needed (the payment is RCVD: DELETE cancels it at once)"
 			}
-			if p.awaitsExecution() {
+			if p.pending() {
 				return "not asked for (DELETE the payment first)"
 			}
 			return "impossible (payment " + p.Status + ")"

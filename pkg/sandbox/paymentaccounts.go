@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,8 +108,18 @@ func (a *PaymentAccount) Transactions(from, to, now time.Time) []AccountTransact
 	if today := dateOf(now); last.After(today) {
 		last = today
 	}
-	// What payments booked is today's, the newest.
-	return append(a.ledger.between(first, last), a.generated(from, to, now)...)
+	// Newest day first, a day's payments before its other entries; the
+	// day is in every transactionId (a pending entry has no bookingDate),
+	// and payments may have booked on earlier days (paysched.go).
+	out := append(a.ledger.between(first, last), a.generated(from, to, now)...)
+	slices.SortStableFunc(out, func(x, y AccountTransaction) int { return strings.Compare(a.idDay(y), a.idDay(x)) })
+	return out
+}
+
+// idDay is the YYYYMMDD a transactionId of the account names.
+func (a *PaymentAccount) idDay(t AccountTransaction) string {
+	d, _, _ := strings.Cut(strings.TrimPrefix(t.TransactionID, a.ResourceID+"-"), "-")
+	return d
 }
 
 // generated is the account's made-up history (Transactions without the

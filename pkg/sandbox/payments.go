@@ -15,9 +15,9 @@ package sandbox
 //   - then at once ACSC (settlement on the debtor's account completed: a
 //     booked entry on the account, the available balance debited) or ACCC
 //     for instant-sepa-credit-transfers (settled on the creditor's side
-//     too, as SCT Inst is within seconds); a periodic payment stays ACTC
-//     (a standing order, executed from startDate: this sandbox keeps no
-//     schedule);
+//     too, as SCT Inst is within seconds); a standing order (periodic)
+//     and a bulk with a later requestedExecutionDate stay ACTC until they
+//     are due (paysched.go);
 //   - RJCT when the PSU refuses or the available balance does not cover
 //     the amount (the status answer says which in psuMessage, with
 //     fundsAvailable false for the latter);
@@ -134,6 +134,7 @@ type Payment struct {
 	// PSU is to authorise it through Cancellations (paycancel.go).
 	CancelRequested bool
 	Cancellations   []*authorisation
+	Order           *orderProgress // a standing order's instalments (paysched.go)
 }
 
 func (p *Payment) authList() *[]*authorisation { return &p.Authorisations }
@@ -146,6 +147,10 @@ func (p *Payment) path() string { return "/v1/" + p.Service + "/" + p.Product + 
 type payments struct {
 	byID  map[string]*Payment
 	order []string
+	// due are the authorised payments awaiting a date; nothing is due
+	// before nextDue (paysched.go).
+	due     map[string]*Payment
+	nextDue time.Time
 }
 
 var (
@@ -301,6 +306,9 @@ func (s *Server) parsePayment(service string, body []byte, today time.Time) (*Pa
 		}
 		p.Bulk, p.Debtor, p.Owner = &b, acc, psu
 		return p, nil
+	}
+	if e := refuseExecutionDate(service, body); e != nil {
+		return nil, e
 	}
 	var b paymentBody
 	what := "a payment"
@@ -583,7 +591,7 @@ func (s *Server) cancelPayment(c *call) *apiError {
 			p.Status = TxCancelled
 			p.Reason = "cancelled by the TPP"
 			c.saved.add(s.store.save(p))
-		case p.awaitsExecution():
+		case p.pending():
 			ask = true
 		default:
 			was = p.Status
@@ -685,11 +693,12 @@ func (a *PaymentAccount) available(now time.Time) int64 {
 
 // execute runs a payment the PSU approved: ACTC, then the debit booked
 // and ACSC (ACCC for instant), or RJCT when the available balance does not
-// cover it. A periodic payment stays ACTC. Call with the store's lock held
+// cover it. A standing order or a bulk dated later stays ACTC, executed
+// when due (paysched.go). Call with the store's lock held
 // (the ledger has its own).
 func (s *Server) execute(p *Payment, now time.Time) {
 	p.Status = TxAccepted
-	if p.Service == "periodic-payments" {
+	if s.scheduled(p, now) {
 		return
 	}
 	local := now.In(s.zone)

@@ -1,9 +1,11 @@
 package sandbox
 
 // Payments in the data file (--data): one record per payment in the
-// bucket "payments" (schema 4). The entries executed payments booked on
-// the debtor's account are not stored apart: they are booked again from
-// the settled payments when the file is read, on the day they were.
+// bucket "payments" (schema 4; 5 adds a standing order's progress,
+// "order"). The entries executed payments booked on the debtor's account
+// are not stored apart: they are booked again from the settled payments
+// when the file is read, on the day they were, and a standing order's from
+// its schedule up to where it had run, without the refused ones.
 
 import (
 	"errors"
@@ -34,6 +36,7 @@ type paymentRecord struct {
 	// A cancellation the PSU is to authorise (paycancel.go).
 	CancelRequested bool                  `json:"cancelRequested,omitempty"`
 	Cancellations   []authorisationRecord `json:"cancellations,omitempty"`
+	Order           *orderProgress        `json:"order,omitempty"` // schema 5
 }
 
 var paymentStatuses = map[string]bool{TxReceived: true, TxAccepted: true, TxSettled: true, TxCredited: true, TxRejected: true, TxCancelled: true}
@@ -41,7 +44,7 @@ var paymentStatuses = map[string]bool{TxReceived: true, TxAccepted: true, TxSett
 func encodePayment(p *Payment) []byte {
 	r := paymentRecord{ID: p.ID, Service: p.Service, Product: p.Product, OrganizationID: p.OrganizationID, ClientID: p.ClientID,
 		Single: p.Single, Bulk: p.Bulk, DebtorIBAN: p.Debtor.IBAN, Total: p.Total, Status: p.Status, Reason: p.Reason, NoFunds: p.NoFunds,
-		Created: p.Created, Executed: p.Executed, CancelRequested: p.CancelRequested}
+		Created: p.Created, Executed: p.Executed, CancelRequested: p.CancelRequested, Order: p.Order}
 	for _, a := range p.Authorisations {
 		r.Authorisations = append(r.Authorisations, authorisationRecord{ID: a.ID, Status: a.Status, PSU: a.PSU, Created: a.Created})
 	}
@@ -72,10 +75,15 @@ func (s *Server) decodePayment(key string, b []byte) (*Payment, error) {
 		return nil, errors.New("a settled payment without its execution time")
 	case len(r.Authorisations) > MaxAuthorisationsPerConsent || len(r.Cancellations) > MaxAuthorisationsPerConsent:
 		return nil, fmt.Errorf("%d authorisations, %d cancellation authorisations; at most %d each", len(r.Authorisations), len(r.Cancellations), MaxAuthorisationsPerConsent)
+	case r.Bulk != nil && r.Bulk.RequestedExecutionDate != "" && !isDate(r.Bulk.RequestedExecutionDate):
+		return nil, fmt.Errorf("requestedExecutionDate %q is not a date", r.Bulk.RequestedExecutionDate)
+	}
+	if err := checkOrder(&r); err != nil {
+		return nil, err
 	}
 	p := &Payment{ID: r.ID, Service: r.Service, Product: r.Product, OrganizationID: r.OrganizationID, ClientID: r.ClientID,
 		Single: r.Single, Bulk: r.Bulk, Total: r.Total, Status: r.Status, Reason: r.Reason, NoFunds: r.NoFunds, Created: r.Created, Executed: r.Executed,
-		CancelRequested: r.CancelRequested}
+		CancelRequested: r.CancelRequested, Order: r.Order}
 	for _, psu := range s.psus {
 		for _, acc := range psu.Accounts {
 			if strings.EqualFold(acc.IBAN, r.DebtorIBAN) {
@@ -128,8 +136,9 @@ func checkBooked(p *Payment) error {
 	return nil
 }
 
-// loadPayments keeps the file's payments, oldest first, and books the
-// settled ones again on their debtors' accounts.
+// loadPayments keeps the file's payments, oldest first, books the settled
+// ones and the standing orders' instalments again on their debtors'
+// accounts, and schedules what is still due.
 func (s *Server) loadPayments(ps []*Payment) {
 	slices.SortStableFunc(ps, func(a, b *Payment) int { return a.Created.Compare(b.Created) })
 	for _, p := range ps {
@@ -137,8 +146,60 @@ func (s *Server) loadPayments(ps []*Payment) {
 	}
 	slices.SortStableFunc(ps, func(a, b *Payment) int { return a.Executed.Compare(b.Executed) })
 	for _, p := range ps {
-		if p.Status == TxSettled || p.Status == TxCredited {
+		switch {
+		case p.Order != nil:
+			s.rebookOrder(p)
+		case p.Status == TxSettled || p.Status == TxCredited:
 			s.book(p)
 		}
 	}
+	today := dateOf(s.now().In(s.zone))
+	for _, p := range ps {
+		if !p.pending() || s.store.payments.byID[p.ID] != p {
+			continue
+		}
+		if p.Service == "periodic-payments" && p.Order == nil {
+			// A schema 4 file's running order, which that build never
+			// executed: it runs from today, not from its startDate.
+			p.Order = &orderProgress{Through: today.AddDate(0, 0, -1).Format(time.DateOnly)}
+		}
+		if s.store.payments.due == nil {
+			s.store.payments.due = map[string]*Payment{}
+		}
+		s.store.payments.due[p.ID] = p
+	}
+	s.store.payments.nextDue = time.Time{}
+}
+
+func isDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+// checkOrder checks a standing order's progress: only a standing order
+// has one, a finished order (ACSC) must have booked, and the dates are
+// dates.
+func checkOrder(r *paymentRecord) error {
+	o := r.Order
+	switch {
+	case o == nil:
+		if r.Service == "periodic-payments" && r.Status == TxSettled {
+			return errors.New("a finished standing order without its progress")
+		}
+		return nil
+	case r.Service != "periodic-payments":
+		return errors.New("progress of a standing order on a payment that is none")
+	case !isDate(o.Through):
+		return fmt.Errorf("standing order through %q: not a date", o.Through)
+	case o.Booked < 0 || len(o.Refused) > MaxRefusedInstalments:
+		return fmt.Errorf("standing order: %d booked, %d refused", o.Booked, len(o.Refused))
+	case r.Single == nil || !isDate(r.Single.StartDate):
+		return errors.New("a standing order without its startDate")
+	}
+	for _, d := range o.Refused {
+		if !isDate(d) {
+			return fmt.Errorf("refused instalment %q: not a date", d)
+		}
+	}
+	return nil
 }

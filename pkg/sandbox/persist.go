@@ -40,7 +40,11 @@ const DBFile = "sandbox.db"
 // 4: payments ("payments", paypersist.go) and codes of a payment's
 // authorization ("paymentId"), which a schema 3 reader refuses as damage;
 // older files are read as they are and marked 4.
-const schemaVersion = 4
+// 5: a standing order's progress ("order", paysched.go) and a payment's
+// cancellation authorisations ("cancelRequested", "cancellations",
+// paycancel.go), which a schema 4 reader refuses as damage; running orders
+// of a schema 4 file run from the day a schema 5 build reads it.
+const schemaVersion = 5
 
 // lockWait is how long Open waits for the file lock of another process: a
 // sandbox that just stopped has released it; a running one keeps it.

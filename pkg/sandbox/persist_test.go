@@ -280,6 +280,11 @@ func FuzzDecodeStoredRecord(f *testing.F) {
 		}
 	}
 	f.Add(uint8(5), "pmt-1", encodePayment(pay))
+	order := *pay
+	order.Service, order.Status, order.Single = "periodic-payments", TxAccepted, &paymentBody{DebtorAccount: pay.Single.DebtorAccount, InstructedAmount: pay.Single.InstructedAmount,
+		CreditorAccount: pay.Single.CreditorAccount, CreditorName: "Me", StartDate: "2026-12-01", Frequency: "Weekly", EndDate: "2027-12-01"}
+	order.Order = &orderProgress{Through: "2026-12-08", Booked: 1, Refused: []string{"2026-12-08"}}
+	f.Add(uint8(5), "pmt-1", encodePayment(&order))
 	f.Add(uint8(5), "pmt-1", []byte(`{"id":"pmt-1","service":"payments","product":"sepa-credit-transfers","status":"ACSC","debtorIban":"`+currentIBAN+`","single":{}}`))
 	f.Add(uint8(0), "cns-1", []byte(`{"id":"cns-1","status":"valid"}`))
 	f.Add(uint8(0), "cns-1", []byte(`{"id":"cns-1","status":"received","calls":{"yesterday":-1}}`))
