@@ -40,7 +40,10 @@ const DBFile = "sandbox.db"
 // 4: payments ("payments", paypersist.go) and codes of a payment's
 // authorization ("paymentId"), which a schema 3 reader refuses as damage;
 // older files are read as they are and marked 4.
-const schemaVersion = 4
+// 5: PIIS consents ("piis", piis.go) and codes of their authorization
+// ("piisConsentId"), which a schema 4 reader would drop or refuse as
+// damage; older files are read as they are and marked 5.
+const schemaVersion = 5
 
 // lockWait is how long Open waits for the file lock of another process: a
 // sandbox that just stopped has released it; a running one keeps it.
@@ -62,7 +65,7 @@ var (
 	bucketTokens   = []byte("tokens")
 	bucketCodes    = []byte("codes")
 	bucketLimits   = []byte("limits")
-	dataBuckets    = [][]byte{bucketApps, bucketConsents, bucketTokens, bucketCodes, bucketLimits, bucketPayments}
+	dataBuckets    = [][]byte{bucketApps, bucketConsents, bucketTokens, bucketCodes, bucketLimits, bucketPayments, bucketPIIS}
 	keySchema      = []byte("schema")
 )
 
@@ -117,7 +120,8 @@ type codeRecord struct {
 	RedirectURI string    `json:"redirectUri"`
 	Challenge   string    `json:"challenge"`
 	ConsentID   string    `json:"consentId"`
-	PaymentID   string    `json:"paymentId,omitempty"` // schema 4
+	PaymentID   string    `json:"paymentId,omitempty"`     // schema 4
+	PIISID      string    `json:"piisConsentId,omitempty"` // schema 5
 	Expires     time.Time `json:"expires"`
 	Used        bool      `json:"used,omitempty"`
 	Issued      []string  `json:"issued,omitempty"`
@@ -184,7 +188,7 @@ func encodeToken(t *token) []byte {
 
 func encodeCode(c *authCode) []byte {
 	return mustJSON(codeRecord{Value: c.value, ClientID: c.clientID, RedirectURI: c.redirectURI, Challenge: c.challenge,
-		ConsentID: c.consentID, PaymentID: c.paymentID, Expires: c.expires, Used: c.used, Issued: slices.Clone(c.issued)})
+		ConsentID: c.consentID, PaymentID: c.paymentID, PIISID: c.piisID, Expires: c.expires, Used: c.used, Issued: slices.Clone(c.issued)})
 }
 
 func mustJSON(v any) []byte {
@@ -297,7 +301,7 @@ func decodeCode(key string, b []byte) (*authCode, error) {
 		return nil, err
 	}
 	return &authCode{value: r.Value, clientID: r.ClientID, redirectURI: r.RedirectURI, challenge: r.Challenge,
-		consentID: r.ConsentID, paymentID: r.PaymentID, expires: r.Expires, used: r.Used, issued: r.Issued}, nil
+		consentID: r.ConsentID, paymentID: r.PaymentID, piisID: r.PIISID, expires: r.Expires, used: r.Used, issued: r.Issued}, nil
 }
 
 func decodeApp(key string, b []byte) (*App, error) {
@@ -361,6 +365,8 @@ func changeOf(rec any) change {
 		return change{bucketApps, r.ClientID, mustJSON(r)}
 	case *Payment:
 		return change{bucketPayments, r.ID, encodePayment(r)}
+	case *PIISConsent:
+		return change{bucketPIIS, r.ID, encodePIIS(r)}
 	case limitRecord:
 		return change{bucketLimits, r.Org, mustJSON(r)}
 	case deletion:
@@ -707,6 +713,9 @@ func (s *Server) load(j *journal) (err error) {
 			return err
 		}
 		s.loadPayments(ps)
+		if err := loadBucket(tx, j.path, bucketPIIS, s.decodePIIS, func(k string, p *PIISConsent) { st.piis[k] = p }); err != nil {
+			return err
+		}
 		return loadBucket(tx, j.path, bucketLimits, decodeLimit, func(k string, r *limitRecord) {
 			l := s.newLimit()
 			l.day, l.n = r.Day, r.N

@@ -31,6 +31,8 @@ type pageData struct {
 	// A payment's page (payweb.go).
 	PaymentID, Service, Product, DebtorIBAN, Total, Currency string
 	Payments                                                 []paymentLine
+	// The PIIS consent's pages (piisweb.go).
+	PIIS *piisPage
 }
 
 func (s *Server) page(w http.ResponseWriter, status int, name string, d pageData) {
@@ -94,6 +96,15 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := &authSession{id: randomID(24), clientID: app.ClientID, redirectURI: redirect, state: state, challenge: challenge,
 		otp: otp(), expires: s.now().Add(SessionTTL)}
+	if ref.kind == "PIIS" {
+		sess.piisID = ref.id
+		if s.opts.AutoApprove {
+			s.autoApprovePIIS(w, r, sess)
+			return
+		}
+		s.signIn(w, sess, app)
+		return
+	}
 	if ref.kind == "PIS" {
 		sess.paymentID = ref.id
 		if s.opts.AutoApprove {
@@ -163,12 +174,12 @@ func (s *Server) authorizeRequest(q url.Values, app *App) (challenge string, ref
 	}
 	ref, ok := parseScope(q.Get("scope"))
 	if !ok {
-		return "", scopeRef{}, &authorizeError{"invalid_scope", fmt.Sprintf("scope %q is not AIS:<consentId> or PIS:<paymentId>", q.Get("scope"))}
+		return "", scopeRef{}, &authorizeError{"invalid_scope", fmt.Sprintf("scope %q is not AIS:<consentId>, PIS:<paymentId> or PIIS:<consentId>", q.Get("scope"))}
 	}
 	why := ""
 	switch ref.kind {
 	case "PIIS":
-		why = "PIIS:<consentId>: this ASPSP's authorization server grants no PIIS consent (confirmation of funds needs none here)"
+		why = s.piisAwaits(ref.id, app)
 	case "PIS":
 		why = s.paymentAwaits(ref.id, app)
 	default:
@@ -269,6 +280,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.paymentLogin(w, sess, psu)
 		return
 	}
+	if sess.piisID != "" || sess.grant {
+		s.piisLogin(w, sess, psu)
+		return
+	}
 	var d pageData
 	var gone string
 	var other bool
@@ -341,6 +356,10 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 	}
 	if sess.paymentID != "" {
 		s.paymentDecision(w, r, sess, r.PostForm.Get("decision") == "approve")
+		return
+	}
+	if sess.piisID != "" || sess.grant {
+		s.piisDecision(w, r, sess, psu, r.PostForm.Get("decision") == "approve")
 		return
 	}
 	if r.PostForm.Get("decision") != "approve" {
