@@ -100,7 +100,9 @@ func TestOpenAPIPIISConsent(t *testing.T) {
 		})
 	}
 	fc := func(tok string, account map[string]any, amount string, hdr map[string]string) func() answer {
-		return func() answer { return p.call("POST", "/v1/funds-confirmations", tok, fundsBody(account, amount, "EUR", nil), hdr) }
+		return func() answer {
+			return p.call("POST", "/v1/funds-confirmations", tok, fundsBody(account, amount, "EUR", nil), hdr)
+		}
 	}
 	available := func(a answer) bool {
 		t.Helper()
