@@ -285,7 +285,14 @@ func refusedPIIS(err error, consentID string) error {
 // the client token with a consent code; the next step is the consent.
 func needsPIIS(err error) error {
 	var ae *xs2a.APIError
-	if !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized || !(ae.HasCode("CONSENT_INVALID") || ae.HasCode("CONSENT_EXPIRED")) {
+	if !errors.As(err, &ae) {
+		return err
+	}
+	if ae.HasCode("CONSENT_UNKNOWN") {
+		// The rules' hint names `consent create`, an AIS consent.
+		return cmdutil.WithHint(err, "--consent names no PIIS consent of this TPP at this ASPSP: the PSU grants one to this TPP (on the bank's pages), then `xs2a authorize --piis ID --exchange`")
+	}
+	if ae.Status != http.StatusUnauthorized || !(ae.HasCode("CONSENT_INVALID") || ae.HasCode("CONSENT_EXPIRED")) {
 		return err
 	}
 	return cmdutil.WithHint(err, "the ASPSP confirms funds under a PIIS consent the PSU granted: `xs2a authorize --piis ID --exchange` with its id, then ask again")

@@ -1,0 +1,143 @@
+package main_test
+
+// The PIIS consent through the built binary: `sandbox serve --piis-consent
+// --require-piis-consent`, `authorize --piis ID --exchange` (headless: the
+// auto-approving bank and a curl "browser"), `funds-confirmation` with the
+// PIIS token (true, false, an account the consent does not cover), and a
+// consent granted on the bank's page to another TPP, which this TPP can
+// neither authorise nor name.
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	piisIBAN    = "FI0412345600012343" // customer 5000001's current account
+	piisSavings = "FI9612345600098763" // and its savings account
+	piisCard    = "524378******8693"   // customer 1345611's card
+)
+
+func TestPIISConsentAgainstSandboxServe(t *testing.T) {
+	dir := t.TempDir()
+	apps := filepath.Join(dir, "apps.yaml")
+	const otherOrg = "PSDFI-FINFSA-7654321-0"
+	if err := os.WriteFile(apps, []byte("- {name: Other Issuer, client_id: other-issuer, client_secret: other-secret, api_key: other-key, organization_id: "+otherOrg+"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := serveBinary(t, "--piis-consent", piisIBAN, "--piis-consent", piisCard, "--require-piis-consent", "--apps", apps)
+	ids := regexp.MustCompile(`consent_id:(piis-[A-Za-z0-9_-]+)`).FindAllStringSubmatch(s.info["piis_consents"], -1)
+	if len(ids) != 2 || s.info["require_piis_consent"] != "true" {
+		t.Fatalf("serve -o json: piis_consents %q, require_piis_consent %q", s.info["piis_consents"], s.info["require_piis_consent"])
+	}
+	ibanID, cardID := ids[0][1], ids[1][1]
+	browser := []string{"BROWSER=" + flowBrowser(t, s)}
+
+	// The bank demands a PIIS consent: the client token alone is refused,
+	// and the hint names the way to one.
+	r := s.run(nil, "funds-confirmation", "--account", piisIBAN, "--amount", "1")
+	oneErrorLine(t, "client token under --require-piis-consent", r, 4, "401 CONSENT_INVALID", "xs2a authorize --piis")
+
+	// A consent granted but not authorised yet, named with --consent.
+	r = s.run(nil, "funds-confirmation", "--pan", piisCard, "--amount", "1", "--consent", cardID)
+	oneErrorLine(t, "received consent", r, 4, "401 CONSENT_INVALID", "received", "xs2a authorize --piis")
+
+	// --write-profile remembered the last consent --piis-consent granted,
+	// the card's: `authorize --piis` without an ID takes it, and its
+	// holder (1345611) approves.
+	if r = s.run(browser, "authorize", "--piis", "--exchange", "--timeout", "30s"); r.code != 0 || !strings.Contains(r.stdout+r.stderr, cardID) {
+		t.Fatalf("authorize --piis (the state's) --exchange: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = s.run(nil, "funds-confirmation", "--pan", "5243780000008693", "--amount", "1", "--exit-status"); r.code != 0 || !strings.Contains(r.stderr, cardID) {
+		t.Errorf("card with its PIIS token: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// Authorised headless by ID; the PSU (5000001, the account's holder)
+	// approves.
+	if r = s.run(browser, "authorize", "--piis", ibanID, "--exchange", "--timeout", "30s"); r.code != 0 || !strings.Contains(r.stdout+r.stderr, ibanID) {
+		t.Fatalf("authorize --piis --exchange: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = s.run(nil, "funds-confirmation", "--account", piisIBAN, "--amount", "1.00", "--exit-status")
+	if r.code != 0 || r.stdout != "funds available: 1.00 EUR on "+piisIBAN+"\n" || !strings.Contains(r.stderr, "PIIS token of consent "+ibanID) ||
+		!strings.Contains(r.stderr, "--show-secrets") {
+		t.Errorf("available with the PIIS token: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	r = s.run(nil, "funds-confirmation", "--account", piisIBAN, "--amount", "99999999999.99", "--exit-status")
+	if r.code != 9 || r.stdout != "funds NOT available: 99999999999.99 EUR on "+piisIBAN+"\n" {
+		t.Errorf("not available with the PIIS token: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	r = s.run(nil, "funds-confirmation", "--account", piisSavings, "--amount", "1")
+	oneErrorLine(t, "an account the consent does not cover", r, 4, "401 CONSENT_INVALID", piisSavings, "xs2a authorize --piis")
+	r = s.run(nil, "funds-confirmation", "--account", piisIBAN, "--amount", "1", "--client-token")
+	oneErrorLine(t, "--client-token", r, 4, "401 CONSENT_INVALID")
+	if strings.Contains(r.stderr, "PIIS token of consent") {
+		t.Errorf("--client-token sent the PIIS token:\n%s", r.stderr)
+	}
+
+
+	// The PSU grants another TPP a consent on the bank's page (HTTP form
+	// posts, as a browser sends them).
+	otherID := grantOnPage(t, s, "5000001", piisIBAN, "other-issuer")
+	r = s.run(browser, "authorize", "--piis", otherID, "--exchange", "--timeout", "30s")
+	if r.code == 0 || !strings.Contains(r.stderr, "invalid_scope") || !strings.Contains(r.stderr, "another TPP") {
+		t.Errorf("authorize another TPP's consent: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = s.run(nil, "funds-confirmation", "--account", piisIBAN, "--amount", "1", "--consent", otherID, "--client-token")
+	oneErrorLine(t, "another TPP's consent", r, 4, "400 CONSENT_UNKNOWN", "no PIIS consent of this TPP", "xs2a authorize --piis")
+}
+
+var (
+	piisSessionRE = regexp.MustCompile(`name="session" value="([^"]+)"`)
+	piisOTPRE     = regexp.MustCompile(`id="code">([0-9]{6})<`)
+	piisGrantedRE = regexp.MustCompile(`id="piis-consent-id">(piis-[A-Za-z0-9_-]+)<`)
+)
+
+// grantOnPage signs customer in on the bank's /psu/piis-consents and
+// grants the app clientID a consent of account; it returns the id the page
+// shows.
+func grantOnPage(t *testing.T, s *served, customer, account, clientID string) string {
+	t.Helper()
+	pool := x509.NewCertPool()
+	ca, err := os.ReadFile(filepath.Join(s.dir, "certs", "ca.pem"))
+	if err != nil || !pool.AppendCertsFromPEM(ca) {
+		t.Fatalf("the sandbox CA: %v", err)
+	}
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	page := func(resp *http.Response, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", resp.Request.URL, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	base := s.info["auth_url"]
+	p := page(c.Get(base + "/psu/piis-consents"))
+	sm, om := piisSessionRE.FindStringSubmatch(p), piisOTPRE.FindStringSubmatch(p)
+	if sm == nil || om == nil {
+		t.Fatalf("the grant page has no sign-in:\n%s", p)
+	}
+	p = page(c.PostForm(base+"/oauth/login", url.Values{"session": {sm[1]}, "psu_id": {customer}, "otp": {om[1]}}))
+	if !strings.Contains(p, account) || !strings.Contains(p, "Other Issuer") {
+		t.Fatalf("the grant page after sign-in lists neither the account nor the other TPP:\n%s", p)
+	}
+	p = page(c.PostForm(base+"/psu/piis-consents", url.Values{"session": {sm[1]}, "action": {"grant"}, "account": {account}, "tpp": {clientID}}))
+	m := piisGrantedRE.FindStringSubmatch(p)
+	if m == nil {
+		t.Fatalf("no consent id on the page:\n%s", p)
+	}
+	return m[1]
+}
