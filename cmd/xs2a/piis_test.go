@@ -83,7 +83,6 @@ func TestPIISConsentAgainstSandboxServe(t *testing.T) {
 		t.Errorf("--client-token sent the PIIS token:\n%s", r.stderr)
 	}
 
-
 	// The PSU grants another TPP a consent on the bank's page (HTTP form
 	// posts, as a browser sends them).
 	otherID := grantOnPage(t, s, "5000001", piisIBAN, "other-issuer")
