@@ -2,12 +2,15 @@ package sandbox
 
 import (
 	"bytes"
+	"crypto/x509"
 	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
 )
 
 var piisIDRE = regexp.MustCompile(`id="piis-consent-id">(piis-[A-Za-z0-9_-]+)<`)
@@ -316,4 +319,23 @@ func TestDataDirKeepsPIISConsents(t *testing.T) {
 	}
 	a := p2.call("POST", "/v1/funds-confirmations", tr.AccessToken, fundsBody(map[string]any{"iban": currentIBAN}, "1.00", "EUR", nil), nil)
 	wantStatus(t, a, 200)
+}
+
+// TestPIISTokenNeedsPSPIC: a QWAC without PSP_IC gets no PIIS token.
+func TestPIISTokenNeedsPSPIC(t *testing.T) {
+	ai := extraSet(t, "ai-only")
+	app := App{Name: "ai only", ClientID: "ai-client", ClientSecret: "s", APIKey: "k", OrganizationID: qcert.DefaultOrg.OrganizationIdentifier()}
+	s := startSandbox(t, Options{AutoApprove: true, RatePerSecond: -1, Trust: []*x509.Certificate{ai.CA.Cert}, Apps: []App{app}})
+	id, err := s.GrantPIISConsent("", currentIBAN, app.OrganizationID, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.store.locked(func() { s.store.piis[id].CA = "" }) // not bound yet: any CA of the organisation
+	p := newParty(t, s, app, ai.QWAC, ai.QSeal)
+	verifier, challenge := pkce()
+	q := redirected(t, p.authorize(piisQuery(app, id, "st", challenge)), loopbackRedirect)
+	a, _ := p.exchange(q.Get("code"), loopbackRedirect, verifier)
+	if a.status != 400 || !bytes.Contains(a.body, []byte("unauthorized_client")) || !bytes.Contains(a.body, []byte("PSP_IC")) {
+		t.Errorf("PIIS token for a PSP_AI-only QWAC: %d %s", a.status, a.body)
+	}
 }
