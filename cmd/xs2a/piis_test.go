@@ -8,6 +8,7 @@ package main_test
 // neither authorise nor name.
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"io"
@@ -19,6 +20,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/xs2a-dev/xs2a/pkg/sandbox"
 )
 
 const (
@@ -139,4 +143,76 @@ func grantOnPage(t *testing.T, s *served, customer, account, clientID string) st
 		t.Fatalf("no consent id on the page:\n%s", p)
 	}
 	return m[1]
+}
+
+// TestPIISConsentInTheRealBrowser: in Chromium the PSU grants a PIIS
+// consent on the sandbox's page, then approves `xs2a authorize --piis ID
+// --exchange` on the bank's consent page showing the account; the PIIS
+// token then confirms funds.
+func TestPIISConsentInTheRealBrowser(t *testing.T) {
+	path := chromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	browser, chromeOut := startBrowser(t, ctx, path)
+	b := startBank(t, sandbox.Options{RatePerSecond: -1})
+	u := newUser(t, b, nil)
+	tab, tcancel := context.WithTimeout(newTab(t, browser), 45*time.Second)
+	defer tcancel()
+
+	// The grant page: sign in as 5000001, pick the account and the TPP.
+	if err := chromedp.Do(tab, chromedp.Navigate(b.s.AuthURL+"/psu/piis-consents"), chromedp.WaitVisible(chromedp.ID("signin"))); err != nil {
+		t.Fatalf("grant page: %v", err)
+	}
+	otp, err := chromedp.Run(tab, chromedp.Text(chromedp.ID("code")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab,
+		chromedp.SendKeys(chromedp.ID("psu_id"), "5000001"),
+		chromedp.SendKeys(chromedp.ID("otp"), strings.TrimSpace(otp)),
+		chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.ID("grant")),
+		chromedp.Click(chromedp.CSS(`input[name=account][value="`+piisIBAN+`"]`)),
+		chromedp.Click(chromedp.CSS(`input[name=tpp][value="`+b.s.DefaultApp.ClientID+`"]`)),
+		chromedp.Click(chromedp.ID("grant")),
+		chromedp.WaitVisible(chromedp.ID("piis-consent-id")),
+	); err != nil {
+		text, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+		t.Fatalf("granting on the page: %v\npage:\n%s\nchromium:\n%s", err, text, chromeOut)
+	}
+	id, err := chromedp.Run(tab, chromedp.Text(chromedp.ID("piis-consent-id")))
+	if id = strings.TrimSpace(id); err != nil || !strings.HasPrefix(id, "piis-") {
+		t.Fatalf("consent id on the page: %q %v", id, err)
+	}
+
+	// The TPP asks for its authorisation; $BROWSER hands the URL over.
+	urlFile := filepath.Join(u.dir, "opened-urls")
+	script := filepath.Join(u.dir, "browser.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '"+urlFile+"'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := &flowProcess{proc: startProc(t, u.dir, append(append([]string{}, u.env...), "BROWSER="+script),
+		"--config", u.cfg, "authorize", "--piis", id, "--exchange", "--timeout", "40s"), urlFile: urlFile}
+	authURL := p.authURL(t, tab)
+	if !strings.Contains(authURL, "scope=PIIS%3A"+id) {
+		t.Fatalf("authorization URL %q lacks scope PIIS:%s", authURL, id)
+	}
+	psuSignsInAs(t, tab, authURL, "5000001")
+	page, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.body.innerText`))
+	if err != nil || !strings.Contains(page, piisIBAN) || !strings.Contains(page, id) {
+		t.Errorf("the consent page does not show the account and the consent (%v):\n%s", err, page)
+	}
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("approve"))); err != nil {
+		t.Fatal(err)
+	}
+	if page, err := waitForText(tab, "close this tab"); err != nil {
+		t.Fatalf("no callback page: %v\n%s\nxs2a stderr:\n%s", err, page, p.stderr)
+	}
+	if code := p.exit(t, 30*time.Second); code != 0 {
+		t.Fatalf("authorize --piis --exchange: exit %d\n%s%s", code, p.stdout, p.stderr)
+	}
+	r := u.run("funds-confirmation", "--account", piisIBAN, "--amount", "1", "--exit-status")
+	if r.code != 0 || !strings.Contains(r.stderr, "PIIS token of consent "+id) {
+		t.Errorf("funds-confirmation with the PIIS token: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
