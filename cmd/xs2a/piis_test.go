@@ -79,6 +79,15 @@ func TestPIISConsentAgainstSandboxServe(t *testing.T) {
 	if r.code != 9 || r.stdout != "funds NOT available: 99999999999.99 EUR on "+piisIBAN+"\n" {
 		t.Errorf("not available with the PIIS token: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
+	// `xs2a api --token piis` sends the PIIS token; --token client the
+	// client token.
+	body := `{"account":{"iban":"` + piisIBAN + `"},"instructedAmount":{"currency":"EUR","amount":"1.00"}}`
+	if r = s.run(nil, "api", "POST", "/v1/funds-confirmations", "--token", "piis", "-d", body); r.code != 0 || !strings.Contains(r.stdout, `"fundsAvailable": true`) {
+		t.Errorf("api POST /v1/funds-confirmations with the PIIS token: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = s.run(nil, "api", "POST", "/v1/funds-confirmations", "--token", "client", "-d", body); r.code == 0 || !strings.Contains(r.stderr, "CONSENT_INVALID") {
+		t.Errorf("api --token client under --require-piis-consent: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	r = s.run(nil, "funds-confirmation", "--account", piisSavings, "--amount", "1")
 	oneErrorLine(t, "an account the consent does not cover", r, 4, "401 CONSENT_INVALID", piisSavings, "xs2a authorize --piis")
 	r = s.run(nil, "funds-confirmation", "--account", piisIBAN, "--amount", "1", "--client-token")
