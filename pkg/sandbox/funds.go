@@ -20,9 +20,11 @@ import (
 // interimAvailable balance of a payment account of customer
 // PaymentCustomerID, the credit line left (expected with creditLimitIncluded)
 // of a card account. The 1.3 file leaves the PIIS consent to the ASPSP and
-// declares no Consent-ID on this path ("contained but commented out"); the
-// sandbox keeps no PIIS consents, so any test customer's account answers
-// to a TPP with a token and the API key.
+// declares no Consent-ID on this path ("contained but commented out"). With
+// the access token of a PIIS:<consentId> authorisation (piis.go) the call
+// is bound to that consent: valid, this TPP's, for the account asked
+// about. With the client-credentials token any test customer's account
+// answers, unless Options.RequirePIISConsent (or a Consent-ID names one).
 
 // fundsRequest is the file's confirmationOfFunds.
 type fundsRequest struct {
@@ -62,14 +64,13 @@ type fundsAccount struct {
 }
 
 func (s *Server) confirmFunds(c *call) *apiError {
-	if _, e := s.clientToken(c); e != nil {
+	t, e := s.clientToken(c)
+	if e != nil {
 		return e
 	}
-	// The file comments the Consent-ID of the "extended services" out; the
-	// sandbox has no PIIS consent a Consent-ID could name, and says so
-	// rather than ignore a header the TPP relies on.
-	if cid := c.r.Header.Get("Consent-ID"); cid != "" {
-		return reject(http.StatusBadRequest, CodeConsentUnknown, fmt.Sprintf("consent %q is not a PIIS consent of this TPP: the sandbox keeps no PIIS consents (the 1.3 file leaves them to the ASPSP); leave Consent-ID out", text.Clip(cid, 60))).withPath("Consent-ID")
+	consent, e := s.fundsConsent(c, t)
+	if e != nil {
+		return e
 	}
 	if ct := c.r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return reject(http.StatusUnsupportedMediaType, CodeFormatError, fmt.Sprintf("Content-Type %q: the confirmation of funds request is application/json", text.Clip(ct, 60)))
@@ -85,6 +86,9 @@ func (s *Server) confirmFunds(c *call) *apiError {
 	acc, e := s.fundsAccount(req)
 	if e != nil {
 		return e
+	}
+	if consent != nil && !consent.covers(acc) {
+		return reject(http.StatusUnauthorized, CodeConsentInvalid, fmt.Sprintf("PIIS consent %s is for %s, not for %s %s", consent.ID, consent.Account(), acc.noun, acc.id))
 	}
 	if acc.blocked {
 		return reject(http.StatusBadRequest, CodeResourceBlocked, fmt.Sprintf("%s %s is blocked", acc.noun, acc.id)).withPath("account")

@@ -155,7 +155,7 @@ func TestOpenAPIFundsConfirmation(t *testing.T) {
 	})
 	step("400 CONSENT_UNKNOWN: a Consent-ID the sandbox has no PIIS consent for", 400, func() answer {
 		a := post(fundsBody(iban, "1.00", "EUR", nil), map[string]string{"Consent-ID": "piis-1"})()
-		wantAPIError(t, a, 400, CodeConsentUnknown, "Consent-ID", "no PIIS consents")
+		wantAPIError(t, a, 400, CodeConsentUnknown, "Consent-ID", "not a PIIS consent of this TPP")
 		return a
 	})
 	step("401 TOKEN_INVALID: no token", 401, func() answer {

@@ -46,7 +46,7 @@ func (s *Server) metadata() Metadata {
 		ResponseModesSupported:            []string{"query"},
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "tls_client_auth"},
-		ScopesSupported:                   []string{"AIS:<consentId>", "PIS:<paymentId>"},
+		ScopesSupported:                   []string{"AIS:<consentId>", "PIS:<paymentId>", "PIIS:<consentId>"},
 		TLSClientCertificateBoundTokens:   true,
 		IssParameterSupported:             true,
 	}
@@ -257,8 +257,22 @@ func (s *Server) exchangeCode(r *http.Request, app *App, tpp *TPP, now time.Time
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "the code's consent belongs to another TPP")
 	case s.store.payments.byID[c.paymentID] != nil && !s.paymentOf(s.store.payments.byID[c.paymentID], tpp):
 		return nil, invalid(http.StatusBadRequest, "invalid_grant", "the code's payment belongs to another TPP")
+	case s.store.piis[c.piisID] != nil && !piisOf(s.store.piis[c.piisID], tpp):
+		return nil, invalid(http.StatusBadRequest, "invalid_grant", "the code's PIIS consent belongs to another TPP")
 	}
 	scope := "AIS:" + c.consentID
+	tokenConsent := c.consentID
+	if c.piisID != "" {
+		// A PIIS token needs a QWAC with PSP_IC, as funds confirmation does.
+		if e := checkRole(tpp.Cert, "QWAC", "/v1/funds-confirmations"); e != nil {
+			return nil, invalid(http.StatusBadRequest, "unauthorized_client", "%s", e.msgs[0].Text)
+		}
+		scope, tokenConsent = "PIIS:"+c.piisID, c.piisID
+		if p := s.store.piis[c.piisID]; p != nil && p.CA == "" {
+			p.CA = tpp.CA // the consent is this TPP's from now on
+			saved.add(s.store.save(p))
+		}
+	}
 	if c.paymentID != "" {
 		// A PIS token needs a QWAC with PSP_PI, as the PIS paths do.
 		if e := checkRole(tpp.Cert, "QWAC", "/v1/payments"); e != nil {
@@ -268,8 +282,8 @@ func (s *Server) exchangeCode(r *http.Request, app *App, tpp *TPP, now time.Time
 	}
 	c.used = true
 	s.store.prune(now)
-	at := &token{value: randomID(32), kind: "user", clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: c.consentID, scope: scope, expires: now.Add(AccessTokenTTL)}
-	rt := &token{value: randomID(32), kind: "user", refresh: true, clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: c.consentID, scope: scope, expires: now.Add(RefreshTokenTTL)}
+	at := &token{value: randomID(32), kind: "user", clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: tokenConsent, scope: scope, expires: now.Add(AccessTokenTTL)}
+	rt := &token{value: randomID(32), kind: "user", refresh: true, clientID: app.ClientID, thumbprint: tpp.Thumbprint, consentID: tokenConsent, scope: scope, expires: now.Add(RefreshTokenTTL)}
 	s.store.addToken(at)
 	s.store.addToken(rt)
 	c.issued = []string{at.value, rt.value}

@@ -40,10 +40,12 @@ const DBFile = "sandbox.db"
 // 4: payments ("payments", paypersist.go) and codes of a payment's
 // authorization ("paymentId"), which a schema 3 reader refuses as damage;
 // older files are read as they are and marked 4.
-// 5: a standing order's progress ("order", paysched.go) and a payment's
+// 5: a standing order's progress ("order", paysched.go), a payment's
 // cancellation authorisations ("cancelRequested", "cancellations",
-// paycancel.go), which a schema 4 reader refuses as damage; running orders
-// of a schema 4 file run from the day a schema 5 build reads it.
+// paycancel.go), PIIS consents ("piis", piis.go) and codes of their
+// authorization ("piisConsentId"), which a schema 4 reader refuses as
+// damage or drops; older files are read as they are and marked 5 (running
+// orders of a schema 4 file run from the day a schema 5 build reads it).
 const schemaVersion = 5
 
 // lockWait is how long Open waits for the file lock of another process: a
@@ -66,7 +68,7 @@ var (
 	bucketTokens   = []byte("tokens")
 	bucketCodes    = []byte("codes")
 	bucketLimits   = []byte("limits")
-	dataBuckets    = [][]byte{bucketApps, bucketConsents, bucketTokens, bucketCodes, bucketLimits, bucketPayments}
+	dataBuckets    = [][]byte{bucketApps, bucketConsents, bucketTokens, bucketCodes, bucketLimits, bucketPayments, bucketPIIS}
 	keySchema      = []byte("schema")
 )
 
@@ -121,7 +123,8 @@ type codeRecord struct {
 	RedirectURI string    `json:"redirectUri"`
 	Challenge   string    `json:"challenge"`
 	ConsentID   string    `json:"consentId"`
-	PaymentID   string    `json:"paymentId,omitempty"` // schema 4
+	PaymentID   string    `json:"paymentId,omitempty"`     // schema 4
+	PIISID      string    `json:"piisConsentId,omitempty"` // schema 5
 	Expires     time.Time `json:"expires"`
 	Used        bool      `json:"used,omitempty"`
 	Issued      []string  `json:"issued,omitempty"`
@@ -188,7 +191,7 @@ func encodeToken(t *token) []byte {
 
 func encodeCode(c *authCode) []byte {
 	return mustJSON(codeRecord{Value: c.value, ClientID: c.clientID, RedirectURI: c.redirectURI, Challenge: c.challenge,
-		ConsentID: c.consentID, PaymentID: c.paymentID, Expires: c.expires, Used: c.used, Issued: slices.Clone(c.issued)})
+		ConsentID: c.consentID, PaymentID: c.paymentID, PIISID: c.piisID, Expires: c.expires, Used: c.used, Issued: slices.Clone(c.issued)})
 }
 
 func mustJSON(v any) []byte {
@@ -301,7 +304,7 @@ func decodeCode(key string, b []byte) (*authCode, error) {
 		return nil, err
 	}
 	return &authCode{value: r.Value, clientID: r.ClientID, redirectURI: r.RedirectURI, challenge: r.Challenge,
-		consentID: r.ConsentID, paymentID: r.PaymentID, expires: r.Expires, used: r.Used, issued: r.Issued}, nil
+		consentID: r.ConsentID, paymentID: r.PaymentID, piisID: r.PIISID, expires: r.Expires, used: r.Used, issued: r.Issued}, nil
 }
 
 func decodeApp(key string, b []byte) (*App, error) {
@@ -365,6 +368,8 @@ func changeOf(rec any) change {
 		return change{bucketApps, r.ClientID, mustJSON(r)}
 	case *Payment:
 		return change{bucketPayments, r.ID, encodePayment(r)}
+	case *PIISConsent:
+		return change{bucketPIIS, r.ID, encodePIIS(r)}
 	case limitRecord:
 		return change{bucketLimits, r.Org, mustJSON(r)}
 	case deletion:
@@ -711,6 +716,9 @@ func (s *Server) load(j *journal) (err error) {
 			return err
 		}
 		s.loadPayments(ps)
+		if err := loadBucket(tx, j.path, bucketPIIS, s.decodePIIS, func(k string, p *PIISConsent) { st.piis[k] = p }); err != nil {
+			return err
+		}
 		return loadBucket(tx, j.path, bucketLimits, decodeLimit, func(k string, r *limitRecord) {
 			l := s.newLimit()
 			l.day, l.n = r.Day, r.N

@@ -145,5 +145,7 @@ func (s *Server) WebHandler() http.Handler {
 	mux.HandleFunc("GET /oauth/authorize", s.handleAuthorize)
 	mux.HandleFunc("POST /oauth/login", s.handleLogin)
 	mux.HandleFunc("POST /oauth/decision", s.handleDecision)
+	mux.HandleFunc("GET /psu/piis-consents", s.handlePIISGrantPage)
+	mux.HandleFunc("POST /psu/piis-consents", s.handlePIISGrant)
 	return s.logged(mux)
 }

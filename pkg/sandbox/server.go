@@ -32,6 +32,10 @@ type Options struct {
 	// AutoApprove skips the PSU's pages: the authorization endpoint
 	// redirects at once as if customer 1345611 approved.
 	AutoApprove bool
+	// RequirePIISConsent refuses a funds confirmation under the
+	// client-credentials token: only the access token of a PIIS consent
+	// (piis.go) confirms funds.
+	RequirePIISConsent bool
 	// AutoApprovePSU is the customer AutoApprove approves as (default
 	// DocumentedPSU, 1345611; PaymentCustomerID has payment accounts).
 	AutoApprovePSU string

@@ -87,6 +87,7 @@ type authCode struct {
 	challenge   string
 	consentID   string
 	paymentID   string // the code of a PIS:<paymentId> authorization
+	piisID      string // the code of a PIIS:<consentId> authorization (piis.go)
 	expires     time.Time
 	used        bool
 	issued      []string // tokens issued for it, revoked when it is reused
@@ -101,6 +102,8 @@ type authSession struct {
 	challenge   string
 	consentID   string
 	paymentID   string // a PIS:<paymentId> authorization, instead of consentID
+	piisID      string // a PIIS:<consentId> authorization, instead of consentID
+	grant       bool   // a sign-in to grant PIIS consents (piisweb.go)
 	otp         string
 	psu         *PSU
 	expires     time.Time
@@ -111,7 +114,8 @@ type store struct {
 	mu       sync.Mutex
 	apps     map[string]*App // by client_id
 	consents map[string]*Consent
-	payments payments // in memory only (payments.go)
+	payments payments                // in memory only (payments.go)
+	piis     map[string]*PIISConsent // by id (piis.go)
 	tokens   map[string]*token
 	byApp    map[string]*list.List // of *token, by client_id, oldest first
 	codes    map[string]*authCode
@@ -124,7 +128,7 @@ type store struct {
 func newStore() *store {
 	return &store{apps: map[string]*App{}, consents: map[string]*Consent{}, tokens: map[string]*token{}, byApp: map[string]*list.List{},
 		codes: map[string]*authCode{}, sessions: map[string]*authSession{}, signIns: map[string][]*authSession{},
-		payments: payments{byID: map[string]*Payment{}}}
+		payments: payments{byID: map[string]*Payment{}}, piis: map[string]*PIISConsent{}}
 }
 
 // locked runs f with the store's lock held, released by defer: a panic in
@@ -166,8 +170,15 @@ func (st *store) addSession(sess *authSession) {
 
 // resource is what the sign-in authorises: its consent, or its payment.
 func (sess *authSession) resource() string {
-	if sess.paymentID != "" {
+	switch {
+	case sess.paymentID != "":
 		return "payment " + sess.paymentID
+	case sess.piisID != "":
+		return "piis " + sess.piisID
+	case sess.grant:
+		// The grant page's sign-ins are bounded together: it takes no
+		// certificate either.
+		return "piis grant"
 	}
 	return sess.consentID
 }

@@ -32,6 +32,8 @@ type pageData struct {
 	PaymentID, Service, Product, DebtorIBAN, Total, Currency string
 	Payments                                                 []paymentLine
 	Cancel                                                   bool // the PSU authorises the payment's cancellation
+	// The PIIS consent's pages (piisweb.go).
+	PIIS *piisPage
 }
 
 func (s *Server) page(w http.ResponseWriter, status int, name string, d pageData) {
@@ -95,6 +97,15 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := &authSession{id: randomID(24), clientID: app.ClientID, redirectURI: redirect, state: state, challenge: challenge,
 		otp: otp(), expires: s.now().Add(SessionTTL)}
+	if ref.kind == "PIIS" {
+		sess.piisID = ref.id
+		if s.opts.AutoApprove {
+			s.autoApprovePIIS(w, r, sess)
+			return
+		}
+		s.signIn(w, sess, app)
+		return
+	}
 	if ref.kind == "PIS" {
 		sess.paymentID = ref.id
 		if s.opts.AutoApprove {
@@ -164,12 +175,12 @@ func (s *Server) authorizeRequest(q url.Values, app *App) (challenge string, ref
 	}
 	ref, ok := parseScope(q.Get("scope"))
 	if !ok {
-		return "", scopeRef{}, &authorizeError{"invalid_scope", fmt.Sprintf("scope %q is not AIS:<consentId> or PIS:<paymentId>", q.Get("scope"))}
+		return "", scopeRef{}, &authorizeError{"invalid_scope", fmt.Sprintf("scope %q is not AIS:<consentId>, PIS:<paymentId> or PIIS:<consentId>", q.Get("scope"))}
 	}
 	why := ""
 	switch ref.kind {
 	case "PIIS":
-		why = "PIIS:<consentId>: this ASPSP's authorization server grants no PIIS consent (confirmation of funds needs none here)"
+		why = s.piisAwaits(ref.id, app)
 	case "PIS":
 		why = s.paymentAwaits(ref.id, app)
 	default:
@@ -271,6 +282,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.paymentLogin(w, sess, psu)
 		return
 	}
+	if sess.piisID != "" || sess.grant {
+		s.piisLogin(w, sess, psu)
+		return
+	}
 	var d pageData
 	var gone string
 	var other bool
@@ -343,6 +358,10 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 	}
 	if sess.paymentID != "" {
 		s.paymentDecision(w, r, sess, r.PostForm.Get("decision") == "approve")
+		return
+	}
+	if sess.piisID != "" || sess.grant {
+		s.piisDecision(w, r, sess, psu, r.PostForm.Get("decision") == "approve")
 		return
 	}
 	if r.PostForm.Get("decision") != "approve" {

@@ -279,6 +279,18 @@ func (s *Session) discover(ctx context.Context, tokenURL, authorizeURL bool) (*o
 // when expired) and the Consent-ID it belongs to. Headers already present
 // are kept. `xs2a proxy --inject-auth` and `xs2a replay` use it.
 func (s *Session) InjectAuth(ctx context.Context, out *http.Request) error {
+	if FundsConfirmation(out.URL.Path) && out.Header.Get("Authorization") == "" {
+		// The PSU's PIIS token when the state keeps one (`authorize
+		// --piis --exchange`), as funds-confirmation sends it; else the
+		// client token below.
+		t, err := s.PIISToken(ctx)
+		if err != nil {
+			return err
+		}
+		if t != nil {
+			out.Header.Set("Authorization", "Bearer "+t.AccessToken)
+		}
+	}
 	if ConsentManagement(out.URL.Path) || FundsConfirmation(out.URL.Path) || PaymentPath(out.URL.Path) {
 		if out.Header.Get("Authorization") == "" {
 			t, err := s.ClientToken(ctx, false)

@@ -140,3 +140,37 @@ func TestWithClientToken(t *testing.T) {
 		})
 	}
 }
+
+// TestInjectAuthFundsConfirmation: the proxy's and replay's funds
+// confirmation gets the PIIS token the state keeps, else the client token,
+// and the API key either way; an Authorization sent wins.
+func TestInjectAuthFundsConfirmation(t *testing.T) {
+	later := time.Now().Add(time.Hour)
+	for _, tc := range []struct {
+		name, sent, want string
+		piis             *state.Token
+	}{
+		{"the PIIS token", "", "Bearer piis-tok", &state.Token{AccessToken: "piis-tok", ConsentID: "piis-1", Expiry: later}},
+		{"no PIIS token: the client token", "", "Bearer client-tok", nil},
+		{"sent wins", "Bearer mine", "Bearer mine", &state.Token{AccessToken: "piis-tok", ConsentID: "piis-1", Expiry: later}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Session{Config: &profile.Config{ProfileName: "p"}, Store: state.Open(t.TempDir()), Now: time.Now,
+				API: &xs2a.Client{APIKey: "key"}}
+			st := &state.State{ClientToken: &state.Token{AccessToken: "client-tok", Expiry: later}, PIISToken: tc.piis}
+			if err := s.Store.Save("p", st); err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest("POST", "https://bank.example/v1/funds-confirmations", nil)
+			if tc.sent != "" {
+				req.Header.Set("Authorization", tc.sent)
+			}
+			if err := s.InjectAuth(context.Background(), req); err != nil {
+				t.Fatal(err)
+			}
+			if got := req.Header.Get("Authorization"); got != tc.want || req.Header.Get("X-API-Key") != "key" || req.Header.Get("Consent-ID") != "" {
+				t.Errorf("Authorization %q, X-API-Key %q, Consent-ID %q; want %q, key, none", got, req.Header.Get("X-API-Key"), req.Header.Get("Consent-ID"), tc.want)
+			}
+		})
+	}
+}

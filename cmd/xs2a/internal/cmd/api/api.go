@@ -46,7 +46,8 @@ func NewCmdAPI(f *cmdutil.Factory, runF func(*APIOptions) error) *cobra.Command 
 API version (/consents/ID/authorisations) or absolute (/v1/...). The request
 is signed like every other; --token picks the bearer token: client (the
 client-credentials token, with the API key), user (the PSU's, with
-Consent-ID) or none. The answer's body goes to stdout, pretty when JSON; an
+Consent-ID), piis (the PSU's funds confirmation token, with the API key) or
+none. The answer's body goes to stdout, pretty when JSON; an
 error status exits 3 (or 4, 5, 6 by its code). Control characters in the
 body are written escaped (\u001b in JSON, \x1b otherwise), never raw.
 A POST to /consents carries PSU-IP-Address as consent create's does.`,
@@ -77,7 +78,7 @@ A POST to /consents carries PSU-IP-Address as consent create's does.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&o.Body, "body", "d", "", "request body (JSON)")
 	fl.StringVar(&o.BodyFile, "body-file", "", "request body from a file (- for stdin)")
-	fl.StringVar(&o.Token, "token", "user", "bearer token: client, user or none")
+	fl.StringVar(&o.Token, "token", "user", "bearer token: client, user, piis (the PSU's funds confirmation token) or none")
 	fl.StringVar(&o.Consent, "consent", "", "Consent-ID with --token user (default: the authorized consent)")
 	fl.StringArrayVarP(&o.Headers, "header", "H", nil, "extra header \"Name: value\" (repeatable)")
 	return cmd
@@ -146,9 +147,19 @@ func addCredentials(ctx context.Context, s *cmdutil.Session, o *APIOptions, req 
 			return err
 		}
 		req.Token, req.ConsentID = t.AccessToken, firstNonEmpty(o.Consent, t.ConsentID)
+	case "piis":
+		// The PSU's funds confirmation token (`authorize --piis --exchange`).
+		t, err := s.PIISToken(ctx)
+		if err != nil {
+			return err
+		}
+		if t == nil {
+			return &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf("no PIIS token in profile %q: run `xs2a authorize --piis ID --exchange` first", s.Config.ProfileName)}
+		}
+		req.Token, req.APIKey = t.AccessToken, true
 	case "none":
 	default:
-		return cmdutil.UsageErrorf("--token %q is not client, user or none", o.Token)
+		return cmdutil.UsageErrorf("--token %q is not client, user, piis or none", o.Token)
 	}
 	return nil
 }

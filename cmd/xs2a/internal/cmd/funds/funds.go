@@ -6,7 +6,9 @@ package funds
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/iban"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
@@ -31,6 +34,9 @@ type Options struct {
 	Payee      string
 	Consent    string
 	ExitStatus bool
+	// ClientToken sends the client-credentials token even when the state
+	// keeps a PIIS token.
+	ClientToken bool
 }
 
 var (
@@ -119,9 +125,13 @@ the moment of the request. The account is an IBAN (--account) or a card
 (--pan, the card number or its masked PAN); --card-number is the card the
 card-based payment instrument issuer issued, sent when known.
 
-The call goes with the client-credentials token and the API key. --consent
-sends a Consent-ID, for a bank with PIIS consents (the 1.3 file comments the
-header out and leaves the consent to the bank).
+The call goes with the API key and the PSU's PIIS token when the profile's
+state keeps one (` + "`xs2a authorize --piis ID --exchange`" + `: scope
+PIIS:<consentId>; stderr names the consent), else the client-credentials
+token; --client-token sends that one anyway. --consent sends a Consent-ID,
+for a bank with PIIS consents (the 1.3 file comments the header out and
+leaves the consent to the bank); the PIIS token goes along when it is that
+consent's.
 
 Prints whether the funds are available. With --exit-status the answer is
 also the exit status: 0 available, 9 not available (any error keeps its own
@@ -151,6 +161,7 @@ code, see README "Exit codes"), for shell scripts:
 	fl.StringVar(&o.Payee, "payee", "", "the merchant, shown to the PSU (at most 70 characters)")
 	fl.StringVar(&o.Consent, "consent", "", "a PIIS consent id, sent as Consent-ID (banks that have PIIS consents)")
 	fl.BoolVar(&o.ExitStatus, "exit-status", false, "exit 0 when the funds are available and 9 when not")
+	fl.BoolVar(&o.ClientToken, "client-token", false, "send the client-credentials token even when the state keeps a PIIS token")
 	return cmd
 }
 
@@ -165,10 +176,22 @@ func run(ctx context.Context, o *Options) error {
 	}
 	var got *xs2a.FundsConfirmation
 	var kept json.RawMessage
-	err = s.WithClientToken(ctx, func(token string) (err error) {
-		got, err = s.API.FundsConfirmation(xs2a.KeepAnswer(ctx, &kept), token, req)
+	piis, err := piisToken(ctx, o, s)
+	if err != nil {
 		return err
-	})
+	}
+	if piis != nil {
+		fmt.Fprintf(o.IO.ErrOut, "note: sending the PSU's PIIS token of consent %s (%s); --client-token sends the client-credentials token\n",
+			termsafe.Line(piis.ConsentID), cmdutil.Mask(piis.AccessToken, s.Config.ShowSecrets))
+		got, err = s.API.FundsConfirmation(xs2a.KeepAnswer(ctx, &kept), piis.AccessToken, req)
+		err = refusedPIIS(err, piis.ConsentID)
+	} else {
+		err = s.WithClientToken(ctx, func(token string) (err error) {
+			got, err = s.API.FundsConfirmation(xs2a.KeepAnswer(ctx, &kept), token, req)
+			return err
+		})
+		err = needsPIIS(err)
+	}
 	if err != nil {
 		return err
 	}
@@ -215,4 +238,62 @@ func maskPAN(pan string) string {
 		return pan
 	}
 	return pan[:6] + strings.Repeat("*", len(pan)-10) + pan[len(pan)-4:]
+}
+
+// piisToken is the PIIS token to send: the state's, unless --client-token
+// or a --consent that names another consent; nil sends the client token.
+func piisToken(ctx context.Context, o *Options, s *cmdutil.Session) (*state.Token, error) {
+	if o.ClientToken {
+		return nil, nil
+	}
+	st, err := s.Store.Load(s.Config.ProfileName)
+	if err != nil {
+		return nil, err
+	}
+	if st.PIISToken == nil || (o.Consent != "" && o.Consent != st.PIISToken.ConsentID) {
+		return nil, nil
+	}
+	return s.PIISToken(ctx)
+}
+
+// consentRefusal reports a bank's answer that refuses the token or the
+// consent (not the request's content): a 401 with a token or consent code,
+// or CONSENT_UNKNOWN.
+func consentRefusal(err error) bool {
+	var ae *xs2a.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	if ae.HasCode("CONSENT_UNKNOWN") {
+		return true
+	}
+	return ae.Status == http.StatusUnauthorized && (ae.HasCode("CONSENT_INVALID") || ae.HasCode("CONSENT_EXPIRED") ||
+		ae.HasCode("TOKEN_INVALID") || ae.HasCode("TOKEN_UNKNOWN") || ae.HasCode("TOKEN_EXPIRED"))
+}
+
+// refusedPIIS gives the bank's refusal of the PIIS token its next step;
+// the exit code stays the error's own.
+func refusedPIIS(err error, consentID string) error {
+	if !consentRefusal(err) {
+		return err
+	}
+	id := termsafe.Line(consentID)
+	return cmdutil.WithHint(err, fmt.Sprintf("the ASPSP refuses PIIS consent %s for this call: a token gone stale is renewed by `xs2a authorize --piis %s --exchange`; a consent that ended or covers another account needs a new one from the PSU for this account, then `xs2a authorize --piis ID --exchange`; --client-token sends the client-credentials token instead", id, id))
+}
+
+// needsPIIS: a bank that confirms funds only under a PIIS consent refuses
+// the client token with a consent code; the next step is the consent.
+func needsPIIS(err error) error {
+	var ae *xs2a.APIError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	if ae.HasCode("CONSENT_UNKNOWN") {
+		// The rules' hint names `consent create`, an AIS consent.
+		return cmdutil.WithHint(err, "--consent names no PIIS consent of this TPP at this ASPSP: the PSU grants one to this TPP (on the bank's pages), then `xs2a authorize --piis ID --exchange`")
+	}
+	if ae.Status != http.StatusUnauthorized || !(ae.HasCode("CONSENT_INVALID") || ae.HasCode("CONSENT_EXPIRED")) {
+		return err
+	}
+	return cmdutil.WithHint(err, "the ASPSP confirms funds under a PIIS consent the PSU granted: `xs2a authorize --piis ID --exchange` with its id, then ask again")
 }

@@ -2,6 +2,7 @@ package funds_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -82,4 +83,34 @@ func TestAgainstTheBank(t *testing.T) {
 	if r.Stdout != "" {
 		t.Errorf("refused: stdout %q", r.Stdout)
 	}
+}
+
+// TestPIISToken: the consent `sandbox serve --piis-consent` granted and
+// --write-profile remembered is authorised by `authorize --piis
+// --exchange`; funds-confirmation then sends its token (stderr names the
+// consent, the token masked), --client-token the client token, and under
+// --require-piis-consent that one is refused with a hint naming
+// `authorize --piis`.
+func TestPIISToken(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Bank("--piis-consent", iban, "--require-piis-consent")
+	r := e.Expect(4, "401 CONSENT_INVALID", "funds-confirmation", "--account", iban, "--amount", "1")
+	if !strings.Contains(r.Stderr, "xs2a authorize --piis") {
+		t.Errorf("no hint naming authorize --piis: %s", r.Stderr)
+	}
+	r = e.Must("authorize", "--piis", "--exchange")
+	m := regexp.MustCompile(`piis-[A-Za-z0-9_-]+`).FindString(r.Stdout + r.Stderr)
+	if m == "" {
+		t.Fatalf("authorize --piis names no consent:\n%s%s", r.Stdout, r.Stderr)
+	}
+	r = e.Must("funds-confirmation", "--account", iban, "--amount", "1.00")
+	if r.Stdout != "funds available: 1.00 EUR on "+iban+"\n" || !strings.Contains(r.Stderr, "PIIS token of consent "+m) || !strings.Contains(r.Stderr, "--show-secrets") {
+		t.Errorf("with the PIIS token: stdout %q stderr %q", r.Stdout, r.Stderr)
+	}
+	r = e.Expect(4, "401 CONSENT_INVALID", "funds-confirmation", "--account", iban, "--amount", "1", "--client-token")
+	if strings.Contains(r.Stderr, "PIIS token") {
+		t.Errorf("--client-token sent the PIIS token: %s", r.Stderr)
+	}
+	// --consent naming the token's consent sends both.
+	e.Must("funds-confirmation", "--account", iban, "--amount", "1", "--consent", m)
 }

@@ -1,9 +1,10 @@
 package sandbox_test
 
 import (
-	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"path/filepath"
 	"testing"
+
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/sandbox"
 	"github.com/xs2a-dev/xs2a/pkg/state"

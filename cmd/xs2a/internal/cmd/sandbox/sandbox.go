@@ -56,6 +56,11 @@ type ServeOptions struct {
 	WriteProfile  string
 	DataDir       string
 	AllowRemote   bool
+	// PIISConsents are accounts (IBAN or masked PAN) whose holders grant
+	// the sandbox's own TPP a PIIS consent at start (--piis-consent);
+	// RequirePIIS refuses funds confirmations without one.
+	PIISConsents []string
+	RequirePIIS  bool
 	// Ready, when set, receives the started server (tests).
 	Ready func(*sbx.Server)
 }
@@ -100,6 +105,12 @@ consents, tokens, codes and day counts live in DIR/sandbox.db, each change
 committed before the answer reporting it, and a restart (even after a kill)
 finds them again. A second sandbox on the same DIR is refused.
 
+Funds confirmation answers any test customer's account to the client
+token, unless --require-piis-consent: then only under a PIIS consent, which
+the PSU grants on AUTH_URL/psu/piis-consents (or --piis-consent grants at
+start, its id printed) and the TPP has authorised with scope
+PIIS:<consentId> (` + "`xs2a authorize --piis ID --exchange`" + `).
+
 A TPP is its QWAC's organizationIdentifier together with the trusted CA the
 QWAC chains to: a QWAC naming the same organisation from another CA is
 another TPP. Both listeners stay on loopback unless --allow-remote.`,
@@ -108,7 +119,8 @@ another TPP. Both listeners stay on loopback unless --allow-remote.`,
   xs2a sandbox serve --auto-approve --addr 127.0.0.1:0 --auth-addr 127.0.0.1:0
   xs2a sandbox serve --auto-approve-as 5000001   # approve as the customer of payment accounts
   xs2a sandbox serve --strict-tls --trust my-qtsp-ca.pem
-  xs2a sandbox serve --data ~/xs2a-bank --write-profile sandbox`,
+  xs2a sandbox serve --data ~/xs2a-bank --write-profile sandbox
+  xs2a sandbox serve --auto-approve --piis-consent FI0412345600012343 --require-piis-consent`,
 		Args:        cmdutil.NoArgs,
 		Annotations: map[string]string{cmdutil.AnnotationWritesConfig: "true"},
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -164,6 +176,8 @@ func addServeFlags(cmd *cobra.Command, o *ServeOptions) {
 	fl.Float64Var(&o.Rate, "rate", 5, "requests a second per TPP (negative: no limit)")
 	fl.IntVar(&o.DailyLimit, "daily-limit", 1000, "requests a day per TPP (negative: no limit)")
 	fl.StringVar(&o.WriteProfile, "write-profile", "", "write a client profile with this name for the running sandbox")
+	fl.StringArrayVar(&o.PIISConsents, "piis-consent", nil, "grant the sandbox's own TPP a PIIS (funds confirmation) consent of this account at start, as its holder would on /psu/piis-consents: an IBAN of a payment account or a card's masked PAN (repeatable; the ids are printed, and --write-profile remembers the last for xs2a authorize --piis)")
+	fl.BoolVar(&o.RequirePIIS, "require-piis-consent", false, "confirm funds only under a PIIS consent (the access token of scope PIIS:<consentId>), not to the client-credentials token alone")
 	fl.StringVar(&o.DataDir, "data", "", "keep apps, consents, tokens and day counters in `DIR`/sandbox.db across restarts (certificates in DIR/certs unless --certs)")
 }
 
@@ -218,6 +232,10 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		return cmdutil.UsageError(err)
 	}
 	defer s.Close()
+	piis, err := grantPIIS(s, o.PIISConsents)
+	if err != nil {
+		return err
+	}
 	errOut := o.IO.ErrOut
 	if o.AllowRemote {
 		api, pages := strings.TrimPrefix(s.URL, "https://"), strings.TrimPrefix(s.AuthURL, "https://")
@@ -252,7 +270,12 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 			fmt.Fprintf(errOut, "%s keeps profile: %s; use this sandbox with -p %s (or XS2A_PROFILE=%s)\n", cfg.Path, other, name, name)
 		}
 	}
-	if err := printServe(o, s, kv, generated, show); err != nil {
+	if o.WriteProfile != "" && len(piis) > 0 {
+		if err := rememberPIIS(strings.ToLower(o.WriteProfile), piis[len(piis)-1].ID); err != nil {
+			return err
+		}
+	}
+	if err := printServe(o, s, kv, piis, generated, show); err != nil {
 		return err
 	}
 	if o.Ready != nil {
@@ -296,13 +319,13 @@ func bankOptions(o *ServeOptions) (opts sbx.Options, generated bool, err error) 
 		}
 	}
 	return sbx.Options{Certs: set, Trust: trust, StrictTLS: o.StrictTLS, AutoApprove: o.AutoApprove, AutoApprovePSU: o.AutoApproveAs, Bank: o.BankName, Dialect: sbx.Dialect(o.Bank),
-		Apps: apps, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: o.IO.ErrOut,
+		Apps: apps, RequirePIISConsent: o.RequirePIIS, RatePerSecond: o.Rate, RatePerDay: o.DailyLimit, Addr: o.Addr, AuthAddr: o.AuthAddr, Log: o.IO.ErrOut,
 		DataDir: o.DataDir}, generated, nil
 }
 
 // printServe says where the sandbox is and how to use it, with the
 // app's secrets masked unless show.
-func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, generated, show bool) error {
+func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, piis []grantedPIIS, generated, show bool) error {
 	app := s.DefaultApp
 	bank, _ := sbx.ParseDialect(o.Bank) // validated before starting
 	cfg, _ := o.Config()
@@ -310,7 +333,8 @@ func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, generated,
 		out := map[string]any{"api_url": s.URL, "auth_url": s.AuthURL, "token_endpoint": kv["token_url"], "authorization_endpoint": kv["authorize_url"],
 			"metadata": s.URL + "/.well-known/oauth-authorization-server", "certs": o.CertsDir, "client_id": app.ClientID,
 			"profile": o.WriteProfile, "dialect": o.Bank, "bank": string(bank), "account_type": kv["account_type"],
-			"rejections": s.URL + sbx.RejectionsPath, "data": o.DataDir}
+			"rejections": s.URL + sbx.RejectionsPath, "data": o.DataDir, "piis_grant_page": s.AuthURL + "/psu/piis-consents",
+			"require_piis_consent": o.RequirePIIS, "piis_consents": piisJSON(piis)}
 		cmdutil.SecretJSON(out, "client_secret", app.ClientSecret, show)
 		cmdutil.SecretJSON(out, "api_key", app.APIKey, show)
 		return cmdutil.WriteJSON(o.IO.Out, out)
@@ -337,7 +361,15 @@ func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, generated,
 	fmt.Fprintf(w, "  API key (X-API-Key):    %s\n", cmdutil.Mask(app.APIKey, show))
 	fmt.Fprintf(w, "  test customers:         %s (the sign-in page shows the one-time code)\n", customerList())
 	if o.AutoApprove {
-		fmt.Fprintf(w, "  authorizations are approved automatically as %s\n", o.AutoApproveAs)
+		fmt.Fprintf(w, "  authorizations are approved automatically as %s (a PIIS consent's by the customer who granted it)\n", o.AutoApproveAs)
+	}
+	fmt.Fprintf(w, "  PIIS consents:          granted by the PSU on %s/psu/piis-consents", s.AuthURL)
+	if o.RequirePIIS {
+		fmt.Fprint(w, " (required for funds confirmation)")
+	}
+	fmt.Fprintln(w)
+	for _, g := range piis {
+		fmt.Fprintf(w, "  PIIS consent:           %s for %s: xs2a authorize --piis %s --exchange\n", g.ID, g.Account, g.ID)
 	}
 	if o.WriteProfile != "" {
 		fmt.Fprintf(w, "  profile %q written to %s (account_type %s): try  xs2a --profile %s certs check\n", o.WriteProfile, cfg.Path, kv["account_type"], o.WriteProfile)
