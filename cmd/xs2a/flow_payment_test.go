@@ -45,7 +45,8 @@ type payFlowRecord struct {
 		Note        string     `json:"note"`
 	} `json:"payment"`
 	Funds *struct {
-		Available *bool `json:"funds_available"`
+		Available *bool  `json:"funds_available"`
+		ConsentID string `json:"consent_id"`
 		Account   struct {
 			IBAN string `json:"iban"`
 		} `json:"account"`
@@ -210,16 +211,25 @@ func TestFlowFundsAgainstTheEmbeddedSandbox(t *testing.T) {
 		if r.code != 0 || !rec.OK || rec.Journey != "funds" || f == nil || f.Available == nil || *f.Available != tc.want {
 			t.Fatalf("%v: exit %d\nstdout %s\nstderr %s", args, r.code, r.stdout, r.stderr)
 		}
-		if got := stepNames(rec); got != "token,funds confirmation" {
+		// The embedded sandbox's PSU grants a PIIS consent of the account,
+		// authorised with PIIS:<consentId>, whose token the call carries.
+		if got := stepNames(rec); got != "token,PIIS consent,authorize,token exchange,funds confirmation" {
 			t.Errorf("steps %s", got)
 		}
 		want := tc.amount
 		if want == "" {
 			want = "1.00"
 		}
-		if f.Account.IBAN != "FI0412345600012343" || string(f.InstructedAmount) != want+" EUR" ||
-			!strings.HasSuffix(rec.Steps[1].Reproduce, "funds-confirmation --account FI0412345600012343 --amount "+want+" --currency EUR") {
-			t.Errorf("funds %+v, reproduce %q", *f, rec.Steps[1].Reproduce)
+		last := rec.Steps[len(rec.Steps)-1]
+		if f.Account.IBAN != "FI0412345600012343" || string(f.InstructedAmount) != want+" EUR" || !strings.HasPrefix(f.ConsentID, "piis-") ||
+			!strings.HasSuffix(last.Reproduce, "funds-confirmation --account FI0412345600012343 --amount "+want+" --currency EUR") {
+			t.Errorf("funds %+v, reproduce %q", *f, last.Reproduce)
+		}
+		if g := rec.Steps[1]; !strings.Contains(g.Got, f.ConsentID) || g.Reproduce != "xs2a sandbox serve --piis-consent FI0412345600012343 --write-profile local, then: xs2a -p local authorize --piis --exchange" {
+			t.Errorf("the grant step %+v", g)
+		}
+		if a := rec.Steps[2]; !strings.Contains(a.Sent, "scope PIIS:"+f.ConsentID) {
+			t.Errorf("the authorize step %+v", a)
 		}
 	}
 	r := xs2a(t, t.TempDir(), "", nil, "flow", "--sandbox", "--funds", "--amount", "1000000.00")
@@ -342,4 +352,37 @@ func psuTransport(t *testing.T, s *served) *http.Transport {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
 	return &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+}
+
+// The funds journey with a PIIS consent against `sandbox serve
+// --piis-consent --require-piis-consent`: --piis (the consent
+// --write-profile remembered) authorises it and the call carries its
+// token; without it the bank, wanting a PIIS consent, refuses the
+// client token with the diagnosis; --piis with none remembered is exit 2.
+func TestFlowFundsWithPIISConsentAgainstSandboxServe(t *testing.T) {
+	s := serveBinary(t, "--piis-consent", "FI0412345600012343", "--require-piis-consent")
+	browser := []string{"BROWSER=" + flowBrowser(t, s)}
+	r := s.run(browser, "flow", "--funds", "--piis", "--account", "FI0412345600012343", "--amount", "2.00", "--timeout", "30s", "-o", "json")
+	rec := decodePayFlow(t, r)
+	if r.code != 0 || rec.Funds == nil || rec.Funds.Available == nil || !*rec.Funds.Available || !strings.HasPrefix(rec.Funds.ConsentID, "piis-") {
+		t.Fatalf("flow --funds --piis: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	if got := stepNames(rec); got != "token,authorize,token exchange,funds confirmation" {
+		t.Errorf("steps %s", got)
+	}
+	if a := rec.Steps[1]; !strings.Contains(a.Sent, "scope PIIS:"+rec.Funds.ConsentID) || !strings.HasSuffix(a.Reproduce, "authorize --piis "+rec.Funds.ConsentID) {
+		t.Errorf("the authorize step %+v", a)
+	}
+
+	r = s.run(nil, "flow", "--funds", "--account", "FI0412345600012343", "--amount", "2.00")
+	if r.code != 4 || !strings.Contains(r.stdout, "CONSENT_INVALID") || strings.Contains(r.stdout, "consent create") || !strings.Contains(r.stdout, "`xs2a authorize --piis ID --exchange`") ||
+		!strings.Contains(r.stdout, " -p sb funds-confirmation --account FI0412345600012343") {
+		t.Errorf("the client token where the bank wants a PIIS consent: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+
+	// Another state directory: the profile remembers no PIIS consent there.
+	other := s.run([]string{"XDG_STATE_HOME=" + t.TempDir()}, "flow", "--funds", "--piis", "--account", "FI0412345600012343", "--amount", "1")
+	if other.code != 2 || !strings.Contains(other.stderr, "remembers no PIIS consent") {
+		t.Errorf("--piis with none remembered: exit %d\nstdout %s\nstderr %s", other.code, other.stdout, other.stderr)
+	}
 }

@@ -60,6 +60,14 @@ type FlowOptions struct {
 	// currency are Pay's --amount and --currency, one flag each).
 	Funds    bool
 	FundsReq funds.Options
+	// PIIS is --piis [ID]: the funds journey authorises this PIIS consent
+	// (PIIS:<consentId>) and confirms funds with its token; remembered
+	// (no ID) is the state's consent. The embedded sandbox's PSU grants
+	// one for the account whether or not it is given.
+	PIIS string
+	// grantPIIS is the embedded sandbox's PSU granting the funds
+	// journey's PIIS consent (set once the sandbox runs).
+	grantPIIS *piisGrant
 
 	changed func(string) bool
 }
@@ -183,14 +191,18 @@ default to 1.00 EUR from FI0412345600012343 to DE89370400440532013000
 /v1/funds-confirmations with the request of 'xs2a funds-confirmation'
 (--account or --pan, --amount, --currency, --card-number, --payee); the
 answer is in the summary and the record, and "not available" is an answer,
-not a failure (exit 0). Against the embedded sandbox the account defaults
-to FI0412345600012343 and the amount to 1.00.`,
+not a failure (exit 0). With --piis [ID] the PSU first authorises that PIIS
+consent (scope PIIS:<consentId>; no ID: the state's) and the call carries
+its token. Against the embedded sandbox the account defaults to
+FI0412345600012343, the amount to 1.00, and the PSU grants a PIIS consent
+of the account first, as on the bank's page.`,
 		Example: `  xs2a flow --sandbox
   xs2a flow --sandbox --interactive
   xs2a -p local flow --no-browser            # open the printed URL anywhere, paste where it ends
   xs2a flow --sandbox --payment --amount 12.34 --remittance "Invoice 42"
   xs2a flow --sandbox --payment --service periodic-payments --start-date 2027-01-01 --frequency Monthly
   xs2a flow --sandbox --funds --amount 250
+  xs2a -p sb flow --funds --piis --account FI0412345600012343 --amount 5
   xs2a flow --profile sandbox -o json | jq '.steps[] | select(.ok == false)'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -296,6 +308,19 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 		defer e.Stop()
 		sb := e.Bank
 		s = e.Session
+		if o.Funds {
+			acct := fundsReq.Account.IBAN
+			if acct == "" {
+				acct = fundsReq.Account.MaskedPAN
+			}
+			if fundsReq.Account.PAN != "" {
+				acct = maskPAN(fundsReq.Account.PAN)
+			}
+			org := qcert.OrganizationIdentifier(sb.Certs.QWAC.Cert)
+			o.grantPIIS = &piisGrant{account: acct, grant: func() (string, error) {
+				return sb.GrantPIISConsent("", acct, org, time.Time{})
+			}}
+		}
 		rec.Sandbox, rec.FellBack = true, !o.Sandbox
 		r.prefix = "xs2a sandbox serve --write-profile local, then: xs2a -p local "
 		if !o.Interactive && !o.Wait.NoBrowser {
@@ -320,7 +345,11 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 	case o.Payment:
 		err = paymentJourney(ctx, r, s, o, w, pay)
 	case o.Funds:
-		err = fundsJourney(ctx, r, s, w, fundsReq)
+		piis, perr := o.piisConsent(s, embeddedBank)
+		if perr != nil {
+			return perr // bad input: nothing was sent
+		}
+		err = fundsJourney(ctx, r, s, w, fundsReq, piis)
 	default:
 		err = journey(ctx, r, s, o, w)
 	}

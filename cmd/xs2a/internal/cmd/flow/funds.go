@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/funds"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/shquote"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
@@ -23,7 +25,8 @@ type FundsResult struct {
 	FundsAvailable   bool         `json:"funds_available"`
 	Account          fundsAccount `json:"account"`
 	InstructedAmount xs2a.Amount  `json:"instructed_amount"`
-	// ConsentID is the PIIS consent the call carried, if any.
+	// ConsentID is the PIIS consent whose token (or Consent-ID) the call
+	// carried, if any.
 	ConsentID string `json:"consent_id,omitempty"`
 }
 
@@ -50,23 +53,88 @@ func (o *FlowOptions) fundsRequest(embedded bool) (xs2a.FundsRequest, error) {
 	return fo.Request()
 }
 
-// fundsJourney runs its steps in order, stopping at the first failure.
-// A PIIS consent's steps go between the token and the call, e.g.
-//
-//	func() error {
-//		_, err := authorizeExchange(ctx, r, s, w, profile.ScopePIIS, id, "authorize --piis "+id)
-//		req.ConsentID = id
-//		return err
-//	},
-func fundsJourney(ctx context.Context, r *runner, s *cmdutil.Session, w authWait, req xs2a.FundsRequest) error {
-	var ct *state.Token
+// rememberedPIIS is --piis given without a value: the state's consent.
+const rememberedPIIS = "\x00remembered"
+
+// piisSource is the PIIS consent the funds journey authorises: an id
+// (--piis, or the state's), or one the embedded sandbox's PSU grants.
+type piisSource struct {
+	id    string
+	grant func() (string, error) // the embedded sandbox's PSU
+	shown string                 // the grant's account, for the step line
+}
+
+// piisGrant is a PIIS consent the embedded sandbox's PSU grants.
+type piisGrant struct {
+	account string
+	grant   func() (string, error)
+}
+
+// piisConsent resolves --piis; against the embedded sandbox the PSU
+// grants a consent of the requested account, as on the bank's page
+// /psu/piis-consents, so the journey shows the bank's whole PIIS flow.
+func (o *FlowOptions) piisConsent(s *cmdutil.Session, embedded bool) (piisSource, error) {
+	if embedded && o.grantPIIS != nil && o.PIIS == "" {
+		return piisSource{grant: o.grantPIIS.grant, shown: o.grantPIIS.account}, nil
+	}
+	if o.PIIS != rememberedPIIS {
+		return piisSource{id: o.PIIS}, nil
+	}
+	st, err := s.Store.Load(s.Config.ProfileName)
+	if err != nil {
+		return piisSource{}, err
+	}
+	if st.PIISConsentID == "" {
+		return piisSource{}, cmdutil.UsageErrorf("--piis: profile %q remembers no PIIS consent: give its id, --piis ID", s.Config.ProfileName)
+	}
+	return piisSource{id: st.PIISConsentID}, nil
+}
+
+// fundsJourney runs its steps in order, stopping at the first failure:
+// the client token; with a PIIS consent its grant (the embedded
+// sandbox's PSU), the PSU's authorisation and the code's exchange; the
+// call, with the PIIS token when there is one.
+func fundsJourney(ctx context.Context, r *runner, s *cmdutil.Session, w authWait, req xs2a.FundsRequest, piis piisSource) error {
+	var ct, pt *state.Token
 	steps := []func() error{
 		func() (err error) {
 			ct, err = r.clientToken(ctx, s)
 			return err
 		},
-		func() error { return fundsStep(ctx, r, s, ct, req) },
 	}
+	if piis.grant != nil {
+		steps = append(steps, func() error {
+			// Reproduced by sandbox serve's --piis-consent, not by a
+			// command against the bank: the whole line, no prefix.
+			prefix := r.prefix
+			r.prefix = ""
+			defer func() { r.prefix = prefix }()
+			how := "xs2a sandbox serve --piis-consent " + shquote.Arg(piis.shown) + " --write-profile local, then: xs2a -p local authorize --piis --exchange"
+			return r.step("PIIS consent", "the PSU grants it on the bank's page (/psu/piis-consents, "+piis.shown+")", how, func() (string, error) {
+				id, err := piis.grant()
+				piis.id = id
+				return "consent " + id + " (received)", err
+			})
+		})
+	}
+	steps = append(steps, func() error {
+		if piis.id == "" {
+			return nil
+		}
+		var err error
+		again := "authorize --piis " + shquote.Arg(piis.id)
+		if piis.grant != nil {
+			again = "authorize --piis" // the consent --piis-consent granted
+		}
+		pt, err = authorizeExchange(ctx, r, s, w, profile.ScopePIIS, piis.id, again)
+		return err
+	}, func() error {
+		tok := ct
+		if pt != nil {
+			tok = pt
+		}
+		return fundsStep(ctx, r, s, tok, req, piis.id)
+	})
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return err
@@ -75,9 +143,10 @@ func fundsJourney(ctx context.Context, r *runner, s *cmdutil.Session, w authWait
 	return nil
 }
 
-// fundsStep is the call, with the client-credentials token as
-// `funds-confirmation` makes it.
-func fundsStep(ctx context.Context, r *runner, s *cmdutil.Session, ct *state.Token, req xs2a.FundsRequest) error {
+// fundsStep is the call as `funds-confirmation` makes it, with the
+// client-credentials token, or the PSU's token of PIIS consent piis
+// (which the command too takes from the state).
+func fundsStep(ctx context.Context, r *runner, s *cmdutil.Session, ct *state.Token, req xs2a.FundsRequest, piis string) error {
 	acct := fundsAccount{IBAN: req.Account.IBAN, MaskedPAN: req.Account.MaskedPAN}
 	flag := "--account " + shquote.Arg(req.Account.IBAN)
 	if req.Account.PAN != "" {
@@ -94,11 +163,15 @@ func fundsStep(ctx context.Context, r *runner, s *cmdutil.Session, ct *state.Tok
 	if on == "" {
 		on = "card " + acct.MaskedPAN
 	}
-	res := &FundsResult{Account: acct, InstructedAmount: req.InstructedAmount, ConsentID: req.ConsentID}
+	consent := req.ConsentID
+	if consent == "" {
+		consent = piis
+	}
+	res := &FundsResult{Account: acct, InstructedAmount: req.InstructedAmount, ConsentID: consent}
 	return r.step("funds confirmation", "POST /v1/funds-confirmations ("+req.InstructedAmount.String()+" on "+on+")", cmd, func() (string, error) {
 		got, err := s.API.FundsConfirmation(ctx, ct.AccessToken, req)
 		if err != nil {
-			return "", err
+			return "", funds.RefusalHint(err, piis)
 		}
 		res.FundsAvailable = got.FundsAvailable
 		r.rec.Funds = res

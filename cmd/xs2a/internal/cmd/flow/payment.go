@@ -67,7 +67,7 @@ var paymentOnly = []string{"service", "product", "debtor", "creditor", "creditor
 	"start-date", "end-date", "frequency", "execution-rule", "day-of-execution", "payments-file", "batch-booking", "body-file", "interval"}
 
 // fundsOnly are the flags of the funds journey alone.
-var fundsOnly = []string{"account", "pan", "card-number", "payee"}
+var fundsOnly = []string{"account", "pan", "card-number", "payee", "piis"}
 
 // registerJourneyFlags adds --payment and --funds and the flags that
 // describe their payment and request: `payment initiate`'s own
@@ -76,7 +76,9 @@ func registerJourneyFlags(cmd *cobra.Command, o *FlowOptions) {
 	o.Pay.IO, o.Pay.Now = o.IO, o.Now
 	fl := cmd.Flags()
 	fl.BoolVar(&o.Payment, "payment", false, "the payment journey: token, payment initiate, authorize --payment, token exchange, payment status until final")
-	fl.BoolVar(&o.Funds, "funds", false, "the funds confirmation journey: token, funds-confirmation")
+	fl.BoolVar(&o.Funds, "funds", false, "the funds confirmation journey: token, [authorize --piis, token exchange,] funds-confirmation")
+	fl.StringVar(&o.PIIS, "piis", "", "with --funds: authorise this PIIS consent (scope scopes.piis; no ID: the state's) and confirm funds with its token")
+	fl.Lookup("piis").NoOptDefVal = rememberedPIIS
 	o.Pay.BodyFlags(cmd)
 	fl.DurationVar(&o.Interval, "interval", 2*time.Second, "with --payment: time between the payment's status reads")
 	fl.StringVar(&o.FundsReq.Account, "account", "", "with --funds: the account's IBAN")

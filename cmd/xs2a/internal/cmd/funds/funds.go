@@ -184,13 +184,13 @@ func run(ctx context.Context, o *Options) error {
 		fmt.Fprintf(o.IO.ErrOut, "note: sending the PSU's PIIS token of consent %s (%s); --client-token sends the client-credentials token\n",
 			termsafe.Line(piis.ConsentID), cmdutil.Mask(piis.AccessToken, s.Config.ShowSecrets))
 		got, err = s.API.FundsConfirmation(xs2a.KeepAnswer(ctx, &kept), piis.AccessToken, req)
-		err = refusedPIIS(err, piis.ConsentID)
+		err = RefusalHint(err, piis.ConsentID)
 	} else {
 		err = s.WithClientToken(ctx, func(token string) (err error) {
 			got, err = s.API.FundsConfirmation(xs2a.KeepAnswer(ctx, &kept), token, req)
 			return err
 		})
-		err = needsPIIS(err)
+		err = RefusalHint(err, "")
 	}
 	if err != nil {
 		return err
@@ -271,8 +271,18 @@ func consentRefusal(err error) bool {
 		ae.HasCode("TOKEN_INVALID") || ae.HasCode("TOKEN_UNKNOWN") || ae.HasCode("TOKEN_EXPIRED"))
 }
 
-// refusedPIIS gives the bank's refusal of the PIIS token its next step;
-// the exit code stays the error's own.
+// RefusalHint gives a bank's refusal of a funds confirmation its next
+// step: of the PSU's token of PIIS consent consentID, or ("") of the
+// client token where the bank wants a PIIS consent; the exit code stays
+// the error's own. `xs2a flow --funds` gives its refusals the same.
+func RefusalHint(err error, consentID string) error {
+	if consentID == "" {
+		return needsPIIS(err)
+	}
+	return refusedPIIS(err, consentID)
+}
+
+// refusedPIIS gives the bank's refusal of the PIIS token its next step.
 func refusedPIIS(err error, consentID string) error {
 	if !consentRefusal(err) {
 		return err
