@@ -160,9 +160,6 @@ func detailLinks(con *Consent, collection, id string) map[string]link {
 }
 
 func (s *Server) listCards(c *call) *apiError {
-	if e := refuseUndeclaredQuery(c, "/v1/card-accounts"); e != nil {
-		return e
-	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -179,9 +176,6 @@ func (s *Server) listCards(c *call) *apiError {
 }
 
 func (s *Server) getCard(c *call) *apiError {
-	if e := refuseUndeclaredQuery(c, "/v1/card-accounts/{account-id}"); e != nil {
-		return e
-	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -196,9 +190,6 @@ func (s *Server) getCard(c *call) *apiError {
 }
 
 func (s *Server) cardBalances(c *call) *apiError {
-	if e := refuseUndeclaredQuery(c, "/v1/card-accounts/{account-id}/balances"); e != nil {
-		return e
-	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -216,9 +207,6 @@ func (s *Server) cardBalances(c *call) *apiError {
 // cardTransactions answers the card account's transaction report, with
 // the card's balances when the consent gives them.
 func (s *Server) cardTransactions(c *call) *apiError {
-	if e := refuseUndeclaredQuery(c, "/v1/card-accounts/{account-id}/transactions"); e != nil {
-		return e
-	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e

@@ -90,6 +90,12 @@ func (s *Server) api(signed bool, h apiHandler) http.Handler {
 			s.fail(c, e)
 			return
 		}
+		// Before any handler: a refused call never counts against the
+		// consent's frequencyPerDay, whatever the operation.
+		if e := refuseUndeclaredQuery(c); e != nil {
+			s.fail(c, e)
+			return
+		}
 		// A panic gives back what the handler reserved.
 		defer c.settle(false)
 		s.catchUp(c) // what fell due is executed before any read (paysched.go)

@@ -69,9 +69,6 @@ func (s *Server) accountJSON(acc *PaymentAccount, con *Consent, withBalance bool
 // listAccounts answers getAccountList: the payment accounts the consent
 // gives (a card customer's list is empty).
 func (s *Server) listAccounts(c *call) *apiError {
-	if e := refuseUndeclaredQuery(c, "/v1/accounts"); e != nil {
-		return e
-	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -92,9 +89,6 @@ func (s *Server) listAccounts(c *call) *apiError {
 }
 
 func (s *Server) getAccount(c *call) *apiError {
-	if e := refuseUndeclaredQuery(c, "/v1/accounts/{account-id}"); e != nil {
-		return e
-	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -113,9 +107,6 @@ func (s *Server) getAccount(c *call) *apiError {
 }
 
 func (s *Server) accountBalances(c *call) *apiError {
-	if e := refuseUndeclaredQuery(c, "/v1/accounts/{account-id}/balances"); e != nil {
-		return e
-	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -134,9 +125,6 @@ func (s *Server) accountBalances(c *call) *apiError {
 // account's history the query asks for, with its balances when asked
 // (withBalance) and the consent gives them.
 func (s *Server) accountTransactions(c *call) *apiError {
-	if e := refuseUndeclaredQuery(c, "/v1/accounts/{account-id}/transactions"); e != nil {
-		return e
-	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
@@ -178,9 +166,6 @@ func (s *Server) accountTransactions(c *call) *apiError {
 // accountTransaction answers getTransactionDetails for a transaction of the
 // account's history that the consent's transactions grant covers.
 func (s *Server) accountTransaction(c *call) *apiError {
-	if e := refuseUndeclaredQuery(c, "/v1/accounts/{account-id}/transactions/{transactionId}"); e != nil {
-		return e
-	}
 	a, e := s.consentAccess(c)
 	if e != nil {
 		return e
