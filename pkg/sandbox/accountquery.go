@@ -25,8 +25,8 @@ var declaredQuery = map[string]map[string]bool{
 	// Without this check a `page` parameter on a path without pages was
 	// taken for a later page of a report, which counts no access
 	// (consentrules.go): balances read without limit.
-	"/v1/accounts":              {"withBalance": true},
-	"/v1/accounts/{account-id}": {"withBalance": true},
+	"/v1/accounts":                           {"withBalance": true},
+	"/v1/accounts/{account-id}":              {"withBalance": true},
 	"/v1/accounts/{account-id}/transactions": {"dateFrom": true, "dateTo": true, "entryReferenceFrom": true, "bookingStatus": true, "deltaList": true, "withBalance": true, "page": true},
 }
 
