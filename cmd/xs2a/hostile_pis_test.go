@@ -1,0 +1,166 @@
+package main_test
+
+// The hostile bank against the payment (PIS) and funds confirmation (PIIS)
+// commands: `payment initiate|status [--wait]|get|cancel`, `authorize
+// --payment|--piis` and `funds-confirmation [--exit-status]`. The same
+// loopback bank and catchers as hostile_transport_test.go; each attack runs
+// the built binary and asserts the refusal, the exit code, and that no
+// request (so no token, API key or secret) reached a catcher.
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"github.com/xs2a-dev/xs2a/pkg/state"
+)
+
+const (
+	payPath = "/v1/payments/sepa-credit-transfers"
+	// initiateArgs are a valid single payment's flags.
+)
+
+var initiateArgs = []string{"payment", "initiate", "--debtor", "FI0412345600012343", "--creditor", "DE89370400440532013000",
+	"--creditor-name", "John Miles", "--amount", "12.34"}
+
+// answer writes v as JSON with code.
+func answer(code int, v any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		if s, ok := v.(string); ok {
+			_, _ = io.WriteString(w, s)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}
+
+// pisUser is a TPP of the hostile bank with a client token in its state
+// and, id not "", the payment id remembered as `payment initiate` leaves it.
+func pisUser(t *testing.T, h *hostile, id string) *user {
+	t.Helper()
+	u := h.user(t, nil)
+	authorizedState(t, u)
+	if id != "" {
+		st := u.state()
+		st.Payment = &state.Payment{ID: id, Service: "payments", Product: "sepa-credit-transfers", Status: "RCVD", Created: time.Now()}
+		writeState(t, u, st)
+	}
+	return u
+}
+
+// requests records the request URIs (as sent, not cleaned) a handler sees.
+type requests struct {
+	mu   sync.Mutex
+	uris []string
+}
+
+func (q *requests) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q.mu.Lock()
+		q.uris = append(q.uris, r.Method+" "+r.RequestURI)
+		q.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (q *requests) list() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]string(nil), q.uris...)
+}
+
+// linkAttacks name the links foreignLink makes.
+var linkAttacks = []string{"plain http", "https on another port", "protocol-relative", "userinfo", "javascript", "file", "an option", "CR LF"}
+
+// foreignLink is a link of the hostile bank's answer that leads elsewhere,
+// or is no URL to follow at all.
+func foreignLink(h *hostile, name string) string {
+	host := strings.TrimPrefix(h.srv.URL, "https://")
+	return map[string]string{
+		"plain http":            h.plain.URL + "/authorize",
+		"https on another port": h.tls.URL + "/authorize",
+		"protocol-relative":     "//" + strings.TrimPrefix(h.tls.URL, "https://") + "/authorize",
+		"userinfo":              "https://evil@" + host + "/authorize",
+		"javascript":            "javascript:fetch('" + h.plain.URL + "')",
+		"file":                  "file:///etc/passwd",
+		"an option":             "-a Calculator",
+		"CR LF":                 h.srv.URL + "/a\r\nX-Injected: 1",
+	}[name]
+}
+
+func TestHostileBankPaymentLinks(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	for _, name := range linkAttacks {
+		t.Run("initiate: scaOAuth "+name, func(t *testing.T) {
+			h := startHostile(t, b)
+			link := foreignLink(h, name)
+			h.mux.Handle(payPath, answer(http.StatusCreated, map[string]any{"paymentId": "pay-1", "transactionStatus": "RCVD",
+				"_links": map[string]any{"scaOAuth": map[string]string{"href": link}, "scaRedirect": map[string]string{"href": link},
+					"startAuthorisation": map[string]string{"href": link}, "self": map[string]string{"href": link}, "status": map[string]string{"href": link}}}))
+			u := pisUser(t, h, "")
+			args, _ := recordingBrowser(t, u)
+			r := u.run(initiateArgs...)
+			if r.code != 0 || !strings.Contains(r.stdout, "payment pay-1: RCVD") {
+				t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+			if strings.Contains(r.stdout, "scaOAuth") || !strings.Contains(r.stderr, "warning: refused to follow the scaOAuth link") {
+				t.Errorf("the foreign link was handed on, or not named:\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+			}
+			noRawControls(t, "initiate", r.stdout+r.stderr)
+			if strings.Contains(r.stderr, "\r\n") {
+				t.Errorf("a raw CR LF from the link reached stderr: %q", r.stderr)
+			}
+			rj := u.run(append(initiateArgs, "-o", "json")...)
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(rj.stdout), &doc); err != nil || doc["sca_oauth"] != nil {
+				t.Errorf("-o json: %v: sca_oauth %v\n%s", err, doc["sca_oauth"], rj.stdout)
+			}
+			if got, err := os.ReadFile(args); err == nil {
+				t.Errorf("the browser was launched with %q", got)
+			}
+			h.nothingCaught(t)
+		})
+	}
+	for _, name := range linkAttacks {
+		if name == "CR LF" || name == "an option" {
+			continue // not a URL a client could post to; refused the same way by the first check
+		}
+		t.Run("cancel: startAuthorisation "+name, func(t *testing.T) {
+			h := startHostile(t, b)
+			link := foreignLink(h, name)
+			h.mux.Handle(payPath+"/pay-1", answer(http.StatusAccepted, map[string]any{"transactionStatus": "ACTC",
+				"_links": map[string]any{"startAuthorisation": map[string]string{"href": link}}}))
+			u := pisUser(t, h, "pay-1")
+			r := u.run("payment", "cancel")
+			oneErrorLine(t, "cancel", r, 3, "refused to follow the link", "expected "+h.srv.URL)
+			h.nothingCaught(t)
+		})
+	}
+	t.Run("cancel: a foreign SCA link of the cancellation authorisation", func(t *testing.T) {
+		h := startHostile(t, b)
+		q := &requests{}
+		h.mux.Handle(payPath+"/pay-1", answer(http.StatusAccepted, map[string]any{"transactionStatus": "ACTC",
+			"_links": map[string]any{"startAuthorisation": map[string]string{"href": payPath + "/pay-1/cancellation-authorisations"}}}))
+		h.mux.Handle(payPath+"/pay-1/cancellation-authorisations", q.wrap(answer(http.StatusCreated, map[string]any{"authorisationId": "auth-1", "scaStatus": "received",
+			"_links": map[string]any{"scaOAuth": map[string]string{"href": h.plain.URL + "/x"}, "scaRedirect": map[string]string{"href": "javascript:alert(1)"}}})))
+		u := pisUser(t, h, "pay-1")
+		r := u.must("payment", "cancel")
+		if strings.Contains(r.stdout, "sca link") || strings.Contains(r.stdout, h.plain.URL) ||
+			!strings.Contains(r.stderr, "refused to follow the scaOAuth link "+h.plain.URL+"/x") || !strings.Contains(r.stderr, "refused to follow the scaRedirect link javascript:alert(1)") {
+			t.Errorf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+		}
+		if got := q.list(); len(got) != 1 || got[0] != "POST "+payPath+"/pay-1/cancellation-authorisations" {
+			t.Errorf("the bank saw %q", got)
+		}
+		h.nothingCaught(t)
+	})
+}
