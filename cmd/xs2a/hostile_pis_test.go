@@ -164,3 +164,80 @@ func TestHostileBankPaymentLinks(t *testing.T) {
 		h.nothingCaught(t)
 	})
 }
+
+// A payment id the bank made up is one path segment of the next request,
+// whatever it holds: never a dot segment a server (or a proxy on the way)
+// removes, never a query, a fragment or another path.
+func TestHostileBankPaymentIDs(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	// Path-escaped: each is one segment the bank sees as sent.
+	for _, tc := range []struct{ id, sent string }{
+		{"../../consents/cns-1", "..%2F..%2Fconsents%2Fcns-1"},
+		{"p?x=1#f", "p%3Fx=1%23f"},
+		{"%2e%2e", "%252e%252e"},
+		{"p 1\x1b[2J", "p%201%1B%5B2J"},
+	} {
+		t.Run("escaped "+tc.id, func(t *testing.T) {
+			h := startHostile(t, b)
+			q := &requests{}
+			h.mux.Handle("/", q.wrap(okOrNoContent))
+			h.mux.Handle(payPath, answer(http.StatusCreated, map[string]any{"paymentId": tc.id, "transactionStatus": "RCVD"}))
+			u := pisUser(t, h, "")
+			r := u.must(initiateArgs...)
+			noRawControls(t, "initiate", r.stdout+r.stderr)
+			if got := u.state().Payment; got == nil || got.ID != tc.id {
+				t.Fatalf("the state holds %+v; want the id %q as the bank gave it", got, tc.id)
+			}
+			r = u.must("payment", "status")
+			noRawControls(t, "status", r.stdout+r.stderr)
+			u.must("payment", "get")
+			u.must("payment", "cancel")
+			want := []string{"GET " + payPath + "/" + tc.sent + "/status", "GET " + payPath + "/" + tc.sent, "DELETE " + payPath + "/" + tc.sent}
+			if got := q.list(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("the bank saw\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			h.nothingCaught(t)
+		})
+	}
+	// A dot segment cannot be escaped (RFC 3986 §2.3: %2E is a "." to
+	// anyone normalising the path, §5.2.4 removes it): refused.
+	for _, id := range []string{"..", ".", ""} {
+		t.Run("refused "+id, func(t *testing.T) {
+			h := startHostile(t, b)
+			q := &requests{}
+			h.mux.Handle("/", q.wrap(okOrNoContent))
+			h.mux.Handle(payPath, answer(http.StatusCreated, map[string]any{"paymentId": id, "transactionStatus": "RCVD"}))
+			u := pisUser(t, h, "")
+			r := u.run(initiateArgs...)
+			oneErrorLine(t, "initiate", r, 1, "paymentId")
+			if st := u.state(); st.Payment != nil {
+				t.Errorf("the unusable id was remembered: %+v", st.Payment)
+			}
+			if id == "" {
+				return
+			}
+			for _, cmd := range [][]string{{"payment", "status", id}, {"payment", "get", id}, {"payment", "cancel", id}} {
+				r := u.run(cmd...)
+				oneErrorLine(t, strings.Join(cmd, " "), r, 2, "payment id", "path segment")
+			}
+			// One planted in the state by an older xs2a.
+			st := u.state()
+			st.Payment = &state.Payment{ID: id, Service: "payments", Product: "sepa-credit-transfers"}
+			writeState(t, u, st)
+			oneErrorLine(t, "status from the state", u.run("payment", "status"), 2, "payment id", "path segment")
+			if got := q.list(); len(got) != 0 {
+				t.Errorf("the bank saw %q", got)
+			}
+		})
+	}
+}
+
+// okOrNoContent answers a payment's DELETE with 204, anything else with a
+// final status.
+var okOrNoContent = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodDelete {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	answer(http.StatusOK, map[string]any{"transactionStatus": "ACSC"})(w, r)
+})
