@@ -241,3 +241,134 @@ var okOrNoContent = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request
 	}
 	answer(http.StatusOK, map[string]any{"transactionStatus": "ACSC"})(w, r)
 })
+
+// statusAnswers answers the payment's status reads one after another from
+// the handlers given, the last one for every read after.
+func statusAnswers(hs ...http.HandlerFunc) http.Handler {
+	var mu sync.Mutex
+	n := 0
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		h := hs[min(n, len(hs)-1)]
+		n++
+		mu.Unlock()
+		h(w, r)
+	})
+}
+
+// `payment status --wait` against a bank that keeps it waiting: --timeout
+// bounds the whole wait, whatever the bank does meanwhile.
+func TestHostileBankPaymentStatusWait(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	status := func(s string) http.HandlerFunc { return answer(http.StatusOK, map[string]any{"transactionStatus": s}) }
+	wait := []string{"payment", "status", "--wait", "--interval", "100ms", "--timeout", "2s"}
+	// timed runs cmd and asserts it ended within the timeout and some slack.
+	timed := func(t *testing.T, u *user, args ...string) result {
+		t.Helper()
+		start := time.Now()
+		r := u.run(args...)
+		if d := time.Since(start); d > 6*time.Second {
+			t.Errorf("%s took %s; --timeout is 2s", strings.Join(args, " "), d.Round(time.Millisecond))
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name string
+		bank http.Handler
+		want []string
+	}{
+		{"never final", status("RCVD"), []string{"still RCVD after 2s", "--timeout"}},
+		{"an unknown status with escapes", status("PWND\x1b[2J\u202e"), []string{`still PWND\x1b[2J\u202e after 2s`}},
+		{"429 with a Retry-After of 3 s, again and again", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "3")
+			answer(http.StatusTooManyRequests, map[string]any{"tppMessages": []any{map[string]string{"category": "ERROR", "code": "ACCESS_EXCEEDED"}}})(w, r)
+		}), []string{"no status read in 2s"}},
+		{"a slow-loris answer", statusAnswers(status("RCVD"), func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, `{"transactionStatus": "`)
+			for i := 0; i < 30 && r.Context().Err() == nil; i++ {
+				_, _ = io.WriteString(w, " ")
+				w.(http.Flusher).Flush()
+				time.Sleep(300 * time.Millisecond)
+			}
+		}), []string{"still RCVD after 2s"}},
+		{"no answer at all", statusAnswers(status("RCVD"), func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+		}), []string{"still RCVD after 2s"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startHostile(t, b)
+			h.mux.Handle(payPath+"/pay-1/status", tc.bank)
+			u := pisUser(t, h, "pay-1")
+			r := timed(t, u, wait...)
+			oneErrorLine(t, tc.name, r, 1, tc.want...)
+			noRawControls(t, tc.name, r.stderr)
+			h.nothingCaught(t)
+		})
+	}
+	for _, body := range []string{"", "{}", `{"transactionStatus":""}`} {
+		t.Run("no transactionStatus: "+body, func(t *testing.T) {
+			h := startHostile(t, b)
+			h.mux.Handle(payPath+"/pay-1/status", answer(http.StatusOK, body))
+			u := pisUser(t, h, "pay-1")
+			oneErrorLine(t, "no status", timed(t, u, wait...), 1, "has no transactionStatus")
+		})
+	}
+	t.Run("a Retry-After of days ends at once", func(t *testing.T) {
+		h := startHostile(t, b)
+		h.mux.HandleFunc(payPath+"/pay-1/status", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "259200")
+			answer(http.StatusTooManyRequests, map[string]any{"tppMessages": []any{map[string]string{"category": "ERROR", "code": "ACCESS_EXCEEDED"}}})(w, r)
+		})
+		u := pisUser(t, h, "pay-1")
+		r := timed(t, u, wait...)
+		oneErrorLine(t, "Retry-After 3 days", r, 3, "429", "ACCESS_EXCEEDED", "wait for Retry-After (259200 s)")
+		// A payment spends no consent's frequencyPerDay: the hint does not say so.
+		if strings.Contains(r.stderr, "frequencyPerDay") {
+			t.Errorf("the hint names a consent's frequencyPerDay:\n%s", r.stderr)
+		}
+	})
+	t.Run("an answer over 16 MiB", func(t *testing.T) {
+		h := startHostile(t, b)
+		h.mux.HandleFunc(payPath+"/pay-1/status", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"transactionStatus":"RCVD","psuMessage":"`)
+			chunk := strings.Repeat("x", 1<<20)
+			for i := 0; i < 17; i++ {
+				if _, err := io.WriteString(w, chunk); err != nil {
+					return
+				}
+			}
+			_, _ = io.WriteString(w, `"}`)
+		})
+		u := pisUser(t, h, "pay-1")
+		r := timed(t, u, wait...)
+		oneErrorLine(t, "17 MiB", r, 1, "larger than 16 MiB")
+	})
+	t.Run("final, then not final again", func(t *testing.T) {
+		h := startHostile(t, b)
+		h.mux.Handle(payPath+"/pay-1/status", statusAnswers(status("RCVD"), status("ACSC"), status("RCVD")))
+		u := pisUser(t, h, "pay-1")
+		r := u.must(append(wait, "-o", "json")...)
+		var doc struct {
+			Status string `json:"transaction_status"`
+			Final  bool   `json:"final"`
+			Polls  int    `json:"polls"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc.Status != "ACSC" || !doc.Final || doc.Polls != 2 {
+			t.Errorf("%+v %v\n%s", doc, err, r.stdout)
+		}
+		if st := u.state().Payment; st.Status != "ACSC" {
+			t.Errorf("remembered %q", st.Status)
+		}
+		// The bank then says RCVD: what it says is shown, not the old final one.
+		r = u.must("payment", "status")
+		if !strings.Contains(r.stdout, "payment pay-1: RCVD\n") {
+			t.Errorf("stdout %q", r.stdout)
+		}
+	})
+}

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // Payment initiation (PIS) as the file's /v1/{payment-service}/{payment-product}
@@ -241,6 +243,10 @@ func (c *Client) PaymentStatus(ctx context.Context, token, service, product, id 
 	resp, err := c.call(ctx, Request{Method: http.MethodGet, Path: path + "/status", Token: token, APIKey: true, PSUIP: true}, http.StatusOK, &out)
 	if err != nil {
 		return nil, err
+	}
+	if out.TransactionStatus == "" {
+		// The file requires it; an empty one is no status to wait on.
+		return nil, fmt.Errorf("the answer to GET %s/status has no transactionStatus", termsafe.Line(path))
 	}
 	out.Body = resp.Body
 	return &out, nil
