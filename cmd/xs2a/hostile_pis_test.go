@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -369,6 +370,91 @@ func TestHostileBankPaymentStatusWait(t *testing.T) {
 		r = u.must("payment", "status")
 		if !strings.Contains(r.stdout, "payment pay-1: RCVD\n") {
 			t.Errorf("stdout %q", r.stdout)
+		}
+	})
+}
+
+// A redirect of a payment or funds call is never followed: the client
+// token, the API key and the payment's body would go along.
+func TestHostileBankPaymentRedirects(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	for _, tc := range []struct {
+		name, path string
+		args       []string
+	}{
+		{"initiate", payPath, initiateArgs},
+		{"status", payPath + "/pay-1/status", []string{"payment", "status", "--wait", "--timeout", "5s"}},
+		{"get", payPath + "/pay-1", []string{"payment", "get"}},
+		{"cancel", payPath + "/pay-1", []string{"payment", "cancel"}},
+		{"funds confirmation", "/v1/funds-confirmations", []string{"funds-confirmation", "--account", "FI0412345600012343", "--amount", "1", "--exit-status"}},
+	} {
+		for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+			t.Run(tc.name+" "+http.StatusText(code), func(t *testing.T) {
+				h := startHostile(t, b)
+				to := h.plain.URL + tc.path
+				if code == http.StatusPermanentRedirect {
+					to = h.tls.URL + tc.path
+				}
+				h.mux.Handle(tc.path, redirectTo(code, to))
+				u := pisUser(t, h, "pay-1")
+				r := u.run(tc.args...)
+				oneErrorLine(t, tc.name, r, 3, "answered "+strconv.Itoa(code), to, "xs2a follows no redirect", "base_url")
+				h.nothingCaught(t)
+			})
+		}
+	}
+}
+
+// funds-confirmation --exit-status gates a payment in a script (`&& pay`):
+// only a well-formed fundsAvailable true exits 0; anything else the bank
+// may answer is an error exit, never 0 and never 9 (a clear "no").
+func TestHostileBankFundsAnswers(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	args := []string{"funds-confirmation", "--account", "FI0412345600012343", "--amount", "12.34", "--exit-status"}
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		code   int
+		want   string
+	}{
+		{"true as a string", 200, `{"fundsAvailable":"true"}`, 1, "not the expected JSON"},
+		{"1", 200, `{"fundsAvailable":1}`, 1, "not the expected JSON"},
+		{"null", 200, `{"fundsAvailable":null}`, 1, "no fundsAvailable"},
+		{"missing", 200, `{"funds":true}`, 1, "no fundsAvailable"},
+		{"empty body", 200, ``, 1, "no fundsAvailable"},
+		{"not JSON", 200, `yes`, 1, "not the expected JSON"},
+		{"trailing garbage", 200, `{"fundsAvailable":true} {"fundsAvailable":false}`, 1, "not the expected JSON"},
+		{"an array", 200, `[{"fundsAvailable":true}]`, 1, "not the expected JSON"},
+		// Go keeps the last of two keys, another parser the first: the
+		// answer says both.
+		{"false then true", 200, `{"fundsAvailable":false,"fundsAvailable":true}`, 1, "fundsAvailable twice"},
+		{"true then false", 200, `{"fundsAvailable":true,"fundsAvailable":false}`, 1, "fundsAvailable twice"},
+		{"201 true", 201, `{"fundsAvailable":true}`, 3, "201"},
+		{"202 true", 202, `{"fundsAvailable":true}`, 3, "202"},
+		{"204", 204, ``, 3, "204"},
+		{"tppMessages beside true", 400, `{"fundsAvailable":true,"tppMessages":[{"category":"ERROR","code":"FORMAT_ERROR"}]}`, 3, "FORMAT_ERROR"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startHostile(t, b)
+			h.mux.Handle("/v1/funds-confirmations", answer(tc.status, tc.body))
+			u := pisUser(t, h, "")
+			r := u.run(args...)
+			oneErrorLine(t, tc.name, r, tc.code, tc.want)
+			rj := u.run(append(args, "-o", "json")...)
+			if rj.code != tc.code || rj.stdout != "" {
+				t.Errorf("-o json: exit %d, stdout %q", rj.code, rj.stdout)
+			}
+		})
+	}
+	t.Run("a plain true and false", func(t *testing.T) {
+		h := startHostile(t, b)
+		answers := statusAnswers(answer(200, `{"fundsAvailable":true}`), answer(200, `{"fundsAvailable":false}`))
+		h.mux.Handle("/v1/funds-confirmations", answers)
+		u := pisUser(t, h, "")
+		u.must(args...)
+		if r := u.run(args...); r.code != 9 || !strings.Contains(r.stdout, "funds NOT available") {
+			t.Errorf("false: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	})
 }
