@@ -458,3 +458,62 @@ func TestHostileBankFundsAnswers(t *testing.T) {
 		}
 	})
 }
+
+// Everything the payment answers hold reaches the terminal escaped, in
+// text and in -o json, the error lines included.
+func TestHostileBankPaymentText(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	id := "p" + evil
+	amount := map[string]string{"amount": "1.00" + evil, "currency": "EUR" + evil}
+	acct := map[string]string{"iban": "DE89" + evil}
+	h := startHostile(t, b)
+	h.mux.Handle(payPath, answer(http.StatusCreated, map[string]any{"paymentId": id, "transactionStatus": "RCVD" + evil, "psuMessage": evil,
+		"_links": map[string]any{"scaOAuth": map[string]string{"href": "/oauth/" + evil}}}))
+	h.mux.HandleFunc(payPath+"/", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodDelete:
+			answer(http.StatusAccepted, map[string]any{"transactionStatus": "ACTC" + evil,
+				"_links": map[string]any{"startAuthorisation": map[string]string{"href": r.URL.EscapedPath() + "/cancellation-authorisations"}}})(w, r)
+		case strings.HasSuffix(r.URL.Path, "/cancellation-authorisations"):
+			answer(http.StatusCreated, map[string]any{"authorisationId": "a" + evil, "scaStatus": "received" + evil,
+				"_links": map[string]any{"scaRedirect": map[string]string{"href": "/sca/" + evil}}})(w, r)
+		case strings.HasSuffix(r.URL.Path, "/status"):
+			answer(http.StatusOK, map[string]any{"transactionStatus": "ACSC" + evil, "psuMessage": evil, "fundsAvailable": true})(w, r)
+		default:
+			answer(http.StatusOK, map[string]any{"transactionStatus": "ACSC" + evil, "debtorAccount": acct, "creditorAccount": acct,
+				"instructedAmount": amount, "creditorName": "C" + evil, "remittanceInformationUnstructured": "R" + evil,
+				"startDate": "2026" + evil, "endDate": evil, "frequency": "Monthly" + evil,
+				"payments": []any{map[string]any{"instructedAmount": amount, "creditorAccount": acct, "creditorName": "B" + evil}}})(w, r)
+		}
+	})
+	u := pisUser(t, h, "")
+	for _, args := range [][]string{initiateArgs, {"payment", "status"}, {"payment", "get"}, {"payment", "cancel"}} {
+		what := strings.Join(args[:2], " ")
+		r := u.must(args...)
+		safeOutput(t, what, r, "stdout")
+		rj := u.must(append(args, "-o", "json")...)
+		safeOutput(t, what+" -o json", rj, "")
+		if !strings.Contains(rj.stdout, `\u001b[2J`) {
+			t.Errorf("%s -o json: the bank's strings are not kept as JSON escapes:\n%s", what, rj.stdout)
+		}
+	}
+	if got := u.state().Payment; got == nil || got.ID != id {
+		t.Errorf("the state holds %+v; want the id as the bank gave it", got)
+	}
+	// Error answers and broken ones.
+	for _, tc := range []struct {
+		name string
+		h    http.HandlerFunc
+	}{
+		{"tppMessages", answer(http.StatusBadRequest, map[string]any{"tppMessages": []any{map[string]string{"category": "ERROR", "code": "FORMAT_ERROR" + evil, "text": "t" + evil, "path": evil}}})},
+		{"fundsAvailable not a bool", answer(http.StatusOK, map[string]any{"transactionStatus": "ACSC", "fundsAvailable": "yes" + evil})},
+		{"not JSON", answer(http.StatusOK, "<html>"+evil)},
+	} {
+		h := startHostile(t, b)
+		h.mux.Handle(payPath+"/p1/status", tc.h)
+		u := pisUser(t, h, "p1")
+		r := u.run("payment", "status")
+		oneErrorLine(t, tc.name, r, map[bool]int{true: 3, false: 1}[tc.name == "tppMessages"])
+		safeOutput(t, tc.name, r, "")
+	}
+}
