@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -515,5 +516,90 @@ func TestHostileBankPaymentText(t *testing.T) {
 		r := u.run("payment", "status")
 		oneErrorLine(t, tc.name, r, map[bool]int{true: 3, false: 1}[tc.name == "tppMessages"])
 		safeOutput(t, tc.name, r, "")
+	}
+}
+
+// authorizeBank answers the authorization request by sending the
+// browser back to the CLI's listener with the query callback makes of
+// the request's state, and a token endpoint answering token.
+func authorizeBank(h *hostile, callback func(state string) string, token string) {
+	h.mux.HandleFunc("/oauth/authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		http.Redirect(w, r, q.Get("redirect_uri")+"?"+callback(q.Get("state")), http.StatusFound)
+	})
+	h.mux.Handle("/oauth/token", tokenAnswer(token))
+}
+
+// `authorize --payment` and `--piis` against a bank whose callbacks and
+// tokens are not what the authorization asked for.
+func TestHostileBankPaymentAuthorize(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	good := `{"access_token":"a","token_type":"Bearer","expires_in":60,"scope":"PIS:pay-1"}`
+	t.Run("a callback with another state", func(t *testing.T) {
+		h := startHostile(t, b)
+		authorizeBank(h, func(string) string { return "code=c1&state=forged" }, good)
+		u := pisUser(t, h, "pay-1")
+		r := u.run("authorize", "--payment", "--exchange", "--timeout", "2s", "--paste=false")
+		oneErrorLine(t, "wrong state", r, 4, "no callback arrived in time")
+		if st := u.state(); st.Code != "" || st.Payment.Token != nil {
+			t.Errorf("the forged callback's code or a token was kept: %+v", st.Payment)
+		}
+	})
+	t.Run("an error callback with escapes", func(t *testing.T) {
+		h := startHostile(t, b)
+		authorizeBank(h, func(s string) string {
+			return "error=access_denied&error_description=" + strings.ReplaceAll(url.QueryEscape("no"+evil), "+", "%20") + "&state=" + s
+		}, good)
+		u := pisUser(t, h, "pay-1")
+		r := u.run("authorize", "--payment", "--timeout", "5s", "--paste=false")
+		oneErrorLine(t, "error callback", r, 4, "access_denied")
+		safeOutput(t, "error callback", r, "")
+	})
+	t.Run("a token for another payment", func(t *testing.T) {
+		h := startHostile(t, b)
+		authorizeBank(h, func(s string) string { return "code=c1&state=" + s },
+			`{"access_token":"a","token_type":"Bearer","expires_in":60,"scope":"PIS:pay-2"}`)
+		u := pisUser(t, h, "pay-1")
+		r := u.run("authorize", "--payment", "--exchange", "--timeout", "5s", "--paste=false")
+		oneErrorLine(t, "other payment", r, 4, `scope "PIS:pay-2"`, `"PIS:pay-1"`)
+		if st := u.state(); st.Payment == nil || st.Payment.ID != "pay-1" || st.Payment.Token != nil {
+			t.Errorf("the other payment's token was kept: %+v", st.Payment)
+		}
+	})
+	t.Run("a token of the payment's scope is kept", func(t *testing.T) {
+		h := startHostile(t, b)
+		authorizeBank(h, func(s string) string { return "code=c1&state=" + s }, good)
+		u := pisUser(t, h, "pay-1")
+		u.must("authorize", "--payment", "--exchange", "--timeout", "5s", "--paste=false")
+		if st := u.state(); st.Payment.Token == nil || st.Payment.Token.AccessToken != "a" {
+			t.Errorf("state %+v", st.Payment)
+		}
+	})
+	// A scope is space-separated (RFC 6749 §3.3): an id with a space would
+	// ask the PSU for more than the payment.
+	for _, tc := range []struct{ name, id string }{
+		{"a space", "pay-1 AIS:cns-9"},
+		{"a quote", `pay"1`},
+		{"escapes", "p" + evil},
+		{"non-ASCII", "päy"},
+	} {
+		t.Run("an id with "+tc.name, func(t *testing.T) {
+			h := startHostile(t, b)
+			q := &requests{}
+			h.mux.Handle("/", q.wrap(http.NotFoundHandler()))
+			u := pisUser(t, h, tc.id)
+			args, _ := recordingBrowser(t, u)
+			for _, cmd := range [][]string{{"authorize", "--payment"}, {"authorize", "--payment=" + tc.id}, {"authorize", "--piis", tc.id}} {
+				r := u.run(append(cmd, "--timeout", "2s", "--paste=false")...)
+				oneErrorLine(t, strings.Join(cmd, " "), r, 2, "cannot go in the OAuth scope", "RFC 6749")
+				safeOutput(t, strings.Join(cmd, " "), r, "")
+			}
+			if got, err := os.ReadFile(args); err == nil {
+				t.Errorf("the browser was launched with %q", got)
+			}
+			if got := q.list(); len(got) != 0 {
+				t.Errorf("the bank saw %q", got)
+			}
+		})
 	}
 }
