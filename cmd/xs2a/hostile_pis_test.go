@@ -566,6 +566,17 @@ func TestHostileBankPaymentAuthorize(t *testing.T) {
 			t.Errorf("the other payment's token was kept: %+v", st.Payment)
 		}
 	})
+	t.Run("a token for another PIIS consent", func(t *testing.T) {
+		h := startHostile(t, b)
+		authorizeBank(h, func(s string) string { return "code=c1&state=" + s },
+			`{"access_token":"a","token_type":"Bearer","expires_in":60,"scope":"PIIS:cns-2 AIS:cns-2"}`)
+		u := pisUser(t, h, "")
+		r := u.run("authorize", "--piis", "cns-1", "--exchange", "--timeout", "5s", "--paste=false")
+		oneErrorLine(t, "other consent", r, 4, `"PIIS:cns-1"`, "authorize --piis")
+		if st := u.state(); st.PIISToken != nil {
+			t.Errorf("the other consent's token was kept: %+v", st.PIISToken)
+		}
+	})
 	t.Run("a token of the payment's scope is kept", func(t *testing.T) {
 		h := startHostile(t, b)
 		authorizeBank(h, func(s string) string { return "code=c1&state=" + s }, good)
