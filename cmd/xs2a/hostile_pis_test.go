@@ -600,7 +600,7 @@ func TestHostileBankPaymentAuthorize(t *testing.T) {
 			h.mux.Handle("/", q.wrap(http.NotFoundHandler()))
 			u := pisUser(t, h, tc.id)
 			args, _ := recordingBrowser(t, u)
-			for _, cmd := range [][]string{{"authorize", "--payment"}, {"authorize", "--payment=" + tc.id}, {"authorize", "--piis", tc.id}} {
+			for _, cmd := range [][]string{{"authorize", "--payment"}, {"authorize", "--payment=" + tc.id}, {"authorize", "--piis", tc.id}, {"authorize", "--consent", tc.id}} {
 				r := u.run(append(cmd, "--timeout", "2s", "--paste=false")...)
 				oneErrorLine(t, strings.Join(cmd, " "), r, 2, "cannot go in the OAuth scope", "RFC 6749")
 				safeOutput(t, strings.Join(cmd, " "), r, "")
