@@ -387,6 +387,7 @@ func TestHostileBankPaymentRedirects(t *testing.T) {
 		{"status", payPath + "/pay-1/status", []string{"payment", "status", "--wait", "--timeout", "5s"}},
 		{"get", payPath + "/pay-1", []string{"payment", "get"}},
 		{"cancel", payPath + "/pay-1", []string{"payment", "cancel"}},
+		{"cancellation authorisation", payPath + "/pay-1/cancellation-authorisations", []string{"payment", "cancel"}},
 		{"funds confirmation", "/v1/funds-confirmations", []string{"funds-confirmation", "--account", "FI0412345600012343", "--amount", "1", "--exit-status"}},
 	} {
 		for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
@@ -397,6 +398,10 @@ func TestHostileBankPaymentRedirects(t *testing.T) {
 					to = h.tls.URL + tc.path
 				}
 				h.mux.Handle(tc.path, redirectTo(code, to))
+				if tc.name == "cancellation authorisation" {
+					h.mux.Handle(payPath+"/pay-1", answer(http.StatusAccepted, map[string]any{"transactionStatus": "ACTC",
+						"_links": map[string]any{"startAuthorisation": map[string]string{"href": tc.path}}}))
+				}
 				u := pisUser(t, h, "pay-1")
 				r := u.run(tc.args...)
 				oneErrorLine(t, tc.name, r, 3, "answered "+strconv.Itoa(code), to, "xs2a follows no redirect", "base_url")
@@ -613,4 +618,20 @@ func TestHostileBankPaymentAuthorize(t *testing.T) {
 			}
 		})
 	}
+}
+
+// At a terminal, `status --wait` shows the bank's status on its progress
+// line: escaped, as everywhere.
+func TestHostileBankPaymentProgressLine(t *testing.T) {
+	b := startBank(t, sandbox.Options{RatePerSecond: -1, RatePerDay: -1})
+	h := startHostile(t, b)
+	odd := answer(http.StatusOK, map[string]any{"transactionStatus": "RCVD" + evil})
+	h.mux.Handle(payPath+"/pay-1/status", statusAnswers(odd, odd, odd, odd, odd, odd, odd, odd, odd, odd,
+		answer(http.StatusOK, map[string]any{"transactionStatus": "ACSC"})))
+	u := pisUser(t, h, "pay-1")
+	out, code := atTerminal(t, u.env, "--config", u.cfg, "payment", "status", "--wait", "--interval", "200ms", "--timeout", "20s")
+	if code != 0 || !strings.Contains(out, `waiting for payment pay-1 to be final: RCVD\x1b[2J`) || !strings.Contains(out, "payment pay-1: ACSC (final)") {
+		t.Fatalf("exit %d; no escaped progress line:\n%q", code, out)
+	}
+	noRawControls(t, "the terminal", out)
 }
