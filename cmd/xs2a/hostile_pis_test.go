@@ -280,6 +280,9 @@ func TestHostileBankPaymentStatusWait(t *testing.T) {
 		want []string
 	}{
 		{"never final", status("RCVD"), []string{"still RCVD after 2s", "--timeout"}},
+		// By design a code the file does not list is waited on, not
+		// refused: it is not final, and a bank's newer code should not end
+		// the wait early; --timeout ends it, the code shown escaped.
 		{"an unknown status with escapes", status("PWND\x1b[2J\u202e"), []string{`still PWND\x1b[2J\u202e after 2s`}},
 		{"429 with a Retry-After of 3 s, again and again", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "3")
