@@ -155,6 +155,11 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	}
 	for attempt := 0; ; attempt++ {
 		if err := c.limiter().Wait(ctx); err != nil {
+			if _, ok := ctx.Deadline(); ok && ctx.Err() == nil {
+				// The limiter refuses a wait that would end past the
+				// deadline, before the deadline: that is the deadline.
+				return nil, fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
+			}
 			return nil, err
 		}
 		req, err := c.newRequest(ctx, r, u)

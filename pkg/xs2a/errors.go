@@ -175,10 +175,17 @@ func (e *APIError) tooMany() string {
 		return "the TPP's daily limit at this bank is used up: " + wait
 	case strings.Contains(said, "one-off"):
 		return "the one-off consent's access is used: create a new consent (`xs2a consent create`)"
-	case e.HasCode("ACCESS_EXCEEDED"):
+	case e.HasCode("ACCESS_EXCEEDED") && !noConsentPath(e.Path):
 		return "ACCESS_EXCEEDED: the consent's frequencyPerDay is used up for today; create a new consent (`xs2a consent create`), or read with the PSU present (--psu-ip ADDRESS: PSU-initiated reads do not count against frequencyPerDay), or " + wait
 	}
 	return "the bank says too many requests: " + wait + " and send it again"
+}
+
+// noConsentPath reports a path called without a consent (payments, funds
+// confirmation, consent management), where no frequencyPerDay is spent.
+func noConsentPath(p string) bool {
+	segs := strings.Split(strings.Trim(p, "/"), "/")
+	return len(segs) >= 2 && (slices.Contains(PaymentServices, segs[1]) || segs[1] == "funds-confirmations" || segs[1] == "consents")
 }
 
 // consentPath reports a path of the consent endpoints, which the

@@ -1,6 +1,7 @@
 package xs2a
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -48,5 +49,33 @@ func (c *Client) FundsConfirmation(ctx context.Context, token string, req FundsR
 	if out.FundsAvailable == nil {
 		return nil, fmt.Errorf("the answer to POST /v1/funds-confirmations has no fundsAvailable")
 	}
+	if members(resp.Body, "fundsAvailable") > 1 {
+		// Go keeps the last of repeated keys, other parsers the first
+		// (RFC 8259 §4): the bank said yes and no.
+		return nil, fmt.Errorf("the answer to POST /v1/funds-confirmations has fundsAvailable twice: no answer to act on")
+	}
 	return &FundsConfirmation{FundsAvailable: *out.FundsAvailable, RequestID: resp.RequestID}, nil
+}
+
+// members counts the top-level members named key of the JSON object b.
+func members(b []byte, key string) int {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0
+	}
+	n := 0
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return n
+		}
+		if k, _ := t.(string); k == key {
+			n++
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return n
+		}
+	}
+	return n
 }

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // Payment initiation (PIS) as the file's /v1/{payment-service}/{payment-product}
@@ -157,12 +159,38 @@ type Authorisation struct {
 	Body            json.RawMessage `json:"-"`
 }
 
+// CheckPaymentID refuses a payment id that cannot be one segment of a
+// path. Escaping makes any other id one segment ("/", "?", "#" and "%"
+// are percent-encoded), but "." and ".." stay dot segments, which the
+// bank, or any proxy on the way, removes (RFC 3986 §5.2.4, and §2.3 makes
+// %2E the same "."): GET .../sepa-credit-transfers/../status would read
+// another resource, and DELETE .../sepa-credit-transfers/.. delete one.
+func CheckPaymentID(id string) error {
+	switch id {
+	case "":
+		return fmt.Errorf("the payment id is empty")
+	case ".", "..":
+		return fmt.Errorf("payment id %q cannot be a path segment: a URL's dot segments are removed on the way (RFC 3986 §5.2.4), so the request would go to another resource", id)
+	}
+	return nil
+}
+
+// paymentPath is the path of a payment (id "": of the service and
+// product), each part one escaped segment.
 func paymentPath(service, product, id string) string {
 	p := "/" + url.PathEscape(service) + "/" + url.PathEscape(product)
 	if id != "" {
 		p += "/" + url.PathEscape(id)
 	}
 	return p
+}
+
+// paymentIDPath is paymentPath for an id, refused by CheckPaymentID.
+func paymentIDPath(service, product, id string) (string, error) {
+	if err := CheckPaymentID(id); err != nil {
+		return "", err
+	}
+	return paymentPath(service, product, id), nil
 }
 
 // InitiatePayment posts a payment (body: one of the request types above,
@@ -181,6 +209,10 @@ func (c *Client) InitiatePayment(ctx context.Context, token, service, product st
 	if out.PaymentID == "" {
 		return nil, fmt.Errorf("the answer to POST %s has no paymentId", paymentPath(service, product, ""))
 	}
+	if err := CheckPaymentID(out.PaymentID); err != nil {
+		// Not remembered: every later command would address another resource.
+		return nil, fmt.Errorf("the answer to POST %s has an unusable paymentId: %v", paymentPath(service, product, ""), err)
+	}
 	out.SCAApproach, out.Location = resp.Header.Get("ASPSP-SCA-Approach"), resp.Header.Get("Location")
 	out.RequestID, out.PSUIPAddress, out.Body = resp.RequestID, resp.PSUIPAddress, resp.Body
 	return &out, nil
@@ -188,8 +220,12 @@ func (c *Client) InitiatePayment(ctx context.Context, token, service, product st
 
 // GetPayment reads a payment.
 func (c *Client) GetPayment(ctx context.Context, token, service, product, id string) (*Payment, error) {
+	path, err := paymentIDPath(service, product, id)
+	if err != nil {
+		return nil, err
+	}
 	var out Payment
-	resp, err := c.call(ctx, Request{Method: http.MethodGet, Path: paymentPath(service, product, id), Token: token, APIKey: true, PSUIP: true}, http.StatusOK, &out)
+	resp, err := c.call(ctx, Request{Method: http.MethodGet, Path: path, Token: token, APIKey: true, PSUIP: true}, http.StatusOK, &out)
 	if err != nil {
 		return nil, err
 	}
@@ -199,10 +235,18 @@ func (c *Client) GetPayment(ctx context.Context, token, service, product, id str
 
 // PaymentStatus reads a payment's transaction status.
 func (c *Client) PaymentStatus(ctx context.Context, token, service, product, id string) (*PaymentStatus, error) {
-	var out PaymentStatus
-	resp, err := c.call(ctx, Request{Method: http.MethodGet, Path: paymentPath(service, product, id) + "/status", Token: token, APIKey: true, PSUIP: true}, http.StatusOK, &out)
+	path, err := paymentIDPath(service, product, id)
 	if err != nil {
 		return nil, err
+	}
+	var out PaymentStatus
+	resp, err := c.call(ctx, Request{Method: http.MethodGet, Path: path + "/status", Token: token, APIKey: true, PSUIP: true}, http.StatusOK, &out)
+	if err != nil {
+		return nil, err
+	}
+	if out.TransactionStatus == "" {
+		// The file requires it; an empty one is no status to wait on.
+		return nil, fmt.Errorf("the answer to GET %s/status has no transactionStatus", termsafe.Line(path))
 	}
 	out.Body = resp.Body
 	return &out, nil
@@ -212,7 +256,11 @@ func (c *Client) PaymentStatus(ctx context.Context, token, service, product, id 
 // cancelled, 202 the PSU must authorise the cancellation
 // (NeedsAuthorisation, then StartCancellationAuthorisation).
 func (c *Client) CancelPayment(ctx context.Context, token, service, product, id string) (*PaymentCancelled, error) {
-	r := Request{Method: http.MethodDelete, Path: paymentPath(service, product, id), Token: token, APIKey: true, PSUIP: true}
+	path, err := paymentIDPath(service, product, id)
+	if err != nil {
+		return nil, err
+	}
+	r := Request{Method: http.MethodDelete, Path: path, Token: token, APIKey: true, PSUIP: true}
 	resp, err := c.Do(ctx, r)
 	if err != nil {
 		return nil, err
@@ -239,7 +287,11 @@ func (c *Client) CancelPayment(ctx context.Context, token, service, product, id 
 func (c *Client) StartCancellationAuthorisation(ctx context.Context, token, service, product, id, link string) (*Authorisation, error) {
 	path := link
 	if path == "" {
-		path = paymentPath(service, product, id) + "/cancellation-authorisations"
+		p, err := paymentIDPath(service, product, id)
+		if err != nil {
+			return nil, err
+		}
+		path = p + "/cancellation-authorisations"
 	}
 	var out Authorisation
 	resp, err := c.call(ctx, Request{Method: http.MethodPost, Path: path, Token: token, Body: []byte("{}"), APIKey: true, PSUIP: true}, http.StatusCreated, &out)

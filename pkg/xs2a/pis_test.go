@@ -305,3 +305,32 @@ func TestPaymentRequestsMatchTheOpenAPIFile(t *testing.T) {
 		}
 	})
 }
+
+// A dot segment as payment id would steer the request to another resource
+// once the path is normalised: nothing is sent for it, whichever call.
+func TestPaymentDotSegmentIDsSendNothing(t *testing.T) {
+	b := newPISBank(t)
+	sent := 0
+	c := b.client(t, func(rt http.RoundTripper) http.RoundTripper {
+		return countingTransport(func(r *http.Request) (*http.Response, error) { sent++; return rt.RoundTrip(r) })
+	})
+	ctx := context.Background()
+	for _, id := range []string{".", "..", ""} {
+		_, err1 := c.GetPayment(ctx, "t", "payments", "sepa-credit-transfers", id)
+		_, err2 := c.PaymentStatus(ctx, "t", "payments", "sepa-credit-transfers", id)
+		_, err3 := c.CancelPayment(ctx, "t", "payments", "sepa-credit-transfers", id)
+		_, err4 := c.StartCancellationAuthorisation(ctx, "t", "payments", "sepa-credit-transfers", id, "")
+		for i, err := range []error{err1, err2, err3, err4} {
+			if err == nil || !strings.Contains(err.Error(), "payment id") {
+				t.Errorf("id %q, call %d: %v; want the id refused", id, i+1, err)
+			}
+		}
+	}
+	if sent != 0 {
+		t.Errorf("%d requests sent", sent)
+	}
+}
+
+type countingTransport func(*http.Request) (*http.Response, error)
+
+func (f countingTransport) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

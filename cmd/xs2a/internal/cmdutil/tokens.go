@@ -10,6 +10,7 @@ import (
 
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
 	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -128,6 +129,9 @@ func (s *Session) Exchange(ctx context.Context, code, verifier, redirect string)
 		}
 	}
 	if kind != "" {
+		if err := s.checkGrantedScope(kind, consentID, t.Scope); err != nil {
+			return nil, err
+		}
 		// A payment's or a funds confirmation's token: kept in its own
 		// slot, so the AIS token (and `accounts`) stays as it was.
 		return s.keepOtherToken(name, kind, toState(t, consentID))
@@ -148,6 +152,20 @@ func (s *Session) Exchange(ctx context.Context, code, verifier, redirect string)
 		return nil
 	})
 	return tok, err
+}
+
+// checkGrantedScope refuses a PIS or PIIS token whose scope (RFC 6749
+// §5.1: present when it differs from the one asked for) lacks the scope
+// asked for: a token for another payment would be kept, and used, as
+// this one's.
+func (s *Session) checkGrantedScope(kind, id, granted string) error {
+	want, err := s.Config.Profile.Scope(kind, id)
+	if err != nil || granted == "" || slices.Contains(strings.Fields(granted), want) {
+		return nil
+	}
+	flag := map[string]string{"pis": "--payment", "piis": "--piis"}[kind]
+	return &ExitError{Code: ExitAuth, Err: fmt.Errorf("the token endpoint issued a token for scope \"%s\", not \"%s\": the code was not for this authorisation; nothing kept (run `xs2a authorize %s` again)",
+		termsafe.Line(granted), termsafe.Line(want), flag)}
 }
 
 // keepOtherToken keeps a PIS or PIIS token (Exchange): the payment's in

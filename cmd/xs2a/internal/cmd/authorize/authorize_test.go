@@ -139,20 +139,24 @@ func TestPaymentTokenKeepsTheAISToken(t *testing.T) {
 	aisState := load()
 	e.Must("consent", "create", "--one-off") // a recurring one would end the first
 	e.Must("authorize", "--timeout", "10s")
+	var pay string
 	err := state.Open(e.StateDir).Update("default", func(st *state.State) error {
-		st.Pending.Kind, st.Pending.ConsentID = "pis", "pay-1"
+		st.Pending.Kind, pay = "pis", st.Pending.ConsentID
 		st.UserToken, st.ConsentID, st.ConsentStatus = aisState.UserToken, aisState.ConsentID, aisState.ConsentStatus
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The token's scope is the consent's, AIS:<id>: the payment's scope
+	// template says so, else the exchange refuses a token for another scope.
+	t.Setenv("XS2A_SCOPES_PIS", "AIS:{paymentId}")
 	e.Must("token", "exchange")
 	st := load()
 	if st.UserToken == nil || st.UserToken.AccessToken != ais.AccessToken {
 		t.Errorf("the AIS token changed with a payment's exchange (%s)", path)
 	}
-	if st.Payment == nil || st.Payment.ID != "pay-1" || st.Payment.Token == nil || st.Payment.Token.PaymentID != "pay-1" || st.Payment.Token.AccessToken == ais.AccessToken {
+	if st.Payment == nil || st.Payment.ID != pay || st.Payment.Token == nil || st.Payment.Token.PaymentID != pay || st.Payment.Token.AccessToken == ais.AccessToken {
 		t.Errorf("payment slot after the exchange: %+v", st.Payment)
 	}
 	e.Must("accounts", "list")

@@ -72,6 +72,11 @@ func (p *PathFlags) resolve(s *cmdutil.Session, id string) (Target, error) {
 	if t.ID == "" {
 		return t, cmdutil.UsageErrorf("no payment id: give one, or run `xs2a payment initiate` first")
 	}
+	// Before anything is sent; the state may hold an id an older xs2a
+	// took from a bank.
+	if err := xs2a.CheckPaymentID(t.ID); err != nil {
+		return t, cmdutil.UsageError(err)
+	}
 	if p.Service != "" {
 		t.Service = p.Service
 	}

@@ -118,19 +118,19 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 // `payment status`'s reads, which `xs2a flow --payment` makes too. It
 // returns the last status and how many reads it took.
 func (o *StatusOptions) Read(ctx context.Context, s *cmdutil.Session, t Target) (*xs2a.PaymentStatus, int, error) {
-	read := func() (st *xs2a.PaymentStatus, err error) {
+	read := func(ctx context.Context) (st *xs2a.PaymentStatus, err error) {
 		err = s.WithClientToken(ctx, func(token string) error {
 			st, err = s.API.PaymentStatus(ctx, token, t.Service, t.Product, t.ID)
 			return err
 		})
 		return st, err
 	}
-	st, err := read()
+	if o.Wait {
+		return o.poll(ctx, t, read)
+	}
+	st, err := read(ctx)
 	if err != nil {
 		return nil, 0, err
-	}
-	if o.Wait && !o.done(st.TransactionStatus) {
-		return o.poll(ctx, t, st, read)
 	}
 	return st, 1, nil
 }
@@ -148,36 +148,71 @@ var errNotFinal = errors.New("not final")
 
 // poll reads the status every Interval until it is final or Timeout has
 // passed, the status on a progress line meanwhile (a terminal only).
-func (o *StatusOptions) poll(ctx context.Context, t Target, st *xs2a.PaymentStatus, read func() (*xs2a.PaymentStatus, error)) (*xs2a.PaymentStatus, int, error) {
+// Timeout bounds the whole wait, each read included: a bank that answers
+// slowly, never, or with 429 and a Retry-After cannot stretch it.
+func (o *StatusOptions) poll(ctx context.Context, t Target, read func(context.Context) (*xs2a.PaymentStatus, error)) (*xs2a.PaymentStatus, int, error) {
 	deadline := time.Now().Add(o.Timeout)
-	polls := 1
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	var st *xs2a.PaymentStatus
+	polls := 0
+	last := func() string { return l(st.TransactionStatus) }
 	label := func() string {
-		return fmt.Sprintf("waiting for payment %s to be final: %s (%d reads)", l(t.ID), l(st.TransactionStatus), polls)
+		return fmt.Sprintf("waiting for payment %s to be final: %s (%d reads)", l(t.ID), last(), polls)
 	}
-	prog := o.IO.StartProgress(label())
-	defer prog.Stop()
-	for !o.done(st.TransactionStatus) {
-		if time.Now().Add(o.Interval).After(deadline) {
+	notFinal := func(why string) error {
+		if st == nil {
+			return fmt.Errorf("payment %s: no status read in %s%s: %w; read it again with `xs2a payment status --wait`, or a longer --timeout",
+				l(t.ID), o.Timeout, why, errNotFinal)
+		}
+		return fmt.Errorf("payment %s is still %s after %s (%d reads%s): %w; read it again with `xs2a payment status --wait`, or a longer --timeout",
+			l(t.ID), last(), o.Timeout, polls, why, errNotFinal)
+	}
+	// The wait's end, not the user's Ctrl-C (ctx), which stays an interrupt.
+	timedOut := func(err error) bool {
+		return ctx.Err() == nil && (wctx.Err() != nil || errors.Is(err, context.DeadlineExceeded))
+	}
+	var prog *iostreams.Progress
+	defer func() {
+		if prog != nil {
 			prog.Stop()
-			return nil, polls, fmt.Errorf("payment %s is still %s after %s (%d reads): %w; read it again with `xs2a payment status --wait`, or a longer --timeout",
-				l(t.ID), l(st.TransactionStatus), o.Timeout, polls, errNotFinal)
+		}
+	}()
+	for {
+		next, err := read(wctx)
+		if err != nil {
+			if timedOut(err) {
+				why := "; the last read did not end in time"
+				if wctx.Err() == nil {
+					why = "" // the rate limiter saw the deadline coming: nothing was sent
+				}
+				return nil, polls, notFinal(why)
+			}
+			return nil, polls, err
+		}
+		st, polls = next, polls+1
+		if o.done(st.TransactionStatus) {
+			return st, polls, nil
+		}
+		if prog == nil {
+			prog = o.IO.StartProgress(label())
+		} else {
+			prog.Update(label())
+		}
+		if time.Now().Add(o.Interval).After(deadline) {
+			return nil, polls, notFinal("")
 		}
 		pause := o.Sleep
 		if pause == nil {
 			pause = sleep
 		}
-		if err := pause(ctx, o.Interval); err != nil {
+		if err := pause(wctx, o.Interval); err != nil {
+			if timedOut(err) {
+				return nil, polls, notFinal("")
+			}
 			return nil, polls, err
 		}
-		next, err := read()
-		if err != nil {
-			return nil, polls, err
-		}
-		st = next
-		polls++
-		prog.Update(label())
 	}
-	return st, polls, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
