@@ -28,6 +28,8 @@ type StatusOptions struct {
 	Wait     bool
 	Interval time.Duration
 	Timeout  time.Duration
+	// ExitStatus: exit 0 when accepted, 9 when rejected or cancelled.
+	ExitStatus bool
 }
 
 // NewCmdStatus builds `xs2a payment status`; runF replaces the run
@@ -41,14 +43,21 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 		Long: `Read a payment's transaction status (GET .../{paymentId}/status). With --wait,
 poll every --interval until the status is final (` + strings.Join(xs2a.FinalStatuses, ", ") + `:
 settled on the creditor's or the debtor's account, accepted without posting,
-rejected, cancelled), showing the status on a terminal meanwhile; after
---timeout without a final status the command fails (exit 1).
+rejected, cancelled; for a standing order also ACTC, ACSP and ACWP: it is
+accepted and runs on its schedule, not final), showing the status on a
+terminal meanwhile; after --timeout the command fails (exit 1), naming
+what the payment waits for (RCVD: the PSU's authorisation).
+
+--exit-status: exit 0 when the payment is executed or accepted (a standing
+order accepted), 9 when it was rejected or cancelled (RJCT, CANC), the
+status printed either way; a status that is neither yet fails (exit 1).
 
 The service and product of the path are the remembered payment's when the
 id is its own (or none is given), else --service and --product (defaults
 payments and sepa-credit-transfers).`,
 		Example: `  xs2a payment status
   xs2a payment status --wait --timeout 2m
+  xs2a payment status --wait --exit-status && ship-the-order
   xs2a payment status pay-123 --service periodic-payments -o json | jq -r .transaction_status`,
 		Args: cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -67,6 +76,7 @@ payments and sepa-credit-transfers).`,
 	fl.BoolVar(&o.Wait, "wait", false, "poll until the status is final ("+strings.Join(xs2a.FinalStatuses, ", ")+")")
 	fl.DurationVar(&o.Interval, "interval", 2*time.Second, "with --wait: time between polls")
 	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "with --wait: how long to wait for a final status")
+	fl.BoolVar(&o.ExitStatus, "exit-status", false, "exit 0 when the payment is executed or accepted, 9 when rejected or cancelled")
 	return cmd
 }
 
@@ -75,6 +85,7 @@ type statusJSON struct {
 	targetJSON
 	TransactionStatus string          `json:"transaction_status"`
 	Final             bool            `json:"final"`
+	WaitingOver       bool            `json:"waiting_over"`
 	FundsAvailable    *bool           `json:"funds_available,omitempty"`
 	Polls             int             `json:"polls"`
 	BankResponse      json.RawMessage `json:"bank_response"`
@@ -101,8 +112,8 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 		return err
 	}
 	polls := 1
-	if o.Wait && !xs2a.FinalStatus(st.TransactionStatus) {
-		if st, polls, err = o.poll(ctx, t, st, read); err != nil {
+	if o.Wait && !xs2a.WaitOver(t.Service, st.TransactionStatus) {
+		if st, polls, err = o.poll(ctx, s, t, st, read); err != nil {
 			return err
 		}
 	}
@@ -110,15 +121,23 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 	final := xs2a.FinalStatus(st.TransactionStatus)
 	if s.WantsJSON() {
 		return cmdutil.WriteJSON(o.IO.Out, statusJSON{targetJSON: t.json(),
-			TransactionStatus: st.TransactionStatus, Final: final, FundsAvailable: st.FundsAvailable, Polls: polls, BankResponse: bankBody(st.Body)})
+			TransactionStatus: st.TransactionStatus, Final: final, WaitingOver: xs2a.WaitOver(t.Service, st.TransactionStatus),
+			FundsAvailable: st.FundsAvailable, Polls: polls, BankResponse: bankBody(st.Body)})
+	} else {
+		what := ""
+		switch {
+		case final:
+			what = " (final)"
+		case xs2a.WaitOver(t.Service, st.TransactionStatus):
+			what = " (" + standingOrderNote + ")"
+		}
+		fmt.Fprintf(o.IO.Out, "payment %s: %s%s\n", l(t.ID), l(st.TransactionStatus), what)
+		if st.PSUMessage != "" {
+			fmt.Fprintf(o.IO.Out, "psuMessage: %s\n", l(st.PSUMessage))
+		}
 	}
-	what := ""
-	if final {
-		what = " (final)"
-	}
-	fmt.Fprintf(o.IO.Out, "payment %s: %s%s\n", l(t.ID), l(st.TransactionStatus), what)
-	if st.PSUMessage != "" {
-		fmt.Fprintf(o.IO.Out, "psuMessage: %s\n", l(st.PSUMessage))
+	if o.ExitStatus {
+		return outcome(s, t, st.TransactionStatus)
 	}
 	return nil
 }
@@ -128,7 +147,7 @@ var errNotFinal = errors.New("not final")
 
 // poll reads the status every Interval until it is final or Timeout has
 // passed, the status on a progress line meanwhile (a terminal only).
-func (o *StatusOptions) poll(ctx context.Context, t Target, st *xs2a.PaymentStatus, read func() (*xs2a.PaymentStatus, error)) (*xs2a.PaymentStatus, int, error) {
+func (o *StatusOptions) poll(ctx context.Context, s *cmdutil.Session, t Target, st *xs2a.PaymentStatus, read func() (*xs2a.PaymentStatus, error)) (*xs2a.PaymentStatus, int, error) {
 	deadline := time.Now().Add(o.Timeout)
 	polls := 1
 	label := func() string {
@@ -136,11 +155,11 @@ func (o *StatusOptions) poll(ctx context.Context, t Target, st *xs2a.PaymentStat
 	}
 	prog := o.IO.StartProgress(label())
 	defer prog.Stop()
-	for !xs2a.FinalStatus(st.TransactionStatus) {
+	for !xs2a.WaitOver(t.Service, st.TransactionStatus) {
 		if time.Now().Add(o.Interval).After(deadline) {
 			prog.Stop()
-			return nil, polls, fmt.Errorf("payment %s is still %s after %s (%d reads): %w; read it again with `xs2a payment status --wait`, or a longer --timeout",
-				l(t.ID), l(st.TransactionStatus), o.Timeout, polls, errNotFinal)
+			return nil, polls, fmt.Errorf("payment %s is still %s after %s (%d reads): %w; %s",
+				l(t.ID), l(st.TransactionStatus), o.Timeout, polls, errNotFinal, waitingFor(s, t, st.TransactionStatus, true))
 		}
 		if err := o.Sleep(ctx, o.Interval); err != nil {
 			return nil, polls, err
