@@ -5,7 +5,10 @@ package main_test
 // fails on the behaviour found and passes on the fix.
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -65,9 +68,26 @@ func TestStandingOrderWaitIsOver(t *testing.T) {
 func TestPaymentWaitNamesTheMissingStep(t *testing.T) {
 	s := serveBinary(t)
 	id := initiated(t, s, newcomerPayment("--amount", "1.00")...)
-	r := s.run(nil, "payment", "status", "--wait", "--interval", "100ms", "--timeout", "300ms")
-	oneErrorLine(t, "status --wait of a RCVD payment", r, 1, "is still RCVD after", "the PSU has not authorised it yet",
-		"run `xs2a --config "+s.cfg+" -p sb authorize --payment "+id+" --exchange`")
+	args := []string{"payment", "status", "--wait", "--interval", "100ms", "--timeout", "300ms"}
+	oneErrorLine(t, "status --wait of a RCVD payment", s.run(nil, args...), 1, "is still RCVD after", "the PSU has not authorised it yet",
+		"run `xs2a authorize --payment "+id+" --exchange`, then `xs2a payment status "+id+" --wait`, or a longer --timeout")
+	// The step is named with this run's --config and -p, once.
+	if raw := s.rawStderr(args...); !strings.Contains(raw, "run `xs2a --config "+s.cfg+" -p sb authorize --payment "+id+" --exchange`") {
+		t.Errorf("the step lacks the run's --config and -p:\n%s", raw)
+	}
+}
+
+// rawStderr is the stderr of s.run as the binary wrote it, the
+// invocation left in (xs2a takes it out for the comparisons).
+func (s *served) rawStderr(args ...string) string {
+	s.t.Helper()
+	cmd := exec.Command(bin, append([]string{"--config", s.cfg, "-p", "sb"}, args...)...)
+	cmd.Dir = s.dir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "NO_COLOR=1"}, s.env...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	_ = cmd.Run()
+	return errb.String()
 }
 
 // TestPaymentStatusExitStatus: --exit-status is 0 for a settled payment,

@@ -25,23 +25,28 @@ const standingOrderNote = "standing order accepted, instalments follow its sched
 // the PSU's authorisation for RCVD, the remaining authorisations for
 // PATC, the bank's checks for PDNG, else reading again later.
 // timedOut says so for --wait's timeout: a longer one is then a way.
-func waitingFor(s *cmdutil.Session, t Target, status string, timedOut bool) string {
+func waitingFor(t Target, status string, timedOut bool) string {
 	id := l(shquote.Arg(t.ID))
-	again := "`" + s.Again(statusWords(t)) + "`"
+	again := "`" + cli(statusWords(t)) + "`"
 	if timedOut {
 		again += ", or a longer --timeout"
 	}
 	switch status {
 	case "RCVD":
-		return "the PSU has not authorised it yet: run `" + s.Again("authorize --payment "+id+" --exchange") + "`, then " + again
+		return "the PSU has not authorised it yet: run `" + cli("authorize --payment "+id+" --exchange") + "`, then " + again
 	case "PATC":
 		return "the authorisation is partial: the payment needs more than one PSU's authorisation and some are missing (each authorises with `" +
-			s.Again("authorize --payment "+id) + "`); then " + again
+			cli("authorize --payment "+id) + "`); then " + again
 	case "PDNG":
 		return "the payment is pending at the bank (further checks, a status update will follow): read it again with " + again
 	}
 	return "read it again with " + again
 }
+
+// cli is the command line of words as an error names it: the boundary
+// (app.execute) adds this run's --config and -p to every "`xs2a " of an
+// error line, so writing them here would say them twice.
+func cli(words string) string { return "xs2a " + words }
 
 // statusWords is `payment status ID --wait` for t, its service and
 // product named when they are not the defaults (another id than the
@@ -67,5 +72,5 @@ func outcome(s *cmdutil.Session, t Target, status string) error {
 	case xs2a.PaymentRefused(status):
 		return cmdutil.Silent(ExitRefused)
 	}
-	return fmt.Errorf("payment %s is %s, neither accepted nor refused yet: %s", l(t.ID), l(status), waitingFor(s, t, status, false))
+	return fmt.Errorf("payment %s is %s, neither accepted nor refused yet: %s", l(t.ID), l(status), waitingFor(t, status, false))
 }

@@ -113,7 +113,7 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 	}
 	polls := 1
 	if o.Wait && !xs2a.WaitOver(t.Service, st.TransactionStatus) {
-		if st, polls, err = o.poll(ctx, s, t, st, read); err != nil {
+		if st, polls, err = o.poll(ctx, t, st, read); err != nil {
 			return err
 		}
 	}
@@ -147,7 +147,7 @@ var errNotFinal = errors.New("not final")
 
 // poll reads the status every Interval until it is final or Timeout has
 // passed, the status on a progress line meanwhile (a terminal only).
-func (o *StatusOptions) poll(ctx context.Context, s *cmdutil.Session, t Target, st *xs2a.PaymentStatus, read func() (*xs2a.PaymentStatus, error)) (*xs2a.PaymentStatus, int, error) {
+func (o *StatusOptions) poll(ctx context.Context, t Target, st *xs2a.PaymentStatus, read func() (*xs2a.PaymentStatus, error)) (*xs2a.PaymentStatus, int, error) {
 	deadline := time.Now().Add(o.Timeout)
 	polls := 1
 	label := func() string {
@@ -159,7 +159,7 @@ func (o *StatusOptions) poll(ctx context.Context, s *cmdutil.Session, t Target, 
 		if time.Now().Add(o.Interval).After(deadline) {
 			prog.Stop()
 			return nil, polls, fmt.Errorf("payment %s is still %s after %s (%d reads): %w; %s",
-				l(t.ID), l(st.TransactionStatus), o.Timeout, polls, errNotFinal, waitingFor(s, t, st.TransactionStatus, true))
+				l(t.ID), l(st.TransactionStatus), o.Timeout, polls, errNotFinal, waitingFor(t, st.TransactionStatus, true))
 		}
 		if err := o.Sleep(ctx, o.Interval); err != nil {
 			return nil, polls, err
