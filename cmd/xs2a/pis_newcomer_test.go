@@ -134,3 +134,27 @@ func TestPaymentStatusExitStatus(t *testing.T) {
 	// A failure keeps its code.
 	oneErrorLine(t, "--exit-status of an unknown payment", s.run(nil, "payment", "status", "pmt-of-nobody", "--exit-status"), 3, "RESOURCE_UNKNOWN")
 }
+
+// TestAuthorizeAgainNamesKindAndID: the timeout's "run again" of
+// `authorize --payment` and `--piis` names the same kind and id (it said
+// `xs2a authorize`, which authorises the AIS consent), with the run's
+// --config and -p; against the sandbox the idle notice says
+// --auto-approve needs the URL opened.
+func TestAuthorizeAgainNamesKindAndID(t *testing.T) {
+	s := serveBinary(t)
+	id := initiated(t, s, newcomerPayment("--amount", "1.00")...)
+	nobody := []string{"BROWSER=true"} // opens nothing: nobody approves
+	wait := []string{"--timeout", "1500ms", "--idle-notice", "500ms", "--paste=false"}
+
+	r := s.run(nobody, append([]string{"authorize", "--payment"}, wait...)...)
+	oneErrorLine(t, "authorize --payment timing out", r, 4, "run `xs2a authorize --payment "+id+"` again")
+	if !strings.Contains(r.stderr, "the authorization endpoint is on this machine (xs2a sandbox serve?): --auto-approve approves when the URL is opened") ||
+		!strings.Contains(r.stderr, `BROWSER="curl -sSL --cacert `+s.dir+"/certs/ca.pem -o /dev/null") {
+		t.Errorf("the idle notice does not say --auto-approve needs the URL opened:\n%s", r.stderr)
+	}
+	if raw := s.rawStderr(append([]string{"authorize", "--payment", id, "--exchange"}, wait...)...); !strings.Contains(raw, "run `xs2a --config "+s.cfg+" -p sb authorize --payment "+id+" --exchange` again") {
+		t.Errorf("authorize --payment ID --exchange: the again line lacks the kind, id or invocation:\n%s", raw)
+	}
+	r = s.run(nobody, append([]string{"authorize", "--piis", "piis-42", "--exchange"}, wait...)...)
+	oneErrorLine(t, "authorize --piis timing out", r, 4, "run `xs2a authorize --piis piis-42 --exchange` again")
+}

@@ -337,7 +337,7 @@ func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, generated,
 	fmt.Fprintf(w, "  API key (X-API-Key):    %s\n", cmdutil.Mask(app.APIKey, show))
 	fmt.Fprintf(w, "  test customers:         %s (the sign-in page shows the one-time code)\n", customerList())
 	if o.AutoApprove {
-		fmt.Fprintf(w, "  authorizations are approved automatically as %s\n", o.AutoApproveAs)
+		fmt.Fprintf(w, "  authorizations are approved automatically (once the URL is opened): consents as %s, payments as the debtor account's holder\n", o.AutoApproveAs)
 	}
 	if o.WriteProfile != "" {
 		fmt.Fprintf(w, "  profile %q written to %s (account_type %s): try  xs2a --profile %s certs check\n", o.WriteProfile, cfg.Path, kv["account_type"], o.WriteProfile)
