@@ -158,3 +158,54 @@ func TestAuthorizeAgainNamesKindAndID(t *testing.T) {
 	r = s.run(nobody, append([]string{"authorize", "--piis", "piis-42", "--exchange"}, wait...)...)
 	oneErrorLine(t, "authorize --piis timing out", r, 4, "run `xs2a authorize --piis piis-42 --exchange` again")
 }
+
+// TestPaymentInitiateNewcomerInput: a bulk refuses the single payment's
+// flags it used to drop; eur is sent EUR (as funds-confirmation takes
+// it); 1.234 EUR is refused before sending (the bank refused it, exit
+// 3); a pain.001 product is named XML, not unknown; "goes with"; the
+// help's first example works against the sandbox; `payment get` of a
+// standing order shows its day of execution and execution rule.
+func TestPaymentInitiateNewcomerInput(t *testing.T) {
+	s := serveBinary(t)
+	for _, flag := range []string{"--creditor", "--creditor-name", "--remittance", "--amount", "--currency", "--end-to-end-id"} {
+		v := map[string]string{"--creditor": "DE89370400440532013000", "--amount": "1.00", "--currency": "EUR"}[flag]
+		if v == "" {
+			v = "x"
+		}
+		r := s.run(nil, "payment", "initiate", "--service", "bulk-payments", "--debtor", "FI0412345600012343", "--payments-file", "none.json", flag, v)
+		oneErrorLine(t, "bulk with "+flag, r, 2, flag+" is a single payment's", "come from --payments-file")
+	}
+
+	id := initiated(t, s, newcomerPayment("--amount", "1.50", "--currency", "eur")...)
+	if r := s.run(nil, "payment", "get", id, "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"currency": "EUR"`) {
+		t.Errorf("--currency eur: not sent EUR: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	oneErrorLine(t, "1.234 EUR", s.run(nil, newcomerPayment("--amount", "1.234")...), 2, `--amount "1.234": EUR has 2 decimals`)
+	oneErrorLine(t, "1.5 JPY", s.run(nil, newcomerPayment("--amount", "1.5", "--currency", "JPY")...), 2, "JPY has no minor unit")
+	oneErrorLine(t, "pain.001", s.run(nil, newcomerPayment("--amount", "1", "--product", "pain.001-sepa-credit-transfers")...), 2,
+		"XML (pain.001) products are not supported by xs2a; use a JSON product")
+	oneErrorLine(t, "--frequency alone", s.run(nil, newcomerPayment("--amount", "1", "--frequency", "Monthly")...), 2,
+		"--frequency goes with --service periodic-payments")
+
+	// The help's first example, as a newcomer pastes it.
+	help := s.run(nil, "payment", "initiate", "--help").stdout
+	_, ex, _ := strings.Cut(help, "Examples:\n")
+	first := strings.SplitN(strings.ReplaceAll(ex, "\\\n", " "), "\n", 2)[0]
+	if !strings.HasPrefix(strings.TrimSpace(first), "xs2a payment initiate ") {
+		t.Fatalf("the help's first example: %q", first)
+	}
+	line := strings.Replace(strings.TrimSpace(first), "xs2a ", "'"+bin+"' --config '"+s.cfg+"' -p sb ", 1)
+	cmd := exec.Command("sh", "-c", line)
+	cmd.Dir, cmd.Env = s.dir, append([]string{"PATH=" + os.Getenv("PATH")}, s.env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("the help's first example against the sandbox: %v\n%s\n%s", err, first, out)
+	}
+
+	start := time.Now().AddDate(0, 0, 7).Format(time.DateOnly)
+	initiated(t, s, newcomerPayment("--amount", "5", "--service", "periodic-payments", "--start-date", start, "--frequency", "Monthly",
+		"--day-of-execution", "5", "--execution-rule", "preceding")...)
+	r := s.run(nil, "payment", "get")
+	if r.code != 0 || !strings.Contains(r.stdout, "executed on:  day 5 of the period\n") || !strings.Contains(r.stdout, "on a holiday: preceding business day") {
+		t.Errorf("payment get of a standing order:\n%s%s", r.stdout, r.stderr)
+	}
+}

@@ -72,6 +72,9 @@ func CheckPaymentPath(service, product string) error {
 	if !slices.Contains(PaymentServices, service) {
 		return fmt.Errorf("unknown payment service %q (want %s)", service, strings.Join(PaymentServices, ", "))
 	}
+	if strings.HasPrefix(product, "pain.001-") {
+		return fmt.Errorf("payment product %q: XML (pain.001) products are not supported by xs2a; use a JSON product (%s)", product, strings.Join(PaymentProducts, ", "))
+	}
 	if !slices.Contains(PaymentProducts, product) {
 		return fmt.Errorf("unknown payment product %q (want %s)", product, strings.Join(PaymentProducts, ", "))
 	}
@@ -163,6 +166,8 @@ type Payment struct {
 	StartDate                         string            `json:"startDate,omitempty"`
 	EndDate                           string            `json:"endDate,omitempty"`
 	Frequency                         string            `json:"frequency,omitempty"`
+	DayOfExecution                    string            `json:"dayOfExecution,omitempty"`
+	ExecutionRule                     string            `json:"executionRule,omitempty"`
 	Payments                          []BulkPayment     `json:"payments,omitempty"`
 	Body                              json.RawMessage   `json:"-"`
 }

@@ -71,13 +71,13 @@ The payment's id, service and product are remembered for 'xs2a authorize
 --payment' and 'xs2a payment status|get|cancel'. PSU-IP-Address is
 mandatory here: --psu-ip, else the profile's psu_ip_address, else the local
 address of the connection.`,
-		Example: `  xs2a payment initiate --debtor DE75512108001245126199 --creditor DE89370400440532013000 \
+		Example: `  xs2a payment initiate --debtor FI0412345600012343 --creditor DE89370400440532013000 \
       --creditor-name "John Miles" --amount 12.34 --remittance "Invoice 42"
-  xs2a payment initiate --product instant-sepa-credit-transfers --debtor DE75512108001245126199 \
+  xs2a payment initiate --product instant-sepa-credit-transfers --debtor FI0412345600012343 \
       --creditor DE89370400440532013000 --creditor-name "John Miles" --amount 5
   xs2a payment initiate --service periodic-payments --start-date 2027-01-01 --frequency Monthly --day-of-execution 1 \
-      --debtor DE75512108001245126199 --creditor DE89370400440532013000 --creditor-name "John Miles" --amount 50
-  xs2a payment initiate --service bulk-payments --debtor DE75512108001245126199 --payments-file bulk.json
+      --debtor FI0412345600012343 --creditor DE89370400440532013000 --creditor-name "John Miles" --amount 50
+  xs2a payment initiate --service bulk-payments --debtor FI0412345600012343 --payments-file bulk.json
   xs2a payment initiate --product target-2-payments --body-file payment.json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -122,6 +122,10 @@ address of the connection.`,
 var bodyFlags = []string{"debtor", "creditor", "creditor-name", "amount", "currency", "remittance", "end-to-end-id",
 	"start-date", "end-date", "frequency", "execution-rule", "day-of-execution", "payments-file", "batch-booking"}
 
+// singleFlags are the flags of one payment's body, which a bulk takes
+// from --payments-file instead.
+var singleFlags = []string{"creditor", "creditor-name", "amount", "currency", "remittance", "end-to-end-id"}
+
 // Body is the request body the options describe, checked.
 func (o *InitiateOptions) Body() ([]byte, error) {
 	if err := xs2a.CheckPaymentPath(o.Service, o.Product); err != nil {
@@ -146,7 +150,20 @@ func (o *InitiateOptions) Body() ([]byte, error) {
 		}
 	}
 	if len(used) > 0 {
-		return nil, cmdutil.UsageErrorf("%s go with --service periodic-payments", strings.Join(used, ", "))
+		verb := "go"
+		if len(used) == 1 {
+			verb = "goes"
+		}
+		return nil, cmdutil.UsageErrorf("%s %s with --service periodic-payments", strings.Join(used, ", "), verb)
+	}
+	if o.Service == "bulk-payments" {
+		// The bulk's payments are the file's, each with its creditor and
+		// amount: a single payment's flag would be dropped silently.
+		for _, n := range singleFlags {
+			if changed(n) {
+				return nil, cmdutil.UsageErrorf("--%s is a single payment's: a bulk's payments (each with its creditor, amount, currency, remittance and end-to-end id) come from --payments-file", n)
+			}
+		}
 	}
 	for _, n := range []string{"payments-file", "batch-booking"} {
 		if changed(n) && o.Service != "bulk-payments" {
@@ -199,10 +216,12 @@ func (o *InitiateOptions) single(debtor string) (xs2a.PaymentRequest, error) {
 	if err := CheckAmount("--amount", o.Amount); err != nil {
 		return p, err
 	}
-	if err := CheckCurrency("--currency", o.Currency); err != nil {
+	if p.InstructedAmount.Currency, err = CheckCurrency("--currency", o.Currency); err != nil {
 		return p, err
 	}
-	p.InstructedAmount.Currency = o.Currency
+	if err := xs2a.CheckMinorUnits(o.Amount, p.InstructedAmount.Currency); err != nil {
+		return p, cmdutil.UsageErrorf("--amount %q: %v", o.Amount, err)
+	}
 	if len(o.Remittance) > 140 {
 		return p, cmdutil.UsageErrorf("--remittance is %d characters; the file allows 140", len(o.Remittance))
 	}
@@ -267,8 +286,11 @@ func (o *InitiateOptions) bulk(debtor string) ([]byte, error) {
 		if err := CheckAmount(where+" instructedAmount.amount", p.InstructedAmount.Amount); err != nil {
 			return nil, err
 		}
-		if err := CheckCurrency(where+" instructedAmount.currency", p.InstructedAmount.Currency); err != nil {
+		if p.InstructedAmount.Currency, err = CheckCurrency(where+" instructedAmount.currency", p.InstructedAmount.Currency); err != nil {
 			return nil, err
+		}
+		if err := xs2a.CheckMinorUnits(p.InstructedAmount.Amount, p.InstructedAmount.Currency); err != nil {
+			return nil, cmdutil.UsageErrorf("%s instructedAmount.amount %q: %v", where, p.InstructedAmount.Amount, err)
 		}
 		if p.CreditorName == "" {
 			return nil, cmdutil.UsageErrorf("%s creditorName is missing", where)
