@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -207,5 +208,37 @@ func TestPaymentInitiateNewcomerInput(t *testing.T) {
 	r := s.run(nil, "payment", "get")
 	if r.code != 0 || !strings.Contains(r.stdout, "executed on:  day 5 of the period\n") || !strings.Contains(r.stdout, "on a holiday: preceding business day") {
 		t.Errorf("payment get of a standing order:\n%s%s", r.stdout, r.stderr)
+	}
+}
+
+// TestRoleInvalidHintWorks: certificates without PSP_PI and PSP_IC are
+// refused ROLE_INVALID on payments and funds confirmation; the hint names
+// the check of that service (pis, piis: it said pis for both) and a fix
+// that works against the sandbox (a new set made by `certs generate`
+// alone has a CA the running sandbox does not trust): following it, the
+// sandbox serving the new set, both calls go through.
+func TestRoleInvalidHintWorks(t *testing.T) {
+	dir := t.TempDir()
+	if r := xs2a(t, dir, "", nil, "certs", "generate", "--dir", filepath.Join(dir, "ai"), "--roles", "PSP_AI"); r.code != 0 {
+		t.Fatalf("certs generate: exit %d %s", r.code, r.stderr)
+	}
+	s := serveBinary(t, "--certs", filepath.Join(dir, "ai"))
+	oneErrorLine(t, "payment without PSP_PI", s.run(nil, newcomerPayment("--amount", "1")...), 5, "ROLE_INVALID",
+		"hint: the certificates' PSD2 roles lack PSP_PI, which payment initiation needs (`xs2a certs check --for pis` shows them)", "`xs2a sandbox serve --certs DIR`")
+	oneErrorLine(t, "funds confirmation without PSP_IC", s.run(nil, "funds-confirmation", "--account", "FI0412345600012343", "--amount", "1"), 5, "ROLE_INVALID",
+		"hint: the certificates' PSD2 roles lack PSP_IC, which funds confirmation needs (`xs2a certs check --for piis` shows them)", "`xs2a sandbox serve --certs DIR`")
+	if r := xs2a(t, dir, "", nil, "certs", "check", "--qwac", filepath.Join(dir, "ai", "qwac.pem"), "--qseal", filepath.Join(dir, "ai", "qseal.pem"),
+		"--ca", filepath.Join(dir, "ai", "ca.pem"), "--for", "piis"); r.code != 5 || !strings.Contains(r.stdout+r.stderr, "PSP_IC") {
+		t.Errorf("certs check --for piis of a PSP_AI set: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// The hint followed: a set with the three roles, served by the sandbox.
+	if r := xs2a(t, dir, "", nil, "certs", "generate", "--dir", filepath.Join(dir, "all"), "--roles", "PSP_AI,PSP_PI,PSP_IC"); r.code != 0 {
+		t.Fatalf("certs generate: exit %d %s", r.code, r.stderr)
+	}
+	s = serveBinary(t, "--certs", filepath.Join(dir, "all"))
+	initiated(t, s, newcomerPayment("--amount", "1")...)
+	if r := s.run(nil, "funds-confirmation", "--account", "FI0412345600012343", "--amount", "1"); r.code != 0 {
+		t.Errorf("funds confirmation with the new set served: exit %d\n%s", r.code, r.stderr)
 	}
 }
