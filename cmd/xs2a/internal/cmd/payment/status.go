@@ -73,7 +73,7 @@ payments and sepa-credit-transfers).`,
 	}
 	o.Path.register(cmd)
 	fl := cmd.Flags()
-	fl.BoolVar(&o.Wait, "wait", false, "poll until the status is final ("+strings.Join(xs2a.FinalStatuses, ", ")+")")
+	fl.BoolVar(&o.Wait, "wait", false, "poll until the status is final ("+strings.Join(xs2a.FinalStatuses, ", ")+"), for a standing order also accepted ("+strings.Join(xs2a.StandingOrderRunning, ", ")+")")
 	fl.DurationVar(&o.Interval, "interval", 2*time.Second, "with --wait: time between polls")
 	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "with --wait: how long to wait for a final status")
 	fl.BoolVar(&o.ExitStatus, "exit-status", false, "exit 0 when the payment is executed or accepted, 9 when rejected or cancelled")
