@@ -121,7 +121,7 @@ func TestPaymentStatusExitStatus(t *testing.T) {
 	if r := s.run(browser, "authorize", "--payment", "--exchange", "--timeout", "30s"); r.code != 0 {
 		t.Fatalf("authorize --payment: exit %d\n%s", r.code, r.stderr)
 	}
-	if r = s.run(nil, "payment", "status", "--wait", "--exit-status", "--timeout", "10s"); r.code != 0 || !strings.HasSuffix(r.stdout, ": ACSC (final)\n") {
+	if r = s.run(nil, "payment", "status", "--wait", "--exit-status", "--timeout", "10s"); r.code != 0 || r.stdout != "payment "+id+": ACSC (final)\n" {
 		t.Errorf("--exit-status of a settled payment: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// Not yet decided, without --wait: neither 0 nor 9; the status
