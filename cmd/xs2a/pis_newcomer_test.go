@@ -158,6 +158,12 @@ func TestAuthorizeAgainNamesKindAndID(t *testing.T) {
 	}
 	r = s.run(nobody, append([]string{"authorize", "--piis", "piis-42", "--exchange"}, wait...)...)
 	oneErrorLine(t, "authorize --piis timing out", r, 4, "run `xs2a authorize --piis piis-42 --exchange` again")
+
+	// The code kept is for `token exchange` on this run's profile.
+	r = s.run([]string{"BROWSER=" + flowBrowser(t, s)}, "authorize", "--payment", id, "--timeout", "30s")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "authorized payment "+id+"; code ") || !strings.HasSuffix(r.stdout, " kept for `xs2a --config "+s.cfg+" -p sb token exchange`\n") {
+		t.Errorf("authorize --payment without --exchange: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
 
 // TestPaymentInitiateNewcomerInput: a bulk refuses the single payment's
