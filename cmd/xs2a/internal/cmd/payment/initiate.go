@@ -58,14 +58,18 @@ order (periodic-payments: --start-date, --frequency, optionally --end-date,
 --execution-rule, --day-of-execution) or a bulk (bulk-payments: the debtor
 and --payments-file, a JSON array of the file's bulk elements:
 [{"instructedAmount": {"currency": "EUR", "amount": "1.00"},
-  "creditorAccount": {"iban": "..."}, "creditorName": "..."}]).
+  "creditorAccount": {"iban": "..."}, "creditorName": "..."}]; the single
+payment's flags --creditor, --amount, ... are refused with it).
 The product is one of sepa-credit-transfers (default),
 instant-sepa-credit-transfers, target-2-payments and
 cross-border-credit-transfers. --body-file sends a body of your own as it is.
 
 The body is checked before it is sent: IBANs by their check digits (mod
-97), amounts as the file writes them (12.34, a string), the service and
-product against the file's; bad input exits 2 and sends nothing.
+97), amounts as the file writes them (12.34, a string) with no more
+decimals than the currency has (ISO 4217: 2 for EUR, 0 for JPY, where
+known), the currency in upper case (eur is sent EUR), the service and
+product against the file's (JSON products only: not pain.001); bad input
+exits 2 and sends nothing.
 
 The payment's id, service and product are remembered for 'xs2a authorize
 --payment' and 'xs2a payment status|get|cancel'. PSU-IP-Address is
