@@ -190,7 +190,7 @@ func TestClientCommands(t *testing.T) {
 		}
 		cid := created.ConsentID
 		r = u.must("authorize", "--timeout", "20s")
-		if !strings.HasPrefix(r.stdout, "authorized consent "+cid+"; code ") || !strings.Contains(r.stdout, "kept for `xs2a token exchange`") {
+		if !strings.HasPrefix(r.stdout, "authorized consent "+cid+"; code ") || !strings.Contains(r.stdout, "kept for `xs2a --config "+u.cfg+" token exchange`") {
 			t.Errorf("authorize: %q", r.stdout)
 		}
 		fi, err := os.Stat(u.statePath())

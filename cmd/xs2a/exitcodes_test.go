@@ -136,6 +136,17 @@ func exitRows() []exitRow {
 			return r
 		}, nil},
 
+		{9, "payment status --exit-status: the payment was cancelled", func(t *testing.T, e *exitEnv) result {
+			u := e.user(t, nil)
+			u.must("payment", "initiate", "--debtor", "FI0412345600012343", "--creditor", "DE89370400440532013000", "--creditor-name", "A", "--amount", "1")
+			u.must("payment", "cancel")
+			r := u.run("payment", "status", "--exit-status")
+			if !strings.Contains(r.stdout, ": CANC (final)") || r.stderr != "" {
+				t.Errorf("the answer is not printed, or an error line is:\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
+			}
+			return r
+		}, nil},
+
 		{130, "interrupted while waiting for the PSU", func(t *testing.T, e *exitEnv) result {
 			u := e.user(t, nil)
 			u.must("consent", "create")

@@ -89,7 +89,7 @@ func TestFundsConfirmationNeedsPSPIC(t *testing.T) {
 		"client_id": app.ClientID, "client_secret": app.ClientSecret, "api_key": app.APIKey})
 	r := u.run("funds-confirmation", "--account", "FI0412345600012343", "--amount", "1")
 
-	oneErrorLine(t, "QSealC without PSP_IC", r, 5, "ROLE_INVALID", "PSP_IC", "hint: the certificates' PSD2 roles lack the one this service needs", "`xs2a certs generate --roles PSP_AI,PSP_PI,PSP_IC`")
+	oneErrorLine(t, "QSealC without PSP_IC", r, 5, "ROLE_INVALID", "PSP_IC", "hint: the certificates' PSD2 roles lack PSP_IC, which funds confirmation needs (`xs2a certs check --for piis` shows them)", "`xs2a sandbox serve --certs DIR`")
 	if r.code == 0 {
 		t.Errorf("a TPP without PSP_IC got an answer:\n%s", r.stdout)
 	}

@@ -21,3 +21,26 @@ func TestCheckAmountAndCurrency(t *testing.T) {
 		}
 	}
 }
+
+// TestCurrencyAndMinorUnits: a typed code is taken in lower case and sent
+// upper case; an amount with more decimals than ISO 4217 gives its
+// currency is refused, an unknown currency left to the file's 3.
+func TestCurrencyAndMinorUnits(t *testing.T) {
+	for in, want := range map[string]string{"eur": "EUR", "EUR": "EUR", "sEk": "SEK", "euro": "", "e1r": "", "": ""} {
+		got, err := Currency(in)
+		if got != want || (err == nil) != (want != "") {
+			t.Errorf("Currency(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, c := range []struct {
+		amount, currency string
+		ok               bool
+	}{
+		{"1.23", "EUR", true}, {"1.234", "EUR", false}, {"1", "EUR", true}, {"1.2", "GBP", true},
+		{"100", "JPY", true}, {"100.5", "JPY", false}, {"1.234", "KWD", true}, {"1.234", "XAU", true},
+	} {
+		if err := CheckMinorUnits(c.amount, c.currency); (err == nil) != c.ok {
+			t.Errorf("CheckMinorUnits(%s, %s) = %v", c.amount, c.currency, err)
+		}
+	}
+}

@@ -128,7 +128,7 @@ func (e *APIError) Hint() string {
 		}
 		return "capture the request and check it offline: run the command again with --record DIR, then `xs2a sign verify --bundle DIR`"
 	case e.HasCode("ROLE_INVALID"):
-		return "the certificates' PSD2 roles lack the one this service needs (PSP_AI accounts, PSP_PI payments, PSP_IC funds confirmation): `xs2a certs check --for pis` (or ais, piis) shows them; a test set with all three: `xs2a certs generate --roles PSP_AI,PSP_PI,PSP_IC`"
+		return e.roleHint()
 	case e.CertificateProblem():
 		if e.Rejection != "" {
 			return "`xs2a sandbox why " + e.RequestID + "` shows which certificate the sandbox refused and why"
@@ -151,6 +151,29 @@ func (e *APIError) Hint() string {
 		return "ACCOUNT-ID is the account's resource id, not its masked PAN: `xs2a accounts list` shows the resource ids"
 	}
 	return ""
+}
+
+// roleHint is the hint of ROLE_INVALID: the role the path's service
+// needs, the `certs check --for` that shows the certificates' roles, and
+// a fix that works where the answer came from. A new set made by `certs
+// generate` has a CA of its own, which a running sandbox does not trust:
+// against the sandbox (it names its record of the rejection) the fix is
+// its own certificates, which carry all three roles, or making it serve
+// or trust the new set; against a bank, certificates from the QTSP.
+func (e *APIError) roleHint() string {
+	role, service, check := "PSP_AI", "account information", "ais"
+	switch p := strings.TrimPrefix(strings.TrimPrefix(e.Path, "/v1"), "/v2"); {
+	case strings.HasPrefix(p, "/funds-confirmations"), strings.HasPrefix(p, "/consents/confirmation-of-funds"):
+		role, service, check = "PSP_IC", "funds confirmation", "piis"
+	case strings.HasPrefix(p, "/payments"), strings.HasPrefix(p, "/periodic-payments"), strings.HasPrefix(p, "/bulk-payments"), strings.HasPrefix(p, "/signing-baskets"):
+		role, service, check = "PSP_PI", "payment initiation", "pis"
+	}
+	h := "the certificates' PSD2 roles lack " + role + ", which " + service + " needs (`xs2a certs check --for " + check + "` shows them)"
+	if e.Rejection != "" {
+		return h + ": the sandbox's own certificates carry PSP_AI, PSP_PI and PSP_IC (the ones `xs2a sandbox serve --write-profile` names in the profile); " +
+			"a set of your own (`xs2a certs generate --roles PSP_AI,PSP_PI,PSP_IC --dir DIR`) has a CA the running sandbox does not trust: restart it with `xs2a sandbox serve --certs DIR` (it serves and trusts that set), or `--trust DIR/ca.pem --apps APPS.yaml`"
+	}
+	return h + ": a QWAC and a QSealC with " + role + " come from your QTSP, once your NCA has authorised the TPP for " + service
 }
 
 // tooMany is the hint of a 429: what the bank said it was, then its fix.

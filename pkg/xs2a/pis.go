@@ -33,11 +33,49 @@ var FinalStatuses = []string{"ACCC", "ACSC", "ACWP", "RJCT", "CANC"}
 // FinalStatus reports a transaction status after which the payment does not move.
 func FinalStatus(s string) bool { return slices.Contains(FinalStatuses, s) }
 
+// StandingOrderRunning are the statuses in which a standing order
+// (periodic-payments) is accepted and runs on its schedule: a bank keeps
+// it there while its instalments follow, so it is not final until it
+// ends or is cancelled.
+var StandingOrderRunning = []string{"ACTC", "ACSP", "ACWP"}
+
+// WaitOver reports whether waiting for a payment of service (payments,
+// periodic-payments, bulk-payments) in transaction status is over: a
+// final status (FinalStatus) for every service and, for a standing order,
+// also StandingOrderRunning: accepted, instalments follow its schedule,
+// and no read will show it final before it ends. `xs2a payment status
+// --wait` stops on it; the flow's payment step should too.
+func WaitOver(service, status string) bool {
+	return FinalStatus(status) || service == "periodic-payments" && slices.Contains(StandingOrderRunning, status)
+}
+
+// acceptedStatuses are the file's statuses of a payment the bank has
+// executed or accepted for execution: settled (ACCC, ACSC), accepted
+// without posting (ACWP), in settlement (ACSP), with a change (ACWC),
+// after the customer profile (ACCP) or funds check (ACFC).
+var acceptedStatuses = []string{"ACCC", "ACSC", "ACWP", "ACSP", "ACWC", "ACCP", "ACFC"}
+
+// PaymentAccepted reports a payment of service in status the bank has
+// executed or accepted for execution (for a standing order: accepted, its
+// instalments to follow, ACTC too). RJCT and CANC are PaymentRefused;
+// the others (RCVD, PDNG, PATC, PART, a single payment's ACTC) are
+// neither yet.
+func PaymentAccepted(service, status string) bool {
+	return slices.Contains(acceptedStatuses, status) || service == "periodic-payments" && slices.Contains(StandingOrderRunning, status)
+}
+
+// PaymentRefused reports a payment rejected (RJCT) or cancelled (CANC):
+// it will not be executed.
+func PaymentRefused(status string) bool { return status == "RJCT" || status == "CANC" }
+
 // CheckPaymentPath refuses a service or product the file does not have
 // (or xs2a does not build), naming the ones it does.
 func CheckPaymentPath(service, product string) error {
 	if !slices.Contains(PaymentServices, service) {
 		return fmt.Errorf("unknown payment service %q (want %s)", service, strings.Join(PaymentServices, ", "))
+	}
+	if strings.HasPrefix(product, "pain.001-") {
+		return fmt.Errorf("payment product %q: XML (pain.001) products are not supported by xs2a; use a JSON product (%s)", product, strings.Join(PaymentProducts, ", "))
 	}
 	if !slices.Contains(PaymentProducts, product) {
 		return fmt.Errorf("unknown payment product %q (want %s)", product, strings.Join(PaymentProducts, ", "))
@@ -130,6 +168,8 @@ type Payment struct {
 	StartDate                         string            `json:"startDate,omitempty"`
 	EndDate                           string            `json:"endDate,omitempty"`
 	Frequency                         string            `json:"frequency,omitempty"`
+	DayOfExecution                    string            `json:"dayOfExecution,omitempty"`
+	ExecutionRule                     string            `json:"executionRule,omitempty"`
 	Payments                          []BulkPayment     `json:"payments,omitempty"`
 	Body                              json.RawMessage   `json:"-"`
 }

@@ -334,3 +334,28 @@ func TestPaymentDotSegmentIDsSendNothing(t *testing.T) {
 type countingTransport func(*http.Request) (*http.Response, error)
 
 func (f countingTransport) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestWaitOver: final statuses end every wait; a standing order's also
+// ends when it is accepted and running, a single payment's does not.
+func TestWaitOver(t *testing.T) {
+	for _, c := range []struct {
+		service, status string
+		over, accepted  bool
+	}{
+		{"payments", "ACSC", true, true}, {"payments", "RJCT", true, false}, {"payments", "CANC", true, false},
+		{"payments", "ACTC", false, false}, {"payments", "RCVD", false, false}, {"payments", "ACSP", false, true},
+		{"bulk-payments", "ACTC", false, false}, {"bulk-payments", "PART", false, false},
+		{"periodic-payments", "ACTC", true, true}, {"periodic-payments", "ACSP", true, true}, {"periodic-payments", "ACWP", true, true},
+		{"periodic-payments", "RCVD", false, false}, {"periodic-payments", "PATC", false, false},
+	} {
+		if got := xs2a.WaitOver(c.service, c.status); got != c.over {
+			t.Errorf("WaitOver(%s, %s) = %v", c.service, c.status, got)
+		}
+		if got := xs2a.PaymentAccepted(c.service, c.status); got != c.accepted {
+			t.Errorf("PaymentAccepted(%s, %s) = %v", c.service, c.status, got)
+		}
+		if xs2a.PaymentAccepted(c.service, c.status) && xs2a.PaymentRefused(c.status) {
+			t.Errorf("%s/%s both accepted and refused", c.service, c.status)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
 	"github.com/xs2a-dev/xs2a/pkg/origin"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/shquote"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
@@ -48,7 +49,7 @@ type AuthorizeOptions struct {
 	Paste       io.Reader
 	PastePrompt bool
 	// Command is what the timeout's hint says to run again; "" means
-	// `xs2a authorize`.
+	// `xs2a authorize` for the same kind and id (authPlan.again).
 	Command string
 }
 
@@ -128,6 +129,9 @@ func (s *Session) Authorize(ctx context.Context, o AuthorizeOptions, browse func
 	if err != nil {
 		return nil, err
 	}
+	if o.Command == "" {
+		o.Command = plan.again(o.Exchange)
+	}
 	stateValue := randomState()
 	var authURL, redirectURL string // for the idle notice, set before Wait
 	recv, err := loopback.Listen(loopback.Options{Addr: plan.addr, Path: plan.path, State: stateValue, Issuer: plan.issuer,
@@ -182,6 +186,25 @@ func (p *authPlan) what() string {
 		return "funds confirmation consent " + p.consentID
 	}
 	return "consent " + p.consentID
+}
+
+// again is `xs2a authorize` for what p authorises, by kind and id:
+// without them it would authorise the AIS consent (or another payment)
+// instead. An error line names it as `xs2a ...`; the boundary adds this
+// run's --config and -p.
+func (p *authPlan) again(exchange bool) string {
+	flag := "--consent"
+	switch p.kind {
+	case profile.ScopePIS:
+		flag = "--payment"
+	case profile.ScopePIIS:
+		flag = "--piis"
+	}
+	w := "xs2a authorize " + flag + " " + termsafe.Line(shquote.Arg(p.consentID))
+	if exchange {
+		w += " --exchange"
+	}
+	return w
 }
 
 // authPreflight makes the checks a browser would otherwise fail
@@ -295,9 +318,6 @@ func awaitCallback(ctx context.Context, o AuthorizeOptions, recv *loopback.Recei
 		return nil, &ExitError{Code: ExitAuth, Err: err}
 	case errors.Is(err, loopback.ErrTimeout):
 		again := o.Command
-		if again == "" {
-			again = "xs2a authorize"
-		}
 		advice := "a longer --timeout, or --no-browser to open the URL yourself"
 		if browse == nil {
 			advice = "a longer --timeout; open the printed URL in a browser that can reach this machine's 127.0.0.1"
@@ -380,6 +400,16 @@ func idleNotice(w io.Writer, o AuthorizeOptions, s *Session, registered []string
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "xs2a: nothing has reached %s in %s; still waiting (up to --timeout %s). Likely causes:\n", redirect, o.IdleNotice, o.Timeout)
+	if loopbackEndpoint(s.OAuth.AuthorizeURL) {
+		// A bank's authorization endpoint is never on this machine:
+		// this is `xs2a sandbox serve`, whose --auto-approve still needs
+		// the URL opened (it approves when the page is requested).
+		ca := "CERTS/ca.pem"
+		if s.Config != nil && s.Config.Profile.CABundle != "" {
+			ca = shquote.Arg(s.Config.Profile.CABundle)
+		}
+		fmt.Fprintf(&b, "  - the authorization endpoint is on this machine (xs2a sandbox serve?): --auto-approve approves when the URL is opened, not before; open it, or run with BROWSER=\"curl -sSL --cacert %s -o /dev/null\"\n", termsafe.Line(ca))
+	}
 	fmt.Fprintf(&b, "  - the browser did not open, or opened on another screen: open this URL yourself:\n      %s\n", termsafe.Line(authURL))
 	fmt.Fprintf(&b, "  - the bank sent the browser elsewhere or shows an error page: its registered redirect URI for client %s differs from %s (%s)\n", s.OAuth.ClientID, redirect, reg)
 	fmt.Fprintf(&b, "  - the browser runs on another machine (SSH, remote desktop, container, VM): its 127.0.0.1 is not this one; ")
@@ -395,6 +425,21 @@ func idleNotice(w io.Writer, o AuthorizeOptions, s *Session, registered []string
 // notScopeChar is a rune a scope token cannot hold (RFC 6749 §3.3:
 // NQCHAR = %x21 / %x23-5B / %x5D-7E).
 func notScopeChar(r rune) bool { return r < 0x21 || r > 0x7e || r == '"' || r == '\\' }
+
+// loopbackEndpoint reports a URL whose host is this machine (127.0.0.1,
+// ::1, localhost).
+func loopbackEndpoint(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
 
 func randomState() string {
 	b := make([]byte, 24)

@@ -32,7 +32,7 @@ const (
 	ExitSignature   = 6 // signature invalid
 	ExitChanged     = 7 // replay: an answer differs from the recorded one
 	ExitBudget      = 8 // --strict-budget: a call beyond the budget was not sent
-	ExitNoFunds     = 9 // funds-confirmation --exit-status: the bank answered fundsAvailable false
+	ExitNoFunds     = 9 // --exit-status: funds-confirmation's fundsAvailable false, payment status's RJCT or CANC
 	ExitInterrupted = 130
 )
 

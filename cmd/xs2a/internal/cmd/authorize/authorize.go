@@ -154,11 +154,13 @@ func printOutcome(ios *iostreams.IOStreams, s *cmdutil.Session, out *cmdutil.Aut
 	}
 	if out.Token == nil {
 		if s.WantsJSON() {
-			doc := map[string]any{idKey: out.ConsentID, "next": "xs2a token exchange"}
+			// Said with this run's --config and -p: the code waits in
+			// this profile's state.
+			doc := map[string]any{idKey: out.ConsentID, "next": s.Again("token exchange")}
 			cmdutil.SecretJSON(doc, "code", out.Code, show)
 			return cmdutil.WriteJSON(ios.Out, doc)
 		}
-		_, err := fmt.Fprintf(ios.Out, "authorized %s %s; code %s kept for `xs2a token exchange`\n", what, termsafe.Line(out.ConsentID), termsafe.Line(cmdutil.Mask(out.Code, show)))
+		_, err := fmt.Fprintf(ios.Out, "authorized %s %s; code %s kept for `%s`\n", what, termsafe.Line(out.ConsentID), termsafe.Line(cmdutil.Mask(out.Code, show)), s.Again("token exchange"))
 		return err
 	}
 	t := out.Token

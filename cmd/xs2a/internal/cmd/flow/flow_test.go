@@ -268,7 +268,7 @@ func TestFlowJourneyFlags(t *testing.T) {
 		{"--debtor is required", []string{"--payment"}},
 		{"--creditor-name is required", []string{"--payment", "--debtor", "FI0412345600012343", "--creditor", "DE89370400440532013000", "--amount", "1"}},
 		{"unknown payment product \"sepa\"", []string{"--payment", "--product", "sepa"}},
-		{"--start-date go with --service periodic-payments", []string{"--payment", "--start-date", "2027-01-01"}},
+		{"--start-date goes with --service periodic-payments", []string{"--payment", "--start-date", "2027-01-01"}},
 		{"give the amount to confirm", []string{"--funds", "--account", "FI0412345600012343"}},
 		{"give the account: --account IBAN or --pan PAN", []string{"--funds", "--amount", "1"}},
 		{"--amount \"12,34\" is not an amount", []string{"--funds", "--account", "FI0412345600012343", "--amount", "12,34"}},

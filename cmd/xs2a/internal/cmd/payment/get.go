@@ -105,6 +105,14 @@ func getRun(ctx context.Context, o *GetOptions) error {
 	}
 	if p.Frequency != "" {
 		fmt.Fprintf(w, "schedule:     %s from %s to %s\n", l(p.Frequency), l(p.StartDate), l(orOpen(p.EndDate)))
+		if p.DayOfExecution != "" {
+			fmt.Fprintf(w, "executed on:  day %s of the period\n", l(p.DayOfExecution))
+		}
+		if p.ExecutionRule != "" {
+			// following/preceding: the business day taken when that day
+			// is a holiday.
+			fmt.Fprintf(w, "on a holiday: %s business day (executionRule %s)\n", l(p.ExecutionRule), l(p.ExecutionRule))
+		}
 	}
 	for i, b := range p.Payments {
 		fmt.Fprintf(w, "payment %d:    %s %s to %s %s\n", i+1, l(b.InstructedAmount.Amount), l(b.InstructedAmount.Currency), l(b.CreditorName), l(b.CreditorAccount.IBAN))

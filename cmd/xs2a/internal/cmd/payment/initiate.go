@@ -58,26 +58,30 @@ order (periodic-payments: --start-date, --frequency, optionally --end-date,
 --execution-rule, --day-of-execution) or a bulk (bulk-payments: the debtor
 and --payments-file, a JSON array of the file's bulk elements:
 [{"instructedAmount": {"currency": "EUR", "amount": "1.00"},
-  "creditorAccount": {"iban": "..."}, "creditorName": "..."}]).
+  "creditorAccount": {"iban": "..."}, "creditorName": "..."}]; the single
+payment's flags --creditor, --amount, ... are refused with it).
 The product is one of sepa-credit-transfers (default),
 instant-sepa-credit-transfers, target-2-payments and
 cross-border-credit-transfers. --body-file sends a body of your own as it is.
 
 The body is checked before it is sent: IBANs by their check digits (mod
-97), amounts as the file writes them (12.34, a string), the service and
-product against the file's; bad input exits 2 and sends nothing.
+97), amounts as the file writes them (12.34, a string) with no more
+decimals than the currency has (ISO 4217: 2 for EUR, 0 for JPY, where
+known), the currency in upper case (eur is sent EUR), the service and
+product against the file's (JSON products only: not pain.001); bad input
+exits 2 and sends nothing.
 
 The payment's id, service and product are remembered for 'xs2a authorize
 --payment' and 'xs2a payment status|get|cancel'. PSU-IP-Address is
 mandatory here: --psu-ip, else the profile's psu_ip_address, else the local
 address of the connection.`,
-		Example: `  xs2a payment initiate --debtor DE75512108001245126199 --creditor DE89370400440532013000 \
+		Example: `  xs2a payment initiate --debtor FI0412345600012343 --creditor DE89370400440532013000 \
       --creditor-name "John Miles" --amount 12.34 --remittance "Invoice 42"
-  xs2a payment initiate --product instant-sepa-credit-transfers --debtor DE75512108001245126199 \
+  xs2a payment initiate --product instant-sepa-credit-transfers --debtor FI0412345600012343 \
       --creditor DE89370400440532013000 --creditor-name "John Miles" --amount 5
   xs2a payment initiate --service periodic-payments --start-date 2027-01-01 --frequency Monthly --day-of-execution 1 \
-      --debtor DE75512108001245126199 --creditor DE89370400440532013000 --creditor-name "John Miles" --amount 50
-  xs2a payment initiate --service bulk-payments --debtor DE75512108001245126199 --payments-file bulk.json
+      --debtor FI0412345600012343 --creditor DE89370400440532013000 --creditor-name "John Miles" --amount 50
+  xs2a payment initiate --service bulk-payments --debtor FI0412345600012343 --payments-file bulk.json
   xs2a payment initiate --product target-2-payments --body-file payment.json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -132,6 +136,10 @@ func (o *InitiateOptions) BodyFlags(cmd *cobra.Command) {
 var bodyFlags = []string{"debtor", "creditor", "creditor-name", "amount", "currency", "remittance", "end-to-end-id",
 	"start-date", "end-date", "frequency", "execution-rule", "day-of-execution", "payments-file", "batch-booking"}
 
+// singleFlags are the flags of one payment's body, which a bulk takes
+// from --payments-file instead.
+var singleFlags = []string{"creditor", "creditor-name", "amount", "currency", "remittance", "end-to-end-id"}
+
 // Body is the request body the options describe, checked.
 func (o *InitiateOptions) Body() ([]byte, error) {
 	if err := xs2a.CheckPaymentPath(o.Service, o.Product); err != nil {
@@ -156,7 +164,20 @@ func (o *InitiateOptions) Body() ([]byte, error) {
 		}
 	}
 	if len(used) > 0 {
-		return nil, cmdutil.UsageErrorf("%s go with --service periodic-payments", strings.Join(used, ", "))
+		verb := "go"
+		if len(used) == 1 {
+			verb = "goes"
+		}
+		return nil, cmdutil.UsageErrorf("%s %s with --service periodic-payments", strings.Join(used, ", "), verb)
+	}
+	if o.Service == "bulk-payments" {
+		// The bulk's payments are the file's, each with its creditor and
+		// amount: a single payment's flag would be dropped silently.
+		for _, n := range singleFlags {
+			if changed(n) {
+				return nil, cmdutil.UsageErrorf("--%s is a single payment's: a bulk's payments (each with its creditor, amount, currency, remittance and end-to-end id) come from --payments-file", n)
+			}
+		}
 	}
 	for _, n := range []string{"payments-file", "batch-booking"} {
 		if changed(n) && o.Service != "bulk-payments" {
@@ -209,10 +230,12 @@ func (o *InitiateOptions) single(debtor string) (xs2a.PaymentRequest, error) {
 	if err := CheckAmount("--amount", o.Amount); err != nil {
 		return p, err
 	}
-	if err := CheckCurrency("--currency", o.Currency); err != nil {
+	if p.InstructedAmount.Currency, err = CheckCurrency("--currency", o.Currency); err != nil {
 		return p, err
 	}
-	p.InstructedAmount.Currency = o.Currency
+	if err := xs2a.CheckMinorUnits(o.Amount, p.InstructedAmount.Currency); err != nil {
+		return p, cmdutil.UsageErrorf("--amount %q: %v", o.Amount, err)
+	}
 	if len(o.Remittance) > 140 {
 		return p, cmdutil.UsageErrorf("--remittance is %d characters; the file allows 140", len(o.Remittance))
 	}
@@ -277,8 +300,11 @@ func (o *InitiateOptions) bulk(debtor string) ([]byte, error) {
 		if err := CheckAmount(where+" instructedAmount.amount", p.InstructedAmount.Amount); err != nil {
 			return nil, err
 		}
-		if err := CheckCurrency(where+" instructedAmount.currency", p.InstructedAmount.Currency); err != nil {
+		if p.InstructedAmount.Currency, err = CheckCurrency(where+" instructedAmount.currency", p.InstructedAmount.Currency); err != nil {
 			return nil, err
+		}
+		if err := xs2a.CheckMinorUnits(p.InstructedAmount.Amount, p.InstructedAmount.Currency); err != nil {
+			return nil, cmdutil.UsageErrorf("%s instructedAmount.amount %q: %v", where, p.InstructedAmount.Amount, err)
 		}
 		if p.CreditorName == "" {
 			return nil, cmdutil.UsageErrorf("%s creditorName is missing", where)

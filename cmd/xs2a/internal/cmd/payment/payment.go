@@ -20,7 +20,7 @@ func NewCmdPayment(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "payment",
 		Short: "Initiate, read and cancel payments (PIS)",
-		Example: `  xs2a payment initiate --debtor DE75512108001245126199 --creditor DE89370400440532013000 --creditor-name "John Miles" --amount 12.34
+		Example: `  xs2a payment initiate --debtor FI0412345600012343 --creditor DE89370400440532013000 --creditor-name "John Miles" --amount 12.34
   xs2a authorize --payment --exchange
   xs2a payment status --wait`,
 		Args: cmdutil.NoArgs,
@@ -149,12 +149,14 @@ func CheckAmount(flag, v string) error {
 	return nil
 }
 
-// CheckCurrency checks an ISO 4217 code's shape (xs2a.CheckCurrency).
-func CheckCurrency(flag, v string) error {
-	if err := xs2a.CheckCurrency(v); err != nil {
-		return cmdutil.UsageErrorf("%s %q is %v", flag, v, err)
+// CheckCurrency checks an ISO 4217 code as xs2a.Currency does (eur is
+// sent EUR), returning it as it is sent.
+func CheckCurrency(flag, v string) (string, error) {
+	c, err := xs2a.Currency(v)
+	if err != nil {
+		return "", cmdutil.UsageErrorf("%s %q is %v", flag, v, err)
 	}
-	return nil
+	return c, nil
 }
 
 // bankBody is the bank's answer for -o json, verbatim; null when there

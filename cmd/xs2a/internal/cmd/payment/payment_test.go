@@ -175,7 +175,7 @@ func TestInitiateBadInput(t *testing.T) {
 		{"is not an amount", single("--amount", "-5")},
 		{"is not a currency code", single("--currency", "euro")},
 		{"--creditor-name is required", []string{"payment", "initiate", "--debtor", debtor, "--creditor", creditor, "--amount", "1"}},
-		{"go with --service periodic-payments", single("--frequency", "Monthly")},
+		{"--frequency goes with --service periodic-payments", single("--frequency", "Monthly")},
 		{"--start-date is required", single("--service", "periodic-payments", "--frequency", "Monthly")},
 		{"--frequency \"Fortnightly\"", single("--service", "periodic-payments", "--start-date", "2027-01-01", "--frequency", "Fortnightly")},
 		{"--day-of-execution \"01\"", single("--service", "periodic-payments", "--start-date", "2027-01-01", "--frequency", "Monthly", "--day-of-execution", "01")},

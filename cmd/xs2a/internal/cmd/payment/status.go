@@ -31,6 +31,8 @@ type StatusOptions struct {
 	// Until, when set, is the status the wait ends on instead of a final
 	// one (xs2a flow: a standing order's acceptance).
 	Until func(status string) bool
+	// ExitStatus: exit 0 when accepted, 9 when rejected or cancelled.
+	ExitStatus bool
 }
 
 // NewCmdStatus builds `xs2a payment status`; runF replaces the run
@@ -44,14 +46,21 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 		Long: `Read a payment's transaction status (GET .../{paymentId}/status). With --wait,
 poll every --interval until the status is final (` + strings.Join(xs2a.FinalStatuses, ", ") + `:
 settled on the creditor's or the debtor's account, accepted without posting,
-rejected, cancelled), showing the status on a terminal meanwhile; after
---timeout without a final status the command fails (exit 1).
+rejected, cancelled; for a standing order also ACTC, ACSP and ACWP: it is
+accepted and runs on its schedule, not final), showing the status on a
+terminal meanwhile; after --timeout the command fails (exit 1), naming
+what the payment waits for (RCVD: the PSU's authorisation).
+
+--exit-status: exit 0 when the payment is executed or accepted (a standing
+order accepted), 9 when it was rejected or cancelled (RJCT, CANC), the
+status printed either way; a status that is neither yet fails (exit 1).
 
 The service and product of the path are the remembered payment's when the
 id is its own (or none is given), else --service and --product (defaults
 payments and sepa-credit-transfers).`,
 		Example: `  xs2a payment status
   xs2a payment status --wait --timeout 2m
+  xs2a payment status --wait --exit-status && ship-the-order
   xs2a payment status pay-123 --service periodic-payments -o json | jq -r .transaction_status`,
 		Args: cmdutil.MaximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -67,9 +76,10 @@ payments and sepa-credit-transfers).`,
 	}
 	o.Path.register(cmd)
 	fl := cmd.Flags()
-	fl.BoolVar(&o.Wait, "wait", false, "poll until the status is final ("+strings.Join(xs2a.FinalStatuses, ", ")+")")
+	fl.BoolVar(&o.Wait, "wait", false, "poll until the status is final ("+strings.Join(xs2a.FinalStatuses, ", ")+"), for a standing order also accepted ("+strings.Join(xs2a.StandingOrderRunning, ", ")+")")
 	fl.DurationVar(&o.Interval, "interval", 2*time.Second, "with --wait: time between polls")
 	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "with --wait: how long to wait for a final status")
+	fl.BoolVar(&o.ExitStatus, "exit-status", false, "exit 0 when the payment is executed or accepted, 9 when rejected or cancelled")
 	return cmd
 }
 
@@ -78,6 +88,7 @@ type statusJSON struct {
 	targetJSON
 	TransactionStatus string          `json:"transaction_status"`
 	Final             bool            `json:"final"`
+	WaitingOver       bool            `json:"waiting_over"`
 	FundsAvailable    *bool           `json:"funds_available,omitempty"`
 	Polls             int             `json:"polls"`
 	BankResponse      json.RawMessage `json:"bank_response"`
@@ -100,15 +111,23 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 	final := xs2a.FinalStatus(st.TransactionStatus)
 	if s.WantsJSON() {
 		return cmdutil.WriteJSON(o.IO.Out, statusJSON{targetJSON: t.json(),
-			TransactionStatus: st.TransactionStatus, Final: final, FundsAvailable: st.FundsAvailable, Polls: polls, BankResponse: bankBody(st.Body)})
+			TransactionStatus: st.TransactionStatus, Final: final, WaitingOver: xs2a.WaitOver(t.Service, st.TransactionStatus),
+			FundsAvailable: st.FundsAvailable, Polls: polls, BankResponse: bankBody(st.Body)})
+	} else {
+		what := ""
+		switch {
+		case final:
+			what = " (final)"
+		case xs2a.WaitOver(t.Service, st.TransactionStatus):
+			what = " (" + standingOrderNote + ")"
+		}
+		fmt.Fprintf(o.IO.Out, "payment %s: %s%s\n", l(t.ID), l(st.TransactionStatus), what)
+		if st.PSUMessage != "" {
+			fmt.Fprintf(o.IO.Out, "psuMessage: %s\n", l(st.PSUMessage))
+		}
 	}
-	what := ""
-	if final {
-		what = " (final)"
-	}
-	fmt.Fprintf(o.IO.Out, "payment %s: %s%s\n", l(t.ID), l(st.TransactionStatus), what)
-	if st.PSUMessage != "" {
-		fmt.Fprintf(o.IO.Out, "psuMessage: %s\n", l(st.PSUMessage))
+	if o.ExitStatus {
+		return outcome(s, t, st.TransactionStatus)
 	}
 	return nil
 }
@@ -135,12 +154,13 @@ func (o *StatusOptions) Read(ctx context.Context, s *cmdutil.Session, t Target) 
 	return st, 1, nil
 }
 
-// done reports the status Read waits for: Until's, else a final one.
-func (o *StatusOptions) done(status string) bool {
+// done reports the status Read waits for: Until's, else xs2a.WaitOver's
+// (a final one; for a standing order also accepted and running).
+func (o *StatusOptions) done(t Target, status string) bool {
 	if o.Until != nil {
 		return o.Until(status)
 	}
-	return xs2a.FinalStatus(status)
+	return xs2a.WaitOver(t.Service, status)
 }
 
 // errNotFinal is --wait's timeout.
@@ -165,8 +185,8 @@ func (o *StatusOptions) poll(ctx context.Context, t Target, read func(context.Co
 			return fmt.Errorf("payment %s: no status read in %s%s: %w; read it again with `xs2a payment status --wait`, or a longer --timeout",
 				l(t.ID), o.Timeout, why, errNotFinal)
 		}
-		return fmt.Errorf("payment %s is still %s after %s (%d reads%s): %w; read it again with `xs2a payment status --wait`, or a longer --timeout",
-			l(t.ID), last(), o.Timeout, polls, why, errNotFinal)
+		return fmt.Errorf("payment %s is still %s after %s (%d reads%s): %w; %s",
+			l(t.ID), last(), o.Timeout, polls, why, errNotFinal, waitingFor(t, st.TransactionStatus, true))
 	}
 	// The wait's end, not the user's Ctrl-C (ctx), which stays an interrupt.
 	timedOut := func(err error) bool {
@@ -191,7 +211,7 @@ func (o *StatusOptions) poll(ctx context.Context, t Target, read func(context.Co
 			return nil, polls, err
 		}
 		st, polls = next, polls+1
-		if o.done(st.TransactionStatus) {
+		if o.done(t, st.TransactionStatus) {
 			return st, polls, nil
 		}
 		if prog == nil {

@@ -361,7 +361,7 @@ func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, piis []gra
 	fmt.Fprintf(w, "  API key (X-API-Key):    %s\n", cmdutil.Mask(app.APIKey, show))
 	fmt.Fprintf(w, "  test customers:         %s (the sign-in page shows the one-time code)\n", customerList())
 	if o.AutoApprove {
-		fmt.Fprintf(w, "  authorizations are approved automatically as %s (a PIIS consent's by the customer who granted it)\n", o.AutoApproveAs)
+		fmt.Fprintf(w, "  authorizations are approved automatically (once the URL is opened): consents as %s, payments as the debtor account's holder, a PIIS consent as the customer who granted it\n", o.AutoApproveAs)
 	}
 	fmt.Fprintf(w, "  PIIS consents:          granted by the PSU on %s/psu/piis-consents", s.AuthURL)
 	if o.RequirePIIS {

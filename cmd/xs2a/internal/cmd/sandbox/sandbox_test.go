@@ -25,7 +25,7 @@ func TestServeFlags(t *testing.T) {
 func TestServeWritesTheProfile(t *testing.T) {
 	e := cmdtest.New(t)
 	b := e.Bank("--auto-approve-as", "5000001", "--bank", "adorsys")
-	for _, want := range []string{"sandbox is running", b.URL + "/v1", "approved automatically as 5000001", `profile "default" written`} {
+	for _, want := range []string{"sandbox is running", b.URL + "/v1", "approved automatically (once the URL is opened): consents as 5000001, payments as the debtor account's holder", `profile "default" written`} {
 		if !strings.Contains(b.Stdout, want) {
 			t.Errorf("serve printed no %q:\n%s", want, b.Stdout)
 		}
