@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/xs2a-dev/xs2a/pkg/httpsig"
 )
 
@@ -58,6 +59,8 @@ type signVariant struct {
 	headers map[string]string
 	tamper  bool // the body changes after signing
 	digest  bool // the request carries its right Digest, signed or not
+	// requestID: an X-Request-ID that is not a UUID (the file wants one).
+	requestID bool
 	// want is what the dialect does with it: accepted (warned when the
 	// lenient dialect lets a deviation through), else refused with code.
 	want func(dialect Dialect, body bool) (accepted, warned bool, code string)
@@ -124,6 +127,12 @@ var signVariants = []signVariant{
 			return false, false, CodeSignatureInvalid
 		}
 		return refusedUnlessLenient(d, body)
+	}},
+	{name: "x-request-id not a UUID", requestID: true, want: func(d Dialect, _ bool) (bool, bool, string) {
+		if d == DialectLenient {
+			return true, true, ""
+		}
+		return false, false, CodeFormatError
 	}},
 	{name: "body changed after signing", tamper: true, want: func(_ Dialect, body bool) (bool, bool, string) {
 		if body {
@@ -222,13 +231,34 @@ func TestDialectsPISAndPIIS(t *testing.T) {
 					if v.digest {
 						hdr["Digest"] = httpsig.Digest(httpsig.DigestSHA256, o.body)
 					}
+					if v.requestID {
+						hdr["X-Request-ID"] = "req-" + uuid.NewString()[:8]
+					}
 					req := p.request(o.method, o.path(), tok, o.body, hdr)
 					rid := req.Header.Get("X-Request-ID")
 					a := do(t, c, req)
 					accepted, warned, code := v.want(dialect, o.body != nil)
 					// The answer against the file: the request is valid, so
 					// both halves of the exchange are checked.
-					if o.oneOf {
+					if v.requestID {
+						// The request breaks the file on purpose: the answer
+						// is checked, but for the X-Request-ID it echoes
+						// (the file's is a UUID; the lenient bank echoes
+						// what it let through).
+						ex := rig.rec.last(t)
+						if got := ex.header.Get("X-Request-ID"); accepted && got != rid {
+							t.Errorf("%s: the answer's X-Request-ID is %q; want %q", o.name, got, rid)
+						}
+						ex.header = ex.header.Clone()
+						ex.header.Set("X-Request-ID", uuid.NewString())
+						op, reqErr, respErr := rig.checker.validate(ex)
+						if reqErr == nil {
+							t.Errorf("%s: the request was meant to break the file but conforms", op)
+						}
+						if respErr != nil && !oneOfAmbiguous(respErr) {
+							rig.checker.findings(t, op, "response", respErr)
+						}
+					} else if o.oneOf {
 						op, reqErr, respErr := rig.checker.validate(rig.rec.last(t))
 						for _, e := range []error{reqErr, respErr} {
 							if e != nil && !oneOfAmbiguous(e) {
@@ -241,14 +271,25 @@ func TestDialectsPISAndPIIS(t *testing.T) {
 					out := dialectOutcome{status: a.status}
 					_, rec := p.record(rid)
 					if !accepted {
-						wantAPIError(t, a, http.StatusUnauthorized, code, "")
-						if rec == nil || rec.Accepted || rec.Dialect != string(dialect) || rec.Diagnosis == nil {
+						status := http.StatusUnauthorized
+						if code == CodeFormatError {
+							status = http.StatusBadRequest // before the signature is read
+						}
+						path := ""
+						if code == CodeFormatError {
+							path = "X-Request-ID"
+						}
+						wantAPIError(t, a, status, code, path)
+						if rec == nil || rec.Accepted || rec.Dialect != string(dialect) || (status == http.StatusUnauthorized) != (rec.Diagnosis != nil) {
 							t.Fatalf("%s: record of the refusal: %+v", o.name, rec)
 						}
-						if !strings.Contains(a.text(t), "xs2a sandbox why "+rid) {
+						if status == http.StatusUnauthorized && !strings.Contains(a.text(t), "xs2a sandbox why "+rid) {
 							t.Errorf("%s: the answer does not point to the kept report: %s", o.name, a.body)
 						}
 						out.code = a.codes(t)[0]
+						if rec.Diagnosis == nil {
+							return out
+						}
 						for _, ch := range rec.Diagnosis.Checks {
 							if ch.Status == httpsig.Fail {
 								out.findings = append(out.findings, "check "+ch.ID)
@@ -270,7 +311,10 @@ func TestDialectsPISAndPIIS(t *testing.T) {
 						if !rec.Accepted || rec.Status != o.status || len(rec.Warnings) == 0 {
 							t.Errorf("%s: record of the warnings: %+v", o.name, rec)
 						}
-						out.warnings = rec.Warnings
+						// The request's own id aside, the same words.
+						for _, w := range rec.Warnings {
+							out.warnings = append(out.warnings, strings.ReplaceAll(w, rid, "<X-Request-ID>"))
+						}
 					}
 					return out
 				}
