@@ -125,3 +125,37 @@ func TestSandboxDialectPISAndPIISThroughTheBinary(t *testing.T) {
 		checkAgainstOpenAPI(t, exs)
 	}
 }
+
+// The lenient bank lets a payment initiation and a funds confirmation
+// signed with a Date through with a warning, which `sandbox why` shows as
+// it does for a consent.
+func TestSandboxLenientPISAndPIISThroughTheBinary(t *testing.T) {
+	s := serveBinary(t, "--bank", "lenient")
+	date := []string{"XS2A_SIGNING_SIGN_DATE=true"}
+	rid := regexp.MustCompile(`(?m)^> X-Request-Id: (\S+)$`)
+	for _, c := range []struct {
+		args []string
+		head string
+	}{
+		{[]string{"payment", "initiate", "--debtor", "FI0412345600012343", "--creditor", "DE89370400440532013000", "--creditor-name", "John Miles", "--amount", "1.00"},
+			"POST /v1/payments/sepa-credit-transfers answered 201, accepted with warnings"},
+		{[]string{"funds-confirmation", "--account", "FI0412345600012343", "--amount", "1.00"},
+			"POST /v1/funds-confirmations answered 200, accepted with warnings"},
+	} {
+		r := s.run(date, append(c.args, "-v")...)
+		m := rid.FindStringSubmatch(r.stderr)
+		if r.code != 0 || m == nil {
+			t.Fatalf("%s with a signed date against lenient: exit %d\n%s", c.args[0], r.code, r.stderr)
+		}
+		r = s.run(nil, "sandbox", "why", m[1])
+		for _, want := range []string{
+			c.head + " (X-Request-ID " + m[1] + ", dialect lenient)\n",
+			`  ! signed-headers: "date" is not allowed in the Berlin Group header list` + "\n",
+			"VALID for lenient: the signature verifies",
+		} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("why of the %s lacks %q:\n%s", c.args[0], want, r.stdout)
+			}
+		}
+	}
+}
