@@ -238,8 +238,7 @@ func TestDialectsPISAndPIIS(t *testing.T) {
 					rid := req.Header.Get("X-Request-ID")
 					a := do(t, c, req)
 					accepted, warned, code := v.want(dialect, o.body != nil)
-					// The answer against the file: the request is valid, so
-					// both halves of the exchange are checked.
+					// Each exchange against the file.
 					if v.requestID {
 						// The request breaks the file on purpose: the answer
 						// is checked, but for the X-Request-ID it echoes
@@ -266,18 +265,16 @@ func TestDialectsPISAndPIIS(t *testing.T) {
 							}
 						}
 					} else {
+						// The request is valid: both halves are checked.
 						rig.checker.check(t, rig.rec.last(t))
 					}
 					out := dialectOutcome{status: a.status}
 					_, rec := p.record(rid)
 					if !accepted {
-						status := http.StatusUnauthorized
+						status, path := http.StatusUnauthorized, ""
 						if code == CodeFormatError {
-							status = http.StatusBadRequest // before the signature is read
-						}
-						path := ""
-						if code == CodeFormatError {
-							path = "X-Request-ID"
+							// Refused before the signature is read.
+							status, path = http.StatusBadRequest, "X-Request-ID"
 						}
 						wantAPIError(t, a, status, code, path)
 						if rec == nil || rec.Accepted || rec.Dialect != string(dialect) || (status == http.StatusUnauthorized) != (rec.Diagnosis != nil) {
