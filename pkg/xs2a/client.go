@@ -203,6 +203,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // that already carries the version, or an absolute link from the ASPSP on
 // an origin the profile names; then the query.
 func (c *Client) target(r Request) (string, error) {
+	if err := dotSegments(r.Path); err != nil {
+		return "", err
+	}
 	u := c.url(r.Path)
 	if !strings.HasPrefix(r.Path, "/") || strings.HasPrefix(r.Path, "//") {
 		// An absolute link from the ASPSP (paging): followed, with the
@@ -219,6 +222,23 @@ func (c *Client) target(r Request) (string, error) {
 		u += "?" + r.Query.Encode()
 	}
 	return u, nil
+}
+
+// dotSegments refuses a path whose segment is "." or "..": the ids in
+// xs2a's paths are the bank's (consents, accounts, transactions,
+// payments, authorisations), escaped into one segment each, but a dot
+// segment survives escaping and is removed on the way (RFC 3986 §5.2.4),
+// so GET /consents/.. would read /consents, DELETE .../{id} delete another
+// resource. One rule here for every path the client builds (CheckPaymentID
+// says it earlier for payments, before any command runs).
+func dotSegments(path string) error {
+	p, _, _ := strings.Cut(path, "?")
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("%s: an id %q cannot be a path segment: a URL's dot segments are removed on the way (RFC 3986 §5.2.4), so the request would go to another resource; nothing was sent", termsafe.Line(path), seg)
+		}
+	}
+	return nil
 }
 
 // newRequest is one attempt at r: a fresh request (a retry is a new

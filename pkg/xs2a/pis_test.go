@@ -359,3 +359,30 @@ func TestWaitOver(t *testing.T) {
 		}
 	}
 }
+
+// The same for the AIS paths: a bank's consent or account id "." or ".."
+// is refused by the client before anything is sent, whichever call.
+func TestAISDotSegmentIDsSendNothing(t *testing.T) {
+	b := newPISBank(t)
+	sent := 0
+	c := b.client(t, func(rt http.RoundTripper) http.RoundTripper {
+		return countingTransport(func(r *http.Request) (*http.Response, error) { sent++; return rt.RoundTrip(r) })
+	})
+	ctx := context.Background()
+	for _, id := range []string{".", ".."} {
+		_, err1 := c.GetConsent(ctx, "t", id)
+		_, err2 := c.ConsentStatus(ctx, "t", id)
+		err3 := c.DeleteConsent(ctx, "t", id)
+		_, err4 := c.CardAccount(ctx, "t", "cns", id)
+		_, err5 := c.CardBalances(ctx, "t", "cns", id)
+		_, err6 := c.AccountBalances(ctx, "t", "cns", id)
+		for i, err := range []error{err1, err2, err3, err4, err5, err6} {
+			if err == nil || !strings.Contains(err.Error(), "dot segments") {
+				t.Errorf("id %q, call %d: %v; want the id refused", id, i+1, err)
+			}
+		}
+	}
+	if sent != 0 {
+		t.Errorf("%d requests sent", sent)
+	}
+}
