@@ -9,7 +9,6 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 )
 
 // paymentAwaits says why payment id cannot be authorised through app, ""
@@ -153,13 +152,7 @@ func (s *Server) paymentDecision(w http.ResponseWriter, r *http.Request, sess *a
 		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "access_denied", refused)
 		return
 	}
-	u, _ := url.Parse(sess.redirectURI)
-	q := u.Query()
-	q.Set("code", code.value)
-	q.Set("state", sess.state)
-	q.Set("iss", trimBase(s.URL))
-	u.RawQuery = q.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
+	s.redirectCode(w, r, sess, code)
 }
 
 // autoApprovePayment is AutoApprove for a payment, or its cancellation:

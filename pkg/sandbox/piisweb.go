@@ -120,7 +120,6 @@ func (s *Server) handlePIISGrant(w http.ResponseWriter, r *http.Request) {
 	if s.refusedPage(w) {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	sess := s.session(w, r)
 	if sess == nil {
 		return
@@ -302,13 +301,7 @@ func (s *Server) piisDecision(w http.ResponseWriter, r *http.Request, sess *auth
 		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "access_denied", "the PSU refused the PIIS consent")
 		return
 	}
-	u, _ := url.Parse(sess.redirectURI)
-	q := u.Query()
-	q.Set("code", code.value)
-	q.Set("state", sess.state)
-	q.Set("iss", trimBase(s.URL))
-	u.RawQuery = q.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
+	s.redirectCode(w, r, sess, code)
 }
 
 // autoApprovePIIS is AutoApprove for a PIIS consent: the customer who

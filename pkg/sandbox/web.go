@@ -252,7 +252,11 @@ func otp() string {
 	return fmt.Sprintf("%06d", n.Int64())
 }
 
+// session is the sign-in a posted page form belongs to (its "session"
+// field), the form read at most 16 KiB; nil when there is none, the error
+// page written.
 func (s *Server) session(w http.ResponseWriter, r *http.Request) *authSession {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, "The form could not be read.")
 		return nil
@@ -267,7 +271,6 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) *authSession {
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	sess := s.session(w, r)
 	if sess == nil {
 		return
@@ -340,7 +343,6 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 	if s.refusedPage(w) {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	sess := s.session(w, r)
 	if sess == nil {
 		return
@@ -423,11 +425,19 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, sess *authSessi
 			return
 		}
 	}
+	s.redirectCode(w, r, sess, code)
+}
+
+// redirectCode sends the PSU's browser back to the TPP's redirect URI
+// with the code, the state and the issuer (RFC 9207, announced in the
+// metadata): the end of every approval, of a consent, a payment or its
+// cancellation, a PIIS consent.
+func (s *Server) redirectCode(w http.ResponseWriter, r *http.Request, sess *authSession, code *authCode) {
 	u, _ := url.Parse(sess.redirectURI)
 	q := u.Query()
 	q.Set("code", code.value)
 	q.Set("state", sess.state)
-	q.Set("iss", trimBase(s.URL)) // RFC 9207, announced in the metadata
+	q.Set("iss", trimBase(s.URL))
 	u.RawQuery = q.Encode()
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }
