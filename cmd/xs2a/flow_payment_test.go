@@ -142,7 +142,11 @@ func TestFlowPaymentAgainstTheEmbeddedSandbox(t *testing.T) {
 		if p.StatusReads != 1 {
 			t.Errorf("%d status reads; want 1", p.StatusReads)
 		}
-		if want := "payment status " + p.ID + " --service periodic-payments --product sepa-credit-transfers"; !strings.HasSuffix(rec.Steps[4].Reproduce, want) {
+		// A new embedded sandbox knows no payment of this one: the
+		// reproduce line initiates and authorises one first, and reads the
+		// status of the payment its state remembers.
+		if want := "payment initiate --service periodic-payments "; !strings.Contains(rec.Steps[4].Reproduce, want) ||
+			!strings.HasSuffix(rec.Steps[4].Reproduce, ", then: xs2a -p local authorize --payment --exchange, then: xs2a -p local payment status --wait") {
 			t.Errorf("status reproduce %q; want ...%q", rec.Steps[4].Reproduce, want)
 		}
 		r = xs2a(t, t.TempDir(), "", nil, "flow", "--sandbox", "--payment", "--service", "periodic-payments")
@@ -186,7 +190,7 @@ func TestFlowPaymentAgainstTheEmbeddedSandbox(t *testing.T) {
 		if r.code != 3 {
 			t.Fatalf("exit %d; want 3\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 		}
-		if !regexp.MustCompile(`(?m)^✗ 5 payment status +GET .* → failed\n    diagnosis: the bank ended payment pmt-\S+ with RJCT: Insufficient funds.*\n    reproduce: xs2a sandbox serve --write-profile local, then: xs2a -p local payment status pmt-\S+$`).MatchString(r.stdout) {
+		if !regexp.MustCompile(`(?m)^✗ 5 payment status +GET .* → failed\n    diagnosis: the bank ended payment pmt-\S+ with RJCT: Insufficient funds.*\n    reproduce: xs2a sandbox serve --write-profile local, then: xs2a -p local payment initiate .* --amount 999999.00 --currency EUR, then: xs2a -p local authorize --payment --exchange, then: xs2a -p local payment status --wait$`).MatchString(r.stdout) {
 			t.Errorf("stdout:\n%s", r.stdout)
 		}
 		if strings.Contains(r.stdout, "The journey worked") {
@@ -231,6 +235,10 @@ func TestFlowFundsAgainstTheEmbeddedSandbox(t *testing.T) {
 		if a := rec.Steps[2]; !strings.Contains(a.Sent, "scope PIIS:"+f.ConsentID) {
 			t.Errorf("the authorize step %+v", a)
 		}
+	}
+	// --piis without an ID: the consent the embedded sandbox's PSU grants.
+	if r := xs2a(t, t.TempDir(), "", nil, "flow", "--sandbox", "--funds", "--piis", "-o", "json"); r.code != 0 || !strings.HasPrefix(decodePayFlow(t, r).Funds.ConsentID, "piis-") {
+		t.Errorf("flow --sandbox --funds --piis: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
 	r := xs2a(t, t.TempDir(), "", nil, "flow", "--sandbox", "--funds", "--amount", "1000000.00")
 	if r.code != 0 || !strings.Contains(r.stdout, "The journey worked: funds NOT available: 1000000.00 EUR on FI0412345600012343") {
@@ -374,9 +382,18 @@ func TestFlowFundsWithPIISConsentAgainstSandboxServe(t *testing.T) {
 		t.Errorf("the authorize step %+v", a)
 	}
 
+	// `--piis ID` with a space, as `authorize --piis ID` takes it.
+	id := rec.Funds.ConsentID
+	if r := s.run(browser, "flow", "--funds", "--piis", id, "--account", "FI0412345600012343", "--amount", "2.00", "--timeout", "30s", "-o", "json"); r.code != 0 || decodePayFlow(t, r).Funds.ConsentID != id {
+		t.Errorf("flow --funds --piis ID: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+
 	r = s.run(nil, "flow", "--funds", "--account", "FI0412345600012343", "--amount", "2.00")
-	if r.code != 4 || !strings.Contains(r.stdout, "CONSENT_INVALID") || strings.Contains(r.stdout, "consent create") || !strings.Contains(r.stdout, "`xs2a authorize --piis ID --exchange`") ||
-		!strings.Contains(r.stdout, " -p sb funds-confirmation --account FI0412345600012343") {
+	// The hint names the command with the run's --config and -p, and the
+	// reproduce line sends the client token as the journey did (the
+	// command would send the PIIS token the state keeps, and succeed).
+	if r.code != 4 || !strings.Contains(r.stdout, "CONSENT_INVALID") || strings.Contains(r.stdout, "consent create") || !strings.Contains(r.stdout, " -p sb authorize --piis ID --exchange`") ||
+		!strings.Contains(r.stdout, " -p sb funds-confirmation --account FI0412345600012343 --amount 2.00 --currency EUR --client-token\n") {
 		t.Errorf("the client token where the bank wants a PIIS consent: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
 

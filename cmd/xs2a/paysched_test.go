@@ -54,6 +54,12 @@ func TestScheduledPaymentsAgainstSandboxServe(t *testing.T) {
 	if st := status("future-dated bulk"); st.TransactionStatus != "ACTC" || st.PSUMessage != "Accepted: to be executed on "+tomorrow {
 		t.Errorf("future-dated bulk after authorisation: %+v", st)
 	}
+	// Waiting is over once the bulk is accepted: it waits for its date, so
+	// --wait stops there (it ran to its timeout before) and --exit-status
+	// says accepted.
+	if r := s.run(nil, "payment", "status", "--wait", "--timeout", "10s", "--exit-status"); r.code != 0 || !strings.Contains(r.stdout, ": ACTC (bulk accepted, executed on its requested date") {
+		t.Errorf("status --wait of a future-dated bulk: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	// Not yet executed, so still cancellable, with the PSU's authorisation
 	// of the cancellation.
 	if r := s.run(browser, "payment", "cancel", "--authorize", "--timeout", "30s"); r.code != 0 {

@@ -34,19 +34,26 @@ var FinalStatuses = []string{"ACCC", "ACSC", "ACWP", "RJCT", "CANC"}
 func FinalStatus(s string) bool { return slices.Contains(FinalStatuses, s) }
 
 // StandingOrderRunning are the statuses in which a standing order
-// (periodic-payments) is accepted and runs on its schedule: a bank keeps
-// it there while its instalments follow, so it is not final until it
-// ends or is cancelled.
+// (periodic-payments) is accepted and runs on its schedule, or a bulk is
+// accepted and waits for its execution (a requestedExecutionDate, a
+// batch): a bank keeps it there while its instalments or its date follow,
+// so no read shows it final soon.
 var StandingOrderRunning = []string{"ACTC", "ACSP", "ACWP"}
+
+// scheduled are the services whose accepted payment runs on a schedule
+// of its own (StandingOrderRunning).
+func scheduled(service string) bool {
+	return service == "periodic-payments" || service == "bulk-payments"
+}
 
 // WaitOver reports whether waiting for a payment of service (payments,
 // periodic-payments, bulk-payments) in transaction status is over: a
-// final status (FinalStatus) for every service and, for a standing order,
-// also StandingOrderRunning: accepted, instalments follow its schedule,
-// and no read will show it final before it ends. `xs2a payment status
-// --wait` stops on it; the flow's payment step should too.
+// final status (FinalStatus) for every service and, for a standing order
+// or a bulk, also StandingOrderRunning: accepted, executed on its schedule
+// or date, and no read will show it final before then. `xs2a payment
+// status --wait` and the flow's payment step stop on it.
 func WaitOver(service, status string) bool {
-	return FinalStatus(status) || service == "periodic-payments" && slices.Contains(StandingOrderRunning, status)
+	return FinalStatus(status) || scheduled(service) && slices.Contains(StandingOrderRunning, status)
 }
 
 // acceptedStatuses are the file's statuses of a payment the bank has
@@ -56,12 +63,12 @@ func WaitOver(service, status string) bool {
 var acceptedStatuses = []string{"ACCC", "ACSC", "ACWP", "ACSP", "ACWC", "ACCP", "ACFC"}
 
 // PaymentAccepted reports a payment of service in status the bank has
-// executed or accepted for execution (for a standing order: accepted, its
-// instalments to follow, ACTC too). RJCT and CANC are PaymentRefused;
+// executed or accepted for execution (for a standing order or a bulk:
+// accepted, its instalments or date to follow, ACTC too). RJCT and CANC are PaymentRefused;
 // the others (RCVD, PDNG, PATC, PART, a single payment's ACTC) are
 // neither yet.
 func PaymentAccepted(service, status string) bool {
-	return slices.Contains(acceptedStatuses, status) || service == "periodic-payments" && slices.Contains(StandingOrderRunning, status)
+	return slices.Contains(acceptedStatuses, status) || scheduled(service) && slices.Contains(StandingOrderRunning, status)
 }
 
 // PaymentRefused reports a payment rejected (RJCT) or cancelled (CANC):

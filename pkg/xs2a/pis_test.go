@@ -335,8 +335,9 @@ type countingTransport func(*http.Request) (*http.Response, error)
 
 func (f countingTransport) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// TestWaitOver: final statuses end every wait; a standing order's also
-// ends when it is accepted and running, a single payment's does not.
+// TestWaitOver: final statuses end every wait; a standing order's and a
+// bulk's also when accepted (running, or waiting for its date), a single
+// payment's does not.
 func TestWaitOver(t *testing.T) {
 	for _, c := range []struct {
 		service, status string
@@ -344,7 +345,7 @@ func TestWaitOver(t *testing.T) {
 	}{
 		{"payments", "ACSC", true, true}, {"payments", "RJCT", true, false}, {"payments", "CANC", true, false},
 		{"payments", "ACTC", false, false}, {"payments", "RCVD", false, false}, {"payments", "ACSP", false, true},
-		{"bulk-payments", "ACTC", false, false}, {"bulk-payments", "PART", false, false},
+		{"bulk-payments", "ACTC", true, true}, {"bulk-payments", "PART", false, false}, {"bulk-payments", "RCVD", false, false},
 		{"periodic-payments", "ACTC", true, true}, {"periodic-payments", "ACSP", true, true}, {"periodic-payments", "ACWP", true, true},
 		{"periodic-payments", "RCVD", false, false}, {"periodic-payments", "PATC", false, false},
 	} {

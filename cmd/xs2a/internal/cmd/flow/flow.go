@@ -204,8 +204,18 @@ of the account first, as on the bank's page.`,
   xs2a flow --sandbox --funds --amount 250
   xs2a -p sb flow --funds --piis --account FI0412345600012343 --amount 5
   xs2a flow --profile sandbox -o json | jq '.steps[] | select(.ok == false)'`,
-		Args: cmdutil.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			// `--piis ID` (a space, not =) leaves ID as the argument, as
+			// `authorize --piis ID` takes it.
+			if len(args) == 1 && o.PIIS == rememberedPIIS {
+				return nil
+			}
+			return cmdutil.NoArgs(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.PIIS = args[0]
+			}
 			if err := o.Wait.Validate(); err != nil {
 				return err
 			}
@@ -241,6 +251,11 @@ type runner struct {
 	out    io.Writer
 	json   bool
 	prefix string // how to run the reproduce commands
+	// again is how the diagnosis names an xs2a command (the run's
+	// --config and -p, as app.execute says them in an error line);
+	// embedded: the journey runs against the embedded sandbox.
+	again    string
+	embedded bool
 }
 
 func (r *runner) step(name, sent, reproduce string, fn func() (string, error)) error {
@@ -249,6 +264,9 @@ func (r *runner) step(name, sent, reproduce string, fn func() (string, error)) e
 	st := Step{Name: name, Sent: sent, Got: got, Millis: time.Since(start).Milliseconds(), OK: err == nil, Reproduce: r.prefix + reproduce}
 	if err != nil {
 		_, st.Error = cmdutil.Classify(err) // the hint too, as app.Run shows it
+		if r.again != "" {
+			st.Error = strings.ReplaceAll(st.Error, "`xs2a ", "`"+r.again+" ")
+		}
 	}
 	r.rec.Steps = append(r.rec.Steps, st)
 	if !r.json {
@@ -323,6 +341,7 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 		}
 		rec.Sandbox, rec.FellBack = true, !o.Sandbox
 		r.prefix = "xs2a sandbox serve --write-profile local, then: xs2a -p local "
+		r.embedded = true
 		if !o.Interactive && !o.Wait.NoBrowser {
 			w.browse, w.opts.Paste, w.errOut = follower(sb), nil, io.Discard
 		}
@@ -339,6 +358,7 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 		if cfg.File != "" && cfg.Explicit {
 			r.prefix = "xs2a --config " + shquote.Arg(cfg.File) + " -p " + shquote.Arg(cfg.ProfileName) + " "
 		}
+		r.again = cfg.Invocation // "" leaves the words as they are
 	}
 	strictJourney(s)
 	switch {

@@ -74,7 +74,8 @@ type piisGrant struct {
 // grants a consent of the requested account, as on the bank's page
 // /psu/piis-consents, so the journey shows the bank's whole PIIS flow.
 func (o *FlowOptions) piisConsent(s *cmdutil.Session, embedded bool) (piisSource, error) {
-	if embedded && o.grantPIIS != nil && o.PIIS == "" {
+	// The embedded sandbox's PSU grants one: no other id can exist there.
+	if embedded && o.grantPIIS != nil && (o.PIIS == "" || o.PIIS == rememberedPIIS) {
 		return piisSource{grant: o.grantPIIS.grant, shown: o.grantPIIS.account}, nil
 	}
 	if o.PIIS != rememberedPIIS {
@@ -158,6 +159,11 @@ func fundsStep(ctx context.Context, r *runner, s *cmdutil.Session, ct *state.Tok
 	cmd := "funds-confirmation " + flag + " --amount " + shquote.Arg(req.InstructedAmount.Amount) + " --currency " + shquote.Arg(req.InstructedAmount.Currency)
 	if req.ConsentID != "" {
 		cmd += " --consent " + shquote.Arg(req.ConsentID)
+	}
+	if piis == "" {
+		// The command sends the PSU's PIIS token when the state keeps one;
+		// the journey sent the client token.
+		cmd += " --client-token"
 	}
 	on := acct.IBAN
 	if on == "" {

@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -221,11 +220,6 @@ func (pr *PaymentResult) describe(body []byte) {
 	pr.StartDate, pr.Frequency, pr.Payments = b.StartDate, b.Frequency, len(b.Payments)
 }
 
-// accepted are the statuses of a payment the bank accepted after the
-// PSU's authorization that may still move (the file's codes): a standing
-// order stays there while it runs.
-var accepted = []string{"ACTC", "ACCP", "ACSP", "ACWC", "ACFC"}
-
 func paymentJourney(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowOptions, w authWait, body []byte) error {
 	name := s.Config.ProfileName
 	svc, prod := o.Pay.Service, o.Pay.Product
@@ -253,23 +247,31 @@ func paymentJourney(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowO
 		return err
 	}
 	id := shquote.Arg(pr.PaymentID) // the bank's: one word in the commands
-	if _, err := authorizeExchange(ctx, r, s, w, profile.ScopePIS, pr.PaymentID, "authorize --payment "+id); err != nil {
-		return err
-	}
-	// A payment waits until final; a standing order (and a bulk) until the
-	// bank accepted it: it then runs on its schedule, not final for months.
-	until, what := xs2a.FinalStatus, "until final"
-	if svc != "payments" {
-		until = func(st string) bool { return xs2a.FinalStatus(st) || slices.Contains(accepted, st) }
-		what = "until accepted"
-	}
 	where := ""
 	if svc != "payments" || prod != "sepa-credit-transfers" {
 		where = " --service " + svc + " --product " + prod
 	}
-	so := &pis.StatusOptions{IO: r.io, Wait: true, Interval: o.Interval, Timeout: o.Wait.Timeout, Until: until}
+	authAgain, statusAgain := "authorize --payment "+id, "payment status "+id+where+" --wait"
+	if r.embedded {
+		// A new sandbox knows no payment of this one: the steps before
+		// come first, the payment remembered by the new profile's state.
+		then := ", then: xs2a -p local "
+		authAgain = o.initiateCommand() + then + "authorize --payment"
+		statusAgain = authAgain + " --exchange" + then + "payment status --wait"
+	}
+	if _, err := authorizeExchange(ctx, r, s, w, profile.ScopePIS, pr.PaymentID, authAgain); err != nil {
+		return err
+	}
+	// A payment waits until final; a standing order and a bulk until the
+	// bank accepted it (xs2a.WaitOver, as `payment status --wait`): it then
+	// runs on its schedule or waits for its date, not final for months.
+	what := "until final"
+	if svc != "payments" {
+		what = "until accepted"
+	}
+	so := &pis.StatusOptions{IO: r.io, Wait: true, Interval: o.Interval, Timeout: o.Wait.Timeout}
 	return r.step("payment status", fmt.Sprintf("GET %s/%s/status %s (every %s, up to %s)", path, pr.PaymentID, what, o.Interval, o.Wait.Timeout),
-		"payment status "+id+where, func() (string, error) {
+		statusAgain, func() (string, error) {
 			st, reads, err := so.Read(ctx, s, pis.Target{ID: pr.PaymentID, Service: svc, Product: prod})
 			if err != nil {
 				return "", err
@@ -292,8 +294,14 @@ func paymentJourney(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowO
 				}
 				return got, &cmdutil.ExitError{Code: cmdutil.ExitRejected, Err: fmt.Errorf("the bank ended payment %s with %s%s", pr.PaymentID, st.TransactionStatus, why)}
 			}
-			if !pr.Final && svc == "periodic-payments" {
-				pr.Note = "a standing order is not final: it runs from its start date until its end date or `xs2a payment cancel " + pr.PaymentID + " --service periodic-payments`"
+			switch {
+			case pr.Final:
+			case svc == "periodic-payments" && r.embedded:
+				pr.Note = "a standing order is not final: it runs from its start date until its end date or its cancellation (the embedded sandbox stopped with the journey; against `xs2a sandbox serve`, `xs2a payment cancel` cancels it)"
+			case svc == "periodic-payments":
+				pr.Note = "a standing order is not final: it runs from its start date until its end date or `" + strings.TrimSpace(r.prefix) + " payment cancel " + id + " --service periodic-payments`"
+			case svc == "bulk-payments":
+				pr.Note = "a bulk accepted is executed on its requested date or the bank's schedule: `payment status` reads it then"
 			}
 			return got, nil
 		})

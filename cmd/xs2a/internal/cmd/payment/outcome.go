@@ -17,9 +17,14 @@ import (
 // rejected or cancelled: 9, as funds-confirmation's "no".
 const ExitRefused = cmdutil.ExitNoFunds
 
-// standingOrderNote is the human note on a standing order accepted and
-// running (xs2a.StandingOrderRunning).
-const standingOrderNote = "standing order accepted, instalments follow its schedule; not final"
+// acceptedNote is the human note on a standing order or a bulk accepted
+// and running or waiting for its date (xs2a.StandingOrderRunning).
+func acceptedNote(service string) string {
+	if service == "bulk-payments" {
+		return "bulk accepted, executed on its requested date or the bank's schedule; not final"
+	}
+	return "standing order accepted, instalments follow its schedule; not final"
+}
 
 // waitingFor is the next step for a payment whose waiting is not over:
 // the PSU's authorisation for RCVD, the remaining authorisations for

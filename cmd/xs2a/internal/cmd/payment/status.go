@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
+	"github.com/xs2a-dev/xs2a/pkg/text"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -28,9 +29,6 @@ type StatusOptions struct {
 	Wait     bool
 	Interval time.Duration
 	Timeout  time.Duration
-	// Until, when set, is the status the wait ends on instead of a final
-	// one (xs2a flow: a standing order's acceptance).
-	Until func(status string) bool
 	// ExitStatus: exit 0 when accepted, 9 when rejected or cancelled.
 	ExitStatus bool
 }
@@ -46,13 +44,14 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 		Long: `Read a payment's transaction status (GET .../{paymentId}/status). With --wait,
 poll every --interval until the status is final (` + strings.Join(xs2a.FinalStatuses, ", ") + `:
 settled on the creditor's or the debtor's account, accepted without posting,
-rejected, cancelled; for a standing order also ACTC, ACSP and ACWP: it is
-accepted and runs on its schedule, not final), showing the status on a
+rejected, cancelled; for a standing order or a bulk also ACTC, ACSP and
+ACWP: it is accepted and runs on its schedule or waits for its date, not
+final), showing the status on a
 terminal meanwhile; after --timeout the command fails (exit 1), naming
 what the payment waits for (RCVD: the PSU's authorisation).
 
 --exit-status: exit 0 when the payment is executed or accepted (a standing
-order accepted), 9 when it was rejected or cancelled (RJCT, CANC), the
+order or a bulk accepted), 9 when it was rejected or cancelled (RJCT, CANC), the
 status printed either way; a status that is neither yet fails (exit 1).
 
 The service and product of the path are the remembered payment's when the
@@ -76,7 +75,7 @@ payments and sepa-credit-transfers).`,
 	}
 	o.Path.register(cmd)
 	fl := cmd.Flags()
-	fl.BoolVar(&o.Wait, "wait", false, "poll until the status is final ("+strings.Join(xs2a.FinalStatuses, ", ")+"), for a standing order also accepted ("+strings.Join(xs2a.StandingOrderRunning, ", ")+")")
+	fl.BoolVar(&o.Wait, "wait", false, "poll until the status is final ("+strings.Join(xs2a.FinalStatuses, ", ")+"), for a standing order or a bulk also accepted ("+strings.Join(xs2a.StandingOrderRunning, ", ")+")")
 	fl.DurationVar(&o.Interval, "interval", 2*time.Second, "with --wait: time between polls")
 	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "with --wait: how long to wait for a final status")
 	fl.BoolVar(&o.ExitStatus, "exit-status", false, "exit 0 when the payment is executed or accepted, 9 when rejected or cancelled")
@@ -119,7 +118,7 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 		case final:
 			what = " (final)"
 		case xs2a.WaitOver(t.Service, st.TransactionStatus):
-			what = " (" + standingOrderNote + ")"
+			what = " (" + acceptedNote(t.Service) + ")"
 		}
 		fmt.Fprintf(o.IO.Out, "payment %s: %s%s\n", l(t.ID), l(st.TransactionStatus), what)
 		if st.PSUMessage != "" {
@@ -133,7 +132,7 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 }
 
 // Read reads t's status with the client-credentials token and, with
-// Wait, polls until it is final (or Until says it is what is waited for):
+// Wait, polls until waiting is over (xs2a.WaitOver):
 // `payment status`'s reads, which `xs2a flow --payment` makes too. It
 // returns the last status and how many reads it took.
 func (o *StatusOptions) Read(ctx context.Context, s *cmdutil.Session, t Target) (*xs2a.PaymentStatus, int, error) {
@@ -152,15 +151,6 @@ func (o *StatusOptions) Read(ctx context.Context, s *cmdutil.Session, t Target) 
 		return nil, 0, err
 	}
 	return st, 1, nil
-}
-
-// done reports the status Read waits for: Until's, else xs2a.WaitOver's
-// (a final one; for a standing order also accepted and running).
-func (o *StatusOptions) done(t Target, status string) bool {
-	if o.Until != nil {
-		return o.Until(status)
-	}
-	return xs2a.WaitOver(t.Service, status)
 }
 
 // errNotFinal is --wait's timeout.
@@ -185,8 +175,12 @@ func (o *StatusOptions) poll(ctx context.Context, t Target, read func(context.Co
 			return fmt.Errorf("payment %s: no status read in %s%s: %w; read it again with `xs2a payment status --wait`, or a longer --timeout",
 				l(t.ID), o.Timeout, why, errNotFinal)
 		}
-		return fmt.Errorf("payment %s is still %s after %s (%d reads%s): %w; %s",
-			l(t.ID), last(), o.Timeout, polls, why, errNotFinal, waitingFor(t, st.TransactionStatus, true))
+		said := ""
+		if st.PSUMessage != "" {
+			said = " (the bank: " + text.Clip(l(st.PSUMessage), 200) + ")"
+		}
+		return fmt.Errorf("payment %s is still %s after %s (%d reads%s)%s: %w; %s",
+			l(t.ID), last(), o.Timeout, polls, why, said, errNotFinal, waitingFor(t, st.TransactionStatus, true))
 	}
 	// The wait's end, not the user's Ctrl-C (ctx), which stays an interrupt.
 	timedOut := func(err error) bool {
@@ -211,7 +205,7 @@ func (o *StatusOptions) poll(ctx context.Context, t Target, read func(context.Co
 			return nil, polls, err
 		}
 		st, polls = next, polls+1
-		if o.done(t, st.TransactionStatus) {
+		if xs2a.WaitOver(t.Service, st.TransactionStatus) {
 			return st, polls, nil
 		}
 		if prog == nil {

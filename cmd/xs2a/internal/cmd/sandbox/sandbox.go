@@ -18,6 +18,7 @@ import (
 	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	sbx "github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"github.com/xs2a-dev/xs2a/pkg/shquote"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"go.yaml.in/yaml/v3"
 )
@@ -369,7 +370,13 @@ func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, piis []gra
 	}
 	fmt.Fprintln(w)
 	for _, g := range piis {
-		fmt.Fprintf(w, "  PIIS consent:           %s for %s: xs2a authorize --piis %s --exchange\n", g.ID, g.Account, g.ID)
+		// The written profile's state remembers it; without one the
+		// consent is this bank's, which the default profile may not be.
+		run := "xs2a"
+		if o.WriteProfile != "" {
+			run += " -p " + shquote.Arg(o.WriteProfile)
+		}
+		fmt.Fprintf(w, "  PIIS consent:           %s for %s: %s authorize --piis %s --exchange\n", g.ID, g.Account, run, g.ID)
 	}
 	if o.WriteProfile != "" {
 		fmt.Fprintf(w, "  profile %q written to %s (account_type %s): try  xs2a --profile %s certs check\n", o.WriteProfile, cfg.Path, kv["account_type"], o.WriteProfile)
