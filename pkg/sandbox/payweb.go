@@ -73,11 +73,11 @@ func (s *Server) paymentLogin(w http.ResponseWriter, sess *authSession, psu *PSU
 			return
 		}
 		if want := identifiedPSU(x, sess, s.psu); want != nil && want != psu {
-			other = "The application asked for another customer's approval; sign in with that customer number."
+			other = fmt.Sprintf("The application asked for customer %s's approval; sign in as customer %s.", want.ID, want.ID)
 			return
 		}
 		if psu != p.Owner {
-			other = fmt.Sprintf("The payment is taken from account %s, which is not yours; sign in as its holder.", p.Debtor.IBAN)
+			other = fmt.Sprintf("The payment is taken from account %s, which is not yours; sign in as its holder%s.", p.Debtor.IBAN, customer(p.Owner))
 			return
 		}
 		sess.psu = psu
@@ -94,10 +94,19 @@ func (s *Server) paymentLogin(w http.ResponseWriter, sess *authSession, psu *PSU
 	case gone != "":
 		s.errorPage(w, gone)
 	case other != "":
-		s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, PSUs: s.psus, Error: other})
+		s.page(w, http.StatusOK, "login.html", s.loginPage(sess, other))
 	default:
 		s.page(w, http.StatusOK, "payment.html", d)
 	}
+}
+
+// customer names psu after a refusal's "sign in as ...": ", customer
+// ID", or nothing when there is none.
+func customer(psu *PSU) string {
+	if psu == nil {
+		return ""
+	}
+	return ", customer " + psu.ID
 }
 
 // paymentDecision applies the PSU's decision: approval executes the

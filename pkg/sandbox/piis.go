@@ -221,7 +221,10 @@ func (s *Server) piisAwaits(id string, app *App) (why string) {
 		case p.OrganizationID != app.OrganizationID || (p.CA != "" && app.CA != "" && p.CA != app.CA):
 			why = fmt.Sprintf("PIIS consent %q belongs to another TPP", id)
 		case p.Status != StatusReceived && p.Status != StatusValid:
-			why = fmt.Sprintf("PIIS consent %q is %s; only a received (or valid) consent can be authorised", id, p.Status)
+			// It never becomes authorisable again: the next step is a new
+			// consent, which only the PSU grants, on the bank's page.
+			why = fmt.Sprintf("PIIS consent %q is %s; only a received (or valid) consent can be authorised: the PSU grants a new one on %s/psu/piis-consents and gives the TPP its id",
+				id, p.Status, s.AuthURL)
 		}
 	})
 	return why

@@ -35,6 +35,28 @@ type piisChoice struct{ Value, ClientID, Label string }
 type piisLine struct {
 	ID, Account, TPP, Status, ValidUntil string
 	Revocable                            bool
+	// StatusText is Status in the PSU's words.
+	StatusText string
+}
+
+// piisStatusText says what a PIIS consent's status means to the PSU who
+// granted it; the list shows the code too, which the application sees.
+func piisStatusText(status string) string {
+	switch status {
+	case StatusReceived:
+		return "granted, not yet authorised by the application (you approve it once more when it asks)"
+	case StatusValid:
+		return "active: the application can ask whether funds are available"
+	case StatusRejected:
+		return "refused: you refused it when the application asked"
+	case StatusRevokedByPsu:
+		return "revoked by you"
+	case StatusExpired:
+		return "expired"
+	case StatusTerminatedByTpp:
+		return "ended by the application"
+	}
+	return status
 }
 
 // tppName is how the pages name an app's TPP; call with the lock held.
@@ -80,7 +102,7 @@ func (s *Server) handlePIISGrantPage(w http.ResponseWriter, r *http.Request) {
 		s.store.prune(s.now())
 		s.store.addSession(sess)
 	})
-	s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, PSUs: s.psus})
+	s.page(w, http.StatusOK, "login.html", s.loginPage(sess, ""))
 }
 
 // grantPage is the grant page of the signed-in PSU; call with the lock
@@ -110,7 +132,7 @@ func (s *Server) grantPage(sess *authSession) pageData {
 		p := s.store.piis[id]
 		s.expirePIIS(p)
 		d.Consents = append(d.Consents, piisLine{ID: p.ID, Account: p.Account(), TPP: s.orgName(p.OrganizationID), Status: p.Status,
-			ValidUntil: p.ValidUntil.Format(time.DateOnly), Revocable: p.Status == StatusReceived || p.Status == StatusValid})
+			StatusText: piisStatusText(p.Status), ValidUntil: p.ValidUntil.Format(time.DateOnly), Revocable: p.Status == StatusReceived || p.Status == StatusValid})
 	}
 	return pageData{Title: "Funds confirmation consents", Session: sess.id, PIIS: d}
 }
@@ -233,7 +255,7 @@ func (s *Server) piisLogin(w http.ResponseWriter, sess *authSession, psu *PSU) {
 			gone = fmt.Sprintf("The consent this sign-in is for is %s and can no longer be approved.", p.Status)
 			return
 		case p.PSU != psu:
-			other = "The consent is for another customer's account; sign in as the customer who granted it."
+			other = "The consent is for another customer's account; sign in as the customer who granted it" + customer(p.PSU) + "."
 			return
 		}
 		sess.psu = psu
@@ -244,7 +266,7 @@ func (s *Server) piisLogin(w http.ResponseWriter, sess *authSession, psu *PSU) {
 	case gone != "":
 		s.errorPage(w, gone)
 	case other != "":
-		s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, PSUs: s.psus, Error: other})
+		s.page(w, http.StatusOK, "login.html", s.loginPage(sess, other))
 	case sess.grant:
 		s.page(w, http.StatusOK, "piisgrant.html", d)
 	default:

@@ -28,6 +28,9 @@ type pageData struct {
 	Pick                                      bool
 	PSUs                                      []*PSU
 	Message                                   string
+	// The sign-in page (login.html): what the PSU signs in for and the
+	// test customer who can (loginPage).
+	Heading, SuggestPSU, SuggestNote string
 	// A payment's page (payweb.go).
 	PaymentID, Service, Product, DebtorIBAN, Total, Currency string
 	Payments                                                 []paymentLine
@@ -233,7 +236,41 @@ func (s *Server) signIn(w http.ResponseWriter, sess *authSession, app *App) {
 		s.errorPage(w, saveFailed(err))
 		return
 	}
-	s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, TPP: app.Name, PSUs: s.psus})
+	s.page(w, http.StatusOK, "login.html", s.loginPage(sess, ""))
+}
+
+// loginPage is the sign-in page of sess, with the refusal problem: it says
+// what the PSU signs in for (access to accounts, a payment or its
+// cancellation, a PIIS consent) and suggests the test customer who can
+// approve it: the debtor account's holder for a payment, the customer who
+// granted a PIIS consent, else the documented customer.
+func (s *Server) loginPage(sess *authSession, problem string) pageData {
+	d := pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, PSUs: s.psus, Error: problem,
+		Heading: "Sign in to give access to your accounts", SuggestPSU: DocumentedPSU, SuggestNote: "has two Mastercard accounts"}
+	s.store.locked(func() {
+		switch {
+		case sess.paymentID != "":
+			d.Heading = "Sign in to authorise a payment"
+			p := s.store.payments.byID[sess.paymentID]
+			if p == nil {
+				return
+			}
+			if _, ok := p.scaTarget().(cancellation); ok {
+				d.Heading = "Sign in to authorise the cancellation of a payment"
+			}
+			if p.Owner != nil {
+				d.SuggestPSU, d.SuggestNote = p.Owner.ID, "holds account "+p.Debtor.IBAN+", from which the payment is taken"
+			}
+		case sess.piisID != "":
+			d.Heading = "Sign in to approve a funds confirmation consent"
+			if p := s.store.piis[sess.piisID]; p != nil && p.PSU != nil {
+				d.SuggestPSU, d.SuggestNote = p.PSU.ID, "granted this consent, for "+p.Account()
+			}
+		case sess.grant:
+			d.Heading = "Sign in to manage your funds confirmation consents"
+		}
+	})
+	return d
 }
 
 // sameTPP reports that app b, authorising a consent created through app a
@@ -277,8 +314,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	psu := s.psu(strings.TrimSpace(r.PostForm.Get("psu_id")))
 	if psu == nil || r.PostForm.Get("otp") != sess.otp {
-		s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, PSUs: s.psus,
-			Error: "Unknown customer number or wrong one-time code."})
+		s.page(w, http.StatusOK, "login.html", s.loginPage(sess, "Unknown customer number or wrong one-time code."))
 		return
 	}
 	if sess.paymentID != "" {
@@ -324,8 +360,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	if other {
-		s.page(w, http.StatusOK, "login.html", pageData{Title: "Sign in", Session: sess.id, OTP: sess.otp, PSUs: s.psus,
-			Error: "The application asked for another customer's approval; sign in with that customer number."})
+		s.page(w, http.StatusOK, "login.html", s.loginPage(sess, "The application asked for another customer's approval; sign in with that customer number."))
 		return
 	}
 	if gone != "" {

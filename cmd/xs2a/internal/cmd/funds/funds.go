@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -288,7 +289,34 @@ func refusedPIIS(err error, consentID string) error {
 		return err
 	}
 	id := termsafe.Line(consentID)
+	if ended(err) {
+		// Authorising it again would only be refused (invalid_scope): the
+		// next step is a new consent, which only the PSU grants.
+		return cmdutil.WithHint(err, fmt.Sprintf("PIIS consent %s has ended (revoked, refused or expired) and cannot be authorised again: the PSU grants a new one for this account on the bank's pages (the sandbox's AUTH_URL/psu/piis-consents), then `xs2a authorize --piis NEWID --exchange` with its id; --client-token sends the client-credentials token instead", id))
+	}
 	return cmdutil.WithHint(err, fmt.Sprintf("the ASPSP refuses PIIS consent %s for this call: a token gone stale is renewed by `xs2a authorize --piis %s --exchange`; a consent that ended or covers another account needs a new one from the PSU for this account, then `xs2a authorize --piis ID --exchange`; --client-token sends the client-credentials token instead", id, id))
+}
+
+// endedStatuses are the consent statuses after which a PIIS consent is
+// never valid again, as a bank's CONSENT_INVALID text names them.
+var endedStatuses = []string{"revokedByPsu", "rejected", "expired", "terminatedByTpp"}
+
+// ended reports that the bank refused the PIIS consent because it ended:
+// CONSENT_EXPIRED, or CONSENT_INVALID whose text names an ended status.
+func ended(err error) bool {
+	var ae *xs2a.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized {
+		return false
+	}
+	if ae.HasCode("CONSENT_EXPIRED") {
+		return true
+	}
+	for _, m := range ae.Messages {
+		if m.Code == "CONSENT_INVALID" && slices.ContainsFunc(endedStatuses, func(st string) bool { return strings.Contains(m.Text, st) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // needsPIIS: a bank that confirms funds only under a PIIS consent refuses

@@ -2,6 +2,8 @@ package funds_test
 
 import (
 	"encoding/json"
+	"io"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -113,4 +115,54 @@ func TestPIISToken(t *testing.T) {
 	}
 	// --consent naming the token's consent sends both.
 	e.Must("funds-confirmation", "--account", iban, "--amount", "1", "--consent", m)
+}
+
+// TestEndedPIISConsent: once the PSU revokes the PIIS consent, the
+// refusal's hint does not send the TPP to authorise it again (the bank
+// refuses that too, naming where the PSU grants a new one) but to a new
+// grant and `authorize --piis NEWID --exchange`.
+func TestEndedPIISConsent(t *testing.T) {
+	e := cmdtest.New(t)
+	b := e.Bank("--piis-consent", iban, "--require-piis-consent")
+	r := e.Must("authorize", "--piis", "--exchange")
+	id := regexp.MustCompile(`piis-[A-Za-z0-9_-]+`).FindString(r.Stdout + r.Stderr)
+	if id == "" {
+		t.Fatalf("authorize --piis names no consent:\n%s%s", r.Stdout, r.Stderr)
+	}
+	// The PSU revokes it on the bank's page.
+	c := e.Browser.Client
+	form := func(path string, v url.Values) string {
+		t.Helper()
+		resp, err := c.PostForm(b.AuthURL+path, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	resp, err := c.Get(b.AuthURL + "/psu/piis-consents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	session := regexp.MustCompile(`name="session" value="([^"]+)"`).FindSubmatch(page)
+	otp := regexp.MustCompile(`id="code">([0-9]{6})<`).FindSubmatch(page)
+	if session == nil || otp == nil {
+		t.Fatalf("grant page:\n%s", page)
+	}
+	form("/oauth/login", url.Values{"session": {string(session[1])}, "psu_id": {"5000001"}, "otp": {string(otp[1])}})
+	if got := form("/psu/piis-consents", url.Values{"session": {string(session[1])}, "action": {"revoke"}, "consent": {id}}); !strings.Contains(got, "is revoked") {
+		t.Fatalf("revoke:\n%s", got)
+	}
+
+	r = e.Expect(4, "401 CONSENT_INVALID", "funds-confirmation", "--account", iban, "--amount", "1")
+	if !strings.Contains(r.Stderr, "xs2a authorize --piis NEWID --exchange") || strings.Contains(r.Stderr, "authorize --piis "+id) {
+		t.Errorf("the hint for a revoked consent: %s", r.Stderr)
+	}
+	r = e.Run("authorize", "--piis", id, "--exchange")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "the PSU grants a new one on "+b.AuthURL+"/psu/piis-consents") {
+		t.Errorf("authorize --piis of the revoked consent: exit %d\n%s", r.Code, r.Stderr)
+	}
 }

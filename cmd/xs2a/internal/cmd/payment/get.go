@@ -104,7 +104,7 @@ func getRun(ctx context.Context, o *GetOptions) error {
 		fmt.Fprintf(w, "remittance:   %s\n", l(p.RemittanceInformationUnstructured))
 	}
 	if p.Frequency != "" {
-		fmt.Fprintf(w, "schedule:     %s from %s to %s\n", l(p.Frequency), l(p.StartDate), l(orOpen(p.EndDate)))
+		fmt.Fprintf(w, "schedule:     %s from %s %s\n", l(p.Frequency), l(p.StartDate), until(l(p.EndDate)))
 		if p.DayOfExecution != "" {
 			fmt.Fprintf(w, "executed on:  day %s of the period\n", l(p.DayOfExecution))
 		}
@@ -120,9 +120,11 @@ func getRun(ctx context.Context, o *GetOptions) error {
 	return nil
 }
 
-func orOpen(d string) string {
-	if d == "" {
-		return "(until cancelled)"
+// until ends a schedule's sentence: a standing order without an end date
+// runs until it is cancelled.
+func until(end string) string {
+	if end == "" {
+		return "until cancelled"
 	}
-	return d
+	return "to " + end
 }

@@ -337,3 +337,20 @@ func TestPaymentJSONFieldNames(t *testing.T) {
 		}
 	}
 }
+
+// A standing order's schedule reads as a sentence: "until cancelled"
+// without an end date, "from X to Y" with one.
+func TestGetScheduleWording(t *testing.T) {
+	e := cmdtest.New(t)
+	newStubBank(t, e)
+	e.Must(single("--service", "periodic-payments", "--start-date", "2026-12-06", "--frequency", "Daily")...)
+	r := e.Must("payment", "get")
+	if !strings.Contains(r.Stdout, "schedule:     Daily from 2026-12-06 until cancelled\n") {
+		t.Errorf("open-ended standing order:\n%s", r.Stdout)
+	}
+	e.Must(single("--service", "periodic-payments", "--start-date", "2026-12-06", "--end-date", "2027-01-31", "--frequency", "Weekly")...)
+	r = e.Must("payment", "get")
+	if !strings.Contains(r.Stdout, "schedule:     Weekly from 2026-12-06 to 2027-01-31\n") {
+		t.Errorf("standing order with an end date:\n%s", r.Stdout)
+	}
+}

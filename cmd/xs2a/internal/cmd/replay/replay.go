@@ -198,7 +198,10 @@ func printRows(ios *iostreams.IOStreams, rows []Row, changed int) {
 		// The recording's paths and the bank's codes and errors: escaped.
 		l := termsafe.Line
 		line := fmt.Sprintf("%d\t%s %s\t%s\t%s\t%s", r.Index, l(r.Method), l(text.Clip(r.Path, 60)), l(r.Old.String()), l(now), result)
-		if r.Note != "" && r.Result.Result != bundle.Same {
+		// A changed row's reason; a same row's note only when it names
+		// the new id a POST created (later paths use it): a same error
+		// is said once, in NOW.
+		if r.Note != "" && (r.Result.Result != bundle.Same || r.New.Error == "") {
 			line += cs.Faint("  " + l(text.Clip(r.Note, 120)))
 		}
 		fmt.Fprintln(tw, line)

@@ -2,6 +2,7 @@ package replay_test
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -33,5 +34,20 @@ func TestReplayAgainstTheBank(t *testing.T) {
 	}
 	if n := strings.Count(b.Log.String(), "GET /v1/card-accounts/bad/balances 404"); n != 3 {
 		t.Errorf("the bank saw the recorded 404 %d times, want 3 (recorded, replayed twice)", n)
+	}
+}
+
+// A replayed POST that creates a consent creates another one: the human
+// table's row says so ("consent X is now Y", as README promises), not
+// only -o json, though the status is the same.
+func TestReplayTableNamesNewIDs(t *testing.T) {
+	e := cmdtest.New(t)
+	e.Bank()
+	e.Must("token")
+	rec := filepath.Join(e.Dir, "rec")
+	e.Must("--record", rec, "consent", "create")
+	r := e.Must("replay", rec)
+	if !regexp.MustCompile(`(?m)^1 +POST /v1/consents +201 +201 +same +consent \S+ is now \S+$`).MatchString(r.Stdout) {
+		t.Errorf("the row does not name the new consent:\n%s", r.Stdout)
 	}
 }
