@@ -20,6 +20,7 @@ import (
 
 	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/sandbox"
+	"github.com/xs2a-dev/xs2a/pkg/shquote"
 )
 
 func TestFlowAgainstTheEmbeddedSandbox(t *testing.T) {
@@ -256,7 +257,9 @@ func TestFlowHeadlessThroughTheBinary(t *testing.T) {
 
 	t.Run("the timeout's hint is true for flow", func(t *testing.T) {
 		r := s.run(nil, "flow", "--no-browser", "--paste=false", "--timeout", "1s", "--idle-notice", "300ms")
-		if r.code != 4 || !strings.Contains(r.stderr, "nothing has reached") || !strings.Contains(r.stdout, "run `xs2a flow` again (a longer --timeout") {
+		// The diagnosis names flow with the run's --config and -p, as an
+		// error line does.
+		if r.code != 4 || !strings.Contains(r.stderr, "nothing has reached") || !strings.Contains(r.stdout, "run `xs2a --config "+shquote.Arg(s.cfg)+" -p sb flow` again (a longer --timeout") {
 			t.Errorf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 		}
 	})
