@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/iban"
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
@@ -95,6 +96,15 @@ func (s *Server) GrantPIISConsent(customerID, account, tppOrgID string, validUnt
 		return "", err
 	}
 	return p.ID, nil
+}
+
+// GrantOwnPIISConsent grants the sandbox's own TPP (the organisation of
+// its QWAC) a PIIS consent of account, as the account's holder would on
+// the grant page, valid for DefaultPIISValidity: `sandbox serve
+// --piis-consent` and flow's embedded sandbox get a consent without a
+// browser.
+func (s *Server) GrantOwnPIISConsent(account string) (string, error) {
+	return s.GrantPIISConsent("", account, qcert.OrganizationIdentifier(s.Certs.QWAC.Cert), time.Time{})
 }
 
 // newPIIS builds a received consent for the account of customerID (or of
