@@ -93,9 +93,6 @@ func (s *Server) scheduled(p *Payment, now time.Time) bool {
 		return false
 	}
 	s.store.payments.nextDue = time.Time{}
-	if s.store.payments.due == nil {
-		s.store.payments.due = map[string]*Payment{}
-	}
 	s.store.payments.due[p.ID] = p
 	// Today's instalment at once; the caller saves p, the data file gets
 	// the others (none unless a read was missed) without waiting.
