@@ -477,6 +477,27 @@ func (s *Server) redirectCode(w http.ResponseWriter, r *http.Request, sess *auth
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
+// endDecision ends the PSU's decision on a payment (or its cancellation)
+// or a PIIS consent: once what the redirect reports is in the data file,
+// an invalid_request redirect saying goneWhy when the object no longer
+// awaited the decision, access_denied saying refused when the PSU refused
+// (no code), else the code.
+func (s *Server) endDecision(w http.ResponseWriter, r *http.Request, sess *authSession, saved *pending, gone bool, goneWhy string,
+	code *authCode, refused string) {
+	if err := saved.wait(); err != nil {
+		s.errorPage(w, saveFailed(err))
+		return
+	}
+	switch {
+	case gone:
+		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "invalid_request", goneWhy)
+	case code == nil:
+		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "access_denied", refused)
+	default:
+		s.redirectCode(w, r, sess, code)
+	}
+}
+
 // allResourceIDs are the resource ids of all the PSU's accounts, cards and
 // payment accounts: what the PSU picks under --auto-approve.
 func allResourceIDs(psu *PSU) []string {
