@@ -112,14 +112,20 @@ func (a *PaymentAccount) Transactions(from, to, now time.Time) []AccountTransact
 	// day is in every transactionId (a pending entry has no bookingDate),
 	// and payments may have booked on earlier days (paysched.go).
 	out := append(a.ledger.between(first, last), a.generated(from, to, now)...)
-	slices.SortStableFunc(out, func(x, y AccountTransaction) int { return strings.Compare(a.idDay(y), a.idDay(x)) })
+	slices.SortStableFunc(out, func(x, y AccountTransaction) int {
+		dx, _ := a.idDay(x.TransactionID)
+		dy, _ := a.idDay(y.TransactionID)
+		return strings.Compare(dy, dx)
+	})
 	return out
 }
 
-// idDay is the YYYYMMDD a transactionId of the account names.
-func (a *PaymentAccount) idDay(t AccountTransaction) string {
-	d, _, _ := strings.Cut(strings.TrimPrefix(t.TransactionID, a.ResourceID+"-"), "-")
-	return d
+// idDay is the YYYYMMDD a transactionId of the account names
+// (<resourceId>-<YYYYMMDD>-...); false when the id is not the account's.
+func (a *PaymentAccount) idDay(id string) (string, bool) {
+	rest, ok := strings.CutPrefix(id, a.ResourceID+"-")
+	d, _, _ := strings.Cut(rest, "-")
+	return d, ok
 }
 
 // generated is the account's made-up history (Transactions without the
@@ -217,11 +223,10 @@ func (a *PaymentAccount) day(d, today time.Time) []AccountTransaction {
 // Transaction finds one transaction by its transactionId: the id names the
 // day, whose entries are made again.
 func (a *PaymentAccount) Transaction(id string, now time.Time) (AccountTransaction, bool) {
-	rest, ok := strings.CutPrefix(id, a.ResourceID+"-")
+	ds, ok := a.idDay(id)
 	if !ok {
 		return AccountTransaction{}, false
 	}
-	ds, _, _ := strings.Cut(rest, "-")
 	d, err := time.Parse("20060102", ds)
 	if err != nil {
 		return AccountTransaction{}, false

@@ -741,6 +741,13 @@ func describePayment(p *Payment) []paymentLine {
 // read. Call with the store's lock held (the ledger has its own).
 func (s *Server) book(p *Payment) {
 	local := p.Executed.In(s.zone)
+	// A standing order's instalment is coded as one (ISO 20022 bank
+	// transaction code PMNT-ICDT-STDO), as the generated history's rent
+	// is: written so at once, a reader never sees another code.
+	code := "PMNT-ICDT-ESCT"
+	if p.Service == "periodic-payments" {
+		code = "PMNT-ICDT-STDO"
+	}
 	// book debits one entry; a batch entry (iban "") has no one creditor
 	// account.
 	book := func(i int, amount int64, creditor, iban, e2e, text string) {
@@ -749,7 +756,7 @@ func (s *Server) book(p *Payment) {
 			TransactionID:  fmt.Sprintf("%s-%s-%s-%d", p.Debtor.ResourceID, local.Format("20060102"), p.ID, i+1),
 			EntryReference: p.ID, EndToEndID: e2e, BookingDate: date, ValueDate: date,
 			TransactionAmount: cents(p.Debtor.Currency, -amount), CreditorName: creditor,
-			RemittanceInformationUnstructured: text, BankTransactionCode: "PMNT-ICDT-ESCT", booked: true,
+			RemittanceInformationUnstructured: text, BankTransactionCode: code, booked: true,
 		}
 		if iban != "" {
 			t.CreditorAccount = &AccountReference{IBAN: iban}

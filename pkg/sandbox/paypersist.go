@@ -163,9 +163,6 @@ func (s *Server) loadPayments(ps []*Payment) {
 			// executed: it runs from today, not from its startDate.
 			p.Order = &orderProgress{Through: today.AddDate(0, 0, -1).Format(time.DateOnly)}
 		}
-		if s.store.payments.due == nil {
-			s.store.payments.due = map[string]*Payment{}
-		}
 		s.store.payments.due[p.ID] = p
 	}
 	s.store.payments.nextDue = time.Time{}

@@ -93,9 +93,6 @@ func (s *Server) scheduled(p *Payment, now time.Time) bool {
 		return false
 	}
 	s.store.payments.nextDue = time.Time{}
-	if s.store.payments.due == nil {
-		s.store.payments.due = map[string]*Payment{}
-	}
 	s.store.payments.due[p.ID] = p
 	// Today's instalment at once; the caller saves p, the data file gets
 	// the others (none unless a read was missed) without waiting.
@@ -244,17 +241,12 @@ func (s *Server) instalment(p *Payment, day, at time.Time) {
 }
 
 // bookInstalment books one instalment of p executed at at: book books a
-// payment on the day of its Executed, so a copy carries the instalment's.
-// The entry is coded as a standing order's (ISO 20022 bank transaction
-// code PMNT-ICDT-STDO), as the generated history's rent is.
+// payment on the day of its Executed, so a copy carries the instalment's
+// (book codes it PMNT-ICDT-STDO, a standing order's).
 func (s *Server) bookInstalment(p *Payment, at time.Time) {
 	q := *p
 	q.Executed = at
 	s.book(&q)
-	l := p.Debtor.ledger
-	l.mu.Lock()
-	l.entries[len(l.entries)-1].BankTransactionCode = "PMNT-ICDT-STDO"
-	l.mu.Unlock()
 }
 
 // finishOrder ends a standing order whose last instalment is done: ACSC,

@@ -522,3 +522,27 @@ func TestWeekendInstalments(t *testing.T) {
 		}
 	}
 }
+
+// TestBookWritesStandingOrderCode: book writes a periodic payment's entry
+// with the standing order's code, PMNT-ICDT-STDO, at once: a reader of the
+// ledger never sees it as PMNT-ICDT-ESCT (it was written so and recoded
+// after, under a second lock). A single payment's entry stays ESCT.
+func TestBookWritesStandingOrderCode(t *testing.T) {
+	s := startData(t, "", Options{RatePerSecond: -1})
+	defer s.Close()
+	now := s.now()
+	for _, c := range []struct{ service, id, want string }{
+		{"periodic-payments", "book-periodic", "PMNT-ICDT-STDO"},
+		{"payments", "book-single", "PMNT-ICDT-ESCT"},
+	} {
+		s.store.locked(func() {
+			p := &Payment{ID: c.id, Service: c.service, Debtor: s.psu(PaymentCustomerID).Accounts[0], Executed: now, Total: 100,
+				Single: &paymentBody{InstructedAmount: &Amount{Amount: "1.00", Currency: "EUR"}, CreditorName: "Landlord",
+					CreditorAccount: &AccountReference{IBAN: "FI02 1234 5600 0000 14"}}}
+			s.book(p)
+		})
+		if got := ledgerOf(s, 0, c.id); len(got) != 1 || got[0].BankTransactionCode != c.want {
+			t.Errorf("%s: entries %+v, want one coded %s", c.service, got, c.want)
+		}
+	}
+}

@@ -148,20 +148,7 @@ func (s *Server) paymentDecision(w http.ResponseWriter, r *http.Request, sess *a
 		s.store.codes[code.value] = code
 		saved.add(s.store.save(p, code))
 	})
-	// What the redirect reports is in the data file first.
-	if err := saved.wait(); err != nil {
-		s.errorPage(w, saveFailed(err))
-		return
-	}
-	switch {
-	case gone:
-		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "invalid_request", "the payment no longer awaits authorisation")
-		return
-	case code == nil:
-		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "access_denied", refused)
-		return
-	}
-	s.redirectCode(w, r, sess, code)
+	s.endDecision(w, r, sess, &saved, gone, "the payment no longer awaits authorisation", code, refused)
 }
 
 // autoApprovePayment is AutoApprove for a payment, or its cancellation:

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/xs2a-dev/xs2a/pkg/iban"
+	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	"github.com/xs2a-dev/xs2a/pkg/text"
 )
 
@@ -95,6 +96,15 @@ func (s *Server) GrantPIISConsent(customerID, account, tppOrgID string, validUnt
 		return "", err
 	}
 	return p.ID, nil
+}
+
+// GrantOwnPIISConsent grants the sandbox's own TPP (the organisation of
+// its QWAC) a PIIS consent of account, as the account's holder would on
+// the grant page, valid for DefaultPIISValidity: `sandbox serve
+// --piis-consent` and flow's embedded sandbox get a consent without a
+// browser.
+func (s *Server) GrantOwnPIISConsent(account string) (string, error) {
+	return s.GrantPIISConsent("", account, qcert.OrganizationIdentifier(s.Certs.QWAC.Cert), time.Time{})
 }
 
 // newPIIS builds a received consent for the account of customerID (or of
@@ -203,7 +213,18 @@ func (s *Server) expirePIIS(p *PIISConsent) {
 // piisOf reports that the consent is tpp's: its organisation, and its CA
 // when bound. Call with the store's lock held.
 func piisOf(p *PIISConsent, tpp *TPP) bool {
-	return p.OrganizationID == tpp.OrganizationID && (p.CA == "" || p.CA == tpp.CA)
+	return p.OrganizationID == tpp.OrganizationID && sameCA(p.CA, tpp.CA, false)
+}
+
+// sameCA reports that a consent bound to CA bound ("": to none yet, so
+// any CA of its organisation) may be used by a party whose CA is ca. The
+// two callers differ in the party's "": a TPP (piisOf) shows its CA in
+// every QWAC, so its "" is no CA and matches only an unbound consent; an
+// app (piisAwaits, unbound true) has no CA until its first token exchange
+// binds it (oauth.go), so its "" matches any consent of the organisation,
+// and the exchange then checks the TPP itself with piisOf.
+func sameCA(bound, ca string, unbound bool) bool {
+	return bound == "" || bound == ca || (unbound && ca == "")
 }
 
 // piisAwaits says why the consent cannot be authorised through app, ""
@@ -218,7 +239,7 @@ func (s *Server) piisAwaits(id string, app *App) (why string) {
 		switch {
 		case p == nil:
 			why = fmt.Sprintf("PIIS consent %q does not exist", id)
-		case p.OrganizationID != app.OrganizationID || (p.CA != "" && app.CA != "" && p.CA != app.CA):
+		case p.OrganizationID != app.OrganizationID || !sameCA(p.CA, app.CA, true):
 			why = fmt.Sprintf("PIIS consent %q belongs to another TPP", id)
 		case p.Status != StatusReceived && p.Status != StatusValid:
 			// It never becomes authorisable again: the next step is a new

@@ -339,3 +339,25 @@ func TestPIISTokenNeedsPSPIC(t *testing.T) {
 		t.Errorf("PIIS token for a PSP_AI-only QWAC: %d %s", a.status, a.body)
 	}
 }
+
+// TestGrantOwnPIISConsent: the sandbox's own grant is for its QWAC's
+// organisation (its CA known from the default app), the account's holder,
+// the default validity, in status received.
+func TestGrantOwnPIISConsent(t *testing.T) {
+	s := startData(t, "", Options{RatePerSecond: -1})
+	defer s.Close()
+	id, err := s.GrantOwnPIISConsent(currentIBAN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p PIISConsent
+	s.store.locked(func() { p = *s.store.piis[id] })
+	want := dateOf(s.now().Add(DefaultPIISValidity).In(s.zone))
+	if p.OrganizationID != s.DefaultApp.OrganizationID || p.CA != s.DefaultApp.CA || p.IBAN != currentIBAN ||
+		p.PSU == nil || p.Status != StatusReceived || !p.ValidUntil.Equal(want) {
+		t.Errorf("consent %+v, want org %s, CA %s, %s, received until %s", p, s.DefaultApp.OrganizationID, s.DefaultApp.CA, currentIBAN, want)
+	}
+	if _, err := s.GrantOwnPIISConsent("FI0000000000000000"); err == nil {
+		t.Error("an unknown account was granted")
+	}
+}

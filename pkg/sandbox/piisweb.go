@@ -311,19 +311,7 @@ func (s *Server) piisDecision(w http.ResponseWriter, r *http.Request, sess *auth
 		s.store.codes[code.value] = code
 		saved.add(s.store.save(p, code))
 	})
-	if err := saved.wait(); err != nil {
-		s.errorPage(w, saveFailed(err))
-		return
-	}
-	switch {
-	case gone:
-		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "invalid_request", "the PIIS consent can no longer be authorised")
-		return
-	case code == nil:
-		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "access_denied", "the PSU refused the PIIS consent")
-		return
-	}
-	s.redirectCode(w, r, sess, code)
+	s.endDecision(w, r, sess, &saved, gone, "the PIIS consent can no longer be authorised", code, "the PSU refused the PIIS consent")
 }
 
 // autoApprovePIIS is AutoApprove for a PIIS consent: the customer who

@@ -128,7 +128,7 @@ type store struct {
 func newStore() *store {
 	return &store{apps: map[string]*App{}, consents: map[string]*Consent{}, tokens: map[string]*token{}, byApp: map[string]*list.List{},
 		codes: map[string]*authCode{}, sessions: map[string]*authSession{}, signIns: map[string][]*authSession{},
-		payments: payments{byID: map[string]*Payment{}}, piis: map[string]*PIISConsent{}}
+		payments: payments{byID: map[string]*Payment{}, due: map[string]*Payment{}}, piis: map[string]*PIISConsent{}}
 }
 
 // locked runs f with the store's lock held, released by defer: a panic in

@@ -100,31 +100,19 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := &authSession{id: randomID(24), clientID: app.ClientID, redirectURI: redirect, state: state, challenge: challenge,
 		otp: otp(), expires: s.now().Add(SessionTTL)}
-	if ref.kind == "PIIS" {
-		sess.piisID = ref.id
-		if s.opts.AutoApprove {
-			s.autoApprovePIIS(w, r, sess)
-			return
-		}
-		s.signIn(w, sess, app)
-		return
+	// The session names what is authorised; AutoApprove has its PSU
+	// approve at once, else the PSU signs in.
+	var auto func(http.ResponseWriter, *http.Request, *authSession)
+	switch ref.kind {
+	case "PIIS":
+		sess.piisID, auto = ref.id, s.autoApprovePIIS
+	case "PIS":
+		sess.paymentID, auto = ref.id, s.autoApprovePayment
+	default:
+		sess.consentID, auto = ref.id, s.autoApproveConsent
 	}
-	if ref.kind == "PIS" {
-		sess.paymentID = ref.id
-		if s.opts.AutoApprove {
-			s.autoApprovePayment(w, r, sess)
-			return
-		}
-		s.signIn(w, sess, app)
-		return
-	}
-	sess.consentID = ref.id
 	if s.opts.AutoApprove {
-		// The PSU picks all its accounts where the consent lets it pick
-		// (availableAccounts, availableAccountsWithBalance, empty lists):
-		// without a pick those consents would give nothing.
-		psu := s.autoPSU(sess)
-		s.approve(w, r, sess, psu, allResourceIDs(psu))
+		auto(w, r, sess)
 		return
 	}
 	s.signIn(w, sess, app)
@@ -421,6 +409,15 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 	s.approve(w, r, sess, psu, r.PostForm["account"])
 }
 
+// autoApproveConsent is AutoApprove for an account information consent:
+// the PSU picks all its accounts where the consent lets it pick
+// (availableAccounts, availableAccountsWithBalance, empty lists): without
+// a pick those consents would give nothing.
+func (s *Server) autoApproveConsent(w http.ResponseWriter, r *http.Request, sess *authSession) {
+	psu := s.autoPSU(sess)
+	s.approve(w, r, sess, psu, allResourceIDs(psu))
+}
+
 // approve marks the consent valid with what the PSU granted and sends the
 // browser back with a code.
 func (s *Server) approve(w http.ResponseWriter, r *http.Request, sess *authSession, psu *PSU, picked []string) {
@@ -475,6 +472,27 @@ func (s *Server) redirectCode(w http.ResponseWriter, r *http.Request, sess *auth
 	q.Set("iss", trimBase(s.URL))
 	u.RawQuery = q.Encode()
 	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+// endDecision ends the PSU's decision on a payment (or its cancellation)
+// or a PIIS consent: once what the redirect reports is in the data file,
+// an invalid_request redirect saying goneWhy when the object no longer
+// awaited the decision, access_denied saying refused when the PSU refused
+// (no code), else the code.
+func (s *Server) endDecision(w http.ResponseWriter, r *http.Request, sess *authSession, saved *pending, gone bool, goneWhy string,
+	code *authCode, refused string) {
+	if err := saved.wait(); err != nil {
+		s.errorPage(w, saveFailed(err))
+		return
+	}
+	switch {
+	case gone:
+		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "invalid_request", goneWhy)
+	case code == nil:
+		redirectError(w, r, sess.redirectURI, sess.state, trimBase(s.URL), "access_denied", refused)
+	default:
+		s.redirectCode(w, r, sess, code)
+	}
 }
 
 // allResourceIDs are the resource ids of all the PSU's accounts, cards and

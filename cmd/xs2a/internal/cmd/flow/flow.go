@@ -334,9 +334,8 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 			if fundsReq.Account.PAN != "" {
 				acct = maskPAN(fundsReq.Account.PAN)
 			}
-			org := qcert.OrganizationIdentifier(sb.Certs.QWAC.Cert)
 			o.grantPIIS = &piisGrant{account: acct, grant: func() (string, error) {
-				return sb.GrantPIISConsent("", acct, org, time.Time{})
+				return sb.GrantOwnPIISConsent(acct)
 			}}
 		}
 		rec.Sandbox, rec.FellBack = true, !o.Sandbox

@@ -3,10 +3,7 @@ package sandbox
 import (
 	"fmt"
 
-	"time"
-
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
-	"github.com/xs2a-dev/xs2a/pkg/qcert"
 	sbx "github.com/xs2a-dev/xs2a/pkg/sandbox"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
@@ -21,10 +18,9 @@ type grantedPIIS struct {
 // PIIS consent of each account, as the account's holder would on the
 // grant page: scripts and tests get consents without a browser.
 func grantPIIS(s *sbx.Server, accounts []string) ([]grantedPIIS, error) {
-	org := qcert.OrganizationIdentifier(s.Certs.QWAC.Cert)
 	var out []grantedPIIS
 	for _, a := range accounts {
-		id, err := s.GrantPIISConsent("", a, org, time.Time{})
+		id, err := s.GrantOwnPIISConsent(a)
 		if err != nil {
 			return nil, cmdutil.UsageErrorf("--piis-consent %q: %v", termsafe.Line(a), err)
 		}
