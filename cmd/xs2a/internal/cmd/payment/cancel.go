@@ -9,6 +9,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/shquote"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -190,8 +191,11 @@ func cancelRun(ctx context.Context, o *CancelOptions) error {
 		fmt.Fprintf(o.IO.Out, "sca link: %s\n", l(out.SCALink))
 	}
 	// The bank's page for the payment's scope (PIS:<paymentId>) is the
-	// cancellation's while it awaits the PSU.
-	fmt.Fprintln(o.IO.ErrOut, "next: the PSU authorises the cancellation: "+s.Again("authorize --payment")+", then "+s.Again("payment status")+" (CANC once approved) or "+s.Again("payment cancel --status"))
+	// cancellation's while it awaits the PSU. Each step names the payment:
+	// it need not be the remembered one, which they would act on.
+	id := l(shquote.Arg(t.ID))
+	fmt.Fprintln(o.IO.ErrOut, "next: the PSU authorises the cancellation: "+s.Again("authorize --payment "+id)+", then "+s.Again(statusWords(t))+
+		" (CANC once approved) or "+s.Again("payment cancel "+id+" --status"+pathWords(t)))
 	return nil
 }
 

@@ -57,7 +57,13 @@ func cli(words string) string { return "xs2a " + words }
 // product named when they are not the defaults (another id than the
 // remembered one needs them).
 func statusWords(t Target) string {
-	w := "payment status " + l(shquote.Arg(t.ID)) + " --wait"
+	return "payment status " + l(shquote.Arg(t.ID)) + " --wait" + pathWords(t)
+}
+
+// pathWords are the --service and --product flags that address t when
+// they are not the defaults.
+func pathWords(t Target) string {
+	w := ""
 	if t.Service != "payments" {
 		w += " --service " + t.Service
 	}
