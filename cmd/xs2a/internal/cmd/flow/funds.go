@@ -53,9 +53,6 @@ func (o *FlowOptions) fundsRequest(embedded bool) (xs2a.FundsRequest, error) {
 	return fo.Request()
 }
 
-// rememberedPIIS is --piis given without a value: the state's consent.
-const rememberedPIIS = "\x00remembered"
-
 // piisSource is the PIIS consent the funds journey authorises: an id
 // (--piis, or the state's), or one the embedded sandbox's PSU grants.
 type piisSource struct {
@@ -75,10 +72,10 @@ type piisGrant struct {
 // /psu/piis-consents, so the journey shows the bank's whole PIIS flow.
 func (o *FlowOptions) piisConsent(s *cmdutil.Session, embedded bool) (piisSource, error) {
 	// The embedded sandbox's PSU grants one: no other id can exist there.
-	if embedded && o.grantPIIS != nil && (o.PIIS == "" || o.PIIS == rememberedPIIS) {
+	if embedded && o.grantPIIS != nil && (o.PIIS == "" || o.PIIS == cmdutil.Remembered) {
 		return piisSource{grant: o.grantPIIS.grant, shown: o.grantPIIS.account}, nil
 	}
-	if o.PIIS != rememberedPIIS {
+	if o.PIIS != cmdutil.Remembered {
 		return piisSource{id: o.PIIS}, nil
 	}
 	st, err := s.Store.Load(s.Config.ProfileName)

@@ -77,7 +77,7 @@ func registerJourneyFlags(cmd *cobra.Command, o *FlowOptions) {
 	fl.BoolVar(&o.Payment, "payment", false, "the payment journey: token, payment initiate, authorize --payment, token exchange, payment status until final")
 	fl.BoolVar(&o.Funds, "funds", false, "the funds confirmation journey: token, [authorize --piis, token exchange,] funds-confirmation")
 	fl.StringVar(&o.PIIS, "piis", "", "with --funds: authorise this PIIS consent (scope scopes.piis; no ID: the state's) and confirm funds with its token")
-	fl.Lookup("piis").NoOptDefVal = rememberedPIIS
+	fl.Lookup("piis").NoOptDefVal = cmdutil.Remembered
 	o.Pay.BodyFlags(cmd)
 	fl.DurationVar(&o.Interval, "interval", 2*time.Second, "with --payment: time between the payment's status reads")
 	fl.StringVar(&o.FundsReq.Account, "account", "", "with --funds: the account's IBAN")
