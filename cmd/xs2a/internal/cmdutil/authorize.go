@@ -430,15 +430,7 @@ func notScopeChar(r rune) bool { return r < 0x21 || r > 0x7e || r == '"' || r ==
 // ::1, localhost).
 func loopbackEndpoint(raw string) bool {
 	u, err := url.Parse(raw)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return err == nil && origin.Loopback(u.Hostname())
 }
 
 func randomState() string {
