@@ -76,7 +76,7 @@ func pathWords(t Target) string {
 // outcome is --exit-status's code for a status read: 0 executed or
 // accepted (a standing order accepted), 9 rejected or cancelled; a status
 // that is neither yet fails as --wait's timeout does (exit 1).
-func outcome(s *cmdutil.Session, t Target, status string) error {
+func outcome(t Target, status string) error {
 	switch {
 	case xs2a.PaymentAccepted(t.Service, status):
 		return nil

@@ -126,7 +126,7 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 		}
 	}
 	if o.ExitStatus {
-		return outcome(s, t, st.TransactionStatus)
+		return outcome(t, st.TransactionStatus)
 	}
 	return nil
 }
