@@ -107,17 +107,17 @@ type cancelJSON struct {
 // cancellation's while it is asked), then the payment's status again.
 func authorizeCancellation(ctx context.Context, o *CancelOptions, s *cmdutil.Session, t Target, out *cancelJSON) error {
 	ao, browse := o.Wait.Options(o.IO, o.Browser)
-	ao.ConsentID, ao.Exchange, ao.Kind, ao.Command = t.ID, true, profile.ScopePIS, "xs2a authorize --payment "+t.ID
+	// The timeout's hint is Authorize's own (the id quoted, --exchange).
+	ao.ConsentID, ao.Exchange, ao.Kind = t.ID, true, profile.ScopePIS
 	if _, err := s.Authorize(ctx, ao, browse, o.IO.ErrOut); err != nil {
 		return err
 	}
-	return s.WithClientToken(ctx, func(token string) error {
-		st, err := s.API.PaymentStatus(ctx, token, t.Service, t.Product, t.ID)
-		if err == nil {
-			out.Authorized, out.TransactionStatus = true, st.TransactionStatus
-		}
+	st, _, err := (&StatusOptions{IO: o.IO}).Read(ctx, s, t)
+	if err != nil {
 		return err
-	})
+	}
+	out.Authorized, out.TransactionStatus = true, st.TransactionStatus
+	return nil
 }
 
 // open is the session and the payment addressed, as both runs start.
