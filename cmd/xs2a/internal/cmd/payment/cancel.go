@@ -170,7 +170,7 @@ func cancelRun(ctx context.Context, o *CancelOptions) error {
 			return err
 		}
 	}
-	remember(s, t, out.TransactionStatus)
+	Remember(s, t, out.TransactionStatus)
 	if s.WantsJSON() {
 		return cmdutil.WriteJSON(o.IO.Out, out)
 	}
@@ -194,7 +194,7 @@ func cancelRun(ctx context.Context, o *CancelOptions) error {
 	// cancellation's while it awaits the PSU. Each step names the payment:
 	// it need not be the remembered one, which they would act on.
 	id := l(shquote.Arg(t.ID))
-	fmt.Fprintln(o.IO.ErrOut, "next: the PSU authorises the cancellation: "+s.Again("authorize --payment "+id)+", then "+s.Again(statusWords(t))+
+	fmt.Fprintln(o.IO.ErrOut, "next: the PSU authorises the cancellation: "+s.Again("authorize --payment "+id)+", then "+s.Again(StatusWords(t))+
 		" (CANC once approved) or "+s.Again("payment cancel "+id+" --status"+pathWords(t)))
 	return nil
 }

@@ -32,7 +32,7 @@ func acceptedNote(service string) string {
 // timedOut says so for --wait's timeout: a longer one is then a way.
 func waitingFor(t Target, status string, timedOut bool) string {
 	id := l(shquote.Arg(t.ID))
-	again := "`" + cli(statusWords(t)) + "`"
+	again := "`" + cli(StatusWords(t)) + "`"
 	if timedOut {
 		again += ", or a longer --timeout"
 	}
@@ -53,10 +53,10 @@ func waitingFor(t Target, status string, timedOut bool) string {
 // error line, so writing them here would say them twice.
 func cli(words string) string { return "xs2a " + words }
 
-// statusWords is `payment status ID --wait` for t, its service and
+// StatusWords is `payment status ID --wait` for t, its service and
 // product named when they are not the defaults (another id than the
-// remembered one needs them).
-func statusWords(t Target) string {
+// remembered one needs them); `xs2a flow --payment` names it too.
+func StatusWords(t Target) string {
 	return "payment status " + l(shquote.Arg(t.ID)) + " --wait" + pathWords(t)
 }
 

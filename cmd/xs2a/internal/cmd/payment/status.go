@@ -106,7 +106,7 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	remember(s, t, st.TransactionStatus)
+	Remember(s, t, st.TransactionStatus)
 	final := xs2a.FinalStatus(st.TransactionStatus)
 	if s.WantsJSON() {
 		return cmdutil.WriteJSON(o.IO.Out, statusJSON{targetJSON: t.json(),
