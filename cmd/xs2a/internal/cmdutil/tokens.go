@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
@@ -160,6 +161,10 @@ func (s *Session) Exchange(ctx context.Context, code, verifier, redirect string)
 // this one's.
 func (s *Session) checkGrantedScope(kind, id, granted string) error {
 	want, err := s.Config.Profile.Scope(kind, id)
+	if ide := (*profile.ScopeIDError)(nil); errors.As(err, &ide) {
+		// No scope names this id: no token can be its.
+		return &ExitError{Code: ExitAuth, Err: fmt.Errorf("%w; nothing kept", err)}
+	}
 	if err != nil || granted == "" || slices.Contains(strings.Fields(granted), want) {
 		return nil
 	}
