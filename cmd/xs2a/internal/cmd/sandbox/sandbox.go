@@ -270,10 +270,10 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		case other != name:
 			fmt.Fprintf(errOut, "%s keeps profile: %s; use this sandbox with -p %s (or XS2A_PROFILE=%s)\n", cfg.Path, other, name, name)
 		}
-	}
-	if o.WriteProfile != "" && len(piis) > 0 {
-		if err := rememberPIIS(strings.ToLower(o.WriteProfile), piis[len(piis)-1].ID); err != nil {
-			return err
+		if len(piis) > 0 {
+			if err := rememberPIIS(name, piis[len(piis)-1].ID); err != nil {
+				return err
+			}
 		}
 	}
 	if err := printServe(o, s, kv, piis, generated, show); err != nil {
