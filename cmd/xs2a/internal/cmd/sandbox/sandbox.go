@@ -20,6 +20,7 @@ import (
 	sbx "github.com/xs2a-dev/xs2a/pkg/sandbox"
 	"github.com/xs2a-dev/xs2a/pkg/shquote"
 	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -376,7 +377,7 @@ func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, piis []gra
 		if o.WriteProfile != "" {
 			run += " -p " + shquote.Arg(o.WriteProfile)
 		}
-		fmt.Fprintf(w, "  PIIS consent:           %s for %s: %s authorize --piis %s --exchange\n", g.ID, g.Account, run, g.ID)
+		fmt.Fprintf(w, "  PIIS consent:           %s for %s: %s authorize --piis %s --exchange\n", g.ID, termsafe.Line(g.Account), run, g.ID)
 	}
 	if o.WriteProfile != "" {
 		fmt.Fprintf(w, "  profile %q written to %s (account_type %s): try  xs2a --profile %s certs check\n", o.WriteProfile, cfg.Path, kv["account_type"], o.WriteProfile)
