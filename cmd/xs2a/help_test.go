@@ -70,3 +70,22 @@ func TestHelpShowsPlainValueNamesAndOnlyCommandsAsExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpHasNoControlBytes: the help of the commands whose id flags may
+// be given without a value shows that default as printable text (a NUL
+// marker there broke the terminal's line and the flags' alignment).
+func TestHelpHasNoControlBytes(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"authorize"}, {"flow"}} {
+		r := xs2a(t, dir, "", nil, append(args, "--help")...)
+		for i, c := range r.stdout {
+			if (c < 0x20 && c != '\n') || c == 0x7f {
+				t.Errorf("xs2a %v --help: control byte %q at %d: %q", args, c, i, r.stdout[max(0, i-40):i])
+				break
+			}
+		}
+		if !strings.Contains(r.stdout, `--piis string[="(remembered)"]`) {
+			t.Errorf("xs2a %v --help: --piis's default without a value is not shown as (remembered):\n%s", args, r.stdout)
+		}
+	}
+}

@@ -125,7 +125,7 @@ func TestPaymentCancellationThroughTheBinary(t *testing.T) {
 	}
 	r := s.run(nil, "payment", "cancel")
 	if r.code != 0 || !strings.Contains(r.stdout, "the PSU must authorise the cancellation (authorisation auth-") || !strings.Contains(r.stdout, ", received)") ||
-		!strings.Contains(r.stdout, "sca link: https://127.0.0.1:") || !regexp.MustCompile(`next: the PSU authorises the cancellation: xs2a .*authorize --payment, then `).MatchString(r.stderr) {
+		!strings.Contains(r.stdout, "sca link: https://127.0.0.1:") || !regexp.MustCompile(`next: the PSU authorises the cancellation: xs2a .*authorize --payment pmt-\S+, then xs2a .*payment status pmt-\S+ --wait --service periodic-payments`).MatchString(r.stderr) {
 		t.Fatalf("payment cancel: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := s.run(nil, "payment", "status"); !strings.Contains(r.stdout, "ACTC") {

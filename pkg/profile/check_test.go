@@ -70,3 +70,27 @@ func TestScope(t *testing.T) {
 		}
 	}
 }
+
+// TestScopeRefusesAnIDItCannotHold: a scope token is printable ASCII
+// without spaces, quotes or backslashes (RFC 6749 §3.3); an id with a
+// space would add a scope to what the PSU is asked for. Every caller of
+// Scope gets the refusal, naming the kind and the character.
+func TestScopeRefusesAnIDItCannotHold(t *testing.T) {
+	var p Profile
+	for _, tc := range []struct{ kind, id, want string }{
+		{ScopePIS, "pay-1 AIS:cns-9", `payment pay-1 AIS:cns-9 cannot go in the OAuth scope: it holds ' '`},
+		{ScopePIIS, `c"1`, `funds confirmation consent c"1 cannot go in the OAuth scope: it holds '"'`},
+		{ScopeAIS, "päy", `consent päy cannot go in the OAuth scope: it holds 'ä'`},
+		{ScopeAIS, `a\b`, `it holds '\\'`},
+		{ScopePIS, "p\x1b[2J", `it holds '\x1b'`},
+	} {
+		got, err := p.Scope(tc.kind, tc.id)
+		var ide *ScopeIDError
+		if got != "" || !errors.As(err, &ide) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "RFC 6749") {
+			t.Errorf("Scope(%s, %q) = %q, %v; want a refusal with %q", tc.kind, tc.id, got, err, tc.want)
+		}
+		if strings.ContainsRune(err.Error(), 0x1b) {
+			t.Errorf("Scope(%s, %q): the error carries the raw escape: %q", tc.kind, tc.id, err)
+		}
+	}
+}

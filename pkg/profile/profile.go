@@ -6,7 +6,10 @@ package profile
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 )
 
 // Config is the resolved configuration a command runs with.
@@ -135,6 +138,9 @@ func ValidateScope(kind, template string) error {
 // (ScopeAIS, ScopePIS, ScopePIIS): the profile's template, else the
 // default, with the placeholder replaced.
 func (p *Profile) Scope(kind, id string) (string, error) {
+	if i := strings.IndexFunc(id, notScopeChar); i >= 0 {
+		return "", &ScopeIDError{Kind: kind, ID: id, Rune: []rune(id[i:])[0]}
+	}
 	t := map[string]string{ScopeAIS: p.Scopes.AIS, ScopePIS: p.Scopes.PIS, ScopePIIS: p.Scopes.PIIS}[kind]
 	if err := ValidateScope(kind, t); err != nil {
 		return "", err
@@ -144,6 +150,27 @@ func (p *Profile) Scope(kind, id string) (string, error) {
 	}
 	return strings.ReplaceAll(t, scopePlaceholder[kind], id), nil
 }
+
+// ScopeIDError is an id that cannot go in a scope. The id may come from
+// the bank (the state remembers its paymentId): a space in it would add a
+// scope of the bank's choosing to what the PSU is asked for.
+type ScopeIDError struct {
+	Kind, ID string
+	Rune     rune // the first one a scope cannot hold
+}
+
+func (e *ScopeIDError) Error() string {
+	what := map[string]string{ScopePIS: "payment ", ScopePIIS: "funds confirmation consent "}[e.Kind]
+	if what == "" {
+		what = "consent "
+	}
+	return fmt.Sprintf("%s cannot go in the OAuth scope: it holds %s, and a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3: a space would add another scope to what the PSU is asked for)",
+		termsafe.Line(what+e.ID), termsafe.Line(strconv.QuoteRune(e.Rune)))
+}
+
+// notScopeChar is a rune a scope token cannot hold (RFC 6749 §3.3:
+// NQCHAR = %x21 / %x23-5B / %x5D-7E).
+func notScopeChar(r rune) bool { return r < 0x21 || r > 0x7e || r == '"' || r == '\\' }
 
 // Signing holds how an ASPSP wants requests signed.
 type Signing struct {

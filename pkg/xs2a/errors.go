@@ -162,10 +162,10 @@ func (e *APIError) Hint() string {
 // or trust the new set; against a bank, certificates from the QTSP.
 func (e *APIError) roleHint() string {
 	role, service, check := "PSP_AI", "account information", "ais"
-	switch p := strings.TrimPrefix(strings.TrimPrefix(e.Path, "/v1"), "/v2"); {
-	case strings.HasPrefix(p, "/funds-confirmations"), strings.HasPrefix(p, "/consents/confirmation-of-funds"):
+	switch segs := apiSegments(e.Path); {
+	case segs[0] == "funds-confirmations", consentPath(e.Path) && segs[1] == "confirmation-of-funds":
 		role, service, check = "PSP_IC", "funds confirmation", "piis"
-	case strings.HasPrefix(p, "/payments"), strings.HasPrefix(p, "/periodic-payments"), strings.HasPrefix(p, "/bulk-payments"), strings.HasPrefix(p, "/signing-baskets"):
+	case slices.Contains(PaymentServices, segs[0]), segs[0] == "signing-baskets":
 		role, service, check = "PSP_PI", "payment initiation", "pis"
 	}
 	h := "the certificates' PSD2 roles lack " + role + ", which " + service + " needs (`xs2a certs check --for " + check + "` shows them)"
@@ -207,15 +207,23 @@ func (e *APIError) tooMany() string {
 // noConsentPath reports a path called without a consent (payments, funds
 // confirmation, consent management), where no frequencyPerDay is spent.
 func noConsentPath(p string) bool {
-	segs := strings.Split(strings.Trim(p, "/"), "/")
-	return len(segs) >= 2 && (slices.Contains(PaymentServices, segs[1]) || segs[1] == "funds-confirmations" || segs[1] == "consents")
+	first := apiSegments(p)[0]
+	return consentPath(p) || slices.Contains(PaymentServices, first) || first == "funds-confirmations"
 }
 
 // consentPath reports a path of the consent endpoints, which the
 // client-credentials token opens (/v1/consents, /v1/consents/{id}, .../status).
-func consentPath(p string) bool {
+func consentPath(p string) bool { return apiSegments(p)[0] == "consents" }
+
+// apiSegments are the first two segments of a path after its version
+// (/v1/consents/abc/status: consents, abc), "" for those it lacks.
+func apiSegments(p string) [2]string {
+	var out [2]string
 	segs := strings.Split(strings.Trim(p, "/"), "/")
-	return len(segs) >= 2 && segs[1] == "consents"
+	if len(segs) > 1 {
+		copy(out[:], segs[1:])
+	}
+	return out
 }
 
 // maskedPANPath reports a path with a masked PAN (524378******8693, or as

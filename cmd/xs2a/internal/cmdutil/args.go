@@ -8,6 +8,12 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// Remembered is the value of an id flag given without one (NoOptDefVal
+// of authorize's --payment and --piis, flow's --piis): the state's id.
+// --help shows it (`--piis string[="(remembered)"]`), so it is printable;
+// no bank's id is written so.
+const Remembered = "(remembered)"
+
 // NoArgs rejects positional arguments with a usage error; for a group
 // (a command with subcommands) the word is a subcommand mistyped.
 func NoArgs(cmd *cobra.Command, args []string) error {

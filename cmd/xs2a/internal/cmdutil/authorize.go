@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -240,18 +239,15 @@ func (s *Session) authPreflight(ctx context.Context, o AuthorizeOptions, errOut 
 		}
 		return nil, UsageErrorf("no consent to authorize: run `xs2a consent create` first, or give --consent")
 	}
-	// The id may come from the bank (the state remembers its paymentId):
-	// a space in it would add a scope of the bank's choosing to what the
-	// PSU is asked for.
-	if i := strings.IndexFunc(p.consentID, notScopeChar); i >= 0 {
-		return nil, UsageErrorf("%s cannot go in the OAuth scope: it holds %s, and a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3: a space would add another scope to what the PSU is asked for)",
-			termsafe.Line(p.what()), termsafe.Line(strconv.QuoteRune([]rune(p.consentID[i:])[0])))
-	}
 	scopeKind := p.kind
 	if scopeKind == "" {
 		scopeKind = profile.ScopeAIS
 	}
 	if p.scope, err = s.Config.Profile.Scope(scopeKind, p.consentID); err != nil {
+		// An id the scope cannot hold is the id's fault, not the profile's.
+		if ide := (*profile.ScopeIDError)(nil); errors.As(err, &ide) {
+			return nil, UsageError(err)
+		}
 		return nil, UsageErrorf("profile %q: %v", name, err)
 	}
 	if s.OAuth.ClientID == "" {
@@ -422,23 +418,11 @@ func idleNotice(w io.Writer, o AuthorizeOptions, s *Session, registered []string
 	_, _ = io.WriteString(w, b.String())
 }
 
-// notScopeChar is a rune a scope token cannot hold (RFC 6749 §3.3:
-// NQCHAR = %x21 / %x23-5B / %x5D-7E).
-func notScopeChar(r rune) bool { return r < 0x21 || r > 0x7e || r == '"' || r == '\\' }
-
 // loopbackEndpoint reports a URL whose host is this machine (127.0.0.1,
 // ::1, localhost).
 func loopbackEndpoint(raw string) bool {
 	u, err := url.Parse(raw)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	return err == nil && origin.Loopback(u.Hostname())
 }
 
 func randomState() string {

@@ -2,10 +2,8 @@ package cmdutil
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/xs2a-dev/xs2a/pkg/oauth"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 )
 
@@ -26,21 +24,9 @@ func (s *Session) PIISToken(ctx context.Context) (*state.Token, error) {
 	if old.RefreshToken == "" {
 		return nil, &ExitError{Code: ExitAuth, Err: fmt.Errorf("the PIIS token of consent %s expired and has no refresh token: run %s", old.ConsentID, again)}
 	}
-	if _, err := s.Discover(ctx); err != nil {
-		return nil, err
-	}
-	t, err := oauth.Refresh(ctx, s.MTLS, s.OAuth, old.RefreshToken)
+	tok, err := s.refreshed(ctx, old, "the ASPSP refuses the PIIS refresh token: have the PSU authorise the consent again, "+again)
 	if err != nil {
-		var oe *oauth.Error
-		if errors.As(err, &oe) && oe.Code == "invalid_grant" {
-			err = WithHint(err, "the ASPSP refuses the PIIS refresh token: have the PSU authorise the consent again, "+again)
-		}
-		return nil, tokenError(err)
-	}
-	s.warnToken(t)
-	tok := toState(t, old.ConsentID)
-	if tok.RefreshToken == "" {
-		tok.RefreshToken = old.RefreshToken
+		return nil, err
 	}
 	err = s.Store.Update(name, func(st *state.State) error { st.PIISToken = tok; return nil })
 	return tok, err

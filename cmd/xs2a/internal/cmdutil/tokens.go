@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/xs2a-dev/xs2a/pkg/oauth"
+	"github.com/xs2a-dev/xs2a/pkg/profile"
 	"github.com/xs2a-dev/xs2a/pkg/state"
 	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
@@ -160,6 +161,10 @@ func (s *Session) Exchange(ctx context.Context, code, verifier, redirect string)
 // this one's.
 func (s *Session) checkGrantedScope(kind, id, granted string) error {
 	want, err := s.Config.Profile.Scope(kind, id)
+	if ide := (*profile.ScopeIDError)(nil); errors.As(err, &ide) {
+		// No scope names this id: no token can be its.
+		return &ExitError{Code: ExitAuth, Err: fmt.Errorf("%w; nothing kept", err)}
+	}
 	if err != nil || granted == "" || slices.Contains(strings.Fields(granted), want) {
 		return nil
 	}
@@ -201,26 +206,38 @@ func (s *Session) Refresh(ctx context.Context) (*state.Token, error) {
 	if st.UserToken == nil || st.UserToken.RefreshToken == "" {
 		return nil, &ExitError{Code: ExitAuth, Err: fmt.Errorf("no refresh token in profile %q: run `xs2a authorize --exchange`", name)}
 	}
+	tok, err := s.refreshed(ctx, st.UserToken, "the ASPSP refuses the PSU's refresh token: authorize the consent again, `xs2a authorize`, then `xs2a token exchange` (or `xs2a flow`)")
+	if err != nil {
+		return nil, err
+	}
+	err = s.Store.Update(name, func(st *state.State) error { st.UserToken = tok; return nil })
+	return tok, err
+}
+
+// refreshed is old renewed with its refresh token, for the caller to keep
+// in its own slot of the state: the bank's new token for old's consent,
+// old's refresh token kept when the bank sends none (RFC 6749 §6 lets it
+// keep the grant's). invalidGrant is the hint when the bank refuses the
+// grant (a restarted sandbox, a consent ended): only a new SCA gets
+// tokens then.
+func (s *Session) refreshed(ctx context.Context, old *state.Token, invalidGrant string) (*state.Token, error) {
 	if _, err := s.Discover(ctx); err != nil {
 		return nil, err
 	}
-	t, err := oauth.Refresh(ctx, s.MTLS, s.OAuth, st.UserToken.RefreshToken)
+	t, err := oauth.Refresh(ctx, s.MTLS, s.OAuth, old.RefreshToken)
 	if err != nil {
 		var oe *oauth.Error
 		if errors.As(err, &oe) && oe.Code == "invalid_grant" {
-			// The bank no longer honours the PSU's grant (a restarted
-			// sandbox, a consent ended): only a new SCA gets tokens.
-			err = WithHint(err, "the ASPSP refuses the PSU's refresh token: authorize the consent again, `xs2a authorize`, then `xs2a token exchange` (or `xs2a flow`)")
+			err = WithHint(err, invalidGrant)
 		}
 		return nil, tokenError(err)
 	}
 	s.warnToken(t)
-	tok := toState(t, st.UserToken.ConsentID)
+	tok := toState(t, old.ConsentID)
 	if tok.RefreshToken == "" {
-		tok.RefreshToken = st.UserToken.RefreshToken
+		tok.RefreshToken = old.RefreshToken
 	}
-	err = s.Store.Update(name, func(st *state.State) error { st.UserToken = tok; return nil })
-	return tok, err
+	return tok, nil
 }
 
 // UserToken returns a valid PSU token, refreshing an expired one.

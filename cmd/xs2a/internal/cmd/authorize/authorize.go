@@ -85,15 +85,12 @@ $BROWSER, when set, is the command that opens the URL.`,
 	fl.StringVar(&o.ConsentID, "consent", "", "consent to authorize (default: the last created)")
 	fl.StringVar(&o.Payment, "payment", "", "authorize a payment (scope scopes.pis; ID default: the last initiated)")
 	fl.StringVar(&o.PIIS, "piis", "", "authorize a funds confirmation consent (scope scopes.piis; ID default: the state's)")
-	fl.Lookup("payment").NoOptDefVal = remembered
-	fl.Lookup("piis").NoOptDefVal = remembered
+	fl.Lookup("payment").NoOptDefVal = cmdutil.Remembered
+	fl.Lookup("piis").NoOptDefVal = cmdutil.Remembered
 	fl.BoolVar(&o.Exchange, "exchange", false, "exchange the code for tokens at once")
 	o.Wait.Register(cmd)
 	return cmd
 }
-
-// remembered is --payment or --piis given without a value: the state's ID.
-const remembered = "\x00remembered"
 
 // kind is what --consent, --payment and --piis ask to authorise, the ID
 // in ConsentID ("" for the state's).
@@ -115,7 +112,7 @@ func (o *AuthorizeOptions) resolveKind(cmd *cobra.Command, args []string) error 
 	case fl.Changed("piis"):
 		id, kind = o.PIIS, profile.ScopePIIS
 	}
-	if id == remembered {
+	if id == cmdutil.Remembered {
 		id = ""
 	}
 	// `--payment ID` (a space, not =) leaves ID as the argument.

@@ -207,7 +207,7 @@ of the account first, as on the bank's page.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			// `--piis ID` (a space, not =) leaves ID as the argument, as
 			// `authorize --piis ID` takes it.
-			if len(args) == 1 && o.PIIS == rememberedPIIS {
+			if len(args) == 1 && o.PIIS == cmdutil.Remembered {
 				return nil
 			}
 			return cmdutil.NoArgs(cmd, args)

@@ -7,7 +7,6 @@ package flow
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmd/funds"
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
@@ -22,18 +21,12 @@ import (
 // FundsResult is the funds confirmation journey's answer, for --output
 // json (as `funds-confirmation -o json` names it).
 type FundsResult struct {
-	FundsAvailable   bool         `json:"funds_available"`
-	Account          fundsAccount `json:"account"`
-	InstructedAmount xs2a.Amount  `json:"instructed_amount"`
+	FundsAvailable   bool              `json:"funds_available"`
+	Account          funds.AccountJSON `json:"account"`
+	InstructedAmount xs2a.Amount       `json:"instructed_amount"`
 	// ConsentID is the PIIS consent whose token (or Consent-ID) the call
 	// carried, if any.
 	ConsentID string `json:"consent_id,omitempty"`
-}
-
-// fundsAccount names the account; a full PAN only masked.
-type fundsAccount struct {
-	IBAN      string `json:"iban,omitempty"`
-	MaskedPAN string `json:"masked_pan,omitempty"`
 }
 
 // fundsRequest is the request `funds-confirmation` would send for the
@@ -52,9 +45,6 @@ func (o *FlowOptions) fundsRequest(embedded bool) (xs2a.FundsRequest, error) {
 	}
 	return fo.Request()
 }
-
-// rememberedPIIS is --piis given without a value: the state's consent.
-const rememberedPIIS = "\x00remembered"
 
 // piisSource is the PIIS consent the funds journey authorises: an id
 // (--piis, or the state's), or one the embedded sandbox's PSU grants.
@@ -75,10 +65,10 @@ type piisGrant struct {
 // /psu/piis-consents, so the journey shows the bank's whole PIIS flow.
 func (o *FlowOptions) piisConsent(s *cmdutil.Session, embedded bool) (piisSource, error) {
 	// The embedded sandbox's PSU grants one: no other id can exist there.
-	if embedded && o.grantPIIS != nil && (o.PIIS == "" || o.PIIS == rememberedPIIS) {
+	if embedded && o.grantPIIS != nil && (o.PIIS == "" || o.PIIS == cmdutil.Remembered) {
 		return piisSource{grant: o.grantPIIS.grant, shown: o.grantPIIS.account}, nil
 	}
-	if o.PIIS != rememberedPIIS {
+	if o.PIIS != cmdutil.Remembered {
 		return piisSource{id: o.PIIS}, nil
 	}
 	st, err := s.Store.Load(s.Config.ProfileName)
@@ -148,11 +138,8 @@ func fundsJourney(ctx context.Context, r *runner, s *cmdutil.Session, w authWait
 // client-credentials token, or the PSU's token of PIIS consent piis
 // (which the command too takes from the state).
 func fundsStep(ctx context.Context, r *runner, s *cmdutil.Session, ct *state.Token, req xs2a.FundsRequest, piis string) error {
-	acct := fundsAccount{IBAN: req.Account.IBAN, MaskedPAN: req.Account.MaskedPAN}
+	acct := funds.AccountOf(req.Account) // a full PAN, sent whole, shown masked
 	flag := "--account " + shquote.Arg(req.Account.IBAN)
-	if req.Account.PAN != "" {
-		acct.MaskedPAN = maskPAN(req.Account.PAN) // sent whole, shown masked
-	}
 	if acct.MaskedPAN != "" {
 		flag = "--pan " + shquote.Arg(acct.MaskedPAN)
 	}
@@ -165,16 +152,12 @@ func fundsStep(ctx context.Context, r *runner, s *cmdutil.Session, ct *state.Tok
 		// the journey sent the client token.
 		cmd += " --client-token"
 	}
-	on := acct.IBAN
-	if on == "" {
-		on = "card " + acct.MaskedPAN
-	}
 	consent := req.ConsentID
 	if consent == "" {
 		consent = piis
 	}
 	res := &FundsResult{Account: acct, InstructedAmount: req.InstructedAmount, ConsentID: consent}
-	return r.step("funds confirmation", "POST /v1/funds-confirmations ("+req.InstructedAmount.String()+" on "+on+")", cmd, func() (string, error) {
+	return r.step("funds confirmation", "POST /v1/funds-confirmations ("+req.InstructedAmount.String()+" on "+acct.Name()+")", cmd, func() (string, error) {
 		got, err := s.API.FundsConfirmation(ctx, ct.AccessToken, req)
 		if err != nil {
 			return "", funds.RefusalHint(err, piis)
@@ -185,14 +168,9 @@ func fundsStep(ctx context.Context, r *runner, s *cmdutil.Session, ct *state.Tok
 	})
 }
 
-// maskPAN keeps a card number's first six and last four digits (PCI
-// DSS: the record may land in a log).
-func maskPAN(pan string) string {
-	if len(pan) < 10 {
-		return pan
-	}
-	return pan[:6] + strings.Repeat("*", len(pan)-10) + pan[len(pan)-4:]
-}
+// maskPAN is funds.MaskPAN for flow.go's PIIS grant (whose lines another
+// change owns; they can call funds.MaskPAN and drop this name).
+var maskPAN = funds.MaskPAN
 
 func printFunds(ios *iostreams.IOStreams, rec *Record) {
 	w, cs, l := ios.Out, ios.ColorScheme(), termsafe.Line
@@ -201,10 +179,6 @@ func printFunds(ios *iostreams.IOStreams, rec *Record) {
 	if !f.FundsAvailable {
 		verdict = "NOT available"
 	}
-	on := f.Account.IBAN
-	if on == "" {
-		on = "card " + f.Account.MaskedPAN
-	}
-	fmt.Fprintf(w, "\n%s funds %s: %s on %s\n", cs.Bold("The journey worked:"), verdict, l(f.InstructedAmount.String()), l(on))
+	fmt.Fprintf(w, "\n%s funds %s: %s on %s\n", cs.Bold("The journey worked:"), verdict, l(f.InstructedAmount.String()), l(f.Account.Name()))
 	fmt.Fprintf(w, "%s\n", cs.Faint(fmt.Sprintf("total %d ms", rec.TotalMillis)))
 }

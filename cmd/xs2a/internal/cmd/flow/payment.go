@@ -77,7 +77,7 @@ func registerJourneyFlags(cmd *cobra.Command, o *FlowOptions) {
 	fl.BoolVar(&o.Payment, "payment", false, "the payment journey: token, payment initiate, authorize --payment, token exchange, payment status until final")
 	fl.BoolVar(&o.Funds, "funds", false, "the funds confirmation journey: token, [authorize --piis, token exchange,] funds-confirmation")
 	fl.StringVar(&o.PIIS, "piis", "", "with --funds: authorise this PIIS consent (scope scopes.piis; no ID: the state's) and confirm funds with its token")
-	fl.Lookup("piis").NoOptDefVal = rememberedPIIS
+	fl.Lookup("piis").NoOptDefVal = cmdutil.Remembered
 	o.Pay.BodyFlags(cmd)
 	fl.DurationVar(&o.Interval, "interval", 2*time.Second, "with --payment: time between the payment's status reads")
 	fl.StringVar(&o.FundsReq.Account, "account", "", "with --funds: the account's IBAN")
@@ -247,11 +247,8 @@ func paymentJourney(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowO
 		return err
 	}
 	id := shquote.Arg(pr.PaymentID) // the bank's: one word in the commands
-	where := ""
-	if svc != "payments" || prod != "sepa-credit-transfers" {
-		where = " --service " + svc + " --product " + prod
-	}
-	authAgain, statusAgain := "authorize --payment "+id, "payment status "+id+where+" --wait"
+	target := pis.Target{ID: pr.PaymentID, Service: svc, Product: prod}
+	authAgain, statusAgain := "authorize --payment "+id, pis.StatusWords(target)
 	if r.embedded {
 		// A new sandbox knows no payment of this one: the steps before
 		// come first, the payment remembered by the new profile's state.
@@ -272,21 +269,15 @@ func paymentJourney(ctx context.Context, r *runner, s *cmdutil.Session, o *FlowO
 	so := &pis.StatusOptions{IO: r.io, Wait: true, Interval: o.Interval, Timeout: o.Wait.Timeout}
 	return r.step("payment status", fmt.Sprintf("GET %s/%s/status %s (every %s, up to %s)", path, pr.PaymentID, what, o.Interval, o.Wait.Timeout),
 		statusAgain, func() (string, error) {
-			st, reads, err := so.Read(ctx, s, pis.Target{ID: pr.PaymentID, Service: svc, Product: prod})
+			st, reads, err := so.Read(ctx, s, target)
 			if err != nil {
 				return "", err
 			}
 			pr.TransactionStatus, pr.StatusReads = st.TransactionStatus, reads
 			pr.Final, pr.FundsAvailable, pr.PSUMessage = xs2a.FinalStatus(st.TransactionStatus), st.FundsAvailable, st.PSUMessage
-			s.WarnState(s.Store.Update(name, func(x *state.State) error {
-				if x.Payment != nil && x.Payment.ID == pr.PaymentID {
-					x.Payment.Status = st.TransactionStatus
-				}
-				return nil
-			}))
+			pis.Remember(s, target, st.TransactionStatus)
 			got := fmt.Sprintf("200 %s%s, %d read(s)", st.TransactionStatus, finalNote(pr.Final), reads)
-			switch st.TransactionStatus {
-			case "RJCT", "CANC":
+			if xs2a.PaymentRefused(st.TransactionStatus) {
 				// The journey's purpose failed: the bank's reason, exit 3.
 				why := ""
 				if st.PSUMessage != "" {

@@ -102,16 +102,44 @@ func (o *Options) Request() (xs2a.FundsRequest, error) {
 // verbatim under bank_response.
 type resultJSON struct {
 	FundsAvailable   bool        `json:"funds_available"`
-	Account          accountJSON `json:"account"`
+	Account          AccountJSON `json:"account"`
 	InstructedAmount xs2a.Amount `json:"instructed_amount"`
 	XRequestID       string      `json:"x_request_id"`
 	BankResponse     any         `json:"bank_response"`
 }
 
-// accountJSON names the account; a full PAN only masked.
-type accountJSON struct {
+// AccountJSON names the account in -o json (`xs2a flow --funds` too); a
+// full PAN only masked.
+type AccountJSON struct {
 	IBAN      string `json:"iban,omitempty"`
 	MaskedPAN string `json:"masked_pan,omitempty"`
+}
+
+// AccountOf is a as AccountJSON: a full PAN, sent whole, is masked (PCI
+// DSS: the output may land in a log).
+func AccountOf(a xs2a.AccountReference) AccountJSON {
+	j := AccountJSON{IBAN: a.IBAN, MaskedPAN: a.MaskedPAN}
+	if a.PAN != "" {
+		j.MaskedPAN = MaskPAN(a.PAN)
+	}
+	return j
+}
+
+// Name is the account as a line names it: the IBAN, else the card's
+// masked PAN.
+func (a AccountJSON) Name() string {
+	if a.IBAN != "" {
+		return a.IBAN
+	}
+	return "card " + a.MaskedPAN
+}
+
+// MaskPAN keeps a card number's first six and last four digits.
+func MaskPAN(pan string) string {
+	if len(pan) < 10 {
+		return pan
+	}
+	return pan[:6] + strings.Repeat("*", len(pan)-10) + pan[len(pan)-4:]
 }
 
 // NewCmdFundsConfirmation builds `xs2a funds-confirmation`; runF replaces
@@ -197,11 +225,7 @@ func run(ctx context.Context, o *Options) error {
 		return err
 	}
 	if s.WantsJSON() {
-		acct := accountJSON{IBAN: req.Account.IBAN, MaskedPAN: req.Account.MaskedPAN}
-		if req.Account.PAN != "" {
-			acct.MaskedPAN = maskPAN(req.Account.PAN) // sent whole, printed masked
-		}
-		out := resultJSON{FundsAvailable: got.FundsAvailable, Account: acct,
+		out := resultJSON{FundsAvailable: got.FundsAvailable, Account: AccountOf(req.Account),
 			InstructedAmount: req.InstructedAmount, XRequestID: got.RequestID,
 			BankResponse: cmdutil.BankBody(kept, map[string]any{"fundsAvailable": got.FundsAvailable})}
 		if err := cmdutil.WriteJSON(o.IO.Out, out); err != nil {
@@ -212,33 +236,12 @@ func run(ctx context.Context, o *Options) error {
 		if !got.FundsAvailable {
 			verdict = "NOT available"
 		}
-		fmt.Fprintf(o.IO.Out, "funds %s: %s %s on %s\n", verdict, req.InstructedAmount.Amount, req.InstructedAmount.Currency, accountName(req.Account))
+		fmt.Fprintf(o.IO.Out, "funds %s: %s %s on %s\n", verdict, req.InstructedAmount.Amount, req.InstructedAmount.Currency, AccountOf(req.Account).Name())
 	}
 	if o.ExitStatus && !got.FundsAvailable {
 		return cmdutil.Silent(cmdutil.ExitNoFunds)
 	}
 	return nil
-}
-
-// accountName is the account as the line names it; a full PAN is masked
-// (PCI DSS: the output may land in a log).
-func accountName(a xs2a.AccountReference) string {
-	switch {
-	case a.IBAN != "":
-		return a.IBAN
-	case a.PAN != "":
-		return "card " + maskPAN(a.PAN)
-	default:
-		return "card " + a.MaskedPAN
-	}
-}
-
-// maskPAN keeps the first six and last four digits.
-func maskPAN(pan string) string {
-	if len(pan) < 10 {
-		return pan
-	}
-	return pan[:6] + strings.Repeat("*", len(pan)-10) + pan[len(pan)-4:]
 }
 
 // piisToken is the PIIS token to send: the state's, unless --client-token

@@ -9,6 +9,7 @@ import (
 	"github.com/xs2a-dev/xs2a/cmd/xs2a/internal/cmdutil"
 	"github.com/xs2a-dev/xs2a/pkg/iostreams"
 	"github.com/xs2a-dev/xs2a/pkg/profile"
+	"github.com/xs2a-dev/xs2a/pkg/shquote"
 	"github.com/xs2a-dev/xs2a/pkg/xs2a"
 )
 
@@ -106,17 +107,17 @@ type cancelJSON struct {
 // cancellation's while it is asked), then the payment's status again.
 func authorizeCancellation(ctx context.Context, o *CancelOptions, s *cmdutil.Session, t Target, out *cancelJSON) error {
 	ao, browse := o.Wait.Options(o.IO, o.Browser)
-	ao.ConsentID, ao.Exchange, ao.Kind, ao.Command = t.ID, true, profile.ScopePIS, "xs2a authorize --payment "+t.ID
+	// The timeout's hint is Authorize's own (the id quoted, --exchange).
+	ao.ConsentID, ao.Exchange, ao.Kind = t.ID, true, profile.ScopePIS
 	if _, err := s.Authorize(ctx, ao, browse, o.IO.ErrOut); err != nil {
 		return err
 	}
-	return s.WithClientToken(ctx, func(token string) error {
-		st, err := s.API.PaymentStatus(ctx, token, t.Service, t.Product, t.ID)
-		if err == nil {
-			out.Authorized, out.TransactionStatus = true, st.TransactionStatus
-		}
+	st, _, err := (&StatusOptions{IO: o.IO}).Read(ctx, s, t)
+	if err != nil {
 		return err
-	})
+	}
+	out.Authorized, out.TransactionStatus = true, st.TransactionStatus
+	return nil
 }
 
 // open is the session and the payment addressed, as both runs start.
@@ -169,7 +170,7 @@ func cancelRun(ctx context.Context, o *CancelOptions) error {
 			return err
 		}
 	}
-	remember(s, t, out.TransactionStatus)
+	Remember(s, t, out.TransactionStatus)
 	if s.WantsJSON() {
 		return cmdutil.WriteJSON(o.IO.Out, out)
 	}
@@ -190,8 +191,11 @@ func cancelRun(ctx context.Context, o *CancelOptions) error {
 		fmt.Fprintf(o.IO.Out, "sca link: %s\n", l(out.SCALink))
 	}
 	// The bank's page for the payment's scope (PIS:<paymentId>) is the
-	// cancellation's while it awaits the PSU.
-	fmt.Fprintln(o.IO.ErrOut, "next: the PSU authorises the cancellation: "+s.Again("authorize --payment")+", then "+s.Again("payment status")+" (CANC once approved) or "+s.Again("payment cancel --status"))
+	// cancellation's while it awaits the PSU. Each step names the payment:
+	// it need not be the remembered one, which they would act on.
+	id := l(shquote.Arg(t.ID))
+	fmt.Fprintln(o.IO.ErrOut, "next: the PSU authorises the cancellation: "+s.Again("authorize --payment "+id)+", then "+s.Again(StatusWords(t))+
+		" (CANC once approved) or "+s.Again("payment cancel "+id+" --status"+pathWords(t)))
 	return nil
 }
 

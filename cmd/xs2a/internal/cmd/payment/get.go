@@ -73,7 +73,7 @@ func getRun(ctx context.Context, o *GetOptions) error {
 	if err != nil {
 		return err
 	}
-	remember(s, t, p.TransactionStatus)
+	Remember(s, t, p.TransactionStatus)
 	out := gotJSON{targetJSON: t.json(), TransactionStatus: p.TransactionStatus,
 		CreditorName: p.CreditorName, Payments: len(p.Payments), BankResponse: bankBody(p.Body)}
 	if p.DebtorAccount != nil {

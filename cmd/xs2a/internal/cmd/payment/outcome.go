@@ -32,7 +32,7 @@ func acceptedNote(service string) string {
 // timedOut says so for --wait's timeout: a longer one is then a way.
 func waitingFor(t Target, status string, timedOut bool) string {
 	id := l(shquote.Arg(t.ID))
-	again := "`" + cli(statusWords(t)) + "`"
+	again := "`" + cli(StatusWords(t)) + "`"
 	if timedOut {
 		again += ", or a longer --timeout"
 	}
@@ -53,11 +53,17 @@ func waitingFor(t Target, status string, timedOut bool) string {
 // error line, so writing them here would say them twice.
 func cli(words string) string { return "xs2a " + words }
 
-// statusWords is `payment status ID --wait` for t, its service and
+// StatusWords is `payment status ID --wait` for t, its service and
 // product named when they are not the defaults (another id than the
-// remembered one needs them).
-func statusWords(t Target) string {
-	w := "payment status " + l(shquote.Arg(t.ID)) + " --wait"
+// remembered one needs them); `xs2a flow --payment` names it too.
+func StatusWords(t Target) string {
+	return "payment status " + l(shquote.Arg(t.ID)) + " --wait" + pathWords(t)
+}
+
+// pathWords are the --service and --product flags that address t when
+// they are not the defaults.
+func pathWords(t Target) string {
+	w := ""
 	if t.Service != "payments" {
 		w += " --service " + t.Service
 	}
@@ -70,7 +76,7 @@ func statusWords(t Target) string {
 // outcome is --exit-status's code for a status read: 0 executed or
 // accepted (a standing order accepted), 9 rejected or cancelled; a status
 // that is neither yet fails as --wait's timeout does (exit 1).
-func outcome(s *cmdutil.Session, t Target, status string) error {
+func outcome(t Target, status string) error {
 	switch {
 	case xs2a.PaymentAccepted(t.Service, status):
 		return nil

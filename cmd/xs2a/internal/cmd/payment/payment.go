@@ -95,8 +95,9 @@ func (p *PathFlags) resolve(s *cmdutil.Session, id string) (Target, error) {
 	return t, nil
 }
 
-// remember keeps the status seen for the remembered payment.
-func remember(s *cmdutil.Session, t Target, status string) {
+// Remember keeps the status seen for the remembered payment (`xs2a flow
+// --payment` too).
+func Remember(s *cmdutil.Session, t Target, status string) {
 	err := s.Store.Update(s.Config.ProfileName, func(st *state.State) error {
 		if st.Payment != nil && st.Payment.ID == t.ID && status != "" {
 			st.Payment.Status = status

@@ -354,3 +354,20 @@ func TestGetScheduleWording(t *testing.T) {
 		t.Errorf("standing order with an end date:\n%s", r.Stdout)
 	}
 }
+
+// TestCancelNextNamesThePayment: cancelling by an id other than the
+// remembered one, the next steps name that id (without it they would
+// authorise and read the remembered payment).
+func TestCancelNextNamesThePayment(t *testing.T) {
+	e := cmdtest.New(t)
+	newStubBank(t, e)
+	e.Must(single()...)
+	e.Must("payment", "status", "pay-1") // RCVD → ACTC: its DELETE asks for an authorisation
+	e.Must(single()...)                  // pay-2 is now the remembered one
+	r := e.Must("payment", "cancel", "pay-1")
+	for _, want := range []string{"authorize --payment pay-1,", "payment status pay-1 --wait", "payment cancel pay-1 --status"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("cancel's next step without %q:\n%s", want, r.Stderr)
+		}
+	}
+}

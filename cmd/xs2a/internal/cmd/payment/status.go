@@ -106,7 +106,7 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	remember(s, t, st.TransactionStatus)
+	Remember(s, t, st.TransactionStatus)
 	final := xs2a.FinalStatus(st.TransactionStatus)
 	if s.WantsJSON() {
 		return cmdutil.WriteJSON(o.IO.Out, statusJSON{targetJSON: t.json(),
@@ -126,7 +126,7 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 		}
 	}
 	if o.ExitStatus {
-		return outcome(s, t, st.TransactionStatus)
+		return outcome(t, st.TransactionStatus)
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	sbx "github.com/xs2a-dev/xs2a/pkg/sandbox"
 	"github.com/xs2a-dev/xs2a/pkg/shquote"
 	"github.com/xs2a-dev/xs2a/pkg/state"
+	"github.com/xs2a-dev/xs2a/pkg/termsafe"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -270,10 +271,10 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		case other != name:
 			fmt.Fprintf(errOut, "%s keeps profile: %s; use this sandbox with -p %s (or XS2A_PROFILE=%s)\n", cfg.Path, other, name, name)
 		}
-	}
-	if o.WriteProfile != "" && len(piis) > 0 {
-		if err := rememberPIIS(strings.ToLower(o.WriteProfile), piis[len(piis)-1].ID); err != nil {
-			return err
+		if len(piis) > 0 {
+			if err := rememberPIIS(name, piis[len(piis)-1].ID); err != nil {
+				return err
+			}
 		}
 	}
 	if err := printServe(o, s, kv, piis, generated, show); err != nil {
@@ -376,7 +377,7 @@ func printServe(o *ServeOptions, s *sbx.Server, kv map[string]string, piis []gra
 		if o.WriteProfile != "" {
 			run += " -p " + shquote.Arg(o.WriteProfile)
 		}
-		fmt.Fprintf(w, "  PIIS consent:           %s for %s: %s authorize --piis %s --exchange\n", g.ID, g.Account, run, g.ID)
+		fmt.Fprintf(w, "  PIIS consent:           %s for %s: %s authorize --piis %s --exchange\n", g.ID, termsafe.Line(g.Account), run, g.ID)
 	}
 	if o.WriteProfile != "" {
 		fmt.Fprintf(w, "  profile %q written to %s (account_type %s): try  xs2a --profile %s certs check\n", o.WriteProfile, cfg.Path, kv["account_type"], o.WriteProfile)
