@@ -327,12 +327,12 @@ func flowRun(ctx context.Context, o *FlowOptions) error {
 		sb := e.Bank
 		s = e.Session
 		if o.Funds {
-			acct := fundsReq.Account.IBAN
+			// An IBAN, else the card's masked PAN (a full PAN masked):
+			// how the sandbox's grant names an account.
+			a := funds.AccountOf(fundsReq.Account)
+			acct := a.IBAN
 			if acct == "" {
-				acct = fundsReq.Account.MaskedPAN
-			}
-			if fundsReq.Account.PAN != "" {
-				acct = maskPAN(fundsReq.Account.PAN)
+				acct = a.MaskedPAN
 			}
 			o.grantPIIS = &piisGrant{account: acct, grant: func() (string, error) {
 				return sb.GrantOwnPIISConsent(acct)

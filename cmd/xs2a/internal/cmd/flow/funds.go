@@ -168,10 +168,6 @@ func fundsStep(ctx context.Context, r *runner, s *cmdutil.Session, ct *state.Tok
 	})
 }
 
-// maskPAN is funds.MaskPAN for flow.go's PIIS grant (whose lines another
-// change owns; they can call funds.MaskPAN and drop this name).
-var maskPAN = funds.MaskPAN
-
 func printFunds(ios *iostreams.IOStreams, rec *Record) {
 	w, cs, l := ios.Out, ios.ColorScheme(), termsafe.Line
 	f := rec.Funds
