@@ -38,7 +38,7 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 unit:
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 ## lint: go vet, gofmt, staticcheck (pinned, fetched from the module proxy) and go mod tidy -diff; .ci/run runs it
 lint: vet fmt-check staticcheck tidy-check
