@@ -120,18 +120,8 @@ func authorizeCancellation(ctx context.Context, o *CancelOptions, s *cmdutil.Ses
 	return nil
 }
 
-// open is the session and the payment addressed, as both runs start.
-func (o *CancelOptions) open() (*cmdutil.Session, Target, error) {
-	s, err := o.Session()
-	if err != nil {
-		return nil, Target{}, err
-	}
-	t, err := o.Path.resolve(s, o.ID)
-	return s, t, err
-}
-
 func cancelRun(ctx context.Context, o *CancelOptions) error {
-	s, t, err := o.open()
+	s, t, err := o.Path.open(o.Session, o.ID)
 	if err != nil {
 		return err
 	}
@@ -214,7 +204,7 @@ type cancellationAuthJSON struct {
 // cancelStatusRun is `payment cancel --status`: each cancellation
 // authorisation of the payment and its scaStatus, oldest first.
 func cancelStatusRun(ctx context.Context, o *CancelOptions) error {
-	s, t, err := o.open()
+	s, t, err := o.Path.open(o.Session, o.ID)
 	if err != nil {
 		return err
 	}

@@ -57,11 +57,7 @@ type gotJSON struct {
 }
 
 func getRun(ctx context.Context, o *GetOptions) error {
-	s, err := o.Session()
-	if err != nil {
-		return err
-	}
-	t, err := o.Path.resolve(s, o.ID)
+	s, t, err := o.Path.open(o.Session, o.ID)
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,17 @@ func (p *PathFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&p.Product, "product", "", "payment product (default: the remembered payment's, else sepa-credit-transfers)")
 }
 
+// open is the session and the payment a verb addresses (resolve), as
+// get, status and cancel each start.
+func (p *PathFlags) open(session func() (*cmdutil.Session, error), id string) (*cmdutil.Session, Target, error) {
+	s, err := session()
+	if err != nil {
+		return nil, Target{}, err
+	}
+	t, err := p.resolve(s, id)
+	return s, t, err
+}
+
 // resolve finds the payment addressed: the id given, else the one
 // remembered; its service and product from the flags, else the state.
 func (p *PathFlags) resolve(s *cmdutil.Session, id string) (Target, error) {

@@ -94,11 +94,7 @@ type statusJSON struct {
 }
 
 func statusRun(ctx context.Context, o *StatusOptions) error {
-	s, err := o.Session()
-	if err != nil {
-		return err
-	}
-	t, err := o.Path.resolve(s, o.ID)
+	s, t, err := o.Path.open(o.Session, o.ID)
 	if err != nil {
 		return err
 	}
